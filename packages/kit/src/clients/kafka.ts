@@ -1,0 +1,80 @@
+/**
+ * kafkajs clients over SASL/SCRAM-SHA-512, logging through pino. connectKafka() returns a
+ * connected admin (for readiness and topic work) and an idempotent producer; consumers are made
+ * by the service from `kafka` since each owns its group and handlers.
+ */
+import { type Admin, Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
+import type { Stoppable } from '../lifecycle.ts';
+import type { Logger } from '../logger.ts';
+import { type ConnectRetryOptions, connectWithRetry } from '../retry.ts';
+
+export interface KafkaSettings {
+  brokers: string;
+  username: string;
+  password: string;
+  clientId: string;
+}
+
+function bridgeLogs(logger: Logger): KafkaConfig['logCreator'] {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const fields = { dependency: 'kafka', namespace: extra.namespace, error: extra.error };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers.split(','),
+    sasl: { mechanism: 'scram-sha-512', username: settings.username, password: settings.password },
+    ssl: false,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: bridgeLogs(logger),
+  });
+}
+
+export interface KafkaConnection extends Stoppable {
+  kafka: Kafka;
+  admin: Admin;
+  producer: Producer;
+  ping(): Promise<void>;
+}
+
+export async function connectKafka(
+  settings: KafkaSettings,
+  logger: Logger,
+  retryOptions?: ConnectRetryOptions,
+): Promise<KafkaConnection> {
+  const kafka = createKafka(settings, logger);
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await connectWithRetry(
+    'kafka',
+    async () => {
+      await admin.connect();
+      await producer.connect();
+    },
+    logger,
+    retryOptions,
+  );
+  return {
+    name: 'kafka',
+    kafka,
+    admin,
+    producer,
+    ping: async () => {
+      await admin.describeCluster();
+    },
+    stop: async () => {
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

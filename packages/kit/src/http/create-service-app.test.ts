@@ -1,0 +1,148 @@
+import { Type } from 'typebox';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProblemError } from '../problem.ts';
+import { createCapturingLogger, createSilentLogger } from '../testing/index.ts';
+import { createServiceApp, type ServiceApp } from './create-service-app.ts';
+import { requireServiceCredential } from './service-auth.ts';
+
+let app: ServiceApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+function build(readiness = {}) {
+  app = createServiceApp({
+    service: 'sample',
+    logger: createSilentLogger(),
+    readiness,
+    bodyLimitBytes: 2048,
+  });
+  return app;
+}
+
+describe('the service base', () => {
+  it('answers /health and echoes a well-formed request id', async () => {
+    const response = await build().inject({ url: '/health', headers: { 'x-request-id': 'abc-123' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+    expect(response.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('replaces a malformed request id with a fresh one', async () => {
+    const response = await build().inject({ url: '/health', headers: { 'x-request-id': 'bad id\n' } });
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reports readiness per dependency and 503 when one fails', async () => {
+    const ready = await build({ mongodb: async () => {} }).inject({ url: '/ready' });
+    expect(ready.statusCode).toBe(200);
+    await app?.close();
+    const notReady = await build({
+      mongodb: async () => {},
+      kafka: async () => {
+        throw new Error('connection refused');
+      },
+    }).inject({ url: '/ready' });
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toMatchObject({
+      status: 'not-ready',
+      checks: { mongodb: { ok: true }, kafka: { ok: false, error: 'connection refused' } },
+    });
+  });
+
+  it('serves Prometheus metrics with an HTTP duration histogram', async () => {
+    const service = build();
+    await service.inject({ url: '/health' });
+    const metrics = await service.inject({ url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('parley_sample_http_request_duration_seconds_bucket');
+    expect(metrics.body).toContain('route="/health"');
+    expect(metrics.body).toContain('parley_sample_process_cpu_seconds_total');
+  });
+
+  it('answers invalid input with problem details naming each field', async () => {
+    const service = build();
+    service.post(
+      '/things',
+      { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), size: Type.Integer() }) } },
+      async (request) => request.body,
+    );
+    const response = await service.inject({ method: 'POST', url: '/things', payload: { name: '' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    const problem = response.json();
+    expect(problem).toMatchObject({ type: 'https://parley.dev/problems/validation', status: 400 });
+    expect(problem.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'body', message: "must have property 'size'" },
+        { path: 'body/name', message: expect.stringContaining('fewer than 1') },
+      ]),
+    );
+  });
+
+  it('answers malformed JSON and oversized bodies as client errors', async () => {
+    const service = build();
+    service.post('/echo', async (request) => request.body);
+    const malformed = await service.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().type).toBe('https://parley.dev/problems/bad-request');
+    const huge = await service.inject({ method: 'POST', url: '/echo', payload: { blob: 'x'.repeat(4096) } });
+    expect(huge.statusCode).toBe(413);
+  });
+
+  it('never reveals a stack trace or an internal message', async () => {
+    const { logger, lines } = createCapturingLogger();
+    app = createServiceApp({ service: 'sample', logger });
+    app.get('/boom', async () => {
+      throw new Error('secret internal detail at db.ts:42');
+    });
+    const response = await app.inject({ url: '/boom' });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret internal detail');
+    expect(response.json()).toMatchObject({ type: 'https://parley.dev/problems/internal', status: 500 });
+    expect(lines().some((line) => line.msg === 'request failed')).toBe(true);
+  });
+
+  it('answers a thrown ProblemError with its own status and type', async () => {
+    const service = build();
+    service.get('/gone', async () => {
+      throw new ProblemError(410, 'key-destroyed', 'Key destroyed', 'Key version 3 was destroyed');
+    });
+    const response = await service.inject({ url: '/gone' });
+    expect(response.statusCode).toBe(410);
+    expect(response.json()).toMatchObject({
+      type: 'https://parley.dev/problems/key-destroyed',
+      detail: 'Key version 3 was destroyed',
+      instance: '/gone',
+    });
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const response = await build().inject({ url: '/nowhere?x=1' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ detail: 'No route for GET /nowhere' });
+  });
+
+  it('refuses internal routes without the service credential', async () => {
+    const service = build();
+    service.get(
+      '/internal',
+      { onRequest: requireServiceCredential('s3cr3t-service-token') },
+      async () => 'ok',
+    );
+    expect((await service.inject({ url: '/internal' })).statusCode).toBe(401);
+    const wrong = await service.inject({ url: '/internal', headers: { 'x-service-token': 'guess' } });
+    expect(wrong.statusCode).toBe(401);
+    const right = await service.inject({
+      url: '/internal',
+      headers: { 'x-service-token': 's3cr3t-service-token' },
+    });
+    expect(right.statusCode).toBe(200);
+  });
+});

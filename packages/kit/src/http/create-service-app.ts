@@ -1,0 +1,61 @@
+/**
+ * The Fastify base every service builds on: request ids, JSON logs, body limits, TypeBox schemas
+ * as validation and types, problem-details errors, /health, /ready and /metrics. It never
+ * listens: main.ts does (see run-service.ts), and tests drive it with inject().
+ */
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.ts';
+import { installProblemHandlers } from './error-handler.ts';
+import { createMetricsRegistry, installMetrics } from './metrics.ts';
+import { installProbes, type ReadinessCheck } from './probes.ts';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export interface ServiceAppOptions {
+  /** Short service name, e.g. "crypto"; names its metrics and log lines. */
+  service: string;
+  logger: Logger;
+  /** Each of the service's own dependencies, checked by /ready. */
+  readiness?: Record<string, ReadinessCheck>;
+  bodyLimitBytes?: number;
+}
+
+export type ServiceApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+> & { metricsRegistry: Registry };
+
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes ?? 1_048_576,
+    requestIdHeader: false,
+    // Honour a caller's request id when it is well-formed, so one id follows a request across services.
+    genReqId: (request) => {
+      const incoming = request.headers[REQUEST_ID_HEADER];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  const registry = createMetricsRegistry(options.service);
+  installProblemHandlers(app);
+  installProbes(app, options.readiness ?? {});
+  installMetrics(app, options.service, registry);
+  return Object.assign(app, { metricsRegistry: registry }) as ServiceApp;
+}

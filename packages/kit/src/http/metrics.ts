@@ -1,0 +1,41 @@
+/**
+ * Prometheus metrics: prom-client's process defaults plus an HTTP duration histogram, in a
+ * registry of the app's own (never the global one) so several apps can live in one test process.
+ */
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export function metricPrefix(service: string): string {
+  return `parley_${service.replaceAll('-', '_')}_`;
+}
+
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: metricPrefix(service) });
+  return registry;
+}
+
+export function installMetrics(app: FastifyInstance, service: string, registry: Registry): void {
+  const duration = new Histogram({
+    name: `${metricPrefix(service)}http_request_duration_seconds`,
+    help: 'HTTP request duration in seconds, by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL, keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    duration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * `/health` says the process is alive; `/ready` says its own dependencies answer, each checked in
+ * parallel with a timeout so one hung dependency cannot hang the probe.
+ */
+import type { FastifyInstance } from 'fastify';
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function runReadinessChecks(
+  checks: Record<string, ReadinessCheck>,
+): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(check(), CHECK_TIMEOUT_MS);
+        return [name, { ok: true }] as const;
+      } catch (error) {
+        return [name, { ok: false, error: (error as Error).message }] as const;
+      }
+    }),
+  );
+  return { ready: entries.every(([, r]) => r.ok), checks: Object.fromEntries(entries) };
+}
+
+export function installProbes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
+  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
+    const result = await runReadinessChecks(checks);
+    reply.status(result.ready ? 200 : 503);
+    return { status: result.ready ? 'ready' : 'not-ready', checks: result.checks };
+  });
+}

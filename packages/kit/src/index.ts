@@ -1,0 +1,13 @@
+export { type Static, Type } from 'typebox';
+export * from './clients/kafka.ts';
+export * from './clients/mongo.ts';
+export * from './clients/redis.ts';
+export * from './config.ts';
+export * from './http/create-service-app.ts';
+export { metricPrefix } from './http/metrics.ts';
+export * from './http/probes.ts';
+export * from './http/service-auth.ts';
+export * from './lifecycle.ts';
+export * from './logger.ts';
+export * from './problem.ts';
+export * from './retry.ts';
