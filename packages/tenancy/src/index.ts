@@ -1,0 +1,2 @@
+export * from './resource-names.ts';
+export * from './tenant-id.ts';
