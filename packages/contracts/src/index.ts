@@ -1,1 +1,2 @@
 export * from './event-envelope.ts';
+export * from './events/audit.ts';
