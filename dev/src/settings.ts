@@ -1,14 +1,14 @@
 // The dev tooling's settings: the only module under dev/ that reads process.env.
 // Services read their settings through packages/kit; this is tooling, so plain env reads suffice,
 // but every knob is named and defaulted here so the rest of dev/ never touches process.env.
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, "../..");
+export const repoRoot = resolve(import.meta.dirname, '../..');
 
 function intSetting(name: string, fallback: number): number {
   const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
@@ -18,7 +18,7 @@ function intSetting(name: string, fallback: number): number {
 
 function stringSetting(name: string, fallback: string): string {
   const raw = process.env[name];
-  return raw === undefined || raw === "" ? fallback : raw;
+  return raw === undefined || raw === '' ? fallback : raw;
 }
 
 /** Default ports; PARLEY_STACK_PORT_OFFSET shifts them all so a second stack can run beside one. */
@@ -55,7 +55,7 @@ export interface Settings {
 }
 
 export function loadSettings(): Settings {
-  const portOffset = intSetting("PARLEY_STACK_PORT_OFFSET", 0);
+  const portOffset = intSetting('PARLEY_STACK_PORT_OFFSET', 0);
   const ports = Object.fromEntries(
     Object.entries(defaultPorts).map(([name, port]) => [
       name,
@@ -64,13 +64,13 @@ export function loadSettings(): Settings {
     ]),
   ) as Record<PortName, number>;
   return {
-    cacheDir: resolve(stringSetting("PARLEY_CACHE_DIR", join(homedir(), ".cache", "parley"))),
-    runDir: resolve(stringSetting("PARLEY_RUN_DIR", join(repoRoot, ".parley", "run"))),
+    cacheDir: resolve(stringSetting('PARLEY_CACHE_DIR', join(homedir(), '.cache', 'parley'))),
+    runDir: resolve(stringSetting('PARLEY_RUN_DIR', join(repoRoot, '.parley', 'run'))),
     portOffset,
     ports,
-    adminPassword: stringSetting("PARLEY_STACK_ADMIN_PASSWORD", "parley-admin-secret"),
-    plainOutput: process.env.CI === "true" || process.env.CI === "1" || !process.stdout.isTTY,
-    serviceNodeArgs: stringSetting("PARLEY_SERVICE_NODE_ARGS", "").split(" ").filter(Boolean),
+    adminPassword: stringSetting('PARLEY_STACK_ADMIN_PASSWORD', 'parley-admin-secret'),
+    plainOutput: process.env.CI === 'true' || process.env.CI === '1' || !process.stdout.isTTY,
+    serviceNodeArgs: stringSetting('PARLEY_SERVICE_NODE_ARGS', '').split(' ').filter(Boolean),
   };
 }
 

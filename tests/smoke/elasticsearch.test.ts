@@ -11,7 +11,12 @@ describe('elasticsearch', () => {
         index,
         body: { mappings: { properties: { text: { type: 'text' }, tenant: { type: 'keyword' } } } },
       });
-      await es.index({ index, id: 'm1', body: { text: 'the quick brown fox', tenant: 'demo' }, refresh: 'true' });
+      await es.index({
+        index,
+        id: 'm1',
+        body: { text: 'the quick brown fox', tenant: 'demo' },
+        refresh: true,
+      });
       const { body } = await es.search({
         index,
         body: { query: { bool: { must: { match: { text: 'fox' } }, filter: { term: { tenant: 'demo' } } } } },

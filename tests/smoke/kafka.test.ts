@@ -20,7 +20,9 @@ describe('kafka', () => {
     const consumer = kafka.consumer({ groupId: `smoke.${uniqueSuffix()}` });
     try {
       await admin.connect();
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })).toBe(true);
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })).toBe(
+        true,
+      );
 
       await producer.connect();
       await producer.send({ topic, messages: [{ key: 'k', value: 'hello kafka' }] });

@@ -55,7 +55,9 @@ describe('kubernetes api server', () => {
     });
     await until(async () => {
       const current = await extensions.readCustomResourceDefinition({ name: crd.metadata.name });
-      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+      return (
+        current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false
+      );
     }, 30_000);
 
     const name = `hello-${uniqueSuffix()}`;
@@ -74,7 +76,13 @@ describe('kubernetes api server', () => {
       );
       expect(stdout).toBe('hello k8s');
     } finally {
-      await objects.deleteNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural, name });
+      await objects.deleteNamespacedCustomObject({
+        group,
+        version: 'v1',
+        namespace: 'default',
+        plural,
+        name,
+      });
     }
   });
 });

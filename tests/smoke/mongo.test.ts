@@ -19,7 +19,9 @@ describe('mongo wire (FerretDB)', () => {
       email: 'ada@example.com',
       name: 'Ada',
     });
-    const duplicate = await users.insertOne({ email: 'ada@example.com', name: 'Other' }).catch((e: unknown) => e);
+    const duplicate = await users
+      .insertOne({ email: 'ada@example.com', name: 'Other' })
+      .catch((e: unknown) => e);
     expect(duplicate).toBeInstanceOf(MongoServerError);
     expect((duplicate as MongoServerError).code).toBe(11000);
   });

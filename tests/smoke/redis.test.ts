@@ -19,7 +19,17 @@ describe('redis', () => {
 
   it("limits a tenant's ACL user to its prefix", async () => {
     // The shape the operator gives each tenant: its keys and channels, nothing dangerous.
-    await admin.acl('SETUSER', user, 'reset', 'on', '>tenant-secret', '~t:demo:*', '&t:demo:*', '+@all', '-@dangerous');
+    await admin.acl(
+      'SETUSER',
+      user,
+      'reset',
+      'on',
+      '>tenant-secret',
+      '~t:demo:*',
+      '&t:demo:*',
+      '+@all',
+      '-@dangerous',
+    );
     const url = new URL(stackSetting('REDIS_URL'));
     // Without +info the ready check's INFO is refused, so it is off for tenant users.
     const tenant = new Redis({

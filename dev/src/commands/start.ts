@@ -1,14 +1,14 @@
 // `npm start`: the stack, then every service under services/<name>/src/main.ts with the stack's
 // settings; each line of a service's output is prefixed with its name. Ctrl-C or SIGTERM stops
 // the services (they drain), then the stack if this command started it.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
-import { loadSettings, repoRoot } from "../settings.ts";
-import { ensureStackUp, stopStack } from "../stack/index.ts";
-import { say } from "../stack/output.ts";
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSettings, repoRoot } from '../settings.ts';
+import { ensureStackUp, stopStack } from '../stack/index.ts';
+import { say } from '../stack/output.ts';
 
 interface ServiceEntry {
   name: string;
@@ -17,26 +17,28 @@ interface ServiceEntry {
 }
 
 export function discoverServices(): ServiceEntry[] {
-  const root = join(repoRoot, "services");
+  const root = join(repoRoot, 'services');
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, "src", "main.ts")))
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'src', 'main.ts')))
     .map((d) => {
       let port: number | undefined;
       try {
-        const pkg = JSON.parse(readFileSync(join(root, d.name, "package.json"), "utf8")) as { parley?: { port?: number } };
+        const pkg = JSON.parse(readFileSync(join(root, d.name, 'package.json'), 'utf8')) as {
+          parley?: { port?: number };
+        };
         port = pkg.parley?.port;
       } catch {
         /* no package.json: port unknown */
       }
-      return { name: d.name, main: join(root, d.name, "src", "main.ts"), port };
+      return { name: d.name, main: join(root, d.name, 'src', 'main.ts'), port };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
   if (!stream) return;
-  createInterface({ input: stream }).on("line", (line) => out.write(`[${name}] ${line}\n`));
+  createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
 }
 
 export async function startCommand(): Promise<number> {
@@ -52,32 +54,37 @@ export async function startCommand(): Promise<number> {
       if (stopping) return;
       stopping = true;
       say(`\n${reason}: stopping ${children.size} service(s)…`);
-      for (const child of children.values()) child.kill("SIGTERM");
+      for (const child of children.values()) child.kill('SIGTERM');
       const deadline = Date.now() + 15_000; // services drain in-flight work on SIGTERM
-      while ([...children.values()].some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
+      while (
+        [...children.values()].some((c) => c.exitCode === null && c.signalCode === null) &&
+        Date.now() < deadline
+      ) {
         await sleep(100);
       }
-      for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      for (const child of children.values())
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       if (startedHere) {
-        say("stopping the stack…");
+        say('stopping the stack…');
         await stopStack(settings);
-      } else say("the stack was already up before `npm start`, so it stays up (npm run stack -- down stops it)");
+      } else
+        say('the stack was already up before `npm start`, so it stays up (npm run stack -- down stops it)');
       resolve();
     };
-    process.on("SIGINT", () => void shutdown("Ctrl-C"));
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-    process.on("SIGHUP", () => void shutdown("SIGHUP"));
+    process.on('SIGINT', () => void shutdown('Ctrl-C'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
     for (const service of services) {
       const child = spawn(process.execPath, [...settings.serviceNodeArgs, service.main], {
-        cwd: join(repoRoot, "services", service.name),
+        cwd: join(repoRoot, 'services', service.name),
         env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.set(service.name, child);
       prefixLines(service.name, child.stdout, process.stdout);
       prefixLines(service.name, child.stderr, process.stderr);
-      child.on("exit", (code, signal) => {
+      child.on('exit', (code, signal) => {
         if (stopping) return;
         say(`[${service.name}] exited (${signal ?? code}); stopping everything`);
         exitCode = 1;
@@ -86,10 +93,11 @@ export async function startCommand(): Promise<number> {
     }
   });
 
-  say("");
-  if (services.length === 0) say("no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C");
-  for (const s of services) say(`  ${s.name.padEnd(12)} http://127.0.0.1:${s.port ?? "?"}`);
-  say("\nCtrl-C stops everything.");
+  say('');
+  if (services.length === 0)
+    say('no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C');
+  for (const s of services) say(`  ${s.name.padEnd(12)} http://127.0.0.1:${s.port ?? '?'}`);
+  say('\nCtrl-C stops everything.');
   await done;
   return exitCode;
 }

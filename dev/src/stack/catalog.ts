@@ -1,7 +1,7 @@
 // The versions of everything the stack installs, and where each lands in the cache.
 // One table so that bumping a version is one line (and the new version installs beside the old).
-import { join } from "node:path";
-import type { Settings } from "../settings.ts";
+import { join } from 'node:path';
+import type { Settings } from '../settings.ts';
 
 export interface Installable {
   name: string;
@@ -12,25 +12,31 @@ export interface Installable {
    * "cache": builds into <cacheDir>/<name>-<version>, skipped once its marker exists.
    * "system": a Debian package; the script itself returns at once when it is installed.
    */
-  kind: "cache" | "system";
+  kind: 'cache' | 'system';
   /** Go builds take both cores, so they run one at a time; downloads can overlap them. */
-  lane: "cpu" | "io";
+  lane: 'cpu' | 'io';
 }
 
 export const installables: Installable[] = [
-  { name: "redis", version: "7", script: "redis", kind: "system", lane: "io" },
-  { name: "postgresql", version: "15", script: "postgresql", kind: "system", lane: "io" },
-  { name: "kafka", version: "4.1.1", script: "kafka", kind: "cache", lane: "io" },
-  { name: "elasticsearch", version: "7.10.2.0", script: "elasticsearch", kind: "cache", lane: "io" },
-  { name: "ferretdb", version: "v1.24.2", script: "ferretdb", kind: "cache", lane: "cpu" },
-  { name: "etcd", version: "v3.6.16", script: "etcd", kind: "cache", lane: "cpu" },
+  { name: 'redis', version: '7', script: 'redis', kind: 'system', lane: 'io' },
+  { name: 'postgresql', version: '15', script: 'postgresql', kind: 'system', lane: 'io' },
+  { name: 'kafka', version: '4.1.1', script: 'kafka', kind: 'cache', lane: 'io' },
+  { name: 'elasticsearch', version: '7.10.2.0', script: 'elasticsearch', kind: 'cache', lane: 'io' },
+  { name: 'ferretdb', version: 'v1.24.2', script: 'ferretdb', kind: 'cache', lane: 'cpu' },
+  { name: 'etcd', version: 'v3.6.16', script: 'etcd', kind: 'cache', lane: 'cpu' },
   // MinIO tags no module versions: this is what @latest resolved to on 2026-02-12, pinned.
-  { name: "minio", version: "v0.0.0-20260212201848-7aac2a2c5b7c", script: "minio", kind: "cache", lane: "cpu" },
-  { name: "kubernetes", version: "v1.36.3", script: "kubernetes", kind: "cache", lane: "cpu" },
-  { name: "helm", version: "v3.22.0", script: "helm", kind: "cache", lane: "cpu" },
+  {
+    name: 'minio',
+    version: 'v0.0.0-20260212201848-7aac2a2c5b7c',
+    script: 'minio',
+    kind: 'cache',
+    lane: 'cpu',
+  },
+  { name: 'kubernetes', version: 'v1.36.3', script: 'kubernetes', kind: 'cache', lane: 'cpu' },
+  { name: 'helm', version: 'v3.22.0', script: 'helm', kind: 'cache', lane: 'cpu' },
 ];
 
-export const installMarker = ".parley-installed";
+export const installMarker = '.parley-installed';
 
 export function installDir(settings: Settings, item: Installable): string {
   return join(settings.cacheDir, `${item.name}-${item.version}`);
@@ -56,18 +62,18 @@ export function installedPaths(settings: Settings): InstalledPaths {
     if (!item) throw new Error(`unknown installable ${name}`);
     return installDir(settings, item);
   };
-  const postgresMajor = installables.find((i) => i.name === "postgresql")?.version ?? "15";
+  const postgresMajor = installables.find((i) => i.name === 'postgresql')?.version ?? '15';
   return {
-    redisServer: "redis-server",
+    redisServer: 'redis-server',
     postgresBin: `/usr/lib/postgresql/${postgresMajor}/bin`,
-    kafkaLibs: join(dir("kafka"), "libs"),
-    elasticsearchLibs: join(dir("elasticsearch"), "libs"),
-    ferretdb: join(dir("ferretdb"), "bin", "ferretdb"),
-    etcd: join(dir("etcd"), "bin", "etcd"),
-    minio: join(dir("minio"), "bin", "minio"),
-    kubeApiserver: join(dir("kubernetes"), "bin", "kube-apiserver"),
-    kubeControllerManager: join(dir("kubernetes"), "bin", "kube-controller-manager"),
-    kubectl: join(dir("kubernetes"), "bin", "kubectl"),
-    helm: join(dir("helm"), "bin", "helm"),
+    kafkaLibs: join(dir('kafka'), 'libs'),
+    elasticsearchLibs: join(dir('elasticsearch'), 'libs'),
+    ferretdb: join(dir('ferretdb'), 'bin', 'ferretdb'),
+    etcd: join(dir('etcd'), 'bin', 'etcd'),
+    minio: join(dir('minio'), 'bin', 'minio'),
+    kubeApiserver: join(dir('kubernetes'), 'bin', 'kube-apiserver'),
+    kubeControllerManager: join(dir('kubernetes'), 'bin', 'kube-controller-manager'),
+    kubectl: join(dir('kubernetes'), 'bin', 'kubectl'),
+    helm: join(dir('helm'), 'bin', 'helm'),
   };
 }

@@ -1,14 +1,14 @@
 // The stack's connection settings: what `stack env` prints and what services and tests read.
 // Every value is an administrator's credential; tenants get their own from the operator.
-import { dirname, join } from "node:path";
-import type { Settings } from "../settings.ts";
-import type { InstalledPaths } from "./catalog.ts";
+import { dirname, join } from 'node:path';
+import type { Settings } from '../settings.ts';
+import type { InstalledPaths } from './catalog.ts';
 
-export const kafkaAdminUser = "admin";
-export const s3AccessKey = "parley-admin";
+export const kafkaAdminUser = 'admin';
+export const s3AccessKey = 'parley-admin';
 
 export function kubeconfigPath(settings: Settings): string {
-  return join(settings.runDir, "kubernetes", "admin.kubeconfig");
+  return join(settings.runDir, 'kubernetes', 'admin.kubeconfig');
 }
 
 export function connectionEnv(settings: Settings, installed: InstalledPaths): Record<string, string> {
@@ -34,5 +34,5 @@ export function connectionEnv(settings: Settings, installed: InstalledPaths): Re
 /** PATH with kubectl and helm first, so a shell that evals `stack env` finds the right versions. */
 export function pathWithTools(installed: InstalledPaths, currentPath: string | undefined): string {
   const toolDirs = [...new Set([dirname(installed.kubectl), dirname(installed.helm)])];
-  return [...toolDirs, ...(currentPath ?? "").split(":").filter((d) => d && !toolDirs.includes(d))].join(":");
+  return [...toolDirs, ...(currentPath ?? '').split(':').filter((d) => d && !toolDirs.includes(d))].join(':');
 }

@@ -1,20 +1,20 @@
 // The stack's programmatic API, used by the CLI, the vitest global setup and the bench harness.
-import { mkdirSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
-import { join } from "node:path";
-import { loadSettings, type Settings } from "../settings.ts";
-import { installedPaths } from "./catalog.ts";
-import { connectionEnv } from "./env.ts";
-import { installStack } from "./install.ts";
-import { withStackLock } from "./lock.ts";
-import { formatDuration, say } from "./output.ts";
-import { isAlive, launch, logFile, readPid, stopProcess } from "./processes.ts";
-import { waitUntilReady } from "./probes.ts";
-import type { ServerDefinition, StackContext } from "./server.ts";
-import { servers } from "./servers/index.ts";
+import { mkdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { loadSettings, type Settings } from '../settings.ts';
+import { installedPaths } from './catalog.ts';
+import { connectionEnv } from './env.ts';
+import { installStack } from './install.ts';
+import { withStackLock } from './lock.ts';
+import { formatDuration, say } from './output.ts';
+import { waitUntilReady } from './probes.ts';
+import { isAlive, launch, logFile, readPid, stopProcess } from './processes.ts';
+import type { ServerDefinition, StackContext } from './server.ts';
+import { servers } from './servers/index.ts';
 
-export type { Settings } from "../settings.ts";
-export { servers } from "./servers/index.ts";
+export type { Settings } from '../settings.ts';
+export { servers } from './servers/index.ts';
 
 export interface StackUp {
   /** Connection settings (MONGO_URL, REDIS_URL, KAFKA_*, ELASTICSEARCH_URL, S3_*, KUBECONFIG, ...). */
@@ -38,7 +38,11 @@ export function stackEnv(settings: Settings = loadSettings()): Record<string, st
  * returns once each answers a real request. Servers already up are reused.
  */
 export async function ensureStackUp(
-  options: { install?: boolean; settings?: Settings; /** Only these servers (and what they need). */ only?: string[] } = {},
+  options: {
+    install?: boolean;
+    settings?: Settings /** Only these servers (and what they need). */;
+    only?: string[];
+  } = {},
 ): Promise<StackUp> {
   const ctx = context(options.settings);
   if (options.install !== false) await installStack(ctx.settings);
@@ -51,7 +55,9 @@ export async function ensureStackUp(
       if (runningBefore.length === 0) await stopAll(ctx);
       throw error;
     }
-    say(`stack up: ${options.only?.length ? options.only.join(", ") : `${servers.length} servers`} ready in ${formatDuration(Date.now() - started)} (run dir ${ctx.settings.runDir})`);
+    say(
+      `stack up: ${options.only?.length ? options.only.join(', ') : `${servers.length} servers`} ready in ${formatDuration(Date.now() - started)} (run dir ${ctx.settings.runDir})`,
+    );
     return { env: ctx.env, startedHere: runningBefore.length === 0 };
   });
 }
@@ -65,7 +71,7 @@ export async function stopStack(settings: Settings = loadSettings()): Promise<vo
 export interface ServerStatus {
   name: string;
   pid: number | undefined;
-  state: "ready" | "not answering" | "stopped";
+  state: 'ready' | 'not answering' | 'stopped';
   endpoint: string;
   log: string;
 }
@@ -76,8 +82,14 @@ export async function stackStatus(settings: Settings = loadSettings()): Promise<
     servers.map(async (server) => {
       const record = readPid(ctx.settings.runDir, server.name);
       const alive = isAlive(record);
-      let state: ServerStatus["state"] = "stopped";
-      if (alive) state = (await server.probe(ctx).then(() => true, () => false)) ? "ready" : "not answering";
+      let state: ServerStatus['state'] = 'stopped';
+      if (alive)
+        state = (await server.probe(ctx).then(
+          () => true,
+          () => false,
+        ))
+          ? 'ready'
+          : 'not answering';
       return {
         name: server.name,
         pid: alive ? record.pid : undefined,
@@ -105,9 +117,11 @@ async function startAll(ctx: StackContext, only?: string[]): Promise<void> {
   };
   const wanted = only?.length ? only.map(byName) : servers;
   const results = await Promise.allSettled(wanted.map(startOne));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
-    throw new Error(`stack up failed:\n${failures.map((f) => `  ${(f.reason as Error).message}`).join("\n")}`);
+    throw new Error(
+      `stack up failed:\n${failures.map((f) => `  ${(f.reason as Error).message}`).join('\n')}`,
+    );
   }
 }
 
@@ -120,7 +134,9 @@ async function startServer(ctx: StackContext, server: ServerDefinition): Promise
   }
   const port = Number(/:(\d+)/.exec(server.endpoint(ctx))?.[1]);
   if (port && (await portAnswers(port))) {
-    throw new Error(`${server.name}: port ${port} is taken by a process this stack did not start (set PARLEY_STACK_PORT_OFFSET)`);
+    throw new Error(
+      `${server.name}: port ${port} is taken by a process this stack did not start (set PARLEY_STACK_PORT_OFFSET)`,
+    );
   }
   const started = Date.now();
   const dataDir = join(runDir, server.name);
@@ -144,7 +160,8 @@ async function stopAll(ctx: StackContext): Promise<void> {
       promise = (async () => {
         const dependents = servers.filter((s) => s.dependsOn.includes(server.name));
         await Promise.all(dependents.map(stopOne));
-        if (await stopProcess(ctx.settings.runDir, server.name, server.stopSignal)) say(`  ✓ ${server.name} stopped`);
+        if (await stopProcess(ctx.settings.runDir, server.name, server.stopSignal))
+          say(`  ✓ ${server.name} stopped`);
       })();
       stopped.set(server.name, promise);
     }
@@ -161,23 +178,23 @@ function byName(name: string): ServerDefinition {
 
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);
-    socket.on("connect", () => {
+    socket.on('connect', () => {
       socket.destroy();
       resolve(true);
     });
-    socket.on("timeout", () => {
+    socket.on('timeout', () => {
       socket.destroy();
       resolve(false);
     });
-    socket.on("error", () => resolve(false));
+    socket.on('error', () => resolve(false));
   });
 }
 
 export function logTail(runDir: string, name: string, lines = 30): string {
   try {
-    const text = readFileSync(logFile(runDir, name), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    const text = readFileSync(logFile(runDir, name), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
     return `last lines of ${logFile(runDir, name)}:\n${text}`;
   } catch {
     return `(no log at ${logFile(runDir, name)})`;

@@ -1,6 +1,6 @@
 // What the stack knows about each server: how to prepare its data, start it, and tell it is ready.
-import type { Settings } from "../settings.ts";
-import type { InstalledPaths } from "./catalog.ts";
+import type { Settings } from '../settings.ts';
+import type { InstalledPaths } from './catalog.ts';
 
 export interface StackContext {
   settings: Settings;

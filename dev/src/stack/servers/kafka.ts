@@ -1,13 +1,13 @@
 // Kafka 4, one KRaft node (broker + controller) from the Maven Central jars on the JDK.
 // Clients authenticate as in production: SASL SCRAM-SHA-512 on the broker listener, with the
 // StandardAuthorizer, so each tenant can get its own principal and ACLs.
-import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { kafkaAdminUser } from "../env.ts";
-import type { ServerDefinition, StackContext } from "../server.ts";
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { kafkaAdminUser } from '../env.ts';
+import type { ServerDefinition, StackContext } from '../server.ts';
 
 const run = promisify(execFile);
 
@@ -15,31 +15,31 @@ function serverProperties(ctx: StackContext, dataDir: string): string {
   const { kafka, kafkaController } = ctx.settings.ports;
   const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafkaAdminUser}" password="${ctx.settings.adminPassword}";`;
   return `${[
-    "process.roles=broker,controller",
-    "node.id=1",
+    'process.roles=broker,controller',
+    'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${kafkaController}`,
     `listeners=SASL_PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}`,
     `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${kafka}`,
-    "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "controller.listener.names=CONTROLLER",
-    "inter.broker.listener.name=SASL_PLAINTEXT",
-    "sasl.enabled.mechanisms=SCRAM-SHA-512",
-    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${jaas}`,
-    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
     // The controller listener is plaintext on loopback, so the broker reaches it as ANONYMOUS.
     `super.users=User:${kafkaAdminUser};User:ANONYMOUS`,
-    `log.dirs=${join(dataDir, "data")}`,
-    "num.partitions=1",
-    "offsets.topic.replication.factor=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "share.coordinator.state.topic.min.isr=1",
-    "group.initial.rebalance.delay.ms=0",
+    `log.dirs=${join(dataDir, 'data')}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
     // Topics are provisioned (by the operator, or by tests), never created by a stray produce.
-    "auto.create.topics.enable=false",
-  ].join("\n")}\n`;
+    'auto.create.topics.enable=false',
+  ].join('\n')}\n`;
 }
 
 const log4j2 = `status = warn
@@ -57,43 +57,55 @@ logger.apache.level = warn
 
 function javaArgs(ctx: StackContext, dataDir: string): string[] {
   return [
-    `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`,
-    `-Dkafka.logs.dir=${join(dataDir, "logs")}`,
-    "-cp", join(ctx.installed.kafkaLibs, "*"),
+    `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.properties')}`,
+    `-Dkafka.logs.dir=${join(dataDir, 'logs')}`,
+    '-cp',
+    join(ctx.installed.kafkaLibs, '*'),
   ];
 }
 
 export const kafka: ServerDefinition = {
-  name: "kafka",
+  name: 'kafka',
   dependsOn: [],
-  endpoint: (ctx) => `127.0.0.1:${ctx.settings.ports.kafka} (controller ${ctx.settings.ports.kafkaController})`,
+  endpoint: (ctx) =>
+    `127.0.0.1:${ctx.settings.ports.kafka} (controller ${ctx.settings.ports.kafkaController})`,
   prepare: async (ctx, dataDir) => {
-    mkdirSync(join(dataDir, "logs"), { recursive: true });
-    writeFileSync(join(dataDir, "server.properties"), serverProperties(ctx, dataDir));
-    writeFileSync(join(dataDir, "log4j2.properties"), log4j2);
-    if (existsSync(join(dataDir, "data", "meta.properties"))) return;
+    mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    writeFileSync(join(dataDir, 'server.properties'), serverProperties(ctx, dataDir));
+    writeFileSync(join(dataDir, 'log4j2.properties'), log4j2);
+    if (existsSync(join(dataDir, 'data', 'meta.properties'))) return;
     // KRaft storage is formatted once; the admin's SCRAM credential is written at the same time,
     // as no client could create it before a SCRAM user exists.
-    const clusterId = randomBytes(16).toString("base64url");
-    await run("java", [
+    const clusterId = randomBytes(16).toString('base64url');
+    await run('java', [
       ...javaArgs(ctx, dataDir),
-      "kafka.tools.StorageTool", "format",
-      "-t", clusterId,
-      "-c", join(dataDir, "server.properties"),
-      "--add-scram", `SCRAM-SHA-512=[name=${kafkaAdminUser},password=${ctx.settings.adminPassword}]`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      join(dataDir, 'server.properties'),
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${kafkaAdminUser},password=${ctx.settings.adminPassword}]`,
     ]);
   },
   command: (ctx, dataDir) => ({
-    file: "java",
-    args: ["-Xms256m", "-Xmx768m", ...javaArgs(ctx, dataDir), "kafka.Kafka", join(dataDir, "server.properties")],
+    file: 'java',
+    args: [
+      '-Xms256m',
+      '-Xmx768m',
+      ...javaArgs(ctx, dataDir),
+      'kafka.Kafka',
+      join(dataDir, 'server.properties'),
+    ],
     cwd: dataDir,
   }),
   probe: async (ctx) => {
-    const { Kafka, logLevel } = await import("kafkajs");
+    const { Kafka, logLevel } = await import('kafkajs');
     const admin = new Kafka({
-      clientId: "parley-stack-probe",
+      clientId: 'parley-stack-probe',
       brokers: [`127.0.0.1:${ctx.settings.ports.kafka}`],
-      sasl: { mechanism: "scram-sha-512", username: kafkaAdminUser, password: ctx.settings.adminPassword },
+      sasl: { mechanism: 'scram-sha-512', username: kafkaAdminUser, password: ctx.settings.adminPassword },
       connectionTimeout: 2000,
       retry: { retries: 0 },
       logLevel: logLevel.NOTHING,
@@ -101,7 +113,7 @@ export const kafka: ServerDefinition = {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      if (cluster.brokers.length === 0) throw new Error("kafka: no broker registered yet");
+      if (cluster.brokers.length === 0) throw new Error('kafka: no broker registered yet');
     } finally {
       await admin.disconnect();
     }

@@ -1,13 +1,13 @@
 // kube-controller-manager with the controllers a pod-less cluster can use: namespace deletion,
 // garbage collection (ownerReferences), service accounts and their tokens, deployments/replicasets.
-import { kubeconfigPath } from "../env.ts";
-import { kubePki } from "../kube-pki.ts";
-import { expectHttpOk } from "../probes.ts";
-import type { ServerDefinition } from "../server.ts";
+import { kubeconfigPath } from '../env.ts';
+import { kubePki } from '../kube-pki.ts';
+import { expectHttpOk } from '../probes.ts';
+import type { ServerDefinition } from '../server.ts';
 
 export const kubeControllerManager: ServerDefinition = {
-  name: "kube-controller-manager",
-  dependsOn: ["kube-apiserver"],
+  name: 'kube-controller-manager',
+  dependsOn: ['kube-apiserver'],
   endpoint: (ctx) => `https://127.0.0.1:${ctx.settings.ports.controllerManager}`,
   prepare: async () => {},
   command: (ctx, dataDir) => {
@@ -19,20 +19,22 @@ export const kubeControllerManager: ServerDefinition = {
         `--kubeconfig=${kubeconfig}`,
         `--authentication-kubeconfig=${kubeconfig}`,
         `--authorization-kubeconfig=${kubeconfig}`,
-        "--bind-address=127.0.0.1",
+        '--bind-address=127.0.0.1',
         `--secure-port=${ctx.settings.ports.controllerManager}`,
         `--cert-dir=${dataDir}`,
         `--service-account-private-key-file=${pki.serviceAccountKey}`,
         `--root-ca-file=${pki.caCert}`,
-        "--leader-elect=false",
-        "--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset",
-        "--v=1",
+        '--leader-elect=false',
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset',
+        '--v=1',
       ],
     };
   },
   probe: async (ctx) => {
     // /healthz is open to anyone by default; the serving certificate is self-signed.
-    await expectHttpOk(`https://127.0.0.1:${ctx.settings.ports.controllerManager}/healthz`, { insecure: true });
+    await expectHttpOk(`https://127.0.0.1:${ctx.settings.ports.controllerManager}/healthz`, {
+      insecure: true,
+    });
   },
   readyTimeoutMs: 60_000,
 };
