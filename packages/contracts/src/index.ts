@@ -1,2 +1,3 @@
 export * from './event-envelope.ts';
 export * from './events/audit.ts';
+export * from './events/tenant.ts';
