@@ -1,3 +1,5 @@
 export * from './event-envelope.ts';
 export * from './events/audit.ts';
 export * from './events/tenant.ts';
+export * from './events/auth.ts';
+export * from './http/auth.ts';
