@@ -59,6 +59,8 @@ export function loadConfigOrExit<T extends TObject>(schema: T): Static<T> {
   }
 }
 
+// The defaults point at the local stack (`npm run stack -- env` prints the same values), so a
+// service started by hand next to `npm run stack -- up` needs no settings at all.
 const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort });
 
 /** What every service reads: where it listens, how it logs, how long it may drain. */
@@ -78,24 +80,27 @@ export function serviceSettings(defaultPort: number) {
 }
 
 export const mongoSettings = {
-  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:27017/' }),
+  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:17017/' }),
 } satisfies TProperties;
 
 export const redisSettings = {
-  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  REDIS_URL: Type.String({
+    pattern: '^rediss?://',
+    default: 'redis://default:parley-admin-secret@127.0.0.1:16379',
+  }),
 } satisfies TProperties;
 
 export const kafkaSettings = {
-  KAFKA_BROKERS: Type.String({ pattern: '^[^,\\s]+(,[^,\\s]+)*$', default: '127.0.0.1:9092' }),
+  KAFKA_BROKERS: Type.String({ pattern: '^[^,\\s]+(,[^,\\s]+)*$', default: '127.0.0.1:19092' }),
   KAFKA_USERNAME: Type.String({ default: 'admin' }),
-  KAFKA_PASSWORD: Type.String({ default: 'admin-secret' }),
+  KAFKA_PASSWORD: Type.String({ default: 'parley-admin-secret' }),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
 } satisfies TProperties;
 
 export const s3Settings = {
-  S3_ENDPOINT: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:9000' }),
-  S3_ACCESS_KEY: Type.String({ default: 'parley' }),
-  S3_SECRET_KEY: Type.String({ default: 'parley-secret' }),
+  S3_ENDPOINT: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:19000' }),
+  S3_ACCESS_KEY: Type.String({ default: 'parley-admin' }),
+  S3_SECRET_KEY: Type.String({ default: 'parley-admin-secret' }),
 } satisfies TProperties;
 
 export const elasticsearchSettings = {

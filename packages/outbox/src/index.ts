@@ -1,0 +1,3 @@
+export * from './inbox.ts';
+export * from './outbox-fields.ts';
+export * from './outbox-relay.ts';

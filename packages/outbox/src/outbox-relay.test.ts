@@ -1,0 +1,116 @@
+/**
+ * Against the local stack's real Mongo-wire server and Kafka broker: a document and its events
+ * are written in one write, the relay publishes them, and a redelivery is caught by the inbox.
+ */
+import { randomUUID } from 'node:crypto';
+import { createEvent, defineEvent } from '@parley/contracts';
+import {
+  connectKafka,
+  connectMongo,
+  type KafkaConnection,
+  kafkaSettings,
+  loadConfig,
+  type MongoConnection,
+  mongoSettings,
+} from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
+import type { KafkaMessage } from 'kafkajs';
+import { Type } from 'typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InboxDeduplicator } from './inbox.ts';
+import { OUTBOX_FIELD, OUTBOX_PENDING_FIELD, outboxPush, withOutbox } from './outbox-fields.ts';
+import { OutboxRelay } from './outbox-relay.ts';
+
+const ThingNamed = defineEvent('test.thing.named.v1', Type.Object({ name: Type.String() }));
+const logger = createSilentLogger();
+const config = loadConfig(Type.Object({ ...mongoSettings, ...kafkaSettings }));
+const tenant = `outbox-${randomUUID().slice(0, 8)}`;
+const topic = kafkaTopic(tenant, 'lifecycle');
+
+let mongo: MongoConnection;
+let kafka: KafkaConnection;
+
+beforeAll(async () => {
+  mongo = await connectMongo(config.MONGO_URL, logger);
+  kafka = await connectKafka(
+    {
+      brokers: config.KAFKA_BROKERS,
+      username: config.KAFKA_USERNAME,
+      password: config.KAFKA_PASSWORD,
+      clientId: 'outbox-test',
+    },
+    logger,
+  );
+  await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+});
+
+afterAll(async () => {
+  await kafka?.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await mongo?.client.db(mongoDatabaseName(tenant)).dropDatabase();
+  await kafka?.stop();
+  await mongo?.stop();
+});
+
+async function readTopic(count: number): Promise<KafkaMessage[]> {
+  const consumer = kafka.kafka.consumer({ groupId: `outbox-test-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received: KafkaMessage[] = [];
+  const done = Promise.withResolvers<void>();
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push(message);
+      if (received.length >= count) done.resolve();
+    },
+  });
+  const timer = setTimeout(
+    () => done.reject(new Error(`only ${received.length} of ${count} messages`)),
+    30_000,
+  );
+  await done.promise.finally(() => clearTimeout(timer));
+  await consumer.disconnect();
+  return received;
+}
+
+describe('outbox relay', () => {
+  it('publishes the events a write carried and then removes them from the document', async () => {
+    const things = mongo.client.db(mongoDatabaseName(tenant)).collection('things');
+    const first = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'first' } });
+    const second = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'second' } });
+    const { insertedId } = await things.insertOne(withOutbox({ name: 'first' }, [first]));
+    await things.updateOne({ _id: insertedId }, outboxPush([second], { $set: { name: 'second' } }));
+
+    const relay = new OutboxRelay({
+      producer: kafka.producer,
+      logger,
+      sources: async () => [things],
+      topicFor: () => topic,
+    });
+    expect(await relay.flush()).toBe(2);
+    expect(await relay.flush()).toBe(0);
+
+    const stored = await things.findOne({ _id: insertedId });
+    expect(stored?.name).toBe('second');
+    expect(stored).not.toHaveProperty(OUTBOX_FIELD);
+    expect(stored).not.toHaveProperty(OUTBOX_PENDING_FIELD);
+
+    const messages = await readTopic(2);
+    const events = messages.map((m) => JSON.parse(m.value?.toString() ?? ''));
+    expect(events.map((e) => e.payload.name)).toEqual(['first', 'second']);
+    expect(events[0].id).toBe(first.id);
+    expect(messages[0]?.headers?.['event-type']?.toString()).toBe('test.thing.named.v1');
+  });
+
+  it('lets a consumer handle a redelivered event exactly once', async () => {
+    const db = mongo.client.db(mongoDatabaseName(tenant));
+    await db.collection('inbox').createIndex({ group: 1 });
+    const inbox = new InboxDeduplicator();
+    const eventId = randomUUID();
+    expect(await inbox.firstTime(db, 'test.consumer', eventId)).toBe(true);
+    expect(await inbox.firstTime(db, 'test.consumer', eventId)).toBe(false);
+    expect(await inbox.firstTime(db, 'other.consumer', eventId)).toBe(true);
+    await inbox.forget(db, 'test.consumer', eventId);
+    expect(await inbox.firstTime(db, 'test.consumer', eventId)).toBe(true);
+  });
+});
