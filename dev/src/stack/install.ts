@@ -14,11 +14,10 @@ export async function installStack(settings: Settings): Promise<void> {
   const started = Date.now();
   mkdirSync(join(settings.cacheDir, 'logs'), { recursive: true });
   const pending = installables.filter((item) => !isInstalled(settings, item));
-  if (pending.length === 0) {
-    say(`stack install: everything cached in ${settings.cacheDir}`);
-    return;
+  const builds = pending.filter((item) => item.kind === 'cache');
+  if (builds.length > 0) {
+    say(`stack install: ${builds.map((i) => `${i.name} ${i.version}`).join(', ')} → ${settings.cacheDir}`);
   }
-  say(`stack install: ${pending.map((i) => `${i.name} ${i.version}`).join(', ')} → ${settings.cacheDir}`);
   // Go builds saturate both cores, so they run one after another; apt and Maven downloads
   // are mostly network and overlap with them.
   const lane = async (name: Installable['lane']) => {
@@ -27,7 +26,11 @@ export async function installStack(settings: Settings): Promise<void> {
   const results = await Promise.allSettled([lane('io'), lane('cpu')]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  say(`stack install: done in ${formatDuration(Date.now() - started)}`);
+  say(
+    builds.length > 0
+      ? `stack install: done in ${formatDuration(Date.now() - started)}`
+      : `stack install: everything cached in ${settings.cacheDir}`,
+  );
 }
 
 export function isInstalled(settings: Settings, item: Installable): boolean {
