@@ -1,0 +1,120 @@
+/**
+ * Password hashing with argon2id through Node 24's own `crypto.argon2`, which runs on libuv's
+ * thread pool, so a ~110 ms hash never blocks the event loop. Hashes are stored as PHC strings
+ * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, unpadded base64) so any argon2 implementation
+ * can verify them and the parameters travel with each hash: raising the parameters later only
+ * makes `needsRehash` true for older hashes, which login then upgrades.
+ */
+import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const argon2Async = promisify(argon2);
+
+export interface Argon2Parameters {
+  /** Memory in KiB. */
+  memoryKiB: number;
+  passes: number;
+  parallelism: number;
+}
+
+/** OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane. */
+export const OWASP_MINIMUM: Argon2Parameters = { memoryKiB: 19_456, passes: 2, parallelism: 1 };
+
+const SALT_BYTES = 16;
+const TAG_BYTES = 32;
+const PHC_PATTERN = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+
+export interface ParsedHash {
+  parameters: Argon2Parameters;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+export function parsePhc(phc: string): ParsedHash | undefined {
+  const match = PHC_PATTERN.exec(phc);
+  if (!match) return undefined;
+  const [, m, t, p, salt, hash] = match as unknown as [string, string, string, string, string, string];
+  return {
+    parameters: { memoryKiB: Number(m), passes: Number(t), parallelism: Number(p) },
+    salt: Buffer.from(salt, 'base64'),
+    hash: Buffer.from(hash, 'base64'),
+  };
+}
+
+export function formatPhc({ parameters, salt, hash }: ParsedHash): string {
+  const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
+  const { memoryKiB, passes, parallelism } = parameters;
+  return `$argon2id$v=19$m=${memoryKiB},t=${passes},p=${parallelism}$${b64(salt)}$${b64(hash)}`;
+}
+
+export function deriveArgon2id(
+  password: string | Buffer,
+  salt: Buffer,
+  parameters: Argon2Parameters,
+  tagLength = TAG_BYTES,
+  extra: { secret?: Buffer; associatedData?: Buffer } = {},
+): Promise<Buffer> {
+  return argon2Async('argon2id', {
+    message: password,
+    nonce: salt,
+    memory: parameters.memoryKiB,
+    passes: parameters.passes,
+    parallelism: parameters.parallelism,
+    tagLength,
+    ...extra,
+  });
+}
+
+export class PasswordHasher {
+  readonly parameters: Argon2Parameters;
+  /** A hash of a random password with the current parameters: what login verifies against for an unknown user. */
+  #decoy: Promise<string> | undefined;
+
+  constructor(parameters: Argon2Parameters = OWASP_MINIMUM) {
+    if (
+      parameters.memoryKiB < OWASP_MINIMUM.memoryKiB ||
+      parameters.passes < OWASP_MINIMUM.passes ||
+      parameters.parallelism < OWASP_MINIMUM.parallelism
+    ) {
+      throw new Error('argon2id parameters below the OWASP minimum (m=19456 KiB, t=2, p=1)');
+    }
+    this.parameters = parameters;
+  }
+
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(SALT_BYTES);
+    const hash = await deriveArgon2id(password, salt, this.parameters);
+    return formatPhc({ parameters: this.parameters, salt, hash });
+  }
+
+  /** False for a wrong password and for a malformed stored hash alike. */
+  async verify(phc: string, password: string): Promise<boolean> {
+    const parsed = parsePhc(phc);
+    if (!parsed || parsed.hash.length < 16) return false;
+    const candidate = await deriveArgon2id(password, parsed.salt, parsed.parameters, parsed.hash.length);
+    return timingSafeEqual(candidate, parsed.hash);
+  }
+
+  /**
+   * Spends the same work as a real verification without a real hash, so an unknown account and
+   * a wrong password cost the same time (no user enumeration by timing).
+   */
+  async verifyDecoy(password: string): Promise<false> {
+    this.#decoy ??= this.hash(randomBytes(32).toString('base64'));
+    await this.verify(await this.#decoy, password);
+    return false;
+  }
+
+  /** True when a stored hash was made with weaker parameters than the current ones. */
+  needsRehash(phc: string): boolean {
+    const parsed = parsePhc(phc);
+    if (!parsed) return true;
+    const { memoryKiB, passes, parallelism } = parsed.parameters;
+    return (
+      memoryKiB < this.parameters.memoryKiB ||
+      passes < this.parameters.passes ||
+      parallelism < this.parameters.parallelism ||
+      parsed.hash.length < TAG_BYTES
+    );
+  }
+}
