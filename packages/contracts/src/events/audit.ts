@@ -59,7 +59,8 @@ const AuditScalar = Type.Union([
 ]);
 
 export const AuditMetadataSchema = Type.Record(
-  Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }),
+  // No '.' or '$' in keys: records are stored as Mongo documents, field for field.
+  Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }),
   Type.Union([AuditScalar, Type.Array(AuditScalar, { maxItems: 100 })]),
   { maxProperties: 50 },
 );
