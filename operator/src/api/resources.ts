@@ -1,0 +1,112 @@
+/**
+ * TypeScript shapes of the three custom resources (group parley.dev, v1alpha1). The API server
+ * validates specs against the CRD schemas in k8s/crds/ (OpenAPI + CEL) before the operator ever
+ * sees them, and fills the schema defaults, so these types describe already-valid objects.
+ */
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+
+export const GROUP = 'parley.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const FINALIZER = 'parley.dev/tenant-cleanup';
+export const FORCE_ROTATE_ANNOTATION = 'parley.dev/force-rotate';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface CustomResource<Spec, Status> extends KubernetesObject {
+  metadata: V1ObjectMeta & { name: string; namespace: string };
+  spec: Spec;
+  status?: Status;
+}
+
+export type Plan = 'free' | 'team' | 'enterprise';
+export type DeletionPolicy = 'Retain' | 'Delete' | 'CryptoShred';
+
+export interface TenantSpec {
+  displayName: string;
+  plan: Plan;
+  quotas?: { users?: number; storageGiB?: number; messagesPerSecond?: number };
+  admins?: string[];
+  kafka?: { partitions?: number; replicationFactor?: number };
+  suspended?: boolean;
+  deletionPolicy?: DeletionPolicy;
+}
+
+export interface TenantStatus {
+  observedGeneration?: number;
+  secretName?: string;
+  keyVersion?: number;
+  topics?: string[];
+  conditions?: Condition[];
+}
+
+export type Tenant = CustomResource<TenantSpec, TenantStatus>;
+
+export type RetentionResource = 'messages' | 'media' | 'audit';
+
+export interface RetentionPolicySpec {
+  tenantRef: { name: string };
+  schedule?: string;
+  dryRun?: boolean;
+  rules: {
+    resource: RetentionResource;
+    maxAge: string;
+    conversationSelector?: { conversationIds?: string[] };
+  }[];
+}
+
+export interface RetentionPolicyStatus {
+  observedGeneration?: number;
+  nextRun?: string;
+  lastRun?: { time: string; dryRun: boolean; purged: Record<string, number>; skippedForHolds: number };
+  topicRetentionMs?: number;
+  conditions?: Condition[];
+}
+
+export type RetentionPolicy = CustomResource<RetentionPolicySpec, RetentionPolicyStatus>;
+
+export interface KeyRotationScheduleSpec {
+  tenantRef: { name: string };
+  keyName?: string;
+  period?: string;
+  cron?: string;
+  rewrapPolicy?: 'None' | 'Background';
+  versionsKept?: number;
+  minDecryptionVersion?: number;
+}
+
+export interface KeyRotationScheduleStatus {
+  observedGeneration?: number;
+  currentVersion?: number;
+  minDecryptionVersion?: number;
+  lastRotation?: string;
+  nextRotation?: string;
+  lastSlot?: string;
+  lastForceRotate?: string;
+  rewrap?: { state: 'Idle' | 'Running' | 'Done' | 'Failed'; rewrapped?: number; total?: number };
+  conditions?: Condition[];
+}
+
+export type KeyRotationSchedule = CustomResource<KeyRotationScheduleSpec, KeyRotationScheduleStatus>;
+
+/** How the manager finds each kind on the API server. */
+export interface KindInfo {
+  kind: string;
+  plural: string;
+}
+
+export const TENANT_KIND: KindInfo = { kind: 'Tenant', plural: 'tenants' };
+export const RETENTION_POLICY_KIND: KindInfo = { kind: 'RetentionPolicy', plural: 'retentionpolicies' };
+export const KEY_ROTATION_SCHEDULE_KIND: KindInfo = {
+  kind: 'KeyRotationSchedule',
+  plural: 'keyrotationschedules',
+};

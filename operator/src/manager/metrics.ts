@@ -1,0 +1,58 @@
+/**
+ * The manager's Prometheus metrics, named parley_operator_<what>_<unit> and labelled by kind.
+ * A registry per manager (never the global one) so two managers in one test process don't collide;
+ * main.ts passes the app's registry so /metrics serves them next to the process metrics.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface OperatorMetrics {
+  registry: Registry;
+  reconciles: Counter<'kind' | 'result'>;
+  reconcileDuration: Histogram<'kind'>;
+  reconcileErrors: Counter<'kind'>;
+  queueDepth: Gauge<'kind'>;
+  inFlight: Gauge<'kind'>;
+  isLeader: Gauge;
+}
+
+export function createOperatorMetrics(registry: Registry = new Registry()): OperatorMetrics {
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'parley_operator_reconciles_total',
+      help: 'Reconciles finished, by kind and result (success, requeue, error)',
+      labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: 'parley_operator_reconcile_duration_seconds',
+      help: 'Time one reconcile took',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'parley_operator_reconcile_errors_total',
+      help: 'Reconciles that failed and were requeued with backoff',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'parley_operator_queue_depth_items',
+      help: 'Keys waiting in the work queue',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'parley_operator_reconciles_in_flight_items',
+      help: 'Reconciles running now',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    isLeader: new Gauge({
+      name: 'parley_operator_leader_info',
+      help: '1 while this process holds the leader Lease',
+      registers: [registry],
+    }),
+  };
+}
