@@ -36,7 +36,9 @@ export async function checkTotp(
       epochTolerance: TOTP_PERIOD_SECONDS,
       ...(afterTimeStep !== undefined ? { afterTimeStep } : {}),
     });
-    return result.valid ? { valid: true, timeStep: result.timeStep } : { valid: false };
+    return result.valid && 'timeStep' in result
+      ? { valid: true, timeStep: result.timeStep }
+      : { valid: false };
   } catch {
     // otplib throws for malformed input (wrong length, bad secret): the same answer as a wrong code.
     return { valid: false };
