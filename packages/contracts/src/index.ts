@@ -3,3 +3,4 @@ export * from './events/audit.ts';
 export * from './events/tenant.ts';
 export * from './events/auth.ts';
 export * from './http/auth.ts';
+export * from './events/crypto.ts';
