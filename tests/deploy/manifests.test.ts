@@ -1,0 +1,74 @@
+/**
+ * What platform teams apply must be accepted by a real API server. Every chart is linted and
+ * rendered with the stack's helm, and every rendered or hand-written manifest goes through a
+ * server-side dry run against the stack's kube-apiserver (schema, defaulting and admission,
+ * without creating anything).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stackSetting } from '../setup/stack-env.ts';
+
+const run = promisify(execFile);
+const repoRoot = resolve(import.meta.dirname, '../..');
+const chartsDir = join(repoRoot, 'charts');
+const namespace = 'parley';
+
+const charts = readdirSync(chartsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(chartsDir, entry.name, 'Chart.yaml')))
+  .map((entry) => entry.name);
+const umbrella = 'parley';
+const serviceCharts = charts.filter((name) => name !== umbrella);
+
+async function kubectl(args: string[], input?: string): Promise<string> {
+  const child = run(stackSetting('PARLEY_KUBECTL'), args, { maxBuffer: 16 * 1024 * 1024 });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  return (await child).stdout;
+}
+
+async function helm(args: string[]): Promise<string> {
+  return (await run(stackSetting('PARLEY_HELM'), args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+}
+
+beforeAll(async () => {
+  // The manifests name their namespace; a dry run needs it to exist.
+  await kubectl(['apply', '-f', join(repoRoot, 'k8s/dev/00-namespace.yaml')]);
+});
+
+describe('the kind dev cluster manifests (k8s/dev)', () => {
+  it('are accepted by the API server', async () => {
+    const output = await kubectl(['apply', '--dry-run=server', '-f', join(repoRoot, 'k8s/dev')]);
+    for (const kind of ['statefulset.apps/mongodb', 'deployment.apps/redis', 'statefulset.apps/kafka']) {
+      expect(output).toContain(`${kind} created (server dry run)`);
+    }
+  });
+});
+
+describe.each(serviceCharts)('chart %s', (chart) => {
+  it('lints cleanly and renders manifests the API server accepts', async () => {
+    const path = join(chartsDir, chart);
+    await helm(['lint', '--strict', path]);
+    const rendered = await helm(['template', `parley-${chart}`, path, '--namespace', namespace]);
+    expect(rendered).toContain('kind: ');
+    const output = await kubectl(
+      ['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'],
+      rendered,
+    );
+    expect(output).toMatch(
+      /created \(server dry run\)|unchanged \(server dry run\)|configured \(server dry run\)/,
+    );
+  });
+});
+
+describe('the umbrella chart', () => {
+  it('names every service chart as a dependency', async () => {
+    const chartYaml = await helm(['show', 'chart', join(chartsDir, umbrella)]);
+    for (const chart of serviceCharts) {
+      expect(chartYaml).toContain(`repository: file://../${chart}`);
+    }
+  });
+});
