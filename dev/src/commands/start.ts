@@ -98,6 +98,9 @@ export async function startCommand(): Promise<number> {
     say('no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C');
   for (const s of services) say(`  ${s.name.padEnd(12)} http://127.0.0.1:${s.port ?? '?'}`);
   say('\nCtrl-C stops everything.');
+  // Signal handlers alone do not keep Node's event loop alive (with no services, nothing would).
+  const keepAlive = setInterval(() => {}, 60_000);
   await done;
+  clearInterval(keepAlive);
   return exitCode;
 }
