@@ -14,10 +14,25 @@ export type AesKey = Buffer | KeyObject;
 
 /** Encrypts `plaintext` and returns `header | nonce | ciphertext | tag`; the header is not encrypted. */
 export function seal(key: AesKey, plaintext: Uint8Array, aad: Uint8Array, header: Uint8Array): Buffer {
+  return sealWithNonce(key, undefined, plaintext, aad, header);
+}
+
+/**
+ * `seal` with a given nonce, for NIST's known-answer tests only: a nonce chosen by a caller is
+ * how GCM gets broken, so nothing outside the tests passes one (it is not exported from index.ts).
+ */
+export function sealWithNonce(
+  key: AesKey,
+  fixedNonce: Uint8Array | undefined,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  header: Uint8Array,
+): Buffer {
   const out = Buffer.allocUnsafe(header.length + NONCE_BYTES + plaintext.length + TAG_BYTES);
   out.set(header, 0);
   const nonce = out.subarray(header.length, header.length + NONCE_BYTES);
-  randomFillSync(nonce);
+  if (fixedNonce) nonce.set(fixedNonce);
+  else randomFillSync(nonce);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);

@@ -108,7 +108,7 @@ export async function loadOrCreateMasterKeys(dir: string): Promise<MasterKeyring
   if (existing.length === 0) {
     // Write aside, then link into place: link() fails if the name exists, so a concurrent first
     // start never reads a half-written key and every process ends up with the same one.
-    const draft = join(dir, `.local-1.key.${process.pid}`);
+    const draft = join(dir, `.local-1.key.${process.pid}.${randomBytes(4).toString('hex')}`);
     await writeFile(draft, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600 });
     await link(draft, join(dir, 'local-1.key')).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
