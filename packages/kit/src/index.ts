@@ -7,6 +7,7 @@ export * from './http/create-service-app.ts';
 export { metricPrefix } from './http/metrics.ts';
 export * from './http/probes.ts';
 export * from './http/service-auth.ts';
+export * from './http/tenant-context.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './problem.ts';

@@ -29,6 +29,8 @@ export async function connectRedis(
         retryStrategy: (times) => Math.min(times * 200, 5_000),
         ...options,
       });
+      // Without a listener ioredis reports each failed attempt as an unhandled error event.
+      candidate.on('error', (error) => logger.debug({ dependency: 'redis', reason: error.message }, 'redis error'));
       try {
         await candidate.connect();
         return candidate;
@@ -40,6 +42,7 @@ export async function connectRedis(
     logger,
     retryOptions,
   );
+  client.removeAllListeners('error');
   client.on('error', (error) => logger.warn({ dependency: 'redis', reason: error.message }, 'redis error'));
   return {
     name: 'redis',
