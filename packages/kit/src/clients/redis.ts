@@ -30,7 +30,9 @@ export async function connectRedis(
         ...options,
       });
       // Without a listener ioredis reports each failed attempt as an unhandled error event.
-      candidate.on('error', (error) => logger.debug({ dependency: 'redis', reason: error.message }, 'redis error'));
+      candidate.on('error', (error) =>
+        logger.debug({ dependency: 'redis', reason: error.message }, 'redis error'),
+      );
       try {
         await candidate.connect();
         return candidate;
