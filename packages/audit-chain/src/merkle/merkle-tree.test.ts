@@ -80,7 +80,8 @@ describe('MerkleTree (RFC 9162)', () => {
     expect(verifyInclusion(leaf, 5, 21, [...path, leaf], root)).toBe(false);
     expect(verifyInclusion(leaf, 21, 21, path, root)).toBe(false);
     const flipped = path.map((p) => Buffer.from(p));
-    (flipped[2] as Buffer)[0] ^= 1;
+    const victim = flipped[2] as Buffer;
+    victim.writeUInt8(victim.readUInt8(0) ^ 1, 0);
     expect(verifyInclusion(leaf, 5, 21, flipped, root)).toBe(false);
   });
 
