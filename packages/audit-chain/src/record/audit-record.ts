@@ -1,0 +1,108 @@
+/**
+ * The stored audit record and its chain hash. The hash is SHA-256 over the RFC 8785 canonical
+ * JSON of every field except `hash` itself (so it covers `prevHash`, the sequence and the tenant,
+ * and the *ciphertext* of personal fields). The Merkle leaf of a record is
+ * leafHash(hash bytes): the tree commits to the chain, and a record whose body retention pruned
+ * still has its place in every proof.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditActor, AuditOutcome, AuditResource } from '@parley/contracts';
+import canonicalize from 'canonicalize';
+import { leafHash } from '../merkle/hashing.ts';
+
+/** prevHash of record 0. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One data subject's personal fields, sealed under keyring key `subject:<userId>`. */
+export interface SealedPersonalEntry {
+  subject: string;
+  keyName: string;
+  /** base64 of the keyring ciphertext; unreadable for good once the key is destroyed. */
+  ciphertext: string;
+}
+
+export type AuditMetadata = Record<
+  string,
+  string | number | boolean | null | (string | number | boolean | null)[]
+>;
+
+/** Everything the chain hash covers. */
+export interface AuditRecordBody {
+  tenant: string;
+  sequence: number;
+  id: string;
+  occurredAt: string;
+  appendedAt: string;
+  source: string;
+  actor: AuditActor;
+  action: string;
+  resource: AuditResource;
+  outcome: AuditOutcome;
+  metadata: AuditMetadata;
+  personal: SealedPersonalEntry[];
+  requestId?: string;
+  prevHash: string;
+}
+
+export interface AuditRecord extends AuditRecordBody {
+  hash: string;
+}
+
+/** What remains of a record after retention pruned it: its place in the chain and the tree. */
+export interface PrunedAuditRecord {
+  tenant: string;
+  sequence: number;
+  id: string;
+  appendedAt: string;
+  prevHash: string;
+  hash: string;
+  pruned: true;
+  prunedAt: string;
+}
+
+export type StoredAuditRecord = AuditRecord | PrunedAuditRecord;
+
+export function isPruned(record: StoredAuditRecord): record is PrunedAuditRecord {
+  return (record as PrunedAuditRecord).pruned === true;
+}
+
+const BODY_FIELDS = [
+  'tenant',
+  'sequence',
+  'id',
+  'occurredAt',
+  'appendedAt',
+  'source',
+  'actor',
+  'action',
+  'resource',
+  'outcome',
+  'metadata',
+  'personal',
+  'requestId',
+  'prevHash',
+] as const;
+
+/** The hashed fields only, whatever else a stored document carries (_id, pruned marks...). */
+export function recordBody(record: AuditRecordBody): AuditRecordBody {
+  const body: Record<string, unknown> = {};
+  for (const field of BODY_FIELDS) {
+    const value = (record as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) body[field] = value;
+  }
+  return body as unknown as AuditRecordBody;
+}
+
+export function canonicalRecordBytes(record: AuditRecordBody): Buffer {
+  const text = canonicalize(recordBody(record));
+  if (text === undefined) throw new Error('an audit record must be JSON');
+  return Buffer.from(text, 'utf8');
+}
+
+export function computeRecordHash(record: AuditRecordBody): string {
+  return createHash('sha256').update(canonicalRecordBytes(record)).digest('hex');
+}
+
+export function recordLeafHash(hash: string): Buffer {
+  return leafHash(Buffer.from(hash, 'hex'));
+}
