@@ -227,3 +227,54 @@ describe('AuditLog on Mongo', () => {
     });
   });
 });
+
+describe('audit retention', () => {
+  it('prunes exactly the expired, unheld records and the chain and proofs still verify', async () => {
+    const { runPurge, HoldSet } = await import('@parley/retention');
+    const { AuditPurgeTarget } = await import('./audit-purge-target.ts');
+    let now = new Date('2020-01-01T00:00:00Z');
+    const tenant = `ar${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    tenants.push(tenant);
+    const log = await AuditLog.open({ client, tenant, signingKey: key, sealer, clock: () => now });
+    await log.append(
+      [
+        input('auth.login.succeeded', 'alice'),
+        input('auth.login.succeeded', 'bob'),
+        input('auth.login.succeeded', 'carol'),
+      ],
+      'auth',
+    );
+    now = new Date('2020-03-01T00:00:00Z');
+    await log.append([input('auth.login.succeeded', 'alice'), input('auth.login.succeeded', 'bob')], 'auth');
+    await log.checkpoint({ force: true });
+    now = new Date('2020-03-02T00:00:00Z');
+    const bobHold = {
+      id: 'h-bob',
+      scope: { kind: 'person' as const, userId: 'bob' },
+      reason: 'case 7',
+      setBy: 'counsel',
+      setAt: now.toISOString(),
+    };
+    const holds = new HoldSet([bobHold]);
+    const run = await runPurge(
+      { name: 'default', dryRun: false, rules: [{ resource: 'audit', maxAgeSeconds: 30 * 86_400 }] },
+      {
+        tenant,
+        targets: { audit: new AuditPurgeTarget(log, () => now) },
+        holds: async () => holds,
+        now,
+        pauseMs: 0,
+        batchSize: 2,
+      },
+    );
+    expect(run.counts.audit).toEqual({ examined: 3, deleted: 2, skippedHeld: 1, wouldDelete: 0 });
+    const pruned = await log.collections.records.find({ pruned: true }).sort({ sequence: 1 }).toArray();
+    expect(pruned.map((r) => r.sequence)).toEqual([0, 2]);
+    expect(pruned[0]).not.toHaveProperty('personal');
+    expect(pruned[0]).not.toHaveProperty('actor');
+    const verification = await log.verify(keys());
+    expect(verification).toMatchObject({ ok: true, records: 5, pruned: 2 });
+    const bundle = await log.proofBundle([0, 1, 4]);
+    expect(verifyProofBundle(JSON.parse(JSON.stringify(bundle)), keys()).ok).toBe(true);
+  });
+});

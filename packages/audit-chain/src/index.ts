@@ -1,4 +1,5 @@
 export * from './audit-log.ts';
+export * from './audit-purge-target.ts';
 export * from './checkpoint/checkpoint.ts';
 export * from './checkpoint/signing-key.ts';
 export * from './merkle/hashing.ts';

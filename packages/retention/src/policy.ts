@@ -11,7 +11,11 @@ import { Compile } from 'typebox/compile';
 export const RETENTION_RESOURCES = ['messages', 'media', 'audit'] as const;
 export type RetentionResource = (typeof RETENTION_RESOURCES)[number];
 
-export const RetentionResourceSchema = Type.Union(RETENTION_RESOURCES.map((r) => Type.Literal(r)));
+export const RetentionResourceSchema = Type.Union([
+  Type.Literal('messages'),
+  Type.Literal('media'),
+  Type.Literal('audit'),
+]);
 
 export const RetentionRuleSchema = Type.Object(
   {

@@ -29,6 +29,8 @@ export interface ProofBundle {
   checkpoints: SignedCheckpoint[];
   inclusion: { record: StoredAuditRecord; treeSize: number; auditPath: string[] }[];
   consistency: { fromSize: number; toSize: number; proof: string[] }[];
+  /** Optional: the whole log (an export), for a full-chain check with verifyChain. */
+  records?: StoredAuditRecord[];
 }
 
 export interface BundleCheck {

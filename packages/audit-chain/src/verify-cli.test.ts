@@ -1,0 +1,124 @@
+// The offline verifier as a user runs it: a separate node process, a bundle file, an exit code.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { logName, signCheckpoint } from './checkpoint/checkpoint.ts';
+import { generateSigningKeyPem, signingKeyFromPem } from './checkpoint/signing-key.ts';
+import { toHex } from './merkle/hashing.ts';
+import { MerkleTree } from './merkle/merkle-tree.ts';
+import { type AuditRecord, computeRecordHash, GENESIS_HASH, recordLeafHash } from './record/audit-record.ts';
+import { PROOF_BUNDLE_FORMAT, type ProofBundle } from './verify/proof-bundle.ts';
+
+const run = promisify(execFile);
+const cli = new URL('./verify-cli.ts', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'audit-verify-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const key = signingKeyFromPem(generateSigningKeyPem());
+const tenant = 'acme';
+
+function buildBundle(): ProofBundle {
+  const records: AuditRecord[] = [];
+  const tree = new MerkleTree();
+  let prevHash = GENESIS_HASH;
+  for (let sequence = 0; sequence < 12; sequence += 1) {
+    const body = {
+      tenant,
+      sequence,
+      id: randomUUID(),
+      occurredAt: '2026-11-28T10:00:00.000Z',
+      appendedAt: '2026-11-28T10:00:01.000Z',
+      source: 'auth',
+      actor: { type: 'user' as const, id: `u-${sequence % 3}` },
+      action: 'auth.security.login-succeeded',
+      resource: { type: 'session', id: `s-${sequence}` },
+      outcome: 'success' as const,
+      metadata: { n: sequence },
+      personal: [],
+      prevHash,
+    };
+    const hash = computeRecordHash(body);
+    records.push({ ...body, hash });
+    tree.append(recordLeafHash(hash));
+    prevHash = hash;
+  }
+  const checkpoint = (size: number) =>
+    signCheckpoint(
+      {
+        log: logName(tenant),
+        treeSize: size,
+        rootHash: toHex(tree.root(size)),
+        issuedAt: '2026-11-28T10:00:02.000Z',
+        keyId: key.keyId,
+      },
+      key.privateKey,
+    );
+  return {
+    format: PROOF_BUNDLE_FORMAT,
+    tenant,
+    log: logName(tenant),
+    keys: [{ keyId: key.keyId, publicKey: key.publicKeyDer }],
+    checkpoints: [checkpoint(5), checkpoint(12)],
+    inclusion: [2, 9].map((i) => ({
+      record: records[i] as AuditRecord,
+      treeSize: 12,
+      auditPath: tree.inclusionProof(i, 12).map(toHex),
+    })),
+    consistency: [{ fromSize: 5, toSize: 12, proof: tree.consistencyProof(5, 12).map(toHex) }],
+    records,
+  };
+}
+
+async function verify(bundle: unknown, ...args: string[]): Promise<{ code: number; stdout: string }> {
+  const file = join(dir, `${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify(bundle));
+  try {
+    const { stdout } = await run(process.execPath, [cli, file, ...args]);
+    return { code: 0, stdout };
+  } catch (error) {
+    const e = error as { code: number; stdout: string };
+    return { code: e.code, stdout: e.stdout };
+  }
+}
+
+describe('verify-cli', () => {
+  it('verifies signatures, inclusion, consistency and the full chain with a trusted key', async () => {
+    const pem = join(dir, 'trusted.pem');
+    writeFileSync(pem, key.publicKeyPem);
+    const { code, stdout } = await verify(buildBundle(), '--key', pem);
+    expect(stdout).toContain('VERIFIED: 6/6 checks hold');
+    expect(stdout).toContain('ok    record 9');
+    expect(stdout).toContain('ok    consistency 5 -> 12');
+    expect(stdout).toContain('ok    full chain of 12 records');
+    expect(code).toBe(0);
+  });
+
+  it('fails on an altered record, a forged root or a key it does not trust', async () => {
+    const altered = buildBundle();
+    (altered.inclusion[0]?.record as AuditRecord).outcome = 'failure';
+    const a = await verify(altered);
+    expect(a.code).toBe(1);
+    expect(a.stdout).toContain('FAIL  record 2');
+
+    const forged = buildBundle();
+    (forged.checkpoints[1] as { rootHash: string }).rootHash = 'a'.repeat(64);
+    expect((await verify(forged)).code).toBe(1);
+
+    const dropped = buildBundle();
+    dropped.records?.splice(4, 1);
+    const d = await verify(dropped, '--json');
+    expect(d.code).toBe(1);
+    expect(JSON.parse(d.stdout).checks.at(-1).detail).toMatch(/missing/);
+
+    const stranger = signingKeyFromPem(generateSigningKeyPem());
+    expect((await verify(buildBundle(), '--key', stranger.publicKeyDer)).code).toBe(1);
+  });
+
+  it('answers 2 when the input cannot be read', async () => {
+    await expect(run(process.execPath, [cli, join(dir, 'absent.json')])).rejects.toMatchObject({ code: 2 });
+  });
+});

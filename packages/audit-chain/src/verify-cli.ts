@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * The offline verifier: checks a proof bundle (GET /v1/audit/proofs, format parley-audit-proofs/v1)
+ * with no server and no database: checkpoint signatures (Ed25519), inclusion proofs of records
+ * (their content re-hashed), consistency proofs between checkpoints, and, when the bundle
+ * carries the whole log, every hash and link of the chain.
+ *
+ *   node packages/audit-chain/src/verify-cli.ts proofs.json [--key trusted.pem] [--json]
+ *
+ * --key (repeatable) names the public keys you trust (PEM or base64 SPKI, as a file or inline);
+ * without it the keys inside the bundle are used and the verdict says so.
+ * Exit code: 0 all checks hold, 1 a check failed, 2 the input could not be read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parsePublicKey } from './checkpoint/checkpoint.ts';
+import { keyIdOf } from './checkpoint/signing-key.ts';
+import { verifyChain } from './verify/chain-verifier.ts';
+import { type BundleCheck, type ProofBundle, verifyProofBundle } from './verify/proof-bundle.ts';
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const file = positionals[0];
+  if (!file || values.help) {
+    process.stderr.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  let bundle: ProofBundle;
+  let trusted: Map<string, ReturnType<typeof parsePublicKey>> | undefined;
+  try {
+    bundle = JSON.parse(readFileSync(file, 'utf8')) as ProofBundle;
+    if (values.key && values.key.length > 0) {
+      trusted = new Map();
+      for (const text of values.key) {
+        const key = parsePublicKey(existsSync(text) ? readFileSync(text, 'utf8') : text);
+        trusted.set(keyIdOf(key), key);
+      }
+    }
+  } catch (error) {
+    process.stderr.write(`cannot read input: ${(error as Error).message}\n`);
+    return 2;
+  }
+
+  let result: ReturnType<typeof verifyProofBundle>;
+  try {
+    result = verifyProofBundle(bundle, trusted);
+  } catch (error) {
+    process.stderr.write(`malformed bundle: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const checks: BundleCheck[] = [...result.checks];
+  if (Array.isArray(bundle.records)) {
+    const keys = trusted ?? new Map(bundle.keys.map((k) => [k.keyId, parsePublicKey(k.publicKey)]));
+    const chain = await verifyChain({
+      tenant: bundle.tenant,
+      records: bundle.records,
+      checkpoints: bundle.checkpoints,
+      publicKeys: keys,
+    });
+    checks.push({
+      what: `full chain of ${chain.records} records`,
+      ok: chain.ok,
+      detail: chain.ok
+        ? `root ${chain.rootHash}, ${chain.checkpointsVerified} checkpoints matched`
+        : chain.problems.map((p) => `${p.kind}: ${p.detail}`).join('; '),
+    });
+  }
+  const ok = checks.length > 0 && checks.every((c) => c.ok);
+
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ok, trustedBundleKeys: result.trustedBundleKeys, checks }, null, 2)}\n`,
+    );
+  } else {
+    for (const check of checks) {
+      process.stdout.write(
+        `${check.ok ? 'ok  ' : 'FAIL'}  ${check.what}${check.detail ? ` — ${check.detail}` : ''}\n`,
+      );
+    }
+    if (result.trustedBundleKeys) {
+      process.stdout.write(
+        'note  keys were taken from the bundle itself; pass --key with a key you obtained independently\n',
+      );
+    }
+    process.stdout.write(
+      `${ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks hold\n`,
+    );
+  }
+  return ok ? 0 : 1;
+}
+
+const USAGE =
+  'usage: node packages/audit-chain/src/verify-cli.ts <proofs.json> [--key <pem-file|base64>]... [--json]\n';
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      key: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));
