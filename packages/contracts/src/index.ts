@@ -4,3 +4,4 @@ export * from './events/tenant.ts';
 export * from './events/auth.ts';
 export * from './http/auth.ts';
 export * from './events/crypto.ts';
+export * from './http/crypto.ts';

@@ -3,13 +3,15 @@
  * person's key, which crypto-shredding destroys) and purposes (bound into every ciphertext, so
  * data sealed for "messages.body" cannot be opened as "audit.pii").
  */
+import { KEY_NAME_PATTERN, PURPOSE_PATTERN } from '@parley/contracts';
 import { InvalidKeyRequestError } from './errors.ts';
 
 export const DEFAULT_KEY_NAME = 'default';
 export const SUBJECT_KEY_PREFIX = 'subject:';
 
-export const KEY_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}(:[A-Za-z0-9._@-]{1,128})?$';
-export const PURPOSE_PATTERN = '^[a-z][a-z0-9._-]{0,63}$';
+// One definition of what a name may be, shared with the HTTP schemas.
+export { KEY_NAME_PATTERN, PURPOSE_PATTERN };
+
 const keyNameRegex = new RegExp(KEY_NAME_PATTERN);
 const purposeRegex = new RegExp(PURPOSE_PATTERN);
 

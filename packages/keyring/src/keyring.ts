@@ -17,7 +17,7 @@ import {
 import type { Logger } from '@parley/kit';
 import { outboxPush, withoutOutbox } from '@parley/outbox';
 import { assertTenantId } from '@parley/tenancy';
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db, Document, Filter } from 'mongodb';
 import { KEY_BYTES, open, seal } from './aes-gcm.ts';
 import {
   contextAad,
@@ -185,9 +185,9 @@ export class Keyring {
     this.source = options.source ?? 'keyring';
   }
 
-  /** The collection the outbox relay drains for key events (see OutboxRelay's `sources`). */
-  get collection(): Collection<KeyDocument> {
-    return this.keys;
+  /** The collection the outbox relay drains for key events: `sources: async () => [keyring.outboxSource]`. */
+  get outboxSource(): Collection<Document> {
+    return this.keys as unknown as Collection<Document>;
   }
 
   async ensureIndexes(): Promise<void> {

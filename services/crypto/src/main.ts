@@ -1,0 +1,67 @@
+/** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
+import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import { connectKafka, connectMongo, createLogger, loadConfigOrExit, runService } from '@parley/kit';
+import { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
+import { buildApp } from './app.ts';
+import { KeyEventsConsumer } from './consumers/key-events-consumer.ts';
+import { DestructionSweeper } from './domain/destruction-sweeper.ts';
+import { cryptoSettingsSchema } from './settings.ts';
+
+const config = loadConfigOrExit(cryptoSettingsSchema);
+const logger = createLogger({ service: 'crypto', level: config.LOG_LEVEL });
+
+const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
+  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const mongo = await connectMongo(config.MONGO_URL, logger);
+const kafka = await connectKafka(
+  {
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_USERNAME,
+    password: config.KAFKA_PASSWORD,
+    clientId: config.KAFKA_CLIENT_ID ?? 'crypto',
+  },
+  logger,
+);
+
+const keyring = createKeyring({
+  db: mongo.client.db(PLATFORM_DATABASE),
+  masterKeys,
+  logger,
+  cacheTtlMs: config.KEY_CACHE_TTL_MS,
+  source: 'crypto',
+});
+await keyring.ensureIndexes();
+
+const relay = new OutboxRelay({
+  producer: kafka.producer,
+  logger,
+  sources: async () => [keyring.outboxSource],
+  topicFor: (event) => kafkaTopic(event.tenant, 'keys'),
+  intervalMs: config.OUTBOX_INTERVAL_MS,
+});
+const consumer = new KeyEventsConsumer({ kafka: kafka.kafka, keyring, logger });
+const sweeper = new DestructionSweeper({ keyring, logger, intervalMs: config.DESTRUCTION_SWEEP_INTERVAL_MS });
+
+const app = buildApp({
+  keyring,
+  logger,
+  serviceToken: config.SERVICE_TOKEN,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  readiness: { mongodb: mongo.ping, kafka: kafka.ping },
+});
+
+relay.start();
+await consumer.start();
+sweeper.start();
+logger.info({ masterKeys: masterKeys.toJSON() }, 'crypto: master keys loaded');
+
+await runService({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  stoppables: [sweeper, consumer, relay, kafka, mongo],
+});
