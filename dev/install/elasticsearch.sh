@@ -4,6 +4,7 @@
 # pinned to a current 2.25.x, which Elasticsearch 7.10 runs with.
 # Usage: elasticsearch.sh <runner version, e.g. 7.10.2.0> <destination dir>
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 version="$1"; dest="$2"
 exec "$(dirname "$0")/maven-libs.sh" "$dest" \
   "org.codelibs:elasticsearch-cluster-runner:${version}" \

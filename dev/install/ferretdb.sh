@@ -4,10 +4,11 @@
 # the public package github.com/FerretDB/FerretDB/ferretdb instead.
 # Usage: ferretdb.sh <version, e.g. v1.24.2> <destination dir>
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 version="$1"; dest="$2"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cd "$work"
-go mod init parley.dev/ferretdb-build >/dev/null 2>&1
+go mod init parley.dev/ferretdb-build >/dev/null
 cat > main.go <<'GO'
 // Command ferretdb runs FerretDB with the PostgreSQL backend on one listen address.
 // Usage: ferretdb <listen host:port> <postgresql url>

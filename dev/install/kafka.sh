@@ -4,6 +4,7 @@
 # (otherwise Maven resolves 1.7 and every log line is dropped).
 # Usage: kafka.sh <version, e.g. 4.1.1> <destination dir>
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 version="$1"; dest="$2"
 exec "$(dirname "$0")/maven-libs.sh" "$dest" \
   "org.apache.kafka:kafka_2.13:${version}" \

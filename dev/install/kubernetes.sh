@@ -3,13 +3,14 @@
 # Go module proxy (no prebuilt binaries can be fetched here).
 # Usage: kubernetes.sh <version, e.g. v1.36.3> <destination dir>
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 version="$1"; dest="$2"
 minor_version="v0.${version#v1.}"          # staging modules are versioned v0.<minor>.<patch>
 major="1"; minor="$(echo "$version" | cut -d. -f2)"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-go mod init parley.dev/kubernetes-build >/dev/null 2>&1
+go mod init parley.dev/kubernetes-build >/dev/null
 gomod="$(go mod download -json "k8s.io/kubernetes@${version}" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
 # kubernetes' go.mod names its staging modules at v0.0.0 and replaces them with local paths;
 # a module that requires kubernetes must replace each with its published version instead.

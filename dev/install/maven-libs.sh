@@ -4,6 +4,7 @@
 # artifact listed with a version also pins that version over the one a dependency would pull in.
 # Usage: maven-libs.sh <destination dir> <group:artifact:version>...
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 dest="$1"; shift
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 {

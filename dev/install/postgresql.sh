@@ -3,6 +3,7 @@
 # The stack runs its own cluster in the run dir (initdb/pg_ctl as the postgres user).
 # Usage: postgresql.sh <major version, e.g. 15>
 set -euo pipefail
+PS4="+ [$(basename "$0")] "; set -x  # the log shows each step, so a failure names its command
 major="$1"
 if [ ! -x "/usr/lib/postgresql/${major}/bin/pg_ctl" ]; then
   export DEBIAN_FRONTEND=noninteractive
