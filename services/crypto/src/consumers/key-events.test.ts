@@ -1,0 +1,125 @@
+/**
+ * Against the real Mongo-wire server and Kafka: a rotation writes crypto.key.rotated.v1 with the
+ * key document, the outbox relay publishes it to the tenant's `keys` topic, and another process's
+ * consumer drops its cached key, so it uses the new version at once (its TTL is 10 minutes).
+ */
+import { randomUUID } from 'node:crypto';
+import { CryptoKeyRotated, decodeEnvelope, parseEvent } from '@parley/contracts';
+import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
+import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic } from '@parley/tenancy';
+import type { KafkaMessage } from 'kafkajs';
+import { Type } from 'typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyEventsConsumer } from './key-events-consumer.ts';
+
+const logger = createSilentLogger();
+let fx: KeyringFixture;
+let kafka: KafkaConnection;
+let tenant: string;
+let topic: string;
+
+beforeAll(async () => {
+  fx = await openKeyringFixture();
+  const config = loadConfig(Type.Object({ ...kafkaSettings }));
+  kafka = await connectKafka(
+    {
+      brokers: config.KAFKA_BROKERS,
+      username: config.KAFKA_USERNAME,
+      password: config.KAFKA_PASSWORD,
+      clientId: 'crypto-test',
+    },
+    logger,
+  );
+  tenant = fx.uniqueTenant('keys');
+  topic = kafkaTopic(tenant, 'keys');
+  await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+});
+
+afterAll(async () => {
+  await kafka?.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await kafka?.stop();
+  await fx?.close();
+});
+
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function readTopic(count: number): Promise<KafkaMessage[]> {
+  const consumer = kafka.kafka.consumer({ groupId: `crypto-test-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received: KafkaMessage[] = [];
+  const done = Promise.withResolvers<void>();
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push(message);
+      if (received.length >= count) done.resolve();
+    },
+  });
+  const timer = setTimeout(
+    () => done.reject(new Error(`only ${received.length} of ${count} messages`)),
+    30_000,
+  );
+  try {
+    await done.promise;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return received;
+}
+
+describe('crypto.key.rotated.v1', () => {
+  it('is published through the outbox and makes other processes drop the old primary', async () => {
+    const reader = fx.keyring({ cacheTtlMs: 600_000 });
+    const writer = fx.keyring();
+    await writer.ensureTenantKey(tenant);
+    expect((await reader.generateDataKey(tenant, 'messages.body')).keyVersion).toBe(1);
+
+    const consumer = new KeyEventsConsumer({ kafka: kafka.kafka, keyring: reader, logger });
+    await consumer.start();
+    await consumer.joined;
+    const relay = new OutboxRelay({
+      producer: kafka.producer,
+      logger,
+      sources: async () => [writer.outboxSource],
+      topicFor: (event) => kafkaTopic(event.tenant, 'keys'),
+    });
+    try {
+      await writer.rotate(tenant, 'default', { requestKey: 'test-slot' });
+      expect((await reader.generateDataKey(tenant, 'messages.body')).keyVersion).toBe(1); // still cached
+      expect(await relay.flush()).toBeGreaterThanOrEqual(1);
+
+      const seen = await eventually(
+        async () => (await reader.generateDataKey(tenant, 'messages.body')).keyVersion,
+        (version) => version === 2,
+      );
+      expect(seen).toBe(2);
+    } finally {
+      await consumer.stop();
+    }
+
+    const [message] = await readTopic(1);
+    const event = parseEvent(CryptoKeyRotated, decodeEnvelope(message?.value ?? null));
+    expect(event).toMatchObject({
+      type: 'crypto.key.rotated.v1',
+      tenant,
+      payload: { keyName: 'default', previousVersion: 1, newVersion: 2, reason: 'requested' },
+    });
+    const doc = await fx.db.collection('tenant_keys').findOne({ tenant });
+    expect(doc?._outboxPending).not.toBe(true);
+  });
+});
