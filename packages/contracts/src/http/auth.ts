@@ -8,11 +8,19 @@
 import { type Static, Type } from 'typebox';
 
 export const ROLES = ['member', 'admin', 'compliance-officer'] as const;
-export const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
+export const RoleSchema = Type.Union([
+  Type.Literal('member'),
+  Type.Literal('admin'),
+  Type.Literal('compliance-officer'),
+]);
 export type Role = Static<typeof RoleSchema>;
 
 export const USER_STATUSES = ['active', 'suspended', 'deleted'] as const;
-export const UserStatusSchema = Type.Union(USER_STATUSES.map((status) => Type.Literal(status)));
+export const UserStatusSchema = Type.Union([
+  Type.Literal('active'),
+  Type.Literal('suspended'),
+  Type.Literal('deleted'),
+]);
 export type UserStatus = Static<typeof UserStatusSchema>;
 
 export const EmailSchema = Type.String({ format: 'email', minLength: 3, maxLength: 254 });

@@ -1,0 +1,31 @@
+/** buildApp: the auth service's Fastify app over its components. It never listens (main.ts does). */
+import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from '@parley/kit';
+import type { AuthComponents } from './components.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
+import { registerInternalRoutes } from './routes/internal-routes.ts';
+import { registerJwksRoutes } from './routes/jwks-routes.ts';
+import { registerMeRoutes } from './routes/me-routes.ts';
+import { registerPublicRoutes } from './routes/public-routes.ts';
+
+export interface AuthAppDependencies {
+  logger: Logger;
+  components: AuthComponents;
+  serviceToken: string;
+  readiness?: Record<string, ReadinessCheck>;
+  bodyLimitBytes?: number;
+}
+
+export function buildApp(deps: AuthAppDependencies): ServiceApp {
+  const app = createServiceApp({
+    service: 'auth',
+    logger: deps.logger,
+    readiness: deps.readiness ?? {},
+    bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
+  });
+  registerJwksRoutes(app, deps.components);
+  registerPublicRoutes(app, deps.components);
+  registerMeRoutes(app, deps.components);
+  registerAdminRoutes(app, deps.components);
+  registerInternalRoutes(app, deps.components, deps.serviceToken);
+  return app;
+}

@@ -1,0 +1,97 @@
+/**
+ * Builds the auth service's parts from its connections and policy, in one place, so main.ts and
+ * the tests assemble exactly the same service.
+ */
+import { type AuthClient, createAuthClient } from '@parley/auth-client';
+import type { Keyring } from '@parley/keyring';
+import type { Logger } from '@parley/kit';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+import type { MongoClient } from 'mongodb';
+import { AccessTokenIssuer } from './domain/access-tokens.ts';
+import { Accounts } from './domain/accounts.ts';
+import { BruteForceGuard } from './domain/brute-force-guard.ts';
+import { Invitations } from './domain/invitations.ts';
+import { Login } from './domain/login.ts';
+import { Mfa } from './domain/mfa.ts';
+import { PasswordHasher } from './domain/password-hasher.ts';
+import { Reauthentication } from './domain/reauthentication.ts';
+import { SecondFactor } from './domain/second-factor.ts';
+import { Sessions } from './domain/sessions.ts';
+import { SigningKeys } from './domain/signing-keys.ts';
+import type { AuthPolicy } from './settings.ts';
+import { SessionCache } from './store/session-cache.ts';
+import { signingKeyCollection } from './store/signing-key-store.ts';
+import { TenantStore } from './store/tenant-store.ts';
+
+export interface AuthComponents {
+  policy: AuthPolicy;
+  store: TenantStore;
+  signingKeys: SigningKeys;
+  sessions: Sessions;
+  login: Login;
+  mfa: Mfa;
+  accounts: Accounts;
+  invitations: Invitations;
+  secondFactor: SecondFactor;
+  hasher: PasswordHasher;
+  /** The same verifier the gateway uses, fed from this process's own key store. */
+  authClient: AuthClient;
+}
+
+export async function createAuthComponents(options: {
+  mongo: MongoClient;
+  redis: Redis;
+  keyring: Keyring;
+  policy: AuthPolicy;
+  logger: Logger;
+}): Promise<AuthComponents> {
+  const { mongo, redis, keyring, policy, logger } = options;
+  const store = new TenantStore(mongo);
+  const signingKeys = new SigningKeys({
+    collection: await signingKeyCollection(mongo.db(PLATFORM_DATABASE)),
+    keyring,
+    periodSeconds: policy.signingKeyPeriodSeconds,
+    accessTokenTtlSeconds: policy.accessTokenTtlSeconds,
+    clockToleranceSeconds: policy.clockToleranceSeconds,
+  });
+  const hasher = new PasswordHasher(policy.argon2);
+  const guard = new BruteForceGuard(redis, policy.lockout);
+  const tokens = new AccessTokenIssuer(signingKeys, {
+    issuer: policy.issuer,
+    audience: policy.audience,
+    ttlSeconds: policy.accessTokenTtlSeconds,
+  });
+  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy);
+  const secondFactor = new SecondFactor(keyring);
+  const reauthentication = new Reauthentication(hasher, guard, secondFactor);
+  const authClient = createAuthClient({
+    jwks: () => signingKeys.jwks(),
+    redis,
+    issuer: policy.issuer,
+    audience: policy.audience,
+    clockToleranceSeconds: policy.clockToleranceSeconds,
+    onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
+  });
+  return {
+    policy,
+    store,
+    signingKeys,
+    sessions,
+    login: new Login({
+      store,
+      redis,
+      hasher,
+      guard,
+      sessions,
+      secondFactor,
+      challengeTtlSeconds: policy.mfaChallengeTtlSeconds,
+    }),
+    mfa: new Mfa(secondFactor, reauthentication),
+    accounts: new Accounts(hasher, sessions, reauthentication),
+    invitations: new Invitations(policy.invitationTtlSeconds),
+    secondFactor,
+    hasher,
+    authClient,
+  };
+}

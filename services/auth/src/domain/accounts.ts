@@ -1,0 +1,195 @@
+/**
+ * Users of a tenant: joining (by invitation, or by open sign-up where the tenant allows it),
+ * their profile, password changes, and what an admin may change (roles, suspension). Suspending
+ * a user or changing their password revokes their sessions; a role change takes effect at the
+ * next refresh (access tokens are short-lived).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuditActor, Role, User } from '@parley/contracts';
+import { ProblemError, problems } from '@parley/kit';
+import { outboxPush, withOutbox } from '@parley/outbox';
+import type { InvitationDocument, TenantCollections, UserDocument } from '../store/tenant-store.ts';
+import { normaliseEmail } from '../store/tenant-store.ts';
+import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { Reauthentication } from './reauthentication.ts';
+import type { Sessions } from './sessions.ts';
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number }).code === 11000;
+}
+
+export function userView(user: UserDocument): User {
+  return {
+    id: user._id,
+    email: user.email,
+    displayName: user.displayName,
+    roles: user.roles,
+    status: user.status,
+    mfaEnabled: !!user.totp,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export class Accounts {
+  readonly #hasher: PasswordHasher;
+  readonly #sessions: Sessions;
+  readonly #reauthentication: Reauthentication;
+
+  constructor(hasher: PasswordHasher, sessions: Sessions, reauthentication: Reauthentication) {
+    this.#hasher = hasher;
+    this.#sessions = sessions;
+    this.#reauthentication = reauthentication;
+  }
+
+  async create(
+    c: TenantCollections,
+    fields: { email: string; password: string; displayName: string; roles: Role[] },
+    how: 'invitation' | 'sign-up',
+    context: RequestContext,
+  ): Promise<UserDocument> {
+    const now = new Date();
+    const userId = randomUUID();
+    const user: UserDocument = {
+      _id: userId,
+      email: fields.email.trim(),
+      emailKey: normaliseEmail(fields.email),
+      displayName: fields.displayName,
+      roles: fields.roles,
+      status: 'active',
+      passwordHash: await this.#hasher.hash(fields.password),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.user-registered',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      resource: { type: 'user', id: userId },
+      email: user.emailKey,
+      context,
+      metadata: { via: how, roles: fields.roles },
+    });
+    try {
+      await c.users.insertOne(withOutbox(user, [event]));
+    } catch (error) {
+      if (isDuplicateKey(error)) throw problems.conflict('An account with this e-mail already exists');
+      throw error;
+    }
+    return user;
+  }
+
+  async fromInvitation(
+    c: TenantCollections,
+    invitation: InvitationDocument,
+    password: string,
+    displayName: string,
+    context: RequestContext,
+  ): Promise<UserDocument> {
+    return this.create(
+      c,
+      { email: invitation.email, password, displayName, roles: invitation.roles },
+      'invitation',
+      context,
+    );
+  }
+
+  async get(c: TenantCollections, userId: string): Promise<UserDocument> {
+    const user = await c.users.findOne({ _id: userId, status: { $ne: 'deleted' } });
+    if (!user) throw problems.notFound('No such user');
+    return user;
+  }
+
+  async list(c: TenantCollections): Promise<User[]> {
+    const users = await c.users
+      .find({ status: { $ne: 'deleted' } })
+      .sort({ createdAt: 1 })
+      .limit(1000)
+      .toArray();
+    return users.map(userView);
+  }
+
+  async changePassword(
+    c: TenantCollections,
+    user: UserDocument,
+    currentPassword: string,
+    newPassword: string,
+    currentSessionId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    await this.#reauthentication.require(
+      c,
+      { ...user, totp: undefined },
+      { password: currentPassword },
+      context,
+    );
+    if (currentPassword === newPassword) {
+      throw new ProblemError(
+        400,
+        'password-unchanged',
+        'Password unchanged',
+        'Choose a password you have not used here',
+      );
+    }
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.password-changed',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+    });
+    const outbox = outboxPush([event]);
+    await c.users.updateOne(
+      { _id: user._id },
+      {
+        $set: { passwordHash: await this.#hasher.hash(newPassword), updatedAt: new Date(), ...outbox.$set },
+        $push: outbox.$push,
+      },
+    );
+    // Anyone else holding a session made with the old password is signed out.
+    await this.#sessions.revokeAll(
+      c,
+      user._id,
+      'password-changed',
+      { type: 'user', id: user._id },
+      context,
+      currentSessionId,
+    );
+  }
+
+  async update(
+    c: TenantCollections,
+    userId: string,
+    change: { roles?: Role[]; status?: 'active' | 'suspended' },
+    actor: AuditActor,
+    context: RequestContext,
+  ): Promise<User> {
+    const user = await this.get(c, userId);
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.user-updated',
+      outcome: 'success',
+      actor,
+      resource: { type: 'user', id: userId },
+      subject: userId,
+      context,
+      metadata: {
+        ...(change.roles ? { roles: change.roles } : {}),
+        ...(change.status ? { status: change.status } : {}),
+      },
+    });
+    const outbox = outboxPush([event]);
+    const updated = await c.users.findOneAndUpdate(
+      { _id: userId, status: { $ne: 'deleted' } },
+      { $set: { ...change, updatedAt: new Date(), ...outbox.$set }, $push: outbox.$push },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw problems.notFound('No such user');
+    if (change.status === 'suspended' && user.status !== 'suspended') {
+      await this.#sessions.revokeAll(c, userId, 'user-suspended', actor, context);
+    }
+    return userView(updated);
+  }
+}

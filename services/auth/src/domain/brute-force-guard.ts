@@ -1,0 +1,112 @@
+/**
+ * Brute-force protection kept in Redis, per account and per source address: failures are counted
+ * in a window, and reaching the threshold locks the key for a time that doubles with each
+ * lockout (base, 2×base, 4×base… up to a maximum), forgotten a day after the last one. Passwords,
+ * TOTP codes and recovery codes all count against the same account key, so an attacker cannot
+ * switch factors to reset the count. The account key is a hash of the normalised e-mail, known
+ * or not, so a lockout says nothing about whether an account exists.
+ */
+import { createHash } from 'node:crypto';
+import { problems } from '@parley/kit';
+import { redisKey } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+
+export interface LockoutPolicy {
+  accountThreshold: number;
+  addressThreshold: number;
+  baseSeconds: number;
+  maxSeconds: number;
+  windowSeconds: number;
+}
+
+const LEVEL_MEMORY_MS = 24 * 3600 * 1000;
+
+// KEYS: failures, lock, level. ARGV: threshold, baseMs, maxMs, windowMs, levelMemoryMs.
+// Returns the lockout in ms that this failure started, or 0.
+const RECORD_FAILURE = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+if n >= tonumber(ARGV[1]) then
+  local level = redis.call('INCR', KEYS[3])
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+  local ms = math.min(tonumber(ARGV[2]) * (2 ^ (level - 1)), tonumber(ARGV[3]))
+  redis.call('SET', KEYS[2], level, 'PX', math.floor(ms))
+  redis.call('DEL', KEYS[1])
+  return math.floor(ms)
+end
+return 0
+`;
+
+export function accountKey(emailKey: string): string {
+  return createHash('sha256').update(emailKey).digest('hex').slice(0, 32);
+}
+
+export interface Attempt {
+  tenant: string;
+  /** accountKey(emailKey) */
+  account: string;
+  ip?: string;
+}
+
+export class BruteForceGuard {
+  readonly #redis: Redis;
+  readonly #policy: LockoutPolicy;
+
+  constructor(redis: Redis, policy: LockoutPolicy) {
+    this.#redis = redis;
+    this.#policy = policy;
+  }
+
+  #keys(tenant: string, kind: 'acct' | 'addr', id: string): [string, string, string] {
+    const base = redisKey(tenant, 'auth', 'bf', kind, id);
+    return [`${base}:failures`, `${base}:lock`, `${base}:level`];
+  }
+
+  /** Throws 429 with Retry-After while the account or the address is locked. */
+  async assertNotLocked(attempt: Attempt): Promise<void> {
+    const [, accountLock] = this.#keys(attempt.tenant, 'acct', attempt.account);
+    const checks = [this.#redis.pttl(accountLock)];
+    if (attempt.ip) checks.push(this.#redis.pttl(this.#keys(attempt.tenant, 'addr', attempt.ip)[1]));
+    const remaining = Math.max(...(await Promise.all(checks)));
+    if (remaining > 0) {
+      throw problems.tooManyRequests(
+        'Too many failed attempts; try again later',
+        Math.ceil(remaining / 1000),
+      );
+    }
+  }
+
+  /** Counts a failure; returns the lockout (seconds) it started for the account, if any. */
+  async recordFailure(
+    attempt: Attempt,
+  ): Promise<{ accountLockedForSeconds: number; addressLockedForSeconds: number }> {
+    const p = this.#policy;
+    const run = (keys: [string, string, string], threshold: number) =>
+      this.#redis.eval(
+        RECORD_FAILURE,
+        3,
+        ...keys,
+        threshold,
+        p.baseSeconds * 1000,
+        p.maxSeconds * 1000,
+        p.windowSeconds * 1000,
+        LEVEL_MEMORY_MS,
+      ) as Promise<number>;
+    const [account, address] = await Promise.all([
+      run(this.#keys(attempt.tenant, 'acct', attempt.account), p.accountThreshold),
+      attempt.ip
+        ? run(this.#keys(attempt.tenant, 'addr', attempt.ip), p.addressThreshold)
+        : Promise.resolve(0),
+    ]);
+    return {
+      accountLockedForSeconds: Math.ceil(account / 1000),
+      addressLockedForSeconds: Math.ceil(address / 1000),
+    };
+  }
+
+  /** A success clears the account's failures and lockout history (not the address's). */
+  async recordSuccess(attempt: Attempt): Promise<void> {
+    const [failures, , level] = this.#keys(attempt.tenant, 'acct', attempt.account);
+    await this.#redis.del(failures, level);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Invitations: how users join a tenant (an admin's, or the operator's for the first admins).
+ * The token (`<invitation id>.<256 random bits>`) is shown once and stored hashed. Inviting is
+ * idempotent per e-mail, as the operator's reconcile loop needs: a repeat answers with the state
+ * (pending or accepted) and no token; an expired invitation is replaced by a fresh one.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Role } from '@parley/contracts';
+import { ProblemError } from '@parley/kit';
+import { withOutbox } from '@parley/outbox';
+import type { InvitationDocument, TenantCollections } from '../store/tenant-store.ts';
+import { normaliseEmail } from '../store/tenant-store.ts';
+import { type RequestContext, securityEvent } from './audit-records.ts';
+import { hashToken } from './refresh-tokens.ts';
+
+export interface InvitationResult {
+  invitationId: string;
+  email: string;
+  state: 'invited' | 'pending' | 'accepted';
+  token?: string;
+  expiresAt: string;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number }).code === 11000;
+}
+
+export const invalidInvitation = () =>
+  new ProblemError(
+    400,
+    'invalid-invitation',
+    'Invalid invitation',
+    'The invitation is unknown, used or expired',
+  );
+
+export class Invitations {
+  readonly #ttlSeconds: number;
+
+  constructor(ttlSeconds: number) {
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  async invite(
+    c: TenantCollections,
+    email: string,
+    roles: Role[],
+    invitedBy: string,
+    context: RequestContext,
+  ): Promise<InvitationResult> {
+    const emailKey = normaliseEmail(email);
+    const member = await c.users.findOne(
+      { emailKey, status: { $ne: 'deleted' } },
+      { projection: { _id: 1, createdAt: 1 } },
+    );
+    const existing = await c.invitations.findOne({ emailKey });
+    if (member) {
+      return {
+        invitationId: existing?._id ?? member._id,
+        email: emailKey,
+        state: 'accepted',
+        expiresAt: (existing?.expiresAt ?? member.createdAt).toISOString(),
+      };
+    }
+    if (existing && !existing.acceptedAt && existing.expiresAt.getTime() > Date.now()) {
+      return {
+        invitationId: existing._id,
+        email: emailKey,
+        state: 'pending',
+        expiresAt: existing.expiresAt.toISOString(),
+      };
+    }
+    // An expired invitation is replaced in place (one document per e-mail), keeping its id.
+    const invitationId = existing?._id ?? randomUUID();
+    const token = `${invitationId}.${randomBytes(32).toString('base64url')}`;
+    const now = new Date();
+    const document: InvitationDocument = {
+      _id: invitationId,
+      email: email.trim(),
+      emailKey,
+      roles,
+      tokenHash: hashToken(token),
+      invitedBy,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.#ttlSeconds * 1000),
+    };
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.user-invited',
+      outcome: 'success',
+      actor:
+        invitedBy === 'operator' ? { type: 'operator', id: 'operator' } : { type: 'user', id: invitedBy },
+      resource: { type: 'invitation', id: invitationId },
+      subject: `invitation:${invitationId}`,
+      email: emailKey,
+      context,
+      metadata: { roles },
+    });
+    try {
+      if (existing) {
+        const replaced = await c.invitations.findOneAndReplace(
+          { _id: existing._id, expiresAt: existing.expiresAt },
+          withOutbox(document, [event]),
+        );
+        if (!replaced) return this.invite(c, email, roles, invitedBy, context);
+        return {
+          invitationId,
+          email: emailKey,
+          state: 'invited',
+          token,
+          expiresAt: document.expiresAt.toISOString(),
+        };
+      }
+      await c.invitations.insertOne(withOutbox(document, [event]));
+    } catch (error) {
+      // Another call invited the same address at the same moment: answer as a repeat.
+      if (isDuplicateKey(error)) return this.invite(c, email, roles, invitedBy, context);
+      throw error;
+    }
+    return {
+      invitationId,
+      email: emailKey,
+      state: 'invited',
+      token,
+      expiresAt: document.expiresAt.toISOString(),
+    };
+  }
+
+  /** The open invitation a token names, or an invalid-invitation problem. */
+  async redeemable(c: TenantCollections, token: string): Promise<InvitationDocument> {
+    const invitationId = /^([0-9a-f-]{36})\./.exec(token)?.[1];
+    if (!invitationId) throw invalidInvitation();
+    const invitation = await c.invitations.findOne({ _id: invitationId });
+    if (
+      !invitation ||
+      invitation.acceptedAt ||
+      invitation.expiresAt.getTime() <= Date.now() ||
+      invitation.tokenHash !== hashToken(token)
+    ) {
+      throw invalidInvitation();
+    }
+    return invitation;
+  }
+
+  async markAccepted(c: TenantCollections, invitation: InvitationDocument, userId: string): Promise<void> {
+    await c.invitations.updateOne(
+      { _id: invitation._id, acceptedAt: { $exists: false } },
+      { $set: { acceptedAt: new Date(), userId } },
+    );
+  }
+}

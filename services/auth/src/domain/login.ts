@@ -1,0 +1,203 @@
+/**
+ * Login: the password step, then (when the user has MFA) a challenge answered with a TOTP code
+ * or a recovery code. An unknown account, a deleted or suspended one and a wrong password get
+ * the same 401 after the same argon2id work; every failure counts against the account and the
+ * source address, and a locked key is refused before any hashing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { TokenPair } from '@parley/contracts';
+import { ProblemError } from '@parley/kit';
+import { redisKey } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+import type { TenantStore, UserDocument } from '../store/tenant-store.ts';
+import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
+import { type RequestContext, securityEvent } from './audit-records.ts';
+import { type Attempt, accountKey, type BruteForceGuard } from './brute-force-guard.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
+import { recordSecurityEvents } from './security-log.ts';
+import type { Sessions } from './sessions.ts';
+
+export interface MfaChallenge {
+  mfaRequired: true;
+  challenge: string;
+  methods: ('totp' | 'recovery-code')[];
+  expiresIn: number;
+}
+
+const MAX_CHALLENGE_FAILURES = 5;
+
+export const invalidCredentials = () =>
+  new ProblemError(401, 'invalid-credentials', 'Invalid credentials', 'The e-mail or password is wrong');
+
+const invalidSecondFactor = () =>
+  new ProblemError(
+    401,
+    'invalid-second-factor',
+    'Invalid second factor',
+    'The code is wrong, used or expired',
+  );
+
+export interface LoginDependencies {
+  store: TenantStore;
+  redis: Redis;
+  hasher: PasswordHasher;
+  guard: BruteForceGuard;
+  sessions: Sessions;
+  secondFactor: SecondFactor;
+  challengeTtlSeconds: number;
+}
+
+export class Login {
+  readonly #deps: LoginDependencies;
+
+  constructor(deps: LoginDependencies) {
+    this.#deps = deps;
+  }
+
+  async withPassword(
+    tenant: string,
+    email: string,
+    password: string,
+    context: RequestContext,
+  ): Promise<TokenPair | MfaChallenge> {
+    const { store, hasher, guard } = this.#deps;
+    const emailKey = normaliseEmail(email);
+    const attempt: Attempt = {
+      tenant,
+      account: accountKey(emailKey),
+      ...(context.ip ? { ip: context.ip } : {}),
+    };
+    await guard.assertNotLocked(attempt);
+    const c = await store.forTenant(tenant);
+    const user = await c.users.findOne({ emailKey });
+    const known = user && user.status !== 'deleted';
+    const passwordOk = known
+      ? await hasher.verify(user.passwordHash, password)
+      : await hasher.verifyDecoy(password);
+    if (!known || !passwordOk || user.status !== 'active') {
+      await this.#fail(
+        c,
+        attempt,
+        context,
+        user && known ? user : undefined,
+        !passwordOk ? 'bad-password' : 'inactive',
+      );
+      throw invalidCredentials();
+    }
+    await guard.recordSuccess(attempt);
+    if (hasher.needsRehash(user.passwordHash)) {
+      // Upgrade to the current parameters now that the password is at hand; lose no race.
+      await c.users.updateOne(
+        { _id: user._id, passwordHash: user.passwordHash },
+        { $set: { passwordHash: await hasher.hash(password), updatedAt: new Date() } },
+      );
+    }
+    if (user.totp) return this.#challenge(tenant, user, attempt.account);
+    return this.#deps.sessions.open(c, user, ['pwd'], context);
+  }
+
+  async withSecondFactor(
+    tenant: string,
+    challenge: string,
+    answer: SecondFactorAnswer,
+    context: RequestContext,
+  ): Promise<TokenPair> {
+    const { store, redis, guard } = this.#deps;
+    const key = redisKey(
+      tenant,
+      'auth',
+      'mfa-challenge',
+      createHash('sha256').update(challenge).digest('hex'),
+    );
+    const pending = await redis.hgetall(key);
+    if (!pending.userId || !pending.account) throw invalidSecondFactor();
+    const attempt: Attempt = { tenant, account: pending.account, ...(context.ip ? { ip: context.ip } : {}) };
+    await guard.assertNotLocked(attempt);
+    const c = await store.forTenant(tenant);
+    const user = await c.users.findOne({ _id: pending.userId, status: 'active' });
+    const method = user ? await this.#deps.secondFactor.verify(c, user, answer, context) : undefined;
+    if (!user || !method) {
+      const failures = await redis.hincrby(key, 'failures', 1);
+      if (failures >= MAX_CHALLENGE_FAILURES) await redis.del(key);
+      await this.#fail(
+        c,
+        attempt,
+        context,
+        user ?? undefined,
+        'bad-second-factor',
+        'auth.security.mfa-challenge-failed',
+      );
+      throw invalidSecondFactor();
+    }
+    // One challenge, one session: of two concurrent correct answers only one deletes it.
+    if ((await redis.del(key)) !== 1) throw invalidSecondFactor();
+    await guard.recordSuccess(attempt);
+    const amr = method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa'];
+    return this.#deps.sessions.open(c, user, amr, context);
+  }
+
+  async #challenge(tenant: string, user: UserDocument, account: string): Promise<MfaChallenge> {
+    const challenge = randomBytes(32).toString('base64url');
+    const key = redisKey(
+      tenant,
+      'auth',
+      'mfa-challenge',
+      createHash('sha256').update(challenge).digest('hex'),
+    );
+    const ttl = this.#deps.challengeTtlSeconds;
+    await this.#deps.redis
+      .multi()
+      .hset(key, { userId: user._id, account, failures: 0 })
+      .expire(key, ttl)
+      .exec();
+    return { mfaRequired: true, challenge, methods: ['totp', 'recovery-code'], expiresIn: ttl };
+  }
+
+  async #fail(
+    c: TenantCollections,
+    attempt: Attempt,
+    context: RequestContext,
+    user: UserDocument | undefined,
+    reason: string,
+    action:
+      | 'auth.security.login-failed'
+      | 'auth.security.mfa-challenge-failed' = 'auth.security.login-failed',
+  ): Promise<void> {
+    const lockout = await this.#deps.guard.recordFailure(attempt);
+    const subject = user?._id ?? `account:${attempt.account}`;
+    const events = [
+      securityEvent({
+        tenant: c.tenant,
+        action,
+        outcome: 'failure',
+        actor: user
+          ? { type: 'user', id: user._id }
+          : { type: 'anonymous', id: `account:${attempt.account}` },
+        resource: { type: 'user', ...(user ? { id: user._id } : {}) },
+        subject,
+        context,
+        metadata: { reason, account: attempt.account },
+      }),
+    ];
+    if (lockout.accountLockedForSeconds > 0 || lockout.addressLockedForSeconds > 0) {
+      events.push(
+        securityEvent({
+          tenant: c.tenant,
+          action: 'auth.security.account-locked',
+          outcome: 'denied',
+          actor: { type: 'system', id: 'auth' },
+          resource: { type: 'user', ...(user ? { id: user._id } : {}) },
+          subject,
+          context,
+          metadata: {
+            account: attempt.account,
+            accountLockedForSeconds: lockout.accountLockedForSeconds,
+            addressLockedForSeconds: lockout.addressLockedForSeconds,
+          },
+        }),
+      );
+    }
+    await recordSecurityEvents(c, events);
+  }
+}

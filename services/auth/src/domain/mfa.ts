@@ -1,0 +1,147 @@
+/**
+ * TOTP enrolment and its undoing. Enrolment is two steps (a pending secret, then a first code
+ * proves the authenticator has it), and the answer to the first code is the ten recovery codes.
+ * Turning MFA off and replacing recovery codes need the password and a second factor again.
+ */
+
+import { ProblemError, problems } from '@parley/kit';
+import { outboxPush } from '@parley/outbox';
+import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
+import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { Reauthentication } from './reauthentication.ts';
+import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
+import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
+import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
+
+export class Mfa {
+  readonly #secondFactor: SecondFactor;
+  readonly #reauthentication: Reauthentication;
+  readonly #issuerName: string;
+
+  constructor(secondFactor: SecondFactor, reauthentication: Reauthentication, issuerName = 'Parley') {
+    this.#secondFactor = secondFactor;
+    this.#reauthentication = reauthentication;
+    this.#issuerName = issuerName;
+  }
+
+  async enrol(c: TenantCollections, user: UserDocument): Promise<{ secret: string; otpauthUri: string }> {
+    if (user.totp) throw problems.conflict('TOTP is already enabled; disable it first');
+    const secret = newTotpSecret();
+    const sealedSecret = await this.#secondFactor.seal(c.tenant, user._id, secret);
+    await c.users.updateOne(
+      { _id: user._id },
+      { $set: { totpPending: { sealedSecret, createdAt: new Date() }, updatedAt: new Date() } },
+    );
+    return { secret, otpauthUri: totpUri(secret, `${this.#issuerName} ${c.tenant}`, user.email) };
+  }
+
+  async confirm(
+    c: TenantCollections,
+    user: UserDocument,
+    code: string,
+    context: RequestContext,
+  ): Promise<{ recoveryCodes: string[] }> {
+    if (user.totp) throw problems.conflict('TOTP is already enabled');
+    if (!user.totpPending) throw problems.conflict('Start TOTP enrolment first');
+    const secret = await this.#secondFactor.open(c.tenant, user._id, user.totpPending.sealedSecret);
+    const check = await checkTotp(secret, code, undefined);
+    if (!check.valid) {
+      throw new ProblemError(
+        400,
+        'invalid-second-factor',
+        'Invalid code',
+        'The code does not match the new secret',
+      );
+    }
+    const recoveryCodes = newRecoveryCodes();
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.mfa-enrolled',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+      metadata: { method: 'totp' },
+    });
+    const outbox = outboxPush([event]);
+    const result = await c.users.updateOne(
+      { _id: user._id, totp: { $exists: false }, 'totpPending.sealedSecret': user.totpPending.sealedSecret },
+      {
+        $set: {
+          totp: {
+            sealedSecret: user.totpPending.sealedSecret,
+            enrolledAt: new Date(),
+            lastTimeStep: check.timeStep,
+          },
+          recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
+          updatedAt: new Date(),
+          ...outbox.$set,
+        },
+        $unset: { totpPending: '' },
+        $push: outbox.$push,
+      },
+    );
+    if (result.modifiedCount !== 1) throw problems.conflict('Enrolment changed meanwhile; start again');
+    return { recoveryCodes };
+  }
+
+  async disable(
+    c: TenantCollections,
+    user: UserDocument,
+    proof: { password: string } & SecondFactorAnswer,
+    context: RequestContext,
+  ): Promise<void> {
+    if (!user.totp) throw problems.conflict('TOTP is not enabled');
+    await this.#reauthentication.require(c, user, proof, context);
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.mfa-disabled',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+      metadata: { method: 'totp' },
+    });
+    const outbox = outboxPush([event]);
+    await c.users.updateOne(
+      { _id: user._id },
+      {
+        $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
+        $set: { updatedAt: new Date(), ...outbox.$set },
+        $push: outbox.$push,
+      },
+    );
+  }
+
+  async regenerateRecoveryCodes(
+    c: TenantCollections,
+    user: UserDocument,
+    proof: { password: string } & SecondFactorAnswer,
+    context: RequestContext,
+  ): Promise<{ recoveryCodes: string[] }> {
+    if (!user.totp) throw problems.conflict('TOTP is not enabled');
+    await this.#reauthentication.require(c, user, proof, context);
+    const recoveryCodes = newRecoveryCodes();
+    const event = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.recovery-codes-regenerated',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+    });
+    const outbox = outboxPush([event]);
+    await c.users.updateOne(
+      { _id: user._id },
+      {
+        $set: {
+          recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
+          updatedAt: new Date(),
+          ...outbox.$set,
+        },
+        $push: outbox.$push,
+      },
+    );
+    return { recoveryCodes };
+  }
+}

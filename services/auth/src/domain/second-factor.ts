@@ -1,0 +1,76 @@
+/**
+ * Checks a second factor: a TOTP code (refused if its time step, or a later one, was accepted
+ * before: replay) or a recovery code (consumed by the same write that accepts it, so it works
+ * once). TOTP secrets are stored sealed by the tenant's key in the keyring, bound to the user id.
+ */
+import type { Keyring } from '@parley/keyring';
+import { outboxPush } from '@parley/outbox';
+import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
+import { type RequestContext, securityEvent } from './audit-records.ts';
+import { hashRecoveryCode } from './recovery-codes.ts';
+import { checkTotp } from './totp.ts';
+
+export const TOTP_SECRET_PURPOSE = 'auth.totp-secret';
+
+export type SecondFactorAnswer = { code: string } | { recoveryCode: string };
+export type SecondFactorMethod = 'otp' | 'recovery-code';
+
+export class SecondFactor {
+  readonly #keyring: Keyring;
+
+  constructor(keyring: Keyring) {
+    this.#keyring = keyring;
+  }
+
+  async seal(tenant: string, userId: string, secret: string): Promise<string> {
+    await this.#keyring.ensureTenantKey(tenant);
+    const sealed = await this.#keyring.encrypt(tenant, TOTP_SECRET_PURPOSE, Buffer.from(secret), {
+      aad: Buffer.from(userId),
+    });
+    return sealed.toString('base64');
+  }
+
+  async open(tenant: string, userId: string, sealed: string): Promise<string> {
+    const plain = await this.#keyring.decrypt(tenant, TOTP_SECRET_PURPOSE, Buffer.from(sealed, 'base64'), {
+      aad: Buffer.from(userId),
+    });
+    return plain.toString();
+  }
+
+  /** The method that matched, or undefined for a wrong, replayed or used code. */
+  async verify(
+    c: TenantCollections,
+    user: UserDocument,
+    answer: SecondFactorAnswer,
+    context: RequestContext,
+  ): Promise<SecondFactorMethod | undefined> {
+    if ('code' in answer) {
+      if (!user.totp) return undefined;
+      const secret = await this.open(c.tenant, user._id, user.totp.sealedSecret);
+      const check = await checkTotp(secret, answer.code, user.totp.lastTimeStep);
+      if (!check.valid) return undefined;
+      // Conditional on the step: of two concurrent uses of one code, one wins.
+      const accepted = await c.users.updateOne(
+        { _id: user._id, 'totp.lastTimeStep': { $lt: check.timeStep } },
+        { $set: { 'totp.lastTimeStep': check.timeStep } },
+      );
+      return accepted.modifiedCount === 1 ? 'otp' : undefined;
+    }
+    const hash = hashRecoveryCode(user._id, answer.recoveryCode);
+    const used = securityEvent({
+      tenant: c.tenant,
+      action: 'auth.security.recovery-code-used',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+      metadata: { remaining: Math.max(0, (user.recoveryCodeHashes?.length ?? 1) - 1) },
+    });
+    const outbox = outboxPush([used]);
+    const consumed = await c.users.updateOne(
+      { _id: user._id, recoveryCodeHashes: hash },
+      { $pull: { recoveryCodeHashes: hash }, $push: outbox.$push, $set: outbox.$set },
+    );
+    return consumed.modifiedCount === 1 ? 'recovery-code' : undefined;
+  }
+}

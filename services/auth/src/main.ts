@@ -1,0 +1,75 @@
+/** The auth service's process: config, connections, components, app, relay, signals. Nothing else. */
+
+import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import {
+  connectKafka,
+  connectMongo,
+  connectRedis,
+  createLogger,
+  loadConfigOrExit,
+  runService,
+} from '@parley/kit';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { buildApp } from './app.ts';
+import { createAuditRelay } from './audit-relay.ts';
+import { createAuthComponents } from './components.ts';
+import { authSettingsSchema, policyFrom } from './settings.ts';
+
+const config = loadConfigOrExit(authSettingsSchema);
+const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
+
+const mongo = await connectMongo(config.MONGO_URL, logger);
+const redis = await connectRedis(config.REDIS_URL, logger);
+const kafka = await connectKafka(
+  {
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_USERNAME,
+    password: config.KAFKA_PASSWORD,
+    clientId: config.KAFKA_CLIENT_ID ?? 'auth',
+  },
+  logger,
+);
+const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
+  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const keyring = createKeyring({
+  db: mongo.client.db(PLATFORM_DATABASE),
+  masterKeys,
+  logger,
+  cacheTtlMs: config.KEY_CACHE_TTL_MS,
+  source: 'auth',
+});
+await keyring.ensureIndexes();
+
+const components = await createAuthComponents({
+  mongo: mongo.client,
+  redis: redis.client,
+  keyring,
+  policy: policyFrom(config),
+  logger,
+});
+await components.authClient.start();
+const relay = createAuditRelay({
+  producer: kafka.producer,
+  store: components.store,
+  logger,
+  intervalMs: config.OUTBOX_INTERVAL_MS,
+});
+relay.start();
+
+const app = buildApp({
+  logger,
+  components,
+  serviceToken: config.SERVICE_TOKEN,
+  readiness: { mongodb: mongo.ping, redis: redis.ping, kafka: kafka.ping },
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+});
+
+await runService({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  stoppables: [relay, components.authClient, kafka, redis, mongo],
+});

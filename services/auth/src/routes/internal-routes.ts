@@ -1,0 +1,36 @@
+/**
+ * Routes for other Parley components, behind the service credential: the operator invites a
+ * tenant's first admins here (idempotent per e-mail; see InternalInvitationRequestSchema).
+ */
+import { InternalInvitationRequestSchema, InvitationResponseSchema } from '@parley/contracts';
+import { requireServiceCredential, type ServiceApp } from '@parley/kit';
+import type { AuthComponents } from '../components.ts';
+import { assertTenant, TenantParams } from './public-routes.ts';
+import { requestContext } from './request-context.ts';
+
+export function registerInternalRoutes(app: ServiceApp, parts: AuthComponents, serviceToken: string): void {
+  app.post(
+    '/internal/tenants/:tenant/invitations',
+    {
+      onRequest: requireServiceCredential(serviceToken),
+      schema: {
+        params: TenantParams,
+        body: InternalInvitationRequestSchema,
+        response: { 200: InvitationResponseSchema, 201: InvitationResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const { email, roles, invitedBy } = request.body;
+      const result = await parts.invitations.invite(
+        c,
+        email,
+        roles,
+        invitedBy ?? 'operator',
+        requestContext(request),
+      );
+      reply.status(result.state === 'invited' ? 201 : 200);
+      return result;
+    },
+  );
+}

@@ -1,0 +1,126 @@
+/** Routes for the signed-in user (bearer token; the tenant comes from the token only). */
+
+import { authOf, requireAccessToken } from '@parley/auth-client';
+import {
+  ChangePasswordRequestSchema,
+  ReauthenticationSchema,
+  RecoveryCodesSchema,
+  SessionSchema,
+  TotpConfirmRequestSchema,
+  TotpEnrolmentSchema,
+  UserSchema,
+} from '@parley/contracts';
+import { type ServiceApp, Type } from '@parley/kit';
+import type { AuthComponents } from '../components.ts';
+import { userView } from '../domain/accounts.ts';
+import { requestContext } from './request-context.ts';
+
+export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
+  const onRequest = requireAccessToken(parts.authClient.verifier);
+  const signedIn = async (request: Parameters<typeof authOf>[0]) => {
+    const claims = authOf(request);
+    const c = await parts.store.forTenant(claims.tid);
+    const user = await parts.accounts.get(c, claims.sub);
+    return { claims, c, user };
+  };
+
+  app.get('/me', { onRequest, schema: { response: { 200: UserSchema } } }, async (request) => {
+    return userView((await signedIn(request)).user);
+  });
+
+  app.post('/logout', { onRequest }, async (request, reply) => {
+    const { claims, c } = await signedIn(request);
+    await parts.sessions.revoke(
+      c,
+      { _id: claims.sid, userId: claims.sub },
+      'logout',
+      { type: 'user', id: claims.sub },
+      requestContext(request),
+    );
+    return reply.status(204).send();
+  });
+
+  app.post(
+    '/me/password',
+    { onRequest, schema: { body: ChangePasswordRequestSchema } },
+    async (request, reply) => {
+      const { claims, c, user } = await signedIn(request);
+      await parts.accounts.changePassword(
+        c,
+        user,
+        request.body.currentPassword,
+        request.body.newPassword,
+        claims.sid,
+        requestContext(request),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/me/sessions',
+    { onRequest, schema: { response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }) } } },
+    async (request) => {
+      const { claims, c } = await signedIn(request);
+      return { sessions: await parts.sessions.list(c, claims.sub, claims.sid) };
+    },
+  );
+
+  app.delete(
+    '/me/sessions/:sessionId',
+    {
+      onRequest,
+      schema: { params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 64 }) }) },
+    },
+    async (request, reply) => {
+      const { claims, c } = await signedIn(request);
+      // Only one's own sessions: another user's id is "not found", not "forbidden".
+      const session = await parts.sessions.findLive(c, request.params.sessionId, claims.sub);
+      await parts.sessions.revoke(
+        c,
+        session,
+        'user-revoked',
+        { type: 'user', id: claims.sub },
+        requestContext(request),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/me/mfa/totp',
+    { onRequest, schema: { response: { 200: TotpEnrolmentSchema } } },
+    async (request) => {
+      const { c, user } = await signedIn(request);
+      return parts.mfa.enrol(c, user);
+    },
+  );
+
+  app.post(
+    '/me/mfa/totp/confirm',
+    { onRequest, schema: { body: TotpConfirmRequestSchema, response: { 200: RecoveryCodesSchema } } },
+    async (request) => {
+      const { c, user } = await signedIn(request);
+      return parts.mfa.confirm(c, user, request.body.code, requestContext(request));
+    },
+  );
+
+  app.post(
+    '/me/mfa/totp/disable',
+    { onRequest, schema: { body: ReauthenticationSchema } },
+    async (request, reply) => {
+      const { c, user } = await signedIn(request);
+      await parts.mfa.disable(c, user, request.body, requestContext(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/me/mfa/recovery-codes',
+    { onRequest, schema: { body: ReauthenticationSchema, response: { 200: RecoveryCodesSchema } } },
+    async (request) => {
+      const { c, user } = await signedIn(request);
+      return parts.mfa.regenerateRecoveryCodes(c, user, request.body, requestContext(request));
+    },
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * Routes before a token exists: login (password, then MFA), refresh, open sign-up and accepting
+ * an invitation. The tenant is named in the path.
+ */
+import {
+  AcceptInvitationRequestSchema,
+  LoginRequestSchema,
+  LoginResponseSchema,
+  MfaLoginRequestSchema,
+  RefreshRequestSchema,
+  SignUpRequestSchema,
+  TokenPairSchema,
+  UserSchema,
+} from '@parley/contracts';
+import { ProblemError, problems, type ServiceApp, Type } from '@parley/kit';
+import { isTenantId, TenantIdSchema } from '@parley/tenancy';
+import type { AuthComponents } from '../components.ts';
+import { userView } from '../domain/accounts.ts';
+import { requestContext } from './request-context.ts';
+
+export const TenantParams = Type.Object({ tenant: TenantIdSchema });
+
+export function assertTenant(tenant: string): string {
+  if (!isTenantId(tenant)) throw problems.badRequest('Unknown tenant');
+  return tenant;
+}
+
+export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): void {
+  app.post(
+    '/tenants/:tenant/login',
+    { schema: { params: TenantParams, body: LoginRequestSchema, response: { 200: LoginResponseSchema } } },
+    async (request) => {
+      const tenant = assertTenant(request.params.tenant);
+      return parts.login.withPassword(
+        tenant,
+        request.body.email,
+        request.body.password,
+        requestContext(request),
+      );
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/login/mfa',
+    { schema: { params: TenantParams, body: MfaLoginRequestSchema, response: { 200: TokenPairSchema } } },
+    async (request) => {
+      const tenant = assertTenant(request.params.tenant);
+      const { challenge, ...answer } = request.body;
+      return parts.login.withSecondFactor(tenant, challenge, answer, requestContext(request));
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/token',
+    { schema: { params: TenantParams, body: RefreshRequestSchema, response: { 200: TokenPairSchema } } },
+    async (request) => {
+      const tenant = assertTenant(request.params.tenant);
+      return parts.sessions.refresh(tenant, request.body.refreshToken, requestContext(request));
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/sign-up',
+    { schema: { params: TenantParams, body: SignUpRequestSchema, response: { 201: UserSchema } } },
+    async (request, reply) => {
+      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const settings = await c.settings.findOne({ _id: 'auth' });
+      if (!settings?.openSignUp) {
+        throw new ProblemError(
+          403,
+          'sign-up-closed',
+          'Sign-up closed',
+          'This tenant admits users by invitation only',
+        );
+      }
+      const user = await parts.accounts.create(
+        c,
+        { ...request.body, roles: ['member'] },
+        'sign-up',
+        requestContext(request),
+      );
+      reply.status(201);
+      return userView(user);
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/invitations/accept',
+    { schema: { params: TenantParams, body: AcceptInvitationRequestSchema, response: { 201: UserSchema } } },
+    async (request, reply) => {
+      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const invitation = await parts.invitations.redeemable(c, request.body.token);
+      const user = await parts.accounts.fromInvitation(
+        c,
+        invitation,
+        request.body.password,
+        request.body.displayName,
+        requestContext(request),
+      );
+      await parts.invitations.markAccepted(c, invitation, user._id);
+      reply.status(201);
+      return userView(user);
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * The auth service's settings (read by @parley/kit from the environment) and the policy derived
+ * from them. Every value has a default that works against the local stack.
+ */
+
+import { masterKeySettings } from '@parley/keyring';
+import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
+
+export const AUTH_PORT = 3007;
+
+export const authSettingsSchema = Type.Object({
+  ...serviceSettings(AUTH_PORT),
+  ...mongoSettings,
+  ...redisSettings,
+  ...kafkaSettings,
+  ...masterKeySettings,
+  AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
+  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 900 }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, default: 30 * 24 * 3600 }),
+  /** How long a just-rotated refresh token may still be used (concurrent refreshes, lost answers). */
+  REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 120, default: 10 }),
+  /** How long one signing key signs before the next takes over. */
+  SIGNING_KEY_PERIOD_SECONDS: Type.Integer({ minimum: 600, default: 7 * 24 * 3600 }),
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
+  ARGON2_PASSES: Type.Integer({ minimum: 2, default: 2 }),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+  /** Failures per account (passwords, TOTP and recovery codes alike) before a lockout. */
+  LOCKOUT_ACCOUNT_THRESHOLD: Type.Integer({ minimum: 1, default: 5 }),
+  /** Failures per source address before a lockout (higher: many users share NATs). */
+  LOCKOUT_ADDRESS_THRESHOLD: Type.Integer({ minimum: 1, default: 30 }),
+  /** The first lockout; each further one doubles, up to the maximum. */
+  LOCKOUT_BASE_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
+  LOCKOUT_MAX_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Failures are counted within this window. */
+  LOCKOUT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  MFA_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 300 }),
+  INVITATION_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 7 * 24 * 3600 }),
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+});
+export type AuthConfig = Static<typeof authSettingsSchema>;
+
+export interface AuthPolicy {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshReuseGraceSeconds: number;
+  signingKeyPeriodSeconds: number;
+  argon2: { memoryKiB: number; passes: number; parallelism: number };
+  lockout: {
+    accountThreshold: number;
+    addressThreshold: number;
+    baseSeconds: number;
+    maxSeconds: number;
+    windowSeconds: number;
+  };
+  mfaChallengeTtlSeconds: number;
+  invitationTtlSeconds: number;
+  /** Clock skew accepted by verifiers; revocations are kept this much longer than the token TTL. */
+  clockToleranceSeconds: number;
+}
+
+export function policyFrom(config: AuthConfig): AuthPolicy {
+  return {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    signingKeyPeriodSeconds: config.SIGNING_KEY_PERIOD_SECONDS,
+    argon2: {
+      memoryKiB: config.ARGON2_MEMORY_KIB,
+      passes: config.ARGON2_PASSES,
+      parallelism: config.ARGON2_PARALLELISM,
+    },
+    lockout: {
+      accountThreshold: config.LOCKOUT_ACCOUNT_THRESHOLD,
+      addressThreshold: config.LOCKOUT_ADDRESS_THRESHOLD,
+      baseSeconds: config.LOCKOUT_BASE_SECONDS,
+      maxSeconds: config.LOCKOUT_MAX_SECONDS,
+      windowSeconds: config.LOCKOUT_WINDOW_SECONDS,
+    },
+    mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL_SECONDS,
+    invitationTtlSeconds: config.INVITATION_TTL_SECONDS,
+    clockToleranceSeconds: 5,
+  };
+}

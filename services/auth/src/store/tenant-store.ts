@@ -1,0 +1,134 @@
+/**
+ * The auth service's collections in a tenant's own database (`parley_<tenant>`), reached only
+ * through the tenant id. Indexes are made once per tenant per process, on first use.
+ */
+import type { Role, UserStatus } from '@parley/contracts';
+import type { OutboxFields } from '@parley/outbox';
+import { mongoDatabaseName } from '@parley/tenancy';
+import type { Collection, Db, MongoClient } from 'mongodb';
+
+export interface UserDocument extends OutboxFields {
+  _id: string;
+  email: string;
+  /** The e-mail normalised for uniqueness (lower case); unique per tenant. */
+  emailKey: string;
+  displayName: string;
+  roles: Role[];
+  status: UserStatus;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** A TOTP secret awaiting its first code. */
+  totpPending?: { sealedSecret: string; createdAt: Date };
+  totp?: { sealedSecret: string; enrolledAt: Date; lastTimeStep: number };
+  recoveryCodeHashes?: string[];
+}
+
+export interface SessionDocument extends OutboxFields {
+  _id: string;
+  userId: string;
+  amr: string[];
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  userAgent?: string;
+  revokedAt?: Date;
+  revokedReason?: string;
+  /** The refresh-token family: hashes of the tokens that may be used next. */
+  refresh: { current: string[]; previous: string | null; rotatedAt: Date; generation: number };
+}
+
+export interface InvitationDocument extends OutboxFields {
+  _id: string;
+  email: string;
+  emailKey: string;
+  roles: Role[];
+  tokenHash: string;
+  invitedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt?: Date;
+  userId?: string;
+}
+
+/** A security event that belongs to no other document (a failed login, a lockout). */
+export interface SecurityEventDocument extends OutboxFields {
+  _id: string;
+  action: string;
+  at: Date;
+}
+
+export interface SettingsDocument {
+  _id: 'auth';
+  openSignUp: boolean;
+  updatedAt: Date;
+}
+
+export interface TenantCollections {
+  tenant: string;
+  db: Db;
+  users: Collection<UserDocument>;
+  sessions: Collection<SessionDocument>;
+  invitations: Collection<InvitationDocument>;
+  securityEvents: Collection<SecurityEventDocument>;
+  settings: Collection<SettingsDocument>;
+}
+
+/** Collections whose documents may carry outbox events (the relay reads them). */
+export const OUTBOX_COLLECTIONS = ['users', 'sessions', 'invitations', 'security_events'] as const;
+
+export class TenantStore {
+  readonly #client: MongoClient;
+  readonly #indexed = new Map<string, Promise<void>>();
+
+  constructor(client: MongoClient) {
+    this.#client = client;
+  }
+
+  /** The tenant's collections, with their indexes in place. */
+  async forTenant(tenant: string): Promise<TenantCollections> {
+    const db = this.#client.db(mongoDatabaseName(tenant));
+    const collections: TenantCollections = {
+      tenant,
+      db,
+      users: db.collection<UserDocument>('users'),
+      sessions: db.collection<SessionDocument>('sessions'),
+      invitations: db.collection<InvitationDocument>('invitations'),
+      securityEvents: db.collection<SecurityEventDocument>('security_events'),
+      settings: db.collection<SettingsDocument>('settings'),
+    };
+    let indexing = this.#indexed.get(tenant);
+    if (!indexing) {
+      indexing = this.#ensureIndexes(collections);
+      this.#indexed.set(tenant, indexing);
+      indexing.catch(() => this.#indexed.delete(tenant));
+    }
+    await indexing;
+    return collections;
+  }
+
+  async #ensureIndexes(c: TenantCollections): Promise<void> {
+    await Promise.all([
+      c.users.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
+      c.users.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.sessions.createIndex({ userId: 1 }, { name: 'by_user' }),
+      c.sessions.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.invitations.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
+      c.invitations.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.securityEvents.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+    ]);
+  }
+
+  /** Every tenant database that exists, for the outbox relay's sources. */
+  async tenantDatabases(): Promise<Db[]> {
+    const { databases } = await this.#client.db('admin').admin().listDatabases({ nameOnly: true });
+    return databases
+      .map((d) => d.name)
+      .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
+      .map((name) => this.#client.db(name));
+  }
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
