@@ -5,3 +5,4 @@ export * from './events/auth.ts';
 export * from './http/auth.ts';
 export * from './events/crypto.ts';
 export * from './http/crypto.ts';
+export * from './events/gdpr.ts';

@@ -68,7 +68,11 @@ export const AuditMetadataSchema = Type.Record(
 /** The personal fields of one data subject (e-mail, ip, userAgent, name, ...). */
 export const AuditPersonalEntrySchema = Type.Object(
   {
-    subject: Type.String({ minLength: 1, maxLength: 200, description: 'The data subject (a user id)' }),
+    // The subject's key is keyring's `subject:<userId>`: the id must fit a key name.
+    subject: Type.String({
+      pattern: '^[A-Za-z0-9._@-]{1,128}$',
+      description: 'The data subject (a user id)',
+    }),
     fields: AuditMetadataSchema,
   },
   { additionalProperties: false },
