@@ -1,0 +1,81 @@
+/**
+ * Assembles the Tenant reconciler: its steps in order (Registry claims the id first; Runtime
+ * publishes the outcome last) and its deletion policy. Tests build it the same way with their own
+ * clients, e.g. one pointed at a dead Kafka broker.
+ */
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import type { Logger } from '@parley/kit';
+import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Client as MinioClient } from 'minio';
+import type { MongoClient } from 'mongodb';
+import type { EventRecorder } from './manager/event-recorder.ts';
+import type { Kube } from './manager/kube-client.ts';
+import type { ConnectionFacts } from './tenant/credentials.ts';
+import { registryCollection } from './tenant/registry.ts';
+import { BucketStep } from './tenant/steps/bucket-step.ts';
+import { CredentialsStep } from './tenant/steps/credentials-step.ts';
+import { InvitationsStep } from './tenant/steps/invitations-step.ts';
+import { KafkaPrincipalStep } from './tenant/steps/kafka-principal-step.ts';
+import { KafkaTopicsStep } from './tenant/steps/kafka-topics-step.ts';
+import { KeysStep, type TenantKeys } from './tenant/steps/keys-step.ts';
+import { MongoStep } from './tenant/steps/mongo-step.ts';
+import { RedisStep } from './tenant/steps/redis-step.ts';
+import { RegistryStep } from './tenant/steps/registry-step.ts';
+import { RuntimeStep } from './tenant/steps/runtime-step.ts';
+import { SearchIndexStep } from './tenant/steps/search-index-step.ts';
+import { TenantDeletion } from './tenant/tenant-deletion.ts';
+import { TenantReconciler } from './tenant/tenant-reconciler.ts';
+
+export interface TenantReconcilerDeps {
+  kube: Kube;
+  mongo: MongoClient;
+  redis: Redis;
+  kafka: Admin;
+  kafkaPlatformatic: PlatformaticAdmin;
+  s3: MinioClient;
+  elasticsearch: ElasticsearchClient;
+  keys: TenantKeys;
+  events: EventRecorder;
+  logger: Logger;
+  connection: ConnectionFacts;
+  auth: { url: string; serviceToken: string };
+  searchIndexReplicas: number;
+  stepTimeoutMs: number;
+}
+
+export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler {
+  const registry = registryCollection(d.mongo);
+  return new TenantReconciler({
+    kube: d.kube,
+    events: d.events,
+    logger: d.logger,
+    stepTimeoutMs: d.stepTimeoutMs,
+    steps: [
+      new RegistryStep(registry),
+      new MongoStep(d.mongo),
+      new RedisStep(d.redis),
+      new KafkaTopicsStep(d.kafka),
+      new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
+      new BucketStep(d.s3),
+      new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
+      new KeysStep(d.keys),
+      new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
+      new CredentialsStep(d.kube, d.connection),
+      new RuntimeStep(registry, d.redis),
+    ],
+    deletion: new TenantDeletion({
+      mongo: d.mongo,
+      registry,
+      redis: d.redis,
+      kafka: d.kafka,
+      kafkaPlatformatic: d.kafkaPlatformatic,
+      s3: d.s3,
+      elasticsearch: d.elasticsearch,
+      keys: d.keys,
+      events: d.events,
+      logger: d.logger,
+    }),
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The operator's connections to every store it provisions, made once at start and shared by the
+ * reconcilers. kafkajs for topics and ACLs (through kit), @platformatic/kafka for SCRAM users and
+ * client quotas, minio for S3, the 7.x Elasticsearch client (the server is 7.10).
+ */
+import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import {
+  connectKafka,
+  connectMongo,
+  connectRedis,
+  type KafkaConnection,
+  type Logger,
+  type MongoConnection,
+  type RedisConnection,
+  type Stoppable,
+} from '@parley/kit';
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import { Client as MinioClient } from 'minio';
+import type { OperatorConfig } from './config.ts';
+
+export interface OperatorClients {
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  kafka: KafkaConnection;
+  kafkaPlatformatic: PlatformaticAdmin;
+  s3: MinioClient;
+  elasticsearch: ElasticsearchClient;
+  /** Closes everything, in reverse order of need. */
+  stoppables: Stoppable[];
+}
+
+export function createPlatformaticAdmin(
+  brokers: string,
+  username: string,
+  password: string,
+): PlatformaticAdmin {
+  return new PlatformaticAdmin({
+    clientId: 'parley-operator',
+    bootstrapBrokers: brokers.split(','),
+    sasl: { mechanism: 'SCRAM-SHA-512', username, password },
+    connectTimeout: 5_000,
+    requestTimeout: 15_000,
+    retries: 2,
+  });
+}
+
+export function createS3(endpoint: string, accessKey: string, secretKey: string): MinioClient {
+  const url = new URL(endpoint);
+  return new MinioClient({
+    endPoint: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    useSSL: url.protocol === 'https:',
+    accessKey,
+    secretKey,
+    pathStyle: true,
+  });
+}
+
+export async function connectOperatorClients(
+  config: OperatorConfig,
+  logger: Logger,
+): Promise<OperatorClients> {
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger);
+  const kafka = await connectKafka(
+    {
+      brokers: config.KAFKA_BROKERS,
+      username: config.KAFKA_USERNAME,
+      password: config.KAFKA_PASSWORD,
+      clientId: config.KAFKA_CLIENT_ID ?? 'parley-operator',
+    },
+    logger,
+  );
+  const kafkaPlatformatic = createPlatformaticAdmin(
+    config.KAFKA_BROKERS,
+    config.KAFKA_USERNAME,
+    config.KAFKA_PASSWORD,
+  );
+  const s3 = createS3(config.S3_ENDPOINT, config.S3_ACCESS_KEY, config.S3_SECRET_KEY);
+  const elasticsearch = new ElasticsearchClient({
+    node: config.ELASTICSEARCH_URL,
+    requestTimeout: 15_000,
+    maxRetries: 1,
+  });
+  return {
+    mongo,
+    redis,
+    kafka,
+    kafkaPlatformatic,
+    s3,
+    elasticsearch,
+    stoppables: [
+      { name: 'kafka-platformatic', stop: () => kafkaPlatformatic.close() },
+      kafka,
+      { name: 'elasticsearch', stop: () => elasticsearch.close() },
+      redis,
+      mongo,
+    ],
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Wires the operator from connected clients: the keyring (master keys from MASTER_KEY_PATH), the
+ * outbox relay that publishes the registry's and keyring's events, the reconcilers and the
+ * manager (leader election on a Lease). Returns what must be stopped, in order: the manager first
+ * (drains reconciles, releases the Lease), then the relay (flushes events), then the clients.
+ */
+
+import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import type { Logger, Stoppable } from '@parley/kit';
+import { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
+import type { Collection, Document } from 'mongodb';
+import type { Registry } from 'prom-client';
+import { buildTenantReconciler } from './build-tenant-reconciler.ts';
+import type { OperatorClients } from './clients.ts';
+import type { OperatorConfig } from './config.ts';
+import { createEventRecorder } from './manager/event-recorder.ts';
+import { connectKube } from './manager/kube-client.ts';
+import { Manager } from './manager/manager.ts';
+import { createOperatorMetrics } from './manager/metrics.ts';
+import { registryCollection } from './tenant/registry.ts';
+
+export interface StartOptions {
+  logger: Logger;
+  identity: string;
+  metricsRegistry?: Registry;
+  onLostLeadership?: () => void;
+}
+
+/** Tenant lifecycle events go to the tenant's lifecycle topic, key events to its keys topic. */
+export function topicForEvent(event: { tenant: string; type: string }): string {
+  return kafkaTopic(event.tenant, event.type.startsWith('crypto.') ? 'keys' : 'lifecycle');
+}
+
+export async function startOperator(config: OperatorConfig, clients: OperatorClients, options: StartOptions) {
+  const { logger } = options;
+  const kube = connectKube(config.KUBECONFIG);
+  const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
+    ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+    : await loadMasterKeys(config.MASTER_KEY_PATH);
+  const keyring = createKeyring({
+    db: clients.mongo.client.db(PLATFORM_DATABASE),
+    masterKeys,
+    logger,
+    cacheTtlMs: config.KEY_CACHE_TTL_MS,
+    source: 'operator',
+  });
+  await keyring.ensureIndexes();
+  const events = createEventRecorder(kube, 'parley.dev/operator', options.identity, logger);
+  const metrics = createOperatorMetrics(options.metricsRegistry);
+  const tenantReconciler = buildTenantReconciler({
+    kube,
+    mongo: clients.mongo.client,
+    redis: clients.redis.client,
+    kafka: clients.kafka.admin,
+    kafkaPlatformatic: clients.kafkaPlatformatic,
+    s3: clients.s3,
+    elasticsearch: clients.elasticsearch,
+    keys: keyring,
+    events,
+    logger,
+    connection: {
+      mongoUrl: config.MONGO_URL,
+      redisUrl: config.REDIS_URL,
+      kafkaBrokers: config.KAFKA_BROKERS,
+      s3Endpoint: config.S3_ENDPOINT,
+      elasticsearchUrl: config.ELASTICSEARCH_URL,
+    },
+    auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
+    searchIndexReplicas: config.ELASTICSEARCH_INDEX_REPLICAS,
+    stepTimeoutMs: config.OPERATOR_STEP_TIMEOUT_MS,
+  });
+  const relay = new OutboxRelay({
+    producer: clients.kafka.producer,
+    logger,
+    sources: async () =>
+      [registryCollection(clients.mongo.client), keyring.outboxSource] as unknown as Collection<Document>[],
+    topicFor: topicForEvent,
+  });
+  const manager = new Manager({
+    kube,
+    logger,
+    metrics,
+    reconcilers: [tenantReconciler],
+    controller: { concurrency: config.OPERATOR_CONCURRENCY, resyncMs: config.OPERATOR_RESYNC_MS },
+    ...(config.OPERATOR_LEADER_ELECTION
+      ? {
+          leaderElection: {
+            namespace: config.OPERATOR_NAMESPACE,
+            name: config.OPERATOR_LEASE_NAME,
+            identity: options.identity,
+            leaseDurationMs: config.OPERATOR_LEASE_DURATION_MS,
+            renewDeadlineMs: config.OPERATOR_RENEW_DEADLINE_MS,
+            retryPeriodMs: config.OPERATOR_RETRY_PERIOD_MS,
+          },
+        }
+      : {}),
+    ...(options.onLostLeadership ? { onLostLeadership: options.onLostLeadership } : {}),
+  });
+  relay.start();
+  await manager.start();
+  const stoppables: Stoppable[] = [manager, relay, ...clients.stoppables];
+  return { manager, relay, keyring, kube, metrics, stoppables };
+}

@@ -1,0 +1,140 @@
+/**
+ * The tenant's own credentials (Redis ACL user, Kafka SCRAM user, Mongo user where supported),
+ * kept in a Secret next to the Tenant. Passwords are generated once and then read back, so every
+ * reconcile sets the same password (idempotent) and services mounting the Secret keep working.
+ * The Secret is owned by the Tenant, so Kubernetes' garbage collector removes it with the Tenant.
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1Secret } from '@kubernetes/client-node';
+import { API_VERSION, type Tenant } from '../api/resources.ts';
+import { apiStatus, type Kube } from '../manager/kube-client.ts';
+import type { DesiredTenant } from './desired-state.ts';
+
+export interface TenantCredentials {
+  redisPassword: string;
+  kafkaPassword: string;
+  mongoPassword: string;
+}
+
+export interface ConnectionFacts {
+  mongoUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string;
+  s3Endpoint: string;
+  elasticsearchUrl: string;
+}
+
+const newPassword = () => randomBytes(24).toString('base64url');
+
+/** The Secret's data (before base64): what a tenant-scoped service needs to connect. */
+export function secretData(
+  desired: DesiredTenant,
+  credentials: TenantCredentials,
+  facts: ConnectionFacts,
+  mongoUserSupported: boolean,
+): Record<string, string> {
+  const redis = new URL(facts.redisUrl);
+  redis.username = desired.redis.user;
+  redis.password = credentials.redisPassword;
+  return {
+    TENANT_ID: desired.id,
+    MONGO_URL: facts.mongoUrl,
+    MONGO_DATABASE: desired.mongo.database,
+    ...(mongoUserSupported
+      ? { MONGO_USERNAME: desired.redis.user, MONGO_PASSWORD: credentials.mongoPassword }
+      : {}),
+    REDIS_URL: redis.toString(),
+    REDIS_USERNAME: desired.redis.user,
+    REDIS_PASSWORD: credentials.redisPassword,
+    REDIS_KEY_PREFIX: desired.redis.keyPattern.slice(0, -1),
+    KAFKA_BROKERS: facts.kafkaBrokers,
+    KAFKA_USERNAME: desired.kafka.principal,
+    KAFKA_PASSWORD: credentials.kafkaPassword,
+    KAFKA_TOPIC_PREFIX: desired.kafka.acls[0]?.prefix ?? '',
+    S3_ENDPOINT: facts.s3Endpoint,
+    S3_BUCKET: desired.bucket,
+    ELASTICSEARCH_URL: facts.elasticsearchUrl,
+    ELASTICSEARCH_INDEX: desired.searchIndex,
+  };
+}
+
+function decode(secret: V1Secret, key: string): string | undefined {
+  const value = secret.data?.[key];
+  return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+}
+
+/** Reads the tenant's Secret, generating any password it lacks (nothing is written here). */
+export async function readOrGenerateCredentials(
+  kube: Kube,
+  desired: DesiredTenant,
+): Promise<{ credentials: TenantCredentials; existing: V1Secret | undefined }> {
+  let existing: V1Secret | undefined;
+  try {
+    existing = await kube.core.readNamespacedSecret({
+      namespace: desired.namespace,
+      name: desired.secretName,
+    });
+  } catch (error) {
+    if (apiStatus(error) !== 404) throw error;
+  }
+  return {
+    existing,
+    credentials: {
+      redisPassword: (existing && decode(existing, 'REDIS_PASSWORD')) ?? newPassword(),
+      kafkaPassword: (existing && decode(existing, 'KAFKA_PASSWORD')) ?? newPassword(),
+      mongoPassword: (existing && decode(existing, 'MONGO_PASSWORD')) ?? newPassword(),
+    },
+  };
+}
+
+/** Creates or updates the Secret so it holds exactly `data`; returns true when it wrote. */
+export async function writeCredentialsSecret(
+  kube: Kube,
+  tenant: Tenant,
+  desired: DesiredTenant,
+  existing: V1Secret | undefined,
+  data: Record<string, string>,
+): Promise<boolean> {
+  const encoded = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  );
+  const body: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: desired.secretName,
+      namespace: desired.namespace,
+      labels: {
+        'app.kubernetes.io/managed-by': 'parley-operator',
+        'app.kubernetes.io/part-of': 'parley',
+        'parley.dev/tenant': desired.id,
+      },
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: 'Tenant',
+          name: tenant.metadata.name,
+          uid: tenant.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    data: encoded,
+  };
+  if (!existing) {
+    await kube.core.createNamespacedSecret({ namespace: desired.namespace, body });
+    return true;
+  }
+  if (
+    isDeepStrictEqual({ ...(existing.data ?? {}) }, encoded) &&
+    existing.metadata?.ownerReferences?.length
+  ) {
+    return false;
+  }
+  body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
+  await kube.core.replaceNamespacedSecret({ namespace: desired.namespace, name: desired.secretName, body });
+  return true;
+}

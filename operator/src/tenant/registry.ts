@@ -1,0 +1,179 @@
+/**
+ * Parley's tenant registry: one document per tenant in parley_platform.tenants, which services
+ * read to decide whether a tenant is usable. Its lifecycle events ride in the same document (the
+ * outbox), so "the registry says Ready" and "tenancy.tenant.provisioned.v1 will be published"
+ * are one single-document write.
+ */
+import {
+  createEvent,
+  type EventEnvelope,
+  TenantDeleted,
+  TenantProvisioned,
+  TenantSuspensionChanged,
+} from '@parley/contracts';
+import { outboxPush } from '@parley/outbox';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import type { Collection, MongoClient, MongoServerError } from 'mongodb';
+import type { DeletionPolicy } from '../api/resources.ts';
+import type { DesiredTenant, Quotas } from './desired-state.ts';
+
+export const REGISTRY_COLLECTION = 'tenants';
+export const EVENT_SOURCE = 'operator';
+
+export type RegistryStatus = 'Provisioning' | 'Ready' | 'Suspended' | 'Deleted';
+
+export interface RegistryEntry {
+  _id: string;
+  owner: { namespace: string; name: string; uid: string };
+  displayName: string;
+  plan: string;
+  quotas: Quotas;
+  status: RegistryStatus;
+  /** The Tenant generation the entry (and its last event) describes. */
+  generation: number;
+  suspended: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function registryCollection(client: MongoClient): Collection<RegistryEntry> {
+  return client.db(PLATFORM_DATABASE).collection<RegistryEntry>(REGISTRY_COLLECTION);
+}
+
+export class TenantIdTakenError extends Error {
+  constructor(id: string, owner: string) {
+    super(`Tenant id ${id} is already registered by ${owner}`);
+    this.name = 'TenantIdTakenError';
+  }
+}
+
+/**
+ * Claims the tenant id for this Tenant object (by uid). A Tenant of the same name in another
+ * namespace is refused: two objects must never share one tenant's stores.
+ */
+export async function claimTenantId(
+  registry: Collection<RegistryEntry>,
+  desired: DesiredTenant,
+  uid: string,
+  name: string,
+  now: Date,
+): Promise<void> {
+  const owner = { namespace: desired.namespace, name, uid };
+  const existing = await registry.findOne({ _id: desired.id });
+  if (existing && existing.owner.uid === uid) return;
+  if (existing && existing.status !== 'Deleted') {
+    throw new TenantIdTakenError(desired.id, `${existing.owner.namespace}/${existing.owner.name}`);
+  }
+  try {
+    if (existing) {
+      // A Retained tenant's id taken over by a new Tenant object: the data stays theirs.
+      const result = await registry.updateOne(
+        { _id: desired.id, status: 'Deleted' },
+        { $set: { owner, status: 'Provisioning', updatedAt: now } },
+      );
+      if (result.matchedCount === 0) throw new TenantIdTakenError(desired.id, 'a concurrent claim');
+      return;
+    }
+    await registry.insertOne({
+      _id: desired.id,
+      owner,
+      displayName: desired.displayName,
+      plan: desired.plan,
+      quotas: desired.quotas,
+      status: 'Provisioning',
+      generation: 0,
+      suspended: desired.suspended,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    if ((error as MongoServerError).code === 11000)
+      throw new TenantIdTakenError(desired.id, 'a concurrent claim');
+    throw error;
+  }
+}
+
+/**
+ * Records where the tenant stands and the events a change implies: provisioned when it becomes
+ * Ready or its spec changed while Ready, suspension-changed when `suspended` flips.
+ */
+export async function recordTenantState(
+  registry: Collection<RegistryEntry>,
+  desired: DesiredTenant,
+  uid: string,
+  allReady: boolean,
+  generation: number,
+  now: Date,
+): Promise<RegistryStatus> {
+  const current = await registry.findOne({ _id: desired.id, 'owner.uid': uid });
+  if (!current)
+    throw new Error(`registry entry of ${desired.id} vanished; it is claimed again at the next reconcile`);
+  const status: RegistryStatus = !allReady ? 'Provisioning' : desired.suspended ? 'Suspended' : 'Ready';
+  const events: EventEnvelope[] = [];
+  const tenant = desired.id;
+  const wasUsable = current.status === 'Ready' || current.status === 'Suspended';
+  if (allReady && (!wasUsable || current.generation !== generation)) {
+    events.push(
+      createEvent(TenantProvisioned, {
+        tenant,
+        source: EVENT_SOURCE,
+        payload: {
+          displayName: desired.displayName,
+          plan: desired.plan,
+          quotas: desired.quotas,
+          suspended: desired.suspended,
+          generation,
+        },
+      }),
+    );
+  }
+  if (wasUsable && allReady && current.suspended !== desired.suspended) {
+    events.push(
+      createEvent(TenantSuspensionChanged, {
+        tenant,
+        source: EVENT_SOURCE,
+        payload: { suspended: desired.suspended, generation },
+      }),
+    );
+  }
+  const fields = {
+    displayName: desired.displayName,
+    plan: desired.plan,
+    quotas: desired.quotas,
+    status,
+    suspended: desired.suspended,
+    generation: allReady ? generation : current.generation,
+    updatedAt: now,
+  };
+  const unchanged =
+    events.length === 0 &&
+    current.status === status &&
+    current.suspended === desired.suspended &&
+    JSON.stringify(current.quotas) === JSON.stringify(desired.quotas) &&
+    current.displayName === desired.displayName &&
+    current.plan === desired.plan;
+  if (unchanged) return status;
+  const update = events.length > 0 ? outboxPush<RegistryEntry>(events, { $set: fields }) : { $set: fields };
+  await registry.updateOne({ _id: desired.id, 'owner.uid': uid }, update);
+  return status;
+}
+
+/** Marks the entry Deleted (Retain keeps it as the record that the data still exists) or removes it. */
+export async function recordTenantDeleted(
+  registry: Collection<RegistryEntry>,
+  tenant: string,
+  uid: string,
+  policy: DeletionPolicy,
+  generation: number,
+  now: Date,
+): Promise<void> {
+  const event = createEvent(TenantDeleted, {
+    tenant,
+    source: EVENT_SOURCE,
+    payload: { deletionPolicy: policy, generation },
+  });
+  await registry.updateOne(
+    { _id: tenant, 'owner.uid': uid },
+    outboxPush<RegistryEntry>([event], { $set: { status: 'Deleted', updatedAt: now } }),
+  );
+}

@@ -1,0 +1,34 @@
+/**
+ * Credentials: the Secret with what the tenant's services need to connect as the tenant (its
+ * Redis and Kafka users' passwords, database, bucket, index). Written after the stores so it
+ * says whether a Mongo user exists (the Mongo step learned it from the server).
+ */
+import type { Kube } from '../../manager/kube-client.ts';
+import { type ConnectionFacts, secretData, writeCredentialsSecret } from '../credentials.ts';
+import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+
+export class CredentialsStep implements TenantStep {
+  readonly name = 'Credentials';
+  readonly #kube: Kube;
+  readonly #connection: ConnectionFacts;
+
+  constructor(kube: Kube, connection: ConnectionFacts) {
+    this.#kube = kube;
+    this.#connection = connection;
+  }
+
+  async apply({
+    tenant,
+    desired,
+    credentials,
+    event,
+    facts,
+    existingSecret,
+  }: TenantStepContext): Promise<StepOutcome> {
+    const data = secretData(desired, credentials, this.#connection, facts.mongoUserSupported ?? false);
+    const wrote = await writeCredentialsSecret(this.#kube, tenant, desired, existingSecret, data);
+    if (wrote && !existingSecret)
+      event('Normal', 'CredentialsCreated', `Secret ${desired.secretName} created`);
+    return ready('Provisioned', `Secret ${desired.secretName}`);
+  }
+}

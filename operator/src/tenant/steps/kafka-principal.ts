@@ -1,0 +1,117 @@
+/**
+ * The Kafka calls kafkajs lacks, through @platformatic/kafka: SCRAM-SHA-512 users
+ * (AlterUserScramCredentials, sent over the admin's bootstrap connection because the admin has no
+ * method for it) and client quotas (alterClientQuotas / describeClientQuotas). The salted
+ * password is computed here as RFC 5802 says: PBKDF2-HMAC-SHA-512 over the password and a random
+ * salt; Kafka derives StoredKey and ServerKey from it.
+ */
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import {
+  type Admin,
+  alterUserScramCredentialsV0,
+  type Connection,
+  kGetBootstrapConnection,
+  ScramMechanisms,
+} from '@platformatic/kafka';
+
+/** Kafka's minimum for SCRAM-SHA-512 is 4096; more costs every login of the tenant's clients. */
+export const SCRAM_ITERATIONS = 8192;
+
+export function saltedPassword(password: string, salt: Buffer, iterations: number): Buffer {
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 64, 'sha512');
+}
+
+function bootstrapConnection(admin: Admin): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    admin[kGetBootstrapConnection]((error, connection) => {
+      if (error || !connection) reject(error ?? new Error('no bootstrap connection'));
+      else resolve(connection);
+    });
+  });
+}
+
+function failIfError(results: { user: string; errorCode: number; errorMessage?: string | null }[]): void {
+  const failed = results.find((r) => r.errorCode !== 0);
+  if (failed) {
+    throw new Error(
+      `SCRAM credential change for ${failed.user} failed (Kafka error ${failed.errorCode}): ${failed.errorMessage ?? ''}`,
+    );
+  }
+}
+
+export async function upsertScramUser(admin: Admin, user: string, password: string): Promise<void> {
+  const salt = randomBytes(32);
+  const connection = await bootstrapConnection(admin);
+  const response = await alterUserScramCredentialsV0.api.async(
+    connection,
+    [],
+    [
+      {
+        name: user,
+        mechanism: ScramMechanisms.SCRAM_SHA_512,
+        iterations: SCRAM_ITERATIONS,
+        salt,
+        saltedPassword: saltedPassword(password, salt, SCRAM_ITERATIONS),
+      },
+    ],
+  );
+  failIfError(response.results);
+}
+
+export async function deleteScramUser(admin: Admin, user: string): Promise<void> {
+  const connection = await bootstrapConnection(admin);
+  const response = await alterUserScramCredentialsV0.api.async(
+    connection,
+    [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }],
+    [],
+  );
+  // 91 RESOURCE_NOT_FOUND: already gone, which is what we wanted.
+  failIfError(response.results.filter((r) => r.errorCode !== 91));
+}
+
+export interface UserQuotas {
+  producerByteRate: number;
+  consumerByteRate: number;
+}
+
+export async function setUserQuotas(admin: Admin, user: string, quotas: UserQuotas): Promise<void> {
+  const results = await admin.alterClientQuotas({
+    entries: [
+      {
+        entities: [{ entityType: 'user', entityName: user }],
+        ops: [
+          { key: 'producer_byte_rate', value: quotas.producerByteRate, remove: false },
+          { key: 'consumer_byte_rate', value: quotas.consumerByteRate, remove: false },
+        ],
+      },
+    ],
+  });
+  const failed = results.find((r) => r.errorCode !== 0);
+  if (failed)
+    throw new Error(
+      `Client quota change failed (Kafka error ${failed.errorCode}): ${failed.errorMessage ?? ''}`,
+    );
+}
+
+export async function describeUserQuotas(admin: Admin, user: string): Promise<Record<string, number>> {
+  const entries = await admin.describeClientQuotas({
+    components: [{ entityType: 'user', matchType: 0, match: user }],
+  });
+  const values: Record<string, number> = {};
+  for (const entry of entries) for (const v of entry.values) values[v.key] = v.value;
+  return values;
+}
+
+export async function removeUserQuotas(admin: Admin, user: string): Promise<void> {
+  await admin.alterClientQuotas({
+    entries: [
+      {
+        entities: [{ entityType: 'user', entityName: user }],
+        ops: [
+          { key: 'producer_byte_rate', remove: true },
+          { key: 'consumer_byte_rate', remove: true },
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Mongo: the tenant's database with its collections and indexes, and a user limited to that
+ * database where the server manages users. The local FerretDB has no createUser; that is detected
+ * from the server's answer and written in the condition's message, never papered over.
+ */
+import type { MongoClient, MongoServerError } from 'mongodb';
+import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+
+/** Server answers that mean "this server has no user management" (CommandNotFound, NotImplemented). */
+const UNSUPPORTED_CODES = new Set([59, 115, 238]);
+/** An index with these keys exists under another name or options (a service made it): fine. */
+const INDEX_CONFLICT_CODES = new Set([85, 86]);
+
+export function mongoUsername(tenant: string): string {
+  return `tenant-${tenant}`;
+}
+
+export class MongoStep implements TenantStep {
+  readonly name = 'Mongo';
+  readonly #client: MongoClient;
+  constructor(client: MongoClient) {
+    this.#client = client;
+  }
+
+  async apply({ desired, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
+    const db = this.#client.db(desired.mongo.database);
+    const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    let created = 0;
+    let indexes = 0;
+    for (const collection of desired.mongo.collections) {
+      if (!existing.has(collection.name)) {
+        await db.createCollection(collection.name).catch((error: MongoServerError) => {
+          if (error.code !== 48) throw error; // 48 NamespaceExists: created concurrently
+        });
+        created += 1;
+      }
+      for (const index of collection.indexes) {
+        try {
+          await db
+            .collection(collection.name)
+            .createIndex(index.key, { name: index.name, unique: index.unique ?? false });
+        } catch (error) {
+          if (!INDEX_CONFLICT_CODES.has((error as MongoServerError).code as number)) throw error;
+        }
+        indexes += 1;
+      }
+    }
+    const user = await this.#ensureUser(
+      desired.mongo.database,
+      mongoUsername(desired.id),
+      credentials.mongoPassword,
+    );
+    facts.mongoUserSupported = user.supported;
+    const what = `database ${desired.mongo.database}: ${desired.mongo.collections.length} collections (${created} created now), ${indexes} indexes`;
+    if (user.supported)
+      return ready('Provisioned', `${what}; user ${mongoUsername(desired.id)} limited to it`);
+    return ready(
+      'ProvisionedWithoutUser',
+      `${what}; no per-tenant Mongo user: the server does not support createUser (${user.detail}), so tenant services reach the database through the shared connection and Parley's tenant scoping`,
+    );
+  }
+
+  async #ensureUser(
+    database: string,
+    user: string,
+    password: string,
+  ): Promise<{ supported: boolean; detail: string }> {
+    const db = this.#client.db(database);
+    const roles = [{ role: 'readWrite', db: database }];
+    try {
+      const info = (await db.command({ usersInfo: user })) as { users?: unknown[] };
+      if (info.users && info.users.length > 0) await db.command({ updateUser: user, pwd: password, roles });
+      else await db.command({ createUser: user, pwd: password, roles });
+      return { supported: true, detail: '' };
+    } catch (error) {
+      const serverError = error as MongoServerError;
+      if (typeof serverError.code === 'number' && UNSUPPORTED_CODES.has(serverError.code)) {
+        return {
+          supported: false,
+          detail: `${serverError.codeName ?? serverError.code}: ${serverError.message}`,
+        };
+      }
+      throw error;
+    }
+  }
+}
+
+export async function dropTenantDatabase(client: MongoClient, database: string): Promise<void> {
+  await client.db(database).dropDatabase();
+}

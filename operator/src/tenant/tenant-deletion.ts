@@ -1,0 +1,130 @@
+/**
+ * What deleting a Tenant does, by spec.deletionPolicy (run by the finalizer, so the Tenant object
+ * stays until cleanup outside the cluster is done):
+ * - Retain: access is revoked (Redis ACL user, Kafka SCRAM user, ACLs and quotas removed; the
+ *   registry and runtime record say Deleted) and every byte of data stays: database, topics,
+ *   Redis keys, bucket, index and keys. A new Tenant of the same name takes the data over.
+ * - Delete: as Retain, then the data goes too: database dropped, topics deleted, Redis keys
+ *   unlinked, bucket emptied and removed, index deleted, tenant key scheduled for destruction.
+ * - CryptoShred: the tenant key is scheduled for destruction first (the keyring's KMS-style
+ *   waiting period applies; destruction makes every ciphertext, including copies in backups,
+ *   unreadable), then as Delete.
+ * Each action is idempotent, so a finalizer interrupted halfway simply runs again.
+ */
+
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import type { Logger } from '@parley/kit';
+import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Client as MinioClient } from 'minio';
+import type { Collection, MongoClient } from 'mongodb';
+import type { DeletionPolicy, Tenant } from '../api/resources.ts';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+} from '../kafka-acl-enums.ts';
+import type { EventRecorder } from '../manager/event-recorder.ts';
+import { desiredTenant } from './desired-state.ts';
+import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
+import { deleteTenantBucket } from './steps/bucket-step.ts';
+import { deleteScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
+import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
+import type { TenantKeys } from './steps/keys-step.ts';
+import { removeTenantFromRedis } from './steps/redis-step.ts';
+import { deleteTenantIndex } from './steps/search-index-step.ts';
+
+/** The keyring's shortest waiting period before key material is destroyed (AWS KMS's is 7 too). */
+export const KEY_DESTRUCTION_WAITING_DAYS = 7;
+
+export interface TenantDeletionDeps {
+  mongo: MongoClient;
+  registry: Collection<RegistryEntry>;
+  redis: Redis;
+  kafka: Admin;
+  kafkaPlatformatic: PlatformaticAdmin;
+  s3: MinioClient;
+  elasticsearch: ElasticsearchClient;
+  keys: TenantKeys;
+  events: EventRecorder;
+  logger: Logger;
+}
+
+export class TenantDeletion {
+  readonly #d: TenantDeletionDeps;
+
+  constructor(deps: TenantDeletionDeps) {
+    this.#d = deps;
+  }
+
+  async run(tenant: Tenant): Promise<void> {
+    const d = this.#d;
+    const desired = desiredTenant(tenant);
+    const policy: DeletionPolicy = tenant.spec.deletionPolicy ?? 'Retain';
+    const log = d.logger.child({ tenant: desired.id, deletionPolicy: policy });
+    const done: string[] = [];
+
+    if (policy === 'CryptoShred') done.push(await this.#scheduleKeyDestruction(desired.id));
+
+    // Access goes under every policy.
+    await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, false);
+    await deleteScramUser(d.kafkaPlatformatic, desired.kafka.principal);
+    await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
+    await d.kafka.deleteAcls({
+      filters: desired.kafka.acls.map((acl) => ({
+        resourceType: acl.resourceType === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+        resourceName: acl.prefix,
+        resourcePatternType: ResourcePatternTypes.PREFIXED,
+        principal: `User:${desired.kafka.principal}`,
+        host: '*',
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      })),
+    });
+    done.push('revoked Redis and Kafka users, ACLs and quotas');
+
+    if (policy === 'Delete' || policy === 'CryptoShred') {
+      await d.mongo.db(desired.mongo.database).dropDatabase();
+      const topics = await deleteTenantTopics(
+        d.kafka,
+        desired.kafka.acls[0]?.prefix ?? `parley.${desired.id}.`,
+      );
+      const keys = await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, true);
+      const objects = await deleteTenantBucket(d.s3, desired.bucket);
+      await deleteTenantIndex(d.elasticsearch, desired.searchIndex);
+      done.push(
+        `dropped ${desired.mongo.database}, deleted ${topics.length} topics, ${keys} Redis keys, bucket ${desired.bucket} (${objects} objects), index ${desired.searchIndex}`,
+      );
+      if (policy === 'Delete') done.push(await this.#scheduleKeyDestruction(desired.id));
+    } else {
+      // Services refuse the tenant from the runtime record; its data stays for a successor.
+      await d.redis.hset(desired.redis.runtimeKey, 'status', 'Deleted');
+      done.push('kept database, topics, Redis keys, bucket, index and keys (Retain)');
+    }
+
+    await recordTenantDeleted(
+      d.registry,
+      desired.id,
+      tenant.metadata.uid ?? '',
+      policy,
+      tenant.metadata.generation ?? 0,
+      new Date(),
+    );
+    log.info({ done }, 'tenant deleted');
+    await d.events.record(tenant, 'Normal', `Deleted${policy}`, done.join('; '));
+  }
+
+  async #scheduleKeyDestruction(tenant: string): Promise<string> {
+    const keys = await this.#d.keys.listKeys(tenant);
+    for (const key of keys) {
+      if (key.state === 'enabled') {
+        await this.#d.keys.scheduleDestruction(tenant, key.keyName, {
+          waitingDays: KEY_DESTRUCTION_WAITING_DAYS,
+        });
+      }
+    }
+    return `scheduled destruction of ${keys.length} key(s) in ${KEY_DESTRUCTION_WAITING_DAYS} days (no key can be used meanwhile)`;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Reconciles one Tenant: read it, add the finalizer, run the provisioning steps in order (each
+ * idempotent, each its own condition), then write status only if it changed. Level-based: the
+ * world is read afresh every time, so a resync corrects drift (a topic or ACL user deleted by
+ * hand) exactly as a spec change is applied. A Tenant being deleted runs its deletion policy
+ * (tenant-deletion.ts) and then lets go of the finalizer.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from '@parley/kit';
+import { setCondition, summariseReady } from '../api/conditions.ts';
+import { FINALIZER, TENANT_KIND, type Tenant, type TenantStatus } from '../api/resources.ts';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../manager/controller.ts';
+import type { EventRecorder } from '../manager/event-recorder.ts';
+import { getObject, type Kube, patchStatus, setFinalizers } from '../manager/kube-client.ts';
+import { readOrGenerateCredentials } from './credentials.ts';
+import { desiredTenant } from './desired-state.ts';
+import type { StepOutcome, TenantStep, TenantStepContext } from './step.ts';
+import { stepFailure, withTimeout } from './step-failure.ts';
+import type { TenantDeletion } from './tenant-deletion.ts';
+
+/** Steps after which nothing else may run when they fail (the tenant id is not ours). */
+const GATE_STEPS = new Set(['Registry']);
+
+export class TenantNotReadyError extends Error {
+  constructor(key: string, reason: string) {
+    super(`Tenant ${key} is not ready (${reason}); retrying with backoff`);
+    this.name = 'TenantNotReadyError';
+  }
+}
+
+export interface TenantReconcilerOptions {
+  kube: Kube;
+  steps: TenantStep[];
+  deletion: TenantDeletion;
+  events: EventRecorder;
+  logger: Logger;
+  stepTimeoutMs: number;
+}
+
+export class TenantReconciler implements Reconciler {
+  readonly kind = TENANT_KIND;
+  readonly #o: TenantReconcilerOptions;
+
+  constructor(options: TenantReconcilerOptions) {
+    this.#o = options;
+  }
+
+  async reconcile({ namespace, name }: ObjectKey): Promise<ReconcileResult> {
+    const { kube } = this.#o;
+    const tenant = await getObject<Tenant>(kube, TENANT_KIND, namespace, name);
+    if (!tenant) return {}; // gone; its finalizer already ran
+    const finalizers = tenant.metadata.finalizers ?? [];
+    if (tenant.metadata.deletionTimestamp) {
+      if (!finalizers.includes(FINALIZER)) return {};
+      await this.#o.deletion.run(tenant);
+      await setFinalizers(
+        kube,
+        TENANT_KIND,
+        tenant,
+        finalizers.filter((f) => f !== FINALIZER),
+      );
+      return {};
+    }
+    if (!finalizers.includes(FINALIZER)) {
+      await setFinalizers(kube, TENANT_KIND, tenant, [...finalizers, FINALIZER]);
+    }
+    return this.#provision(tenant);
+  }
+
+  async #provision(tenant: Tenant): Promise<ReconcileResult> {
+    const key = `${tenant.metadata.namespace}/${tenant.metadata.name}`;
+    const desired = desiredTenant(tenant);
+    const { credentials, existing } = await readOrGenerateCredentials(this.#o.kube, desired);
+    const outcomes = new Map<string, StepOutcome>();
+    const context: TenantStepContext = {
+      tenant,
+      desired,
+      credentials,
+      existingSecret: existing,
+      facts: {},
+      earlier: outcomes,
+      event: (type, reason, note) => void this.#o.events.record(tenant, type, reason, note),
+    };
+    let gate: string | undefined;
+    for (const step of this.#o.steps) {
+      let outcome: StepOutcome;
+      if (gate) {
+        outcome = { status: 'Unknown', reason: 'Blocked', message: `waiting for ${gate}` };
+      } else {
+        try {
+          outcome = await withTimeout(step.name, this.#o.stepTimeoutMs, step.apply(context));
+        } catch (error) {
+          outcome = stepFailure(step.name, error);
+          this.#o.logger.warn(
+            { tenant: desired.id, step: step.name, reason: outcome.reason, err: error },
+            'step failed',
+          );
+        }
+        if (outcome.status !== 'True' && GATE_STEPS.has(step.name)) gate = step.name;
+      }
+      outcomes.set(step.name, outcome);
+    }
+    const stepConditions = [...outcomes.entries()].map(([type, o]) => ({ type, ...o }));
+    const readyCondition = summariseReady(stepConditions);
+    await this.#writeStatus(tenant, [readyCondition, ...stepConditions], context.facts, desired.secretName);
+    if (readyCondition.status !== 'True') throw new TenantNotReadyError(key, readyCondition.reason);
+    return {};
+  }
+
+  async #writeStatus(
+    tenant: Tenant,
+    inputs: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }[],
+    facts: TenantStepContext['facts'],
+    secretName: string,
+  ): Promise<void> {
+    const generation = tenant.metadata.generation ?? 0;
+    const now = new Date();
+    const previous = tenant.status ?? {};
+    let conditions = previous.conditions ?? [];
+    for (const input of inputs) conditions = setCondition(conditions, input, generation, now);
+    const status: TenantStatus = {
+      observedGeneration: generation,
+      secretName,
+      ...(facts.keyVersion !== undefined
+        ? { keyVersion: facts.keyVersion }
+        : previous.keyVersion !== undefined
+          ? { keyVersion: previous.keyVersion }
+          : {}),
+      ...(facts.topics ? { topics: facts.topics } : previous.topics ? { topics: previous.topics } : {}),
+      conditions,
+    };
+    if (isDeepStrictEqual(status, normalise(previous))) return;
+    await patchStatus(this.#o.kube, TENANT_KIND, tenant.metadata.namespace, tenant.metadata.name, status);
+    const wasReady = previous.conditions?.find((c) => c.type === 'Ready')?.status;
+    const ready = conditions.find((c) => c.type === 'Ready');
+    if (ready && ready.status !== wasReady) {
+      await this.#o.events.record(
+        tenant,
+        ready.status === 'True' ? 'Normal' : 'Warning',
+        ready.status === 'True' ? 'Ready' : ready.reason,
+        ready.message,
+      );
+    }
+  }
+}
+
+/** Only the fields we write, so "unchanged" compares equal (key order does not matter). */
+function normalise(status: TenantStatus): TenantStatus {
+  return {
+    observedGeneration: status.observedGeneration,
+    secretName: status.secretName,
+    ...(status.keyVersion !== undefined ? { keyVersion: status.keyVersion } : {}),
+    ...(status.topics ? { topics: status.topics } : {}),
+    conditions: status.conditions ?? [],
+  } as TenantStatus;
+}
