@@ -1,0 +1,4 @@
+export * from './crypto-client.ts';
+export * from './crypto-service-error.ts';
+export * from './envelope-encryptor.ts';
+export * from './resilient-transport.ts';

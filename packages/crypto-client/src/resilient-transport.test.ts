@@ -1,0 +1,118 @@
+/**
+ * The transport's policies against a real local HTTP server that misbehaves on purpose:
+ * transient failures are retried, a 4xx is not, a hung server times out, and a failing service
+ * trips the circuit breaker so later calls fail fast without reaching it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CryptoServiceError, CryptoServiceUnavailableError } from './crypto-service-error.ts';
+import { ResilientTransport } from './resilient-transport.ts';
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const created = createServer(handler);
+  server = created;
+  await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
+}
+
+const problem = (res: ServerResponse, status: number, slug: string) => {
+  res.writeHead(status, { 'content-type': 'application/problem+json' });
+  res.end(JSON.stringify({ type: `https://parley.dev/problems/${slug}`, title: slug, status, detail: slug }));
+};
+
+describe('resilient transport', () => {
+  it('retries transient failures and sends the service credential', async () => {
+    let hits = 0;
+    const tokens: unknown[] = [];
+    const baseUrl = await serve((req, res) => {
+      hits++;
+      tokens.push(req.headers['x-service-token']);
+      if (hits < 3) return problem(res, 503, 'service-unavailable');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    const transport = new ResilientTransport({
+      baseUrl,
+      serviceToken: 'secret-token-123456',
+      initialBackoffMs: 1,
+    });
+    expect(await transport.request('GET', '/x')).toEqual({ ok: true });
+    expect(hits).toBe(3);
+    expect(tokens).toEqual(['secret-token-123456', 'secret-token-123456', 'secret-token-123456']);
+  });
+
+  it('does not retry a client error, and carries its problem code', async () => {
+    let hits = 0;
+    const baseUrl = await serve((_req, res) => {
+      hits++;
+      problem(res, 410, 'key-destroyed');
+    });
+    const transport = new ResilientTransport({
+      baseUrl,
+      serviceToken: 'secret-token-123456',
+      initialBackoffMs: 1,
+    });
+    const error = await transport.request('GET', '/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoServiceError);
+    expect(error).toMatchObject({ status: 410, code: 'key-destroyed' });
+    expect(hits).toBe(1);
+  });
+
+  it('times out a hung service per attempt', async () => {
+    let hits = 0;
+    const baseUrl = await serve(() => {
+      hits++; // never answers
+    });
+    const transport = new ResilientTransport({
+      baseUrl,
+      serviceToken: 'secret-token-123456',
+      timeoutMs: 100,
+      attempts: 2,
+      initialBackoffMs: 1,
+    });
+    const error = await transport.request('GET', '/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoServiceUnavailableError);
+    expect(hits).toBe(2);
+  });
+
+  it('opens the circuit after consecutive failures and then fails fast', async () => {
+    let hits = 0;
+    const baseUrl = await serve((_req, res) => {
+      hits++;
+      problem(res, 503, 'service-unavailable');
+    });
+    const transport = new ResilientTransport({
+      baseUrl,
+      serviceToken: 'secret-token-123456',
+      attempts: 1,
+      breakerThreshold: 3,
+      breakerHalfOpenAfterMs: 60_000,
+    });
+    for (let i = 0; i < 3; i++) await transport.request('GET', '/x').catch(() => {});
+    expect(hits).toBe(3);
+    const error = await transport.request('GET', '/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoServiceUnavailableError);
+    expect((error as Error).message).toMatch(/circuit breaker is open/);
+    expect(hits).toBe(3);
+  });
+
+  it('an unreachable service is reported as unavailable', async () => {
+    const transport = new ResilientTransport({
+      baseUrl: 'http://127.0.0.1:1',
+      serviceToken: 'secret-token-123456',
+      attempts: 2,
+      initialBackoffMs: 1,
+    });
+    const error = await transport.request('GET', '/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoServiceError);
+    expect((error as CryptoServiceError).code).toBe('crypto-unreachable');
+  });
+});
