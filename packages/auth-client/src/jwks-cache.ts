@@ -25,7 +25,7 @@ export class JwksCache {
     Pick<JwksCacheOptions, 'onRefreshError'>;
   #local: LocalKeySet | undefined;
   #kids = new Set<string>();
-  #lastRefreshAt = 0;
+  #lastUnknownKeyRefreshAt = 0;
   #inFlight: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -56,7 +56,6 @@ export class JwksCache {
         const jwks = await this.#options.source();
         this.#local = createLocalJWKSet(jwks);
         this.#kids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => !!kid));
-        this.#lastRefreshAt = Date.now();
       } finally {
         this.#inFlight = undefined;
       }
@@ -67,8 +66,10 @@ export class JwksCache {
   /** The key resolver jose's jwtVerify calls. */
   readonly getKey = async (header: JWSHeaderParameters, token: { payload: unknown; signature: unknown }) => {
     const kid = header.kid;
-    const cooledDown = Date.now() - this.#lastRefreshAt >= this.#options.unknownKeyCooldownMs;
+    const cooledDown = Date.now() - this.#lastUnknownKeyRefreshAt >= this.#options.unknownKeyCooldownMs;
     if ((!this.#local || (kid && !this.#kids.has(kid))) && cooledDown) {
+      // Only refreshes caused by unknown key ids are rate-limited: the first after a new key is published goes through.
+      this.#lastUnknownKeyRefreshAt = Date.now();
       await this.refresh().catch((error) => this.#options.onRefreshError?.(error));
     }
     if (!this.#local) throw new Error('no signing keys loaded');

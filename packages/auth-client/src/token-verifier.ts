@@ -20,6 +20,7 @@ export type RejectionReason =
   | 'issuer'
   | 'audience'
   | 'claims'
+  | 'tenant-key'
   | 'revoked';
 
 export class TokenRejectedError extends Error {
@@ -97,8 +98,12 @@ export class TokenVerifier {
 
   async #verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
     let payload: unknown;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.#options.jwks.getKey, {
+      ({
+        payload,
+        protectedHeader: { kid },
+      } = await jwtVerify(token, this.#options.jwks.getKey, {
         algorithms: ALGORITHMS,
         issuer: this.#options.issuer,
         audience: this.#options.audience,
@@ -112,6 +117,10 @@ export class TokenVerifier {
     if (!claimsValidator.Check(payload))
       throw new TokenRejectedError('claims', 'token claims have the wrong shape');
     const claims = payload as AccessTokenClaims;
+    // Keys are per tenant (`<tenant>.<period>.<n>`): a key of one tenant never vouches for another's token.
+    if (!kid?.startsWith(`${claims.tid}.`)) {
+      throw new TokenRejectedError('tenant-key', "token not signed by its tenant's key");
+    }
     // Remember it until it expires (minus nothing: exp was checked with the same tolerance).
     const ttl = (claims.exp + this.#options.clockToleranceSeconds) * 1000 - Date.now();
     if (ttl > 0) this.#verified.set(token, claims, { ttl });

@@ -90,7 +90,7 @@ export class Invitations {
       actor:
         invitedBy === 'operator' ? { type: 'operator', id: 'operator' } : { type: 'user', id: invitedBy },
       resource: { type: 'invitation', id: invitationId },
-      subject: `invitation:${invitationId}`,
+      subject: `invitation.${invitationId}`,
       email: emailKey,
       context,
       metadata: { roles },

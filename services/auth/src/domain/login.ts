@@ -165,7 +165,7 @@ export class Login {
       | 'auth.security.mfa-challenge-failed' = 'auth.security.login-failed',
   ): Promise<void> {
     const lockout = await this.#deps.guard.recordFailure(attempt);
-    const subject = user?._id ?? `account:${attempt.account}`;
+    const subject = user?._id ?? `account.${attempt.account}`;
     const events = [
       securityEvent({
         tenant: c.tenant,
@@ -173,7 +173,7 @@ export class Login {
         outcome: 'failure',
         actor: user
           ? { type: 'user', id: user._id }
-          : { type: 'anonymous', id: `account:${attempt.account}` },
+          : { type: 'anonymous', id: `account.${attempt.account}` },
         resource: { type: 'user', ...(user ? { id: user._id } : {}) },
         subject,
         context,

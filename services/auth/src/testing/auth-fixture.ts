@@ -1,0 +1,132 @@
+/**
+ * For integration tests: the auth service assembled as main.ts does, over the real local stack
+ * (Mongo-wire, Redis, Kafka from the env the global setup exports), a tenant unique to the run,
+ * a keyring under a fresh master key, and everything the run made removed afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { createKeyring, KEYS_COLLECTION, MasterKeyring } from '@parley/keyring';
+import {
+  connectMongo,
+  connectRedis,
+  createLogger,
+  loadConfig,
+  type MongoConnection,
+  type RedisConnection,
+  type ServiceApp,
+} from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { mongoDatabaseName, PLATFORM_DATABASE, redisKeyPrefix } from '@parley/tenancy';
+import { buildApp } from '../app.ts';
+import { type AuthComponents, createAuthComponents } from '../components.ts';
+import { type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
+import { SIGNING_KEYS_COLLECTION } from '../store/signing-key-store.ts';
+
+export const SERVICE_TOKEN = 'test-service-token-0123456789';
+export const PASSWORD = 'correct horse battery staple';
+
+export interface AuthFixture {
+  app: ServiceApp;
+  components: AuthComponents;
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  tenant: string;
+  policy: AuthPolicy;
+  /** Invites (through the operator's endpoint), accepts, and returns the new user's id. */
+  register(email: string, roles?: string[], password?: string): Promise<string>;
+  login(email: string, password?: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export function uniqueTenant(label = 't'): string {
+  return `${label}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Promise<AuthFixture> {
+  const config = loadConfig(authSettingsSchema);
+  const policy = { ...policyFrom(config), ...overrides };
+  const logger = process.env.AUTH_TEST_LOG
+    ? createLogger({ service: 'auth', level: 'error' })
+    : createSilentLogger('auth');
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger);
+  const keyring = createKeyring({
+    db: mongo.client.db(PLATFORM_DATABASE),
+    masterKeys: MasterKeyring.fromKeys([{ id: 'auth-test', key: randomBytes(32) }]),
+    logger,
+    source: 'auth-test',
+  });
+  await keyring.ensureIndexes();
+  const components = await createAuthComponents({
+    mongo: mongo.client,
+    redis: redis.client,
+    keyring,
+    policy,
+    logger,
+  });
+  await components.authClient.start();
+  const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });
+  const tenant = uniqueTenant();
+
+  const fixture: AuthFixture = {
+    app,
+    components,
+    mongo,
+    redis,
+    tenant,
+    policy,
+    async register(email, roles = ['member'], password = PASSWORD) {
+      const invited = await app.inject({
+        method: 'POST',
+        url: `/internal/tenants/${tenant}/invitations`,
+        headers: { 'x-service-token': SERVICE_TOKEN },
+        payload: { email, roles },
+      });
+      if (invited.statusCode !== 201) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
+      const accepted = await app.inject({
+        method: 'POST',
+        url: `/tenants/${tenant}/invitations/accept`,
+        payload: { token: invited.json().token, password, displayName: email.split('@')[0] },
+      });
+      if (accepted.statusCode !== 201)
+        throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+      return accepted.json().id as string;
+    },
+    async login(email, password = PASSWORD) {
+      const response = await app.inject({
+        method: 'POST',
+        url: `/tenants/${tenant}/login`,
+        payload: { email, password },
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+      return response.json();
+    },
+    async close() {
+      await app.close();
+      await components.authClient.stop();
+      await mongo.client.db(mongoDatabaseName(tenant)).dropDatabase();
+      const platform = mongo.client.db(PLATFORM_DATABASE);
+      await platform.collection(SIGNING_KEYS_COLLECTION).deleteMany({ tenant });
+      await platform.collection(KEYS_COLLECTION).deleteMany({ tenant });
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.client.scan(
+          cursor,
+          'MATCH',
+          `${redisKeyPrefix(tenant)}*`,
+          'COUNT',
+          500,
+        );
+        cursor = next;
+        if (keys.length > 0) await redis.client.del(...keys);
+      } while (cursor !== '0');
+      await redis.stop();
+      await mongo.stop();
+    },
+  };
+  return fixture;
+}
+
+export function bearer(token: unknown): { authorization: string } {
+  return { authorization: `Bearer ${String(token)}` };
+}
