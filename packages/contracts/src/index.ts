@@ -6,3 +6,4 @@ export * from './http/auth.ts';
 export * from './events/crypto.ts';
 export * from './http/crypto.ts';
 export * from './events/gdpr.ts';
+export * from './http/compliance.ts';
