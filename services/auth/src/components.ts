@@ -62,8 +62,8 @@ export async function createAuthComponents(options: {
     audience: policy.audience,
     ttlSeconds: policy.accessTokenTtlSeconds,
   });
-  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy);
-  const secondFactor = new SecondFactor(keyring);
+  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy, redis);
+  const secondFactor = new SecondFactor(keyring, redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);
   const authClient = createAuthClient({
     jwks: () => signingKeys.jwks(),

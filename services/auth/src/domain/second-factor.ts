@@ -5,6 +5,9 @@
  */
 import type { Keyring } from '@parley/keyring';
 import { outboxPush } from '@parley/outbox';
+import { redisKey } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+import { withRedisLock } from '../store/redis-mutex.ts';
 import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
 import { type RequestContext, securityEvent } from './audit-records.ts';
 import { hashRecoveryCode } from './recovery-codes.ts';
@@ -17,9 +20,11 @@ export type SecondFactorMethod = 'otp' | 'recovery-code';
 
 export class SecondFactor {
   readonly #keyring: Keyring;
+  readonly #redis: Redis;
 
-  constructor(keyring: Keyring) {
+  constructor(keyring: Keyring, redis: Redis) {
     this.#keyring = keyring;
+    this.#redis = redis;
   }
 
   async seal(tenant: string, userId: string, secret: string): Promise<string> {
@@ -38,7 +43,20 @@ export class SecondFactor {
   }
 
   /** The method that matched, or undefined for a wrong, replayed or used code. */
-  async verify(
+  verify(
+    c: TenantCollections,
+    user: UserDocument,
+    answer: SecondFactorAnswer,
+    context: RequestContext,
+  ): Promise<SecondFactorMethod | undefined> {
+    // One check at a time per user, reading the user afresh inside: a code is taken exactly once.
+    return withRedisLock(this.#redis, redisKey(c.tenant, 'auth', 'lock', 'user', user._id), async () => {
+      const fresh = await c.users.findOne({ _id: user._id });
+      return fresh ? this.#verifyLocked(c, fresh, answer, context) : undefined;
+    });
+  }
+
+  async #verifyLocked(
     c: TenantCollections,
     user: UserDocument,
     answer: SecondFactorAnswer,

@@ -10,6 +10,9 @@ import { randomUUID } from 'node:crypto';
 import type { AuditActor, EventEnvelope, TokenPair } from '@parley/contracts';
 import { ProblemError, problems } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
+import { redisKey } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+import { withRedisLock } from '../store/redis-mutex.ts';
 import type { SessionCache } from '../store/session-cache.ts';
 import type { SessionDocument, TenantCollections, TenantStore, UserDocument } from '../store/tenant-store.ts';
 import type { AccessTokenIssuer } from './access-tokens.ts';
@@ -47,7 +50,16 @@ export class Sessions {
   readonly #tokens: AccessTokenIssuer;
   readonly #policy: SessionPolicy;
 
-  constructor(store: TenantStore, cache: SessionCache, tokens: AccessTokenIssuer, policy: SessionPolicy) {
+  readonly #redis: Redis;
+
+  constructor(
+    store: TenantStore,
+    cache: SessionCache,
+    tokens: AccessTokenIssuer,
+    policy: SessionPolicy,
+    redis: Redis,
+  ) {
+    this.#redis = redis;
     this.#store = store;
     this.#cache = cache;
     this.#tokens = tokens;
@@ -94,17 +106,31 @@ export class Sessions {
     const sessionId = sessionIdOf(refreshToken);
     if (!sessionId) throw invalidRefresh();
     const c = await this.#store.forTenant(tenant);
+    return this.#locked(tenant, sessionId, () => this.#refreshLocked(c, sessionId, refreshToken, context));
+  }
+
+  #locked<T>(tenant: string, sessionId: string, critical: () => Promise<T>): Promise<T> {
+    return withRedisLock(this.#redis, redisKey(tenant, 'auth', 'lock', 'session', sessionId), critical);
+  }
+
+  async #refreshLocked(
+    c: TenantCollections,
+    sessionId: string,
+    refreshToken: string,
+    context: RequestContext,
+  ): Promise<TokenPair> {
+    const tenant = c.tenant;
     const hash = hashToken(refreshToken);
     let session = await c.sessions.findOne({ _id: sessionId });
     if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) throw invalidRefresh();
     if (await this.#cache.isRevoked(tenant, sessionId)) {
       // A revocation reached Redis but not Mongo (a crash in between): finish it.
-      await this.revoke(c, session, 'revoked', { type: 'system', id: 'auth' }, context);
+      await this.#revokeLocked(c, session, 'revoked', { type: 'system', id: 'auth' }, context);
       throw invalidRefresh();
     }
     const user = await c.users.findOne({ _id: session.userId });
-    if (!user || user.status !== 'active') {
-      await this.revoke(c, session, 'user-inactive', { type: 'system', id: 'auth' }, context);
+    if (user?.status !== 'active') {
+      await this.#revokeLocked(c, session, 'user-inactive', { type: 'system', id: 'auth' }, context);
       throw invalidRefresh();
     }
     const next = newRefreshToken(sessionId);
@@ -151,12 +177,27 @@ export class Sessions {
       context,
       metadata: { userId: session.userId, generation: session.refresh.generation },
     });
-    await this.revoke(c, session, 'refresh-token-reuse', { type: 'system', id: 'auth' }, context, [reuse]);
+    await this.#revokeLocked(c, session, 'refresh-token-reuse', { type: 'system', id: 'auth' }, context, [
+      reuse,
+    ]);
     throw invalidRefresh();
   }
 
   /** Revokes one session everywhere: Redis set and channel first (auth-clients refuse it at once), then Mongo. */
-  async revoke(
+  revoke(
+    c: TenantCollections,
+    session: Pick<SessionDocument, '_id' | 'userId'>,
+    reason: string,
+    actor: AuditActor,
+    context: RequestContext,
+    events: EventEnvelope[] = [],
+  ): Promise<boolean> {
+    return this.#locked(c.tenant, session._id, () =>
+      this.#revokeLocked(c, session, reason, actor, context, events),
+    );
+  }
+
+  async #revokeLocked(
     c: TenantCollections,
     session: Pick<SessionDocument, '_id' | 'userId'>,
     reason: string,
