@@ -38,6 +38,8 @@ export const OperatorConfigSchema = Type.Object({
   OPERATOR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   /** Every object is reconciled at least this often, which is how drift outside Kubernetes is corrected. */
   OPERATOR_RESYNC_MS: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /** Watch only this namespace (a namespace-scoped install); every namespace when unset. */
+  OPERATOR_WATCH_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_STEP_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
   /** The auth service, for the first admins' invitations. */
   AUTH_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3007' }),

@@ -82,7 +82,11 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     logger,
     metrics,
     reconcilers: [tenantReconciler],
-    controller: { concurrency: config.OPERATOR_CONCURRENCY, resyncMs: config.OPERATOR_RESYNC_MS },
+    controller: {
+      concurrency: config.OPERATOR_CONCURRENCY,
+      resyncMs: config.OPERATOR_RESYNC_MS,
+      ...(config.OPERATOR_WATCH_NAMESPACE ? { namespace: config.OPERATOR_WATCH_NAMESPACE } : {}),
+    },
     ...(config.OPERATOR_LEADER_ELECTION
       ? {
           leaderElection: {

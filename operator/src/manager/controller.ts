@@ -35,6 +35,8 @@ export interface ControllerOptions {
   backoff?: PerKeyBackoff;
   /** How long to wait before restarting a watch that failed. */
   watchRestartMs?: number;
+  /** Watch one namespace only (a namespace-scoped install, or tests side by side); all when unset. */
+  namespace?: string;
 }
 
 export function objectKey(object: KubernetesObject): string {
@@ -90,14 +92,26 @@ export class Controller {
 
   async start(): Promise<void> {
     const { plural } = this.#reconciler.kind;
+    const namespace = this.#options.namespace;
+    type List = { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
     const informer = makeInformer<KubernetesObject>(
       this.#kube.config,
-      `/apis/${GROUP}/${VERSION}/${plural}`,
+      namespace
+        ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`
+        : `/apis/${GROUP}/${VERSION}/${plural}`,
       async () =>
-        (await this.#kube.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as {
-          items: KubernetesObject[];
-          metadata?: { resourceVersion?: string };
-        },
+        (namespace
+          ? await this.#kube.custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace,
+              plural,
+            })
+          : await this.#kube.custom.listClusterCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural,
+            })) as List,
     );
     informer.on('add', (object) => this.#onChange(object));
     informer.on('update', (object) => this.#onChange(object));

@@ -32,7 +32,7 @@ export function createEventRecorder(
         await kube.events.createNamespacedEvent({
           namespace,
           body: {
-            metadata: { generateName: `${target.metadata.name}.`, namespace },
+            metadata: { generateName: `${target.metadata.name}-`, namespace },
             eventTime: new V1MicroTime(),
             reportingController: controller,
             reportingInstance: instance,

@@ -66,6 +66,19 @@ export class TenantDeletion {
     const log = d.logger.child({ tenant: desired.id, deletionPolicy: policy });
     const done: string[] = [];
 
+    // Only the Tenant object that owns the id may clean up: one refused as a duplicate (same
+    // name, other namespace) must never revoke or delete the real tenant's data.
+    const entry = await d.registry.findOne({ _id: desired.id });
+    if (entry && entry.owner.uid !== tenant.metadata.uid) {
+      await d.events.record(
+        tenant,
+        'Normal',
+        'DeletedWithoutCleanup',
+        `tenant id ${desired.id} belongs to ${entry.owner.namespace}/${entry.owner.name}; nothing to clean up`,
+      );
+      return;
+    }
+
     if (policy === 'CryptoShred') done.push(await this.#scheduleKeyDestruction(desired.id));
 
     // Access goes under every policy.

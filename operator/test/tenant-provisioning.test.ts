@@ -1,0 +1,317 @@
+/**
+ * Tenant provisioning end to end on the local stack: kubectl applies the sample, the operator
+ * (real wiring, in this process) provisions every store, and the test checks each store directly.
+ */
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeUserQuotas } from '../src/tenant/steps/kafka-principal.ts';
+import {
+  conditions,
+  ensureCrdsAndNamespace,
+  getJson,
+  kubectl,
+  kubectlOk,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('optp-');
+const tenantA = uniqueId('ta');
+const tenantB = uniqueId('tb');
+let op: TestOperator;
+
+/** The sample without its admins: invitations need the auth service, tested on their own. */
+const withoutAdmins = (yaml: string) => yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '');
+
+function secretValues(secret: { data: Record<string, string> }): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+  );
+}
+
+async function tenantSecret(tenant: string): Promise<Record<string, string>> {
+  const secret = await getJson<{ data: Record<string, string> }>(
+    namespace,
+    `secret/parley-tenant-${tenant}-credentials`,
+  );
+  if (!secret) throw new Error('no Secret');
+  return secretValues(secret);
+}
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace);
+  for (const tenant of [tenantA, tenantB]) {
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', tenant, withoutAdmins),
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  // Delete policy so the test leaves no data behind; wait for the finalizers while the operator runs.
+  for (const tenant of [tenantA, tenantB]) {
+    await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'tenant',
+      tenant,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"deletionPolicy":"Delete"}}',
+    ]);
+  }
+  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
+  await op?.stop();
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+describe('a Tenant applied with kubectl', () => {
+  it('becomes Ready with one True condition per step and observedGeneration caught up', async () => {
+    const all = await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
+    expect(all.map((c) => c.type).sort()).toEqual(
+      [
+        'Bucket',
+        'Credentials',
+        'Invitations',
+        'KafkaPrincipal',
+        'KafkaTopics',
+        'Keys',
+        'Mongo',
+        'Ready',
+        'Redis',
+        'Registry',
+        'Runtime',
+        'SearchIndex',
+      ].sort(),
+    );
+    expect(all.every((c) => c.status === 'True')).toBe(true);
+    const tenant = await getJson<{
+      metadata: { generation: number; finalizers: string[] };
+      status: { observedGeneration: number; keyVersion: number };
+    }>(namespace, `tenant/${tenantA}`);
+    expect(tenant?.status.observedGeneration).toBe(tenant?.metadata.generation);
+    expect(tenant?.metadata.finalizers).toContain('parley.dev/tenant-cleanup');
+    expect(tenant?.status.keyVersion).toBe(1);
+    const printed = await kubectlOk(['get', '-n', namespace, 'tenant', tenantA]);
+    expect(printed).toMatch(/READY\s+REASON/);
+    expect(printed).toMatch(new RegExp(`${tenantA}\\s+team\\s+3\\s+Retain\\s+false\\s+True\\s+Provisioned`));
+  });
+
+  it('provisions Mongo (and says plainly that FerretDB has no users), Redis, Kafka, S3, Elasticsearch and keys', async () => {
+    await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
+    const { clients } = op;
+    const db = clients.mongo.client.db(`parley_${tenantA}`);
+    const collections = (await db.listCollections().toArray()).map((c) => c.name).sort();
+    expect(collections).toEqual(['attachments', 'conversations', 'members', 'messages']);
+    const memberIndexes = await db.collection('members').indexes();
+    expect(memberIndexes.find((i) => i.name === 'conversation_user')).toMatchObject({ unique: true });
+    const mongo = (await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'Mongo');
+    expect(mongo?.reason).toBe('ProvisionedWithoutUser');
+    expect(mongo?.message).toMatch(/does not support createUser/);
+
+    const registry = await clients.mongo.client
+      .db('parley_platform')
+      .collection('tenants')
+      .findOne({ _id: tenantA as never });
+    expect(registry).toMatchObject({
+      status: 'Ready',
+      plan: 'team',
+      quotas: { users: 250, storageGiB: 50, messagesPerSecond: 40 },
+    });
+    expect(await clients.redis.client.hgetall(`t:${tenantA}:runtime`)).toMatchObject({
+      status: 'Ready',
+      users: '250',
+    });
+    const acl = (await clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) as unknown[];
+    expect(JSON.stringify(acl)).toContain(`~t:${tenantA}:*`);
+
+    const metadata = await clients.kafka.admin.fetchTopicMetadata({
+      topics: [`parley.${tenantA}.messages`, `parley.${tenantA}.gdpr`],
+    });
+    expect(metadata.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
+    expect(await describeUserQuotas(clients.kafkaPlatformatic, `tenant-${tenantA}`)).toEqual({
+      producer_byte_rate: 40 * 16384,
+      consumer_byte_rate: 40 * 16384 * 4,
+    });
+
+    expect(await clients.s3.bucketExists(`parley-${tenantA}`)).toBe(true);
+    expect((await clients.elasticsearch.indices.exists({ index: `parley-${tenantA}-messages` })).body).toBe(
+      true,
+    );
+    const keys = await op.operator.keyring.listKeys(tenantA);
+    expect(keys.map((k) => [k.keyName, k.primaryVersion, k.state])).toEqual([['default', 1, 'enabled']]);
+  });
+
+  it("gives the tenant credentials that reach its own keys, channels and topics and are refused another tenant's", async () => {
+    await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
+    await waitForCondition(namespace, `tenant/${tenantB}`, 'Ready', 'True', 90_000);
+    const secret = await tenantSecret(tenantA);
+    expect(secret).toMatchObject({
+      TENANT_ID: tenantA,
+      REDIS_USERNAME: `tenant-${tenantA}`,
+      KAFKA_USERNAME: `tenant-${tenantA}`,
+    });
+
+    const redis = new Redis(secret.REDIS_URL as string, { maxRetriesPerRequest: 1 });
+    try {
+      expect(await redis.set(`t:${tenantA}:probe`, '1')).toBe('OK');
+      await expect(redis.set(`t:${tenantB}:probe`, '1')).rejects.toThrow(/NOPERM/);
+      await expect(redis.get('t:platform:anything')).rejects.toThrow(/NOPERM/);
+      expect(await redis.publish(`t:${tenantA}:channel`, 'hi')).toBeGreaterThanOrEqual(0);
+      await expect(redis.publish(`t:${tenantB}:channel`, 'hi')).rejects.toThrow(/NOPERM/);
+      await expect(redis.call('KEYS', '*')).rejects.toThrow(/NOPERM/);
+    } finally {
+      redis.disconnect();
+    }
+
+    const kafka = new Kafka({
+      clientId: 'tenant-probe',
+      brokers: (secret.KAFKA_BROKERS as string).split(','),
+      sasl: {
+        mechanism: 'scram-sha-512',
+        username: secret.KAFKA_USERNAME as string,
+        password: secret.KAFKA_PASSWORD as string,
+      },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1 },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const [own] = await producer.send({
+        topic: `parley.${tenantA}.messages`,
+        messages: [{ value: 'mine' }],
+      });
+      expect(own?.errorCode).toBe(0);
+      await expect(
+        producer.send({ topic: `parley.${tenantB}.messages`, messages: [{ value: 'theirs' }] }),
+      ).rejects.toThrow(/authoriz/i);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  it('follows a spec change (partitions grow, suspension) and catches observedGeneration up', async () => {
+    await waitForCondition(namespace, `tenant/${tenantB}`, 'Ready', 'True', 90_000);
+    await kubectlOk([
+      'patch',
+      '-n',
+      namespace,
+      'tenant',
+      tenantB,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"kafka":{"partitions":4},"suspended":true}}',
+    ]);
+    const generation = Number(
+      await kubectlOk(['get', '-n', namespace, 'tenant', tenantB, '-o', 'jsonpath={.metadata.generation}']),
+    );
+    await waitFor('observedGeneration to catch up', async () => {
+      const t = await getJson<{
+        status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+      }>(namespace, `tenant/${tenantB}`);
+      return (
+        t?.status?.observedGeneration === generation &&
+        t.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+      );
+    });
+    const metadata = await op.clients.kafka.admin.fetchTopicMetadata({
+      topics: [`parley.${tenantB}.messages`],
+    });
+    expect(metadata.topics[0]?.partitions.length).toBe(4);
+    expect(await op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'status')).toBe('Suspended');
+    const acl = JSON.stringify(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantB}`));
+    expect(acl).toContain('off');
+    const registry = await op.clients.mongo.client
+      .db('parley_platform')
+      .collection('tenants')
+      .findOne({ _id: tenantB as never });
+    expect(registry?.status).toBe('Suspended');
+  });
+
+  it('corrects drift: a topic and the Redis ACL user deleted by hand come back at the next resync', async () => {
+    await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
+    const topic = `parley.${tenantA}.audit`;
+    await op.clients.kafka.admin.deleteTopics({ topics: [topic] });
+    await op.clients.redis.client.call('ACL', 'DELUSER', `tenant-${tenantA}`);
+    await waitFor(
+      'topic recreated',
+      async () => (await op.clients.kafka.admin.listTopics()).includes(topic),
+      60_000,
+      500,
+    );
+    await waitFor(
+      'ACL user recreated',
+      async () => (await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) !== null,
+      30_000,
+    );
+    const event = await waitFor('a TopicsRecreated event', async () => {
+      const events = await kubectlOk([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        'reason=TopicsRecreated',
+        '-o',
+        'name',
+      ]);
+      return events.trim() || undefined;
+    });
+    expect(event).toContain('event');
+  });
+
+  it('refuses a second Tenant of the same id in another namespace without touching its stores', async () => {
+    const other = uniqueId('optp-other-');
+    await ensureCrdsAndNamespace(other);
+    const second = await startTestOperator(other);
+    try {
+      await kubectlOk(
+        ['apply', '-n', other, '-f', '-'],
+        await sample('tenant-acme.yaml', tenantA, withoutAdmins),
+      );
+      const all = await waitForCondition(other, `tenant/${tenantA}`, 'Registry', 'False', 60_000);
+      expect(all.find((c) => c.type === 'Registry')?.reason).toBe('TenantIdTaken');
+      expect(all.find((c) => c.type === 'Mongo')?.reason).toBe('Blocked');
+      expect(all.find((c) => c.type === 'Ready')?.status).toBe('False');
+      await kubectlOk(['delete', '-n', other, 'tenant', tenantA, '--timeout=60s']);
+      const skipped = await waitFor(
+        'the duplicate to be deleted without cleanup',
+        async () =>
+          (
+            await kubectlOk([
+              'get',
+              'events',
+              '-n',
+              other,
+              '--field-selector',
+              'reason=DeletedWithoutCleanup',
+              '-o',
+              'name',
+            ])
+          ).trim() || undefined,
+      );
+      expect(skipped).toContain('event');
+    } finally {
+      await kubectl(['delete', '-n', other, 'tenant', tenantA, '--timeout=60s']);
+      await second.stop();
+      await kubectl(['delete', 'namespace', other, '--wait=false']);
+    }
+    // The original tenant is untouched: its users were not revoked by the impostor's finalizer.
+    expect(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)).not.toBeNull();
+    expect(await op.clients.redis.client.hget(`t:${tenantA}:runtime`, 'status')).toBe('Ready');
+    expect((await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'Ready')?.status).toBe(
+      'True',
+    );
+  });
+});
