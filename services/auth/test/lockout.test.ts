@@ -1,0 +1,98 @@
+// Brute-force protection in Redis: lockouts per account and per address, their growth and expiry;
+// and the upgrade of a password hash made with older parameters at the next login.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWASP_MINIMUM, PasswordHasher } from '../src/domain/password-hasher.ts';
+import { type AuthFixture, openAuthFixture, PASSWORD } from '../src/testing/auth-fixture.ts';
+
+let f: AuthFixture;
+beforeAll(async () => {
+  f = await openAuthFixture({
+    lockout: { accountThreshold: 3, addressThreshold: 6, baseSeconds: 1, maxSeconds: 4, windowSeconds: 60 },
+  });
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+const attempt = (email: string, password: string, ip = '203.0.113.7') =>
+  f.app.inject({
+    method: 'POST',
+    url: `/tenants/${f.tenant}/login`,
+    payload: { email, password },
+    remoteAddress: ip,
+  });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('lockout', () => {
+  it('locks an account after the threshold, refuses even the right password, and expires', async () => {
+    await f.register('henry@example.com');
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await attempt('henry@example.com', `wrong-${i}`, `198.51.100.${i}`)).statusCode);
+    expect(statuses).toEqual([401, 401, 401]);
+    const locked = await attempt('henry@example.com', PASSWORD, '198.51.100.50');
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().type).toBe('https://parley.dev/problems/too-many-requests');
+    expect(locked.headers['retry-after']).toBe('1');
+    await sleep(1_100);
+    expect((await attempt('henry@example.com', PASSWORD, '198.51.100.50')).statusCode).toBe(200);
+  });
+
+  it('grows with each lockout', async () => {
+    await f.register('ivy@example.com');
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3; i++) await attempt('ivy@example.com', 'wrong', `192.0.2.${round * 10 + i}`);
+      if (round === 0) await sleep(1_100);
+    }
+    const second = await attempt('ivy@example.com', PASSWORD, '192.0.2.99');
+    expect(second.statusCode).toBe(429);
+    expect(second.headers['retry-after']).toBe('2');
+  });
+
+  it('treats an unknown account exactly like a known one', async () => {
+    const known: number[] = [];
+    const unknown: number[] = [];
+    await f.register('jack@example.com');
+    for (let i = 0; i < 4; i++) {
+      known.push((await attempt('jack@example.com', 'wrong', `100.64.0.${i}`)).statusCode);
+      unknown.push((await attempt('nobody-here@example.com', 'wrong', `100.64.1.${i}`)).statusCode);
+    }
+    expect(known).toEqual([401, 401, 401, 429]);
+    expect(unknown).toEqual(known);
+  });
+
+  it('locks a source address that sprays many accounts', async () => {
+    const ip = '233.252.0.1';
+    const statuses = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push((await attempt(`spray-${i}@example.com`, 'wrong', ip)).statusCode);
+    expect(statuses.slice(0, 6)).toEqual(Array(6).fill(401));
+    expect(statuses[6]).toBe(429);
+    // The same accounts from elsewhere are not affected.
+    expect((await attempt('spray-0@example.com', 'wrong', '233.252.0.2')).statusCode).toBe(401);
+  });
+});
+
+describe('password hash upgrade', () => {
+  it('rehashes a hash made with older (weaker) parameters at the next successful login', async () => {
+    const userId = await f.register('kate@example.com');
+    const c = await f.components.store.forTenant(f.tenant);
+    const stronger = new PasswordHasher({ ...OWASP_MINIMUM, passes: OWASP_MINIMUM.passes + 1 });
+    expect(f.components.hasher.needsRehash(await stronger.hash(PASSWORD))).toBe(false);
+    // Simulate a hash from an older deployment: an argon2id PHC string at weaker parameters.
+    const old = '$argon2id$v=19$m=4096,t=1,p=1$';
+    const { deriveArgon2id, formatPhc } = await import('../src/domain/password-hasher.ts');
+    const salt = Buffer.from('0123456789abcdef');
+    const weak = formatPhc({
+      parameters: { memoryKiB: 4096, passes: 1, parallelism: 1 },
+      salt,
+      hash: await deriveArgon2id(PASSWORD, salt, { memoryKiB: 4096, passes: 1, parallelism: 1 }),
+    });
+    expect(weak.startsWith(old)).toBe(true);
+    await c.users.updateOne({ _id: userId }, { $set: { passwordHash: weak } });
+    expect((await attempt('kate@example.com', PASSWORD, '10.9.9.9')).statusCode).toBe(200);
+    const upgraded = (await c.users.findOne({ _id: userId }))?.passwordHash ?? '';
+    expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await f.components.hasher.verify(upgraded, PASSWORD)).toBe(true);
+  });
+});
