@@ -19,6 +19,8 @@ export interface SealedPersonalEntry {
   keyName: string;
   /** base64 of the keyring ciphertext; unreadable for good once the key is destroyed. */
   ciphertext: string;
+  /** Set (and ciphertext empty) when the fields were not stored, e.g. the subject was already erased. */
+  withheld?: string;
 }
 
 export type AuditMetadata = Record<

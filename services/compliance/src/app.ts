@@ -1,0 +1,59 @@
+/**
+ * buildApp: the compliance service's Fastify instance (never listens; main.ts does, tests inject).
+ * Every route requires the service credential. Tenant routes live under /v1/tenants/:tenant;
+ * platform routes (signing keys, participant registration) under /v1.
+ */
+import {
+  createServiceApp,
+  type Logger,
+  type ReadinessCheck,
+  requireServiceCredential,
+  type ServiceApp,
+} from '@parley/kit';
+import { complianceProblem } from './domain/compliance-problems.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
+import { gdprRoutes } from './routes/gdpr-routes.ts';
+import { holdRoutes } from './routes/hold-routes.ts';
+import { platformRoutes } from './routes/platform-routes.ts';
+import { retentionRoutes } from './routes/retention-routes.ts';
+import type { RouteDeps } from './routes/route-context.ts';
+
+export interface ComplianceAppDeps extends RouteDeps {
+  logger: Logger;
+  serviceToken: string;
+  readiness?: Record<string, ReadinessCheck>;
+  bodyLimitBytes?: number;
+}
+
+export function buildApp(deps: ComplianceAppDeps): ServiceApp {
+  const app = createServiceApp({
+    service: 'compliance',
+    logger: deps.logger,
+    readiness: deps.readiness ?? {},
+    // Export parts can be large; audit batches are at most 500 records.
+    bodyLimitBytes: deps.bodyLimitBytes ?? 8 * 1024 * 1024,
+  });
+  app.register(
+    async (scope) => {
+      scope.addHook('onRequest', requireServiceCredential(deps.serviceToken));
+      // Rethrown errors reach kit's handler, which writes the problem details.
+      scope.setErrorHandler((error) => {
+        throw complianceProblem(error) ?? error;
+      });
+      const scoped = scope as unknown as ServiceApp;
+      platformRoutes(scoped, deps);
+      scoped.register(
+        async (tenantScope) => {
+          const routes = tenantScope as unknown as ServiceApp;
+          auditRoutes(routes, deps);
+          gdprRoutes(routes, deps);
+          holdRoutes(routes, deps);
+          retentionRoutes(routes, deps);
+        },
+        { prefix: '/tenants/:tenant' },
+      );
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,95 @@
+/**
+ * A Kafka consumer over every tenant's topic of one stream (parley.<tenant>.<stream>). kafkajs
+ * resolves a subscription when it subscribes, so a tenant created later would be missed until
+ * a restart; this consumer lists the matching topics every `refreshMs` and, when new ones have
+ * appeared, rejoins its group with them. Offsets are committed only after the handler returns,
+ * so a crash redelivers (handlers are idempotent) and never skips.
+ */
+import type { Logger, Stoppable } from '@parley/kit';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+
+export interface TopicPatternConsumerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  groupId: string;
+  /** e.g. /^parley\.[a-z0-9-]+\.audit$/ */
+  pattern: RegExp;
+  refreshMs: number;
+  /** Handles one batch of one partition; resolve offsets through the payload. */
+  eachBatch: (payload: EachBatchPayload) => Promise<void>;
+  /** Broker-side batching: wait up to maxWaitMs for minBytes. */
+  minBytes?: number;
+  maxWaitMs?: number;
+}
+
+export class TopicPatternConsumer implements Stoppable {
+  readonly name: string;
+  readonly #options: TopicPatternConsumerOptions;
+  #consumer: Consumer | undefined;
+  #topics: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #refreshing: Promise<void> = Promise.resolve();
+
+  constructor(options: TopicPatternConsumerOptions) {
+    this.#options = options;
+    this.name = `consumer ${options.groupId}`;
+  }
+
+  get topics(): readonly string[] {
+    return this.#topics;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => {
+      this.#refreshing = this.#refreshing
+        .then(() => this.refresh())
+        .catch((error) => {
+          this.#options.logger.warn(
+            { err: error, group: this.#options.groupId },
+            'topic refresh failed; will retry',
+          );
+        });
+    }, this.#options.refreshMs);
+    this.#timer.unref();
+  }
+
+  /** Re-lists topics and rejoins when the set grew (tests call it instead of waiting). */
+  async refresh(): Promise<void> {
+    if (this.#stopped) return;
+    const admin = this.#options.kafka.admin();
+    await admin.connect();
+    let topics: string[];
+    try {
+      topics = (await admin.listTopics()).filter((t) => this.#options.pattern.test(t)).sort();
+    } finally {
+      await admin.disconnect();
+    }
+    if (topics.length === 0 || topics.join() === this.#topics.join()) return;
+    await this.#consumer?.disconnect();
+    const consumer = this.#options.kafka.consumer({
+      groupId: this.#options.groupId,
+      allowAutoTopicCreation: false,
+      minBytes: this.#options.minBytes ?? 1,
+      maxWaitTimeInMs: this.#options.maxWaitMs ?? 5_000,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      eachBatch: this.#options.eachBatch,
+    });
+    this.#consumer = consumer;
+    this.#topics = topics;
+    this.#options.logger.info({ group: this.#options.groupId, topics: topics.length }, 'consuming');
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#refreshing.catch(() => {});
+    await this.#consumer?.disconnect();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The service's handle on every tenant's audit log: opened lazily (indexes ensured once),
+ * appended to by HTTP and Kafka ingestion alike, and checkpointed by policy after appends and on
+ * a timer, so a quiet log still gets its last records signed within CHECKPOINT_EVERY_MS.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  type AppendOutcome,
+  AuditLog,
+  type CheckpointPolicy,
+  type PersonalDataSealer,
+  type SigningKey,
+} from '@parley/audit-chain';
+import type { AuditRecordInput } from '@parley/contracts';
+import type { Logger, Stoppable } from '@parley/kit';
+import { assertTenantId } from '@parley/tenancy';
+import type { MongoClient } from 'mongodb';
+
+export interface AuditLogsOptions {
+  client: MongoClient;
+  signingKey: SigningKey;
+  sealer: PersonalDataSealer;
+  checkpointPolicy: CheckpointPolicy;
+  logger: Logger;
+  /** Public keys of earlier signing keys, still trusted for old checkpoints. */
+  previousKeys?: { keyId: string; publicKey: KeyObject }[];
+}
+
+export class AuditLogs implements Stoppable {
+  readonly name = 'audit-checkpointer';
+  readonly signingKey: SigningKey;
+  readonly publicKeys: ReadonlyMap<string, KeyObject>;
+  readonly #options: AuditLogsOptions;
+  readonly #logs = new Map<string, Promise<AuditLog>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: AuditLogsOptions) {
+    this.#options = options;
+    this.signingKey = options.signingKey;
+    this.publicKeys = new Map([
+      ...(options.previousKeys ?? []).map((k) => [k.keyId, k.publicKey] as const),
+      [options.signingKey.keyId, options.signingKey.publicKey],
+    ]);
+  }
+
+  get(tenant: string): Promise<AuditLog> {
+    assertTenantId(tenant);
+    let log = this.#logs.get(tenant);
+    if (!log) {
+      log = AuditLog.open({
+        client: this.#options.client,
+        tenant,
+        signingKey: this.#options.signingKey,
+        sealer: this.#options.sealer,
+      });
+      log.catch(() => this.#logs.delete(tenant));
+      this.#logs.set(tenant, log);
+    }
+    return log;
+  }
+
+  async append(
+    tenant: string,
+    inputs: readonly AuditRecordInput[],
+    source: string,
+  ): Promise<AppendOutcome[]> {
+    const log = await this.get(tenant);
+    const outcomes = await log.append(inputs, source);
+    await this.#checkpoint(log);
+    return outcomes;
+  }
+
+  /** Signs due checkpoints of every open log every `intervalMs`. */
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => {
+      void this.tick();
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  async tick(): Promise<void> {
+    for (const log of this.#logs.values()) await this.#checkpoint(await log.catch(() => undefined));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.tick();
+  }
+
+  async #checkpoint(log: AuditLog | undefined): Promise<void> {
+    if (!log) return;
+    try {
+      await log.checkpoint({ policy: this.#options.checkpointPolicy });
+    } catch (error) {
+      // A log that no longer matches its last checkpoint is refused a signature: loudly.
+      this.#options.logger.error({ tenant: log.tenant, err: error }, 'audit: checkpoint refused');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Seals audit records' personal fields under the data subject's own key (keyring
+ * `subject:<userId>`, purpose `audit.pii`). Once that key is scheduled for destruction or
+ * destroyed (erasure), new personal fields for the person are withheld rather than stored in
+ * the clear, and old ones no longer open: the log keeps its hashes and loses the person.
+ */
+import type { AuditMetadata, PersonalDataSealer, SealedPersonalEntry } from '@parley/audit-chain';
+import {
+  KeyDestroyedError,
+  KeyPendingDestructionError,
+  type Keyring,
+  subjectKeyName,
+  UnknownKeyError,
+} from '@parley/keyring';
+
+export const AUDIT_PII_PURPOSE = 'audit.pii';
+
+export class KeyringSealer implements PersonalDataSealer {
+  readonly #keyring: Keyring;
+
+  constructor(keyring: Keyring) {
+    this.#keyring = keyring;
+  }
+
+  async seal(tenant: string, subject: string, fields: AuditMetadata): Promise<SealedPersonalEntry> {
+    const keyName = subjectKeyName(subject);
+    try {
+      const meta = await this.#keyring.ensureTenantKey(tenant, keyName);
+      if (meta.state !== 'enabled') return { subject, keyName, ciphertext: '', withheld: 'subject-erased' };
+      const ciphertext = await this.#keyring.encrypt(
+        tenant,
+        AUDIT_PII_PURPOSE,
+        Buffer.from(JSON.stringify(fields)),
+        {
+          keyName,
+        },
+      );
+      return { subject, keyName, ciphertext: ciphertext.toString('base64') };
+    } catch (error) {
+      if (error instanceof KeyDestroyedError || error instanceof KeyPendingDestructionError) {
+        return { subject, keyName, ciphertext: '', withheld: 'subject-erased' };
+      }
+      throw error;
+    }
+  }
+
+  async open(tenant: string, entry: SealedPersonalEntry): Promise<AuditMetadata | undefined> {
+    if (!entry.ciphertext) return undefined;
+    try {
+      const plaintext = await this.#keyring.decrypt(
+        tenant,
+        AUDIT_PII_PURPOSE,
+        Buffer.from(entry.ciphertext, 'base64'),
+      );
+      return JSON.parse(plaintext.toString('utf8')) as AuditMetadata;
+    } catch (error) {
+      if (
+        error instanceof KeyDestroyedError ||
+        error instanceof KeyPendingDestructionError ||
+        error instanceof UnknownKeyError
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Placing and lifting legal holds, with what each implies beyond the hold record:
+ * - placing a hold on a person (or the tenant) cancels pending crypto-shredding of the keys it
+ *   covers, because a key destroyed under a hold is evidence destroyed for good;
+ * - lifting a hold lets blocked erasures proceed (GdprCoordinator.resumeBlocked).
+ * Both are audited.
+ */
+import {
+  type Keyring,
+  KeyStateConflictError,
+  SUBJECT_KEY_PREFIX,
+  subjectKeyName,
+  UnknownKeyError,
+} from '@parley/keyring';
+import { type LegalHold, type LegalHoldScope, LegalHoldStore } from '@parley/retention';
+import type { MongoClient } from 'mongodb';
+import { type AuditTrail, actorFrom } from './audit-trail.ts';
+import type { GdprCoordinator } from './gdpr-coordinator.ts';
+
+export class LegalHolds {
+  readonly #client: MongoClient;
+  readonly #keyring: Keyring;
+  readonly #trail: AuditTrail;
+  readonly #gdpr: GdprCoordinator;
+
+  constructor(options: { client: MongoClient; keyring: Keyring; trail: AuditTrail; gdpr: GdprCoordinator }) {
+    this.#client = options.client;
+    this.#keyring = options.keyring;
+    this.#trail = options.trail;
+    this.#gdpr = options.gdpr;
+  }
+
+  store(tenant: string): LegalHoldStore {
+    return new LegalHoldStore(this.#client, tenant);
+  }
+
+  async place(
+    tenant: string,
+    input: { scope: LegalHoldScope; reason: string; setBy: string },
+  ): Promise<{ hold: LegalHold; destructionsCancelled: string[] }> {
+    const hold = await this.store(tenant).place(input);
+    const destructionsCancelled = await this.#cancelShredding(tenant, input.scope);
+    await this.#trail.record(tenant, {
+      actor: actorFrom(input.setBy),
+      action: 'compliance.legal-hold.placed',
+      resource: { type: 'legal-hold', id: hold.id },
+      outcome: 'success',
+      metadata: {
+        scope: input.scope.kind,
+        target:
+          input.scope.kind === 'person'
+            ? input.scope.userId
+            : input.scope.kind === 'conversation'
+              ? input.scope.conversationId
+              : null,
+        reason: input.reason,
+        destructionsCancelled,
+      },
+    });
+    return { hold, destructionsCancelled };
+  }
+
+  async lift(
+    tenant: string,
+    id: string,
+    input: { liftedBy: string; reason: string },
+  ): Promise<{ hold: LegalHold; resumedJobs: string[] } | undefined> {
+    const hold = await this.store(tenant).lift(id, input);
+    if (!hold) return undefined;
+    await this.#trail.record(tenant, {
+      actor: actorFrom(input.liftedBy),
+      action: 'compliance.legal-hold.lifted',
+      resource: { type: 'legal-hold', id },
+      outcome: 'success',
+      metadata: { reason: input.reason },
+    });
+    const resumed = await this.#gdpr.resumeBlocked(tenant);
+    return { hold, resumedJobs: resumed.map((j) => j._id) };
+  }
+
+  async #cancelShredding(tenant: string, scope: LegalHoldScope): Promise<string[]> {
+    let keyNames: string[] = [];
+    if (scope.kind === 'person') keyNames = [subjectKeyName(scope.userId)];
+    if (scope.kind === 'tenant') {
+      keyNames = (await this.#keyring.listKeys(tenant))
+        .filter((k) => k.state === 'pending-destruction')
+        .map((k) => k.keyName);
+    }
+    const cancelled: string[] = [];
+    for (const keyName of keyNames) {
+      if (scope.kind === 'person' && !keyName.startsWith(SUBJECT_KEY_PREFIX)) continue;
+      try {
+        await this.#keyring.cancelDestruction(tenant, keyName);
+        cancelled.push(keyName);
+      } catch (error) {
+        // Not pending (nothing to cancel) or no such key: fine. Already destroyed: too late, and
+        // cancelDestruction says so; the hold still stops everything else.
+        if (!(error instanceof KeyStateConflictError) && !(error instanceof UnknownKeyError)) throw error;
+      }
+    }
+    return cancelled;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs a tenant's stored retention policy now (the operator runs them on their schedule; this is
+ * the same code, on demand): purge targets the compliance service can reach (the audit log,
+ * pruned so proofs survive), legal holds re-read before every batch, the run recorded and audited.
+ * Messages and media are purged by their own services' targets; until those exist a run lists
+ * them under unsupportedResources.
+ */
+import { AuditPurgeTarget } from '@parley/audit-chain';
+import {
+  LegalHoldStore,
+  planPurge,
+  RetentionPolicyStore,
+  type RetentionRun,
+  RetentionRunStore,
+  runPurge,
+} from '@parley/retention';
+import type { MongoClient } from 'mongodb';
+import type { AuditLogs } from './audit-logs.ts';
+import type { AuditTrail } from './audit-trail.ts';
+
+export interface RetentionRunnerOptions {
+  client: MongoClient;
+  auditLogs: AuditLogs;
+  trail: AuditTrail;
+  batchSize: number;
+  pauseMs: number;
+}
+
+export class RetentionRunner {
+  readonly #o: RetentionRunnerOptions;
+
+  constructor(options: RetentionRunnerOptions) {
+    this.#o = options;
+  }
+
+  policies(tenant: string): RetentionPolicyStore {
+    return new RetentionPolicyStore(this.#o.client, tenant);
+  }
+
+  runs(tenant: string): RetentionRunStore {
+    return new RetentionRunStore(this.#o.client, tenant);
+  }
+
+  /** Undefined when the tenant has no policy of that name. */
+  async run(
+    tenant: string,
+    policyName: string,
+    options: { dryRun?: boolean; requestedBy: string },
+  ): Promise<RetentionRun | undefined> {
+    const policy = await this.policies(tenant).get(policyName);
+    if (!policy) return undefined;
+    const holds = new LegalHoldStore(this.#o.client, tenant);
+    const purgeOptions = {
+      tenant,
+      targets: { audit: new AuditPurgeTarget(await this.#o.auditLogs.get(tenant)) },
+      holds: () => holds.active(),
+      batchSize: this.#o.batchSize,
+      pauseMs: this.#o.pauseMs,
+      onFinished: async (run: RetentionRun) => {
+        await this.runs(tenant).record(run);
+        await this.#o.trail.record(tenant, {
+          actor: { type: 'service', id: options.requestedBy },
+          action: run.dryRun ? 'retention.run.planned' : 'retention.run.completed',
+          resource: { type: 'retention-run', id: run.id },
+          outcome: run.status === 'succeeded' ? 'success' : 'failure',
+          metadata: {
+            policy: run.policy,
+            status: run.status,
+            deleted: Object.values(run.counts).reduce((n, c) => n + (c?.deleted ?? 0), 0),
+            skippedHeld: Object.values(run.counts).reduce((n, c) => n + (c?.skippedHeld ?? 0), 0),
+            durationMs: run.durationMs,
+            errors: run.errors.length,
+          },
+        });
+      },
+    };
+    return options.dryRun ? planPurge(policy, purgeOptions) : runPurge(policy, purgeOptions);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Loads the audit signing key from its file (a mounted Secret), or for local runs creates it on
+ * first start. Creation uses an exclusive open, so two local processes starting at once end up
+ * with one key rather than each overwriting the other's.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { generateSigningKeyPem, type SigningKey, signingKeyFromPem } from '@parley/audit-chain';
+
+export async function loadSigningKey(path: string, createIfMissing: boolean): Promise<SigningKey> {
+  try {
+    return signingKeyFromPem(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !createIfMissing) {
+      throw new Error(`cannot load the audit signing key from ${path}: ${(error as Error).message}`);
+    }
+  }
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    await writeFile(path, generateSigningKeyPem(), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return signingKeyFromPem(await readFile(path, 'utf8'));
+}

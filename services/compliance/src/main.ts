@@ -1,0 +1,131 @@
+/** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
+import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import { connectKafka, connectMongo, createLogger, loadConfigOrExit, runService } from '@parley/kit';
+import { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
+import { buildApp } from './app.ts';
+import { createAuditIngestConsumer } from './consumers/audit-ingest-consumer.ts';
+import { createGdprReportConsumer } from './consumers/gdpr-report-consumer.ts';
+import { AuditLogs } from './domain/audit-logs.ts';
+import { AuditTrail } from './domain/audit-trail.ts';
+import { ComplianceParticipant } from './domain/compliance-participant.ts';
+import { ConsentStore } from './domain/consents.ts';
+import { GdprCoordinator } from './domain/gdpr-coordinator.ts';
+import { KeyringSealer } from './domain/keyring-sealer.ts';
+import { LegalHolds } from './domain/legal-holds.ts';
+import { ParticipantRegistry } from './domain/participant-registry.ts';
+import { RetentionRunner } from './domain/retention-runner.ts';
+import { loadSigningKey } from './domain/signing-key-file.ts';
+import { tenantCollections } from './domain/tenant-databases.ts';
+import { complianceSettingsSchema } from './settings.ts';
+import { GDPR_JOBS_COLLECTION } from './store/gdpr-collections.ts';
+
+const config = loadConfigOrExit(complianceSettingsSchema);
+const logger = createLogger({ service: 'compliance', level: config.LOG_LEVEL });
+
+const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
+  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const signingKey = await loadSigningKey(
+  config.AUDIT_SIGNING_KEY_PATH,
+  config.AUDIT_SIGNING_KEY_CREATE_IF_MISSING,
+);
+const mongo = await connectMongo(config.MONGO_URL, logger);
+const kafka = await connectKafka(
+  {
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_USERNAME,
+    password: config.KAFKA_PASSWORD,
+    clientId: config.KAFKA_CLIENT_ID ?? 'compliance',
+  },
+  logger,
+);
+
+const keyring = createKeyring({
+  db: mongo.client.db(PLATFORM_DATABASE),
+  masterKeys,
+  logger,
+  cacheTtlMs: config.KEY_CACHE_TTL_MS,
+  source: 'compliance',
+});
+await keyring.ensureIndexes();
+const sealer = new KeyringSealer(keyring);
+const auditLogs = new AuditLogs({
+  client: mongo.client,
+  signingKey,
+  sealer,
+  logger,
+  checkpointPolicy: { everyRecords: config.CHECKPOINT_EVERY_RECORDS, everyMs: config.CHECKPOINT_EVERY_MS },
+});
+const trail = new AuditTrail(auditLogs);
+const participants = new ParticipantRegistry(mongo.client);
+const self = new ComplianceParticipant({
+  client: mongo.client,
+  auditLogs,
+  keyring,
+  sealer,
+  erasureWaitingDays: config.ERASURE_KEY_WAITING_DAYS,
+});
+const gdpr = new GdprCoordinator({ client: mongo.client, trail, participants, self, signingKey, logger });
+const holds = new LegalHolds({ client: mongo.client, keyring, trail, gdpr });
+const consents = new ConsentStore(mongo.client, trail);
+const retention = new RetentionRunner({
+  client: mongo.client,
+  auditLogs,
+  trail,
+  batchSize: config.RETENTION_BATCH_SIZE,
+  pauseMs: config.RETENTION_PAUSE_MS,
+});
+
+const relay = new OutboxRelay({
+  producer: kafka.producer,
+  logger,
+  sources: tenantCollections(mongo.client, GDPR_JOBS_COLLECTION),
+  topicFor: (event) => kafkaTopic(event.tenant, 'gdpr'),
+  intervalMs: config.OUTBOX_INTERVAL_MS,
+});
+const ingest = createAuditIngestConsumer({
+  kafka: kafka.kafka,
+  client: mongo.client,
+  auditLogs,
+  logger,
+  batchSize: config.INGEST_BATCH_SIZE,
+  maxWaitMs: config.INGEST_MAX_WAIT_MS,
+  refreshMs: config.TOPIC_REFRESH_MS,
+});
+const reports = createGdprReportConsumer({
+  kafka: kafka.kafka,
+  coordinator: gdpr,
+  logger,
+  refreshMs: config.TOPIC_REFRESH_MS,
+});
+
+const app = buildApp({
+  auditLogs,
+  sealer,
+  gdpr,
+  consents,
+  holds,
+  participants,
+  retention,
+  logger,
+  serviceToken: config.SERVICE_TOKEN,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  readiness: { mongodb: mongo.ping, kafka: kafka.ping },
+});
+
+relay.start();
+await ingest.start();
+await reports.start();
+auditLogs.start(Math.min(config.CHECKPOINT_EVERY_MS, 15_000));
+logger.info({ signingKeyId: signingKey.keyId }, 'compliance: audit signing key loaded');
+
+await runService({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
+  stoppables: [ingest, reports, auditLogs, relay, kafka, mongo],
+});
