@@ -1,0 +1,244 @@
+/**
+ * What goes wrong, shown on the real API server and stores: invalid specs refused by the API
+ * server with a clear message (OpenAPI + CEL in the CRDs), and Kafka unreachable in the middle of
+ * a reconcile. A shared broker cannot be stopped for one test, so the failing reconcile runs
+ * with the real wiring pointed at a dead broker address; then the real operator converges.
+ */
+import { createSilentLogger } from '@parley/kit/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTenantReconciler } from '../src/build-tenant-reconciler.ts';
+import { createPlatformaticAdmin } from '../src/clients.ts';
+import { createEventRecorder } from '../src/manager/event-recorder.ts';
+import { connectKube } from '../src/manager/kube-client.ts';
+import {
+  conditions,
+  ensureCrdsAndNamespace,
+  kubectl,
+  kubectlOk,
+  operatorConfig,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('optf-');
+let op: TestOperator | undefined;
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+}, 60_000);
+
+afterAll(async () => {
+  await kubectl([
+    'patch',
+    '-n',
+    namespace,
+    'tenants',
+    '--all',
+    '--type',
+    'merge',
+    '-p',
+    '{"spec":{"deletionPolicy":"Delete"}}',
+  ]);
+  if (!op) op = await startTestOperator(namespace);
+  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
+  await op.stop();
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+async function applyRefused(yaml: string): Promise<string> {
+  const result = await kubectl(['apply', '-n', namespace, '-f', '-'], yaml);
+  expect(result.code).not.toBe(0);
+  return result.stderr;
+}
+
+const tenantYaml = (name: string, spec: string) =>
+  `apiVersion: parley.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+
+describe('invalid specs', () => {
+  it('are refused by the API server with a message that says what is wrong', async () => {
+    expect(await applyRefused(tenantYaml('Not_A_Label', '  displayName: x\n  plan: free\n'))).toMatch(
+      /tenant id: a lower-case DNS label/,
+    );
+    expect(await applyRefused(tenantYaml('platform', '  displayName: x\n  plan: free\n'))).toMatch(
+      /reserved tenant id/,
+    );
+    expect(await applyRefused(tenantYaml(uniqueId('x'), '  displayName: x\n  plan: gold\n'))).toMatch(
+      /spec.plan: Unsupported value: "gold"/,
+    );
+    expect(
+      await applyRefused(
+        tenantYaml(uniqueId('x'), '  displayName: x\n  plan: free\n  admins: [not-an-email]\n'),
+      ),
+    ).toMatch(/spec.admins\[0\]/);
+    expect(
+      await applyRefused(
+        tenantYaml(uniqueId('x'), '  displayName: x\n  plan: free\n  deletionPolicy: Shred\n'),
+      ),
+    ).toMatch(/spec.deletionPolicy: Unsupported value: "Shred"/);
+    const krs = (spec: string) =>
+      `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${uniqueId('k')}\nspec:\n  tenantRef: {name: acme}\n${spec}`;
+    expect(await applyRefused(krs('  period: 30m\n'))).toMatch(/period must be at least 1h/);
+    expect(await applyRefused(krs('  period: 2h\n  cron: "0 3 * * *"\n'))).toMatch(
+      /set exactly one of period or cron/,
+    );
+    const rp = (rules: string) =>
+      `apiVersion: parley.dev/v1alpha1\nkind: RetentionPolicy\nmetadata:\n  name: ${uniqueId('r')}\nspec:\n  tenantRef: {name: acme}\n  rules:\n${rules}`;
+    expect(await applyRefused(rp('    - {resource: audit, maxAge: 30d}\n'))).toMatch(
+      /audit records must be kept at least 365d/,
+    );
+    expect(
+      await applyRefused(
+        rp('    - {resource: messages, maxAge: 30d}\n    - {resource: messages, maxAge: 60d}\n'),
+      ),
+    ).toMatch(/at most one rule per resource may omit conversationSelector/);
+  });
+
+  it('refuses changes that must not happen: shrinking partitions, changing replication, lowering minDecryptionVersion', async () => {
+    const name = uniqueId('tv');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      tenantYaml(name, '  displayName: x\n  plan: free\n  kafka: {partitions: 2}\n'),
+    );
+    const shrink = await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'tenant',
+      name,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"kafka":{"partitions":1}}}',
+    ]);
+    expect(shrink.stderr).toMatch(/kafka.partitions may only grow/);
+    const replication = await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'tenant',
+      name,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"kafka":{"replicationFactor":3}}}',
+    ]);
+    expect(replication.stderr).toMatch(/kafka.replicationFactor is immutable/);
+    const schedule = uniqueId('k');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${schedule}\nspec:\n  tenantRef: {name: ${name}}\n  period: 24h\n  minDecryptionVersion: 2\n`,
+    );
+    const lower = await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'keyrotationschedule',
+      schedule,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"minDecryptionVersion":1}}',
+    ]);
+    expect(lower.stderr).toMatch(/minDecryptionVersion may only rise/);
+    const retarget = await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'keyrotationschedule',
+      schedule,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"tenantRef":{"name":"other"}}}',
+    ]);
+    expect(retarget.stderr).toMatch(/tenantRef is immutable/);
+    await kubectlOk(['delete', '-n', namespace, 'keyrotationschedule', schedule]);
+  });
+
+  it('are explained by kubectl explain from the schema descriptions', async () => {
+    expect(await kubectlOk(['explain', 'tenant.spec.deletionPolicy'])).toMatch(
+      /CryptoShred destroys the tenant's keys\s+first/,
+    );
+    expect(await kubectlOk(['explain', 'keyrotationschedule.spec.period'])).toMatch(/At least\s+1h/);
+  });
+});
+
+describe('Kafka down in the middle of a reconcile', () => {
+  it('reports Ready=False with KafkaUnavailable while every other step succeeds, then converges', async () => {
+    const name = uniqueId('tk');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', name, (y) => y.replace(/ {2}admins:\n( {4}- .*\n)+/, '')),
+    );
+    const config = operatorConfig(namespace);
+    const logger = createSilentLogger();
+    op = await startTestOperator(namespace, { OPERATOR_CONCURRENCY: '1' });
+    await op.operator.manager.stop(); // the real manager must not reconcile during the broken one
+    const deadBroker = '127.0.0.1:1';
+    const deadKafka = new Kafka({
+      clientId: 'dead',
+      brokers: [deadBroker],
+      sasl: { mechanism: 'scram-sha-512', username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD },
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 500,
+      retry: { retries: 1, initialRetryTime: 100 },
+    }).admin();
+    const deadPlatformatic = createPlatformaticAdmin(
+      deadBroker,
+      config.KAFKA_USERNAME,
+      config.KAFKA_PASSWORD,
+    );
+    const kube = connectKube(config.KUBECONFIG);
+    const broken = buildTenantReconciler({
+      kube,
+      mongo: op.clients.mongo.client,
+      redis: op.clients.redis.client,
+      kafka: deadKafka,
+      kafkaPlatformatic: deadPlatformatic,
+      s3: op.clients.s3,
+      elasticsearch: op.clients.elasticsearch,
+      keys: op.operator.keyring,
+      events: createEventRecorder(kube, 'parley.dev/operator', 'broken', logger),
+      logger,
+      connection: {
+        mongoUrl: '',
+        redisUrl: config.REDIS_URL,
+        kafkaBrokers: deadBroker,
+        s3Endpoint: '',
+        elasticsearchUrl: '',
+      },
+      auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
+      searchIndexReplicas: 0,
+      stepTimeoutMs: 10_000,
+    });
+    await expect(broken.reconcile({ namespace, name })).rejects.toThrow(/not ready \(KafkaUnavailable\)/);
+    await deadPlatformatic.close();
+    const after = await conditions(namespace, `tenant/${name}`);
+    const byType = Object.fromEntries(after.map((c) => [c.type, c]));
+    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
+    expect(byType.KafkaTopics).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
+    expect(byType.KafkaPrincipal).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
+    expect(byType.Mongo?.status).toBe('True');
+    expect(byType.Redis?.status).toBe('True');
+    expect(byType.Ready?.message).toMatch(/KafkaTopics/);
+    const entry = await op.clients.mongo.client
+      .db('parley_platform')
+      .collection('tenants')
+      .findOne({ _id: name as never });
+    expect(entry?.status).toBe('Provisioning');
+
+    // The real operator (reachable broker) converges the same object.
+    await op.stop();
+    op = await startTestOperator(namespace);
+    await waitForCondition(namespace, `tenant/${name}`, 'Ready', 'True', 90_000);
+    const entryAfter = await op.clients.mongo.client
+      .db('parley_platform')
+      .collection('tenants')
+      .findOne({ _id: name as never });
+    expect(entryAfter?.status).toBe('Ready');
+  });
+});
