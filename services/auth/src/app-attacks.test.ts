@@ -3,8 +3,8 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentTotp } from '../src/domain/totp.ts';
-import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from '../src/testing/auth-fixture.ts';
+import { currentTotp } from './domain/totp.ts';
+import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 let tokens: Record<string, unknown>;

@@ -7,7 +7,7 @@ import {
   openAuthFixture,
   PASSWORD,
   SERVICE_TOKEN,
-} from '../src/testing/auth-fixture.ts';
+} from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 // Brute-force protection in Redis: lockouts per account and per address, their growth and expiry;
 // and the upgrade of a password hash made with older parameters at the next login.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OWASP_MINIMUM, PasswordHasher } from '../src/domain/password-hasher.ts';
-import { type AuthFixture, openAuthFixture, PASSWORD } from '../src/testing/auth-fixture.ts';
+import { OWASP_MINIMUM, PasswordHasher } from './domain/password-hasher.ts';
+import { type AuthFixture, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('password hash upgrade', () => {
     expect(f.components.hasher.needsRehash(await stronger.hash(PASSWORD))).toBe(false);
     // Simulate a hash from an older deployment: an argon2id PHC string at weaker parameters.
     const old = '$argon2id$v=19$m=4096,t=1,p=1$';
-    const { deriveArgon2id, formatPhc } = await import('../src/domain/password-hasher.ts');
+    const { deriveArgon2id, formatPhc } = await import('./domain/password-hasher.ts');
     const salt = Buffer.from('0123456789abcdef');
     const weak = formatPhc({
       parameters: { memoryKiB: 4096, passes: 1, parallelism: 1 },

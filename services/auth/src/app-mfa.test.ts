@@ -1,7 +1,7 @@
 // TOTP enrolment, login step-up, recovery codes and turning MFA off, on the real stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentTotp } from '../src/domain/totp.ts';
-import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from '../src/testing/auth-fixture.ts';
+import { currentTotp } from './domain/totp.ts';
+import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 beforeAll(async () => {

@@ -1,0 +1,133 @@
+// Security events reach the tenant's audit topic on the real Kafka as audit records
+// (audit.record.submitted.v1, the compliance service's contract), through the outbox relay.
+import {
+  type AuditRecordInput,
+  AuditRecordSubmitted,
+  type EventEnvelope,
+  parseEvent,
+} from '@parley/contracts';
+import { connectKafka, type KafkaConnection, loadConfig } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import type { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic } from '@parley/tenancy';
+import type { Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditRelay } from './audit-relay.ts';
+import { authSettingsSchema } from './settings.ts';
+import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
+
+let f: AuthFixture;
+let kafka: KafkaConnection;
+let relay: OutboxRelay;
+let consumer: Consumer;
+const received: unknown[] = [];
+
+beforeAll(async () => {
+  f = await openAuthFixture({ refreshReuseGraceSeconds: 0 });
+  const config = loadConfig(authSettingsSchema);
+  const logger = createSilentLogger();
+  kafka = await connectKafka(
+    {
+      brokers: config.KAFKA_BROKERS,
+      username: config.KAFKA_USERNAME,
+      password: config.KAFKA_PASSWORD,
+      clientId: 'auth-test',
+    },
+    logger,
+  );
+  const topic = kafkaTopic(f.tenant, 'audit');
+  await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  relay = createAuditRelay({
+    producer: kafka.producer,
+    store: f.components.store,
+    logger,
+    intervalMs: 100,
+    tenants: () => [f.tenant],
+  });
+  relay.start();
+  consumer = kafka.kafka.consumer({ groupId: `auth-test.${f.tenant}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push(JSON.parse(message.value?.toString() ?? 'null'));
+    },
+  });
+});
+
+afterAll(async () => {
+  await consumer?.disconnect();
+  await relay?.stop();
+  await kafka?.admin.deleteTopics({ topics: [kafkaTopic(f.tenant, 'audit')] }).catch(() => {});
+  await kafka?.stop();
+  await f?.close();
+});
+
+async function waitFor(action: string, count = 1): Promise<EventEnvelope<AuditRecordInput>[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const matching = received
+      .map((value) => parseEvent(AuditRecordSubmitted, value))
+      .filter((event) => event.payload.action === action);
+    if (matching.length >= count) return matching;
+    if (Date.now() > deadline)
+      throw new Error(`no ${action} on the audit topic; saw ${received.length} events`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('security events on the audit stream', () => {
+  it('carries login, failure, lockout-free reuse and revocation records, with personal data only under personal', async () => {
+    const userId = await f.register('mia@example.com');
+    await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/login`,
+      payload: { email: 'mia@example.com', password: 'definitely-wrong' },
+      headers: { 'user-agent': 'audit-test' },
+    });
+    const tokens = await f.login('mia@example.com');
+    const rotated = await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/token`,
+      payload: { refreshToken: tokens.refreshToken },
+    });
+    expect(rotated.statusCode).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const replay = await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/token`,
+      payload: { refreshToken: tokens.refreshToken },
+    });
+    expect(replay.statusCode).toBe(401);
+    const other = await f.login('mia@example.com');
+    await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(other.accessToken) });
+
+    const [failed] = await waitFor('auth.security.login-failed');
+    expect(failed).toMatchObject({
+      tenant: f.tenant,
+      source: 'auth',
+      payload: {
+        outcome: 'failure',
+        actor: { type: 'user', id: userId },
+        metadata: { reason: 'bad-password' },
+      },
+    });
+    expect(failed?.payload.personal?.[0]).toMatchObject({
+      subject: userId,
+      fields: { userAgent: 'audit-test' },
+    });
+    const succeeded = await waitFor('auth.security.login-succeeded', 2);
+    expect(succeeded[0]?.payload).toMatchObject({ outcome: 'success', resource: { type: 'session' } });
+    const [reused] = await waitFor('auth.security.refresh-token-reused');
+    expect(reused?.payload.resource).toEqual({ type: 'session', id: tokens.sessionId });
+    const revoked = await waitFor('auth.security.session-revoked', 2);
+    expect(revoked.map((e) => e.payload.metadata?.reason).sort()).toEqual(['logout', 'refresh-token-reuse']);
+    await waitFor('auth.security.user-invited');
+    await waitFor('auth.security.user-registered');
+    // Nothing secret ever reaches the stream.
+    const everything = JSON.stringify(received);
+    expect(everything).not.toContain(PASSWORD);
+    expect(everything).not.toContain('definitely-wrong');
+    expect(everything).not.toContain(String(tokens.refreshToken).split('.')[1]);
+  });
+});
