@@ -163,7 +163,7 @@ describe('invalid specs', () => {
     expect(await kubectlOk(['explain', 'tenant.spec.deletionPolicy'])).toMatch(
       /CryptoShred destroys the tenant's keys\s+first/,
     );
-    expect(await kubectlOk(['explain', 'keyrotationschedule.spec.period'])).toMatch(/At least\s+1h/);
+    expect(await kubectlOk(['explain', 'keyrotationschedule.spec.period'])).toMatch(/At\s+least\s+1h/);
   });
 });
 
