@@ -32,6 +32,8 @@ export interface AuditIngestOptions {
   maxWaitMs: number;
   refreshMs: number;
   groupId?: string;
+  /** Narrows the topics (tests consume only their own tenant's). */
+  pattern?: RegExp;
 }
 
 export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPatternConsumer {
@@ -40,7 +42,7 @@ export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPat
     kafka: options.kafka,
     logger,
     groupId: options.groupId ?? 'compliance.audit-ingest',
-    pattern: AUDIT_TOPIC_PATTERN,
+    pattern: options.pattern ?? AUDIT_TOPIC_PATTERN,
     refreshMs: options.refreshMs,
     minBytes: batchSize * 400,
     maxWaitMs: options.maxWaitMs,

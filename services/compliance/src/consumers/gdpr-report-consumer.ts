@@ -17,13 +17,15 @@ export function createGdprReportConsumer(options: {
   logger: Logger;
   refreshMs: number;
   groupId?: string;
+  /** Narrows the topics (tests consume only their own tenant's). */
+  pattern?: RegExp;
 }): TopicPatternConsumer {
   const { logger } = options;
   return new TopicPatternConsumer({
     kafka: options.kafka,
     logger,
     groupId: options.groupId ?? 'compliance.gdpr-reports',
-    pattern: GDPR_TOPIC_PATTERN,
+    pattern: options.pattern ?? GDPR_TOPIC_PATTERN,
     refreshMs: options.refreshMs,
     maxWaitMs: 500,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

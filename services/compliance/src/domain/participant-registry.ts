@@ -9,9 +9,12 @@ export const COMPLIANCE_PARTICIPANT = 'compliance';
 
 export class ParticipantRegistry {
   readonly #client: MongoClient;
+  readonly #database: string | undefined;
 
-  constructor(client: MongoClient) {
+  /** `database` defaults to parley_platform; tests pass their own so they see only their participants. */
+  constructor(client: MongoClient, database?: string) {
     this.#client = client;
+    this.#database = database;
   }
 
   async register(
@@ -23,12 +26,14 @@ export class ParticipantRegistry {
       description: input.description,
       registeredAt: new Date().toISOString(),
     };
-    await participantsCollection(this.#client).replaceOne({ _id: name }, doc, { upsert: true });
+    await participantsCollection(this.#client, this.#database).replaceOne({ _id: name }, doc, {
+      upsert: true,
+    });
     return { _id: name, ...doc };
   }
 
   async list(): Promise<ParticipantDocument[]> {
-    return participantsCollection(this.#client).find().sort({ _id: 1 }).limit(1000).toArray();
+    return participantsCollection(this.#client, this.#database).find().sort({ _id: 1 }).limit(1000).toArray();
   }
 
   /** The participants of a request: every registered one that handles it, and compliance. */

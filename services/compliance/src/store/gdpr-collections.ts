@@ -88,6 +88,9 @@ export function gdprCollections(client: MongoClient, tenant: string) {
   };
 }
 
-export function participantsCollection(client: MongoClient): Collection<ParticipantDocument> {
-  return client.db(PLATFORM_DATABASE).collection<ParticipantDocument>('gdpr_participants');
+export function participantsCollection(
+  client: MongoClient,
+  database = PLATFORM_DATABASE,
+): Collection<ParticipantDocument> {
+  return client.db(database).collection<ParticipantDocument>('gdpr_participants');
 }

@@ -1,0 +1,121 @@
+/**
+ * For the compliance service's integration tests: the real service graph (as main.ts builds it)
+ * over the real Mongo-wire server and a real keyring, with a tenant, a participant registry and a
+ * signing key of the test's own, so concurrent runs and teammates' data never meet.
+ */
+import { randomUUID } from 'node:crypto';
+import { generateSigningKeyPem, signingKeyFromPem } from '@parley/audit-chain';
+import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
+import type { ServiceApp } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { mongoDatabaseName } from '@parley/tenancy';
+import { buildApp } from '../app.ts';
+import { AuditLogs } from '../domain/audit-logs.ts';
+import { AuditTrail } from '../domain/audit-trail.ts';
+import { ComplianceParticipant } from '../domain/compliance-participant.ts';
+import { ConsentStore } from '../domain/consents.ts';
+import { GdprCoordinator } from '../domain/gdpr-coordinator.ts';
+import { KeyringSealer } from '../domain/keyring-sealer.ts';
+import { LegalHolds } from '../domain/legal-holds.ts';
+import { ParticipantRegistry } from '../domain/participant-registry.ts';
+import { RetentionRunner } from '../domain/retention-runner.ts';
+
+export const TEST_TOKEN = 'compliance-test-token-0123456789';
+
+export async function openComplianceFixture() {
+  const fx: KeyringFixture = await openKeyringFixture();
+  const client = fx.mongo.client;
+  const logger = createSilentLogger();
+  const keyring = fx.keyring();
+  const signingKey = signingKeyFromPem(generateSigningKeyPem());
+  const sealer = new KeyringSealer(keyring);
+  const auditLogs = new AuditLogs({
+    client,
+    signingKey,
+    sealer,
+    logger,
+    checkpointPolicy: { everyRecords: 5, everyMs: 60_000 },
+  });
+  const trail = new AuditTrail(auditLogs);
+  const participantsDb = `parley_cmp_test_${randomUUID().slice(0, 8)}`;
+  const participants = new ParticipantRegistry(client, participantsDb);
+  const self = new ComplianceParticipant({ client, auditLogs, keyring, sealer, erasureWaitingDays: 7 });
+  const gdpr = new GdprCoordinator({ client, trail, participants, self, signingKey, logger });
+  const holds = new LegalHolds({ client, keyring, trail, gdpr });
+  const consents = new ConsentStore(client, trail);
+  const retention = new RetentionRunner({ client, auditLogs, trail, batchSize: 50, pauseMs: 0 });
+  const app: ServiceApp = buildApp({
+    auditLogs,
+    sealer,
+    gdpr,
+    consents,
+    holds,
+    participants,
+    retention,
+    logger,
+    serviceToken: TEST_TOKEN,
+  });
+  await app.ready();
+  const tenants: string[] = [];
+
+  return {
+    fx,
+    client,
+    keyring,
+    signingKey,
+    sealer,
+    auditLogs,
+    gdpr,
+    participants,
+    app,
+    logger,
+    participantsDb,
+    /** A tenant of this run only (a DNS label); its database is dropped at close. */
+    tenant(): string {
+      const tenant = `cmp-${randomUUID().slice(0, 8)}`;
+      tenants.push(tenant);
+      return tenant;
+    },
+    async call(
+      method: 'GET' | 'POST' | 'PUT',
+      url: string,
+      payload?: unknown,
+      token: string | null = TEST_TOKEN,
+    ) {
+      const response = await app.inject({
+        method,
+        url,
+        headers: token ? { 'x-service-token': token } : {},
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      });
+      const isJson = String(response.headers['content-type'] ?? '').includes('json');
+      return {
+        status: response.statusCode,
+        body: isJson ? response.json() : undefined,
+        raw: response.rawPayload,
+        headers: response.headers,
+      };
+    },
+    async close() {
+      await app.close();
+      for (const tenant of tenants) await client.db(mongoDatabaseName(tenant)).dropDatabase();
+      await client.db(participantsDb).dropDatabase();
+      await fx.close();
+    },
+  };
+}
+
+export type ComplianceFixture = Awaited<ReturnType<typeof openComplianceFixture>>;
+
+export function auditInput(overrides: Record<string, unknown> = {}) {
+  return {
+    id: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    actor: { type: 'user', id: 'u-alice' },
+    action: 'auth.security.login-succeeded',
+    resource: { type: 'session', id: randomUUID() },
+    outcome: 'success',
+    metadata: { mfa: true },
+    ...overrides,
+  };
+}
