@@ -227,13 +227,10 @@ describe('compliance service: GDPR', () => {
     );
 
     // The key itself: unusable now, and its material gone once the waiting period ends.
-    const ciphertext = Buffer.from(
-      (await f.auditLogs
-        .get(tenant)
-        .then((log) => log.getRecord(0))
-        .then((r) => (r && 'personal' in r ? r.personal[0]?.ciphertext : '')))!,
-      'base64',
-    );
+    const first = await (await f.auditLogs.get(tenant)).getRecord(0);
+    const sealed = first && 'personal' in first ? first.personal[0]?.ciphertext : undefined;
+    if (!sealed) throw new Error('record 0 lost its sealed personal fields');
+    const ciphertext = Buffer.from(sealed, 'base64');
     await expect(f.keyring.decrypt(tenant, AUDIT_PII_PURPOSE, ciphertext)).rejects.toThrow();
     await f.keyring.destroyDueKeys(new Date(Date.now() + 8 * 86_400_000));
     expect((await f.keyring.listVersions(tenant, 'subject:u-bob')).state).toBe('destroyed');
