@@ -45,6 +45,7 @@ export class EnvelopeEncryptor {
   private readonly active = new Map<string, ActiveDataKey>();
   private readonly pending = new Map<string, Promise<ActiveDataKey>>();
   private readonly unwrapped: LRUCache<string, KeyObject>;
+  private lastOpened: { tenant: string; purpose: string; wrapped: Buffer; key: KeyObject } | undefined;
   /** Bumped on invalidation, so a data key fetched before it is not installed after it. */
   private generation = 0;
 
@@ -59,32 +60,72 @@ export class EnvelopeEncryptor {
     });
   }
 
-  async encrypt(tenant: string, purpose: string, plaintext: Uint8Array, aad?: Uint8Array): Promise<Buffer> {
-    const slot = `${tenant}\u0000${purpose}`;
-    let key = this.active.get(slot);
-    if (!key || key.usesLeft <= 0 || key.expiresAt <= this.now())
-      key = await this.fetchDataKey(slot, tenant, purpose);
+  // encrypt and decrypt are not `async`: on the hot path (a cached data key) they do the work
+  // synchronously and hand back a settled promise, saving the extra ticks an async call costs,
+  // which at 1 KiB are a noticeable share of the AES-GCM work itself.
+
+  encrypt(tenant: string, purpose: string, plaintext: Uint8Array, aad?: Uint8Array): Promise<Buffer> {
+    const key = this.active.get(`${tenant}\u0000${purpose}`);
+    if (key && key.usesLeft > 0 && key.expiresAt > this.now()) {
+      key.usesLeft--;
+      return settle(() => key.sealer.seal(plaintext, aad));
+    }
+    return this.encryptWithNewDataKey(tenant, purpose, plaintext, aad);
+  }
+
+  decrypt(tenant: string, purpose: string, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Buffer> {
+    return settle(() => {
+      const parsed = parseEnvelope(ciphertext);
+      const cached = this.cachedDataKey(tenant, purpose, parsed.wrappedDataKey);
+      if (cached) return openEnvelope(cached, ciphertext, tenant, purpose, aad, parsed);
+      return this.unwrapDataKey(tenant, purpose, parsed.wrappedDataKey).then((dataKey) =>
+        openEnvelope(dataKey, ciphertext, tenant, purpose, aad, parsed),
+      );
+    });
+  }
+
+  private async encryptWithNewDataKey(
+    tenant: string,
+    purpose: string,
+    plaintext: Uint8Array,
+    aad?: Uint8Array,
+  ): Promise<Buffer> {
+    const key = await this.fetchDataKey(`${tenant}\u0000${purpose}`, tenant, purpose);
     key.usesLeft--;
     return key.sealer.seal(plaintext, aad);
   }
 
-  async decrypt(tenant: string, purpose: string, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Buffer> {
-    const { wrappedDataKey } = parseEnvelope(ciphertext);
-    const cacheKey = `${tenant}\u0000${purpose}\u0000${wrappedDataKey.toString('base64')}`;
-    let dataKey = this.unwrapped.get(cacheKey);
-    if (!dataKey) {
-      const generation = this.generation;
-      const bytes = await this.source.decryptDataKey(tenant, purpose, wrappedDataKey);
-      dataKey = createSecretKey(bytes);
-      bytes.fill(0);
-      if (generation === this.generation) this.unwrapped.set(cacheKey, dataKey);
+  private cacheKey(tenant: string, purpose: string, wrappedDataKey: Buffer): string {
+    // latin1 maps bytes to characters one to one: an exact key, cheaper to build than base64.
+    return `${tenant}\u0000${purpose}\u0000${wrappedDataKey.toString('latin1')}`;
+  }
+
+  private cachedDataKey(tenant: string, purpose: string, wrappedDataKey: Buffer): KeyObject | undefined {
+    // Runs of payloads share a data key: comparing ~70 bytes beats building and hashing a cache key.
+    const last = this.lastOpened;
+    if (last && last.tenant === tenant && last.purpose === purpose && last.wrapped.equals(wrappedDataKey)) {
+      return last.key;
     }
-    return openEnvelope(dataKey, ciphertext, tenant, purpose, aad);
+    const dataKey = this.unwrapped.get(this.cacheKey(tenant, purpose, wrappedDataKey));
+    if (dataKey) this.lastOpened = { tenant, purpose, wrapped: Buffer.from(wrappedDataKey), key: dataKey };
+    return dataKey;
+  }
+
+  private async unwrapDataKey(tenant: string, purpose: string, wrappedDataKey: Buffer): Promise<KeyObject> {
+    const generation = this.generation;
+    const bytes = await this.source.decryptDataKey(tenant, purpose, wrappedDataKey);
+    const dataKey = createSecretKey(bytes);
+    bytes.fill(0);
+    if (generation !== this.generation) return dataKey; // invalidated meanwhile: use once, keep nothing
+    this.unwrapped.set(this.cacheKey(tenant, purpose, wrappedDataKey), dataKey);
+    this.lastOpened = { tenant, purpose, wrapped: Buffer.from(wrappedDataKey), key: dataKey };
+    return dataKey;
   }
 
   /** Forgets every data key of a tenant (both directions). */
   invalidate(tenant: string): void {
     this.generation++;
+    if (this.lastOpened?.tenant === tenant) this.lastOpened = undefined;
     const prefix = `${tenant}\u0000`;
     for (const slot of this.active.keys()) if (slot.startsWith(prefix)) this.active.delete(slot);
     for (const key of this.unwrapped.keys()) if (key.startsWith(prefix)) this.unwrapped.delete(key);
@@ -116,5 +157,14 @@ export class EnvelopeEncryptor {
       this.pending.set(slot, inFlight);
     }
     return inFlight;
+  }
+}
+
+/** Runs `work` and returns its outcome as a promise; a synchronous throw becomes a rejection. */
+function settle<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

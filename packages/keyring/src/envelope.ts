@@ -32,7 +32,7 @@ export interface ParsedEnvelope {
 }
 
 export function parseEnvelope(blob: Uint8Array): ParsedEnvelope {
-  const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.length);
+  const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.length);
   if (buf.length < 4 || buf[0] !== FORMAT_VERSION || buf[1] !== KIND_ENVELOPE) {
     throw new DecryptionFailedError('not an envelope ciphertext');
   }
@@ -73,15 +73,30 @@ export class EnvelopeSealer {
   }
 }
 
-/** Opens an envelope with its (already unwrapped) data key. */
+// AAD prefixes per (tenant, purpose), so opening many envelopes does not rebuild the same bytes.
+const aadPrefixes = new Map<string, Buffer>();
+function aadPrefix(tenant: string, purpose: string): Buffer {
+  const slot = `${tenant}\u0000${purpose}`;
+  let prefix = aadPrefixes.get(slot);
+  if (!prefix) {
+    if (aadPrefixes.size >= 4096) aadPrefixes.clear();
+    prefix = contextAad(ENVELOPE_TAG, tenant, purpose);
+    aadPrefixes.set(slot, prefix);
+  }
+  return prefix;
+}
+
+/** Opens an envelope with its (already unwrapped) data key; pass `parsed` when already at hand. */
 export function openEnvelope(
   dataKey: Uint8Array | KeyObject,
   blob: Uint8Array,
   tenant: string,
   purpose: string,
   aad?: Uint8Array,
+  parsed: ParsedEnvelope = parseEnvelope(blob),
 ): Buffer {
-  const { bodyOffset } = parseEnvelope(blob);
+  const { bodyOffset } = parsed;
   const key = dataKey instanceof Uint8Array ? Buffer.from(dataKey) : dataKey;
-  return open(key, blob, bodyOffset, contextAad(ENVELOPE_TAG, tenant, purpose, aad));
+  const prefix = aadPrefix(tenant, purpose);
+  return open(key, blob, bodyOffset, aad && aad.length > 0 ? Buffer.concat([prefix, aad]) : prefix);
 }
