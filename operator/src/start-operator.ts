@@ -14,10 +14,12 @@ import type { Registry } from 'prom-client';
 import { buildTenantReconciler } from './build-tenant-reconciler.ts';
 import type { OperatorClients } from './clients.ts';
 import type { OperatorConfig } from './config.ts';
+import { KeyRotationScheduleReconciler } from './key-rotation-schedule/key-rotation-schedule-reconciler.ts';
 import { createEventRecorder } from './manager/event-recorder.ts';
 import { connectKube } from './manager/kube-client.ts';
 import { Manager } from './manager/manager.ts';
 import { createOperatorMetrics } from './manager/metrics.ts';
+import { RetentionPolicyReconciler } from './retention-policy/retention-policy-reconciler.ts';
 import { registryCollection } from './tenant/registry.ts';
 
 export interface StartOptions {
@@ -81,7 +83,16 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     kube,
     logger,
     metrics,
-    reconcilers: [tenantReconciler],
+    reconcilers: [
+      tenantReconciler,
+      new KeyRotationScheduleReconciler(kube, keyring, events),
+      new RetentionPolicyReconciler({
+        kube,
+        mongo: clients.mongo.client,
+        kafka: clients.kafkaPlatformatic,
+        events,
+      }),
+    ],
     controller: {
       concurrency: config.OPERATOR_CONCURRENCY,
       resyncMs: config.OPERATOR_RESYNC_MS,
