@@ -5,13 +5,13 @@
  * adds per call. Both listen on loopback in this process and take the same autocannon load.
  */
 import { createCipheriv, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { buildApp } from '@parley/crypto-service/app';
 import { createKeyring, MasterKeyring } from '@parley/keyring';
 import { connectMongo, loadConfig, mongoSettings } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
-import { buildApp } from '../../../services/crypto/src/app.ts';
 import type { Benchmark } from '../harness.ts';
 import { interleave } from '../harness.ts';
 
