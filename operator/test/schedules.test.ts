@@ -1,0 +1,205 @@
+/**
+ * KeyRotationSchedule and RetentionPolicy on the local stack: keys rotate through packages/keyring
+ * (force-rotate, once per slot even when reconciled repeatedly by two reconcilers), and purges
+ * run through packages/retention on the cron schedule, honouring legal holds.
+ */
+import { createSilentLogger } from '@parley/kit/testing';
+import { LegalHoldStore, RetentionPolicyStore } from '@parley/retention';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyRotationScheduleReconciler } from '../src/key-rotation-schedule/key-rotation-schedule-reconciler.ts';
+import { createEventRecorder } from '../src/manager/event-recorder.ts';
+import { connectKube } from '../src/manager/kube-client.ts';
+import { currentRetentionMs } from '../src/retention-policy/topic-retention.ts';
+import {
+  ensureCrdsAndNamespace,
+  getJson,
+  kubectl,
+  kubectlOk,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('opts-');
+const tenant = uniqueId('ts');
+let op: TestOperator;
+
+const withoutAdmins = (yaml: string) =>
+  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
+
+interface KrsView {
+  metadata: { uid: string };
+  status?: {
+    currentVersion?: number;
+    minDecryptionVersion?: number;
+    lastForceRotate?: string;
+    nextRotation?: string;
+  };
+}
+
+async function krs(name: string): Promise<KrsView | undefined> {
+  return getJson<KrsView>(namespace, `keyrotationschedule/${name}`);
+}
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace);
+  await kubectlOk(
+    ['apply', '-n', namespace, '-f', '-'],
+    await sample('tenant-acme.yaml', tenant, withoutAdmins),
+  );
+  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+}, 150_000);
+
+afterAll(async () => {
+  await kubectl(['delete', '-n', namespace, 'keyrotationschedules,retentionpolicies', '--all']);
+  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+  await op?.stop();
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+describe('KeyRotationSchedule', () => {
+  it('applies from the sample, reports the key, and force-rotates once per annotation value', async () => {
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('keyrotationschedule-acme.yaml', tenant),
+    );
+    const name = `${tenant}-tenant-key`;
+    await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Ready', 'True');
+    expect((await krs(name))?.status).toMatchObject({ currentVersion: 1, minDecryptionVersion: 1 });
+    expect((await krs(name))?.status?.nextRotation).toBeTruthy();
+
+    await kubectlOk([
+      'annotate',
+      '-n',
+      namespace,
+      'keyrotationschedule',
+      name,
+      'parley.dev/force-rotate=first',
+      '--overwrite',
+    ]);
+    await waitFor('version 2', async () => (await krs(name))?.status?.currentVersion === 2);
+    // Several resyncs later (every 2 s in tests) the same annotation value has not rotated again.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await krs(name))?.status).toMatchObject({ currentVersion: 2, lastForceRotate: 'first' });
+    expect((await op.operator.keyring.listVersions(tenant)).primaryVersion).toBe(2);
+
+    await kubectlOk([
+      'annotate',
+      '-n',
+      namespace,
+      'keyrotationschedule',
+      name,
+      'parley.dev/force-rotate=second',
+      '--overwrite',
+    ]);
+    await waitFor('version 3', async () => (await krs(name))?.status?.currentVersion === 3);
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      'reason=ForceRotated',
+      '-o',
+      'name',
+    ]);
+    expect(events.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('rotates once per cron slot however often and by however many reconcilers it is reconciled', async () => {
+    const name = uniqueId('cron-');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${name}\nspec:\n  tenantRef: {name: ${tenant}}\n  cron: "0 4 * * *"\n  versionsKept: 1\n`,
+    );
+    await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Ready', 'True');
+    const before = (await op.operator.keyring.listVersions(tenant)).primaryVersion;
+    // Two replicas' reconcilers, both believing it is 04:00:30 tomorrow: the 04:00 slot is due.
+    const tomorrow = new Date(Date.now() + 24 * 3600_000);
+    tomorrow.setUTCHours(4, 0, 30, 0);
+    const kube = connectKube(op.config.KUBECONFIG);
+    const events = createEventRecorder(kube, 'parley.dev/operator', 'replica', createSilentLogger());
+    const replicas = [1, 2].map(
+      () => new KeyRotationScheduleReconciler(kube, op.operator.keyring, events, () => tomorrow),
+    );
+    await op.operator.manager.stop(); // only the two replicas act from here on
+    await Promise.all(
+      [...replicas, ...replicas].map((r) => r.reconcile({ namespace, name }).catch(() => ({}))),
+    );
+    for (const r of replicas) await r.reconcile({ namespace, name });
+    const after = await op.operator.keyring.listVersions(tenant);
+    expect(after.primaryVersion).toBe(before + 1);
+    // versionsKept: 1 -> only the new version may decrypt.
+    expect(after.minDecryptionVersion).toBe(before + 1);
+    expect((await krs(name))?.status).toMatchObject({
+      currentVersion: before + 1,
+      minDecryptionVersion: before + 1,
+    });
+    // The manager is restarted for the tests after this one.
+    await op.stop();
+    op = await startTestOperator(namespace);
+  });
+});
+
+describe('RetentionPolicy', () => {
+  it('stores the policy, sets topic retention and purges expired messages on schedule, skipping held ones', async () => {
+    const db = op.clients.mongo.client.db(`parley_${tenant}`);
+    const old = new Date(Date.now() - 100 * 24 * 3600_000);
+    await db.collection('messages').insertMany([
+      { conversationId: 'c-free', senderId: 'u1', createdAt: old, text: 'expired' },
+      { conversationId: 'c-held', senderId: 'u2', createdAt: old, text: 'expired but held' },
+      { conversationId: 'c-free', senderId: 'u1', createdAt: new Date(), text: 'fresh' },
+    ]);
+    await new LegalHoldStore(op.clients.mongo.client, tenant).place({
+      scope: { kind: 'conversation', conversationId: 'c-held' },
+      reason: 'Case 42',
+      setBy: 'counsel@example.com',
+    });
+    const name = `${tenant}-default`;
+    // The sample with a schedule every 3 seconds (6-field cron) so the test sees a run.
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('retentionpolicy-acme.yaml', tenant, (y) => y.replace('"30 2 * * *"', '"*/3 * * * * *"')),
+    );
+    await waitFor(
+      'a purge run',
+      async () =>
+        (await getJson<{ status?: { lastRun?: unknown } }>(namespace, `retentionpolicy/${name}`))?.status
+          ?.lastRun,
+      30_000,
+    );
+    const policy = await getJson<{
+      status: {
+        lastRun: { purged: Record<string, number>; skippedForHolds: number; dryRun: boolean };
+        nextRun: string;
+        topicRetentionMs: number;
+      };
+    }>(namespace, `retentionpolicy/${name}`);
+    expect(policy?.status.lastRun).toMatchObject({
+      dryRun: false,
+      purged: { messages: 1 },
+      skippedForHolds: 1,
+    });
+    expect(policy?.status.nextRun).toBeTruthy();
+    expect(policy?.status.topicRetentionMs).toBe(90 * 24 * 3600_000);
+    expect((await db.collection('messages').find().toArray()).map((m) => m.text).sort()).toEqual([
+      'expired but held',
+      'fresh',
+    ]);
+    expect(await currentRetentionMs(op.clients.kafkaPlatformatic, `parley.${tenant}.messages`)).toBe(
+      90 * 24 * 3600_000,
+    );
+    const stored = await new RetentionPolicyStore(op.clients.mongo.client, tenant).get(
+      `${namespace}/${name}`,
+    );
+    expect(stored?.rules).toHaveLength(4);
+    const purge = (await waitForCondition(namespace, `retentionpolicy/${name}`, 'Purge', 'True')).find(
+      (c) => c.type === 'Purge',
+    );
+    expect(purge?.message).toMatch(/not purged by the operator: .*media/);
+  });
+});
