@@ -71,6 +71,15 @@ describe('compliance service: boundaries', () => {
 });
 
 describe('compliance service: audit log', () => {
+  it('stores metadata exactly as submitted: no type coercion on the way in', async () => {
+    const tenant = f.tenant();
+    await submit(tenant, [
+      auditInput({ metadata: { count: 5, code: '5', flag: false, none: null, list: [1, '1', true] } }),
+    ]);
+    const record = (await f.call('GET', `/v1/tenants/${tenant}/audit/records/0`)).body;
+    expect(record.metadata).toEqual({ count: 5, code: '5', flag: false, none: null, list: [1, '1', true] });
+  });
+
   it('appends, serves records, proofs and a bundle that verifies offline against the published key', async () => {
     const tenant = f.tenant();
     const results = await submit(

@@ -15,6 +15,7 @@ import {
 import { ProblemSchema, problems } from '@parley/kit';
 import { Type } from 'typebox';
 import { type ComplianceRoutes, TenantParams } from './route-context.ts';
+import { strictValidator } from './strict-validator.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const SequenceParams = Type.Object({
@@ -27,6 +28,7 @@ export const auditRoutes: ComplianceRoutes = (app, { auditLogs, sealer }) => {
   app.post(
     '/audit/records',
     {
+      validatorCompiler: strictValidator as never,
       schema: {
         description: 'Appends audit records in order; a record id seen before is not appended again',
         params: TenantParams,

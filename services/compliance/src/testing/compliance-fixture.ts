@@ -44,17 +44,19 @@ export async function openComplianceFixture() {
   const holds = new LegalHolds({ client, keyring, trail, gdpr });
   const consents = new ConsentStore(client, trail);
   const retention = new RetentionRunner({ client, auditLogs, trail, batchSize: 50, pauseMs: 0 });
-  const app: ServiceApp = buildApp({
-    auditLogs,
-    sealer,
-    gdpr,
-    consents,
-    holds,
-    participants,
-    retention,
-    logger,
-    serviceToken: TEST_TOKEN,
-  });
+  const newApp = (): ServiceApp =>
+    buildApp({
+      auditLogs,
+      sealer,
+      gdpr,
+      consents,
+      holds,
+      participants,
+      retention,
+      logger,
+      serviceToken: TEST_TOKEN,
+    });
+  const app = newApp();
   await app.ready();
   const tenants: string[] = [];
 
@@ -68,6 +70,8 @@ export async function openComplianceFixture() {
     gdpr,
     participants,
     app,
+    /** Another app over the same dependencies (to listen on a real port, stop it, start it again). */
+    newApp,
     logger,
     participantsDb,
     /** A tenant of this run only (a DNS label); its database is dropped at close. */

@@ -1,0 +1,4 @@
+export * from './audit-recorder.ts';
+export * from './compliance-http.ts';
+export * from './gdpr-client.ts';
+export * from './spill-file.ts';
