@@ -1,6 +1,8 @@
 // Register, login, refresh, logout, sessions, admin actions: through the real app over the real
 // Mongo-wire server, Redis and (for the keyring and signing keys) the platform database.
+import { redisKey } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT_RUNTIME_KEY } from './store/tenant-gate.ts';
 import {
   type AuthFixture,
   bearer,
@@ -227,5 +229,63 @@ describe('open sign-up', () => {
       payload: { ...body, email: 'frank@example.com', password: 'short' },
     });
     expect(short.statusCode).toBe(400);
+  });
+});
+
+describe('tenant state (the operator runtime record)', () => {
+  it('refuses a suspended tenant, even with a valid token, and serves it again when resumed', async () => {
+    await f.register('nina@example.com');
+    const tokens = await f.login('nina@example.com');
+    const runtimeKey = redisKey(f.tenant, TENANT_RUNTIME_KEY);
+    await f.redis.client.hset(runtimeKey, { status: 'Suspended' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_100)); // the gate's cache
+      const login = await f.app.inject({
+        method: 'POST',
+        url: `/tenants/${f.tenant}/login`,
+        payload: { email: 'nina@example.com', password: PASSWORD },
+      });
+      expect(login.statusCode).toBe(403);
+      expect(login.json().type).toBe('https://parley.dev/problems/tenant-suspended');
+      expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(403);
+    } finally {
+      await f.redis.client.hset(runtimeKey, { status: 'Active' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(200);
+  });
+
+  it('answers 404 for a tenant that was never provisioned', async () => {
+    const response = await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}-none/login`,
+      payload: { email: 'a@example.com', password: 'x' },
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().type).toBe('https://parley.dev/problems/unknown-tenant');
+  });
+});
+
+describe('reissued invitations', () => {
+  it('replace the token of a pending invitation; the old token stops working', async () => {
+    const invite = (reissue?: boolean) =>
+      f.app.inject({
+        method: 'POST',
+        url: `/internal/tenants/${f.tenant}/invitations`,
+        headers: { 'x-service-token': SERVICE_TOKEN },
+        payload: { email: 'olga@example.com', roles: ['member'], ...(reissue ? { reissue } : {}) },
+      });
+    const first = (await invite()).json();
+    const second = await invite(true);
+    expect(second.statusCode).toBe(201);
+    expect(second.json()).toMatchObject({ state: 'invited', invitationId: first.invitationId });
+    const accept = (token: string) =>
+      f.app.inject({
+        method: 'POST',
+        url: `/tenants/${f.tenant}/invitations/accept`,
+        payload: { token, password: PASSWORD, displayName: 'Olga' },
+      });
+    expect((await accept(first.token)).statusCode).toBe(400);
+    expect((await accept(second.json().token)).statusCode).toBe(201);
   });
 });

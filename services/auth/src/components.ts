@@ -22,6 +22,7 @@ import { SigningKeys } from './domain/signing-keys.ts';
 import type { AuthPolicy } from './settings.ts';
 import { SessionCache } from './store/session-cache.ts';
 import { signingKeyCollection } from './store/signing-key-store.ts';
+import { TenantGate } from './store/tenant-gate.ts';
 import { TenantStore } from './store/tenant-store.ts';
 
 export interface AuthComponents {
@@ -35,6 +36,8 @@ export interface AuthComponents {
   invitations: Invitations;
   secondFactor: SecondFactor;
   hasher: PasswordHasher;
+  /** Refuses suspended and unknown tenants (the operator's runtime record). */
+  tenantGate: TenantGate;
   /** The same verifier the gateway uses, fed from this process's own key store. */
   authClient: AuthClient;
 }
@@ -92,6 +95,7 @@ export async function createAuthComponents(options: {
     invitations: new Invitations(policy.invitationTtlSeconds),
     secondFactor,
     hasher,
+    tenantGate: new TenantGate(redis),
     authClient,
   };
 }

@@ -161,13 +161,19 @@ export const InvitationRequestSchema = Type.Object(
 /**
  * `POST /internal/tenants/:tenant/invitations` (service credential in x-service-token): the
  * operator invites a tenant's first admins. Idempotent per e-mail: a repeat call answers 200 with
- * the invitation's state and no token (the token exists only in the first answer).
+ * the invitation's state and no token (the token exists only in the first answer), unless
+ * `reissue` is true: then a pending invitation gets a fresh token (201) and the old one dies.
  */
 export const InternalInvitationRequestSchema = Type.Object(
   {
     email: EmailSchema,
     roles: Type.Array(RoleSchema, { minItems: 1, maxItems: 3, uniqueItems: true, default: ['admin'] }),
     invitedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'e.g. operator' })),
+    reissue: Type.Optional(
+      Type.Boolean({
+        description: 'Replace a pending invitation with a fresh token (the old one stops working)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -46,6 +46,7 @@ export class Invitations {
     roles: Role[],
     invitedBy: string,
     context: RequestContext,
+    { reissue = false }: { reissue?: boolean } = {},
   ): Promise<InvitationResult> {
     const emailKey = normaliseEmail(email);
     const member = await c.users.findOne(
@@ -61,7 +62,7 @@ export class Invitations {
         expiresAt: (existing?.expiresAt ?? member.createdAt).toISOString(),
       };
     }
-    if (existing && !existing.acceptedAt && existing.expiresAt.getTime() > Date.now()) {
+    if (existing && !existing.acceptedAt && existing.expiresAt.getTime() > Date.now() && !reissue) {
       return {
         invitationId: existing._id,
         email: emailKey,
@@ -69,7 +70,7 @@ export class Invitations {
         expiresAt: existing.expiresAt.toISOString(),
       };
     }
-    // An expired invitation is replaced in place (one document per e-mail), keeping its id.
+    // An expired (or reissued) invitation is replaced in place (one document per e-mail), keeping its id.
     const invitationId = existing?._id ?? randomUUID();
     const token = `${invitationId}.${randomBytes(32).toString('base64url')}`;
     const now = new Date();
@@ -97,11 +98,11 @@ export class Invitations {
     });
     try {
       if (existing) {
-        const replaced = await c.invitations.findOneAndReplace(
-          { _id: existing._id, expiresAt: existing.expiresAt },
+        const replaced = await c.invitations.replaceOne(
+          { _id: existing._id, tokenHash: existing.tokenHash },
           withOutbox(document, [event]),
         );
-        if (!replaced) return this.invite(c, email, roles, invitedBy, context);
+        if (replaced.matchedCount !== 1) return this.invite(c, email, roles, invitedBy, context);
         return {
           invitationId,
           email: emailKey,

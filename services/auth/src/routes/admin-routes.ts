@@ -19,6 +19,7 @@ export function registerAdminRoutes(app: ServiceApp, parts: AuthComponents): voi
   const onRequest = requireAccessToken(parts.authClient.verifier);
   const admin = async (request: FastifyRequest) => {
     const claims = authOf(request);
+    await parts.tenantGate.assertUsable(claims.tid);
     if (!claims.roles.includes('admin')) throw problems.forbidden('Only a tenant admin may do this');
     return { claims, c: await parts.store.forTenant(claims.tid) };
   };

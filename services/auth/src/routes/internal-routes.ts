@@ -21,13 +21,16 @@ export function registerInternalRoutes(app: ServiceApp, parts: AuthComponents, s
     },
     async (request, reply) => {
       const c = await parts.store.forTenant(assertTenant(request.params.tenant));
-      const { email, roles, invitedBy } = request.body;
+      const { email, roles, invitedBy, reissue } = request.body;
       const result = await parts.invitations.invite(
         c,
         email,
         roles,
         invitedBy ?? 'operator',
         requestContext(request),
+        {
+          reissue: reissue ?? false,
+        },
       );
       reply.status(result.state === 'invited' ? 201 : 200);
       return result;

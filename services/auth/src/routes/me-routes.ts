@@ -19,6 +19,7 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
   const onRequest = requireAccessToken(parts.authClient.verifier);
   const signedIn = async (request: Parameters<typeof authOf>[0]) => {
     const claims = authOf(request);
+    await parts.tenantGate.assertUsable(claims.tid);
     const c = await parts.store.forTenant(claims.tid);
     const user = await parts.accounts.get(c, claims.sub);
     return { claims, c, user };

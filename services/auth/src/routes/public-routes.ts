@@ -25,12 +25,18 @@ export function assertTenant(tenant: string): string {
   return tenant;
 }
 
+/** A tenant named in the path that exists and is not suspended. */
+export async function usableTenant(parts: AuthComponents, tenant: string): Promise<string> {
+  await parts.tenantGate.assertUsable(assertTenant(tenant));
+  return tenant;
+}
+
 export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): void {
   app.post(
     '/tenants/:tenant/login',
     { schema: { params: TenantParams, body: LoginRequestSchema, response: { 200: LoginResponseSchema } } },
     async (request) => {
-      const tenant = assertTenant(request.params.tenant);
+      const tenant = await usableTenant(parts, request.params.tenant);
       return parts.login.withPassword(
         tenant,
         request.body.email,
@@ -44,7 +50,7 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
     '/tenants/:tenant/login/mfa',
     { schema: { params: TenantParams, body: MfaLoginRequestSchema, response: { 200: TokenPairSchema } } },
     async (request) => {
-      const tenant = assertTenant(request.params.tenant);
+      const tenant = await usableTenant(parts, request.params.tenant);
       const { challenge, ...answer } = request.body;
       return parts.login.withSecondFactor(tenant, challenge, answer, requestContext(request));
     },
@@ -54,7 +60,7 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
     '/tenants/:tenant/token',
     { schema: { params: TenantParams, body: RefreshRequestSchema, response: { 200: TokenPairSchema } } },
     async (request) => {
-      const tenant = assertTenant(request.params.tenant);
+      const tenant = await usableTenant(parts, request.params.tenant);
       return parts.sessions.refresh(tenant, request.body.refreshToken, requestContext(request));
     },
   );
@@ -63,7 +69,7 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
     '/tenants/:tenant/sign-up',
     { schema: { params: TenantParams, body: SignUpRequestSchema, response: { 201: UserSchema } } },
     async (request, reply) => {
-      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
       const settings = await c.settings.findOne({ _id: 'auth' });
       if (!settings?.openSignUp) {
         throw new ProblemError(
@@ -88,7 +94,7 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
     '/tenants/:tenant/invitations/accept',
     { schema: { params: TenantParams, body: AcceptInvitationRequestSchema, response: { 201: UserSchema } } },
     async (request, reply) => {
-      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
       const invitation = await parts.invitations.redeemable(c, request.body.token);
       const user = await parts.accounts.fromInvitation(
         c,

@@ -15,11 +15,12 @@ import {
   type ServiceApp,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, PLATFORM_DATABASE, redisKeyPrefix } from '@parley/tenancy';
+import { mongoDatabaseName, PLATFORM_DATABASE, redisKey, redisKeyPrefix } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
 import { type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
 import { SIGNING_KEYS_COLLECTION } from '../store/signing-key-store.ts';
+import { TENANT_RUNTIME_KEY } from '../store/tenant-gate.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
 export const PASSWORD = 'correct horse battery staple';
@@ -66,6 +67,8 @@ export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Prom
   await components.authClient.start();
   const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });
   const tenant = uniqueTenant();
+  // What the operator's provisioning publishes: the tenant is Active.
+  await redis.client.hset(redisKey(tenant, TENANT_RUNTIME_KEY), { status: 'Active' });
 
   const fixture: AuthFixture = {
     app,
