@@ -102,6 +102,8 @@ describe('crypto service', () => {
       });
       expect(refused.body.plaintext).toBeUndefined();
     }
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/parley_crypto_refusals_total\{code="decryption-failed"\} [1-9]/);
     const tampered = Buffer.from(sealed.body.ciphertext, 'base64');
     tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0x80;
     const refused = await call('POST', `/v1/tenants/${tenant}/decrypt`, {
