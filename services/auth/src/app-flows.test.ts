@@ -289,3 +289,30 @@ describe('reissued invitations', () => {
     expect((await accept(second.json().token)).statusCode).toBe(201);
   });
 });
+
+describe('password change', () => {
+  it('needs the current password, signs out the other sessions, keeps this one', async () => {
+    await f.register('paul@example.com');
+    const here = await f.login('paul@example.com');
+    const elsewhere = await f.login('paul@example.com');
+    const newPassword = 'a brand new long passphrase';
+    const wrong = await f.app.inject({
+      method: 'POST',
+      url: '/me/password',
+      headers: bearer(here.accessToken),
+      payload: { currentPassword: 'not-the-current-one', newPassword },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const changed = await f.app.inject({
+      method: 'POST',
+      url: '/me/password',
+      headers: bearer(here.accessToken),
+      payload: { currentPassword: PASSWORD, newPassword },
+    });
+    expect(changed.statusCode).toBe(204);
+    expect((await f.app.inject({ url: '/me', headers: bearer(elsewhere.accessToken) })).statusCode).toBe(401);
+    expect((await f.app.inject({ url: '/me', headers: bearer(here.accessToken) })).statusCode).toBe(200);
+    await expect(f.login('paul@example.com')).rejects.toThrow(/401/);
+    expect(await f.login('paul@example.com', newPassword)).toHaveProperty('accessToken');
+  });
+});
