@@ -29,6 +29,7 @@ import {
   checkpointFromDocument,
   ensureAuditIndexes,
   fromDocument,
+  HEAD_HINT_ID,
 } from './store/audit-collections.ts';
 import { type ChainVerification, verifyChain } from './verify/chain-verifier.ts';
 import { PROOF_BUNDLE_FORMAT, type ProofBundle } from './verify/proof-bundle.ts';
@@ -98,6 +99,9 @@ export class AuditLog {
   /** The tree size whose root we checked against the latest signed checkpoint (before signing anew). */
   #checkedAgainst = 0;
   #syncing: Promise<void> | undefined;
+  #hintWrite: Promise<void> = Promise.resolve();
+  /** The newest checkpoint this instance has seen or signed (policy checks need no query). */
+  #latest: SignedCheckpoint | undefined;
 
   private constructor(options: AuditLogOptions) {
     this.tenant = options.tenant;
@@ -126,17 +130,11 @@ export class AuditLog {
     const outcomes = new Map<string, AppendOutcome>();
     const unique = [...new Map(inputs.map((input) => [input.id, input])).values()];
     if (unique.length === 0) return [];
-    const existing = await this.collections.records
-      .find({ _id: { $in: unique.map((i) => i.id) } }, { projection: { _id: 1, sequence: 1, hash: 1 } })
-      .toArray();
-    for (const doc of existing)
-      outcomes.set(doc._id, { id: doc._id, sequence: doc.sequence, hash: doc.hash, duplicate: true });
-
+    // No look-up of existing ids first: on a Mongo-wire server without index pushdown for $in
+    // that costs a scan per batch. A duplicate id is found by the insert itself (unique _id)
+    // and confirmed by one _id look-up, which every server answers from its index.
     let pending: { input: AuditRecordInput; personal: SealedPersonalEntry[] }[] = [];
-    for (const input of unique) {
-      if (outcomes.has(input.id)) continue;
-      pending.push({ input, personal: await this.#seal(input) });
-    }
+    for (const input of unique) pending.push({ input, personal: await this.#seal(input) });
 
     const maxAttempts = this.#options.maxAppendAttempts ?? 50;
     let attempts = 0;
@@ -176,7 +174,10 @@ export class AuditLog {
         outcomes.set(doc._id, { id: doc._id, sequence: doc.sequence, hash: doc.hash, duplicate: false });
       }
       const last = inserted[inserted.length - 1];
-      if (last) this.#head = { sequence: last.sequence, hash: last.hash };
+      if (last) {
+        this.#head = { sequence: last.sequence, hash: last.hash };
+        this.#advanceHint(this.#head);
+      }
       if (failedAt === undefined) break;
 
       pending = pending.slice(failedAt);
@@ -186,10 +187,10 @@ export class AuditLog {
         { projection: { sequence: 1, hash: 1 } },
       );
       if (twin) {
-        // Another writer appended this very record (a redelivery): it is in the log once.
+        // This very record is already in the log (a redelivery): it stays there once. Our head
+        // is still right (only the _id collided), so the rest chains on without a re-read.
         outcomes.set(loser._id, { id: loser._id, sequence: twin.sequence, hash: twin.hash, duplicate: true });
         pending = pending.slice(1);
-        this.#head = undefined;
         continue;
       }
       // Another writer took our sequence number: re-read the head and chain on top of it.
@@ -215,7 +216,9 @@ export class AuditLog {
 
   async latestCheckpoint(): Promise<SignedCheckpoint | undefined> {
     const doc = await this.collections.checkpoints.find().sort({ _id: -1 }).limit(1).next();
-    return doc ? checkpointFromDocument(doc) : undefined;
+    const latest = doc ? checkpointFromDocument(doc) : undefined;
+    if (latest && (!this.#latest || latest.treeSize > this.#latest.treeSize)) this.#latest = latest;
+    return latest;
   }
 
   async getCheckpoint(treeSize: number): Promise<SignedCheckpoint | undefined> {
@@ -243,10 +246,12 @@ export class AuditLog {
   ): Promise<SignedCheckpoint | undefined> {
     const key = this.#options.signingKey;
     if (!key) return undefined;
-    await this.syncTree();
+    // By policy, sign what this writer's tree holds (its own appends keep it current); only a
+    // forced checkpoint first reads what other writers appended.
+    if (options.force || this.#tree.size === 0) await this.syncTree();
     const size = this.#tree.size;
     if (size === 0) return undefined;
-    const latest = await this.latestCheckpoint();
+    const latest = this.#latest ?? (await this.latestCheckpoint());
     if (latest && latest.treeSize >= size) return latest;
     if (latest && !options.force && options.policy) {
       const age = this.#clock().getTime() - Date.parse(latest.issuedAt);
@@ -274,6 +279,7 @@ export class AuditLog {
     try {
       await this.collections.checkpoints.insertOne({ _id: size, ...signed });
       this.#checkedAgainst = size;
+      this.#latest = signed;
       return signed;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -421,14 +427,67 @@ export class AuditLog {
     }
   }
 
+  /**
+   * The chain's last record. Sorting by sequence is a scan on some Mongo-wire servers, so the
+   * head is found from a hint (collection audit_head, moved forward after appends, possibly
+   * behind) by galloping forward with equality look-ups on the unique (tenant, sequence) index:
+   * O(log k) look-ups for a hint k records behind. Without a usable hint, one sorted query.
+   */
   async #readHead(): Promise<{ sequence: number; hash: string }> {
-    const last = await this.collections.records
-      .find({ tenant: this.tenant }, { projection: { sequence: 1, hash: 1 } })
-      .sort({ sequence: -1 })
-      .limit(1)
-      .next();
-    this.#head = last ? { sequence: last.sequence, hash: last.hash } : { sequence: -1, hash: GENESIS_HASH };
+    const hint = await this.collections.head.findOne({ _id: HEAD_HINT_ID });
+    const at = async (sequence: number) =>
+      this.collections.records.findOne(
+        { tenant: this.tenant, sequence },
+        { projection: { sequence: 1, hash: 1 } },
+      );
+    let found = hint ? await at(hint.sequence) : null;
+    if (!found) {
+      const last = await this.collections.records
+        .find({ tenant: this.tenant }, { projection: { sequence: 1, hash: 1 } })
+        .sort({ sequence: -1 })
+        .limit(1)
+        .next();
+      this.#head = last ? { sequence: last.sequence, hash: last.hash } : { sequence: -1, hash: GENESIS_HASH };
+      return this.#head;
+    }
+    let low = found;
+    let step = 1;
+    let high: number | undefined;
+    while (high === undefined) {
+      const probe = await at(low.sequence + step);
+      if (probe) {
+        low = probe;
+        step *= 2;
+      } else {
+        high = low.sequence + step;
+      }
+    }
+    while (high - low.sequence > 1) {
+      const middle = Math.floor((low.sequence + high) / 2);
+      const probe = await at(middle);
+      if (probe) low = probe;
+      else high = middle;
+    }
+    found = low;
+    this.#head = { sequence: found.sequence, hash: found.hash };
+    this.#advanceHint(this.#head);
     return this.#head;
+  }
+
+  /** Moves the head hint forward (never back), in the background: appends never wait on it. */
+  #advanceHint(head: { sequence: number; hash: string }): void {
+    this.#hintWrite = this.#hintWrite
+      .then(() =>
+        this.collections.head.updateOne(
+          { _id: HEAD_HINT_ID, sequence: { $lt: head.sequence } },
+          { $set: { sequence: head.sequence, hash: head.hash } },
+          { upsert: true },
+        ),
+      )
+      .then(
+        () => undefined,
+        () => undefined, // a newer hint already there (the upsert collides): nothing to do
+      );
   }
 
   async #extendTree(appended: AuditRecord[]): Promise<void> {
@@ -442,6 +501,21 @@ export class AuditLog {
   }
 
   async #loadLeaves(): Promise<void> {
+    const head = await this.#readHead();
+    const target = head.sequence + 1;
+    if (target <= this.#tree.size) return;
+    if (this.#tree.size > 0 && target - this.#tree.size <= 64) {
+      // A few records other writers appended: equality look-ups, each answered from the index.
+      while (this.#tree.size < target) {
+        const doc = await this.collections.records.findOne(
+          { tenant: this.tenant, sequence: this.#tree.size },
+          { projection: { sequence: 1, hash: 1 } },
+        );
+        if (!doc) return; // a gap: a record is missing; verification will name it
+        this.#tree.append(recordLeafHash(doc.hash));
+      }
+      return;
+    }
     const cursor = this.collections.records
       .find(
         { tenant: this.tenant, sequence: { $gte: this.#tree.size } },

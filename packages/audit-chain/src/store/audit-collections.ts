@@ -15,11 +15,21 @@ export type CheckpointDocument = SignedCheckpoint & { _id: number };
 
 export const AUDIT_RECORDS_COLLECTION = 'audit_records';
 export const AUDIT_CHECKPOINTS_COLLECTION = 'audit_checkpoints';
+export const AUDIT_HEAD_COLLECTION = 'audit_head';
 export const SEQUENCE_INDEX = 'tenant_sequence_unique';
+/** The one document of audit_head: a hint of the chain's last sequence, never ahead of it for long. */
+export const HEAD_HINT_ID = 'head';
+
+export interface HeadHintDocument {
+  _id: string;
+  sequence: number;
+  hash: string;
+}
 
 export interface AuditCollections {
   records: Collection<AuditRecordDocument>;
   checkpoints: Collection<CheckpointDocument>;
+  head: Collection<HeadHintDocument>;
 }
 
 export function auditCollections(client: MongoClient, tenant: string): AuditCollections {
@@ -27,6 +37,7 @@ export function auditCollections(client: MongoClient, tenant: string): AuditColl
   return {
     records: db.collection<AuditRecordDocument>(AUDIT_RECORDS_COLLECTION),
     checkpoints: db.collection<CheckpointDocument>(AUDIT_CHECKPOINTS_COLLECTION),
+    head: db.collection<HeadHintDocument>(AUDIT_HEAD_COLLECTION),
   };
 }
 
