@@ -161,3 +161,30 @@ export async function startTestOperator(
   const operator = await startOperator(config, clients, { logger, identity: uniqueId('test-') });
   return { config, clients, operator, stop: () => stopInOrder(operator.stoppables, logger) };
 }
+
+/**
+ * Removes what a Delete-policy deletion keeps on purpose (the lifecycle and keys topics), once
+ * the operator has stopped and its relay has published their last events: test data must go.
+ */
+export async function removeTenantTopics(tenants: string[]): Promise<void> {
+  const { Kafka, logLevel } = (await import('kafkajs')).default;
+  const admin = new Kafka({
+    clientId: 'test-cleanup',
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: process.env.KAFKA_USERNAME ?? '',
+      password: process.env.KAFKA_PASSWORD ?? '',
+    },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) =>
+      tenants.some((tenant) => t.startsWith(`parley.${tenant}.`)),
+    );
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}

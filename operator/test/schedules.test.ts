@@ -15,6 +15,7 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  removeTenantTopics,
   sample,
   startTestOperator,
   type TestOperator,
@@ -58,6 +59,7 @@ afterAll(async () => {
   await kubectl(['delete', '-n', namespace, 'keyrotationschedules,retentionpolicies', '--all']);
   await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
   await op?.stop();
+  await removeTenantTopics([tenant]);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 

@@ -17,6 +17,7 @@ import {
   kubectl,
   kubectlOk,
   operatorConfig,
+  removeTenantTopics,
   sample,
   startTestOperator,
   type TestOperator,
@@ -26,6 +27,7 @@ import {
 
 const namespace = uniqueId('optf-');
 let op: TestOperator | undefined;
+const created: string[] = [];
 
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
@@ -46,6 +48,7 @@ afterAll(async () => {
   if (!op) op = await startTestOperator(namespace);
   await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
   await op.stop();
+  await removeTenantTopics(created);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
@@ -99,6 +102,7 @@ describe('invalid specs', () => {
 
   it('refuses changes that must not happen: shrinking partitions, changing replication, lowering minDecryptionVersion', async () => {
     const name = uniqueId('tv');
+    created.push(name);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
       tenantYaml(name, '  displayName: x\n  plan: free\n  kafka: {partitions: 2}\n'),
@@ -161,7 +165,7 @@ describe('invalid specs', () => {
 
   it('are explained by kubectl explain from the schema descriptions', async () => {
     expect(await kubectlOk(['explain', 'tenant.spec.deletionPolicy'])).toMatch(
-      /CryptoShred destroys the tenant's keys\s+first/,
+      /CryptoShred\s+schedules\s+the\s+tenant's\s+keys\s+for\s+destruction\s+first/,
     );
     expect(await kubectlOk(['explain', 'keyrotationschedule.spec.period'])).toMatch(/At\s+least\s+1h/);
   });
@@ -170,6 +174,7 @@ describe('invalid specs', () => {
 describe('Kafka down in the middle of a reconcile', () => {
   it('reports Ready=False with KafkaUnavailable while every other step succeeds, then converges', async () => {
     const name = uniqueId('tk');
+    created.push(name);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
       await sample('tenant-acme.yaml', name, (y) => y.replace(/ {2}admins:\n( {4}- .*\n)+/, '')),

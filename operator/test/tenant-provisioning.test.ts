@@ -12,6 +12,7 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  removeTenantTopics,
   sample,
   startTestOperator,
   type TestOperator,
@@ -71,6 +72,7 @@ afterAll(async () => {
   }
   await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
   await op?.stop();
+  await removeTenantTopics([tenantA, tenantB]);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 

@@ -4,7 +4,8 @@
  * - Retain: access is revoked (Redis ACL user, Kafka SCRAM user, ACLs and quotas removed; the
  *   registry and runtime record say Deleted) and every byte of data stays: database, topics,
  *   Redis keys, bucket, index and keys. A new Tenant of the same name takes the data over.
- * - Delete: as Retain, then the data goes too: database dropped, topics deleted, Redis keys
+ * - Delete: as Retain, then the data goes too: database dropped, content topics deleted (the
+ *   lifecycle and keys topics stay: they hold no content and carry the deletion's events), Redis keys
  *   unlinked, bucket emptied and removed, index deleted, tenant key scheduled for destruction.
  * - CryptoShred: the tenant key is scheduled for destruction first (the keyring's KMS-style
  *   waiting period applies; destruction makes every ciphertext, including copies in backups,
@@ -35,6 +36,9 @@ import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
 import type { TenantKeys } from './steps/keys-step.ts';
 import { removeTenantFromRedis } from './steps/redis-step.ts';
 import { deleteTenantIndex } from './steps/search-index-step.ts';
+
+/** Streams that outlive a Delete: the deletion and key-destruction events are published there. */
+export const ANNOUNCEMENT_STREAMS = ['lifecycle', 'keys'] as const;
 
 /** The keyring's shortest waiting period before key material is destroyed (AWS KMS's is 7 too). */
 export const KEY_DESTRUCTION_WAITING_DAYS = 7;
@@ -100,15 +104,12 @@ export class TenantDeletion {
 
     if (policy === 'Delete' || policy === 'CryptoShred') {
       await d.mongo.db(desired.mongo.database).dropDatabase();
-      const topics = await deleteTenantTopics(
-        d.kafka,
-        desired.kafka.acls[0]?.prefix ?? `parley.${desired.id}.`,
-      );
+      const topics = await deleteTenantTopics(d.kafka, `parley.${desired.id}.`, ANNOUNCEMENT_STREAMS);
       const keys = await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, true);
       const objects = await deleteTenantBucket(d.s3, desired.bucket);
       await deleteTenantIndex(d.elasticsearch, desired.searchIndex);
       done.push(
-        `dropped ${desired.mongo.database}, deleted ${topics.length} topics, ${keys} Redis keys, bucket ${desired.bucket} (${objects} objects), index ${desired.searchIndex}`,
+        `dropped ${desired.mongo.database}, deleted ${topics.length} content topics (kept ${ANNOUNCEMENT_STREAMS.join(', ')} for the deletion's own events), ${keys} Redis keys, bucket ${desired.bucket} (${objects} objects), index ${desired.searchIndex}`,
       );
       if (policy === 'Delete') done.push(await this.#scheduleKeyDestruction(desired.id));
     } else {

@@ -66,8 +66,18 @@ export class KafkaTopicsStep implements TenantStep {
   }
 }
 
-export async function deleteTenantTopics(admin: Admin, prefix: string): Promise<string[]> {
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+/**
+ * Deletes the tenant's topics except `keep`. Deletion keeps the lifecycle and keys streams: they
+ * carry no content (only lifecycle and key-metadata events), and they are where the deletion
+ * itself and the coming key destruction are announced; deleting them would strand those events.
+ */
+export async function deleteTenantTopics(
+  admin: Admin,
+  prefix: string,
+  keep: readonly string[] = [],
+): Promise<string[]> {
+  const kept = new Set(keep.map((stream) => `${prefix}${stream}`));
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && !kept.has(t));
   if (topics.length > 0) await admin.deleteTopics({ topics });
   return topics;
 }
