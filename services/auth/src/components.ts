@@ -7,7 +7,7 @@ import type { Keyring } from '@parley/keyring';
 import type { Logger } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
-import type { MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { AccessTokenIssuer } from './domain/access-tokens.ts';
 import { Accounts } from './domain/accounts.ts';
 import { BruteForceGuard } from './domain/brute-force-guard.ts';
@@ -48,11 +48,14 @@ export async function createAuthComponents(options: {
   keyring: Keyring;
   policy: AuthPolicy;
   logger: Logger;
+  /** Where signing keys live: `parley_platform` unless a test gives a database of its own. */
+  platformDb?: Db;
 }): Promise<AuthComponents> {
   const { mongo, redis, keyring, policy, logger } = options;
+  const platformDb = options.platformDb ?? mongo.db(PLATFORM_DATABASE);
   const store = new TenantStore(mongo);
   const signingKeys = new SigningKeys({
-    collection: await signingKeyCollection(mongo.db(PLATFORM_DATABASE)),
+    collection: await signingKeyCollection(platformDb),
     keyring,
     periodSeconds: policy.signingKeyPeriodSeconds,
     accessTokenTtlSeconds: policy.accessTokenTtlSeconds,

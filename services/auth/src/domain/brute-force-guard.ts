@@ -37,6 +37,19 @@ end
 return 0
 `;
 
+// KEYS: account lock, account failures, account level[, address lock]. Returns the two lock TTLs
+// (ms, negative when unlocked) and how many of failures/level exist.
+const CHECK = `
+local account = redis.call('PTTL', KEYS[1])
+local address = -2
+if #KEYS > 3 then address = redis.call('PTTL', KEYS[4]) end
+return { account, address, redis.call('EXISTS', KEYS[2], KEYS[3]) }
+`;
+
+export interface GuardState {
+  accountHasHistory: boolean;
+}
+
 export function accountKey(emailKey: string): string {
   return createHash('sha256').update(emailKey).digest('hex').slice(0, 32);
 }
@@ -62,18 +75,27 @@ export class BruteForceGuard {
     return [`${base}:failures`, `${base}:lock`, `${base}:level`];
   }
 
-  /** Throws 429 with Retry-After while the account or the address is locked. */
-  async assertNotLocked(attempt: Attempt): Promise<void> {
-    const [, accountLock] = this.#keys(attempt.tenant, 'acct', attempt.account);
-    const checks = [this.#redis.pttl(accountLock)];
-    if (attempt.ip) checks.push(this.#redis.pttl(this.#keys(attempt.tenant, 'addr', attempt.ip)[1]));
-    const remaining = Math.max(...(await Promise.all(checks)));
+  /**
+   * Throws 429 with Retry-After while the account or the address is locked. Otherwise says
+   * whether the account has failures or lockout history to clear after a success (one round trip).
+   */
+  async assertNotLocked(attempt: Attempt): Promise<GuardState> {
+    const [failures, accountLock, level] = this.#keys(attempt.tenant, 'acct', attempt.account);
+    const keys = [accountLock, failures, level];
+    if (attempt.ip) keys.push(this.#keys(attempt.tenant, 'addr', attempt.ip)[1]);
+    const [accountTtl, addressTtl, dirty] = (await this.#redis.eval(CHECK, keys.length, ...keys)) as [
+      number,
+      number,
+      number,
+    ];
+    const remaining = Math.max(accountTtl, addressTtl);
     if (remaining > 0) {
       throw problems.tooManyRequests(
         'Too many failed attempts; try again later',
         Math.ceil(remaining / 1000),
       );
     }
+    return { accountHasHistory: dirty > 0 };
   }
 
   /** Counts a failure; returns the lockout (seconds) it started for the account, if any. */
@@ -105,7 +127,8 @@ export class BruteForceGuard {
   }
 
   /** A success clears the account's failures and lockout history (not the address's). */
-  async recordSuccess(attempt: Attempt): Promise<void> {
+  async recordSuccess(attempt: Attempt, state: GuardState): Promise<void> {
+    if (!state.accountHasHistory) return;
     const [failures, , level] = this.#keys(attempt.tenant, 'acct', attempt.account);
     await this.#redis.del(failures, level);
   }

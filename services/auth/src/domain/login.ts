@@ -68,8 +68,7 @@ export class Login {
       account: accountKey(emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    await guard.assertNotLocked(attempt);
-    const c = await store.forTenant(tenant);
+    const [state, c] = await Promise.all([guard.assertNotLocked(attempt), store.forTenant(tenant)]);
     const user = await c.users.findOne({ emailKey });
     const known = user && user.status !== 'deleted';
     const passwordOk = known
@@ -85,7 +84,9 @@ export class Login {
       );
       throw invalidCredentials();
     }
-    await guard.recordSuccess(attempt);
+    // With MFA the failure count is cleared only once the second factor is right too: otherwise
+    // each correct password would reset the count and TOTP codes could be guessed without end.
+    if (!user.totp) await guard.recordSuccess(attempt, state);
     if (hasher.needsRehash(user.passwordHash)) {
       // Upgrade to the current parameters now that the password is at hand; lose no race.
       await c.users.updateOne(
@@ -113,7 +114,7 @@ export class Login {
     const pending = await redis.hgetall(key);
     if (!pending.userId || !pending.account) throw invalidSecondFactor();
     const attempt: Attempt = { tenant, account: pending.account, ...(context.ip ? { ip: context.ip } : {}) };
-    await guard.assertNotLocked(attempt);
+    const state = await guard.assertNotLocked(attempt);
     const c = await store.forTenant(tenant);
     const user = await c.users.findOne({ _id: pending.userId, status: 'active' });
     const method = user ? await this.#deps.secondFactor.verify(c, user, answer, context) : undefined;
@@ -132,7 +133,7 @@ export class Login {
     }
     // One challenge, one session: of two concurrent correct answers only one deletes it.
     if ((await redis.del(key)) !== 1) throw invalidSecondFactor();
-    await guard.recordSuccess(attempt);
+    await guard.recordSuccess(attempt, state);
     const amr = method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa'];
     return this.#deps.sessions.open(c, user, amr, context);
   }

@@ -40,7 +40,7 @@ export class Reauthentication {
       account: accountKey(user.emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    await this.#guard.assertNotLocked(attempt);
+    const state = await this.#guard.assertNotLocked(attempt);
     let ok = await this.#hasher.verify(user.passwordHash, proof.password);
     if (ok && user.totp) {
       const answer: SecondFactorAnswer | undefined =
@@ -55,6 +55,6 @@ export class Reauthentication {
       await this.#guard.recordFailure(attempt);
       throw failed();
     }
-    await this.#guard.recordSuccess(attempt);
+    await this.#guard.recordSuccess(attempt, state);
   }
 }

@@ -97,9 +97,13 @@ export class Sessions {
       ...(context.userAgent ? { userAgent: context.userAgent.slice(0, 300) } : {}),
       refresh: { current: [hashToken(refreshToken)], previous: null, rotatedAt: now, generation: 0 },
     };
-    await c.sessions.insertOne(withOutbox(document, [...events, loginEvent]));
-    await this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() });
-    return this.#pair(c.tenant, user, document, refreshToken);
+    // Independent: the durable session, its Redis record and the signed tokens (handed out only if all succeed).
+    const [, , pair] = await Promise.all([
+      c.sessions.insertOne(withOutbox(document, [...events, loginEvent])),
+      this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() }),
+      this.#pair(c.tenant, user, document, refreshToken),
+    ]);
+    return pair;
   }
 
   async refresh(tenant: string, refreshToken: string, context: RequestContext): Promise<TokenPair> {

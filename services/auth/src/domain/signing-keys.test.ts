@@ -1,6 +1,5 @@
 // Signing keys: sealed by the keyring, published in the JWKS, rotated per period and kept
 // published until the tokens they signed have expired.
-import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNING_KEYS_COLLECTION, type SigningKeyDocument } from '../store/signing-key-store.ts';
@@ -29,8 +28,7 @@ describe('signing keys', () => {
     const tenantJwks = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
     expect(tenantJwks.json().keys.map((k: { kid: string }) => k.kid)).toContain(kid);
 
-    const stored = await f.mongo.client
-      .db(PLATFORM_DATABASE)
+    const stored = await f.platformDb
       .collection<SigningKeyDocument>(SIGNING_KEYS_COLLECTION)
       .findOne({ kid });
     expect(stored).not.toBeNull();
@@ -39,14 +37,13 @@ describe('signing keys', () => {
   });
 
   it('cannot open a sealed key under another key id or tenant', async () => {
-    const doc = await f.mongo.client
-      .db(PLATFORM_DATABASE)
+    const doc = await f.platformDb
       .collection<SigningKeyDocument>(SIGNING_KEYS_COLLECTION)
       .findOne({ tenant: f.tenant });
     const sealed = Buffer.from(doc?.sealedPrivateKey ?? '', 'base64');
     const { createKeyring, MasterKeyring } = await import('@parley/keyring');
     const stranger = createKeyring({
-      db: f.mongo.client.db(PLATFORM_DATABASE),
+      db: f.platformDb,
       masterKeys: MasterKeyring.fromKeys([{ id: 'stranger', key: Buffer.alloc(32, 7) }]),
       logger: (await import('@parley/kit/testing')).createSilentLogger(),
     });
@@ -60,12 +57,10 @@ describe('signing keys', () => {
     let now = Date.UTC(2030, 0, 1, 0, 0, 0);
     const periodSeconds = 600;
     const ttl = 60;
-    const collection = f.mongo.client
-      .db(PLATFORM_DATABASE)
-      .collection<SigningKeyDocument>(SIGNING_KEYS_COLLECTION);
+    const collection = f.platformDb.collection<SigningKeyDocument>(SIGNING_KEYS_COLLECTION);
     const { createKeyring, MasterKeyring } = await import('@parley/keyring');
     const keyring = createKeyring({
-      db: f.mongo.client.db(PLATFORM_DATABASE),
+      db: f.platformDb,
       masterKeys: MasterKeyring.fromKeys([{ id: 'rotation', key: Buffer.alloc(32, 9) }]),
       logger: (await import('@parley/kit/testing')).createSilentLogger(),
     });
@@ -99,10 +94,7 @@ describe('signing keys', () => {
       expect(await published()).toHaveLength(2);
     } finally {
       await collection.deleteMany({ tenant: rotationTenant });
-      await f.mongo.client
-        .db(PLATFORM_DATABASE)
-        .collection('tenant_keys')
-        .deleteMany({ tenant: rotationTenant });
+      await f.platformDb.collection('tenant_keys').deleteMany({ tenant: rotationTenant });
     }
   });
 });

@@ -4,7 +4,7 @@
  * a keyring under a fresh master key, and everything the run made removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { createKeyring, KEYS_COLLECTION, MasterKeyring } from '@parley/keyring';
+import { createKeyring, MasterKeyring } from '@parley/keyring';
 import {
   connectMongo,
   connectRedis,
@@ -15,11 +15,11 @@ import {
   type ServiceApp,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, PLATFORM_DATABASE, redisKey, redisKeyPrefix } from '@parley/tenancy';
+import { mongoDatabaseName, redisKey, redisKeyPrefix } from '@parley/tenancy';
+import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
 import { type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
-import { SIGNING_KEYS_COLLECTION } from '../store/signing-key-store.ts';
 import { TENANT_RUNTIME_KEY } from '../store/tenant-gate.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
@@ -30,6 +30,8 @@ export interface AuthFixture {
   components: AuthComponents;
   mongo: MongoConnection;
   redis: RedisConnection;
+  /** The run's own platform database (signing keys, tenant keys). */
+  platformDb: Db;
   tenant: string;
   policy: AuthPolicy;
   /** Invites (through the operator's endpoint), accepts, and returns the new user's id. */
@@ -50,8 +52,12 @@ export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Prom
     : createSilentLogger('auth');
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = await connectRedis(config.REDIS_URL, logger);
+  const tenant = uniqueTenant();
+  // A platform database of the run's own (keys, signing keys), dropped afterwards, as the keyring's
+  // own fixture does: the shared parley_platform is left alone.
+  const platformDb = mongo.client.db(`auth_test_${tenant}`);
   const keyring = createKeyring({
-    db: mongo.client.db(PLATFORM_DATABASE),
+    db: platformDb,
     masterKeys: MasterKeyring.fromKeys([{ id: 'auth-test', key: randomBytes(32) }]),
     logger,
     source: 'auth-test',
@@ -63,10 +69,10 @@ export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Prom
     keyring,
     policy,
     logger,
+    platformDb,
   });
   await components.authClient.start();
   const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });
-  const tenant = uniqueTenant();
   // What the operator's provisioning publishes: the tenant is Active.
   await redis.client.hset(redisKey(tenant, TENANT_RUNTIME_KEY), { status: 'Active' });
 
@@ -75,6 +81,7 @@ export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Prom
     components,
     mongo,
     redis,
+    platformDb,
     tenant,
     policy,
     async register(email, roles = ['member'], password = PASSWORD) {
@@ -108,9 +115,7 @@ export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Prom
       await app.close();
       await components.authClient.stop();
       await mongo.client.db(mongoDatabaseName(tenant)).dropDatabase();
-      const platform = mongo.client.db(PLATFORM_DATABASE);
-      await platform.collection(SIGNING_KEYS_COLLECTION).deleteMany({ tenant });
-      await platform.collection(KEYS_COLLECTION).deleteMany({ tenant });
+      await platformDb.dropDatabase();
       let cursor = '0';
       do {
         const [next, keys] = await redis.client.scan(
