@@ -2,7 +2,7 @@ export * from './ciphertext-format.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './key-names.ts';
-export { KEYS_COLLECTION, type KeyDocument, type KeyState } from './key-store.ts';
+export { KEYS_COLLECTION, type KeyRecord, type KeyState } from './key-store.ts';
 export * from './keyring.ts';
 export * from './master-keyring.ts';
 export * from './settings.ts';

@@ -1,13 +1,14 @@
 /**
- * Loaded keys, kept in memory for a short TTL: a key document and the versions unwrapped so far.
- * A rotation elsewhere reaches this process through a `crypto.key.*` event (invalidate) or, at
- * the latest, when the TTL runs out; a rotation here invalidates at once.
+ * Loaded keys, kept in memory for a short TTL: a key's snapshot and the versions unwrapped so far.
+ * A change made elsewhere reaches this process through a `crypto.key.*` event (invalidate) or, at
+ * the latest, when the TTL runs out; a change made here invalidates at once.
  */
 import type { KeyObject } from 'node:crypto';
-import type { KeyDocument } from './key-store.ts';
+import type { KeySnapshot } from './key-snapshot.ts';
 
 export interface CachedKey {
-  doc: KeyDocument;
+  id: string;
+  snapshot: KeySnapshot;
   unwrapped: Map<number, KeyObject>;
   expiresAt: number;
 }
@@ -32,9 +33,9 @@ export class KeyCache {
     return entry;
   }
 
-  put(doc: KeyDocument): CachedKey {
-    const entry: CachedKey = { doc, unwrapped: new Map(), expiresAt: this.now() + this.ttlMs };
-    if (this.ttlMs > 0) this.entries.set(doc._id, entry);
+  put(id: string, snapshot: KeySnapshot): CachedKey {
+    const entry: CachedKey = { id, snapshot, unwrapped: new Map(), expiresAt: this.now() + this.ttlMs };
+    if (this.ttlMs > 0) this.entries.set(id, entry);
     return entry;
   }
 

@@ -35,17 +35,17 @@ describe('keyring: keys', () => {
     expect(a.primaryVersion).toBe(1);
     expect(b.primaryVersion).toBe(1);
     expect(a.versions.map((v) => v.version)).toEqual([1]);
-    const stored = await fx.db.collection(KEYS_COLLECTION).countDocuments({ tenant });
+    const stored = await fx.db.collection(KEYS_COLLECTION).countDocuments({ tenant, record: 'version' });
     expect(stored).toBe(1);
   });
 
   it('stores only wrapped key material', async () => {
     const tenant = fx.uniqueTenant();
     await fx.keyring().ensureTenantKey(tenant);
-    const doc = await fx.db.collection(KEYS_COLLECTION).findOne({ tenant });
-    const wrapped = Buffer.from(doc?.versions.v1.wrappedKey, 'base64');
+    const doc = await fx.db.collection(KEYS_COLLECTION).findOne({ tenant, record: 'version' });
+    const wrapped = Buffer.from(doc?.wrappedKey, 'base64');
     expect(wrapped.length).toBe(12 + 32 + 16);
-    expect(doc?.versions.v1.masterKeyId).toBe('test-1');
+    expect(doc?.masterKeyId).toBe('test-1');
   });
 
   it('refuses to use a key that was never created', async () => {
@@ -161,20 +161,41 @@ describe('keyring: rotation, rewrap and the minimum version', () => {
     expect((await keyring.generateDataKey(tenant, 'messages.body')).keyVersion).toBe(2);
   });
 
-  it('rotates once per request key, even when two keyrings race on it', async () => {
+  it('rotates once per request key, even when keyrings on separate connections race on it', async () => {
     const tenant = fx.uniqueTenant();
     await fx.keyring().ensureTenantKey(tenant);
     const slot = 'schedule:2026-11-28T00:00Z';
-    const results = await Promise.all([
-      fx.keyring().rotate(tenant, 'default', { requestKey: slot }),
-      fx.keyring().rotate(tenant, 'default', { requestKey: slot }),
-      fx.keyring().rotate(tenant, 'default', { requestKey: slot }),
-    ]);
-    expect(results.map((r) => r.version)).toEqual([2, 2, 2]);
+    const racers = await fx.separateKeyrings(4);
+    const results = await Promise.all(racers.map((k) => k.rotate(tenant, 'default', { requestKey: slot })));
+    expect(results.map((r) => r.version)).toEqual([2, 2, 2, 2]);
     expect(results.filter((r) => r.rotated)).toHaveLength(1);
     expect((await fx.keyring().listVersions(tenant)).versions.map((v) => v.version)).toEqual([1, 2]);
     const next = await fx.keyring().rotate(tenant, 'default', { requestKey: 'schedule:2026-12-28T00:00Z' });
     expect(next.version).toBe(3);
+  });
+
+  it('racing rotations with different request keys each get their own version, and every one decrypts', async () => {
+    const tenant = fx.uniqueTenant();
+    await fx.keyring().ensureTenantKey(tenant);
+    const racers = await fx.separateKeyrings(4);
+    const results = await Promise.all(
+      racers.map((k, i) => k.rotate(tenant, 'default', { requestKey: `slot-${i}` })),
+    );
+    expect(results.map((r) => r.version).sort()).toEqual([2, 3, 4, 5]);
+    const reader = fx.keyring();
+    const sealed = await reader.encrypt(tenant, 'p', text('latest'));
+    expect(sealed.readUInt32BE(3 + 'default'.length)).toBe(5);
+    for (const racer of racers) expect(await racer.decrypt(tenant, 'p', sealed)).toEqual(text('latest'));
+  });
+
+  it('racing raises of the minimum settle on the highest, never lower', async () => {
+    const tenant = fx.uniqueTenant();
+    const keyring = fx.keyring();
+    await keyring.ensureTenantKey(tenant);
+    for (const slot of ['a', 'b', 'c']) await keyring.rotate(tenant, 'default', { requestKey: slot });
+    const racers = await fx.separateKeyrings(3);
+    await Promise.all(racers.map((k, i) => k.setMinDecryptionVersion(tenant, 'default', 4 - i)));
+    expect((await keyring.listVersions(tenant)).minDecryptionVersion).toBe(4);
   });
 
   it('a rotation made by another process is seen after invalidate (the event) without waiting for the TTL', async () => {
@@ -287,8 +308,14 @@ describe('keyring: crypto-shredding', () => {
       KeyDestroyedError,
     );
     await expect(keyring.cancelDestruction(tenant, ada)).rejects.toBeInstanceOf(KeyDestroyedError);
-    const doc = await fx.db.collection(KEYS_COLLECTION).findOne({ tenant, keyName: ada });
-    expect(doc?.versions.v1.wrappedKey).toBeUndefined();
+    const material = await fx.db
+      .collection(KEYS_COLLECTION)
+      .countDocuments({ tenant, keyName: ada, record: 'version' });
+    expect(material).toBe(0);
+    expect((await keyring.listVersions(tenant, ada)).versions).toEqual([
+      expect.objectContaining({ version: 1, available: false }),
+    ]);
+    expect((await keyring.ensureTenantKey(tenant, ada)).state).toBe('destroyed');
     expect(await keyring.decrypt(tenant, 'messages.body', tenantData)).toEqual(text('hello'));
   });
 
@@ -325,7 +352,7 @@ describe('keyring: crypto-shredding', () => {
     const tenant = fx.uniqueTenant();
     await keyring.ensureTenantKey(tenant);
     await keyring.rotate(tenant, 'default');
-    const doc = await fx.db.collection(KEYS_COLLECTION).findOne({ tenant });
+    const doc = await fx.db.collection(KEYS_COLLECTION).findOne({ tenant, record: 'version', version: 2 });
     expect(doc?._outboxPending).toBe(true);
     expect(doc?._outbox).toHaveLength(1);
     expect(doc?._outbox[0]).toMatchObject({

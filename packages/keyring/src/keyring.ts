@@ -15,9 +15,9 @@ import {
   type EventEnvelope,
 } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
-import { outboxPush, withoutOutbox } from '@parley/outbox';
+import { withOutbox } from '@parley/outbox';
 import { assertTenantId } from '@parley/tenancy';
-import type { Collection, Db, Document, Filter } from 'mongodb';
+import type { Collection, Db, Document } from 'mongodb';
 import { KEY_BYTES, open, seal } from './aes-gcm.ts';
 import {
   contextAad,
@@ -42,15 +42,24 @@ import {
 } from './errors.ts';
 import { type CachedKey, KeyCache } from './key-cache.ts';
 import { assertKeyName, assertPurpose, DEFAULT_KEY_NAME } from './key-names.ts';
+import { foldKeyRecords, type KeySnapshot } from './key-snapshot.ts';
 import {
   ensureKeyIndexes,
-  type KeyDocument,
+  isDuplicateKey,
+  type KeyRecord,
   type KeyState,
-  keyDocumentId,
+  keyId,
   keysCollection,
-  type StoredVersion,
-  versionField,
+  type LifecycleRecord,
+  lifecycleRecordId,
+  type MinimumRecord,
+  minimumRecordId,
+  type UsageRecord,
+  usageRecordId,
+  type VersionRecord,
+  versionRecordId,
 } from './key-store.ts';
+import { migrateLegacyKeyDocuments } from './legacy-layout.ts';
 import type { MasterKeyring } from './master-keyring.ts';
 import { newTenantKeyVersion, rewrapTenantKey, unwrapTenantKey } from './tenant-key-wrap.ts';
 import { DEFAULT_USAGE_BLOCK, DEFAULT_USAGE_CEILING, UsageMeter } from './usage-meter.ts';
@@ -133,41 +142,42 @@ export interface RewrapResult {
   rewrapped: boolean;
 }
 
-function toMetadata(doc: KeyDocument): KeyMetadata {
-  const clean = withoutOutbox(doc);
-  const versions = Object.values(clean.versions)
-    .map((v: StoredVersion) => ({
-      version: v.version,
-      createdAt: v.createdAt,
-      masterKeyId: v.masterKeyId,
-      usage: clean.usage[versionField(v.version)] ?? 0,
-      available: typeof v.wrappedKey === 'string',
-    }))
-    .sort((a, b) => a.version - b.version);
+function toMetadata(snapshot: KeySnapshot, usage: Map<number, number> = new Map()): KeyMetadata {
+  const lifecycle = snapshot.lifecycle;
   return {
-    tenant: clean.tenant,
-    keyName: clean.keyName,
-    state: clean.state,
-    primaryVersion: clean.primaryVersion,
-    minDecryptionVersion: clean.minDecryptionVersion,
-    versions,
-    ...(clean.destroyAt ? { destroyAt: clean.destroyAt } : {}),
-    ...(clean.waitingDays ? { waitingDays: clean.waitingDays } : {}),
-    ...(clean.destroyedAt ? { destroyedAt: clean.destroyedAt } : {}),
-    createdAt: clean.createdAt,
-    updatedAt: clean.updatedAt,
+    tenant: snapshot.tenant,
+    keyName: snapshot.keyName,
+    state: snapshot.state,
+    primaryVersion: snapshot.primaryVersion,
+    minDecryptionVersion: snapshot.minDecryptionVersion,
+    versions: snapshot.summaries.map((summary) => ({
+      version: summary.version,
+      createdAt: summary.createdAt,
+      masterKeyId: summary.masterKeyId,
+      usage: usage.get(summary.version) ?? 0,
+      available: snapshot.versions.has(summary.version),
+    })),
+    ...(snapshot.state === 'pending-destruction' && lifecycle?.destroyAt
+      ? { destroyAt: lifecycle.destroyAt, waitingDays: lifecycle.waitingDays ?? 0 }
+      : {}),
+    ...(snapshot.state === 'destroyed' && lifecycle ? { destroyedAt: lifecycle.createdAt } : {}),
+    createdAt: snapshot.createdAt,
+    updatedAt: snapshot.updatedAt,
   };
 }
 
-const requestSlot = (requestKey: string) => `r${createHash('sha256').update(requestKey).digest('hex')}`;
+const requestSlot = (requestKey: string) => `rotate:${createHash('sha256').update(requestKey).digest('hex')}`;
+/** The slot of version 1, written by ensureTenantKey (and by the legacy migration). */
+export const CREATE_SLOT = 'rotate:create';
+const LIVE_RECORDS = { $in: ['version', 'minimum', 'lifecycle'] };
 
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}
+type LifecycleDecision =
+  | { done: KeySnapshot }
+  | { action: LifecycleRecord['action']; fields: Partial<LifecycleRecord>; event: EventEnvelope };
 
 export class Keyring {
   readonly masterKeys: MasterKeyring;
-  private readonly keys: Collection<KeyDocument>;
+  private readonly keys: Collection<KeyRecord>;
   private readonly logger: Logger;
   private readonly cache: KeyCache;
   private readonly meter: UsageMeter;
@@ -190,8 +200,11 @@ export class Keyring {
     return this.keys as unknown as Collection<Document>;
   }
 
+  /** Creates the indexes and converts keys stored in the first (one document per key) layout. */
   async ensureIndexes(): Promise<void> {
     await ensureKeyIndexes(this.keys);
+    const migrated = await migrateLegacyKeyDocuments(this.keys);
+    if (migrated > 0) this.logger.info({ migrated }, 'keyring: converted keys from the legacy layout');
   }
 
   // ---- key lifecycle -------------------------------------------------------------------------
@@ -200,53 +213,51 @@ export class Keyring {
   async ensureTenantKey(tenant: string, keyName: string = DEFAULT_KEY_NAME): Promise<KeyMetadata> {
     assertTenantId(tenant);
     assertKeyName(keyName);
-    const id = keyDocumentId(tenant, keyName);
-    const cached = this.cache.get(id);
-    if (cached) return toMetadata(cached.doc);
-    const existing = await this.keys.findOne({ _id: id, tenant });
-    if (existing) return toMetadata(this.cache.put(existing).doc);
+    const cached = this.cache.get(keyId(tenant, keyName));
+    if (cached) return toMetadata(cached.snapshot);
+    const existing = await this.readSnapshot(tenant, keyName);
+    if (existing) return toMetadata(this.cache.put(keyId(tenant, keyName), existing).snapshot);
     const now = new Date();
-    const doc: KeyDocument = {
-      _id: id,
+    const record: VersionRecord = {
+      _id: versionRecordId(tenant, keyName, 1),
+      record: 'version',
       tenant,
       keyName,
-      state: 'enabled',
-      primaryVersion: 1,
-      minDecryptionVersion: 1,
-      versions: { [versionField(1)]: newTenantKeyVersion(this.masterKeys, tenant, keyName, 1, now) },
-      usage: {},
-      rotations: {},
-      createdAt: now,
-      updatedAt: now,
+      slot: CREATE_SLOT,
+      ...newTenantKeyVersion(this.masterKeys, tenant, keyName, 1, now),
     };
     try {
-      await this.keys.insertOne(doc);
+      await this.keys.insertOne(record);
       this.logger.info({ tenant, keyName }, 'keyring: key created');
-      return toMetadata(this.cache.put(doc).doc);
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      // Another process created it first: theirs is the key.
-      return toMetadata(this.cache.put(await this.loadFresh(tenant, keyName)).doc);
+      if (!isDuplicateKey(error)) throw error; // another process created it first: theirs is the key
     }
+    return toMetadata(this.cache.put(keyId(tenant, keyName), await this.loadFresh(tenant, keyName)).snapshot);
   }
 
   async listVersions(tenant: string, keyName: string = DEFAULT_KEY_NAME): Promise<KeyMetadata> {
     assertTenantId(tenant);
     assertKeyName(keyName);
-    return toMetadata(await this.loadFresh(tenant, keyName));
+    const snapshot = await this.loadFresh(tenant, keyName);
+    return toMetadata(snapshot, await this.usageOf(tenant, keyName));
   }
 
   /** Every key of a tenant (its default key and its subjects' keys). */
   async listKeys(tenant: string): Promise<KeyMetadata[]> {
     assertTenantId(tenant);
-    const docs = await this.keys.find({ tenant }).sort({ keyName: 1 }).toArray();
-    return docs.map(toMetadata);
+    const records = await this.keys.find({ tenant, record: LIVE_RECORDS } as never).toArray();
+    const byName = new Map<string, KeyRecord[]>();
+    for (const record of records) byName.set(record.keyName, [...(byName.get(record.keyName) ?? []), record]);
+    return [...byName.keys()].sort().flatMap((keyName) => {
+      const snapshot = foldKeyRecords(tenant, keyName, byName.get(keyName) ?? []);
+      return snapshot ? [toMetadata(snapshot)] : [];
+    });
   }
 
   /**
    * Adds a new primary version. With a request key, idempotent: the first call rotates, every
    * later call with the same key returns the version it made (an operator retry, two replicas
-   * firing for one schedule slot).
+   * firing for one schedule slot). Racing rotations are arbitrated by the unique version record.
    */
   async rotate(
     tenant: string,
@@ -272,42 +283,34 @@ export class Keyring {
   ): Promise<RotateResult> {
     const slot = requestSlot(requestKey);
     for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
-      const doc = await this.loadFresh(tenant, keyName);
-      const done = doc.rotations[slot];
-      if (done !== undefined) return { version: done, rotated: false, metadata: toMetadata(doc) };
-      this.assertUsable(doc);
-      const next = doc.primaryVersion + 1;
+      const snapshot = await this.loadFresh(tenant, keyName);
+      const done = await this.keys.findOne({ tenant, keyName, slot });
+      if (done?.record === 'version') {
+        return { version: done.version, rotated: false, metadata: toMetadata(snapshot) };
+      }
+      this.assertUsable(snapshot);
+      const next = snapshot.primaryVersion + 1;
       const now = new Date();
+      const record: VersionRecord = {
+        _id: versionRecordId(tenant, keyName, next),
+        record: 'version',
+        tenant,
+        keyName,
+        slot,
+        ...newTenantKeyVersion(this.masterKeys, tenant, keyName, next, now),
+      };
       const event = this.event(tenant, CryptoKeyRotated, {
         keyName,
-        previousVersion: doc.primaryVersion,
+        previousVersion: snapshot.primaryVersion,
         newVersion: next,
         reason,
       });
-      const result = await this.keys.findOneAndUpdate(
-        { _id: doc._id, tenant, state: 'enabled', primaryVersion: doc.primaryVersion },
-        outboxPush<KeyDocument>([event], {
-          $set: {
-            primaryVersion: next,
-            [`versions.${versionField(next)}`]: newTenantKeyVersion(
-              this.masterKeys,
-              tenant,
-              keyName,
-              next,
-              now,
-            ),
-            [`rotations.${slot}`]: next,
-            updatedAt: now,
-          },
-        }),
-        { returnDocument: 'after' },
-      );
-      if (result) {
-        this.cache.delete(doc._id);
+      if (await this.insertRecord(withOutbox(record, [event]))) {
+        this.cache.delete(keyId(tenant, keyName));
         this.logger.info({ tenant, keyName, version: next, reason }, 'keyring: key rotated');
-        return { version: next, rotated: true, metadata: toMetadata(result) };
+        return { version: next, rotated: true, metadata: toMetadata(await this.loadFresh(tenant, keyName)) };
       }
-      // Someone else rotated or changed state in between: read again and decide again.
+      // Another writer took this version (or this request key) first: read again and decide again.
     }
     throw new KeyStateConflictError(
       `Key ${keyName} of tenant ${tenant} is changing too fast to rotate; retry`,
@@ -320,36 +323,38 @@ export class Keyring {
     assertKeyName(keyName);
     if (!Number.isInteger(version) || version < 1)
       throw new InvalidKeyRequestError('A version is an integer >= 1');
-    for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
-      const doc = await this.loadFresh(tenant, keyName);
-      this.assertNotDestroyed(doc);
-      if (version === doc.minDecryptionVersion) return toMetadata(doc);
-      if (version < doc.minDecryptionVersion) {
-        throw new InvalidKeyRequestError(
-          `The minimum decryption version of ${keyName} is ${doc.minDecryptionVersion} and is never lowered`,
-        );
-      }
-      if (version > doc.primaryVersion) {
-        throw new InvalidKeyRequestError(
-          `The minimum decryption version cannot exceed the primary version ${doc.primaryVersion}`,
-        );
-      }
-      const event = this.event(tenant, CryptoKeyMinDecryptionVersionRaised, {
-        keyName,
-        previousMinimum: doc.minDecryptionVersion,
-        minDecryptionVersion: version,
-      });
-      const result = await this.keys.findOneAndUpdate(
-        { _id: doc._id, tenant, minDecryptionVersion: doc.minDecryptionVersion, state: { $ne: 'destroyed' } },
-        outboxPush<KeyDocument>([event], { $set: { minDecryptionVersion: version, updatedAt: new Date() } }),
-        { returnDocument: 'after' },
+    const snapshot = await this.loadFresh(tenant, keyName);
+    this.assertNotDestroyed(snapshot);
+    if (version === snapshot.minDecryptionVersion) return toMetadata(snapshot);
+    if (version < snapshot.minDecryptionVersion) {
+      throw new InvalidKeyRequestError(
+        `The minimum decryption version of ${keyName} is ${snapshot.minDecryptionVersion} and is never lowered`,
       );
-      if (result) {
-        this.cache.delete(doc._id);
-        return toMetadata(result);
-      }
     }
-    throw new KeyStateConflictError(`Key ${keyName} of tenant ${tenant} is changing too fast; retry`);
+    if (version > snapshot.primaryVersion) {
+      throw new InvalidKeyRequestError(
+        `The minimum decryption version cannot exceed the primary version ${snapshot.primaryVersion}`,
+      );
+    }
+    const record: MinimumRecord = {
+      _id: minimumRecordId(tenant, keyName, version),
+      record: 'minimum',
+      tenant,
+      keyName,
+      slot: `min:v${version}`,
+      minDecryptionVersion: version,
+      createdAt: new Date(),
+    };
+    const event = this.event(tenant, CryptoKeyMinDecryptionVersionRaised, {
+      keyName,
+      previousMinimum: snapshot.minDecryptionVersion,
+      minDecryptionVersion: version,
+    });
+    // The minimum is the greatest minimum record, so racing raises settle on the highest; a
+    // duplicate means this exact raise already happened.
+    await this.insertRecord(withOutbox(record, [event]));
+    this.cache.delete(keyId(tenant, keyName));
+    return toMetadata(await this.loadFresh(tenant, keyName));
   }
 
   // ---- crypto-shredding ----------------------------------------------------------------------
@@ -357,7 +362,7 @@ export class Keyring {
   /**
    * Schedules the key's destruction after a waiting period of 7..30 days (AWS KMS's window).
    * Meanwhile the key can be neither used nor read, so anything still depending on it shows up
-   * while the destruction can still be cancelled. Idempotent while pending.
+   * while the destruction can still be cancelled. Idempotent while pending (keeps the first date).
    */
   async scheduleDestruction(
     tenant: string,
@@ -374,88 +379,121 @@ export class Keyring {
     }
     const now = options.now ?? new Date();
     const destroyAt = new Date(now.getTime() + waitingDays * DAY_MS);
-    const id = keyDocumentId(tenant, keyName);
-    const event = this.event(tenant, CryptoKeyDestructionScheduled, {
-      keyName,
-      destroyAt: destroyAt.toISOString(),
-      waitingDays,
+    const snapshot = await this.transition(tenant, keyName, now, (current) => {
+      this.assertNotDestroyed(current);
+      if (current.state === 'pending-destruction') return { done: current };
+      return {
+        action: 'schedule',
+        fields: { destroyAt, waitingDays },
+        event: this.event(tenant, CryptoKeyDestructionScheduled, {
+          keyName,
+          destroyAt: destroyAt.toISOString(),
+          waitingDays,
+        }),
+      };
     });
-    const result = await this.keys.findOneAndUpdate(
-      { _id: id, tenant, state: 'enabled' },
-      outboxPush<KeyDocument>([event], {
-        $set: { state: 'pending-destruction', destroyAt, waitingDays, updatedAt: now },
-      }),
-      { returnDocument: 'after' },
+    this.logger.info(
+      { tenant, keyName, destroyAt: snapshot.lifecycle?.destroyAt },
+      'keyring: key destruction scheduled',
     );
-    this.cache.delete(id);
-    if (result) {
-      this.logger.info({ tenant, keyName, destroyAt }, 'keyring: key destruction scheduled');
-      return toMetadata(result);
-    }
-    const doc = await this.loadFresh(tenant, keyName);
-    this.assertNotDestroyed(doc);
-    return toMetadata(doc); // already pending: keep the original date
+    return toMetadata(snapshot);
   }
 
   async cancelDestruction(tenant: string, keyName: string): Promise<KeyMetadata> {
     assertTenantId(tenant);
     assertKeyName(keyName);
-    const id = keyDocumentId(tenant, keyName);
-    const event = this.event(tenant, CryptoKeyDestructionCancelled, { keyName });
-    const result = await this.keys.findOneAndUpdate(
-      { _id: id, tenant, state: 'pending-destruction' },
-      outboxPush<KeyDocument>([event], {
-        $set: { state: 'enabled', updatedAt: new Date() },
-        $unset: { destroyAt: '', waitingDays: '' },
-      }),
-      { returnDocument: 'after' },
-    );
-    this.cache.delete(id);
-    if (result) {
-      this.logger.info({ tenant, keyName }, 'keyring: key destruction cancelled');
-      return toMetadata(result);
-    }
-    const doc = await this.loadFresh(tenant, keyName);
-    this.assertNotDestroyed(doc);
-    throw new KeyStateConflictError(`Key ${keyName} of tenant ${tenant} is not scheduled for destruction`);
+    const snapshot = await this.transition(tenant, keyName, new Date(), (current) => {
+      this.assertNotDestroyed(current);
+      if (current.state !== 'pending-destruction') {
+        throw new KeyStateConflictError(
+          `Key ${keyName} of tenant ${tenant} is not scheduled for destruction`,
+        );
+      }
+      return {
+        action: 'cancel',
+        fields: {},
+        event: this.event(tenant, CryptoKeyDestructionCancelled, { keyName }),
+      };
+    });
+    this.logger.info({ tenant, keyName }, 'keyring: key destruction cancelled');
+    return toMetadata(snapshot);
   }
 
   /**
-   * Destroys every key whose waiting period has ended: the wrapped material of all its versions
-   * is removed, so nothing under it can ever be decrypted again. Run it periodically (the crypto
-   * service does); safe to run from several processes at once.
+   * Destroys every key whose waiting period has ended: its version records (the wrapped
+   * material) are deleted, so nothing under it can ever be decrypted again. Run it periodically
+   * (the crypto service does); safe to run from several processes at once. Also deletes any
+   * material a racing writer added to an already destroyed key.
    */
   async destroyDueKeys(now: Date = new Date()): Promise<KeyMetadata[]> {
-    const due = await this.keys.find({ state: 'pending-destruction', destroyAt: { $lte: now } }).toArray();
+    const due = (await this.keys
+      .find({ record: 'lifecycle', action: 'schedule', destroyAt: { $lte: now } } as never)
+      .toArray()) as LifecycleRecord[];
     const destroyed: KeyMetadata[] = [];
-    for (const doc of due) {
-      const stripped: Record<string, StoredVersion> = {};
-      for (const [field, version] of Object.entries(doc.versions)) {
-        stripped[field] = {
-          version: version.version,
-          masterKeyId: version.masterKeyId,
-          createdAt: version.createdAt,
-        };
-      }
-      const event = this.event(doc.tenant, CryptoKeyDestroyed, {
-        keyName: doc.keyName,
-        destroyedAt: now.toISOString(),
-      });
-      const result = await this.keys.findOneAndUpdate(
-        { _id: doc._id, state: 'pending-destruction', destroyAt: { $lte: now } } as Filter<KeyDocument>,
-        outboxPush<KeyDocument>([event], {
-          $set: { state: 'destroyed', destroyedAt: now, versions: stripped, updatedAt: now },
-          $unset: { destroyAt: '' },
-        }),
-        { returnDocument: 'after' },
-      );
-      this.cache.delete(doc._id);
-      if (result) {
-        this.logger.info({ tenant: doc.tenant, keyName: doc.keyName }, 'keyring: key destroyed');
-        destroyed.push(toMetadata(result));
+    for (const schedule of due) {
+      const { tenant, keyName } = schedule;
+      const current = await this.readSnapshot(tenant, keyName);
+      if (current?.state !== 'pending-destruction' || current.lifecycle?.seq !== schedule.seq) continue;
+      const record: LifecycleRecord = {
+        _id: lifecycleRecordId(tenant, keyName, schedule.seq + 1),
+        record: 'lifecycle',
+        tenant,
+        keyName,
+        slot: `lifecycle:${schedule.seq + 1}`,
+        seq: schedule.seq + 1,
+        action: 'destroy',
+        versions: current.summaries,
+        createdAt: now,
+      };
+      const event = this.event(tenant, CryptoKeyDestroyed, { keyName, destroyedAt: now.toISOString() });
+      if (await this.insertRecord(withOutbox(record, [event]))) {
+        await this.deleteMaterial(tenant, keyName);
+        this.logger.info({ tenant, keyName }, 'keyring: key destroyed');
+        destroyed.push(toMetadata(await this.loadFresh(tenant, keyName)));
       }
     }
+    // Material that a racing writer inserted after a destruction (or a crash left) goes too.
+    const tombstones = (await this.keys
+      .find({ record: 'lifecycle', action: 'destroy' } as never, { projection: { tenant: 1, keyName: 1 } })
+      .toArray()) as Pick<LifecycleRecord, 'tenant' | 'keyName'>[];
+    for (const { tenant, keyName } of tombstones) await this.deleteMaterial(tenant, keyName);
     return destroyed;
+  }
+
+  private async deleteMaterial(tenant: string, keyName: string): Promise<void> {
+    await this.keys.deleteMany({ tenant, keyName, record: { $in: ['version', 'usage'] } } as never);
+    this.cache.delete(keyId(tenant, keyName));
+  }
+
+  /** Appends the next lifecycle record; racing transitions are arbitrated by its unique seq. */
+  private async transition(
+    tenant: string,
+    keyName: string,
+    now: Date,
+    decide: (current: KeySnapshot) => LifecycleDecision,
+  ): Promise<KeySnapshot> {
+    for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
+      const current = await this.loadFresh(tenant, keyName);
+      const decision = decide(current);
+      if ('done' in decision) return decision.done;
+      const seq = (current.lifecycle?.seq ?? 0) + 1;
+      const record: LifecycleRecord = {
+        _id: lifecycleRecordId(tenant, keyName, seq),
+        record: 'lifecycle',
+        tenant,
+        keyName,
+        slot: `lifecycle:${seq}`,
+        seq,
+        action: decision.action,
+        ...decision.fields,
+        createdAt: now,
+      };
+      if (await this.insertRecord(withOutbox(record, [decision.event]))) {
+        this.cache.delete(keyId(tenant, keyName));
+        return this.loadFresh(tenant, keyName);
+      }
+    }
+    throw new KeyStateConflictError(`Key ${keyName} of tenant ${tenant} is changing too fast; retry`);
   }
 
   // ---- data keys and payloads ----------------------------------------------------------------
@@ -537,22 +575,22 @@ export class Keyring {
     if (kind !== KIND_SEALED && kind !== KIND_DATA_KEY)
       throw new DecryptionFailedError('unknown ciphertext kind');
     const header = decodeKeyedHeader(ciphertext, kind);
-    const entry = await this.loadForUse(tenant, header.keyName);
-    if (header.version === entry.doc.primaryVersion) {
-      // Still authenticate it: rewrap must not bless a forged blob by passing it through.
-      const key = await this.versionForDecrypt(tenant, header.keyName, header.version);
-      const callerAad = kind === KIND_SEALED ? options.aad : undefined;
-      open(key, ciphertext, header.bodyOffset, contextAad(header.header, tenant, purpose, callerAad)).fill(0);
-      return { ciphertext: Buffer.from(ciphertext), keyVersion: header.version, rewrapped: false };
-    }
-    const plaintext =
-      kind === KIND_SEALED
-        ? await this.decrypt(tenant, purpose, ciphertext, options)
-        : await this.decryptDataKey(tenant, purpose, ciphertext);
+    const callerAad = kind === KIND_SEALED ? options.aad : undefined;
+    // Authenticate first in every case: rewrap must not bless a forged blob by passing it through.
+    const oldKey = await this.versionForDecrypt(tenant, header.keyName, header.version);
+    const plaintext = open(
+      oldKey,
+      ciphertext,
+      header.bodyOffset,
+      contextAad(header.header, tenant, purpose, callerAad),
+    );
     try {
+      const entry = await this.loadForUse(tenant, header.keyName);
+      if (header.version === entry.snapshot.primaryVersion) {
+        return { ciphertext: Buffer.from(ciphertext), keyVersion: header.version, rewrapped: false };
+      }
       const { version, key } = await this.primaryForUse(tenant, header.keyName, purpose);
       const newHeader = encodeKeyedHeader(kind, header.keyName, version);
-      const callerAad = kind === KIND_SEALED ? options.aad : undefined;
       const sealed = seal(key, plaintext, contextAad(newHeader, tenant, purpose, callerAad), newHeader);
       return { ciphertext: sealed, keyVersion: version, rewrapped: true };
     } finally {
@@ -562,27 +600,29 @@ export class Keyring {
 
   /**
    * Master key rotation: re-wraps every tenant key version still under an older master key with
-   * the primary one. Once it returns, older master keys can be unmounted. Returns versions moved.
+   * the primary one, and checks again until a full pass finds none (a concurrent writer could
+   * undo a rewrap on a server without isolated updates). Once it returns, older master keys can
+   * be unmounted. Returns how many versions it moved.
    */
   async rewrapUnderPrimaryMasterKey(): Promise<number> {
     const primaryId = this.masterKeys.primaryId;
     let moved = 0;
-    for (const doc of await this.keys.find({ state: { $ne: 'destroyed' } }).toArray()) {
-      const set: Record<string, unknown> = {};
-      for (const [field, stored] of Object.entries(doc.versions)) {
-        if (stored.masterKeyId === primaryId || typeof stored.wrappedKey !== 'string') continue;
-        const rewrapped = rewrapTenantKey(this.masterKeys, doc.tenant, doc.keyName, {
-          ...stored,
-          wrappedKey: stored.wrappedKey,
-        });
-        set[`versions.${field}`] = rewrapped;
+    for (let pass = 0; pass < MAX_CONTENTION_RETRIES; pass++) {
+      const stale = (await this.keys
+        .find({ record: 'version', masterKeyId: { $ne: primaryId } } as never)
+        .toArray()) as VersionRecord[];
+      if (stale.length === 0) return moved;
+      for (const version of stale) {
+        const rewrapped = rewrapTenantKey(this.masterKeys, version.tenant, version.keyName, version);
+        const result = await this.keys.updateOne(
+          { _id: version._id, masterKeyId: version.masterKeyId } as never,
+          { $set: { masterKeyId: rewrapped.masterKeyId, wrappedKey: rewrapped.wrappedKey } },
+        );
+        moved += result.modifiedCount;
       }
-      if (Object.keys(set).length === 0) continue;
-      const result = await this.keys.updateOne({ _id: doc._id, state: { $ne: 'destroyed' } }, { $set: set });
-      if (result.modifiedCount === 1) moved += Object.keys(set).length;
-      this.cache.delete(doc._id);
+      this.cache.clear();
     }
-    return moved;
+    throw new KeyStateConflictError('Tenant keys kept changing during the master key rewrap; run it again');
   }
 
   // ---- cache ---------------------------------------------------------------------------------
@@ -590,7 +630,7 @@ export class Keyring {
   /** Drops cached keys (one key, or all of a tenant's); call on any `crypto.key.*` event. */
   invalidate(tenant: string, keyName?: string): void {
     if (keyName === undefined) this.cache.deleteTenant(tenant);
-    else this.cache.delete(keyDocumentId(tenant, keyName));
+    else this.cache.delete(keyId(tenant, keyName));
   }
 
   clearCache(): void {
@@ -603,46 +643,97 @@ export class Keyring {
     return createEvent(definition, { tenant, source: this.source, payload: payload as never });
   }
 
-  private async loadFresh(tenant: string, keyName: string): Promise<KeyDocument> {
-    const doc = await this.keys.findOne({ _id: keyDocumentId(tenant, keyName), tenant });
-    if (!doc) throw new UnknownKeyError(tenant, keyName);
-    return doc;
+  /** Inserts a record; false when its slot or id was taken (another writer won). */
+  private async insertRecord(record: KeyRecord): Promise<boolean> {
+    try {
+      await this.keys.insertOne(record);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  private async readSnapshot(tenant: string, keyName: string): Promise<KeySnapshot | undefined> {
+    const records = await this.keys.find({ tenant, keyName, record: LIVE_RECORDS } as never).toArray();
+    return foldKeyRecords(tenant, keyName, records);
+  }
+
+  private async loadFresh(tenant: string, keyName: string): Promise<KeySnapshot> {
+    const snapshot = await this.readSnapshot(tenant, keyName);
+    if (!snapshot) throw new UnknownKeyError(tenant, keyName);
+    return snapshot;
   }
 
   private async loadCached(tenant: string, keyName: string): Promise<CachedKey> {
-    const id = keyDocumentId(tenant, keyName);
-    return this.cache.get(id) ?? this.cache.put(await this.loadFresh(tenant, keyName));
+    const id = keyId(tenant, keyName);
+    return this.cache.get(id) ?? this.cache.put(id, await this.loadFresh(tenant, keyName));
   }
 
-  private assertNotDestroyed(doc: KeyDocument): void {
-    if (doc.state === 'destroyed') throw new KeyDestroyedError(doc.tenant, doc.keyName);
+  private async usageOf(tenant: string, keyName: string): Promise<Map<number, number>> {
+    const blocks = (await this.keys
+      .find({ tenant, keyName, record: 'usage' } as never, { projection: { version: 1, uses: 1 } })
+      .toArray()) as UsageRecord[];
+    const usage = new Map<number, number>();
+    for (const block of blocks) usage.set(block.version, (usage.get(block.version) ?? 0) + (block.uses ?? 0));
+    return usage;
   }
 
-  private assertUsable(doc: KeyDocument): void {
-    this.assertNotDestroyed(doc);
-    if (doc.state === 'pending-destruction') {
-      throw new KeyPendingDestructionError(doc.tenant, doc.keyName, doc.destroyAt ?? new Date(0));
+  private assertNotDestroyed(snapshot: KeySnapshot): void {
+    if (snapshot.state === 'destroyed') throw new KeyDestroyedError(snapshot.tenant, snapshot.keyName);
+  }
+
+  private assertUsable(snapshot: KeySnapshot): void {
+    this.assertNotDestroyed(snapshot);
+    if (snapshot.state === 'pending-destruction') {
+      throw new KeyPendingDestructionError(
+        snapshot.tenant,
+        snapshot.keyName,
+        snapshot.lifecycle?.destroyAt ?? new Date(0),
+      );
     }
   }
 
   private async loadForUse(tenant: string, keyName: string): Promise<CachedKey> {
     const entry = await this.loadCached(tenant, keyName);
-    this.assertUsable(entry.doc);
+    this.assertUsable(entry.snapshot);
     return entry;
   }
 
   private unwrapped(entry: CachedKey, version: number): KeyObject {
     let key = entry.unwrapped.get(version);
     if (!key) {
-      const stored = entry.doc.versions[versionField(version)];
-      if (!stored?.wrappedKey) throw new UnknownKeyVersionError(entry.doc.tenant, entry.doc.keyName, version);
-      key = unwrapTenantKey(this.masterKeys, entry.doc.tenant, entry.doc.keyName, {
-        ...stored,
-        wrappedKey: stored.wrappedKey,
-      });
+      const stored = entry.snapshot.versions.get(version);
+      if (!stored) throw new UnknownKeyVersionError(entry.snapshot.tenant, entry.snapshot.keyName, version);
+      key = unwrapTenantKey(this.masterKeys, entry.snapshot.tenant, entry.snapshot.keyName, stored);
       entry.unwrapped.set(version, key);
     }
     return key;
+  }
+
+  /** Reserves a block of uses for a version by inserting its usage record; returns the block index. */
+  private async reserveBlock(tenant: string, keyName: string, version: number): Promise<number> {
+    const id = keyId(tenant, keyName);
+    let block =
+      this.meter.nextBlockHint(id, version) ??
+      (await this.keys.countDocuments({ tenant, keyName, record: 'usage', version } as never));
+    for (let attempt = 0; attempt < 64; attempt++, block++) {
+      if (this.meter.exceedsCeiling(block)) return block;
+      const record: UsageRecord = {
+        _id: usageRecordId(tenant, keyName, version, block),
+        record: 'usage',
+        tenant,
+        keyName,
+        slot: `usage:v${version}:${block}`,
+        version,
+        block,
+        uses: this.meter.blockSize,
+        createdAt: new Date(),
+      };
+      if (await this.insertRecord(record)) return block;
+    }
+    // Many processes reserving at once: count afresh and start from there next time.
+    return this.keys.countDocuments({ tenant, keyName, record: 'usage', version } as never);
   }
 
   /** The primary version for one more use, rotating first when its usage ceiling is reached. */
@@ -656,28 +747,16 @@ export class Keyring {
     assertPurpose(purpose);
     for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
       const entry = await this.loadForUse(tenant, keyName);
-      const version = entry.doc.primaryVersion;
-      if (this.meter.trySpend(entry.doc._id, version))
-        return { version, key: this.unwrapped(entry, version) };
-      const reserved = await this.keys.findOneAndUpdate(
-        { _id: entry.doc._id, tenant, state: 'enabled', primaryVersion: version },
-        { $inc: { [`usage.${versionField(version)}`]: this.meter.blockSize } },
-        { returnDocument: 'after' }, // no projection: FerretDB's findAndModify does not serve one
-      );
-      if (!reserved) {
-        this.cache.delete(entry.doc._id); // rotated or state changed meanwhile
-        continue;
-      }
-      const total = reserved.usage?.[versionField(version)] ?? 0;
-      if (this.meter.acceptBlock(entry.doc._id, version, total)) {
+      const version = entry.snapshot.primaryVersion;
+      if (this.meter.trySpend(entry.id, version)) return { version, key: this.unwrapped(entry, version) };
+      const block = await this.reserveBlock(tenant, keyName, version);
+      if (!this.meter.exceedsCeiling(block)) {
+        this.meter.granted(entry.id, version, block);
         return { version, key: this.unwrapped(entry, version) };
       }
-      this.logger.warn(
-        { tenant, keyName, version, usage: total },
-        'keyring: usage ceiling reached; rotating',
-      );
-      await this.rotateOnce(tenant, keyName, `usage-ceiling:${versionField(version)}`, 'usage-ceiling');
-      this.cache.delete(entry.doc._id);
+      this.logger.warn({ tenant, keyName, version }, 'keyring: usage ceiling reached; rotating');
+      await this.rotateOnce(tenant, keyName, `usage-ceiling:v${version}`, 'usage-ceiling');
+      this.cache.delete(entry.id);
     }
     throw new KeyStateConflictError(`Key ${keyName} of tenant ${tenant} is changing too fast to use; retry`);
   }
@@ -690,15 +769,16 @@ export class Keyring {
       throw new DecryptionFailedError('the ciphertext names no valid key');
     }
     let entry = await this.loadForUse(tenant, keyName);
-    if (version > entry.doc.primaryVersion) {
+    if (version > entry.snapshot.primaryVersion) {
       // Maybe rotated elsewhere after we cached it: look once more before calling it unknown.
-      this.cache.delete(entry.doc._id);
+      this.cache.delete(entry.id);
       entry = await this.loadForUse(tenant, keyName);
     }
-    if (version < 1 || version > entry.doc.primaryVersion)
+    if (version < 1 || version > entry.snapshot.primaryVersion) {
       throw new UnknownKeyVersionError(tenant, keyName, version);
-    if (version < entry.doc.minDecryptionVersion) {
-      throw new KeyVersionRetiredError(tenant, keyName, version, entry.doc.minDecryptionVersion);
+    }
+    if (version < entry.snapshot.minDecryptionVersion) {
+      throw new KeyVersionRetiredError(tenant, keyName, version, entry.snapshot.minDecryptionVersion);
     }
     return this.unwrapped(entry, version);
   }

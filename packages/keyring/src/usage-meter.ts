@@ -1,8 +1,10 @@
 /**
  * A usage counter per tenant key version. With random 96-bit nonces, NIST SP 800-38D §8.3 caps a
- * key at 2^32 encryptions; the default ceiling (2^30) forces a rotation long before that. Counting
- * every use in Mongo would add a write per call, so each process reserves blocks of uses with one
- * atomic $inc and spends them locally; a block lost in a crash only makes the count conservative.
+ * key at 2^32 encryptions; the default ceiling (2^30) forces a rotation long before that.
+ * Counting every use in Mongo would add a write per call, so each process reserves blocks of uses
+ * (one inserted usage record per block: inserts are what the unique index arbitrates, where a
+ * concurrent `$inc` may lose updates on FerretDB) and spends them locally. A block lost in a crash
+ * only makes the count conservative.
  */
 export interface UsageMeterOptions {
   ceiling: number;
@@ -10,13 +12,15 @@ export interface UsageMeterOptions {
 }
 
 export const DEFAULT_USAGE_CEILING = 2 ** 30;
-export const DEFAULT_USAGE_BLOCK = 4096;
+export const DEFAULT_USAGE_BLOCK = 16_384;
 
-/** Uses this process may still spend, per `<docId>#<version>`. */
 export class UsageMeter {
   readonly ceiling: number;
   readonly blockSize: number;
+  /** Uses this process may still spend, per `<keyId>#<version>`. */
   private readonly remaining = new Map<string, number>();
+  /** The block index to try next, per `<keyId>#<version>` (saves a count per reservation). */
+  private readonly nextBlocks = new Map<string, number>();
 
   constructor(options: UsageMeterOptions) {
     if (options.blockSize < 1 || options.ceiling < options.blockSize) {
@@ -27,21 +31,26 @@ export class UsageMeter {
   }
 
   /** Spends one local use; false when a new block must be reserved first. */
-  trySpend(docId: string, version: number): boolean {
-    const slot = `${docId}#${version}`;
+  trySpend(keyId: string, version: number): boolean {
+    const slot = `${keyId}#${version}`;
     const left = this.remaining.get(slot) ?? 0;
     if (left <= 0) return false;
     this.remaining.set(slot, left - 1);
     return true;
   }
 
-  /**
-   * Records a reserved block whose total (after the $inc) is `reservedTotal`; spends one use of
-   * it. Returns false when the total crossed the ceiling: the version must rotate.
-   */
-  acceptBlock(docId: string, version: number, reservedTotal: number): boolean {
-    if (reservedTotal > this.ceiling) return false;
-    this.remaining.set(`${docId}#${version}`, this.blockSize - 1);
-    return true;
+  /** Whether reserving block `block` (0-based) would take the version past its ceiling. */
+  exceedsCeiling(block: number): boolean {
+    return (block + 1) * this.blockSize > this.ceiling;
+  }
+
+  nextBlockHint(keyId: string, version: number): number | undefined {
+    return this.nextBlocks.get(`${keyId}#${version}`);
+  }
+
+  /** Records a reserved block and spends one use of it. */
+  granted(keyId: string, version: number, block: number): void {
+    this.remaining.set(`${keyId}#${version}`, this.blockSize - 1);
+    this.nextBlocks.set(`${keyId}#${version}`, block + 1);
   }
 }

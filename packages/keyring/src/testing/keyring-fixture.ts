@@ -16,6 +16,8 @@ export interface KeyringFixture {
   masterKeys: MasterKeyring;
   keyring: (overrides?: Partial<KeyringOptions>) => Keyring;
   uniqueTenant: (label?: string) => string;
+  /** Keyrings on connections of their own, for races that must really run concurrently. */
+  separateKeyrings: (count: number) => Promise<Keyring[]>;
   close: () => Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function openKeyringFixture(): Promise<KeyringFixture> {
   const config = loadConfig(Type.Object({ ...mongoSettings }));
   const logger = createSilentLogger();
   const mongo = await connectMongo(config.MONGO_URL, logger);
+  const extraConnections: MongoConnection[] = [];
   const db = mongo.client.db(`parley_keyring_test_${randomUUID().slice(0, 8)}`);
   const masterKeys = MasterKeyring.fromKeys([{ id: 'test-1', key: randomBytes(32) }]);
   const keyring = (overrides: Partial<KeyringOptions> = {}) =>
@@ -34,7 +37,19 @@ export async function openKeyringFixture(): Promise<KeyringFixture> {
     masterKeys,
     keyring,
     uniqueTenant: (label = 't') => `${label}-${randomUUID().slice(0, 8)}`,
+    separateKeyrings: async (count) => {
+      const keyrings: Keyring[] = [];
+      for (let i = 0; i < count; i++) {
+        const connection = await connectMongo(config.MONGO_URL, logger);
+        extraConnections.push(connection);
+        keyrings.push(
+          createKeyring({ db: connection.client.db(db.databaseName), masterKeys, logger, source: 'test' }),
+        );
+      }
+      return keyrings;
+    },
     close: async () => {
+      for (const connection of extraConnections) await connection.stop();
       await db.dropDatabase();
       await mongo.stop();
     },

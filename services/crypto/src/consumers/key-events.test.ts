@@ -119,7 +119,7 @@ describe('crypto.key.rotated.v1', () => {
       tenant,
       payload: { keyName: 'default', previousVersion: 1, newVersion: 2, reason: 'requested' },
     });
-    const doc = await fx.db.collection('tenant_keys').findOne({ tenant });
+    const doc = await fx.db.collection('tenant_keys').findOne({ tenant, record: 'version', version: 2 });
     expect(doc?._outboxPending).not.toBe(true);
   });
 });
