@@ -108,3 +108,15 @@ export class MasterKeyUnavailableError extends KeyringError {
     this.name = 'MasterKeyUnavailableError';
   }
 }
+
+/** A tenant key version does not unwrap under the loaded master key of its id: the wrong master key is mounted. */
+export class MasterKeyMismatchError extends KeyringError {
+  readonly code = 'master-key-mismatch';
+  readonly httpStatus = 503;
+  constructor(masterKeyId: string, tenant: string, keyName: string) {
+    super(
+      `Key ${keyName} of tenant ${tenant} does not unwrap under the loaded master key ${masterKeyId}: every process must mount the same master keys (MASTER_KEY_PATH)`,
+    );
+    this.name = 'MasterKeyMismatchError';
+  }
+}

@@ -8,6 +8,7 @@ import {
   KeyPendingDestructionError,
   KeyStateConflictError,
   KeyVersionRetiredError,
+  MasterKeyMismatchError,
   UnknownKeyError,
   UnknownKeyVersionError,
 } from './errors.ts';
@@ -194,7 +195,13 @@ describe('keyring: rotation, rewrap and the minimum version', () => {
     await keyring.ensureTenantKey(tenant);
     for (const slot of ['a', 'b', 'c']) await keyring.rotate(tenant, 'default', { requestKey: slot });
     const racers = await fx.separateKeyrings(3);
-    await Promise.all(racers.map((k, i) => k.setMinDecryptionVersion(tenant, 'default', 4 - i)));
+    const outcomes = await Promise.allSettled(
+      racers.map((k, i) => k.setMinDecryptionVersion(tenant, 'default', 4 - i)),
+    );
+    // A raise that arrives after a higher one is refused as a lowering; none may take effect as one.
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(InvalidKeyRequestError);
+    }
     expect((await keyring.listVersions(tenant)).minDecryptionVersion).toBe(4);
   });
 
@@ -263,6 +270,17 @@ describe('keyring: rotation, rewrap and the minimum version', () => {
     const meta = await keyring.listVersions(tenant);
     expect(meta.primaryVersion).toBe(2);
     expect(meta.versions[0]?.usage).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a process holding another master key under the same id gets a clear mismatch error', async () => {
+    const tenant = fx.uniqueTenant();
+    await fx.keyring().ensureTenantKey(tenant);
+    const sealed = await fx.keyring().encrypt(tenant, 'p', text('x'));
+    const { MasterKeyring } = await import('./master-keyring.ts');
+    const impostor = fx.keyring({
+      masterKeys: MasterKeyring.fromKeys([{ id: 'test-1', key: randomBytes(32) }]),
+    });
+    await expect(impostor.decrypt(tenant, 'p', sealed)).rejects.toBeInstanceOf(MasterKeyMismatchError);
   });
 
   it('master key rotation: rewraps tenant keys under the new master key, then the old one can go', async () => {

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadMasterKeys, loadOrCreateMasterKeys, MasterKeyring } from './master-keyring.ts';
+import {
+  loadMasterKeys,
+  loadOrCreateMasterKeys,
+  MasterKeyring,
+  resolveMasterKeyPath,
+} from './master-keyring.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -52,6 +57,16 @@ describe('master keys', () => {
     expect(a?.get('local-1')).toEqual(b?.get('local-1'));
     expect(b?.get('local-1')).toEqual(c?.get('local-1'));
     expect((await readdir(dir)).filter((n) => !n.startsWith('.'))).toEqual(['local-1.key']);
+  });
+
+  it('resolves a relative path from the workspace root, whatever directory a service runs in', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'r', workspaces: ['services/*'] }));
+    const service = join(root, 'services', 'crypto');
+    await mkdir(service, { recursive: true });
+    await writeFile(join(service, 'package.json'), JSON.stringify({ name: 's' }));
+    expect(resolveMasterKeyPath('.parley/master-keys', service)).toBe(join(root, '.parley/master-keys'));
+    expect(resolveMasterKeyPath('/etc/parley/master-keys', service)).toBe('/etc/parley/master-keys');
   });
 
   it('never serialises key bytes', () => {

@@ -9,8 +9,9 @@
  * id, otherwise the greatest id (sorted) is primary. A single `<id>.key` file also works.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KEY_BYTES } from './aes-gcm.ts';
 
 export const MASTER_KEY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -64,6 +65,29 @@ export class MasterKeyring {
   }
 }
 
+/**
+ * Where a MASTER_KEY_PATH points. A relative path (the local default `.parley/master-keys`) is
+ * taken from the npm workspace root — the nearest ancestor whose package.json declares
+ * workspaces — not from the working directory: `npm start` runs each service in its own
+ * directory, and every process must read the same master key or none can unwrap another's keys.
+ */
+export function resolveMasterKeyPath(path: string, from: string = process.cwd()): string {
+  if (isAbsolute(path)) return path;
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { workspaces?: unknown }).workspaces) {
+          return resolve(dir, path);
+        }
+      } catch {
+        // not JSON: keep looking upwards
+      }
+    }
+    if (dirname(dir) === dir) return resolve(from, path);
+  }
+}
+
 function decodeKeyFile(id: string, content: string): MasterKey {
   const key = Buffer.from(content.trim(), 'base64');
   if (key.length !== KEY_BYTES) {
@@ -78,7 +102,8 @@ function decodeKeyFile(id: string, content: string): MasterKey {
  * Loads master keys from a directory of `<id>.key` files (plus an optional `primary` file) or a
  * single `<id>.key` file. Hidden entries are skipped: Kubernetes mounts Secrets with `..data` links.
  */
-export async function loadMasterKeys(fileOrDir: string): Promise<MasterKeyring> {
+export async function loadMasterKeys(path: string): Promise<MasterKeyring> {
+  const fileOrDir = resolveMasterKeyPath(path);
   const info = await stat(fileOrDir);
   if (info.isFile()) {
     const id = basename(fileOrDir).replace(/\.key$/, '');
@@ -102,7 +127,8 @@ export async function loadMasterKeys(fileOrDir: string): Promise<MasterKeyring> 
  * directory holds no key yet, then loads. Concurrent first starts of several services agree on
  * one key. Production mounts a Secret and never creates.
  */
-export async function loadOrCreateMasterKeys(dir: string): Promise<MasterKeyring> {
+export async function loadOrCreateMasterKeys(path: string): Promise<MasterKeyring> {
+  const dir = resolveMasterKeyPath(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = (await readdir(dir)).filter((n) => n.endsWith('.key') && !n.startsWith('.'));
   if (existing.length === 0) {

@@ -5,7 +5,7 @@
  */
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { KEY_BYTES, open, seal } from './aes-gcm.ts';
-import { MasterKeyUnavailableError } from './errors.ts';
+import { DecryptionFailedError, MasterKeyMismatchError, MasterKeyUnavailableError } from './errors.ts';
 import type { MasterKeyring } from './master-keyring.ts';
 
 const DOMAIN = 'parley.keyring.tenant-key.v1';
@@ -58,12 +58,20 @@ function unwrapBytes(
 ): Buffer {
   const master = masterKeys.get(stored.masterKeyId);
   if (!master) throw new MasterKeyUnavailableError(stored.masterKeyId);
-  return open(
-    master,
-    Buffer.from(stored.wrappedKey, 'base64'),
-    0,
-    aad(tenant, keyName, stored.version, stored.masterKeyId),
-  );
+  try {
+    return open(
+      master,
+      Buffer.from(stored.wrappedKey, 'base64'),
+      0,
+      aad(tenant, keyName, stored.version, stored.masterKeyId),
+    );
+  } catch (error) {
+    // Not the caller's ciphertext at fault: this process holds another key under the same id
+    // (two processes that generated their own local key, or a Secret replaced by mistake).
+    if (error instanceof DecryptionFailedError)
+      throw new MasterKeyMismatchError(stored.masterKeyId, tenant, keyName);
+    throw error;
+  }
 }
 
 /** Unwraps into a KeyObject, so the bytes cannot end up in a log line or a JSON body by accident. */

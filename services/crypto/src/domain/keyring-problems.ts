@@ -18,6 +18,7 @@ const titles: Record<string, string> = {
   'invalid-key-request': 'Invalid key request',
   'key-state-conflict': 'Key state conflict',
   'master-key-unavailable': 'Master key unavailable',
+  'master-key-mismatch': 'Master key mismatch',
 };
 
 /** The problem for a keyring error, or undefined for anything else (left to the generic handler). */
