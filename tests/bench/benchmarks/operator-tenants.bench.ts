@@ -1,0 +1,226 @@
+/**
+ * 100 Tenants applied at once until all are Ready, through the real operator (every provisioning
+ * step against the local Mongo-wire, Redis, Kafka, MinIO, Elasticsearch and keyring), against
+ * the same manager running a no-op reconciler that only reads the Tenant and patches its status
+ * Ready, in the same run. Reported: per-tenant time from create to Ready (p50, p99) and
+ * tenants/s. Goal: p99 <= 10 s and >= 0.5 x the no-op rate.
+ *
+ * One round per side (a round is 100 provisionings and their Delete-policy cleanup, far more
+ * than the harness's round budget); the reference runs first so the stores are equally warm.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig, stopInOrder } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import {
+  API_VERSION,
+  connectKube,
+  connectOperatorClients,
+  createOperatorMetrics,
+  GROUP,
+  getObject,
+  type Kube,
+  Manager,
+  OperatorConfigSchema,
+  patchStatus,
+  type Reconciler,
+  startOperator,
+  TENANT_KIND,
+  type Tenant,
+  VERSION,
+} from '@parley/operator';
+import type { Benchmark, BenchmarkOutcome } from '../harness.ts';
+import { percentile } from '../harness.ts';
+
+const TENANTS = 100;
+const CONCURRENCY = 16;
+const TIMEOUT_MS = 180_000;
+
+interface Round {
+  latenciesMs: number[];
+  rate: number;
+  notReady: number;
+}
+
+function tenantBody(name: string) {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Tenant',
+    metadata: { name },
+    spec: {
+      displayName: `Bench ${name}`,
+      plan: 'free',
+      kafka: { partitions: 1, replicationFactor: 1 },
+      deletionPolicy: 'Delete',
+    },
+  };
+}
+
+async function createNamespace(kube: Kube, name: string): Promise<void> {
+  await kube.core.createNamespace({ body: { metadata: { name } } });
+}
+
+/** Creates the Tenants at once and polls until every one says Ready=True. */
+async function applyAndWait(kube: Kube, namespace: string, names: string[]): Promise<Round> {
+  const created = new Map<string, number>();
+  await Promise.all(
+    names.map(async (name) => {
+      await kube.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: TENANT_KIND.plural,
+        body: tenantBody(name),
+      });
+      created.set(name, performance.now());
+    }),
+  );
+  const start = Math.min(...created.values());
+  const ready = new Map<string, number>();
+  const deadline = start + TIMEOUT_MS;
+  while (ready.size < names.length && performance.now() < deadline) {
+    const list = (await kube.custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: TENANT_KIND.plural,
+    })) as { items: Tenant[] };
+    const now = performance.now();
+    for (const t of list.items) {
+      if (ready.has(t.metadata.name)) continue;
+      if (t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        ready.set(t.metadata.name, now);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const latenciesMs = [...ready.entries()].map(([name, at]) => at - (created.get(name) ?? start));
+  const last = Math.max(...ready.values());
+  return { latenciesMs, rate: ready.size / ((last - start) / 1000), notReady: names.length - ready.size };
+}
+
+async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Promise<void> {
+  await kube.custom.deleteCollectionNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: TENANT_KIND.plural,
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const list = (await kube.custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: TENANT_KIND.plural,
+    })) as {
+      items: unknown[];
+    };
+    if (list.items.length === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The reference: the same manager and watch, a reconcile that only marks the Tenant Ready. */
+function noopReconciler(kube: Kube): Reconciler {
+  return {
+    kind: TENANT_KIND,
+    async reconcile({ namespace, name }) {
+      const tenant = await getObject<Tenant>(kube, TENANT_KIND, namespace, name);
+      if (!tenant || tenant.status?.conditions?.some((c) => c.type === 'Ready')) return {};
+      await patchStatus(kube, TENANT_KIND, namespace, name, {
+        observedGeneration: tenant.metadata.generation,
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'NoOp',
+            message: 'reference reconciler',
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+            observedGeneration: tenant.metadata.generation,
+          },
+        ],
+      });
+      return {};
+    },
+  };
+}
+
+const benchmark: Benchmark = {
+  name: 'operator-100-tenants-vs-noop',
+  goal: `${TENANTS} Tenants at once: p99 create->Ready <= 10 s and >= 0.5 x the no-op reconciler's tenants/s`,
+  minRatio: 0.5,
+  needsStack: true,
+  async run(): Promise<BenchmarkOutcome> {
+    const logger = createSilentLogger('bench');
+    const run = randomUUID().slice(0, 6);
+    const names = (prefix: string) => Array.from({ length: TENANTS }, (_, i) => `${prefix}${run}-${i}`);
+    const noopNamespace = `bench-op-noop-${run}`;
+    const realNamespace = `bench-op-real-${run}`;
+    const baseConfig = loadConfig(OperatorConfigSchema, {
+      ...process.env,
+      LOG_LEVEL: 'silent',
+      OPERATOR_LEADER_ELECTION: 'false',
+      OPERATOR_CONCURRENCY: String(CONCURRENCY),
+      AUTH_SERVICE_URL: 'http://127.0.0.1:1',
+    });
+    const kube = connectKube(baseConfig.KUBECONFIG);
+
+    // Reference: the no-op reconciler.
+    await createNamespace(kube, noopNamespace);
+    const noop = new Manager({
+      kube,
+      logger,
+      metrics: createOperatorMetrics(),
+      reconcilers: [noopReconciler(kube)],
+      controller: { concurrency: CONCURRENCY, resyncMs: 600_000, namespace: noopNamespace },
+    });
+    await noop.start();
+    const reference = await applyAndWait(kube, noopNamespace, names('bn'));
+    await noop.stop();
+    await kube.core.deleteNamespace({ name: noopNamespace });
+
+    // Parley: the real operator.
+    await createNamespace(kube, realNamespace);
+    const config = { ...baseConfig, OPERATOR_WATCH_NAMESPACE: realNamespace };
+    const clients = await connectOperatorClients(config, logger);
+    const operator = await startOperator(config, clients, { logger, identity: `bench-${run}` });
+    let parley: Round;
+    try {
+      parley = await applyAndWait(kube, realNamespace, names('br'));
+      await deleteAll(kube, realNamespace, 180_000);
+    } finally {
+      await stopInOrder(operator.stoppables, logger);
+      // What a Delete keeps on purpose (lifecycle and keys topics) is bench data: remove it.
+      const { Kafka } = (await import('kafkajs')).default;
+      const admin = new Kafka({
+        brokers: config.KAFKA_BROKERS.split(','),
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: config.KAFKA_USERNAME,
+          password: config.KAFKA_PASSWORD,
+        },
+      }).admin();
+      await admin.connect();
+      const leftovers = (await admin.listTopics()).filter((t) => t.startsWith(`parley.br${run}-`));
+      if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
+      await admin.disconnect();
+      await kube.core.deleteNamespace({ name: realNamespace });
+    }
+    const p99 = percentile(parley.latenciesMs, 99);
+    const ratio = parley.rate / reference.rate;
+    return {
+      parley: { label: `operator, ${TENANTS} Tenants provisioned`, value: parley.rate, unit: 'tenants/s' },
+      reference: { label: `no-op reconciler (status patch only)`, value: reference.rate, unit: 'tenants/s' },
+      details: {
+        p50Ms: Math.round(percentile(parley.latenciesMs, 50)),
+        p99Ms: Math.round(p99),
+        notReady: parley.notReady,
+        referenceP50Ms: Math.round(percentile(reference.latenciesMs, 50)),
+        referenceP99Ms: Math.round(percentile(reference.latenciesMs, 99)),
+        concurrency: CONCURRENCY,
+      },
+      goalMet: parley.notReady === 0 && p99 <= 10_000 && ratio >= 0.5,
+    };
+  },
+};
+
+export default benchmark;
