@@ -1,4 +1,5 @@
 export * from './crypto-client.ts';
 export * from './crypto-service-error.ts';
 export * from './envelope-encryptor.ts';
+export * from './key-events-subscription.ts';
 export * from './resilient-transport.ts';

@@ -4,7 +4,7 @@ import { connectKafka, connectMongo, createLogger, loadConfigOrExit, runService 
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
-import { KeyEventsConsumer } from './consumers/key-events-consumer.ts';
+import { keyCacheInvalidation } from './consumers/key-events-consumer.ts';
 import { DestructionSweeper } from './domain/destruction-sweeper.ts';
 import { cryptoSettingsSchema } from './settings.ts';
 
@@ -41,7 +41,7 @@ const relay = new OutboxRelay({
   topicFor: (event) => kafkaTopic(event.tenant, 'keys'),
   intervalMs: config.OUTBOX_INTERVAL_MS,
 });
-const consumer = new KeyEventsConsumer({ kafka: kafka.kafka, keyring, logger });
+const consumer = keyCacheInvalidation({ kafka: kafka.kafka, keyring, logger });
 const sweeper = new DestructionSweeper({ keyring, logger, intervalMs: config.DESTRUCTION_SWEEP_INTERVAL_MS });
 
 const app = buildApp({

@@ -1,10 +1,13 @@
 /**
  * Against the real Mongo-wire server and Kafka: a rotation writes crypto.key.rotated.v1 with the
- * key document, the outbox relay publishes it to the tenant's `keys` topic, and another process's
- * consumer drops its cached key, so it uses the new version at once (its TTL is 10 minutes).
+ * version record, the outbox relay publishes it to the tenant's `keys` topic, and another process's
+ * consumer drops its cached key, so it uses the new version at once (its TTL is 10 minutes); a
+ * local envelope encryptor subscribed the same way switches to a data key under the new version.
  */
 import { randomUUID } from 'node:crypto';
 import { CryptoKeyRotated, decodeEnvelope, parseEvent } from '@parley/contracts';
+import { EnvelopeEncryptor, KeyEventsSubscription } from '@parley/crypto-client';
+import { decodeKeyedHeader, KIND_DATA_KEY, parseEnvelope } from '@parley/keyring';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
@@ -13,7 +16,7 @@ import { kafkaTopic } from '@parley/tenancy';
 import type { KafkaMessage } from 'kafkajs';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyEventsConsumer } from './key-events-consumer.ts';
+import { keyCacheInvalidation } from './key-events-consumer.ts';
 
 const logger = createSilentLogger();
 let fx: KeyringFixture;
@@ -89,9 +92,23 @@ describe('crypto.key.rotated.v1', () => {
     await writer.ensureTenantKey(tenant);
     expect((await reader.generateDataKey(tenant, 'messages.body')).keyVersion).toBe(1);
 
-    const consumer = new KeyEventsConsumer({ kafka: kafka.kafka, keyring: reader, logger });
-    await consumer.start();
-    await consumer.joined;
+    const consumer = keyCacheInvalidation({ kafka: kafka.kafka, keyring: reader, logger });
+    // A service encrypting locally (crypto-client's EnvelopeEncryptor) listens the same way.
+    const envelopes = new EnvelopeEncryptor({ source: writer });
+    const listener = new KeyEventsSubscription({
+      kafka: kafka.kafka,
+      logger,
+      groupPrefix: 'crypto-test.envelopes',
+      onEvent: (event) => envelopes.handleKeyEvent(event),
+    });
+    await Promise.all([consumer.start(), listener.start()]);
+    await Promise.all([consumer.joined, listener.joined]);
+    const envelopeVersion = async () =>
+      decodeKeyedHeader(
+        parseEnvelope(await envelopes.encrypt(tenant, 'messages.body', Buffer.from('m'))).wrappedDataKey,
+        KIND_DATA_KEY,
+      ).version;
+    expect(await envelopeVersion()).toBe(1);
     const relay = new OutboxRelay({
       producer: kafka.producer,
       logger,
@@ -108,8 +125,9 @@ describe('crypto.key.rotated.v1', () => {
         (version) => version === 2,
       );
       expect(seen).toBe(2);
+      expect(await eventually(envelopeVersion, (version) => version === 2)).toBe(2);
     } finally {
-      await consumer.stop();
+      await Promise.all([consumer.stop(), listener.stop()]);
     }
 
     const [message] = await readTopic(1);
