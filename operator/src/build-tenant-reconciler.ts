@@ -1,6 +1,7 @@
 /**
- * Assembles the Tenant reconciler: its steps in order (Registry claims the id first; Runtime
- * publishes the outcome last) and its deletion policy. Tests build it the same way with their own
+ * Assembles the Tenant reconciler: its steps in phases (Registry claims the id first; the stores
+ * are provisioned side by side; the Secret, then Runtime publishes the outcome last) and its
+ * deletion policy. Tests build it the same way with their own
  * clients, e.g. one pointed at a dead Kafka broker.
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
@@ -43,6 +44,7 @@ export interface TenantReconcilerDeps {
   auth: { url: string; serviceToken: string };
   searchIndexReplicas: number;
   stepTimeoutMs: number;
+  observeStep?: (step: string, status: string, seconds: number) => void;
 }
 
 export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler {
@@ -52,18 +54,23 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
     events: d.events,
     logger: d.logger,
     stepTimeoutMs: d.stepTimeoutMs,
-    steps: [
-      new RegistryStep(registry),
-      new MongoStep(d.mongo),
-      new RedisStep(d.redis),
-      new KafkaTopicsStep(d.kafka),
-      new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
-      new BucketStep(d.s3),
-      new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
-      new KeysStep(d.keys),
-      new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
-      new CredentialsStep(d.kube, d.connection),
-      new RuntimeStep(registry, d.redis),
+    ...(d.observeStep ? { observeStep: d.observeStep } : {}),
+    phases: [
+      [new RegistryStep(registry)],
+      [
+        new MongoStep(d.mongo),
+        new RedisStep(d.redis),
+        new KafkaTopicsStep(d.kafka),
+        new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
+        new BucketStep(d.s3),
+        new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
+        new KeysStep(d.keys),
+        new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
+      ],
+      // The Secret says whether a Mongo user exists (learned by the Mongo step).
+      [new CredentialsStep(d.kube, d.connection)],
+      // Last: publish Ready (or not) from every step's outcome.
+      [new RuntimeStep(registry, d.redis)],
     ],
     deletion: new TenantDeletion({
       mongo: d.mongo,

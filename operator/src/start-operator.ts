@@ -48,8 +48,8 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     source: 'operator',
   });
   await keyring.ensureIndexes();
-  const events = createEventRecorder(kube, 'parley.dev/operator', options.identity, logger);
   const metrics = createOperatorMetrics(options.metricsRegistry);
+  const events = createEventRecorder(kube, 'parley.dev/operator', options.identity, logger);
   const tenantReconciler = buildTenantReconciler({
     kube,
     mongo: clients.mongo.client,
@@ -71,6 +71,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
     searchIndexReplicas: config.ELASTICSEARCH_INDEX_REPLICAS,
     stepTimeoutMs: config.OPERATOR_STEP_TIMEOUT_MS,
+    observeStep: (step, status, seconds) => metrics.stepDuration.observe({ step, status }, seconds),
   });
   const relay = new OutboxRelay({
     producer: clients.kafka.producer,

@@ -13,6 +13,7 @@ export interface OperatorMetrics {
   queueDepth: Gauge<'kind'>;
   inFlight: Gauge<'kind'>;
   isLeader: Gauge;
+  stepDuration: Histogram<'step' | 'status'>;
 }
 
 export function createOperatorMetrics(registry: Registry = new Registry()): OperatorMetrics {
@@ -47,6 +48,13 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
       name: 'parley_operator_reconciles_in_flight_items',
       help: 'Reconciles running now',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    stepDuration: new Histogram({
+      name: 'parley_operator_tenant_step_duration_seconds',
+      help: 'Time one Tenant provisioning step took, by step and resulting condition status',
+      labelNames: ['step', 'status'],
+      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers: [registry],
     }),
     isLeader: new Gauge({

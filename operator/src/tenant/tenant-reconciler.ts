@@ -30,11 +30,17 @@ export class TenantNotReadyError extends Error {
 
 export interface TenantReconcilerOptions {
   kube: Kube;
-  steps: TenantStep[];
+  /**
+   * Steps in phases: phases run in order, the steps of one phase concurrently (they touch
+   * different stores and need nothing from each other), so a tenant waits for its slowest store
+   * rather than the sum of all of them.
+   */
+  phases: TenantStep[][];
   deletion: TenantDeletion;
   events: EventRecorder;
   logger: Logger;
   stepTimeoutMs: number;
+  observeStep?: (step: string, status: string, seconds: number) => void;
 }
 
 export class TenantReconciler implements Reconciler {
@@ -82,23 +88,30 @@ export class TenantReconciler implements Reconciler {
       event: (type, reason, note) => void this.#o.events.record(tenant, type, reason, note),
     };
     let gate: string | undefined;
-    for (const step of this.#o.steps) {
-      let outcome: StepOutcome;
-      if (gate) {
-        outcome = { status: 'Unknown', reason: 'Blocked', message: `waiting for ${gate}` };
-      } else {
-        try {
-          outcome = await withTimeout(step.name, this.#o.stepTimeoutMs, step.apply(context));
-        } catch (error) {
-          outcome = stepFailure(step.name, error);
-          this.#o.logger.warn(
-            { tenant: desired.id, step: step.name, reason: outcome.reason, err: error },
-            'step failed',
-          );
-        }
-        if (outcome.status !== 'True' && GATE_STEPS.has(step.name)) gate = step.name;
+    for (const phase of this.#o.phases) {
+      const results = await Promise.all(
+        phase.map(async (step): Promise<[string, StepOutcome]> => {
+          if (gate)
+            return [step.name, { status: 'Unknown', reason: 'Blocked', message: `waiting for ${gate}` }];
+          const started = performance.now();
+          let outcome: StepOutcome;
+          try {
+            outcome = await withTimeout(step.name, this.#o.stepTimeoutMs, step.apply(context));
+          } catch (error) {
+            outcome = stepFailure(step.name, error);
+            this.#o.logger.warn(
+              { tenant: desired.id, step: step.name, reason: outcome.reason, err: error },
+              'step failed',
+            );
+          }
+          this.#o.observeStep?.(step.name, outcome.status, (performance.now() - started) / 1000);
+          return [step.name, outcome];
+        }),
+      );
+      for (const [name, outcome] of results) {
+        outcomes.set(name, outcome);
+        if (outcome.status !== 'True' && GATE_STEPS.has(name)) gate = name;
       }
-      outcomes.set(step.name, outcome);
     }
     const stepConditions = [...outcomes.entries()].map(([type, o]) => ({ type, ...o }));
     const readyCondition = summariseReady(stepConditions);

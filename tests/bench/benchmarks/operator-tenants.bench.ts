@@ -119,6 +119,29 @@ async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Prom
   }
 }
 
+/** Mean seconds per provisioning step, from the operator's own histogram: where the time goes. */
+async function meanStepSeconds(histogram: {
+  get(): Promise<{
+    values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+  }>;
+}) {
+  const { values } = await histogram.get();
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const v of values) {
+    const step = String(v.labels.step);
+    const entry = sums.get(step) ?? { sum: 0, count: 0 };
+    if (v.metricName?.endsWith('_sum')) entry.sum += v.value;
+    if (v.metricName?.endsWith('_count')) entry.count += v.value;
+    sums.set(step, entry);
+  }
+  return Object.fromEntries(
+    [...sums.entries()].map(([step, { sum, count }]) => [
+      `step${step}MeanS`,
+      (sum / Math.max(1, count)).toFixed(2),
+    ]),
+  );
+}
+
 /** The reference: the same manager and watch, a reconcile that only marks the Tenant Ready. */
 function noopReconciler(kube: Kube): Reconciler {
   return {
@@ -184,8 +207,10 @@ const benchmark: Benchmark = {
     const clients = await connectOperatorClients(config, logger);
     const operator = await startOperator(config, clients, { logger, identity: `bench-${run}` });
     let parley: Round;
+    let stepMeans: Record<string, string> = {};
     try {
       parley = await applyAndWait(kube, realNamespace, names('br'));
+      stepMeans = await meanStepSeconds(operator.metrics.stepDuration);
       await deleteAll(kube, realNamespace, 180_000);
     } finally {
       await stopInOrder(operator.stoppables, logger);
@@ -217,6 +242,7 @@ const benchmark: Benchmark = {
         referenceP50Ms: Math.round(percentile(reference.latenciesMs, 50)),
         referenceP99Ms: Math.round(percentile(reference.latenciesMs, 99)),
         concurrency: CONCURRENCY,
+        ...stepMeans,
       },
       goalMet: parley.notReady === 0 && p99 <= 10_000 && ratio >= 0.5,
     };
