@@ -68,7 +68,10 @@ export class TenantReconciler implements Reconciler {
       return {};
     }
     if (!finalizers.includes(FINALIZER)) {
+      // The finalizer first, alone: its update event brings the Tenant straight back, and
+      // provisioning then starts from an object whose cleanup is already guaranteed.
       await setFinalizers(kube, TENANT_KIND, tenant, [...finalizers, FINALIZER]);
+      return {};
     }
     return this.#provision(tenant);
   }

@@ -211,6 +211,9 @@ const benchmark: Benchmark = {
     try {
       parley = await applyAndWait(kube, realNamespace, names('br'));
       stepMeans = await meanStepSeconds(operator.metrics.stepDuration);
+      for (const v of (await operator.metrics.reconciles.get()).values) {
+        if (v.labels.kind === 'Tenant') stepMeans[`reconciles_${v.labels.result}`] = String(v.value);
+      }
       await deleteAll(kube, realNamespace, 180_000);
     } finally {
       await stopInOrder(operator.stoppables, logger);
