@@ -1,0 +1,83 @@
+/**
+ * The first admins' invitations through the real auth service (services/auth, started here as
+ * its own process): while the auth service is not there, the Invitations condition says so and
+ * the Tenant is not Ready; once it answers, the next reconcile invites both admins and the
+ * Tenant becomes Ready.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureCrdsAndNamespace,
+  kubectl,
+  kubectlOk,
+  REPO_ROOT,
+  removeTenantTopics,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('opti-');
+const tenant = uniqueId('ti');
+const authPort = 43000 + Math.floor(Math.random() * 900);
+let op: TestOperator;
+let auth: ChildProcess | undefined;
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace, { AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}` });
+}, 60_000);
+
+afterAll(async () => {
+  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+  await op?.stop();
+  await removeTenantTopics([tenant]);
+  if (auth && auth.exitCode === null) {
+    auth.kill('SIGTERM');
+    await new Promise((r) => auth?.once('exit', r));
+  }
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+describe('invitations for spec.admins', () => {
+  it('say honestly that the auth service is missing, then converge once it answers', async () => {
+    const withDelete = (yaml: string) => yaml.replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', tenant, withDelete),
+    );
+    const before = await waitForCondition(namespace, `tenant/${tenant}`, 'Invitations', 'False', 60_000);
+    const invitations = before.find((c) => c.type === 'Invitations');
+    expect(invitations?.reason).toBe('AuthServiceUnavailable');
+    expect(invitations?.message).toMatch(
+      /did not answer \(ECONNREFUSED\); 2 admin invitation\(s\) not sent yet/,
+    );
+    expect(before.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'AuthServiceUnavailable',
+    });
+    // Everything else is provisioned meanwhile.
+    expect(before.find((c) => c.type === 'KafkaTopics')?.status).toBe('True');
+
+    auth = spawn(process.execPath, [join(REPO_ROOT, 'services', 'auth', 'src', 'main.ts')], {
+      env: { ...process.env, PORT: String(authPort), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const after = await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
+    expect(after.find((c) => c.type === 'Invitations')).toMatchObject({ status: 'True', reason: 'Invited' });
+    expect(after.find((c) => c.type === 'Invitations')?.message).toMatch(/2 admin\(s\) invited/);
+    const stored = await waitFor('the invitations in the auth service', async () => {
+      const docs = await op.clients.mongo.client
+        .db(`parley_${tenant}`)
+        .collection('invitations')
+        .find()
+        .toArray();
+      return docs.length === 2 ? docs : undefined;
+    });
+    expect(stored.map((d) => d.email).sort()).toEqual([`alice@${tenant}.example`, `bob@${tenant}.example`]);
+  }, 240_000);
+});
