@@ -52,6 +52,8 @@ export interface AppendOutcome {
   hash: string;
   /** True when a record with this id was already in the log (the append was a no-op). */
   duplicate: boolean;
+  /** Why the record was refused (only with append's onRejected; sequence is then -1). */
+  rejected?: string;
 }
 
 export interface CheckpointPolicy {
@@ -78,6 +80,16 @@ export class AuditIntegrityError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'AuditIntegrityError';
+  }
+}
+
+/** A record that can never be appended as given (e.g. personal fields that do not open). */
+export class AuditRecordRejectedError extends Error {
+  readonly recordId: string;
+  constructor(recordId: string, reason: string) {
+    super(`audit record ${recordId} refused: ${reason}`);
+    this.name = 'AuditRecordRejectedError';
+    this.recordId = recordId;
   }
 }
 
@@ -126,15 +138,35 @@ export class AuditLog {
    * as a duplicate with its original sequence. Personal fields are sealed before sequencing, so
    * a retry after a lost race never re-encrypts.
    */
-  async append(inputs: readonly AuditRecordInput[], source: string): Promise<AppendOutcome[]> {
+  async append(
+    inputs: readonly AuditRecordInput[],
+    source: string,
+    options: { onRejected?: (input: AuditRecordInput, reason: string) => Promise<void> } = {},
+  ): Promise<AppendOutcome[]> {
     const outcomes = new Map<string, AppendOutcome>();
     const unique = [...new Map(inputs.map((input) => [input.id, input])).values()];
     if (unique.length === 0) return [];
     // No look-up of existing ids first: on a Mongo-wire server without index pushdown for $in
     // that costs a scan per batch. A duplicate id is found by the insert itself (unique _id)
     // and confirmed by one _id look-up, which every server answers from its index.
+    // Everything is sealed (or refused) before anything is inserted: without onRejected, one
+    // refused record refuses the batch and nothing is appended.
     let pending: { input: AuditRecordInput; personal: SealedPersonalEntry[] }[] = [];
-    for (const input of unique) pending.push({ input, personal: await this.#seal(input) });
+    for (const input of unique) {
+      try {
+        pending.push({ input, personal: await this.#seal(input) });
+      } catch (error) {
+        if (!(error instanceof AuditRecordRejectedError) || !options.onRejected) throw error;
+        await options.onRejected(input, error.message);
+        outcomes.set(input.id, {
+          id: input.id,
+          sequence: -1,
+          hash: '',
+          duplicate: false,
+          rejected: error.message,
+        });
+      }
+    }
 
     const maxAttempts = this.#options.maxAppendAttempts ?? 50;
     let attempts = 0;
@@ -203,7 +235,7 @@ export class AuditLog {
     }
 
     await this.#extendTree(appended);
-    return inputs.map((input) => outcomes.get(input.id) as AppendOutcome);
+    return unique.map((input) => outcomes.get(input.id) as AppendOutcome).filter(Boolean);
   }
 
   /** Brings the in-memory Merkle tree up to the stored log (records other writers appended). */
@@ -409,8 +441,25 @@ export class AuditLog {
     const sealer = this.#options.sealer;
     if (!sealer) throw new Error('this audit log cannot accept personal fields: no sealer configured');
     const sealed: SealedPersonalEntry[] = [];
-    for (const entry of input.personal)
-      sealed.push(await sealer.seal(this.tenant, entry.subject, entry.fields));
+    for (const entry of input.personal) {
+      if ('ciphertext' in entry) {
+        if (entry.keyName !== `subject:${entry.subject}`) {
+          throw new AuditRecordRejectedError(
+            input.id,
+            `personal fields of ${entry.subject} sealed under ${entry.keyName}`,
+          );
+        }
+        try {
+          sealed.push(await sealer.adopt(this.tenant, entry));
+        } catch (error) {
+          if (error instanceof AuditRecordRejectedError)
+            throw new AuditRecordRejectedError(input.id, error.message);
+          throw error;
+        }
+      } else {
+        sealed.push(await sealer.seal(this.tenant, entry.subject, entry.fields));
+      }
+    }
     return sealed;
   }
 

@@ -23,6 +23,7 @@ import { assertTenantId, kafkaTopic } from '@parley/tenancy';
 import type { Producer } from 'kafkajs';
 import { Compile } from 'typebox/compile';
 import { ComplianceHttp, type ComplianceHttpOptions, ComplianceServiceError } from './compliance-http.ts';
+import { type SubjectKeyEncryptor, sealPersonalFields } from './seal-personal-fields.ts';
 import { SpillFile } from './spill-file.ts';
 
 export type AuditRecordDraft = Omit<AuditRecordInput, 'id' | 'occurredAt'> &
@@ -36,6 +37,11 @@ export interface AuditRecorderOptions {
   logger: Logger;
   /** Fallback path while the compliance service is down: the tenant's audit topic. */
   kafkaProducer?: Producer;
+  /**
+   * The service's keyring: personal fields are sealed under each subject's key before a record
+   * goes to Kafka or to the spill file, so crypto-shredding erases those copies as well.
+   */
+  sealer?: SubjectKeyEncryptor;
   maxBatch?: number;
   flushIntervalMs?: number;
   /** Records held in memory; beyond this they are spilled to `spillPath`. */
@@ -73,8 +79,8 @@ export class AuditRecorder implements Stoppable {
     rejected: 0,
     failedPasses: 0,
   };
-  readonly #o: Required<Omit<AuditRecorderOptions, 'kafkaProducer' | 'http'>> &
-    Pick<AuditRecorderOptions, 'kafkaProducer'>;
+  readonly #o: Required<Omit<AuditRecorderOptions, 'kafkaProducer' | 'http' | 'sealer'>> &
+    Pick<AuditRecorderOptions, 'kafkaProducer' | 'sealer'>;
   readonly #http: ComplianceHttp;
   readonly #spill: SpillFile;
   #buffer: Pending[] = [];
@@ -136,7 +142,7 @@ export class AuditRecorder implements Stoppable {
     this.stats.recorded += 1;
     if (this.#buffer.length >= this.#o.maxBuffered) {
       this.stats.spilled += 1;
-      this.#spill.write([{ tenant, record }]).catch((error) => {
+      this.#spillSealed([{ tenant, record }]).catch((error) => {
         this.#o.logger.error({ err: error, path: this.#spill.path }, 'audit: cannot spill a record to disk');
       });
       return record.id;
@@ -180,7 +186,7 @@ export class AuditRecorder implements Stoppable {
         'audit: undelivered records spilled to disk',
       );
       this.stats.spilled += this.#buffer.length;
-      await this.#spill.write(this.#buffer.splice(0));
+      await this.#spillSealed(this.#buffer.splice(0));
     }
   }
 
@@ -252,10 +258,14 @@ export class AuditRecorder implements Stoppable {
     const producer = this.#o.kafkaProducer;
     if (!producer) return false;
     try {
+      const sealer = this.#o.sealer;
+      const outgoing = sealer
+        ? await Promise.all(records.map((r) => sealPersonalFields(sealer, tenant, r)))
+        : records;
       await producer.send({
         topic: kafkaTopic(tenant, 'audit'),
         acks: -1,
-        messages: records.map((record) => ({
+        messages: outgoing.map((record) => ({
           key: record.id,
           value: JSON.stringify(
             createEvent(AuditRecordSubmitted, { tenant, source: this.#o.source, payload: record }),
@@ -271,6 +281,26 @@ export class AuditRecorder implements Stoppable {
       );
       return false;
     }
+  }
+
+  /** Spills records, their personal fields sealed first when a sealer is configured. */
+  async #spillSealed(entries: Pending[]): Promise<void> {
+    const sealer = this.#o.sealer;
+    if (!sealer) return this.#spill.write(entries);
+    const sealed: Pending[] = [];
+    for (const entry of entries) {
+      try {
+        sealed.push({
+          tenant: entry.tenant,
+          record: await sealPersonalFields(sealer, entry.tenant, entry.record),
+        });
+      } catch (error) {
+        // Losing the record would be worse than keeping its fields in the clear on local disk.
+        this.#o.logger.warn({ reason: (error as Error).message }, 'audit: spilling a record unsealed');
+        sealed.push(entry);
+      }
+    }
+    return this.#spill.write(sealed);
   }
 
   async #unspill(): Promise<void> {

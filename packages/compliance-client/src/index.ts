@@ -1,4 +1,5 @@
 export * from './audit-recorder.ts';
 export * from './compliance-http.ts';
 export * from './gdpr-client.ts';
+export * from './seal-personal-fields.ts';
 export * from './spill-file.ts';

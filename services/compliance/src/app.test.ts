@@ -63,6 +63,28 @@ describe('compliance service: boundaries', () => {
       expect(response.headers['content-type']).toContain('application/problem+json');
       expect(JSON.stringify(response.body)).not.toMatch(/at .*\.ts:\d+/);
     }
+    // "Sealed" fields that do not open under the subject's key are refused: no clear text slips in.
+    const forged = await f.call('POST', `/v1/tenants/${tenant}/audit/records`, {
+      source: 'auth',
+      records: [
+        auditInput({
+          personal: [
+            {
+              subject: 'u-x',
+              keyName: 'subject:u-x',
+              ciphertext: Buffer.from('{"email":"x@example.com"}').toString('base64'),
+            },
+          ],
+        }),
+      ],
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body.type).toBe('https://parley.dev/problems/audit-record-rejected');
+    const misfiled = await f.call('POST', `/v1/tenants/${tenant}/audit/records`, {
+      source: 'auth',
+      records: [auditInput({ personal: [{ subject: 'u-x', keyName: 'subject:u-y', ciphertext: 'AAAA' }] })],
+    });
+    expect(misfiled.status).toBe(400);
     const bogusTenant = await f.call('GET', '/v1/tenants/NOT_A_TENANT/audit/records');
     expect(bogusTenant.status).toBe(400);
     const listed = await f.call('GET', `/v1/tenants/${tenant}/audit/records`);
@@ -361,6 +383,46 @@ describe('compliance service: GDPR', () => {
       requestedBy: 'u-erin',
     });
     expect(blocked.body).toMatchObject({ status: 'blocked', holdIds: [hold.body.hold.id] });
+  });
+
+  it('concurrent reports are all kept and the job settles exactly once', async () => {
+    const tenant = f.tenant();
+    const names = ['p-one', 'p-two', 'p-three', 'p-four', 'p-five'];
+    for (const name of names)
+      await f.participants.register(name, { handles: ['erasure'], description: name });
+    try {
+      const job = await f.call('POST', `/v1/tenants/${tenant}/gdpr/erasures`, {
+        userId: 'u-kim',
+        requestedBy: 'u-kim',
+      });
+      expect(job.body.status).toBe('in-progress');
+      await Promise.all(
+        [...names, ...names].map((participant) =>
+          f.gdpr.applyReport(tenant, {
+            jobId: job.body.id,
+            kind: 'erasure',
+            participant,
+            status: 'done',
+            counts: { rows: 1 },
+          }),
+        ),
+      );
+      const settled = await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${job.body.id}`);
+      expect(settled.body.status).toBe('completed');
+      expect(
+        Object.values(settled.body.participants).every((p) => (p as { status: string }).status === 'done'),
+      ).toBe(true);
+      const completions = await f.call(
+        'GET',
+        `/v1/tenants/${tenant}/audit/records?action=gdpr.erasure.completed`,
+      );
+      expect(completions.body.records).toHaveLength(1);
+    } finally {
+      await f.client
+        .db(f.participantsDb)
+        .collection('gdpr_participants')
+        .deleteMany({ _id: { $in: names } as never });
+    }
   });
 
   it('records a rectification as salted hashes, never the values', async () => {

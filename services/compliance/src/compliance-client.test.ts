@@ -105,16 +105,38 @@ describe('AuditRecorder', () => {
         source: 'auth',
         logger: f.logger,
         kafkaProducer: kafka.producer,
+        sealer: f.keyring,
         spillPath: join(dir, 'b.ndjson'),
       });
       await recorder.start();
-      const ids = Array.from({ length: 10 }, (_, i) => recorder.record(tenant, draft(i)));
+      const ids = Array.from({ length: 10 }, (_, i) =>
+        recorder.record(tenant, {
+          ...draft(i),
+          personal: [{ subject: 'u-jo', fields: { email: 'jo@example.com' } }],
+        }),
+      );
       expect(ids.every((id) => typeof id === 'string')).toBe(true); // returned at once, no promise
       await recorder.flush();
       await recorder.stop();
       expect(recorder.stats).toMatchObject({ deliveredKafka: 10, deliveredHttp: 0 });
       const offsets = await kafka.admin.fetchTopicOffsets(topic);
       expect(Number(offsets[0]?.high)).toBe(10);
+      // What sits on the topic is sealed under the subject's key: no clear personal data.
+      const reader = kafka.kafka.consumer({ groupId: `reader.${ids[0]}`, maxWaitTimeInMs: 200 });
+      const seen: string[] = [];
+      await reader.connect();
+      await reader.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ message }) => {
+            seen.push(message.value?.toString() ?? '');
+            if (seen.length === 10) resolve();
+          },
+        });
+      });
+      await reader.disconnect();
+      expect(seen.join('\n')).not.toContain('jo@example.com');
+      expect(seen.join('\n')).toContain('subject:u-jo');
     } finally {
       await kafka.admin.deleteTopics({ topics: [topic] }).catch(() => {});
     }

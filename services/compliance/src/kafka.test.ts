@@ -5,7 +5,9 @@
  * participant that does not answer keeps the job open.
  */
 import { randomUUID } from 'node:crypto';
+import { sealPersonalFields } from '@parley/compliance-client';
 import {
+  type AuditRecordInput,
   AuditRecordSubmitted,
   createEvent,
   decodeEnvelope,
@@ -21,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditIngestConsumer } from './consumers/audit-ingest-consumer.ts';
 import { createGdprReportConsumer } from './consumers/gdpr-report-consumer.ts';
 import type { TopicPatternConsumer } from './consumers/topic-pattern-consumer.ts';
-import { GDPR_JOBS_COLLECTION } from './store/gdpr-collections.ts';
+import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
 import { auditInput, type ComplianceFixture, openComplianceFixture } from './testing/compliance-fixture.ts';
 
 let f: ComplianceFixture;
@@ -101,11 +103,33 @@ describe('Kafka audit ingestion', () => {
       source: 'auth',
       payload: auditInput() as never,
     });
+    // Sealed by the producer (as Kafka producers should): stored as is, and it opens.
+    const sealed = await sealPersonalFields(f.keyring, tenant, {
+      ...(auditInput() as never as AuditRecordInput),
+      personal: [{ subject: 'u-ivy', fields: { email: 'ivy@example.com' } }],
+    });
+    // Claims to be sealed, but is the clear text in base64: refused and parked.
+    const forged = {
+      ...(auditInput() as never as AuditRecordInput),
+      personal: [
+        {
+          subject: 'u-ivy',
+          keyName: 'subject:u-ivy',
+          ciphertext: Buffer.from('{"email":"ivy@example.com"}').toString('base64'),
+        },
+      ],
+    };
     const messages = [
       ...events.slice(0, 120).map((e) => ({ value: JSON.stringify(e) })),
       { value: '{not json' },
       { value: JSON.stringify({ ...events[0], payload: { ...events[0]?.payload, action: 'BAD' } }) },
       { value: JSON.stringify(otherTenant) },
+      {
+        value: JSON.stringify(createEvent(AuditRecordSubmitted, { tenant, source: 'auth', payload: sealed })),
+      },
+      {
+        value: JSON.stringify(createEvent(AuditRecordSubmitted, { tenant, source: 'auth', payload: forged })),
+      },
       ...events.slice(120).map((e) => ({ value: JSON.stringify(e) })),
       // A redelivery of records already sent: appended once.
       ...events.slice(0, 5).map((e) => ({ value: JSON.stringify(e) })),
@@ -129,17 +153,24 @@ describe('Kafka audit ingestion', () => {
     const db = f.client.db(mongoDatabaseName(tenant));
     await eventually(
       () => db.collection('audit_records').countDocuments(),
-      (n) => n >= 230,
+      (n) => n >= 231,
     );
     await eventually(
       () => db.collection('audit_rejected').countDocuments(),
-      (n) => n >= 3,
+      (n) => n >= 4,
     );
-    expect(await db.collection('audit_records').countDocuments()).toBe(230);
+    expect(await db.collection('audit_records').countDocuments()).toBe(231);
     const rejected = await db.collection('audit_rejected').find().toArray();
     expect(rejected.map((r) => r.reason).join('\n')).toMatch(
-      /not JSON[\s\S]*payload\/action[\s\S]*someone-else/,
+      /not JSON[\s\S]*payload\/action[\s\S]*someone-else[\s\S]*do not open/,
     );
+    const stored = await db.collection('audit_records').findOne({ _id: sealed.id as never });
+    expect(JSON.stringify(stored)).not.toContain('ivy@example.com');
+    const revealed = await f.call('GET', `/v1/tenants/${tenant}/audit/records?reveal=true&subject=u-ivy`);
+    expect(revealed.body.records).toHaveLength(1);
+    expect(revealed.body.records[0].revealed).toEqual([
+      { subject: 'u-ivy', fields: { email: 'ivy@example.com' } },
+    ]);
     expect(JSON.stringify(rejected)).not.toContain('"actor"'); // only digests are kept
 
     // Records of one append share appendedAt: no append carried more than 100.
@@ -152,7 +183,24 @@ describe('Kafka audit ingestion', () => {
     expect(sources.sort()).toEqual(['auth', 'operator']);
 
     const verification = await (await f.auditLogs.get(tenant)).verify(f.auditLogs.publicKeys);
-    expect(verification).toMatchObject({ ok: true, records: 230 });
+    expect(verification).toMatchObject({ ok: true, records: 231 });
+
+    // Erasing the person also erases the copy on the topic: it only ever held ciphertext.
+    const erased = await f.call('POST', `/v1/tenants/${tenant}/gdpr/erasures`, {
+      userId: 'u-ivy',
+      requestedBy: 'u-ivy',
+    });
+    expect(erased.body.status).toBe('completed');
+    const copy = sealed.personal?.[0];
+    if (!copy || !('ciphertext' in copy)) throw new Error('the producer did not seal');
+    await expect(
+      f.keyring.decrypt(tenant, 'audit.pii', Buffer.from(copy.ciphertext, 'base64')),
+    ).rejects.toThrow();
+    expect(
+      JSON.stringify(
+        (await f.call('GET', `/v1/tenants/${tenant}/audit/records?reveal=true&subject=u-ivy`)).body,
+      ),
+    ).not.toContain('ivy@example.com');
   });
 });
 
@@ -180,7 +228,8 @@ describe('GDPR coordination over Kafka', () => {
     const relay = new OutboxRelay({
       producer: kafka.producer,
       logger: f.logger,
-      sources: async () => [f.client.db(mongoDatabaseName(tenant)).collection(GDPR_JOBS_COLLECTION)],
+      sources: async () =>
+        GDPR_OUTBOX_COLLECTIONS.map((name) => f.client.db(mongoDatabaseName(tenant)).collection(name)),
       topicFor: (event) => kafkaTopic(event.tenant, 'gdpr'),
       intervalMs: 100,
     });
@@ -246,7 +295,7 @@ describe('GDPR coordination over Kafka', () => {
       requestedBy: 'u-gina',
     });
     // Compliance's own part is done when the request returns; testsvc answers over Kafka (maybe already).
-    expect(exportJob.body.status).toBe('in-progress');
+    expect(['in-progress', 'completed']).toContain(exportJob.body.status);
     expect(Object.keys(exportJob.body.participants).sort()).toEqual(['compliance', 'testsvc']);
     expect(exportJob.body.participants.compliance.status).toBe('done');
     const exported = await eventually(

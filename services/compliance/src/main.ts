@@ -18,7 +18,7 @@ import { RetentionRunner } from './domain/retention-runner.ts';
 import { loadSigningKey } from './domain/signing-key-file.ts';
 import { tenantCollections } from './domain/tenant-databases.ts';
 import { complianceSettingsSchema } from './settings.ts';
-import { GDPR_JOBS_COLLECTION } from './store/gdpr-collections.ts';
+import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
 
 const config = loadConfigOrExit(complianceSettingsSchema);
 const logger = createLogger({ service: 'compliance', level: config.LOG_LEVEL });
@@ -80,7 +80,7 @@ const retention = new RetentionRunner({
 const relay = new OutboxRelay({
   producer: kafka.producer,
   logger,
-  sources: tenantCollections(mongo.client, GDPR_JOBS_COLLECTION),
+  sources: tenantCollections(mongo.client, GDPR_OUTBOX_COLLECTIONS),
   topicFor: (event) => kafkaTopic(event.tenant, 'gdpr'),
   intervalMs: config.OUTBOX_INTERVAL_MS,
 });

@@ -65,19 +65,43 @@ export const AuditMetadataSchema = Type.Record(
   { maxProperties: 50 },
 );
 
-/** The personal fields of one data subject (e-mail, ip, userAgent, name, ...). */
-export const AuditPersonalEntrySchema = Type.Object(
+// The subject's key is keyring's `subject:<userId>`: the id must fit a key name.
+const AuditSubjectSchema = Type.String({
+  pattern: '^[A-Za-z0-9._@-]{1,128}$',
+  description: 'The data subject (a user id)',
+});
+
+/** The personal fields of one data subject (e-mail, ip, userAgent, name, ...), in the clear. */
+export const AuditPlainPersonalEntrySchema = Type.Object(
+  { subject: AuditSubjectSchema, fields: AuditMetadataSchema },
+  { additionalProperties: false },
+);
+
+/**
+ * The same fields already sealed by the producer (keyring `encrypt(tenant, 'audit.pii',
+ * JSON.stringify(fields), { keyName: 'subject:<subject>' })`, base64). Use this form for records
+ * that travel on Kafka: a topic keeps its messages for its retention period, and only ciphertext
+ * under the subject's key is erased by crypto-shredding. compliance-client's
+ * sealPersonalFields() produces it. The compliance service checks it opens before storing it.
+ */
+export const AuditSealedPersonalEntrySchema = Type.Object(
   {
-    // The subject's key is keyring's `subject:<userId>`: the id must fit a key name.
-    subject: Type.String({
-      pattern: '^[A-Za-z0-9._@-]{1,128}$',
-      description: 'The data subject (a user id)',
-    }),
-    fields: AuditMetadataSchema,
+    subject: AuditSubjectSchema,
+    keyName: Type.String({ pattern: '^subject:[A-Za-z0-9._@-]{1,128}$' }),
+    ciphertext: Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 65_536 }),
   },
   { additionalProperties: false },
 );
+
+export const AuditPersonalEntrySchema = Type.Union([
+  AuditPlainPersonalEntrySchema,
+  AuditSealedPersonalEntrySchema,
+]);
 export type AuditPersonalEntry = Static<typeof AuditPersonalEntrySchema>;
+export type AuditSealedPersonalEntry = Static<typeof AuditSealedPersonalEntrySchema>;
+
+/** The keyring purpose personal fields of audit records are sealed for. */
+export const AUDIT_PII_PURPOSE = 'audit.pii';
 
 export const AuditRecordInputSchema = Type.Object(
   {

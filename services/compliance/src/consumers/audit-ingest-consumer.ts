@@ -56,7 +56,21 @@ export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPat
         const bySource = new Map<string, AuditRecordInput[]>();
         for (const item of chunk)
           bySource.set(item.source, [...(bySource.get(item.source) ?? []), item.input]);
-        for (const [source, inputs] of bySource) await options.auditLogs.append(tenant, inputs, source);
+        for (const [source, inputs] of bySource) {
+          await options.auditLogs.append(tenant, inputs, source, {
+            // Fields that do not open under the subject's key: parked like any invalid record.
+            onRejected: async (input, reason) => {
+              const offset = chunk.find((item) => item.input.id === input.id)?.offset ?? '?';
+              await reject(
+                options.client,
+                tenant,
+                { offset, value: Buffer.from(JSON.stringify(input)) },
+                reason,
+              );
+              logger.warn({ tenant, offset, reason }, 'audit: record rejected');
+            },
+          });
+        }
         resolveOffset((chunk[chunk.length - 1] as { offset: string }).offset);
         chunk = [];
         await heartbeat();
@@ -99,7 +113,7 @@ function parse(
 async function reject(
   client: MongoClient,
   tenant: string,
-  message: KafkaMessage,
+  message: Pick<KafkaMessage, 'offset' | 'value'>,
   reason: string,
 ): Promise<void> {
   await client

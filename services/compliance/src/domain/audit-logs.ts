@@ -63,9 +63,10 @@ export class AuditLogs implements Stoppable {
     tenant: string,
     inputs: readonly AuditRecordInput[],
     source: string,
+    options: { onRejected?: (input: AuditRecordInput, reason: string) => Promise<void> } = {},
   ): Promise<AppendOutcome[]> {
     const log = await this.get(tenant);
-    const outcomes = await log.append(inputs, source);
+    const outcomes = await log.append(inputs, source, options);
     await this.#checkpoint(log);
     return outcomes;
   }

@@ -14,7 +14,15 @@ import { type AuditLog, isPruned, type PersonalDataSealer } from '@parley/audit-
 import type { GdprParticipantReport } from '@parley/contracts';
 import { type Keyring, KeyStateConflictError, subjectKeyName } from '@parley/keyring';
 import type { MongoClient } from 'mongodb';
-import { type GdprJobDocument, gdprCollections } from '../store/gdpr-collections.ts';
+import { gdprCollections } from '../store/gdpr-collections.ts';
+
+/** The job a participant works on: which one, what kind, about whom. */
+export interface GdprJobRef {
+  _id: string;
+  kind: 'export' | 'erasure';
+  userId: string;
+}
+
 import type { AuditLogs } from './audit-logs.ts';
 import { COMPLIANCE_PARTICIPANT } from './participant-registry.ts';
 
@@ -35,7 +43,7 @@ export class ComplianceParticipant {
 
   async exportPart(
     tenant: string,
-    job: GdprJobDocument,
+    job: GdprJobRef,
     upload: (data: unknown) => Promise<{ sha256: string; bytes: number }>,
   ): Promise<GdprParticipantReport> {
     const log = await this.#o.auditLogs.get(tenant);
@@ -43,13 +51,13 @@ export class ComplianceParticipant {
     const data = {
       userId: job.userId,
       auditRecords: await this.#auditRecordsAbout(log, tenant, job.userId),
-      consents: (await collections.consents.find({ userId: job.userId }).toArray()).map(({ _id, ...c }) => c),
+      consents: (await collections.consents.find({ userId: job.userId }).sort({ at: 1 }).toArray()).map(
+        ({ _id, ...c }) => c,
+      ),
       gdprRequests: (await collections.jobs.find({ userId: job.userId }).toArray()).map((j) => ({
         id: j._id,
         kind: j.kind,
-        status: j.status,
         requestedAt: j.requestedAt,
-        completedAt: j.completedAt ?? null,
       })),
     };
     const part = await upload(data);
@@ -63,7 +71,7 @@ export class ComplianceParticipant {
     };
   }
 
-  async erase(tenant: string, job: GdprJobDocument): Promise<GdprParticipantReport> {
+  async erase(tenant: string, job: GdprJobRef): Promise<GdprParticipantReport> {
     const keyName = subjectKeyName(job.userId);
     // Ensure first: a person with no key yet gets one that is born shredded, so records that
     // arrive later about them are withheld instead of stored in the clear.

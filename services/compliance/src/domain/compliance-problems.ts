@@ -1,5 +1,5 @@
 /** Maps domain errors to problem details, so every refusal has a stable type and never a stack trace. */
-import { AuditIntegrityError, AuditNotFoundError } from '@parley/audit-chain';
+import { AuditIntegrityError, AuditNotFoundError, AuditRecordRejectedError } from '@parley/audit-chain';
 import { KeyringError } from '@parley/keyring';
 import { ProblemError, problems } from '@parley/kit';
 import { InvalidRetentionPolicyError, LegalHoldError } from '@parley/retention';
@@ -9,6 +9,11 @@ import { GdprError } from './gdpr-coordinator.ts';
 export function complianceProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof AuditNotFoundError) return problems.notFound(error.message);
+  if (error instanceof AuditRecordRejectedError) {
+    return new ProblemError(400, 'audit-record-rejected', 'Audit record refused', error.message, {
+      recordId: error.recordId,
+    });
+  }
   if (error instanceof AuditIntegrityError) {
     return new ProblemError(
       409,

@@ -1,7 +1,9 @@
 /**
  * Consent records: per person and purpose, the current choice and its whole history (when,
- * granted or withdrawn, where it was made, who recorded it). Each change is audited.
+ * granted or withdrawn, where it was made, who recorded it). Each change is audited, and kept
+ * as its own document (insert-only), so concurrent changes never overwrite one another.
  */
+import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { type ConsentDocument, gdprCollections } from '../store/gdpr-collections.ts';
 import { type AuditTrail, actorFrom } from './audit-trail.ts';
@@ -24,39 +26,51 @@ export class ConsentStore {
   }
 
   async record(tenant: string, change: ConsentChange): Promise<ConsentDocument> {
+    // Each change is its own document, inserted once: no update can lose another's history.
     const at = new Date().toISOString();
-    const entry = {
+    await gdprCollections(this.#client, tenant).consents.insertOne({
+      _id: randomUUID(),
+      userId: change.userId,
+      purpose: change.purpose,
       granted: change.granted,
       at,
       source: change.source,
       ...(change.recordedBy ? { recordedBy: change.recordedBy } : {}),
-    };
-    const updated = await gdprCollections(this.#client, tenant).consents.findOneAndUpdate(
-      { _id: `${change.userId}:${change.purpose}` },
-      {
-        $set: {
-          userId: change.userId,
-          purpose: change.purpose,
-          granted: change.granted,
-          at,
-          source: change.source,
-        },
-        $push: { history: entry },
-      },
-      { upsert: true, returnDocument: 'after' },
-    );
-    if (!updated) throw new Error('consent upsert returned nothing');
+    });
     await this.#trail.record(tenant, {
       actor: actorFrom(change.recordedBy ?? change.userId),
       action: change.granted ? 'gdpr.consent.granted' : 'gdpr.consent.withdrawn',
-      resource: { type: 'consent', id: updated._id },
+      resource: { type: 'consent', id: `${change.userId}:${change.purpose}` },
       outcome: 'success',
       metadata: { subject: change.userId, purpose: change.purpose, source: change.source },
     });
-    return updated;
+    const current = (await this.forUser(tenant, change.userId)).find((c) => c.purpose === change.purpose);
+    if (!current) throw new Error('a consent change just written cannot be read back');
+    return current;
   }
 
   async forUser(tenant: string, userId: string): Promise<ConsentDocument[]> {
-    return gdprCollections(this.#client, tenant).consents.find({ userId }).sort({ purpose: 1 }).toArray();
+    const changes = await gdprCollections(this.#client, tenant).consents.find({ userId }).toArray();
+    changes.sort((a, b) => a.at.localeCompare(b.at) || a._id.localeCompare(b._id));
+    const byPurpose = new Map<string, ConsentDocument>();
+    for (const change of changes) {
+      const entry = {
+        granted: change.granted,
+        at: change.at,
+        source: change.source,
+        ...(change.recordedBy ? { recordedBy: change.recordedBy } : {}),
+      };
+      const existing = byPurpose.get(change.purpose);
+      byPurpose.set(change.purpose, {
+        _id: `${userId}:${change.purpose}`,
+        userId,
+        purpose: change.purpose,
+        granted: change.granted,
+        at: change.at,
+        source: change.source,
+        history: [...(existing?.history ?? []), entry],
+      });
+    }
+    return [...byPurpose.values()].sort((a, b) => a.purpose.localeCompare(b.purpose));
   }
 }

@@ -4,7 +4,9 @@
  * the tenant's gdpr topic, and the job completes only when all have reported `done`; a silent
  * participant keeps it `in-progress`, visible in the job's participants map. Legal holds on the
  * person (or the tenant) block erasure: the job is `blocked` with the holds as its legal
- * exemption, audited, and resumed by resumeBlocked() when the holds are lifted.
+ * exemption, audited, and resumed by resumeBlocked() (a new round) when the holds are lifted.
+ * Every write is an insert or a replace of a document only one writer owns (see
+ * gdpr-collections.ts), so concurrent reports and replicas never overwrite each other.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SigningKey } from '@parley/audit-chain';
@@ -17,14 +19,17 @@ import {
   type GdprParticipantReport,
 } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
-import { outboxPush, withOutbox } from '@parley/outbox';
+import { withOutbox } from '@parley/outbox';
 import { LegalHoldStore } from '@parley/retention';
 import { assertTenantId } from '@parley/tenancy';
 import { zipSync } from 'fflate';
 import type { MongoClient } from 'mongodb';
 import {
+  type GdprJob,
   type GdprJobDocument,
   type GdprJobKind,
+  type GdprReportDocument,
+  type GdprSettlementDocument,
   gdprCollections,
   type ParticipantState,
 } from '../store/gdpr-collections.ts';
@@ -60,50 +65,52 @@ export class GdprCoordinator {
     this.#o = options;
   }
 
-  async get(tenant: string, jobId: string): Promise<GdprJobDocument> {
+  async get(tenant: string, jobId: string): Promise<GdprJob> {
     const job = await gdprCollections(this.#o.client, tenant).jobs.findOne({ _id: jobId });
     if (!job) throw new GdprError('not-found', `no GDPR job ${jobId}`);
-    return job;
+    return this.#fold(tenant, job);
   }
 
-  async list(tenant: string, filter: { userId?: string; status?: string } = {}): Promise<GdprJobDocument[]> {
+  async list(tenant: string, filter: { userId?: string; status?: string } = {}): Promise<GdprJob[]> {
     const query: Record<string, string> = {};
     if (filter.userId) query.userId = filter.userId;
-    if (filter.status) query.status = filter.status;
-    return gdprCollections(this.#o.client, tenant)
+    const docs = await gdprCollections(this.#o.client, tenant)
       .jobs.find(query)
       .sort({ requestedAt: -1 })
       .limit(500)
       .toArray();
+    const jobs: GdprJob[] = [];
+    for (const doc of docs) jobs.push(await this.#fold(tenant, doc));
+    return filter.status ? jobs.filter((j) => j.status === filter.status) : jobs;
   }
 
-  async requestExport(tenant: string, userId: string, requestedBy: string): Promise<GdprJobDocument> {
+  async requestExport(tenant: string, userId: string, requestedBy: string): Promise<GdprJob> {
     const job = await this.#start(tenant, 'export', userId, requestedBy);
     await this.#o.trail.record(tenant, {
       actor: actorFrom(requestedBy),
       action: 'gdpr.export.requested',
       resource: { type: 'gdpr-job', id: job._id },
       outcome: 'success',
-      metadata: { subject: userId, participants: Object.keys(job.participants) },
+      metadata: { subject: userId, participants: job.participants },
     });
-    await this.#runOwnPart(tenant, job);
+    await this.#runOwnPart(tenant, job._id, 'export', userId);
     return this.get(tenant, job._id);
   }
 
-  async requestErasure(tenant: string, userId: string, requestedBy: string): Promise<GdprJobDocument> {
+  async requestErasure(tenant: string, userId: string, requestedBy: string): Promise<GdprJob> {
     const holds = (await new LegalHoldStore(this.#o.client, tenant).active()).coveringPerson(userId);
     if (holds.length > 0) {
       const job: GdprJobDocument = {
         _id: randomUUID(),
         kind: 'erasure',
         userId,
-        status: 'blocked',
         requestedBy,
         requestedAt: now(),
-        updatedAt: now(),
-        participants: {},
-        holdIds: holds.map((h) => h.id),
-        exemption: 'legal-hold: GDPR Art. 17(3)(e), establishment, exercise or defence of legal claims',
+        participants: [],
+        blocked: {
+          holdIds: holds.map((h) => h.id),
+          exemption: 'legal-hold: GDPR Art. 17(3)(e), establishment, exercise or defence of legal claims',
+        },
       };
       await gdprCollections(this.#o.client, tenant).jobs.insertOne(job);
       await this.#o.trail.record(tenant, {
@@ -111,9 +118,9 @@ export class GdprCoordinator {
         action: 'gdpr.erasure.blocked',
         resource: { type: 'gdpr-job', id: job._id },
         outcome: 'denied',
-        metadata: { subject: userId, reason: 'legal-exemption', holdIds: job.holdIds ?? [] },
+        metadata: { subject: userId, reason: 'legal-exemption', holdIds: job.blocked?.holdIds ?? [] },
       });
-      return job;
+      return this.#fold(tenant, job);
     }
     const job = await this.#start(tenant, 'erasure', userId, requestedBy);
     await this.#o.trail.record(tenant, {
@@ -121,49 +128,61 @@ export class GdprCoordinator {
       action: 'gdpr.erasure.requested',
       resource: { type: 'gdpr-job', id: job._id },
       outcome: 'success',
-      metadata: { subject: userId, participants: Object.keys(job.participants) },
+      metadata: { subject: userId, participants: job.participants },
     });
-    await this.#runOwnPart(tenant, job);
+    await this.#runOwnPart(tenant, job._id, 'erasure', userId);
     return this.get(tenant, job._id);
   }
 
-  /** After holds are lifted: erasures no hold covers any more start now. */
-  async resumeBlocked(tenant: string): Promise<GdprJobDocument[]> {
-    const jobs = gdprCollections(this.#o.client, tenant).jobs;
-    const blocked = await jobs.find({ kind: 'erasure', status: 'blocked' }).limit(1000).toArray();
-    if (blocked.length === 0) return [];
+  /** After holds are lifted: blocked erasures no hold covers any more start a new round now. */
+  async resumeBlocked(tenant: string): Promise<GdprJob[]> {
+    const c = gdprCollections(this.#o.client, tenant);
+    const candidates = await c.jobs.find({ kind: 'erasure' }).limit(1000).toArray();
     const holdSet = await new LegalHoldStore(this.#o.client, tenant).active();
-    const resumed: GdprJobDocument[] = [];
-    for (const job of blocked) {
-      if (holdSet.coveringPerson(job.userId).length > 0) continue;
+    const resumed: GdprJob[] = [];
+    for (const doc of candidates) {
+      const job = await this.#fold(tenant, doc);
+      if (job.status !== 'blocked' || holdSet.coveringPerson(job.userId).length > 0) continue;
+      const round = job.round + 1;
       const participants = await this.#o.participants.namesFor('erasure');
       const event = this.#requestEvent(tenant, 'erasure', job._id, job.userId, participants);
-      const updated = await jobs.findOneAndUpdate(
-        { _id: job._id, status: 'blocked' },
-        outboxPush<GdprJobDocument>([event], {
-          $set: { status: 'in-progress', updatedAt: now(), participants: pendingParticipants(participants) },
-          $unset: { holdIds: '', exemption: '' },
-        }),
-        { returnDocument: 'after' },
-      );
-      if (!updated) continue; // another replica resumed it
+      try {
+        // The round's unique _id makes the resume happen once, however many replicas try.
+        await c.rounds.insertOne(
+          withOutbox(
+            {
+              _id: `${job._id}:r${round}`,
+              jobId: job._id,
+              round,
+              participants,
+              startedAt: now(),
+              previousHoldIds: job.holdIds ?? [],
+            },
+            [event],
+          ),
+        );
+      } catch (error) {
+        if ((error as { code?: number }).code === 11000) continue;
+        throw error;
+      }
       await this.#o.trail.record(tenant, {
         actor: { type: 'service', id: 'compliance' },
         action: 'gdpr.erasure.resumed',
         resource: { type: 'gdpr-job', id: job._id },
         outcome: 'success',
-        metadata: { subject: job.userId, previousHoldIds: job.holdIds ?? [] },
+        metadata: { subject: job.userId, round, previousHoldIds: job.holdIds ?? [] },
       });
-      await this.#runOwnPart(tenant, updated);
+      await this.#runOwnPart(tenant, job._id, 'erasure', job.userId);
       resumed.push(await this.get(tenant, job._id));
     }
     return resumed;
   }
 
-  /** A participant's report (from Kafka, or compliance's own): idempotent per participant. */
-  async applyReport(tenant: string, report: GdprParticipantReport): Promise<GdprJobDocument | undefined> {
-    const jobs = gdprCollections(this.#o.client, tenant).jobs;
-    const job = await jobs.findOne({ _id: report.jobId });
+  /** A participant's report (from Kafka, or compliance's own): idempotent per participant and round. */
+  async applyReport(tenant: string, report: GdprParticipantReport): Promise<GdprJob | undefined> {
+    const c = gdprCollections(this.#o.client, tenant);
+    const doc = await c.jobs.findOne({ _id: report.jobId });
+    const job = doc ? await this.#fold(tenant, doc) : undefined;
     if (!job || job.kind !== report.kind || !(report.participant in job.participants)) {
       this.#o.logger.warn(
         { tenant, jobId: report.jobId, participant: report.participant },
@@ -171,7 +190,7 @@ export class GdprCoordinator {
       );
       return undefined;
     }
-    if (job.status === 'completed') return job;
+    if (job.status !== 'in-progress') return job;
     let state: ParticipantState = {
       status: report.status,
       reportedAt: now(),
@@ -182,13 +201,15 @@ export class GdprCoordinator {
     };
     if (report.kind === 'export' && report.status === 'done')
       state = await this.#checkExportPart(tenant, job, report, state);
-    const updated = await jobs.findOneAndUpdate(
-      { _id: job._id, status: { $ne: 'completed' } },
-      { $set: { [`participants.${report.participant}`]: state, updatedAt: now() } },
-      { returnDocument: 'after' },
-    );
-    if (!updated) return this.get(tenant, job._id);
-    return this.#settle(tenant, updated);
+    const reportDoc: GdprReportDocument = {
+      _id: `${job._id}:r${job.round}:${report.participant}`,
+      jobId: job._id,
+      round: job.round,
+      participant: report.participant,
+      ...state,
+    };
+    await c.reports.replaceOne({ _id: reportDoc._id }, reportDoc, { upsert: true });
+    return this.#settle(tenant, job._id);
   }
 
   async uploadExportPart(
@@ -219,11 +240,17 @@ export class GdprCoordinator {
     if (job.kind !== 'export') throw new GdprError('invalid', `job ${jobId} is not an export`);
     if (job.status !== 'completed' || !job.receipt)
       throw new GdprError('conflict', `export ${jobId} is ${job.status}`);
-    const parts = await gdprCollections(this.#o.client, tenant).exportParts.find({ jobId }).toArray();
-    if (parts.length === 0)
-      throw new GdprError('conflict', `export ${jobId} no longer holds data (the person was erased)`);
+    const c = gdprCollections(this.#o.client, tenant);
     const files: Record<string, Uint8Array> = {};
-    for (const part of parts) files[`${part.participant}.json`] = Buffer.from(part.content);
+    for (const participant of Object.keys(job.participants)) {
+      const part = await c.exportParts.findOne({ _id: `${jobId}:${participant}` });
+      if (!part)
+        throw new GdprError(
+          'conflict',
+          `export ${jobId} no longer holds ${participant}'s part (the person was erased)`,
+        );
+      files[`${participant}.json`] = Buffer.from(part.content);
+    }
     files['receipt.json'] = Buffer.from(JSON.stringify(job.receipt, null, 2));
     files['README.txt'] = Buffer.from(
       'Everything Parley holds about you, one file per service. receipt.json lists each file with its\n' +
@@ -242,7 +269,7 @@ export class GdprCoordinator {
       after: string;
       requestedBy: string;
     },
-  ): Promise<GdprJobDocument> {
+  ): Promise<GdprJob> {
     assertTenantId(tenant);
     const salt = randomBytes(16).toString('hex');
     const digest = (value: string) => createHash('sha256').update(salt).update(value).digest('hex');
@@ -251,12 +278,10 @@ export class GdprCoordinator {
       _id: randomUUID(),
       kind: 'rectification',
       userId: input.userId,
-      status: 'completed',
       requestedBy: input.requestedBy,
       requestedAt: at,
-      updatedAt: at,
       completedAt: at,
-      participants: { [input.participant]: { status: 'done', reportedAt: at } },
+      participants: [input.participant],
       rectification: {
         participant: input.participant,
         field: input.field,
@@ -279,7 +304,7 @@ export class GdprCoordinator {
         afterHash: job.rectification?.afterHash ?? null,
       },
     });
-    return job;
+    return this.#fold(tenant, job);
   }
 
   async #start(
@@ -290,17 +315,7 @@ export class GdprCoordinator {
   ): Promise<GdprJobDocument> {
     const participants = await this.#o.participants.namesFor(kind);
     const id = randomUUID();
-    const at = now();
-    const job: GdprJobDocument = {
-      _id: id,
-      kind,
-      userId,
-      status: 'in-progress',
-      requestedBy,
-      requestedAt: at,
-      updatedAt: at,
-      participants: pendingParticipants(participants),
-    };
+    const job: GdprJobDocument = { _id: id, kind, userId, requestedBy, requestedAt: now(), participants };
     // The job and its request event in one single-document write (the outbox).
     await gdprCollections(this.#o.client, tenant).jobs.insertOne(
       withOutbox(job, [this.#requestEvent(tenant, kind, id, userId, participants)]),
@@ -323,20 +338,26 @@ export class GdprCoordinator {
     });
   }
 
-  async #runOwnPart(tenant: string, job: GdprJobDocument): Promise<void> {
+  async #runOwnPart(
+    tenant: string,
+    jobId: string,
+    kind: 'export' | 'erasure',
+    userId: string,
+  ): Promise<void> {
+    const job = { _id: jobId, kind, userId };
     let report: GdprParticipantReport;
     try {
       report =
-        job.kind === 'export'
+        kind === 'export'
           ? await this.#o.self.exportPart(tenant, job, (data) =>
-              this.uploadExportPart(tenant, job._id, COMPLIANCE_PARTICIPANT, data),
+              this.uploadExportPart(tenant, jobId, COMPLIANCE_PARTICIPANT, data),
             )
           : await this.#o.self.erase(tenant, job);
     } catch (error) {
-      this.#o.logger.error({ tenant, jobId: job._id, err: error }, 'gdpr: compliance part failed');
+      this.#o.logger.error({ tenant, jobId, err: error }, 'gdpr: compliance part failed');
       report = {
-        jobId: job._id,
-        kind: job.kind as 'export' | 'erasure',
+        jobId,
+        kind,
         participant: COMPLIANCE_PARTICIPANT,
         status: 'failed',
         detail: error instanceof Error ? error.message.slice(0, 500) : 'failed',
@@ -347,7 +368,7 @@ export class GdprCoordinator {
 
   async #checkExportPart(
     tenant: string,
-    job: GdprJobDocument,
+    job: GdprJob,
     report: GdprParticipantReport,
     state: ParticipantState,
   ): Promise<ParticipantState> {
@@ -362,10 +383,11 @@ export class GdprCoordinator {
     return { ...state, exportPart: { sha256: part.sha256, bytes: part.bytes } };
   }
 
-  /** Moves a job to its end state once the reports allow it; exactly one replica wins the move. */
-  async #settle(tenant: string, job: GdprJobDocument): Promise<GdprJobDocument> {
+  /** Settles the current round once its reports allow; the settlement's unique _id lets one replica win. */
+  async #settle(tenant: string, jobId: string): Promise<GdprJob> {
+    const job = await this.get(tenant, jobId);
+    if (job.status !== 'in-progress') return job;
     const states = Object.values(job.participants);
-    const jobs = gdprCollections(this.#o.client, tenant).jobs;
     let status: 'completed' | 'failed' | 'blocked' | undefined;
     if (states.every((s) => s.status === 'done')) status = 'completed';
     else if (states.some((s) => s.status === 'pending')) status = undefined;
@@ -374,8 +396,13 @@ export class GdprCoordinator {
     if (!status) return job;
 
     const at = now();
-    const set: Partial<GdprJobDocument> = { status, updatedAt: at };
-    if (status === 'completed') set.completedAt = at;
+    const settlement: GdprSettlementDocument = {
+      _id: `${job._id}:r${job.round}`,
+      jobId: job._id,
+      round: job.round,
+      status,
+      settledAt: at,
+    };
     if (status === 'completed' && job.kind === 'export') {
       const files = Object.entries(job.participants)
         .map(([name, s]) => ({
@@ -384,7 +411,7 @@ export class GdprCoordinator {
           bytes: s.exportPart?.bytes ?? 0,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
-      set.receipt = signReceipt(
+      settlement.receipt = signReceipt(
         { tenant, jobId: job._id, userId: job.userId, completedAt: at, files },
         this.#o.signingKey,
       );
@@ -394,12 +421,12 @@ export class GdprCoordinator {
       source: 'compliance',
       payload: { jobId: job._id, kind: job.kind, userId: job.userId, status },
     });
-    const updated = await jobs.findOneAndUpdate(
-      { _id: job._id, status: 'in-progress' },
-      outboxPush<GdprJobDocument>([finished], { $set: set }),
-      { returnDocument: 'after' },
-    );
-    if (!updated) return this.get(tenant, job._id);
+    try {
+      await gdprCollections(this.#o.client, tenant).settlements.insertOne(withOutbox(settlement, [finished]));
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return this.get(tenant, job._id); // another replica settled it
+      throw error;
+    }
     await this.#o.trail.record(tenant, {
       actor: { type: 'service', id: 'compliance' },
       action: `gdpr.${job.kind}.${status}`,
@@ -407,15 +434,76 @@ export class GdprCoordinator {
       outcome: status === 'completed' ? 'success' : status === 'blocked' ? 'denied' : 'failure',
       metadata: {
         subject: job.userId,
+        round: job.round,
         participants: Object.entries(job.participants).map(([name, s]) => `${name}:${s.status}`),
       },
     });
-    return updated;
+    return this.get(tenant, job._id);
   }
-}
 
-function pendingParticipants(names: string[]): Record<string, ParticipantState> {
-  return Object.fromEntries(names.map((name) => [name, { status: 'pending' as const }]));
+  /** Folds a job's documents into what callers see: its current round and that round's state. */
+  async #fold(tenant: string, doc: GdprJobDocument): Promise<GdprJob> {
+    const c = gdprCollections(this.#o.client, tenant);
+    const base = {
+      _id: doc._id,
+      kind: doc.kind,
+      userId: doc.userId,
+      requestedBy: doc.requestedBy,
+      requestedAt: doc.requestedAt,
+      ...(doc.rectification ? { rectification: doc.rectification } : {}),
+    };
+    if (doc.kind === 'rectification') {
+      const at = doc.completedAt ?? doc.requestedAt;
+      return {
+        ...base,
+        status: 'completed',
+        updatedAt: at,
+        completedAt: at,
+        round: 0,
+        participants: Object.fromEntries(
+          doc.participants.map((p) => [p, { status: 'done' as const, reportedAt: at }]),
+        ),
+      };
+    }
+    // The latest round: probed by _id (answered from the index everywhere), rounds are few.
+    let round = 0;
+    let participants = doc.participants;
+    let startedAt = doc.requestedAt;
+    for (let next = 1; ; next += 1) {
+      const r = await c.rounds.findOne({ _id: `${doc._id}:r${next}` });
+      if (!r) break;
+      round = r.round;
+      participants = r.participants;
+      startedAt = r.startedAt;
+    }
+    const states: Record<string, ParticipantState> = {};
+    let updatedAt = startedAt;
+    for (const name of participants) {
+      const report = await c.reports.findOne({ _id: `${doc._id}:r${round}:${name}` });
+      if (report) {
+        const { _id, jobId: _j, round: _r, participant: _p, ...state } = report;
+        states[name] = state;
+        if (state.reportedAt && state.reportedAt > updatedAt) updatedAt = state.reportedAt;
+      } else {
+        states[name] = { status: 'pending' };
+      }
+    }
+    const settled = await c.settlements.findOne({ _id: `${doc._id}:r${round}` });
+    const blockedAtRequest = round === 0 && doc.blocked;
+    const status: GdprJob['status'] = settled?.status ?? (blockedAtRequest ? 'blocked' : 'in-progress');
+    return {
+      ...base,
+      status,
+      updatedAt: settled?.settledAt ?? updatedAt,
+      ...(settled?.status === 'completed' ? { completedAt: settled.settledAt } : {}),
+      round,
+      participants: states,
+      ...(blockedAtRequest && doc.blocked
+        ? { holdIds: doc.blocked.holdIds, exemption: doc.blocked.exemption }
+        : {}),
+      ...(settled?.receipt ? { receipt: settled.receipt } : {}),
+    };
+  }
 }
 
 export type { GdprJobKind };

@@ -4,16 +4,23 @@
  * destroyed (erasure), new personal fields for the person are withheld rather than stored in
  * the clear, and old ones no longer open: the log keeps its hashes and loses the person.
  */
-import type { AuditMetadata, PersonalDataSealer, SealedPersonalEntry } from '@parley/audit-chain';
+import {
+  type AuditMetadata,
+  AuditRecordRejectedError,
+  type PersonalDataSealer,
+  type SealedPersonalEntry,
+} from '@parley/audit-chain';
+import { AUDIT_PII_PURPOSE } from '@parley/contracts';
 import {
   KeyDestroyedError,
   KeyPendingDestructionError,
   type Keyring,
+  KeyringError,
   subjectKeyName,
   UnknownKeyError,
 } from '@parley/keyring';
 
-export const AUDIT_PII_PURPOSE = 'audit.pii';
+export { AUDIT_PII_PURPOSE };
 
 export class KeyringSealer implements PersonalDataSealer {
   readonly #keyring: Keyring;
@@ -39,6 +46,29 @@ export class KeyringSealer implements PersonalDataSealer {
     } catch (error) {
       if (error instanceof KeyDestroyedError || error instanceof KeyPendingDestructionError) {
         return { subject, keyName, ciphertext: '', withheld: 'subject-erased' };
+      }
+      throw error;
+    }
+  }
+
+  async adopt(
+    tenant: string,
+    entry: { subject: string; keyName: string; ciphertext: string },
+  ): Promise<SealedPersonalEntry> {
+    try {
+      // Opened once to prove it is what it claims (never stored or logged): a producer bug that
+      // put clear text here must not slip personal data past crypto-shredding.
+      await this.#keyring.decrypt(tenant, AUDIT_PII_PURPOSE, Buffer.from(entry.ciphertext, 'base64'));
+      return { subject: entry.subject, keyName: entry.keyName, ciphertext: entry.ciphertext };
+    } catch (error) {
+      if (error instanceof KeyDestroyedError || error instanceof KeyPendingDestructionError) {
+        return { subject: entry.subject, keyName: entry.keyName, ciphertext: '', withheld: 'subject-erased' };
+      }
+      if (error instanceof KeyringError && error.httpStatus < 500) {
+        throw new AuditRecordRejectedError(
+          '(sealed entry)',
+          `personal fields of ${entry.subject} do not open under ${entry.keyName}`,
+        );
       }
       throw error;
     }

@@ -8,7 +8,7 @@ import type { Collection, Document, MongoClient } from 'mongodb';
 
 export function tenantCollections(
   client: MongoClient,
-  collection: string,
+  collections: readonly string[],
   cacheMs = 5_000,
 ): () => Promise<Collection<Document>[]> {
   let cached: { at: number; names: string[] } | undefined;
@@ -20,6 +20,8 @@ export function tenantCollections(
         .filter((name) => name.startsWith('parley_') && name !== PLATFORM_DATABASE);
       cached = { at: Date.now(), names };
     }
-    return cached.names.map((name) => client.db(name).collection(collection));
+    return cached.names.flatMap((name) =>
+      collections.map((collection) => client.db(name).collection(collection)),
+    );
   };
 }

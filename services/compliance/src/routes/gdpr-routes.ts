@@ -13,7 +13,7 @@ import {
 } from '@parley/contracts';
 import { ProblemSchema, problems } from '@parley/kit';
 import { Type } from 'typebox';
-import type { GdprJobDocument } from '../store/gdpr-collections.ts';
+import type { GdprJob } from '../store/gdpr-collections.ts';
 import { type ComplianceRoutes, TenantParams } from './route-context.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
@@ -22,8 +22,8 @@ const JobParams = Type.Object({
   jobId: Type.String({ format: 'uuid' }),
 });
 
-export function jobView(job: GdprJobDocument) {
-  const { _id, _outbox, _outboxPending, rectification, ...rest } = job;
+export function jobView(job: GdprJob) {
+  const { _id, round: _round, rectification, ...rest } = job;
   // The salt stays inside: with it and a guess, a before/after hash could be tested offline.
   const shown = rectification
     ? {

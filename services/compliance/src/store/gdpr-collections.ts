@@ -32,7 +32,57 @@ export interface ExportReceipt {
   signature: string;
 }
 
+/**
+ * GDPR state is kept in documents that are inserted once and never updated concurrently: on a
+ * Mongo-wire server whose updates are read-modify-write (FerretDB), two reports updating one job
+ * document at once could lose one. So a job is its request (gdpr_jobs), its rounds (a resumed
+ * erasure starts round 1, 2, ...: gdpr_rounds), one report per participant and round
+ * (gdpr_reports, written only by that participant's report) and at most one settlement per round
+ * (gdpr_settlements: inserted once under a unique _id, so exactly one replica settles a round).
+ * Requests and the "finished" event ride in the outbox of the document whose insert they announce.
+ */
 export interface GdprJobDocument extends OutboxFields {
+  _id: string;
+  kind: GdprJobKind;
+  userId: string;
+  requestedBy: string;
+  requestedAt: string;
+  /** Round 0's participants (empty when the request was blocked). */
+  participants: string[];
+  /** Set when the request itself was blocked by legal holds. */
+  blocked?: { holdIds: string[]; exemption: string };
+  rectification?: { participant: string; field: string; salt: string; beforeHash: string; afterHash: string };
+  /** Rectifications are recorded done at once. */
+  completedAt?: string;
+}
+
+export interface GdprRoundDocument extends OutboxFields {
+  _id: string; // `${jobId}:r${round}`
+  jobId: string;
+  round: number;
+  participants: string[];
+  startedAt: string;
+  previousHoldIds: string[];
+}
+
+export interface GdprReportDocument extends ParticipantState {
+  _id: string; // `${jobId}:r${round}:${participant}`
+  jobId: string;
+  round: number;
+  participant: string;
+}
+
+export interface GdprSettlementDocument extends OutboxFields {
+  _id: string; // `${jobId}:r${round}`
+  jobId: string;
+  round: number;
+  status: 'completed' | 'failed' | 'blocked';
+  settledAt: string;
+  receipt?: ExportReceipt;
+}
+
+/** What callers see: the documents above folded into one job with its current round's state. */
+export interface GdprJob {
   _id: string;
   kind: GdprJobKind;
   userId: string;
@@ -41,11 +91,12 @@ export interface GdprJobDocument extends OutboxFields {
   requestedAt: string;
   updatedAt: string;
   completedAt?: string;
+  round: number;
   participants: Record<string, ParticipantState>;
   holdIds?: string[];
   exemption?: string;
   receipt?: ExportReceipt;
-  rectification?: { participant: string; field: string; salt: string; beforeHash: string; afterHash: string };
+  rectification?: GdprJobDocument['rectification'];
 }
 
 export interface ExportPartDocument {
@@ -60,6 +111,18 @@ export interface ExportPartDocument {
   uploadedAt: string;
 }
 
+/** One consent change. Insert-only: the current choice is the latest change per purpose. */
+export interface ConsentChangeDocument {
+  _id: string;
+  userId: string;
+  purpose: string;
+  granted: boolean;
+  at: string;
+  source: string;
+  recordedBy?: string;
+}
+
+/** A person's consent for one purpose as served: the current choice and every change. */
 export interface ConsentDocument {
   _id: string;
   userId: string;
@@ -79,12 +142,17 @@ export interface ParticipantDocument {
 
 export const GDPR_JOBS_COLLECTION = 'gdpr_jobs';
 
+export const GDPR_OUTBOX_COLLECTIONS = [GDPR_JOBS_COLLECTION, 'gdpr_rounds', 'gdpr_settlements'];
+
 export function gdprCollections(client: MongoClient, tenant: string) {
   const db = client.db(mongoDatabaseName(tenant));
   return {
     jobs: db.collection<GdprJobDocument>(GDPR_JOBS_COLLECTION),
+    rounds: db.collection<GdprRoundDocument>('gdpr_rounds'),
+    reports: db.collection<GdprReportDocument>('gdpr_reports'),
+    settlements: db.collection<GdprSettlementDocument>('gdpr_settlements'),
     exportParts: db.collection<ExportPartDocument>('gdpr_export_parts'),
-    consents: db.collection<ConsentDocument>('gdpr_consents'),
+    consents: db.collection<ConsentChangeDocument>('gdpr_consents'),
   };
 }
 
