@@ -2,7 +2,7 @@
 // and the upgrade of a password hash made with older parameters at the next login.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWASP_MINIMUM, PasswordHasher } from './domain/password-hasher.ts';
-import { type AuthFixture, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
+import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 beforeAll(async () => {
@@ -94,5 +94,25 @@ describe('password hash upgrade', () => {
     const upgraded = (await c.users.findOne({ _id: userId }))?.passwordHash ?? '';
     expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(await f.components.hasher.verify(upgraded, PASSWORD)).toBe(true);
+  });
+});
+
+describe('the client address behind the gateway', () => {
+  it('believes x-forwarded-for only with the service credential', async () => {
+    const viaGateway = (forwarded: string, token?: string) =>
+      f.app.inject({
+        method: 'POST',
+        url: `/tenants/${f.tenant}/login`,
+        payload: { email: `fwd-${forwarded}@example.com`, password: 'wrong' },
+        remoteAddress: '10.0.0.1',
+        headers: { 'x-forwarded-for': forwarded, ...(token ? { 'x-service-token': token } : {}) },
+      });
+    // Seven failures from seven forwarded clients through one gateway: no address is locked.
+    for (let i = 0; i < 7; i++)
+      expect((await viaGateway(`198.18.0.${i}`, SERVICE_TOKEN)).statusCode).toBe(401);
+    // Without the credential the header is ignored: the failures count against the socket address.
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await viaGateway(`198.18.1.${i}`)).statusCode);
+    expect(statuses.at(-1)).toBe(429);
   });
 });

@@ -6,6 +6,7 @@ import { registerInternalRoutes } from './routes/internal-routes.ts';
 import { registerJwksRoutes } from './routes/jwks-routes.ts';
 import { registerMeRoutes } from './routes/me-routes.ts';
 import { registerPublicRoutes } from './routes/public-routes.ts';
+import { resolveClientAddress } from './routes/request-context.ts';
 
 export interface AuthAppDependencies {
   logger: Logger;
@@ -22,6 +23,7 @@ export function buildApp(deps: AuthAppDependencies): ServiceApp {
     readiness: deps.readiness ?? {},
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
   });
+  app.addHook('onRequest', resolveClientAddress(deps.serviceToken));
   registerJwksRoutes(app, deps.components);
   registerPublicRoutes(app, deps.components);
   registerMeRoutes(app, deps.components);

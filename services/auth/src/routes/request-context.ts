@@ -1,11 +1,40 @@
-/** What an audit record says about the request behind an action. */
-import type { FastifyRequest } from 'fastify';
+/**
+ * What an audit record and the brute-force guard learn about the request behind an action.
+ *
+ * The client's address: behind the gateway every request comes from the gateway, so per-address
+ * lockouts would lock everyone out at once. The gateway forwards the client's address in
+ * `x-forwarded-for`, and it is believed only on a request that also carries the service
+ * credential (so a client cannot pick its own address to dodge the guard); otherwise the socket's
+ * address is used.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { SERVICE_TOKEN_HEADER } from '@parley/kit';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { RequestContext } from '../domain/audit-records.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    clientAddress?: string;
+  }
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export function resolveClientAddress(serviceToken: string): onRequestHookHandler {
+  const expected = digest(serviceToken);
+  return async (request) => {
+    const presented = request.headers[SERVICE_TOKEN_HEADER];
+    const forwarded = request.headers['x-forwarded-for'];
+    const trusted = typeof presented === 'string' && timingSafeEqual(digest(presented), expected);
+    const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+    request.clientAddress = trusted && first && /^[0-9a-fA-F:.]{2,45}$/.test(first) ? first : request.ip;
+  };
+}
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent'];
   return {
-    ip: request.ip,
+    ip: request.clientAddress ?? request.ip,
     ...(typeof userAgent === 'string' ? { userAgent } : {}),
     requestId: request.id,
   };
