@@ -9,6 +9,7 @@ import {
   connectMongo,
   connectRedis,
   createLogger,
+  type Logger,
   loadConfig,
   type MongoConnection,
   type RedisConnection,
@@ -44,12 +45,17 @@ export function uniqueTenant(label = 't'): string {
   return `${label}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-export async function openAuthFixture(overrides: Partial<AuthPolicy> = {}): Promise<AuthFixture> {
+export async function openAuthFixture(
+  overrides: Partial<AuthPolicy> = {},
+  options: { logger?: Logger } = {},
+): Promise<AuthFixture> {
   const config = loadConfig(authSettingsSchema);
   const policy = { ...policyFrom(config), ...overrides };
-  const logger = process.env.AUTH_TEST_LOG
-    ? createLogger({ service: 'auth', level: 'error' })
-    : createSilentLogger('auth');
+  const logger =
+    options.logger ??
+    (process.env.AUTH_TEST_LOG
+      ? createLogger({ service: 'auth', level: 'error' })
+      : createSilentLogger('auth'));
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = await connectRedis(config.REDIS_URL, logger);
   const tenant = uniqueTenant();
