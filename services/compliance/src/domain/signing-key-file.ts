@@ -6,8 +6,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { generateSigningKeyPem, type SigningKey, signingKeyFromPem } from '@parley/audit-chain';
+import { resolveMasterKeyPath } from '@parley/keyring';
 
-export async function loadSigningKey(path: string, createIfMissing: boolean): Promise<SigningKey> {
+export async function loadSigningKey(configured: string, createIfMissing: boolean): Promise<SigningKey> {
+  // Relative paths resolve from the workspace root, as the master keys' do (npm start runs each
+  // service in its own directory; every local process must find the same file).
+  const path = resolveMasterKeyPath(configured);
   try {
     return signingKeyFromPem(await readFile(path, 'utf8'));
   } catch (error) {
