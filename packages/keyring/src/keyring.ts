@@ -76,6 +76,8 @@ export interface KeyringOptions {
   logger: Logger;
   /** How long a loaded key stays in memory; 0 disables the cache. Default 30 s. */
   cacheTtlMs?: number;
+  /** At most this many keys in memory (least recently used go first). Default 10 000. */
+  cacheMaxKeys?: number;
   /** Names the producer in the events this keyring writes (e.g. "crypto", "operator"). */
   source?: string;
   /** Uses per key version before a forced rotation (default 2^30) and the reservation block. */
@@ -187,7 +189,7 @@ export class Keyring {
     this.keys = keysCollection(options.db);
     this.masterKeys = options.masterKeys;
     this.logger = options.logger;
-    this.cache = new KeyCache(options.cacheTtlMs ?? 30_000);
+    this.cache = new KeyCache(options.cacheTtlMs ?? 30_000, options.cacheMaxKeys);
     this.meter = new UsageMeter({
       ceiling: options.usageCeiling ?? DEFAULT_USAGE_CEILING,
       blockSize: options.usageBlockSize ?? DEFAULT_USAGE_BLOCK,

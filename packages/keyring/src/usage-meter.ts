@@ -6,6 +6,8 @@
  * concurrent `$inc` may lose updates on FerretDB) and spends them locally. A block lost in a crash
  * only makes the count conservative.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface UsageMeterOptions {
   ceiling: number;
   blockSize: number;
@@ -17,10 +19,12 @@ export const DEFAULT_USAGE_BLOCK = 16_384;
 export class UsageMeter {
   readonly ceiling: number;
   readonly blockSize: number;
+  // Bounded: a key per person means many keys used once. Forgetting a slot only costs a new
+  // reservation (a conservative count), never an undercount.
   /** Uses this process may still spend, per `<keyId>#<version>`. */
-  private readonly remaining = new Map<string, number>();
+  private readonly remaining = new LRUCache<string, number>({ max: 10_000 });
   /** The block index to try next, per `<keyId>#<version>` (saves a count per reservation). */
-  private readonly nextBlocks = new Map<string, number>();
+  private readonly nextBlocks = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(options: UsageMeterOptions) {
     if (options.blockSize < 1 || options.ceiling < options.blockSize) {
