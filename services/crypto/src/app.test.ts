@@ -228,7 +228,7 @@ describe('crypto service', () => {
     });
     expect(gone.status).toBe(410);
     expect(gone.body.type).toBe('https://parley.dev/problems/key-destroyed');
-    const meta = await call('GET', `/v1/tenants/${tenant}/keys/${subject}`);
+    const meta = await call('GET', `/v1/tenants/${tenant}/keys/subject:u-42`); // ':' need not be encoded
     expect(meta.body.state).toBe('destroyed');
     expect(meta.body.versions.every((v: { available: boolean }) => !v.available)).toBe(true);
     const tenantKey = await call('POST', `/v1/tenants/${tenant}/encrypt`, {
