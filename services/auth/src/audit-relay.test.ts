@@ -9,10 +9,10 @@ import {
 import { connectKafka, type KafkaConnection, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic } from '@parley/tenancy';
+import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditRelay } from './audit-relay.ts';
+import { createAuditRelay, provisionedTenants } from './audit-relay.ts';
 import { authSettingsSchema } from './settings.ts';
 import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
@@ -37,9 +37,11 @@ beforeAll(async () => {
   );
   const topic = kafkaTopic(f.tenant, 'audit');
   await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  // Only this run's tenant: teammates' test tenants may have no topics on the shared broker.
   relay = createAuditRelay({
     producer: kafka.producer,
     store: f.components.store,
+    redis: f.redis.client,
     logger,
     intervalMs: 100,
     tenants: () => [f.tenant],
@@ -129,5 +131,20 @@ describe('security events on the audit stream', () => {
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain('definitely-wrong');
     expect(everything).not.toContain(String(tokens.refreshToken).split('.')[1]);
+  });
+});
+
+describe('the relay sources', () => {
+  it("are the provisioned tenants' databases: a database without a runtime record is left alone", async () => {
+    const stray = `${f.tenant}-stray`;
+    const strayDb = f.mongo.client.db(mongoDatabaseName(stray));
+    await strayDb.collection('security_events').insertOne({ _id: 'x', action: 'x', at: new Date() } as never);
+    try {
+      const tenants = await provisionedTenants(f.components.store, f.redis.client);
+      expect(tenants).toContain(f.tenant);
+      expect(tenants).not.toContain(stray);
+    } finally {
+      await strayDb.dropDatabase();
+    }
   });
 });

@@ -1,32 +1,47 @@
 /**
  * Publishes the events the auth service's documents carry (security events as audit records) to
- * each tenant's `audit` topic, through @parley/outbox's relay, over every tenant database.
+ * each tenant's `audit` topic, through @parley/outbox's relay, over the databases of every tenant
+ * the operator has provisioned (it has a runtime record in Redis, so its topics exist): a stray
+ * `parley_*` database without topics (a test's leftovers) never stalls the relay for the others.
  */
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic } from '@parley/tenancy';
+import { kafkaTopic, redisKey } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Collection, Document } from 'mongodb';
+import { TENANT_RUNTIME_KEY } from './store/tenant-gate.ts';
 import { OUTBOX_COLLECTIONS, type TenantStore } from './store/tenant-store.ts';
+
+/** Tenants with a database here and a runtime record from the operator. */
+export async function provisionedTenants(store: TenantStore, redis: Redis): Promise<string[]> {
+  const candidates = await store.tenantsWithDatabases();
+  if (candidates.length === 0) return [];
+  const present = await redis
+    .pipeline(candidates.map((t) => ['exists', redisKey(t, TENANT_RUNTIME_KEY)]))
+    .exec();
+  return candidates.filter((_, i) => present?.[i]?.[1] === 1);
+}
 
 export function createAuditRelay(options: {
   producer: Producer;
   store: TenantStore;
   logger: Logger;
   intervalMs: number;
-  /** Only these tenants (tests); every tenant database otherwise. */
+  /** Only these tenants (tests); every provisioned tenant's database otherwise. */
   tenants?: () => string[];
+  redis: Redis;
 }): OutboxRelay {
-  const { store } = options;
+  const { store, redis } = options;
+
   return new OutboxRelay({
     producer: options.producer,
     logger: options.logger,
     intervalMs: options.intervalMs,
     topicFor: (event) => kafkaTopic(event.tenant, 'audit'),
     sources: async () => {
-      const databases = options.tenants
-        ? await Promise.all(options.tenants().map(async (tenant) => (await store.forTenant(tenant)).db))
-        : await store.tenantDatabases();
+      const tenants = options.tenants ? options.tenants() : await provisionedTenants(store, redis);
+      const databases = await Promise.all(tenants.map(async (tenant) => (await store.forTenant(tenant)).db));
       return databases.flatMap((db) =>
         OUTBOX_COLLECTIONS.map((name) => db.collection(name) as Collection<Document>),
       );

@@ -52,6 +52,7 @@ await components.authClient.start();
 const relay = createAuditRelay({
   producer: kafka.producer,
   store: components.store,
+  redis: redis.client,
   logger,
   intervalMs: config.OUTBOX_INTERVAL_MS,
 });

@@ -4,7 +4,7 @@
  */
 import type { Role, UserStatus } from '@parley/contracts';
 import type { OutboxFields } from '@parley/outbox';
-import { mongoDatabaseName } from '@parley/tenancy';
+import { isTenantId, mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, Db, MongoClient } from 'mongodb';
 
 export interface UserDocument extends OutboxFields {
@@ -119,13 +119,14 @@ export class TenantStore {
     ]);
   }
 
-  /** Every tenant database that exists, for the outbox relay's sources. */
-  async tenantDatabases(): Promise<Db[]> {
+  /** The tenant of every `parley_<tenant>` database that exists (`_` back to `-`), for the outbox relay. */
+  async tenantsWithDatabases(): Promise<string[]> {
     const { databases } = await this.#client.db('admin').admin().listDatabases({ nameOnly: true });
     return databases
       .map((d) => d.name)
       .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
-      .map((name) => this.#client.db(name));
+      .map((name) => name.slice('parley_'.length).replaceAll('_', '-'))
+      .filter((tenant) => isTenantId(tenant));
   }
 }
 
