@@ -188,3 +188,34 @@ export async function removeTenantTopics(tenants: string[]): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/** Reads a topic from the beginning (as the platform admin) until an event matches, or times out. */
+export async function waitForEvent<E extends { type: string }>(
+  topic: string,
+  matches: (event: E) => boolean,
+  timeoutMs = 30_000,
+): Promise<E> {
+  const { Kafka, logLevel } = (await import('kafkajs')).default;
+  const kafka = new Kafka({
+    clientId: 'event-probe',
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: process.env.KAFKA_USERNAME ?? '',
+      password: process.env.KAFKA_PASSWORD ?? '',
+    },
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: uniqueId('probe-') });
+  const seen: E[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => void seen.push(JSON.parse(String(message.value)) as E),
+    });
+    return await waitFor(`an event on ${topic}`, async () => seen.find(matches), timeoutMs);
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -22,6 +22,7 @@ import {
   uniqueId,
   waitFor,
   waitForCondition,
+  waitForEvent,
 } from './operator-fixture.ts';
 
 const namespace = uniqueId('opts-');
@@ -99,6 +100,12 @@ describe('KeyRotationSchedule', () => {
       '--overwrite',
     ]);
     await waitFor('version 3', async () => (await krs(name))?.status?.currentVersion === 3);
+    // The keyring wrote the rotation event with the rotation; the operator's relay published it.
+    const rotated = await waitForEvent<{ type: string; payload: { newVersion: number } }>(
+      `parley.${tenant}.keys`,
+      (e) => e.type === 'crypto.key.rotated.v1' && e.payload.newVersion === 3,
+    );
+    expect(rotated.payload).toMatchObject({ keyName: 'default', previousVersion: 2, newVersion: 3 });
     const events = await kubectlOk([
       'get',
       'events',

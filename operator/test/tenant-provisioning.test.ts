@@ -213,7 +213,7 @@ describe('a Tenant applied with kubectl', () => {
       '--type',
       'merge',
       '-p',
-      '{"spec":{"kafka":{"partitions":4},"suspended":true}}',
+      '{"spec":{"kafka":{"partitions":4},"suspended":true,"quotas":{"messagesPerSecond":80}}}',
     ]);
     const generation = Number(
       await kubectlOk(['get', '-n', namespace, 'tenant', tenantB, '-o', 'jsonpath={.metadata.generation}']),
@@ -231,6 +231,10 @@ describe('a Tenant applied with kubectl', () => {
       topics: [`parley.${tenantB}.messages`],
     });
     expect(metadata.topics[0]?.partitions.length).toBe(4);
+    expect(await describeUserQuotas(op.clients.kafkaPlatformatic, `tenant-${tenantB}`)).toMatchObject({
+      producer_byte_rate: 80 * 16384,
+    });
+    expect(await op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'messagesPerSecond')).toBe('80');
     expect(await op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'status')).toBe('Suspended');
     const acl = JSON.stringify(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantB}`));
     expect(acl).toContain('off');
@@ -239,6 +243,40 @@ describe('a Tenant applied with kubectl', () => {
       .collection('tenants')
       .findOne({ _id: tenantB as never });
     expect(registry?.status).toBe('Suspended');
+  });
+
+  it('announces the tenant on its lifecycle topic (tenancy.tenant.provisioned.v1, written with the registry entry)', async () => {
+    await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
+    const kafka = new Kafka({
+      clientId: 'lifecycle-probe',
+      brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+      sasl: {
+        mechanism: 'scram-sha-512',
+        username: process.env.KAFKA_USERNAME ?? '',
+        password: process.env.KAFKA_PASSWORD ?? '',
+      },
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({ groupId: uniqueId('probe-') });
+    const seen: { type: string; tenant: string; payload: { plan: string } }[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: `parley.${tenantA}.lifecycle`, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => void seen.push(JSON.parse(String(message.value))),
+      });
+      await waitFor(
+        'the provisioned event',
+        async () => seen.find((e) => e.type === 'tenancy.tenant.provisioned.v1'),
+        30_000,
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen.find((e) => e.type === 'tenancy.tenant.provisioned.v1')).toMatchObject({
+      tenant: tenantA,
+      payload: { plan: 'team' },
+    });
   });
 
   it('corrects drift: a topic and the Redis ACL user deleted by hand come back at the next resync', async () => {
