@@ -92,7 +92,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('charts/parley-operator', () => {
+describe('charts/parley-operator', { timeout: 180_000 }, () => {
   it('renders every ci values file and ships the CRDs of k8s/crds unchanged', async () => {
     for (const file of await readdir(join(chart, 'ci'))) {
       const rendered = await helm([

@@ -85,7 +85,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('two operator processes', () => {
+describe('two operator processes', { timeout: 180_000 }, () => {
   it('elect one leader; it reconciles, and the standby takes over when it stops', async () => {
     const first = await waitFor('a leader', holder, 60_000, 250);
     const standby = first === 'replica-a' ? 'replica-b' : 'replica-a';

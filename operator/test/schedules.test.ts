@@ -64,7 +64,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('KeyRotationSchedule', () => {
+describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
   it('applies from the sample, reports the key, and force-rotates once per annotation value', async () => {
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
@@ -154,7 +154,7 @@ describe('KeyRotationSchedule', () => {
   });
 });
 
-describe('RetentionPolicy', () => {
+describe('RetentionPolicy', { timeout: 180_000 }, () => {
   it('stores the policy, sets topic retention and purges expired messages on schedule, skipping held ones', async () => {
     const db = op.clients.mongo.client.db(`parley_${tenant}`);
     const old = new Date(Date.now() - 100 * 24 * 3600_000);

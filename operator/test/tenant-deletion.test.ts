@@ -105,7 +105,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('deleting a Tenant', () => {
+describe('deleting a Tenant', { timeout: 180_000 }, () => {
   it('with Retain keeps every byte of data and revokes access', async () => {
     const t = tenants.Retain;
     expect(await databaseNames()).toContain(`parley_${t}`);

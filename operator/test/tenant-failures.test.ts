@@ -61,7 +61,7 @@ async function applyRefused(yaml: string): Promise<string> {
 const tenantYaml = (name: string, spec: string) =>
   `apiVersion: parley.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
 
-describe('invalid specs', () => {
+describe('invalid specs', { timeout: 180_000 }, () => {
   it('are refused by the API server with a message that says what is wrong', async () => {
     expect(await applyRefused(tenantYaml('Not_A_Label', '  displayName: x\n  plan: free\n'))).toMatch(
       /tenant id: a lower-case DNS label/,
@@ -171,7 +171,7 @@ describe('invalid specs', () => {
   });
 });
 
-describe('Kafka down in the middle of a reconcile', () => {
+describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => {
   it('reports Ready=False with KafkaUnavailable while every other step succeeds, then converges', async () => {
     const name = uniqueId('tk');
     created.push(name);

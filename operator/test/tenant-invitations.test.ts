@@ -43,7 +43,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('invitations for spec.admins', () => {
+describe('invitations for spec.admins', { timeout: 180_000 }, () => {
   it('say honestly that the auth service is missing, then converge once it answers', async () => {
     const withDelete = (yaml: string) => yaml.replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
     await kubectlOk(

@@ -76,7 +76,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('a Tenant applied with kubectl', () => {
+describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
   it('becomes Ready with one True condition per step and observedGeneration caught up', async () => {
     const all = await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
     expect(all.map((c) => c.type).sort()).toEqual(
