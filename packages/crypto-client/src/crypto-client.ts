@@ -1,10 +1,25 @@
 /**
  * The crypto service's typed client. Every call is tenant-scoped, validated by the service, and
- * runs under the transport's timeout, retry and circuit breaker. Rotation without a request key
- * gets a random one here, so a retried rotation (lost answer) still rotates once.
+ * runs under the transport's timeout, retry and circuit breaker; every answer is checked against
+ * the same schema the service answers with, so a proxy's error page or a version mismatch fails
+ * here, loudly, rather than as `undefined` deep in a caller. Rotation without a request key gets
+ * a random one here, so a retried rotation (lost answer) still rotates once.
  */
 import { randomUUID } from 'node:crypto';
-import type { GenerateDataKeyResponse, KeyMetadataBody } from '@parley/contracts';
+import {
+  DecryptDataKeyResponseSchema,
+  DecryptResponseSchema,
+  EncryptResponseSchema,
+  GenerateDataKeyResponseSchema,
+  KeyListSchema,
+  type KeyMetadataBody,
+  KeyMetadataSchema,
+  RewrapResponseSchema,
+  RotateKeyResponseSchema,
+} from '@parley/contracts';
+import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { CryptoServiceError } from './crypto-service-error.ts';
 import { ResilientTransport, type TransportOptions } from './resilient-transport.ts';
 
 export type CryptoClientOptions = TransportOptions;
@@ -16,9 +31,28 @@ export interface DataKeyPair {
   keyVersion: number;
 }
 
+const validators = new Map<TSchema, ReturnType<typeof Compile>>();
+function checked<S extends TSchema>(schema: S, value: unknown): Static<S> {
+  let validator = validators.get(schema);
+  if (!validator) {
+    validator = Compile(schema);
+    validators.set(schema, validator);
+  }
+  if (!validator.Check(value)) {
+    throw new CryptoServiceError(
+      502,
+      'invalid-response',
+      'Crypto service: the answer does not match its schema',
+    );
+  }
+  return value as Static<S>;
+}
+
 const b64 = (value: Uint8Array) => Buffer.from(value).toString('base64');
 const bytes = (value: string) => Buffer.from(value, 'base64');
 const seg = (value: string) => encodeURIComponent(value);
+const withAad = (aad: Uint8Array | undefined) => (aad ? { aad: b64(aad) } : {});
+const withKeyName = (keyName: string | undefined) => (keyName ? { keyName } : {});
 
 export class CryptoClient {
   readonly transport: ResilientTransport;
@@ -27,24 +61,26 @@ export class CryptoClient {
     this.transport = new ResilientTransport(options);
   }
 
-  private base(tenant: string): string {
-    return `/v1/tenants/${seg(tenant)}`;
+  private async call<S extends TSchema>(
+    schema: S,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    tenant: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Static<S>> {
+    return checked(schema, await this.transport.request(method, `/v1/tenants/${seg(tenant)}${path}`, body));
   }
 
   ensureKey(tenant: string, keyName = 'default'): Promise<KeyMetadataBody> {
-    return this.transport.request('PUT', `${this.base(tenant)}/keys/${seg(keyName)}`);
+    return this.call(KeyMetadataSchema, 'PUT', tenant, `/keys/${seg(keyName)}`);
   }
 
   getKey(tenant: string, keyName = 'default'): Promise<KeyMetadataBody> {
-    return this.transport.request('GET', `${this.base(tenant)}/keys/${seg(keyName)}`);
+    return this.call(KeyMetadataSchema, 'GET', tenant, `/keys/${seg(keyName)}`);
   }
 
   async listKeys(tenant: string): Promise<KeyMetadataBody[]> {
-    const body = await this.transport.request<{ keys: KeyMetadataBody[] }>(
-      'GET',
-      `${this.base(tenant)}/keys`,
-    );
-    return body.keys;
+    return (await this.call(KeyListSchema, 'GET', tenant, '/keys')).keys;
   }
 
   rotate(
@@ -52,7 +88,7 @@ export class CryptoClient {
     keyName = 'default',
     options: { requestKey?: string } = {},
   ): Promise<{ version: number; rotated: boolean; key: KeyMetadataBody }> {
-    return this.transport.request('POST', `${this.base(tenant)}/keys/${seg(keyName)}/rotate`, {
+    return this.call(RotateKeyResponseSchema, 'POST', tenant, `/keys/${seg(keyName)}/rotate`, {
       requestKey: options.requestKey ?? randomUUID(),
     });
   }
@@ -62,19 +98,17 @@ export class CryptoClient {
     keyName: string,
     minDecryptionVersion: number,
   ): Promise<KeyMetadataBody> {
-    return this.transport.request('PUT', `${this.base(tenant)}/keys/${seg(keyName)}/min-decryption-version`, {
+    return this.call(KeyMetadataSchema, 'PUT', tenant, `/keys/${seg(keyName)}/min-decryption-version`, {
       minDecryptionVersion,
     });
   }
 
   scheduleDestruction(tenant: string, keyName: string, waitingDays: number): Promise<KeyMetadataBody> {
-    return this.transport.request('PUT', `${this.base(tenant)}/keys/${seg(keyName)}/destruction`, {
-      waitingDays,
-    });
+    return this.call(KeyMetadataSchema, 'PUT', tenant, `/keys/${seg(keyName)}/destruction`, { waitingDays });
   }
 
   cancelDestruction(tenant: string, keyName: string): Promise<KeyMetadataBody> {
-    return this.transport.request('DELETE', `${this.base(tenant)}/keys/${seg(keyName)}/destruction`);
+    return this.call(KeyMetadataSchema, 'DELETE', tenant, `/keys/${seg(keyName)}/destruction`);
   }
 
   async generateDataKey(
@@ -82,14 +116,10 @@ export class CryptoClient {
     purpose: string,
     options: { keyName?: string } = {},
   ): Promise<DataKeyPair> {
-    const body = await this.transport.request<GenerateDataKeyResponse>(
-      'POST',
-      `${this.base(tenant)}/data-keys`,
-      {
-        purpose,
-        ...(options.keyName ? { keyName: options.keyName } : {}),
-      },
-    );
+    const body = await this.call(GenerateDataKeyResponseSchema, 'POST', tenant, '/data-keys', {
+      purpose,
+      ...withKeyName(options.keyName),
+    });
     return {
       plaintext: bytes(body.plaintext),
       wrapped: bytes(body.wrapped),
@@ -99,14 +129,10 @@ export class CryptoClient {
   }
 
   async decryptDataKey(tenant: string, purpose: string, wrapped: Uint8Array): Promise<Buffer> {
-    const body = await this.transport.request<{ plaintext: string }>(
-      'POST',
-      `${this.base(tenant)}/data-keys/decrypt`,
-      {
-        purpose,
-        wrapped: b64(wrapped),
-      },
-    );
+    const body = await this.call(DecryptDataKeyResponseSchema, 'POST', tenant, '/data-keys/decrypt', {
+      purpose,
+      wrapped: b64(wrapped),
+    });
     return bytes(body.plaintext);
   }
 
@@ -116,16 +142,12 @@ export class CryptoClient {
     plaintext: Uint8Array,
     options: { keyName?: string; aad?: Uint8Array } = {},
   ): Promise<Buffer> {
-    const body = await this.transport.request<{ ciphertext: string }>(
-      'POST',
-      `${this.base(tenant)}/encrypt`,
-      {
-        purpose,
-        plaintext: b64(plaintext),
-        ...(options.keyName ? { keyName: options.keyName } : {}),
-        ...(options.aad ? { aad: b64(options.aad) } : {}),
-      },
-    );
+    const body = await this.call(EncryptResponseSchema, 'POST', tenant, '/encrypt', {
+      purpose,
+      plaintext: b64(plaintext),
+      ...withKeyName(options.keyName),
+      ...withAad(options.aad),
+    });
     return bytes(body.ciphertext);
   }
 
@@ -135,10 +157,10 @@ export class CryptoClient {
     ciphertext: Uint8Array,
     options: { aad?: Uint8Array } = {},
   ): Promise<Buffer> {
-    const body = await this.transport.request<{ plaintext: string }>('POST', `${this.base(tenant)}/decrypt`, {
+    const body = await this.call(DecryptResponseSchema, 'POST', tenant, '/decrypt', {
       purpose,
       ciphertext: b64(ciphertext),
-      ...(options.aad ? { aad: b64(options.aad) } : {}),
+      ...withAad(options.aad),
     });
     return bytes(body.plaintext);
   }
@@ -149,11 +171,11 @@ export class CryptoClient {
     ciphertext: Uint8Array,
     options: { aad?: Uint8Array } = {},
   ): Promise<{ ciphertext: Buffer; keyVersion: number; rewrapped: boolean }> {
-    const body = await this.transport.request<{ ciphertext: string; keyVersion: number; rewrapped: boolean }>(
-      'POST',
-      `${this.base(tenant)}/rewrap`,
-      { purpose, ciphertext: b64(ciphertext), ...(options.aad ? { aad: b64(options.aad) } : {}) },
-    );
+    const body = await this.call(RewrapResponseSchema, 'POST', tenant, '/rewrap', {
+      purpose,
+      ciphertext: b64(ciphertext),
+      ...withAad(options.aad),
+    });
     return { ciphertext: bytes(body.ciphertext), keyVersion: body.keyVersion, rewrapped: body.rewrapped };
   }
 }
