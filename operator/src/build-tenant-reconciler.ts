@@ -15,6 +15,7 @@ import type { EventRecorder } from './manager/event-recorder.ts';
 import type { Kube } from './manager/kube-client.ts';
 import type { ConnectionFacts } from './tenant/credentials.ts';
 import { registryCollection } from './tenant/registry.ts';
+import type { TenantStep } from './tenant/step.ts';
 import { BucketStep } from './tenant/steps/bucket-step.ts';
 import { CredentialsStep } from './tenant/steps/credentials-step.ts';
 import { InvitationsStep } from './tenant/steps/invitations-step.ts';
@@ -47,6 +48,34 @@ export interface TenantReconcilerDeps {
   observeStep?: (step: string, status: string, seconds: number) => void;
 }
 
+/**
+ * The provisioning phases. `credentials` is where the tenant's credentials go: a Secret in a
+ * cluster (CredentialsStep), an env file for local provisioning without one.
+ */
+export function tenantPhases(
+  d: Omit<TenantReconcilerDeps, 'kube' | 'events' | 'logger' | 'connection' | 'stepTimeoutMs'>,
+  credentials: TenantStep,
+): TenantStep[][] {
+  const registry = registryCollection(d.mongo);
+  return [
+    [new RegistryStep(registry)],
+    [
+      new MongoStep(d.mongo),
+      new RedisStep(d.redis),
+      new KafkaTopicsStep(d.kafka),
+      new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
+      new BucketStep(d.s3),
+      new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
+      new KeysStep(d.keys),
+      new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
+    ],
+    // The credentials say whether a Mongo user exists (learned by the Mongo step).
+    [credentials],
+    // Last: publish Ready (or not) from every step's outcome.
+    [new RuntimeStep(registry, d.redis)],
+  ];
+}
+
 export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler {
   const registry = registryCollection(d.mongo);
   return new TenantReconciler({
@@ -55,23 +84,7 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
     logger: d.logger,
     stepTimeoutMs: d.stepTimeoutMs,
     ...(d.observeStep ? { observeStep: d.observeStep } : {}),
-    phases: [
-      [new RegistryStep(registry)],
-      [
-        new MongoStep(d.mongo),
-        new RedisStep(d.redis),
-        new KafkaTopicsStep(d.kafka),
-        new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
-        new BucketStep(d.s3),
-        new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
-        new KeysStep(d.keys),
-        new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
-      ],
-      // The Secret says whether a Mongo user exists (learned by the Mongo step).
-      [new CredentialsStep(d.kube, d.connection)],
-      // Last: publish Ready (or not) from every step's outcome.
-      [new RuntimeStep(registry, d.redis)],
-    ],
+    phases: tenantPhases(d, new CredentialsStep(d.kube, d.connection)),
     deletion: new TenantDeletion({
       mongo: d.mongo,
       registry,

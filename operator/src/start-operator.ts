@@ -5,10 +5,9 @@
  * (drains reconciles, releases the Lease), then the relay (flushes events), then the clients.
  */
 
-import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
 import type { Logger, Stoppable } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
+import { kafkaTopic } from '@parley/tenancy';
 import type { Collection, Document } from 'mongodb';
 import type { Registry } from 'prom-client';
 import { buildTenantReconciler } from './build-tenant-reconciler.ts';
@@ -19,6 +18,7 @@ import { createEventRecorder } from './manager/event-recorder.ts';
 import { connectKube } from './manager/kube-client.ts';
 import { Manager } from './manager/manager.ts';
 import { createOperatorMetrics } from './manager/metrics.ts';
+import { openOperatorKeyring } from './operator-keyring.ts';
 import { RetentionPolicyReconciler } from './retention-policy/retention-policy-reconciler.ts';
 import { registryCollection } from './tenant/registry.ts';
 
@@ -37,17 +37,7 @@ export function topicForEvent(event: { tenant: string; type: string }): string {
 export async function startOperator(config: OperatorConfig, clients: OperatorClients, options: StartOptions) {
   const { logger } = options;
   const kube = connectKube(config.KUBECONFIG);
-  const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
-    ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
-    : await loadMasterKeys(config.MASTER_KEY_PATH);
-  const keyring = createKeyring({
-    db: clients.mongo.client.db(PLATFORM_DATABASE),
-    masterKeys,
-    logger,
-    cacheTtlMs: config.KEY_CACHE_TTL_MS,
-    source: 'operator',
-  });
-  await keyring.ensureIndexes();
+  const keyring = await openOperatorKeyring(config, clients.mongo.client, logger);
   const metrics = createOperatorMetrics(options.metricsRegistry);
   const events = createEventRecorder(kube, 'parley.dev/operator', options.identity, logger);
   const tenantReconciler = buildTenantReconciler({

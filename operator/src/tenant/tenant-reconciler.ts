@@ -14,12 +14,9 @@ import type { EventRecorder } from '../manager/event-recorder.ts';
 import { getObject, type Kube, patchStatus, setFinalizers } from '../manager/kube-client.ts';
 import { readOrGenerateCredentials } from './credentials.ts';
 import { desiredTenant } from './desired-state.ts';
+import { runPhases } from './run-phases.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from './step.ts';
-import { stepFailure, withTimeout } from './step-failure.ts';
 import type { TenantDeletion } from './tenant-deletion.ts';
-
-/** Steps after which nothing else may run when they fail (the tenant id is not ours). */
-const GATE_STEPS = new Set(['Registry']);
 
 export class TenantNotReadyError extends Error {
   constructor(key: string, reason: string) {
@@ -81,7 +78,7 @@ export class TenantReconciler implements Reconciler {
     const desired = desiredTenant(tenant);
     const { credentials, existing } = await readOrGenerateCredentials(this.#o.kube, desired);
     const outcomes = new Map<string, StepOutcome>();
-    const context: TenantStepContext = {
+    const context: TenantStepContext & { earlier: Map<string, StepOutcome> } = {
       tenant,
       desired,
       credentials,
@@ -90,32 +87,11 @@ export class TenantReconciler implements Reconciler {
       earlier: outcomes,
       event: (type, reason, note) => void this.#o.events.record(tenant, type, reason, note),
     };
-    let gate: string | undefined;
-    for (const phase of this.#o.phases) {
-      const results = await Promise.all(
-        phase.map(async (step): Promise<[string, StepOutcome]> => {
-          if (gate)
-            return [step.name, { status: 'Unknown', reason: 'Blocked', message: `waiting for ${gate}` }];
-          const started = performance.now();
-          let outcome: StepOutcome;
-          try {
-            outcome = await withTimeout(step.name, this.#o.stepTimeoutMs, step.apply(context));
-          } catch (error) {
-            outcome = stepFailure(step.name, error);
-            this.#o.logger.warn(
-              { tenant: desired.id, step: step.name, reason: outcome.reason, err: error },
-              'step failed',
-            );
-          }
-          this.#o.observeStep?.(step.name, outcome.status, (performance.now() - started) / 1000);
-          return [step.name, outcome];
-        }),
-      );
-      for (const [name, outcome] of results) {
-        outcomes.set(name, outcome);
-        if (outcome.status !== 'True' && GATE_STEPS.has(name)) gate = name;
-      }
-    }
+    await runPhases(this.#o.phases, context, {
+      stepTimeoutMs: this.#o.stepTimeoutMs,
+      logger: this.#o.logger,
+      ...(this.#o.observeStep ? { observeStep: this.#o.observeStep } : {}),
+    });
     const stepConditions = [...outcomes.entries()].map(([type, o]) => ({ type, ...o }));
     const readyCondition = summariseReady(stepConditions);
     await this.#writeStatus(tenant, [readyCondition, ...stepConditions], context.facts, desired.secretName);

@@ -1,0 +1,30 @@
+/**
+ * The operator's keyring (packages/keyring over parley_platform): master keys from
+ * MASTER_KEY_PATH (minted locally only when MASTER_KEY_CREATE_IF_MISSING), events sourced
+ * "operator" in the keyring's outbox.
+ */
+
+import { createKeyring, type Keyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import type { Logger } from '@parley/kit';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import type { MongoClient } from 'mongodb';
+import type { OperatorConfig } from './config.ts';
+
+export async function openOperatorKeyring(
+  config: OperatorConfig,
+  mongo: MongoClient,
+  logger: Logger,
+): Promise<Keyring> {
+  const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
+    ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+    : await loadMasterKeys(config.MASTER_KEY_PATH);
+  const keyring = createKeyring({
+    db: mongo.db(PLATFORM_DATABASE),
+    masterKeys,
+    logger,
+    cacheTtlMs: config.KEY_CACHE_TTL_MS,
+    source: 'operator',
+  });
+  await keyring.ensureIndexes();
+  return keyring;
+}
