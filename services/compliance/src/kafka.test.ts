@@ -5,7 +5,8 @@
  * participant that does not answer keeps the job open.
  */
 import { randomUUID } from 'node:crypto';
-import { sealPersonalFields } from '@parley/compliance-client';
+import type { TopicPatternConsumer } from '@parley/compliance-client';
+import { GdprClient, GdprParticipant, sealPersonalFields } from '@parley/compliance-client';
 import {
   type AuditRecordInput,
   AuditRecordSubmitted,
@@ -22,9 +23,13 @@ import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditIngestConsumer } from './consumers/audit-ingest-consumer.ts';
 import { createGdprReportConsumer } from './consumers/gdpr-report-consumer.ts';
-import type { TopicPatternConsumer } from './consumers/topic-pattern-consumer.ts';
 import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
-import { auditInput, type ComplianceFixture, openComplianceFixture } from './testing/compliance-fixture.ts';
+import {
+  auditInput,
+  type ComplianceFixture,
+  openComplianceFixture,
+  TEST_TOKEN,
+} from './testing/compliance-fixture.ts';
 
 let f: ComplianceFixture;
 let kafka: KafkaConnection;
@@ -372,5 +377,121 @@ describe('GDPR coordination over Kafka', () => {
     expect(seen.length).toBe(end);
     expect(seen.join('\n')).not.toContain('gina@example.com');
     expect(seen.join('\n')).toContain('gdpr.job.finished.v1');
+    // This file's tests share one participant registry: leave it as found.
+    await f.client
+      .db(f.participantsDb)
+      .collection('gdpr_participants')
+      .deleteMany({ _id: { $in: ['testsvc', 'silentsvc'] } as never });
+  });
+});
+
+describe('GdprParticipant (compliance-client) over Kafka', () => {
+  it('exports and erases a real store’s data, and reports a held person as blocked', async () => {
+    const tenant = await tenantWithTopics();
+    const db = f.client.db(mongoDatabaseName(tenant));
+    await db.collection('profiles').insertMany([
+      { _id: 'u-lee' as never, email: 'lee@example.com', displayName: 'Lee' },
+      { _id: 'u-max' as never, email: 'max@example.com', displayName: 'Max' },
+    ]);
+    const relay = new OutboxRelay({
+      producer: kafka.producer,
+      logger: f.logger,
+      sources: async () => GDPR_OUTBOX_COLLECTIONS.map((name) => db.collection(name)),
+      topicFor: (event) => kafkaTopic(event.tenant, 'gdpr'),
+      intervalMs: 100,
+    });
+    relay.start();
+    stoppers.push(() => relay.stop());
+    await started(
+      createGdprReportConsumer({
+        kafka: kafka.kafka,
+        coordinator: f.gdpr,
+        logger: f.logger,
+        refreshMs: 60_000,
+        groupId: `compliance.gdpr-reports.test-${randomUUID()}`,
+        pattern: onlyTopic(tenant, 'gdpr'),
+      }),
+    );
+    const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+      const app = f.newApp();
+      stoppers.push(() => app.close());
+      app
+        .listen({ host: '127.0.0.1', port: 0 })
+        .then(() => {
+          const address = app.server.address();
+          resolve({ port: typeof address === 'object' && address ? address.port : 0 });
+        })
+        .catch(reject);
+    });
+    const client = new GdprClient({ baseUrl: `http://127.0.0.1:${port}`, serviceToken: TEST_TOKEN });
+    const participant = (name: string, holdsOn?: () => Promise<string[]>) =>
+      new GdprParticipant({
+        name,
+        description: `${name} test participant`,
+        kafka: kafka.kafka,
+        producer: kafka.producer,
+        client,
+        logger: f.logger,
+        groupId: `${name}.gdpr.test-${randomUUID()}`,
+        pattern: onlyTopic(tenant, 'gdpr'),
+        ...(holdsOn ? { holdsOn } : {}),
+        handlers: {
+          exportData: async (_t, userId) => db.collection('profiles').findOne({ _id: userId as never }),
+          erase: async (_t, userId) => ({
+            counts: {
+              profiles: (await db.collection('profiles').deleteOne({ _id: userId as never })).deletedCount,
+            },
+          }),
+        },
+      });
+    const profiles = participant('profiles');
+    await profiles.start();
+    stoppers.push(() => profiles.stop());
+
+    const exported = await f.call('POST', `/v1/tenants/${tenant}/gdpr/exports`, {
+      userId: 'u-lee',
+      requestedBy: 'u-lee',
+    });
+    const done = await eventually(
+      () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exported.body.id}`),
+      (r) => r.body.status !== 'in-progress',
+      45_000,
+    );
+    expect(done.body.status).toBe('completed');
+    const archive = unzipSync(
+      new Uint8Array(
+        (await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exported.body.id}/archive`)).raw,
+      ),
+    );
+    expect(Buffer.from(archive['profiles.json'] as Uint8Array).toString()).toContain('lee@example.com');
+
+    const erased = await f.call('POST', `/v1/tenants/${tenant}/gdpr/erasures`, {
+      userId: 'u-lee',
+      requestedBy: 'u-lee',
+    });
+    const gone = await eventually(
+      () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${erased.body.id}`),
+      (r) => r.body.status !== 'in-progress',
+      45_000,
+    );
+    expect(gone.body.status).toBe('completed');
+    expect(gone.body.participants.profiles).toMatchObject({ status: 'done', counts: { profiles: 1 } });
+    expect(await db.collection('profiles').findOne({ _id: 'u-lee' as never })).toBeNull();
+
+    // A participant that knows of a hold on the person erases nothing and says why.
+    const vault = participant('vault', async () => ['hold-vault-7']);
+    await vault.start();
+    stoppers.push(() => vault.stop());
+    const held = await f.call('POST', `/v1/tenants/${tenant}/gdpr/erasures`, {
+      userId: 'u-max',
+      requestedBy: 'u-max',
+    });
+    const blocked = await eventually(
+      () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${held.body.id}`),
+      (r) => r.body.status !== 'in-progress',
+      45_000,
+    );
+    expect(blocked.body.status).toBe('blocked');
+    expect(blocked.body.participants.vault).toMatchObject({ status: 'blocked', holdIds: ['hold-vault-7'] });
   });
 });

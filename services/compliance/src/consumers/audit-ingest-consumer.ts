@@ -7,6 +7,7 @@
  * never blocks the ones behind it.
  */
 import { createHash } from 'node:crypto';
+import { TopicPatternConsumer } from '@parley/compliance-client';
 import {
   type AuditRecordInput,
   AuditRecordSubmitted,
@@ -18,7 +19,6 @@ import { mongoDatabaseName } from '@parley/tenancy';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type { AuditLogs } from '../domain/audit-logs.ts';
-import { TopicPatternConsumer } from './topic-pattern-consumer.ts';
 
 export const AUDIT_TOPIC_PATTERN = /^parley\.([a-z0-9-]+)\.audit$/;
 export const AUDIT_REJECTED_COLLECTION = 'audit_rejected';

@@ -3,11 +3,12 @@
  * applies them to their jobs. Applying a report is idempotent (it sets that participant's state),
  * so redelivery is harmless; requests and other event types on the topic are skipped.
  */
+
+import { TopicPatternConsumer } from '@parley/compliance-client';
 import { decodeEnvelope, GdprParticipantReported, InvalidEventError, parseEvent } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import type { Kafka } from 'kafkajs';
 import type { GdprCoordinator } from '../domain/gdpr-coordinator.ts';
-import { TopicPatternConsumer } from './topic-pattern-consumer.ts';
 
 export const GDPR_TOPIC_PATTERN = /^parley\.([a-z0-9-]+)\.gdpr$/;
 
