@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createSilentLogger } from '@parley/kit/testing';
+import { OutboxRelay } from '@parley/outbox';
 import { Redis } from 'ioredis';
+import type { Collection, Document } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Tenant } from '../src/api/resources.ts';
 import { openOperatorKeyring } from '../src/operator-keyring.ts';
+import { topicForEvent } from '../src/start-operator.ts';
 import { registryCollection } from '../src/tenant/registry.ts';
 import { TenantDeletion } from '../src/tenant/tenant-deletion.ts';
 import { operatorConfig, REPO_ROOT, removeTenantTopics, uniqueId } from './operator-fixture.ts';
@@ -75,6 +78,14 @@ afterAll(async () => {
     events: { record: async () => {} },
     logger,
   }).run(local);
+  // Publish the deletion's events before the topics they go to are removed.
+  await new OutboxRelay({
+    producer: clients.kafka.producer,
+    logger,
+    sources: async () =>
+      [registryCollection(clients.mongo.client), keys.outboxSource] as unknown as Collection<Document>[],
+    topicFor: topicForEvent,
+  }).flush();
   for (const s of clients.stoppables) await s.stop();
   await removeTenantTopics([tenant]);
   if (dir) await rm(dir, { recursive: true, force: true });
