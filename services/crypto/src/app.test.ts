@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import type { ServiceApp } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { createCapturingLogger, createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 
@@ -236,5 +236,49 @@ describe('crypto service', () => {
       plaintext: b64(randomBytes(4)),
     });
     expect(tenantKey.status).toBe(200);
+  });
+
+  it('logs no key material, plaintext or credential, even at debug level', async () => {
+    const { logger, lines } = createCapturingLogger('crypto');
+    const logged = buildApp({ keyring: fx.keyring({ logger }), logger, serviceToken: TOKEN });
+    try {
+      const tenant = fx.uniqueTenant();
+      const headers = { 'x-service-token': TOKEN };
+      await logged.inject({ method: 'PUT', url: `/v1/tenants/${tenant}/keys/default`, headers });
+      const secret = b64('a very secret message');
+      const dataKey = (
+        await logged.inject({
+          method: 'POST',
+          url: `/v1/tenants/${tenant}/data-keys`,
+          headers,
+          payload: { purpose: 'p' },
+        })
+      ).json();
+      const sealed = (
+        await logged.inject({
+          method: 'POST',
+          url: `/v1/tenants/${tenant}/encrypt`,
+          headers,
+          payload: { purpose: 'p', plaintext: secret },
+        })
+      ).json();
+      await logged.inject({
+        method: 'POST',
+        url: `/v1/tenants/${tenant}/keys/default/rotate`,
+        headers,
+        payload: {},
+      });
+      await logged.inject({
+        method: 'POST',
+        url: `/v1/tenants/${tenant}/decrypt`,
+        headers,
+        payload: { purpose: 'other', ciphertext: sealed.ciphertext },
+      });
+      const text = JSON.stringify(lines());
+      expect(lines().length).toBeGreaterThan(3);
+      for (const needle of [secret, dataKey.plaintext, TOKEN]) expect(text).not.toContain(needle);
+    } finally {
+      await logged.close();
+    }
   });
 });
