@@ -25,26 +25,36 @@ export class MongoStep implements TenantStep {
   async apply({ desired, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
     const db = this.#client.db(desired.mongo.database);
     const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-    let created = 0;
-    let indexes = 0;
-    for (const collection of desired.mongo.collections) {
-      if (!existing.has(collection.name)) {
-        await db.createCollection(collection.name).catch((error: MongoServerError) => {
-          if (error.code !== 48) throw error; // 48 NamespaceExists: created concurrently
-        });
-        created += 1;
-      }
-      for (const index of collection.indexes) {
-        try {
-          await db
-            .collection(collection.name)
-            .createIndex(index.key, { name: index.name, unique: index.unique ?? false });
-        } catch (error) {
-          if (!INDEX_CONFLICT_CODES.has((error as MongoServerError).code as number)) throw error;
+    // Collections side by side (each is its own DDL on the server); only missing indexes are
+    // created, so a settled tenant's resync costs a listIndexes per collection.
+    const perCollection = await Promise.all(
+      desired.mongo.collections.map(async (collection) => {
+        const isNew = !existing.has(collection.name);
+        if (isNew) {
+          await db.createCollection(collection.name).catch((error: MongoServerError) => {
+            if (error.code !== 48) throw error; // 48 NamespaceExists: created concurrently
+          });
         }
-        indexes += 1;
-      }
-    }
+        const present = isNew
+          ? new Set<string>()
+          : new Set(
+              (await db.collection(collection.name).listIndexes().toArray()).map((i) => String(i.name)),
+            );
+        for (const index of collection.indexes) {
+          if (present.has(index.name)) continue;
+          try {
+            await db
+              .collection(collection.name)
+              .createIndex(index.key, { name: index.name, unique: index.unique ?? false });
+          } catch (error) {
+            if (!INDEX_CONFLICT_CODES.has((error as MongoServerError).code as number)) throw error;
+          }
+        }
+        return isNew;
+      }),
+    );
+    const created = perCollection.filter(Boolean).length;
+    const indexes = desired.mongo.collections.reduce((n, c) => n + c.indexes.length, 0);
     const user = await this.#ensureUser(
       desired.mongo.database,
       mongoUsername(desired.id),
