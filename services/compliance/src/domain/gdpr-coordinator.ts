@@ -25,6 +25,7 @@ import { assertTenantId } from '@parley/tenancy';
 import { zipSync } from 'fflate';
 import type { MongoClient } from 'mongodb';
 import {
+  ensureGdprIndexes,
   type GdprJob,
   type GdprJobDocument,
   type GdprJobKind,
@@ -60,6 +61,7 @@ const now = () => new Date().toISOString();
 
 export class GdprCoordinator {
   readonly #o: GdprCoordinatorOptions;
+  readonly #indexed = new Map<string, Promise<void>>();
 
   constructor(options: GdprCoordinatorOptions) {
     this.#o = options;
@@ -98,6 +100,7 @@ export class GdprCoordinator {
   }
 
   async requestErasure(tenant: string, userId: string, requestedBy: string): Promise<GdprJob> {
+    await this.#ensureIndexes(tenant);
     const holds = (await new LegalHoldStore(this.#o.client, tenant).active()).coveringPerson(userId);
     if (holds.length > 0) {
       const job: GdprJobDocument = {
@@ -307,12 +310,24 @@ export class GdprCoordinator {
     return this.#fold(tenant, job);
   }
 
+  /** Creates the tenant's GDPR indexes the first time this process writes for it. */
+  #ensureIndexes(tenant: string): Promise<void> {
+    let done = this.#indexed.get(tenant);
+    if (!done) {
+      done = ensureGdprIndexes(this.#o.client, tenant);
+      done.catch(() => this.#indexed.delete(tenant));
+      this.#indexed.set(tenant, done);
+    }
+    return done;
+  }
+
   async #start(
     tenant: string,
     kind: 'export' | 'erasure',
     userId: string,
     requestedBy: string,
   ): Promise<GdprJobDocument> {
+    await this.#ensureIndexes(tenant);
     const participants = await this.#o.participants.namesFor(kind);
     const id = randomUUID();
     const job: GdprJobDocument = { _id: id, kind, userId, requestedBy, requestedAt: now(), participants };

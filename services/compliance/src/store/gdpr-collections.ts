@@ -162,3 +162,14 @@ export function participantsCollection(
 ): Collection<ParticipantDocument> {
   return client.db(database).collection<ParticipantDocument>('gdpr_participants');
 }
+
+/** Indexes the relay and the job listing lean on (idempotent; the coordinator runs it once per tenant). */
+export async function ensureGdprIndexes(client: MongoClient, tenant: string): Promise<void> {
+  const c = gdprCollections(client, tenant);
+  for (const outbox of [c.jobs, c.rounds, c.settlements]) {
+    await outbox.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true });
+  }
+  await c.jobs.createIndex({ userId: 1, requestedAt: -1 }, { name: 'user_requested' });
+  await c.consents.createIndex({ userId: 1, at: 1 }, { name: 'user_at' });
+  await c.exportParts.createIndex({ userId: 1 }, { name: 'user' });
+}
