@@ -33,3 +33,24 @@ describe('audit.record.submitted.v1', () => {
     ).toThrow(/payload/);
   });
 });
+
+describe('sealed personal fields', () => {
+  it('accepts fields sealed under the subject key and refuses a malformed seal', () => {
+    const sealed = {
+      ...record,
+      personal: [{ subject: 'u-1', keyName: 'subject:u-1', ciphertext: 'AQIDBA==' }],
+    };
+    const event = createEvent(AuditRecordSubmitted, { tenant: 'acme', source: 'auth', payload: sealed });
+    expect(event.payload.personal).toEqual(sealed.personal);
+    const base = createEvent(AuditRecordSubmitted, { tenant: 'acme', source: 'auth', payload: record });
+    for (const personal of [
+      [{ subject: 'u-1', keyName: 'default', ciphertext: 'AQIDBA==' }],
+      [{ subject: 'u-1', keyName: 'subject:u-1', ciphertext: 'not base64!' }],
+      [{ subject: 'u 1', fields: { email: 'x' } }],
+    ]) {
+      expect(() => parseEvent(AuditRecordSubmitted, { ...base, payload: { ...record, personal } })).toThrow(
+        /payload/,
+      );
+    }
+  });
+});
