@@ -272,6 +272,29 @@ describe('keyring: rotation, rewrap and the minimum version', () => {
     expect(meta.versions[0]?.usage).toBeGreaterThanOrEqual(4);
   });
 
+  it('racing processes never spend more than the ceiling on a version, and rotate past it', async () => {
+    const tenant = fx.uniqueTenant();
+    await fx.keyring().ensureTenantKey(tenant);
+    const options = { usageCeiling: 8, usageBlockSize: 2 };
+    const keyrings = await fx.separateKeyrings(4, options);
+    const issued = await Promise.all(
+      keyrings.map(async (k) => {
+        const versions: number[] = [];
+        for (let i = 0; i < 6; i++) versions.push((await k.generateDataKey(tenant, 'p')).keyVersion);
+        return versions;
+      }),
+    );
+    const perVersion = new Map<number, number>();
+    for (const v of issued.flat()) perVersion.set(v, (perVersion.get(v) ?? 0) + 1);
+    for (const uses of perVersion.values()) expect(uses).toBeLessThanOrEqual(8);
+    const blocks = await fx.db
+      .collection(KEYS_COLLECTION)
+      .aggregate([{ $match: { tenant, record: 'usage' } }, { $group: { _id: '$version', n: { $sum: 1 } } }])
+      .toArray();
+    for (const { n } of blocks) expect(n).toBeLessThanOrEqual(4);
+    expect(Math.max(...perVersion.keys())).toBeGreaterThanOrEqual(3); // 24 uses at 8 per version
+  });
+
   it('a process holding another master key under the same id gets a clear mismatch error', async () => {
     const tenant = fx.uniqueTenant();
     await fx.keyring().ensureTenantKey(tenant);

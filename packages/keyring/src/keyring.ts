@@ -713,13 +713,17 @@ export class Keyring {
     return key;
   }
 
-  /** Reserves a block of uses for a version by inserting its usage record; returns the block index. */
+  /**
+   * Reserves a block of uses for a version by inserting its usage record; returns the block index
+   * (one past the ceiling when the version is used up). Blocks taken by other processes are
+   * skipped; the first guess comes from this process's last block, else from a count.
+   */
   private async reserveBlock(tenant: string, keyName: string, version: number): Promise<number> {
     const id = keyId(tenant, keyName);
-    let block =
-      this.meter.nextBlockHint(id, version) ??
-      (await this.keys.countDocuments({ tenant, keyName, record: 'usage', version } as never));
-    for (let attempt = 0; attempt < 64; attempt++, block++) {
+    const count = () => this.keys.countDocuments({ tenant, keyName, record: 'usage', version } as never);
+    let block = this.meter.nextBlockHint(id, version) ?? (await count());
+    for (let attempt = 0; attempt < 256; attempt++, block++) {
+      if (attempt > 0 && attempt % 32 === 0) block = Math.max(block, await count()); // many racers: catch up
       if (this.meter.exceedsCeiling(block)) return block;
       const record: UsageRecord = {
         _id: usageRecordId(tenant, keyName, version, block),
@@ -734,8 +738,9 @@ export class Keyring {
       };
       if (await this.insertRecord(record)) return block;
     }
-    // Many processes reserving at once: count afresh and start from there next time.
-    return this.keys.countDocuments({ tenant, keyName, record: 'usage', version } as never);
+    throw new KeyStateConflictError(
+      `Key ${keyName} of tenant ${tenant} is too contended to reserve uses; retry`,
+    );
   }
 
   /** The primary version for one more use, rotating first when its usage ceiling is reached. */

@@ -17,7 +17,7 @@ export interface KeyringFixture {
   keyring: (overrides?: Partial<KeyringOptions>) => Keyring;
   uniqueTenant: (label?: string) => string;
   /** Keyrings on connections of their own, for races that must really run concurrently. */
-  separateKeyrings: (count: number) => Promise<Keyring[]>;
+  separateKeyrings: (count: number, overrides?: Partial<KeyringOptions>) => Promise<Keyring[]>;
   close: () => Promise<void>;
 }
 
@@ -37,13 +37,19 @@ export async function openKeyringFixture(): Promise<KeyringFixture> {
     masterKeys,
     keyring,
     uniqueTenant: (label = 't') => `${label}-${randomUUID().slice(0, 8)}`,
-    separateKeyrings: async (count) => {
+    separateKeyrings: async (count, overrides = {}) => {
       const keyrings: Keyring[] = [];
       for (let i = 0; i < count; i++) {
         const connection = await connectMongo(config.MONGO_URL, logger);
         extraConnections.push(connection);
         keyrings.push(
-          createKeyring({ db: connection.client.db(db.databaseName), masterKeys, logger, source: 'test' }),
+          createKeyring({
+            db: connection.client.db(db.databaseName),
+            masterKeys,
+            logger,
+            source: 'test',
+            ...overrides,
+          }),
         );
       }
       return keyrings;
