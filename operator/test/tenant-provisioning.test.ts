@@ -200,6 +200,37 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     } finally {
       await producer.disconnect();
     }
+    // Consumer groups: its own prefix is allowed, any other group is refused.
+    const ownGroup = kafka.consumer({ groupId: `parley.${tenantA}.probe` });
+    await ownGroup.connect();
+    try {
+      await ownGroup.subscribe({ topic: `parley.${tenantA}.messages`, fromBeginning: true });
+      const got: string[] = [];
+      await ownGroup.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
+      await waitFor('its own message', async () => got.includes('mine'), 30_000);
+    } finally {
+      await ownGroup.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // The broker refuses FindCoordinator for a group outside the prefix (kafkajs reports it as
+      // "Failed to find group coordinator"); the platform admin asks the same and gets an answer.
+      await expect(
+        admin.fetchOffsets({ groupId: 'someone-elses-group', topics: [`parley.${tenantA}.messages`] }),
+      ).rejects.toThrow(/group coordinator/i);
+      expect(
+        await op.clients.kafka.admin.fetchOffsets({
+          groupId: 'someone-elses-group',
+          topics: [`parley.${tenantA}.messages`],
+        }),
+      ).toHaveLength(1);
+      await expect(admin.fetchTopicMetadata({ topics: [`parley.${tenantB}.messages`] })).rejects.toThrow(
+        /authoriz/i,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('follows a spec change (partitions grow, suspension) and catches observedGeneration up', async () => {
