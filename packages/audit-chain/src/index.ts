@@ -6,6 +6,7 @@ export * from './merkle/hashing.ts';
 export * from './merkle/merkle-tree.ts';
 export * from './merkle/verify-proofs.ts';
 export * from './personal-data-sealer.ts';
+export * from './receipt/export-receipt.ts';
 export * from './record/audit-record.ts';
 export * from './store/audit-collections.ts';
 export * from './verify/chain-verifier.ts';

@@ -1,6 +1,6 @@
 // The offline verifier as a user runs it: a separate node process, a bundle file, an exit code.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { logName, signCheckpoint } from './checkpoint/checkpoint.ts';
 import { generateSigningKeyPem, signingKeyFromPem } from './checkpoint/signing-key.ts';
 import { toHex } from './merkle/hashing.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
+import { signReceipt } from './receipt/export-receipt.ts';
 import { type AuditRecord, computeRecordHash, GENESIS_HASH, recordLeafHash } from './record/audit-record.ts';
 import { PROOF_BUNDLE_FORMAT, type ProofBundle } from './verify/proof-bundle.ts';
 
@@ -116,6 +117,37 @@ describe('verify-cli', () => {
 
     const stranger = signingKeyFromPem(generateSigningKeyPem());
     expect((await verify(buildBundle(), '--key', stranger.publicKeyDer)).code).toBe(1);
+  });
+
+  it('checks a GDPR export receipt and the files unpacked beside it', async () => {
+    const exportDir = mkdtempSync(join(dir, 'export-'));
+    const content = Buffer.from('{"email":"nia@example.com"}');
+    writeFileSync(join(exportDir, 'auth.json'), content);
+    const receipt = signReceipt(
+      {
+        tenant,
+        jobId: randomUUID(),
+        userId: 'u-nia',
+        completedAt: '2026-11-28T10:00:00.000Z',
+        files: [
+          {
+            name: 'auth.json',
+            sha256: createHash('sha256').update(content).digest('hex'),
+            bytes: content.length,
+          },
+        ],
+      },
+      key,
+    );
+    const receiptPath = join(exportDir, 'receipt.json');
+    writeFileSync(receiptPath, JSON.stringify(receipt));
+    const pem = join(dir, 'receipt-key.pem');
+    writeFileSync(pem, key.publicKeyPem);
+    const good = await run(process.execPath, [cli, receiptPath, '--key', pem]);
+    expect(good.stdout).toContain('VERIFIED: 2/2 checks hold');
+    writeFileSync(join(exportDir, 'auth.json'), '{"email":"someone-else@example.com"}');
+    await expect(run(process.execPath, [cli, receiptPath, '--key', pem])).rejects.toMatchObject({ code: 1 });
+    await expect(run(process.execPath, [cli, receiptPath])).rejects.toMatchObject({ code: 2 });
   });
 
   it('answers 2 when the input cannot be read', async () => {

@@ -3,7 +3,8 @@
  * The offline verifier: checks a proof bundle (GET /v1/audit/proofs, format parley-audit-proofs/v1)
  * with no server and no database: checkpoint signatures (Ed25519), inclusion proofs of records
  * (their content re-hashed), consistency proofs between checkpoints, and, when the bundle
- * carries the whole log, every hash and link of the chain.
+ * carries the whole log, every hash and link of the chain. Given a GDPR export's receipt.json
+ * (unzipped with its files), it checks the receipt's signature and every file's SHA-256.
  *
  *   node packages/audit-chain/src/verify-cli.ts proofs.json [--key trusted.pem] [--json]
  *
@@ -11,10 +12,13 @@
  * without it the keys inside the bundle are used and the verdict says so.
  * Exit code: 0 all checks hold, 1 a check failed, 2 the input could not be read.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parsePublicKey } from './checkpoint/checkpoint.ts';
 import { keyIdOf } from './checkpoint/signing-key.ts';
+import { EXPORT_RECEIPT_FORMAT, type ExportReceipt, verifyReceipt } from './receipt/export-receipt.ts';
 import { verifyChain } from './verify/chain-verifier.ts';
 import { type BundleCheck, type ProofBundle, verifyProofBundle } from './verify/proof-bundle.ts';
 
@@ -46,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`cannot read input: ${(error as Error).message}\n`);
     return 2;
+  }
+
+  if ((bundle as unknown as { format?: string }).format === EXPORT_RECEIPT_FORMAT) {
+    return verifyReceiptFile(file, bundle as unknown as ExportReceipt, trusted, Boolean(values.json));
   }
 
   let result: ReturnType<typeof verifyProofBundle>;
@@ -97,7 +105,65 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const USAGE =
-  'usage: node packages/audit-chain/src/verify-cli.ts <proofs.json> [--key <pem-file|base64>]... [--json]\n';
+  'usage: node packages/audit-chain/src/verify-cli.ts <proofs.json | receipt.json> [--key <pem-file|base64>]... [--json]\n' +
+  '  proofs.json: a proof bundle (GET /v1/tenants/:t/audit/proofs)\n' +
+  '  receipt.json: a GDPR export receipt, checked with the files unpacked beside it (--key required)\n';
+
+/** A GDPR export receipt: its signature, and each listed file (next to it) by SHA-256 and size. */
+function verifyReceiptFile(
+  file: string,
+  receipt: ExportReceipt,
+  trusted: Map<string, ReturnType<typeof parsePublicKey>> | undefined,
+  json: boolean,
+): number {
+  if (!trusted) {
+    process.stderr.write('a receipt carries no key: pass --key with the compliance signing key\n');
+    return 2;
+  }
+  const checks: BundleCheck[] = [];
+  const key = trusted.get(receipt.keyId);
+  checks.push(
+    key
+      ? {
+          what: `receipt of export ${receipt.jobId}`,
+          ok: verifyReceipt(receipt, key),
+          detail: 'Ed25519 signature',
+        }
+      : {
+          what: `receipt of export ${receipt.jobId}`,
+          ok: false,
+          detail: `signed by untrusted key ${receipt.keyId}`,
+        },
+  );
+  for (const listed of receipt.files) {
+    const path = join(dirname(file), basename(listed.name));
+    if (!existsSync(path)) {
+      checks.push({ what: listed.name, ok: false, detail: 'listed in the receipt but not found beside it' });
+      continue;
+    }
+    const content = readFileSync(path);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    checks.push({
+      what: listed.name,
+      ok: sha256 === listed.sha256 && content.length === listed.bytes,
+      detail:
+        sha256 === listed.sha256 ? `sha256 ${sha256}` : `sha256 ${sha256}, the receipt says ${listed.sha256}`,
+    });
+  }
+  const ok = checks.every((c) => c.ok);
+  if (json) process.stdout.write(`${JSON.stringify({ ok, checks }, null, 2)}\n`);
+  else {
+    for (const check of checks) {
+      process.stdout.write(
+        `${check.ok ? 'ok  ' : 'FAIL'}  ${check.what}${check.detail ? ` — ${check.detail}` : ''}\n`,
+      );
+    }
+    process.stdout.write(
+      `${ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks hold\n`,
+    );
+  }
+  return ok ? 0 : 1;
+}
 
 function parse(argv: string[]) {
   return parseArgs({

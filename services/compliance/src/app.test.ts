@@ -5,11 +5,10 @@
  * the service owns, rectification, consents and retention runs.
  */
 import { createHash } from 'node:crypto';
-import { parsePublicKey, verifyProofBundle } from '@parley/audit-chain';
+import { parsePublicKey, verifyProofBundle, verifyReceipt } from '@parley/audit-chain';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyReceipt } from './domain/export-receipt.ts';
 import { AUDIT_PII_PURPOSE } from './domain/keyring-sealer.ts';
 import { auditInput, type ComplianceFixture, openComplianceFixture } from './testing/compliance-fixture.ts';
 

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SigningKey } from '@parley/audit-chain';
+import { signReceipt } from '@parley/audit-chain';
 import {
   createEvent,
   type EventEnvelope,
@@ -36,7 +37,6 @@ import {
 } from '../store/gdpr-collections.ts';
 import { type AuditTrail, actorFrom } from './audit-trail.ts';
 import type { ComplianceParticipant } from './compliance-participant.ts';
-import { signReceipt } from './export-receipt.ts';
 import { COMPLIANCE_PARTICIPANT, type ParticipantRegistry } from './participant-registry.ts';
 
 export interface GdprCoordinatorOptions {

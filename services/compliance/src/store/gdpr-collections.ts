@@ -3,6 +3,7 @@
  * uploaded by participants, consents with history. Participants are platform-wide
  * (parley_platform.gdpr_participants): a service registers once, for every tenant.
  */
+import type { ExportReceipt } from '@parley/audit-chain';
 import type { OutboxFields } from '@parley/outbox';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
@@ -18,18 +19,6 @@ export interface ParticipantState {
   counts?: Record<string, number>;
   exportPart?: { sha256: string; bytes: number };
   holdIds?: string[];
-}
-
-export interface ExportReceipt {
-  format: 'parley-gdpr-export-receipt/v1';
-  tenant: string;
-  jobId: string;
-  userId: string;
-  completedAt: string;
-  files: { name: string; sha256: string; bytes: number }[];
-  keyId: string;
-  /** base64 Ed25519 over the RFC 8785 JSON of every other field. */
-  signature: string;
 }
 
 /**
