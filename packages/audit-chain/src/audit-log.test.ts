@@ -104,6 +104,24 @@ describe('AuditLog on Mongo', () => {
     expect(verifyProofBundle(forged, keys()).ok).toBe(false);
   });
 
+  it('signs a checkpoint when the last one is older than the policy allows, if records arrived since', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const tenant = `at${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    tenants.push(tenant);
+    const log = await AuditLog.open({ client, tenant, signingKey: key, sealer, clock: () => now });
+    const policy = { everyRecords: 1000, everyMs: 60_000 };
+    await log.append([input()], 'auth');
+    expect((await log.checkpoint({ policy }))?.treeSize).toBe(1); // the first one at once
+    await log.append([input(), input()], 'auth');
+    now = new Date('2026-01-01T00:00:30Z');
+    expect(await log.checkpoint({ policy })).toBeUndefined(); // 2 records, 30 s: not due
+    now = new Date('2026-01-01T00:01:01Z');
+    expect((await log.checkpoint({ policy }))?.treeSize).toBe(3); // 61 s: due by time
+    now = new Date('2026-01-01T00:05:00Z');
+    expect((await log.checkpoint({ policy }))?.treeSize).toBe(3); // nothing new: the same one
+    expect(await log.listCheckpoints()).toHaveLength(2);
+  });
+
   it('appends each record id once, however often it is delivered', async () => {
     const log = await freshLog();
     const record = input();
