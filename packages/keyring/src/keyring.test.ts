@@ -360,6 +360,31 @@ describe('keyring: crypto-shredding', () => {
     expect(await keyring.decrypt(tenant, 'messages.body', tenantData)).toEqual(text('hello'));
   });
 
+  it('material a racing rotation adds after the destruction is never used and is swept away', async () => {
+    const keyring = fx.keyring();
+    const tenant = fx.uniqueTenant();
+    await keyring.ensureTenantKey(tenant);
+    const now = new Date();
+    await keyring.scheduleDestruction(tenant, 'default', { waitingDays: 7, now });
+    const later = new Date(now.getTime() + 7 * 86_400_000);
+    await keyring.destroyDueKeys(later);
+    // What a rotation that read the key just before its destruction would have written:
+    await fx.db.collection(KEYS_COLLECTION).insertOne({
+      _id: `${tenant}/default/v2` as never,
+      record: 'version',
+      tenant,
+      keyName: 'default',
+      slot: 'rotate:late',
+      version: 2,
+      masterKeyId: 'test-1',
+      wrappedKey: 'AAAA',
+      createdAt: later,
+    });
+    await expect(fx.keyring().encrypt(tenant, 'p', text('x'))).rejects.toBeInstanceOf(KeyDestroyedError);
+    await keyring.destroyDueKeys(new Date(later.getTime() + 60_000));
+    expect(await fx.db.collection(KEYS_COLLECTION).countDocuments({ tenant, record: 'version' })).toBe(0);
+  });
+
   it('the waiting period can be cancelled, and the key works again', async () => {
     const keyring = fx.keyring();
     const tenant = fx.uniqueTenant();

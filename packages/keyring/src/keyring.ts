@@ -454,9 +454,14 @@ export class Keyring {
         destroyed.push(toMetadata(await this.loadFresh(tenant, keyName)));
       }
     }
-    // Material that a racing writer inserted after a destruction (or a crash left) goes too.
+    // Material that a racing writer inserted just after a destruction (or a crash left between the
+    // destroy record and the delete) goes too. Writers act on what they read within a cache TTL, so
+    // looking back a day covers every race without revisiting every erased person on each sweep.
+    const recently = new Date(now.getTime() - DAY_MS);
     const tombstones = (await this.keys
-      .find({ record: 'lifecycle', action: 'destroy' } as never, { projection: { tenant: 1, keyName: 1 } })
+      .find({ record: 'lifecycle', action: 'destroy', createdAt: { $gte: recently } } as never, {
+        projection: { tenant: 1, keyName: 1 },
+      })
       .toArray()) as Pick<LifecycleRecord, 'tenant' | 'keyName'>[];
     for (const { tenant, keyName } of tombstones) await this.deleteMaterial(tenant, keyName);
     return destroyed;
