@@ -32,7 +32,7 @@ import type { Benchmark, BenchmarkOutcome } from '../harness.ts';
 import { percentile } from '../harness.ts';
 
 const TENANTS = 100;
-const CONCURRENCY = 16;
+const CONCURRENCY = 32;
 const TIMEOUT_MS = 180_000;
 
 interface Round {
@@ -127,11 +127,14 @@ async function meanStepSeconds(histogram: {
 }) {
   const { values } = await histogram.get();
   const sums = new Map<string, { sum: number; count: number }>();
+  const failed = new Map<string, number>();
   for (const v of values) {
     const step = String(v.labels.step);
     const entry = sums.get(step) ?? { sum: 0, count: 0 };
     if (v.metricName?.endsWith('_sum')) entry.sum += v.value;
     if (v.metricName?.endsWith('_count')) entry.count += v.value;
+    if (v.metricName?.endsWith('_count') && v.labels.status !== 'True')
+      failed.set(step, (failed.get(step) ?? 0) + v.value);
     sums.set(step, entry);
   }
   return Object.fromEntries(

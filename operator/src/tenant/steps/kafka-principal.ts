@@ -5,7 +5,8 @@
  * password is computed here as RFC 5802 says: PBKDF2-HMAC-SHA-512 over the password and a random
  * salt; Kafka derives StoredKey and ServerKey from it.
  */
-import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import {
   type Admin,
   alterUserScramCredentialsV0,
@@ -17,8 +18,11 @@ import {
 /** Kafka's minimum for SCRAM-SHA-512 is 4096; more costs every login of the tenant's clients. */
 export const SCRAM_ITERATIONS = 8192;
 
-export function saltedPassword(password: string, salt: Buffer, iterations: number): Buffer {
-  return pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 64, 'sha512');
+const pbkdf2Async = promisify(pbkdf2);
+
+/** On libuv's thread pool: thousands of SHA-512 rounds must not stall the event loop of every reconcile. */
+export function saltedPassword(password: string, salt: Buffer, iterations: number): Promise<Buffer> {
+  return pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, 64, 'sha512');
 }
 
 function bootstrapConnection(admin: Admin): Promise<Connection> {
@@ -51,7 +55,7 @@ export async function upsertScramUser(admin: Admin, user: string, password: stri
         mechanism: ScramMechanisms.SCRAM_SHA_512,
         iterations: SCRAM_ITERATIONS,
         salt,
-        saltedPassword: saltedPassword(password, salt, SCRAM_ITERATIONS),
+        saltedPassword: await saltedPassword(password, salt, SCRAM_ITERATIONS),
       },
     ],
   );
