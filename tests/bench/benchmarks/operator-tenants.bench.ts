@@ -32,7 +32,7 @@ import type { Benchmark, BenchmarkOutcome } from '../harness.ts';
 import { percentile } from '../harness.ts';
 
 const TENANTS = 100;
-const CONCURRENCY = 32;
+const CONCURRENCY = 16;
 const TIMEOUT_MS = 180_000;
 
 interface Round {
