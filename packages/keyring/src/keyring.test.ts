@@ -402,6 +402,33 @@ describe('keyring: crypto-shredding', () => {
     await expect(keyring.cancelDestruction(tenant, 'default')).rejects.toBeInstanceOf(KeyStateConflictError);
   });
 
+  it('racing schedules and cancels leave one linear history, and the state is its last entry', async () => {
+    const tenant = fx.uniqueTenant();
+    await fx.keyring().ensureTenantKey(tenant);
+    const racers = await fx.separateKeyrings(4);
+    await Promise.allSettled(
+      racers.map((k, i) =>
+        i % 2 === 0
+          ? k.scheduleDestruction(tenant, 'default', { waitingDays: 7 })
+          : k.cancelDestruction(tenant, 'default'),
+      ),
+    );
+    const history = await fx.db
+      .collection(KEYS_COLLECTION)
+      .find({ tenant, record: 'lifecycle' })
+      .sort({ seq: 1 })
+      .toArray();
+    expect(history.map((r) => r.seq)).toEqual(history.map((_, i) => i + 1));
+    // Each entry is a legal step from the one before: schedule only from enabled, cancel only from pending.
+    let state = 'enabled';
+    for (const entry of history) {
+      expect(entry.action === 'schedule' ? state === 'enabled' : state === 'pending').toBe(true);
+      state = entry.action === 'schedule' ? 'pending' : 'enabled';
+    }
+    const expected = state === 'pending' ? 'pending-destruction' : 'enabled';
+    expect((await fx.keyring().listVersions(tenant)).state).toBe(expected);
+  });
+
   it('refuses a waiting period outside 7..30 days', async () => {
     const keyring = fx.keyring();
     const tenant = fx.uniqueTenant();
