@@ -143,6 +143,8 @@ describe('compliance service: audit log', () => {
 
     const verification = await f.call('GET', `/v1/tenants/${tenant}/audit/verify`);
     expect(verification.body).toMatchObject({ ok: true, records: 10, treeSize: 10 });
+    const metrics = await f.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/parley_compliance_audit_records_appended_total\{path="http"\} \d+/);
 
     const missing = await f.call('GET', `/v1/tenants/${tenant}/audit/records/99/proof`);
     expect(missing.status).toBe(404);

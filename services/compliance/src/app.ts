@@ -10,6 +10,7 @@ import {
   requireServiceCredential,
   type ServiceApp,
 } from '@parley/kit';
+import { ComplianceMetrics } from './domain/compliance-metrics.ts';
 import { complianceProblem } from './domain/compliance-problems.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { gdprRoutes } from './routes/gdpr-routes.ts';
@@ -33,6 +34,11 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
     // Export parts can be large; audit batches are at most 500 records.
     bodyLimitBytes: deps.bodyLimitBytes ?? 8 * 1024 * 1024,
   });
+  // Domain counters in the app's registry, so /metrics serves them with kit's.
+  const metrics = new ComplianceMetrics(app.metricsRegistry);
+  deps.auditLogs.metrics = metrics;
+  deps.gdpr.metrics = metrics;
+  deps.retention.metrics = metrics;
   app.register(
     async (scope) => {
       scope.addHook('onRequest', requireServiceCredential(deps.serviceToken));

@@ -58,6 +58,7 @@ export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPat
           bySource.set(item.source, [...(bySource.get(item.source) ?? []), item.input]);
         for (const [source, inputs] of bySource) {
           await options.auditLogs.append(tenant, inputs, source, {
+            path: 'kafka',
             // Fields that do not open under the subject's key: parked like any invalid record.
             onRejected: async (input, reason) => {
               const offset = chunk.find((item) => item.input.id === input.id)?.offset ?? '?';
@@ -81,6 +82,7 @@ export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPat
         if ('reason' in parsed) {
           await flush();
           await reject(options.client, tenant, message, parsed.reason);
+          options.auditLogs.metrics?.rejected('kafka');
           logger.warn({ tenant, offset: message.offset, reason: parsed.reason }, 'audit: record rejected');
           resolveOffset(message.offset);
           continue;

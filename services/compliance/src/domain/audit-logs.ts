@@ -15,6 +15,7 @@ import type { AuditRecordInput } from '@parley/contracts';
 import type { Logger, Stoppable } from '@parley/kit';
 import { assertTenantId } from '@parley/tenancy';
 import type { MongoClient } from 'mongodb';
+import type { ComplianceMetrics, IngestPath } from './compliance-metrics.ts';
 
 export interface AuditLogsOptions {
   client: MongoClient;
@@ -33,6 +34,8 @@ export class AuditLogs implements Stoppable {
   readonly #options: AuditLogsOptions;
   readonly #logs = new Map<string, Promise<AuditLog>>();
   #timer: NodeJS.Timeout | undefined;
+  /** Set by buildApp: where appends and refusals are counted. */
+  metrics: ComplianceMetrics | undefined;
 
   constructor(options: AuditLogsOptions) {
     this.#options = options;
@@ -63,10 +66,17 @@ export class AuditLogs implements Stoppable {
     tenant: string,
     inputs: readonly AuditRecordInput[],
     source: string,
-    options: { onRejected?: (input: AuditRecordInput, reason: string) => Promise<void> } = {},
+    options: {
+      onRejected?: (input: AuditRecordInput, reason: string) => Promise<void>;
+      path?: IngestPath;
+    } = {},
   ): Promise<AppendOutcome[]> {
     const log = await this.get(tenant);
     const outcomes = await log.append(inputs, source, options);
+    const path = options.path ?? 'internal';
+    this.metrics?.appended(path, outcomes.filter((o) => !o.duplicate && !o.rejected).length);
+    const rejected = outcomes.filter((o) => o.rejected).length;
+    if (rejected > 0) this.metrics?.rejected(path, rejected);
     await this.#checkpoint(log);
     return outcomes;
   }
@@ -94,6 +104,7 @@ export class AuditLogs implements Stoppable {
       await log.checkpoint({ policy: this.#options.checkpointPolicy });
     } catch (error) {
       // A log that no longer matches its last checkpoint is refused a signature: loudly.
+      this.metrics?.checkpointRefused();
       this.#options.logger.error({ tenant: log.tenant, err: error }, 'audit: checkpoint refused');
     }
   }

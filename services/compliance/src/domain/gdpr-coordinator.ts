@@ -36,6 +36,7 @@ import {
   type ParticipantState,
 } from '../store/gdpr-collections.ts';
 import { type AuditTrail, actorFrom } from './audit-trail.ts';
+import type { ComplianceMetrics } from './compliance-metrics.ts';
 import type { ComplianceParticipant } from './compliance-participant.ts';
 import { COMPLIANCE_PARTICIPANT, type ParticipantRegistry } from './participant-registry.ts';
 
@@ -62,6 +63,8 @@ const now = () => new Date().toISOString();
 export class GdprCoordinator {
   readonly #o: GdprCoordinatorOptions;
   readonly #indexed = new Map<string, Promise<void>>();
+  /** Set by buildApp: where settled rounds are counted. */
+  metrics: ComplianceMetrics | undefined;
 
   constructor(options: GdprCoordinatorOptions) {
     this.#o = options;
@@ -442,6 +445,7 @@ export class GdprCoordinator {
       if ((error as { code?: number }).code === 11000) return this.get(tenant, job._id); // another replica settled it
       throw error;
     }
+    this.metrics?.gdprSettled(job.kind, status);
     await this.#o.trail.record(tenant, {
       actor: { type: 'service', id: 'compliance' },
       action: `gdpr.${job.kind}.${status}`,

@@ -17,6 +17,7 @@ import {
 import type { MongoClient } from 'mongodb';
 import type { AuditLogs } from './audit-logs.ts';
 import type { AuditTrail } from './audit-trail.ts';
+import type { ComplianceMetrics } from './compliance-metrics.ts';
 
 export interface RetentionRunnerOptions {
   client: MongoClient;
@@ -28,6 +29,8 @@ export interface RetentionRunnerOptions {
 
 export class RetentionRunner {
   readonly #o: RetentionRunnerOptions;
+  /** Set by buildApp: where deleted items are counted. */
+  metrics: ComplianceMetrics | undefined;
 
   constructor(options: RetentionRunnerOptions) {
     this.#o = options;
@@ -58,6 +61,8 @@ export class RetentionRunner {
       pauseMs: this.#o.pauseMs,
       onFinished: async (run: RetentionRun) => {
         await this.runs(tenant).record(run);
+        for (const [resource, counts] of Object.entries(run.counts))
+          this.metrics?.purged(resource, counts?.deleted ?? 0);
         await this.#o.trail.record(tenant, {
           actor: { type: 'service', id: options.requestedBy },
           action: run.dryRun ? 'retention.run.planned' : 'retention.run.completed',

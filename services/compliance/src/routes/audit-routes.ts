@@ -41,6 +41,9 @@ export const auditRoutes: ComplianceRoutes = (app, { auditLogs, sealer }) => {
         request.params.tenant,
         request.body.records,
         request.body.source,
+        {
+          path: 'http',
+        },
       );
       return reply.code(202).send({ results });
     },
