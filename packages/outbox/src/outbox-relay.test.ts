@@ -114,3 +114,23 @@ describe('outbox relay', () => {
     expect(await inbox.firstTime(db, 'test.consumer', eventId)).toBe(true);
   });
 });
+
+describe('outbox relay isolation', () => {
+  it('keeps publishing other documents when one cannot be published', async () => {
+    const things = mongo.client.db(mongoDatabaseName(tenant)).collection('isolated');
+    const stuck = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'stuck' } });
+    const fine = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'fine' } });
+    const { insertedId: stuckId } = await things.insertOne(withOutbox({ name: 'stuck' }, [stuck]));
+    const { insertedId: fineId } = await things.insertOne(withOutbox({ name: 'fine' }, [fine]));
+    const relay = new OutboxRelay({
+      producer: kafka.producer,
+      logger,
+      sources: async () => [things],
+      // A topic name Kafka refuses outright: this document's events cannot go out.
+      topicFor: (event) => ((event.payload as { name: string }).name === 'stuck' ? 'bad topic name!' : topic),
+    });
+    expect(await relay.flush()).toBe(1);
+    expect(await things.findOne({ _id: fineId })).not.toHaveProperty(OUTBOX_FIELD);
+    expect(await things.findOne({ _id: stuckId })).toMatchObject({ [OUTBOX_PENDING_FIELD]: true });
+  });
+});

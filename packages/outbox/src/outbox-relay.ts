@@ -86,11 +86,18 @@ export class OutboxRelay implements Stoppable {
     let published = 0;
     for (const document of pending) {
       const events = document[OUTBOX_FIELD] ?? [];
-      if (events.length > 0) {
-        await this.#publish(document._id, events);
+      try {
+        if (events.length > 0) await this.#publish(document._id, events);
+        await this.#acknowledge(collection, document._id, events);
         published += events.length;
+      } catch (error) {
+        // One document whose events cannot go out (say, its topic is missing) must not hold back
+        // every other document's: it stays pending and is retried on the next pass.
+        this.#options.logger.warn(
+          { err: error, collection: collection.collectionName, eventIds: events.map((e) => e.id) },
+          'outbox: publishing failed; events stay pending',
+        );
       }
-      await this.#acknowledge(collection, document._id, events);
     }
     return published;
   }
