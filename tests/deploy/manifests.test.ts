@@ -71,4 +71,16 @@ describe('the umbrella chart', () => {
       expect(chartYaml).toContain(`repository: file://../${chart}`);
     }
   });
+
+  it('installs every service and the operator in one release the API server accepts', async () => {
+    const path = join(chartsDir, umbrella);
+    await helm(['dependency', 'build', path]);
+    await helm(['lint', path]);
+    const rendered = await helm(['template', 'parley', path, '--namespace', namespace]);
+    for (const chart of serviceCharts) {
+      expect(rendered).toContain(`helm.sh/chart: ${chart}-`);
+    }
+    const output = await kubectl(['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'], rendered);
+    expect(output).toContain('(server dry run)');
+  });
 });
