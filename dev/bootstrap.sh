@@ -10,10 +10,10 @@ if [ ! -d node_modules ] || [ ! -x node_modules/.bin/node ] \
   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   if [ -f package-lock.json ]; then
     echo "bootstrap: installing npm dependencies (npm ci)" >&2
-    npm ci --no-fund --no-audit
+    npm ci --no-fund --no-audit 1>&2  # stdout stays clean for `eval "$(npm run -s stack -- env)"`
   else
     echo "bootstrap: no package-lock.json; installing with npm install" >&2
-    npm install --no-fund --no-audit
+    npm install --no-fund --no-audit 1>&2
   fi
 fi
 
