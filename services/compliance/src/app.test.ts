@@ -40,14 +40,34 @@ async function submit(tenant: string, records: unknown[]) {
 
 describe('compliance service: boundaries', () => {
   it('refuses calls without the service credential', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     const response = await f.call('GET', `/v1/tenants/${tenant}/audit/records`, undefined, null);
     expect(response.status).toBe(401);
     expect(response.body.type).toBe('https://parley.dev/problems/unauthorized');
   });
 
+  it('serves only tenants the operator provisioned (runtime record in Redis); a suspended one still is', async () => {
+    const unknown = await f.call('POST', '/v1/tenants/never-provisioned/audit/records', {
+      source: 'auth',
+      records: [auditInput()],
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.type).toBe('https://parley.dev/problems/unknown-tenant');
+    expect(await f.client.db('parley_never_provisioned').listCollections().toArray()).toEqual([]);
+    // Audit, holds and GDPR duties outlive a suspension.
+    const suspended = await f.tenant('Suspended');
+    expect(
+      (
+        await f.call('POST', `/v1/tenants/${suspended}/audit/records`, {
+          source: 'auth',
+          records: [auditInput()],
+        })
+      ).status,
+    ).toBe(202);
+  });
+
   it('refuses invalid records with problem details and appends none of the batch', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     for (const bad of [
       { ...auditInput(), action: 'Not An Action' },
       { ...auditInput(), metadata: { nested: { no: 1 } } },
@@ -93,7 +113,7 @@ describe('compliance service: boundaries', () => {
 
 describe('compliance service: audit log', () => {
   it('stores metadata exactly as submitted: no type coercion on the way in', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(tenant, [
       auditInput({ metadata: { count: 5, code: '5', flag: false, none: null, list: [1, '1', true] } }),
     ]);
@@ -102,7 +122,7 @@ describe('compliance service: audit log', () => {
   });
 
   it('appends, serves records, proofs and a bundle that verifies offline against the published key', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     const results = await submit(
       tenant,
       Array.from({ length: 7 }, () => auditInput()),
@@ -151,7 +171,7 @@ describe('compliance service: audit log', () => {
   });
 
   it('reports tampering through the verify endpoint', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(
       tenant,
       Array.from({ length: 6 }, () => auditInput()),
@@ -170,7 +190,7 @@ describe('compliance service: GDPR', () => {
   const bobPii = { email: 'bob.builder@example.com', ip: '203.0.113.77' };
 
   it('exports everything about a person with a signed receipt, then erases them: nothing readable remains, every proof still verifies', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(tenant, [
       auditInput({ actor: { type: 'user', id: 'u-bob' }, personal: [{ subject: 'u-bob', fields: bobPii }] }),
       auditInput({
@@ -306,7 +326,7 @@ describe('compliance service: GDPR', () => {
   });
 
   it('a legal hold blocks erasure with the exemption as its reason; lifting it lets the erasure proceed', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(tenant, [
       auditInput({ personal: [{ subject: 'u-carol', fields: { email: 'carol@example.com' } }] }),
     ]);
@@ -358,7 +378,7 @@ describe('compliance service: GDPR', () => {
   });
 
   it('a tenant-wide hold blocks erasure too, and a hold placed after an erasure stops the pending crypto-shredding', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(tenant, [
       auditInput({ personal: [{ subject: 'u-dave', fields: { email: 'dave@example.com' } }] }),
     ]);
@@ -387,7 +407,7 @@ describe('compliance service: GDPR', () => {
   });
 
   it('concurrent reports are all kept and the job settles exactly once', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     const names = ['p-one', 'p-two', 'p-three', 'p-four', 'p-five'];
     for (const name of names)
       await f.participants.register(name, { handles: ['erasure'], description: name });
@@ -427,7 +447,7 @@ describe('compliance service: GDPR', () => {
   });
 
   it('records a rectification as salted hashes, never the values', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     const response = await f.call('POST', `/v1/tenants/${tenant}/gdpr/rectifications`, {
       userId: 'u-fay',
       participant: 'auth',
@@ -449,7 +469,7 @@ describe('compliance service: GDPR', () => {
 
 describe('compliance service: retention', () => {
   it('stores a policy, dry-runs and runs it, records and audits each run', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     await submit(tenant, [auditInput(), auditInput()]);
     const put = await f.call('PUT', `/v1/tenants/${tenant}/retention/policies/default`, {
       rules: [

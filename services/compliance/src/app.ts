@@ -18,9 +18,12 @@ import { holdRoutes } from './routes/hold-routes.ts';
 import { platformRoutes } from './routes/platform-routes.ts';
 import { retentionRoutes } from './routes/retention-routes.ts';
 import type { RouteDeps } from './routes/route-context.ts';
+import type { TenantGate } from './store/tenant-gate.ts';
 
 export interface ComplianceAppDeps extends RouteDeps {
   logger: Logger;
+  /** Refuses tenants the operator has not provisioned (see store/tenant-gate.ts). */
+  tenantGate: TenantGate;
   serviceToken: string;
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
@@ -50,6 +53,9 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
       platformRoutes(scoped, deps);
       scoped.register(
         async (tenantScope) => {
+          tenantScope.addHook('preHandler', async (request) => {
+            await deps.tenantGate.assertServed((request.params as { tenant: string }).tenant);
+          });
           const routes = tenantScope as unknown as ServiceApp;
           auditRoutes(routes, deps);
           gdprRoutes(routes, deps);

@@ -74,7 +74,7 @@ describe('AuditRecorder', () => {
       spillPath: join(dir, 'a.ndjson'),
     });
     await recorder.start();
-    const [a, b] = [f.tenant(), f.tenant()];
+    const [a, b] = [await f.tenant(), await f.tenant()];
     for (let i = 0; i < 250; i += 1) recorder.record(a, draft(i));
     for (let i = 0; i < 3; i += 1) recorder.record(b, draft(i));
     expect(() => recorder.record(a, { ...draft(0), action: 'Bad Action' })).toThrow(InvalidAuditRecordError);
@@ -96,7 +96,7 @@ describe('AuditRecorder', () => {
   });
 
   it('falls back to the tenant audit topic while the service is down', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     const topic = kafkaTopic(tenant, 'audit');
     await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     try {
@@ -143,7 +143,7 @@ describe('AuditRecorder', () => {
   });
 
   it('holds a bounded buffer, spills the rest, spills everything on stop, and delivers it all after a restart', async () => {
-    const tenant = f.tenant();
+    const tenant = await f.tenant();
     // Find a free port, then leave it closed: the service is "down".
     const probe = await listen();
     await probe.app.close();

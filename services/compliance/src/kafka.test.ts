@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 async function tenantWithTopics(): Promise<string> {
-  const tenant = f.tenant();
+  const tenant = await f.tenant();
   const names = [kafkaTopic(tenant, 'audit'), kafkaTopic(tenant, 'gdpr')];
   await kafka.admin.createTopics({
     topics: names.map((topic) => ({ topic, numPartitions: 1 })),

@@ -1,6 +1,13 @@
 /** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
 import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
-import { connectKafka, connectMongo, createLogger, loadConfigOrExit, runService } from '@parley/kit';
+import {
+  connectKafka,
+  connectMongo,
+  connectRedis,
+  createLogger,
+  loadConfigOrExit,
+  runService,
+} from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
@@ -19,6 +26,7 @@ import { loadSigningKey } from './domain/signing-key-file.ts';
 import { tenantCollections } from './domain/tenant-databases.ts';
 import { complianceSettingsSchema } from './settings.ts';
 import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
+import { TenantGate } from './store/tenant-gate.ts';
 
 const config = loadConfigOrExit(complianceSettingsSchema);
 const logger = createLogger({ service: 'compliance', level: config.LOG_LEVEL });
@@ -31,6 +39,7 @@ const signingKey = await loadSigningKey(
   config.AUDIT_SIGNING_KEY_CREATE_IF_MISSING,
 );
 const mongo = await connectMongo(config.MONGO_URL, logger);
+const redis = await connectRedis(config.REDIS_URL, logger);
 const kafka = await connectKafka(
   {
     brokers: config.KAFKA_BROKERS,
@@ -109,9 +118,10 @@ const app = buildApp({
   participants,
   retention,
   logger,
+  tenantGate: new TenantGate(redis.client),
   serviceToken: config.SERVICE_TOKEN,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  readiness: { mongodb: mongo.ping, kafka: kafka.ping },
+  readiness: { mongodb: mongo.ping, redis: redis.ping, kafka: kafka.ping },
 });
 
 relay.start();
@@ -127,5 +137,5 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
-  stoppables: [ingest, reports, auditLogs, relay, kafka, mongo],
+  stoppables: [ingest, reports, auditLogs, relay, kafka, redis, mongo],
 });

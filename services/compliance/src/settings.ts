@@ -1,12 +1,13 @@
 /** The compliance service's settings (read by @parley/kit from the environment), each with a local default. */
 import { masterKeySettings } from '@parley/keyring';
-import { kafkaSettings, mongoSettings, type Static, serviceSettings, Type } from '@parley/kit';
+import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
 
 export const COMPLIANCE_PORT = 3008;
 
 export const complianceSettingsSchema = Type.Object({
   ...serviceSettings(COMPLIANCE_PORT),
   ...mongoSettings,
+  ...redisSettings,
   ...kafkaSettings,
   ...masterKeySettings,
   /** Ed25519 private key (PKCS#8 PEM) that signs checkpoints and export receipts; a mounted Secret in production. */

@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { generateSigningKeyPem, signingKeyFromPem } from '@parley/audit-chain';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import type { ServiceApp } from '@parley/kit';
+import { connectRedis, loadConfig, redisSettings, Type } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName } from '@parley/tenancy';
+import { mongoDatabaseName, redisKey } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
 import { AuditLogs } from '../domain/audit-logs.ts';
 import { AuditTrail } from '../domain/audit-trail.ts';
@@ -19,6 +20,7 @@ import { KeyringSealer } from '../domain/keyring-sealer.ts';
 import { LegalHolds } from '../domain/legal-holds.ts';
 import { ParticipantRegistry } from '../domain/participant-registry.ts';
 import { RetentionRunner } from '../domain/retention-runner.ts';
+import { TENANT_RUNTIME_KEY, TenantGate } from '../store/tenant-gate.ts';
 
 export const TEST_TOKEN = 'compliance-test-token-0123456789';
 
@@ -44,6 +46,10 @@ export async function openComplianceFixture() {
   const holds = new LegalHolds({ client, keyring, trail, gdpr });
   const consents = new ConsentStore(client, trail);
   const retention = new RetentionRunner({ client, auditLogs, trail, batchSize: 50, pauseMs: 0 });
+  // The tenant gate reads the runtime records the operator writes in the real Redis; tenants of
+  // this run get one (status Active) and lose it at close.
+  const redis = await connectRedis(loadConfig(Type.Object(redisSettings)).REDIS_URL, logger);
+  const tenantGate = new TenantGate(redis.client, 0);
   const newApp = (): ServiceApp =>
     buildApp({
       auditLogs,
@@ -54,6 +60,7 @@ export async function openComplianceFixture() {
       participants,
       retention,
       logger,
+      tenantGate,
       serviceToken: TEST_TOKEN,
     });
   const app = newApp();
@@ -74,10 +81,12 @@ export async function openComplianceFixture() {
     newApp,
     logger,
     participantsDb,
-    /** A tenant of this run only (a DNS label); its database is dropped at close. */
-    tenant(): string {
+    redis: redis.client,
+    /** A tenant of this run only (a DNS label), provisioned as the operator would (runtime record). */
+    async tenant(status: 'Active' | 'Suspended' = 'Active'): Promise<string> {
       const tenant = `cmp-${randomUUID().slice(0, 8)}`;
       tenants.push(tenant);
+      await redis.client.hset(redisKey(tenant, TENANT_RUNTIME_KEY), { status });
       return tenant;
     },
     async call(
@@ -102,7 +111,11 @@ export async function openComplianceFixture() {
     },
     async close() {
       await app.close();
-      for (const tenant of tenants) await client.db(mongoDatabaseName(tenant)).dropDatabase();
+      for (const tenant of tenants) {
+        await client.db(mongoDatabaseName(tenant)).dropDatabase();
+        await redis.client.del(redisKey(tenant, TENANT_RUNTIME_KEY));
+      }
+      await redis.stop();
       await client.db(participantsDb).dropDatabase();
       await fx.close();
     },
