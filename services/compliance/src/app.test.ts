@@ -275,7 +275,7 @@ describe('compliance service: GDPR', () => {
     expect(text).not.toContain('Bob The Builder');
     expect(text).toContain('alice@example.com'); // others are untouched
     expect((await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exportJob.body.id}/archive`)).status).toBe(
-      409,
+      410,
     );
 
     // The key itself: unusable now, and its material gone once the waiting period ends.
@@ -464,6 +464,30 @@ describe('compliance service: GDPR', () => {
     expect(stored).not.toContain('fay.old@example.com');
     expect(stored).not.toContain('fay.new@example.com');
     expect(stored).toContain('gdpr.rectification.recorded');
+  });
+});
+
+describe('compliance service: export expiry', () => {
+  it('deletes export archives past their retention; the job and its receipt stay, the archive answers 410', async () => {
+    const { ExportExpiry } = await import('./domain/export-expiry.ts');
+    const tenant = await f.tenant();
+    const job = await f.call('POST', `/v1/tenants/${tenant}/gdpr/exports`, {
+      userId: 'u-ola',
+      requestedBy: 'u-ola',
+    });
+    expect((await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${job.body.id}/archive`)).status).toBe(200);
+    const parts = f.client.db(mongoDatabaseName(tenant)).collection('gdpr_export_parts');
+    const expiry = new ExportExpiry({
+      exportParts: async () => [parts],
+      retentionDays: 30,
+      intervalMs: 60_000,
+      logger: f.logger,
+    });
+    expect(await expiry.sweep(new Date(Date.now() + 29 * 86_400_000))).toBe(0);
+    expect(await expiry.sweep(new Date(Date.now() + 31 * 86_400_000))).toBe(1);
+    const archive = await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${job.body.id}/archive`);
+    expect(archive.status).toBe(410);
+    expect((await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${job.body.id}/receipt`)).status).toBe(200);
   });
 });
 

@@ -17,6 +17,7 @@ import { AuditLogs } from './domain/audit-logs.ts';
 import { AuditTrail } from './domain/audit-trail.ts';
 import { ComplianceParticipant } from './domain/compliance-participant.ts';
 import { ConsentStore } from './domain/consents.ts';
+import { ExportExpiry } from './domain/export-expiry.ts';
 import { GdprCoordinator } from './domain/gdpr-coordinator.ts';
 import { KeyringSealer } from './domain/keyring-sealer.ts';
 import { LegalHolds } from './domain/legal-holds.ts';
@@ -124,7 +125,15 @@ const app = buildApp({
   readiness: { mongodb: mongo.ping, redis: redis.ping, kafka: kafka.ping },
 });
 
+const exportExpiry = new ExportExpiry({
+  exportParts: tenantCollections(mongo.client, ['gdpr_export_parts']),
+  retentionDays: config.EXPORT_RETENTION_DAYS,
+  intervalMs: 3600_000,
+  logger,
+});
+
 relay.start();
+exportExpiry.start();
 await ingest.start();
 await reports.start();
 auditLogs.start(Math.min(config.CHECKPOINT_EVERY_MS, 15_000));
@@ -137,5 +146,5 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
-  stoppables: [ingest, reports, auditLogs, relay, kafka, redis, mongo],
+  stoppables: [ingest, reports, auditLogs, exportExpiry, relay, kafka, redis, mongo],
 });

@@ -26,6 +26,8 @@ export const complianceSettingsSchema = Type.Object({
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Erasure crypto-shreds the subject key after this waiting period (keyring allows 7..30 days). */
   ERASURE_KEY_WAITING_DAYS: Type.Integer({ minimum: 7, maximum: 30, default: 7 }),
+  /** Export archives are deleted this long after they were made (the receipt stays). */
+  EXPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
   /** Retention purges: items per batch and the pause between batches. */
   RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),

@@ -25,6 +25,7 @@ export function complianceProblem(error: unknown): ProblemError | undefined {
   if (error instanceof GdprError) {
     if (error.code === 'not-found') return problems.notFound(error.message);
     if (error.code === 'conflict') return problems.conflict(error.message);
+    if (error.code === 'gone') return problems.gone(error.message);
     return problems.badRequest(error.message);
   }
   if (error instanceof LegalHoldError) {

@@ -50,7 +50,7 @@ export interface GdprCoordinatorOptions {
 }
 
 export class GdprError extends Error {
-  readonly code: 'not-found' | 'conflict' | 'invalid';
+  readonly code: 'not-found' | 'conflict' | 'invalid' | 'gone';
   constructor(code: GdprError['code'], message: string) {
     super(message);
     this.name = 'GdprError';
@@ -250,11 +250,12 @@ export class GdprCoordinator {
     const files: Record<string, Uint8Array> = {};
     for (const participant of Object.keys(job.participants)) {
       const part = await c.exportParts.findOne({ _id: `${jobId}:${participant}` });
-      if (!part)
+      if (!part) {
         throw new GdprError(
-          'conflict',
-          `export ${jobId} no longer holds ${participant}'s part (the person was erased)`,
+          'gone',
+          `export ${jobId} no longer holds ${participant}'s part (expired, or the person was erased)`,
         );
+      }
       files[`${participant}.json`] = Buffer.from(part.content);
     }
     files['receipt.json'] = Buffer.from(JSON.stringify(job.receipt, null, 2));
