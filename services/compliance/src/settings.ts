@@ -28,7 +28,8 @@ export const complianceSettingsSchema = Type.Object({
   ERASURE_KEY_WAITING_DAYS: Type.Integer({ minimum: 7, maximum: 30, default: 7 }),
   /** Export archives are deleted this long after they were made (the receipt stays). */
   EXPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
-  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  /** How often GDPR events leave through the outbox (each pass reads every tenant: not too often). */
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   /** Retention purges: items per batch and the pause between batches. */
   RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   RETENTION_PAUSE_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 20 }),
