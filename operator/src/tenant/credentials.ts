@@ -10,6 +10,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type Tenant } from '../api/resources.ts';
 import { apiStatus, type Kube } from '../manager/kube-client.ts';
 import type { DesiredTenant } from './desired-state.ts';
+import { mongoUsername } from './steps/mongo-step.ts';
 
 export interface TenantCredentials {
   redisPassword: string;
@@ -27,24 +28,35 @@ export interface ConnectionFacts {
 
 const newPassword = () => randomBytes(24).toString('base64url');
 
-/** The Secret's data (before base64): what a tenant-scoped service needs to connect. */
+/**
+ * A connection URL with the platform's own credentials removed, or replaced by the tenant's: the
+ * operator's URLs carry administrator credentials, which must never reach a tenant's Secret.
+ */
+export function urlWithCredentials(url: string, username?: string, password?: string): string {
+  if (url === '') return url;
+  const parsed = new URL(url);
+  parsed.username = username ? encodeURIComponent(username) : '';
+  parsed.password = password ? encodeURIComponent(password) : '';
+  return parsed.toString();
+}
+
+/** The Secret's data (before base64): what a tenant-scoped service needs to connect as the tenant. */
 export function secretData(
   desired: DesiredTenant,
   credentials: TenantCredentials,
   facts: ConnectionFacts,
   mongoUserSupported: boolean,
 ): Record<string, string> {
-  const redis = new URL(facts.redisUrl);
-  redis.username = desired.redis.user;
-  redis.password = credentials.redisPassword;
+  const mongoUser = mongoUsername(desired.id);
+  const mongoUrl = mongoUserSupported
+    ? urlWithCredentials(facts.mongoUrl, mongoUser, credentials.mongoPassword)
+    : urlWithCredentials(facts.mongoUrl);
   return {
     TENANT_ID: desired.id,
-    MONGO_URL: facts.mongoUrl,
+    MONGO_URL: mongoUrl,
     MONGO_DATABASE: desired.mongo.database,
-    ...(mongoUserSupported
-      ? { MONGO_USERNAME: desired.redis.user, MONGO_PASSWORD: credentials.mongoPassword }
-      : {}),
-    REDIS_URL: redis.toString(),
+    ...(mongoUserSupported ? { MONGO_USERNAME: mongoUser, MONGO_PASSWORD: credentials.mongoPassword } : {}),
+    REDIS_URL: urlWithCredentials(facts.redisUrl, desired.redis.user, credentials.redisPassword),
     REDIS_USERNAME: desired.redis.user,
     REDIS_PASSWORD: credentials.redisPassword,
     REDIS_KEY_PREFIX: desired.redis.keyPattern.slice(0, -1),
@@ -52,9 +64,9 @@ export function secretData(
     KAFKA_USERNAME: desired.kafka.principal,
     KAFKA_PASSWORD: credentials.kafkaPassword,
     KAFKA_TOPIC_PREFIX: desired.kafka.acls[0]?.prefix ?? '',
-    S3_ENDPOINT: facts.s3Endpoint,
+    S3_ENDPOINT: urlWithCredentials(facts.s3Endpoint),
     S3_BUCKET: desired.bucket,
-    ELASTICSEARCH_URL: facts.elasticsearchUrl,
+    ELASTICSEARCH_URL: urlWithCredentials(facts.elasticsearchUrl),
     ELASTICSEARCH_INDEX: desired.searchIndex,
   };
 }
