@@ -446,6 +446,34 @@ describe('compliance service: GDPR', () => {
     }
   });
 
+  it('a shredding scheduled behind a hold’s back (straight through the keyring) is cancelled by the guard', async () => {
+    const { HoldGuard } = await import('./domain/hold-guard.ts');
+    const tenant = await f.tenant();
+    await f.call('POST', `/v1/tenants/${tenant}/legal-holds`, {
+      scope: { kind: 'person', userId: 'u-pat' },
+      reason: 'Case 9',
+      setBy: 'counsel',
+    });
+    await f.keyring.ensureTenantKey(tenant, 'subject:u-pat');
+    await f.keyring.ensureTenantKey(tenant, 'subject:u-quinn');
+    await f.keyring.scheduleDestruction(tenant, 'subject:u-pat', { waitingDays: 7 });
+    await f.keyring.scheduleDestruction(tenant, 'subject:u-quinn', { waitingDays: 7 });
+    const guard = new HoldGuard({
+      holds: f.holds,
+      tenants: async () => [tenant],
+      intervalMs: 3600_000,
+      logger: f.logger,
+    });
+    await guard.sweep();
+    expect((await f.keyring.listVersions(tenant, 'subject:u-pat')).state).toBe('enabled');
+    expect((await f.keyring.listVersions(tenant, 'subject:u-quinn')).state).toBe('pending-destruction'); // no hold on quinn
+    const audited = await f.call(
+      'GET',
+      `/v1/tenants/${tenant}/audit/records?action=compliance.legal-hold.destruction-cancelled`,
+    );
+    expect(audited.body.records).toHaveLength(1);
+  });
+
   it('records a rectification as salted hashes, never the values', async () => {
     const tenant = await f.tenant();
     const response = await f.call('POST', `/v1/tenants/${tenant}/gdpr/rectifications`, {

@@ -19,12 +19,13 @@ import { ComplianceParticipant } from './domain/compliance-participant.ts';
 import { ConsentStore } from './domain/consents.ts';
 import { ExportExpiry } from './domain/export-expiry.ts';
 import { GdprCoordinator } from './domain/gdpr-coordinator.ts';
+import { HoldGuard } from './domain/hold-guard.ts';
 import { KeyringSealer } from './domain/keyring-sealer.ts';
 import { LegalHolds } from './domain/legal-holds.ts';
 import { ParticipantRegistry } from './domain/participant-registry.ts';
 import { RetentionRunner } from './domain/retention-runner.ts';
 import { loadSigningKey } from './domain/signing-key-file.ts';
-import { tenantCollections } from './domain/tenant-databases.ts';
+import { tenantCollections, tenantIds } from './domain/tenant-databases.ts';
 import { complianceSettingsSchema } from './settings.ts';
 import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
 import { TenantGate } from './store/tenant-gate.ts';
@@ -132,8 +133,11 @@ const exportExpiry = new ExportExpiry({
   logger,
 });
 
+const holdGuard = new HoldGuard({ holds, tenants: tenantIds(mongo.client), intervalMs: 3600_000, logger });
+
 relay.start();
 exportExpiry.start();
+holdGuard.start();
 await ingest.start();
 await reports.start();
 auditLogs.start(Math.min(config.CHECKPOINT_EVERY_MS, 15_000));
@@ -146,5 +150,5 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
-  stoppables: [ingest, reports, auditLogs, exportExpiry, relay, kafka, redis, mongo],
+  stoppables: [ingest, reports, auditLogs, exportExpiry, holdGuard, relay, kafka, redis, mongo],
 });

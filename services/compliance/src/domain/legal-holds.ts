@@ -78,6 +78,40 @@ export class LegalHolds {
     return { hold, resumedJobs: resumed.map((j) => j._id) };
   }
 
+  /**
+   * Cancels every pending destruction (crypto-shredding) that the tenant's active holds cover,
+   * whoever scheduled it (an erasure before the hold, or a direct call to the crypto service).
+   * The keyring's waiting period is at least 7 days, so a guard running hourly (HoldGuard) means
+   * no key is destroyed under a hold while this service runs. Audited per key.
+   */
+  async enforce(tenant: string): Promise<string[]> {
+    const holds = await this.store(tenant).active();
+    if (holds.isEmpty) return [];
+    const pending = (await this.#keyring.listKeys(tenant)).filter((k) => k.state === 'pending-destruction');
+    const cancelled: string[] = [];
+    for (const key of pending) {
+      const covering = key.keyName.startsWith(SUBJECT_KEY_PREFIX)
+        ? holds.coveringPerson(key.keyName.slice(SUBJECT_KEY_PREFIX.length))
+        : holds.covering({}); // a tenant's own keys: only a tenant-wide hold covers them
+      if (covering.length === 0) continue;
+      try {
+        await this.#keyring.cancelDestruction(tenant, key.keyName);
+      } catch (error) {
+        if (!(error instanceof KeyStateConflictError) && !(error instanceof UnknownKeyError)) throw error;
+        continue;
+      }
+      cancelled.push(key.keyName);
+      await this.#trail.record(tenant, {
+        actor: { type: 'service', id: 'compliance' },
+        action: 'compliance.legal-hold.destruction-cancelled',
+        resource: { type: 'key', id: key.keyName },
+        outcome: 'success',
+        metadata: { holdIds: covering.map((h) => h.id) },
+      });
+    }
+    return cancelled;
+  }
+
   async #cancelShredding(tenant: string, scope: LegalHoldScope): Promise<string[]> {
     let keyNames: string[] = [];
     if (scope.kind === 'person') keyNames = [subjectKeyName(scope.userId)];

@@ -3,7 +3,7 @@
  * relay pass would be wasteful, so the list is cached for a few seconds; a new tenant's first
  * GDPR job waits at most that long for its event to leave.
  */
-import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { isTenantId, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, Document, MongoClient } from 'mongodb';
 
 export function tenantCollections(
@@ -23,5 +23,17 @@ export function tenantCollections(
     return cached.names.flatMap((name) =>
       collections.map((collection) => client.db(name).collection(collection)),
     );
+  };
+}
+
+/** The tenant ids whose databases exist (parley_<tenant>, '-' stored as '_'). */
+export function tenantIds(client: MongoClient): () => Promise<string[]> {
+  return async () => {
+    const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+    return databases
+      .map((d) => d.name)
+      .filter((name) => name.startsWith('parley_') && name !== PLATFORM_DATABASE)
+      .map((name) => name.slice('parley_'.length).replaceAll('_', '-'))
+      .filter((tenant) => isTenantId(tenant));
   };
 }

@@ -75,6 +75,7 @@ export async function openComplianceFixture() {
     sealer,
     auditLogs,
     gdpr,
+    holds,
     participants,
     app,
     /** Another app over the same dependencies (to listen on a real port, stop it, start it again). */
