@@ -20,6 +20,7 @@ import { SecondFactor } from './domain/second-factor.ts';
 import { Sessions } from './domain/sessions.ts';
 import { SigningKeys } from './domain/signing-keys.ts';
 import type { AuthPolicy } from './settings.ts';
+import { CredentialCache } from './store/credential-cache.ts';
 import { SessionCache } from './store/session-cache.ts';
 import { signingKeyCollection } from './store/signing-key-store.ts';
 import { TenantGate } from './store/tenant-gate.ts';
@@ -70,6 +71,7 @@ export async function createAuthComponents(options: {
   });
   const sessions = new Sessions(store, new SessionCache(redis), tokens, policy, redis);
   const secondFactor = new SecondFactor(keyring, redis);
+  const credentials = new CredentialCache(redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);
   const authClient = createAuthClient({
     jwks: () => signingKeys.jwks(),
@@ -92,9 +94,10 @@ export async function createAuthComponents(options: {
       sessions,
       secondFactor,
       challengeTtlSeconds: policy.mfaChallengeTtlSeconds,
+      credentials,
     }),
-    mfa: new Mfa(secondFactor, reauthentication),
-    accounts: new Accounts(hasher, sessions, reauthentication),
+    mfa: new Mfa(secondFactor, reauthentication, credentials),
+    accounts: new Accounts(hasher, sessions, reauthentication, credentials),
     invitations: new Invitations(policy.invitationTtlSeconds),
     secondFactor,
     hasher,

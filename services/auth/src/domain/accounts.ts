@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditActor, Role, User } from '@parley/contracts';
 import { ProblemError, problems } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
+import type { CredentialCache } from '../store/credential-cache.ts';
 import type { InvitationDocument, TenantCollections, UserDocument } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
 import { type RequestContext, securityEvent } from './audit-records.ts';
@@ -36,7 +37,15 @@ export class Accounts {
   readonly #sessions: Sessions;
   readonly #reauthentication: Reauthentication;
 
-  constructor(hasher: PasswordHasher, sessions: Sessions, reauthentication: Reauthentication) {
+  readonly #credentials: CredentialCache;
+
+  constructor(
+    hasher: PasswordHasher,
+    sessions: Sessions,
+    reauthentication: Reauthentication,
+    credentials: CredentialCache,
+  ) {
+    this.#credentials = credentials;
     this.#hasher = hasher;
     this.#sessions = sessions;
     this.#reauthentication = reauthentication;
@@ -141,12 +150,15 @@ export class Accounts {
       context,
     });
     const outbox = outboxPush([event]);
-    await c.users.updateOne(
-      { _id: user._id },
-      {
-        $set: { passwordHash: await this.#hasher.hash(newPassword), updatedAt: new Date(), ...outbox.$set },
-        $push: outbox.$push,
-      },
+    const newHash = await this.#hasher.hash(newPassword);
+    await this.#credentials.changing(c.tenant, user.emailKey, () =>
+      c.users.updateOne(
+        { _id: user._id },
+        {
+          $set: { passwordHash: newHash, updatedAt: new Date(), ...outbox.$set },
+          $push: outbox.$push,
+        },
+      ),
     );
     // Anyone else holding a session made with the old password is signed out.
     await this.#sessions.revokeAll(
@@ -181,10 +193,12 @@ export class Accounts {
       },
     });
     const outbox = outboxPush([event]);
-    const updated = await c.users.findOneAndUpdate(
-      { _id: userId, status: { $ne: 'deleted' } },
-      { $set: { ...change, updatedAt: new Date(), ...outbox.$set }, $push: outbox.$push },
-      { returnDocument: 'after' },
+    const updated = await this.#credentials.changing(c.tenant, user.emailKey, () =>
+      c.users.findOneAndUpdate(
+        { _id: userId, status: { $ne: 'deleted' } },
+        { $set: { ...change, updatedAt: new Date(), ...outbox.$set }, $push: outbox.$push },
+        { returnDocument: 'after' },
+      ),
     );
     if (!updated) throw problems.notFound('No such user');
     if (change.status === 'suspended' && user.status !== 'suspended') {

@@ -9,7 +9,8 @@ import type { TokenPair } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
 import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
-import type { TenantStore, UserDocument } from '../store/tenant-store.ts';
+import type { CredentialCache } from '../store/credential-cache.ts';
+import type { TenantStore } from '../store/tenant-store.ts';
 import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
 import { type RequestContext, securityEvent } from './audit-records.ts';
 import { type Attempt, accountKey, type BruteForceGuard } from './brute-force-guard.ts';
@@ -46,6 +47,7 @@ export interface LoginDependencies {
   sessions: Sessions;
   secondFactor: SecondFactor;
   challengeTtlSeconds: number;
+  credentials: CredentialCache;
 }
 
 export class Login {
@@ -68,8 +70,13 @@ export class Login {
       account: accountKey(emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    const [state, c] = await Promise.all([guard.assertNotLocked(attempt), store.forTenant(tenant)]);
-    const user = await c.users.findOne({ emailKey });
+    // The lock check and the credential's version go out together: one round trip to Redis.
+    const [state, version, c] = await Promise.all([
+      guard.assertNotLocked(attempt),
+      this.#deps.credentials.version(tenant, emailKey),
+      store.forTenant(tenant),
+    ]);
+    const user = await this.#deps.credentials.get(c, emailKey, version);
     const known = user && user.status !== 'deleted';
     const passwordOk = known
       ? await hasher.verify(user.passwordHash, password)
@@ -86,15 +93,18 @@ export class Login {
     }
     // With MFA the failure count is cleared only once the second factor is right too: otherwise
     // each correct password would reset the count and TOTP codes could be guessed without end.
-    if (!user.totp) await guard.recordSuccess(attempt, state);
+    if (!user.mfa) await guard.recordSuccess(attempt, state);
     if (hasher.needsRehash(user.passwordHash)) {
       // Upgrade to the current parameters now that the password is at hand; lose no race.
-      await c.users.updateOne(
-        { _id: user._id, passwordHash: user.passwordHash },
-        { $set: { passwordHash: await hasher.hash(password), updatedAt: new Date() } },
+      const upgraded = await hasher.hash(password);
+      await this.#deps.credentials.changing(tenant, emailKey, () =>
+        c.users.updateOne(
+          { _id: user._id, passwordHash: user.passwordHash },
+          { $set: { passwordHash: upgraded, updatedAt: new Date() } },
+        ),
       );
     }
-    if (user.totp) return this.#challenge(tenant, user, attempt.account);
+    if (user.mfa) return this.#challenge(tenant, user._id, attempt.account);
     return this.#deps.sessions.open(c, user, ['pwd'], context);
   }
 
@@ -138,7 +148,7 @@ export class Login {
     return this.#deps.sessions.open(c, user, amr, context);
   }
 
-  async #challenge(tenant: string, user: UserDocument, account: string): Promise<MfaChallenge> {
+  async #challenge(tenant: string, userId: string, account: string): Promise<MfaChallenge> {
     const challenge = randomBytes(32).toString('base64url');
     const key = redisKey(
       tenant,
@@ -147,11 +157,7 @@ export class Login {
       createHash('sha256').update(challenge).digest('hex'),
     );
     const ttl = this.#deps.challengeTtlSeconds;
-    await this.#deps.redis
-      .multi()
-      .hset(key, { userId: user._id, account, failures: 0 })
-      .expire(key, ttl)
-      .exec();
+    await this.#deps.redis.multi().hset(key, { userId, account, failures: 0 }).expire(key, ttl).exec();
     return { mfaRequired: true, challenge, methods: ['totp', 'recovery-code'], expiresIn: ttl };
   }
 
@@ -159,7 +165,7 @@ export class Login {
     c: TenantCollections,
     attempt: Attempt,
     context: RequestContext,
-    user: UserDocument | undefined,
+    user: { _id: string } | undefined,
     reason: string,
     action:
       | 'auth.security.login-failed'

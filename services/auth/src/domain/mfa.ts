@@ -6,6 +6,7 @@
 
 import { ProblemError, problems } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
+import type { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
 import { type RequestContext, securityEvent } from './audit-records.ts';
 import type { Reauthentication } from './reauthentication.ts';
@@ -18,7 +19,15 @@ export class Mfa {
   readonly #reauthentication: Reauthentication;
   readonly #issuerName: string;
 
-  constructor(secondFactor: SecondFactor, reauthentication: Reauthentication, issuerName = 'Parley') {
+  readonly #credentials: CredentialCache;
+
+  constructor(
+    secondFactor: SecondFactor,
+    reauthentication: Reauthentication,
+    credentials: CredentialCache,
+    issuerName = 'Parley',
+  ) {
+    this.#credentials = credentials;
     this.#secondFactor = secondFactor;
     this.#reauthentication = reauthentication;
     this.#issuerName = issuerName;
@@ -42,8 +51,9 @@ export class Mfa {
     context: RequestContext,
   ): Promise<{ recoveryCodes: string[] }> {
     if (user.totp) throw problems.conflict('TOTP is already enabled');
-    if (!user.totpPending) throw problems.conflict('Start TOTP enrolment first');
-    const secret = await this.#secondFactor.open(c.tenant, user._id, user.totpPending.sealedSecret);
+    const pending = user.totpPending;
+    if (!pending) throw problems.conflict('Start TOTP enrolment first');
+    const secret = await this.#secondFactor.open(c.tenant, user._id, pending.sealedSecret);
     const check = await checkTotp(secret, code, undefined);
     if (!check.valid) {
       throw new ProblemError(
@@ -64,22 +74,28 @@ export class Mfa {
       metadata: { method: 'totp' },
     });
     const outbox = outboxPush([event]);
-    const result = await c.users.updateOne(
-      { _id: user._id, totp: { $exists: false }, 'totpPending.sealedSecret': user.totpPending.sealedSecret },
-      {
-        $set: {
-          totp: {
-            sealedSecret: user.totpPending.sealedSecret,
-            enrolledAt: new Date(),
-            lastTimeStep: check.timeStep,
-          },
-          recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
-          updatedAt: new Date(),
-          ...outbox.$set,
+    const result = await this.#credentials.changing(c.tenant, user.emailKey, () =>
+      c.users.updateOne(
+        {
+          _id: user._id,
+          totp: { $exists: false },
+          'totpPending.sealedSecret': pending.sealedSecret,
         },
-        $unset: { totpPending: '' },
-        $push: outbox.$push,
-      },
+        {
+          $set: {
+            totp: {
+              sealedSecret: pending.sealedSecret,
+              enrolledAt: new Date(),
+              lastTimeStep: check.timeStep,
+            },
+            recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
+            updatedAt: new Date(),
+            ...outbox.$set,
+          },
+          $unset: { totpPending: '' },
+          $push: outbox.$push,
+        },
+      ),
     );
     if (result.modifiedCount !== 1) throw problems.conflict('Enrolment changed meanwhile; start again');
     return { recoveryCodes };
@@ -103,13 +119,15 @@ export class Mfa {
       metadata: { method: 'totp' },
     });
     const outbox = outboxPush([event]);
-    await c.users.updateOne(
-      { _id: user._id },
-      {
-        $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
-        $set: { updatedAt: new Date(), ...outbox.$set },
-        $push: outbox.$push,
-      },
+    await this.#credentials.changing(c.tenant, user.emailKey, () =>
+      c.users.updateOne(
+        { _id: user._id },
+        {
+          $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
+          $set: { updatedAt: new Date(), ...outbox.$set },
+          $push: outbox.$push,
+        },
+      ),
     );
   }
 

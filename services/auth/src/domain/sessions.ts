@@ -12,6 +12,7 @@ import { ProblemError, problems } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
 import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
+import { GroupInsert } from '../store/group-insert.ts';
 import { withRedisLock } from '../store/redis-mutex.ts';
 import type { SessionCache } from '../store/session-cache.ts';
 import type { SessionDocument, TenantCollections, TenantStore, UserDocument } from '../store/tenant-store.ts';
@@ -66,10 +67,22 @@ export class Sessions {
     this.#policy = policy;
   }
 
+  readonly #groupInserts = new Map<string, GroupInsert<SessionDocument>>();
+
+  /** New sessions of a tenant are inserted in groups (see store/group-insert.ts). */
+  #inserts(c: TenantCollections): GroupInsert<SessionDocument> {
+    let inserts = this.#groupInserts.get(c.tenant);
+    if (!inserts) {
+      inserts = new GroupInsert(c.sessions);
+      this.#groupInserts.set(c.tenant, inserts);
+    }
+    return inserts;
+  }
+
   /** A new session (a new token family) for a user who just proved who they are. */
   async open(
     c: TenantCollections,
-    user: UserDocument,
+    user: Pick<UserDocument, '_id' | 'roles'>,
     amr: string[],
     context: RequestContext,
     events: EventEnvelope[] = [],
@@ -99,7 +112,7 @@ export class Sessions {
     };
     // Independent: the durable session, its Redis record and the signed tokens (handed out only if all succeed).
     const [, , pair] = await Promise.all([
-      c.sessions.insertOne(withOutbox(document, [...events, loginEvent])),
+      this.#inserts(c).insert(withOutbox(document, [...events, loginEvent])),
       this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() }),
       this.#pair(c.tenant, user, document, refreshToken),
     ]);
@@ -281,7 +294,7 @@ export class Sessions {
 
   async #pair(
     tenant: string,
-    user: UserDocument,
+    user: Pick<UserDocument, '_id' | 'roles'>,
     session: SessionDocument,
     refreshToken: string,
   ): Promise<TokenPair> {

@@ -1,0 +1,32 @@
+// Group commit on the real Mongo-wire server: documents queued while an insert is in flight go
+// together; each caller learns its own outcome (a duplicate fails alone).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthFixture, openAuthFixture } from '../testing/auth-fixture.ts';
+import { GroupInsert } from './group-insert.ts';
+
+let f: AuthFixture;
+beforeAll(async () => {
+  f = await openAuthFixture();
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+describe('GroupInsert', () => {
+  it('stores every document, batching those queued meanwhile, and fails only the duplicate', async () => {
+    const collection = f.mongo.client
+      .db(`auth_test_${f.tenant}`)
+      .collection<{ _id: string; n: number }>('group');
+    await collection.insertOne({ _id: 'taken', n: -1 });
+    const inserts = new GroupInsert(collection);
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, n) => inserts.insert({ _id: `d${n}`, n })),
+      inserts.insert({ _id: 'taken', n: 99 }),
+      inserts.insert({ _id: 'd10', n: 10 }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(11);
+    expect(results[10]).toMatchObject({ status: 'rejected', reason: { code: 11000 } });
+    expect(await collection.countDocuments({ n: { $gte: 0 } })).toBe(11);
+    expect((await collection.findOne({ _id: 'taken' }))?.n).toBe(-1);
+  });
+});
