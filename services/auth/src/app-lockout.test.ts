@@ -1,6 +1,8 @@
 // Brute-force protection in Redis: lockouts per account and per address, their growth and expiry;
 // and the upgrade of a password hash made with older parameters at the next login.
+import { redisKey } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountKey } from './domain/brute-force-guard.ts';
 import { OWASP_MINIMUM, PasswordHasher } from './domain/password-hasher.ts';
 import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from './testing/auth-fixture.ts';
 
@@ -46,7 +48,11 @@ describe('lockout', () => {
     }
     const second = await attempt('ivy@example.com', PASSWORD, '192.0.2.99');
     expect(second.statusCode).toBe(429);
-    expect(second.headers['retry-after']).toBe('2');
+    // The second lockout is the second level and lasts twice the first (2 s, the base being 1 s).
+    const lock = redisKey(f.tenant, 'auth', 'bf', 'acct', accountKey('ivy@example.com'), 'lock');
+    expect(await f.redis.client.get(lock)).toBe('2');
+    expect(await f.redis.client.pttl(lock)).toBeGreaterThan(1_000);
+    expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 
   it('treats an unknown account exactly like a known one', async () => {
