@@ -5,6 +5,12 @@
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+} from '../src/kafka-acl-enums.ts';
 import { describeUserQuotas } from '../src/tenant/steps/kafka-principal.ts';
 import {
   conditions,
@@ -171,6 +177,10 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
       expect(await redis.publish(`t:${tenantA}:channel`, 'hi')).toBeGreaterThanOrEqual(0);
       await expect(redis.publish(`t:${tenantB}:channel`, 'hi')).rejects.toThrow(/NOPERM/);
       await expect(redis.call('KEYS', '*')).rejects.toThrow(/NOPERM/);
+      // Commands that list or count keys and channels regardless of patterns are refused too.
+      await expect(redis.call('SCAN', '0')).rejects.toThrow(/NOPERM/);
+      await expect(redis.call('PUBSUB', 'CHANNELS')).rejects.toThrow(/NOPERM/);
+      await expect(redis.call('RANDOMKEY')).rejects.toThrow(/NOPERM/);
     } finally {
       redis.disconnect();
     }
@@ -315,6 +325,17 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     const topic = `parley.${tenantA}.audit`;
     await op.clients.kafka.admin.deleteTopics({ topics: [topic] });
     await op.clients.redis.client.call('ACL', 'DELUSER', `tenant-${tenantA}`);
+    // A wider Kafka grant added by hand (every topic) is taken away again.
+    const widened = {
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: '*',
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: `User:tenant-${tenantA}`,
+      host: '*',
+      operation: AclOperationTypes.ALL,
+      permissionType: AclPermissionTypes.ALLOW,
+    };
+    await op.clients.kafka.admin.createAcls({ acl: [widened] });
     await waitFor(
       'topic recreated',
       async () => (await op.clients.kafka.admin.listTopics()).includes(topic),
@@ -324,6 +345,11 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     await waitFor(
       'ACL user recreated',
       async () => (await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) !== null,
+      30_000,
+    );
+    await waitFor(
+      'the hand-added Kafka ACL removed',
+      async () => (await op.clients.kafka.admin.describeAcls(widened)).resources.length === 0,
       30_000,
     );
     const event = await waitFor('a TopicsRecreated event', async () => {

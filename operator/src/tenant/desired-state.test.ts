@@ -29,8 +29,12 @@ describe('desiredTenant', () => {
       'parley.acme-corp.gdpr',
     ]);
     expect(d.kafka.acls).toEqual([
-      { resourceType: 'TOPIC', prefix: 'parley.acme-corp.', operation: 'ALL' },
-      { resourceType: 'GROUP', prefix: 'parley.acme-corp.', operation: 'ALL' },
+      {
+        resourceType: 'TOPIC',
+        prefix: 'parley.acme-corp.',
+        operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'],
+      },
+      { resourceType: 'GROUP', prefix: 'parley.acme-corp.', operations: ['READ', 'DESCRIBE'] },
     ]);
     expect(d.bucket).toBe('parley-acme-corp');
     expect(d.searchIndex).toBe('parley-acme-corp-messages');
@@ -68,6 +72,13 @@ describe('redisAclRules', () => {
       '+@all',
       '-@dangerous',
       '-@admin',
+      '-scan',
+      '-randomkey',
+      '-dbsize',
+      '-pubsub',
+      '-select',
+      '-swapdb',
+      '-move',
     ]);
   });
 

@@ -87,11 +87,17 @@ const STREAM_CONFIG: Record<TenantStream, Record<string, string>> = {
   gdpr: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
 };
 
+export type KafkaAclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS';
+
 export interface KafkaAclSpec {
   resourceType: 'TOPIC' | 'GROUP';
   /** PREFIXED: every topic/group whose name starts with it. */
   prefix: string;
-  operation: 'ALL';
+  /**
+   * What the tenant's services do and nothing more: produce and consume its topics and use its
+   * consumer groups. Creating, deleting or reconfiguring topics is the operator's job.
+   */
+  operations: KafkaAclOperation[];
 }
 
 export interface DesiredTenant {
@@ -152,8 +158,12 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
         config: STREAM_CONFIG[stream],
       })),
       acls: [
-        { resourceType: 'TOPIC', prefix: kafkaTopicPrefix(id), operation: 'ALL' },
-        { resourceType: 'GROUP', prefix: kafkaTopicPrefix(id), operation: 'ALL' },
+        {
+          resourceType: 'TOPIC',
+          prefix: kafkaTopicPrefix(id),
+          operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'],
+        },
+        { resourceType: 'GROUP', prefix: kafkaTopicPrefix(id), operations: ['READ', 'DESCRIBE'] },
       ],
       quotas: {
         producerByteRate: quotas.messagesPerSecond * BYTES_PER_MESSAGE_BUDGET,
@@ -172,9 +182,11 @@ export function tenantSecretName(id: string): string {
 
 /**
  * The Redis ACL rules for the tenant's user. `reset` first, so re-applying converges on exactly
- * these rules whatever the user had (drift from a hand edit is undone). Dangerous and admin
- * commands (KEYS, FLUSHALL, CONFIG, ACL, ...) are refused; key and channel access is limited to
- * the tenant's prefix.
+ * these rules whatever the user had (drift from a hand edit is undone). Key and channel access is
+ * limited to the tenant's prefix; dangerous and admin commands (KEYS, FLUSHALL, CONFIG, ACL, ...)
+ * are refused, and so are the commands that name or count keys and channels without taking a key
+ * (SCAN, RANDOMKEY, DBSIZE, PUBSUB CHANNELS...): key patterns cannot filter their answers, so
+ * they would show one tenant another's key and channel names. SELECT stays on database 0.
  */
 export function redisAclRules(desired: DesiredTenant, password: string): string[] {
   return [
@@ -186,6 +198,13 @@ export function redisAclRules(desired: DesiredTenant, password: string): string[
     '+@all',
     '-@dangerous',
     '-@admin',
+    '-scan',
+    '-randomkey',
+    '-dbsize',
+    '-pubsub',
+    '-select',
+    '-swapdb',
+    '-move',
   ];
 }
 

@@ -1,12 +1,12 @@
 /**
  * The tenant's own Kafka principal: a SCRAM-SHA-512 user (password from the tenant's Secret),
- * PREFIXED ACLs that allow it everything on topics and consumer groups under `parley.<tenant>.`
- * and nothing else (the broker's StandardAuthorizer denies what no ACL allows), and client quotas
- * derived from the tenant's message rate. ACLs through kafkajs (createAcls is idempotent: the
- * broker ignores an ACL that already exists); SCRAM users and quotas through @platformatic/kafka.
+ * PREFIXED ACLs that let it produce, consume and describe its topics under `parley.<tenant>.` and
+ * use its consumer groups there, and nothing else (the broker's StandardAuthorizer denies what no
+ * ACL allows; an extra ACL found on the principal is removed), and client quotas derived from the
+ * tenant's message rate. ACLs through kafkajs; SCRAM users and quotas through @platformatic/kafka.
  */
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import type { Admin } from 'kafkajs';
+import type { AclEntry, Admin } from 'kafkajs';
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -17,16 +17,75 @@ import type { DesiredTenant } from '../desired-state.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 import { setUserQuotas, upsertScramUser } from './kafka-principal.ts';
 
-export function tenantAcls(desired: DesiredTenant) {
-  return desired.kafka.acls.map((acl) => ({
-    resourceType: acl.resourceType === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
-    resourceName: acl.prefix,
-    resourcePatternType: ResourcePatternTypes.PREFIXED,
-    principal: `User:${desired.kafka.principal}`,
+const RESOURCE = { TOPIC: AclResourceTypes.TOPIC, GROUP: AclResourceTypes.GROUP } as const;
+
+/** Every ACL the tenant's principal should have: one per resource prefix and operation. */
+export function tenantAcls(desired: DesiredTenant): AclEntry[] {
+  return desired.kafka.acls.flatMap((acl) =>
+    acl.operations.map((operation) => ({
+      resourceType: RESOURCE[acl.resourceType],
+      resourceName: acl.prefix,
+      resourcePatternType: ResourcePatternTypes.PREFIXED,
+      principal: `User:${desired.kafka.principal}`,
+      host: '*',
+      operation: AclOperationTypes[operation],
+      permissionType: AclPermissionTypes.ALLOW,
+    })),
+  );
+}
+
+const aclKey = (a: {
+  resourceType: number;
+  resourceName: string;
+  resourcePatternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}) =>
+  [
+    a.resourceType,
+    a.resourceName,
+    a.resourcePatternType,
+    a.principal,
+    a.host,
+    a.operation,
+    a.permissionType,
+  ].join('|');
+
+/**
+ * Makes the principal's ACLs exactly the desired ones: missing ones are created (createAcls is
+ * idempotent), any other ACL naming the principal (a wider grant added by hand) is deleted.
+ */
+export async function reconcileAcls(
+  admin: Admin,
+  desired: DesiredTenant,
+): Promise<{ created: number; removed: number }> {
+  const wanted = tenantAcls(desired);
+  const principal = `User:${desired.kafka.principal}`;
+  const described = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    principal,
     host: '*',
-    operation: AclOperationTypes.ALL,
-    permissionType: AclPermissionTypes.ALLOW,
-  }));
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  } as never);
+  const existing = described.resources.flatMap((r) =>
+    r.acls.map((acl) => ({
+      ...acl,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      resourcePatternType: r.resourcePatternType,
+    })),
+  );
+  const wantedKeys = new Set(wanted.map(aclKey));
+  const existingKeys = new Set(existing.map(aclKey));
+  const missing = wanted.filter((a) => !existingKeys.has(aclKey(a)));
+  const stale = existing.filter((a) => !wantedKeys.has(aclKey(a)));
+  if (missing.length > 0) await admin.createAcls({ acl: missing });
+  if (stale.length > 0) await admin.deleteAcls({ filters: stale });
+  return { created: missing.length, removed: stale.length };
 }
 
 export class KafkaPrincipalStep implements TenantStep {
@@ -39,14 +98,20 @@ export class KafkaPrincipalStep implements TenantStep {
     this.#platformatic = platformatic;
   }
 
-  async apply({ desired, credentials }: TenantStepContext): Promise<StepOutcome> {
+  async apply({ desired, credentials, event }: TenantStepContext): Promise<StepOutcome> {
     const { principal, quotas } = desired.kafka;
     await upsertScramUser(this.#platformatic, principal, credentials.kafkaPassword);
-    await this.#admin.createAcls({ acl: tenantAcls(desired) });
+    const acls = await reconcileAcls(this.#admin, desired);
+    if (acls.removed > 0)
+      event(
+        'Warning',
+        'AclsRemoved',
+        `Removed ${acls.removed} Kafka ACL(s) of ${principal} that the spec does not grant`,
+      );
     await setUserQuotas(this.#platformatic, principal, quotas);
     return ready(
       'Provisioned',
-      `SCRAM-SHA-512 user ${principal}; ACLs on topics and groups prefixed ${desired.kafka.acls[0]?.prefix}; quotas produce ${quotas.producerByteRate} B/s, fetch ${quotas.consumerByteRate} B/s`,
+      `SCRAM-SHA-512 user ${principal}; ACLs (read/write/describe) on topics and groups prefixed ${desired.kafka.acls[0]?.prefix}; quotas produce ${quotas.producerByteRate} B/s, fetch ${quotas.consumerByteRate} B/s`,
     );
   }
 }
