@@ -229,6 +229,13 @@ describe('open sign-up', () => {
       payload: { ...body, email: 'frank@example.com', password: 'short' },
     });
     expect(short.statusCode).toBe(400);
+    const onTheEmail = await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/sign-up`,
+      payload: { ...body, email: 'frank@example.com', password: 'frank-is-my-name-2024' },
+    });
+    expect(onTheEmail.statusCode).toBe(400);
+    expect(onTheEmail.json().type).toBe('https://parley.dev/problems/weak-password');
   });
 });
 

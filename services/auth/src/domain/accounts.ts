@@ -13,6 +13,7 @@ import type { InvitationDocument, TenantCollections, UserDocument } from '../sto
 import { normaliseEmail } from '../store/tenant-store.ts';
 import { type RequestContext, securityEvent } from './audit-records.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import { assertAcceptablePassword } from './password-policy.ts';
 import type { Reauthentication } from './reauthentication.ts';
 import type { Sessions } from './sessions.ts';
 
@@ -57,6 +58,7 @@ export class Accounts {
     how: 'invitation' | 'sign-up',
     context: RequestContext,
   ): Promise<UserDocument> {
+    assertAcceptablePassword(fields.password, { email: fields.email, tenant: c.tenant });
     const now = new Date();
     const userId = randomUUID();
     const user: UserDocument = {
@@ -133,6 +135,7 @@ export class Accounts {
       { password: currentPassword },
       context,
     );
+    assertAcceptablePassword(newPassword, { email: user.email, tenant: c.tenant });
     if (currentPassword === newPassword) {
       throw new ProblemError(
         400,
