@@ -211,4 +211,32 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
     );
     expect(purge?.message).toMatch(/not purged by the operator: .*media/);
   });
+
+  it('in dryRun counts what would go and deletes nothing', async () => {
+    const db = op.clients.mongo.client.db(`parley_${tenant}`);
+    const old = new Date(Date.now() - 40 * 24 * 3600_000);
+    await db
+      .collection('messages')
+      .insertOne({ conversationId: 'c-dry', senderId: 'u3', createdAt: old, text: 'dry' });
+    const name = uniqueId('dry-');
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      `apiVersion: parley.dev/v1alpha1\nkind: RetentionPolicy\nmetadata:\n  name: ${name}\nspec:\n  tenantRef: {name: ${tenant}}\n  schedule: "*/3 * * * * *"\n  dryRun: true\n  rules:\n    - {resource: messages, maxAge: 30d}\n`,
+    );
+    const run = await waitFor(
+      'a dry run',
+      async () =>
+        (
+          await getJson<{ status?: { lastRun?: { dryRun: boolean; purged: Record<string, number> } } }>(
+            namespace,
+            `retentionpolicy/${name}`,
+          )
+        )?.status?.lastRun,
+      30_000,
+    );
+    expect(run.dryRun).toBe(true);
+    expect(run.purged.messages).toBeGreaterThanOrEqual(1);
+    expect(await db.collection('messages').countDocuments({ conversationId: 'c-dry' })).toBe(1);
+    await kubectlOk(['delete', '-n', namespace, 'retentionpolicy', name]);
+  });
 });
