@@ -3,8 +3,9 @@
  * token; the previous one stays usable for a short grace window (a client that lost the answer,
  * or raced two refreshes, gets a sibling token instead of a logout). A rotated token presented
  * after the window is a stolen token being replayed: that family — and only that session — is
- * revoked, the user's other sessions live on. Rotation is one conditional single-document
- * update, so two racing refreshes cannot both take the same step.
+ * revoked, the user's other sessions live on. Rotation is a conditional single-document update
+ * made under a per-session Redis lock (FerretDB does not make conditional updates atomic; see
+ * store/redis-mutex.ts), so two racing refreshes cannot both take the same step.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditActor, EventEnvelope, TokenPair } from '@parley/contracts';
@@ -50,7 +51,6 @@ export class Sessions {
   readonly #cache: SessionCache;
   readonly #tokens: AccessTokenIssuer;
   readonly #policy: SessionPolicy;
-
   readonly #redis: Redis;
 
   constructor(
