@@ -79,6 +79,20 @@ export class KeyVersionRetiredError extends KeyringError {
   }
 }
 
+/** A legal hold covers the key: it may not be scheduled for destruction, nor destroyed. */
+export class KeyUnderLegalHoldError extends KeyringError {
+  readonly code = 'legal-hold';
+  readonly httpStatus = 409;
+  readonly holds: readonly { id: string; reason: string }[];
+  constructor(tenant: string, keyName: string, holds: readonly { id: string; reason: string }[]) {
+    super(
+      `Key ${keyName} of tenant ${tenant} is under legal hold (${holds.map((h) => `${h.id}: ${h.reason}`).join('; ')}); it cannot be destroyed until the hold is lifted`,
+    );
+    this.name = 'KeyUnderLegalHoldError';
+    this.holds = holds;
+  }
+}
+
 /** A request that can never succeed as asked: lowering the minimum version, a waiting period out of range, a bad name. */
 export class InvalidKeyRequestError extends KeyringError {
   readonly code = 'invalid-key-request';

@@ -1,4 +1,5 @@
 export * from './ciphertext-format.ts';
+export * from './destruction-holds.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './key-names.ts';

@@ -28,6 +28,7 @@ import {
   KIND_SEALED,
   kindOf,
 } from './ciphertext-format.ts';
+import type { DestructionHoldCheck } from './destruction-holds.ts';
 import { parseEnvelope, replaceWrappedDataKey } from './envelope.ts';
 import {
   DecryptionFailedError,
@@ -36,6 +37,7 @@ import {
   KeyPendingDestructionError,
   KeyringError,
   KeyStateConflictError,
+  KeyUnderLegalHoldError,
   KeyVersionRetiredError,
   UnknownKeyError,
   UnknownKeyVersionError,
@@ -83,6 +85,12 @@ export interface KeyringOptions {
   /** Uses per key version before a forced rotation (default 2^30) and the reservation block. */
   usageCeiling?: number;
   usageBlockSize?: number;
+  /**
+   * Legal holds that forbid destroying a key. With it, scheduleDestruction refuses a held key
+   * (KeyUnderLegalHoldError) and destroyDueKeys leaves a held key pending. Without it (callers
+   * that check holds themselves, tests) nothing is asked.
+   */
+  destructionHolds?: DestructionHoldCheck;
 }
 
 export interface KeyVersionInfo {
@@ -184,6 +192,7 @@ export class Keyring {
   private readonly cache: KeyCache;
   private readonly meter: UsageMeter;
   private readonly source: string;
+  private readonly destructionHolds: DestructionHoldCheck | undefined;
 
   constructor(options: KeyringOptions) {
     this.keys = keysCollection(options.db);
@@ -195,6 +204,7 @@ export class Keyring {
       blockSize: options.usageBlockSize ?? DEFAULT_USAGE_BLOCK,
     });
     this.source = options.source ?? 'keyring';
+    this.destructionHolds = options.destructionHolds;
   }
 
   /** The collection the outbox relay drains for key events: `sources: async () => [keyring.outboxSource]`. */
@@ -379,6 +389,16 @@ export class Keyring {
         `The waiting period is a whole number of days from ${MIN_WAITING_DAYS} to ${MAX_WAITING_DAYS}`,
       );
     }
+    // Asked before the schedule is written. A hold placed just after this check is caught by the
+    // same check in destroyDueKeys, at the moment of destruction.
+    const holds = (await this.destructionHolds?.(tenant, keyName)) ?? [];
+    if (holds.length > 0) {
+      this.logger.info(
+        { tenant, keyName, holdIds: holds.map((h) => h.id) },
+        'keyring: key destruction refused, key under legal hold',
+      );
+      throw new KeyUnderLegalHoldError(tenant, keyName, holds);
+    }
     const now = options.now ?? new Date();
     const destroyAt = new Date(now.getTime() + waitingDays * DAY_MS);
     const snapshot = await this.transition(tenant, keyName, now, (current) => {
@@ -425,7 +445,9 @@ export class Keyring {
    * Destroys every key whose waiting period has ended: its version records (the wrapped
    * material) are deleted, so nothing under it can ever be decrypted again. Run it periodically
    * (the crypto service does); safe to run from several processes at once. Also deletes any
-   * material a racing writer added to an already destroyed key.
+   * material a racing writer added to an already destroyed key. A key a legal hold covers now
+   * (holds can be placed during the waiting period) stays pending, and is destroyed by the first
+   * sweep after the hold is lifted, unless the destruction is cancelled meanwhile.
    */
   async destroyDueKeys(now: Date = new Date()): Promise<KeyMetadata[]> {
     const due = (await this.keys
@@ -436,6 +458,7 @@ export class Keyring {
       const { tenant, keyName } = schedule;
       const current = await this.readSnapshot(tenant, keyName);
       if (current?.state !== 'pending-destruction' || current.lifecycle?.seq !== schedule.seq) continue;
+      if (await this.heldAtDestruction(tenant, keyName)) continue;
       const record: LifecycleRecord = {
         _id: lifecycleRecordId(tenant, keyName, schedule.seq + 1),
         record: 'lifecycle',
@@ -465,6 +488,25 @@ export class Keyring {
       .toArray()) as Pick<LifecycleRecord, 'tenant' | 'keyName'>[];
     for (const { tenant, keyName } of tombstones) await this.deleteMaterial(tenant, keyName);
     return destroyed;
+  }
+
+  /** True when a legal hold covers the key now, or the holds cannot be read (destruction is final). */
+  private async heldAtDestruction(tenant: string, keyName: string): Promise<boolean> {
+    if (!this.destructionHolds) return false;
+    try {
+      const holds = await this.destructionHolds(tenant, keyName);
+      if (holds.length === 0) return false;
+      this.logger.info(
+        { tenant, keyName, holdIds: holds.map((h) => h.id) },
+        'keyring: key destruction deferred, key under legal hold; it stays pending',
+      );
+    } catch (error) {
+      this.logger.warn(
+        { tenant, keyName, err: error },
+        'keyring: legal holds unreadable; key destruction deferred to the next sweep',
+      );
+    }
+    return true;
   }
 
   private async deleteMaterial(tenant: string, keyName: string): Promise<void> {
