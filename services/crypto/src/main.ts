@@ -6,6 +6,7 @@ import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
 import { keyCacheInvalidation } from './consumers/key-events-consumer.ts';
 import { DestructionSweeper } from './domain/destruction-sweeper.ts';
+import { legalHoldsOnKeys } from './domain/key-legal-holds.ts';
 import { cryptoSettingsSchema } from './settings.ts';
 
 const config = loadConfigOrExit(cryptoSettingsSchema);
@@ -31,6 +32,8 @@ const keyring = createKeyring({
   logger,
   cacheTtlMs: config.KEY_CACHE_TTL_MS,
   source: 'crypto',
+  // Legal holds (in each tenant's database) refuse crypto-shredding and hold back the sweeper.
+  destructionHolds: legalHoldsOnKeys(mongo.client),
 });
 await keyring.ensureIndexes();
 

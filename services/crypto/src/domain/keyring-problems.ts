@@ -4,7 +4,7 @@
  * tampered or misplaced ciphertext 400 `decryption-failed` — never a 500, never garbage.
  */
 
-import { KeyringError } from '@parley/keyring';
+import { KeyringError, KeyUnderLegalHoldError } from '@parley/keyring';
 import { ProblemError } from '@parley/kit';
 import { InvalidTenantIdError } from '@parley/tenancy';
 
@@ -19,12 +19,24 @@ const titles: Record<string, string> = {
   'key-state-conflict': 'Key state conflict',
   'master-key-unavailable': 'Master key unavailable',
   'master-key-mismatch': 'Master key mismatch',
+  'legal-hold': 'Under legal hold',
 };
 
 /** The problem for a keyring error, or undefined for anything else (left to the generic handler). */
 export function keyringProblem(error: unknown): ProblemError | undefined {
   if (error instanceof KeyringError) {
-    return new ProblemError(error.httpStatus, error.code, titles[error.code] ?? 'Key error', error.message);
+    // A hold refusal names the holds (id and reason): the legal exemption the caller must cite.
+    const extensions =
+      error instanceof KeyUnderLegalHoldError
+        ? { holds: error.holds.map((hold) => ({ id: hold.id, reason: hold.reason })) }
+        : {};
+    return new ProblemError(
+      error.httpStatus,
+      error.code,
+      titles[error.code] ?? 'Key error',
+      error.message,
+      extensions,
+    );
   }
   if (error instanceof InvalidTenantIdError) {
     return new ProblemError(400, 'invalid-tenant', 'Invalid tenant', error.message);
