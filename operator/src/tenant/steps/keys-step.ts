@@ -19,7 +19,12 @@ export class KeysStep implements TenantStep {
     const key = await this.#keys.ensureTenantKey(desired.id);
     facts.keyVersion = key.primaryVersion;
     if (key.state !== 'enabled') {
-      return { status: 'False', reason: 'KeyNotUsable', message: `tenant key is ${key.state}` };
+      // Never cancelled from here: a pending destruction may be a CryptoShred, which must hold.
+      return {
+        status: 'False',
+        reason: 'KeyNotUsable',
+        message: `tenant key "${key.keyName}" is ${key.state}${key.destroyAt ? ` (destruction at ${new Date(key.destroyAt).toISOString()})` : ''}: a deleted tenant of this id is being shredded; this id can be keyed again once that completes`,
+      };
     }
     return ready('Provisioned', `tenant key "${key.keyName}" at version ${key.primaryVersion}`);
   }
