@@ -23,7 +23,7 @@ export class KeysStep implements TenantStep {
       return {
         status: 'False',
         reason: 'KeyNotUsable',
-        message: `tenant key "${key.keyName}" is ${key.state}${key.destroyAt ? ` (destruction at ${new Date(key.destroyAt).toISOString()})` : ''}: a deleted tenant of this id is being shredded; this id can be keyed again once that completes`,
+        message: `tenant key "${key.keyName}" is ${key.state}${key.destroyAt ? ` (destruction at ${new Date(key.destroyAt).toISOString()})` : ''}: a deleted tenant of this id had its keys scheduled for destruction, which the operator never undoes; give the new tenant another id`,
       };
     }
     return ready('Provisioned', `tenant key "${key.keyName}" at version ${key.primaryVersion}`);
