@@ -3,6 +3,7 @@
  * real Mongo-wire server: holds placed with @parley/retention's store in the tenant's database,
  * read by the service's keyring (legalHoldsOnKeys), over HTTP and through the service's sweeper.
  */
+import { CryptoClient, CryptoServiceError } from '@parley/crypto-client';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import type { ServiceApp } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
@@ -18,6 +19,7 @@ const DAY_MS = 86_400_000;
 let fx: KeyringFixture;
 let app: ServiceApp;
 let sweeper: DestructionSweeper;
+let client: CryptoClient;
 const tenants: string[] = [];
 
 beforeAll(async () => {
@@ -25,7 +27,11 @@ beforeAll(async () => {
   const keyring = fx.keyring({ destructionHolds: legalHoldsOnKeys(fx.mongo.client) });
   app = buildApp({ keyring, logger: createSilentLogger(), serviceToken: TOKEN });
   sweeper = new DestructionSweeper({ keyring, logger: createSilentLogger(), intervalMs: 60_000 });
-  await app.ready();
+  // Listening too, so the typed client can be shown the refusal over real HTTP.
+  client = new CryptoClient({
+    baseUrl: await app.listen({ host: '127.0.0.1', port: 0 }),
+    serviceToken: TOKEN,
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -139,5 +145,18 @@ describe('crypto service: legal holds', () => {
     });
     expect(unreadable.status).toBe(410);
     expect(unreadable.body.type).toBe('https://parley.dev/problems/key-destroyed');
+  });
+
+  it('crypto-client surfaces the refusal as a legal-hold CryptoServiceError with the holds, not retried', async () => {
+    const { tenant, holds } = await tenantWithKeys('subject:ada');
+    const hold = await holds.place({
+      scope: { kind: 'person', userId: 'ada' },
+      reason: 'Case 7',
+      setBy: 'counsel',
+    });
+    const error = await client.scheduleDestruction(tenant, 'subject:ada', 7).catch((e) => e);
+    expect(error).toBeInstanceOf(CryptoServiceError);
+    expect(error).toMatchObject({ status: 409, code: 'legal-hold', transient: false });
+    expect(error.problem.holds).toEqual([{ id: hold.id, reason: 'Case 7' }]);
   });
 });
