@@ -129,6 +129,14 @@ describe('two operator processes', { timeout: 180_000 }, () => {
       await sample('tenant-acme.yaml', two, withoutAdmins),
     );
     await waitForCondition(namespace, `tenant/${two}`, 'Ready', 'True', 90_000);
+    // The new leader's metrics show its reconciles, their durations and the queue.
+    const metrics = await (await fetch(`http://127.0.0.1:${standbyProcess.port}/metrics`)).text();
+    expect(metrics).toMatch(/^parley_operator_reconciles_total\{kind="Tenant",result="success"\} [1-9]/m);
+    expect(metrics).toMatch(/^parley_operator_reconcile_duration_seconds_count\{kind="Tenant"\} [1-9]/m);
+    expect(metrics).toMatch(/^parley_operator_queue_depth_items\{kind="Tenant"\} \d+/m);
+    expect(metrics).toMatch(
+      /^parley_operator_tenant_step_duration_seconds_count\{step="KafkaTopics",status="True"\} [1-9]/m,
+    );
     const transitions = await kubectlOk([
       'get',
       'lease',
