@@ -211,8 +211,12 @@ const benchmark: Benchmark = {
     const operator = await startOperator(config, clients, { logger, identity: `bench-${run}` });
     let parley: Round;
     let stepMeans: Record<string, string> = {};
+    let eventLoopUtilization = Number.NaN;
     try {
+      const elu = performance.eventLoopUtilization();
       parley = await applyAndWait(kube, realNamespace, names('br'));
+      // How busy this process (operator + poller) was: near 1 would mean the operator itself is the limit.
+      eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
       stepMeans = await meanStepSeconds(operator.metrics.stepDuration);
       for (const v of (await operator.metrics.reconciles.get()).values) {
         if (v.labels.kind === 'Tenant') stepMeans[`reconciles_${v.labels.result}`] = String(v.value);
@@ -248,6 +252,7 @@ const benchmark: Benchmark = {
         referenceP50Ms: Math.round(percentile(reference.latenciesMs, 50)),
         referenceP99Ms: Math.round(percentile(reference.latenciesMs, 99)),
         concurrency: CONCURRENCY,
+        eventLoopUtilization: eventLoopUtilization.toFixed(2),
         ...stepMeans,
       },
       goalMet: parley.notReady === 0 && p99 <= 10_000 && ratio >= 0.5,
