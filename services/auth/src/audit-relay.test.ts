@@ -1,6 +1,7 @@
 // Security events reach the tenant's audit topic on the real Kafka as audit records
 // (audit.record.submitted.v1, the compliance service's contract), through the outbox relay.
 import {
+  AUDIT_PII_PURPOSE,
   type AuditRecordInput,
   AuditRecordSubmitted,
   type EventEnvelope,
@@ -114,10 +115,15 @@ describe('security events on the audit stream', () => {
         metadata: { reason: 'bad-password' },
       },
     });
-    expect(failed?.payload.personal?.[0]).toMatchObject({
-      subject: userId,
-      fields: { userAgent: 'audit-test' },
-    });
+    // Personal fields travel sealed under the person's own key, and open with it.
+    const sealed = failed?.payload.personal?.[0];
+    expect(sealed).toEqual({ subject: userId, keyName: `subject:${userId}`, ciphertext: expect.any(String) });
+    const opened = await f.keyring.decrypt(
+      f.tenant,
+      AUDIT_PII_PURPOSE,
+      Buffer.from((sealed as { ciphertext: string }).ciphertext, 'base64'),
+    );
+    expect(JSON.parse(opened.toString())).toMatchObject({ userAgent: 'audit-test', ip: '127.0.0.1' });
     const succeeded = await waitFor('auth.security.login-succeeded', 2);
     expect(succeeded[0]?.payload).toMatchObject({ outcome: 'success', resource: { type: 'session' } });
     const [reused] = await waitFor('auth.security.refresh-token-reused');
@@ -126,8 +132,12 @@ describe('security events on the audit stream', () => {
     expect(revoked.map((e) => e.payload.metadata?.reason).sort()).toEqual(['logout', 'refresh-token-reuse']);
     await waitFor('auth.security.user-invited');
     await waitFor('auth.security.user-registered');
-    // Nothing secret ever reaches the stream.
+    // Nothing secret ever reaches the stream, and nothing personal in the clear.
     const everything = JSON.stringify(received);
+    expect(everything).not.toContain('mia@example.com');
+    expect(everything).not.toContain('127.0.0.1');
+    expect(everything).not.toContain('audit-test');
+    expect(everything).not.toContain('"fields"');
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain('definitely-wrong');
     expect(everything).not.toContain(String(tokens.refreshToken).split('.')[1]);

@@ -10,15 +10,18 @@ import type { Redis } from 'ioredis';
 import type { Db, MongoClient } from 'mongodb';
 import { AccessTokenIssuer } from './domain/access-tokens.ts';
 import { Accounts } from './domain/accounts.ts';
+import { SecurityEvents } from './domain/audit-records.ts';
 import { BruteForceGuard } from './domain/brute-force-guard.ts';
 import { Invitations } from './domain/invitations.ts';
 import { Login } from './domain/login.ts';
 import { Mfa } from './domain/mfa.ts';
 import { PasswordHasher } from './domain/password-hasher.ts';
+import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
 import { SecondFactor } from './domain/second-factor.ts';
 import { Sessions } from './domain/sessions.ts';
 import { SigningKeys } from './domain/signing-keys.ts';
+import { UserDeletion } from './domain/user-deletion.ts';
 import type { AuthPolicy } from './settings.ts';
 import { CredentialCache } from './store/credential-cache.ts';
 import { SessionCache } from './store/session-cache.ts';
@@ -37,6 +40,10 @@ export interface AuthComponents {
   invitations: Invitations;
   secondFactor: SecondFactor;
   hasher: PasswordHasher;
+  /** GDPR export and erasure of what auth holds about a person (also user deletion). */
+  personalData: PersonalData;
+  /** User deletion and GDPR erasure, refused under a legal hold. */
+  deletion: UserDeletion;
   /** Refuses suspended and unknown tenants (the operator's runtime record). */
   tenantGate: TenantGate;
   /** The same verifier the gateway uses, fed from this process's own key store. */
@@ -69,10 +76,13 @@ export async function createAuthComponents(options: {
     audience: policy.audience,
     ttlSeconds: policy.accessTokenTtlSeconds,
   });
-  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy, redis);
-  const secondFactor = new SecondFactor(keyring, redis);
+  // Personal fields of security events are sealed under each person's key before the outbox.
+  const events = new SecurityEvents(keyring);
+  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy, redis, events);
+  const secondFactor = new SecondFactor(keyring, redis, events);
   const credentials = new CredentialCache(redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);
+  const personalData = new PersonalData(sessions, credentials, events);
   const authClient = createAuthClient({
     jwks: () => signingKeys.jwks(),
     redis,
@@ -95,10 +105,13 @@ export async function createAuthComponents(options: {
       secondFactor,
       challengeTtlSeconds: policy.mfaChallengeTtlSeconds,
       credentials,
+      events,
     }),
-    mfa: new Mfa(secondFactor, reauthentication, credentials),
-    accounts: new Accounts(hasher, sessions, reauthentication, credentials),
-    invitations: new Invitations(policy.invitationTtlSeconds),
+    mfa: new Mfa(secondFactor, reauthentication, credentials, events),
+    accounts: new Accounts(hasher, sessions, reauthentication, credentials, events),
+    invitations: new Invitations(policy.invitationTtlSeconds, events),
+    personalData,
+    deletion: new UserDeletion(mongo, personalData, events),
     secondFactor,
     hasher,
     tenantGate: new TenantGate(redis),

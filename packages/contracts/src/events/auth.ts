@@ -26,6 +26,9 @@ export const AUTH_SECURITY_ACTIONS = [
   'auth.security.user-invited',
   'auth.security.user-registered',
   'auth.security.user-updated',
+  'auth.security.user-deleted',
+  'auth.security.user-deletion-denied',
+  'auth.security.user-erased',
 ] as const;
 export type AuthSecurityAction = (typeof AUTH_SECURITY_ACTIONS)[number];
 

@@ -11,7 +11,7 @@ import { outboxPush, withOutbox } from '@parley/outbox';
 import type { CredentialCache } from '../store/credential-cache.ts';
 import type { InvitationDocument, TenantCollections, UserDocument } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { assertAcceptablePassword } from './password-policy.ts';
 import type { Reauthentication } from './reauthentication.ts';
@@ -39,13 +39,16 @@ export class Accounts {
   readonly #reauthentication: Reauthentication;
 
   readonly #credentials: CredentialCache;
+  readonly #events: SecurityEvents;
 
   constructor(
     hasher: PasswordHasher,
     sessions: Sessions,
     reauthentication: Reauthentication,
     credentials: CredentialCache,
+    events: SecurityEvents,
   ) {
+    this.#events = events;
     this.#credentials = credentials;
     this.#hasher = hasher;
     this.#sessions = sessions;
@@ -72,7 +75,7 @@ export class Accounts {
       createdAt: now,
       updatedAt: now,
     };
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.user-registered',
       outcome: 'success',
@@ -144,7 +147,7 @@ export class Accounts {
         'Choose a password you have not used here',
       );
     }
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.password-changed',
       outcome: 'success',
@@ -182,7 +185,7 @@ export class Accounts {
     context: RequestContext,
   ): Promise<User> {
     const user = await this.get(c, userId);
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.user-updated',
       outcome: 'success',

@@ -10,7 +10,7 @@ import { ProblemError } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import type { InvitationDocument, TenantCollections } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { hashToken } from './refresh-tokens.ts';
 
 export interface InvitationResult {
@@ -35,8 +35,10 @@ export const invalidInvitation = () =>
 
 export class Invitations {
   readonly #ttlSeconds: number;
+  readonly #events: SecurityEvents;
 
-  constructor(ttlSeconds: number) {
+  constructor(ttlSeconds: number, events: SecurityEvents) {
+    this.#events = events;
     this.#ttlSeconds = ttlSeconds;
   }
 
@@ -84,7 +86,7 @@ export class Invitations {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#ttlSeconds * 1000),
     };
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.user-invited',
       outcome: 'success',

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { type Attempt, accountKey, type BruteForceGuard } from './brute-force-guard.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
@@ -48,13 +48,16 @@ export interface LoginDependencies {
   secondFactor: SecondFactor;
   challengeTtlSeconds: number;
   credentials: CredentialCache;
+  events: SecurityEvents;
 }
 
 export class Login {
   readonly #deps: LoginDependencies;
+  readonly #events: SecurityEvents;
 
   constructor(deps: LoginDependencies) {
     this.#deps = deps;
+    this.#events = deps.events;
   }
 
   async withPassword(
@@ -174,7 +177,7 @@ export class Login {
     const lockout = await this.#deps.guard.recordFailure(attempt);
     const subject = user?._id ?? `account.${attempt.account}`;
     const events = [
-      securityEvent({
+      await this.#events.create({
         tenant: c.tenant,
         action,
         outcome: 'failure',
@@ -189,7 +192,7 @@ export class Login {
     ];
     if (lockout.accountLockedForSeconds > 0 || lockout.addressLockedForSeconds > 0) {
       events.push(
-        securityEvent({
+        await this.#events.create({
           tenant: c.tenant,
           action: 'auth.security.account-locked',
           outcome: 'denied',

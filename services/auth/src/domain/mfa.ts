@@ -8,7 +8,7 @@ import { ProblemError, problems } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
 import type { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import type { Reauthentication } from './reauthentication.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
@@ -20,13 +20,16 @@ export class Mfa {
   readonly #issuerName: string;
 
   readonly #credentials: CredentialCache;
+  readonly #events: SecurityEvents;
 
   constructor(
     secondFactor: SecondFactor,
     reauthentication: Reauthentication,
     credentials: CredentialCache,
+    events: SecurityEvents,
     issuerName = 'Parley',
   ) {
+    this.#events = events;
     this.#credentials = credentials;
     this.#secondFactor = secondFactor;
     this.#reauthentication = reauthentication;
@@ -64,7 +67,7 @@ export class Mfa {
       );
     }
     const recoveryCodes = newRecoveryCodes();
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.mfa-enrolled',
       outcome: 'success',
@@ -109,7 +112,7 @@ export class Mfa {
   ): Promise<void> {
     if (!user.totp) throw problems.conflict('TOTP is not enabled');
     await this.#reauthentication.require(c, user, proof, context);
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.mfa-disabled',
       outcome: 'success',
@@ -140,7 +143,7 @@ export class Mfa {
     if (!user.totp) throw problems.conflict('TOTP is not enabled');
     await this.#reauthentication.require(c, user, proof, context);
     const recoveryCodes = newRecoveryCodes();
-    const event = securityEvent({
+    const event = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.recovery-codes-regenerated',
       outcome: 'success',

@@ -9,7 +9,7 @@ import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import { withRedisLock } from '../store/redis-mutex.ts';
 import type { TenantCollections, UserDocument } from '../store/tenant-store.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { hashRecoveryCode } from './recovery-codes.ts';
 import { checkTotp } from './totp.ts';
 
@@ -21,8 +21,10 @@ export type SecondFactorMethod = 'otp' | 'recovery-code';
 export class SecondFactor {
   readonly #keyring: Keyring;
   readonly #redis: Redis;
+  readonly #events: SecurityEvents;
 
-  constructor(keyring: Keyring, redis: Redis) {
+  constructor(keyring: Keyring, redis: Redis, events: SecurityEvents) {
+    this.#events = events;
     this.#keyring = keyring;
     this.#redis = redis;
   }
@@ -75,7 +77,7 @@ export class SecondFactor {
       return accepted.modifiedCount === 1 ? 'otp' : undefined;
     }
     const hash = hashRecoveryCode(user._id, answer.recoveryCode);
-    const used = securityEvent({
+    const used = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.recovery-code-used',
       outcome: 'success',

@@ -18,7 +18,7 @@ import { withRedisLock } from '../store/redis-mutex.ts';
 import type { SessionCache } from '../store/session-cache.ts';
 import type { SessionDocument, TenantCollections, TenantStore, UserDocument } from '../store/tenant-store.ts';
 import type { AccessTokenIssuer } from './access-tokens.ts';
-import { type RequestContext, securityEvent } from './audit-records.ts';
+import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { hashToken, newRefreshToken, sessionIdOf } from './refresh-tokens.ts';
 
 export interface SessionPolicy {
@@ -52,6 +52,7 @@ export class Sessions {
   readonly #tokens: AccessTokenIssuer;
   readonly #policy: SessionPolicy;
   readonly #redis: Redis;
+  readonly #events: SecurityEvents;
 
   constructor(
     store: TenantStore,
@@ -59,7 +60,9 @@ export class Sessions {
     tokens: AccessTokenIssuer,
     policy: SessionPolicy,
     redis: Redis,
+    events: SecurityEvents,
   ) {
+    this.#events = events;
     this.#redis = redis;
     this.#store = store;
     this.#cache = cache;
@@ -91,7 +94,7 @@ export class Sessions {
     const sessionId = randomUUID();
     const refreshToken = newRefreshToken(sessionId);
     const expiresAt = new Date(now.getTime() + this.#policy.refreshTokenTtlSeconds * 1000);
-    const loginEvent = securityEvent({
+    const loginEvent = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.login-succeeded',
       outcome: 'success',
@@ -184,7 +187,7 @@ export class Sessions {
     }
 
     // A token of this family that is neither current nor in its grace window: replayed.
-    const reuse = securityEvent({
+    const reuse = await this.#events.create({
       tenant,
       action: 'auth.security.refresh-token-reused',
       outcome: 'denied',
@@ -231,7 +234,7 @@ export class Sessions {
       reason,
       relevantUntil,
     });
-    const revoked = securityEvent({
+    const revoked = await this.#events.create({
       tenant: c.tenant,
       action: 'auth.security.session-revoked',
       outcome: 'success',

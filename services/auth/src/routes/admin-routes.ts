@@ -74,6 +74,37 @@ export function registerAdminRoutes(app: ServiceApp, parts: AuthComponents): voi
     },
   );
 
+  // Deletion anonymises the account (a tombstone keeps its id) and removes sessions, refresh-token
+  // families, MFA secrets and recovery codes; refused with 409 legal-hold while a hold covers the
+  // person or the tenant.
+  app.delete(
+    '/admin/users/:userId',
+    {
+      onRequest,
+      schema: {
+        params: UserParams,
+        response: {
+          200: Type.Object({
+            deleted: Type.Literal(true),
+            counts: Type.Record(Type.String(), Type.Integer()),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { claims, c } = await admin(request);
+      await parts.accounts.get(c, request.params.userId);
+      const result = await parts.deletion.delete(
+        c,
+        request.params.userId,
+        { type: 'user', id: claims.sub },
+        'admin-deletion',
+        requestContext(request),
+      );
+      return { deleted: true as const, counts: result.counts };
+    },
+  );
+
   app.delete(
     '/admin/users/:userId/sessions',
     {

@@ -4,7 +4,7 @@
  * a keyring under a fresh master key, and everything the run made removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { createKeyring, MasterKeyring } from '@parley/keyring';
+import { createKeyring, type Keyring, MasterKeyring } from '@parley/keyring';
 import {
   connectMongo,
   connectRedis,
@@ -33,6 +33,8 @@ export interface AuthFixture {
   redis: RedisConnection;
   /** The run's own platform database (signing keys, tenant keys). */
   platformDb: Db;
+  /** The keyring the service seals with (TOTP secrets, signing keys, audit records' personal fields). */
+  keyring: Keyring;
   tenant: string;
   policy: AuthPolicy;
   /** Invites (through the operator's endpoint), accepts, and returns the new user's id. */
@@ -88,6 +90,7 @@ export async function openAuthFixture(
     mongo,
     redis,
     platformDb,
+    keyring,
     tenant,
     policy,
     async register(email, roles = ['member'], password = PASSWORD) {

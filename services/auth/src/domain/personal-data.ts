@@ -1,0 +1,206 @@
+/**
+ * What auth holds about a person, for GDPR: export (everything, but never a secret: no password
+ * hash, TOTP secret, recovery-code hash or refresh-token hash) and erasure (user record
+ * anonymised to a tombstone, sessions revoked everywhere and removed with their refresh-token
+ * families, MFA secrets and recovery codes removed, invitations to their address removed).
+ *
+ * The user record stays as a tombstone (status `deleted`, no e-mail, name or secrets) rather than
+ * going: its id is what the audit log and other services' records point at, and it still carries
+ * the outbox events of the erasure itself. Removed documents may carry outbox events not yet
+ * relayed; those events are first moved into a `security_events` document, so an audit record is
+ * never lost with the data (a crash in between publishes an event twice, which the compliance
+ * service appends once: record ids are idempotent).
+ *
+ * Erasure is idempotent (a GDPR request is delivered at least once): a second run finds a
+ * tombstone and removes nothing more.
+ */
+import type { AuditActor, EventEnvelope } from '@parley/contracts';
+import { OUTBOX_FIELD, OUTBOX_PENDING_FIELD, outboxPush, withOutbox } from '@parley/outbox';
+import type { Collection, Document, Filter } from 'mongodb';
+import type { CredentialCache } from '../store/credential-cache.ts';
+import type { TenantCollections } from '../store/tenant-store.ts';
+import type { SecurityEvents } from './audit-records.ts';
+import type { Sessions } from './sessions.ts';
+
+export interface ErasureResult {
+  counts: { users: number; sessionsRevoked: number; sessionsRemoved: number; invitationsRemoved: number };
+  detail?: string;
+}
+
+export interface AuthExport {
+  account: {
+    id: string;
+    email: string;
+    displayName: string;
+    roles: string[];
+    status: string;
+    createdAt: string;
+    updatedAt: string;
+  } | null;
+  mfa: {
+    totpEnrolled: boolean;
+    totpEnrolledAt: string | null;
+    totpEnrolmentPending: boolean;
+    recoveryCodesRemaining: number;
+  } | null;
+  sessions: {
+    id: string;
+    createdAt: string;
+    lastUsedAt: string;
+    expiresAt: string;
+    amr: string[];
+    userAgent: string | null;
+    revokedAt: string | null;
+    revokedReason: string | null;
+  }[];
+  invitations: { email: string; roles: string[]; createdAt: string; acceptedAt: string | null }[];
+}
+
+/** How a tombstone's unique e-mail key looks: never a deliverable address, unique per user. */
+export const erasedEmailKey = (userId: string) => `erased:${userId}`;
+
+const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
+
+export class PersonalData {
+  readonly #sessions: Sessions;
+  readonly #credentials: CredentialCache;
+  readonly #events: SecurityEvents;
+
+  constructor(sessions: Sessions, credentials: CredentialCache, events: SecurityEvents) {
+    this.#sessions = sessions;
+    this.#credentials = credentials;
+    this.#events = events;
+  }
+
+  async export(c: TenantCollections, userId: string): Promise<AuthExport> {
+    const user = await c.users.findOne({ _id: userId });
+    const sessions = await c.sessions.find({ userId }).sort({ createdAt: 1 }).limit(10_000).toArray();
+    const invitations = user
+      ? await c.invitations.find({ $or: [{ emailKey: user.emailKey }, { userId }] }).toArray()
+      : await c.invitations.find({ userId }).toArray();
+    return {
+      account: user
+        ? {
+            id: user._id,
+            email: user.email,
+            displayName: user.displayName,
+            roles: user.roles,
+            status: user.status,
+            createdAt: user.createdAt.toISOString(),
+            updatedAt: user.updatedAt.toISOString(),
+          }
+        : null,
+      mfa: user
+        ? {
+            totpEnrolled: !!user.totp,
+            totpEnrolledAt: iso(user.totp?.enrolledAt),
+            totpEnrolmentPending: !!user.totpPending,
+            recoveryCodesRemaining: user.recoveryCodeHashes?.length ?? 0,
+          }
+        : null,
+      sessions: sessions.map((s) => ({
+        id: s._id,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        amr: s.amr,
+        userAgent: s.userAgent ?? null,
+        revokedAt: iso(s.revokedAt),
+        revokedReason: s.revokedReason ?? null,
+      })),
+      invitations: invitations.map((i) => ({
+        email: i.email,
+        roles: i.roles,
+        createdAt: i.createdAt.toISOString(),
+        acceptedAt: iso(i.acceptedAt),
+      })),
+    };
+  }
+
+  /**
+   * Erases the person's auth data. Legal holds are the caller's to check first (the admin route
+   * and the GDPR participant both do): this method deletes.
+   */
+  async erase(
+    c: TenantCollections,
+    userId: string,
+    actor: AuditActor,
+    how: 'admin-deletion' | 'gdpr-erasure',
+  ): Promise<ErasureResult> {
+    const user = await c.users.findOne({ _id: userId });
+    // Revoked in Redis first: every auth-client refuses the sessions within moments.
+    const sessionsRevoked = await this.#sessions.revokeAll(c, userId, how, actor, {});
+    const sessionsRemoved = await removeKeepingEvents(c, c.sessions as unknown as Collection<Document>, {
+      userId,
+    });
+    const invitationsRemoved = await removeKeepingEvents(
+      c,
+      c.invitations as unknown as Collection<Document>,
+      user ? { $or: [{ emailKey: user.emailKey }, { userId }] } : { userId },
+    );
+    let users = 0;
+    if (user && user.emailKey !== erasedEmailKey(userId)) {
+      const event = await this.#events.create({
+        tenant: c.tenant,
+        action: how === 'admin-deletion' ? 'auth.security.user-deleted' : 'auth.security.user-erased',
+        outcome: 'success',
+        actor,
+        resource: { type: 'user', id: userId },
+        metadata: { userId, sessionsRevoked, sessionsRemoved, invitationsRemoved },
+      });
+      const outbox = outboxPush([event]);
+      // The credential cache is bumped around the write: no replica logs the person in again.
+      const result = await this.#credentials.changing(c.tenant, user.emailKey, () =>
+        c.users.updateOne(
+          { _id: userId },
+          {
+            $set: {
+              email: '',
+              emailKey: erasedEmailKey(userId),
+              displayName: '',
+              roles: [],
+              status: 'deleted',
+              passwordHash: '',
+              updatedAt: new Date(),
+              ...outbox.$set,
+            },
+            $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
+            $push: outbox.$push,
+          },
+        ),
+      );
+      users = result.modifiedCount;
+    }
+    return {
+      counts: { users, sessionsRevoked, sessionsRemoved, invitationsRemoved },
+      ...(user ? {} : { detail: 'no account with this id' }),
+    };
+  }
+}
+
+/**
+ * Deletes the matching documents; events they still carry for the relay move first into a
+ * `security_events` document of their own.
+ */
+async function removeKeepingEvents(
+  c: TenantCollections,
+  collection: Collection<Document>,
+  filter: Filter<Document>,
+): Promise<number> {
+  const pending = await collection
+    .find({ ...filter, [OUTBOX_PENDING_FIELD]: true }, { projection: { [OUTBOX_FIELD]: 1 } })
+    .toArray();
+  const events = pending.flatMap((d) => (d[OUTBOX_FIELD] as EventEnvelope[] | undefined) ?? []);
+  if (events.length > 0) {
+    const [first] = events;
+    try {
+      await c.securityEvents.insertOne(
+        withOutbox({ _id: `moved-${first?.id}`, action: 'outbox-moved', at: new Date() }, events),
+      );
+    } catch (error) {
+      // Moved by an earlier run that stopped before the delete: already safe.
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+  }
+  return (await collection.deleteMany(filter)).deletedCount;
+}
