@@ -1,5 +1,6 @@
-/** The auth service's process: config, connections, components, app, relay, signals. Nothing else. */
+/** The auth service's process: config, connections, components, app, relay, GDPR participant, signals. Nothing else. */
 
+import { GdprClient } from '@parley/compliance-client';
 import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
@@ -13,6 +14,7 @@ import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
 import { createAuditRelay } from './audit-relay.ts';
 import { createAuthComponents } from './components.ts';
+import { createGdprParticipation, GdprParticipation } from './gdpr-participation.ts';
 import { authSettingsSchema, policyFrom } from './settings.ts';
 
 const config = loadConfigOrExit(authSettingsSchema);
@@ -57,6 +59,20 @@ const relay = createAuditRelay({
   intervalMs: config.OUTBOX_INTERVAL_MS,
 });
 relay.start();
+// Registers with the compliance service, then answers export and erasure requests on every
+// tenant's gdpr topic (consumer group auth.gdpr).
+const gdpr = new GdprParticipation(
+  createGdprParticipation({
+    components,
+    kafka: kafka.kafka,
+    producer: kafka.producer,
+    client: new GdprClient({ baseUrl: config.COMPLIANCE_URL, serviceToken: config.SERVICE_TOKEN }),
+    logger,
+    refreshMs: config.GDPR_TOPIC_REFRESH_MS,
+  }),
+  logger,
+);
+gdpr.start();
 
 const app = buildApp({
   logger,
@@ -72,5 +88,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [relay, components.authClient, kafka, redis, mongo],
+  stoppables: [gdpr, relay, components.authClient, kafka, redis, mongo],
 });

@@ -37,6 +37,10 @@ export const authSettingsSchema = Type.Object({
   MFA_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 300 }),
   INVITATION_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 7 * 24 * 3600 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  /** The compliance service: auth registers there as a GDPR participant and uploads export parts. */
+  COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
+  /** How often the GDPR participant looks for new tenants' gdpr topics. */
+  GDPR_TOPIC_REFRESH_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
 });
 export type AuthConfig = Static<typeof authSettingsSchema>;
 

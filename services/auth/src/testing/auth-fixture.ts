@@ -49,7 +49,8 @@ export function uniqueTenant(label = 't'): string {
 
 export async function openAuthFixture(
   overrides: Partial<AuthPolicy> = {},
-  options: { logger?: Logger } = {},
+  /** `tenant`: one another component of the test already provisioned (e.g. a compliance fixture's). */
+  options: { logger?: Logger; tenant?: string } = {},
 ): Promise<AuthFixture> {
   const config = loadConfig(authSettingsSchema);
   const policy = { ...policyFrom(config), ...overrides };
@@ -60,7 +61,7 @@ export async function openAuthFixture(
       : createSilentLogger('auth'));
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = await connectRedis(config.REDIS_URL, logger);
-  const tenant = uniqueTenant();
+  const tenant = options.tenant ?? uniqueTenant();
   // A platform database of the run's own (keys, signing keys), dropped afterwards, as the keyring's
   // own fixture does: the shared parley_platform is left alone.
   const platformDb = mongo.client.db(`auth_test_${tenant}`);
