@@ -23,10 +23,29 @@ export interface Kube {
   events: EventsV1Api;
 }
 
+/**
+ * @kubernetes/client-node 2.0.1 builds a new undici Agent for every request (its
+ * applySecurityAuthentication calls createDispatcher each time), so every API call paid a TLS
+ * handshake - the largest CPU cost in the operator's profile under load - and idle agents piled
+ * up until their sockets timed out. One KubeConfig here has one cluster and one user, so one
+ * dispatcher can serve every call and keep its connections alive.
+ */
+function reuseDispatcher(config: KubeConfig): void {
+  const target = config as unknown as { createDispatcher(cluster: unknown, options: unknown): unknown };
+  if (typeof target.createDispatcher !== 'function') return; // a later client-node may differ
+  const build = target.createDispatcher.bind(config);
+  let dispatcher: unknown;
+  target.createDispatcher = (cluster, options) => {
+    dispatcher ??= build(cluster, options);
+    return dispatcher;
+  };
+}
+
 export function connectKube(kubeconfigPath: string | undefined): Kube {
   const config = new KubeConfig();
   if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
   else config.loadFromDefault();
+  reuseDispatcher(config);
   return {
     config,
     custom: config.makeApiClient(CustomObjectsApi),
