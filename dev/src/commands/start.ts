@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSettings, repoRoot } from '../settings.ts';
 import { ensureStackUp, stopStack } from '../stack/index.ts';
 import { say } from '../stack/output.ts';
+import { applyDemoTenant, installCustomResourceDefinitions, OPERATOR_MAIN } from './demo-tenant.ts';
 
 interface ServiceEntry {
   name: string;
@@ -45,6 +46,12 @@ export async function startCommand(): Promise<number> {
   const settings = loadSettings();
   const { env, startedHere } = await ensureStackUp({ settings });
   const services = discoverServices();
+  // The operator runs beside the services against the stack's kube-apiserver, as in a cluster.
+  const withOperator = existsSync(OPERATOR_MAIN);
+  if (withOperator) {
+    await installCustomResourceDefinitions(env);
+    services.push({ name: 'operator', main: OPERATOR_MAIN, port: undefined });
+  }
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   let exitCode = 0;
@@ -76,9 +83,18 @@ export async function startCommand(): Promise<number> {
     process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
     for (const service of services) {
-      const child = spawn(process.execPath, [...settings.serviceNodeArgs, service.main], {
-        cwd: join(repoRoot, 'services', service.name),
-        env: { ...process.env, ...env },
+      // kafkajs 2.2.4 sets a negative timer that Node 24 warns about on every start; it is harmless.
+      const nodeArgs = ['--disable-warning=TimeoutNegativeWarning', ...settings.serviceNodeArgs];
+      const child = spawn(process.execPath, [...nodeArgs, service.main], {
+        cwd: join(service.main, '..', '..'),
+        // npm start's operator watches the `parley` namespace only, so it never competes with the
+        // operators that tests start in namespaces of their own on the same kube-apiserver.
+        env: {
+          ...process.env,
+          ...env,
+          OPERATOR_WATCH_NAMESPACE: 'parley',
+          OPERATOR_NAMESPACE: 'parley-system',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.set(service.name, child);
@@ -96,7 +112,9 @@ export async function startCommand(): Promise<number> {
   say('');
   if (services.length === 0)
     say('no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C');
-  for (const s of services) say(`  ${s.name.padEnd(12)} http://127.0.0.1:${s.port ?? '?'}`);
+  for (const s of services)
+    say(`  ${s.name.padEnd(12)} ${s.port ? `http://127.0.0.1:${s.port}` : 'running'}`);
+  if (withOperator) await applyDemoTenant(env);
   say('\nCtrl-C stops everything.');
   // Signal handlers alone do not keep Node's event loop alive (with no services, nothing would).
   const keepAlive = setInterval(() => {}, 60_000);
