@@ -80,7 +80,10 @@ describe('the umbrella chart', () => {
     for (const chart of serviceCharts) {
       expect(rendered).toContain(`helm.sh/chart: ${chart}-`);
     }
-    const output = await kubectl(['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'], rendered);
+    const output = await kubectl(
+      ['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'],
+      rendered,
+    );
     expect(output).toContain('(server dry run)');
   });
 });
