@@ -130,8 +130,10 @@ describe('security events on the audit stream', () => {
     expect(reused?.payload.resource).toEqual({ type: 'session', id: tokens.sessionId });
     const revoked = await waitFor('auth.security.session-revoked', 2);
     expect(revoked.map((e) => e.payload.metadata?.reason).sort()).toEqual(['logout', 'refresh-token-reuse']);
-    await waitFor('auth.security.user-invited');
+    const [invited] = await waitFor('auth.security.user-invited');
     await waitFor('auth.security.user-registered');
+    // The invitee's e-mail is about the same data subject as the account it became.
+    expect(invited?.payload.personal?.[0]?.subject).toBe(userId);
     // Nothing secret ever reaches the stream, and nothing personal in the clear.
     const everything = JSON.stringify(received);
     expect(everything).not.toContain('mia@example.com');
@@ -141,6 +143,20 @@ describe('security events on the audit stream', () => {
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain('definitely-wrong');
     expect(everything).not.toContain(String(tokens.refreshToken).split('.')[1]);
+
+    // Crypto-shredding the person's key erases their personal fields from every copy on the topic.
+    const aboutMia = received
+      .map((value) => parseEvent(AuditRecordSubmitted, value))
+      .flatMap((event) => event.payload.personal ?? [])
+      .filter((entry) => entry.subject === userId) as { ciphertext: string }[];
+    expect(aboutMia.length).toBeGreaterThanOrEqual(4);
+    await f.keyring.scheduleDestruction(f.tenant, `subject:${userId}`, { waitingDays: 7 });
+    await f.keyring.destroyDueKeys(new Date(Date.now() + 8 * 24 * 3600 * 1000));
+    for (const entry of aboutMia) {
+      await expect(
+        f.keyring.decrypt(f.tenant, AUDIT_PII_PURPOSE, Buffer.from(entry.ciphertext, 'base64')),
+      ).rejects.toThrow();
+    }
   });
 });
 

@@ -60,10 +60,12 @@ export class Accounts {
     fields: { email: string; password: string; displayName: string; roles: Role[] },
     how: 'invitation' | 'sign-up',
     context: RequestContext,
+    /** An invitation's id: the invitee's records so far are about this data subject. */
+    givenUserId?: string,
   ): Promise<UserDocument> {
     assertAcceptablePassword(fields.password, { email: fields.email, tenant: c.tenant });
     const now = new Date();
-    const userId = randomUUID();
+    const userId = givenUserId ?? randomUUID();
     const user: UserDocument = {
       _id: userId,
       email: fields.email.trim(),
@@ -106,6 +108,7 @@ export class Accounts {
       { email: invitation.email, password, displayName, roles: invitation.roles },
       'invitation',
       context,
+      invitation._id,
     );
   }
 

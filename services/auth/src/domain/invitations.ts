@@ -3,6 +3,9 @@
  * The token (`<invitation id>.<256 random bits>`) is shown once and stored hashed. Inviting is
  * idempotent per e-mail, as the operator's reconcile loop needs: a repeat answers with the state
  * (pending or accepted) and no token; an expired invitation is replaced by a fresh one.
+ * The invitation's id becomes the user's id on acceptance, so whatever was recorded about the
+ * invitee (their e-mail in the audit record, sealed under `subject:<id>`) belongs to the same
+ * data subject as the account, and the person's erasure covers it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '@parley/contracts';
@@ -93,7 +96,9 @@ export class Invitations {
       actor:
         invitedBy === 'operator' ? { type: 'operator', id: 'operator' } : { type: 'user', id: invitedBy },
       resource: { type: 'invitation', id: invitationId },
-      subject: `invitation.${invitationId}`,
+      // The invitee's user id to be (an accepted invitation's user takes its id): the e-mail is
+      // sealed under the key the person's erasure shreds.
+      subject: invitationId,
       email: emailKey,
       context,
       metadata: { roles },
