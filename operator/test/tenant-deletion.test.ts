@@ -3,10 +3,14 @@
  * the data and revokes access; Delete removes the data; CryptoShred schedules the keys'
  * destruction first and removes the data.
  */
+import { createSilentLogger } from '@parley/kit/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../src/api/resources.ts';
+import { registryCollection } from '../src/tenant/registry.ts';
 import { deleteTenantBucket } from '../src/tenant/steps/bucket-step.ts';
 import { deleteTenantTopics } from '../src/tenant/steps/kafka-topics-step.ts';
+import { TenantDeletion } from '../src/tenant/tenant-deletion.ts';
 import {
   ensureCrdsAndNamespace,
   getJson,
@@ -24,6 +28,7 @@ const namespace = uniqueId('optd-');
 const tenants = { Retain: uniqueId('tr'), Delete: uniqueId('td'), CryptoShred: uniqueId('tc') };
 let op: TestOperator;
 const credentials: Record<string, { username: string; password: string; brokers: string }> = {};
+const saved: Record<string, Tenant | undefined> = {};
 
 const withPolicy = (policy: string) => (yaml: string) =>
   yaml
@@ -83,6 +88,7 @@ beforeAll(async () => {
     };
   }
   for (const tenant of Object.values(tenants)) {
+    saved[tenant] = await getJson<Tenant>(namespace, `tenant/${tenant}`);
     await kubectlOk(['delete', '-n', namespace, 'tenant', tenant, '--timeout=90s']);
   }
 }, 240_000);
@@ -143,6 +149,26 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     );
     expect((await op.operator.keyring.listKeys(t))[0]?.state).toBe('pending-destruction');
     expect(await kafkaLoginWorks(credentials[t] as never)).toBe(false);
+  });
+
+  it('is idempotent: running a finished cleanup again succeeds (a finalizer retried after a crash)', async () => {
+    const tenant = saved[tenants.Delete];
+    if (!tenant) throw new Error('the Delete tenant was not captured');
+    const logger = createSilentLogger();
+    const deletion = new TenantDeletion({
+      mongo: op.clients.mongo.client,
+      registry: registryCollection(op.clients.mongo.client),
+      redis: op.clients.redis.client,
+      kafka: op.clients.kafka.admin,
+      kafkaPlatformatic: op.clients.kafkaPlatformatic,
+      s3: op.clients.s3,
+      elasticsearch: op.clients.elasticsearch,
+      keys: op.operator.keyring,
+      events: { record: async () => {} },
+      logger,
+    });
+    await expect(deletion.run(tenant)).resolves.toBeUndefined();
+    await op.operator.relay.flush(); // its events go out before the test removes the topics
   });
 
   it('with CryptoShred schedules key destruction and removes the data', async () => {

@@ -34,6 +34,24 @@ function bootstrapConnection(admin: Admin): Promise<Connection> {
   });
 }
 
+type ScramChange = Parameters<typeof alterUserScramCredentialsV0.api.async>;
+type ScramResponse = Awaited<ReturnType<typeof alterUserScramCredentialsV0.api.async>>;
+
+/**
+ * Sends AlterUserScramCredentials and returns the per-user results, errors included: the
+ * library's parser throws when any result has an error code, with the parsed response attached,
+ * and the callers decide which codes are failures (deleting a user that is gone is not).
+ */
+async function alterScram(...args: ScramChange): Promise<ScramResponse> {
+  try {
+    return await alterUserScramCredentialsV0.api.async(...args);
+  } catch (error) {
+    const response = (error as { response?: ScramResponse }).response;
+    if (response?.results) return response;
+    throw error;
+  }
+}
+
 function failIfError(results: { user: string; errorCode: number; errorMessage?: string | null }[]): void {
   const failed = results.find((r) => r.errorCode !== 0);
   if (failed) {
@@ -46,7 +64,7 @@ function failIfError(results: { user: string; errorCode: number; errorMessage?: 
 export async function upsertScramUser(admin: Admin, user: string, password: string): Promise<void> {
   const salt = randomBytes(32);
   const connection = await bootstrapConnection(admin);
-  const response = await alterUserScramCredentialsV0.api.async(
+  const response = await alterScram(
     connection,
     [],
     [
@@ -64,7 +82,7 @@ export async function upsertScramUser(admin: Admin, user: string, password: stri
 
 export async function deleteScramUser(admin: Admin, user: string): Promise<void> {
   const connection = await bootstrapConnection(admin);
-  const response = await alterUserScramCredentialsV0.api.async(
+  const response = await alterScram(
     connection,
     [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }],
     [],
