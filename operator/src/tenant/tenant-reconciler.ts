@@ -1,5 +1,5 @@
 /**
- * Reconciles one Tenant: read it, add the finalizer, run the provisioning steps in order (each
+ * Reconciles one Tenant: read it, add the finalizer, run the provisioning steps in phases (each
  * idempotent, each its own condition), then write status only if it changed. Level-based: the
  * world is read afresh every time, so a resync corrects drift (a topic or ACL user deleted by
  * hand) exactly as a spec change is applied. A Tenant being deleted runs its deletion policy
@@ -55,7 +55,26 @@ export class TenantReconciler implements Reconciler {
     const finalizers = tenant.metadata.finalizers ?? [];
     if (tenant.metadata.deletionTimestamp) {
       if (!finalizers.includes(FINALIZER)) return {};
-      await this.#o.deletion.run(tenant);
+      try {
+        await this.#o.deletion.run(tenant);
+      } catch (error) {
+        // Say why the Tenant stays Terminating; the finalizer is retried with backoff.
+        const policy = tenant.spec.deletionPolicy ?? 'Retain';
+        await this.#writeStatus(
+          tenant,
+          [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'DeletionFailed',
+              message: `${policy} cleanup failed: ${(error as Error).message}`,
+            },
+          ],
+          {},
+          tenant.status?.secretName ?? '',
+        ).catch(() => {});
+        throw error;
+      }
       await setFinalizers(
         kube,
         TENANT_KIND,
