@@ -3,6 +3,8 @@
  * (force-rotate, once per slot even when reconciled repeatedly by two reconcilers), and purges
  * run through packages/retention on the cron schedule, honouring legal holds.
  */
+import { randomUUID } from 'node:crypto';
+import { AuditLog } from '@parley/audit-chain';
 import { createSilentLogger } from '@parley/kit/testing';
 import { LegalHoldStore, RetentionPolicyStore } from '@parley/retention';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,6 +170,22 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
       reason: 'Case 42',
       setBy: 'counsel@example.com',
     });
+    // Audit records: one appended (by the log's clock) eight years ago, past the sample's 2555d, one now.
+    const eightYearsAgo = new Date(Date.now() - 8 * 366 * 24 * 3600_000);
+    const record = (id: string) => ({
+      id,
+      occurredAt: new Date().toISOString(),
+      actor: { type: 'user' as const, id: 'u1' },
+      action: 'messaging.message.created',
+      resource: { type: 'message', id },
+      outcome: 'success' as const,
+      metadata: {},
+    });
+    const oldAudit = randomUUID();
+    const past = await AuditLog.open({ client: op.clients.mongo.client, tenant, clock: () => eightYearsAgo });
+    await past.append([record(oldAudit)], 'test');
+    const present = await AuditLog.open({ client: op.clients.mongo.client, tenant });
+    await present.append([record(randomUUID())], 'test');
     const name = `${tenant}-default`;
     // The sample with a schedule every 3 seconds (6-field cron) so the test sees a run.
     await kubectlOk(
@@ -190,9 +208,15 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
     }>(namespace, `retentionpolicy/${name}`);
     expect(policy?.status.lastRun).toMatchObject({
       dryRun: false,
-      purged: { messages: 1 },
+      purged: { messages: 1, audit: 1 },
       skippedForHolds: 1,
     });
+    // The old audit record is pruned (body gone, chain fields kept), the new one untouched.
+    const audit = await present.collections.records.find().sort({ sequence: 1 }).toArray();
+    expect(audit.map((r) => [r._id === oldAudit, (r as { pruned?: boolean }).pruned === true])).toEqual([
+      [true, true],
+      [false, false],
+    ]);
     expect(policy?.status.nextRun).toBeTruthy();
     expect(policy?.status.topicRetentionMs).toBe(90 * 24 * 3600_000);
     expect((await db.collection('messages').find().toArray()).map((m) => m.text).sort()).toEqual([

@@ -5,11 +5,13 @@
  * (legal holds re-read before every batch; dryRun only counts). Status carries the last run's
  * counts and the next run, and the reconcile asks to be woken at the next tick.
  *
- * The operator purges messages (the tenant database's `messages` collection). Media objects live
- * in S3 behind the media service and audit records in the hash-chained log whose pruning needs
- * the compliance service's log; the run reports them as unsupported instead of claiming them.
+ * The operator purges messages (the tenant database's `messages` collection) and audit records
+ * (packages/audit-chain's target prunes record bodies, so the hash chain, Merkle proofs and signed
+ * checkpoints still verify). Media objects live in S3 behind the media service; the run reports
+ * media as unsupported instead of claiming it.
  */
 
+import { AuditLog, AuditPurgeTarget } from '@parley/audit-chain';
 import {
   InvalidRetentionPolicyError,
   LegalHoldStore,
@@ -197,6 +199,7 @@ export class RetentionPolicyReconciler implements Reconciler {
     return runPurge(policy, {
       tenant,
       targets: {
+        audit: new AuditPurgeTarget(await AuditLog.open({ client: mongo, tenant })),
         messages: new MongoPurgeTarget({
           resource: 'messages',
           collection: db.collection('messages'),
