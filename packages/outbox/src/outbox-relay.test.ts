@@ -81,6 +81,7 @@ describe('outbox relay', () => {
     const { insertedId } = await things.insertOne(withOutbox({ name: 'first' }, [first]));
     await things.updateOne({ _id: insertedId }, outboxPush([second], { $set: { name: 'second' } }));
 
+    const stuckAttempts = 0;
     const relay = new OutboxRelay({
       producer: kafka.producer,
       logger,
@@ -122,15 +123,30 @@ describe('outbox relay isolation', () => {
     const fine = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'fine' } });
     const { insertedId: stuckId } = await things.insertOne(withOutbox({ name: 'stuck' }, [stuck]));
     const { insertedId: fineId } = await things.insertOne(withOutbox({ name: 'fine' }, [fine]));
+    let stuckAttempts = 0;
     const relay = new OutboxRelay({
       producer: kafka.producer,
       logger,
       sources: async () => [things],
       // A topic name Kafka refuses outright: this document's events cannot go out.
-      topicFor: (event) => ((event.payload as { name: string }).name === 'stuck' ? 'bad topic name!' : topic),
+      topicFor: (event) => {
+        if ((event.payload as { name: string }).name !== 'stuck') return topic;
+        stuckAttempts++;
+        return 'bad topic name!';
+      },
     });
     expect(await relay.flush()).toBe(1);
     expect(await things.findOne({ _id: fineId })).not.toHaveProperty(OUTBOX_FIELD);
+    expect(await things.findOne({ _id: stuckId })).toMatchObject({ [OUTBOX_PENDING_FIELD]: true });
+
+    // The failed document backs off: the next passes do not retry it at once, and a new
+    // document's events still go out straight away.
+    const later = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'later' } });
+    const { insertedId: laterId } = await things.insertOne(withOutbox({ name: 'later' }, [later]));
+    expect(stuckAttempts).toBe(1);
+    expect(await relay.flush()).toBe(1);
+    expect(stuckAttempts).toBe(1);
+    expect(await things.findOne({ _id: laterId })).not.toHaveProperty(OUTBOX_FIELD);
     expect(await things.findOne({ _id: stuckId })).toMatchObject({ [OUTBOX_PENDING_FIELD]: true });
   });
 });

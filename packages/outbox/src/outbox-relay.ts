@@ -19,7 +19,13 @@ export interface OutboxRelayOptions {
   topicFor: (event: EventEnvelope) => string;
   intervalMs?: number;
   batchSize?: number;
+  /** How long stop() may spend on its final flush before leaving the rest pending. */
+  stopTimeoutMs?: number;
 }
+
+/** A document whose events failed to go out waits this long (doubling per failure) before the next try. */
+const FIRST_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 60_000;
 
 export class OutboxRelay implements Stoppable {
   readonly name = 'outbox-relay';
@@ -27,9 +33,11 @@ export class OutboxRelay implements Stoppable {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #stopped = true;
+  /** Documents that failed to publish, and when they may be tried again (by collection and id). */
+  readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { intervalMs: 250, batchSize: 100, ...options };
+    this.#options = { intervalMs: 250, batchSize: 100, stopTimeoutMs: 5_000, ...options };
   }
 
   start(): void {
@@ -42,9 +50,19 @@ export class OutboxRelay implements Stoppable {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running?.catch(() => 0);
-    await this.flush().catch((error) =>
-      this.#options.logger.warn({ err: error }, 'outbox: final flush failed; events stay pending'),
-    );
+    // Bounded: a broker that is gone must not hold a shutdown past its deadline. Whatever is not
+    // published stays in its document and goes out after the next start.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#options.stopTimeoutMs);
+    });
+    const outcome = await Promise.race([this.flush(), deadline])
+      .catch((error) => {
+        this.#options.logger.warn({ err: error }, 'outbox: final flush failed; events stay pending');
+      })
+      .finally(() => clearTimeout(timer));
+    if (outcome === 'timeout')
+      this.#options.logger.warn('outbox: final flush timed out; events stay pending');
   }
 
   /** Publishes everything pending now; returns how many events were published. */
@@ -86,15 +104,27 @@ export class OutboxRelay implements Stoppable {
     let published = 0;
     for (const document of pending) {
       const events = document[OUTBOX_FIELD] ?? [];
+      const key = `${collection.namespace}/${String(document._id)}`;
+      const backoff = this.#backoff.get(key);
+      if (backoff && backoff.retryAt > Date.now()) continue;
       try {
         if (events.length > 0) await this.#publish(document._id, events);
         await this.#acknowledge(collection, document._id, events);
+        this.#backoff.delete(key);
         published += events.length;
       } catch (error) {
         // One document whose events cannot go out (say, its topic is missing) must not hold back
-        // every other document's: it stays pending and is retried on the next pass.
+        // every other document's: it stays pending and is retried later, less and less often.
+        const failures = (backoff?.failures ?? 0) + 1;
+        const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1));
+        this.#backoff.set(key, { failures, retryAt: Date.now() + delay });
         this.#options.logger.warn(
-          { err: error, collection: collection.collectionName, eventIds: events.map((e) => e.id) },
+          {
+            err: error,
+            collection: collection.collectionName,
+            eventIds: events.map((e) => e.id),
+            retryInMs: delay,
+          },
           'outbox: publishing failed; events stay pending',
         );
       }
