@@ -18,11 +18,10 @@ import {
   InvalidEventError,
   parseEvent,
 } from '@parley/contracts';
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, type Stoppable, TopicPatternConsumer } from '@parley/kit';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Kafka, Producer } from 'kafkajs';
 import type { GdprClient } from './gdpr-client.ts';
-import { TopicPatternConsumer } from './topic-pattern-consumer.ts';
 
 export interface GdprParticipantHandlers {
   /** Everything the service holds about the person, as JSON. */

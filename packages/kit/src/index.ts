@@ -2,6 +2,7 @@ export { type Static, Type } from 'typebox';
 export * from './clients/kafka.ts';
 export * from './clients/mongo.ts';
 export * from './clients/redis.ts';
+export * from './clients/topic-pattern-consumer.ts';
 export * from './config.ts';
 export * from './http/create-service-app.ts';
 export { metricPrefix } from './http/metrics.ts';

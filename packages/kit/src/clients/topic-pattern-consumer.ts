@@ -1,12 +1,13 @@
 /**
  * A Kafka consumer over every tenant's topic of one stream (parley.<tenant>.<stream>). kafkajs
  * resolves a subscription when it subscribes, so a tenant created later would be missed until
- * a restart; this consumer lists the matching topics every `refreshMs` and, when new ones have
- * appeared, rejoins its group with them. Offsets are committed only after the handler returns,
+ * a restart; this consumer lists the matching topics every `refreshMs` and, when the set has
+ * changed, rejoins its group with them. Offsets are committed only after the handler returns,
  * so a crash redelivers (handlers are idempotent) and never skips.
  */
-import type { Logger, Stoppable } from '@parley/kit';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Stoppable } from '../lifecycle.ts';
+import type { Logger } from '../logger.ts';
 
 export interface TopicPatternConsumerOptions {
   kafka: Kafka;
@@ -20,6 +21,10 @@ export interface TopicPatternConsumerOptions {
   /** Broker-side batching: wait up to maxWaitMs for minBytes. */
   minBytes?: number;
   maxWaitMs?: number;
+  /** Where a group with no committed offset starts: the beginning (default) or new messages only. */
+  fromBeginning?: boolean;
+  /** Called each time the group is joined (after a start or a rejoin with new topics). */
+  onJoin?: () => void;
 }
 
 export class TopicPatternConsumer implements Stoppable {
@@ -79,8 +84,10 @@ export class TopicPatternConsumer implements Stoppable {
     consumer.on(consumer.events.CRASH, () => {
       this.#refreshing = this.#refreshing.then(() => this.refresh()).catch(() => {});
     });
+    const onJoin = this.#options.onJoin;
+    if (onJoin) consumer.on(consumer.events.GROUP_JOIN, () => onJoin());
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.subscribe({ topics, fromBeginning: this.#options.fromBeginning ?? true });
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,

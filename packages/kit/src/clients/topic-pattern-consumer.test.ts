@@ -3,9 +3,11 @@
  * topic deleted under it (a tenant removed) must not stop the others from being consumed.
  */
 import { randomUUID } from 'node:crypto';
-import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaSettings, loadConfig } from '../config.ts';
+import { createSilentLogger } from '../testing/index.ts';
+import { connectKafka, type KafkaConnection } from './kafka.ts';
 import { TopicPatternConsumer } from './topic-pattern-consumer.ts';
 
 const logger = createSilentLogger();
