@@ -15,6 +15,7 @@ import {
   searchIndexName,
   TENANT_STREAMS,
   type TenantStream,
+  tenantRuntimeKey,
 } from '@parley/tenancy';
 import type { Plan, Tenant } from '../api/resources.ts';
 
@@ -146,7 +147,7 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
       user: redisAclUser(id),
       keyPattern: `${prefix}*`,
       channelPattern: `${prefix}*`,
-      runtimeKey: redisKey(id, 'runtime'),
+      runtimeKey: tenantRuntimeKey(id),
     },
     kafka: {
       principal,

@@ -1,2 +1,3 @@
 export * from './resource-names.ts';
 export * from './tenant-id.ts';
+export * from './tenant-runtime.ts';

@@ -1,8 +1,7 @@
 // Register, login, refresh, logout, sessions, admin actions: through the real app over the real
 // Mongo-wire server, Redis and (for the keyring and signing keys) the platform database.
-import { redisKey } from '@parley/tenancy';
+import { redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT_RUNTIME_KEY } from './store/tenant-gate.ts';
 import {
   type AuthFixture,
   bearer,

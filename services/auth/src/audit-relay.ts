@@ -6,11 +6,10 @@
  */
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic, redisKey } from '@parley/tenancy';
+import { kafkaTopic, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Collection, Document } from 'mongodb';
-import { TENANT_RUNTIME_KEY } from './store/tenant-gate.ts';
 import { OUTBOX_COLLECTIONS, type TenantStore } from './store/tenant-store.ts';
 
 /** Tenants with a database here and a runtime record from the operator. */

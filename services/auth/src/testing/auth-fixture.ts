@@ -16,12 +16,11 @@ import {
   type ServiceApp,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, redisKey, redisKeyPrefix } from '@parley/tenancy';
+import { mongoDatabaseName, redisKey, redisKeyPrefix, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
 import { type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
-import { TENANT_RUNTIME_KEY } from '../store/tenant-gate.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
 export const PASSWORD = 'correct horse battery staple';

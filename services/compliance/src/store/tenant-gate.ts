@@ -7,30 +7,19 @@
  * Answers are remembered for a few seconds (one Redis round trip per tenant, not per request).
  */
 import { ProblemError } from '@parley/kit';
-import { redisKey } from '@parley/tenancy';
+import { TenantRuntimeStatusCache } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 
-export const TENANT_RUNTIME_KEY = 'runtime';
-const SERVED = new Set(['Active', 'Suspended']);
-
 export class TenantGate {
-  readonly #redis: Redis;
-  readonly #cacheMs: number;
-  readonly #known = new Map<string, { status: string | null; at: number }>();
+  readonly #statuses: TenantRuntimeStatusCache;
 
   constructor(redis: Redis, cacheMs = 3_000) {
-    this.#redis = redis;
-    this.#cacheMs = cacheMs;
+    this.#statuses = new TenantRuntimeStatusCache(redis, cacheMs);
   }
 
   async assertServed(tenant: string): Promise<void> {
-    const now = Date.now();
-    let entry = this.#known.get(tenant);
-    if (!entry || now - entry.at > this.#cacheMs) {
-      entry = { status: await this.#redis.hget(redisKey(tenant, TENANT_RUNTIME_KEY), 'status'), at: now };
-      this.#known.set(tenant, entry);
-    }
-    if (!SERVED.has(entry.status ?? '')) {
+    // Active and Suspended alike: see above.
+    if ((await this.#statuses.status(tenant)) === null) {
       throw new ProblemError(
         404,
         'unknown-tenant',

@@ -9,7 +9,7 @@ import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing
 import type { ServiceApp } from '@parley/kit';
 import { connectRedis, loadConfig, redisSettings, Type } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, redisKey } from '@parley/tenancy';
+import { mongoDatabaseName, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
 import { AuditLogs } from '../domain/audit-logs.ts';
 import { AuditTrail } from '../domain/audit-trail.ts';
@@ -20,7 +20,7 @@ import { KeyringSealer } from '../domain/keyring-sealer.ts';
 import { LegalHolds } from '../domain/legal-holds.ts';
 import { ParticipantRegistry } from '../domain/participant-registry.ts';
 import { RetentionRunner } from '../domain/retention-runner.ts';
-import { TENANT_RUNTIME_KEY, TenantGate } from '../store/tenant-gate.ts';
+import { TenantGate } from '../store/tenant-gate.ts';
 
 export const TEST_TOKEN = 'compliance-test-token-0123456789';
 
