@@ -15,6 +15,7 @@ import { createAuditIngestConsumer } from './consumers/audit-ingest-consumer.ts'
 import { createGdprReportConsumer } from './consumers/gdpr-report-consumer.ts';
 import { AuditLogs } from './domain/audit-logs.ts';
 import { AuditTrail } from './domain/audit-trail.ts';
+import { AuditTrailSweeper } from './domain/audit-trail-sweeper.ts';
 import { ComplianceParticipant } from './domain/compliance-participant.ts';
 import { ConsentStore } from './domain/consents.ts';
 import { ExportExpiry } from './domain/export-expiry.ts';
@@ -133,9 +134,18 @@ const exportExpiry = new ExportExpiry({
   logger,
 });
 
+const auditSweeper = new AuditTrailSweeper({
+  client: mongo.client,
+  trail,
+  tenants: tenantIds(mongo.client),
+  logger,
+  intervalMs: config.AUDIT_SWEEP_INTERVAL_MS,
+});
+
 const holdGuard = new HoldGuard({ holds, tenants: tenantIds(mongo.client), intervalMs: 3600_000, logger });
 
 relay.start();
+auditSweeper.start();
 exportExpiry.start();
 holdGuard.start();
 await ingest.start();
@@ -150,5 +160,5 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
-  stoppables: [ingest, reports, auditLogs, exportExpiry, holdGuard, relay, kafka, redis, mongo],
+  stoppables: [ingest, reports, auditSweeper, auditLogs, exportExpiry, holdGuard, relay, kafka, redis, mongo],
 });

@@ -30,6 +30,8 @@ export const complianceSettingsSchema = Type.Object({
   EXPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   /** How often GDPR events leave through the outbox (each pass reads every tenant: not too often). */
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  /** How often the service's own audit records a crash left unappended are looked for (every tenant). */
+  AUDIT_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   /** Retention purges: items per batch and the pause between batches. */
   RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   RETENTION_PAUSE_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 20 }),

@@ -24,6 +24,7 @@ export interface GdprJobRef {
 }
 
 import type { AuditLogs } from './audit-logs.ts';
+import { withoutPendingAudit } from './audit-trail.ts';
 import { COMPLIANCE_PARTICIPANT } from './participant-registry.ts';
 
 export interface ComplianceParticipantOptions {
@@ -52,7 +53,8 @@ export class ComplianceParticipant {
       userId: job.userId,
       auditRecords: await this.#auditRecordsAbout(log, tenant, job.userId),
       consents: (await collections.consents.find({ userId: job.userId }).sort({ at: 1 }).toArray()).map(
-        ({ _id, ...c }) => c,
+        // A change whose audit record is still pending carries it; the export holds the consent only.
+        ({ _id, ...c }) => withoutPendingAudit(c),
       ),
       gdprRequests: (await collections.jobs.find({ userId: job.userId }).toArray()).map((j) => ({
         id: j._id,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { type ConsentDocument, gdprCollections } from '../store/gdpr-collections.ts';
-import { type AuditTrail, actorFrom } from './audit-trail.ts';
+import { type AuditTrail, actorFrom, withPendingAudit } from './audit-trail.ts';
 
 export interface ConsentChange {
   userId: string;
@@ -28,22 +28,31 @@ export class ConsentStore {
   async record(tenant: string, change: ConsentChange): Promise<ConsentDocument> {
     // Each change is its own document, inserted once: no update can lose another's history.
     const at = new Date().toISOString();
-    await gdprCollections(this.#client, tenant).consents.insertOne({
-      _id: randomUUID(),
-      userId: change.userId,
-      purpose: change.purpose,
-      granted: change.granted,
-      at,
-      source: change.source,
-      ...(change.recordedBy ? { recordedBy: change.recordedBy } : {}),
-    });
-    await this.#trail.record(tenant, {
+    const _id = randomUUID();
+    const audit = this.#trail.entry({
       actor: actorFrom(change.recordedBy ?? change.userId),
       action: change.granted ? 'gdpr.consent.granted' : 'gdpr.consent.withdrawn',
       resource: { type: 'consent', id: `${change.userId}:${change.purpose}` },
       outcome: 'success',
       metadata: { subject: change.userId, purpose: change.purpose, source: change.source },
     });
+    // The change and its audit record in one insert; settle() appends the record and clears it.
+    const consents = gdprCollections(this.#client, tenant).consents;
+    await consents.insertOne(
+      withPendingAudit(
+        {
+          _id,
+          userId: change.userId,
+          purpose: change.purpose,
+          granted: change.granted,
+          at,
+          source: change.source,
+          ...(change.recordedBy ? { recordedBy: change.recordedBy } : {}),
+        },
+        [audit],
+      ),
+    );
+    await this.#trail.settle(tenant, consents, _id, [audit]);
     const current = (await this.forUser(tenant, change.userId)).find((c) => c.purpose === change.purpose);
     if (!current) throw new Error('a consent change just written cannot be read back');
     return current;

@@ -35,7 +35,7 @@ import {
   gdprCollections,
   type ParticipantState,
 } from '../store/gdpr-collections.ts';
-import { type AuditTrail, actorFrom } from './audit-trail.ts';
+import { type AuditTrail, actorFrom, withPendingAudit } from './audit-trail.ts';
 import type { ComplianceMetrics } from './compliance-metrics.ts';
 import type { ComplianceParticipant } from './compliance-participant.ts';
 import { COMPLIANCE_PARTICIPANT, type ParticipantRegistry } from './participant-registry.ts';
@@ -91,13 +91,6 @@ export class GdprCoordinator {
 
   async requestExport(tenant: string, userId: string, requestedBy: string): Promise<GdprJob> {
     const job = await this.#start(tenant, 'export', userId, requestedBy);
-    await this.#o.trail.record(tenant, {
-      actor: actorFrom(requestedBy),
-      action: 'gdpr.export.requested',
-      resource: { type: 'gdpr-job', id: job._id },
-      outcome: 'success',
-      metadata: { subject: userId, participants: job.participants },
-    });
     await this.#runOwnPart(tenant, job._id, 'export', userId);
     return this.get(tenant, job._id);
   }
@@ -118,24 +111,19 @@ export class GdprCoordinator {
           exemption: 'legal-hold: GDPR Art. 17(3)(e), establishment, exercise or defence of legal claims',
         },
       };
-      await gdprCollections(this.#o.client, tenant).jobs.insertOne(job);
-      await this.#o.trail.record(tenant, {
+      const audit = this.#o.trail.entry({
         actor: actorFrom(requestedBy),
         action: 'gdpr.erasure.blocked',
         resource: { type: 'gdpr-job', id: job._id },
         outcome: 'denied',
         metadata: { subject: userId, reason: 'legal-exemption', holdIds: job.blocked?.holdIds ?? [] },
       });
+      const jobs = gdprCollections(this.#o.client, tenant).jobs;
+      await jobs.insertOne(withPendingAudit(job, [audit]));
+      await this.#o.trail.settle(tenant, jobs, job._id, [audit]);
       return this.#fold(tenant, job);
     }
     const job = await this.#start(tenant, 'erasure', userId, requestedBy);
-    await this.#o.trail.record(tenant, {
-      actor: actorFrom(requestedBy),
-      action: 'gdpr.erasure.requested',
-      resource: { type: 'gdpr-job', id: job._id },
-      outcome: 'success',
-      metadata: { subject: userId, participants: job.participants },
-    });
     await this.#runOwnPart(tenant, job._id, 'erasure', userId);
     return this.get(tenant, job._id);
   }
@@ -152,32 +140,37 @@ export class GdprCoordinator {
       const round = job.round + 1;
       const participants = await this.#o.participants.namesFor('erasure');
       const event = this.#requestEvent(tenant, 'erasure', job._id, job.userId, participants);
-      try {
-        // The round's unique _id makes the resume happen once, however many replicas try.
-        await c.rounds.insertOne(
-          withOutbox(
-            {
-              _id: `${job._id}:r${round}`,
-              jobId: job._id,
-              round,
-              participants,
-              startedAt: now(),
-              previousHoldIds: job.holdIds ?? [],
-            },
-            [event],
-          ),
-        );
-      } catch (error) {
-        if ((error as { code?: number }).code === 11000) continue;
-        throw error;
-      }
-      await this.#o.trail.record(tenant, {
+      const audit = this.#o.trail.entry({
         actor: { type: 'service', id: 'compliance' },
         action: 'gdpr.erasure.resumed',
         resource: { type: 'gdpr-job', id: job._id },
         outcome: 'success',
         metadata: { subject: job.userId, round, previousHoldIds: job.holdIds ?? [] },
       });
+      const roundId = `${job._id}:r${round}`;
+      try {
+        // The round's unique _id makes the resume happen once, however many replicas try.
+        await c.rounds.insertOne(
+          withPendingAudit(
+            withOutbox(
+              {
+                _id: roundId,
+                jobId: job._id,
+                round,
+                participants,
+                startedAt: now(),
+                previousHoldIds: job.holdIds ?? [],
+              },
+              [event],
+            ),
+            [audit],
+          ),
+        );
+      } catch (error) {
+        if ((error as { code?: number }).code === 11000) continue;
+        throw error;
+      }
+      await this.#o.trail.settle(tenant, c.rounds, roundId, [audit]);
       await this.#runOwnPart(tenant, job._id, 'erasure', job.userId);
       resumed.push(await this.get(tenant, job._id));
     }
@@ -214,7 +207,14 @@ export class GdprCoordinator {
       participant: report.participant,
       ...state,
     };
-    await c.reports.replaceOne({ _id: reportDoc._id }, reportDoc, { upsert: true });
+    try {
+      await c.reports.replaceOne({ _id: reportDoc._id }, reportDoc, { upsert: true });
+    } catch (error) {
+      // Two upserts of one report at once (a redelivered report): both may try the insert and the
+      // loser gets a duplicate key. The document exists now, so the same replace succeeds once more.
+      if ((error as { code?: number }).code !== 11000) throw error;
+      await c.reports.replaceOne({ _id: reportDoc._id }, reportDoc, { upsert: true });
+    }
     return this.#settle(tenant, job._id);
   }
 
@@ -297,8 +297,7 @@ export class GdprCoordinator {
         afterHash: digest(input.after),
       },
     };
-    await gdprCollections(this.#o.client, tenant).jobs.insertOne(job);
-    await this.#o.trail.record(tenant, {
+    const audit = this.#o.trail.entry({
       actor: actorFrom(input.requestedBy),
       action: 'gdpr.rectification.recorded',
       resource: { type: 'gdpr-job', id: job._id },
@@ -311,6 +310,9 @@ export class GdprCoordinator {
         afterHash: job.rectification?.afterHash ?? null,
       },
     });
+    const jobs = gdprCollections(this.#o.client, tenant).jobs;
+    await jobs.insertOne(withPendingAudit(job, [audit]));
+    await this.#o.trail.settle(tenant, jobs, job._id, [audit]);
     return this.#fold(tenant, job);
   }
 
@@ -335,10 +337,21 @@ export class GdprCoordinator {
     const participants = await this.#o.participants.namesFor(kind);
     const id = randomUUID();
     const job: GdprJobDocument = { _id: id, kind, userId, requestedBy, requestedAt: now(), participants };
-    // The job and its request event in one single-document write (the outbox).
-    await gdprCollections(this.#o.client, tenant).jobs.insertOne(
-      withOutbox(job, [this.#requestEvent(tenant, kind, id, userId, participants)]),
+    const audit = this.#o.trail.entry({
+      actor: actorFrom(requestedBy),
+      action: `gdpr.${kind}.requested`,
+      resource: { type: 'gdpr-job', id },
+      outcome: 'success',
+      metadata: { subject: userId, participants },
+    });
+    // The job, its request event (the outbox) and its audit record in one single-document write.
+    const jobs = gdprCollections(this.#o.client, tenant).jobs;
+    await jobs.insertOne(
+      withPendingAudit(withOutbox(job, [this.#requestEvent(tenant, kind, id, userId, participants)]), [
+        audit,
+      ]),
     );
+    await this.#o.trail.settle(tenant, jobs, id, [audit]);
     return job;
   }
 
@@ -440,14 +453,7 @@ export class GdprCoordinator {
       source: 'compliance',
       payload: { jobId: job._id, kind: job.kind, userId: job.userId, status },
     });
-    try {
-      await gdprCollections(this.#o.client, tenant).settlements.insertOne(withOutbox(settlement, [finished]));
-    } catch (error) {
-      if ((error as { code?: number }).code === 11000) return this.get(tenant, job._id); // another replica settled it
-      throw error;
-    }
-    this.metrics?.gdprSettled(job.kind, status);
-    await this.#o.trail.record(tenant, {
+    const audit = this.#o.trail.entry({
       actor: { type: 'service', id: 'compliance' },
       action: `gdpr.${job.kind}.${status}`,
       resource: { type: 'gdpr-job', id: job._id },
@@ -458,6 +464,15 @@ export class GdprCoordinator {
         participants: Object.entries(job.participants).map(([name, s]) => `${name}:${s.status}`),
       },
     });
+    const settlements = gdprCollections(this.#o.client, tenant).settlements;
+    try {
+      await settlements.insertOne(withPendingAudit(withOutbox(settlement, [finished]), [audit]));
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return this.get(tenant, job._id); // another replica settled it
+      throw error;
+    }
+    this.metrics?.gdprSettled(job.kind, status);
+    await this.#o.trail.settle(tenant, settlements, settlement._id, [audit]);
     return this.get(tenant, job._id);
   }
 

@@ -14,7 +14,8 @@ import {
 } from '@parley/keyring';
 import { type LegalHold, type LegalHoldScope, LegalHoldStore } from '@parley/retention';
 import type { MongoClient } from 'mongodb';
-import { type AuditTrail, actorFrom } from './audit-trail.ts';
+import type { AuditTrail } from './audit-trail.ts';
+import { holdLiftedRecord, holdPlacedRecord } from './derived-audit-records.ts';
 import type { GdprCoordinator } from './gdpr-coordinator.ts';
 
 export class LegalHolds {
@@ -40,23 +41,9 @@ export class LegalHolds {
   ): Promise<{ hold: LegalHold; destructionsCancelled: string[] }> {
     const hold = await this.store(tenant).place(input);
     const destructionsCancelled = await this.#cancelShredding(tenant, input.scope);
-    await this.#trail.record(tenant, {
-      actor: actorFrom(input.setBy),
-      action: 'compliance.legal-hold.placed',
-      resource: { type: 'legal-hold', id: hold.id },
-      outcome: 'success',
-      metadata: {
-        scope: input.scope.kind,
-        target:
-          input.scope.kind === 'person'
-            ? input.scope.userId
-            : input.scope.kind === 'conversation'
-              ? input.scope.conversationId
-              : null,
-        reason: input.reason,
-        destructionsCancelled,
-      },
-    });
+    // The hold document is the durable evidence: if this append is lost to a crash, the sweeper
+    // rebuilds the record (same derived id) from the hold.
+    await this.#trail.append(tenant, [holdPlacedRecord(this.#trail, hold, destructionsCancelled)]);
     return { hold, destructionsCancelled };
   }
 
@@ -67,13 +54,8 @@ export class LegalHolds {
   ): Promise<{ hold: LegalHold; resumedJobs: string[] } | undefined> {
     const hold = await this.store(tenant).lift(id, input);
     if (!hold) return undefined;
-    await this.#trail.record(tenant, {
-      actor: actorFrom(input.liftedBy),
-      action: 'compliance.legal-hold.lifted',
-      resource: { type: 'legal-hold', id },
-      outcome: 'success',
-      metadata: { reason: input.reason },
-    });
+    const lifted = holdLiftedRecord(this.#trail, hold);
+    if (lifted) await this.#trail.append(tenant, [lifted]);
     const resumed = await this.#gdpr.resumeBlocked(tenant);
     return { hold, resumedJobs: resumed.map((j) => j._id) };
   }

@@ -18,6 +18,7 @@ import type { MongoClient } from 'mongodb';
 import type { AuditLogs } from './audit-logs.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import type { ComplianceMetrics } from './compliance-metrics.ts';
+import { retentionRunRecord } from './derived-audit-records.ts';
 
 export interface RetentionRunnerOptions {
   client: MongoClient;
@@ -63,20 +64,8 @@ export class RetentionRunner {
         await this.runs(tenant).record(run);
         for (const [resource, counts] of Object.entries(run.counts))
           this.metrics?.purged(resource, counts?.deleted ?? 0);
-        await this.#o.trail.record(tenant, {
-          actor: { type: 'service', id: options.requestedBy },
-          action: run.dryRun ? 'retention.run.planned' : 'retention.run.completed',
-          resource: { type: 'retention-run', id: run.id },
-          outcome: run.status === 'succeeded' ? 'success' : 'failure',
-          metadata: {
-            policy: run.policy,
-            status: run.status,
-            deleted: Object.values(run.counts).reduce((n, c) => n + (c?.deleted ?? 0), 0),
-            skippedHeld: Object.values(run.counts).reduce((n, c) => n + (c?.skippedHeld ?? 0), 0),
-            durationMs: run.durationMs,
-            errors: run.errors.length,
-          },
-        });
+        // The stored run is the durable evidence; the sweeper rebuilds this record from it after a crash.
+        await this.#o.trail.append(tenant, [retentionRunRecord(this.#o.trail, run, options.requestedBy)]);
       },
     };
     return options.dryRun ? planPurge(policy, purgeOptions) : runPurge(policy, purgeOptions);

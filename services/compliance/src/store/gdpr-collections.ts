@@ -7,6 +7,7 @@ import type { ExportReceipt } from '@parley/audit-chain';
 import type { OutboxFields } from '@parley/outbox';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
+import type { PendingAuditFields } from '../domain/audit-trail.ts';
 
 export type GdprJobKind = 'export' | 'erasure' | 'rectification';
 export type GdprJobStatus = 'in-progress' | 'blocked' | 'completed' | 'failed';
@@ -30,7 +31,7 @@ export interface ParticipantState {
  * (gdpr_settlements: inserted once under a unique _id, so exactly one replica settles a round).
  * Requests and the "finished" event ride in the outbox of the document whose insert they announce.
  */
-export interface GdprJobDocument extends OutboxFields {
+export interface GdprJobDocument extends OutboxFields, PendingAuditFields {
   _id: string;
   kind: GdprJobKind;
   userId: string;
@@ -45,7 +46,7 @@ export interface GdprJobDocument extends OutboxFields {
   completedAt?: string;
 }
 
-export interface GdprRoundDocument extends OutboxFields {
+export interface GdprRoundDocument extends OutboxFields, PendingAuditFields {
   _id: string; // `${jobId}:r${round}`
   jobId: string;
   round: number;
@@ -61,7 +62,7 @@ export interface GdprReportDocument extends ParticipantState {
   participant: string;
 }
 
-export interface GdprSettlementDocument extends OutboxFields {
+export interface GdprSettlementDocument extends OutboxFields, PendingAuditFields {
   _id: string; // `${jobId}:r${round}`
   jobId: string;
   round: number;
@@ -101,7 +102,7 @@ export interface ExportPartDocument {
 }
 
 /** One consent change. Insert-only: the current choice is the latest change per purpose. */
-export interface ConsentChangeDocument {
+export interface ConsentChangeDocument extends PendingAuditFields {
   _id: string;
   userId: string;
   purpose: string;
@@ -132,6 +133,8 @@ export interface ParticipantDocument {
 export const GDPR_JOBS_COLLECTION = 'gdpr_jobs';
 
 export const GDPR_OUTBOX_COLLECTIONS = [GDPR_JOBS_COLLECTION, 'gdpr_rounds', 'gdpr_settlements'];
+/** Documents that may carry their own audit records (`_audit`) until AuditTrailSweeper or the writer appends them. */
+export const AUDIT_PENDING_COLLECTIONS = [...GDPR_OUTBOX_COLLECTIONS, 'gdpr_consents'];
 
 export function gdprCollections(client: MongoClient, tenant: string) {
   const db = client.db(mongoDatabaseName(tenant));
@@ -157,6 +160,12 @@ export async function ensureGdprIndexes(client: MongoClient, tenant: string): Pr
   const c = gdprCollections(client, tenant);
   for (const outbox of [c.jobs, c.rounds, c.settlements]) {
     await outbox.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true });
+  }
+  for (const pendingAudit of AUDIT_PENDING_COLLECTIONS) {
+    await client
+      .db(mongoDatabaseName(tenant))
+      .collection(pendingAudit)
+      .createIndex({ _auditPending: 1 }, { name: 'audit_pending', sparse: true });
   }
   await c.jobs.createIndex({ userId: 1, requestedAt: -1 }, { name: 'user_requested' });
   await c.consents.createIndex({ userId: 1, at: 1 }, { name: 'user_at' });
