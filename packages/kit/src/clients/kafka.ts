@@ -15,12 +15,18 @@ export interface KafkaSettings {
   clientId: string;
 }
 
+// Said by kafkajs on every idempotent producer whose retries are bounded. Parley bounds them on
+// purpose (an unreachable topic must not hang a relay forever) and takes duplicates instead:
+// every consumer deduplicates on the event id, so the warning is noise.
+const EXPECTED_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 function bridgeLogs(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const fields = { dependency: 'kafka', namespace: extra.namespace, error: extra.error };
-      if (level === logLevel.ERROR) logger.error(fields, message);
+      if (message === EXPECTED_WARNING) logger.debug(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
       else logger.debug(fields, message);
     };
@@ -54,7 +60,12 @@ export async function connectKafka(
 ): Promise<KafkaConnection> {
   const kafka = createKafka(settings, logger);
   const admin = kafka.admin();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // The default partitioner (murmur2, as the Java client): keys land where other clients expect.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await connectWithRetry(
     'kafka',
     async () => {
