@@ -3,7 +3,7 @@
  * connected admin (for readiness and topic work) and an idempotent producer; consumers are made
  * by the service from `kafka` since each owns its group and handlers.
  */
-import { type Admin, Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Stoppable } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import { type ConnectRetryOptions, connectWithRetry } from '../retry.ts';
