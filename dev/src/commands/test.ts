@@ -3,6 +3,8 @@
 // the stack if needed, runs vitest, and stops the stack again only if this command started it
 // (a stack someone else brought up stays up). With arguments (`npm test -- packages/kit`) it
 // runs just those tests.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runChild } from '../child.ts';
 import { repoRoot } from '../settings.ts';
 import { ensureStackUp, stopStack } from '../stack/index.ts';
@@ -16,6 +18,24 @@ async function staticChecks(): Promise<number> {
   return runChild(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'ci', '.'], options);
 }
 
+const RESULTS_FILE = join(repoRoot, '.parley', 'vitest-results.json');
+
+/** The plain closing line CI reads in any language: `tests: N passed, N failed`. */
+async function printSummary(): Promise<void> {
+  try {
+    const results = JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+    };
+    say(
+      `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`,
+    );
+  } catch {
+    say('tests: no results were written (vitest did not finish)');
+  }
+}
+
 export async function testCommand(args: string[]): Promise<number> {
   if (args.length === 0) {
     const checks = await staticChecks();
@@ -23,10 +43,18 @@ export async function testCommand(args: string[]): Promise<number> {
   }
   const { env, startedHere } = await ensureStackUp();
   try {
-    return await runChild(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-    });
+    await rm(RESULTS_FILE, { force: true });
+    const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${RESULTS_FILE}`];
+    const code = await runChild(
+      process.execPath,
+      ['node_modules/vitest/vitest.mjs', 'run', ...reporters, ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+      },
+    );
+    await printSummary();
+    return code;
   } finally {
     if (startedHere) await stopStack();
   }
