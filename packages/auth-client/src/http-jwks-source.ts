@@ -2,16 +2,7 @@
  * Fetches a JWKS over HTTP with a timeout, a few retries with backoff and a circuit breaker
  * (cockatiel), so a struggling auth service is not hammered by every client at once.
  */
-import {
-  ConsecutiveBreaker,
-  circuitBreaker,
-  ExponentialBackoff,
-  handleAll,
-  retry,
-  TimeoutStrategy,
-  timeout,
-  wrap,
-} from 'cockatiel';
+import { createCallPolicy } from '@parley/kit';
 import type { JSONWebKeySet } from 'jose';
 import type { JwksSource } from './jwks-cache.ts';
 
@@ -24,14 +15,15 @@ export function httpJwksSource(
   url: string,
   { timeoutMs = 2_000, attempts = 3 }: HttpJwksSourceOptions = {},
 ): JwksSource {
-  const policy = wrap(
-    circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
-    retry(handleAll, {
-      maxAttempts: attempts - 1,
-      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1_000 }),
-    }),
-    timeout(timeoutMs, TimeoutStrategy.Aggressive),
-  );
+  const { policy } = createCallPolicy({
+    isTransient: () => true,
+    timeoutMs,
+    attempts,
+    initialBackoffMs: 100,
+    maxBackoffMs: 1_000,
+    breakerThreshold: 5,
+    breakerHalfOpenAfterMs: 10_000,
+  });
   return () =>
     policy.execute(async ({ signal }) => {
       const response = await fetch(url, { signal, headers: { accept: 'application/json' } });

@@ -4,20 +4,8 @@
  * failures only (network errors, timeouts, 5xx; never a 4xx, which would fail again), and a
  * circuit breaker so an outage is noticed once, not once per batch.
  */
-import { SERVICE_TOKEN_HEADER } from '@parley/kit';
-import {
-  BrokenCircuitError,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  ExponentialBackoff,
-  handleWhen,
-  type IPolicy,
-  retry,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-  wrap,
-} from 'cockatiel';
+import { createCallPolicy, SERVICE_TOKEN_HEADER } from '@parley/kit';
+import { BrokenCircuitError, type IPolicy, TaskCancelledError } from 'cockatiel';
 
 export class ComplianceServiceError extends Error {
   readonly status: number | undefined;
@@ -52,15 +40,14 @@ export class ComplianceHttp {
   constructor(options: ComplianceHttpOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#token = options.serviceToken;
-    const breaker = circuitBreaker(handleWhen(isTransient), {
-      halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
-      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-    });
-    const retries = retry(handleWhen(isTransient), {
-      maxAttempts: Math.max(0, (options.attempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 2_000 }),
-    });
-    this.#policy = wrap(breaker, retries, timeout(options.timeoutMs ?? 5_000, TimeoutStrategy.Aggressive));
+    this.#policy = createCallPolicy({
+      isTransient,
+      timeoutMs: options.timeoutMs ?? 5_000,
+      attempts: options.attempts ?? 3,
+      initialBackoffMs: 50,
+      breakerThreshold: options.breakerThreshold ?? 5,
+      breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 5_000,
+    }).policy;
   }
 
   async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {

@@ -5,20 +5,8 @@
  * a service that keeps failing. cockatiel is the house's choice (ARCHITECTURE.md) and is what
  * kit and auth-client already use.
  */
-import { SERVICE_TOKEN_HEADER } from '@parley/kit';
-import {
-  BrokenCircuitError,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  ExponentialBackoff,
-  handleWhen,
-  type IPolicy,
-  retry,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-  wrap,
-} from 'cockatiel';
+import { createCallPolicy, SERVICE_TOKEN_HEADER } from '@parley/kit';
+import { BrokenCircuitError, type CircuitBreakerPolicy, type IPolicy, TaskCancelledError } from 'cockatiel';
 import { CryptoServiceError, CryptoServiceUnavailableError } from './crypto-service-error.ts';
 
 export interface TransportOptions {
@@ -43,7 +31,7 @@ export class ResilientTransport {
   private readonly options: Required<Omit<TransportOptions, 'requestId'>> &
     Pick<TransportOptions, 'requestId'>;
   private readonly policy: IPolicy;
-  readonly breaker: ReturnType<typeof circuitBreaker>;
+  readonly breaker: CircuitBreakerPolicy;
 
   constructor(options: TransportOptions) {
     this.options = {
@@ -55,17 +43,7 @@ export class ResilientTransport {
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
-    this.breaker = circuitBreaker(handleWhen(isTransient), {
-      halfOpenAfter: this.options.breakerHalfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(this.options.breakerThreshold),
-    });
-    const retries = retry(handleWhen(isTransient), {
-      maxAttempts: Math.max(0, this.options.attempts - 1),
-      // cockatiel's exponential backoff is jittered (decorrelated) by default.
-      backoff: new ExponentialBackoff({ initialDelay: this.options.initialBackoffMs, maxDelay: 2_000 }),
-    });
-    // Outermost first: the breaker sees the outcome after retries; each attempt has its own timeout.
-    this.policy = wrap(this.breaker, retries, timeout(this.options.timeoutMs, TimeoutStrategy.Aggressive));
+    ({ policy: this.policy, breaker: this.breaker } = createCallPolicy({ isTransient, ...this.options }));
   }
 
   get baseUrl(): string {

@@ -1,4 +1,5 @@
 export { type Static, Type } from 'typebox';
+export * from './call-policy.ts';
 export * from './clients/kafka.ts';
 export * from './clients/mongo.ts';
 export * from './clients/redis.ts';
