@@ -9,7 +9,6 @@ import {
   kafkaTopicPrefix,
   mongoDatabaseName,
   redisAclUser,
-  redisKey,
   redisKeyPrefix,
   s3BucketName,
   searchIndexName,

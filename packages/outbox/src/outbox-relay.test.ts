@@ -81,7 +81,6 @@ describe('outbox relay', () => {
     const { insertedId } = await things.insertOne(withOutbox({ name: 'first' }, [first]));
     await things.updateOne({ _id: insertedId }, outboxPush([second], { $set: { name: 'second' } }));
 
-    const stuckAttempts = 0;
     const relay = new OutboxRelay({
       producer: kafka.producer,
       logger,
