@@ -9,6 +9,7 @@ import {
   connectMongo,
   connectRedis,
   type KafkaConnection,
+  kafkaSettingsFromConfig,
   type Logger,
   type MongoConnection,
   type RedisConnection,
@@ -62,15 +63,7 @@ export async function connectOperatorClients(
 ): Promise<OperatorClients> {
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = await connectRedis(config.REDIS_URL, logger);
-  const kafka = await connectKafka(
-    {
-      brokers: config.KAFKA_BROKERS,
-      username: config.KAFKA_USERNAME,
-      password: config.KAFKA_PASSWORD,
-      clientId: config.KAFKA_CLIENT_ID ?? 'parley-operator',
-    },
-    logger,
-  );
+  const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'parley-operator'), logger);
   const kafkaPlatformatic = createPlatformaticAdmin(
     config.KAFKA_BROKERS,
     config.KAFKA_USERNAME,

@@ -4,7 +4,7 @@
  * "operator" in the keyring's outbox.
  */
 
-import { createKeyring, type Keyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import { createKeyring, type Keyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import type { Logger } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { MongoClient } from 'mongodb';
@@ -15,9 +15,7 @@ export async function openOperatorKeyring(
   mongo: MongoClient,
   logger: Logger,
 ): Promise<Keyring> {
-  const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
-    ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
-    : await loadMasterKeys(config.MASTER_KEY_PATH);
+  const masterKeys = await loadConfiguredMasterKeys(config);
   const keyring = createKeyring({
     db: mongo.db(PLATFORM_DATABASE),
     masterKeys,

@@ -143,3 +143,13 @@ export async function loadOrCreateMasterKeys(path: string): Promise<MasterKeyrin
   }
   return loadMasterKeys(dir);
 }
+
+/** The master keys as the settings say (keyring's `masterKeySettings`): minted locally only when allowed. */
+export function loadConfiguredMasterKeys(config: {
+  MASTER_KEY_PATH: string;
+  MASTER_KEY_CREATE_IF_MISSING: boolean;
+}): Promise<MasterKeyring> {
+  return config.MASTER_KEY_CREATE_IF_MISSING
+    ? loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
+    : loadMasterKeys(config.MASTER_KEY_PATH);
+}

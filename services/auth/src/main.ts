@@ -1,12 +1,13 @@
 /** The auth service's process: config, connections, components, app, relay, GDPR participant, signals. Nothing else. */
 
 import { GdprClient } from '@parley/compliance-client';
-import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
   connectRedis,
   createLogger,
+  kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
 } from '@parley/kit';
@@ -22,18 +23,8 @@ const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
 
 const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger);
-const kafka = await connectKafka(
-  {
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_USERNAME,
-    password: config.KAFKA_PASSWORD,
-    clientId: config.KAFKA_CLIENT_ID ?? 'auth',
-  },
-  logger,
-);
-const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
-  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
-  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'auth'), logger);
+const masterKeys = await loadConfiguredMasterKeys(config);
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),
   masterKeys,

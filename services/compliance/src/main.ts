@@ -1,10 +1,11 @@
 /** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
-import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
+import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
   connectRedis,
   createLogger,
+  kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
 } from '@parley/kit';
@@ -34,24 +35,14 @@ import { TenantGate } from './store/tenant-gate.ts';
 const config = loadConfigOrExit(complianceSettingsSchema);
 const logger = createLogger({ service: 'compliance', level: config.LOG_LEVEL });
 
-const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
-  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
-  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const masterKeys = await loadConfiguredMasterKeys(config);
 const signingKey = await loadSigningKey(
   config.AUDIT_SIGNING_KEY_PATH,
   config.AUDIT_SIGNING_KEY_CREATE_IF_MISSING,
 );
 const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger);
-const kafka = await connectKafka(
-  {
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_USERNAME,
-    password: config.KAFKA_PASSWORD,
-    clientId: config.KAFKA_CLIENT_ID ?? 'compliance',
-  },
-  logger,
-);
+const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'compliance'), logger);
 
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),

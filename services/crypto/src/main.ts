@@ -1,6 +1,13 @@
 /** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
-import { createKeyring, loadMasterKeys, loadOrCreateMasterKeys } from '@parley/keyring';
-import { connectKafka, connectMongo, createLogger, loadConfigOrExit, runService } from '@parley/kit';
+import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import {
+  connectKafka,
+  connectMongo,
+  createLogger,
+  kafkaSettingsFromConfig,
+  loadConfigOrExit,
+  runService,
+} from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
@@ -12,19 +19,9 @@ import { cryptoSettingsSchema } from './settings.ts';
 const config = loadConfigOrExit(cryptoSettingsSchema);
 const logger = createLogger({ service: 'crypto', level: config.LOG_LEVEL });
 
-const masterKeys = config.MASTER_KEY_CREATE_IF_MISSING
-  ? await loadOrCreateMasterKeys(config.MASTER_KEY_PATH)
-  : await loadMasterKeys(config.MASTER_KEY_PATH);
+const masterKeys = await loadConfiguredMasterKeys(config);
 const mongo = await connectMongo(config.MONGO_URL, logger);
-const kafka = await connectKafka(
-  {
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_USERNAME,
-    password: config.KAFKA_PASSWORD,
-    clientId: config.KAFKA_CLIENT_ID ?? 'crypto',
-  },
-  logger,
-);
+const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'crypto'), logger);
 
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),

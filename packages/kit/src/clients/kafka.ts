@@ -15,6 +15,24 @@ export interface KafkaSettings {
   clientId: string;
 }
 
+/** The Kafka settings a service read through `kafkaSettings` (config.ts), with its own client id as default. */
+export function kafkaSettingsFromConfig(
+  config: {
+    KAFKA_BROKERS: string;
+    KAFKA_USERNAME: string;
+    KAFKA_PASSWORD: string;
+    KAFKA_CLIENT_ID?: string | undefined;
+  },
+  defaultClientId: string,
+): KafkaSettings {
+  return {
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_USERNAME,
+    password: config.KAFKA_PASSWORD,
+    clientId: config.KAFKA_CLIENT_ID ?? defaultClientId,
+  };
+}
+
 // Said by kafkajs on every idempotent producer whose retries are bounded. Parley bounds them on
 // purpose (an unreachable topic must not hang a relay forever) and takes duplicates instead:
 // every consumer deduplicates on the event id, so the warning is noise.
