@@ -158,15 +158,13 @@ export class Accounts {
       resource: { type: 'user', id: user._id },
       context,
     });
-    const outbox = outboxPush([event]);
     const newHash = await this.#hasher.hash(newPassword);
     await this.#credentials.changing(c.tenant, user.emailKey, () =>
       c.users.updateOne(
         { _id: user._id },
-        {
-          $set: { passwordHash: newHash, updatedAt: new Date(), ...outbox.$set },
-          $push: outbox.$push,
-        },
+        outboxPush([event], {
+          $set: { passwordHash: newHash, updatedAt: new Date() },
+        }),
       ),
     );
     // Anyone else holding a session made with the old password is signed out.
@@ -201,11 +199,10 @@ export class Accounts {
         ...(change.status ? { status: change.status } : {}),
       },
     });
-    const outbox = outboxPush([event]);
     const updated = await this.#credentials.changing(c.tenant, user.emailKey, () =>
       c.users.findOneAndUpdate(
         { _id: userId, status: { $ne: 'deleted' } },
-        { $set: { ...change, updatedAt: new Date(), ...outbox.$set }, $push: outbox.$push },
+        outboxPush([event], { $set: { ...change, updatedAt: new Date() } }),
         { returnDocument: 'after' },
       ),
     );

@@ -76,7 +76,6 @@ export class Mfa {
       context,
       metadata: { method: 'totp' },
     });
-    const outbox = outboxPush([event]);
     const result = await this.#credentials.changing(c.tenant, user.emailKey, () =>
       c.users.updateOne(
         {
@@ -84,7 +83,7 @@ export class Mfa {
           totp: { $exists: false },
           'totpPending.sealedSecret': pending.sealedSecret,
         },
-        {
+        outboxPush([event], {
           $set: {
             totp: {
               sealedSecret: pending.sealedSecret,
@@ -93,11 +92,9 @@ export class Mfa {
             },
             recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
             updatedAt: new Date(),
-            ...outbox.$set,
           },
           $unset: { totpPending: '' },
-          $push: outbox.$push,
-        },
+        }),
       ),
     );
     if (result.modifiedCount !== 1) throw problems.conflict('Enrolment changed meanwhile; start again');
@@ -121,15 +118,13 @@ export class Mfa {
       context,
       metadata: { method: 'totp' },
     });
-    const outbox = outboxPush([event]);
     await this.#credentials.changing(c.tenant, user.emailKey, () =>
       c.users.updateOne(
         { _id: user._id },
-        {
+        outboxPush([event], {
           $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
-          $set: { updatedAt: new Date(), ...outbox.$set },
-          $push: outbox.$push,
-        },
+          $set: { updatedAt: new Date() },
+        }),
       ),
     );
   }
@@ -151,17 +146,14 @@ export class Mfa {
       resource: { type: 'user', id: user._id },
       context,
     });
-    const outbox = outboxPush([event]);
     await c.users.updateOne(
       { _id: user._id },
-      {
+      outboxPush([event], {
         $set: {
           recoveryCodeHashes: recoveryCodes.map((code) => hashRecoveryCode(user._id, code)),
           updatedAt: new Date(),
-          ...outbox.$set,
         },
-        $push: outbox.$push,
-      },
+      }),
     );
     return { recoveryCodes };
   }

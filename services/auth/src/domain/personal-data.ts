@@ -148,12 +148,11 @@ export class PersonalData {
         resource: { type: 'user', id: userId },
         metadata: { userId, sessionsRevoked, sessionsRemoved, invitationsRemoved },
       });
-      const outbox = outboxPush([event]);
       // The credential cache is bumped around the write: no replica logs the person in again.
       const result = await this.#credentials.changing(c.tenant, user.emailKey, () =>
         c.users.updateOne(
           { _id: userId },
-          {
+          outboxPush([event], {
             $set: {
               email: '',
               emailKey: erasedEmailKey(userId),
@@ -162,11 +161,9 @@ export class PersonalData {
               status: 'deleted',
               passwordHash: '',
               updatedAt: new Date(),
-              ...outbox.$set,
             },
             $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
-            $push: outbox.$push,
-          },
+          }),
         ),
       );
       users = result.modifiedCount;

@@ -86,10 +86,9 @@ export class SecondFactor {
       context,
       metadata: { remaining: Math.max(0, (user.recoveryCodeHashes?.length ?? 1) - 1) },
     });
-    const outbox = outboxPush([used]);
     const consumed = await c.users.updateOne(
       { _id: user._id, recoveryCodeHashes: hash },
-      { $pull: { recoveryCodeHashes: hash }, $push: outbox.$push, $set: outbox.$set },
+      outboxPush([used], { $pull: { recoveryCodeHashes: hash } }),
     );
     return consumed.modifiedCount === 1 ? 'recovery-code' : undefined;
   }

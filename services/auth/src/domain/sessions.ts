@@ -244,10 +244,9 @@ export class Sessions {
       context,
       metadata: { reason, userId: session.userId },
     });
-    const outbox = outboxPush([...events, revoked]);
     const result = await c.sessions.updateOne(
       { _id: session._id, revokedAt: { $exists: false } },
-      { $set: { revokedAt: new Date(), revokedReason: reason, ...outbox.$set }, $push: outbox.$push },
+      outboxPush([...events, revoked], { $set: { revokedAt: new Date(), revokedReason: reason } }),
     );
     return result.modifiedCount === 1;
   }
