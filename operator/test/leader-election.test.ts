@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureCrdsAndNamespace,
@@ -69,9 +70,8 @@ const withoutAdmins = (yaml: string) =>
 
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
-  const base = 41000 + Math.floor(Math.random() * 2000);
-  startProcess('replica-a', base);
-  startProcess('replica-b', base + 1);
+  startProcess('replica-a', await freePort());
+  startProcess('replica-b', await freePort());
 }, 60_000);
 
 afterAll(async () => {

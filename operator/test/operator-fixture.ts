@@ -106,14 +106,21 @@ export async function waitForCondition(
   status: string,
   timeoutMs = 60_000,
 ): Promise<ConditionView[]> {
-  return waitFor(
-    `${resource} ${type}=${status}`,
-    async () => {
-      const all = await conditions(namespace, resource);
-      return all.find((c) => c.type === type && c.status === status) ? all : undefined;
-    },
-    timeoutMs,
-  );
+  let lastSeen: ConditionView[] = [];
+  try {
+    return await waitFor(
+      `${resource} ${type}=${status}`,
+      async () => {
+        lastSeen = await conditions(namespace, resource);
+        return lastSeen.find((c) => c.type === type && c.status === status) ? lastSeen : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    // Say what the object reported last: a bare timeout tells nobody why it never converged.
+    const seen = lastSeen.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('\n  ');
+    throw new Error(`${(error as Error).message}; last conditions:\n  ${seen || '(none)'}`);
+  }
 }
 
 export async function ensureCrdsAndNamespace(namespace: string): Promise<void> {

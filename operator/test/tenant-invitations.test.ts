@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureCrdsAndNamespace,
@@ -23,12 +24,15 @@ import {
 
 const namespace = uniqueId('opti-');
 const tenant = uniqueId('ti');
-const authPort = 43000 + Math.floor(Math.random() * 900);
+let authPort: number;
 let op: TestOperator;
 let auth: ChildProcess | undefined;
+/** What the auth process printed (warnings and errors), shown when it never became ready. */
+let authOutput = '';
 
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
+  authPort = await freePort();
   op = await startTestOperator(namespace, { AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}` });
 }, 60_000);
 
@@ -43,7 +47,7 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 120_000);
 
-describe('invitations for spec.admins', { timeout: 180_000 }, () => {
+describe('invitations for spec.admins', { timeout: 300_000 }, () => {
   it('say honestly that the auth service is missing, then converge once it answers', async () => {
     const withDelete = (yaml: string) => yaml.replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
     await kubectlOk(
@@ -65,9 +69,32 @@ describe('invitations for spec.admins', { timeout: 180_000 }, () => {
 
     auth = spawn(process.execPath, [join(REPO_ROOT, 'services', 'auth', 'src', 'main.ts')], {
       env: { ...process.env, PORT: String(authPort), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const after = await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
+    const keep = (chunk: Buffer) => {
+      authOutput = (authOutput + chunk.toString()).slice(-8_000);
+    };
+    auth.stdout?.on('data', keep);
+    auth.stderr?.on('data', keep);
+    // The auth process starts under whatever load the rest of the suite puts on the machine: wait
+    // for it to be ready before giving the operator its deadline to converge.
+    await waitFor(
+      'the auth service to be ready',
+      async () => {
+        if (auth?.exitCode !== null) throw new Error(`auth exited with ${auth?.exitCode}:\n${authOutput}`);
+        const response = await fetch(`http://127.0.0.1:${authPort}/ready`);
+        return response.ok;
+      },
+      120_000,
+      500,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nauth output:\n${authOutput}`);
+    });
+    const after = await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\nauth output:\n${authOutput}`);
+      },
+    );
     expect(after.find((c) => c.type === 'Invitations')).toMatchObject({ status: 'True', reason: 'Invited' });
     expect(after.find((c) => c.type === 'Invitations')?.message).toMatch(/2 admin\(s\) invited/);
     const stored = await waitFor('the invitations in the auth service', async () => {
@@ -79,5 +106,5 @@ describe('invitations for spec.admins', { timeout: 180_000 }, () => {
       return docs.length === 2 ? docs : undefined;
     });
     expect(stored.map((d) => d.email).sort()).toEqual([`alice@${tenant}.example`, `bob@${tenant}.example`]);
-  }, 240_000);
+  }, 300_000);
 });

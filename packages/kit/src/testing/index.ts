@@ -1,4 +1,5 @@
 /** Helpers for tests of services built on the kit. */
+import { type AddressInfo, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../logger.ts';
 
@@ -27,4 +28,20 @@ export function createCapturingLogger(service = 'test'): {
 /** A logger that writes nothing, for tests that do not read logs. */
 export function createSilentLogger(service = 'test'): Logger {
   return createLogger({ service, level: 'silent' });
+}
+
+/**
+ * A TCP port that nothing listens on right now, for a test that must hand a port to a child
+ * process. The kernel picks it (port 0), so it cannot collide with a fixed range that happens to
+ * overlap the ephemeral ports other connections of the same test run are using.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
