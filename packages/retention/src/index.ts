@@ -7,3 +7,4 @@ export * from './retention-policy-store.ts';
 export * from './retention-run.ts';
 export * from './retention-run-store.ts';
 export * from './run-purge.ts';
+export * from './s3-media-purge-target.ts';

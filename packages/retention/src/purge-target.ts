@@ -1,7 +1,7 @@
 /**
- * The one thing retention needs from a store: list what a rule selects, oldest first, and delete
+ * The one thing retention needs from a store: list what a rule selects, a page at a time, and delete
  * some of it. Messaging, media and the audit chain each provide one; MongoPurgeTarget covers a
- * plain collection.
+ * plain collection, S3MediaPurgeTarget a tenant's media bucket.
  */
 import type { RetentionResource } from './policy.ts';
 
@@ -32,7 +32,11 @@ export interface PurgeQuery {
 
 export interface PurgeTarget {
   readonly resource: RetentionResource;
-  /** Items created before `before`, in (createdAt, id) order, strictly after `after`. */
+  /**
+   * Items created before `before`, in an order the target keeps stable ((createdAt, id) for Mongo,
+   * key order for S3), strictly after `after` (the last item of the previous page). A page shorter
+   * than `limit` means there is nothing more.
+   */
   listExpired(query: PurgeQuery): Promise<PurgeCandidate[]>;
   /** Deletes the items if they are still older than `before`; returns how many went. */
   delete(items: PurgeCandidate[], before: Date): Promise<number>;
