@@ -4,7 +4,7 @@ import { KeyringError } from '@parley/keyring';
 import { ProblemError, problems } from '@parley/kit';
 import { InvalidRetentionPolicyError, LegalHoldError } from '@parley/retention';
 import { InvalidTenantIdError } from '@parley/tenancy';
-import { GdprError } from './gdpr-coordinator.ts';
+import { GdprError } from './gdpr-error.ts';
 
 export function complianceProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;

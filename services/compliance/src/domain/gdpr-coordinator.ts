@@ -8,7 +8,7 @@
  * Every write is an insert or a replace of a document only one writer owns (see
  * gdpr-collections.ts), so concurrent reports and replicas never overwrite each other.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SigningKey } from '@parley/audit-chain';
 import { signReceipt } from '@parley/audit-chain';
 import {
@@ -23,7 +23,6 @@ import type { Logger } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import { LegalHoldStore } from '@parley/retention';
 import { assertTenantId } from '@parley/tenancy';
-import { zipSync } from 'fflate';
 import type { MongoClient } from 'mongodb';
 import {
   ensureGdprIndexes,
@@ -38,6 +37,10 @@ import {
 import { type AuditTrail, actorFrom, withPendingAudit } from './audit-trail.ts';
 import type { ComplianceMetrics } from './compliance-metrics.ts';
 import type { ComplianceParticipant } from './compliance-participant.ts';
+import { GdprError } from './gdpr-error.ts';
+import { checkExportPart, exportArchive, storeExportPart } from './gdpr-export-parts.ts';
+import { foldGdprJob, settledStatus } from './gdpr-job-view.ts';
+import { type RectificationInput, rectificationJob } from './gdpr-rectification.ts';
 import { COMPLIANCE_PARTICIPANT, type ParticipantRegistry } from './participant-registry.ts';
 
 export interface GdprCoordinatorOptions {
@@ -47,15 +50,6 @@ export interface GdprCoordinatorOptions {
   self: ComplianceParticipant;
   signingKey: SigningKey;
   logger: Logger;
-}
-
-export class GdprError extends Error {
-  readonly code: 'not-found' | 'conflict' | 'invalid' | 'gone';
-  constructor(code: GdprError['code'], message: string) {
-    super(message);
-    this.name = 'GdprError';
-    this.code = code;
-  }
 }
 
 const now = () => new Date().toISOString();
@@ -199,7 +193,7 @@ export class GdprCoordinator {
       ...(report.holdIds ? { holdIds: report.holdIds } : {}),
     };
     if (report.kind === 'export' && report.status === 'done')
-      state = await this.#checkExportPart(tenant, job, report, state);
+      state = await checkExportPart(this.#o.client, tenant, job, report, state);
     const reportDoc: GdprReportDocument = {
       _id: `${job._id}:r${job.round}:${report.participant}`,
       jobId: job._id,
@@ -224,79 +218,17 @@ export class GdprCoordinator {
     participant: string,
     data: unknown,
   ): Promise<{ sha256: string; bytes: number }> {
-    const job = await this.get(tenant, jobId);
-    if (job.kind !== 'export') throw new GdprError('invalid', `job ${jobId} is not an export`);
-    if (!(participant in job.participants))
-      throw new GdprError('invalid', `${participant} is not a participant of job ${jobId}`);
-    if (job.status === 'completed') throw new GdprError('conflict', `job ${jobId} is already complete`);
-    const content = JSON.stringify(data ?? null);
-    const sha256 = createHash('sha256').update(content).digest('hex');
-    const bytes = Buffer.byteLength(content);
-    await gdprCollections(this.#o.client, tenant).exportParts.replaceOne(
-      { _id: `${jobId}:${participant}` },
-      { jobId, userId: job.userId, participant, content, sha256, bytes, uploadedAt: now() },
-      { upsert: true },
-    );
-    return { sha256, bytes };
+    return storeExportPart(this.#o.client, tenant, await this.get(tenant, jobId), participant, data);
   }
 
   /** The archive of a completed export: one JSON file per participant, the receipt, a README. */
   async archive(tenant: string, jobId: string): Promise<{ zip: Uint8Array; fileName: string }> {
-    const job = await this.get(tenant, jobId);
-    if (job.kind !== 'export') throw new GdprError('invalid', `job ${jobId} is not an export`);
-    if (job.status !== 'completed' || !job.receipt)
-      throw new GdprError('conflict', `export ${jobId} is ${job.status}`);
-    const c = gdprCollections(this.#o.client, tenant);
-    const files: Record<string, Uint8Array> = {};
-    for (const participant of Object.keys(job.participants)) {
-      const part = await c.exportParts.findOne({ _id: `${jobId}:${participant}` });
-      if (!part) {
-        throw new GdprError(
-          'gone',
-          `export ${jobId} no longer holds ${participant}'s part (expired, or the person was erased)`,
-        );
-      }
-      files[`${participant}.json`] = Buffer.from(part.content);
-    }
-    files['receipt.json'] = Buffer.from(JSON.stringify(job.receipt, null, 2));
-    files['README.txt'] = Buffer.from(
-      'Everything Parley holds about you, one file per service. receipt.json lists each file with its\n' +
-        'SHA-256 and is signed (Ed25519) with the key published at /v1/audit/signing-keys.\n',
-    );
-    return { zip: zipSync(files, { level: 6 }), fileName: `parley-export-${jobId}.zip` };
+    return exportArchive(this.#o.client, tenant, await this.get(tenant, jobId));
   }
 
-  async recordRectification(
-    tenant: string,
-    input: {
-      userId: string;
-      participant: string;
-      field: string;
-      before: string;
-      after: string;
-      requestedBy: string;
-    },
-  ): Promise<GdprJob> {
+  async recordRectification(tenant: string, input: RectificationInput): Promise<GdprJob> {
     assertTenantId(tenant);
-    const salt = randomBytes(16).toString('hex');
-    const digest = (value: string) => createHash('sha256').update(salt).update(value).digest('hex');
-    const at = now();
-    const job: GdprJobDocument = {
-      _id: randomUUID(),
-      kind: 'rectification',
-      userId: input.userId,
-      requestedBy: input.requestedBy,
-      requestedAt: at,
-      completedAt: at,
-      participants: [input.participant],
-      rectification: {
-        participant: input.participant,
-        field: input.field,
-        salt,
-        beforeHash: digest(input.before),
-        afterHash: digest(input.after),
-      },
-    };
+    const job = rectificationJob(input, now());
     const audit = this.#o.trail.entry({
       actor: actorFrom(input.requestedBy),
       action: 'gdpr.rectification.recorded',
@@ -398,33 +330,11 @@ export class GdprCoordinator {
     await this.applyReport(tenant, report);
   }
 
-  async #checkExportPart(
-    tenant: string,
-    job: GdprJob,
-    report: GdprParticipantReport,
-    state: ParticipantState,
-  ): Promise<ParticipantState> {
-    const part = await gdprCollections(this.#o.client, tenant).exportParts.findOne({
-      _id: `${job._id}:${report.participant}`,
-    });
-    if (!part)
-      return { ...state, status: 'failed', detail: 'reported done, but no export part was uploaded' };
-    if (report.exportPart && report.exportPart.sha256 !== part.sha256) {
-      return { ...state, status: 'failed', detail: 'the uploaded part does not match the reported digest' };
-    }
-    return { ...state, exportPart: { sha256: part.sha256, bytes: part.bytes } };
-  }
-
   /** Settles the current round once its reports allow; the settlement's unique _id lets one replica win. */
   async #settle(tenant: string, jobId: string): Promise<GdprJob> {
     const job = await this.get(tenant, jobId);
     if (job.status !== 'in-progress') return job;
-    const states = Object.values(job.participants);
-    let status: 'completed' | 'failed' | 'blocked' | undefined;
-    if (states.every((s) => s.status === 'done')) status = 'completed';
-    else if (states.some((s) => s.status === 'pending')) status = undefined;
-    else if (states.some((s) => s.status === 'blocked')) status = 'blocked';
-    else status = 'failed';
+    const status = settledStatus(Object.values(job.participants));
     if (!status) return job;
 
     const at = now();
@@ -476,68 +386,8 @@ export class GdprCoordinator {
     return this.get(tenant, job._id);
   }
 
-  /** Folds a job's documents into what callers see: its current round and that round's state. */
-  async #fold(tenant: string, doc: GdprJobDocument): Promise<GdprJob> {
-    const c = gdprCollections(this.#o.client, tenant);
-    const base = {
-      _id: doc._id,
-      kind: doc.kind,
-      userId: doc.userId,
-      requestedBy: doc.requestedBy,
-      requestedAt: doc.requestedAt,
-      ...(doc.rectification ? { rectification: doc.rectification } : {}),
-    };
-    if (doc.kind === 'rectification') {
-      const at = doc.completedAt ?? doc.requestedAt;
-      return {
-        ...base,
-        status: 'completed',
-        updatedAt: at,
-        completedAt: at,
-        round: 0,
-        participants: Object.fromEntries(
-          doc.participants.map((p) => [p, { status: 'done' as const, reportedAt: at }]),
-        ),
-      };
-    }
-    // The latest round: probed by _id (answered from the index everywhere), rounds are few.
-    let round = 0;
-    let participants = doc.participants;
-    let startedAt = doc.requestedAt;
-    for (let next = 1; ; next += 1) {
-      const r = await c.rounds.findOne({ _id: `${doc._id}:r${next}` });
-      if (!r) break;
-      round = r.round;
-      participants = r.participants;
-      startedAt = r.startedAt;
-    }
-    const states: Record<string, ParticipantState> = {};
-    let updatedAt = startedAt;
-    for (const name of participants) {
-      const report = await c.reports.findOne({ _id: `${doc._id}:r${round}:${name}` });
-      if (report) {
-        const { _id, jobId: _j, round: _r, participant: _p, ...state } = report;
-        states[name] = state;
-        if (state.reportedAt && state.reportedAt > updatedAt) updatedAt = state.reportedAt;
-      } else {
-        states[name] = { status: 'pending' };
-      }
-    }
-    const settled = await c.settlements.findOne({ _id: `${doc._id}:r${round}` });
-    const blockedAtRequest = round === 0 && doc.blocked;
-    const status: GdprJob['status'] = settled?.status ?? (blockedAtRequest ? 'blocked' : 'in-progress');
-    return {
-      ...base,
-      status,
-      updatedAt: settled?.settledAt ?? updatedAt,
-      ...(settled?.status === 'completed' ? { completedAt: settled.settledAt } : {}),
-      round,
-      participants: states,
-      ...(blockedAtRequest && doc.blocked
-        ? { holdIds: doc.blocked.holdIds, exemption: doc.blocked.exemption }
-        : {}),
-      ...(settled?.receipt ? { receipt: settled.receipt } : {}),
-    };
+  #fold(tenant: string, doc: GdprJobDocument): Promise<GdprJob> {
+    return foldGdprJob(this.#o.client, tenant, doc);
   }
 }
 
