@@ -7,4 +7,5 @@ export * from './events/tenant.ts';
 export * from './http/auth.ts';
 export * from './http/compliance.ts';
 export * from './http/crypto.ts';
+export * from './storage/encrypted-fields.ts';
 export * from './storage/media-objects.ts';

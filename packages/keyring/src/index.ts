@@ -1,4 +1,5 @@
 export * from './ciphertext-format.ts';
+export * from './ciphertext-key-version.ts';
 export * from './destruction-holds.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
@@ -7,4 +8,6 @@ export { KEYS_COLLECTION, type KeyRecord, type KeyState } from './key-store.ts';
 export * from './keyring.ts';
 export * from './master-keyring.ts';
 export * from './settings.ts';
+export * from './stored-rewrap/rewrap-progress.ts';
+export * from './stored-rewrap/stored-ciphertext-rewrap.ts';
 export { DEFAULT_USAGE_BLOCK, DEFAULT_USAGE_CEILING } from './usage-meter.ts';

@@ -1,0 +1,79 @@
+/**
+ * Where stored data is sealed under a tenant key: the contract between the code that writes a
+ * keyring ciphertext into a document and the background rewrap (packages/keyring's
+ * StoredCiphertextRewrap, run by the operator for a KeyRotationSchedule with
+ * `rewrapPolicy: Background`), which must find every such ciphertext after a rotation without
+ * knowing the writer. A writer that stores a new keyring ciphertext adds its field here. A field
+ * not listed is never re-wrapped, and the operator's rule "raise the minimum decryption version
+ * only once every ciphertext is at the new version" cannot protect what it cannot see.
+ *
+ * Pure data (no functions), so the declaration is readable by any process and testable alone.
+ * Every field holds a keyring ciphertext (any kind) as base64; a document without the field is
+ * skipped.
+ */
+
+export interface EncryptedFieldDeclaration {
+  /** Names the field in progress reports: `<owner>.<collection>.<field>`. */
+  id: string;
+  /** The service that writes it. */
+  owner: string;
+  /**
+   * `tenant`: the tenant's own database (`parley_<tenant>`); `platform`: `parley_platform`, where
+   * `tenantField` names the tenant of each document.
+   */
+  database: 'tenant' | 'platform';
+  collection: string;
+  /** Dotted path of the base64 ciphertext. */
+  field: string;
+  /** The keyring purpose it was sealed for. */
+  purpose: string;
+  /** Dotted path of the string the writer passed as the caller AAD (UTF-8), if any. */
+  aadField?: string;
+  /** Platform fields only: the document field holding the tenant id. */
+  tenantField?: string;
+}
+
+/** The keyring purpose of auth's sealed TOTP secrets (AAD: the user id). */
+export const TOTP_SECRET_PURPOSE = 'auth.totp-secret';
+/** The keyring purpose of auth's sealed access-token signing keys (AAD: the key id). */
+export const SIGNING_KEY_PURPOSE = 'auth.signing-key';
+
+/** Written by services/auth (domain/mfa.ts, domain/second-factor.ts, domain/signing-keys.ts). */
+export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
+  {
+    id: 'auth.users.totp.sealedSecret',
+    owner: 'auth',
+    database: 'tenant',
+    collection: 'users',
+    field: 'totp.sealedSecret',
+    purpose: TOTP_SECRET_PURPOSE,
+    aadField: '_id',
+  },
+  {
+    id: 'auth.users.totpPending.sealedSecret',
+    owner: 'auth',
+    database: 'tenant',
+    collection: 'users',
+    field: 'totpPending.sealedSecret',
+    purpose: TOTP_SECRET_PURPOSE,
+    aadField: '_id',
+  },
+  {
+    id: 'auth.auth_signing_keys.sealedPrivateKey',
+    owner: 'auth',
+    database: 'platform',
+    collection: 'auth_signing_keys',
+    field: 'sealedPrivateKey',
+    purpose: SIGNING_KEY_PURPOSE,
+    aadField: 'kid',
+    tenantField: 'tenant',
+  },
+];
+
+/**
+ * Every stored keyring ciphertext that a tenant key rotation may leave behind. Deliberately not
+ * listed: audit records' sealed personal fields (compliance, purpose `audit.pii`). They are under
+ * each person's `subject:<id>` key (which a KeyRotationSchedule cannot name) and inside the
+ * hash-chained audit log, where re-writing a ciphertext would read as tampering.
+ */
+export const ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [...AUTH_ENCRYPTED_FIELDS];
