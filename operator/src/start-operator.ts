@@ -81,6 +81,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
         kube,
         mongo: clients.mongo.client,
         kafka: clients.kafkaPlatformatic,
+        s3: clients.s3,
         events,
       }),
     ],

@@ -5,10 +5,12 @@
  * (legal holds re-read before every batch; dryRun only counts). Status carries the last run's
  * counts and the next run, and the reconcile asks to be woken at the next tick.
  *
- * The operator purges messages (the tenant database's `messages` collection) and audit records
- * (packages/audit-chain's target prunes record bodies, so the hash chain, Merkle proofs and signed
- * checkpoints still verify). Media objects live in S3 behind the media service; the run reports
- * media as unsupported instead of claiming it.
+ * The operator purges every resource a rule can name: messages (the tenant database's `messages`
+ * collection), media (the tenant's S3 bucket, through packages/retention's S3MediaPurgeTarget and
+ * the object layout in @parley/contracts: conversation in the key, uploader in metadata, so
+ * conversation selectors and every kind of hold apply) and audit records (packages/audit-chain's
+ * target prunes record bodies, so the hash chain, Merkle proofs and signed checkpoints still
+ * verify).
  */
 
 import { AuditLog, AuditPurgeTarget } from '@parley/audit-chain';
@@ -21,9 +23,11 @@ import {
   type RetentionRun,
   RetentionRunStore,
   runPurge,
+  S3MediaPurgeTarget,
 } from '@parley/retention';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import type { Client as MinioClient } from 'minio';
 import type { MongoClient } from 'mongodb';
 import type { ConditionInput } from '../api/conditions.ts';
 import { RETENTION_POLICY_KIND, type RetentionPolicy, type RetentionPolicyStatus } from '../api/resources.ts';
@@ -42,6 +46,8 @@ export interface RetentionPolicyReconcilerDeps {
   kube: Kube;
   mongo: MongoClient;
   kafka: PlatformaticAdmin;
+  /** The tenant's media bucket is purged through it. */
+  s3: MinioClient;
   events: EventRecorder;
   now?: () => Date;
 }
@@ -150,7 +156,7 @@ export class RetentionPolicyReconciler implements Reconciler {
     const createdAt = new Date(object.metadata.creationTimestamp ?? now);
     const plan = purgeDue(schedule, lastRunTime, createdAt, now);
     if (plan.due) {
-      const run = await this.#purge(tenant, policy);
+      const run = await this.#purge(tenant, policy, now);
       fields.lastRun = summarise(run, now);
       const failed = run.status === 'failed' || run.status === 'partial';
       conditions.push({
@@ -191,7 +197,11 @@ export class RetentionPolicyReconciler implements Reconciler {
     return { requeueAfterMs: Math.min(MAX_REQUEUE_MS, Math.max(500, plan.nextRun.getTime() - Date.now())) };
   }
 
-  async #purge(tenant: string, policy: ReturnType<typeof parseRetentionPolicy>): Promise<RetentionRun> {
+  async #purge(
+    tenant: string,
+    policy: ReturnType<typeof parseRetentionPolicy>,
+    now: Date,
+  ): Promise<RetentionRun> {
     const { mongo } = this.#d;
     const db = mongo.db(mongoDatabaseName(tenant));
     const runs = new RetentionRunStore(mongo, tenant);
@@ -200,6 +210,7 @@ export class RetentionPolicyReconciler implements Reconciler {
       tenant,
       targets: {
         audit: new AuditPurgeTarget(await AuditLog.open({ client: mongo, tenant })),
+        media: new S3MediaPurgeTarget({ s3: this.#d.s3, tenant }),
         messages: new MongoPurgeTarget({
           resource: 'messages',
           collection: db.collection('messages'),
@@ -209,6 +220,8 @@ export class RetentionPolicyReconciler implements Reconciler {
         }),
       },
       holds: () => holds.active(),
+      // The reconcile's clock, so the cut-offs belong to the tick the schedule said was due.
+      now,
       onFinished: async (run) => {
         await runs.record(run);
       },
@@ -234,11 +247,8 @@ function describeRun(run: RetentionRun): string {
         `${r}: ${run.dryRun ? `${c?.wouldDelete ?? 0} would go` : `${c?.deleted ?? 0} purged`}, ${c?.skippedHeld ?? 0} held`,
     )
     .join('; ');
-  const unsupported = run.unsupportedResources.length
-    ? `; not purged by the operator: ${run.unsupportedResources.join(', ')}`
-    : '';
   const errors = run.errors.length
     ? `; errors: ${run.errors.map((e) => `${e.resource}: ${e.message}`).join('; ')}`
     : '';
-  return `${run.status}: ${counts || 'nothing expired'}${unsupported}${errors}`;
+  return `${run.status}: ${counts || 'nothing expired'}${errors}`;
 }
