@@ -6,6 +6,7 @@
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Logger } from '@parley/kit';
+import type { MinioAdmin } from '@parley/minio-admin';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
@@ -26,6 +27,7 @@ import { MongoStep } from './tenant/steps/mongo-step.ts';
 import { RedisStep } from './tenant/steps/redis-step.ts';
 import { RegistryStep } from './tenant/steps/registry-step.ts';
 import { RuntimeStep } from './tenant/steps/runtime-step.ts';
+import { S3UserStep } from './tenant/steps/s3-user-step.ts';
 import { SearchIndexStep } from './tenant/steps/search-index-step.ts';
 import { TenantDeletion } from './tenant/tenant-deletion.ts';
 import { TenantReconciler } from './tenant/tenant-reconciler.ts';
@@ -37,6 +39,7 @@ export interface TenantReconcilerDeps {
   kafka: Admin;
   kafkaPlatformatic: PlatformaticAdmin;
   s3: MinioClient;
+  s3Admin: MinioAdmin;
   elasticsearch: ElasticsearchClient;
   keys: TenantKeys;
   events: EventRecorder;
@@ -65,6 +68,7 @@ export function tenantPhases(
       new KafkaTopicsStep(d.kafka),
       new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
       new BucketStep(d.s3),
+      new S3UserStep(d.s3Admin),
       new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),
       new KeysStep(d.keys),
       new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
@@ -92,6 +96,7 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
       kafka: d.kafka,
       kafkaPlatformatic: d.kafkaPlatformatic,
       s3: d.s3,
+      s3Admin: d.s3Admin,
       elasticsearch: d.elasticsearch,
       keys: d.keys,
       events: d.events,

@@ -1,7 +1,8 @@
 /**
  * The operator's connections to every store it provisions, made once at start and shared by the
  * reconcilers. kafkajs for topics and ACLs (through kit), @platformatic/kafka for SCRAM users and
- * client quotas, minio for S3, the 7.x Elasticsearch client (the server is 7.10).
+ * client quotas, minio for S3 and @parley/minio-admin for its users and policies, the 7.x
+ * Elasticsearch client (the server is 7.10).
  */
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import {
@@ -15,6 +16,7 @@ import {
   type RedisConnection,
   type Stoppable,
 } from '@parley/kit';
+import { MinioAdmin } from '@parley/minio-admin';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { Client as MinioClient } from 'minio';
 import type { OperatorConfig } from './config.ts';
@@ -25,6 +27,8 @@ export interface OperatorClients {
   kafka: KafkaConnection;
   kafkaPlatformatic: PlatformaticAdmin;
   s3: MinioClient;
+  /** MinIO's admin API (users and policies), which the minio client lacks. */
+  s3Admin: MinioAdmin;
   elasticsearch: ElasticsearchClient;
   /** Closes everything, in reverse order of need. */
   stoppables: Stoppable[];
@@ -70,6 +74,11 @@ export async function connectOperatorClients(
     config.KAFKA_PASSWORD,
   );
   const s3 = createS3(config.S3_ENDPOINT, config.S3_ACCESS_KEY, config.S3_SECRET_KEY);
+  const s3Admin = new MinioAdmin({
+    endpoint: config.S3_ENDPOINT,
+    accessKey: config.S3_ACCESS_KEY,
+    secretKey: config.S3_SECRET_KEY,
+  });
   const elasticsearch = new ElasticsearchClient({
     node: config.ELASTICSEARCH_URL,
     requestTimeout: 15_000,
@@ -81,6 +90,7 @@ export async function connectOperatorClients(
     kafka,
     kafkaPlatformatic,
     s3,
+    s3Admin,
     elasticsearch,
     stoppables: [
       { name: 'kafka-platformatic', stop: () => kafkaPlatformatic.close() },

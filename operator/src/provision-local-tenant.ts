@@ -62,6 +62,7 @@ try {
       kafka: clients.kafka.admin,
       kafkaPlatformatic: clients.kafkaPlatformatic,
       s3: clients.s3,
+      s3Admin: clients.s3Admin,
       elasticsearch: clients.elasticsearch,
       keys: keyring,
       auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },

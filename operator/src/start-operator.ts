@@ -47,6 +47,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     kafka: clients.kafka.admin,
     kafkaPlatformatic: clients.kafkaPlatformatic,
     s3: clients.s3,
+    s3Admin: clients.s3Admin,
     elasticsearch: clients.elasticsearch,
     keys: keyring,
     events,

@@ -73,6 +73,7 @@ afterAll(async () => {
     kafka: clients.kafka.admin,
     kafkaPlatformatic: clients.kafkaPlatformatic,
     s3: clients.s3,
+    s3Admin: clients.s3Admin,
     elasticsearch: clients.elasticsearch,
     keys,
     events: { record: async () => {} },

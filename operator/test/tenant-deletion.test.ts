@@ -59,6 +59,15 @@ async function kafkaLoginWorks(c: { username: string; password: string; brokers:
   }
 }
 
+/** The tenant's MinIO user and its canned policy are both gone. */
+async function minioUserGone(tenant: string): Promise<boolean> {
+  const admin = op.clients.s3Admin;
+  return (
+    (await admin.userInfo(`tenant-${tenant}`)) === undefined &&
+    (await admin.cannedPolicy(`parley-tenant-${tenant}`)) === undefined
+  );
+}
+
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
   op = await startTestOperator(namespace);
@@ -128,6 +137,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     // Access is gone: no Redis user, no Kafka login, and services read "Deleted".
     expect(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${t}`)).toBeNull();
     expect(await kafkaLoginWorks(credentials[t] as never)).toBe(false);
+    expect(await minioUserGone(t)).toBe(true);
     expect(await op.clients.redis.client.hget(`t:${t}:runtime`, 'status')).toBe('Deleted');
     const entry = await op.clients.mongo.client
       .db('parley_platform')
@@ -149,6 +159,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     );
     expect((await op.operator.keyring.listKeys(t))[0]?.state).toBe('pending-destruction');
     expect(await kafkaLoginWorks(credentials[t] as never)).toBe(false);
+    expect(await minioUserGone(t)).toBe(true);
   });
 
   it('is idempotent: running a finished cleanup again succeeds (a finalizer retried after a crash)', async () => {
@@ -162,6 +173,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
       kafka: op.clients.kafka.admin,
       kafkaPlatformatic: op.clients.kafkaPlatformatic,
       s3: op.clients.s3,
+      s3Admin: op.clients.s3Admin,
       elasticsearch: op.clients.elasticsearch,
       keys: op.operator.keyring,
       events: { record: async () => {} },
@@ -178,6 +190,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     expect(key?.destroyAt).toBeInstanceOf(Date);
     expect(await databaseNames()).not.toContain(`parley_${t}`);
     expect(await op.clients.s3.bucketExists(`parley-${t}`)).toBe(false);
+    expect(await minioUserGone(t)).toBe(true);
     const events = await kubectlOk([
       'get',
       'events',

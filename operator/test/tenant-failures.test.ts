@@ -205,6 +205,7 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
       kafka: deadKafka,
       kafkaPlatformatic: deadPlatformatic,
       s3: op.clients.s3,
+      s3Admin: op.clients.s3Admin,
       elasticsearch: op.clients.elasticsearch,
       keys: op.operator.keyring,
       events: createEventRecorder(kube, 'parley.dev/operator', 'broken', logger),

@@ -98,6 +98,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
         'Redis',
         'Registry',
         'Runtime',
+        'S3User',
         'SearchIndex',
       ].sort(),
     );

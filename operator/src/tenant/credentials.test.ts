@@ -9,7 +9,12 @@ const tenant: Tenant = {
   metadata: { name: 'acme', namespace: 'parley' },
   spec: { displayName: 'Acme', plan: 'team' },
 };
-const credentials = { redisPassword: 'r-pw', kafkaPassword: 'k-pw', mongoPassword: 'm/pw' };
+const credentials = {
+  redisPassword: 'r-pw',
+  kafkaPassword: 'k-pw',
+  mongoPassword: 'm/pw',
+  s3SecretKey: 's3-secret',
+};
 const platform = {
   mongoUrl: 'mongodb://root:admin-secret@mongo:27017/?replicaSet=rs0',
   redisUrl: 'redis://default:admin-secret@redis:6379',
@@ -35,6 +40,9 @@ describe('secretData', () => {
       MONGO_USERNAME: 'tenant-acme',
       KAFKA_USERNAME: 'tenant-acme',
       KAFKA_TOPIC_PREFIX: 'parley.acme.',
+      S3_ACCESS_KEY: 'tenant-acme',
+      S3_SECRET_KEY: 's3-secret',
+      S3_BUCKET: 'parley-acme',
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The tenant's own credentials (Redis ACL user, Kafka SCRAM user, Mongo user where supported),
- * kept in a Secret next to the Tenant. Passwords are generated once and then read back, so every
- * reconcile sets the same password (idempotent) and services mounting the Secret keep working.
+ * The tenant's own credentials (Redis ACL user, Kafka SCRAM user, MinIO user, Mongo user where
+ * supported), kept in a Secret next to the Tenant. Passwords (and the MinIO secret key) are
+ * generated once and then read back, so every reconcile sets the same password (idempotent) and
+ * services mounting the Secret keep working.
  * The Secret is owned by the Tenant, so Kubernetes' garbage collector removes it with the Tenant.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,11 +12,14 @@ import { API_VERSION, type Tenant } from '../api/resources.ts';
 import { apiStatus, type Kube } from '../manager/kube-client.ts';
 import type { DesiredTenant } from './desired-state.ts';
 import { mongoUsername } from './steps/mongo-step.ts';
+import { s3AccessKey } from './steps/s3-user.ts';
 
 export interface TenantCredentials {
   redisPassword: string;
   kafkaPassword: string;
   mongoPassword: string;
+  /** The MinIO user's secret key (32 characters; MinIO takes 8 to 40). */
+  s3SecretKey: string;
 }
 
 export interface ConnectionFacts {
@@ -66,6 +70,8 @@ export function secretData(
     KAFKA_TOPIC_PREFIX: desired.kafka.acls[0]?.prefix ?? '',
     S3_ENDPOINT: urlWithCredentials(facts.s3Endpoint),
     S3_BUCKET: desired.bucket,
+    S3_ACCESS_KEY: s3AccessKey(desired.id),
+    S3_SECRET_KEY: credentials.s3SecretKey,
     ELASTICSEARCH_URL: urlWithCredentials(facts.elasticsearchUrl),
     ELASTICSEARCH_INDEX: desired.searchIndex,
   };
@@ -96,6 +102,7 @@ export async function readOrGenerateCredentials(
       redisPassword: (existing && decode(existing, 'REDIS_PASSWORD')) ?? newPassword(),
       kafkaPassword: (existing && decode(existing, 'KAFKA_PASSWORD')) ?? newPassword(),
       mongoPassword: (existing && decode(existing, 'MONGO_PASSWORD')) ?? newPassword(),
+      s3SecretKey: (existing && decode(existing, 'S3_SECRET_KEY')) ?? newPassword(),
     },
   };
 }

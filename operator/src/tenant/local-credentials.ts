@@ -38,6 +38,7 @@ export async function readOrGenerateLocalCredentials(
     redisPassword: existing.REDIS_PASSWORD ?? fresh(),
     kafkaPassword: existing.KAFKA_PASSWORD ?? fresh(),
     mongoPassword: existing.MONGO_PASSWORD ?? fresh(),
+    s3SecretKey: existing.S3_SECRET_KEY ?? fresh(),
   };
 }
 

@@ -12,6 +12,7 @@ const STORE_OF_STEP: Record<string, string> = {
   KafkaTopics: 'Kafka',
   KafkaPrincipal: 'Kafka',
   Bucket: 'S3',
+  S3User: 'S3',
   SearchIndex: 'Elasticsearch',
   Keys: 'Keyring',
   Invitations: 'AuthService',

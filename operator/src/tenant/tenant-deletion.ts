@@ -1,9 +1,10 @@
 /**
  * What deleting a Tenant does, by spec.deletionPolicy (run by the finalizer, so the Tenant object
  * stays until cleanup outside the cluster is done):
- * - Retain: access is revoked (Redis ACL user, Kafka SCRAM user, ACLs and quotas removed; the
- *   registry and runtime record say Deleted) and every byte of data stays: database, topics,
- *   Redis keys, bucket, index and keys. A new Tenant of the same name takes the data over.
+ * - Retain: access is revoked (Redis ACL user, Kafka SCRAM user, ACLs and quotas, MinIO user and
+ *   its canned policy removed; the registry and runtime record say Deleted) and every byte of
+ *   data stays: database, topics, Redis keys, bucket, index and keys. A new Tenant of the same
+ *   name takes the data over (with new credentials).
  * - Delete: as Retain, then the data goes too: database dropped, content topics deleted (the
  *   lifecycle and keys topics stay: they hold no content and carry the deletion's events), Redis keys
  *   unlinked, bucket emptied and removed, index deleted, tenant key scheduled for destruction.
@@ -15,6 +16,7 @@
 
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Logger } from '@parley/kit';
+import type { MinioAdmin } from '@parley/minio-admin';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
@@ -35,6 +37,7 @@ import { deleteScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
 import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
 import type { TenantKeys } from './steps/keys-step.ts';
 import { removeTenantFromRedis } from './steps/redis-step.ts';
+import { removeTenantS3User } from './steps/s3-user-step.ts';
 import { deleteTenantIndex } from './steps/search-index-step.ts';
 
 /** Streams that outlive a Delete: the deletion and key-destruction events are published there. */
@@ -50,6 +53,7 @@ export interface TenantDeletionDeps {
   kafka: Admin;
   kafkaPlatformatic: PlatformaticAdmin;
   s3: MinioClient;
+  s3Admin: MinioAdmin;
   elasticsearch: ElasticsearchClient;
   keys: TenantKeys;
   events: EventRecorder;
@@ -100,7 +104,8 @@ export class TenantDeletion {
         permissionType: AclPermissionTypes.ANY,
       })),
     });
-    done.push('revoked Redis and Kafka users, ACLs and quotas');
+    await removeTenantS3User(d.s3Admin, desired.id);
+    done.push('revoked Redis, Kafka and MinIO users, ACLs, quotas and the MinIO policy');
 
     if (policy === 'Delete' || policy === 'CryptoShred') {
       await d.mongo.db(desired.mongo.database).dropDatabase();

@@ -49,13 +49,18 @@ describe('MinioAdmin against the real server', () => {
   });
 
   it("the server stored the secret we sent: the user's own signed request is recognised (denied, not unknown)", async () => {
-    const asUser = new MinioAdmin({ endpoint, accessKey: user, secretKey: secret });
+    const asUser = admin.withCredentials(user, secret);
     const denied = await asUser.listUsers().catch((error: unknown) => error);
     expect(denied).toBeInstanceOf(MinioAdminError);
     expect((denied as MinioAdminError).code).toBe('AccessDenied');
     const wrong = new MinioAdmin({ endpoint, accessKey: user, secretKey: `${secret}x` });
     const refused = await wrong.listUsers().catch((error: unknown) => error);
     expect((refused as MinioAdminError).code).toBe('SignatureDoesNotMatch');
+    expect(await asUser.credentialsRecognised()).toBe(true);
+    expect(await wrong.credentialsRecognised()).toBe(false);
+    expect(await admin.credentialsRecognised()).toBe(true);
+    const unknown = new MinioAdmin({ endpoint, accessKey: `nobody-${run}`, secretKey: secret });
+    expect(await unknown.credentialsRecognised()).toBe(false);
   });
 
   it('puts, reads back (same meaning, server formatting aside) and maps a canned policy', async () => {

@@ -65,12 +65,41 @@ export class MinioAdmin {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
   }
 
+  /** A client of the same server that signs as another identity (e.g. to check a user's keys). */
+  withCredentials(accessKey: string, secretKey: string): MinioAdmin {
+    return new MinioAdmin({
+      endpoint: this.#url.toString(),
+      accessKey,
+      secretKey,
+      region: this.#region,
+      timeoutMs: this.#timeoutMs,
+    });
+  }
+
   /** The user's status, policies and groups, or undefined when there is no such user. */
   async userInfo(accessKey: string): Promise<UserInfo | undefined> {
     try {
       return JSON.parse((await this.#call('GET', 'user-info', { accessKey })).toString('utf8')) as UserInfo;
     } catch (error) {
       if (error instanceof MinioAdminError && error.code === NO_SUCH_USER) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Whether the server recognises this client's own access key and secret (a user checking that
+   * its credentials still work): it asks for its own user-info and reads the answer's code. A
+   * user denied admin calls gets AccessDenied, which still proves the signature was good.
+   */
+  async credentialsRecognised(): Promise<boolean> {
+    try {
+      await this.#call('GET', 'user-info', { accessKey: this.#accessKey });
+      return true;
+    } catch (error) {
+      if (!(error instanceof MinioAdminError)) throw error;
+      // Both come after the signature was checked (the root user is no "user", so it has no info).
+      if (error.code === 'AccessDenied' || error.code === NO_SUCH_USER) return true;
+      if (error.code === 'InvalidAccessKeyId' || error.code === 'SignatureDoesNotMatch') return false;
       throw error;
     }
   }

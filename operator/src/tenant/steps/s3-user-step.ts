@@ -1,0 +1,92 @@
+/**
+ * S3: the tenant's own MinIO user (access key `tenant-<id>`, secret key from the tenant's Secret)
+ * mapped to exactly one canned policy that reaches its own bucket and nothing else (s3-user.ts).
+ * Read first, write only what differs, so a steady reconcile costs three reads and no argon2id
+ * (add-user bodies are encrypted with a 64 MiB key derivation on both ends). Drift comes back:
+ * a user or policy removed by hand is recreated, a policy widened by hand is rewritten, another
+ * policy mapped or a group joined by hand is undone, and a secret key changed by hand is set back
+ * to the Secret's (the tenant's services keep working). A suspended tenant's user is disabled.
+ */
+import { type AccountStatus, type MinioAdmin, samePolicy } from '@parley/minio-admin';
+import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+import { s3AccessKey, s3PolicyName, tenantBucketPolicy } from './s3-user.ts';
+
+export class S3UserStep implements TenantStep {
+  readonly name = 'S3User';
+  readonly #admin: MinioAdmin;
+
+  constructor(admin: MinioAdmin) {
+    this.#admin = admin;
+  }
+
+  async apply({ desired, credentials, event }: TenantStepContext): Promise<StepOutcome> {
+    const admin = this.#admin;
+    const user = s3AccessKey(desired.id);
+    const policyName = s3PolicyName(desired.id);
+    const policy = tenantBucketPolicy(desired.id);
+    const status: AccountStatus = desired.suspended ? 'disabled' : 'enabled';
+    const secretKey = credentials.s3SecretKey;
+    const corrected: string[] = [];
+
+    const [stored, info] = await Promise.all([admin.cannedPolicy(policyName), admin.userInfo(user)]);
+    // The policy before the user: a user is only ever mapped to a policy that exists.
+    if (!stored) {
+      await admin.putCannedPolicy(policyName, policy);
+      event('Normal', 'S3PolicyCreated', `MinIO canned policy ${policyName} created`);
+    } else if (!samePolicy(stored, policy)) {
+      await admin.putCannedPolicy(policyName, policy);
+      corrected.push('policy rewritten');
+      event(
+        'Warning',
+        'S3PolicyRestored',
+        `MinIO canned policy ${policyName} differed from the spec; rewritten`,
+      );
+    }
+
+    let keysJustSet = false;
+    if (!info || info.status !== status) {
+      // add-user creates the user or rewrites secret and status together.
+      await admin.setUser(user, secretKey, status);
+      keysJustSet = true;
+      if (!info) event('Normal', 'S3UserCreated', `MinIO user ${user} created`);
+    }
+    if (info?.policyName !== policyName) {
+      await admin.setUserPolicy(user, policyName);
+      if (info) {
+        corrected.push(`policies ${info.policyName ?? '(none)'} replaced`);
+        event('Warning', 'S3PolicyMappingRestored', `MinIO user ${user} mapped to ${policyName} only`);
+      }
+    }
+    for (const group of info?.memberOf ?? []) {
+      await admin.removeUserFromGroup(user, group);
+      corrected.push(`removed from group ${group}`);
+      event('Warning', 'S3GroupMembershipRemoved', `MinIO user ${user} removed from group ${group}`);
+    }
+    // An enabled user whose keys were not just written: do the Secret's keys still sign?
+    if (
+      !keysJustSet &&
+      status === 'enabled' &&
+      !(await admin.withCredentials(user, secretKey).credentialsRecognised())
+    ) {
+      await admin.setUser(user, secretKey, status);
+      corrected.push('secret key reset to the Secret');
+      event('Warning', 'S3SecretKeyRestored', `MinIO user ${user}'s secret key reset to the Secret's`);
+    }
+
+    const state = desired.suspended ? 'disabled (tenant suspended)' : 'enabled';
+    return ready(
+      'Provisioned',
+      `MinIO user ${user} ${state}, mapped only to policy ${policyName}: objects and listing of bucket ${desired.bucket}, no other bucket, admin denied${corrected.length > 0 ? `; drift corrected: ${corrected.join(', ')}` : ''}`,
+    );
+  }
+}
+
+/**
+ * Removes the tenant's MinIO user, then its policy (the server refuses to remove a policy that is
+ * still mapped). Both succeed when already gone, so a retried finalizer completes.
+ */
+export async function removeTenantS3User(admin: MinioAdmin, tenant: string): Promise<boolean> {
+  const removed = await admin.removeUser(s3AccessKey(tenant));
+  await admin.removeCannedPolicy(s3PolicyName(tenant));
+  return removed;
+}
