@@ -65,7 +65,8 @@ const policy = parseRetentionPolicy({
     // Kept longer than the rest: an old object there survives.
     { resource: 'media', maxAgeSeconds: 365 * 86_400, conversationIds: ['c-long'] },
     // Kept only an hour: even a young object there goes.
-    { resource: 'media', maxAgeSeconds: 3600, conversationIds: ['c-short', 'not/a-layout-id'] },
+    // Two conversations, so a page (batchSize 3) ends in one and the next resumes in the other.
+    { resource: 'media', maxAgeSeconds: 3600, conversationIds: ['c-short2', 'not/a-layout-id', 'c-short'] },
   ],
 });
 
@@ -99,6 +100,7 @@ beforeAll(async () => {
   // Young: uploaded after the cut-off.
   await put(tenant, key('c-free', 'young'), 'u1');
   await put(tenant, key('c-short', 's1'), 'u1');
+  for (const id of ['s2a', 's2b', 's2c']) await put(tenant, key('c-short2', id), 'u1');
   const holds = new LegalHoldStore(mongo, tenant);
   await holds.place({ scope: { kind: 'person', userId: 'bob' }, reason: 'Case 7', setBy: 'counsel' });
   await holds.place({
@@ -122,7 +124,13 @@ const kept = [
   'conversations/c-long/l1',
   'exports/old-archive.zip',
 ].sort();
-const purged = [...OLD_FREE, 'conversations/c-short/s1'].sort();
+const purged = [
+  ...OLD_FREE,
+  'conversations/c-short/s1',
+  'conversations/c-short2/s2a',
+  'conversations/c-short2/s2b',
+  'conversations/c-short2/s2c',
+].sort();
 
 describe('media retention on S3', { timeout: 120_000 }, () => {
   it('the dry run counts what would go and what holds keep, and deletes nothing', async () => {
@@ -130,7 +138,7 @@ describe('media retention on S3', { timeout: 120_000 }, () => {
     const run = await planPurge(policy, { ...options(tenant), sampleSize: 100 });
     expect(run.status).toBe('succeeded');
     expect(run.dryRun).toBe(true);
-    expect(run.counts.media).toEqual({ examined: 10, deleted: 0, skippedHeld: 2, wouldDelete: 8 });
+    expect(run.counts.media).toEqual({ examined: 13, deleted: 0, skippedHeld: 2, wouldDelete: 11 });
     expect(run.sample.media?.sort()).toEqual(purged);
     expect(run.unsupportedResources).toEqual([]);
     expect(await keys(tenant)).toEqual(before);
@@ -140,7 +148,7 @@ describe('media retention on S3', { timeout: 120_000 }, () => {
     const run = await runPurge(policy, options(tenant));
     expect(run.errors).toEqual([]);
     expect(run.status).toBe('succeeded');
-    expect(run.counts.media).toEqual({ examined: 10, deleted: 8, skippedHeld: 2, wouldDelete: 0 });
+    expect(run.counts.media).toEqual({ examined: 13, deleted: 11, skippedHeld: 2, wouldDelete: 0 });
     expect(run.holdsApplied).toHaveLength(2);
     expect(await keys(tenant)).toEqual(kept);
     // Another tenant's bucket, holding the same key, is untouched.
@@ -161,6 +169,17 @@ describe('media retention on S3', { timeout: 120_000 }, () => {
     const run = await runPurge(policy, options(tenant));
     expect(run.counts.media).toMatchObject({ deleted: 1, skippedHeld: 1 });
     expect(await keys(tenant)).toEqual(kept.filter((k) => k !== 'conversations/c-free/by-bob'));
+  });
+
+  it('a tenant-wide hold keeps every object, however old', async () => {
+    const holds = new LegalHoldStore(mongo, tenant);
+    const hold = await holds.place({ scope: { kind: 'tenant' }, reason: 'Case 9', setBy: 'counsel' });
+    const before = await keys(tenant);
+    // 400 days on, every object of the layout is past its rule (c-long's year included).
+    const run = await runPurge(policy, { ...options(tenant), now: new Date(cutoff.getTime() + 400 * DAY) });
+    expect(run.counts.media).toEqual({ examined: 3, deleted: 0, skippedHeld: 3, wouldDelete: 0 });
+    expect(run.holdsApplied).toContain(hold.id); // with the c-case hold, still active
+    expect(await keys(tenant)).toEqual(before);
   });
 
   it('a tenant without a bucket has no media to purge', async () => {
