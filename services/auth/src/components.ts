@@ -69,7 +69,7 @@ export async function createAuthComponents(options: {
     accessTokenTtlSeconds: policy.accessTokenTtlSeconds,
     clockToleranceSeconds: policy.clockToleranceSeconds,
   });
-  const hasher = new PasswordHasher(policy.argon2);
+  const hasher = new PasswordHasher(policy.argon2, { concurrency: policy.hashingConcurrency });
   const guard = new BruteForceGuard(redis, policy.lockout);
   const tokens = new AccessTokenIssuer(signingKeys, {
     issuer: policy.issuer,

@@ -25,6 +25,11 @@ export const authSettingsSchema = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
   ARGON2_PASSES: Type.Integer({ minimum: 2, default: 2 }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+  /**
+   * libuv's thread pool size, which libuv itself reads from this same variable at start: password
+   * hashes are handed to the pool at most this many at a time (see domain/password-hasher.ts).
+   */
+  UV_THREADPOOL_SIZE: Type.Integer({ minimum: 1, maximum: 1024, default: 4 }),
   /** Failures per account (passwords, TOTP and recovery codes alike) before a lockout. */
   LOCKOUT_ACCOUNT_THRESHOLD: Type.Integer({ minimum: 1, default: 5 }),
   /** Failures per source address before a lockout (higher: many users share NATs). */
@@ -52,6 +57,8 @@ export interface AuthPolicy {
   refreshReuseGraceSeconds: number;
   signingKeyPeriodSeconds: number;
   argon2: { memoryKiB: number; passes: number; parallelism: number };
+  /** Password hashes on the thread pool at once: the pool's size. */
+  hashingConcurrency: number;
   lockout: {
     accountThreshold: number;
     addressThreshold: number;
@@ -78,6 +85,7 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
       passes: config.ARGON2_PASSES,
       parallelism: config.ARGON2_PARALLELISM,
     },
+    hashingConcurrency: config.UV_THREADPOOL_SIZE,
     lockout: {
       accountThreshold: config.LOCKOUT_ACCOUNT_THRESHOLD,
       addressThreshold: config.LOCKOUT_ADDRESS_THRESHOLD,

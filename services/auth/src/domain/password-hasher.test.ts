@@ -77,3 +77,20 @@ describe('PasswordHasher', () => {
     expect(await hasher.verifyDecoy('anything')).toBe(false);
   });
 });
+
+describe('hashing concurrency', () => {
+  it('hands at most `concurrency` derivations to the thread pool; the rest wait their turn and all complete', async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrency: 2 });
+    const phc = await hasher.hash('correct horse battery staple');
+    const verifications = Array.from({ length: 6 }, (_, i) =>
+      hasher.verify(phc, i % 2 === 0 ? 'correct horse battery staple' : 'wrong horse battery staple'),
+    );
+    expect(hasher.load).toEqual({ running: 2, waiting: 4 });
+    expect(await Promise.all(verifications)).toEqual([true, false, true, false, true, false]);
+    expect(hasher.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('refuses a concurrency below one', () => {
+    expect(() => new PasswordHasher(OWASP_MINIMUM, { concurrency: 0 })).toThrow(/concurrency/);
+  });
+});

@@ -4,6 +4,13 @@
  * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, unpadded base64) so any argon2 implementation
  * can verify them and the parameters travel with each hash: raising the parameters later only
  * makes `needsRehash` true for older hashes, which login then upgrades.
+ *
+ * At most `concurrency` derivations are handed to the pool at once (libuv's pool size, 4 unless
+ * UV_THREADPOOL_SIZE says otherwise); the rest wait in order here. The pool is shared with
+ * everything else Node runs there (file system, DNS lookups, WebCrypto, zlib): during a burst of
+ * logins a longer queue of hashes inside libuv would hold each of those behind every hash already
+ * queued, while one capped at the pool's size keeps every thread hashing and lets other work in as
+ * soon as one hash ends.
  */
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -16,6 +23,9 @@ export interface Argon2Parameters {
   passes: number;
   parallelism: number;
 }
+
+/** libuv's thread pool size when UV_THREADPOOL_SIZE is not set. */
+export const LIBUV_DEFAULT_POOL_SIZE = 4;
 
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane. */
 export const OWASP_MINIMUM: Argon2Parameters = { memoryKiB: 19_456, passes: 2, parallelism: 1 };
@@ -69,8 +79,17 @@ export class PasswordHasher {
   readonly parameters: Argon2Parameters;
   /** A hash of a random password with the current parameters: what login verifies against for an unknown user. */
   #decoy: Promise<string> | undefined;
+  readonly #concurrency: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
 
-  constructor(parameters: Argon2Parameters = OWASP_MINIMUM) {
+  constructor(
+    parameters: Argon2Parameters = OWASP_MINIMUM,
+    { concurrency = LIBUV_DEFAULT_POOL_SIZE }: { concurrency?: number } = {},
+  ) {
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error('hashing concurrency must be >= 1');
+    this.#concurrency = concurrency;
     if (
       parameters.memoryKiB < OWASP_MINIMUM.memoryKiB ||
       parameters.passes < OWASP_MINIMUM.passes ||
@@ -83,7 +102,7 @@ export class PasswordHasher {
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    const hash = await deriveArgon2id(password, salt, this.parameters);
+    const hash = await this.#derive(password, salt, this.parameters, TAG_BYTES);
     return formatPhc({ parameters: this.parameters, salt, hash });
   }
 
@@ -91,7 +110,7 @@ export class PasswordHasher {
   async verify(phc: string, password: string): Promise<boolean> {
     const parsed = parsePhc(phc);
     if (!parsed || parsed.hash.length < 16) return false;
-    const candidate = await deriveArgon2id(password, parsed.salt, parsed.parameters, parsed.hash.length);
+    const candidate = await this.#derive(password, parsed.salt, parsed.parameters, parsed.hash.length);
     return timingSafeEqual(candidate, parsed.hash);
   }
 
@@ -103,6 +122,34 @@ export class PasswordHasher {
     this.#decoy ??= this.hash(randomBytes(32).toString('base64'));
     await this.verify(await this.#decoy, password);
     return false;
+  }
+
+  /** Derivations on the pool now and waiting for a slot (for metrics and tests). */
+  get load(): { running: number; waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.length };
+  }
+
+  /** One derivation on the pool, once fewer than `concurrency` are running (first come, first served). */
+  async #derive(
+    password: string,
+    salt: Buffer,
+    parameters: Argon2Parameters,
+    tagLength: number,
+  ): Promise<Buffer> {
+    if (this.#running >= this.#concurrency) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#waiting.push(resolve);
+      await promise; // the slot is handed over by the derivation that ended
+    } else {
+      this.#running += 1;
+    }
+    try {
+      return await deriveArgon2id(password, salt, parameters, tagLength);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
+    }
   }
 
   /** True when a stored hash was made with weaker parameters than the current ones. */

@@ -1,8 +1,11 @@
 /**
- * Sessions in Redis, for speed: a record per live session (read on refresh before Mongo), and
- * the tenant's revoked-session set and channel that every auth-client listens to. Mongo holds the
- * durable session; a revocation is written here first, so a crash between the two writes leaves a
- * session refused (the refresh path finishes the Mongo write), never one that looks alive.
+ * Sessions in Redis, for speed: a record per live session (one SET with the session's expiry,
+ * written with each login), and the tenant's revoked-session set and channel that every
+ * auth-client listens to. Mongo holds the durable session; a revocation is written here first, so
+ * a crash between the two writes leaves a session refused (the refresh path finishes the Mongo
+ * write), never one that looks alive. (A per-user set of session ids used to be kept beside the
+ * record; nothing read it — listing and revoking a user's sessions read Mongo — and its upkeep was
+ * four of the five Redis commands a login sent, so it is gone.)
  */
 import {
   REVOKED_SESSIONS_KEY,
@@ -26,12 +29,12 @@ export class SessionCache {
 
   async put(tenant: string, sessionId: string, session: CachedSession): Promise<void> {
     const ttlMs = Math.max(1, session.expiresAt - Date.now());
-    await this.#redis
-      .multi()
-      .set(redisKey(tenant, 'auth', 'session', sessionId), JSON.stringify(session), 'PX', ttlMs)
-      .sadd(redisKey(tenant, 'auth', 'user-sessions', session.userId), sessionId)
-      .pexpire(redisKey(tenant, 'auth', 'user-sessions', session.userId), ttlMs, 'GT')
-      .exec();
+    await this.#redis.set(
+      redisKey(tenant, 'auth', 'session', sessionId),
+      JSON.stringify(session),
+      'PX',
+      ttlMs,
+    );
   }
 
   async isRevoked(tenant: string, sessionId: string): Promise<boolean> {
@@ -49,7 +52,6 @@ export class SessionCache {
       .zadd(revokedKey, 'GT', message.relevantUntil, message.sessionId)
       .zremrangebyscore(revokedKey, '-inf', Date.now())
       .del(redisKey(message.tenant, 'auth', 'session', message.sessionId))
-      .srem(redisKey(message.tenant, 'auth', 'user-sessions', message.userId), message.sessionId)
       .publish(redisKey(message.tenant, SESSION_REVOCATION_CHANNEL), JSON.stringify(message))
       .exec();
   }
