@@ -3,7 +3,7 @@
  * one has a default that works against the local stack.
  */
 
-import { masterKeySettings } from '@parley/keyring';
+import { keyRewrapSettings, masterKeySettings } from '@parley/keyring';
 import {
   elasticsearchSettings,
   kafkaSettings,
@@ -25,6 +25,7 @@ export const OperatorConfigSchema = Type.Object({
   ...elasticsearchSettings,
   ...kubernetesSettings,
   ...masterKeySettings,
+  ...keyRewrapSettings,
   /** Where the leader Lease lives (the operator's own namespace in a cluster). */
   OPERATOR_NAMESPACE: Type.String({ minLength: 1, default: 'parley-system' }),
   OPERATOR_LEASE_NAME: Type.String({ minLength: 1, default: 'parley-operator-leader' }),

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import { buildTenantReconciler } from './build-tenant-reconciler.ts';
 import type { OperatorClients } from './clients.ts';
 import type { OperatorConfig } from './config.ts';
-import { KeyRotationScheduleReconciler } from './key-rotation-schedule/key-rotation-schedule-reconciler.ts';
+import { buildKeyRotationScheduleReconciler } from './key-rotation-schedule/build-key-rotation-schedule-reconciler.ts';
 import { createEventRecorder } from './manager/event-recorder.ts';
 import { connectKube } from './manager/kube-client.ts';
 import { Manager } from './manager/manager.ts';
@@ -77,7 +77,14 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     metrics,
     reconcilers: [
       tenantReconciler,
-      new KeyRotationScheduleReconciler(kube, keyring, events),
+      buildKeyRotationScheduleReconciler({
+        kube,
+        keyring,
+        events,
+        mongo: clients.mongo.client,
+        logger,
+        config,
+      }),
       new RetentionPolicyReconciler({
         kube,
         mongo: clients.mongo.client,

@@ -92,8 +92,33 @@ export interface KeyRotationScheduleStatus {
   nextRotation?: string;
   lastSlot?: string;
   lastForceRotate?: string;
-  rewrap?: { state: 'Idle' | 'Running' | 'Done' | 'Failed'; rewrapped?: number; total?: number };
+  rewrap?: KeyRotationRewrapStatus;
   conditions?: Condition[];
+}
+
+/** Progress of the background rewrap (rewrapPolicy Background); `{state: 'Idle'}` for None. */
+export interface KeyRotationRewrapStatus {
+  state: 'Idle' | 'Running' | 'Waiting' | 'Done' | 'Failed';
+  /** The primary version the rewrap moves stored ciphertexts to. */
+  targetVersion?: number;
+  /** Every registered ciphertext is known to be at this version or later. */
+  completedVersion?: number;
+  pass?: number;
+  /** Re-wrapped towards the target, over all passes. */
+  rewrapped?: number;
+  /** Ciphertexts in the current pass, and those not examined yet. */
+  total?: number;
+  remaining?: number;
+  failed?: number;
+  fields?: {
+    id: string;
+    total: number;
+    examined: number;
+    rewrapped: number;
+    remaining: number;
+    conflicts: number;
+    failed: number;
+  }[];
 }
 
 export type KeyRotationSchedule = CustomResource<KeyRotationScheduleSpec, KeyRotationScheduleStatus>;

@@ -1,12 +1,26 @@
 /**
  * Reconciles a KeyRotationSchedule: reads the key from packages/keyring, rotates it when a slot
- * is due (or the force-rotate annotation has a new value), keeps only `versionsKept` versions able
- * to decrypt and applies spec.minDecryptionVersion (which only rises), then reports the key's
- * state and when it rotates next, and asks to be looked at again then (requeue-after). The
+ * is due (or the force-rotate annotation has a new value), re-wraps stored ciphertexts when
+ * `rewrapPolicy: Background`, keeps only `versionsKept` versions able to decrypt and applies
+ * spec.minDecryptionVersion (which only rises), then reports the key's state, the rewrap's
+ * progress and when it rotates next, and asks to be looked at again then (requeue-after). The
  * rotation event (crypto.key.rotated.v1) is written by the keyring into its outbox in the same
  * write as the rotation and published by the operator's relay.
+ *
+ * Who re-wraps: the operator, here, through packages/keyring's StoredCiphertextRewrap (not the
+ * crypto service, and not each data owner on the rotation event). The schedule is what asks for
+ * Background and what must report progress; the operator already holds a keyring over the
+ * platform database and a Mongo client reaching every tenant database, runs one reconcile per
+ * schedule at a time and only on the leader (so one rewrap per key), and re-wrapping in process
+ * keeps plaintext off the network. Level-based like the rest: each reconcile reads the key's
+ * primary and the saved progress and advances one bounded slice (RUNNING_REQUEUE_MS apart), so
+ * a rotation made elsewhere (the crypto API, the usage ceiling) is picked up at the next resync.
+ *
+ * With Background the minimum decryption version never rises above the version every stored
+ * ciphertext is known to have reached (the rewrap's completedVersion): retiring a version that
+ * still seals a TOTP secret would lock its user out for good.
  */
-import type { Keyring } from '@parley/keyring';
+import type { Keyring, RewrapProgress, StoredCiphertextRewrap } from '@parley/keyring';
 import type { ConditionInput } from '../api/conditions.ts';
 import {
   FORCE_ROTATE_ANNOTATION,
@@ -18,9 +32,15 @@ import { writeStatus } from '../api/status-writer.ts';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../manager/controller.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
 import { getObject, type Kube } from '../manager/kube-client.ts';
+import { minimumAllowedByRewrap, rewrapCondition, rewrapRequeueMs, rewrapStatus } from './rewrap-report.ts';
 import { planRotation, targetMinDecryptionVersion } from './rotation-plan.ts';
 
 export type RotatingKeys = Pick<Keyring, 'listVersions' | 'rotate' | 'setMinDecryptionVersion'>;
+export type BackgroundRewrap = Pick<StoredCiphertextRewrap, 'advance'>;
+
+/** How long one reconcile may spend re-wrapping before it yields to other schedules. */
+const REWRAP_SLICE_MS = 2_000;
+const REWRAP_ERROR_RETRY_MS = 30_000;
 
 const KEY_MISSING_RETRY_MS = 10_000;
 const MAX_REQUEUE_MS = 3600_000;
@@ -31,12 +51,20 @@ export class KeyRotationScheduleReconciler implements Reconciler {
   readonly #keys: RotatingKeys;
   readonly #events: EventRecorder;
   readonly #now: () => Date;
+  readonly #rewrap: BackgroundRewrap | undefined;
 
-  constructor(kube: Kube, keys: RotatingKeys, events: EventRecorder, now: () => Date = () => new Date()) {
+  constructor(
+    kube: Kube,
+    keys: RotatingKeys,
+    events: EventRecorder,
+    now: () => Date = () => new Date(),
+    rewrap?: BackgroundRewrap,
+  ) {
     this.#kube = kube;
     this.#keys = keys;
     this.#events = events;
     this.#now = now;
+    this.#rewrap = rewrap;
   }
 
   async reconcile({ namespace, name }: ObjectKey): Promise<ReconcileResult> {
@@ -104,12 +132,26 @@ export class KeyRotationScheduleReconciler implements Reconciler {
       message: `version ${key.primaryVersion} is current`,
     });
 
-    const target = targetMinDecryptionVersion(
+    const background = spec.rewrapPolicy === 'Background';
+    const rewrap = background ? await this.#advanceRewrap(tenant, keyName, key) : undefined;
+    conditions.push(
+      rewrap?.condition ?? {
+        type: 'Rewrap',
+        status: 'True',
+        reason: 'NotRequested',
+        message: 'rewrapPolicy is None',
+      },
+    );
+
+    const desired = targetMinDecryptionVersion(
       key.primaryVersion,
       key.minDecryptionVersion,
       spec.versionsKept ?? 3,
       spec.minDecryptionVersion,
     );
+    const target = background
+      ? minimumAllowedByRewrap(desired, key.minDecryptionVersion, rewrap?.progress?.completedVersion)
+      : desired;
     if (target > key.minDecryptionVersion) {
       key = await this.#keys.setMinDecryptionVersion(tenant, keyName, target);
       await this.#events.record(
@@ -129,25 +171,24 @@ export class KeyRotationScheduleReconciler implements Reconciler {
             reason: 'AheadOfPrimary',
             message: `spec.minDecryptionVersion ${spec.minDecryptionVersion} is above the current version ${key.primaryVersion}; applied once the key reaches it`,
           }
-        : {
-            type: 'MinDecryptionVersion',
-            status: 'True',
-            reason: 'Applied',
-            message: `versions ${key.minDecryptionVersion}..${key.primaryVersion} can decrypt`,
-          },
+        : desired > key.minDecryptionVersion
+          ? {
+              type: 'MinDecryptionVersion',
+              status: 'False',
+              reason: 'WaitingForRewrap',
+              message: `versions below ${desired} are due to retire, but stored ciphertexts are only known to be at version ${key.minDecryptionVersion} or later; raised as the rewrap completes (versions ${key.minDecryptionVersion}..${key.primaryVersion} can decrypt)`,
+            }
+          : {
+              type: 'MinDecryptionVersion',
+              status: 'True',
+              reason: 'Applied',
+              message: `versions ${key.minDecryptionVersion}..${key.primaryVersion} can decrypt`,
+            },
     );
-    conditions.push(
-      spec.rewrapPolicy === 'Background'
-        ? {
-            type: 'Rewrap',
-            status: 'Unknown',
-            reason: 'DelegatedToDataOwners',
-            message:
-              'data keys are re-wrapped by the services that store them when they consume crypto.key.rotated.v1; the operator holds no data keys and has no progress to report',
-          }
-        : { type: 'Rewrap', status: 'True', reason: 'NotRequested', message: 'rewrapPolicy is None' },
-    );
-    const ready = conditions.filter((c) => c.type !== 'Rewrap').every((c) => c.status === 'True');
+    // Ready says the schedule works; a rewrap under way (and the minimum waiting for it) is progress, not a fault.
+    const ready = conditions
+      .filter((c) => c.type !== 'Rewrap' && c.reason !== 'WaitingForRewrap')
+      .every((c) => c.status === 'True');
     conditions.unshift({
       type: 'Ready',
       status: ready ? 'True' : 'False',
@@ -174,16 +215,63 @@ export class KeyRotationScheduleReconciler implements Reconciler {
         minDecryptionVersion: key.minDecryptionVersion,
         lastRotation: new Date(createdAt(key)).toISOString().replace(/\.\d+Z$/, 'Z'),
         ...(nextRotation ? { nextRotation: nextRotation.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
-        rewrap: { state: 'Idle' },
+        rewrap: rewrap?.progress ? rewrapStatus(rewrap.progress) : { state: 'Idle' },
       },
       conditions,
     );
-    if (!nextRotation) return {};
-    return {
-      requeueAfterMs: Math.min(
-        MAX_REQUEUE_MS,
-        Math.max(1000, nextRotation.getTime() - this.#now().getTime()),
-      ),
-    };
+    const waits = [
+      ...(nextRotation ? [Math.max(1000, nextRotation.getTime() - this.#now().getTime())] : []),
+      ...(rewrap?.requeueAfterMs !== undefined ? [rewrap.requeueAfterMs] : []),
+    ];
+    if (waits.length === 0) return {};
+    return { requeueAfterMs: Math.min(MAX_REQUEUE_MS, ...waits) };
+  }
+
+  /** One slice of the background rewrap, and what to report about it. */
+  async #advanceRewrap(
+    tenant: string,
+    keyName: string,
+    key: Awaited<ReturnType<RotatingKeys['listVersions']>>,
+  ): Promise<{ condition: ConditionInput; progress?: RewrapProgress; requeueAfterMs?: number }> {
+    if (!this.#rewrap) {
+      return {
+        condition: {
+          type: 'Rewrap',
+          status: 'Unknown',
+          reason: 'NotConfigured',
+          message: 'this operator runs without a rewrap job; the minimum decryption version is not raised',
+        },
+      };
+    }
+    if (key.state !== 'enabled') {
+      return {
+        condition: {
+          type: 'Rewrap',
+          status: 'Unknown',
+          reason: 'KeyNotEnabled',
+          message: `the key is ${key.state}; nothing is re-wrapped under it`,
+        },
+      };
+    }
+    try {
+      const progress = await this.#rewrap.advance(tenant, keyName, { budgetMs: REWRAP_SLICE_MS });
+      const requeueAfterMs = rewrapRequeueMs(progress, this.#now());
+      return {
+        condition: rewrapCondition(progress, keyName),
+        progress,
+        ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+      };
+    } catch (error) {
+      // Reported, not thrown: rotation and its status go on; the rewrap resumes from its cursor.
+      return {
+        condition: {
+          type: 'Rewrap',
+          status: 'False',
+          reason: 'RewrapError',
+          message: `the rewrap stopped and resumes from where it was: ${(error as Error).message}`,
+        },
+        requeueAfterMs: REWRAP_ERROR_RETRY_MS,
+      };
+    }
   }
 }

@@ -15,3 +15,15 @@ export const masterKeySettings = {
   /** How long unwrapped tenant keys stay in memory (ms). */
   KEY_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
 } satisfies TProperties;
+
+/** The background rewrap's settings, for the process that runs it (the operator). */
+export const keyRewrapSettings = {
+  /**
+   * How long after a rotation writers may still seal under the previous version (ms): at least
+   * the largest KEY_CACHE_TTL_MS among the services that write encrypted fields. A rewrap is
+   * complete only after a clean pass that started this long after the rotation.
+   */
+  KEY_REWRAP_SETTLE_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+  /** Documents per rewrap batch (one progress save per batch). */
+  KEY_REWRAP_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
+} satisfies TProperties;
