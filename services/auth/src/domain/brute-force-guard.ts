@@ -37,17 +37,27 @@ end
 return 0
 `;
 
-// KEYS: account lock, account failures, account level[, address lock]. Returns the two lock TTLs
-// (ms, negative when unlocked) and how many of failures/level exist.
+// KEYS: account lock, account failures, account level, then the address lock when ARGV[1] is 1,
+// then a key to read along when ARGV[2] is 1. Returns the two lock TTLs (ms, negative when
+// unlocked), how many of failures/level exist, and the value read along (nil when none).
 const CHECK = `
 local account = redis.call('PTTL', KEYS[1])
+local dirty = redis.call('EXISTS', KEYS[2], KEYS[3])
+local next = 4
 local address = -2
-if #KEYS > 3 then address = redis.call('PTTL', KEYS[4]) end
-return { account, address, redis.call('EXISTS', KEYS[2], KEYS[3]) }
+if ARGV[1] == '1' then
+  address = redis.call('PTTL', KEYS[next])
+  next = next + 1
+end
+local along = false
+if ARGV[2] == '1' then along = redis.call('GET', KEYS[next]) end
+return { account, address, dirty, along }
 `;
 
 export interface GuardState {
   accountHasHistory: boolean;
+  /** The value of the `readAlong` key, read in the same round trip (null when absent or not asked). */
+  readAlong: string | null;
 }
 
 export function accountKey(emailKey: string): string {
@@ -77,17 +87,21 @@ export class BruteForceGuard {
 
   /**
    * Throws 429 with Retry-After while the account or the address is locked. Otherwise says
-   * whether the account has failures or lockout history to clear after a success (one round trip).
+   * whether the account has failures or lockout history to clear after a success, and returns the
+   * value of `readAlong` (a login's credential version): one round trip to Redis for both.
    */
-  async assertNotLocked(attempt: Attempt): Promise<GuardState> {
+  async assertNotLocked(attempt: Attempt, readAlong?: string): Promise<GuardState> {
     const [failures, accountLock, level] = this.#keys(attempt.tenant, 'acct', attempt.account);
     const keys = [accountLock, failures, level];
     if (attempt.ip) keys.push(this.#keys(attempt.tenant, 'addr', attempt.ip)[1]);
-    const [accountTtl, addressTtl, dirty] = (await this.#redis.eval(CHECK, keys.length, ...keys)) as [
-      number,
-      number,
-      number,
-    ];
+    if (readAlong) keys.push(readAlong);
+    const [accountTtl, addressTtl, dirty, along] = (await this.#redis.eval(
+      CHECK,
+      keys.length,
+      ...keys,
+      attempt.ip ? '1' : '0',
+      readAlong ? '1' : '0',
+    )) as [number, number, number, string | null];
     const remaining = Math.max(accountTtl, addressTtl);
     if (remaining > 0) {
       throw problems.tooManyRequests(
@@ -95,7 +109,7 @@ export class BruteForceGuard {
         Math.ceil(remaining / 1000),
       );
     }
-    return { accountHasHistory: dirty > 0 };
+    return { accountHasHistory: dirty > 0, readAlong: along ?? null };
   }
 
   /** Counts a failure; returns the lockout (seconds) it started for the account, if any. */

@@ -9,7 +9,7 @@ import type { TokenPair } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
 import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
-import type { CredentialCache } from '../store/credential-cache.ts';
+import { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
 import type { RequestContext, SecurityEvents } from './audit-records.ts';
@@ -73,13 +73,13 @@ export class Login {
       account: accountKey(emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    // The lock check and the credential's version go out together: one round trip to Redis.
-    const [state, version, c] = await Promise.all([
-      guard.assertNotLocked(attempt),
-      this.#deps.credentials.version(tenant, emailKey),
+    // The lock check reads the credential's version along: one round trip to Redis.
+    const { credentials } = this.#deps;
+    const [state, c] = await Promise.all([
+      guard.assertNotLocked(attempt, credentials.versionKey(tenant, emailKey)),
       store.forTenant(tenant),
     ]);
-    const user = await this.#deps.credentials.get(c, emailKey, version);
+    const user = await credentials.get(c, emailKey, CredentialCache.versionOf(state.readAlong));
     const known = user && user.status !== 'deleted';
     const passwordOk = known
       ? await hasher.verify(user.passwordHash, password)
@@ -100,7 +100,7 @@ export class Login {
     if (hasher.needsRehash(user.passwordHash)) {
       // Upgrade to the current parameters now that the password is at hand; lose no race.
       const upgraded = await hasher.hash(password);
-      await this.#deps.credentials.changing(tenant, emailKey, () =>
+      await credentials.changing(tenant, emailKey, () =>
         c.users.updateOne(
           { _id: user._id, passwordHash: user.passwordHash },
           { $set: { passwordHash: upgraded, updatedAt: new Date() } },

@@ -4,7 +4,7 @@
  *
  * Freshness comes from a version counter in Redis per account (`t:<tenant>:auth:credential-version:<account>`)
  * that every change of those fields increments before and after its Mongo write; login reads the
- * counter (one Redis command, sent alongside the brute-force check) and uses the cached entry only
+ * counter (in the same Redis round trip as the brute-force check) and uses the cached entry only
  * when it was read under the same version. Whatever the interleaving, an entry read before a
  * change is never used after it; a crash between write and second increment is covered by the
  * first. The hash itself never leaves this process and Mongo (Redis holds only the counter), and
@@ -35,13 +35,19 @@ export class CredentialCache {
     this.#entries = new LRUCache({ max, ttl: ttlMs });
   }
 
-  #versionKey(tenant: string, emailKey: string): string {
+  /** Where an account's version counter lives (login reads it along with the lockout check). */
+  versionKey(tenant: string, emailKey: string): string {
     return redisKey(tenant, 'auth', 'credential-version', accountKey(emailKey));
   }
 
   /** The current version of an account's credential (read before the credential itself). */
   async version(tenant: string, emailKey: string): Promise<string> {
-    return (await this.#redis.get(this.#versionKey(tenant, emailKey))) ?? '0';
+    return CredentialCache.versionOf(await this.#redis.get(this.versionKey(tenant, emailKey)));
+  }
+
+  /** The version a counter's stored value stands for (a counter never incremented is version 0). */
+  static versionOf(stored: string | null): string {
+    return stored ?? '0';
   }
 
   /** The credential under `version`: from memory when read under the same version, else from Mongo. */
@@ -68,7 +74,7 @@ export class CredentialCache {
 
   /** Runs a change of the credential's fields between two version increments. */
   async changing<T>(tenant: string, emailKey: string, write: () => Promise<T>): Promise<T> {
-    const key = this.#versionKey(tenant, emailKey);
+    const key = this.versionKey(tenant, emailKey);
     await this.#redis.incr(key);
     try {
       return await write();

@@ -79,14 +79,25 @@ export const OUTBOX_COLLECTIONS = ['users', 'sessions', 'invitations', 'security
 
 export class TenantStore {
   readonly #client: MongoClient;
-  readonly #indexed = new Map<string, Promise<void>>();
+  /** Per tenant: its collection handles, ready once its indexes are in place. Made once, not per request. */
+  readonly #tenants = new Map<string, Promise<TenantCollections>>();
 
   constructor(client: MongoClient) {
     this.#client = client;
   }
 
   /** The tenant's collections, with their indexes in place. */
-  async forTenant(tenant: string): Promise<TenantCollections> {
+  forTenant(tenant: string): Promise<TenantCollections> {
+    let ready = this.#tenants.get(tenant);
+    if (!ready) {
+      ready = this.#open(tenant);
+      this.#tenants.set(tenant, ready);
+      ready.catch(() => this.#tenants.delete(tenant));
+    }
+    return ready;
+  }
+
+  async #open(tenant: string): Promise<TenantCollections> {
     const db = this.#client.db(mongoDatabaseName(tenant));
     const collections: TenantCollections = {
       tenant,
@@ -97,13 +108,7 @@ export class TenantStore {
       securityEvents: db.collection<SecurityEventDocument>('security_events'),
       settings: db.collection<SettingsDocument>('settings'),
     };
-    let indexing = this.#indexed.get(tenant);
-    if (!indexing) {
-      indexing = this.#ensureIndexes(collections);
-      this.#indexed.set(tenant, indexing);
-      indexing.catch(() => this.#indexed.delete(tenant));
-    }
-    await indexing;
+    await this.#ensureIndexes(collections);
     return collections;
   }
 
