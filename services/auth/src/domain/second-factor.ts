@@ -3,6 +3,7 @@
  * before: replay) or a recovery code (consumed by the same write that accepts it, so it works
  * once). TOTP secrets are stored sealed by the tenant's key in the keyring, bound to the user id.
  */
+import { TOTP_SECRET_PURPOSE } from '@parley/contracts';
 import type { Keyring } from '@parley/keyring';
 import { outboxPush } from '@parley/outbox';
 import { redisKey } from '@parley/tenancy';
@@ -13,7 +14,8 @@ import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { hashRecoveryCode } from './recovery-codes.ts';
 import { checkTotp } from './totp.ts';
 
-export const TOTP_SECRET_PURPOSE = 'auth.totp-secret';
+/** Declared, with the fields it seals, in @parley/contracts' ENCRYPTED_FIELDS (background rewrap). */
+export { TOTP_SECRET_PURPOSE };
 
 export type SecondFactorAnswer = { code: string } | { recoveryCode: string };
 export type SecondFactorMethod = 'otp' | 'recovery-code';

@@ -10,12 +10,14 @@
  * and crypto-shredding a tenant's key in the keyring kills its signing keys with it.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { SIGNING_KEY_PURPOSE } from '@parley/contracts';
 import type { Keyring } from '@parley/keyring';
 import { exportJWK, type JSONWebKeySet, type JWK } from 'jose';
 import type { Collection } from 'mongodb';
 import type { SigningKeyDocument } from '../store/signing-key-store.ts';
 
-export const SIGNING_KEY_PURPOSE = 'auth.signing-key';
+/** Declared, with the fields it seals, in @parley/contracts' ENCRYPTED_FIELDS (background rewrap). */
+export { SIGNING_KEY_PURPOSE };
 
 export interface SigningKeysOptions {
   collection: Collection<SigningKeyDocument>;
