@@ -22,7 +22,7 @@
  *   dropping, reordering or truncating fragments fails authentication. The final fragment holds
  *   1..16384 bytes (0 only when the plaintext is empty).
  *
- * We always encrypt with 0x00 (what a non-FIPS client on a CPU with AES does) and decrypt all three.
+ * We encrypt with 0x00 (what a non-FIPS client on a CPU with AES does) or 0x02, and decrypt all three.
  */
 import { argon2, createCipheriv, createDecipheriv, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -114,18 +114,24 @@ function streamAssociatedData(id: AeadId, key: Buffer, streamNonce: Uint8Array):
 }
 
 export interface EncryptOptions {
+  /**
+   * The key derivation: 'argon2id' (madmin's default: 64 MiB, and the server serialises its
+   * argon2id work behind one lock) or 'pbkdf2' (what madmin uses in FIPS mode; every server
+   * decrypts both). See the MinioAdmin option `bodyKdf` for when the cheaper one is as safe.
+   */
+  kdf?: 'argon2id' | 'pbkdf2';
   /** Fixed salt and nonce, for test vectors only: real messages take fresh random ones. */
   salt?: Uint8Array;
   nonce?: Uint8Array;
 }
 
-/** madmin.EncryptData(password, plaintext), always with Argon2id and AES-256-GCM (id 0x00). */
+/** madmin.EncryptData(password, plaintext) with AES-256-GCM: id 0x00 (Argon2id) or 0x02 (PBKDF2). */
 export async function encryptData(
   password: string,
   plaintext: Uint8Array,
   options: EncryptOptions = {},
 ): Promise<Buffer> {
-  const id = AEAD_ARGON2ID_AES_GCM;
+  const id = options.kdf === 'pbkdf2' ? AEAD_PBKDF2_AES_GCM : AEAD_ARGON2ID_AES_GCM;
   const salt = options.salt ?? randomBytes(SALT_BYTES);
   const streamNonce = options.nonce ?? randomBytes(STREAM_NONCE_BYTES);
   if (salt.length !== SALT_BYTES || streamNonce.length !== STREAM_NONCE_BYTES)

@@ -73,10 +73,17 @@ describe('MinioAdmin against the real server', () => {
     expect((await admin.userInfo(user))?.policyName).toBe(policyName);
   });
 
-  it('disables and re-enables a user', async () => {
+  it('disables and re-enables a user (the server also reads an argon2id-derived body)', async () => {
     await admin.setUserStatus(user, 'disabled');
     expect((await admin.userInfo(user))?.status).toBe('disabled');
-    await admin.setUser(user, secret, 'enabled');
+    const argon2idAdmin = new MinioAdmin({
+      endpoint,
+      accessKey: setting('S3_ACCESS_KEY'),
+      secretKey: setting('S3_SECRET_KEY'),
+      bodyKdf: 'argon2id',
+    });
+    await argon2idAdmin.setUser(user, secret, 'enabled');
+    expect(await admin.withCredentials(user, secret).credentialsRecognised()).toBe(true);
     const info = await admin.userInfo(user);
     // add-user rewrites secret and status, never the policy mapping.
     expect(info).toMatchObject({ status: 'enabled', policyName });

@@ -30,8 +30,20 @@ export interface MinioAdminOptions {
   secretKey: string;
   /** The server's region; MinIO accepts us-east-1 unless configured with another. */
   region?: string;
-  /** Per request, including argon2id key derivation for encrypted bodies. */
+  /** Per request, including the key derivation of encrypted bodies. */
   timeoutMs?: number;
+  /**
+   * How encrypted bodies (add-user) derive their key from our secret key. 'pbkdf2' (the default)
+   * is madmin's FIPS-mode format, which every server reads; 'argon2id' is madmin's usual one.
+   * Argon2id protects nothing here: its work factor guards low-entropy passwords against offline
+   * guessing, but every SigV4-signed request already lets an eavesdropper test guesses of the
+   * same secret key at a few HMACs each, so a weak key is lost either way and a strong one is
+   * safe either way (and production traffic runs over TLS). Meanwhile the server runs every
+   * argon2id derivation (64 MiB) behind one process-wide lock: measured on the local stack,
+   * 8 users created at once took 2.6 s with argon2id and 0.26 s with PBKDF2, which is the
+   * difference between a 100-tenant rollout waiting on MinIO or not.
+   */
+  bodyKdf?: 'argon2id' | 'pbkdf2';
 }
 
 /** An error answer of the admin API: HTTP status and MinIO's code (e.g. XMinioAdminNoSuchUser). */
@@ -56,6 +68,7 @@ export class MinioAdmin {
   readonly #secretKey: string;
   readonly #region: string;
   readonly #timeoutMs: number;
+  readonly #bodyKdf: 'argon2id' | 'pbkdf2';
 
   constructor(options: MinioAdminOptions) {
     this.#url = new URL(options.endpoint);
@@ -63,6 +76,7 @@ export class MinioAdmin {
     this.#secretKey = options.secretKey;
     this.#region = options.region ?? 'us-east-1';
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#bodyKdf = options.bodyKdf ?? 'pbkdf2';
   }
 
   /** A client of the same server that signs as another identity (e.g. to check a user's keys). */
@@ -73,6 +87,7 @@ export class MinioAdmin {
       secretKey,
       region: this.#region,
       timeoutMs: this.#timeoutMs,
+      bodyKdf: this.#bodyKdf,
     });
   }
 
@@ -118,7 +133,9 @@ export class MinioAdmin {
    * Its policy mapping and groups are left as they are. The body is encrypted: it holds a secret.
    */
   async setUser(accessKey: string, secretKey: string, status: AccountStatus = 'enabled'): Promise<void> {
-    const body = await encryptData(this.#secretKey, Buffer.from(JSON.stringify({ secretKey, status })));
+    const body = await encryptData(this.#secretKey, Buffer.from(JSON.stringify({ secretKey, status })), {
+      kdf: this.#bodyKdf,
+    });
     await this.#call('PUT', 'add-user', { accessKey }, body);
   }
 
