@@ -17,6 +17,7 @@ import {
   TEST_TOKEN,
 } from '@parley/compliance-service/src/testing/compliance-fixture.ts';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
+import { eventually } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import { unzipSync } from 'fflate';
@@ -96,17 +97,6 @@ afterAll(async () => {
   await compliance?.close();
 });
 
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Auth's participant as main.ts makes it; one consumer group for the file, as one service has. */
 async function startAuthParticipant() {
   const participant = createGdprParticipation({
@@ -128,6 +118,7 @@ const settled = (id: string) =>
   eventually(
     () => job(id),
     (r) => r.body.status !== 'in-progress',
+    { timeoutMs: 45_000 },
   );
 
 describe('auth as a GDPR participant', () => {

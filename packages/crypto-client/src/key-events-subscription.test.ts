@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { CryptoKeyRotated, createEvent, type EventEnvelope } from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { createSilentLogger, eventually } from '@parley/kit/testing';
 import { kafkaTopic } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyEventsSubscription } from './key-events-subscription.ts';
@@ -55,10 +55,14 @@ describe('KeyEventsSubscription', () => {
         source: 'test',
         payload: { keyName: 'default', previousVersion: 1, newVersion: 2, reason: 'requested' },
       });
-      await kafka.producer.send({
-        topic: kafkaTopic(late, 'keys'),
-        messages: [{ value: JSON.stringify(event) }],
-      });
+      // A topic just created can be unknown to the broker's metadata for a moment under load:
+      // the send is retried until the broker takes it.
+      await eventually(() =>
+        kafka.producer.send({
+          topic: kafkaTopic(late, 'keys'),
+          messages: [{ value: JSON.stringify(event) }],
+        }),
+      );
       const deadline = Date.now() + 45_000;
       while (!received.some((e) => e.id === event.id) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));

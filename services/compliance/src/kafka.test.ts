@@ -16,6 +16,7 @@ import {
   type GdprRequestPayload,
 } from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
+import { eventually } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import { unzipSync } from 'fflate';
@@ -70,21 +71,6 @@ async function tenantWithTopics(): Promise<string> {
 
 const onlyTopic = (tenant: string, stream: string) =>
   new RegExp(`^${kafkaTopic(tenant, stream).replaceAll('.', '\\.')}$`);
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function started(consumer: TopicPatternConsumer): Promise<TopicPatternConsumer> {
   await consumer.start();
@@ -306,7 +292,7 @@ describe('GDPR coordination over Kafka', () => {
     const exported = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exportJob.body.id}`),
       (r) => r.body.status !== 'in-progress',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(exported.body.status).toBe('completed');
     const archive = await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exportJob.body.id}/archive`);
@@ -332,7 +318,7 @@ describe('GDPR coordination over Kafka', () => {
     const open = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${erasure.body.id}`),
       (r) => r.body.participants.testsvc.status === 'done',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     // testsvc and compliance are done; silentsvc never answered: the job stays open, visibly.
     expect(open.body.status).toBe('in-progress');
@@ -353,7 +339,7 @@ describe('GDPR coordination over Kafka', () => {
     const closed = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${erasure.body.id}`),
       (r) => r.body.status !== 'in-progress',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(closed.body.status).toBe('completed');
 
@@ -455,7 +441,7 @@ describe('GdprParticipant (compliance-client) over Kafka', () => {
     const done = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${exported.body.id}`),
       (r) => r.body.status !== 'in-progress',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(done.body.status).toBe('completed');
     const archive = unzipSync(
@@ -472,7 +458,7 @@ describe('GdprParticipant (compliance-client) over Kafka', () => {
     const gone = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${erased.body.id}`),
       (r) => r.body.status !== 'in-progress',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(gone.body.status).toBe('completed');
     expect(gone.body.participants.profiles).toMatchObject({ status: 'done', counts: { profiles: 1 } });
@@ -489,7 +475,7 @@ describe('GdprParticipant (compliance-client) over Kafka', () => {
     const blocked = await eventually(
       () => f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs/${held.body.id}`),
       (r) => r.body.status !== 'in-progress',
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(blocked.body.status).toBe('blocked');
     expect(blocked.body.participants.vault).toMatchObject({ status: 'blocked', holdIds: ['hold-vault-7'] });

@@ -45,3 +45,34 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+export interface EventuallyOptions {
+  /** How long to keep probing before failing (generous: the suite runs under load). */
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Probes until `done` accepts the value, for what converges asynchronously (a consumer, a relay,
+ * a topic's metadata reaching the broker). A probe that throws is retried like a value not yet
+ * accepted; on timeout the error names the last value or error, so a failure says where it stuck.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean = (value) => Boolean(value),
+  { timeoutMs = 30_000, intervalMs = 200 }: EventuallyOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let last: string;
+    try {
+      const value = await probe();
+      if (done(value)) return value;
+      last = `last value ${JSON.stringify(value)}`;
+    } catch (error) {
+      last = `last error ${(error as Error).message}`;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; ${last}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

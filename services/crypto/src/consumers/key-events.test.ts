@@ -10,7 +10,7 @@ import { EnvelopeEncryptor, KeyEventsSubscription } from '@parley/crypto-client'
 import { decodeKeyedHeader, KIND_DATA_KEY, parseEnvelope } from '@parley/keyring';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { createSilentLogger, eventually } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import type { KafkaMessage } from 'kafkajs';
@@ -46,19 +46,6 @@ afterAll(async () => {
   await kafka?.stop();
   await fx?.close();
 });
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function readTopic(count: number): Promise<KafkaMessage[]> {
   const consumer = kafka.kafka.consumer({ groupId: `crypto-test-${randomUUID()}` });
