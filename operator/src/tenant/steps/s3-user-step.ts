@@ -1,8 +1,8 @@
 /**
  * S3: the tenant's own MinIO user (access key `tenant-<id>`, secret key from the tenant's Secret)
  * mapped to exactly one canned policy that reaches its own bucket and nothing else (s3-user.ts).
- * Read first, write only what differs, so a steady reconcile costs three reads and no argon2id
- * (add-user bodies are encrypted with a 64 MiB key derivation on both ends). Drift comes back:
+ * Read first, write only what differs, so a steady reconcile costs three concurrent reads and no
+ * add-user (whose body is encrypted under a key derived on both ends). Drift comes back:
  * a user or policy removed by hand is recreated, a policy widened by hand is rewritten, another
  * policy mapped or a group joined by hand is undone, and a secret key changed by hand is set back
  * to the Secret's (the tenant's services keep working). A suspended tenant's user is disabled.
@@ -28,7 +28,13 @@ export class S3UserStep implements TenantStep {
     const secretKey = credentials.s3SecretKey;
     const corrected: string[] = [];
 
-    const [stored, info] = await Promise.all([admin.cannedPolicy(policyName), admin.userInfo(user)]);
+    // Three independent reads in one round trip: the policy, the user, and whether the Secret's
+    // keys still sign as that user (only meaningful for an enabled user that exists).
+    const [stored, info, recognised] = await Promise.all([
+      admin.cannedPolicy(policyName),
+      admin.userInfo(user),
+      status === 'enabled' ? admin.withCredentials(user, secretKey).credentialsRecognised() : true,
+    ]);
     // The policy before the user: a user is only ever mapped to a policy that exists.
     if (!stored) {
       await admin.putCannedPolicy(policyName, policy);
@@ -62,12 +68,8 @@ export class S3UserStep implements TenantStep {
       corrected.push(`removed from group ${group}`);
       event('Warning', 'S3GroupMembershipRemoved', `MinIO user ${user} removed from group ${group}`);
     }
-    // An enabled user whose keys were not just written: do the Secret's keys still sign?
-    if (
-      !keysJustSet &&
-      status === 'enabled' &&
-      !(await admin.withCredentials(user, secretKey).credentialsRecognised())
-    ) {
+    // An enabled user whose keys were not just written, yet the Secret's keys did not sign.
+    if (!keysJustSet && !recognised) {
       await admin.setUser(user, secretKey, status);
       corrected.push('secret key reset to the Secret');
       event('Warning', 'S3SecretKeyRestored', `MinIO user ${user}'s secret key reset to the Secret's`);
