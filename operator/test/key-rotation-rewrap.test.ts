@@ -22,7 +22,7 @@ import { buildKeyRotationScheduleReconciler } from '../src/key-rotation-schedule
 import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import {
-  conditions,
+  type ConditionView,
   ensureCrdsAndNamespace,
   getJson,
   kubectl,
@@ -38,7 +38,7 @@ import {
 
 // Long enough that the pass started with the rotation cannot count as the proof (it must be
 // followed by a verification pass), short enough for a test.
-const SETTLE_MS = 12_000;
+const SETTLE_MS = 20_000;
 const USERS = 12;
 const namespace = uniqueId('oprw-');
 const tenant = uniqueId('trw');
@@ -50,7 +50,12 @@ let signingKeys: Collection<Document>;
 const plaintexts = new Map<string, string>();
 
 interface KrsView {
-  status?: { currentVersion?: number; minDecryptionVersion?: number; rewrap?: KeyRotationRewrapStatus };
+  status?: {
+    currentVersion?: number;
+    minDecryptionVersion?: number;
+    rewrap?: KeyRotationRewrapStatus;
+    conditions?: ConditionView[];
+  };
 }
 
 const krs = () => getJson<KrsView>(namespace, `keyrotationschedule/${name}`);
@@ -177,18 +182,23 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
     // The pass that starts with the rotation re-wraps everything, but cannot prove that no writer
     // still sealed under version 1 from its cache: it waits for a verification pass, and the
     // minimum decryption version waits with it (versionsKept 1 would retire version 1 at once).
-    const verifying = await waitFor('the rewrap to verify', async () => {
-      const seen = await conditions(namespace, `keyrotationschedule/${name}`);
-      return seen.find((c) => c.type === 'Rewrap' && c.reason === 'Verifying');
+    // One snapshot of the object, so status and conditions are read from the same moment.
+    const midway = await waitFor('the rewrap to verify', async () => {
+      const seen = await krs();
+      const rewrap = seen?.status?.conditions?.find((c) => c.type === 'Rewrap');
+      return rewrap?.reason === 'Verifying' ? seen?.status : undefined;
     });
-    expect(verifying.status).toBe('False');
-    const midway = (await krs())?.status;
+    const condition = (type: string) => midway.conditions?.find((c) => c.type === type);
+    expect(condition('Rewrap')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining('pass 2'),
+    });
     expect(midway).toMatchObject({
       currentVersion: 2,
       minDecryptionVersion: 1,
       rewrap: { state: 'Waiting', targetVersion: 2, pass: 1, rewrapped: USERS + 2, remaining: 0 },
     });
-    expect(midway?.rewrap?.fields).toEqual([
+    expect(midway.rewrap?.fields).toEqual([
       expect.objectContaining({ id: 'auth.users.totp.sealedSecret', total: 8, rewrapped: 8, remaining: 0 }),
       expect.objectContaining({
         id: 'auth.users.totpPending.sealedSecret',
@@ -203,14 +213,8 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
         remaining: 0,
       }),
     ]);
-    expect(
-      (await conditions(namespace, `keyrotationschedule/${name}`)).find(
-        (c) => c.type === 'MinDecryptionVersion',
-      ),
-    ).toMatchObject({ status: 'False', reason: 'WaitingForRewrap' });
-    expect(
-      (await conditions(namespace, `keyrotationschedule/${name}`)).find((c) => c.type === 'Ready'),
-    ).toMatchObject({ status: 'True' });
+    expect(condition('MinDecryptionVersion')).toMatchObject({ status: 'False', reason: 'WaitingForRewrap' });
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
 
     await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Rewrap', 'True', SETTLE_MS + 60_000);
     await waitFor('the minimum to rise', async () => (await krs())?.status?.minDecryptionVersion === 2);
