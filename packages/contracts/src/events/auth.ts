@@ -6,10 +6,17 @@
  * `audit` topic; their `action` is `auth.security.<event>`, listed here so producers and the
  * compliance service's queries name them alike.
  *
+ * Open sign-up asks a (future) notifier to write to an address: `auth.sign-up.verification-requested.v1`
+ * (a link to finish signing up) or `auth.sign-up.account-exists.v1` (the address already has an
+ * account: a notice instead, so the sign-up's answer never tells). What to send is sealed by the
+ * tenant's keyring key (purpose `auth.sign-up-delivery`, bound to the sign-up id): no e-mail address
+ * or token is ever in the clear in an outbox or on a topic.
+ *
  * Session revocations are also pushed to every auth-client on a Redis channel (faster than Kafka
  * and what the socket service listens to for disconnects); the message shape is here too.
  */
 import { type Static, Type } from 'typebox';
+import { defineEvent } from '../event-envelope.ts';
 
 export const AUTH_SECURITY_ACTIONS = [
   'auth.security.login-succeeded',
@@ -49,3 +56,33 @@ export const SessionRevocationMessageSchema = Type.Object(
   { additionalProperties: false },
 );
 export type SessionRevocationMessage = Static<typeof SessionRevocationMessageSchema>;
+
+/** Keyring purpose of a sign-up's sealed delivery (the tenant's default key; aad: the sign-up id). */
+export const SIGN_UP_DELIVERY_PURPOSE = 'auth.sign-up-delivery';
+
+/** What a sealed delivery opens to: where to write, and for a verification the link's token. */
+export const SignUpDeliverySchema = Type.Object(
+  {
+    email: Type.String(),
+    displayName: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String({ description: 'Only in a verification: the link to send carries it' })),
+  },
+  { additionalProperties: false },
+);
+export type SignUpDelivery = Static<typeof SignUpDeliverySchema>;
+
+const SignUpNoticePayload = Type.Object(
+  {
+    signUpId: Type.String({ minLength: 1, maxLength: 64 }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    /** base64 ciphertext of a SignUpDelivery (JSON), keyring purpose SIGN_UP_DELIVERY_PURPOSE. */
+    sealedDelivery: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SignUpVerificationRequested = defineEvent(
+  'auth.sign-up.verification-requested.v1',
+  SignUpNoticePayload,
+);
+export const SignUpAccountExists = defineEvent('auth.sign-up.account-exists.v1', SignUpNoticePayload);

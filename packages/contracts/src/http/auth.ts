@@ -92,6 +92,24 @@ export const SignUpRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * `POST /tenants/:tenant/sign-up` answers 202 with this, whether or not the e-mail already has an
+ * account (no enumeration): the address receives either a link to finish signing up or a notice
+ * that it already has an account.
+ */
+export const SignUpAcceptedSchema = Type.Object({
+  status: Type.Literal('verification-pending'),
+  detail: Type.String(),
+  expiresIn: Type.Integer({ description: 'Seconds the link sent to the address stays valid' }),
+});
+export type SignUpAccepted = Static<typeof SignUpAcceptedSchema>;
+
+/** `POST /tenants/:tenant/sign-up/verify`: the token from the link -> 201 with the new user. */
+export const SignUpVerificationRequestSchema = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
 export const AcceptInvitationRequestSchema = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 200 }),
