@@ -15,6 +15,7 @@ import { BruteForceGuard } from './domain/brute-force-guard.ts';
 import { Invitations } from './domain/invitations.ts';
 import { Login } from './domain/login.ts';
 import { Mfa } from './domain/mfa.ts';
+import { OpenSignUp } from './domain/open-sign-up.ts';
 import { PasswordHasher } from './domain/password-hasher.ts';
 import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
@@ -38,6 +39,8 @@ export interface AuthComponents {
   mfa: Mfa;
   accounts: Accounts;
   invitations: Invitations;
+  /** Open sign-up (where a tenant allows it) that never tells whether an address has an account. */
+  signUp: OpenSignUp;
   secondFactor: SecondFactor;
   hasher: PasswordHasher;
   /** GDPR export and erasure of what auth holds about a person (also user deletion). */
@@ -83,6 +86,7 @@ export async function createAuthComponents(options: {
   const credentials = new CredentialCache(redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);
   const personalData = new PersonalData(sessions, credentials, events);
+  const accounts = new Accounts(hasher, sessions, reauthentication, credentials, events);
   const authClient = createAuthClient({
     jwks: () => signingKeys.jwks(),
     redis,
@@ -108,7 +112,8 @@ export async function createAuthComponents(options: {
       events,
     }),
     mfa: new Mfa(secondFactor, reauthentication, credentials, events),
-    accounts: new Accounts(hasher, sessions, reauthentication, credentials, events),
+    accounts,
+    signUp: new OpenSignUp(hasher, accounts, keyring, policy.signUpLinkTtlSeconds),
     invitations: new Invitations(policy.invitationTtlSeconds, events),
     personalData,
     deletion: new UserDeletion(mongo, personalData, events),

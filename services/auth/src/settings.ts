@@ -41,6 +41,8 @@ export const authSettingsSchema = Type.Object({
   LOCKOUT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   MFA_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 300 }),
   INVITATION_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 7 * 24 * 3600 }),
+  /** How long the link that finishes an open sign-up stays valid. */
+  SIGN_UP_LINK_TTL_SECONDS: Type.Integer({ minimum: 600, maximum: 7 * 24 * 3600, default: 24 * 3600 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
   /** The compliance service: auth registers there as a GDPR participant and uploads export parts. */
   COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
@@ -68,6 +70,7 @@ export interface AuthPolicy {
   };
   mfaChallengeTtlSeconds: number;
   invitationTtlSeconds: number;
+  signUpLinkTtlSeconds: number;
   /** Clock skew accepted by verifiers; revocations are kept this much longer than the token TTL. */
   clockToleranceSeconds: number;
 }
@@ -95,6 +98,7 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
     },
     mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL_SECONDS,
     invitationTtlSeconds: config.INVITATION_TTL_SECONDS,
+    signUpLinkTtlSeconds: config.SIGN_UP_LINK_TTL_SECONDS,
     clockToleranceSeconds: 5,
   };
 }

@@ -64,6 +64,27 @@ export class Accounts {
     givenUserId?: string,
   ): Promise<UserDocument> {
     assertAcceptablePassword(fields.password, { email: fields.email, tenant: c.tenant });
+    const { password, ...rest } = fields;
+    return this.insert(
+      c,
+      { ...rest, passwordHash: await this.#hasher.hash(password) },
+      how,
+      context,
+      givenUserId,
+    );
+  }
+
+  /**
+   * Stores a new active user whose password was checked and hashed already (by `create`, or when an
+   * open sign-up was requested); 409 when the e-mail has an account.
+   */
+  async insert(
+    c: TenantCollections,
+    fields: { email: string; passwordHash: string; displayName: string; roles: Role[] },
+    how: 'invitation' | 'sign-up',
+    context: RequestContext,
+    givenUserId?: string,
+  ): Promise<UserDocument> {
     const now = new Date();
     const userId = givenUserId ?? randomUUID();
     const user: UserDocument = {
@@ -73,7 +94,7 @@ export class Accounts {
       displayName: fields.displayName,
       roles: fields.roles,
       status: 'active',
-      passwordHash: await this.#hasher.hash(fields.password),
+      passwordHash: fields.passwordHash,
       createdAt: now,
       updatedAt: now,
     };

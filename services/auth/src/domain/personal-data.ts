@@ -138,6 +138,10 @@ export class PersonalData {
       c.invitations as unknown as Collection<Document>,
       user ? { $or: [{ emailKey: user.emailKey }, { userId }] } : { userId },
     );
+    // Open sign-up requests for the address (pending registrations, notices): their events ask a
+    // notifier to write to the person, which an erasure cancels.
+    if (user && user.emailKey !== erasedEmailKey(userId))
+      await c.signUps.deleteMany({ emailKey: user.emailKey });
     let users = 0;
     if (user && user.emailKey !== erasedEmailKey(userId)) {
       const event = await this.#events.create({

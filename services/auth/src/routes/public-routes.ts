@@ -1,6 +1,6 @@
 /**
- * Routes before a token exists: login (password, then MFA), refresh, open sign-up and accepting
- * an invitation. The tenant is named in the path.
+ * Routes before a token exists: login (password, then MFA), refresh, open sign-up (request, then
+ * the link's verification) and accepting an invitation. The tenant is named in the path.
  */
 import {
   AcceptInvitationRequestSchema,
@@ -8,7 +8,9 @@ import {
   LoginResponseSchema,
   MfaLoginRequestSchema,
   RefreshRequestSchema,
+  SignUpAcceptedSchema,
   SignUpRequestSchema,
+  SignUpVerificationRequestSchema,
   TokenPairSchema,
   UserSchema,
 } from '@parley/contracts';
@@ -16,6 +18,7 @@ import { ProblemError, problems, type ServiceApp, Type } from '@parley/kit';
 import { isTenantId, TenantIdSchema } from '@parley/tenancy';
 import type { AuthComponents } from '../components.ts';
 import { userView } from '../domain/accounts.ts';
+import type { TenantCollections } from '../store/tenant-store.ts';
 import { requestContext } from './request-context.ts';
 
 export const TenantParams = Type.Object({ tenant: TenantIdSchema });
@@ -29,6 +32,21 @@ export function assertTenant(tenant: string): string {
 export async function usableTenant(parts: AuthComponents, tenant: string): Promise<string> {
   await parts.tenantGate.assertUsable(assertTenant(tenant));
   return tenant;
+}
+
+/** A usable tenant whose admins opened sign-up (checked again when the link comes back). */
+async function openSignUpTenant(parts: AuthComponents, tenant: string): Promise<TenantCollections> {
+  const c = await parts.store.forTenant(await usableTenant(parts, tenant));
+  const settings = await c.settings.findOne({ _id: 'auth' });
+  if (!settings?.openSignUp) {
+    throw new ProblemError(
+      403,
+      'sign-up-closed',
+      'Sign-up closed',
+      'This tenant admits users by invitation only',
+    );
+  }
+  return c;
 }
 
 export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): void {
@@ -65,26 +83,31 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
     },
   );
 
+  // Open sign-up answers 202 and the same body whether or not the address has an account (see
+  // domain/open-sign-up.ts): the account exists once the link sent to the address comes back.
   app.post(
     '/tenants/:tenant/sign-up',
-    { schema: { params: TenantParams, body: SignUpRequestSchema, response: { 201: UserSchema } } },
+    { schema: { params: TenantParams, body: SignUpRequestSchema, response: { 202: SignUpAcceptedSchema } } },
     async (request, reply) => {
-      const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
-      const settings = await c.settings.findOne({ _id: 'auth' });
-      if (!settings?.openSignUp) {
-        throw new ProblemError(
-          403,
-          'sign-up-closed',
-          'Sign-up closed',
-          'This tenant admits users by invitation only',
-        );
-      }
-      const user = await parts.accounts.create(
-        c,
-        { ...request.body, roles: ['member'] },
-        'sign-up',
-        requestContext(request),
-      );
+      const c = await openSignUpTenant(parts, request.params.tenant);
+      const accepted = await parts.signUp.request(c, request.body, requestContext(request));
+      reply.status(202);
+      return accepted;
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/sign-up/verify',
+    {
+      schema: {
+        params: TenantParams,
+        body: SignUpVerificationRequestSchema,
+        response: { 201: UserSchema },
+      },
+    },
+    async (request, reply) => {
+      const c = await openSignUpTenant(parts, request.params.tenant);
+      const user = await parts.signUp.verify(c, request.body.token, requestContext(request));
       reply.status(201);
       return userView(user);
     },

@@ -51,6 +51,25 @@ export interface InvitationDocument extends OutboxFields {
   userId?: string;
 }
 
+/**
+ * One open sign-up request: either a pending registration waiting for its link to be followed
+ * (`verification`: the password already hashed, the link's token only as a hash), or the trace of
+ * a request for an address that already has an account (`account-exists`). Either carries its
+ * notifier event in the outbox.
+ */
+export interface SignUpDocument extends OutboxFields {
+  /** For a verification, the future user's id (its sealed delivery is bound to it). */
+  _id: string;
+  kind: 'verification' | 'account-exists';
+  emailKey: string;
+  createdAt: Date;
+  expiresAt: Date;
+  email?: string;
+  displayName?: string;
+  passwordHash?: string;
+  tokenHash?: string;
+}
+
 /** A security event that belongs to no other document (a failed login, a lockout). */
 export interface SecurityEventDocument extends OutboxFields {
   _id: string;
@@ -72,9 +91,14 @@ export interface TenantCollections {
   invitations: Collection<InvitationDocument>;
   securityEvents: Collection<SecurityEventDocument>;
   settings: Collection<SettingsDocument>;
+  signUps: Collection<SignUpDocument>;
 }
 
-/** Collections whose documents may carry outbox events (the relay reads them). */
+/**
+ * Collections whose documents may carry audit events (the audit relay reads them). `sign_ups`
+ * carries events for a notifier that does not exist yet, bound for no topic the operator makes
+ * today; they wait in its outbox (see the README's open sign-up decision).
+ */
 export const OUTBOX_COLLECTIONS = ['users', 'sessions', 'invitations', 'security_events'] as const;
 
 export class TenantStore {
@@ -107,6 +131,7 @@ export class TenantStore {
       invitations: db.collection<InvitationDocument>('invitations'),
       securityEvents: db.collection<SecurityEventDocument>('security_events'),
       settings: db.collection<SettingsDocument>('settings'),
+      signUps: db.collection<SignUpDocument>('sign_ups'),
     };
     await this.#ensureIndexes(collections);
     return collections;
@@ -121,6 +146,8 @@ export class TenantStore {
       c.invitations.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
       c.invitations.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.securityEvents.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.signUps.createIndex({ emailKey: 1 }, { name: 'by_email' }),
+      c.signUps.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
     ]);
   }
 
