@@ -14,6 +14,8 @@ import type { Client as MinioClient } from 'minio';
 import type { MongoClient } from 'mongodb';
 import type { EventRecorder } from './manager/event-recorder.ts';
 import type { Kube } from './manager/kube-client.ts';
+import { CoalescedPrincipalAdmin } from './tenant/coalesced-principal-admin.ts';
+import { CoalescedTopicAdmin } from './tenant/coalesced-topic-admin.ts';
 import type { ConnectionFacts } from './tenant/credentials.ts';
 import { registryCollection } from './tenant/registry.ts';
 import type { TenantStep } from './tenant/step.ts';
@@ -65,8 +67,8 @@ export function tenantPhases(
     [
       new MongoStep(d.mongo),
       new RedisStep(d.redis),
-      new KafkaTopicsStep(d.kafka),
-      new KafkaPrincipalStep(d.kafka, d.kafkaPlatformatic),
+      new KafkaTopicsStep(new CoalescedTopicAdmin(d.kafka)),
+      new KafkaPrincipalStep(new CoalescedPrincipalAdmin(d.kafka, d.kafkaPlatformatic)),
       new BucketStep(d.s3),
       new S3UserStep(d.s3Admin),
       new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),

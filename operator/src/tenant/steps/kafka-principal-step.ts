@@ -5,7 +5,6 @@
  * ACL allows; an extra ACL found on the principal is removed), and client quotas derived from the
  * tenant's message rate. ACLs through kafkajs; SCRAM users and quotas through @platformatic/kafka.
  */
-import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { AclEntry, Admin } from 'kafkajs';
 import {
   AclOperationTypes,
@@ -15,7 +14,6 @@ import {
 } from '../../kafka-acl-enums.ts';
 import type { DesiredTenant } from '../desired-state.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
-import { setUserQuotas, upsertScramUser } from './kafka-principal.ts';
 
 const RESOURCE = { TOPIC: AclResourceTypes.TOPIC, GROUP: AclResourceTypes.GROUP } as const;
 
@@ -53,58 +51,80 @@ const aclKey = (a: {
     a.permissionType,
   ].join('|');
 
+type DescribedAcls = Awaited<ReturnType<Admin['describeAcls']>>;
+
+/** Every ACL the broker holds for `principal` on any host (for everyone when undefined), flattened. */
+export async function describePrincipalAcls(admin: Admin, principal: string | undefined) {
+  const described: DescribedAcls = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    ...(principal !== undefined ? { principal } : {}),
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  } as never);
+  return described.resources.flatMap((r) =>
+    r.acls.map((acl) => ({
+      ...acl,
+      resourceType: r.resourceType,
+      resourcePatternType: r.resourcePatternType,
+      resourceName: r.resourceName,
+    })),
+  );
+}
+
+export type DescribedAcl = Awaited<ReturnType<typeof describePrincipalAcls>>[number];
+
 /**
- * Makes the principal's ACLs exactly the desired ones: missing ones are created (createAcls is
- * idempotent), any other ACL naming the principal (a wider grant added by hand) is deleted.
+ * What makes the principal's ACLs exactly the desired ones: the missing ones to create
+ * (createAcls is idempotent) and any other ACL naming the principal (a wider grant added by
+ * hand) to delete. `existing` may hold other principals' ACLs; they are ignored.
  */
+export function aclChanges(desired: DesiredTenant, existing: readonly DescribedAcl[]) {
+  const wanted = tenantAcls(desired);
+  const principal = `User:${desired.kafka.principal}`;
+  const own = existing.filter((a) => a.principal === principal);
+  const wantedKeys = new Set(wanted.map(aclKey));
+  const existingKeys = new Set(own.map(aclKey));
+  return {
+    missing: wanted.filter((a) => !existingKeys.has(aclKey(a))),
+    stale: own.filter((a) => !wantedKeys.has(aclKey(a))),
+  };
+}
+
+/** The ACLs of one principal, alone (no other reconcile to share the calls with). */
 export async function reconcileAcls(
   admin: Admin,
   desired: DesiredTenant,
 ): Promise<{ created: number; removed: number }> {
-  const wanted = tenantAcls(desired);
-  const principal = `User:${desired.kafka.principal}`;
-  const described = await admin.describeAcls({
-    resourceType: AclResourceTypes.ANY,
-    resourcePatternType: ResourcePatternTypes.ANY,
-    principal,
-    host: '*',
-    operation: AclOperationTypes.ANY,
-    permissionType: AclPermissionTypes.ANY,
-  } as never);
-  const existing = described.resources.flatMap((r) =>
-    r.acls.map((acl) => ({
-      ...acl,
-      resourceType: r.resourceType,
-      resourceName: r.resourceName,
-      resourcePatternType: r.resourcePatternType,
-    })),
-  );
-  const wantedKeys = new Set(wanted.map(aclKey));
-  const existingKeys = new Set(existing.map(aclKey));
-  const missing = wanted.filter((a) => !existingKeys.has(aclKey(a)));
-  const stale = existing.filter((a) => !wantedKeys.has(aclKey(a)));
+  const existing = await describePrincipalAcls(admin, `User:${desired.kafka.principal}`);
+  const { missing, stale } = aclChanges(desired, existing);
   if (missing.length > 0) await admin.createAcls({ acl: missing });
   if (stale.length > 0) await admin.deleteAcls({ filters: stale });
   return { created: missing.length, removed: stale.length };
 }
 
+/** What the KafkaPrincipal step needs from Kafka (CoalescedPrincipalAdmin shares calls across reconciles). */
+export interface PrincipalAdmin {
+  upsertScramUser(user: string, password: string): Promise<void>;
+  reconcileAcls(desired: DesiredTenant): Promise<{ created: number; removed: number }>;
+  setUserQuotas(user: string, quotas: DesiredTenant['kafka']['quotas']): Promise<void>;
+}
+
 export class KafkaPrincipalStep implements TenantStep {
   readonly name = 'KafkaPrincipal';
-  readonly #admin: Admin;
-  readonly #platformatic: PlatformaticAdmin;
+  readonly #admin: PrincipalAdmin;
 
-  constructor(admin: Admin, platformatic: PlatformaticAdmin) {
+  constructor(admin: PrincipalAdmin) {
     this.#admin = admin;
-    this.#platformatic = platformatic;
   }
 
   async apply({ desired, credentials, event }: TenantStepContext): Promise<StepOutcome> {
     const { principal, quotas } = desired.kafka;
     // Three independent writes: overlap their round trips (the broker orders them anyway).
     const [, acls] = await Promise.all([
-      upsertScramUser(this.#platformatic, principal, credentials.kafkaPassword),
-      reconcileAcls(this.#admin, desired),
-      setUserQuotas(this.#platformatic, principal, quotas),
+      this.#admin.upsertScramUser(principal, credentials.kafkaPassword),
+      this.#admin.reconcileAcls(desired),
+      this.#admin.setUserQuotas(principal, quotas),
     ]);
     if (acls.removed > 0)
       event(

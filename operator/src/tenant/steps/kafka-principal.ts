@@ -61,23 +61,30 @@ function failIfError(results: { user: string; errorCode: number; errorMessage?: 
   }
 }
 
-export async function upsertScramUser(admin: Admin, user: string, password: string): Promise<void> {
-  const salt = randomBytes(32);
-  const connection = await bootstrapConnection(admin);
-  const response = await alterScram(
-    connection,
-    [],
-    [
-      {
+/** One AlterUserScramCredentials for many users (the coalesced Kafka principal calls); throws if any failed. */
+export async function upsertScramUsers(
+  admin: Admin,
+  users: { user: string; password: string }[],
+): Promise<void> {
+  const upsertions = await Promise.all(
+    users.map(async ({ user, password }) => {
+      const salt = randomBytes(32);
+      return {
         name: user,
         mechanism: ScramMechanisms.SCRAM_SHA_512,
         iterations: SCRAM_ITERATIONS,
         salt,
         saltedPassword: await saltedPassword(password, salt, SCRAM_ITERATIONS),
-      },
-    ],
+      };
+    }),
   );
+  const connection = await bootstrapConnection(admin);
+  const response = await alterScram(connection, [], upsertions);
   failIfError(response.results);
+}
+
+export async function upsertScramUser(admin: Admin, user: string, password: string): Promise<void> {
+  await upsertScramUsers(admin, [{ user, password }]);
 }
 
 export async function deleteScramUser(admin: Admin, user: string): Promise<void> {
@@ -97,16 +104,22 @@ export interface UserQuotas {
 }
 
 export async function setUserQuotas(admin: Admin, user: string, quotas: UserQuotas): Promise<void> {
+  await setQuotasOfUsers(admin, [{ user, quotas }]);
+}
+
+/** One AlterClientQuotas for many users (the coalesced Kafka principal calls); throws if any failed. */
+export async function setQuotasOfUsers(
+  admin: Admin,
+  users: { user: string; quotas: UserQuotas }[],
+): Promise<void> {
   const results = await admin.alterClientQuotas({
-    entries: [
-      {
-        entities: [{ entityType: 'user', entityName: user }],
-        ops: [
-          { key: 'producer_byte_rate', value: quotas.producerByteRate, remove: false },
-          { key: 'consumer_byte_rate', value: quotas.consumerByteRate, remove: false },
-        ],
-      },
-    ],
+    entries: users.map(({ user, quotas }) => ({
+      entities: [{ entityType: 'user', entityName: user }],
+      ops: [
+        { key: 'producer_byte_rate', value: quotas.producerByteRate, remove: false },
+        { key: 'consumer_byte_rate', value: quotas.consumerByteRate, remove: false },
+      ],
+    })),
   });
   const failed = results.find((r) => r.errorCode !== 0);
   if (failed)

@@ -5,29 +5,30 @@
  * a RetentionPolicy owns retention.ms once it exists.
  */
 import type { Admin } from 'kafkajs';
+import type { TopicAdmin } from '../coalesced-topic-admin.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 
 export class KafkaTopicsStep implements TenantStep {
   readonly name = 'KafkaTopics';
-  readonly #admin: Admin;
+  readonly #admin: TopicAdmin;
 
-  constructor(admin: Admin) {
+  /** `admin` coalesces the calls of concurrent reconciles (CoalescedTopicAdmin). */
+  constructor(admin: TopicAdmin) {
     this.#admin = admin;
   }
 
   async apply({ desired, event, facts }: TenantStepContext): Promise<StepOutcome> {
-    const existing = new Set(await this.#admin.listTopics());
+    const existing = await this.#admin.listTopics();
     const missing = desired.kafka.topics.filter((t) => !existing.has(t.name));
     if (missing.length > 0) {
-      await this.#admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
+      await this.#admin.createTopics(
+        missing.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor,
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
-      });
+      );
       const hadAny = desired.kafka.topics.some((t) => existing.has(t.name));
       if (hadAny) {
         event(
@@ -40,15 +41,13 @@ export class KafkaTopicsStep implements TenantStep {
     const present = desired.kafka.topics.filter((t) => existing.has(t.name));
     let grown = 0;
     if (present.length > 0) {
-      const metadata = await this.#admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
+      const metadata = await this.#admin.fetchTopicMetadata(present.map((t) => t.name));
       const toGrow = present.filter((t) => {
-        const found = metadata.topics.find((m) => m.name === t.name);
+        const found = metadata.find((m) => m.name === t.name);
         return found !== undefined && found.partitions.length < t.partitions;
       });
       if (toGrow.length > 0) {
-        await this.#admin.createPartitions({
-          topicPartitions: toGrow.map((t) => ({ topic: t.name, count: t.partitions })),
-        });
+        await this.#admin.createPartitions(toGrow.map((t) => ({ topic: t.name, count: t.partitions })));
         grown = toGrow.length;
         event(
           'Normal',
