@@ -1,5 +1,6 @@
 // Nothing secret reaches a log line: passwords, tokens, TOTP secrets and codes, recovery codes,
 // through a whole session of use, with the service logging at debug level.
+import { SIGN_UP_DELIVERY_PURPOSE } from '@parley/contracts';
 import { createCapturingLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from './domain/totp.ts';
@@ -46,6 +47,33 @@ describe('logs', () => {
     });
     secrets.push(...(confirmed.json().recoveryCodes as string[]));
     await f.app.inject({ method: 'GET', url: '/me', headers: bearer('forged.token.value') });
+
+    // Open sign-up: the link's token (read back as a notifier would) and the new password.
+    const c = await f.components.store.forTenant(f.tenant);
+    await c.settings.updateOne({ _id: 'auth' }, { $set: { openSignUp: true } }, { upsert: true });
+    const signUpPassword = 'sign-up passphrase never logged';
+    secrets.push(signUpPassword);
+    await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/sign-up`,
+      payload: { email: 'rory@example.com', password: signUpPassword, displayName: 'Rory' },
+    });
+    const pending = await c.signUps.findOne({ emailKey: 'rory@example.com' });
+    const [request] = (pending as unknown as { _outbox: { payload: { sealedDelivery: string } }[] })._outbox;
+    const delivery = await f.keyring.decrypt(
+      f.tenant,
+      SIGN_UP_DELIVERY_PURPOSE,
+      Buffer.from(request?.payload.sealedDelivery ?? '', 'base64'),
+      { aad: Buffer.from(pending?._id ?? '') },
+    );
+    const { token } = JSON.parse(delivery.toString()) as { token: string };
+    secrets.push(token, token.split('.')[1] as string);
+    const verified = await f.app.inject({
+      method: 'POST',
+      url: `/tenants/${f.tenant}/sign-up/verify`,
+      payload: { token },
+    });
+    expect(verified.statusCode).toBe(201);
 
     const lines = capture.lines();
     expect(lines.length).toBeGreaterThan(10);
