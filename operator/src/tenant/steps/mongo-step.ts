@@ -25,30 +25,44 @@ export class MongoStep implements TenantStep {
   async apply({ desired, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
     const db = this.#client.db(desired.mongo.database);
     const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-    // Collections side by side (each is its own DDL on the server); only missing indexes are
-    // created, so a settled tenant's resync costs a listIndexes per collection.
+    // Collections side by side, one createIndexes each: on a missing collection it creates the
+    // collection and all its indexes in one command (on FerretDB each collection is a PostgreSQL
+    // table, so every DDL command is a catalog transaction: one instead of 1 + n). Only missing
+    // indexes are asked for, so a settled tenant's resync costs a listIndexes per collection.
     const perCollection = await Promise.all(
       desired.mongo.collections.map(async (collection) => {
         const isNew = !existing.has(collection.name);
-        if (isNew) {
-          await db.createCollection(collection.name).catch((error: MongoServerError) => {
-            if (error.code !== 48) throw error; // 48 NamespaceExists: created concurrently
-          });
-        }
         const present = isNew
           ? new Set<string>()
           : new Set(
               (await db.collection(collection.name).listIndexes().toArray()).map((i) => String(i.name)),
             );
-        for (const index of collection.indexes) {
-          if (present.has(index.name)) continue;
-          try {
-            await db
-              .collection(collection.name)
-              .createIndex(index.key, { name: index.name, unique: index.unique ?? false });
-          } catch (error) {
-            if (!INDEX_CONFLICT_CODES.has((error as MongoServerError).code as number)) throw error;
-          }
+        const missing = collection.indexes.filter((index) => !present.has(index.name));
+        const specs = missing.map((index) => ({
+          key: index.key,
+          name: index.name,
+          unique: index.unique ?? false,
+        }));
+        if (specs.length === 0 && isNew) {
+          await db.createCollection(collection.name).catch((error: MongoServerError) => {
+            if (error.code !== 48) throw error; // 48 NamespaceExists: created concurrently
+          });
+        } else if (specs.length > 0) {
+          await db
+            .collection(collection.name)
+            .createIndexes(specs)
+            .catch(async (error: MongoServerError) => {
+              if (!INDEX_CONFLICT_CODES.has(error.code as number)) throw error;
+              // One of them exists under another name or options: the others one by one.
+              for (const spec of specs) {
+                await db
+                  .collection(collection.name)
+                  .createIndexes([spec])
+                  .catch((inner: MongoServerError) => {
+                    if (!INDEX_CONFLICT_CODES.has(inner.code as number)) throw inner;
+                  });
+              }
+            });
         }
         return isNew;
       }),
