@@ -264,4 +264,44 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
     expect((await krs())?.status?.rewrap).toEqual(statusBefore);
     expect((await krs())?.status).toMatchObject({ currentVersion: 2, minDecryptionVersion: 2 });
   });
+
+  it('keeps the old version able to decrypt when a stored ciphertext cannot be re-wrapped', async () => {
+    const tenantUsers = op.clients.mongo.client.db(mongoDatabaseName(tenant)).collection('users');
+    const victim = `${tenant}-u0`;
+    const user = await tenantUsers.findOne({ _id: victim as never });
+    const tampered = Buffer.from(user?.totp.sealedSecret, 'base64');
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+    await tenantUsers.updateOne(
+      { _id: victim as never },
+      { $set: { 'totp.sealedSecret': tampered.toString('base64') } },
+    );
+
+    await kubectlOk([
+      'annotate',
+      '-n',
+      namespace,
+      'keyrotationschedule',
+      name,
+      'parley.dev/force-rotate=rw2',
+      '--overwrite',
+    ]);
+    const failed = await waitFor('the rewrap to report the failure', async () => {
+      const seen = await krs();
+      const rewrap = seen?.status?.conditions?.find((c) => c.type === 'Rewrap');
+      return rewrap?.reason === 'RewrapFailed' ? seen?.status : undefined;
+    });
+    expect(failed.conditions?.find((c) => c.type === 'Rewrap')?.message).toContain(
+      `auth.users.totp.sealedSecret ${victim}: decryption-failed`,
+    );
+    expect(failed).toMatchObject({
+      currentVersion: 3,
+      minDecryptionVersion: 2,
+      rewrap: { state: 'Failed', targetVersion: 3, completedVersion: 2, failed: 1, rewrapped: USERS + 1 },
+    });
+    // versionsKept 1 asks for version 3 only; version 2 stays while something is known to be left.
+    expect(failed.conditions?.find((c) => c.type === 'MinDecryptionVersion')).toMatchObject({
+      status: 'False',
+      reason: 'WaitingForRewrap',
+    });
+  });
 });
