@@ -17,7 +17,7 @@ import { AuditLog, AuditPurgeTarget } from '@parley/audit-chain';
 import {
   InvalidRetentionPolicyError,
   LegalHoldStore,
-  MongoPurgeTarget,
+  messagesPurgeTarget,
   parseRetentionPolicy,
   RetentionPolicyStore,
   type RetentionRun,
@@ -25,7 +25,7 @@ import {
   runPurge,
   S3MediaPurgeTarget,
 } from '@parley/retention';
-import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Client as MinioClient } from 'minio';
 import type { MongoClient } from 'mongodb';
@@ -203,7 +203,6 @@ export class RetentionPolicyReconciler implements Reconciler {
     now: Date,
   ): Promise<RetentionRun> {
     const { mongo } = this.#d;
-    const db = mongo.db(mongoDatabaseName(tenant));
     const runs = new RetentionRunStore(mongo, tenant);
     const holds = new LegalHoldStore(mongo, tenant);
     return runPurge(policy, {
@@ -211,13 +210,7 @@ export class RetentionPolicyReconciler implements Reconciler {
       targets: {
         audit: new AuditPurgeTarget(await AuditLog.open({ client: mongo, tenant })),
         media: new S3MediaPurgeTarget({ s3: this.#d.s3, tenant }),
-        messages: new MongoPurgeTarget({
-          resource: 'messages',
-          collection: db.collection('messages'),
-          createdAtField: 'createdAt',
-          conversationField: 'conversationId',
-          subjectFields: ['senderId'],
-        }),
+        messages: messagesPurgeTarget(mongo, tenant),
       },
       holds: () => holds.active(),
       // The reconcile's clock, so the cut-offs belong to the tick the schedule said was due.

@@ -3,6 +3,7 @@ export * from './call-policy.ts';
 export * from './clients/kafka.ts';
 export * from './clients/mongo.ts';
 export * from './clients/redis.ts';
+export * from './clients/s3.ts';
 export * from './clients/topic-pattern-consumer.ts';
 export * from './config.ts';
 export * from './http/create-service-app.ts';

@@ -1,5 +1,6 @@
 export * from './legal-hold.ts';
 export * from './legal-hold-store.ts';
+export * from './messages-purge-target.ts';
 export * from './mongo-purge-target.ts';
 export * from './policy.ts';
 export * from './purge-target.ts';

@@ -542,7 +542,7 @@ describe('compliance service: retention', () => {
     expect(plan.body).toMatchObject({
       dryRun: true,
       status: 'succeeded',
-      unsupportedResources: ['messages'],
+      unsupportedResources: [],
     });
     expect(plan.body.counts.audit).toMatchObject({ examined: 0, wouldDelete: 0 });
     const run = await f.call('POST', `/v1/tenants/${tenant}/retention/runs`, { policy: 'default' });

@@ -54,6 +54,7 @@ function crashingDomain() {
     holds: new LegalHolds({ client: f.client, keyring: f.keyring, trail, gdpr }),
     retention: new RetentionRunner({
       client: f.client,
+      s3: f.s3,
       auditLogs: f.auditLogs,
       trail,
       batchSize: 50,

@@ -5,6 +5,7 @@ import {
   connectMongo,
   connectRedis,
   createLogger,
+  createS3Client,
   kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
@@ -74,6 +75,7 @@ const holds = new LegalHolds({ client: mongo.client, keyring, trail, gdpr });
 const consents = new ConsentStore(mongo.client, trail);
 const retention = new RetentionRunner({
   client: mongo.client,
+  s3: createS3Client(config),
   auditLogs,
   trail,
   batchSize: config.RETENTION_BATCH_SIZE,

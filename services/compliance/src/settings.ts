@@ -1,6 +1,14 @@
 /** The compliance service's settings (read by @parley/kit from the environment), each with a local default. */
 import { masterKeySettings } from '@parley/keyring';
-import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
+import {
+  kafkaSettings,
+  mongoSettings,
+  redisSettings,
+  type Static,
+  s3Settings,
+  serviceSettings,
+  Type,
+} from '@parley/kit';
 
 export const COMPLIANCE_PORT = 3008;
 
@@ -9,6 +17,8 @@ export const complianceSettingsSchema = Type.Object({
   ...mongoSettings,
   ...redisSettings,
   ...kafkaSettings,
+  /** The tenants' buckets, for retention rules on media. */
+  ...s3Settings,
   ...masterKeySettings,
   /** Ed25519 private key (PKCS#8 PEM) that signs checkpoints and export receipts; a mounted Secret in production. */
   AUDIT_SIGNING_KEY_PATH: Type.String({ minLength: 1, default: '.parley/compliance/audit-signing-key.pem' }),

@@ -1,19 +1,21 @@
 /**
  * Runs a tenant's stored retention policy now (the operator runs them on their schedule; this is
- * the same code, on demand): purge targets the compliance service can reach (the audit log,
- * pruned so proofs survive), legal holds re-read before every batch, the run recorded and audited.
- * Messages and media are purged by their own services' targets; until those exist a run lists
- * them under unsupportedResources.
+ * the same code and the same purge targets, on demand): the audit log (pruned so proofs survive),
+ * the tenant's messages and its media objects in S3, with legal holds re-read before every batch,
+ * and the run recorded and audited.
  */
 import { AuditPurgeTarget } from '@parley/audit-chain';
 import {
   LegalHoldStore,
+  messagesPurgeTarget,
   planPurge,
   RetentionPolicyStore,
   type RetentionRun,
   RetentionRunStore,
   runPurge,
+  S3MediaPurgeTarget,
 } from '@parley/retention';
+import type { Client as S3Client } from 'minio';
 import type { MongoClient } from 'mongodb';
 import type { AuditLogs } from './audit-logs.ts';
 import type { AuditTrail } from './audit-trail.ts';
@@ -22,6 +24,8 @@ import { retentionRunRecord } from './derived-audit-records.ts';
 
 export interface RetentionRunnerOptions {
   client: MongoClient;
+  /** The S3 client over the tenants' buckets, for media rules. */
+  s3: S3Client;
   auditLogs: AuditLogs;
   trail: AuditTrail;
   batchSize: number;
@@ -56,7 +60,11 @@ export class RetentionRunner {
     const holds = new LegalHoldStore(this.#o.client, tenant);
     const purgeOptions = {
       tenant,
-      targets: { audit: new AuditPurgeTarget(await this.#o.auditLogs.get(tenant)) },
+      targets: {
+        audit: new AuditPurgeTarget(await this.#o.auditLogs.get(tenant)),
+        messages: messagesPurgeTarget(this.#o.client, tenant),
+        media: new S3MediaPurgeTarget({ s3: this.#o.s3, tenant }),
+      },
       holds: () => holds.active(),
       batchSize: this.#o.batchSize,
       pauseMs: this.#o.pauseMs,

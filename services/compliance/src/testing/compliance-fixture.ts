@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { generateSigningKeyPem, signingKeyFromPem } from '@parley/audit-chain';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import type { ServiceApp } from '@parley/kit';
-import { connectRedis, loadConfig, redisSettings, Type } from '@parley/kit';
+import { connectRedis, createS3Client, loadConfig, redisSettings, s3Settings, Type } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { mongoDatabaseName, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
@@ -45,7 +45,8 @@ export async function openComplianceFixture() {
   const gdpr = new GdprCoordinator({ client, trail, participants, self, signingKey, logger });
   const holds = new LegalHolds({ client, keyring, trail, gdpr });
   const consents = new ConsentStore(client, trail);
-  const retention = new RetentionRunner({ client, auditLogs, trail, batchSize: 50, pauseMs: 0 });
+  const s3 = createS3Client(loadConfig(Type.Object(s3Settings)));
+  const retention = new RetentionRunner({ client, s3, auditLogs, trail, batchSize: 50, pauseMs: 0 });
   // The tenant gate reads the runtime records the operator writes in the real Redis; tenants of
   // this run get one (status Active) and lose it at close.
   const redis = await connectRedis(loadConfig(Type.Object(redisSettings)).REDIS_URL, logger);
@@ -83,6 +84,7 @@ export async function openComplianceFixture() {
     logger,
     participantsDb,
     redis: redis.client,
+    s3,
     /** A tenant of this run only (a DNS label), provisioned as the operator would (runtime record). */
     async tenant(status: 'Active' | 'Suspended' = 'Active'): Promise<string> {
       const tenant = `cmp-${randomUUID().slice(0, 8)}`;
