@@ -35,27 +35,36 @@ export class S3UserStep implements TenantStep {
       admin.userInfo(user),
       status === 'enabled' ? admin.withCredentials(user, secretKey).credentialsRecognised() : true,
     ]);
-    // The policy before the user: a user is only ever mapped to a policy that exists.
-    if (!stored) {
-      await admin.putCannedPolicy(policyName, policy);
-      event('Normal', 'S3PolicyCreated', `MinIO canned policy ${policyName} created`);
-    } else if (!samePolicy(stored, policy)) {
-      await admin.putCannedPolicy(policyName, policy);
-      corrected.push('policy rewritten');
-      event(
-        'Warning',
-        'S3PolicyRestored',
-        `MinIO canned policy ${policyName} differed from the spec; rewritten`,
-      );
-    }
-
-    let keysJustSet = false;
-    if (!info || info.status !== status) {
-      // add-user creates the user or rewrites secret and status together.
+    // Policy and user do not depend on each other: written side by side. The mapping names the
+    // policy, so it comes after both (a user is only ever mapped to a policy that exists).
+    const writePolicy = async () => {
+      if (!stored) {
+        await admin.putCannedPolicy(policyName, policy);
+        event('Normal', 'S3PolicyCreated', `MinIO canned policy ${policyName} created`);
+      } else if (!samePolicy(stored, policy)) {
+        await admin.putCannedPolicy(policyName, policy);
+        corrected.push('policy rewritten');
+        event(
+          'Warning',
+          'S3PolicyRestored',
+          `MinIO canned policy ${policyName} differed from the spec; rewritten`,
+        );
+      }
+    };
+    // add-user creates the user, or rewrites its secret key and status together: once for a new
+    // user, a suspension change, or an enabled user whose Secret keys no longer sign.
+    const writeUser = async () => {
+      if (info && info.status === status && recognised) return;
       await admin.setUser(user, secretKey, status);
-      keysJustSet = true;
-      if (!info) event('Normal', 'S3UserCreated', `MinIO user ${user} created`);
-    }
+      if (!info) {
+        event('Normal', 'S3UserCreated', `MinIO user ${user} created`);
+      } else if (info.status === status) {
+        corrected.push('secret key reset to the Secret');
+        event('Warning', 'S3SecretKeyRestored', `MinIO user ${user}'s secret key reset to the Secret's`);
+      }
+    };
+    await Promise.all([writePolicy(), writeUser()]);
+
     if (info?.policyName !== policyName) {
       await admin.setUserPolicy(user, policyName);
       if (info) {
@@ -68,17 +77,11 @@ export class S3UserStep implements TenantStep {
       corrected.push(`removed from group ${group}`);
       event('Warning', 'S3GroupMembershipRemoved', `MinIO user ${user} removed from group ${group}`);
     }
-    // An enabled user whose keys were not just written, yet the Secret's keys did not sign.
-    if (!keysJustSet && !recognised) {
-      await admin.setUser(user, secretKey, status);
-      corrected.push('secret key reset to the Secret');
-      event('Warning', 'S3SecretKeyRestored', `MinIO user ${user}'s secret key reset to the Secret's`);
-    }
 
     const state = desired.suspended ? 'disabled (tenant suspended)' : 'enabled';
     return ready(
       'Provisioned',
-      `MinIO user ${user} ${state}, mapped only to policy ${policyName}: objects and listing of bucket ${desired.bucket}, no other bucket, admin denied${corrected.length > 0 ? `; drift corrected: ${corrected.join(', ')}` : ''}`,
+      `MinIO user ${user} ${state}, mapped only to policy ${policyName}: objects and listing of bucket ${desired.bucket}, no other bucket, admin denied${corrected.length > 0 ? `; drift corrected: ${corrected.sort().join(', ')}` : ''}`,
     );
   }
 }
