@@ -9,6 +9,7 @@ import {
   connectKafka,
   connectMongo,
   connectRedis,
+  createS3Client,
   type KafkaConnection,
   kafkaSettingsFromConfig,
   type Logger,
@@ -18,7 +19,7 @@ import {
 } from '@parley/kit';
 import { MinioAdmin } from '@parley/minio-admin';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { Client as MinioClient } from 'minio';
+import type { Client as MinioClient } from 'minio';
 import type { OperatorConfig } from './config.ts';
 
 export interface OperatorClients {
@@ -49,18 +50,6 @@ export function createPlatformaticAdmin(
   });
 }
 
-export function createS3(endpoint: string, accessKey: string, secretKey: string): MinioClient {
-  const url = new URL(endpoint);
-  return new MinioClient({
-    endPoint: url.hostname,
-    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    useSSL: url.protocol === 'https:',
-    accessKey,
-    secretKey,
-    pathStyle: true,
-  });
-}
-
 export async function connectOperatorClients(
   config: OperatorConfig,
   logger: Logger,
@@ -73,7 +62,7 @@ export async function connectOperatorClients(
     config.KAFKA_USERNAME,
     config.KAFKA_PASSWORD,
   );
-  const s3 = createS3(config.S3_ENDPOINT, config.S3_ACCESS_KEY, config.S3_SECRET_KEY);
+  const s3 = createS3Client(config);
   const s3Admin = new MinioAdmin({
     endpoint: config.S3_ENDPOINT,
     accessKey: config.S3_ACCESS_KEY,

@@ -11,13 +11,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mediaObjectKey, mediaObjectMetadata } from '@parley/contracts';
+import { createS3Client } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetentionPolicyStatus } from '../src/api/resources.ts';
-import { createPlatformaticAdmin, createS3 } from '../src/clients.ts';
+import { createPlatformaticAdmin } from '../src/clients.ts';
 import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import { RetentionPolicyReconciler } from '../src/retention-policy/retention-policy-reconciler.ts';
@@ -37,7 +38,7 @@ const namespace = uniqueId('oprm-');
 const tenant = uniqueId('trm');
 const other = uniqueId('trn');
 const config = operatorConfig(namespace);
-const s3 = createS3(config.S3_ENDPOINT, config.S3_ACCESS_KEY, config.S3_SECRET_KEY);
+const s3 = createS3Client(config);
 const kafka = createPlatformaticAdmin(config.KAFKA_BROKERS, config.KAFKA_USERNAME, config.KAFKA_PASSWORD);
 const kube = connectKube(config.KUBECONFIG);
 let mongo: MongoClient;

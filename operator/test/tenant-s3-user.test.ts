@@ -3,10 +3,11 @@
  * on its own bucket and nowhere else (no other bucket, no admin API), survive reconciles
  * unchanged, come back after drift by hand, follow suspension, and go with the Tenant.
  */
+
+import { createS3Client } from '@parley/kit';
 import { samePolicy } from '@parley/minio-admin';
 import type { Client as MinioClient } from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3 } from '../src/clients.ts';
 import { s3AccessKey, s3PolicyName, tenantBucketPolicy } from '../src/tenant/steps/s3-user.ts';
 import {
   conditions,
@@ -46,7 +47,11 @@ async function tenantSecret(tenant: string): Promise<Record<string, string>> {
 /** An S3 client with exactly what the tenant's Secret holds. */
 async function clientFromSecret(tenant: string): Promise<MinioClient> {
   const s = await tenantSecret(tenant);
-  return createS3(s.S3_ENDPOINT ?? '', s.S3_ACCESS_KEY ?? '', s.S3_SECRET_KEY ?? '');
+  return createS3Client({
+    S3_ENDPOINT: s.S3_ENDPOINT ?? '',
+    S3_ACCESS_KEY: s.S3_ACCESS_KEY ?? '',
+    S3_SECRET_KEY: s.S3_SECRET_KEY ?? '',
+  });
 }
 
 /** The S3 error code of a call, or 'ok' when it succeeds. */
