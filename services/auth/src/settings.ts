@@ -20,6 +20,11 @@ export const authSettingsSchema = Type.Object({
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, default: 30 * 24 * 3600 }),
   /** How long a just-rotated refresh token may still be used (concurrent refreshes, lost answers). */
   REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 120, default: 10 }),
+  /**
+   * While logins are steady, how long a new session's write may wait for others to share one
+   * database operation (group commit; a lone login is written at once). 0 turns it off.
+   */
+  SESSION_WRITE_LINGER_MS: Type.Integer({ minimum: 0, maximum: 100, default: 10 }),
   /** How long one signing key signs before the next takes over. */
   SIGNING_KEY_PERIOD_SECONDS: Type.Integer({ minimum: 600, default: 7 * 24 * 3600 }),
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
@@ -57,6 +62,7 @@ export interface AuthPolicy {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   refreshReuseGraceSeconds: number;
+  sessionWriteLingerMs: number;
   signingKeyPeriodSeconds: number;
   argon2: { memoryKiB: number; passes: number; parallelism: number };
   /** Password hashes on the thread pool at once: the pool's size. */
@@ -82,6 +88,7 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    sessionWriteLingerMs: config.SESSION_WRITE_LINGER_MS,
     signingKeyPeriodSeconds: config.SIGNING_KEY_PERIOD_SECONDS,
     argon2: {
       memoryKiB: config.ARGON2_MEMORY_KIB,

@@ -23,6 +23,8 @@ import { hashToken, newRefreshToken, sessionIdOf } from './refresh-tokens.ts';
 
 export interface SessionPolicy {
   refreshTokenTtlSeconds: number;
+  /** How long a new session's write may wait to share a database operation (store/group-insert.ts). */
+  sessionWriteLingerMs: number;
   refreshReuseGraceSeconds: number;
   accessTokenTtlSeconds: number;
   clockToleranceSeconds: number;
@@ -76,7 +78,7 @@ export class Sessions {
   #inserts(c: TenantCollections): GroupInsert<SessionDocument> {
     let inserts = this.#groupInserts.get(c.tenant);
     if (!inserts) {
-      inserts = new GroupInsert(c.sessions);
+      inserts = new GroupInsert(c.sessions, { lingerMs: this.#policy.sessionWriteLingerMs });
       this.#groupInserts.set(c.tenant, inserts);
     }
     return inserts;

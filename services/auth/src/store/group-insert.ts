@@ -5,6 +5,11 @@
  * database sees one operation for many logins. The Mongo-wire server here (FerretDB over
  * PostgreSQL) spends far more per operation than per document, so this is most of a login's
  * database cost.
+ *
+ * Under steady load a group may also wait up to `lingerMs` for company before it is written, as
+ * PostgreSQL's commit_delay does (and only, like it, when there is company to expect): the
+ * linger applies only when another document arrived within the last `busyWindowMs`, so a lone
+ * login on a quiet service is written at once. A full group (`maxBatch`) is written at once.
  */
 import type { Collection, Document, MongoBulkWriteError, OptionalUnlessRequiredId } from 'mongodb';
 
@@ -13,21 +18,49 @@ interface Pending<T> {
   settle: { resolve: () => void; reject: (error: unknown) => void };
 }
 
+export interface GroupInsertOptions {
+  maxBatch?: number;
+  /** How long a group may wait for more documents while the collection is busy (0: never). */
+  lingerMs?: number;
+  /** "Busy": the previous document arrived less than this long ago. */
+  busyWindowMs?: number;
+}
+
 export class GroupInsert<T extends Document> {
   readonly #collection: Collection<T>;
   readonly #maxBatch: number;
+  readonly #lingerMs: number;
+  readonly #busyWindowMs: number;
   #queue: Pending<T>[] = [];
   #flushing = false;
+  #linger: NodeJS.Timeout | undefined;
+  #lastArrival = Number.NEGATIVE_INFINITY;
 
-  constructor(collection: Collection<T>, maxBatch = 64) {
+  constructor(collection: Collection<T>, options: GroupInsertOptions = {}) {
     this.#collection = collection;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? 64;
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#busyWindowMs = options.busyWindowMs ?? this.#lingerMs * 5;
   }
 
   insert(document: OptionalUnlessRequiredId<T>): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.#queue.push({ document, settle: { resolve, reject } });
-    if (!this.#flushing) void this.#flush();
+    const now = performance.now();
+    const busy = now - this.#lastArrival < this.#busyWindowMs;
+    this.#lastArrival = now;
+    if (this.#flushing) return promise; // the running flush takes it next
+    if (this.#linger && this.#queue.length < this.#maxBatch) return promise;
+    if (busy && this.#lingerMs > 0 && this.#queue.length < this.#maxBatch) {
+      this.#linger = setTimeout(() => {
+        this.#linger = undefined;
+        void this.#flush();
+      }, this.#lingerMs);
+      return promise;
+    }
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+    void this.#flush();
     return promise;
   }
 
@@ -44,6 +77,12 @@ export class GroupInsert<T extends Document> {
   }
 
   async #write(batch: Pending<T>[]): Promise<void> {
+    const [only] = batch;
+    if (batch.length === 1 && only) {
+      // Alone: the plain insert is the same command on the wire with less driver work around it.
+      await this.#collection.insertOne(only.document).then(only.settle.resolve, only.settle.reject);
+      return;
+    }
     try {
       await this.#collection.insertMany(
         batch.map((p) => p.document),
