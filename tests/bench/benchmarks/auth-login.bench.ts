@@ -5,10 +5,11 @@
  * Both sides keep the same number of operations in flight, more than libuv has threads (argon2
  * runs there), so both saturate the hashing threads.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { PasswordHasher } from '@parley/auth-service/src/domain/password-hasher.ts';
 import { openAuthFixture, PASSWORD } from '@parley/auth-service/src/testing/auth-fixture.ts';
 import type { BenchContext, Benchmark } from '../harness.ts';
+import { postJson } from '../http-post.ts';
 
 // Twice libuv's four threads on both sides: the hashes saturate the pool either way, and a login's
 // database and Redis waits overlap with other logins' hashing, as they do in a busy server.
@@ -86,30 +87,11 @@ const benchmark: Benchmark = {
       // The service's own hashing setup: same parameters, same cap on hashes in the pool at once.
       const hasher = new PasswordHasher(f.policy.argon2, { concurrency: f.policy.hashingConcurrency });
       const phc = await hasher.hash(PASSWORD);
-      // node:http with keep-alive: the load generator shares this process, and fetch (undici's
-      // WHATWG streams) costs several times more CPU per request than the server's own work.
       const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-      const login = () =>
-        new Promise<void>((resolve, reject) => {
-          const request = httpRequest(
-            url,
-            {
-              method: 'POST',
-              agent,
-              headers: { 'content-type': 'application/json', 'content-length': body.length },
-            },
-            (response) => {
-              response.resume();
-              response.on('end', () =>
-                response.statusCode === 200
-                  ? resolve()
-                  : reject(new Error(`login answered ${response.statusCode}`)),
-              );
-            },
-          );
-          request.on('error', reject);
-          request.end(body);
-        });
+      const login = async () => {
+        const status = await postJson(agent, url, body);
+        if (status !== 200) throw new Error(`login answered ${status}`);
+      };
       const verify = async () => {
         if (!(await hasher.verify(phc, PASSWORD))) throw new Error('verify failed');
       };
