@@ -125,7 +125,7 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     const name = uniqueId('cron-');
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
-      `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${name}\nspec:\n  tenantRef: {name: ${tenant}}\n  cron: "0 4 * * *"\n  versionsKept: 1\n`,
+      `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${name}\nspec:\n  tenantRef: {name: ${tenant}}\n  cron: "0 4 * * *"\n  rewrapPolicy: None\n  versionsKept: 1\n`,
     );
     await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Ready', 'True');
     const before = (await op.operator.keyring.listVersions(tenant)).primaryVersion;
@@ -144,7 +144,7 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     for (const r of replicas) await r.reconcile({ namespace, name });
     const after = await op.operator.keyring.listVersions(tenant);
     expect(after.primaryVersion).toBe(before + 1);
-    // versionsKept: 1 -> only the new version may decrypt.
+    // versionsKept: 1 without a rewrap (None) -> only the new version may decrypt, at once.
     expect(after.minDecryptionVersion).toBe(before + 1);
     expect((await krs(name))?.status).toMatchObject({
       currentVersion: before + 1,

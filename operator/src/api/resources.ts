@@ -79,6 +79,7 @@ export interface KeyRotationScheduleSpec {
   keyName?: string;
   period?: string;
   cron?: string;
+  /** Background when unset (the CRD's default): retiring a version waits for the rewrap. */
   rewrapPolicy?: 'None' | 'Background';
   versionsKept?: number;
   minDecryptionVersion?: number;

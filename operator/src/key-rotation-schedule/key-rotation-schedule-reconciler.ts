@@ -1,7 +1,7 @@
 /**
  * Reconciles a KeyRotationSchedule: reads the key from packages/keyring, rotates it when a slot
  * is due (or the force-rotate annotation has a new value), re-wraps stored ciphertexts when
- * `rewrapPolicy: Background`, keeps only `versionsKept` versions able to decrypt and applies
+ * `rewrapPolicy: Background` (the default), keeps only `versionsKept` versions able to decrypt and applies
  * spec.minDecryptionVersion (which only rises), then reports the key's state, the rewrap's
  * progress and when it rotates next, and asks to be looked at again then (requeue-after). The
  * rotation event (crypto.key.rotated.v1) is written by the keyring into its outbox in the same
@@ -132,7 +132,8 @@ export class KeyRotationScheduleReconciler implements Reconciler {
       message: `version ${key.primaryVersion} is current`,
     });
 
-    const background = spec.rewrapPolicy === 'Background';
+    // The CRD defaults rewrapPolicy to Background; an object stored before that default read the same.
+    const background = (spec.rewrapPolicy ?? 'Background') === 'Background';
     const rewrap = background ? await this.#advanceRewrap(tenant, keyName, key) : undefined;
     conditions.push(
       rewrap?.condition ?? {
