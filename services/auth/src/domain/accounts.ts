@@ -109,7 +109,10 @@ export class Accounts {
       metadata: { via: how, roles: fields.roles },
     });
     try {
-      await c.users.insertOne(withOutbox(user, [event]));
+      // Bumps the address's credential version: a cached "no such account" ends here.
+      await this.#credentials.changing(c.tenant, user.emailKey, () =>
+        c.users.insertOne(withOutbox(user, [event])),
+      );
     } catch (error) {
       if (isDuplicateKey(error)) throw problems.conflict('An account with this e-mail already exists');
       throw error;

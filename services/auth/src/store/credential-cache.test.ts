@@ -1,6 +1,6 @@
 // The credential cache across two replicas (two caches over the same Redis and Mongo): a change
 // made through one is seen by the other at its next read, never a stale hash or status.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AuthFixture, openAuthFixture } from '../testing/auth-fixture.ts';
 import { CredentialCache } from './credential-cache.ts';
 
@@ -33,5 +33,27 @@ describe('CredentialCache', () => {
     expect(await read(replicaA)).toMatchObject({ status: 'suspended', roles: ['admin'] });
     expect(await read(replicaA)).toBe(await read(replicaA)); // and caches it again
     expect(await replicaA.get(c, 'nobody@example.com', '0')).toBeNull();
+  });
+
+  it('caches "no such account" too, so an unknown address costs no more than a known one, until the account is created', async () => {
+    const c = await f.components.store.forTenant(f.tenant);
+    const cache = new CredentialCache(f.redis.client);
+    const read = async () =>
+      cache.get(c, 'sam@example.com', await cache.version(f.tenant, 'sam@example.com'));
+    const reads = vi.spyOn(c.users, 'findOne');
+    try {
+      expect(await read()).toBeNull();
+      expect(await read()).toBeNull();
+      expect(reads).toHaveBeenCalledTimes(1);
+      // Creating the account (here through an invitation) moves the version: it is read again.
+      await f.register('sam@example.com');
+      expect(await read()).toMatchObject({ status: 'active' });
+    } finally {
+      reads.mockRestore();
+    }
+    // And through the service: the new account logs in at once after an unknown-address attempt.
+    await expect(f.login('tom@example.com')).rejects.toThrow(/401/);
+    await f.register('tom@example.com');
+    await expect(f.login('tom@example.com')).resolves.toHaveProperty('accessToken');
   });
 });

@@ -9,6 +9,10 @@
  * change is never used after it; a crash between write and second increment is covered by the
  * first. The hash itself never leaves this process and Mongo (Redis holds only the counter), and
  * entries also expire after a few minutes.
+ *
+ * "No such account" is cached the same way (creating an account bumps its address's version):
+ * otherwise a login for an unknown address would read Mongo where a known one is served from
+ * memory, and that extra read would tell the two apart by timing.
  */
 import type { Role, UserStatus } from '@parley/contracts';
 import { redisKey } from '@parley/tenancy';
@@ -28,7 +32,7 @@ export interface Credential {
 
 export class CredentialCache {
   readonly #redis: Redis;
-  readonly #entries: LRUCache<string, { version: string; credential: Credential }>;
+  readonly #entries: LRUCache<string, { version: string; credential: Credential | null }>;
 
   constructor(redis: Redis, { max = 10_000, ttlMs = 5 * 60_000 } = {}) {
     this.#redis = redis;
@@ -59,15 +63,16 @@ export class CredentialCache {
       { emailKey },
       { projection: { _id: 1, emailKey: 1, passwordHash: 1, status: 1, roles: 1, totp: 1 } },
     );
-    if (!user) return null;
-    const credential: Credential = {
-      _id: user._id,
-      emailKey: user.emailKey,
-      passwordHash: user.passwordHash,
-      status: user.status,
-      roles: user.roles,
-      mfa: !!user.totp,
-    };
+    const credential: Credential | null = user
+      ? {
+          _id: user._id,
+          emailKey: user.emailKey,
+          passwordHash: user.passwordHash,
+          status: user.status,
+          roles: user.roles,
+          mfa: !!user.totp,
+        }
+      : null;
     this.#entries.set(cacheKey, { version, credential });
     return credential;
   }
