@@ -67,6 +67,28 @@ describe('lockout', () => {
     expect(unknown).toEqual(known);
   });
 
+  it('seals failures of addresses without an account under one existing key, not a new key per address', async () => {
+    for (const address of ['probe-1@example.com', 'probe-2@example.com', 'probe-3@example.com']) {
+      expect((await attempt(address, 'wrong', '100.64.2.1')).statusCode).toBe(401);
+    }
+    const c = await f.components.store.forTenant(f.tenant);
+    const failures = await c.securityEvents.find({ action: 'auth.security.login-failed' }).toArray();
+    const personal = failures
+      .flatMap(
+        (d) =>
+          (d as unknown as { _outbox: { payload: { actor: { type: string }; personal?: unknown[] } }[] })
+            ._outbox,
+      )
+      .filter((e) => e.payload.actor.type === 'anonymous')
+      .flatMap((e) => e.payload.personal ?? []);
+    expect(personal.length).toBeGreaterThanOrEqual(3);
+    for (const entry of personal) {
+      expect(entry).toMatchObject({ subject: 'unknown-accounts', keyName: 'subject:unknown-accounts' });
+    }
+    const keys = (await f.keyring.listKeys(f.tenant)).map((k) => k.keyName);
+    expect(keys.filter((name) => name.startsWith('subject:account.'))).toEqual([]);
+  });
+
   it('locks a source address that sprays many accounts', async () => {
     const ip = '233.252.0.1';
     const statuses = [];
