@@ -43,14 +43,14 @@ return 0
 const CHECK = `
 local account = redis.call('PTTL', KEYS[1])
 local dirty = redis.call('EXISTS', KEYS[2], KEYS[3])
-local next = 4
+local key = 4
 local address = -2
 if ARGV[1] == '1' then
-  address = redis.call('PTTL', KEYS[next])
-  next = next + 1
+  address = redis.call('PTTL', KEYS[key])
+  key = key + 1
 end
 local along = false
-if ARGV[2] == '1' then along = redis.call('GET', KEYS[next]) end
+if ARGV[2] == '1' then along = redis.call('GET', KEYS[key]) end
 return { account, address, dirty, along }
 `;
 
