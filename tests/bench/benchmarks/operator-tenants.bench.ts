@@ -7,9 +7,17 @@
  *
  * One round per side (a round is 100 provisionings and their Delete-policy cleanup, far more
  * than the harness's round budget); the reference runs first so the stores are equally warm.
+ *
+ * Where the time goes, in the details: the mean seconds of each provisioning step (the operator's
+ * own histogram), the steps that failed and why, the operator process's event-loop utilisation,
+ * and the CPU seconds every local server, the operator and everything else on the machine spent
+ * while the Tenants were provisioned (cpuS_*, against cpuCapacityS = wall time x cores).
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig, stopInOrder } from '@parley/kit';
+import { availableParallelism } from 'node:os';
+import { Writable } from 'node:stream';
+import { Watch } from '@kubernetes/client-node';
+import { createLogger, type Logger, loadConfig, stopInOrder } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import {
   API_VERSION,
@@ -30,6 +38,7 @@ import {
 } from '@parley/operator';
 import type { Benchmark, BenchmarkOutcome } from '../harness.ts';
 import { percentile } from '../harness.ts';
+import { cpuBetween, cpuSnapshot } from '../server-cpu.ts';
 
 const TENANTS = 100;
 const CONCURRENCY = 16;
@@ -59,11 +68,35 @@ async function createNamespace(kube: Kube, name: string): Promise<void> {
   await kube.core.createNamespace({ body: { metadata: { name } } });
 }
 
-/** Creates the Tenants at once and polls until every one says Ready=True. */
+const isReady = (t: Tenant) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/**
+ * Creates the Tenants at once and waits until every one says Ready=True. A watch sees each status
+ * change as it happens (listing 100 Tenants every 100 ms cost this process, which also runs the
+ * operator, more CPU than it measured); a slow list is the safety net if the watch drops.
+ */
 async function applyAndWait(kube: Kube, namespace: string, names: string[]): Promise<Round> {
   const created = new Map<string, number>();
+  const ready = new Map<string, number>();
+  let allReady: () => void = () => {};
+  const settled = new Promise<void>((resolve) => {
+    allReady = resolve;
+  });
+  const markReady = (tenant: Tenant, at: number) => {
+    if (ready.has(tenant.metadata.name) || !isReady(tenant)) return;
+    ready.set(tenant.metadata.name, at);
+    if (ready.size === names.length) allReady();
+  };
+  const watch = await new Watch(kube.config).watch(
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${TENANT_KIND.plural}`,
+    {},
+    (_phase, tenant: Tenant) => markReady(tenant, performance.now()),
+    () => {},
+  );
   await Promise.all(
     names.map(async (name) => {
+      // From the moment it is sent: a fast reconcile's Ready may arrive before the create's answer.
+      const sentAt = performance.now();
       await kube.custom.createNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
@@ -71,27 +104,23 @@ async function applyAndWait(kube: Kube, namespace: string, names: string[]): Pro
         plural: TENANT_KIND.plural,
         body: tenantBody(name),
       });
-      created.set(name, performance.now());
+      created.set(name, sentAt);
     }),
   );
   const start = Math.min(...created.values());
-  const ready = new Map<string, number>();
   const deadline = start + TIMEOUT_MS;
   while (ready.size < names.length && performance.now() < deadline) {
+    await Promise.race([settled, new Promise((r) => setTimeout(r, 2_000))]);
+    if (ready.size === names.length) break;
     const list = (await kube.custom.listNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace,
       plural: TENANT_KIND.plural,
     })) as { items: Tenant[] };
-    const now = performance.now();
-    for (const t of list.items) {
-      if (ready.has(t.metadata.name)) continue;
-      if (t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        ready.set(t.metadata.name, now);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    for (const tenant of list.items) markReady(tenant, performance.now());
   }
+  watch.abort();
   const latenciesMs = [...ready.entries()].map(([name, at]) => at - (created.get(name) ?? start));
   const last = Math.max(...ready.values());
   return { latenciesMs, rate: ready.size / ((last - start) / 1000), notReady: names.length - ready.size };
@@ -143,6 +172,38 @@ async function meanStepSeconds(histogram: {
       (sum / Math.max(1, count)).toFixed(2),
     ]),
   );
+}
+
+/**
+ * The operator's warnings, counted: which step failed and why (failed_SearchIndex_ElasticsearchUnavailable),
+ * and why reconciles were retried (retried_KafkaError), each with one sample message. A failed
+ * step costs its tenant a backoff and a whole second reconcile.
+ */
+function failureCollector(): { logger: Logger; counts: Map<string, { count: number; sample: string }> } {
+  const counts = new Map<string, { count: number; sample: string }>();
+  const count = (key: string, sample: string) => {
+    const entry = counts.get(key) ?? { count: 0, sample };
+    entry.count += 1;
+    counts.set(key, entry);
+  };
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          step?: string;
+          reason?: string;
+          err?: { message?: string };
+        };
+        const message = String(entry.err?.message ?? '').slice(0, 200);
+        if (entry.msg === 'step failed') count(`failed_${entry.step}_${entry.reason}`, message);
+        else if (entry.msg?.startsWith('reconcile failed'))
+          count(`retried_${/\(([^)]+)\)/.exec(message)?.[1] ?? message.slice(0, 60)}`, message);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger({ service: 'bench-operator', level: 'warn', destination }), counts };
 }
 
 /** The reference: the same manager and watch, a reconcile that only marks the Tenant Ready. */
@@ -207,21 +268,34 @@ const benchmark: Benchmark = {
     // Parley: the real operator.
     await createNamespace(kube, realNamespace);
     const config = { ...baseConfig, OPERATOR_WATCH_NAMESPACE: realNamespace };
+    const failures = failureCollector();
     const clients = await connectOperatorClients(config, logger);
-    const operator = await startOperator(config, clients, { logger, identity: `bench-${run}` });
+    const operator = await startOperator(config, clients, {
+      logger: failures.logger,
+      identity: `bench-${run}`,
+    });
     let parley: Round;
     let stepMeans: Record<string, string> = {};
     let eventLoopUtilization = Number.NaN;
+    let serverCpu: Record<string, string> = {};
     try {
       const elu = performance.eventLoopUtilization();
+      const cpuBefore = cpuSnapshot();
       parley = await applyAndWait(kube, realNamespace, names('br'));
+      serverCpu = cpuBetween(cpuBefore, cpuSnapshot(), availableParallelism());
       // How busy this process (operator + poller) was: near 1 would mean the operator itself is the limit.
       eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
       stepMeans = await meanStepSeconds(operator.metrics.stepDuration);
       for (const v of (await operator.metrics.reconciles.get()).values) {
         if (v.labels.kind === 'Tenant') stepMeans[`reconciles_${v.labels.result}`] = String(v.value);
       }
+      for (const [key, { count, sample }] of failures.counts) {
+        stepMeans[key] = String(count);
+        process.stdout.write(`  ${key} x${count}: ${sample}\n`);
+      }
+      const cleanupStarted = performance.now();
       await deleteAll(kube, realNamespace, 180_000);
+      stepMeans.cleanupS = ((performance.now() - cleanupStarted) / 1000).toFixed(1);
     } finally {
       await stopInOrder(operator.stoppables, logger);
       // What a Delete keeps on purpose (lifecycle and keys topics) is bench data: remove it.
@@ -254,6 +328,7 @@ const benchmark: Benchmark = {
         concurrency: CONCURRENCY,
         eventLoopUtilization: eventLoopUtilization.toFixed(2),
         ...stepMeans,
+        ...serverCpu,
       },
       goalMet: parley.notReady === 0 && p99 <= 10_000 && ratio >= 0.5,
     };
