@@ -73,9 +73,37 @@ export class CoalescedTopicAdmin implements TopicAdmin {
   async #createNow(topics: ITopicConfig[]): Promise<void> {
     // One reconcile per Tenant at a time, but local provisioning may ask for the same topic too.
     const unique = [...new Map(topics.map((t) => [t.topic, t])).values()];
-    await this.#admin.createTopics({ waitForLeaders: true, topics: unique });
+    await this.#admin.createTopics({ waitForLeaders: false, topics: unique });
+    await this.#waitForLeaders(unique.map((t) => t.topic));
+  }
+
+  /**
+   * kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE, but a broker whose metadata
+   * cache has not yet caught up with the controller answers UNKNOWN_TOPIC_OR_PARTITION for a
+   * topic created a moment ago (seen under load: ~1 in 10 tenants failed and waited a backoff).
+   * Both mean "not yet" here.
+   */
+  async #waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + LEADER_WAIT_MS;
+    for (;;) {
+      try {
+        const { topics: found } = await this.#admin.fetchTopicMetadata({ topics });
+        const led = found.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (led.length === topics.length) return;
+      } catch (error) {
+        if (!NOT_YET.has((error as { type?: string }).type ?? '')) throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `Timed out after ${LEADER_WAIT_MS} ms waiting for the leaders of ${topics.length} new topics`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
+
+const LEADER_WAIT_MS = 15_000;
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /** kafkajs reports per-topic refusals as an aggregate of errors that name their topic. */
 function isPerTopicError(error: unknown): boolean {
