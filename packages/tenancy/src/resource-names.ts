@@ -46,6 +46,17 @@ export function searchIndexName(tenant: string): string {
   return `parley-${assertTenantId(tenant)}-messages`;
 }
 
-/** The streams every tenant has a topic for. */
-export const TENANT_STREAMS = ['messages', 'members', 'keys', 'audit', 'lifecycle', 'gdpr'] as const;
+/**
+ * The streams every tenant has a topic for. `notifications`: what a notifier is asked to write to
+ * a person (sign-up links, invitations), its secrets sealed by the tenant's key.
+ */
+export const TENANT_STREAMS = [
+  'messages',
+  'members',
+  'keys',
+  'audit',
+  'lifecycle',
+  'gdpr',
+  'notifications',
+] as const;
 export type TenantStream = (typeof TENANT_STREAMS)[number];
