@@ -144,9 +144,9 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     expect(JSON.stringify(acl)).toContain(`~t:${tenantA}:*`);
 
     const metadata = await clients.kafka.admin.fetchTopicMetadata({
-      topics: [`parley.${tenantA}.messages`, `parley.${tenantA}.gdpr`],
+      topics: [`parley.${tenantA}.messages`, `parley.${tenantA}.gdpr`, `parley.${tenantA}.notifications`],
     });
-    expect(metadata.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
+    expect(metadata.topics.map((t) => t.partitions.length)).toEqual([3, 3, 3]);
     expect(await describeUserQuotas(clients.kafkaPlatformatic, `tenant-${tenantA}`)).toEqual({
       producer_byte_rate: 40 * 16384,
       consumer_byte_rate: 40 * 16384 * 4,
@@ -205,6 +205,12 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
         messages: [{ value: 'mine' }],
       });
       expect(own?.errorCode).toBe(0);
+      // The notifications stream (sealed sign-up links, invitations) is covered by the same prefix.
+      const [notice] = await producer.send({
+        topic: `parley.${tenantA}.notifications`,
+        messages: [{ value: 'sealed' }],
+      });
+      expect(notice?.errorCode).toBe(0);
       await expect(
         producer.send({ topic: `parley.${tenantB}.messages`, messages: [{ value: 'theirs' }] }),
       ).rejects.toThrow(/authoriz/i);

@@ -27,6 +27,7 @@ describe('desiredTenant', () => {
       'parley.acme-corp.audit',
       'parley.acme-corp.lifecycle',
       'parley.acme-corp.gdpr',
+      'parley.acme-corp.notifications',
     ]);
     expect(d.kafka.acls).toEqual([
       {

@@ -85,6 +85,8 @@ const STREAM_CONFIG: Record<TenantStream, Record<string, string>> = {
   audit: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
   lifecycle: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
   gdpr: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
+  // Sealed links and invitations: kept no longer than the longest of them stays valid (7 days).
+  notifications: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600_000) },
 };
 
 export type KafkaAclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS';
