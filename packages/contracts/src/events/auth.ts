@@ -6,11 +6,14 @@
  * `audit` topic; their `action` is `auth.security.<event>`, listed here so producers and the
  * compliance service's queries name them alike.
  *
- * Open sign-up asks a (future) notifier to write to an address: `auth.sign-up.verification-requested.v1`
+ * Open sign-up asks a notifier to write to an address: `auth.sign-up.verification-requested.v1`
  * (a link to finish signing up) or `auth.sign-up.account-exists.v1` (the address already has an
  * account: a notice instead, so the sign-up's answer never tells). What to send is sealed by the
  * tenant's keyring key (purpose `auth.sign-up-delivery`, bound to the sign-up id): no e-mail address
- * or token is ever in the clear in an outbox or on a topic.
+ * or token is ever in the clear in an outbox or on a topic. An invitation likewise asks for the
+ * invitee to be written to (`auth.invitation.delivery-requested.v1`, purpose
+ * `auth.invitation-delivery`, bound to the invitation id). These delivery requests travel on the
+ * tenant's `notifications` topic (AUTH_NOTIFICATION_EVENT_TYPES), not on `audit`.
  *
  * Session revocations are also pushed to every auth-client on a Redis channel (faster than Kafka
  * and what the socket service listens to for disconnects); the message shape is here too.
@@ -86,3 +89,39 @@ export const SignUpVerificationRequested = defineEvent(
   SignUpNoticePayload,
 );
 export const SignUpAccountExists = defineEvent('auth.sign-up.account-exists.v1', SignUpNoticePayload);
+
+/** Keyring purpose of an invitation's sealed delivery (the tenant's default key; aad: the invitation id). */
+export const INVITATION_DELIVERY_PURPOSE = 'auth.invitation-delivery';
+
+/** What an invitation's sealed delivery opens to: where to write, and the token the link carries. */
+export const InvitationDeliverySchema = Type.Object(
+  {
+    email: Type.String(),
+    token: Type.String({
+      description: 'The invitation link carries it (POST /tenants/:t/invitations/accept)',
+    }),
+    roles: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type InvitationDelivery = Static<typeof InvitationDeliverySchema>;
+
+export const InvitationDeliveryRequested = defineEvent(
+  'auth.invitation.delivery-requested.v1',
+  Type.Object(
+    {
+      invitationId: Type.String({ minLength: 1, maxLength: 64 }),
+      expiresAt: Type.String({ format: 'date-time' }),
+      /** base64 ciphertext of an InvitationDelivery (JSON), keyring purpose INVITATION_DELIVERY_PURPOSE. */
+      sealedDelivery: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** The auth events a notifier consumes: they go to the tenant's `notifications` stream. */
+export const AUTH_NOTIFICATION_EVENT_TYPES: readonly string[] = [
+  SignUpVerificationRequested.type,
+  SignUpAccountExists.type,
+  InvitationDeliveryRequested.type,
+];

@@ -75,8 +75,8 @@ export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
  * listed: audit records' sealed personal fields (compliance, purpose `audit.pii`). They are under
  * each person's `subject:<id>` key (which a KeyRotationSchedule cannot name) and inside the
  * hash-chained audit log, where re-writing a ciphertext would read as tampering. Nor sealed
- * payloads that live only in Kafka events (auth's sign-up deliveries, purpose
- * `auth.sign-up-delivery`): a topic's messages cannot be rewritten; they are short-lived (the
+ * payloads that live only in Kafka events (auth's sign-up and invitation deliveries, purposes
+ * `auth.sign-up-delivery` and `auth.invitation-delivery`): a topic's messages cannot be rewritten; they are short-lived (the
  * link expires), so retire a version only after the events sealed under it are of no use.
  */
 export const ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [...AUTH_ENCRYPTED_FIELDS];
