@@ -18,7 +18,7 @@ import { CoalescedPrincipalAdmin } from './tenant/coalesced-principal-admin.ts';
 import { CoalescedTopicAdmin } from './tenant/coalesced-topic-admin.ts';
 import type { ConnectionFacts } from './tenant/credentials.ts';
 import { registryCollection } from './tenant/registry.ts';
-import type { TenantStep } from './tenant/step.ts';
+import { needing, type TenantStep } from './tenant/step.ts';
 import { BucketStep } from './tenant/steps/bucket-step.ts';
 import { CredentialsStep } from './tenant/steps/credentials-step.ts';
 import { InvitationsStep } from './tenant/steps/invitations-step.ts';
@@ -75,8 +75,9 @@ export function tenantPhases(
       new KeysStep(d.keys),
       new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
     ],
-    // The credentials say whether a Mongo user exists (learned by the Mongo step).
-    [credentials],
+    // The credentials say whether a Mongo user exists (learned by the Mongo step): the Secret is
+    // written as soon as that step is done, alongside the slower stores.
+    [needing(['Mongo'], credentials)],
     // Last: publish Ready (or not) from every step's outcome.
     [new RuntimeStep(registry, d.redis)],
   ];

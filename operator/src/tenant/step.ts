@@ -33,7 +33,17 @@ export interface TenantStepContext {
 export interface TenantStep {
   /** PascalCase; the condition type in status.conditions. */
   readonly name: string;
+  /**
+   * The earlier steps whose outcome (or facts) this one needs; it starts as soon as they are
+   * done rather than when its whole previous phase is. Unset: every step of earlier phases.
+   */
+  readonly after?: readonly string[];
   apply(context: TenantStepContext): Promise<StepOutcome>;
+}
+
+/** `step`, started as soon as the named earlier steps are done (see TenantStep.after). */
+export function needing(after: readonly string[], step: TenantStep): TenantStep {
+  return { name: step.name, after, apply: (context) => step.apply(context) };
 }
 
 export const ready = (reason: string, message: string): StepOutcome => ({ status: 'True', reason, message });
