@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createSilentLogger } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
+import { TENANT_STREAMS } from '@parley/tenancy';
 import { Redis } from 'ioredis';
 import type { Collection, Document } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,7 +105,11 @@ describe('provision-local-tenant', { timeout: 180_000 }, () => {
     expect(first).not.toContain(credentials.REDIS_PASSWORD as string); // never printed
 
     const second = await provision();
-    expect(second).toMatch(/KafkaTopics\s+True\s+Provisioned: 6 topics .*\(0 created, 0 grown\)/);
+    expect(second).toMatch(
+      new RegExp(
+        `KafkaTopics\\s+True\\s+Provisioned: ${TENANT_STREAMS.length} topics .*\\(0 created, 0 grown\\)`,
+      ),
+    );
     expect(envFile(await readFile(path, 'utf8')).KAFKA_PASSWORD).toBe(credentials.KAFKA_PASSWORD);
 
     const redis = new Redis(credentials.REDIS_URL as string, { maxRetriesPerRequest: 1 });
