@@ -10,10 +10,12 @@ import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Collection, Document } from 'mongodb';
 import type { Registry } from 'prom-client';
+import { KEY_ROTATION_SCHEDULE_KIND } from './api/resources.ts';
 import { buildTenantReconciler } from './build-tenant-reconciler.ts';
 import type { OperatorClients } from './clients.ts';
 import type { OperatorConfig } from './config.ts';
 import { buildKeyRotationScheduleReconciler } from './key-rotation-schedule/build-key-rotation-schedule-reconciler.ts';
+import { createKeyEventWakeup } from './key-rotation-schedule/key-event-wakeup.ts';
 import { createEventRecorder } from './manager/event-recorder.ts';
 import { connectKube } from './manager/kube-client.ts';
 import { Manager } from './manager/manager.ts';
@@ -112,8 +114,13 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
       : {}),
     ...(options.onLostLeadership ? { onLostLeadership: options.onLostLeadership } : {}),
   });
+  const schedules = manager.controllers.find((c) => c.kind === KEY_ROTATION_SCHEDULE_KIND.kind);
+  if (!schedules) throw new Error('the KeyRotationSchedule controller is missing');
+  const keyEventWakeup = createKeyEventWakeup({ kafka: clients.kafka.kafka, logger, schedules });
   relay.start();
   await manager.start();
-  const stoppables: Stoppable[] = [manager, relay, ...clients.stoppables];
+  await keyEventWakeup.start();
+  // The wake-up stops first: no event may queue work into controllers that are draining.
+  const stoppables: Stoppable[] = [keyEventWakeup, manager, relay, ...clients.stoppables];
   return { manager, relay, keyring, kube, metrics, stoppables };
 }

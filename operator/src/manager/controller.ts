@@ -144,6 +144,21 @@ export class Controller {
     this.#queue.add(`${key.namespace}/${key.name}`);
   }
 
+  /**
+   * Queues every watched object the predicate accepts: how something outside Kubernetes (a Kafka
+   * event) wakes the objects it concerns. Nothing happens while this controller is not running
+   * (a standby replica has no informer cache; the leader's resync covers it).
+   */
+  enqueueMatching(predicate: (object: KubernetesObject) => boolean): number {
+    let queued = 0;
+    for (const object of this.#informer?.list() ?? []) {
+      if (!predicate(object)) continue;
+      this.#queue.add(objectKey(object));
+      queued += 1;
+    }
+    return queued;
+  }
+
   #onChange(object: KubernetesObject): void {
     const key = objectKey(object);
     const fingerprint = triggerFingerprint(object);

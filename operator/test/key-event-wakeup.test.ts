@@ -1,0 +1,75 @@
+/**
+ * A key rotated outside its schedule (here through the keyring directly, as the crypto service's
+ * rotate call does) reaches the KeyRotationSchedule's status through the rotation event on the
+ * tenant's keys topic, long before the periodic resync (set to ten minutes here) would.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureCrdsAndNamespace,
+  getJson,
+  kubectl,
+  kubectlOk,
+  removeTenantTopics,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('opkw-');
+const tenant = uniqueId('tk');
+const schedule = `${tenant}-tenant-key`;
+let op: TestOperator;
+
+const withoutAdmins = (yaml: string) =>
+  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
+
+const currentVersion = async () =>
+  (await getJson<{ status?: { currentVersion?: number } }>(namespace, `keyrotationschedule/${schedule}`))
+    ?.status?.currentVersion;
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace, { OPERATOR_RESYNC_MS: '600000' });
+  await kubectlOk(
+    ['apply', '-n', namespace, '-f', '-'],
+    await sample('tenant-acme.yaml', tenant, withoutAdmins),
+  );
+  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+}, 150_000);
+
+afterAll(async () => {
+  await kubectl(['delete', '-n', namespace, 'keyrotationschedules', '--all']);
+  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+  await op?.stop();
+  await removeTenantTopics([tenant]);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+describe('key events wake KeyRotationSchedules', { timeout: 180_000 }, () => {
+  it('reports a rotation made outside the schedule without waiting for the resync', async () => {
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('keyrotationschedule-acme.yaml', tenant, (y) =>
+        y.replace('rewrapPolicy: Background', 'rewrapPolicy: None'),
+      ),
+    );
+    await waitForCondition(namespace, `keyrotationschedule/${schedule}`, 'Ready', 'True');
+    const before = await waitFor('the schedule to report its key', currentVersion);
+
+    const rotated = await op.operator.keyring.rotate(tenant, 'default', {
+      requestKey: `outside-${uniqueId('r')}`,
+    });
+    expect(rotated.version).toBe(before + 1);
+
+    // The operator's relay publishes the keyring's event; the wake-up queues this schedule.
+    const after = await waitFor(
+      'the schedule to report the new version',
+      async () => ((await currentVersion()) === before + 1 ? before + 1 : undefined),
+      90_000,
+    );
+    expect(after).toBe(before + 1);
+  });
+});
