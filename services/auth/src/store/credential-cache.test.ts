@@ -32,7 +32,32 @@ describe('CredentialCache', () => {
     );
     expect(await read(replicaA)).toMatchObject({ status: 'suspended', roles: ['admin'] });
     expect(await read(replicaA)).toBe(await read(replicaA)); // and caches it again
-    expect(await replicaA.get(c, 'nobody@example.com', '0')).toBeNull();
+    expect(await replicaA.get(c, 'nobody@example.com', undefined)).toBeNull();
+  });
+
+  it('never serves an entry read before Redis lost the counter, even after a change counted from scratch', async () => {
+    await f.register('una@example.com');
+    const c = await f.components.store.forTenant(f.tenant);
+    const cache = new CredentialCache(f.redis.client);
+    const versionKey = cache.versionKey(f.tenant, 'una@example.com');
+    const read = async () =>
+      cache.get(c, 'una@example.com', await cache.version(f.tenant, 'una@example.com'));
+    expect(await read()).toMatchObject({ status: 'active' });
+    expect(await read()).toMatchObject({ status: 'active' }); // cached under the counter's random start
+    const cachedUnder = await f.redis.client.get(versionKey);
+    // Redis loses its data, then a suspension is counted again: from a new random start, so the
+    // version the old entry was read under cannot come back.
+    await f.redis.client.del(versionKey);
+    await cache.changing(f.tenant, 'una@example.com', () =>
+      c.users.updateOne({ emailKey: 'una@example.com' }, { $set: { status: 'suspended' } }),
+    );
+    expect(await f.redis.client.get(versionKey)).not.toBe(cachedUnder);
+    expect(await read()).toMatchObject({ status: 'suspended' });
+    // And a counter missing at login serves nothing from memory: the document is read.
+    await f.redis.client.del(versionKey);
+    await c.users.updateOne({ emailKey: 'una@example.com' }, { $set: { status: 'active' } });
+    expect(await read()).toMatchObject({ status: 'active' });
+    expect(await f.redis.client.get(versionKey)).not.toBeNull();
   });
 
   it('caches "no such account" too, so an unknown address costs no more than a known one, until the account is created', async () => {

@@ -10,16 +10,32 @@
  * first. The hash itself never leaves this process and Mongo (Redis holds only the counter), and
  * entries also expire after a few minutes.
  *
+ * A counter starts at a random value, set when a login first finds it missing, and nothing is
+ * served from memory while it is missing. So a Redis that lost its data (a restart without
+ * persistence, a failover) cannot bring back a version an old entry was read under: counting
+ * from 0 again would let a password changed just before the loss work for minutes. Counters of
+ * addresses without an account expire (VERSION_TTL_MS), so probing random addresses cannot fill
+ * Redis.
+ *
  * "No such account" is cached the same way (creating an account bumps its address's version):
  * otherwise a login for an unknown address would read Mongo where a known one is served from
  * memory, and that extra read would tell the two apart by timing.
  */
+import { randomInt } from 'node:crypto';
 import type { Role, UserStatus } from '@parley/contracts';
 import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { accountKey } from '../domain/brute-force-guard.ts';
 import type { TenantCollections } from './tenant-store.ts';
+
+/** How long a counter nobody changes lives (a login past it starts a new random one). */
+export const VERSION_TTL_MS = 24 * 3600_000;
+
+const ADVANCE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`;
 
 export interface Credential {
   _id: string;
@@ -45,20 +61,44 @@ export class CredentialCache {
   }
 
   /** The current version of an account's credential (read before the credential itself). */
-  async version(tenant: string, emailKey: string): Promise<string> {
+  async version(tenant: string, emailKey: string): Promise<string | undefined> {
     return CredentialCache.versionOf(await this.#redis.get(this.versionKey(tenant, emailKey)));
   }
 
-  /** The version a counter's stored value stands for (a counter never incremented is version 0). */
-  static versionOf(stored: string | null): string {
-    return stored ?? '0';
+  /** The version a counter's stored value stands for; undefined when the counter is missing. */
+  static versionOf(stored: string | null): string | undefined {
+    return stored ?? undefined;
   }
 
-  /** The credential under `version`: from memory when read under the same version, else from Mongo. */
-  async get(c: TenantCollections, emailKey: string, version: string): Promise<Credential | null> {
+  /**
+   * The credential under `version`: from memory when read under the same version, else from
+   * Mongo. Without a version (the counter is missing) it starts one at a random value first, and
+   * remembers the read only if that value is still the counter's.
+   */
+  async get(c: TenantCollections, emailKey: string, version: string | undefined): Promise<Credential | null> {
     const cacheKey = `${c.tenant}\u0000${emailKey}`;
+    if (version === undefined) {
+      const fresh = String(randomInt(1, 2 ** 47));
+      const started = await this.#redis.set(
+        this.versionKey(c.tenant, emailKey),
+        fresh,
+        'PX',
+        VERSION_TTL_MS,
+        'NX',
+      );
+      return this.#read(c, emailKey, cacheKey, started === 'OK' ? fresh : undefined);
+    }
     const hit = this.#entries.get(cacheKey);
     if (hit && hit.version === version) return hit.credential;
+    return this.#read(c, emailKey, cacheKey, version);
+  }
+
+  async #read(
+    c: TenantCollections,
+    emailKey: string,
+    cacheKey: string,
+    version: string | undefined,
+  ): Promise<Credential | null> {
     const user = await c.users.findOne(
       { emailKey },
       { projection: { _id: 1, emailKey: 1, passwordHash: 1, status: 1, roles: 1, totp: 1 } },
@@ -73,18 +113,23 @@ export class CredentialCache {
           mfa: !!user.totp,
         }
       : null;
-    this.#entries.set(cacheKey, { version, credential });
+    if (version !== undefined) this.#entries.set(cacheKey, { version, credential });
     return credential;
   }
 
-  /** Runs a change of the credential's fields between two version increments. */
+  /** Runs a change of the credential's fields between two version moves. */
   async changing<T>(tenant: string, emailKey: string, write: () => Promise<T>): Promise<T> {
     const key = this.versionKey(tenant, emailKey);
-    await this.#redis.incr(key);
+    await this.#advance(key);
     try {
       return await write();
     } finally {
-      await this.#redis.incr(key);
+      await this.#advance(key);
     }
+  }
+
+  /** Increments the counter, or starts it at a random value when missing (never from 0 again). */
+  #advance(key: string): Promise<unknown> {
+    return this.#redis.eval(ADVANCE, 1, key, String(randomInt(1, 2 ** 47)), VERSION_TTL_MS);
   }
 }
