@@ -199,4 +199,37 @@ describe('open sign-up', () => {
     await f.components.personalData.erase(c, userId, { type: 'system', id: 'test' }, 'gdpr-erasure');
     expect(await signUpsFor('erased@example.com')).toHaveLength(0);
   });
+
+  it("is in the person's GDPR export: a pending registration (by its future user id) and notices to an account's address, without hashes", async () => {
+    const userId = await f.register('exported@example.com');
+    expect((await signUp('Exported@example.com')).statusCode).toBe(202);
+    const account = await f.components.personalData.export(c, userId);
+    expect(account.signUps).toEqual([
+      {
+        kind: 'account-exists',
+        email: 'exported@example.com',
+        displayName: null,
+        createdAt: expect.any(String),
+        expiresAt: expect.any(String),
+      },
+    ]);
+
+    expect((await signUp('pending@example.com', NEW_PASSWORD, 'Pending Person')).statusCode).toBe(202);
+    const [pending] = await signUpsFor('pending@example.com');
+    if (!pending) throw new Error('no pending registration');
+    const exported = await f.components.personalData.export(c, pending._id);
+    expect(exported.account).toBeNull();
+    expect(exported.signUps).toEqual([
+      {
+        kind: 'verification',
+        email: 'pending@example.com',
+        displayName: 'Pending Person',
+        createdAt: pending.createdAt.toISOString(),
+        expiresAt: pending.expiresAt.toISOString(),
+      },
+    ]);
+    const text = JSON.stringify(exported);
+    expect(text).not.toContain(pending.passwordHash as string);
+    expect(text).not.toContain(pending.tokenHash as string);
+  });
 });

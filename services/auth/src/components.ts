@@ -21,6 +21,7 @@ import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
 import { SecondFactor } from './domain/second-factor.ts';
 import { Sessions } from './domain/sessions.ts';
+import { SignUpThrottle } from './domain/sign-up-throttle.ts';
 import { SigningKeys } from './domain/signing-keys.ts';
 import { UserDeletion } from './domain/user-deletion.ts';
 import type { AuthPolicy } from './settings.ts';
@@ -113,8 +114,14 @@ export async function createAuthComponents(options: {
     }),
     mfa: new Mfa(secondFactor, reauthentication, credentials, events),
     accounts,
-    signUp: new OpenSignUp(hasher, accounts, keyring, policy.signUpLinkTtlSeconds),
-    invitations: new Invitations(policy.invitationTtlSeconds, events),
+    signUp: new OpenSignUp({
+      hasher,
+      accounts,
+      sealer: keyring,
+      throttle: new SignUpThrottle(redis, policy.signUpLimits),
+      ttlSeconds: policy.signUpLinkTtlSeconds,
+    }),
+    invitations: new Invitations(policy.invitationTtlSeconds, events, keyring),
     personalData,
     deletion: new UserDeletion(mongo, personalData, events),
     secondFactor,

@@ -1,4 +1,4 @@
-/** The auth service's process: config, connections, components, app, relay, GDPR participant, signals. Nothing else. */
+/** The auth service's process: config, connections, components, app, relay, sweeper, GDPR participant, signals. Nothing else. */
 
 import { GdprClient } from '@parley/compliance-client';
 import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
@@ -13,10 +13,11 @@ import {
 } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
-import { createAuditRelay } from './audit-relay.ts';
 import { createAuthComponents } from './components.ts';
 import { createGdprParticipation, GdprParticipation } from './gdpr-participation.ts';
+import { createOutboxRelay, provisionedTenants } from './outbox-relay.ts';
 import { authSettingsSchema, policyFrom } from './settings.ts';
+import { SignUpSweeper } from './sign-up-sweeper.ts';
 
 const config = loadConfigOrExit(authSettingsSchema);
 const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
@@ -42,7 +43,7 @@ const components = await createAuthComponents({
   logger,
 });
 await components.authClient.start();
-const relay = createAuditRelay({
+const relay = createOutboxRelay({
   producer: kafka.producer,
   store: components.store,
   redis: redis.client,
@@ -50,6 +51,14 @@ const relay = createAuditRelay({
   intervalMs: config.OUTBOX_INTERVAL_MS,
 });
 relay.start();
+// Expired open sign-up requests (password hashes of links never followed) are purged.
+const sweeper = new SignUpSweeper({
+  store: components.store,
+  tenants: () => provisionedTenants(components.store, redis.client),
+  intervalMs: config.SIGN_UP_SWEEP_INTERVAL_MS,
+  logger,
+});
+sweeper.start();
 // Registers with the compliance service, then answers export and erasure requests on every
 // tenant's gdpr topic (consumer group auth.gdpr).
 const gdpr = new GdprParticipation(
@@ -79,5 +88,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [gdpr, relay, components.authClient, kafka, redis, mongo],
+  stoppables: [gdpr, sweeper, relay, components.authClient, kafka, redis, mongo],
 });

@@ -13,7 +13,7 @@ import type { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditRelay, provisionedTenants } from './audit-relay.ts';
+import { createOutboxRelay, provisionedTenants } from './outbox-relay.ts';
 import { authSettingsSchema } from './settings.ts';
 import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
@@ -37,9 +37,13 @@ beforeAll(async () => {
     logger,
   );
   const topic = kafkaTopic(f.tenant, 'audit');
-  await kafka.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  // An invitation's document also carries its delivery request, bound for the notifications topic.
+  await kafka.admin.createTopics({
+    topics: [topic, kafkaTopic(f.tenant, 'notifications')].map((name) => ({ topic: name, numPartitions: 1 })),
+    waitForLeaders: true,
+  });
   // Only this run's tenant: teammates' test tenants may have no topics on the shared broker.
-  relay = createAuditRelay({
+  relay = createOutboxRelay({
     producer: kafka.producer,
     store: f.components.store,
     redis: f.redis.client,
@@ -61,7 +65,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.disconnect();
   await relay?.stop();
-  await kafka?.admin.deleteTopics({ topics: [kafkaTopic(f.tenant, 'audit')] }).catch(() => {});
+  await kafka?.admin
+    .deleteTopics({ topics: [kafkaTopic(f.tenant, 'audit'), kafkaTopic(f.tenant, 'notifications')] })
+    .catch(() => {});
   await kafka?.stop();
   await f?.close();
 });

@@ -1,9 +1,12 @@
 /**
- * Publishes the events the auth service's documents carry (security events as audit records) to
- * each tenant's `audit` topic, through @parley/outbox's relay, over the databases of every tenant
- * the operator has provisioned (it has a runtime record in Redis, so its topics exist): a stray
- * `parley_*` database without topics (a test's leftovers) never stalls the relay for the others.
+ * Publishes the events the auth service's documents carry, through @parley/outbox's relay, over
+ * the databases of every tenant the operator has provisioned (it has a runtime record in Redis, so
+ * its topics exist): a stray `parley_*` database without topics (a test's leftovers) never stalls
+ * the relay for the others. Security events (audit records) go to the tenant's `audit` topic;
+ * delivery requests for a notifier (sign-up links and notices, invitations: sealed) go to its
+ * `notifications` topic, which the compliance service does not read and a notifier does.
  */
+import { AUTH_NOTIFICATION_EVENT_TYPES, type EventEnvelope } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
@@ -22,7 +25,14 @@ export async function provisionedTenants(store: TenantStore, redis: Redis): Prom
   return candidates.filter((_, i) => present?.[i]?.[1] === 1);
 }
 
-export function createAuditRelay(options: {
+const NOTIFICATION_TYPES = new Set(AUTH_NOTIFICATION_EVENT_TYPES);
+
+/** The tenant's topic an auth event belongs on. */
+export function topicForAuthEvent(event: Pick<EventEnvelope, 'tenant' | 'type'>): string {
+  return kafkaTopic(event.tenant, NOTIFICATION_TYPES.has(event.type) ? 'notifications' : 'audit');
+}
+
+export function createOutboxRelay(options: {
   producer: Producer;
   store: TenantStore;
   logger: Logger;
@@ -37,7 +47,7 @@ export function createAuditRelay(options: {
     producer: options.producer,
     logger: options.logger,
     intervalMs: options.intervalMs,
-    topicFor: (event) => kafkaTopic(event.tenant, 'audit'),
+    topicFor: topicForAuthEvent,
     sources: async () => {
       const tenants = options.tenants ? options.tenants() : await provisionedTenants(store, redis);
       const databases = await Promise.all(tenants.map(async (tenant) => (await store.forTenant(tenant)).db));

@@ -1,6 +1,7 @@
 // GDPR export and erasure of auth's data, and user deletion under legal holds, on the real stack
 // (Mongo-wire, Redis): what an export holds (and never: secrets), what an erasure leaves (nothing
 // readable), and holds on the person or the tenant refusing deletion until they are lifted.
+import { InvitationDeliveryRequested } from '@parley/contracts';
 import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,11 @@ describe('erasure and user deletion', () => {
     expect(user?.recoveryCodeHashes).toBeUndefined();
     expect(await c.sessions.countDocuments({ userId: m.userId })).toBe(0);
     expect(await c.invitations.countDocuments({ emailKey: 'erin@example.com' })).toBe(0);
+    // The invitation's audit record, still unpublished, was kept; its delivery request was not
+    // (the erasure cancels writing to the person).
+    const moved = JSON.stringify(await c.securityEvents.find({ action: 'outbox-moved' }).toArray());
+    expect(moved).toContain('auth.security.user-invited');
+    expect(moved).not.toContain(InvitationDeliveryRequested.type);
 
     // Refused everywhere: login, refresh, and the access token (revocation pushed to auth-clients).
     const login = await f.app.inject({

@@ -48,6 +48,16 @@ export const authSettingsSchema = Type.Object({
   INVITATION_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 7 * 24 * 3600 }),
   /** How long the link that finishes an open sign-up stays valid. */
   SIGN_UP_LINK_TTL_SECONDS: Type.Integer({ minimum: 600, maximum: 7 * 24 * 3600, default: 24 * 3600 }),
+  /** Open sign-up requests per e-mail address within the window before a lockout (each asks for a message to it). */
+  SIGN_UP_ADDRESS_LIMIT: Type.Integer({ minimum: 1, default: 3 }),
+  /** Open sign-up requests per source address within the window before a lockout (higher: shared NATs). */
+  SIGN_UP_SOURCE_LIMIT: Type.Integer({ minimum: 1, default: 20 }),
+  SIGN_UP_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 60, default: 3600 }),
+  /** The first sign-up lockout; each further one doubles, up to the maximum. */
+  SIGN_UP_LOCKOUT_BASE_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  SIGN_UP_LOCKOUT_MAX_SECONDS: Type.Integer({ minimum: 1, default: 24 * 3600 }),
+  /** How often expired `sign_ups` documents are purged (bounded: they hold password hashes). */
+  SIGN_UP_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 600_000 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
   /** The compliance service: auth registers there as a GDPR participant and uploads export parts. */
   COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
@@ -77,6 +87,15 @@ export interface AuthPolicy {
   mfaChallengeTtlSeconds: number;
   invitationTtlSeconds: number;
   signUpLinkTtlSeconds: number;
+  /** Open sign-up's caps: `accountThreshold` per e-mail address, `addressThreshold` per source address. */
+  signUpLimits: {
+    accountThreshold: number;
+    addressThreshold: number;
+    baseSeconds: number;
+    maxSeconds: number;
+    windowSeconds: number;
+  };
+  signUpSweepIntervalMs: number;
   /** Clock skew accepted by verifiers; revocations are kept this much longer than the token TTL. */
   clockToleranceSeconds: number;
 }
@@ -106,6 +125,14 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
     mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL_SECONDS,
     invitationTtlSeconds: config.INVITATION_TTL_SECONDS,
     signUpLinkTtlSeconds: config.SIGN_UP_LINK_TTL_SECONDS,
+    signUpLimits: {
+      accountThreshold: config.SIGN_UP_ADDRESS_LIMIT,
+      addressThreshold: config.SIGN_UP_SOURCE_LIMIT,
+      baseSeconds: config.SIGN_UP_LOCKOUT_BASE_SECONDS,
+      maxSeconds: config.SIGN_UP_LOCKOUT_MAX_SECONDS,
+      windowSeconds: config.SIGN_UP_LIMIT_WINDOW_SECONDS,
+    },
+    signUpSweepIntervalMs: config.SIGN_UP_SWEEP_INTERVAL_MS,
     clockToleranceSeconds: 5,
   };
 }

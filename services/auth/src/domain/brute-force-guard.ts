@@ -5,6 +5,10 @@
  * TOTP codes and recovery codes all count against the same account key, so an attacker cannot
  * switch factors to reset the count. The account key is a hash of the normalised e-mail, known
  * or not, so a lockout says nothing about whether an account exists.
+ *
+ * A guard has a scope: its own keys and its own refusal. Logins use `bf`; open sign-up uses its
+ * own scope (see sign-up-throttle.ts), so a flood of sign-ups for an address never locks its
+ * owner's logins.
  */
 import { createHash } from 'node:crypto';
 import { problems } from '@parley/kit';
@@ -71,17 +75,31 @@ export interface Attempt {
   ip?: string;
 }
 
+export interface GuardScope {
+  /** The part of the Redis keys (`t:<tenant>:auth:<keyPart>:...`) that sets this guard's counters apart. */
+  keyPart: string;
+  /** What a 429 says. */
+  refusal: string;
+}
+
+export const LOGIN_GUARD_SCOPE: GuardScope = {
+  keyPart: 'bf',
+  refusal: 'Too many failed attempts; try again later',
+};
+
 export class BruteForceGuard {
   readonly #redis: Redis;
   readonly #policy: LockoutPolicy;
+  readonly #scope: GuardScope;
 
-  constructor(redis: Redis, policy: LockoutPolicy) {
+  constructor(redis: Redis, policy: LockoutPolicy, scope: GuardScope = LOGIN_GUARD_SCOPE) {
     this.#redis = redis;
     this.#policy = policy;
+    this.#scope = scope;
   }
 
   #keys(tenant: string, kind: 'acct' | 'addr', id: string): [string, string, string] {
-    const base = redisKey(tenant, 'auth', 'bf', kind, id);
+    const base = redisKey(tenant, 'auth', this.#scope.keyPart, kind, id);
     return [`${base}:failures`, `${base}:lock`, `${base}:level`];
   }
 
@@ -104,10 +122,7 @@ export class BruteForceGuard {
     )) as [number, number, number, string | null];
     const remaining = Math.max(accountTtl, addressTtl);
     if (remaining > 0) {
-      throw problems.tooManyRequests(
-        'Too many failed attempts; try again later',
-        Math.ceil(remaining / 1000),
-      );
+      throw problems.tooManyRequests(this.#scope.refusal, Math.ceil(remaining / 1000));
     }
     return { accountHasHistory: dirty > 0, readAlong: along ?? null };
   }

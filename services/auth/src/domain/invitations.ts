@@ -6,14 +6,27 @@
  * The invitation's id becomes the user's id on acceptance, so whatever was recorded about the
  * invitee (their e-mail in the audit record, sealed under `subject:<id>`) belongs to the same
  * data subject as the account, and the person's erasure covers it.
+ *
+ * Each new token is also handed to a notifier: the invitation's document carries
+ * `auth.invitation.delivery-requested.v1` in its outbox (address, roles and token sealed by the
+ * tenant's key, bound to the invitation id; relayed to the tenant's `notifications` topic). The
+ * inviting call still gets the token in its answer, as InvitationResponseSchema promises (the
+ * operator and admins without a notifier hand it over themselves).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Role } from '@parley/contracts';
+import {
+  createEvent,
+  INVITATION_DELIVERY_PURPOSE,
+  type InvitationDelivery,
+  InvitationDeliveryRequested,
+  type Role,
+} from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import type { InvitationDocument, TenantCollections } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
-import type { RequestContext, SecurityEvents } from './audit-records.ts';
+import { AUDIT_SOURCE, type RequestContext, type SecurityEvents } from './audit-records.ts';
+import { type DeliverySealer, sealDelivery } from './delivery-sealing.ts';
 import { hashToken } from './refresh-tokens.ts';
 
 export interface InvitationResult {
@@ -39,10 +52,12 @@ export const invalidInvitation = () =>
 export class Invitations {
   readonly #ttlSeconds: number;
   readonly #events: SecurityEvents;
+  readonly #sealer: DeliverySealer;
 
-  constructor(ttlSeconds: number, events: SecurityEvents) {
+  constructor(ttlSeconds: number, events: SecurityEvents, sealer: DeliverySealer) {
     this.#events = events;
     this.#ttlSeconds = ttlSeconds;
+    this.#sealer = sealer;
   }
 
   async invite(
@@ -103,11 +118,12 @@ export class Invitations {
       context,
       metadata: { roles },
     });
+    const delivery = await this.#deliveryRequest(c.tenant, document, token, context);
     try {
       if (existing) {
         const replaced = await c.invitations.replaceOne(
           { _id: existing._id, tokenHash: existing.tokenHash },
-          withOutbox(document, [event]),
+          withOutbox(document, [event, delivery]),
         );
         if (replaced.matchedCount !== 1) return this.invite(c, email, roles, invitedBy, context);
         return {
@@ -118,7 +134,7 @@ export class Invitations {
           expiresAt: document.expiresAt.toISOString(),
         };
       }
-      await c.invitations.insertOne(withOutbox(document, [event]));
+      await c.invitations.insertOne(withOutbox(document, [event, delivery]));
     } catch (error) {
       // Another call invited the same address at the same moment: answer as a repeat.
       if (isDuplicateKey(error)) return this.invite(c, email, roles, invitedBy, context);
@@ -131,6 +147,32 @@ export class Invitations {
       token,
       expiresAt: document.expiresAt.toISOString(),
     };
+  }
+
+  /** Asks a notifier to send the invitation's link: the address, roles and token sealed. */
+  async #deliveryRequest(
+    tenant: string,
+    invitation: InvitationDocument,
+    token: string,
+    context: RequestContext,
+  ) {
+    const delivery: InvitationDelivery = { email: invitation.email, token, roles: invitation.roles };
+    return createEvent(InvitationDeliveryRequested, {
+      tenant,
+      source: AUDIT_SOURCE,
+      ...(context.requestId ? { correlationId: context.requestId } : {}),
+      payload: {
+        invitationId: invitation._id,
+        expiresAt: invitation.expiresAt.toISOString(),
+        sealedDelivery: await sealDelivery(
+          this.#sealer,
+          tenant,
+          INVITATION_DELIVERY_PURPOSE,
+          invitation._id,
+          delivery,
+        ),
+      },
+    });
   }
 
   /** The open invitation a token names, or an invalid-invitation problem. */

@@ -10,10 +10,12 @@
  * - an address with an account (active, suspended, whatever its state) gets a notice instead
  *   (`account-exists`: "someone tried to sign up with your address; sign in or reset your
  *   password"), and nothing else happens.
- * Writing to the address is a notifier's job, which Parley does not have yet: each request's
- * document carries the event that asks for it in its outbox (`auth.sign-up.*`, packages/contracts),
- * with what to send (address, name, token) sealed by the tenant's keyring key and bound to the
- * sign-up id, so no outbox, topic or log ever holds the token or the address in the clear.
+ * Writing to the address is a notifier's job: each request's document carries the event that asks
+ * for it in its outbox (`auth.sign-up.*`, packages/contracts), which the outbox relay publishes to
+ * the tenant's `notifications` topic, with what to send (address, name, token) sealed by the
+ * tenant's keyring key and bound to the sign-up id, so no outbox, topic or log ever holds the token
+ * or the address in the clear. Requests are capped per address and per source (sign-up-throttle.ts),
+ * alike whether or not the address has an account.
  * The link's token is `<sign-up id>.<256 random bits>`, stored only as its SHA-256, single use.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -32,20 +34,11 @@ import type { SignUpDocument, TenantCollections, UserDocument } from '../store/t
 import { normaliseEmail } from '../store/tenant-store.ts';
 import type { Accounts } from './accounts.ts';
 import { AUDIT_SOURCE, type RequestContext } from './audit-records.ts';
+import { type DeliverySealer, sealDelivery } from './delivery-sealing.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { assertAcceptablePassword } from './password-policy.ts';
 import { hashToken } from './refresh-tokens.ts';
-
-/** Seals a delivery under the tenant's key (the keyring). */
-export interface DeliverySealer {
-  ensureTenantKey(tenant: string): Promise<unknown>;
-  encrypt(
-    tenant: string,
-    purpose: string,
-    plaintext: Uint8Array,
-    options: { aad?: Uint8Array },
-  ): Promise<Uint8Array>;
-}
+import type { SignUpThrottle } from './sign-up-throttle.ts';
 
 export const invalidSignUpToken = () =>
   new ProblemError(
@@ -62,13 +55,21 @@ export class OpenSignUp {
   readonly #hasher: PasswordHasher;
   readonly #accounts: Accounts;
   readonly #sealer: DeliverySealer;
+  readonly #throttle: SignUpThrottle;
   readonly #ttlSeconds: number;
 
-  constructor(hasher: PasswordHasher, accounts: Accounts, sealer: DeliverySealer, ttlSeconds: number) {
-    this.#hasher = hasher;
-    this.#accounts = accounts;
-    this.#sealer = sealer;
-    this.#ttlSeconds = ttlSeconds;
+  constructor(options: {
+    hasher: PasswordHasher;
+    accounts: Accounts;
+    sealer: DeliverySealer;
+    throttle: SignUpThrottle;
+    ttlSeconds: number;
+  }) {
+    this.#hasher = options.hasher;
+    this.#accounts = options.accounts;
+    this.#sealer = options.sealer;
+    this.#throttle = options.throttle;
+    this.#ttlSeconds = options.ttlSeconds;
   }
 
   /** The same answer for every acceptable request; see the file's header for what happens behind it. */
@@ -81,6 +82,8 @@ export class OpenSignUp {
     assertAcceptablePassword(fields.password, { email: fields.email, tenant: c.tenant });
     const email = fields.email.trim();
     const emailKey = normaliseEmail(email);
+    // Before the lookup, and counted for every address alike: a 429 tells nothing about accounts.
+    await this.#throttle.admit(c.tenant, emailKey, context);
     // Both branches hash: a known address must not answer sooner for skipping argon2id.
     const [existing, passwordHash] = await Promise.all([
       c.users.findOne({ emailKey }, { projection: { _id: 1 } }),
@@ -168,12 +171,12 @@ export class OpenSignUp {
     delivery: SignUpDelivery,
     context: RequestContext,
   ) {
-    await this.#sealer.ensureTenantKey(tenant);
-    const sealed = await this.#sealer.encrypt(
+    const sealedDelivery = await sealDelivery(
+      this.#sealer,
       tenant,
       SIGN_UP_DELIVERY_PURPOSE,
-      Buffer.from(JSON.stringify(delivery)),
-      { aad: Buffer.from(signUpId) },
+      signUpId,
+      delivery,
     );
     return createEvent(definition as EventDefinition<typeof SignUpVerificationRequested.payload>, {
       tenant,
@@ -182,7 +185,7 @@ export class OpenSignUp {
       payload: {
         signUpId,
         expiresAt: expiresAt.toISOString(),
-        sealedDelivery: Buffer.from(sealed).toString('base64'),
+        sealedDelivery,
       },
     });
   }

@@ -1,6 +1,7 @@
 /**
  * What auth holds about a person, for GDPR: export (everything, but never a secret: no password
- * hash, TOTP secret, recovery-code hash or refresh-token hash) and erasure (user record
+ * hash, TOTP secret, recovery-code hash or refresh-token hash; open sign-up requests for their
+ * address without the pending password hash or the link's token hash) and erasure (user record
  * anonymised to a tombstone, sessions revoked everywhere and removed with their refresh-token
  * families, MFA secrets and recovery codes removed, invitations to their address removed).
  *
@@ -14,7 +15,7 @@
  * Erasure is idempotent (a GDPR request is delivered at least once): a second run finds a
  * tombstone and removes nothing more.
  */
-import type { AuditActor, EventEnvelope } from '@parley/contracts';
+import { AUTH_NOTIFICATION_EVENT_TYPES, type AuditActor, type EventEnvelope } from '@parley/contracts';
 import { OUTBOX_FIELD, OUTBOX_PENDING_FIELD, outboxPush, withOutbox } from '@parley/outbox';
 import type { Collection, Document, Filter } from 'mongodb';
 import type { CredentialCache } from '../store/credential-cache.ts';
@@ -54,6 +55,18 @@ export interface AuthExport {
     revokedReason: string | null;
   }[];
   invitations: { email: string; roles: string[]; createdAt: string; acceptedAt: string | null }[];
+  /**
+   * Open sign-up requests made with the person's address (pending registrations, notices that the
+   * address already had an account), until they are used or purged after expiry.
+   */
+  signUps: {
+    kind: 'verification' | 'account-exists';
+    /** As typed for a pending registration; the normalised address for a notice. */
+    email: string;
+    displayName: string | null;
+    createdAt: string;
+    expiresAt: string;
+  }[];
 }
 
 /** How a tombstone's unique e-mail key looks: never a deliverable address, unique per user. */
@@ -78,6 +91,14 @@ export class PersonalData {
     const invitations = user
       ? await c.invitations.find({ $or: [{ emailKey: user.emailKey }, { userId }] }).toArray()
       : await c.invitations.find({ userId }).toArray();
+    // A pending registration's id is its future user id, so it is found even before an account.
+    const signUps = await c.signUps
+      .find(user ? { $or: [{ emailKey: user.emailKey }, { _id: userId }] } : { _id: userId }, {
+        projection: { kind: 1, email: 1, emailKey: 1, displayName: 1, createdAt: 1, expiresAt: 1 },
+      })
+      .sort({ createdAt: 1 })
+      .limit(1_000)
+      .toArray();
     return {
       account: user
         ? {
@@ -113,6 +134,13 @@ export class PersonalData {
         roles: i.roles,
         createdAt: i.createdAt.toISOString(),
         acceptedAt: iso(i.acceptedAt),
+      })),
+      signUps: signUps.map((s) => ({
+        kind: s.kind,
+        email: s.email ?? s.emailKey,
+        displayName: s.displayName ?? null,
+        createdAt: s.createdAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
       })),
     };
   }
@@ -180,8 +208,9 @@ export class PersonalData {
 }
 
 /**
- * Deletes the matching documents; events they still carry for the relay move first into a
- * `security_events` document of their own.
+ * Deletes the matching documents; audit events they still carry for the relay move first into a
+ * `security_events` document of their own. Delivery requests (an invitation's link) do not: the
+ * erasure cancels writing to the person.
  */
 async function removeKeepingEvents(
   c: TenantCollections,
@@ -191,7 +220,9 @@ async function removeKeepingEvents(
   const pending = await collection
     .find({ ...filter, [OUTBOX_PENDING_FIELD]: true }, { projection: { [OUTBOX_FIELD]: 1 } })
     .toArray();
-  const events = pending.flatMap((d) => (d[OUTBOX_FIELD] as EventEnvelope[] | undefined) ?? []);
+  const events = pending
+    .flatMap((d) => (d[OUTBOX_FIELD] as EventEnvelope[] | undefined) ?? [])
+    .filter((event) => !AUTH_NOTIFICATION_EVENT_TYPES.includes(event.type));
   if (events.length > 0) {
     const [first] = events;
     try {

@@ -95,11 +95,16 @@ export interface TenantCollections {
 }
 
 /**
- * Collections whose documents may carry audit events (the audit relay reads them). `sign_ups`
- * carries events for a notifier that does not exist yet, bound for no topic the operator makes
- * today; they wait in its outbox (see the README's open sign-up decision).
+ * Collections whose documents may carry events (the outbox relay reads them): audit records, and
+ * delivery requests for a notifier (`sign_ups`, `invitations`).
  */
-export const OUTBOX_COLLECTIONS = ['users', 'sessions', 'invitations', 'security_events'] as const;
+export const OUTBOX_COLLECTIONS = [
+  'users',
+  'sessions',
+  'invitations',
+  'security_events',
+  'sign_ups',
+] as const;
 
 export class TenantStore {
   readonly #client: MongoClient;
