@@ -4,6 +4,7 @@
  * destruction first and removes the data.
  */
 import { createSilentLogger } from '@parley/kit/testing';
+import { TENANT_STREAMS } from '@parley/tenancy';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../src/api/resources.ts';
@@ -127,7 +128,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     expect(await op.clients.mongo.client.db(`parley_${t}`).collection('messages').countDocuments()).toBe(1);
     expect(
       (await op.clients.kafka.admin.listTopics()).filter((x) => x.startsWith(`parley.${t}.`)),
-    ).toHaveLength(6);
+    ).toHaveLength(TENANT_STREAMS.length);
     expect(await op.clients.redis.client.get(`t:${t}:session:s1`)).toBe('x');
     expect(await op.clients.s3.bucketExists(`parley-${t}`)).toBe(true);
     expect((await op.clients.elasticsearch.indices.exists({ index: `parley-${t}-messages` })).body).toBe(
