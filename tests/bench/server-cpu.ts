@@ -37,7 +37,7 @@ function serverPids(): Map<string, number> {
   return pids;
 }
 
-/** utime + stime of every live process, and each one's parent. */
+/** CPU time of every live process (its own and its exited children's), and each one's parent. */
 function processTable(): Map<number, { parent: number; seconds: number }> {
   const table = new Map<number, { parent: number; seconds: number }>();
   let entries: string[] = [];
@@ -53,7 +53,11 @@ function processTable(): Map<number, { parent: number; seconds: number }> {
       // Fields after the command name (which may hold spaces) start after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const parent = Number(fields[1]);
-      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      // utime + stime, and cutime + cstime: what its exited children used (PostgreSQL's backends
+      // end when their connection closes; without these their time would vanish from the tree).
+      const seconds =
+        (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) /
+        TICKS_PER_SECOND;
       table.set(Number(entry), { parent, seconds });
     } catch {
       // the process ended while we read
