@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { Tenant } from '../../api/resources.ts';
+import { desiredTenant } from '../desired-state.ts';
+import { aclChanges, type DescribedAcl, tenantAcls } from './kafka-principal-step.ts';
+
+function desired(name: string) {
+  const tenant: Tenant = {
+    apiVersion: 'parley.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name, namespace: 'parley', generation: 1, uid: name },
+    spec: { displayName: name, plan: 'team' },
+  };
+  return desiredTenant(tenant);
+}
+
+const described = (acls: ReturnType<typeof tenantAcls>): DescribedAcl[] => acls as unknown as DescribedAcl[];
+
+describe('aclChanges (one ACL listing shared by many tenants)', () => {
+  it('asks for every ACL of a new principal and ignores other principals in the listing', () => {
+    const acme = desired('acme');
+    const other = desired('other');
+    const { missing, stale } = aclChanges(acme, described(tenantAcls(other)));
+    expect(missing).toEqual(tenantAcls(acme));
+    expect(stale).toEqual([]);
+  });
+
+  it('keeps what is there and removes a grant the spec does not make', () => {
+    const acme = desired('acme');
+    const wider = { ...tenantAcls(acme)[0], resourceName: 'parley.', operation: 2 } as DescribedAcl;
+    const { missing, stale } = aclChanges(acme, [...described(tenantAcls(acme)), wider]);
+    expect(missing).toEqual([]);
+    expect(stale).toEqual([wider]);
+  });
+});
