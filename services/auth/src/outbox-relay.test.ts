@@ -51,7 +51,6 @@ beforeAll(async () => {
     intervalMs: 100,
     tenants: () => [f.tenant],
   });
-  relay.start();
   consumer = kafka.kafka.consumer({ groupId: `auth-test.${f.tenant}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -110,6 +109,11 @@ describe('security events on the audit stream', () => {
     expect(replay.statusCode).toBe(401);
     const other = await f.login('mia@example.com');
     await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(other.accessToken) });
+    // The relay starts once the actions are done: on the local FerretDB its acknowledgement (an
+    // update of the session document) can overwrite a rotation written at the same instant, since
+    // FerretDB 1.24 does not isolate concurrent updates of one document (packages/outbox/README).
+    // On MongoDB both land; what this test checks is the stream's content.
+    relay.start();
 
     const [failed] = await waitFor('auth.security.login-failed');
     expect(failed).toMatchObject({
