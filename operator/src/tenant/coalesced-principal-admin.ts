@@ -1,7 +1,7 @@
 /**
  * The Kafka principal calls of concurrent reconciles, coalesced (see group-commit.ts): one
- * AlterUserScramCredentials, one DescribeAcls + CreateAcls (+ DeleteAcls) and one
- * AlterClientQuotas serve every Tenant that asked while the previous call was in flight. Each of
+ * AlterUserScramCredentials, one CreateAcls (+ DeleteAcls) and one AlterClientQuotas serve every
+ * Tenant that asked while the previous call was in flight. Each of
  * these is a write the KRaft controller applies one request at a time, so many small requests
  * wait on each other. When a batched call fails, each tenant's part is retried alone, so one
  * tenant's refusal (or a broker error) is reported on that tenant only.
@@ -72,9 +72,14 @@ export class CoalescedPrincipalAdmin implements PrincipalAdmin {
       batchedOrAlone(
         tenants,
         async (all) => {
-          // Every principal's ACLs in one listing (a few per tenant), then one write of each kind.
-          const existing = await describePrincipalAcls(kafka, undefined);
-          const changes = all.map((desired) => aclChanges(desired, existing));
+          // Reads side by side, one per principal (a broker answers them from its own cache, and
+          // a listing of every principal would grow with the cluster); the writes, which the
+          // controller applies one request at a time, as one request of each kind.
+          const changes = await Promise.all(
+            all.map(async (desired) =>
+              aclChanges(desired, await describePrincipalAcls(kafka, `User:${desired.kafka.principal}`)),
+            ),
+          );
           const missing = changes.flatMap((c) => c.missing);
           const stale = changes.flatMap((c) => c.stale);
           if (missing.length > 0) await kafka.createAcls({ acl: missing });

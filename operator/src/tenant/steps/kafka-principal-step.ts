@@ -53,12 +53,12 @@ const aclKey = (a: {
 
 type DescribedAcls = Awaited<ReturnType<Admin['describeAcls']>>;
 
-/** Every ACL the broker holds for `principal` on any host (for everyone when undefined), flattened. */
-export async function describePrincipalAcls(admin: Admin, principal: string | undefined) {
+/** Every ACL the broker holds for `principal` (e.g. User:tenant-acme), on any host, flattened. */
+export async function describePrincipalAcls(admin: Admin, principal: string) {
   const described: DescribedAcls = await admin.describeAcls({
     resourceType: AclResourceTypes.ANY,
     resourcePatternType: ResourcePatternTypes.ANY,
-    ...(principal !== undefined ? { principal } : {}),
+    principal,
     operation: AclOperationTypes.ANY,
     permissionType: AclPermissionTypes.ANY,
   } as never);
