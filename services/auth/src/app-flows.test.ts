@@ -292,6 +292,19 @@ describe('reissued invitations', () => {
         url: `/tenants/${f.tenant}/invitations/accept`,
         payload: { token, password: PASSWORD, displayName: 'Olga' },
       });
+    // Nothing published yet (no relay runs here): the reissue kept the first invitation's audit
+    // record, and only the delivery request of the token that still works waits to go out.
+    const c = await f.components.store.forTenant(f.tenant);
+    const pending = (
+      (await c.invitations.findOne({ _id: first.invitationId })) as {
+        _outbox?: { type: string; payload: { action?: string } }[];
+      }
+    )._outbox;
+    expect(pending?.map((event) => event.payload.action ?? event.type).sort()).toEqual([
+      'auth.invitation.delivery-requested.v1',
+      'auth.security.user-invited',
+      'auth.security.user-invited',
+    ]);
     expect((await accept(first.token)).statusCode).toBe(400);
     expect((await accept(second.json().token)).statusCode).toBe(201);
   });

@@ -22,7 +22,7 @@ import {
   type Role,
 } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
-import { withOutbox } from '@parley/outbox';
+import { OUTBOX_FIELD, type OutboxFields, withOutbox } from '@parley/outbox';
 import type { InvitationDocument, TenantCollections } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
 import { AUDIT_SOURCE, type RequestContext, type SecurityEvents } from './audit-records.ts';
@@ -121,9 +121,14 @@ export class Invitations {
     const delivery = await this.#deliveryRequest(c.tenant, document, token, context);
     try {
       if (existing) {
+        // The replacement keeps what the old document has not published yet (its audit records
+        // above all), except a delivery request for the token this reissue makes void.
+        const unpublished = ((existing as OutboxFields)[OUTBOX_FIELD] ?? []).filter(
+          (pending) => pending.type !== InvitationDeliveryRequested.type,
+        );
         const replaced = await c.invitations.replaceOne(
           { _id: existing._id, tokenHash: existing.tokenHash },
-          withOutbox(document, [event, delivery]),
+          withOutbox(document, [...unpublished, event, delivery]),
         );
         if (replaced.matchedCount !== 1) return this.invite(c, email, roles, invitedBy, context);
         return {
