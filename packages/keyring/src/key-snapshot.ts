@@ -3,6 +3,7 @@
  * version (the greatest minimum record), and state (the last lifecycle record). Pure: tests can
  * check the folding without a database.
  */
+import { KeyDestroyedError } from './errors.ts';
 import type { KeyRecord, KeyState, LifecycleRecord, VersionRecord, VersionSummary } from './key-store.ts';
 
 export interface KeySnapshot {
@@ -64,4 +65,9 @@ export function foldKeyRecords(
     createdAt,
     updatedAt,
   };
+}
+
+/** A destroyed key answers nothing but its metadata. */
+export function assertNotDestroyed(snapshot: KeySnapshot): void {
+  if (snapshot.state === 'destroyed') throw new KeyDestroyedError(snapshot.tenant, snapshot.keyName);
 }

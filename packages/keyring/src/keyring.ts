@@ -6,9 +6,6 @@
  */
 import { createHash, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import {
-  CryptoKeyDestroyed,
-  CryptoKeyDestructionCancelled,
-  CryptoKeyDestructionScheduled,
   CryptoKeyMinDecryptionVersionRaised,
   CryptoKeyRotated,
   createEvent,
@@ -33,27 +30,32 @@ import { parseEnvelope, replaceWrappedDataKey } from './envelope.ts';
 import {
   DecryptionFailedError,
   InvalidKeyRequestError,
-  KeyDestroyedError,
   KeyPendingDestructionError,
   KeyringError,
   KeyStateConflictError,
-  KeyUnderLegalHoldError,
   KeyVersionRetiredError,
-  UnknownKeyError,
   UnknownKeyVersionError,
 } from './errors.ts';
 import { type CachedKey, KeyCache } from './key-cache.ts';
+import { KeyDestruction } from './key-destruction.ts';
+import {
+  type DataKey,
+  type EncryptOptions,
+  type KeyMetadata,
+  type RewrapResult,
+  type RotateOptions,
+  type RotateResult,
+  toMetadata,
+} from './key-metadata.ts';
 import { assertKeyName, assertPurpose, DEFAULT_KEY_NAME } from './key-names.ts';
-import { foldKeyRecords, type KeySnapshot } from './key-snapshot.ts';
+import { KeyRecords } from './key-records.ts';
+import { assertNotDestroyed, foldKeyRecords, type KeySnapshot } from './key-snapshot.ts';
 import {
   ensureKeyIndexes,
   isDuplicateKey,
   type KeyRecord,
-  type KeyState,
   keyId,
   keysCollection,
-  type LifecycleRecord,
-  lifecycleRecordId,
   type MinimumRecord,
   minimumRecordId,
   type UsageRecord,
@@ -66,9 +68,17 @@ import type { MasterKeyring } from './master-keyring.ts';
 import { newTenantKeyVersion, rewrapTenantKey, unwrapTenantKey } from './tenant-key-wrap.ts';
 import { DEFAULT_USAGE_BLOCK, DEFAULT_USAGE_CEILING, UsageMeter } from './usage-meter.ts';
 
-export const MIN_WAITING_DAYS = 7;
-export const MAX_WAITING_DAYS = 30;
-const DAY_MS = 86_400_000;
+export { MAX_WAITING_DAYS, MIN_WAITING_DAYS } from './key-destruction.ts';
+export type {
+  DataKey,
+  EncryptOptions,
+  KeyMetadata,
+  KeyVersionInfo,
+  RewrapResult,
+  RotateOptions,
+  RotateResult,
+} from './key-metadata.ts';
+
 const MAX_CONTENTION_RETRIES = 8;
 
 export interface KeyringOptions {
@@ -93,109 +103,24 @@ export interface KeyringOptions {
   destructionHolds?: DestructionHoldCheck;
 }
 
-export interface KeyVersionInfo {
-  version: number;
-  createdAt: Date;
-  masterKeyId: string;
-  /** Uses reserved so far (an upper bound of actual uses). */
-  usage: number;
-  /** False once the key is destroyed: the material is gone. */
-  available: boolean;
-}
-
-export interface KeyMetadata {
-  tenant: string;
-  keyName: string;
-  state: KeyState;
-  primaryVersion: number;
-  minDecryptionVersion: number;
-  versions: KeyVersionInfo[];
-  destroyAt?: Date;
-  waitingDays?: number;
-  destroyedAt?: Date;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface RotateOptions {
-  /** Two calls with one request key rotate once (e.g. the schedule slot "2026-11-28T00:00Z"). */
-  requestKey?: string;
-}
-
-export interface RotateResult {
-  version: number;
-  /** False when the request key had already rotated the key. */
-  rotated: boolean;
-  metadata: KeyMetadata;
-}
-
-export interface DataKey {
-  /** 32 bytes; use it, then forget it. Never log or store it. */
-  plaintext: Buffer;
-  /** The data key wrapped by the tenant key version (ciphertext kind 2); store this. */
-  wrapped: Buffer;
-  keyName: string;
-  keyVersion: number;
-}
-
-export interface EncryptOptions {
-  keyName?: string;
-  /** Caller's additional authenticated data: must be given again, identical, to decrypt. */
-  aad?: Uint8Array;
-}
-
-export interface RewrapResult {
-  ciphertext: Buffer;
-  /** The key version the result is sealed or wrapped under. */
-  keyVersion: number;
-  /** False when it was already under the primary version (returned unchanged). */
-  rewrapped: boolean;
-}
-
-function toMetadata(snapshot: KeySnapshot, usage: Map<number, number> = new Map()): KeyMetadata {
-  const lifecycle = snapshot.lifecycle;
-  return {
-    tenant: snapshot.tenant,
-    keyName: snapshot.keyName,
-    state: snapshot.state,
-    primaryVersion: snapshot.primaryVersion,
-    minDecryptionVersion: snapshot.minDecryptionVersion,
-    versions: snapshot.summaries.map((summary) => ({
-      version: summary.version,
-      createdAt: summary.createdAt,
-      masterKeyId: summary.masterKeyId,
-      usage: usage.get(summary.version) ?? 0,
-      available: snapshot.versions.has(summary.version),
-    })),
-    ...(snapshot.state === 'pending-destruction' && lifecycle?.destroyAt
-      ? { destroyAt: lifecycle.destroyAt, waitingDays: lifecycle.waitingDays ?? 0 }
-      : {}),
-    ...(snapshot.state === 'destroyed' && lifecycle ? { destroyedAt: lifecycle.createdAt } : {}),
-    createdAt: snapshot.createdAt,
-    updatedAt: snapshot.updatedAt,
-  };
-}
-
 const requestSlot = (requestKey: string) => `rotate:${createHash('sha256').update(requestKey).digest('hex')}`;
 /** The slot of version 1, written by ensureTenantKey (and by the legacy migration). */
 export const CREATE_SLOT = 'rotate:create';
 const LIVE_RECORDS = { $in: ['version', 'minimum', 'lifecycle'] };
 
-type LifecycleDecision =
-  | { done: KeySnapshot }
-  | { action: LifecycleRecord['action']; fields: Partial<LifecycleRecord>; event: EventEnvelope };
-
 export class Keyring {
   readonly masterKeys: MasterKeyring;
   private readonly keys: Collection<KeyRecord>;
+  private readonly records: KeyRecords;
   private readonly logger: Logger;
   private readonly cache: KeyCache;
   private readonly meter: UsageMeter;
   private readonly source: string;
-  private readonly destructionHolds: DestructionHoldCheck | undefined;
+  private readonly destruction: KeyDestruction;
 
   constructor(options: KeyringOptions) {
     this.keys = keysCollection(options.db);
+    this.records = new KeyRecords(this.keys);
     this.masterKeys = options.masterKeys;
     this.logger = options.logger;
     this.cache = new KeyCache(options.cacheTtlMs ?? 30_000, options.cacheMaxKeys);
@@ -204,7 +129,13 @@ export class Keyring {
       blockSize: options.usageBlockSize ?? DEFAULT_USAGE_BLOCK,
     });
     this.source = options.source ?? 'keyring';
-    this.destructionHolds = options.destructionHolds;
+    this.destruction = new KeyDestruction({
+      records: this.records,
+      logger: this.logger,
+      holds: options.destructionHolds,
+      forget: (tenant, keyName) => this.cache.delete(keyId(tenant, keyName)),
+      event: (tenant, definition, payload) => this.event(tenant, definition, payload),
+    });
   }
 
   /** The collection the outbox relay drains for key events: `sources: async () => [keyring.outboxSource]`. */
@@ -227,7 +158,7 @@ export class Keyring {
     assertKeyName(keyName);
     const cached = this.cache.get(keyId(tenant, keyName));
     if (cached) return toMetadata(cached.snapshot);
-    const existing = await this.readSnapshot(tenant, keyName);
+    const existing = await this.records.readSnapshot(tenant, keyName);
     if (existing) return toMetadata(this.cache.put(keyId(tenant, keyName), existing).snapshot);
     const now = new Date();
     const record: VersionRecord = {
@@ -244,14 +175,16 @@ export class Keyring {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error; // another process created it first: theirs is the key
     }
-    return toMetadata(this.cache.put(keyId(tenant, keyName), await this.loadFresh(tenant, keyName)).snapshot);
+    return toMetadata(
+      this.cache.put(keyId(tenant, keyName), await this.records.loadFresh(tenant, keyName)).snapshot,
+    );
   }
 
   async listVersions(tenant: string, keyName: string = DEFAULT_KEY_NAME): Promise<KeyMetadata> {
     assertTenantId(tenant);
     assertKeyName(keyName);
-    const snapshot = await this.loadFresh(tenant, keyName);
-    return toMetadata(snapshot, await this.usageOf(tenant, keyName));
+    const snapshot = await this.records.loadFresh(tenant, keyName);
+    return toMetadata(snapshot, await this.records.usageOf(tenant, keyName));
   }
 
   /** Every key of a tenant (its default key and its subjects' keys). */
@@ -295,7 +228,7 @@ export class Keyring {
   ): Promise<RotateResult> {
     const slot = requestSlot(requestKey);
     for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
-      const snapshot = await this.loadFresh(tenant, keyName);
+      const snapshot = await this.records.loadFresh(tenant, keyName);
       const done = await this.keys.findOne({ tenant, keyName, slot });
       if (done?.record === 'version') {
         return { version: done.version, rotated: false, metadata: toMetadata(snapshot) };
@@ -317,10 +250,14 @@ export class Keyring {
         newVersion: next,
         reason,
       });
-      if (await this.insertRecord(withOutbox(record, [event]))) {
+      if (await this.records.insert(withOutbox(record, [event]))) {
         this.cache.delete(keyId(tenant, keyName));
         this.logger.info({ tenant, keyName, version: next, reason }, 'keyring: key rotated');
-        return { version: next, rotated: true, metadata: toMetadata(await this.loadFresh(tenant, keyName)) };
+        return {
+          version: next,
+          rotated: true,
+          metadata: toMetadata(await this.records.loadFresh(tenant, keyName)),
+        };
       }
       // Another writer took this version (or this request key) first: read again and decide again.
     }
@@ -335,8 +272,8 @@ export class Keyring {
     assertKeyName(keyName);
     if (!Number.isInteger(version) || version < 1)
       throw new InvalidKeyRequestError('A version is an integer >= 1');
-    const snapshot = await this.loadFresh(tenant, keyName);
-    this.assertNotDestroyed(snapshot);
+    const snapshot = await this.records.loadFresh(tenant, keyName);
+    assertNotDestroyed(snapshot);
     if (version === snapshot.minDecryptionVersion) return toMetadata(snapshot);
     if (version < snapshot.minDecryptionVersion) {
       throw new InvalidKeyRequestError(
@@ -364,185 +301,37 @@ export class Keyring {
     });
     // The minimum is the greatest minimum record, so racing raises settle on the highest; a
     // duplicate means this exact raise already happened.
-    await this.insertRecord(withOutbox(record, [event]));
+    await this.records.insert(withOutbox(record, [event]));
     this.cache.delete(keyId(tenant, keyName));
-    return toMetadata(await this.loadFresh(tenant, keyName));
+    return toMetadata(await this.records.loadFresh(tenant, keyName));
   }
 
-  // ---- crypto-shredding ----------------------------------------------------------------------
+  // ---- crypto-shredding (key-destruction.ts) --------------------------------------------------
 
   /**
    * Schedules the key's destruction after a waiting period of 7..30 days (AWS KMS's window).
-   * Meanwhile the key can be neither used nor read, so anything still depending on it shows up
-   * while the destruction can still be cancelled. Idempotent while pending (keeps the first date).
+   * Meanwhile the key can be neither used nor read; idempotent while pending (keeps the first
+   * date). Refused while a legal hold covers the key.
    */
-  async scheduleDestruction(
+  scheduleDestruction(
     tenant: string,
     keyName: string,
     options: { waitingDays: number; now?: Date },
   ): Promise<KeyMetadata> {
-    assertTenantId(tenant);
-    assertKeyName(keyName);
-    const { waitingDays } = options;
-    if (!Number.isInteger(waitingDays) || waitingDays < MIN_WAITING_DAYS || waitingDays > MAX_WAITING_DAYS) {
-      throw new InvalidKeyRequestError(
-        `The waiting period is a whole number of days from ${MIN_WAITING_DAYS} to ${MAX_WAITING_DAYS}`,
-      );
-    }
-    // Asked before the schedule is written. A hold placed just after this check is caught by the
-    // same check in destroyDueKeys, at the moment of destruction.
-    const holds = (await this.destructionHolds?.(tenant, keyName)) ?? [];
-    if (holds.length > 0) {
-      this.logger.info(
-        { tenant, keyName, holdIds: holds.map((h) => h.id) },
-        'keyring: key destruction refused, key under legal hold',
-      );
-      throw new KeyUnderLegalHoldError(tenant, keyName, holds);
-    }
-    const now = options.now ?? new Date();
-    const destroyAt = new Date(now.getTime() + waitingDays * DAY_MS);
-    const snapshot = await this.transition(tenant, keyName, now, (current) => {
-      this.assertNotDestroyed(current);
-      if (current.state === 'pending-destruction') return { done: current };
-      return {
-        action: 'schedule',
-        fields: { destroyAt, waitingDays },
-        event: this.event(tenant, CryptoKeyDestructionScheduled, {
-          keyName,
-          destroyAt: destroyAt.toISOString(),
-          waitingDays,
-        }),
-      };
-    });
-    this.logger.info(
-      { tenant, keyName, destroyAt: snapshot.lifecycle?.destroyAt },
-      'keyring: key destruction scheduled',
-    );
-    return toMetadata(snapshot);
+    return this.destruction.schedule(tenant, keyName, options);
   }
 
-  async cancelDestruction(tenant: string, keyName: string): Promise<KeyMetadata> {
-    assertTenantId(tenant);
-    assertKeyName(keyName);
-    const snapshot = await this.transition(tenant, keyName, new Date(), (current) => {
-      this.assertNotDestroyed(current);
-      if (current.state !== 'pending-destruction') {
-        throw new KeyStateConflictError(
-          `Key ${keyName} of tenant ${tenant} is not scheduled for destruction`,
-        );
-      }
-      return {
-        action: 'cancel',
-        fields: {},
-        event: this.event(tenant, CryptoKeyDestructionCancelled, { keyName }),
-      };
-    });
-    this.logger.info({ tenant, keyName }, 'keyring: key destruction cancelled');
-    return toMetadata(snapshot);
+  cancelDestruction(tenant: string, keyName: string): Promise<KeyMetadata> {
+    return this.destruction.cancel(tenant, keyName);
   }
 
   /**
-   * Destroys every key whose waiting period has ended: its version records (the wrapped
-   * material) are deleted, so nothing under it can ever be decrypted again. Run it periodically
-   * (the crypto service does); safe to run from several processes at once. Also deletes any
-   * material a racing writer added to an already destroyed key. A key a legal hold covers now
-   * (holds can be placed during the waiting period) stays pending, and is destroyed by the first
-   * sweep after the hold is lifted, unless the destruction is cancelled meanwhile.
+   * Destroys every key whose waiting period has ended (its material is deleted); a key under a
+   * legal hold stays pending. Run it periodically (the crypto service does); safe from several
+   * processes at once.
    */
-  async destroyDueKeys(now: Date = new Date()): Promise<KeyMetadata[]> {
-    const due = (await this.keys
-      .find({ record: 'lifecycle', action: 'schedule', destroyAt: { $lte: now } } as never)
-      .toArray()) as LifecycleRecord[];
-    const destroyed: KeyMetadata[] = [];
-    for (const schedule of due) {
-      const { tenant, keyName } = schedule;
-      const current = await this.readSnapshot(tenant, keyName);
-      if (current?.state !== 'pending-destruction' || current.lifecycle?.seq !== schedule.seq) continue;
-      if (await this.heldAtDestruction(tenant, keyName)) continue;
-      const record: LifecycleRecord = {
-        _id: lifecycleRecordId(tenant, keyName, schedule.seq + 1),
-        record: 'lifecycle',
-        tenant,
-        keyName,
-        slot: `lifecycle:${schedule.seq + 1}`,
-        seq: schedule.seq + 1,
-        action: 'destroy',
-        versions: current.summaries,
-        createdAt: now,
-      };
-      const event = this.event(tenant, CryptoKeyDestroyed, { keyName, destroyedAt: now.toISOString() });
-      if (await this.insertRecord(withOutbox(record, [event]))) {
-        await this.deleteMaterial(tenant, keyName);
-        this.logger.info({ tenant, keyName }, 'keyring: key destroyed');
-        destroyed.push(toMetadata(await this.loadFresh(tenant, keyName)));
-      }
-    }
-    // Material that a racing writer inserted just after a destruction (or a crash left between the
-    // destroy record and the delete) goes too. Writers act on what they read within a cache TTL, so
-    // looking back a day covers every race without revisiting every erased person on each sweep.
-    const recently = new Date(now.getTime() - DAY_MS);
-    const tombstones = (await this.keys
-      .find({ record: 'lifecycle', action: 'destroy', createdAt: { $gte: recently } } as never, {
-        projection: { tenant: 1, keyName: 1 },
-      })
-      .toArray()) as Pick<LifecycleRecord, 'tenant' | 'keyName'>[];
-    for (const { tenant, keyName } of tombstones) await this.deleteMaterial(tenant, keyName);
-    return destroyed;
-  }
-
-  /** True when a legal hold covers the key now, or the holds cannot be read (destruction is final). */
-  private async heldAtDestruction(tenant: string, keyName: string): Promise<boolean> {
-    if (!this.destructionHolds) return false;
-    try {
-      const holds = await this.destructionHolds(tenant, keyName);
-      if (holds.length === 0) return false;
-      this.logger.info(
-        { tenant, keyName, holdIds: holds.map((h) => h.id) },
-        'keyring: key destruction deferred, key under legal hold; it stays pending',
-      );
-    } catch (error) {
-      this.logger.warn(
-        { tenant, keyName, err: error },
-        'keyring: legal holds unreadable; key destruction deferred to the next sweep',
-      );
-    }
-    return true;
-  }
-
-  private async deleteMaterial(tenant: string, keyName: string): Promise<void> {
-    await this.keys.deleteMany({ tenant, keyName, record: { $in: ['version', 'usage'] } } as never);
-    this.cache.delete(keyId(tenant, keyName));
-  }
-
-  /** Appends the next lifecycle record; racing transitions are arbitrated by its unique seq. */
-  private async transition(
-    tenant: string,
-    keyName: string,
-    now: Date,
-    decide: (current: KeySnapshot) => LifecycleDecision,
-  ): Promise<KeySnapshot> {
-    for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
-      const current = await this.loadFresh(tenant, keyName);
-      const decision = decide(current);
-      if ('done' in decision) return decision.done;
-      const seq = (current.lifecycle?.seq ?? 0) + 1;
-      const record: LifecycleRecord = {
-        _id: lifecycleRecordId(tenant, keyName, seq),
-        record: 'lifecycle',
-        tenant,
-        keyName,
-        slot: `lifecycle:${seq}`,
-        seq,
-        action: decision.action,
-        ...decision.fields,
-        createdAt: now,
-      };
-      if (await this.insertRecord(withOutbox(record, [decision.event]))) {
-        this.cache.delete(keyId(tenant, keyName));
-        return this.loadFresh(tenant, keyName);
-      }
-    }
-    throw new KeyStateConflictError(`Key ${keyName} of tenant ${tenant} is changing too fast; retry`);
+  destroyDueKeys(now: Date = new Date()): Promise<KeyMetadata[]> {
+    return this.destruction.destroyDue(now);
   }
 
   // ---- data keys and payloads ----------------------------------------------------------------
@@ -692,48 +481,13 @@ export class Keyring {
     return createEvent(definition, { tenant, source: this.source, payload: payload as never });
   }
 
-  /** Inserts a record; false when its slot or id was taken (another writer won). */
-  private async insertRecord(record: KeyRecord): Promise<boolean> {
-    try {
-      await this.keys.insertOne(record);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
-  }
-
-  private async readSnapshot(tenant: string, keyName: string): Promise<KeySnapshot | undefined> {
-    const records = await this.keys.find({ tenant, keyName, record: LIVE_RECORDS } as never).toArray();
-    return foldKeyRecords(tenant, keyName, records);
-  }
-
-  private async loadFresh(tenant: string, keyName: string): Promise<KeySnapshot> {
-    const snapshot = await this.readSnapshot(tenant, keyName);
-    if (!snapshot) throw new UnknownKeyError(tenant, keyName);
-    return snapshot;
-  }
-
   private async loadCached(tenant: string, keyName: string): Promise<CachedKey> {
     const id = keyId(tenant, keyName);
-    return this.cache.get(id) ?? this.cache.put(id, await this.loadFresh(tenant, keyName));
-  }
-
-  private async usageOf(tenant: string, keyName: string): Promise<Map<number, number>> {
-    const blocks = (await this.keys
-      .find({ tenant, keyName, record: 'usage' } as never, { projection: { version: 1, uses: 1 } })
-      .toArray()) as UsageRecord[];
-    const usage = new Map<number, number>();
-    for (const block of blocks) usage.set(block.version, (usage.get(block.version) ?? 0) + (block.uses ?? 0));
-    return usage;
-  }
-
-  private assertNotDestroyed(snapshot: KeySnapshot): void {
-    if (snapshot.state === 'destroyed') throw new KeyDestroyedError(snapshot.tenant, snapshot.keyName);
+    return this.cache.get(id) ?? this.cache.put(id, await this.records.loadFresh(tenant, keyName));
   }
 
   private assertUsable(snapshot: KeySnapshot): void {
-    this.assertNotDestroyed(snapshot);
+    assertNotDestroyed(snapshot);
     if (snapshot.state === 'pending-destruction') {
       throw new KeyPendingDestructionError(
         snapshot.tenant,
@@ -783,7 +537,7 @@ export class Keyring {
         uses: this.meter.blockSize,
         createdAt: new Date(),
       };
-      if (await this.insertRecord(record)) return block;
+      if (await this.records.insert(record)) return block;
     }
     throw new KeyStateConflictError(
       `Key ${keyName} of tenant ${tenant} is too contended to reserve uses; retry`,
