@@ -13,5 +13,6 @@ export * from './http/service-auth.ts';
 export * from './http/tenant-context.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
+export * from './periodic-task.ts';
 export * from './problem.ts';
 export * from './retry.ts';

@@ -6,18 +6,14 @@
  * pass. An expired request's delivery event, if still unpublished, goes with it: the link it asks
  * to send is already dead.
  */
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 import type { TenantStore } from './store/tenant-store.ts';
 
 export class SignUpSweeper implements Stoppable {
   readonly name = 'sign-up-sweeper';
   readonly #store: TenantStore;
   readonly #tenants: () => Promise<string[]>;
-  readonly #intervalMs: number;
-  readonly #logger: Logger;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #stopped = true;
+  readonly #task: PeriodicTask<number>;
 
   constructor(options: {
     store: TenantStore;
@@ -28,47 +24,28 @@ export class SignUpSweeper implements Stoppable {
   }) {
     this.#store = options.store;
     this.#tenants = options.tenants;
-    this.#intervalMs = options.intervalMs;
-    this.#logger = options.logger;
+    this.#task = new PeriodicTask({
+      name: this.name,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      run: () => this.sweep(),
+      onResult: (removed, logger) => {
+        if (removed > 0) logger.info({ removed }, 'sign-up sweeper: expired requests purged');
+      },
+    });
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule();
+    this.#task.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => 0);
+  /** Stops the timer and waits for the pass in flight. */
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /** One pass now: removes every tenant's expired sign-up requests; returns how many. */
   async sweep(now = new Date()): Promise<number> {
-    if (this.#running) await this.#running.catch(() => 0);
-    this.#running = this.#pass(now);
-    try {
-      return await this.#running;
-    } finally {
-      this.#running = undefined;
-    }
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(async () => {
-      try {
-        const removed = await this.sweep();
-        if (removed > 0) this.#logger.info({ removed }, 'sign-up sweeper: expired requests purged');
-      } catch (error) {
-        this.#logger.warn({ err: error }, 'sign-up sweeper: pass failed; will retry');
-      }
-      this.#schedule();
-    }, this.#intervalMs);
-    this.#timer.unref();
-  }
-
-  async #pass(now: Date): Promise<number> {
     let removed = 0;
     for (const tenant of await this.#tenants()) {
       const c = await this.#store.forTenant(tenant);

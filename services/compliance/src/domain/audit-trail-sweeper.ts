@@ -10,7 +10,7 @@
  */
 import { auditCollections } from '@parley/audit-chain';
 import type { AuditRecordInput } from '@parley/contracts';
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 import { LegalHoldStore, RetentionRunStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Document, MongoClient } from 'mongodb';
@@ -32,23 +32,27 @@ export interface AuditTrailSweeperOptions {
 export class AuditTrailSweeper implements Stoppable {
   readonly name = 'audit-trail-sweeper';
   readonly #o: Required<AuditTrailSweeperOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #stopped = true;
+  readonly #task: PeriodicTask<number>;
 
   constructor(options: AuditTrailSweeperOptions) {
     this.#o = { lookbackMs: 7 * 86_400_000, batchSize: 100, ...options };
+    this.#task = new PeriodicTask({
+      name: this.name,
+      intervalMs: this.#o.intervalMs,
+      logger: this.#o.logger,
+      run: () => this.flush(),
+      // At start: whatever a crash left pending is appended before new work piles on.
+      runAtStart: true,
+    });
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#task.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => 0);
+  /** Stops the timer and waits for the sweep in flight. */
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /** Sweeps every tenant now; returns how many records were appended (duplicates included). */
@@ -60,21 +64,6 @@ export class AuditTrailSweeper implements Stoppable {
 
   async sweepTenant(tenant: string): Promise<number> {
     return (await this.#sweepEmbedded(tenant)) + (await this.#sweepDerived(tenant));
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(async () => {
-      this.#running = this.flush();
-      try {
-        await this.#running;
-      } catch (error) {
-        this.#o.logger.warn({ err: error }, 'audit trail sweep failed; will retry');
-      } finally {
-        this.#running = undefined;
-      }
-      this.#schedule(this.#o.intervalMs);
-    }, delayMs);
   }
 
   async #sweepEmbedded(tenant: string): Promise<number> {

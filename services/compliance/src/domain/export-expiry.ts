@@ -3,7 +3,7 @@
  * older than EXPORT_RETENTION_DAYS are deleted (the job and its signed receipt stay, the archive
  * answers 410). Runs on a timer over every tenant database; each pass is one deleteMany per tenant.
  */
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 import type { Collection, Document } from 'mongodb';
 
 export interface ExportExpiryOptions {
@@ -17,25 +17,20 @@ export interface ExportExpiryOptions {
 export class ExportExpiry implements Stoppable {
   readonly name = 'export-expiry';
   readonly #o: ExportExpiryOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
+  readonly #task: PeriodicTask<number>;
 
   constructor(options: ExportExpiryOptions) {
     this.#o = options;
+    this.#task = new PeriodicTask({
+      name: this.name,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      run: () => this.sweep(),
+    });
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#running ??= this.sweep()
-        .catch((error) => {
-          this.#o.logger.warn({ err: error }, 'gdpr: export expiry pass failed; will retry');
-          return 0;
-        })
-        .finally(() => {
-          this.#running = undefined;
-        });
-    }, this.#o.intervalMs);
-    this.#timer.unref();
+    this.#task.start();
   }
 
   /** Deletes expired export parts everywhere; returns how many went. */
@@ -49,8 +44,8 @@ export class ExportExpiry implements Stoppable {
     return deleted;
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+  /** Stops the timer and waits for the pass in flight. */
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 }

@@ -3,7 +3,7 @@
  * hold's back (directly through the crypto service) is cancelled within the keyring's waiting
  * period. Tenants are the existing tenant databases.
  */
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 import type { LegalHolds } from './legal-holds.ts';
 
 export interface HoldGuardOptions {
@@ -17,22 +17,22 @@ export interface HoldGuardOptions {
 export class HoldGuard implements Stoppable {
   readonly name = 'hold-guard';
   readonly #o: HoldGuardOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #task: PeriodicTask<void>;
 
   constructor(options: HoldGuardOptions) {
     this.#o = options;
+    this.#task = new PeriodicTask({
+      name: this.name,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      run: () => this.sweep(),
+      // A schedule made while this process was down is cancelled at once, not an interval later.
+      runAtStart: true,
+    });
   }
 
   start(): void {
-    const pass = () => {
-      this.#running ??= this.sweep().finally(() => {
-        this.#running = undefined;
-      });
-    };
-    setImmediate(pass);
-    this.#timer = setInterval(pass, this.#o.intervalMs);
-    this.#timer.unref();
+    this.#task.start();
   }
 
   async sweep(): Promise<void> {
@@ -47,8 +47,8 @@ export class HoldGuard implements Stoppable {
     }
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
+  /** Stops the timer and waits for the pass in flight. */
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 }

@@ -3,27 +3,27 @@
  * destroyDueKeys is a conditional single-document write per key, so each key is destroyed once.
  */
 import type { Keyring } from '@parley/keyring';
-import type { Logger, Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 
 export class DestructionSweeper implements Stoppable {
   readonly name = 'destruction-sweeper';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
   private readonly keyring: Keyring;
   private readonly logger: Logger;
-  private readonly intervalMs: number;
+  private readonly task: PeriodicTask<void>;
 
   constructor(options: { keyring: Keyring; logger: Logger; intervalMs: number }) {
     this.keyring = options.keyring;
     this.logger = options.logger;
-    this.intervalMs = options.intervalMs;
+    this.task = new PeriodicTask({
+      name: this.name,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      run: () => this.sweep(),
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   async sweep(now = new Date()): Promise<void> {
@@ -40,8 +40,8 @@ export class DestructionSweeper implements Stoppable {
     }
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  /** Stops the timer and waits for the sweep in flight. */
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }
