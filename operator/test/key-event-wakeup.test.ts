@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  disposableTenant,
   ensureCrdsAndNamespace,
   getJson,
   kubectl,
@@ -23,9 +24,6 @@ const tenant = uniqueId('tk');
 const schedule = `${tenant}-tenant-key`;
 let op: TestOperator;
 
-const withoutAdmins = (yaml: string) =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
-
 const currentVersion = async () =>
   (await getJson<{ status?: { currentVersion?: number } }>(namespace, `keyrotationschedule/${schedule}`))
     ?.status?.currentVersion;
@@ -35,7 +33,7 @@ beforeAll(async () => {
   op = await startTestOperator(namespace, { OPERATOR_RESYNC_MS: '600000' });
   await kubectlOk(
     ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, withoutAdmins),
+    await sample('tenant-acme.yaml', tenant, disposableTenant),
   );
   await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
 }, 150_000);

@@ -23,6 +23,7 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import {
   type ConditionView,
+  disposableTenant,
   ensureCrdsAndNamespace,
   getJson,
   kubectl,
@@ -59,9 +60,6 @@ interface KrsView {
 }
 
 const krs = () => getJson<KrsView>(namespace, `keyrotationschedule/${name}`);
-
-const withoutAdmins = (yaml: string) =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
 
 /** Documents shaped as services/auth writes them (users in the tenant database, signing keys in the platform's). */
 async function seedAuthData(forTenant: string, count: number): Promise<void> {
@@ -133,7 +131,7 @@ beforeAll(async () => {
   signingKeys = op.clients.mongo.client.db(PLATFORM_DATABASE).collection('auth_signing_keys');
   await kubectlOk(
     ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, withoutAdmins),
+    await sample('tenant-acme.yaml', tenant, disposableTenant),
   );
   await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
   await op.operator.keyring.ensureTenantKey(otherTenant);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { freePort } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  disposableTenant,
   ensureCrdsAndNamespace,
   kubectl,
   kubectlOk,
@@ -65,9 +66,6 @@ async function leaderGauge(port: number): Promise<number | undefined> {
   return match ? Number(match[1]) : undefined;
 }
 
-const withoutAdmins = (yaml: string) =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
-
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
   startProcess('replica-a', await freePort());
@@ -105,7 +103,7 @@ describe('two operator processes', { timeout: 180_000 }, () => {
     created.push(one);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', one, withoutAdmins),
+      await sample('tenant-acme.yaml', one, disposableTenant),
     );
     await waitForCondition(namespace, `tenant/${one}`, 'Ready', 'True', 90_000);
     // The standby still holds back.
@@ -126,7 +124,7 @@ describe('two operator processes', { timeout: 180_000 }, () => {
     created.push(two);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', two, withoutAdmins),
+      await sample('tenant-acme.yaml', two, disposableTenant),
     );
     await waitForCondition(namespace, `tenant/${two}`, 'Ready', 'True', 90_000);
     // The new leader's metrics show its reconciles, their durations and the queue.

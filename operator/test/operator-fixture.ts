@@ -57,6 +57,13 @@ export async function sample(
   return edit(text.replaceAll('acme', tenant));
 }
 
+/**
+ * The Tenant sample made disposable for a test: no first admins (so no auth service is needed to
+ * become Ready) and deletionPolicy Delete (so the test leaves nothing behind).
+ */
+export const disposableTenant = (yaml: string): string =>
+  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
+
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,

@@ -13,6 +13,7 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import { currentRetentionMs } from '../src/retention-policy/topic-retention.ts';
 import {
+  disposableTenant,
   ensureCrdsAndNamespace,
   getJson,
   kubectl,
@@ -30,9 +31,6 @@ import {
 const namespace = uniqueId('opts-');
 const tenant = uniqueId('ts');
 let op: TestOperator;
-
-const withoutAdmins = (yaml: string) =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
 
 interface KrsView {
   metadata: { uid: string };
@@ -53,7 +51,7 @@ beforeAll(async () => {
   op = await startTestOperator(namespace);
   await kubectlOk(
     ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, withoutAdmins),
+    await sample('tenant-acme.yaml', tenant, disposableTenant),
   );
   await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
 }, 150_000);
