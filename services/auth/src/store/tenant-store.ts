@@ -152,6 +152,8 @@ export class TenantStore {
       c.invitations.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.securityEvents.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.signUps.createIndex({ emailKey: 1 }, { name: 'by_email' }),
+      // The sweeper's deleteMany by expiry, every interval on every tenant.
+      c.signUps.createIndex({ expiresAt: 1 }, { name: 'by_expiry' }),
       c.signUps.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
     ]);
   }
