@@ -18,6 +18,7 @@ import { connectOperatorClients } from './clients.ts';
 import { OperatorConfigSchema } from './config.ts';
 import { openOperatorKeyring } from './operator-keyring.ts';
 import { topicForEvent } from './start-operator.ts';
+import { connectionFacts } from './tenant/credentials.ts';
 import { desiredTenant } from './tenant/desired-state.ts';
 import { LocalCredentialsStep, readOrGenerateLocalCredentials } from './tenant/local-credentials.ts';
 import { registryCollection } from './tenant/registry.ts';
@@ -48,13 +49,7 @@ let exitCode = 1;
 try {
   const keyring = await openOperatorKeyring(config, clients.mongo.client, logger);
   const desired = desiredTenant(tenant);
-  const connection = {
-    mongoUrl: config.MONGO_URL,
-    redisUrl: config.REDIS_URL,
-    kafkaBrokers: config.KAFKA_BROKERS,
-    s3Endpoint: config.S3_ENDPOINT,
-    elasticsearchUrl: config.ELASTICSEARCH_URL,
-  };
+  const connection = connectionFacts(config);
   const phases = tenantPhases(
     {
       mongo: clients.mongo.client,

@@ -22,6 +22,7 @@ import { Manager } from './manager/manager.ts';
 import { createOperatorMetrics } from './manager/metrics.ts';
 import { openOperatorKeyring } from './operator-keyring.ts';
 import { RetentionPolicyReconciler } from './retention-policy/retention-policy-reconciler.ts';
+import { connectionFacts } from './tenant/credentials.ts';
 import { registryCollection } from './tenant/registry.ts';
 
 export interface StartOptions {
@@ -54,13 +55,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     keys: keyring,
     events,
     logger,
-    connection: {
-      mongoUrl: config.MONGO_URL,
-      redisUrl: config.REDIS_URL,
-      kafkaBrokers: config.KAFKA_BROKERS,
-      s3Endpoint: config.S3_ENDPOINT,
-      elasticsearchUrl: config.ELASTICSEARCH_URL,
-    },
+    connection: connectionFacts(config),
     auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
     searchIndexReplicas: config.ELASTICSEARCH_INDEX_REPLICAS,
     stepTimeoutMs: config.OPERATOR_STEP_TIMEOUT_MS,

@@ -30,6 +30,23 @@ export interface ConnectionFacts {
   elasticsearchUrl: string;
 }
 
+/** Where the stores are, from the operator's settings (credentials are stripped where they are used). */
+export function connectionFacts(config: {
+  MONGO_URL: string;
+  REDIS_URL: string;
+  KAFKA_BROKERS: string;
+  S3_ENDPOINT: string;
+  ELASTICSEARCH_URL: string;
+}): ConnectionFacts {
+  return {
+    mongoUrl: config.MONGO_URL,
+    redisUrl: config.REDIS_URL,
+    kafkaBrokers: config.KAFKA_BROKERS,
+    s3Endpoint: config.S3_ENDPOINT,
+    elasticsearchUrl: config.ELASTICSEARCH_URL,
+  };
+}
+
 const newPassword = () => randomBytes(24).toString('base64url');
 
 /**
