@@ -5,14 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  disposableTenant,
-  ensureCrdsAndNamespace,
   getJson,
-  kubectl,
   kubectlOk,
-  removeTenantTopics,
+  removeReadyTenant,
   sample,
-  startTestOperator,
+  startWithReadyTenant,
   type TestOperator,
   uniqueId,
   waitFor,
@@ -29,22 +26,10 @@ const currentVersion = async () =>
     ?.status?.currentVersion;
 
 beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace, { OPERATOR_RESYNC_MS: '600000' });
-  await kubectlOk(
-    ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, disposableTenant),
-  );
-  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+  op = await startWithReadyTenant(namespace, tenant, { OPERATOR_RESYNC_MS: '600000' });
 }, 150_000);
 
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'keyrotationschedules', '--all']);
-  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-  await op?.stop();
-  await removeTenantTopics([tenant]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+afterAll(() => removeReadyTenant(namespace, tenant, op, 'keyrotationschedules'), 120_000);
 
 describe('key events wake KeyRotationSchedules', { timeout: 180_000 }, () => {
   it('reports a rotation made outside the schedule without waiting for the resync', async () => {

@@ -23,14 +23,11 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import {
   type ConditionView,
-  disposableTenant,
-  ensureCrdsAndNamespace,
   getJson,
   kubectl,
   kubectlOk,
   removeTenantTopics,
-  sample,
-  startTestOperator,
+  startWithReadyTenant,
   type TestOperator,
   uniqueId,
   waitFor,
@@ -123,17 +120,11 @@ async function storedVersions(forTenant: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace, {
+  op = await startWithReadyTenant(namespace, tenant, {
     KEY_REWRAP_SETTLE_MS: String(SETTLE_MS),
     KEY_REWRAP_BATCH_SIZE: '5',
   });
   signingKeys = op.clients.mongo.client.db(PLATFORM_DATABASE).collection('auth_signing_keys');
-  await kubectlOk(
-    ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, disposableTenant),
-  );
-  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
   await op.operator.keyring.ensureTenantKey(otherTenant);
   await seedAuthData(tenant, USERS);
   await seedAuthData(otherTenant, 2);

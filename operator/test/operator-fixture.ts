@@ -176,14 +176,11 @@ export async function startTestOperator(
   return { config, clients, operator, stop: () => stopInOrder(operator.stoppables, logger) };
 }
 
-/**
- * Removes what a Delete-policy deletion keeps on purpose (the lifecycle and keys topics), once
- * the operator has stopped and its relay has published their last events: test data must go.
- */
-export async function removeTenantTopics(tenants: string[]): Promise<void> {
+/** A kafkajs client with the stack's platform (admin) credentials, for probes and cleanup. */
+async function platformKafka(clientId: string) {
   const { Kafka, logLevel } = (await import('kafkajs')).default;
-  const admin = new Kafka({
-    clientId: 'test-cleanup',
+  return new Kafka({
+    clientId,
     brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
     sasl: {
       mechanism: 'scram-sha-512',
@@ -191,7 +188,49 @@ export async function removeTenantTopics(tenants: string[]): Promise<void> {
       password: process.env.KAFKA_PASSWORD ?? '',
     },
     logLevel: logLevel.NOTHING,
-  }).admin();
+  });
+}
+
+/** The operator watching `namespace`, with the sample Tenant there as `tenant` (disposable), Ready. */
+export async function startWithReadyTenant(
+  namespace: string,
+  tenant: string,
+  overrides: Record<string, string> = {},
+): Promise<TestOperator> {
+  await ensureCrdsAndNamespace(namespace);
+  const op = await startTestOperator(namespace, overrides);
+  await kubectlOk(
+    ['apply', '-n', namespace, '-f', '-'],
+    await sample('tenant-acme.yaml', tenant, disposableTenant),
+  );
+  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+  return op;
+}
+
+/**
+ * Undoes startWithReadyTenant: the custom resources of `kinds` (e.g. "keyrotationschedules"), the
+ * Tenant (its Delete policy removes its data), the operator, the topics kept on purpose, and the
+ * namespace.
+ */
+export async function removeReadyTenant(
+  namespace: string,
+  tenant: string,
+  op: TestOperator | undefined,
+  kinds: string,
+): Promise<void> {
+  await kubectl(['delete', '-n', namespace, kinds, '--all']);
+  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+  await op?.stop();
+  await removeTenantTopics([tenant]);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}
+
+/**
+ * Removes what a Delete-policy deletion keeps on purpose (the lifecycle and keys topics), once
+ * the operator has stopped and its relay has published their last events: test data must go.
+ */
+export async function removeTenantTopics(tenants: string[]): Promise<void> {
+  const admin = (await platformKafka('test-cleanup')).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) =>
@@ -209,17 +248,7 @@ export async function waitForEvent<E extends { type: string }>(
   matches: (event: E) => boolean,
   timeoutMs = 30_000,
 ): Promise<E> {
-  const { Kafka, logLevel } = (await import('kafkajs')).default;
-  const kafka = new Kafka({
-    clientId: 'event-probe',
-    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
-    sasl: {
-      mechanism: 'scram-sha-512',
-      username: process.env.KAFKA_USERNAME ?? '',
-      password: process.env.KAFKA_PASSWORD ?? '',
-    },
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = await platformKafka('event-probe');
   const consumer = kafka.consumer({ groupId: uniqueId('probe-') });
   const seen: E[] = [];
   await consumer.connect();

@@ -13,14 +13,12 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import { currentRetentionMs } from '../src/retention-policy/topic-retention.ts';
 import {
-  disposableTenant,
-  ensureCrdsAndNamespace,
   getJson,
-  kubectl,
   kubectlOk,
-  removeTenantTopics,
+  removeReadyTenant,
   sample,
   startTestOperator,
+  startWithReadyTenant,
   type TestOperator,
   uniqueId,
   waitFor,
@@ -47,22 +45,10 @@ async function krs(name: string): Promise<KrsView | undefined> {
 }
 
 beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace);
-  await kubectlOk(
-    ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, disposableTenant),
-  );
-  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+  op = await startWithReadyTenant(namespace, tenant);
 }, 150_000);
 
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'keyrotationschedules,retentionpolicies', '--all']);
-  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-  await op?.stop();
-  await removeTenantTopics([tenant]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+afterAll(() => removeReadyTenant(namespace, tenant, op, 'keyrotationschedules,retentionpolicies'), 120_000);
 
 describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
   it('applies from the sample, reports the key, and force-rotates once per annotation value', async () => {

@@ -25,6 +25,7 @@ import {
   uniqueId,
   waitFor,
   waitForCondition,
+  waitForEvent,
 } from './operator-fixture.ts';
 
 const namespace = uniqueId('optp-');
@@ -295,33 +296,11 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
 
   it('announces the tenant on its lifecycle topic (tenancy.tenant.provisioned.v1, written with the registry entry)', async () => {
     await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
-    const kafka = new Kafka({
-      clientId: 'lifecycle-probe',
-      brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
-      sasl: {
-        mechanism: 'scram-sha-512',
-        username: process.env.KAFKA_USERNAME ?? '',
-        password: process.env.KAFKA_PASSWORD ?? '',
-      },
-      logLevel: logLevel.NOTHING,
-    });
-    const consumer = kafka.consumer({ groupId: uniqueId('probe-') });
-    const seen: { type: string; tenant: string; payload: { plan: string } }[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: `parley.${tenantA}.lifecycle`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => void seen.push(JSON.parse(String(message.value))),
-      });
-      await waitFor(
-        'the provisioned event',
-        async () => seen.find((e) => e.type === 'tenancy.tenant.provisioned.v1'),
-        30_000,
-      );
-    } finally {
-      await consumer.disconnect();
-    }
-    expect(seen.find((e) => e.type === 'tenancy.tenant.provisioned.v1')).toMatchObject({
+    const provisioned = await waitForEvent<{ type: string; tenant: string; payload: { plan: string } }>(
+      `parley.${tenantA}.lifecycle`,
+      (e) => e.type === 'tenancy.tenant.provisioned.v1',
+    );
+    expect(provisioned).toMatchObject({
       tenant: tenantA,
       payload: { plan: 'team' },
     });
