@@ -13,9 +13,8 @@ import {
   type MongoConnection,
   mongoSettings,
 } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { createSilentLogger, readTopic } from '@parley/kit/testing';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
-import type { KafkaMessage } from 'kafkajs';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InboxDeduplicator } from './inbox.ts';
@@ -52,27 +51,6 @@ afterAll(async () => {
   await mongo?.stop();
 });
 
-async function readTopic(count: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.kafka.consumer({ groupId: `outbox-test-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const received: KafkaMessage[] = [];
-  const done = Promise.withResolvers<void>();
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      received.push(message);
-      if (received.length >= count) done.resolve();
-    },
-  });
-  const timer = setTimeout(
-    () => done.reject(new Error(`only ${received.length} of ${count} messages`)),
-    30_000,
-  );
-  await done.promise.finally(() => clearTimeout(timer));
-  await consumer.disconnect();
-  return received;
-}
-
 describe('outbox relay', () => {
   it('publishes the events a write carried and then removes them from the document', async () => {
     const things = mongo.client.db(mongoDatabaseName(tenant)).collection('things');
@@ -95,7 +73,7 @@ describe('outbox relay', () => {
     expect(stored).not.toHaveProperty(OUTBOX_FIELD);
     expect(stored).not.toHaveProperty(OUTBOX_PENDING_FIELD);
 
-    const messages = await readTopic(2);
+    const messages = await readTopic(kafka.kafka, topic, 2);
     const events = messages.map((m) => JSON.parse(m.value?.toString() ?? ''));
     expect(events.map((e) => e.payload.name)).toEqual(['first', 'second']);
     expect(events[0].id).toBe(first.id);

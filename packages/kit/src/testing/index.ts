@@ -1,6 +1,8 @@
 /** Helpers for tests of services built on the kit. */
+import { randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger, type Logger } from '../logger.ts';
 
 /** A logger whose lines a test can read back (to check, say, that a secret was redacted). */
@@ -75,4 +77,38 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; ${last}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Reads a topic from the beginning with a consumer group of its own until `count` messages have
+ * arrived (or fails after `timeoutMs`, saying how many did): what a relay or producer test checks.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `test-read-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received: KafkaMessage[] = [];
+  const done = Promise.withResolvers<void>();
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push(message);
+      if (received.length >= count) done.resolve();
+    },
+  });
+  const timer = setTimeout(
+    () => done.reject(new Error(`only ${received.length} of ${count} messages`)),
+    timeoutMs,
+  );
+  try {
+    await done.promise;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return received;
 }

@@ -1,19 +1,11 @@
-/**
- * Against the real Mongo-wire server and Kafka: a rotation writes crypto.key.rotated.v1 with the
- * version record, the outbox relay publishes it to the tenant's `keys` topic, and another process's
- * consumer drops its cached key, so it uses the new version at once (its TTL is 10 minutes); a
- * local envelope encryptor subscribed the same way switches to a data key under the new version.
- */
-import { randomUUID } from 'node:crypto';
 import { CryptoKeyRotated, decodeEnvelope, parseEvent } from '@parley/contracts';
 import { EnvelopeEncryptor, KeyEventsSubscription } from '@parley/crypto-client';
 import { decodeKeyedHeader, KIND_DATA_KEY, parseEnvelope } from '@parley/keyring';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig } from '@parley/kit';
-import { createSilentLogger, eventually } from '@parley/kit/testing';
+import { createSilentLogger, eventually, readTopic } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
-import type { KafkaMessage } from 'kafkajs';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyCacheInvalidation } from './key-events-consumer.ts';
@@ -46,31 +38,6 @@ afterAll(async () => {
   await kafka?.stop();
   await fx?.close();
 });
-
-async function readTopic(count: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.kafka.consumer({ groupId: `crypto-test-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const received: KafkaMessage[] = [];
-  const done = Promise.withResolvers<void>();
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      received.push(message);
-      if (received.length >= count) done.resolve();
-    },
-  });
-  const timer = setTimeout(
-    () => done.reject(new Error(`only ${received.length} of ${count} messages`)),
-    30_000,
-  );
-  try {
-    await done.promise;
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return received;
-}
 
 describe('crypto.key.rotated.v1', () => {
   it('is published through the outbox and makes other processes drop the old primary', async () => {
@@ -117,7 +84,7 @@ describe('crypto.key.rotated.v1', () => {
       await Promise.all([consumer.stop(), listener.stop()]);
     }
 
-    const [message] = await readTopic(1);
+    const [message] = await readTopic(kafka.kafka, topic, 1);
     const event = parseEvent(CryptoKeyRotated, decodeEnvelope(message?.value ?? null));
     expect(event).toMatchObject({
       type: 'crypto.key.rotated.v1',
