@@ -16,14 +16,14 @@ import { buildApp } from './app.ts';
 import { createAuthComponents } from './components.ts';
 import { createGdprParticipation, GdprParticipation } from './gdpr-participation.ts';
 import { createOutboxRelay, provisionedTenants } from './outbox-relay.ts';
-import { authSettingsSchema, policyFrom } from './settings.ts';
+import { AUTH_REDIS_OPTIONS, authSettingsSchema, policyFrom } from './settings.ts';
 import { SignUpSweeper } from './sign-up-sweeper.ts';
 
 const config = loadConfigOrExit(authSettingsSchema);
 const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
 
 const mongo = await connectMongo(config.MONGO_URL, logger);
-const redis = await connectRedis(config.REDIS_URL, logger);
+const redis = await connectRedis(config.REDIS_URL, logger, AUTH_REDIS_OPTIONS);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'auth'), logger);
 const masterKeys = await loadConfiguredMasterKeys(config);
 const keyring = createKeyring({

@@ -115,12 +115,14 @@ export class Sessions {
       ...(context.userAgent ? { userAgent: context.userAgent.slice(0, 300) } : {}),
       refresh: { current: [hashToken(refreshToken)], previous: null, rotatedAt: now, generation: 0 },
     };
-    // Independent: the durable session, its Redis record and the signed tokens (handed out only if all succeed).
-    const [, , pair] = await Promise.all([
-      this.#inserts(c).insert(withOutbox(document, [...events, loginEvent])),
-      this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() }),
-      this.#pair(c.tenant, user, document, refreshToken),
-    ]);
+    // The signed tokens are made while the session is stored, and handed out only once both the
+    // durable session and its Redis record are written. The Redis record follows the durable write
+    // (never a record of a session Mongo lost); the sessions of one group commit resolve in the
+    // same tick, so their SETs leave in one auto-pipelined write (see REDIS_OPTIONS).
+    const stored = this.#inserts(c)
+      .insert(withOutbox(document, [...events, loginEvent]))
+      .then(() => this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() }));
+    const [, pair] = await Promise.all([stored, this.#pair(c.tenant, user, document, refreshToken)]);
     return pair;
   }
 

@@ -20,7 +20,7 @@ import { mongoDatabaseName, redisKey, redisKeyPrefix, TENANT_RUNTIME_KEY } from 
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
-import { type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
+import { AUTH_REDIS_OPTIONS, type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
 export const PASSWORD = 'correct horse battery staple';
@@ -59,7 +59,7 @@ export async function openAuthFixture(
       ? createLogger({ service: 'auth', level: 'error' })
       : createSilentLogger('auth'));
   const mongo = await connectMongo(config.MONGO_URL, logger);
-  const redis = await connectRedis(config.REDIS_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger, AUTH_REDIS_OPTIONS);
   const tenant = options.tenant ?? uniqueTenant();
   // A platform database of the run's own (keys, signing keys), dropped afterwards, as the keyring's
   // own fixture does: the shared parley_platform is left alone.
