@@ -5,6 +5,7 @@
 
 import { masterKeySettings } from '@parley/keyring';
 import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
+import { DEFAULT_ARGON2, OWASP_MINIMUM } from './domain/password-hasher.ts';
 
 export const AUTH_PORT = 3007;
 
@@ -34,9 +35,13 @@ export const authSettingsSchema = Type.Object({
   SESSION_WRITE_LINGER_MS: Type.Integer({ minimum: 0, maximum: 100, default: 10 }),
   /** How long one signing key signs before the next takes over. */
   SIGNING_KEY_PERIOD_SECONDS: Type.Integer({ minimum: 600, default: 7 * 24 * 3600 }),
-  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
-  ARGON2_PASSES: Type.Integer({ minimum: 2, default: 2 }),
-  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+  /** argon2id's parameters for new hashes: OWASP's minimum at least, DEFAULT_ARGON2 (and why) by default. */
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: OWASP_MINIMUM.memoryKiB, default: DEFAULT_ARGON2.memoryKiB }),
+  ARGON2_PASSES: Type.Integer({ minimum: OWASP_MINIMUM.passes, default: DEFAULT_ARGON2.passes }),
+  ARGON2_PARALLELISM: Type.Integer({
+    minimum: OWASP_MINIMUM.parallelism,
+    default: DEFAULT_ARGON2.parallelism,
+  }),
   /**
    * libuv's thread pool size, which libuv itself reads from this same variable at start: password
    * hashes are handed to the pool at most this many at a time (see domain/password-hasher.ts).

@@ -42,9 +42,9 @@ describe('argon2id known answers (RFC 9106, cryptography-vectors)', () => {
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher();
 
-  it('stores a standard PHC string at the OWASP parameters and verifies it', async () => {
+  it('stores a standard PHC string at the default parameters (46 MiB, 2 passes) and verifies it', async () => {
     const phc = await hasher.hash('correct horse battery staple');
-    expect(phc).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(phc).toMatch(/^\$argon2id\$v=19\$m=47104,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     expect(await hasher.verify(phc, 'correct horse battery staple')).toBe(true);
     expect(await hasher.verify(phc, 'correct horse battery stapler')).toBe(false);
     expect(hasher.needsRehash(phc)).toBe(false);
@@ -70,6 +70,9 @@ describe('PasswordHasher', () => {
     expect(stronger.needsRehash(phc)).toBe(true);
     expect(await stronger.verify(phc, 'an older password hash')).toBe(true);
     expect(() => new PasswordHasher({ memoryKiB: 4096, passes: 1, parallelism: 1 })).toThrow(/OWASP/);
+    // OWASP's 46 MiB × 1 pass is refused too: this service asks for 2 passes at least.
+    expect(() => new PasswordHasher({ memoryKiB: 47_104, passes: 1, parallelism: 1 })).toThrow(/OWASP/);
+    expect(new PasswordHasher(OWASP_MINIMUM).parameters).toEqual(OWASP_MINIMUM);
   });
 
   it('answers false for malformed stored hashes and for the decoy', async () => {
