@@ -11,4 +11,16 @@ describe('logger', () => {
     expect(JSON.stringify(line)).not.toContain('r-1');
     expect(line?.user).toMatchObject({ email: 'a@b.c', refreshToken: '[redacted]' });
   });
+
+  // Primitives reach the redactor unchanged (patches/@pinojs+redact+0.4.0.patch returns them at once).
+  it('keeps plain values and child bindings as they are, and still redacts secrets under a child', () => {
+    const { logger, lines } = createCapturingLogger('auth');
+    const child = logger.child({ requestId: 'req-1', attempt: 2, cached: null });
+    child.info({ count: 3, ok: true, nested: { apiKey: 'k-1', kept: 'v' }, token: 't-1' }, 'done');
+    const [line] = lines();
+    expect(line).toMatchObject({ requestId: 'req-1', attempt: 2, cached: null, count: 3, ok: true });
+    expect(line?.nested).toEqual({ apiKey: '[redacted]', kept: 'v' });
+    expect(line?.token).toBe('[redacted]');
+    expect(JSON.stringify(line)).not.toMatch(/k-1|t-1/);
+  });
 });
