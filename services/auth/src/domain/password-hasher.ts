@@ -1,7 +1,8 @@
 /**
  * Password hashing with argon2id through Node 24's own `crypto.argon2`, which runs on libuv's
- * thread pool, so a hash (~95 ms at the default parameters) never blocks the event loop. Hashes are stored as PHC strings
- * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, unpadded base64) so any argon2 implementation
+ * thread pool, so a hash (~95 ms at the default parameters) never blocks the event loop. Hashes
+ * are stored as PHC strings
+ * (`$argon2id$v=19$m=47104,t=2,p=1$<salt>$<hash>`, unpadded base64) so any argon2 implementation
  * can verify them and the parameters travel with each hash: raising the parameters later only
  * makes `needsRehash` true for older hashes, which login then upgrades.
  *

@@ -118,7 +118,7 @@ export class Sessions {
     // The signed tokens are made while the session is stored, and handed out only once both the
     // durable session and its Redis record are written. The Redis record follows the durable write
     // (never a record of a session Mongo lost); the sessions of one group commit resolve in the
-    // same tick, so their SETs leave in one auto-pipelined write (see REDIS_OPTIONS).
+    // same tick, so their SETs leave in one auto-pipelined write (AUTH_REDIS_OPTIONS).
     const stored = this.#inserts(c)
       .insert(withOutbox(document, [...events, loginEvent]))
       .then(() => this.#cache.put(c.tenant, sessionId, { userId: user._id, expiresAt: expiresAt.getTime() }));
