@@ -38,15 +38,31 @@ export function kafkaSettingsFromConfig(
 // every consumer deduplicates on the event id, so the warning is noise.
 const EXPECTED_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
+/**
+ * The level a kafkajs line gets in Parley's logs. kafkajs's connection logs every error answer a
+ * broker gives at ERROR ("Response InitProducerId(key: 22, version: 1)"), the retriable ones too,
+ * which its retrier then handles: a coordinator still loading after a broker starts, a partition
+ * leader moving. A request that fails for good reaches its caller as an error, and the caller
+ * logs it; the line for one answer is a warning.
+ */
+export function kafkaLineLevel(
+  level: logLevel,
+  namespace: string | undefined,
+  message: string,
+): 'error' | 'warn' | 'debug' {
+  if (message === EXPECTED_WARNING) return 'debug';
+  if (level === logLevel.ERROR) {
+    return namespace === 'Connection' && message.startsWith('Response ') ? 'warn' : 'error';
+  }
+  return level === logLevel.WARN ? 'warn' : 'debug';
+}
+
 function bridgeLogs(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
-    ({ level, log }) => {
+    ({ namespace, level, log }) => {
       const { message, ...extra } = log;
-      const fields = { dependency: 'kafka', namespace: extra.namespace, error: extra.error };
-      if (message === EXPECTED_WARNING) logger.debug(fields, message);
-      else if (level === logLevel.ERROR) logger.error(fields, message);
-      else if (level === logLevel.WARN) logger.warn(fields, message);
-      else logger.debug(fields, message);
+      const fields = { dependency: 'kafka', namespace, error: extra.error };
+      logger[kafkaLineLevel(level, namespace, message)](fields, message);
     };
 }
 
