@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  disposableTenant,
   ensureCrdsAndNamespace,
   kubectl,
   kubectlOk,
@@ -137,13 +138,9 @@ describe('charts/parley-operator', { timeout: 180_000 }, () => {
       OPERATOR_LEASE_NAME: `${fullname}-leader`,
       OPERATOR_RETRY_PERIOD_MS: '500',
     });
-    const withoutAdmins = (yaml: string) =>
-      yaml
-        .replace(/ {2}admins:\n( {4}- .*\n)+/, '')
-        .replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', tenant, withoutAdmins),
+      await sample('tenant-acme.yaml', tenant, disposableTenant),
     );
     const conditions = await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
     expect(conditions.every((c) => c.status === 'True')).toBe(true);

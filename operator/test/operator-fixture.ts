@@ -57,12 +57,15 @@ export async function sample(
   return edit(text.replaceAll('acme', tenant));
 }
 
+/** The Tenant sample without its first admins: invitations need the auth service, tested on their own. */
+export const withoutAdmins = (yaml: string): string => yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '');
+
 /**
  * The Tenant sample made disposable for a test: no first admins (so no auth service is needed to
  * become Ready) and deletionPolicy Delete (so the test leaves nothing behind).
  */
 export const disposableTenant = (yaml: string): string =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
+  withoutAdmins(yaml).replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
 
 export async function waitFor<T>(
   what: string,

@@ -23,6 +23,7 @@ import {
   type TestOperator,
   uniqueId,
   waitForCondition,
+  withoutAdmins,
 } from './operator-fixture.ts';
 
 const namespace = uniqueId('optd-');
@@ -32,9 +33,7 @@ const credentials: Record<string, { username: string; password: string; brokers:
 const saved: Record<string, Tenant | undefined> = {};
 
 const withPolicy = (policy: string) => (yaml: string) =>
-  yaml
-    .replace(/ {2}admins:\n( {4}- .*\n)+/, '')
-    .replace('deletionPolicy: Retain', `deletionPolicy: ${policy}`);
+  withoutAdmins(yaml).replace('deletionPolicy: Retain', `deletionPolicy: ${policy}`);
 
 async function databaseNames(): Promise<string[]> {
   const { databases } = await op.clients.mongo.client.db('admin').admin().listDatabases({ nameOnly: true });

@@ -23,6 +23,7 @@ import {
   type TestOperator,
   uniqueId,
   waitForCondition,
+  withoutAdmins,
 } from './operator-fixture.ts';
 
 const namespace = uniqueId('optf-');
@@ -177,7 +178,7 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
     created.push(name);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', name, (y) => y.replace(/ {2}admins:\n( {4}- .*\n)+/, '')),
+      await sample('tenant-acme.yaml', name, withoutAdmins),
     );
     const config = operatorConfig(namespace);
     const logger = createSilentLogger();

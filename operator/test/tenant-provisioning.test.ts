@@ -26,15 +26,13 @@ import {
   waitFor,
   waitForCondition,
   waitForEvent,
+  withoutAdmins,
 } from './operator-fixture.ts';
 
 const namespace = uniqueId('optp-');
 const tenantA = uniqueId('ta');
 const tenantB = uniqueId('tb');
 let op: TestOperator;
-
-/** The sample without its admins: invitations need the auth service, tested on their own. */
-const withoutAdmins = (yaml: string) => yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '');
 
 function secretValues(secret: { data: Record<string, string> }): Record<string, string> {
   return Object.fromEntries(

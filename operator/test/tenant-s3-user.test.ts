@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3AccessKey, s3PolicyName, tenantBucketPolicy } from '../src/tenant/steps/s3-user.ts';
 import {
   conditions,
+  disposableTenant,
   ensureCrdsAndNamespace,
   getJson,
   kubectl,
@@ -28,10 +29,6 @@ const namespace = uniqueId('ops3-');
 const tenantA = uniqueId('sa');
 const tenantB = uniqueId('sb');
 let op: TestOperator;
-
-/** No admins (invitations need the auth service) and Delete, so the test leaves no data behind. */
-const forTest = (yaml: string) =>
-  yaml.replace(/ {2}admins:\n( {4}- .*\n)+/, '').replace('deletionPolicy: Retain', 'deletionPolicy: Delete');
 
 async function tenantSecret(tenant: string): Promise<Record<string, string>> {
   const secret = await getJson<{ data: Record<string, string> }>(
@@ -97,7 +94,10 @@ beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
   op = await startTestOperator(namespace);
   for (const tenant of [tenantA, tenantB]) {
-    await kubectlOk(['apply', '-n', namespace, '-f', '-'], await sample('tenant-acme.yaml', tenant, forTest));
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', tenant, disposableTenant),
+    );
   }
   for (const tenant of [tenantA, tenantB]) {
     await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
