@@ -15,15 +15,21 @@ import {
   type SignUpDelivery,
   SignUpVerificationRequested,
 } from '@parley/contracts';
-import { connectKafka, type KafkaConnection, loadConfig } from '@parley/kit';
+import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, eventually } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboxRelay, topicForAuthEvent } from './outbox-relay.ts';
+import { topicForAuthEvent } from './outbox-relay.ts';
 import { authSettingsSchema } from './settings.ts';
-import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
+import {
+  type AuthFixture,
+  bearer,
+  openAuthFixture,
+  PASSWORD,
+  tenantOutboxRelay,
+} from './testing/auth-fixture.ts';
 
 const NEW_PASSWORD = 'a brand new passphrase 42';
 
@@ -38,29 +44,14 @@ beforeAll(async () => {
   f = await openAuthFixture();
   const config = loadConfig(authSettingsSchema);
   const logger = createSilentLogger();
-  kafka = await connectKafka(
-    {
-      brokers: config.KAFKA_BROKERS,
-      username: config.KAFKA_USERNAME,
-      password: config.KAFKA_PASSWORD,
-      clientId: 'auth-notifications-test',
-    },
-    logger,
-  );
+  kafka = await connectKafka(kafkaSettingsFromConfig(config, 'auth-notifications-test'), logger);
   // What the operator's Kafka topics step makes for a tenant (here only the two auth writes to).
   topics = [kafkaTopic(f.tenant, 'notifications'), kafkaTopic(f.tenant, 'audit')];
   await kafka.admin.createTopics({
     topics: topics.map((topic) => ({ topic, numPartitions: 1 })),
     waitForLeaders: true,
   });
-  relay = createOutboxRelay({
-    producer: kafka.producer,
-    store: f.components.store,
-    redis: f.redis.client,
-    logger,
-    intervalMs: 100,
-    tenants: () => [f.tenant],
-  });
+  relay = tenantOutboxRelay(f, kafka.producer);
   relay.start();
   consumer = kafka.kafka.consumer({ groupId: `auth-notifications-test.${f.tenant}` });
   await consumer.connect();

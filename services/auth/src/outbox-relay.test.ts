@@ -7,15 +7,21 @@ import {
   type EventEnvelope,
   parseEvent,
 } from '@parley/contracts';
-import { connectKafka, type KafkaConnection, loadConfig } from '@parley/kit';
+import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboxRelay, provisionedTenants } from './outbox-relay.ts';
+import { provisionedTenants } from './outbox-relay.ts';
 import { authSettingsSchema } from './settings.ts';
-import { type AuthFixture, bearer, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
+import {
+  type AuthFixture,
+  bearer,
+  openAuthFixture,
+  PASSWORD,
+  tenantOutboxRelay,
+} from './testing/auth-fixture.ts';
 
 let f: AuthFixture;
 let kafka: KafkaConnection;
@@ -27,30 +33,14 @@ beforeAll(async () => {
   f = await openAuthFixture({ refreshReuseGraceSeconds: 0 });
   const config = loadConfig(authSettingsSchema);
   const logger = createSilentLogger();
-  kafka = await connectKafka(
-    {
-      brokers: config.KAFKA_BROKERS,
-      username: config.KAFKA_USERNAME,
-      password: config.KAFKA_PASSWORD,
-      clientId: 'auth-test',
-    },
-    logger,
-  );
+  kafka = await connectKafka(kafkaSettingsFromConfig(config, 'auth-test'), logger);
   const topic = kafkaTopic(f.tenant, 'audit');
   // An invitation's document also carries its delivery request, bound for the notifications topic.
   await kafka.admin.createTopics({
     topics: [topic, kafkaTopic(f.tenant, 'notifications')].map((name) => ({ topic: name, numPartitions: 1 })),
     waitForLeaders: true,
   });
-  // Only this run's tenant: teammates' test tenants may have no topics on the shared broker.
-  relay = createOutboxRelay({
-    producer: kafka.producer,
-    store: f.components.store,
-    redis: f.redis.client,
-    logger,
-    intervalMs: 100,
-    tenants: () => [f.tenant],
-  });
+  relay = tenantOutboxRelay(f, kafka.producer);
   consumer = kafka.kafka.consumer({ groupId: `auth-test.${f.tenant}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

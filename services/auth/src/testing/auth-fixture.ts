@@ -16,10 +16,13 @@ import {
   type ServiceApp,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
+import type { OutboxRelay } from '@parley/outbox';
 import { mongoDatabaseName, redisKey, redisKeyPrefix, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
+import { createOutboxRelay } from '../outbox-relay.ts';
 import { AUTH_REDIS_OPTIONS, type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
@@ -146,4 +149,19 @@ export async function openAuthFixture(
 
 export function bearer(token: unknown): { authorization: string } {
   return { authorization: `Bearer ${String(token)}` };
+}
+
+/**
+ * The outbox relay as main.ts makes it, polling often and only the fixture's tenant: teammates'
+ * test tenants may have no topics on the shared broker. Not started.
+ */
+export function tenantOutboxRelay(f: AuthFixture, producer: Producer): OutboxRelay {
+  return createOutboxRelay({
+    producer,
+    store: f.components.store,
+    redis: f.redis.client,
+    logger: createSilentLogger('auth'),
+    intervalMs: 100,
+    tenants: () => [f.tenant],
+  });
 }
