@@ -23,6 +23,7 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import {
   type ConditionView,
+  forceRotate,
   getJson,
   kubectl,
   kubectlOk,
@@ -160,14 +161,7 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
       rewrap: { state: 'Done', completedVersion: 1 },
     });
 
-    await kubectlOk([
-      'annotate',
-      '-n',
-      namespace,
-      'keyrotationschedule',
-      name,
-      'parley.dev/force-rotate=rw1',
-    ]);
+    await forceRotate(namespace, name, 'rw1');
     // The pass that starts with the rotation re-wraps everything, but cannot prove that no writer
     // still sealed under version 1 from its cache: it waits for a verification pass, and the
     // minimum decryption version waits with it (versionsKept 1 would retire version 1 at once).
@@ -265,15 +259,7 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
       { $set: { 'totp.sealedSecret': tampered.toString('base64') } },
     );
 
-    await kubectlOk([
-      'annotate',
-      '-n',
-      namespace,
-      'keyrotationschedule',
-      name,
-      'parley.dev/force-rotate=rw2',
-      '--overwrite',
-    ]);
+    await forceRotate(namespace, name, 'rw2');
     const failed = await waitFor('the rewrap to report the failure', async () => {
       const seen = await krs();
       const rewrap = seen?.status?.conditions?.find((c) => c.type === 'Rewrap');

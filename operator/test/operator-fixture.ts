@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, stopInOrder } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
+import { FORCE_ROTATE_ANNOTATION } from '../src/api/resources.ts';
 import { connectOperatorClients, type OperatorClients } from '../src/clients.ts';
 import { type OperatorConfig, OperatorConfigSchema } from '../src/config.ts';
 import { startOperator } from '../src/start-operator.ts';
@@ -264,4 +265,17 @@ export async function waitForEvent<E extends { type: string }>(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Asks a KeyRotationSchedule for a rotation now, as a user would: a new value of its annotation. */
+export async function forceRotate(namespace: string, schedule: string, value: string): Promise<void> {
+  await kubectlOk([
+    'annotate',
+    '-n',
+    namespace,
+    'keyrotationschedule',
+    schedule,
+    `${FORCE_ROTATE_ANNOTATION}=${value}`,
+    '--overwrite',
+  ]);
 }

@@ -13,6 +13,7 @@ import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
 import { currentRetentionMs } from '../src/retention-policy/topic-retention.ts';
 import {
+  forceRotate,
   getJson,
   kubectlOk,
   removeReadyTenant,
@@ -61,30 +62,14 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     expect((await krs(name))?.status).toMatchObject({ currentVersion: 1, minDecryptionVersion: 1 });
     expect((await krs(name))?.status?.nextRotation).toBeTruthy();
 
-    await kubectlOk([
-      'annotate',
-      '-n',
-      namespace,
-      'keyrotationschedule',
-      name,
-      'parley.dev/force-rotate=first',
-      '--overwrite',
-    ]);
+    await forceRotate(namespace, name, 'first');
     await waitFor('version 2', async () => (await krs(name))?.status?.currentVersion === 2);
     // Several resyncs later (every 2 s in tests) the same annotation value has not rotated again.
     await new Promise((r) => setTimeout(r, 5_000));
     expect((await krs(name))?.status).toMatchObject({ currentVersion: 2, lastForceRotate: 'first' });
     expect((await op.operator.keyring.listVersions(tenant)).primaryVersion).toBe(2);
 
-    await kubectlOk([
-      'annotate',
-      '-n',
-      namespace,
-      'keyrotationschedule',
-      name,
-      'parley.dev/force-rotate=second',
-      '--overwrite',
-    ]);
+    await forceRotate(namespace, name, 'second');
     await waitFor('version 3', async () => (await krs(name))?.status?.currentVersion === 3);
     // The keyring wrote the rotation event with the rotation; the operator's relay published it.
     const rotated = await waitForEvent<{ type: string; payload: { newVersion: number } }>(
