@@ -3,7 +3,7 @@
  * register once, upload its export part, record a rectification. Requests and reports travel on
  * the tenant's gdpr topic (see packages/contracts/src/events/gdpr.ts for the protocol).
  */
-import type { RegisterParticipantBody } from '@parley/contracts';
+import type { RectificationBody, RegisterParticipantBody } from '@parley/contracts';
 import { ComplianceHttp, type ComplianceHttpOptions } from './compliance-http.ts';
 
 export class GdprClient {
@@ -29,17 +29,7 @@ export class GdprClient {
     });
   }
 
-  recordRectification(
-    tenant: string,
-    body: {
-      userId: string;
-      participant: string;
-      field: string;
-      before: string;
-      after: string;
-      requestedBy: string;
-    },
-  ): Promise<unknown> {
+  recordRectification(tenant: string, body: RectificationBody): Promise<unknown> {
     return this.#http.request('POST', `/v1/tenants/${tenant}/gdpr/rectifications`, body);
   }
 }

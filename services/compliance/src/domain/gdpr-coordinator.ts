@@ -18,6 +18,7 @@ import {
   GdprExportRequested,
   GdprJobFinished,
   type GdprParticipantReport,
+  type RectificationBody,
 } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
@@ -40,7 +41,7 @@ import type { ComplianceParticipant } from './compliance-participant.ts';
 import { GdprError } from './gdpr-error.ts';
 import { checkExportPart, exportArchive, storeExportPart } from './gdpr-export-parts.ts';
 import { foldGdprJob, settledStatus } from './gdpr-job-view.ts';
-import { type RectificationInput, rectificationJob } from './gdpr-rectification.ts';
+import { rectificationJob } from './gdpr-rectification.ts';
 import { COMPLIANCE_PARTICIPANT, type ParticipantRegistry } from './participant-registry.ts';
 
 export interface GdprCoordinatorOptions {
@@ -226,7 +227,7 @@ export class GdprCoordinator {
     return exportArchive(this.#o.client, tenant, await this.get(tenant, jobId));
   }
 
-  async recordRectification(tenant: string, input: RectificationInput): Promise<GdprJob> {
+  async recordRectification(tenant: string, input: RectificationBody): Promise<GdprJob> {
     assertTenantId(tenant);
     const job = rectificationJob(input, now());
     const audit = this.#o.trail.entry({

@@ -3,18 +3,10 @@
  * personal data itself: the values before and after are stored only as salted SHA-256 digests.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { RectificationBody } from '@parley/contracts';
 import type { GdprJobDocument } from '../store/gdpr-collections.ts';
 
-export interface RectificationInput {
-  userId: string;
-  participant: string;
-  field: string;
-  before: string;
-  after: string;
-  requestedBy: string;
-}
-
-export function rectificationJob(input: RectificationInput, at: string): GdprJobDocument {
+export function rectificationJob(input: RectificationBody, at: string): GdprJobDocument {
   const salt = randomBytes(16).toString('hex');
   const digest = (value: string) => createHash('sha256').update(salt).update(value).digest('hex');
   return {
