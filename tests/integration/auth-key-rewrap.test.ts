@@ -8,7 +8,6 @@
 import { currentTotp } from '@parley/auth-service/src/domain/totp.ts';
 import {
   type AuthFixture,
-  bearer,
   openAuthFixture,
   PASSWORD,
 } from '@parley/auth-service/src/testing/auth-fixture.ts';
@@ -24,9 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 });
-
-const post = (url: string, token: unknown, payload?: object) =>
-  f.app.inject({ method: 'POST', url, headers: bearer(token), ...(payload ? { payload } : {}) });
 
 async function storedCiphertexts(): Promise<{ field: string; blob: Buffer; aad: string }[]> {
   const users = (await f.components.store.forTenant(f.tenant)).users;
@@ -50,14 +46,14 @@ describe('background rewrap of what auth stores', { timeout: 120_000 }, () => {
     // Grace enrols and confirms TOTP; Alan starts enrolling and stops (a pending secret).
     await f.register('grace@example.com');
     const grace = await f.login('grace@example.com');
-    const secret = (await post('/me/mfa/totp', grace.accessToken)).json().secret as string;
-    const confirmed = await post('/me/mfa/totp/confirm', grace.accessToken, {
+    const secret = (await f.post('/me/mfa/totp', grace.accessToken)).json().secret as string;
+    const confirmed = await f.post('/me/mfa/totp/confirm', grace.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
     await f.register('alan@example.com');
     const alan = await f.login('alan@example.com');
-    const pendingSecret = (await post('/me/mfa/totp', alan.accessToken)).json().secret as string;
+    const pendingSecret = (await f.post('/me/mfa/totp', alan.accessToken)).json().secret as string;
 
     const before = await storedCiphertexts();
     expect(before.map((c) => c.field).sort()).toEqual(
@@ -98,7 +94,7 @@ describe('background rewrap of what auth stores', { timeout: 120_000 }, () => {
       payload: { challenge: first.json().challenge, code: await currentTotp(secret) },
     });
     expect(stepUp.statusCode).toBe(200);
-    const alanConfirms = await post('/me/mfa/totp/confirm', alan.accessToken, {
+    const alanConfirms = await f.post('/me/mfa/totp/confirm', alan.accessToken, {
       code: await currentTotp(pendingSecret),
     });
     expect(alanConfirms.statusCode).toBe(200);

@@ -12,8 +12,6 @@ afterAll(async () => {
 });
 
 const EMAIL = 'grace@example.com';
-const post = (url: string, token: unknown, payload?: object) =>
-  f.app.inject({ method: 'POST', url, headers: bearer(token), ...(payload ? { payload } : {}) });
 const passwordLogin = () =>
   f.app.inject({
     method: 'POST',
@@ -31,15 +29,15 @@ describe('TOTP MFA', () => {
   it('enrols: a pending secret with an otpauth URI, confirmed by a first code, answered with ten recovery codes', async () => {
     await f.register(EMAIL);
     session = await f.login(EMAIL);
-    const enrol = await post('/me/mfa/totp', session.accessToken);
+    const enrol = await f.post('/me/mfa/totp', session.accessToken);
     expect(enrol.statusCode).toBe(200);
     secret = enrol.json().secret;
     expect(enrol.json().otpauthUri).toMatch(/^otpauth:\/\/totp\/.*secret=/);
     // Not enabled before confirmation: login still needs only the password.
     expect((await passwordLogin()).json()).toHaveProperty('accessToken');
-    const wrong = await post('/me/mfa/totp/confirm', session.accessToken, { code: '000000' });
+    const wrong = await f.post('/me/mfa/totp/confirm', session.accessToken, { code: '000000' });
     expect(wrong.statusCode).toBe(400);
-    const confirmed = await post('/me/mfa/totp/confirm', session.accessToken, {
+    const confirmed = await f.post('/me/mfa/totp/confirm', session.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
@@ -76,12 +74,12 @@ describe('TOTP MFA', () => {
   });
 
   it('regenerates recovery codes only after re-authentication; old codes die', async () => {
-    const refused = await post('/me/mfa/recovery-codes', session.accessToken, {
+    const refused = await f.post('/me/mfa/recovery-codes', session.accessToken, {
       password: 'wrong-password',
       recoveryCode: recoveryCodes[1],
     });
     expect(refused.statusCode).toBe(401);
-    const fresh = await post('/me/mfa/recovery-codes', session.accessToken, {
+    const fresh = await f.post('/me/mfa/recovery-codes', session.accessToken, {
       password: PASSWORD,
       recoveryCode: recoveryCodes[1],
     });
@@ -95,14 +93,14 @@ describe('TOTP MFA', () => {
   });
 
   it('turns off only with the password and a second factor', async () => {
-    const noFactor = await post('/me/mfa/totp/disable', session.accessToken, { password: PASSWORD });
+    const noFactor = await f.post('/me/mfa/totp/disable', session.accessToken, { password: PASSWORD });
     expect(noFactor.statusCode).toBe(400);
-    const wrongPassword = await post('/me/mfa/totp/disable', session.accessToken, {
+    const wrongPassword = await f.post('/me/mfa/totp/disable', session.accessToken, {
       password: 'not-my-password',
       recoveryCode: recoveryCodes[0],
     });
     expect(wrongPassword.statusCode).toBe(401);
-    const off = await post('/me/mfa/totp/disable', session.accessToken, {
+    const off = await f.post('/me/mfa/totp/disable', session.accessToken, {
       password: PASSWORD,
       recoveryCode: recoveryCodes[0],
     });

@@ -16,9 +16,6 @@ afterAll(async () => {
   await f?.close();
 });
 
-const post = (url: string, token: unknown, payload?: object) =>
-  f.app.inject({ method: 'POST', url, headers: bearer(token), ...(payload ? { payload } : {}) });
-
 /** Every document of the tenant's database, as one string to search for leftovers. */
 async function everythingStored(): Promise<string> {
   const db = f.mongo.client.db(mongoDatabaseName(f.tenant));
@@ -33,9 +30,9 @@ const agentOf = (email: string) => `ErasureTestBrowser/1.0 (${email.split('@')[0
 async function enrolledMember(email: string) {
   const userId = await f.register(email);
   const first = await f.login(email);
-  const enrol = await post('/me/mfa/totp', first.accessToken);
+  const enrol = await f.post('/me/mfa/totp', first.accessToken);
   const secret = enrol.json().secret as string;
-  const confirmed = await post('/me/mfa/totp/confirm', first.accessToken, {
+  const confirmed = await f.post('/me/mfa/totp/confirm', first.accessToken, {
     code: await currentTotp(secret, Date.now() / 1000 - 30),
   });
   expect(confirmed.statusCode).toBe(200);

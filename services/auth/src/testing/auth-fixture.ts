@@ -18,6 +18,7 @@ import {
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
 import { mongoDatabaseName, redisKey, redisKeyPrefix, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import type { LightMyRequestResponse } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
@@ -42,6 +43,8 @@ export interface AuthFixture {
   /** Invites (through the operator's endpoint), accepts, and returns the new user's id. */
   register(email: string, roles?: string[], password?: string): Promise<string>;
   login(email: string, password?: string): Promise<Record<string, unknown>>;
+  /** A POST with a bearer token (and a JSON body when given), through inject. */
+  post(url: string, token: unknown, payload?: object): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -122,6 +125,9 @@ export async function openAuthFixture(
       if (response.statusCode !== 200)
         throw new Error(`login failed: ${response.statusCode} ${response.body}`);
       return response.json();
+    },
+    post(url, token, payload) {
+      return app.inject({ method: 'POST', url, headers: bearer(token), ...(payload ? { payload } : {}) });
     },
     async close() {
       await app.close();
