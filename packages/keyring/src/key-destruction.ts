@@ -1,7 +1,8 @@
 /**
  * Crypto-shredding, AWS KMS's way: a key is scheduled for destruction after a waiting period of
  * 7..30 days (cancellable, and the key unusable meanwhile, so whatever still depends on it shows
- * up while it can be saved), then a periodic sweep deletes its material. Legal holds refuse the
+ * up while it can be saved), then a periodic sweep deletes its KEK (which makes every copy of its
+ * wrapped versions, backups included, unreadable) and then its material. Legal holds refuse the
  * schedule and defer the sweep. Every step is a lifecycle record whose unique sequence number
  * arbitrates racing writers, written with its event (outbox) in one insert.
  */
@@ -38,6 +39,8 @@ export interface KeyDestructionDeps {
   holds: DestructionHoldCheck | undefined;
   /** Drops the key from the keyring's cache. */
   forget: (tenant: string, keyName: string) => void;
+  /** Deletes the key's key-encryption key (its KEK store entry). */
+  destroyKek: (tenant: string, keyName: string) => Promise<void>;
   event: <P>(tenant: string, definition: Parameters<typeof createEvent>[0], payload: P) => EventEnvelope;
 }
 
@@ -119,8 +122,9 @@ export class KeyDestruction {
   }
 
   /**
-   * Destroys every key whose waiting period has ended: its version records (the wrapped
-   * material) are deleted, so nothing under it can ever be decrypted again. Run it periodically
+   * Destroys every key whose waiting period has ended: its KEK is deleted (so no copy of its
+   * versions unwraps again, a backup's included) and then its version records (the wrapped
+   * material), so nothing under it can ever be decrypted again. Run it periodically
    * (the crypto service does); safe to run from several processes at once. Also deletes any
    * material a racing writer added to an already destroyed key. A key a legal hold covers now
    * (holds can be placed during the waiting period) stays pending, and is destroyed by the first
@@ -186,7 +190,9 @@ export class KeyDestruction {
     return true;
   }
 
+  /** The KEK first: once it is gone the material is unreadable wherever a copy of it survives. */
   async #deleteMaterial(tenant: string, keyName: string): Promise<void> {
+    await this.#d.destroyKek(tenant, keyName);
     await this.#d.records.deleteMaterial(tenant, keyName);
     this.#d.forget(tenant, keyName);
   }

@@ -30,6 +30,7 @@ import { parseEnvelope, replaceWrappedDataKey } from './envelope.ts';
 import {
   DecryptionFailedError,
   InvalidKeyRequestError,
+  KeyDestroyedError,
   KeyPendingDestructionError,
   KeyringError,
   KeyStateConflictError,
@@ -38,6 +39,7 @@ import {
 } from './errors.ts';
 import { type CachedKey, KeyCache } from './key-cache.ts';
 import { KeyDestruction } from './key-destruction.ts';
+import { type KeyEncryptionKeyStore, MongoKeyEncryptionKeys } from './key-encryption-keys.ts';
 import {
   type DataKey,
   type EncryptOptions,
@@ -65,7 +67,7 @@ import {
 } from './key-store.ts';
 import { migrateLegacyKeyDocuments } from './legacy-layout.ts';
 import type { MasterKeyring } from './master-keyring.ts';
-import { newTenantKeyVersion, rewrapTenantKey, unwrapTenantKey } from './tenant-key-wrap.ts';
+import { KEK_WRAPPING, newTenantKeyVersion, rewrapTenantKey, unwrapTenantKey } from './tenant-key-wrap.ts';
 import { DEFAULT_USAGE_BLOCK, DEFAULT_USAGE_CEILING, UsageMeter } from './usage-meter.ts';
 
 export { MAX_WAITING_DAYS, MIN_WAITING_DAYS } from './key-destruction.ts';
@@ -101,6 +103,12 @@ export interface KeyringOptions {
    * that check holds themselves, tests) nothing is asked.
    */
   destructionHolds?: DestructionHoldCheck;
+  /**
+   * Where the keys' KEKs live (destroyed with the key, so backups of the key records are
+   * useless after a shred). Default: database `<db>_keks` on the same client. Every process that
+   * shares a keys database must share the KEK store too.
+   */
+  keyEncryptionKeys?: KeyEncryptionKeyStore;
 }
 
 const requestSlot = (requestKey: string) => `rotate:${createHash('sha256').update(requestKey).digest('hex')}`;
@@ -110,6 +118,7 @@ const LIVE_RECORDS = { $in: ['version', 'minimum', 'lifecycle'] };
 
 export class Keyring {
   readonly masterKeys: MasterKeyring;
+  readonly keyEncryptionKeys: KeyEncryptionKeyStore;
   private readonly keys: Collection<KeyRecord>;
   private readonly records: KeyRecords;
   private readonly logger: Logger;
@@ -122,6 +131,7 @@ export class Keyring {
     this.keys = keysCollection(options.db);
     this.records = new KeyRecords(this.keys);
     this.masterKeys = options.masterKeys;
+    this.keyEncryptionKeys = options.keyEncryptionKeys ?? MongoKeyEncryptionKeys.besides(options.db);
     this.logger = options.logger;
     this.cache = new KeyCache(options.cacheTtlMs ?? 30_000, options.cacheMaxKeys);
     this.meter = new UsageMeter({
@@ -134,6 +144,7 @@ export class Keyring {
       logger: this.logger,
       holds: options.destructionHolds,
       forget: (tenant, keyName) => this.cache.delete(keyId(tenant, keyName)),
+      destroyKek: (tenant, keyName) => this.keyEncryptionKeys.destroy(tenant, keyName),
       event: (tenant, definition, payload) => this.event(tenant, definition, payload),
     });
   }
@@ -143,11 +154,47 @@ export class Keyring {
     return this.keys as unknown as Collection<Document>;
   }
 
-  /** Creates the indexes and converts keys stored in the first (one document per key) layout. */
+  /**
+   * Creates the indexes, converts keys stored in the first (one document per key) layout, and
+   * re-wraps versions written under the master key alone with their key's KEK.
+   */
   async ensureIndexes(): Promise<void> {
     await ensureKeyIndexes(this.keys);
     const migrated = await migrateLegacyKeyDocuments(this.keys);
     if (migrated > 0) this.logger.info({ migrated }, 'keyring: converted keys from the legacy layout');
+    const wrapped = await this.wrapWithKeyEncryptionKeys();
+    if (wrapped > 0) this.logger.info({ versions: wrapped }, 'keyring: re-wrapped key versions with KEKs');
+  }
+
+  /**
+   * Moves every version still wrapped under the master key alone (written before KEKs) to the
+   * master key and its key's KEK, by compare-and-set on the exact material read: racing migrations
+   * wrap the same bytes under the same KEK, so whichever write stands is right. Destroyed keys are
+   * skipped (the sweeper deletes their material). Returns how many versions it moved.
+   */
+  async wrapWithKeyEncryptionKeys(): Promise<number> {
+    const legacy = (await this.keys
+      .find({ record: 'version', wrapping: { $exists: false } } as never)
+      .toArray()) as VersionRecord[];
+    let moved = 0;
+    for (const version of legacy) {
+      const kek = await this.kekForRewrap(version);
+      if (!kek) continue;
+      const rewrapped = rewrapTenantKey(this.masterKeys, kek, version.tenant, version.keyName, version);
+      const result = await this.keys.updateOne(
+        { _id: version._id, wrappedKey: version.wrappedKey, wrapping: { $exists: false } } as never,
+        {
+          $set: {
+            masterKeyId: rewrapped.masterKeyId,
+            wrappedKey: rewrapped.wrappedKey,
+            wrapping: KEK_WRAPPING,
+          },
+        },
+      );
+      moved += result.modifiedCount;
+    }
+    if (moved > 0) this.cache.clear();
+    return moved;
   }
 
   // ---- key lifecycle -------------------------------------------------------------------------
@@ -161,13 +208,15 @@ export class Keyring {
     const existing = await this.records.readSnapshot(tenant, keyName);
     if (existing) return toMetadata(this.cache.put(keyId(tenant, keyName), existing).snapshot);
     const now = new Date();
+    // The KEK first: racing creators agree on one, so whichever version 1 wins unwraps under it.
+    const kek = await this.keyEncryptionKeys.getOrCreate(tenant, keyName);
     const record: VersionRecord = {
       _id: versionRecordId(tenant, keyName, 1),
       record: 'version',
       tenant,
       keyName,
       slot: CREATE_SLOT,
-      ...newTenantKeyVersion(this.masterKeys, tenant, keyName, 1, now),
+      ...newTenantKeyVersion(this.masterKeys, kek, tenant, keyName, 1, now),
     };
     try {
       await this.keys.insertOne(record);
@@ -234,6 +283,7 @@ export class Keyring {
         return { version: done.version, rotated: false, metadata: toMetadata(snapshot) };
       }
       this.assertUsable(snapshot);
+      const kek = await this.requireKek(tenant, keyName);
       const next = snapshot.primaryVersion + 1;
       const now = new Date();
       const record: VersionRecord = {
@@ -242,7 +292,7 @@ export class Keyring {
         tenant,
         keyName,
         slot,
-        ...newTenantKeyVersion(this.masterKeys, tenant, keyName, next, now),
+        ...newTenantKeyVersion(this.masterKeys, kek, tenant, keyName, next, now),
       };
       const event = this.event(tenant, CryptoKeyRotated, {
         keyName,
@@ -445,16 +495,32 @@ export class Keyring {
   async rewrapUnderPrimaryMasterKey(): Promise<number> {
     const primaryId = this.masterKeys.primaryId;
     let moved = 0;
+    // A destroyed key's leftover material (its KEK gone): nothing to keep readable, and the
+    // sweeper deletes it; not counted as stale.
+    const unreadable = new Set<string>();
     for (let pass = 0; pass < MAX_CONTENTION_RETRIES; pass++) {
-      const stale = (await this.keys
-        .find({ record: 'version', masterKeyId: { $ne: primaryId } } as never)
-        .toArray()) as VersionRecord[];
+      const stale = (
+        (await this.keys
+          .find({ record: 'version', masterKeyId: { $ne: primaryId } } as never)
+          .toArray()) as VersionRecord[]
+      ).filter((version) => !unreadable.has(version._id));
       if (stale.length === 0) return moved;
       for (const version of stale) {
-        const rewrapped = rewrapTenantKey(this.masterKeys, version.tenant, version.keyName, version);
+        const kek = await this.kekForRewrap(version);
+        if (!kek) {
+          unreadable.add(version._id);
+          continue;
+        }
+        const rewrapped = rewrapTenantKey(this.masterKeys, kek, version.tenant, version.keyName, version);
         const result = await this.keys.updateOne(
           { _id: version._id, masterKeyId: version.masterKeyId } as never,
-          { $set: { masterKeyId: rewrapped.masterKeyId, wrappedKey: rewrapped.wrappedKey } },
+          {
+            $set: {
+              masterKeyId: rewrapped.masterKeyId,
+              wrappedKey: rewrapped.wrappedKey,
+              wrapping: KEK_WRAPPING,
+            },
+          },
         );
         moved += result.modifiedCount;
       }
@@ -503,15 +569,44 @@ export class Keyring {
     return entry;
   }
 
-  private unwrapped(entry: CachedKey, version: number): KeyObject {
+  private async unwrapped(entry: CachedKey, version: number): Promise<KeyObject> {
     let key = entry.unwrapped.get(version);
     if (!key) {
+      const { tenant, keyName } = entry.snapshot;
       const stored = entry.snapshot.versions.get(version);
-      if (!stored) throw new UnknownKeyVersionError(entry.snapshot.tenant, entry.snapshot.keyName, version);
-      key = unwrapTenantKey(this.masterKeys, entry.snapshot.tenant, entry.snapshot.keyName, stored);
+      if (!stored) throw new UnknownKeyVersionError(tenant, keyName, version);
+      const kek = stored.wrapping === KEK_WRAPPING ? await this.requireKek(tenant, keyName) : undefined;
+      key = unwrapTenantKey(this.masterKeys, kek, tenant, keyName, stored);
       entry.unwrapped.set(version, key);
     }
     return key;
+  }
+
+  /**
+   * The KEK to re-wrap a stored version with, or undefined when the key is destroyed. A version of
+   * the first format gets its key's KEK made now; a `master+kek` version only ever has its own.
+   */
+  private async kekForRewrap(version: VersionRecord): Promise<Buffer | undefined> {
+    const { tenant, keyName } = version;
+    if (version.wrapping === KEK_WRAPPING) return this.keyEncryptionKeys.get(tenant, keyName);
+    const snapshot = await this.records.readSnapshot(tenant, keyName);
+    if (!snapshot || snapshot.state === 'destroyed') return undefined;
+    return this.keyEncryptionKeys.getOrCreate(tenant, keyName);
+  }
+
+  /**
+   * The key's KEK for a key whose records say it is alive. None means the key was destroyed and
+   * these records came back (a restored backup, a copy): refused as destroyed, and never replaced
+   * by a new KEK, which could not unwrap them anyway.
+   */
+  private async requireKek(tenant: string, keyName: string): Promise<Buffer> {
+    const kek = await this.keyEncryptionKeys.get(tenant, keyName);
+    if (kek) return kek;
+    this.logger.warn(
+      { tenant, keyName },
+      'keyring: key records present but their KEK is destroyed (restored from a copy taken before a shred?)',
+    );
+    throw new KeyDestroyedError(tenant, keyName);
   }
 
   /**
@@ -556,11 +651,12 @@ export class Keyring {
     for (let attempt = 0; attempt < MAX_CONTENTION_RETRIES; attempt++) {
       const entry = await this.loadForUse(tenant, keyName);
       const version = entry.snapshot.primaryVersion;
-      if (this.meter.trySpend(entry.id, version)) return { version, key: this.unwrapped(entry, version) };
+      if (this.meter.trySpend(entry.id, version))
+        return { version, key: await this.unwrapped(entry, version) };
       const block = await this.reserveBlock(tenant, keyName, version);
       if (!this.meter.exceedsCeiling(block)) {
         this.meter.granted(entry.id, version, block);
-        return { version, key: this.unwrapped(entry, version) };
+        return { version, key: await this.unwrapped(entry, version) };
       }
       this.logger.warn({ tenant, keyName, version }, 'keyring: usage ceiling reached; rotating');
       await this.rotateOnce(tenant, keyName, `usage-ceiling:v${version}`, 'usage-ceiling');

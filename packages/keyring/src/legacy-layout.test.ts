@@ -26,7 +26,13 @@ describe('legacy key documents', () => {
     const versions = Object.fromEntries(
       records.map((r) => [
         `v${r.version}`,
-        { version: r.version, masterKeyId: r.masterKeyId, wrappedKey: r.wrappedKey, createdAt: r.createdAt },
+        {
+          version: r.version,
+          masterKeyId: r.masterKeyId,
+          wrappedKey: r.wrappedKey,
+          wrapping: r.wrapping, // material made by today's keyring carries its KEK wrapping
+          createdAt: r.createdAt,
+        },
       ]),
     );
     const now = new Date();

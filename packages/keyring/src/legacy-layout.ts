@@ -8,11 +8,13 @@
 import type { Collection } from 'mongodb';
 import type { KeyRecord, LifecycleRecord, VersionRecord, VersionSummary } from './key-store.ts';
 import { isDuplicateKey, lifecycleRecordId, minimumRecordId, versionRecordId } from './key-store.ts';
+import type { KEK_WRAPPING } from './tenant-key-wrap.ts';
 
 interface LegacyVersion {
   version: number;
   masterKeyId: string;
   wrappedKey?: string;
+  wrapping?: typeof KEK_WRAPPING;
   createdAt: Date;
 }
 
@@ -58,6 +60,8 @@ export function legacyRecords(doc: LegacyKeyDocument): KeyRecord[] {
         version: v.version,
         masterKeyId: v.masterKeyId,
         wrappedKey: v.wrappedKey,
+        // The first layout predates KEKs; a document that names its wrapping keeps it.
+        ...(v.wrapping ? { wrapping: v.wrapping } : {}),
         createdAt: v.createdAt,
       };
       records.push(record);

@@ -1,12 +1,13 @@
 /**
  * For integration tests: a keyring over a database of its own on the real Mongo-wire server
- * (dropped afterwards), a fresh master key, and tenant ids unique to the run.
+ * (dropped afterwards, with its KEK database), a fresh master key, and tenant ids unique to the run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connectMongo, loadConfig, type MongoConnection, mongoSettings } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { Db } from 'mongodb';
 import { Type } from 'typebox';
+import { kekDatabaseName } from '../key-encryption-keys.ts';
 import { createKeyring, type Keyring, type KeyringOptions } from '../keyring.ts';
 import { MasterKeyring } from '../master-keyring.ts';
 
@@ -57,6 +58,7 @@ export async function openKeyringFixture(): Promise<KeyringFixture> {
     close: async () => {
       for (const connection of extraConnections) await connection.stop();
       await db.dropDatabase();
+      await mongo.client.db(kekDatabaseName(db.databaseName)).dropDatabase();
       await mongo.stop();
     },
   };
