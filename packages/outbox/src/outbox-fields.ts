@@ -12,10 +12,23 @@ import type { Document, UpdateFilter } from 'mongodb';
 
 export const OUTBOX_FIELD = '_outbox';
 export const OUTBOX_PENDING_FIELD = '_outboxPending';
+/**
+ * Events the relay refused (one naming another tenant than the database it was read from), moved
+ * here so they are kept as evidence and never retried; see outbox-origin.ts.
+ */
+export const OUTBOX_REFUSED_FIELD = '_outboxRefused';
+
+export interface RefusedOutboxEvent {
+  reason: string;
+  at: Date;
+  /** The event as it was found (unknown shape: whoever wrote it may have written anything). */
+  event: unknown;
+}
 
 export interface OutboxFields {
   [OUTBOX_FIELD]?: EventEnvelope[];
   [OUTBOX_PENDING_FIELD]?: boolean;
+  [OUTBOX_REFUSED_FIELD]?: RefusedOutboxEvent[];
 }
 
 /** A new document carrying its events: `collection.insertOne(withOutbox(doc, [event]))`. */
@@ -43,6 +56,11 @@ export function outboxPush<T extends Document = Document>(
 
 /** Strips the outbox fields before a document leaves the store layer (say, in an API answer). */
 export function withoutOutbox<T extends OutboxFields>(document: T): Omit<T, keyof OutboxFields> {
-  const { [OUTBOX_FIELD]: _events, [OUTBOX_PENDING_FIELD]: _pending, ...rest } = document;
+  const {
+    [OUTBOX_FIELD]: _events,
+    [OUTBOX_PENDING_FIELD]: _pending,
+    [OUTBOX_REFUSED_FIELD]: _refused,
+    ...rest
+  } = document;
   return rest;
 }

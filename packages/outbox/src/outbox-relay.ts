@@ -3,20 +3,44 @@
  * what makes it safe: publish, wait for Kafka's acknowledgement, only then remove. A crash in
  * between publishes an event twice, never zero times; consumers deduplicate on the event id
  * (see inbox.ts). Events of one document keep their order: they share a key (the document id).
+ *
+ * The relay publishes with platform credentials, so it never lets an outbox speak for a tenant
+ * whose database it is not: an event's tenant is the tenant of the database it was read from
+ * (outbox-origin.ts). An event naming another tenant, or headed for another tenant's topic, is
+ * refused: counted (`parley_events_refused_total{component="outbox-relay"}`), logged without its
+ * payload, and moved to the document's `_outboxRefused` so it is kept as evidence and never
+ * retried. The document's other events still go out.
  */
 import type { EventEnvelope } from '@parley/contracts';
-import type { Logger, Stoppable } from '@parley/kit';
+import { type EventRefusalReason, eventRefusals, type Logger, loggable, type Stoppable } from '@parley/kit';
+import { kafkaTopicPrefix } from '@parley/tenancy';
 import type { Producer } from 'kafkajs';
 import type { Collection, Document, Filter } from 'mongodb';
-import { OUTBOX_FIELD, OUTBOX_PENDING_FIELD, type OutboxFields } from './outbox-fields.ts';
+import {
+  OUTBOX_FIELD,
+  OUTBOX_PENDING_FIELD,
+  OUTBOX_REFUSED_FIELD,
+  type OutboxFields,
+  type RefusedOutboxEvent,
+} from './outbox-fields.ts';
+import { DEFAULT_PLATFORM_DATABASES, type OutboxOrigin, outboxOrigin } from './outbox-origin.ts';
 
 export interface OutboxRelayOptions {
   producer: Producer;
   logger: Logger;
   /** The collections whose documents may carry events; asked again on every pass (tenants come and go). */
   sources: () => Promise<Collection<Document>[]>;
-  /** Which topic an event goes to, e.g. `(e) => kafkaTopic(e.tenant, 'keys')`. */
+  /**
+   * Which topic an event goes to, e.g. `(e) => kafkaTopic(e.tenant, 'keys')`. Called only for
+   * events whose tenant the source's database vouches for.
+   */
   topicFor: (event: EventEnvelope) => string;
+  /**
+   * Databases only platform credentials write, whose events may name any tenant (the operator's
+   * registry, the keyring). Default: the platform database. Every other source must be a tenant's
+   * `parley_<tenant>`; events of any other database are refused.
+   */
+  platformDatabases?: readonly string[];
   intervalMs?: number;
   batchSize?: number;
   /** How long stop() may spend on its final flush before leaving the rest pending. */
@@ -26,6 +50,13 @@ export interface OutboxRelayOptions {
 /** A document whose events failed to go out waits this long (doubling per failure) before the next try. */
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
+const COMPONENT = 'outbox-relay';
+
+/** One document's events, split into what goes out (with its topic) and what is refused. */
+interface Screened {
+  accepted: { event: EventEnvelope; topic: string }[];
+  refused: RefusedOutboxEvent[];
+}
 
 export class OutboxRelay implements Stoppable {
   readonly name = 'outbox-relay';
@@ -37,7 +68,13 @@ export class OutboxRelay implements Stoppable {
   readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { intervalMs: 250, batchSize: 100, stopTimeoutMs: 5_000, ...options };
+    this.#options = {
+      intervalMs: 250,
+      batchSize: 100,
+      stopTimeoutMs: 5_000,
+      platformDatabases: DEFAULT_PLATFORM_DATABASES,
+      ...options,
+    };
   }
 
   start(): void {
@@ -97,21 +134,27 @@ export class OutboxRelay implements Stoppable {
   }
 
   async #drain(collection: Collection<Document>): Promise<number> {
+    const origin = outboxOrigin(collection.dbName, this.#options.platformDatabases);
     const pending = (await collection
       .find({ [OUTBOX_PENDING_FIELD]: true }, { projection: { [OUTBOX_FIELD]: 1 } })
       .limit(this.#options.batchSize)
       .toArray()) as (Document & OutboxFields)[];
     let published = 0;
     for (const document of pending) {
-      const events = document[OUTBOX_FIELD] ?? [];
+      // As stored: whoever holds the database's credential may have written any shape here.
+      const stored: unknown = document[OUTBOX_FIELD];
       const key = `${collection.namespace}/${String(document._id)}`;
       const backoff = this.#backoff.get(key);
       if (backoff && backoff.retryAt > Date.now()) continue;
+      let eventIds: string[] = [];
       try {
-        if (events.length > 0) await this.#publish(document._id, events);
-        await this.#acknowledge(collection, document._id, events);
+        const { accepted, refused } = this.#screen(origin, stored);
+        eventIds = accepted.map(({ event }) => event.id);
+        if (accepted.length > 0) await this.#publish(document._id, accepted);
+        const cleared = await this.#acknowledge(collection, document._id, stored, refused);
+        if (cleared) this.#reportRefused(collection, document._id, refused);
         this.#backoff.delete(key);
-        published += events.length;
+        published += accepted.length;
       } catch (error) {
         // One document whose events cannot go out (say, its topic is missing) must not hold back
         // every other document's: it stays pending and is retried later, less and less often.
@@ -119,12 +162,7 @@ export class OutboxRelay implements Stoppable {
         const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1));
         this.#backoff.set(key, { failures, retryAt: Date.now() + delay });
         this.#options.logger.warn(
-          {
-            err: error,
-            collection: collection.collectionName,
-            eventIds: events.map((e) => e.id),
-            retryInMs: delay,
-          },
+          { err: error, collection: collection.collectionName, eventIds, retryInMs: delay },
           'outbox: publishing failed; events stay pending',
         );
       }
@@ -132,12 +170,61 @@ export class OutboxRelay implements Stoppable {
     return published;
   }
 
-  async #publish(documentId: unknown, events: EventEnvelope[]): Promise<void> {
-    const byTopic = new Map<string, EventEnvelope[]>();
-    for (const event of events) {
+  /** Which of a document's events its database may announce, and where each goes. */
+  #screen(origin: OutboxOrigin, stored: unknown): Screened {
+    const at = new Date();
+    if (!Array.isArray(stored))
+      return { accepted: [], refused: [{ reason: 'malformed', at, event: stored }] };
+    const screened: Screened = { accepted: [], refused: [] };
+    for (const event of stored as EventEnvelope[]) {
+      const reason = this.#refusal(origin, event);
+      if (reason) {
+        screened.refused.push({ reason, at, event });
+        continue;
+      }
       const topic = this.#options.topicFor(event);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+      // Defence in depth: whatever topicFor computed, a tenant's outbox reaches its own topics only.
+      if (
+        origin.kind === 'tenant' &&
+        topic.startsWith('parley.') &&
+        !topic.startsWith(kafkaTopicPrefix(origin.tenant))
+      )
+        screened.refused.push({ reason: 'topic-mismatch', at, event });
+      else screened.accepted.push({ event, topic });
     }
+    return screened;
+  }
+
+  #refusal(origin: OutboxOrigin, event: EventEnvelope): EventRefusalReason | undefined {
+    if (origin.kind === 'unknown') return 'unknown-database';
+    if (typeof event !== 'object' || event === null || typeof event.id !== 'string') return 'malformed';
+    if (origin.kind === 'tenant' && event.tenant !== origin.tenant) return 'tenant-mismatch';
+    return undefined;
+  }
+
+  /** Counted and logged once, when the refusal is recorded in the document; never the payload. */
+  #reportRefused(collection: Collection<Document>, documentId: unknown, refused: RefusedOutboxEvent[]): void {
+    for (const { reason, event } of refused) {
+      eventRefusals.count(COMPONENT, reason as EventRefusalReason);
+      const claimed = (typeof event === 'object' && event !== null ? event : {}) as Partial<EventEnvelope>;
+      this.#options.logger.error(
+        {
+          database: collection.dbName,
+          collection: collection.collectionName,
+          documentId: loggable(String(documentId)),
+          reason,
+          eventId: loggable(claimed.id),
+          eventType: loggable(claimed.type, 128),
+          claimedTenant: loggable(claimed.tenant),
+        },
+        'outbox: event refused: its database does not vouch for it; never published',
+      );
+    }
+  }
+
+  async #publish(documentId: unknown, accepted: Screened['accepted']): Promise<void> {
+    const byTopic = new Map<string, EventEnvelope[]>();
+    for (const { event, topic } of accepted) byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
     await this.#options.producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, list]) => ({
@@ -151,12 +238,21 @@ export class OutboxRelay implements Stoppable {
     });
   }
 
-  async #acknowledge(collection: Collection<Document>, documentId: unknown, events: EventEnvelope[]) {
-    // Remove exactly the events that were published: the filter matches only while the outbox
+  /** True when the outbox was cleared (it still held exactly what was read). */
+  async #acknowledge(
+    collection: Collection<Document>,
+    documentId: unknown,
+    stored: unknown,
+    refused: RefusedOutboxEvent[],
+  ): Promise<boolean> {
+    // Remove exactly the events that were handled: the filter matches only while the outbox
     // still equals what was read. If a writer pushed an event meanwhile, nothing is removed and the
-    // next pass publishes the whole outbox again; the duplicates are caught by consumers' inbox.
+    // next pass handles the whole outbox again; the duplicates are caught by consumers' inbox.
     // ($pull with a condition on the events would be finer, but FerretDB ignores it silently.)
-    const unchanged = { _id: documentId, [OUTBOX_FIELD]: events } as Filter<Document>;
-    await collection.updateOne(unchanged, { $unset: { [OUTBOX_FIELD]: '', [OUTBOX_PENDING_FIELD]: '' } });
+    const unchanged = { _id: documentId, [OUTBOX_FIELD]: stored } as Filter<Document>;
+    const update: Document = { $unset: { [OUTBOX_FIELD]: '', [OUTBOX_PENDING_FIELD]: '' } };
+    if (refused.length > 0) update.$push = { [OUTBOX_REFUSED_FIELD]: { $each: refused } };
+    const result = await collection.updateOne(unchanged, update);
+    return result.matchedCount === 1;
   }
 }

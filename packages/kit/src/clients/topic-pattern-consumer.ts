@@ -4,10 +4,14 @@
  * a restart; this consumer lists the matching topics every `refreshMs` and, when the set has
  * changed, rejoins its group with them. Offsets are committed only after the handler returns,
  * so a crash redelivers (handlers are idempotent) and never skips.
+ *
+ * A message whose envelope names another tenant than its topic never reaches the handler
+ * (envelope-tenant-check.ts): the topic's tenant is the only one a handler may act for.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Stoppable } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
+import { refusingForeignEnvelopes } from './envelope-tenant-check.ts';
 
 export interface TopicPatternConsumerOptions {
   kafka: Kafka;
@@ -16,7 +20,10 @@ export interface TopicPatternConsumerOptions {
   /** e.g. /^parley\.[a-z0-9-]+\.audit$/ */
   pattern: RegExp;
   refreshMs: number;
-  /** Handles one batch of one partition; resolve offsets through the payload. */
+  /**
+   * Handles one batch of one partition; resolve offsets through the payload. The batch holds only
+   * messages whose envelope agrees with the topic's tenant (or names none: tombstones, garbage).
+   */
   eachBatch: (payload: EachBatchPayload) => Promise<void>;
   /** Broker-side batching: wait up to maxWaitMs for minBytes. */
   minBytes?: number;
@@ -91,7 +98,11 @@ export class TopicPatternConsumer implements Stoppable {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      eachBatch: this.#options.eachBatch,
+      eachBatch: refusingForeignEnvelopes(
+        this.#options.groupId,
+        this.#options.logger,
+        this.#options.eachBatch,
+      ),
     });
     this.#consumer = consumer;
     this.#topics = topics;

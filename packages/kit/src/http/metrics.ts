@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { eventRefusalRegistry } from '../clients/event-refusals.ts';
 
 export function metricPrefix(service: string): string {
   return `parley_${service.replaceAll('-', '_')}_`;
@@ -37,7 +38,10 @@ export function installMetrics(app: FastifyInstance, service: string, registry: 
   });
 
   app.get('/metrics', async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
+    // Merged per scrape: the app's own metrics (some registered after this plugin) and the
+    // process-wide refusal counter of relays and consumers (clients/event-refusals.ts).
+    const served = Registry.merge([registry, eventRefusalRegistry]);
+    reply.type(served.contentType);
+    return served.metrics();
   });
 }

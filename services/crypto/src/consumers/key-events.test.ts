@@ -68,6 +68,8 @@ describe('crypto.key.rotated.v1', () => {
       logger,
       sources: async () => [writer.outboxSource],
       topicFor: (event) => kafkaTopic(event.tenant, 'keys'),
+      // The fixture's keyring lives in a test database standing in for the platform database.
+      platformDatabases: [writer.outboxSource.dbName],
     });
     try {
       await writer.rotate(tenant, 'default', { requestKey: 'test-slot' });
