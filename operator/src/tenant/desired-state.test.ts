@@ -89,14 +89,12 @@ describe('redisAclRules', () => {
 });
 
 describe('runtimeRecord', () => {
-  it('carries status, plan, quotas and generation as strings for a Redis hash', () => {
-    expect(runtimeRecord(desiredTenant(tenant('acme', { suspended: true })), 4)).toEqual({
+  it('carries the registry status, plan, quotas and generation', () => {
+    expect(runtimeRecord(desiredTenant(tenant('acme', { suspended: true })), 'Suspended', 4)).toEqual({
       status: 'Suspended',
       plan: 'team',
-      users: '500',
-      storageGiB: '100',
-      messagesPerSecond: '50',
-      generation: '4',
+      quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
+      generation: 4,
     });
   });
 });

@@ -13,6 +13,8 @@ import {
   s3BucketName,
   searchIndexName,
   TENANT_STREAMS,
+  type TenantRuntimeRecord,
+  type TenantStatus,
   type TenantStream,
   tenantRuntimeKey,
 } from '@parley/tenancy';
@@ -210,16 +212,12 @@ export function redisAclRules(desired: DesiredTenant, password: string): string[
   ];
 }
 
-/** The runtime record every service reads from Redis to decide whether and how much to serve. */
-export function runtimeRecord(desired: DesiredTenant, generation: number): Record<string, string> {
-  return {
-    status: desired.suspended ? 'Suspended' : 'Active',
-    plan: desired.plan,
-    users: String(desired.quotas.users),
-    storageGiB: String(desired.quotas.storageGiB),
-    messagesPerSecond: String(desired.quotas.messagesPerSecond),
-    generation: String(generation),
-  };
+/**
+ * The runtime record every service reads from Redis to decide whether and how much to serve. Its
+ * status is the registry's (packages/tenancy defines both), decided by recordTenantState.
+ */
+export function runtimeRecord(desired: DesiredTenant, status: TenantStatus, generation: number): TenantRuntimeRecord {
+  return { status, plan: desired.plan, quotas: { ...desired.quotas }, generation };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

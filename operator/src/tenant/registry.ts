@@ -12,7 +12,7 @@ import {
   TenantSuspensionChanged,
 } from '@parley/contracts';
 import { outboxPush } from '@parley/outbox';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { PLATFORM_DATABASE, type TenantStatus } from '@parley/tenancy';
 import type { Collection, MongoClient, MongoServerError } from 'mongodb';
 import type { DeletionPolicy } from '../api/resources.ts';
 import type { DesiredTenant, Quotas } from './desired-state.ts';
@@ -20,7 +20,8 @@ import type { DesiredTenant, Quotas } from './desired-state.ts';
 export const REGISTRY_COLLECTION = 'tenants';
 export const EVENT_SOURCE = 'operator';
 
-export type RegistryStatus = 'Provisioning' | 'Ready' | 'Suspended' | 'Deleted';
+/** The registry's status is the runtime record's: one vocabulary, defined in packages/tenancy. */
+export type RegistryStatus = TenantStatus;
 
 export interface RegistryEntry {
   _id: string;
@@ -108,10 +109,14 @@ export async function recordTenantState(
   const current = await registry.findOne({ _id: desired.id, 'owner.uid': uid });
   if (!current)
     throw new Error(`registry entry of ${desired.id} vanished; it is claimed again at the next reconcile`);
-  const status: RegistryStatus = !allReady ? 'Provisioning' : desired.suspended ? 'Suspended' : 'Ready';
   const events: EventEnvelope[] = [];
   const tenant = desired.id;
   const wasUsable = current.status === 'Ready' || current.status === 'Suspended';
+  // A tenant that has been served stays served while a later reconcile fails a step (an auth
+  // service restarting, a broker away): the Tenant's Ready condition tells the platform team,
+  // but the organisation's people keep working. Only a tenant never yet provisioned waits.
+  const status: RegistryStatus =
+    !allReady && !wasUsable ? 'Provisioning' : desired.suspended ? 'Suspended' : 'Ready';
   if (allReady && (!wasUsable || current.generation !== generation)) {
     events.push(
       createEvent(TenantProvisioned, {
@@ -127,7 +132,8 @@ export async function recordTenantState(
       }),
     );
   }
-  if (wasUsable && allReady && current.suspended !== desired.suspended) {
+  // A suspension takes effect (and is announced) even while another step fails.
+  if (wasUsable && current.suspended !== desired.suspended) {
     events.push(
       createEvent(TenantSuspensionChanged, {
         tenant,

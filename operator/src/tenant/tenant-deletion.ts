@@ -18,6 +18,7 @@ import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Logger } from '@parley/kit';
 import type { MinioAdmin } from '@parley/minio-admin';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import { markTenantRuntimeStatus } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Client as MinioClient } from 'minio';
@@ -119,7 +120,7 @@ export class TenantDeletion {
       if (policy === 'Delete') done.push(await this.#scheduleKeyDestruction(desired.id));
     } else {
       // Services refuse the tenant from the runtime record; its data stays for a successor.
-      await d.redis.hset(desired.redis.runtimeKey, 'status', 'Deleted');
+      await markTenantRuntimeStatus(d.redis, desired.id, 'Deleted');
       done.push('kept database, topics, Redis keys, bucket, index and keys (Retain)');
     }
 

@@ -1,6 +1,6 @@
 // Register, login, refresh, logout, sessions, admin actions: through the real app over the real
 // Mongo-wire server, Redis and (for the keyring and signing keys) the platform database.
-import { redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import { markTenantRuntimeStatus } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthFixture,
@@ -243,8 +243,7 @@ describe('tenant state (the operator runtime record)', () => {
   it('refuses a suspended tenant, even with a valid token, and serves it again when resumed', async () => {
     await f.register('nina@example.com');
     const tokens = await f.login('nina@example.com');
-    const runtimeKey = redisKey(f.tenant, TENANT_RUNTIME_KEY);
-    await f.redis.client.hset(runtimeKey, { status: 'Suspended' });
+    await markTenantRuntimeStatus(f.redis.client, f.tenant, 'Suspended');
     try {
       await new Promise((resolve) => setTimeout(resolve, 3_100)); // the gate's cache
       const login = await f.app.inject({
@@ -256,7 +255,7 @@ describe('tenant state (the operator runtime record)', () => {
       expect(login.json().type).toBe('https://parley.dev/problems/tenant-suspended');
       expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(403);
     } finally {
-      await f.redis.client.hset(runtimeKey, { status: 'Active' });
+      await markTenantRuntimeStatus(f.redis.client, f.tenant, 'Ready');
     }
     await new Promise((resolve) => setTimeout(resolve, 3_100));
     expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(200);

@@ -1,9 +1,10 @@
 /**
  * Runtime: last, publish where the tenant stands to the services: the registry entry's status
- * (Ready only when every earlier step is; Suspended when spec.suspended) with its lifecycle
- * events, and the Redis runtime record (status and quotas) every service reads per request.
+ * (Provisioning until every earlier step has been True once; Suspended when spec.suspended) with
+ * its lifecycle events, and the Redis runtime record (the same status, plan and quotas) that every
+ * service reads per request. Both go through packages/tenancy's one definition of the record.
  */
-import { isDeepStrictEqual } from 'node:util';
+import { writeTenantRuntimeRecord } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import type { Collection } from 'mongodb';
 import { runtimeRecord } from '../desired-state.ts';
@@ -31,14 +32,12 @@ export class RuntimeStep implements TenantStep {
       generation,
       new Date(),
     );
-    const record = { ...runtimeRecord(desired, generation), status };
-    const key = desired.redis.runtimeKey;
-    const current = await this.#redis.hgetall(key);
-    if (!isDeepStrictEqual({ ...current }, record)) {
-      await this.#redis.multi().del(key).hset(key, record).exec();
-      if (current.status !== status)
-        event('Normal', `Tenant${status}`, `Registry and runtime record say ${status}`);
-    }
-    return ready('Published', `registry entry ${status}; runtime record ${key}`);
+    const { changed, previous } = await writeTenantRuntimeRecord(
+      this.#redis,
+      desired.id,
+      runtimeRecord(desired, status, generation),
+    );
+    if (changed && previous !== status) event('Normal', `Tenant${status}`, `Registry and runtime record say ${status}`);
+    return ready('Published', `registry entry ${status}; runtime record ${desired.redis.runtimeKey}`);
   }
 }

@@ -23,6 +23,7 @@ import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { type AuthComponents, createAuthComponents } from '../components.ts';
+import type { PasswordHasher } from '../domain/password-hasher.ts';
 import { createOutboxRelay } from '../outbox-relay.ts';
 import { AUTH_REDIS_OPTIONS, type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
 
@@ -55,7 +56,12 @@ export function uniqueTenant(label = 't'): string {
 export async function openAuthFixture(
   overrides: Partial<AuthPolicy> = {},
   /** `tenant`: one another component of the test already provisioned (e.g. a compliance fixture's). */
-  options: { logger?: Logger; tenant?: string } = {},
+  options: {
+    logger?: Logger;
+    tenant?: string;
+    /** Replaces the hasher made from the policy (a test that counts verifications). */
+    hasher?: (policy: AuthPolicy) => PasswordHasher;
+  } = {},
 ): Promise<AuthFixture> {
   const config = loadConfig(authSettingsSchema);
   const policy = { ...policyFrom(config), ...overrides };
@@ -84,6 +90,7 @@ export async function openAuthFixture(
     policy,
     logger,
     platformDb,
+    ...(options.hasher ? { hasher: options.hasher(policy) } : {}),
   });
   await components.authClient.start();
   const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });

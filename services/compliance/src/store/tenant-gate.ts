@@ -18,8 +18,9 @@ export class TenantGate {
   }
 
   async assertServed(tenant: string): Promise<void> {
-    // Active and Suspended alike: see above.
-    if ((await this.#statuses.status(tenant)) === null) {
+    // Ready and Suspended alike: see above. Provisioning and Deleted tenants are not served.
+    const status = await this.#statuses.status(tenant);
+    if (status !== 'Ready' && status !== 'Suspended') {
       throw new ProblemError(
         404,
         'unknown-tenant',

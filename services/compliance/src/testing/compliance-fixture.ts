@@ -9,7 +9,7 @@ import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing
 import type { ServiceApp } from '@parley/kit';
 import { connectRedis, createS3Client, loadConfig, redisSettings, s3Settings, Type } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import { mongoDatabaseName, tenantRuntimeKey, type TenantStatus, writeTenantRuntimeRecord } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
 import { AuditLogs } from '../domain/audit-logs.ts';
 import { AuditTrail } from '../domain/audit-trail.ts';
@@ -86,10 +86,15 @@ export async function openComplianceFixture() {
     redis: redis.client,
     s3,
     /** A tenant of this run only (a DNS label), provisioned as the operator would (runtime record). */
-    async tenant(status: 'Active' | 'Suspended' = 'Active'): Promise<string> {
+    async tenant(status: TenantStatus = 'Ready'): Promise<string> {
       const tenant = `cmp-${randomUUID().slice(0, 8)}`;
       tenants.push(tenant);
-      await redis.client.hset(redisKey(tenant, TENANT_RUNTIME_KEY), { status });
+      await writeTenantRuntimeRecord(redis.client, tenant, {
+        status,
+        plan: 'team',
+        quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
+        generation: 1,
+      });
       return tenant;
     },
     async call(
@@ -116,7 +121,7 @@ export async function openComplianceFixture() {
       await app.close();
       for (const tenant of tenants) {
         await client.db(mongoDatabaseName(tenant)).dropDatabase();
-        await redis.client.del(redisKey(tenant, TENANT_RUNTIME_KEY));
+        await redis.client.del(tenantRuntimeKey(tenant));
       }
       await redis.stop();
       await client.db(participantsDb).dropDatabase();
