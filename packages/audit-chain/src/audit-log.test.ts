@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditIntegrityError, AuditLog } from './audit-log.ts';
 import { generateSigningKeyPem, type SigningKey, signingKeyFromPem } from './checkpoint/signing-key.ts';
 import type { PersonalDataSealer } from './personal-data-sealer.ts';
+import { PRUNE_ACTION } from './prune/prune-record.ts';
 import { computeRecordHash } from './record/audit-record.ts';
 import { verifyProofBundle } from './verify/proof-bundle.ts';
 
@@ -291,9 +292,98 @@ describe('audit retention', () => {
     expect(pruned.map((r) => r.sequence)).toEqual([0, 2]);
     expect(pruned[0]).not.toHaveProperty('personal');
     expect(pruned[0]).not.toHaveProperty('actor');
+    // Each batch's prune is itself a hashed record naming what it pruned (batches of 2: two).
+    const prunes = await log.listRecords({ action: PRUNE_ACTION });
+    expect(prunes.map((r) => ('metadata' in r ? r.metadata.sequences : undefined))).toEqual([[0], [2]]);
+    expect(pruned.map((r) => ('prunedBy' in r ? r.prunedBy : undefined))).toEqual(
+      prunes.map((r) => r.sequence),
+    );
     const verification = await log.verify(keys());
-    expect(verification).toMatchObject({ ok: true, records: 5, pruned: 2 });
-    const bundle = await log.proofBundle([0, 1, 4]);
-    expect(verifyProofBundle(JSON.parse(JSON.stringify(bundle)), keys()).ok).toBe(true);
+    expect(verification).toMatchObject({ ok: true, records: 7, pruned: 2, problems: [] });
+    // A pruned record's proof carries the prune record that vouches for it.
+    const bundle = JSON.parse(JSON.stringify(await log.proofBundle([0, 1, 4])));
+    const result = verifyProofBundle(bundle, keys());
+    expect(result.ok).toBe(true);
+    expect(result.checks).toContainEqual(
+      expect.objectContaining({ what: 'record 0 pruned by retention', ok: true }),
+    );
+    // A second run finds nothing more to prune and appends no more prune records.
+    const again = await runPurge(
+      { name: 'default', dryRun: false, rules: [{ resource: 'audit', maxAgeSeconds: 30 * 86_400 }] },
+      {
+        tenant,
+        targets: { audit: new AuditPurgeTarget(log, () => now) },
+        holds: async () => holds,
+        now,
+        pauseMs: 0,
+      },
+    );
+    expect(again.counts.audit?.deleted).toBe(0);
+    expect(await log.listRecords({ action: PRUNE_ACTION })).toHaveLength(2);
+  });
+
+  describe('setting pruned on a record does not hide an edit', () => {
+    async function prunedLog() {
+      const log = await freshLog();
+      await log.append(
+        Array.from({ length: 6 }, () => input()),
+        'auth',
+      );
+      await log.checkpoint({ force: true });
+      return log;
+    }
+
+    it('an edited record marked pruned is re-hashed and reported', async () => {
+      const log = await prunedLog();
+      // Before, the verifier skipped the re-hash of any record marked pruned: this edit verified clean.
+      await log.collections.records.updateOne(
+        { sequence: 3 },
+        { $set: { outcome: 'failure', pruned: true } },
+      );
+      const problems = (await log.verify(keys())).problems;
+      expect(problems).toContainEqual(expect.objectContaining({ kind: 'edited', sequence: 3 }));
+      expect(problems).toContainEqual(expect.objectContaining({ kind: 'unproved-prune', sequence: 3 }));
+      const bundle = JSON.parse(JSON.stringify(await log.proofBundle([3])));
+      expect(verifyProofBundle(bundle, keys()).ok).toBe(false);
+    });
+
+    it('a body removed by hand, with no prune record behind it, is reported', async () => {
+      const log = await prunedLog();
+      await log.collections.records.updateOne(
+        { sequence: 2 },
+        {
+          $set: { pruned: true, prunedAt: new Date().toISOString() },
+          $unset: {
+            occurredAt: '',
+            source: '',
+            actor: '',
+            action: '',
+            resource: '',
+            outcome: '',
+            metadata: '',
+            personal: '',
+          },
+        },
+      );
+      const result = await log.verify(keys());
+      expect(result.problems).toEqual([expect.objectContaining({ kind: 'unproved-prune', sequence: 2 })]);
+      const bundle = JSON.parse(JSON.stringify(await log.proofBundle([2])));
+      const verdict = verifyProofBundle(bundle, keys());
+      expect(verdict.ok).toBe(false);
+      expect(verdict.checks).toContainEqual(
+        expect.objectContaining({ what: 'record 2 pruned by retention', ok: false }),
+      );
+    });
+
+    it('a producer cannot write the prune action to vouch for a stub', async () => {
+      const log = await prunedLog();
+      const forged = {
+        ...input(),
+        action: PRUNE_ACTION,
+        metadata: { sequences: [1], hashes: ['0'.repeat(64)] },
+      };
+      await expect(log.append([forged], 'auth')).rejects.toThrow(/reserved/);
+      expect(await log.listRecords({ action: PRUNE_ACTION })).toEqual([]);
+    });
   });
 });

@@ -9,15 +9,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditRecordInput } from '@parley/contracts';
 import type { MongoClient } from 'mongodb';
 import { logName, type SignedCheckpoint, signCheckpoint } from './checkpoint/checkpoint.ts';
+import { type CheckpointPublisher, publishedCheckpointFault } from './checkpoint/checkpoint-publisher.ts';
 import type { SigningKey } from './checkpoint/signing-key.ts';
 import { fromHex, toHex } from './merkle/hashing.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
 import type { PersonalDataSealer } from './personal-data-sealer.ts';
+import { PRUNE_ACTION, type PruneEntry, pruneRecordInput } from './prune/prune-record.ts';
 import {
   type AuditRecord,
   type AuditRecordBody,
   computeRecordHash,
   GENESIS_HASH,
+  isPruned,
   recordLeafHash,
   type SealedPersonalEntry,
   type StoredAuditRecord,
@@ -39,6 +42,13 @@ export interface AuditLogOptions {
   tenant: string;
   /** Signs checkpoints; without it the log appends and proves but never signs. */
   signingKey?: SigningKey;
+  /**
+   * Publishes each checkpoint outside the database before it counts, and holds the latest
+   * published one the log must extend before it signs again.
+   */
+  publisher?: CheckpointPublisher;
+  /** Keys whose published checkpoints count (current and previous); default: the signing key. */
+  trustedKeys?: ReadonlyMap<string, KeyObject>;
   /** Seals personal fields; required to append records that carry any. */
   sealer?: PersonalDataSealer;
   clock?: () => Date;
@@ -143,6 +153,26 @@ export class AuditLog {
     source: string,
     options: { onRejected?: (input: AuditRecordInput, reason: string) => Promise<void> } = {},
   ): Promise<AppendOutcome[]> {
+    return this.#append(inputs, source, options, false);
+  }
+
+  /**
+   * Appends the prune record that vouches for pruning these records (see prune/prune-record.ts);
+   * AuditPurgeTarget calls it before it removes any body. The only way to write that action.
+   */
+  async recordPrune(entries: readonly PruneEntry[], before: Date, source: string): Promise<AppendOutcome> {
+    const input = pruneRecordInput(this.tenant, entries, before, this.#clock());
+    const [outcome] = await this.#append([input], source, {}, true);
+    if (!outcome) throw new Error('the prune record was not appended');
+    return outcome;
+  }
+
+  async #append(
+    inputs: readonly AuditRecordInput[],
+    source: string,
+    options: { onRejected?: (input: AuditRecordInput, reason: string) => Promise<void> },
+    mayPrune: boolean,
+  ): Promise<AppendOutcome[]> {
     const outcomes = new Map<string, AppendOutcome>();
     const unique = [...new Map(inputs.map((input) => [input.id, input])).values()];
     if (unique.length === 0) return [];
@@ -154,6 +184,8 @@ export class AuditLog {
     let pending: { input: AuditRecordInput; personal: SealedPersonalEntry[] }[] = [];
     for (const input of unique) {
       try {
+        if (input.action === PRUNE_ACTION && !mayPrune)
+          throw new AuditRecordRejectedError(input.id, `the action ${PRUNE_ACTION} is reserved to retention`);
         pending.push({ input, personal: await this.#seal(input) });
       } catch (error) {
         if (!(error instanceof AuditRecordRejectedError) || !options.onRejected) throw error;
@@ -274,7 +306,7 @@ export class AuditLog {
    * then is refused a signature rather than laundered by one.
    */
   async checkpoint(
-    options: { policy?: CheckpointPolicy; force?: boolean } = {},
+    options: { policy?: CheckpointPolicy; force?: boolean; minIntervalMs?: number } = {},
   ): Promise<SignedCheckpoint | undefined> {
     const key = this.#options.signingKey;
     if (!key) return undefined;
@@ -285,18 +317,26 @@ export class AuditLog {
     if (size === 0) return undefined;
     const latest = this.#latest ?? (await this.latestCheckpoint());
     if (latest && latest.treeSize >= size) return latest;
-    if (latest && !options.force && options.policy) {
+    if (latest) {
       const age = this.#clock().getTime() - Date.parse(latest.issuedAt);
-      if (size - latest.treeSize < options.policy.everyRecords && age < options.policy.everyMs)
+      // A forced checkpoint (someone asked) is still rate-limited: asking must not mint signatures.
+      if (options.force && options.minIntervalMs !== undefined && age < options.minIntervalMs) return latest;
+      if (
+        !options.force &&
+        options.policy &&
+        size - latest.treeSize < options.policy.everyRecords &&
+        age < options.policy.everyMs
+      )
         return undefined;
     }
     if (latest && this.#checkedAgainst !== latest.treeSize) {
-      if (toHex(this.#tree.root(latest.treeSize)) !== latest.rootHash) {
-        throw new AuditIntegrityError(
-          `the log of ${this.tenant} no longer matches its checkpoint at size ${latest.treeSize}: refusing to sign`,
-        );
-      }
+      this.#assertExtends(latest, size, 'its checkpoint');
       this.#checkedAgainst = latest.treeSize;
+    }
+    const published = await this.#latestPublished();
+    if (published) {
+      this.#assertExtends(published, size, 'its published checkpoint');
+      if (published.treeSize === size) return published;
     }
     const signed = signCheckpoint(
       {
@@ -308,6 +348,8 @@ export class AuditLog {
       },
       key.privateKey,
     );
+    // Published first: a checkpoint the tenant cannot see would not bind the log.
+    await this.#options.publisher?.publish(this.tenant, signed);
     try {
       await this.collections.checkpoints.insertOne({ _id: size, ...signed });
       this.#checkedAgainst = size;
@@ -398,10 +440,14 @@ export class AuditLog {
     const key = this.#options.signingKey;
     const inclusion: ProofBundle['inclusion'] = [];
     const checkpoints = new Map<number, SignedCheckpoint>();
-    for (const sequence of sequences) {
-      const proof = await this.inclusionProof(sequence);
+    // A pruned record travels with the prune record that vouches for it.
+    const queue = [...new Set(sequences)];
+    for (let i = 0; i < queue.length; i += 1) {
+      const proof = await this.inclusionProof(queue[i] as number);
       checkpoints.set(proof.checkpoint.treeSize, proof.checkpoint);
       inclusion.push({ record: proof.record, treeSize: proof.treeSize, auditPath: proof.auditPath });
+      const by = isPruned(proof.record) ? proof.record.prunedBy : undefined;
+      if (by !== undefined && !queue.includes(by)) queue.push(by);
     }
     const consistency: ProofBundle['consistency'] = [];
     if (sinceSize !== undefined) {
@@ -593,6 +639,37 @@ export class AuditLog {
     if (!fresh || fresh.treeSize < minSize)
       throw new AuditNotFoundError('no signed checkpoint covers the record yet');
     return fresh;
+  }
+
+  /** The latest published checkpoint, refused (AuditIntegrityError) when it is not genuine. */
+  async #latestPublished(): Promise<SignedCheckpoint | undefined> {
+    const publisher = this.#options.publisher;
+    if (!publisher) return undefined;
+    const published = await publisher.latest(this.tenant);
+    if (!published) return undefined;
+    const key = this.#options.signingKey;
+    const trusted = this.#options.trustedKeys ?? new Map(key ? [[key.keyId, key.publicKey] as const] : []);
+    const fault = publishedCheckpointFault(published, this.log, trusted);
+    if (fault) {
+      throw new AuditIntegrityError(
+        `the published checkpoint of ${this.tenant} at size ${published.treeSize} is not evidence (${fault}): refusing to sign`,
+      );
+    }
+    return published;
+  }
+
+  /** Throws unless the tree of `size` extends the checkpoint (same root at its size). */
+  #assertExtends(checkpoint: SignedCheckpoint, size: number, what: string): void {
+    if (checkpoint.treeSize > size) {
+      throw new AuditIntegrityError(
+        `the log of ${this.tenant} holds ${size} records, ${what} covers ${checkpoint.treeSize}: refusing to sign a shorter log`,
+      );
+    }
+    if (toHex(this.#tree.root(checkpoint.treeSize)) !== checkpoint.rootHash) {
+      throw new AuditIntegrityError(
+        `the log of ${this.tenant} no longer matches ${what} at size ${checkpoint.treeSize}: refusing to sign`,
+      );
+    }
   }
 
   #assertTreeMatches(checkpoint: SignedCheckpoint): void {

@@ -22,22 +22,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const key = signingKeyFromPem(generateSigningKeyPem());
 const tenant = 'acme';
 
-function buildBundle(): ProofBundle {
+/** A log of `size` records; records from `rewriteFrom` on differ (a history rewritten there). */
+function buildLog(size = 12, rewriteFrom = Number.POSITIVE_INFINITY) {
   const records: AuditRecord[] = [];
   const tree = new MerkleTree();
   let prevHash = GENESIS_HASH;
-  for (let sequence = 0; sequence < 12; sequence += 1) {
+  for (let sequence = 0; sequence < size; sequence += 1) {
     const body = {
       tenant,
       sequence,
-      id: randomUUID(),
+      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
       occurredAt: '2026-11-28T10:00:00.000Z',
       appendedAt: '2026-11-28T10:00:01.000Z',
       source: 'auth',
       actor: { type: 'user' as const, id: `u-${sequence % 3}` },
       action: 'auth.security.login-succeeded',
       resource: { type: 'session', id: `s-${sequence}` },
-      outcome: 'success' as const,
+      outcome: sequence >= rewriteFrom ? ('failure' as const) : ('success' as const),
       metadata: { n: sequence },
       personal: [],
       prevHash,
@@ -47,29 +48,37 @@ function buildBundle(): ProofBundle {
     tree.append(recordLeafHash(hash));
     prevHash = hash;
   }
-  const checkpoint = (size: number) =>
+  const checkpoint = (at: number) =>
     signCheckpoint(
       {
         log: logName(tenant),
-        treeSize: size,
-        rootHash: toHex(tree.root(size)),
+        treeSize: at,
+        rootHash: toHex(tree.root(at)),
         issuedAt: '2026-11-28T10:00:02.000Z',
         keyId: key.keyId,
       },
       key.privateKey,
     );
+  return { records, tree, checkpoint };
+}
+
+/** A bundle as the service serves it: two checkpoints, two inclusion proofs, consistency, records. */
+function buildBundle(options: { size?: number; since?: number; rewriteFrom?: number } = {}): ProofBundle {
+  const size = options.size ?? 12;
+  const since = options.since ?? 5;
+  const { records, tree, checkpoint } = buildLog(size, options.rewriteFrom);
   return {
     format: PROOF_BUNDLE_FORMAT,
     tenant,
     log: logName(tenant),
     keys: [{ keyId: key.keyId, publicKey: key.publicKeyDer }],
-    checkpoints: [checkpoint(5), checkpoint(12)],
-    inclusion: [2, 9].map((i) => ({
+    checkpoints: [checkpoint(since), checkpoint(size)],
+    inclusion: [2, size - 3].map((i) => ({
       record: records[i] as AuditRecord,
-      treeSize: 12,
-      auditPath: tree.inclusionProof(i, 12).map(toHex),
+      treeSize: size,
+      auditPath: tree.inclusionProof(i, size).map(toHex),
     })),
-    consistency: [{ fromSize: 5, toSize: 12, proof: tree.consistencyProof(5, 12).map(toHex) }],
+    consistency: [{ fromSize: since, toSize: size, proof: tree.consistencyProof(since, size).map(toHex) }],
     records,
   };
 }
@@ -117,6 +126,48 @@ describe('verify-cli', () => {
 
     const stranger = signingKeyFromPem(generateSigningKeyPem());
     expect((await verify(buildBundle(), '--key', stranger.publicKeyDer)).code).toBe(1);
+  });
+
+  it('deleting the tail and its checkpoints is detected against a published checkpoint', async () => {
+    const pem = join(dir, 'pin-trusted.pem');
+    writeFileSync(pem, key.publicKeyPem);
+    // The tenant kept the checkpoint of size 12 that Parley published.
+    const saved = join(dir, 'saved-checkpoint.json');
+    writeFileSync(saved, JSON.stringify(buildLog(12).checkpoint(12)));
+
+    // Someone with the database cut the log back to 8 and signed over it: on its own it verifies.
+    const cut = buildBundle({ size: 8 });
+    expect((await verify(cut, '--key', pem)).code).toBe(0);
+    const c = await verify(cut, '--key', pem, '--pin', saved);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toMatch(/FAIL {2}pinned checkpoint size 12 .*tail was removed/);
+    const withoutRecords = { ...cut, records: undefined };
+    expect((await verify(withoutRecords, '--key', pem, '--pin', saved)).stdout).toMatch(
+      /FAIL {2}pinned checkpoint size 12 .*cut back/,
+    );
+
+    // ...or cut it back and appended a different history past the saved size.
+    const rewritten = buildBundle({ size: 16, rewriteFrom: 8 });
+    expect((await verify(rewritten, '--key', pem)).code).toBe(0);
+    const r = await verify(rewritten, '--key', pem, '--pin', saved);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL {2}pinned checkpoint size 12 .*rewritten/);
+
+    // The honest log that grew since still extends the saved checkpoint, by proof alone.
+    const grown = { ...buildBundle({ size: 16, since: 12 }), records: undefined };
+    const g = await verify(grown, '--key', pem, '--pin', saved);
+    expect(g.stdout).toContain('ok    pinned checkpoint size 12');
+    expect(g.code).toBe(0);
+    // A pin signed by a key the verifier does not trust is no evidence either way.
+    const stranger = signingKeyFromPem(generateSigningKeyPem());
+    const forgedPin = join(dir, 'forged-pin.json');
+    writeFileSync(
+      forgedPin,
+      JSON.stringify(
+        signCheckpoint({ ...buildLog(12).checkpoint(12), keyId: stranger.keyId }, stranger.privateKey),
+      ),
+    );
+    expect((await verify(grown, '--key', pem, '--pin', forgedPin)).code).toBe(1);
   });
 
   it('checks a GDPR export receipt and the files unpacked beside it', async () => {

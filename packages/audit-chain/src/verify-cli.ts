@@ -6,17 +6,20 @@
  * carries the whole log, every hash and link of the chain. Given a GDPR export's receipt.json
  * (unzipped with its files), it checks the receipt's signature and every file's SHA-256.
  *
- *   node packages/audit-chain/src/verify-cli.ts proofs.json [--key trusted.pem] [--json]
+ *   node packages/audit-chain/src/verify-cli.ts proofs.json [--key trusted.pem] [--pin saved.json] [--json]
  *
  * --key (repeatable) names the public keys you trust (PEM or base64 SPKI, as a file or inline);
  * without it the keys inside the bundle are used and the verdict says so.
+ * --pin (repeatable) names a checkpoint you saved earlier (a file with one signed checkpoint, a
+ * list of them, or {checkpoints: [...]} as the API serves them): the bundle must prove that the
+ * log extends it, so a log cut back or rewritten since fails even if it verifies on its own.
  * Exit code: 0 all checks hold, 1 a check failed, 2 the input could not be read.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePublicKey } from './checkpoint/checkpoint.ts';
+import { parsePublicKey, type SignedCheckpoint } from './checkpoint/checkpoint.ts';
 import { keyIdOf } from './checkpoint/signing-key.ts';
 import { EXPORT_RECEIPT_FORMAT, type ExportReceipt, verifyReceipt } from './receipt/export-receipt.ts';
 import { verifyChain } from './verify/chain-verifier.ts';
@@ -38,8 +41,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let bundle: ProofBundle;
   let trusted: Map<string, ReturnType<typeof parsePublicKey>> | undefined;
+  const pinned: SignedCheckpoint[] = [];
   try {
     bundle = JSON.parse(readFileSync(file, 'utf8')) as ProofBundle;
+    for (const pinFile of values.pin ?? []) pinned.push(...readCheckpoints(pinFile));
     if (values.key && values.key.length > 0) {
       trusted = new Map();
       for (const text of values.key) {
@@ -58,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
 
   let result: ReturnType<typeof verifyProofBundle>;
   try {
-    result = verifyProofBundle(bundle, trusted);
+    result = verifyProofBundle(bundle, trusted, pinned);
   } catch (error) {
     process.stderr.write(`malformed bundle: ${(error as Error).message}\n`);
     return 2;
@@ -105,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const USAGE =
-  'usage: node packages/audit-chain/src/verify-cli.ts <proofs.json | receipt.json> [--key <pem-file|base64>]... [--json]\n' +
+  'usage: node packages/audit-chain/src/verify-cli.ts <proofs.json | receipt.json> [--key <pem-file|base64>]... [--pin <checkpoint.json>]... [--json]\n' +
   '  proofs.json: a proof bundle (GET /v1/tenants/:t/audit/proofs)\n' +
   '  receipt.json: a GDPR export receipt, checked with the files unpacked beside it (--key required)\n';
 
@@ -165,12 +170,29 @@ function verifyReceiptFile(
   return ok ? 0 : 1;
 }
 
+/** One signed checkpoint, a list of them, or {checkpoints: [...]}, from a file. */
+function readCheckpoints(path: string): SignedCheckpoint[] {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const list = Array.isArray(parsed)
+    ? parsed
+    : Array.isArray((parsed as { checkpoints?: unknown }).checkpoints)
+      ? (parsed as { checkpoints: unknown[] }).checkpoints
+      : [parsed];
+  for (const item of list) {
+    const c = item as Partial<SignedCheckpoint>;
+    if (typeof c?.treeSize !== 'number' || typeof c.rootHash !== 'string' || typeof c.signature !== 'string')
+      throw new Error(`${path} holds something that is not a signed checkpoint`);
+  }
+  return list as SignedCheckpoint[];
+}
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       key: { type: 'string', multiple: true },
+      pin: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

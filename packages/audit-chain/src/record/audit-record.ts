@@ -60,6 +60,8 @@ export interface PrunedAuditRecord {
   hash: string;
   pruned: true;
   prunedAt: string;
+  /** Sequence of the prune record (action audit.records.pruned) that names this one. */
+  prunedBy?: number;
 }
 
 export type StoredAuditRecord = AuditRecord | PrunedAuditRecord;

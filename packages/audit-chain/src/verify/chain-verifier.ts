@@ -6,14 +6,19 @@
  *  - broken-link: prevHash is not the previous record's hash (deleted, reordered or forged);
  *  - checkpoint-mismatch: the Merkle root at a signed checkpoint's size differs from the signed root;
  *  - truncated: a signed checkpoint covers more records than the log holds (the tail was cut);
- *  - bad-signature / unknown-key: a checkpoint was not signed by a trusted key.
+ *  - bad-signature / unknown-key: a checkpoint was not signed by a trusted key;
+ *  - unproved-prune: a record is marked pruned but no prune record later in the chain names it
+ *    with its hash (the mark is outside the hash: set by hand, it must not excuse a record from
+ *    being re-hashed). A marked record that still carries a body is re-hashed like any other.
  * Pure over an async iterable, so the service, the tests and the offline CLI share it.
  */
 import type { KeyObject } from 'node:crypto';
 import { type SignedCheckpoint, verifyCheckpointSignature } from '../checkpoint/checkpoint.ts';
 import { toHex } from '../merkle/hashing.ts';
 import { MerkleTree } from '../merkle/merkle-tree.ts';
+import { isBodiless, pruneAuthorisations } from '../prune/prune-record.ts';
 import {
+  type AuditRecord,
   computeRecordHash,
   GENESIS_HASH,
   isPruned,
@@ -30,7 +35,8 @@ export type ChainProblemKind =
   | 'checkpoint-mismatch'
   | 'truncated'
   | 'bad-signature'
-  | 'unknown-key';
+  | 'unknown-key'
+  | 'unproved-prune';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -97,6 +103,8 @@ export async function verifyChain(input: VerifyChainInput): Promise<ChainVerific
   let count = 0;
   let pruned = 0;
   let nextCheckpoint = 0;
+  /** Stubs seen (sequence -> hash) that no prune record has accounted for yet. */
+  const unproved = new Map<number, string>();
 
   const checkCheckpointsAtSize = (): void => {
     while (nextCheckpoint < checkpoints.length && (checkpoints[nextCheckpoint]?.treeSize ?? 0) <= tree.size) {
@@ -138,16 +146,23 @@ export async function verifyChain(input: VerifyChainInput): Promise<ChainVerific
         detail: `records ${expected}..${record.sequence - 1} are missing`,
       });
     }
-    if (isPruned(record)) {
+    const marked = isPruned(record);
+    if (marked) unproved.set(record.sequence, record.hash);
+    if (marked && isBodiless(record)) {
       pruned += 1;
     } else {
-      const recomputed = computeRecordHash(record);
+      const recomputed = computeRecordHash(record as AuditRecord);
       if (recomputed !== record.hash) {
         report({
           kind: 'edited',
           sequence: record.sequence,
           detail: `content hashes to ${recomputed}, stored hash is ${record.hash}`,
         });
+      } else {
+        // Only an intact prune record vouches for the stubs before it.
+        for (const [sequence, hash] of pruneAuthorisations(record as AuditRecord)) {
+          if (unproved.get(sequence) === hash) unproved.delete(sequence);
+        }
       }
     }
     if (record.prevHash !== prevHash) {
@@ -161,6 +176,14 @@ export async function verifyChain(input: VerifyChainInput): Promise<ChainVerific
     expected = Math.max(expected, record.sequence) + 1;
     tree.append(recordLeafHash(record.hash));
     checkCheckpointsAtSize();
+  }
+
+  for (const [sequence, hash] of unproved) {
+    report({
+      kind: 'unproved-prune',
+      sequence,
+      detail: `marked pruned, but no prune record in the chain names record ${sequence} with hash ${hash}`,
+    });
   }
 
   for (const checkpoint of checkpoints.slice(nextCheckpoint)) {

@@ -11,12 +11,15 @@ import {
 } from '../checkpoint/checkpoint.ts';
 import { fromHex } from '../merkle/hashing.ts';
 import { verifyConsistency, verifyInclusion } from '../merkle/verify-proofs.ts';
+import { isBodiless, pruneAuthorisations } from '../prune/prune-record.ts';
 import {
+  type AuditRecord,
   computeRecordHash,
   isPruned,
   recordLeafHash,
   type StoredAuditRecord,
 } from '../record/audit-record.ts';
+import { checkPinnedCheckpoints } from './pinned-checkpoints.ts';
 
 export const PROOF_BUNDLE_FORMAT = 'parley-audit-proofs/v1';
 
@@ -46,9 +49,14 @@ export interface BundleVerification {
   trustedBundleKeys: boolean;
 }
 
+/**
+ * Checks every proof in the bundle. `pinned`: checkpoints the tenant saved earlier; the bundle
+ * must prove that the log extends each one (see pinned-checkpoints.ts).
+ */
 export function verifyProofBundle(
   bundle: ProofBundle,
   trustedKeys?: ReadonlyMap<string, KeyObject>,
+  pinned: readonly SignedCheckpoint[] = [],
 ): BundleVerification {
   const checks: BundleCheck[] = [];
   const check = (what: string, ok: boolean, detail?: string): boolean => {
@@ -79,6 +87,8 @@ export function verifyProofBundle(
     }
   }
 
+  const stubs: StoredAuditRecord[] = [];
+  const authorised = new Map<number, string>();
   for (const item of bundle.inclusion) {
     const what = `record ${item.record.sequence} (${item.record.id}) in tree of size ${item.treeSize}`;
     const checkpoint = goodCheckpoints.get(item.treeSize);
@@ -90,7 +100,8 @@ export function verifyProofBundle(
       check(what, false, `record of tenant ${item.record.tenant}`);
       continue;
     }
-    if (!isPruned(item.record) && computeRecordHash(item.record) !== item.record.hash) {
+    const stub = isPruned(item.record) && isBodiless(item.record);
+    if (!stub && computeRecordHash(item.record as AuditRecord) !== item.record.hash) {
       check(what, false, 'the record does not hash to its stored hash: its content was altered');
       continue;
     }
@@ -111,6 +122,21 @@ export function verifyProofBundle(
       what,
       ok,
       ok ? 'inclusion proof (RFC 9162 §2.1.3)' : 'the inclusion proof does not lead to the signed root',
+    );
+    if (!ok) continue;
+    if (isPruned(item.record)) stubs.push(item.record);
+    else for (const [sequence, hash] of pruneAuthorisations(item.record)) authorised.set(sequence, hash);
+  }
+
+  // A pruned record is proved by its leaf and by a proved prune record that names that leaf.
+  for (const record of stubs) {
+    const named = authorised.get(record.sequence);
+    check(
+      `record ${record.sequence} pruned by retention`,
+      named === record.hash,
+      named === record.hash
+        ? 'a proved prune record names it with this hash'
+        : 'marked pruned, but no proved prune record in the bundle names it with this hash',
     );
   }
 
@@ -141,6 +167,8 @@ export function verifyProofBundle(
       ok ? 'consistency proof (RFC 9162 §2.1.4)' : 'the later tree does not extend the earlier one',
     );
   }
+
+  checks.push(...checkPinnedCheckpoints(bundle, pinned, keys, goodCheckpoints));
 
   return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, trustedBundleKeys: !trustedKeys };
 }

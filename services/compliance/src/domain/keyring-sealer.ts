@@ -12,10 +12,12 @@ import {
 } from '@parley/audit-chain';
 import { AUDIT_PII_PURPOSE } from '@parley/contracts';
 import {
+  ciphertextKeyVersion,
   KeyDestroyedError,
   KeyPendingDestructionError,
   type Keyring,
   KeyringError,
+  KIND_SEALED,
   subjectKeyName,
   UnknownKeyError,
 } from '@parley/keyring';
@@ -55,6 +57,23 @@ export class KeyringSealer implements PersonalDataSealer {
     tenant: string,
     entry: { subject: string; keyName: string; ciphertext: string },
   ): Promise<SealedPersonalEntry> {
+    const refuse = (why: string) =>
+      new AuditRecordRejectedError('(sealed entry)', `personal fields of ${entry.subject} ${why}`);
+    // The key that sealed the fields must be the one the entry names (the subject's own):
+    // ciphertext sealed under another key (another person's, the tenant's default) would open,
+    // yet survive this subject's erasure, since only `subject:<subject>` is destroyed then.
+    let sealedUnder: string;
+    try {
+      const header = ciphertextKeyVersion(Buffer.from(entry.ciphertext, 'base64'));
+      if (header.kind !== KIND_SEALED) throw refuse('are not a sealed payload');
+      sealedUnder = header.keyName;
+    } catch (error) {
+      if (error instanceof AuditRecordRejectedError) throw error;
+      throw refuse(`do not open under ${entry.keyName}`);
+    }
+    if (sealedUnder !== entry.keyName || entry.keyName !== subjectKeyName(entry.subject)) {
+      throw refuse(`are sealed under another key than ${entry.keyName}`);
+    }
     try {
       // Opened once to prove it is what it claims (never stored or logged): a producer bug that
       // put clear text here must not slip personal data past crypto-shredding.
