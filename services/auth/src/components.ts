@@ -62,6 +62,8 @@ export async function createAuthComponents(options: {
   logger: Logger;
   /** Where signing keys live: `parley_platform` unless a test gives a database of its own. */
   platformDb?: Db;
+  /** The password hasher, made from the policy unless a test gives one (e.g. one that counts). */
+  hasher?: PasswordHasher;
 }): Promise<AuthComponents> {
   const { mongo, redis, keyring, policy, logger } = options;
   const platformDb = options.platformDb ?? mongo.db(PLATFORM_DATABASE);
@@ -73,7 +75,8 @@ export async function createAuthComponents(options: {
     accessTokenTtlSeconds: policy.accessTokenTtlSeconds,
     clockToleranceSeconds: policy.clockToleranceSeconds,
   });
-  const hasher = new PasswordHasher(policy.argon2, { concurrency: policy.hashingConcurrency });
+  const hasher =
+    options.hasher ?? new PasswordHasher(policy.argon2, { concurrency: policy.hashingConcurrency });
   const guard = new BruteForceGuard(redis, policy.lockout);
   const tokens = new AccessTokenIssuer(signingKeys, {
     issuer: policy.issuer,

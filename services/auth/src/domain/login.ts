@@ -2,7 +2,8 @@
  * Login: the password step, then (when the user has MFA) a challenge answered with a TOTP code
  * or a recovery code. An unknown account, a deleted or suspended one and a wrong password get
  * the same 401 after the same argon2id work; every failure counts against the account and the
- * source address, and a locked key is refused before any hashing.
+ * source address. Each guess is reserved in Redis before any hashing (brute-force-guard.ts), so a
+ * burst sent at once evaluates no more guesses than the lockout allows.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenPair } from '@parley/contracts';
@@ -13,7 +14,7 @@ import { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
 import type { RequestContext, SecurityEvents } from './audit-records.ts';
-import { type Attempt, accountKey, type BruteForceGuard } from './brute-force-guard.ts';
+import { type Attempt, accountKey, type BruteForceGuard, type Settle } from './brute-force-guard.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
 import { recordSecurityEvents } from './security-log.ts';
@@ -69,49 +70,53 @@ export class Login {
     password: string,
     context: RequestContext,
   ): Promise<TokenPair | MfaChallenge> {
-    const { store, hasher, guard } = this.#deps;
+    const { store, hasher, guard, credentials } = this.#deps;
     const emailKey = normaliseEmail(email);
     const attempt: Attempt = {
       tenant,
       account: accountKey(emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    // The lock check reads the credential's version along: one round trip to Redis.
-    const { credentials } = this.#deps;
-    const [state, c] = await Promise.all([
-      guard.assertNotLocked(attempt, credentials.versionKey(tenant, emailKey)),
-      store.forTenant(tenant),
-    ]);
-    const user = await credentials.get(c, emailKey, CredentialCache.versionOf(state.readAlong));
-    const known = user && user.status !== 'deleted';
-    const passwordOk = known
-      ? await hasher.verify(user.passwordHash, password)
-      : await hasher.verifyDecoy(password);
-    if (!known || !passwordOk || user.status !== 'active') {
-      await this.#fail(
-        c,
-        attempt,
-        context,
-        user && known ? user : undefined,
-        !passwordOk ? 'bad-password' : 'inactive',
-      );
-      throw invalidCredentials();
-    }
-    // With MFA the failure count is cleared only once the second factor is right too: otherwise
-    // each correct password would reset the count and TOTP codes could be guessed without end.
-    if (!user.mfa) await guard.recordSuccess(attempt, state);
-    if (hasher.needsRehash(user.passwordHash)) {
-      // Upgrade to the current parameters now that the password is at hand; lose no race.
-      const upgraded = await hasher.hash(password);
-      await credentials.changing(tenant, emailKey, () =>
-        c.users.updateOne(
-          { _id: user._id, passwordHash: user.passwordHash },
-          { $set: { passwordHash: upgraded, updatedAt: new Date() } },
-        ),
-      );
-    }
-    if (user.mfa) return this.#challenge(tenant, user._id, attempt.account);
-    return this.#deps.sessions.open(c, user, ['pwd'], context);
+    // The guess is reserved before any hashing (a locked or fully busy account or address gets 429
+    // here), reading the credential's version along: one round trip to Redis.
+    const opening = store.forTenant(tenant);
+    opening.catch(() => {}); // awaited below; a refused reservation must not leave it unhandled
+    const reservation = await guard.reserve(attempt, credentials.versionKey(tenant, emailKey));
+    return guard.guarded(reservation, async (settle) => {
+      const c = await opening;
+      const user = await credentials.get(c, emailKey, CredentialCache.versionOf(reservation.readAlong));
+      const known = user && user.status !== 'deleted';
+      const passwordOk = known
+        ? await hasher.verify(user.passwordHash, password)
+        : await hasher.verifyDecoy(password);
+      if (!known || !passwordOk || user.status !== 'active') {
+        await this.#fail(
+          c,
+          settle,
+          attempt,
+          context,
+          user && known ? user : undefined,
+          !passwordOk ? 'bad-password' : 'inactive',
+        );
+        throw invalidCredentials();
+      }
+      // With MFA the failure count is cleared only once the second factor is right too: otherwise
+      // each correct password would reset the count and TOTP codes could be guessed without end.
+      // Refused (429) when a lockout fell while this guess was being evaluated.
+      await settle.succeed({ clearHistory: !user.mfa });
+      if (hasher.needsRehash(user.passwordHash)) {
+        // Upgrade to the current parameters now that the password is at hand; lose no race.
+        const upgraded = await hasher.hash(password);
+        await credentials.changing(tenant, emailKey, () =>
+          c.users.updateOne(
+            { _id: user._id, passwordHash: user.passwordHash },
+            { $set: { passwordHash: upgraded, updatedAt: new Date() } },
+          ),
+        );
+      }
+      if (user.mfa) return this.#challenge(tenant, user._id, attempt.account);
+      return this.#deps.sessions.open(c, user, ['pwd'], context);
+    });
   }
 
   async withSecondFactor(
@@ -130,28 +135,31 @@ export class Login {
     const pending = await redis.hgetall(key);
     if (!pending.userId || !pending.account) throw invalidSecondFactor();
     const attempt: Attempt = { tenant, account: pending.account, ...(context.ip ? { ip: context.ip } : {}) };
-    const state = await guard.assertNotLocked(attempt);
-    const c = await store.forTenant(tenant);
-    const user = await c.users.findOne({ _id: pending.userId, status: 'active' });
-    const method = user ? await this.#deps.secondFactor.verify(c, user, answer, context) : undefined;
-    if (!user || !method) {
-      const failures = await redis.hincrby(key, 'failures', 1);
-      if (failures >= MAX_CHALLENGE_FAILURES) await redis.del(key);
-      await this.#fail(
-        c,
-        attempt,
-        context,
-        user ?? undefined,
-        'bad-second-factor',
-        'auth.security.mfa-challenge-failed',
-      );
-      throw invalidSecondFactor();
-    }
-    // One challenge, one session: of two concurrent correct answers only one deletes it.
-    if ((await redis.del(key)) !== 1) throw invalidSecondFactor();
-    await guard.recordSuccess(attempt, state);
-    const amr = method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa'];
-    return this.#deps.sessions.open(c, user, amr, context);
+    const reservation = await guard.reserve(attempt);
+    return guard.guarded(reservation, async (settle) => {
+      const c = await store.forTenant(tenant);
+      const user = await c.users.findOne({ _id: pending.userId, status: 'active' });
+      const method = user ? await this.#deps.secondFactor.verify(c, user, answer, context) : undefined;
+      if (!user || !method) {
+        const failures = await redis.hincrby(key, 'failures', 1);
+        if (failures >= MAX_CHALLENGE_FAILURES) await redis.del(key);
+        await this.#fail(
+          c,
+          settle,
+          attempt,
+          context,
+          user ?? undefined,
+          'bad-second-factor',
+          'auth.security.mfa-challenge-failed',
+        );
+        throw invalidSecondFactor();
+      }
+      // One challenge, one session: of two concurrent correct answers only one deletes it.
+      if ((await redis.del(key)) !== 1) throw invalidSecondFactor();
+      await settle.succeed({ clearHistory: true });
+      const amr = method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa'];
+      return this.#deps.sessions.open(c, user, amr, context);
+    });
   }
 
   async #challenge(tenant: string, userId: string, account: string): Promise<MfaChallenge> {
@@ -169,6 +177,7 @@ export class Login {
 
   async #fail(
     c: TenantCollections,
+    settle: Settle,
     attempt: Attempt,
     context: RequestContext,
     user: { _id: string } | undefined,
@@ -177,7 +186,7 @@ export class Login {
       | 'auth.security.login-failed'
       | 'auth.security.mfa-challenge-failed' = 'auth.security.login-failed',
   ): Promise<void> {
-    const lockout = await this.#deps.guard.recordFailure(attempt);
+    const lockout = await settle.fail();
     // Whose key seals the address and user agent: the user's own, or for an address without an
     // account one tenant-wide key (UNKNOWN_ACCOUNTS_SUBJECT). A key per unknown address (the
     // first design) was made on the first failure for each new address, three database

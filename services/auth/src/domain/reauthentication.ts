@@ -40,21 +40,25 @@ export class Reauthentication {
       account: accountKey(user.emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    const state = await this.#guard.assertNotLocked(attempt);
-    let ok = await this.#hasher.verify(user.passwordHash, proof.password);
-    if (ok && user.totp) {
-      const answer: SecondFactorAnswer | undefined =
-        proof.code !== undefined
-          ? { code: proof.code }
-          : proof.recoveryCode !== undefined
-            ? { recoveryCode: proof.recoveryCode }
-            : undefined;
-      ok = answer ? (await this.#secondFactor.verify(c, user, answer, context)) !== undefined : false;
-    }
-    if (!ok) {
-      await this.#guard.recordFailure(attempt);
-      throw failed();
-    }
-    await this.#guard.recordSuccess(attempt, state);
+    // Reserved before the hash, as a login's guess is: a burst of re-authentications with a stolen
+    // access token evaluates no more guesses than the lockout allows.
+    const reservation = await this.#guard.reserve(attempt);
+    await this.#guard.guarded(reservation, async (settle) => {
+      let ok = await this.#hasher.verify(user.passwordHash, proof.password);
+      if (ok && user.totp) {
+        const answer: SecondFactorAnswer | undefined =
+          proof.code !== undefined
+            ? { code: proof.code }
+            : proof.recoveryCode !== undefined
+              ? { recoveryCode: proof.recoveryCode }
+              : undefined;
+        ok = answer ? (await this.#secondFactor.verify(c, user, answer, context)) !== undefined : false;
+      }
+      if (!ok) {
+        await settle.fail();
+        throw failed();
+      }
+      await settle.succeed({ clearHistory: true });
+    });
   }
 }

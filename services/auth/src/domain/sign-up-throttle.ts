@@ -32,7 +32,8 @@ export class SignUpThrottle {
       account: accountKey(emailKey),
       ...(context.ip ? { ip: context.ip } : {}),
     };
-    await this.#guard.assertNotLocked(attempt);
-    await this.#guard.recordFailure(attempt);
+    // Reserving checks and takes the place atomically (concurrent requests cannot all pass a
+    // check made before any of them was counted); the request is then counted at once.
+    await this.#guard.fail(await this.#guard.reserve(attempt));
   }
 }

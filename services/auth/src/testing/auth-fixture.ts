@@ -17,7 +17,7 @@ import {
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { mongoDatabaseName, redisKey, redisKeyPrefix, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import { mongoDatabaseName, redisKeyPrefix, writeTenantRuntimeRecord } from '@parley/tenancy';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
@@ -94,8 +94,13 @@ export async function openAuthFixture(
   });
   await components.authClient.start();
   const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });
-  // What the operator's provisioning publishes: the tenant is Active.
-  await redis.client.hset(redisKey(tenant, TENANT_RUNTIME_KEY), { status: 'Active' });
+  // What the operator's provisioning publishes, through the same writer: the tenant is Ready.
+  await writeTenantRuntimeRecord(redis.client, tenant, {
+    status: 'Ready',
+    plan: 'team',
+    quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
+    generation: 1,
+  });
 
   const fixture: AuthFixture = {
     app,
