@@ -1,6 +1,6 @@
 // Register, login, refresh, logout, sessions, admin actions: through the real app over the real
 // Mongo-wire server, Redis and (for the keyring and signing keys) the platform database.
-import { markTenantRuntimeStatus } from '@parley/tenancy';
+import { markTenantRuntimeStatus, tenantRuntimeKey } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthFixture,
@@ -269,6 +269,29 @@ describe('tenant state (the operator runtime record)', () => {
     });
     expect(response.statusCode).toBe(404);
     expect(response.json().type).toBe('https://parley.dev/problems/unknown-tenant');
+  });
+
+  it('answers 503 while a tenant is still provisioning and 404 once it is deleted', async () => {
+    const login = (tenant: string) =>
+      f.app.inject({
+        method: 'POST',
+        url: `/tenants/${tenant}/login`,
+        payload: { email: 'a@example.com', password: 'x' },
+      });
+    for (const [status, code, type] of [
+      ['Provisioning', 503, 'tenant-provisioning'],
+      ['Deleted', 404, 'unknown-tenant'],
+    ] as const) {
+      const tenant = `${f.tenant}-${status.toLowerCase()}`;
+      await markTenantRuntimeStatus(f.redis.client, tenant, status);
+      try {
+        const response = await login(tenant);
+        expect(response.statusCode).toBe(code);
+        expect(response.json().type).toBe(`https://parley.dev/problems/${type}`);
+      } finally {
+        await f.redis.client.del(tenantRuntimeKey(tenant));
+      }
+    }
   });
 });
 

@@ -46,7 +46,7 @@ describe('compliance service: boundaries', () => {
     expect(response.body.type).toBe('https://parley.dev/problems/unauthorized');
   });
 
-  it('serves only tenants the operator provisioned (runtime record in Redis); a suspended one still is', async () => {
+  it('serves only tenants the operator provisioned (runtime record in Redis); a suspended one keeps its duties', async () => {
     const unknown = await f.call('POST', '/v1/tenants/never-provisioned/audit/records', {
       source: 'auth',
       records: [auditInput()],
@@ -64,6 +64,15 @@ describe('compliance service: boundaries', () => {
         })
       ).status,
     ).toBe(202);
+    // ...but its people no longer read its audit log.
+    const read = await f.call('GET', `/v1/tenants/${suspended}/audit/verify`);
+    expect(read.status).toBe(403);
+    expect(read.body.type).toBe('https://parley.dev/problems/tenant-suspended');
+    // Neither a tenant still provisioning nor a deleted one is served.
+    for (const status of ['Provisioning', 'Deleted'] as const) {
+      const notServed = await f.tenant(status);
+      expect((await f.call('GET', `/v1/tenants/${notServed}/audit/records`)).status).toBe(404);
+    }
   });
 
   it('refuses invalid records with problem details and appends none of the batch', async () => {

@@ -18,7 +18,7 @@ import { holdRoutes } from './routes/hold-routes.ts';
 import { platformRoutes } from './routes/platform-routes.ts';
 import { retentionRoutes } from './routes/retention-routes.ts';
 import type { RouteDeps } from './routes/route-context.ts';
-import type { TenantGate } from './store/tenant-gate.ts';
+import { requestKind, type TenantGate } from './store/tenant-gate.ts';
 
 export interface ComplianceAppDeps extends RouteDeps {
   logger: Logger;
@@ -54,7 +54,10 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
       scoped.register(
         async (tenantScope) => {
           tenantScope.addHook('preHandler', async (request) => {
-            await deps.tenantGate.assertServed((request.params as { tenant: string }).tenant);
+            await deps.tenantGate.assertServed(
+              (request.params as { tenant: string }).tenant,
+              requestKind(request.method, request.routeOptions.url),
+            );
           });
           const routes = tenantScope as unknown as ServiceApp;
           auditRoutes(routes, deps);
