@@ -50,6 +50,8 @@ export interface TenantReconcilerDeps {
   auth: { url: string; serviceToken: string };
   searchIndexReplicas: number;
   stepTimeoutMs: number;
+  /** How often a deletion a legal hold blocks looks at the holds again (default 60 s). */
+  holdRecheckMs?: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
 }
 
@@ -58,7 +60,10 @@ export interface TenantReconcilerDeps {
  * cluster (CredentialsStep), an env file for local provisioning without one.
  */
 export function tenantPhases(
-  d: Omit<TenantReconcilerDeps, 'kube' | 'events' | 'logger' | 'connection' | 'stepTimeoutMs'>,
+  d: Omit<
+    TenantReconcilerDeps,
+    'kube' | 'events' | 'logger' | 'connection' | 'stepTimeoutMs' | 'holdRecheckMs'
+  >,
   credentials: TenantStep,
 ): TenantStep[][] {
   const registry = registryCollection(d.mongo);
@@ -90,6 +95,7 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
     events: d.events,
     logger: d.logger,
     stepTimeoutMs: d.stepTimeoutMs,
+    holdRecheckMs: d.holdRecheckMs ?? 60_000,
     ...(d.observeStep ? { observeStep: d.observeStep } : {}),
     phases: tenantPhases(d, new CredentialsStep(d.kube, d.connection)),
     deletion: new TenantDeletion({

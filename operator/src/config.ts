@@ -42,6 +42,11 @@ export const OperatorConfigSchema = Type.Object({
   /** Watch only this namespace (a namespace-scoped install); every namespace when unset. */
   OPERATOR_WATCH_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_STEP_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
+  /**
+   * A Tenant whose deletion a legal hold blocks is looked at again this often: holds are lifted
+   * through the compliance service, outside Kubernetes, so no watch event announces it.
+   */
+  OPERATOR_HOLD_RECHECK_MS: Type.Integer({ minimum: 500, default: 60_000 }),
   /** The auth service, for the first admins' invitations. */
   AUTH_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3007' }),
   /** Replicas of each tenant search index (0 on a one-node local Elasticsearch). */

@@ -1,7 +1,8 @@
 /**
  * The operator's keyring (packages/keyring over parley_platform): master keys from
  * MASTER_KEY_PATH (minted locally only when MASTER_KEY_CREATE_IF_MISSING), events sourced
- * "operator" in the keyring's outbox.
+ * "operator" in the keyring's outbox. Legal holds (any active hold of the tenant) refuse the
+ * scheduling of a key's destruction, as they do in the crypto service's keyring.
  */
 
 import { createKeyring, type Keyring, loadConfiguredMasterKeys } from '@parley/keyring';
@@ -9,6 +10,7 @@ import type { Logger } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { MongoClient } from 'mongodb';
 import type { OperatorConfig } from './config.ts';
+import { tenantKeyDestructionHolds } from './tenant/tenant-legal-holds.ts';
 
 export async function openOperatorKeyring(
   config: OperatorConfig,
@@ -22,6 +24,7 @@ export async function openOperatorKeyring(
     logger,
     cacheTtlMs: config.KEY_CACHE_TTL_MS,
     source: 'operator',
+    destructionHolds: tenantKeyDestructionHolds(mongo),
   });
   await keyring.ensureIndexes();
   return keyring;

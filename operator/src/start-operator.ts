@@ -59,6 +59,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
     searchIndexReplicas: config.ELASTICSEARCH_INDEX_REPLICAS,
     stepTimeoutMs: config.OPERATOR_STEP_TIMEOUT_MS,
+    holdRecheckMs: config.OPERATOR_HOLD_RECHECK_MS,
     observeStep: (step, status, seconds) => metrics.stepDuration.observe({ step, status }, seconds),
   });
   const relay = new OutboxRelay({

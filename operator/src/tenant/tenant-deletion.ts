@@ -12,13 +12,19 @@
  *   waiting period applies; destruction makes every ciphertext, including copies in backups,
  *   unreadable), then as Delete.
  * Each action is idempotent, so a finalizer interrupted halfway simply runs again.
+ *
+ * Legal holds outrank Delete and CryptoShred: while any hold of the tenant is active, access is
+ * revoked (as Retain) and nothing else happens; run() throws TenantUnderLegalHoldError, the
+ * finalizer stays, and the deletion proceeds at the first reconcile after the last hold is lifted.
+ * Holds are asked before anything is destroyed and again just before the database is dropped (a
+ * hold placed meanwhile); the keyring asks them once more before it schedules key destruction.
  */
 
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Logger } from '@parley/kit';
 import type { MinioAdmin } from '@parley/minio-admin';
-import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { markTenantRuntimeStatus } from '@parley/tenancy';
+import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Client as MinioClient } from 'minio';
@@ -31,7 +37,7 @@ import {
   ResourcePatternTypes,
 } from '../kafka-acl-enums.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
-import { desiredTenant } from './desired-state.ts';
+import { type DesiredTenant, desiredTenant } from './desired-state.ts';
 import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
 import { deleteTenantBucket } from './steps/bucket-step.ts';
 import { deleteScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
@@ -40,6 +46,7 @@ import type { TenantKeys } from './steps/keys-step.ts';
 import { removeTenantFromRedis } from './steps/redis-step.ts';
 import { removeTenantS3User } from './steps/s3-user-step.ts';
 import { deleteTenantIndex } from './steps/search-index-step.ts';
+import { activeTenantHolds, assertTenantNotHeld, TenantUnderLegalHoldError } from './tenant-legal-holds.ts';
 
 /** Streams that outlive a Delete: the deletion and key-destruction events are published there. */
 export const ANNOUNCEMENT_STREAMS = ['lifecycle', 'keys'] as const;
@@ -88,27 +95,22 @@ export class TenantDeletion {
       return;
     }
 
+    const destroys = policy === 'Delete' || policy === 'CryptoShred';
+    const holds = destroys ? await activeTenantHolds(d.mongo, desired.id) : [];
+    if (holds.length > 0) {
+      // Held: the tenant is gone for its users, its data is not.
+      await this.#revokeAccess(desired);
+      await markTenantRuntimeStatus(d.redis, desired.id, 'Deleted');
+      throw new TenantUnderLegalHoldError(desired.id, holds);
+    }
+
     if (policy === 'CryptoShred') done.push(await this.#scheduleKeyDestruction(desired.id));
 
-    // Access goes under every policy.
-    await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, false);
-    await deleteScramUser(d.kafkaPlatformatic, desired.kafka.principal);
-    await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
-    await d.kafka.deleteAcls({
-      filters: desired.kafka.acls.map((acl) => ({
-        resourceType: acl.resourceType === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
-        resourceName: acl.prefix,
-        resourcePatternType: ResourcePatternTypes.PREFIXED,
-        principal: `User:${desired.kafka.principal}`,
-        host: '*',
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      })),
-    });
-    await removeTenantS3User(d.s3Admin, desired.id);
+    await this.#revokeAccess(desired);
     done.push('revoked Redis, Kafka and MinIO users, ACLs, quotas and the MinIO policy');
 
-    if (policy === 'Delete' || policy === 'CryptoShred') {
+    if (destroys) {
+      await assertTenantNotHeld(d.mongo, desired.id); // a hold placed since the first look
       await d.mongo.db(desired.mongo.database).dropDatabase();
       const topics = await deleteTenantTopics(d.kafka, `parley.${desired.id}.`, ANNOUNCEMENT_STREAMS);
       const keys = await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, true);
@@ -134,6 +136,26 @@ export class TenantDeletion {
     );
     log.info({ done }, 'tenant deleted');
     await d.events.record(tenant, 'Normal', `Deleted${policy}`, done.join('; '));
+  }
+
+  /** Access goes under every policy, and while a legal hold keeps the data. */
+  async #revokeAccess(desired: DesiredTenant): Promise<void> {
+    const d = this.#d;
+    await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, false);
+    await deleteScramUser(d.kafkaPlatformatic, desired.kafka.principal);
+    await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
+    await d.kafka.deleteAcls({
+      filters: desired.kafka.acls.map((acl) => ({
+        resourceType: acl.resourceType === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+        resourceName: acl.prefix,
+        resourcePatternType: ResourcePatternTypes.PREFIXED,
+        principal: `User:${desired.kafka.principal}`,
+        host: '*',
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      })),
+    });
+    await removeTenantS3User(d.s3Admin, desired.id);
   }
 
   async #scheduleKeyDestruction(tenant: string): Promise<string> {

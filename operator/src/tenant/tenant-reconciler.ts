@@ -17,6 +17,7 @@ import { desiredTenant } from './desired-state.ts';
 import { runPhases } from './run-phases.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from './step.ts';
 import type { TenantDeletion } from './tenant-deletion.ts';
+import { describeHolds, TenantUnderLegalHoldError } from './tenant-legal-holds.ts';
 
 export class TenantNotReadyError extends Error {
   constructor(key: string, reason: string) {
@@ -37,6 +38,8 @@ export interface TenantReconcilerOptions {
   events: EventRecorder;
   logger: Logger;
   stepTimeoutMs: number;
+  /** How often a deletion blocked by a legal hold looks at the holds again. */
+  holdRecheckMs: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
 }
 
@@ -58,6 +61,7 @@ export class TenantReconciler implements Reconciler {
       try {
         await this.#o.deletion.run(tenant);
       } catch (error) {
+        if (error instanceof TenantUnderLegalHoldError) return this.#heldBack(tenant, error);
         // Say why the Tenant stays Terminating; the finalizer is retried with backoff.
         const policy = tenant.spec.deletionPolicy ?? 'Retain';
         await this.#writeStatus(
@@ -90,6 +94,26 @@ export class TenantReconciler implements Reconciler {
       return {};
     }
     return this.#provision(tenant);
+  }
+
+  /** A deletion a legal hold forbids: say so (once per change of the holds) and look again later. */
+  async #heldBack(tenant: Tenant, error: TenantUnderLegalHoldError): Promise<ReconcileResult> {
+    const policy = tenant.spec.deletionPolicy ?? 'Retain';
+    const message = `${policy} waits for the legal hold(s) on this tenant to be lifted: ${describeHolds(error.holds)}. Access is revoked; no data or key is removed until the last hold is lifted.`;
+    const previous = tenant.status?.conditions?.find((c) => c.type === 'Deletion');
+    await this.#writeStatus(
+      tenant,
+      [
+        { type: 'Ready', status: 'False', reason: 'UnderLegalHold', message },
+        { type: 'Deletion', status: 'False', reason: 'UnderLegalHold', message },
+      ],
+      {},
+      tenant.status?.secretName ?? '',
+    );
+    if (previous?.reason !== 'UnderLegalHold' || previous.message !== message) {
+      await this.#o.events.record(tenant, 'Warning', 'DeletionBlockedByLegalHold', message);
+    }
+    return { requeueAfterMs: this.#o.holdRecheckMs };
   }
 
   async #provision(tenant: Tenant): Promise<ReconcileResult> {

@@ -1,0 +1,116 @@
+/**
+ * Legal holds outrank a Tenant's deletion policy, on the real API server and stores: a CryptoShred
+ * Tenant under a hold stays Terminating with its data and keys, says why (condition Deletion,
+ * reason UnderLegalHold, naming the hold), records an Event, and the operator's keyring refuses to
+ * schedule its keys' destruction; once the last hold is lifted the deletion proceeds by itself.
+ */
+import { KeyUnderLegalHoldError } from '@parley/keyring';
+import { LegalHoldStore } from '@parley/retention';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../src/api/resources.ts';
+import {
+  ensureCrdsAndNamespace,
+  getJson,
+  kubectl,
+  kubectlOk,
+  removeTenantTopics,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+  withoutAdmins,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('oplh-');
+const tenant = uniqueId('th');
+let op: TestOperator;
+
+const cryptoShred = (yaml: string) =>
+  withoutAdmins(yaml).replace('deletionPolicy: Retain', 'deletionPolicy: CryptoShred');
+
+async function databaseExists(): Promise<boolean> {
+  const { databases } = await op.clients.mongo.client.db('admin').admin().listDatabases({ nameOnly: true });
+  return databases.some((d) => d.name === `parley_${tenant}`);
+}
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace, { OPERATOR_HOLD_RECHECK_MS: '1000' });
+  await kubectlOk(
+    ['apply', '-n', namespace, '-f', '-'],
+    await sample('tenant-acme.yaml', tenant, cryptoShred),
+  );
+  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+}, 120_000);
+
+afterAll(async () => {
+  if (op) {
+    const holds = new LegalHoldStore(op.clients.mongo.client, tenant);
+    for (const hold of await holds.list()) await holds.lift(hold.id, { liftedBy: 'test', reason: 'cleanup' });
+    await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+    await op.stop();
+    await removeTenantTopics([tenant]);
+  }
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 120_000);
+
+describe('a Tenant under legal hold', { timeout: 180_000 }, () => {
+  it('a Tenant under legal hold is not deleted; lifted, the deletion proceeds', async () => {
+    const holds = new LegalHoldStore(op.clients.mongo.client, tenant);
+    // A hold on one person is enough: the tenant key seals that person's messages too.
+    const hold = await holds.place({
+      scope: { kind: 'person', userId: 'u-17' },
+      reason: 'case 9',
+      setBy: 'counsel',
+    });
+    await kubectlOk(['delete', '-n', namespace, 'tenant', tenant, '--wait=false']);
+
+    const seen = await waitForCondition(namespace, `tenant/${tenant}`, 'Deletion', 'False', 60_000);
+    const deletion = seen.find((c) => c.type === 'Deletion');
+    expect(deletion?.reason).toBe('UnderLegalHold');
+    expect(deletion?.message).toContain(hold.id);
+    expect(seen.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'UnderLegalHold' });
+    const object = await getJson<Tenant>(namespace, `tenant/${tenant}`);
+    expect(object?.metadata.deletionTimestamp).toBeTruthy();
+    expect(object?.metadata.finalizers).toContain('parley.dev/tenant-cleanup');
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      'reason=DeletionBlockedByLegalHold',
+      '-o',
+      'json',
+    ]);
+    expect(events).toContain(hold.id);
+
+    // Nothing is destroyed: the database, the bucket and the key are all there; access is gone.
+    expect(await databaseExists()).toBe(true);
+    expect(await op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(true);
+    expect((await op.operator.keyring.listKeys(tenant)).every((k) => k.state === 'enabled')).toBe(true);
+    expect(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenant}`)).toBeNull();
+    // The operator's keyring asks the holds too: it refuses to schedule the key's destruction.
+    await expect(
+      op.operator.keyring.scheduleDestruction(tenant, 'default', { waitingDays: 7 }),
+    ).rejects.toThrow(KeyUnderLegalHoldError);
+
+    // A few rechecks later it still holds.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await databaseExists()).toBe(true);
+
+    await holds.lift(hold.id, { liftedBy: 'counsel', reason: 'case closed' });
+    await waitFor(
+      'the Tenant to be deleted after the hold was lifted',
+      async () => (await kubectl(['get', '-n', namespace, 'tenant', tenant])).code !== 0,
+      60_000,
+      500,
+    );
+    expect(await databaseExists()).toBe(false);
+    expect(await op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(false);
+    expect((await op.operator.keyring.listKeys(tenant)).map((k) => k.state)).toContain('pending-destruction');
+    await op.operator.relay.flush(); // the deletion's events go out before the topics are removed
+  });
+});
