@@ -7,6 +7,12 @@
  * `failed` with its message, so the job shows which participant broke and why.
  *
  * Handlers must be idempotent: a request is delivered at least once.
+ *
+ * A request is acted on only when the compliance service has its job, in the tenant's database,
+ * for the same kind and person, naming this participant, and still in progress: whoever can write
+ * to a gdpr topic (a tenant's own Kafka credential, a forged outbox) could otherwise erase anyone.
+ * A request without such a job is refused: counted
+ * (`parley_events_refused_total{reason="no-such-job"}`), logged without the person, not reported.
  */
 import {
   createEvent,
@@ -18,10 +24,10 @@ import {
   InvalidEventError,
   parseEvent,
 } from '@parley/contracts';
-import { type Logger, type Stoppable, TopicPatternConsumer } from '@parley/kit';
+import { eventRefusals, type Logger, loggable, type Stoppable, TopicPatternConsumer } from '@parley/kit';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Kafka, Producer } from 'kafkajs';
-import type { GdprClient } from './gdpr-client.ts';
+import type { GdprClient, GdprJobView } from './gdpr-client.ts';
 
 export interface GdprParticipantHandlers {
   /** Everything the service holds about the person, as JSON. */
@@ -53,14 +59,16 @@ export class GdprParticipant implements Stoppable {
   readonly name: string;
   readonly #o: GdprParticipantOptions;
   readonly #consumer: TopicPatternConsumer;
+  readonly #groupId: string;
 
   constructor(options: GdprParticipantOptions) {
     this.#o = options;
     this.name = `gdpr participant ${options.name}`;
+    this.#groupId = options.groupId ?? `${options.name}.gdpr`;
     this.#consumer = new TopicPatternConsumer({
       kafka: options.kafka,
       logger: options.logger,
-      groupId: options.groupId ?? `${options.name}.gdpr`,
+      groupId: this.#groupId,
       pattern: options.pattern ?? GDPR_TOPIC,
       refreshMs: options.refreshMs ?? 30_000,
       maxWaitMs: 500,
@@ -116,6 +124,17 @@ export class GdprParticipant implements Stoppable {
       throw error;
     }
     if (!request.participants.includes(this.#o.name)) return;
+    const backing = this.#backing(await this.#o.client.job(tenant, request.jobId), kind, request.userId);
+    // Settled already (a redelivery after the job finished): nothing left to do, and no attack.
+    if (backing === 'settled') return;
+    if (backing === 'none') {
+      eventRefusals.count(this.#groupId, 'no-such-job');
+      this.#o.logger.error(
+        { tenant, kind, jobId: loggable(request.jobId) },
+        'gdpr: request refused: the compliance service has no such job for this person and participant',
+      );
+      return;
+    }
     const report = await this.#perform(tenant, kind, request.jobId, request.userId);
     await this.#o.producer.send({
       topic: kafkaTopic(tenant, 'gdpr'),
@@ -129,6 +148,19 @@ export class GdprParticipant implements Stoppable {
         },
       ],
     });
+  }
+
+  /** Whether the compliance service has this request's job: the same kind, person and participant. */
+  #backing(
+    job: GdprJobView | undefined,
+    kind: 'export' | 'erasure',
+    userId: string,
+  ): 'open' | 'settled' | 'none' {
+    if (!job || job.kind !== kind || job.userId !== userId) return 'none';
+    const participants = job.participants;
+    if (typeof participants !== 'object' || participants === null || !(this.#o.name in participants))
+      return 'none';
+    return job.status === 'in-progress' ? 'open' : 'settled';
   }
 
   async #perform(

@@ -11,7 +11,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Stoppable } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
-import { refusingForeignEnvelopes } from './envelope-tenant-check.ts';
+import { type ForeignEnvelopeHandler, refusingForeignEnvelopes } from './envelope-tenant-check.ts';
 
 export interface TopicPatternConsumerOptions {
   kafka: Kafka;
@@ -25,6 +25,8 @@ export interface TopicPatternConsumerOptions {
    * messages whose envelope agrees with the topic's tenant (or names none: tombstones, garbage).
    */
   eachBatch: (payload: EachBatchPayload) => Promise<void>;
+  /** Each message refused because its envelope names another tenant (already counted and logged). */
+  onForeignEnvelope?: ForeignEnvelopeHandler;
   /** Broker-side batching: wait up to maxWaitMs for minBytes. */
   minBytes?: number;
   maxWaitMs?: number;
@@ -102,6 +104,7 @@ export class TopicPatternConsumer implements Stoppable {
         this.#options.groupId,
         this.#options.logger,
         this.#options.eachBatch,
+        this.#options.onForeignEnvelope,
       ),
     });
     this.#consumer = consumer;

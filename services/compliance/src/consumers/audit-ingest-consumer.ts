@@ -46,6 +46,15 @@ export function createAuditIngestConsumer(options: AuditIngestOptions): TopicPat
     refreshMs: options.refreshMs,
     minBytes: batchSize * 400,
     maxWaitMs: options.maxWaitMs,
+    // The kit keeps an envelope naming another tenant away from eachBatch; parked here like any
+    // invalid record, in its place, so the producer can find it by digest and offset.
+    onForeignEnvelope: async (message, { topic, claimedTenant }) => {
+      const tenant = AUDIT_TOPIC_PATTERN.exec(topic)?.[1];
+      if (!tenant) return;
+      const reason = `event for tenant ${String(claimedTenant).slice(0, 64)} on ${tenant}'s topic`;
+      await reject(options.client, tenant, message, reason);
+      options.auditLogs.metrics?.rejected('kafka');
+    },
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const tenant = AUDIT_TOPIC_PATTERN.exec(batch.topic)?.[1];
       if (!tenant) return;
