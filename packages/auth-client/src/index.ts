@@ -16,7 +16,10 @@ export * from './revocation-set.ts';
 export * from './token-verifier.ts';
 
 export interface AuthClientOptions {
-  /** The auth service's key set URL (…/.well-known/jwks.json), or an in-process source. */
+  /**
+   * The auth service's per-tenant key set URL with `{tenant}`
+   * (…/tenants/{tenant}/.well-known/jwks.json), or an in-process source of one tenant's keys.
+   */
   jwks: string | JwksSource;
   redis: Redis;
   issuer: string;

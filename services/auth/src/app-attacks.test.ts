@@ -45,7 +45,7 @@ describe('forged or stale access tokens are refused', () => {
   });
 
   it('HS256 signed with the published public key', async () => {
-    const jwks = (await f.app.inject({ url: '/.well-known/jwks.json' })).json() as {
+    const jwks = (await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` })).json() as {
       keys: { kid: string; x: string }[];
     };
     const kid = headerOf(tokens.accessToken).kid;

@@ -15,7 +15,7 @@ beforeAll(async () => {
   await f.register('sam@example.com');
   gatewayRedis = f.redis.client.duplicate();
   gateway = createAuthClient({
-    jwks: `${base}/.well-known/jwks.json`,
+    jwks: `${base}/tenants/{tenant}/.well-known/jwks.json`,
     redis: gatewayRedis,
     issuer: f.policy.issuer,
     audience: f.policy.audience,

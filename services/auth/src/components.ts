@@ -92,7 +92,7 @@ export async function createAuthComponents(options: {
   const personalData = new PersonalData(sessions, credentials, events);
   const accounts = new Accounts(hasher, sessions, reauthentication, credentials, events);
   const authClient = createAuthClient({
-    jwks: () => signingKeys.jwks(),
+    jwks: (tenant) => signingKeys.tenantJwks(tenant),
     redis,
     issuer: policy.issuer,
     audience: policy.audience,

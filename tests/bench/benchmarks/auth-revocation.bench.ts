@@ -5,7 +5,7 @@
  * code and polls the child until it answers 401. The reference is a bare Redis PUBLISH to a
  * subscriber in the same run: the floor any push-based revocation stands on. Goal: p99 <= 1 s.
  *
- * Run with `--probe-server <jwks url> <issuer> <audience>` this file is the child.
+ * Run with `--probe-server <jwks url template> <issuer> <audience>` this file is the child.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -69,7 +69,7 @@ const benchmark: Benchmark = {
         [
           import.meta.filename,
           '--probe-server',
-          `${base}/.well-known/jwks.json`,
+          `${base}/tenants/{tenant}/.well-known/jwks.json`,
           f.policy.issuer,
           f.policy.audience,
         ],

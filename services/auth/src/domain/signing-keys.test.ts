@@ -15,18 +15,16 @@ afterAll(async () => {
 });
 
 describe('signing keys', () => {
-  it('publishes the key that signed a token at /.well-known/jwks.json, and stores its private half sealed', async () => {
+  it("publishes the key that signed a token in its tenant's JWKS, and stores its private half sealed", async () => {
     await f.register('leo@example.com');
     const tokens = await f.login('leo@example.com');
     const { kid } = decodeProtectedHeader(tokens.accessToken as string);
     expect(kid?.startsWith(`${f.tenant}.`)).toBe(true);
-    const jwks = await f.app.inject({ url: '/.well-known/jwks.json' });
+    const jwks = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
     expect(jwks.statusCode).toBe(200);
     const key = (jwks.json().keys as Record<string, unknown>[]).find((k) => k.kid === kid);
     expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
     expect(key).not.toHaveProperty('d');
-    const tenantJwks = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
-    expect(tenantJwks.json().keys.map((k: { kid: string }) => k.kid)).toContain(kid);
 
     const stored = await f.platformDb
       .collection<SigningKeyDocument>(SIGNING_KEYS_COLLECTION)
@@ -34,6 +32,30 @@ describe('signing keys', () => {
     expect(stored).not.toBeNull();
     expect(JSON.stringify(stored)).not.toMatch(/"d":/);
     expect(stored?.sealedPrivateKey).toMatch(/^[A-Za-z0-9+/=]+$/);
+  });
+
+  it('the public key sets cannot be used to list the tenants', async () => {
+    const other = uniqueTenant('other');
+    try {
+      const { kid: otherKid } = await f.components.signingKeys.signerFor(other);
+      const { kid: ownKid } = await f.components.signingKeys.signerFor(f.tenant);
+      // The key set of every tenant is gone: it listed them all (key ids start with the tenant).
+      const everyTenant = await f.app.inject({ url: '/.well-known/jwks.json' });
+      expect(everyTenant.statusCode).toBe(404);
+      expect(everyTenant.body).not.toContain(other);
+      const own = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
+      const kids = (own.json().keys as { kid: string }[]).map((k) => k.kid);
+      expect(kids).toContain(ownKid);
+      expect(kids).not.toContain(otherKid);
+      for (const k of kids) expect(k.startsWith(`${f.tenant}.`)).toBe(true);
+      expect(own.body).not.toContain(other);
+      // A made-up tenant gets the same empty answer as one without keys: nothing to tell apart.
+      const madeUp = await f.app.inject({ url: `/tenants/${uniqueTenant('nobody')}/.well-known/jwks.json` });
+      expect(madeUp.statusCode).toBe(200);
+      expect(madeUp.json()).toEqual({ keys: [] });
+    } finally {
+      await f.platformDb.collection(SIGNING_KEYS_COLLECTION).deleteMany({ tenant: other });
+    }
   });
 
   it('cannot open a sealed key under another key id or tenant', async () => {

@@ -13,6 +13,7 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } fr
 import { SIGNING_KEY_PURPOSE } from '@parley/contracts';
 import type { Keyring } from '@parley/keyring';
 import { exportJWK, type JSONWebKeySet, type JWK } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Collection } from 'mongodb';
 import type { SigningKeyDocument } from '../store/signing-key-store.ts';
 
@@ -43,7 +44,7 @@ export class SigningKeys {
   readonly #options: Required<SigningKeysOptions>;
   readonly #signers = new Map<string, { period: number; signer: Signer }>();
   readonly #creating = new Map<string, Promise<SigningKeyDocument>>();
-  #jwks: { at: number; value: Promise<JSONWebKeySet> } | undefined;
+  readonly #jwks = new LRUCache<string, { at: number; value: Promise<JSONWebKeySet> }>({ max: 10_000 });
 
   constructor(options: SigningKeysOptions) {
     this.#options = { now: Date.now, ...options };
@@ -81,36 +82,27 @@ export class SigningKeys {
     return signer;
   }
 
-  /** Every tenant's published public keys: what /.well-known/jwks.json serves. */
-  jwks(): Promise<JSONWebKeySet> {
+  /**
+   * One tenant's published keys (what `/tenants/<t>/.well-known/jwks.json` serves), remembered for
+   * a few seconds. There is deliberately no set of every tenant's keys: it would name every tenant.
+   */
+  tenantJwks(tenant: string): Promise<JSONWebKeySet> {
     const now = this.#options.now();
-    if (!this.#jwks || now - this.#jwks.at > JWKS_CACHE_MS) {
-      const value = this.#options.collection
-        .find({ publishUntil: { $gt: new Date(now) } }, { projection: { publicJwk: 1 } })
-        .toArray()
-        .then((documents) => ({ keys: documents.map((d) => d.publicJwk) }));
-      value.catch(() => {
-        this.#jwks = undefined;
-      });
-      this.#jwks = { at: now, value };
-    }
-    return this.#jwks.value;
+    const cached = this.#jwks.get(tenant);
+    if (cached && now - cached.at <= JWKS_CACHE_MS) return cached.value;
+    const value = this.#options.collection
+      .find({ tenant, publishUntil: { $gt: new Date(now) } }, { projection: { publicJwk: 1 } })
+      .toArray()
+      .then((documents) => ({ keys: documents.map((d) => d.publicJwk) }));
+    value.catch(() => this.#jwks.delete(tenant));
+    this.#jwks.set(tenant, { at: now, value });
+    return value;
   }
 
-  /** One tenant's published keys. */
-  async tenantJwks(tenant: string): Promise<JSONWebKeySet> {
-    const documents = await this.#options.collection
-      .find(
-        { tenant, publishUntil: { $gt: new Date(this.#options.now()) } },
-        { projection: { publicJwk: 1 } },
-      )
-      .toArray();
-    return { keys: documents.map((d) => d.publicJwk) };
-  }
-
-  /** Forgets cached JWKS (after a key was made, so it is served at once). */
-  invalidate(): void {
-    this.#jwks = undefined;
+  /** Forgets cached key sets (after a key was made, so it is served at once). */
+  invalidate(tenant?: string): void {
+    if (tenant) this.#jwks.delete(tenant);
+    else this.#jwks.clear();
   }
 
   #prepareNext(tenant: string, period: number, now: number): void {
@@ -161,7 +153,7 @@ export class SigningKeys {
     };
     try {
       await this.#options.collection.insertOne(document);
-      this.invalidate();
+      this.invalidate(tenant);
       return document;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
