@@ -140,7 +140,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
       users: '250',
     });
     const acl = (await clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) as unknown[];
-    expect(JSON.stringify(acl)).toContain(`~t:${tenantA}:*`);
+    expect(JSON.stringify(acl)).toContain(`~t:${tenantA}:app:*`);
 
     const metadata = await clients.kafka.admin.fetchTopicMetadata({
       topics: [`parley.${tenantA}.messages`, `parley.${tenantA}.gdpr`, `parley.${tenantA}.notifications`],
@@ -171,10 +171,11 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
 
     const redis = new Redis(secret.REDIS_URL as string, { maxRetriesPerRequest: 1 });
     try {
-      expect(await redis.set(`t:${tenantA}:probe`, '1')).toBe('OK');
+      expect(await redis.set(`${secret.REDIS_KEY_PREFIX}probe`, '1')).toBe('OK');
+      expect(secret.REDIS_KEY_PREFIX).toBe(`t:${tenantA}:app:`);
       await expect(redis.set(`t:${tenantB}:probe`, '1')).rejects.toThrow(/NOPERM/);
       await expect(redis.get('t:platform:anything')).rejects.toThrow(/NOPERM/);
-      expect(await redis.publish(`t:${tenantA}:channel`, 'hi')).toBeGreaterThanOrEqual(0);
+      expect(await redis.publish(`t:${tenantA}:app:channel`, 'hi')).toBeGreaterThanOrEqual(0);
       await expect(redis.publish(`t:${tenantB}:channel`, 'hi')).rejects.toThrow(/NOPERM/);
       await expect(redis.call('KEYS', '*')).rejects.toThrow(/NOPERM/);
       // Commands that list or count keys and channels regardless of patterns are refused too.
@@ -199,19 +200,19 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     const producer = kafka.producer();
     await producer.connect();
     try {
+      // Its workloads' own stream is the one it writes (tenant-credential-scope.test.ts has every cell).
       const [own] = await producer.send({
-        topic: `parley.${tenantA}.messages`,
+        topic: `parley.${tenantA}.app`,
         messages: [{ value: 'mine' }],
       });
       expect(own?.errorCode).toBe(0);
-      // The notifications stream (sealed sign-up links, invitations) is covered by the same prefix.
-      const [notice] = await producer.send({
-        topic: `parley.${tenantA}.notifications`,
-        messages: [{ value: 'sealed' }],
-      });
-      expect(notice?.errorCode).toBe(0);
+      // The notifications stream (sealed sign-up links, invitations) is the platform's: a write
+      // would have the notifier mail whatever the tenant wrote, as Parley.
       await expect(
-        producer.send({ topic: `parley.${tenantB}.messages`, messages: [{ value: 'theirs' }] }),
+        producer.send({ topic: `parley.${tenantA}.notifications`, messages: [{ value: 'sealed' }] }),
+      ).rejects.toThrow(/authoriz/i);
+      await expect(
+        producer.send({ topic: `parley.${tenantB}.app`, messages: [{ value: 'theirs' }] }),
       ).rejects.toThrow(/authoriz/i);
     } finally {
       await producer.disconnect();
@@ -220,7 +221,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     const ownGroup = kafka.consumer({ groupId: `parley.${tenantA}.probe` });
     await ownGroup.connect();
     try {
-      await ownGroup.subscribe({ topic: `parley.${tenantA}.messages`, fromBeginning: true });
+      await ownGroup.subscribe({ topic: `parley.${tenantA}.app`, fromBeginning: true });
       const got: string[] = [];
       await ownGroup.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
       await waitFor('its own message', async () => got.includes('mine'), 30_000);

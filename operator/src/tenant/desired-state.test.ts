@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../api/resources.ts';
-import { desiredTenant, PLAN_QUOTAS, redisAclRules, runtimeRecord } from './desired-state.ts';
+import {
+  desiredTenant,
+  mongoWorkloadRole,
+  PLAN_QUOTAS,
+  redisAclRules,
+  runtimeRecord,
+  TENANT_WORKLOAD_ROLE,
+} from './desired-state.ts';
 
 function tenant(name: string, spec: Partial<Tenant['spec']> = {}): Tenant {
   return {
@@ -19,6 +26,7 @@ describe('desiredTenant', () => {
       user: 'tenant-acme-corp',
       keyPattern: 't:acme-corp:*',
       runtimeKey: 't:acme-corp:runtime',
+      workload: { keyPrefix: 't:acme-corp:app:', readOnlyKeys: ['t:acme-corp:runtime'] },
     });
     expect(d.kafka.topics.map((t) => t.name)).toEqual([
       'parley.acme-corp.messages',
@@ -28,15 +36,9 @@ describe('desiredTenant', () => {
       'parley.acme-corp.lifecycle',
       'parley.acme-corp.gdpr',
       'parley.acme-corp.notifications',
+      'parley.acme-corp.app',
     ]);
-    expect(d.kafka.acls).toEqual([
-      {
-        resourceType: 'TOPIC',
-        prefix: 'parley.acme-corp.',
-        operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'],
-      },
-      { resourceType: 'GROUP', prefix: 'parley.acme-corp.', operations: ['READ', 'DESCRIBE'] },
-    ]);
+    expect(d.kafka.topicPrefix).toBe('parley.acme-corp.');
     expect(d.bucket).toBe('parley-acme-corp');
     expect(d.searchIndex).toBe('parley-acme-corp-messages');
     expect(d.secretName).toBe('parley-tenant-acme-corp-credentials');
@@ -60,16 +62,104 @@ describe('desiredTenant', () => {
   });
 });
 
+describe("the tenant's Kafka principal (one ACL per stream)", () => {
+  const acls = desiredTenant(tenant('acme')).kafka.acls;
+  const granted = (name: string) => acls.filter((a) => a.name === name).flatMap((a) => a.operations);
+
+  it('reads its messages, members and lifecycle, reads and writes its app stream, uses its own groups', () => {
+    expect(acls).toEqual([
+      {
+        resourceType: 'TOPIC',
+        patternType: 'LITERAL',
+        name: 'parley.acme.messages',
+        operations: ['READ', 'DESCRIBE'],
+      },
+      {
+        resourceType: 'TOPIC',
+        patternType: 'LITERAL',
+        name: 'parley.acme.members',
+        operations: ['READ', 'DESCRIBE'],
+      },
+      {
+        resourceType: 'TOPIC',
+        patternType: 'LITERAL',
+        name: 'parley.acme.lifecycle',
+        operations: ['READ', 'DESCRIBE'],
+      },
+      {
+        resourceType: 'TOPIC',
+        patternType: 'LITERAL',
+        name: 'parley.acme.app',
+        operations: ['READ', 'WRITE', 'DESCRIBE'],
+      },
+      {
+        resourceType: 'GROUP',
+        patternType: 'PREFIXED',
+        name: 'parley.acme.',
+        operations: ['READ', 'DESCRIBE'],
+      },
+    ]);
+  });
+
+  it("grants nothing on the streams Parley's services trust (gdpr, audit, keys, notifications)", () => {
+    for (const stream of ['gdpr', 'audit', 'keys', 'notifications'])
+      expect(granted(`parley.acme.${stream}`)).toEqual([]);
+  });
+
+  it('writes no topic but its app stream, and no topic by prefix', () => {
+    expect(acls.filter((a) => a.operations.includes('WRITE')).map((a) => a.name)).toEqual([
+      'parley.acme.app',
+    ]);
+    expect(acls.filter((a) => a.resourceType === 'TOPIC').every((a) => a.patternType === 'LITERAL')).toBe(
+      true,
+    );
+  });
+});
+
+describe("the tenant's Mongo role (MongoDB only: FerretDB has no roles)", () => {
+  const role = mongoWorkloadRole('parley_acme');
+
+  it('finds in the messaging collections of its own database and does nothing else', () => {
+    expect(role).toEqual({
+      role: TENANT_WORKLOAD_ROLE,
+      privileges: ['conversations', 'members', 'messages', 'attachments'].map((collection) => ({
+        resource: { db: 'parley_acme', collection },
+        actions: ['find'],
+      })),
+      roles: [],
+    });
+    expect(desiredTenant(tenant('acme')).mongo.workloadRole).toEqual(role);
+  });
+
+  it("has no privilege on auth's or compliance's collections or the outbox, nor on the whole database", () => {
+    const collections = role.privileges.map((p) => p.resource.collection);
+    for (const platform of [
+      'users',
+      'roles',
+      'sessions',
+      'legal_holds',
+      'audit_records',
+      'gdpr_jobs',
+      '_outbox',
+      '',
+    ])
+      expect(collections).not.toContain(platform);
+    expect(role.privileges.every((p) => p.resource.db === 'parley_acme')).toBe(true);
+    expect(role.roles).toEqual([]);
+  });
+});
+
 describe('redisAclRules', () => {
-  it('resets the user, limits keys and channels to the prefix and refuses dangerous commands', () => {
+  it("reads and writes only its workloads' keys and channels, reads its runtime record, refuses dangerous commands", () => {
     const rules = redisAclRules(desiredTenant(tenant('acme')), 'pw');
     expect(rules[0]).toBe('reset');
     expect(rules).toEqual([
       'reset',
       'on',
       '>pw',
-      '~t:acme:*',
-      '&t:acme:*',
+      '~t:acme:app:*',
+      '%R~t:acme:runtime',
+      '&t:acme:app:*',
       '+@all',
       '-@dangerous',
       '-@admin',
@@ -81,6 +171,15 @@ describe('redisAclRules', () => {
       '-swapdb',
       '-move',
     ]);
+  });
+
+  it("names no pattern that covers auth's keys (lockouts, sessions, revocation set) or channel", () => {
+    const patterns = redisAclRules(desiredTenant(tenant('acme')), 'pw').filter((r) =>
+      /^(%[RW]*)?[~&]/.test(r),
+    );
+    expect(patterns).not.toContain('~t:acme:*');
+    expect(patterns).not.toContain('&t:acme:*');
+    expect(patterns.filter((p) => !p.startsWith('%R~'))).toEqual(['~t:acme:app:*', '&t:acme:app:*']);
   });
 
   it('turns a suspended tenant user off', () => {

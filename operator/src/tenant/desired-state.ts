@@ -10,6 +10,7 @@ import {
   mongoDatabaseName,
   redisAclUser,
   redisKeyPrefix,
+  redisWorkloadKeyPrefix,
   s3BucketName,
   searchIndexName,
   TENANT_STREAMS,
@@ -89,19 +90,88 @@ const STREAM_CONFIG: Record<TenantStream, Record<string, string>> = {
   gdpr: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
   // Sealed links and invitations: kept no longer than the longest of them stays valid (7 days).
   notifications: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600_000) },
+  app: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600_000) },
 };
 
-export type KafkaAclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS';
+/** What the tenant's own credentials may do with one of its streams. */
+export type StreamAccess = 'none' | 'read' | 'readWrite';
+
+/**
+ * The tenant's own credentials are for the tenant's workloads (its integrations, bots, exports):
+ * follow its conversations as they change, and talk to each other on a stream of their own.
+ * Parley's services use platform credentials for everything else. A stream whose only writer is
+ * a Parley service is at most readable, and only where what it carries is the tenant's to see:
+ * - audit, gdpr, notifications, keys: none. Their readers act on what arrives (append it to the
+ *   audit chain, erase or export a person, mail a link, drop key caches), so a write is a forged
+ *   audit record, an erasure, a phishing mail sent as Parley or a forged rotation; and what they
+ *   carry (audit metadata, data subjects, sealed sign-up links) is served, where it is served at
+ *   all, through the compliance and auth APIs that check who asks.
+ * - messages, members, lifecycle: read. The tenant's own conversations and its own state.
+ * - app: read and write; no Parley service reads it.
+ * The operator README's credential matrix is this table; the integration test checks each cell.
+ */
+export const TENANT_STREAM_ACCESS: Record<TenantStream, StreamAccess> = {
+  messages: 'read',
+  members: 'read',
+  keys: 'none',
+  audit: 'none',
+  lifecycle: 'read',
+  gdpr: 'none',
+  notifications: 'none',
+  app: 'readWrite',
+};
+
+export type KafkaAclOperation = 'READ' | 'WRITE' | 'DESCRIBE';
+
+const STREAM_OPERATIONS: Record<StreamAccess, KafkaAclOperation[]> = {
+  none: [],
+  read: ['READ', 'DESCRIBE'],
+  readWrite: ['READ', 'WRITE', 'DESCRIBE'],
+};
 
 export interface KafkaAclSpec {
   resourceType: 'TOPIC' | 'GROUP';
-  /** PREFIXED: every topic/group whose name starts with it. */
-  prefix: string;
+  /** LITERAL: exactly the resource named; PREFIXED: every one whose name starts with it. */
+  patternType: 'LITERAL' | 'PREFIXED';
+  name: string;
   /**
-   * What the tenant's services do and nothing more: produce and consume its topics and use its
-   * consumer groups. Creating, deleting or reconfiguring topics is the operator's job.
+   * Allowed operations and nothing more (the broker denies what no ACL allows). Creating,
+   * deleting or reconfiguring topics is the operator's job.
    */
   operations: KafkaAclOperation[];
+}
+
+/**
+ * A custom role in the tenant's database, where the server has them (MongoDB; FerretDB has
+ * neither users nor roles): the privileges of the tenant's own Mongo user, in createRole's form.
+ */
+export interface MongoRoleSpec {
+  role: string;
+  privileges: { resource: { db: string; collection: string }; actions: string[] }[];
+  roles: [];
+}
+
+/** The role's name in every tenant database. */
+export const TENANT_WORKLOAD_ROLE = 'parley-tenant-workload';
+
+/**
+ * What the tenant's own Mongo user may do: read (`find`) its conversations, members, messages and
+ * attachments, the collections the messaging service writes for it (bodies sealed by the tenant's
+ * keys). Nothing else: every other collection of the tenant database is a Parley service's own
+ * (auth's users with their password hashes, roles, sessions and invitations; compliance's audit
+ * chain, legal holds and GDPR jobs; each service's `_outbox`, whose documents a relay publishes
+ * with platform credentials), and no collection is writable: the services own their writes (the
+ * outbox, sequence numbers, audit) and a direct write would bypass them.
+ */
+export function mongoWorkloadRole(database: string): MongoRoleSpec {
+  return {
+    role: TENANT_WORKLOAD_ROLE,
+    privileges: TENANT_COLLECTIONS.map((c) => ({
+      resource: { db: database, collection: c.name },
+      actions: ['find'],
+    })),
+    roles: [],
+  };
 }
 
 export interface DesiredTenant {
@@ -112,10 +182,24 @@ export interface DesiredTenant {
   quotas: Quotas;
   suspended: boolean;
   admins: string[];
-  mongo: { database: string; collections: readonly CollectionSpec[] };
-  redis: { user: string; keyPattern: string; channelPattern: string; runtimeKey: string };
+  mongo: { database: string; collections: readonly CollectionSpec[]; workloadRole: MongoRoleSpec };
+  redis: {
+    user: string;
+    /** Every key of the tenant, Parley's and its workloads': what deletion purges. Not the ACL's. */
+    keyPattern: string;
+    runtimeKey: string;
+    /** What the tenant's ACL user may touch (see redisAclRules). */
+    workload: {
+      /** Keys and channels it may read and write: `t:<id>:app:`. */
+      keyPrefix: string;
+      /** Keys it may read and not write: its runtime record (status and quotas are the operator's). */
+      readOnlyKeys: string[];
+    };
+  };
   kafka: {
     principal: string;
+    /** `parley.<id>.`: every topic of the tenant starts with it (its own groups too). */
+    topicPrefix: string;
     topics: TopicSpec[];
     acls: KafkaAclSpec[];
     /** Kafka client quotas for the tenant's user, in bytes per second. */
@@ -145,15 +229,20 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
     quotas,
     suspended: spec.suspended ?? false,
     admins: [...(spec.admins ?? [])].sort(),
-    mongo: { database: mongoDatabaseName(id), collections: TENANT_COLLECTIONS },
+    mongo: {
+      database: mongoDatabaseName(id),
+      collections: TENANT_COLLECTIONS,
+      workloadRole: mongoWorkloadRole(mongoDatabaseName(id)),
+    },
     redis: {
       user: redisAclUser(id),
       keyPattern: `${prefix}*`,
-      channelPattern: `${prefix}*`,
       runtimeKey: tenantRuntimeKey(id),
+      workload: { keyPrefix: redisWorkloadKeyPrefix(id), readOnlyKeys: [tenantRuntimeKey(id)] },
     },
     kafka: {
       principal,
+      topicPrefix: kafkaTopicPrefix(id),
       topics: TENANT_STREAMS.map((stream) => ({
         name: kafkaTopic(id, stream),
         stream,
@@ -161,14 +250,7 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
         replicationFactor,
         config: STREAM_CONFIG[stream],
       })),
-      acls: [
-        {
-          resourceType: 'TOPIC',
-          prefix: kafkaTopicPrefix(id),
-          operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'],
-        },
-        { resourceType: 'GROUP', prefix: kafkaTopicPrefix(id), operations: ['READ', 'DESCRIBE'] },
-      ],
+      acls: kafkaAcls(id),
       quotas: {
         producerByteRate: quotas.messagesPerSecond * BYTES_PER_MESSAGE_BUDGET,
         consumerByteRate: quotas.messagesPerSecond * BYTES_PER_MESSAGE_BUDGET * 4,
@@ -180,14 +262,44 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
   };
 }
 
+/**
+ * The tenant principal's ACLs: per stream, LITERAL on the stream's one topic (a PREFIXED grant
+ * would also cover any topic the platform adds later under the same name), with the operations
+ * TENANT_STREAM_ACCESS gives; and its consumer groups, PREFIXED `parley.<id>.` (Parley's own groups
+ * are named `<service>.<purpose>`, never under it, so a tenant cannot join or move them).
+ */
+function kafkaAcls(id: string): KafkaAclSpec[] {
+  const topics = TENANT_STREAMS.filter((stream) => TENANT_STREAM_ACCESS[stream] !== 'none').map(
+    (stream): KafkaAclSpec => ({
+      resourceType: 'TOPIC',
+      patternType: 'LITERAL',
+      name: kafkaTopic(id, stream),
+      operations: STREAM_OPERATIONS[TENANT_STREAM_ACCESS[stream]],
+    }),
+  );
+  return [
+    ...topics,
+    {
+      resourceType: 'GROUP',
+      patternType: 'PREFIXED',
+      name: kafkaTopicPrefix(id),
+      operations: ['READ', 'DESCRIBE'],
+    },
+  ];
+}
+
 export function tenantSecretName(id: string): string {
   return `parley-tenant-${id}-credentials`;
 }
 
 /**
  * The Redis ACL rules for the tenant's user. `reset` first, so re-applying converges on exactly
- * these rules whatever the user had (drift from a hand edit is undone). Key and channel access is
- * limited to the tenant's prefix; dangerous and admin commands (KEYS, FLUSHALL, CONFIG, ACL, ...)
+ * these rules whatever the user had (drift from a hand edit is undone). Keys and channels: read
+ * and write under the workloads' prefix `t:<id>:app:`, read only (`%R~`, Redis 7) on the runtime
+ * record, and nothing else under `t:<id>:`: auth's sessions, lockout counters, credential versions
+ * and revocation set and channel are Parley's (a tenant that could write them would clear its
+ * lockouts, un-revoke a stolen session or forge a revocation), and the runtime record's status
+ * and quotas are the operator's (a write would lift a suspension or raise a quota). Dangerous and admin commands (KEYS, FLUSHALL, CONFIG, ACL, ...)
  * are refused, and so are the commands that name or count keys and channels without taking a key
  * (SCAN, RANDOMKEY, DBSIZE, PUBSUB CHANNELS...): key patterns cannot filter their answers, so
  * they would show one tenant another's key and channel names. SELECT stays on database 0.
@@ -197,8 +309,9 @@ export function redisAclRules(desired: DesiredTenant, password: string): string[
     'reset',
     desired.suspended ? 'off' : 'on',
     `>${password}`,
-    `~${desired.redis.keyPattern}`,
-    `&${desired.redis.channelPattern}`,
+    `~${desired.redis.workload.keyPrefix}*`,
+    ...desired.redis.workload.readOnlyKeys.map((key) => `%R~${key}`),
+    `&${desired.redis.workload.keyPrefix}*`,
     '+@all',
     '-@dangerous',
     '-@admin',
@@ -216,7 +329,11 @@ export function redisAclRules(desired: DesiredTenant, password: string): string[
  * The runtime record every service reads from Redis to decide whether and how much to serve. Its
  * status is the registry's (packages/tenancy defines both), decided by recordTenantState.
  */
-export function runtimeRecord(desired: DesiredTenant, status: TenantStatus, generation: number): TenantRuntimeRecord {
+export function runtimeRecord(
+  desired: DesiredTenant,
+  status: TenantStatus,
+  generation: number,
+): TenantRuntimeRecord {
   return { status, plan: desired.plan, quotas: { ...desired.quotas }, generation };
 }
 

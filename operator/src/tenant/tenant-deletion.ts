@@ -30,17 +30,12 @@ import type { Admin } from 'kafkajs';
 import type { Client as MinioClient } from 'minio';
 import type { Collection, MongoClient } from 'mongodb';
 import type { DeletionPolicy, Tenant } from '../api/resources.ts';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-} from '../kafka-acl-enums.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
 import { type DesiredTenant, desiredTenant } from './desired-state.ts';
 import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
 import { deleteTenantBucket } from './steps/bucket-step.ts';
 import { deleteScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
+import { principalAclFilter } from './steps/kafka-principal-step.ts';
 import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
 import type { TenantKeys } from './steps/keys-step.ts';
 import { removeTenantFromRedis } from './steps/redis-step.ts';
@@ -144,17 +139,7 @@ export class TenantDeletion {
     await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, false);
     await deleteScramUser(d.kafkaPlatformatic, desired.kafka.principal);
     await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
-    await d.kafka.deleteAcls({
-      filters: desired.kafka.acls.map((acl) => ({
-        resourceType: acl.resourceType === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
-        resourceName: acl.prefix,
-        resourcePatternType: ResourcePatternTypes.PREFIXED,
-        principal: `User:${desired.kafka.principal}`,
-        host: '*',
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      })),
-    });
+    await d.kafka.deleteAcls({ filters: [principalAclFilter(desired)] });
     await removeTenantS3User(d.s3Admin, desired.id);
   }
 

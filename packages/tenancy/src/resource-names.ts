@@ -47,8 +47,19 @@ export function searchIndexName(tenant: string): string {
 }
 
 /**
- * The streams every tenant has a topic for. `notifications`: what a notifier is asked to write to
- * a person (sign-up links, invitations), its secrets sealed by the tenant's key.
+ * The streams every tenant has a topic for, and who writes each. Every stream but `app` has Parley
+ * services as its only writers and readers, and those readers act on what they read (append it
+ * to the audit chain, erase a person, mail a link), so only platform credentials may write them:
+ * - `messages`, `members`: message and membership changes (the messaging service's outbox).
+ * - `keys`: key lifecycle events (the keyring's outbox, in the crypto service and the operator).
+ * - `audit`: audit records any service sends for the compliance service to append.
+ * - `lifecycle`: tenant lifecycle events (the operator's outbox).
+ * - `gdpr`: data-subject requests and their answers (compliance and the participating services).
+ * - `notifications`: what a notifier is asked to write to a person (sign-up links,
+ *   invitations), its secrets sealed by the tenant's key.
+ * - `app`: the tenant's own workloads' stream (its integrations and bots talk to each other here);
+ *   no Parley service reads it, so nothing Parley does trusts it. The only stream a tenant's own
+ *   Kafka credential may write (see operator/README.md, "What a tenant's credentials may do").
  */
 export const TENANT_STREAMS = [
   'messages',
@@ -58,5 +69,16 @@ export const TENANT_STREAMS = [
   'lifecycle',
   'gdpr',
   'notifications',
+  'app',
 ] as const;
 export type TenantStream = (typeof TENANT_STREAMS)[number];
+
+/**
+ * The Redis keys and channels of the tenant's own workloads, `t:<tenant>:app:`. Parley's services
+ * keep theirs elsewhere under `t:<tenant>:` (auth's sessions, lockouts and revocation set under
+ * `t:<tenant>:auth:`, the runtime record at `t:<tenant>:runtime`), which the tenant's ACL user
+ * must not write.
+ */
+export function redisWorkloadKeyPrefix(tenant: string): string {
+  return `${redisKeyPrefix(tenant)}app:`;
+}

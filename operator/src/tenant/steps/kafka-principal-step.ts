@@ -1,9 +1,10 @@
 /**
  * The tenant's own Kafka principal: a SCRAM-SHA-512 user (password from the tenant's Secret),
- * PREFIXED ACLs that let it produce, consume and describe its topics under `parley.<tenant>.` and
- * use its consumer groups there, and nothing else (the broker's StandardAuthorizer denies what no
- * ACL allows; an extra ACL found on the principal is removed), and client quotas derived from the
- * tenant's message rate. ACLs through kafkajs; SCRAM users and quotas through @platformatic/kafka.
+ * per-stream ACLs as desired-state.ts's TENANT_STREAM_ACCESS says (read its messages, members and
+ * lifecycle; read and write its `app` stream; nothing on the streams Parley's services trust:
+ * audit, gdpr, keys, notifications) and its consumer groups under `parley.<tenant>.`, and nothing
+ * else (the broker's StandardAuthorizer denies what no ACL allows; an extra ACL found on the
+ * principal is removed), and client quotas derived from the tenant's message rate. ACLs through kafkajs; SCRAM users and quotas through @platformatic/kafka.
  */
 import type { AclEntry, Admin } from 'kafkajs';
 import {
@@ -16,14 +17,15 @@ import type { DesiredTenant } from '../desired-state.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 
 const RESOURCE = { TOPIC: AclResourceTypes.TOPIC, GROUP: AclResourceTypes.GROUP } as const;
+const PATTERN = { LITERAL: ResourcePatternTypes.LITERAL, PREFIXED: ResourcePatternTypes.PREFIXED } as const;
 
-/** Every ACL the tenant's principal should have: one per resource prefix and operation. */
+/** Every ACL the tenant's principal should have: one per resource and operation. */
 export function tenantAcls(desired: DesiredTenant): AclEntry[] {
   return desired.kafka.acls.flatMap((acl) =>
     acl.operations.map((operation) => ({
       resourceType: RESOURCE[acl.resourceType],
-      resourceName: acl.prefix,
-      resourcePatternType: ResourcePatternTypes.PREFIXED,
+      resourceName: acl.name,
+      resourcePatternType: PATTERN[acl.patternType],
       principal: `User:${desired.kafka.principal}`,
       host: '*',
       operation: AclOperationTypes[operation],
@@ -50,6 +52,21 @@ const aclKey = (a: {
     a.operation,
     a.permissionType,
   ].join('|');
+
+/**
+ * A DeleteAcls filter that matches every ACL naming the tenant's principal, on any resource and
+ * host (an unset name or host is Kafka's null: any): what revoking the tenant removes, including
+ * grants added by hand and those of an older layout (before per-stream ACLs, one PREFIXED grant).
+ */
+export function principalAclFilter(desired: DesiredTenant) {
+  return {
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    principal: `User:${desired.kafka.principal}`,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  };
+}
 
 type DescribedAcls = Awaited<ReturnType<Admin['describeAcls']>>;
 
@@ -134,7 +151,18 @@ export class KafkaPrincipalStep implements TenantStep {
       );
     return ready(
       'Provisioned',
-      `SCRAM-SHA-512 user ${principal}; ACLs (read/write/describe) on topics and groups prefixed ${desired.kafka.acls[0]?.prefix}; quotas produce ${quotas.producerByteRate} B/s, fetch ${quotas.consumerByteRate} B/s`,
+      `SCRAM-SHA-512 user ${principal}; ACLs: ${aclSummary(desired)}; quotas produce ${quotas.producerByteRate} B/s, fetch ${quotas.consumerByteRate} B/s`,
     );
   }
+}
+
+/** E.g. `parley.acme.messages read; parley.acme.app read/write; groups parley.acme.* read`. */
+export function aclSummary(desired: DesiredTenant): string {
+  return desired.kafka.acls
+    .map((acl) => {
+      const what = acl.resourceType === 'GROUP' ? `groups ${acl.name}*` : acl.name;
+      const how = acl.operations.includes('WRITE') ? 'read/write' : 'read';
+      return `${what} ${how}`;
+    })
+    .join(', ');
 }

@@ -1,9 +1,13 @@
 /**
- * Mongo: the tenant's database with its collections and indexes, and a user limited to that
- * database where the server manages users. The local FerretDB has no createUser; that is detected
- * from the server's answer and written in the condition's message, never papered over.
+ * Mongo: the tenant's database with its collections and indexes, and, where the server manages
+ * users and roles, the tenant's own user holding only the custom role desired-state.ts's
+ * mongoWorkloadRole computes (read its messaging collections; nothing of auth's or compliance's,
+ * no write anywhere), both re-applied on each reconcile so a widened role or user is put back.
+ * The local FerretDB has neither createUser nor createRole; that is detected from the server's
+ * answer and written in the condition's message, never papered over.
  */
 import type { MongoClient, MongoServerError } from 'mongodb';
+import type { MongoRoleSpec } from '../desired-state.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 
 /** Server answers that mean "this server has no user management" (CommandNotFound, NotImplemented). */
@@ -70,18 +74,23 @@ export class MongoStep implements TenantStep {
     for (const collection of desired.mongo.collections) perCollection.push(await ensure(collection));
     const created = perCollection.filter(Boolean).length;
     const indexes = desired.mongo.collections.reduce((n, c) => n + c.indexes.length, 0);
+    const role = desired.mongo.workloadRole;
     const user = await this.#ensureUser(
       desired.mongo.database,
       mongoUsername(desired.id),
       credentials.mongoPassword,
+      role,
     );
     facts.mongoUserSupported = user.supported;
     const what = `database ${desired.mongo.database}: ${desired.mongo.collections.length} collections (${created} created now), ${indexes} indexes`;
     if (user.supported)
-      return ready('Provisioned', `${what}; user ${mongoUsername(desired.id)} limited to it`);
+      return ready(
+        'Provisioned',
+        `${what}; user ${mongoUsername(desired.id)} with role ${role.role} only (find on ${role.privileges.map((p) => p.resource.collection).join(', ')})`,
+      );
     return ready(
       'ProvisionedWithoutUser',
-      `${what}; no per-tenant Mongo user: the server does not support createUser (${user.detail}), so tenant services reach the database through the shared connection and Parley's tenant scoping`,
+      `${what}; no per-tenant Mongo user: the server does not support createUser or createRole (${user.detail}), so no tenant-scoped Mongo credential exists: the Secret names the database but carries no Mongo user, and a connection there gets whatever the server gives an unauthenticated client (the role ${desired.mongo.workloadRole.role} is computed and applied wherever createRole exists)`,
     );
   }
 
@@ -89,10 +98,16 @@ export class MongoStep implements TenantStep {
     database: string,
     user: string,
     password: string,
+    role: MongoRoleSpec,
   ): Promise<{ supported: boolean; detail: string }> {
     const db = this.#client.db(database);
-    const roles = [{ role: 'readWrite', db: database }];
+    const roles = [{ role: role.role, db: database }];
     try {
+      // The role first (the user names it); updateRole replaces its privileges, undoing a hand edit.
+      const defined = (await db.command({ rolesInfo: role.role })) as { roles?: unknown[] };
+      const body = { privileges: role.privileges, roles: role.roles };
+      if (defined.roles && defined.roles.length > 0) await db.command({ updateRole: role.role, ...body });
+      else await db.command({ createRole: role.role, ...body });
       const info = (await db.command({ usersInfo: user })) as { users?: unknown[] };
       if (info.users && info.users.length > 0) await db.command({ updateUser: user, pwd: password, roles });
       else await db.command({ createUser: user, pwd: password, roles });

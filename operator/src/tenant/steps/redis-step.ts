@@ -1,6 +1,7 @@
 /**
- * Redis: the tenant's ACL user, limited to keys and channels under `t:<tenant>:` and refused
- * dangerous and admin commands. `ACL SETUSER <user> reset ...` is applied on every reconcile, so a
+ * Redis: the tenant's ACL user, limited to its workloads' keys and channels under
+ * `t:<tenant>:app:` (and reading, not writing, its runtime record; see redisAclRules for why
+ * nothing else under `t:<tenant>:`) and refused dangerous and admin commands. `ACL SETUSER <user> reset ...` is applied on every reconcile, so a
  * user deleted or widened by hand is restored to exactly these rules (drift correction).
  */
 import type { Redis } from 'ioredis';
@@ -21,9 +22,10 @@ export class RedisStep implements TenantStep {
     await this.#redis.call('ACL', 'SETUSER', user, ...redisAclRules(desired, credentials.redisPassword));
     if (!existed) event('Normal', 'RedisUserCreated', `Redis ACL user ${user} created`);
     const state = desired.suspended ? 'disabled (tenant suspended)' : 'enabled';
+    const { keyPrefix, readOnlyKeys } = desired.redis.workload;
     return ready(
       'Provisioned',
-      `ACL user ${user} ${state}, keys ${desired.redis.keyPattern}, channels ${desired.redis.channelPattern}`,
+      `ACL user ${user} ${state}, keys and channels ${keyPrefix}*, read-only ${readOnlyKeys.join(', ')}`,
     );
   }
 }
