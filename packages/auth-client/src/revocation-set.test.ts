@@ -1,5 +1,7 @@
 // The revocation set against the real Redis: pushed revocations, the resync after a reconnect
-// (a revocation published while disconnected is still learnt), and tenant separation.
+// (a revocation published while disconnected is still learnt), tenant separation, and what a
+// holder of one tenant's channel cannot do with it (another tenant's sessions, far-future
+// entries, floods).
 import { randomBytes } from 'node:crypto';
 import {
   REVOKED_SESSIONS_KEY,
@@ -41,8 +43,23 @@ beforeAll(async () => {
   const config = loadConfig(Type.Object({ ...redisSettings }));
   redis = await connectRedis(config.REDIS_URL, createSilentLogger());
 });
+/** Publishes a message as is on a tenant's channel (what anyone allowed to publish there can send). */
+async function publishOn(channelTenant: string, message: Partial<SessionRevocationMessage>): Promise<void> {
+  await redis.client.publish(
+    redisKey(channelTenant, SESSION_REVOCATION_CHANNEL),
+    JSON.stringify({ userId: 'u1', reason: 'test', relevantUntil: Date.now() + 60_000, ...message }),
+  );
+}
+
+const flooded = `${tenant}f`;
+const seeded = `${tenant}s`;
+
 afterAll(async () => {
-  await redis.client.del(redisKey(tenant, REVOKED_SESSIONS_KEY), redisKey(other, REVOKED_SESSIONS_KEY));
+  await redis.client.del(
+    redisKey(tenant, REVOKED_SESSIONS_KEY),
+    redisKey(other, REVOKED_SESSIONS_KEY),
+    redisKey(seeded, REVOKED_SESSIONS_KEY),
+  );
   await redis.stop();
 });
 
@@ -86,6 +103,83 @@ describe('RevocationSet', () => {
     } finally {
       await set.stop();
       subscriberConnection.disconnect();
+    }
+  });
+});
+
+describe('RevocationSet under attack', () => {
+  it("a revocation published on one tenant's channel cannot revoke another tenant's session", async () => {
+    const set = new RevocationSet({ redis: redis.client });
+    await set.start();
+    try {
+      await publishOn(tenant, { tenant: other, sessionId: 'victim' });
+      // Published after the forgery on the same connection, so delivered after it.
+      await publishOn(tenant, { tenant, sessionId: 'sentinel-1' });
+      await eventually(() => set.isRevoked(tenant, 'sentinel-1'));
+      expect(set.isRevoked(other, 'victim')).toBe(false);
+      expect(set.isRevoked(tenant, 'victim')).toBe(false);
+      expect(set.refusedCount('channel-tenant')).toBe(1);
+    } finally {
+      await set.stop();
+    }
+  });
+
+  it('a far-future revocation is ignored, pushed or stored', async () => {
+    const forever = Date.now() + 10 * 365 * 86_400_000;
+    await redis.client.zadd(redisKey(other, REVOKED_SESSIONS_KEY), forever, 'stored-forever');
+    const set = new RevocationSet({ redis: redis.client });
+    await set.start();
+    try {
+      expect(set.isRevoked(other, 'stored-forever')).toBe(false);
+      await publishOn(tenant, { tenant, sessionId: 'pushed-forever', relevantUntil: forever });
+      await publishOn(tenant, { tenant, sessionId: 'sentinel-2' });
+      await eventually(() => set.isRevoked(tenant, 'sentinel-2'));
+      expect(set.isRevoked(tenant, 'pushed-forever')).toBe(false);
+      expect(set.refusedCount('far-future')).toBe(1);
+    } finally {
+      await set.stop();
+    }
+  });
+
+  it("a flood on one tenant's channel cannot grow the local set past its bound nor resurrect a revoked session", async () => {
+    const set = new RevocationSet({ redis: redis.client, bounds: { maxEntriesPerTenant: 50 } });
+    await set.start();
+    try {
+      await publishOn(flooded, { tenant: flooded, sessionId: 'stolen' });
+      await eventually(() => set.isRevoked(flooded, 'stolen'));
+      const pipeline = redis.client.pipeline();
+      for (let i = 0; i < 500; i++) {
+        const message = { tenant: flooded, sessionId: `flood-${i}`, userId: 'u1', reason: 'x' };
+        pipeline.publish(
+          redisKey(flooded, SESSION_REVOCATION_CHANNEL),
+          JSON.stringify({ ...message, relevantUntil: Date.now() + 60_000 }),
+        );
+      }
+      await pipeline.exec();
+      // 501 revocations, 50 kept: the other 451 make the tenant fail closed instead.
+      await eventually(() => set.refusedCount('overflow') >= 451);
+      expect(set.sizeOf(flooded)).toBe(50);
+      expect(set.isRevoked(flooded, 'stolen')).toBe(true);
+      expect(set.isRevoked(flooded, 'flood-499')).toBe(true);
+      expect(set.isRevoked(flooded, 'never-revoked')).toBe(true); // fails closed, never open
+      expect(set.isRevoked(other, 'never-revoked')).toBe(false); // other tenants are untouched
+    } finally {
+      await set.stop();
+    }
+  });
+
+  it('a stored set larger than the bound is read only up to it, and its tenant fails closed', async () => {
+    const key = redisKey(seeded, REVOKED_SESSIONS_KEY);
+    const until = Date.now() + 60_000;
+    await redis.client.zadd(key, ...Array.from({ length: 80 }, (_, i) => [until + i, `seeded-${i}`]).flat());
+    const set = new RevocationSet({ redis: redis.client, bounds: { maxEntriesPerTenant: 20 } });
+    await set.start();
+    try {
+      expect(set.sizeOf(seeded)).toBe(20);
+      expect(set.isRevoked(seeded, 'seeded-79')).toBe(true);
+      expect(set.isRevoked(seeded, 'never-revoked')).toBe(true);
+    } finally {
+      await set.stop();
     }
   });
 });
