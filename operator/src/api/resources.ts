@@ -39,6 +39,12 @@ export interface TenantSpec {
   kafka?: { partitions?: number; replicationFactor?: number };
   suspended?: boolean;
   deletionPolicy?: DeletionPolicy;
+  /**
+   * Take over the data a Retained (deleted) tenant of this id left behind: must equal
+   * metadata.name (the CRD checks), and only a Tenant in the namespace the retained one lived in
+   * may do so. Without it a retained id is refused.
+   */
+  adoptRetained?: string;
 }
 
 export interface TenantStatus {

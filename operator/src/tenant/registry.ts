@@ -7,6 +7,7 @@
 import {
   createEvent,
   type EventEnvelope,
+  TenantAdopted,
   TenantDeleted,
   TenantProvisioned,
   TenantSuspensionChanged,
@@ -49,31 +50,80 @@ export class TenantIdTakenError extends Error {
 }
 
 /**
+ * A Retained tenant's id claimed without an explicit adoption: from another namespace (never
+ * allowed), or from the same namespace without `spec.adoptRetained` naming it.
+ */
+export class RetainedTenantNotAdoptedError extends Error {
+  readonly reason: 'RetainedInAnotherNamespace' | 'AdoptionNotRequested';
+  constructor(reason: RetainedTenantNotAdoptedError['reason'], message: string) {
+    super(message);
+    this.name = 'RetainedTenantNotAdoptedError';
+    this.reason = reason;
+  }
+}
+
+export interface TenantClaim {
+  uid: string;
+  name: string;
+  generation: number;
+  /** `spec.adoptRetained`: the id of the Retained tenant whose data this Tenant takes over. */
+  adoptRetained: string | undefined;
+}
+
+export type RegistryOwner = RegistryEntry['owner'];
+
+/** Exactly the owner's three fields (the event schema admits no others). */
+function ownerOf(entry: RegistryEntry): RegistryOwner {
+  return { namespace: entry.owner.namespace, name: entry.owner.name, uid: entry.owner.uid };
+}
+
+/**
  * Claims the tenant id for this Tenant object (by uid). A Tenant of the same name in another
- * namespace is refused: two objects must never share one tenant's stores.
+ * namespace is refused: two objects must never share one tenant's stores. A Retained (deleted)
+ * tenant's id, whose data still exists, is taken over only explicitly: by a Tenant in the
+ * namespace the retained one lived in whose `spec.adoptRetained` names it. The adoption is one
+ * write with its `tenancy.tenant.adopted.v1` event (outbox); the caller records a Kubernetes
+ * Event from the returned previous owner.
  */
 export async function claimTenantId(
   registry: Collection<RegistryEntry>,
   desired: DesiredTenant,
-  uid: string,
-  name: string,
+  claim: TenantClaim,
   now: Date,
-): Promise<void> {
-  const owner = { namespace: desired.namespace, name, uid };
+): Promise<{ adoptedFrom?: RegistryOwner }> {
+  const owner = { namespace: desired.namespace, name: claim.name, uid: claim.uid };
   const existing = await registry.findOne({ _id: desired.id });
-  if (existing && existing.owner.uid === uid) return;
+  if (existing && existing.owner.uid === claim.uid) return {};
   if (existing && existing.status !== 'Deleted') {
     throw new TenantIdTakenError(desired.id, `${existing.owner.namespace}/${existing.owner.name}`);
   }
   try {
     if (existing) {
-      // A Retained tenant's id taken over by a new Tenant object: the data stays theirs.
+      const previous = `${existing.owner.namespace}/${existing.owner.name}`;
+      if (existing.owner.namespace !== desired.namespace) {
+        throw new RetainedTenantNotAdoptedError(
+          'RetainedInAnotherNamespace',
+          `tenant id ${desired.id} holds the retained data of ${previous}; only a Tenant in namespace ${existing.owner.namespace} may adopt it`,
+        );
+      }
+      if (claim.adoptRetained !== desired.id) {
+        throw new RetainedTenantNotAdoptedError(
+          'AdoptionNotRequested',
+          `tenant id ${desired.id} holds the retained data of ${previous}; set spec.adoptRetained: ${desired.id} to take it over, or choose another name`,
+        );
+      }
+      const event = createEvent(TenantAdopted, {
+        tenant: desired.id,
+        source: EVENT_SOURCE,
+        payload: { previousOwner: ownerOf(existing), owner, generation: claim.generation },
+      });
+      // Guarded by the previous owner's uid: two adopters racing cannot both win.
       const result = await registry.updateOne(
-        { _id: desired.id, status: 'Deleted' },
-        { $set: { owner, status: 'Provisioning', updatedAt: now } },
+        { _id: desired.id, status: 'Deleted', 'owner.uid': existing.owner.uid },
+        outboxPush<RegistryEntry>([event], { $set: { owner, status: 'Provisioning', updatedAt: now } }),
       );
       if (result.matchedCount === 0) throw new TenantIdTakenError(desired.id, 'a concurrent claim');
-      return;
+      return { adoptedFrom: ownerOf(existing) };
     }
     await registry.insertOne({
       _id: desired.id,
@@ -87,6 +137,7 @@ export async function claimTenantId(
       createdAt: now,
       updatedAt: now,
     });
+    return {};
   } catch (error) {
     if ((error as MongoServerError).code === 11000)
       throw new TenantIdTakenError(desired.id, 'a concurrent claim');

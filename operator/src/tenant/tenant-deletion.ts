@@ -4,7 +4,8 @@
  * - Retain: access is revoked (Redis ACL user, Kafka SCRAM user, ACLs and quotas, MinIO user and
  *   its canned policy removed; the registry and runtime record say Deleted) and every byte of
  *   data stays: database, topics, Redis keys, bucket, index and keys. A new Tenant of the same
- *   name takes the data over (with new credentials).
+ *   name and namespace takes the data over (with new credentials) when its spec.adoptRetained
+ *   says so (registry.ts claimTenantId).
  * - Delete: as Retain, then the data goes too: database dropped, content topics deleted (the
  *   lifecycle and keys topics stay: they hold no content and carry the deletion's events), Redis keys
  *   unlinked, bucket emptied and removed, index deleted, tenant key scheduled for destruction.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEvent, parseEvent } from '../event-envelope.ts';
-import { TenantDeleted, TenantProvisioned, TenantSuspensionChanged } from './tenant.ts';
+import { TenantAdopted, TenantDeleted, TenantProvisioned, TenantSuspensionChanged } from './tenant.ts';
 
 describe('tenancy.tenant.* events', () => {
   it('round-trips a provisioned tenant', () => {
@@ -32,6 +32,20 @@ describe('tenancy.tenant.* events', () => {
     });
     expect(() =>
       parseEvent(TenantSuspensionChanged, { ...suspended, payload: { suspended: 'yes', generation: 2 } }),
+    ).toThrow(/payload/);
+  });
+
+  it('names both owners of an adopted tenant, and nothing else', () => {
+    const payload = {
+      previousOwner: { namespace: 'acme', name: 'acme', uid: 'u-old' },
+      owner: { namespace: 'acme', name: 'acme', uid: 'u-new' },
+      generation: 1,
+    };
+    const event = createEvent(TenantAdopted, { tenant: 'acme', source: 'operator', payload });
+    expect(event.type).toBe('tenancy.tenant.adopted.v1');
+    expect(parseEvent(TenantAdopted, JSON.parse(JSON.stringify(event))).payload).toEqual(payload);
+    expect(() =>
+      parseEvent(TenantAdopted, { ...event, payload: { ...payload, owner: { ...payload.owner, extra: 1 } } }),
     ).toThrow(/payload/);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Tenant lifecycle: what the operator announces on kafkaTopic(tenant, 'lifecycle') when a tenant
- * becomes usable, is suspended or resumed, changes quotas, or is deleted. Services keep their
- * caches of the tenant's runtime record (Redis) fresh from these, and the compliance service audits
- * them. Each carries the generation of the Tenant resource it came from, so a consumer can drop
- * an older event that arrives after a newer one.
+ * becomes usable, is suspended or resumed, changes quotas, is deleted, or is adopted (a retained
+ * tenant's data taken over). Services keep their caches of the tenant's runtime record (Redis)
+ * fresh from these, and the compliance service audits them. Each carries the generation of the
+ * Tenant resource it came from, so a consumer can drop an older event that arrives after a newer one.
  */
 import { type Static, Type } from 'typebox';
 import { defineEvent } from '../event-envelope.ts';
@@ -55,6 +55,28 @@ export const TenantDeleted = defineEvent(
   'tenancy.tenant.deleted.v1',
   Type.Object(
     { deletionPolicy: DeletionPolicySchema, generation: Generation },
+    { additionalProperties: false },
+  ),
+);
+
+const TenantOwnerSchema = Type.Object(
+  {
+    namespace: Type.String({ minLength: 1, maxLength: 63 }),
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    uid: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A Retained (deleted) tenant's data taken over by a new Tenant object: only in the namespace the
+ * retained one lived in, and only when the new Tenant names it (spec.adoptRetained). Announced so
+ * the take-over of an organisation's data is on record, not merely possible.
+ */
+export const TenantAdopted = defineEvent(
+  'tenancy.tenant.adopted.v1',
+  Type.Object(
+    { previousOwner: TenantOwnerSchema, owner: TenantOwnerSchema, generation: Generation },
     { additionalProperties: false },
   ),
 );
