@@ -46,14 +46,16 @@ describe('background rewrap of what auth stores', { timeout: 120_000 }, () => {
     // Grace enrols and confirms TOTP; Alan starts enrolling and stops (a pending secret).
     await f.register('grace@example.com');
     const grace = await f.login('grace@example.com');
-    const secret = (await f.post('/me/mfa/totp', grace.accessToken)).json().secret as string;
+    const secret = (await f.post('/me/mfa/totp', grace.accessToken, { password: PASSWORD })).json()
+      .secret as string;
     const confirmed = await f.post('/me/mfa/totp/confirm', grace.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
     await f.register('alan@example.com');
     const alan = await f.login('alan@example.com');
-    const pendingSecret = (await f.post('/me/mfa/totp', alan.accessToken)).json().secret as string;
+    const pendingSecret = (await f.post('/me/mfa/totp', alan.accessToken, { password: PASSWORD })).json()
+      .secret as string;
 
     const before = await storedCiphertexts();
     expect(before.map((c) => c.field).sort()).toEqual(

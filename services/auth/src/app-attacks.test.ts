@@ -157,6 +157,7 @@ describe('second-factor attacks', () => {
       method: 'POST',
       url: '/me/mfa/totp',
       headers: bearer(session.accessToken),
+      payload: { password: PASSWORD },
     });
     secret = enrol.json().secret;
     // Confirm with the previous step's code so the current step stays unused for the tests below.
@@ -214,6 +215,7 @@ describe('second-factor attacks', () => {
       method: 'POST',
       url: '/me/mfa/totp',
       headers: bearer(session.accessToken),
+      payload: { password: PASSWORD },
     });
     const own = enrol.json().secret as string;
     await f.app.inject({

@@ -36,6 +36,7 @@ describe('logs', () => {
       method: 'POST',
       url: '/me/mfa/totp',
       headers: bearer(tokens.accessToken),
+      payload: { password: PASSWORD },
     });
     const code = await currentTotp(enrol.json().secret);
     secrets.push(enrol.json().secret, code);

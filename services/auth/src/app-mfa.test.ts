@@ -29,7 +29,7 @@ describe('TOTP MFA', () => {
   it('enrols: a pending secret with an otpauth URI, confirmed by a first code, answered with ten recovery codes', async () => {
     await f.register(EMAIL);
     session = await f.login(EMAIL);
-    const enrol = await f.post('/me/mfa/totp', session.accessToken);
+    const enrol = await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD });
     expect(enrol.statusCode).toBe(200);
     secret = enrol.json().secret;
     expect(enrol.json().otpauthUri).toMatch(/^otpauth:\/\/totp\/.*secret=/);

@@ -30,7 +30,7 @@ const agentOf = (email: string) => `ErasureTestBrowser/1.0 (${email.split('@')[0
 async function enrolledMember(email: string) {
   const userId = await f.register(email);
   const first = await f.login(email);
-  const enrol = await f.post('/me/mfa/totp', first.accessToken);
+  const enrol = await f.post('/me/mfa/totp', first.accessToken, { password: PASSWORD });
   const secret = enrol.json().secret as string;
   const confirmed = await f.post('/me/mfa/totp/confirm', first.accessToken, {
     code: await currentTotp(secret, Date.now() / 1000 - 30),

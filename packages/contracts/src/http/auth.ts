@@ -27,7 +27,10 @@ export const EmailSchema = Type.String({ format: 'email', minLength: 3, maxLengt
 /** Length is the policy that matters (NIST SP 800-63B); 128 bounds the hashing cost of a request. */
 export const PasswordSchema = Type.String({ minLength: 12, maxLength: 128 });
 export const TotpCodeSchema = Type.String({ pattern: '^[0-9]{6}$' });
-export const RecoveryCodeSchema = Type.String({ pattern: '^[a-z2-7]{5}-[a-z2-7]{5}$' });
+/** Four groups of five base32 characters (100 bits); codes of two groups issued before still work. */
+export const RecoveryCodeSchema = Type.String({
+  pattern: '^[a-z2-7]{5}-[a-z2-7]{5}(-[a-z2-7]{5}-[a-z2-7]{5})?$',
+});
 export const DisplayNameSchema = Type.String({ minLength: 1, maxLength: 100 });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -149,6 +152,12 @@ export const TotpEnrolmentSchema = Type.Object({
   secret: Type.String({ description: 'Base32, for manual entry' }),
   otpauthUri: Type.String({ description: 'otpauth://totp/... for a QR code' }),
 });
+
+/** Enrolling an authenticator needs the password again: a stolen access token alone cannot. */
+export const TotpEnrolmentRequestSchema = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
 
 export const TotpConfirmRequestSchema = Type.Object(
   { code: TotpCodeSchema },

@@ -1,8 +1,9 @@
 /**
  * Users of a tenant: joining (by invitation, or by open sign-up where the tenant allows it),
  * their profile, password changes, and what an admin may change (roles, suspension). Suspending
- * a user or changing their password revokes their sessions; a role change takes effect at the
- * next refresh (access tokens are short-lived).
+ * a user, changing their roles or their password revokes their sessions: an access token carries
+ * the roles it was issued with, so a demoted admin's token would otherwise open admin routes until
+ * it expired.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditActor, Role, User } from '@parley/contracts';
@@ -231,8 +232,12 @@ export class Accounts {
       ),
     );
     if (!updated) throw problems.notFound('No such user');
+    const rolesChanged =
+      change.roles !== undefined && [...change.roles].sort().join(',') !== [...user.roles].sort().join(',');
     if (change.status === 'suspended' && user.status !== 'suspended') {
       await this.#sessions.revokeAll(c, userId, 'user-suspended', actor, context);
+    } else if (rolesChanged) {
+      await this.#sessions.revokeAll(c, userId, 'roles-changed', actor, context);
     }
     return userView(updated);
   }

@@ -1,7 +1,10 @@
 /**
  * TOTP enrolment and its undoing. Enrolment is two steps (a pending secret, then a first code
  * proves the authenticator has it), and the answer to the first code is the ten recovery codes.
- * Turning MFA off and replacing recovery codes need the password and a second factor again.
+ * Starting an enrolment needs the password again (recent authentication): otherwise a stolen
+ * access token could bind the thief's authenticator and keep the account after the password is
+ * changed. A pending secret is good for ENROLMENT_TTL_MS. Turning MFA off and replacing recovery
+ * codes need the password and a second factor again.
  */
 
 import { ProblemError, problems } from '@parley/kit';
@@ -13,6 +16,9 @@ import type { Reauthentication } from './reauthentication.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
+
+/** How long a pending enrolment (the secret shown by `enrol`) may be confirmed. */
+export const ENROLMENT_TTL_MS = 10 * 60_000;
 
 export class Mfa {
   readonly #secondFactor: SecondFactor;
@@ -36,8 +42,15 @@ export class Mfa {
     this.#issuerName = issuerName;
   }
 
-  async enrol(c: TenantCollections, user: UserDocument): Promise<{ secret: string; otpauthUri: string }> {
+  async enrol(
+    c: TenantCollections,
+    user: UserDocument,
+    password: string,
+    context: RequestContext,
+  ): Promise<{ secret: string; otpauthUri: string }> {
     if (user.totp) throw problems.conflict('TOTP is already enabled; disable it first');
+    // No second factor exists yet (one TOTP per user), so the password is the proof.
+    await this.#reauthentication.require(c, user, { password }, context);
     const secret = newTotpSecret();
     const sealedSecret = await this.#secondFactor.seal(c.tenant, user._id, secret);
     await c.users.updateOne(
@@ -56,6 +69,9 @@ export class Mfa {
     if (user.totp) throw problems.conflict('TOTP is already enabled');
     const pending = user.totpPending;
     if (!pending) throw problems.conflict('Start TOTP enrolment first');
+    if (Date.now() - pending.createdAt.getTime() > ENROLMENT_TTL_MS) {
+      throw problems.conflict('The enrolment expired; start again');
+    }
     const secret = await this.#secondFactor.open(c.tenant, user._id, pending.sealedSecret);
     const check = await checkTotp(secret, code, undefined);
     if (!check.valid) {

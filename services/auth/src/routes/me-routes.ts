@@ -7,6 +7,7 @@ import {
   RecoveryCodesSchema,
   SessionSchema,
   TotpConfirmRequestSchema,
+  TotpEnrolmentRequestSchema,
   TotpEnrolmentSchema,
   UserSchema,
 } from '@parley/contracts';
@@ -90,10 +91,10 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
 
   app.post(
     '/me/mfa/totp',
-    { onRequest, schema: { response: { 200: TotpEnrolmentSchema } } },
+    { onRequest, schema: { body: TotpEnrolmentRequestSchema, response: { 200: TotpEnrolmentSchema } } },
     async (request) => {
       const { c, user } = await signedIn(request);
-      return parts.mfa.enrol(c, user);
+      return parts.mfa.enrol(c, user, request.body.password, requestContext(request));
     },
   );
 
