@@ -173,6 +173,7 @@ export class OutboxRelay implements Stoppable {
   /** Which of a document's events its database may announce, and where each goes. */
   #screen(origin: OutboxOrigin, stored: unknown): Screened {
     const at = new Date();
+    if (stored === undefined || stored === null) return { accepted: [], refused: [] };
     if (!Array.isArray(stored))
       return { accepted: [], refused: [{ reason: 'malformed', at, event: stored }] };
     const screened: Screened = { accepted: [], refused: [] };
