@@ -25,6 +25,9 @@ export function connectionEnv(settings: Settings, installed: InstalledPaths): Re
     S3_ACCESS_KEY: s3AccessKey,
     S3_SECRET_KEY: adminPassword,
     KUBECONFIG: kubeconfigPath(settings),
+    // The stack is for development: services started against it (npm start, the tests) may use
+    // the public default service credentials, which every deployment refuses (packages/kit).
+    PARLEY_ENV: 'development',
     // Not connection settings, but tests and scripts need the matching client binaries.
     PARLEY_KUBECTL: installed.kubectl,
     PARLEY_HELM: installed.helm,

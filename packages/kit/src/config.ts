@@ -5,6 +5,13 @@
  */
 import { envSchema } from 'env-schema';
 import { type Static, type TObject, type TProperties, Type } from 'typebox';
+import {
+  DEVELOPMENT_SERVICE_TOKENS,
+  developmentServiceToken,
+  MIN_SERVICE_TOKEN_LENGTH,
+  SHARED_DEVELOPMENT_SERVICE_TOKEN,
+  serviceCredentialProblems,
+} from './service-credentials.ts';
 
 export class ConfigError extends Error {
   readonly variables: string[];
@@ -37,13 +44,18 @@ export function loadConfig<T extends TObject>(
   schema: T,
   env: Record<string, string | undefined> = process.env,
 ): Static<T> {
+  let config: Static<T>;
   try {
-    return envSchema<Static<T>>({ schema, data: env, dotenv: false });
+    config = envSchema<Static<T>>({ schema, data: env, dotenv: false });
   } catch (error) {
     const errors = (error as { errors?: AjvError[] }).errors;
     if (Array.isArray(errors)) throw new ConfigError(errors.map(describe));
     throw error;
   }
+  // Settings that are valid one by one but not together: public credentials outside development.
+  const problems = serviceCredentialProblems(config as Record<string, unknown>);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /** Loads config or ends the process with the message: the behaviour every main.ts wants. */
@@ -63,9 +75,20 @@ export function loadConfigOrExit<T extends TObject>(schema: T): Static<T> {
 // service started by hand next to `npm run stack -- up` needs no settings at all.
 const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort });
 
-/** What every service reads: where it listens, how it logs, how long it may drain. */
-export function serviceSettings(defaultPort: number) {
+/**
+ * What every service reads: where it listens, how it logs, how long it may drain, and its service
+ * credentials (service-credentials.ts). `serviceName` picks the development default of its own
+ * credential; without it the development default is the one all services used to share.
+ */
+export function serviceSettings(defaultPort: number, serviceName?: string) {
   return {
+    /**
+     * `development` (the local stack sets it) allows the public default credentials; anything
+     * else is a deployment, which refuses to start with them.
+     */
+    PARLEY_ENV: Type.Union([Type.Literal('development'), Type.Literal('production')], {
+      default: 'production',
+    }),
     HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
     PORT: Port(defaultPort),
     LOG_LEVEL: Type.Union(
@@ -74,8 +97,13 @@ export function serviceSettings(defaultPort: number) {
     ),
     SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
     BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
-    /** Shared secret that callers between services present; see http/service-auth.ts. */
-    SERVICE_TOKEN: Type.String({ minLength: 16, default: 'local-development-service-token' }),
+    /** This process's own credential, presented on its calls to other services. */
+    SERVICE_TOKEN: Type.String({
+      minLength: MIN_SERVICE_TOKEN_LENGTH,
+      default: serviceName ? developmentServiceToken(serviceName) : SHARED_DEVELOPMENT_SERVICE_TOKEN,
+    }),
+    /** The callers this process accepts: `name=token` pairs, comma-separated (http/service-auth.ts). */
+    SERVICE_TOKENS: Type.String({ default: DEVELOPMENT_SERVICE_TOKENS }),
   } satisfies TProperties;
 }
 

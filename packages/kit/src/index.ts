@@ -18,3 +18,4 @@ export * from './logger.ts';
 export * from './periodic-task.ts';
 export * from './problem.ts';
 export * from './retry.ts';
+export * from './service-credentials.ts';

@@ -1,18 +1,22 @@
 /**
  * buildApp: the crypto service's Fastify instance (never listens; main.ts does, tests inject).
- * Every route under /v1/tenants/:tenant requires the service credential; keyring errors become
- * problem details in that scope.
+ * Every route under /v1/tenants/:tenant requires a known caller's service credential, and what
+ * the caller may do is scoped (domain/caller-access.ts): a key purpose only for the services that
+ * own it, key management only for its admins. Keyring errors become problem details.
  */
 import type { Keyring } from '@parley/keyring';
 import {
   createServiceApp,
   type Logger,
   metricPrefix,
+  problems,
   type ReadinessCheck,
   requireServiceCredential,
   type ServiceApp,
+  type ServiceCallers,
 } from '@parley/kit';
 import { Counter } from 'prom-client';
+import { CallerAccess } from './domain/caller-access.ts';
 import { keyringProblem } from './domain/keyring-problems.ts';
 import { dataRoutes } from './routes/data-routes.ts';
 import { keyRoutes } from './routes/key-routes.ts';
@@ -20,7 +24,10 @@ import { keyRoutes } from './routes/key-routes.ts';
 export interface CryptoAppDeps {
   keyring: Keyring;
   logger: Logger;
-  serviceToken: string;
+  /** The services this one accepts calls from (SERVICE_TOKENS). */
+  callers: ServiceCallers;
+  /** What each caller may do; Parley's purpose owners and key admins by default. */
+  access?: CallerAccess;
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
 }
@@ -32,6 +39,7 @@ export function buildApp(deps: CryptoAppDeps): ServiceApp {
     readiness: deps.readiness ?? {},
     bodyLimitBytes: deps.bodyLimitBytes ?? 256 * 1024,
   });
+  const access = deps.access ?? new CallerAccess();
   // Refusals by reason: a rise in decryption-failed is worth an alert (tampering, misrouted data).
   const refusals = new Counter({
     name: `${metricPrefix('crypto')}refusals_total`,
@@ -41,7 +49,21 @@ export function buildApp(deps: CryptoAppDeps): ServiceApp {
   });
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', requireServiceCredential(deps.serviceToken));
+      scope.addHook('onRequest', requireServiceCredential(deps.callers));
+      // After validation, so the purpose read here is the one the handler will use.
+      scope.addHook('preHandler', async (request) => {
+        const caller = request.serviceCaller;
+        const purpose = (request.body as { purpose?: unknown } | undefined)?.purpose;
+        if (typeof purpose === 'string') {
+          if (!access.mayUsePurpose(caller, purpose)) {
+            refusals.inc({ code: 'purpose-not-owned' });
+            throw problems.forbidden(`The ${caller} service may not use keys for purpose ${purpose}`);
+          }
+        } else if (request.method !== 'GET' && !access.mayManageKeys(caller)) {
+          refusals.inc({ code: 'not-key-admin' });
+          throw problems.forbidden(`The ${caller} service may not manage keys`);
+        }
+      });
       // Rethrown errors reach kit's handler, which writes the problem details.
       scope.setErrorHandler((error) => {
         const problem = keyringProblem(error);

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { DestructionSweeper } from './domain/destruction-sweeper.ts';
 import { legalHoldsOnKeys } from './domain/key-legal-holds.ts';
+import { unrestrictedCaller } from './testing/test-callers.ts';
 
 const TOKEN = 'test-service-token-0123456789';
 const DAY_MS = 86_400_000;
@@ -25,7 +26,7 @@ const tenants: string[] = [];
 beforeAll(async () => {
   fx = await openKeyringFixture();
   const keyring = fx.keyring({ destructionHolds: legalHoldsOnKeys(fx.mongo.client) });
-  app = buildApp({ keyring, logger: createSilentLogger(), serviceToken: TOKEN });
+  app = buildApp({ keyring, logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) });
   sweeper = new DestructionSweeper({ keyring, logger: createSilentLogger(), intervalMs: 60_000 });
   // Listening too, so the typed client can be shown the refusal over real HTTP.
   client = new CryptoClient({

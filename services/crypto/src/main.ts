@@ -7,6 +7,7 @@ import {
   kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
+  ServiceCallers,
 } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
@@ -47,7 +48,7 @@ const sweeper = new DestructionSweeper({ keyring, logger, intervalMs: config.DES
 const app = buildApp({
   keyring,
   logger,
-  serviceToken: config.SERVICE_TOKEN,
+  callers: ServiceCallers.parse(config.SERVICE_TOKENS),
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   readiness: { mongodb: mongo.ping, kafka: kafka.ping },
 });

@@ -5,7 +5,7 @@ import { kafkaSettings, mongoSettings, type Static, serviceSettings, Type } from
 export const CRYPTO_PORT = 3009;
 
 export const cryptoSettingsSchema = Type.Object({
-  ...serviceSettings(CRYPTO_PORT),
+  ...serviceSettings(CRYPTO_PORT, 'crypto'),
   ...mongoSettings,
   ...kafkaSettings,
   ...masterKeySettings,

@@ -14,7 +14,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@parley/crypto-service/app';
 import { createKeyring, MasterKeyring } from '@parley/keyring';
-import { connectMongo, createServiceApp, loadConfig, mongoSettings } from '@parley/kit';
+import { connectMongo, createServiceApp, loadConfig, mongoSettings, ServiceCallers } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -111,7 +111,7 @@ const benchmark: Benchmark = {
       ]);
       return { ciphertext: sealed.toString('base64'), keyVersion: 1 };
     };
-    const service = buildApp({ keyring, logger, serviceToken: TOKEN });
+    const service = buildApp({ keyring, logger, callers: ServiceCallers.of({ messaging: TOKEN }) });
     const kitOnly = createServiceApp({ service: 'bench-kit', logger });
     kitOnly.post('/encrypt', sameWork);
     const bare = Fastify({ logger: false });
