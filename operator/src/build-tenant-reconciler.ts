@@ -80,9 +80,9 @@ export function tenantPhases(
       new KeysStep(d.keys),
       new InvitationsStep({ authUrl: d.auth.url, serviceToken: d.auth.serviceToken, timeoutMs: 5_000 }),
     ],
-    // The credentials say whether a Mongo user exists (learned by the Mongo step): the Secret is
-    // written as soon as that step is done, alongside the slower stores.
-    [needing(['Mongo'], credentials)],
+    // The credentials say whether a Mongo user and an Elasticsearch user exist (learned by those
+    // steps): the Secret is written as soon as both are done, alongside the other stores.
+    [needing(['Mongo', 'SearchIndex'], credentials)],
     // Last: publish Ready (or not) from every step's outcome.
     [new RuntimeStep(registry, d.redis)],
   ];

@@ -46,6 +46,7 @@ const credentials: TenantCredentials = {
   kafkaPassword: randomBytes(18).toString('base64url'),
   mongoPassword: randomBytes(18).toString('base64url'),
   s3SecretKey: randomBytes(16).toString('hex'),
+  searchPassword: randomBytes(18).toString('base64url'),
 };
 const logger = createSilentLogger();
 let clients: OperatorClients;

@@ -159,6 +159,18 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     expect(keys.map((k) => [k.keyName, k.primaryVersion, k.state])).toEqual([['default', 1, 'enabled']]);
   });
 
+  it("a tenant's Secret hands out no Elasticsearch address where the server cannot isolate it (and the SearchIndex condition says why)", async () => {
+    // The local Elasticsearch 7.10 has no security module: the only isolation is the index name,
+    // so a tenant credential for it cannot exist and the Secret must not pretend one does.
+    const search = (await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'SearchIndex');
+    expect(search).toMatchObject({ status: 'True', reason: 'ProvisionedWithoutUser' });
+    expect(search?.message).toMatch(/no per-tenant Elasticsearch user: .*HTTP 400: .*no handler found/);
+    const secret = await tenantSecret(tenantA);
+    expect(secret.ELASTICSEARCH_URL).toBeUndefined();
+    expect(secret.ELASTICSEARCH_PASSWORD).toBeUndefined();
+    expect(secret.ELASTICSEARCH_INDEX).toBe(`parley-${tenantA}-messages`);
+  });
+
   it("gives the tenant credentials that reach its own keys, channels and topics and are refused another tenant's", async () => {
     await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
     await waitForCondition(namespace, `tenant/${tenantB}`, 'Ready', 'True', 90_000);

@@ -14,6 +14,7 @@ const credentials = {
   kafkaPassword: 'k-pw',
   mongoPassword: 'm/pw',
   s3SecretKey: 's3-secret',
+  searchPassword: 'es-pw',
 };
 const platform = {
   mongoUrl: 'mongodb://root:admin-secret@mongo:27017/?replicaSet=rs0',
@@ -28,8 +29,23 @@ describe('secretData', () => {
     const data = secretData(desiredTenant(tenant), credentials, platform, false);
     expect(JSON.stringify(data)).not.toContain('admin-secret');
     expect(data.MONGO_URL).toBe('mongodb://mongo:27017/?replicaSet=rs0');
-    expect(data.ELASTICSEARCH_URL).toBe('http://es:9200/');
     expect(data.MONGO_USERNAME).toBeUndefined();
+  });
+
+  it('hands out no Elasticsearch address where the tenant has no Elasticsearch user of its own', () => {
+    const data = secretData(desiredTenant(tenant), credentials, platform, false, false);
+    expect(data.ELASTICSEARCH_URL).toBeUndefined();
+    expect(data.ELASTICSEARCH_PASSWORD).toBeUndefined();
+    expect(data.ELASTICSEARCH_INDEX).toBe('parley-acme-messages');
+  });
+
+  it("names the tenant's own Elasticsearch user where the server has security", () => {
+    const data = secretData(desiredTenant(tenant), credentials, platform, false, true);
+    expect(data).toMatchObject({
+      ELASTICSEARCH_URL: 'http://es:9200/',
+      ELASTICSEARCH_USERNAME: 'tenant-acme',
+      ELASTICSEARCH_PASSWORD: 'es-pw',
+    });
   });
 
   it("puts the tenant's own users in the URLs", () => {

@@ -13,6 +13,7 @@ import { apiStatus, type Kube } from '../manager/kube-client.ts';
 import type { DesiredTenant } from './desired-state.ts';
 import { mongoUsername } from './steps/mongo-step.ts';
 import { s3AccessKey } from './steps/s3-user.ts';
+import { searchUsername } from './steps/search-security.ts';
 
 export interface TenantCredentials {
   redisPassword: string;
@@ -20,6 +21,8 @@ export interface TenantCredentials {
   mongoPassword: string;
   /** The MinIO user's secret key (32 characters; MinIO takes 8 to 40). */
   s3SecretKey: string;
+  /** The Elasticsearch user's password (used only where the server has security). */
+  searchPassword: string;
 }
 
 export interface ConnectionFacts {
@@ -61,12 +64,18 @@ export function urlWithCredentials(url: string, username?: string, password?: st
   return parsed.toString();
 }
 
-/** The Secret's data (before base64): what a tenant-scoped service needs to connect as the tenant. */
+/**
+ * The Secret's data (before base64): what a tenant-scoped service needs to connect as the tenant.
+ * A store is named with its address only where the tenant has its own user there: without
+ * Elasticsearch security the index is isolated by name alone, so no address is handed out (the
+ * tenant searches through the search service) and only the index name remains.
+ */
 export function secretData(
   desired: DesiredTenant,
   credentials: TenantCredentials,
   facts: ConnectionFacts,
   mongoUserSupported: boolean,
+  searchUserSupported = false,
 ): Record<string, string> {
   const mongoUser = mongoUsername(desired.id);
   const mongoUrl = mongoUserSupported
@@ -89,7 +98,13 @@ export function secretData(
     S3_BUCKET: desired.bucket,
     S3_ACCESS_KEY: s3AccessKey(desired.id),
     S3_SECRET_KEY: credentials.s3SecretKey,
-    ELASTICSEARCH_URL: urlWithCredentials(facts.elasticsearchUrl),
+    ...(searchUserSupported
+      ? {
+          ELASTICSEARCH_URL: urlWithCredentials(facts.elasticsearchUrl),
+          ELASTICSEARCH_USERNAME: searchUsername(desired.id),
+          ELASTICSEARCH_PASSWORD: credentials.searchPassword,
+        }
+      : {}),
     ELASTICSEARCH_INDEX: desired.searchIndex,
   };
 }
@@ -120,6 +135,7 @@ export async function readOrGenerateCredentials(
       kafkaPassword: (existing && decode(existing, 'KAFKA_PASSWORD')) ?? newPassword(),
       mongoPassword: (existing && decode(existing, 'MONGO_PASSWORD')) ?? newPassword(),
       s3SecretKey: (existing && decode(existing, 'S3_SECRET_KEY')) ?? newPassword(),
+      searchPassword: (existing && decode(existing, 'ELASTICSEARCH_PASSWORD')) ?? newPassword(),
     },
   };
 }

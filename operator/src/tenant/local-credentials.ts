@@ -39,6 +39,7 @@ export async function readOrGenerateLocalCredentials(
     kafkaPassword: existing.KAFKA_PASSWORD ?? fresh(),
     mongoPassword: existing.MONGO_PASSWORD ?? fresh(),
     s3SecretKey: existing.S3_SECRET_KEY ?? fresh(),
+    searchPassword: existing.ELASTICSEARCH_PASSWORD ?? fresh(),
   };
 }
 
@@ -53,7 +54,13 @@ export class LocalCredentialsStep implements TenantStep {
   }
 
   async apply({ desired, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
-    const data = secretData(desired, credentials, this.#connection, facts.mongoUserSupported ?? false);
+    const data = secretData(
+      desired,
+      credentials,
+      this.#connection,
+      facts.mongoUserSupported ?? false,
+      facts.searchUserSupported ?? false,
+    );
     const text = Object.entries(data)
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
       .join('\n');

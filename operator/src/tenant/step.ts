@@ -23,7 +23,13 @@ export interface TenantStepContext {
   /** Records a Kubernetes Event on the Tenant (e.g. a topic recreated after drift). */
   event(type: EventType, reason: string, note: string): void;
   /** Facts a step learned that go into status (e.g. the key version). */
-  facts: { keyVersion?: number; topics?: string[]; mongoUserSupported?: boolean };
+  facts: {
+    keyVersion?: number;
+    topics?: string[];
+    mongoUserSupported?: boolean;
+    /** The tenant has its own Elasticsearch user (the server has security). */
+    searchUserSupported?: boolean;
+  };
   /** The tenant's credentials Secret as read at the start of the reconcile, if it exists. */
   existingSecret: V1Secret | undefined;
   /** The outcomes of the steps before this one, by condition type. */

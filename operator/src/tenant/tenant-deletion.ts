@@ -42,6 +42,7 @@ import type { TenantKeys } from './steps/keys-step.ts';
 import { removeTenantFromRedis } from './steps/redis-step.ts';
 import { removeTenantS3User } from './steps/s3-user-step.ts';
 import { deleteTenantIndex } from './steps/search-index-step.ts';
+import { removeSearchUser } from './steps/search-security.ts';
 import { activeTenantHolds, assertTenantNotHeld, TenantUnderLegalHoldError } from './tenant-legal-holds.ts';
 
 /** Streams that outlive a Delete: the deletion and key-destruction events are published there. */
@@ -103,7 +104,9 @@ export class TenantDeletion {
     if (policy === 'CryptoShred') done.push(await this.#scheduleKeyDestruction(desired.id));
 
     await this.#revokeAccess(desired);
-    done.push('revoked Redis, Kafka and MinIO users, ACLs, quotas and the MinIO policy');
+    done.push(
+      'revoked Redis, Kafka and MinIO users, ACLs, quotas, the MinIO policy and the Elasticsearch user (where the server has one)',
+    );
 
     if (destroys) {
       await assertTenantNotHeld(d.mongo, desired.id); // a hold placed since the first look
@@ -142,6 +145,7 @@ export class TenantDeletion {
     await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
     await d.kafka.deleteAcls({ filters: [principalAclFilter(desired)] });
     await removeTenantS3User(d.s3Admin, desired.id);
+    await removeSearchUser(d.elasticsearch, desired.id);
   }
 
   async #scheduleKeyDestruction(tenant: string): Promise<string> {

@@ -1,7 +1,8 @@
 /**
  * Credentials: the Secret with what the tenant's services need to connect as the tenant (its
- * Redis and Kafka users' passwords, database, bucket, index). Written after the stores so it
- * says whether a Mongo user exists (the Mongo step learned it from the server).
+ * Redis and Kafka users' passwords, database, bucket, index). Written after the Mongo and
+ * SearchIndex steps so it says whether a Mongo user and an Elasticsearch user exist (each step
+ * learned it from its server).
  */
 import type { Kube } from '../../manager/kube-client.ts';
 import { type ConnectionFacts, secretData, writeCredentialsSecret } from '../credentials.ts';
@@ -25,7 +26,13 @@ export class CredentialsStep implements TenantStep {
     facts,
     existingSecret,
   }: TenantStepContext): Promise<StepOutcome> {
-    const data = secretData(desired, credentials, this.#connection, facts.mongoUserSupported ?? false);
+    const data = secretData(
+      desired,
+      credentials,
+      this.#connection,
+      facts.mongoUserSupported ?? false,
+      facts.searchUserSupported ?? false,
+    );
     const wrote = await writeCredentialsSecret(this.#kube, tenant, desired, existingSecret, data);
     if (wrote && !existingSecret)
       event('Normal', 'CredentialsCreated', `Secret ${desired.secretName} created`);

@@ -1,9 +1,13 @@
 /**
  * Elasticsearch: the tenant's message index with the mapping the search service queries. One
- * index per tenant keeps a tenant's documents apart by construction (no filter to forget).
+ * index per tenant keeps a tenant's documents apart by construction (no filter to forget). Where
+ * the server has security, the tenant's own user may read that index and nothing else
+ * (search-security.ts); where it has none the condition says so (ProvisionedWithoutUser, quoting
+ * the server), and the Secret names no Elasticsearch address (searches go through the search service).
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+import { ensureSearchUser, probeSearchSecurity, searchRoleName, searchUsername } from './search-security.ts';
 
 export const MESSAGE_INDEX_MAPPINGS = {
   dynamic: 'strict',
@@ -27,7 +31,7 @@ export class SearchIndexStep implements TenantStep {
     this.#replicas = replicas;
   }
 
-  async apply({ desired, event }: TenantStepContext): Promise<StepOutcome> {
+  async apply({ desired, event, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
     const index = desired.searchIndex;
     const exists = (await this.#es.indices.exists({ index })).body;
     if (!exists) {
@@ -45,7 +49,19 @@ export class SearchIndexStep implements TenantStep {
         if (type !== 'resource_already_exists_exception') throw error;
       }
     }
-    return ready('Provisioned', `index ${index}`);
+    const security = await probeSearchSecurity(this.#es);
+    facts.searchUserSupported = security.supported;
+    if (!security.supported) {
+      return ready(
+        'ProvisionedWithoutUser',
+        `index ${index}; no per-tenant Elasticsearch user: the server has no security (${security.answer}), so isolation is by index name only and no tenant-scoped Elasticsearch credential exists: the Secret carries no Elasticsearch address, and the tenant's searches go through the search service`,
+      );
+    }
+    await ensureSearchUser(this.#es, desired.id, index, credentials.searchPassword);
+    return ready(
+      'Provisioned',
+      `index ${index}; user ${searchUsername(desired.id)} with role ${searchRoleName(desired.id)} only (read on ${index})`,
+    );
   }
 }
 
