@@ -17,7 +17,7 @@ import {
 } from '@parley/kit';
 
 export const OperatorConfigSchema = Type.Object({
-  ...serviceSettings(3010),
+  ...serviceSettings(3010, 'operator'),
   ...mongoSettings,
   ...redisSettings,
   ...kafkaSettings,

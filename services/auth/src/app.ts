@@ -1,5 +1,11 @@
 /** buildApp: the auth service's Fastify app over its components. It never listens (main.ts does). */
-import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from '@parley/kit';
+import {
+  createServiceApp,
+  type Logger,
+  type ReadinessCheck,
+  type ServiceApp,
+  ServiceCallers,
+} from '@parley/kit';
 import type { AuthComponents } from './components.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerInternalRoutes } from './routes/internal-routes.ts';
@@ -11,7 +17,11 @@ import { resolveClientAddress } from './routes/request-context.ts';
 export interface AuthAppDependencies {
   logger: Logger;
   components: AuthComponents;
-  serviceToken: string;
+  /**
+   * Who may call: the callers of SERVICE_TOKENS, of which only the operator opens /internal and
+   * only the gateway's forwarded client address is believed. A bare token (tests) passes both.
+   */
+  serviceToken: string | ServiceCallers;
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
 }
@@ -23,11 +33,13 @@ export function buildApp(deps: AuthAppDependencies): ServiceApp {
     readiness: deps.readiness ?? {},
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
   });
-  app.addHook('onRequest', resolveClientAddress(deps.serviceToken));
+  const only = (names: string[]) =>
+    deps.serviceToken instanceof ServiceCallers ? deps.serviceToken.only(names) : deps.serviceToken;
+  app.addHook('onRequest', resolveClientAddress(only(['gateway'])));
   registerJwksRoutes(app, deps.components);
   registerPublicRoutes(app, deps.components);
   registerMeRoutes(app, deps.components);
   registerAdminRoutes(app, deps.components);
-  registerInternalRoutes(app, deps.components, deps.serviceToken);
+  registerInternalRoutes(app, deps.components, only(['operator']));
   return app;
 }

@@ -10,6 +10,7 @@ import {
   kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
+  ServiceCallers,
 } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
@@ -77,7 +78,7 @@ gdpr.start();
 const app = buildApp({
   logger,
   components,
-  serviceToken: config.SERVICE_TOKEN,
+  serviceToken: ServiceCallers.parse(config.SERVICE_TOKENS),
   readiness: { mongodb: mongo.ping, redis: redis.ping, kafka: kafka.ping },
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
 });

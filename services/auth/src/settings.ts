@@ -17,7 +17,7 @@ export const AUTH_PORT = 3007;
 export const AUTH_REDIS_OPTIONS = { enableAutoPipelining: true } as const;
 
 export const authSettingsSchema = Type.Object({
-  ...serviceSettings(AUTH_PORT),
+  ...serviceSettings(AUTH_PORT, 'auth'),
   ...mongoSettings,
   ...redisSettings,
   ...kafkaSettings,

@@ -9,6 +9,7 @@ import {
   type ReadinessCheck,
   requireServiceCredential,
   type ServiceApp,
+  type ServiceCallers,
 } from '@parley/kit';
 import { ComplianceMetrics } from './domain/compliance-metrics.ts';
 import { complianceProblem } from './domain/compliance-problems.ts';
@@ -24,7 +25,8 @@ export interface ComplianceAppDeps extends RouteDeps {
   logger: Logger;
   /** Refuses tenants the operator has not provisioned (see store/tenant-gate.ts). */
   tenantGate: TenantGate;
-  serviceToken: string;
+  /** The callers it accepts (SERVICE_TOKENS), or one token (tests). */
+  serviceToken: string | ServiceCallers;
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
 }

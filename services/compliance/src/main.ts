@@ -9,6 +9,7 @@ import {
   kafkaSettingsFromConfig,
   loadConfigOrExit,
   runService,
+  ServiceCallers,
 } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, PLATFORM_DATABASE } from '@parley/tenancy';
@@ -115,7 +116,7 @@ const app = buildApp({
   retention,
   logger,
   tenantGate: new TenantGate(redis.client),
-  serviceToken: config.SERVICE_TOKEN,
+  serviceToken: ServiceCallers.parse(config.SERVICE_TOKENS),
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   readiness: { mongodb: mongo.ping, redis: redis.ping, kafka: kafka.ping },
 });

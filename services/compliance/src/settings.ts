@@ -13,7 +13,7 @@ import {
 export const COMPLIANCE_PORT = 3008;
 
 export const complianceSettingsSchema = Type.Object({
-  ...serviceSettings(COMPLIANCE_PORT),
+  ...serviceSettings(COMPLIANCE_PORT, 'compliance'),
   ...mongoSettings,
   ...redisSettings,
   ...kafkaSettings,

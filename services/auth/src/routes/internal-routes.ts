@@ -3,12 +3,16 @@
  * tenant's first admins here (idempotent per e-mail; see InternalInvitationRequestSchema).
  */
 import { InternalInvitationRequestSchema, InvitationResponseSchema } from '@parley/contracts';
-import { requireServiceCredential, type ServiceApp } from '@parley/kit';
+import { requireServiceCredential, type ServiceApp, type ServiceCallers } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { assertTenant, TenantParams } from './public-routes.ts';
 import { requestContext } from './request-context.ts';
 
-export function registerInternalRoutes(app: ServiceApp, parts: AuthComponents, serviceToken: string): void {
+export function registerInternalRoutes(
+  app: ServiceApp,
+  parts: AuthComponents,
+  serviceToken: string | ServiceCallers,
+): void {
   app.post(
     '/internal/tenants/:tenant/invitations',
     {

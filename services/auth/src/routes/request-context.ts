@@ -7,8 +7,7 @@
  * credential (so a client cannot pick its own address to dodge the guard); otherwise the socket's
  * address is used.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { SERVICE_TOKEN_HEADER } from '@parley/kit';
+import { type ServiceCallers, serviceCallerOf } from '@parley/kit';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { RequestContext } from '../domain/audit-records.ts';
 
@@ -18,14 +17,10 @@ declare module 'fastify' {
   }
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-export function resolveClientAddress(serviceToken: string): onRequestHookHandler {
-  const expected = digest(serviceToken);
+export function resolveClientAddress(serviceToken: string | ServiceCallers): onRequestHookHandler {
   return async (request) => {
-    const presented = request.headers[SERVICE_TOKEN_HEADER];
     const forwarded = request.headers['x-forwarded-for'];
-    const trusted = typeof presented === 'string' && timingSafeEqual(digest(presented), expected);
+    const trusted = serviceCallerOf(request, serviceToken) !== undefined;
     const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
     request.clientAddress = trusted && first && /^[0-9a-fA-F:.]{2,45}$/.test(first) ? first : request.ip;
   };

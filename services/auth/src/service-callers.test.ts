@@ -1,0 +1,49 @@
+/**
+ * Auth with one credential per caller (SERVICE_TOKENS), as main.ts builds it: only the operator
+ * opens /internal; the gateway's credential (which it holds to forward client addresses) does not.
+ */
+import { randomBytes } from 'node:crypto';
+import { type ServiceApp, ServiceCallers } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { type AuthFixture, openAuthFixture } from './testing/auth-fixture.ts';
+
+const token = (name: string) => `${name}-credential-${randomBytes(12).toString('hex')}`;
+const TOKENS = { operator: token('operator'), gateway: token('gateway'), compliance: token('compliance') };
+
+let f: AuthFixture;
+let app: ServiceApp;
+beforeAll(async () => {
+  f = await openAuthFixture();
+  app = buildApp({
+    logger: createSilentLogger('auth'),
+    components: f.components,
+    serviceToken: ServiceCallers.of(TOKENS),
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await f?.close();
+});
+
+const invite = (caller: keyof typeof TOKENS, email: string) =>
+  app.inject({
+    method: 'POST',
+    url: `/internal/tenants/${f.tenant}/invitations`,
+    headers: { 'x-service-token': TOKENS[caller] },
+    payload: { email, roles: ['admin'] },
+  });
+
+describe('auth internal routes with per-service credentials', () => {
+  it("the gateway's credential cannot open auth's internal routes", async () => {
+    const forged = await invite('gateway', 'mallory@example.com');
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().type).toBe('https://parley.dev/problems/forbidden');
+    expect(forged.body).not.toContain('"token"');
+    expect((await invite('compliance', 'mallory@example.com')).statusCode).toBe(403);
+    // The operator, whose endpoint it is, still invites.
+    const invited = await invite('operator', 'first.admin@example.com');
+    expect(invited.statusCode).toBe(201);
+  });
+});
