@@ -52,6 +52,12 @@ export interface AuditLogOptions {
   /** Seals personal fields; required to append records that carry any. */
   sealer?: PersonalDataSealer;
   clock?: () => Date;
+  /**
+   * Forced checkpoints (someone asked: a POST, a proof of a record no checkpoint covers yet) are
+   * signed at most once per this interval by this instance; in between, the latest is returned.
+   * Asking must not mint a signature (and a bucket object) per request. Default 0: no limit.
+   */
+  forcedCheckpointIntervalMs?: number;
   /** Attempts at one batch when other writers keep winning the race (default 50). */
   maxAppendAttempts?: number;
 }
@@ -124,6 +130,8 @@ export class AuditLog {
   #hintWrite: Promise<void> = Promise.resolve();
   /** The newest checkpoint this instance has seen or signed (policy checks need no query). */
   #latest: SignedCheckpoint | undefined;
+  /** When this instance last signed a forced checkpoint (rate limit). */
+  #lastForcedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(options: AuditLogOptions) {
     this.tenant = options.tenant;
@@ -306,7 +314,7 @@ export class AuditLog {
    * then is refused a signature rather than laundered by one.
    */
   async checkpoint(
-    options: { policy?: CheckpointPolicy; force?: boolean; minIntervalMs?: number } = {},
+    options: { policy?: CheckpointPolicy; force?: boolean } = {},
   ): Promise<SignedCheckpoint | undefined> {
     const key = this.#options.signingKey;
     if (!key) return undefined;
@@ -317,16 +325,12 @@ export class AuditLog {
     if (size === 0) return undefined;
     const latest = this.#latest ?? (await this.latestCheckpoint());
     if (latest && latest.treeSize >= size) return latest;
-    if (latest) {
-      const age = this.#clock().getTime() - Date.parse(latest.issuedAt);
-      // A forced checkpoint (someone asked) is still rate-limited: asking must not mint signatures.
-      if (options.force && options.minIntervalMs !== undefined && age < options.minIntervalMs) return latest;
-      if (
-        !options.force &&
-        options.policy &&
-        size - latest.treeSize < options.policy.everyRecords &&
-        age < options.policy.everyMs
-      )
+    const now = this.#clock().getTime();
+    if (latest && options.force && now - this.#lastForcedAt < (this.#options.forcedCheckpointIntervalMs ?? 0))
+      return latest;
+    if (latest && !options.force && options.policy) {
+      const age = now - Date.parse(latest.issuedAt);
+      if (size - latest.treeSize < options.policy.everyRecords && age < options.policy.everyMs)
         return undefined;
     }
     if (latest && this.#checkedAgainst !== latest.treeSize) {
@@ -348,6 +352,7 @@ export class AuditLog {
       },
       key.privateKey,
     );
+    if (options.force) this.#lastForcedAt = now;
     // Published first: a checkpoint the tenant cannot see would not bind the log.
     await this.#options.publisher?.publish(this.tenant, signed);
     try {
@@ -467,11 +472,22 @@ export class AuditLog {
     };
   }
 
-  /** Re-reads the whole stored log and checks every hash, link and signed checkpoint. */
+  /**
+   * Re-reads the whole stored log and checks every hash, link and signed checkpoint, the latest
+   * published one included: the database's own checkpoints can be deleted with the tail they
+   * cover, the published one cannot be deleted from there.
+   */
   async verify(publicKeys: ReadonlyMap<string, KeyObject>): Promise<ChainVerification> {
     const checkpoints = (await this.collections.checkpoints.find().sort({ _id: 1 }).toArray()).map(
       checkpointFromDocument,
     );
+    const published = await this.#options.publisher?.latest(this.tenant);
+    if (
+      published &&
+      !checkpoints.some((c) => c.treeSize === published.treeSize && c.signature === published.signature)
+    ) {
+      checkpoints.push(published);
+    }
     const cursor = this.collections.records
       .find({ tenant: this.tenant })
       .sort({ sequence: 1 })

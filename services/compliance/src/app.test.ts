@@ -146,11 +146,14 @@ describe('compliance service: audit log', () => {
     expect(proof.body).toMatchObject({ leafIndex: 3, treeSize: 7 });
 
     await submit(tenant, [auditInput(), auditInput(), auditInput()]);
-    // 3 new records: not due by the policy (every 5); asking for the latest signs one now.
+    // 3 new records: not due by the policy (every 5); reading the latest signs nothing...
     expect(
       (await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints`)).body.checkpoints[0].treeSize,
     ).toBe(7);
-    expect((await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints/latest`)).body.treeSize).toBe(10);
+    expect((await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints/latest`)).body.treeSize).toBe(7);
+    // ...asking for a signature does.
+    const signed = await f.call('POST', `/v1/tenants/${tenant}/audit/checkpoints`);
+    expect(signed).toMatchObject({ status: 201, body: { treeSize: 10 } });
     const consistency = await f.call('GET', `/v1/tenants/${tenant}/audit/consistency?from=7`);
     expect(consistency.body.second.treeSize).toBe(10);
 
@@ -265,7 +268,7 @@ describe('compliance service: GDPR', () => {
     ]);
     expect(verifyReceipt({ ...receipt, userId: 'u-mallory' }, f.signingKey.publicKey)).toBe(false);
 
-    const checkpointBefore = (await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints/latest`)).body;
+    const checkpointBefore = (await f.call('POST', `/v1/tenants/${tenant}/audit/checkpoints`)).body;
 
     // Erasure.
     const erasure = await f.call('POST', `/v1/tenants/${tenant}/gdpr/erasures`, {

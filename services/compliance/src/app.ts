@@ -1,7 +1,8 @@
 /**
  * buildApp: the compliance service's Fastify instance (never listens; main.ts does, tests inject).
- * Every route requires the service credential. Tenant routes live under /v1/tenants/:tenant;
- * platform routes (signing keys, participant registration) under /v1.
+ * Every route requires the service credential but one: the audit public keys (GET
+ * /v1/audit/signing-keys), which a tenant must fetch without it. Tenant routes live under
+ * /v1/tenants/:tenant; platform routes (participant registration) under /v1.
  */
 import {
   createServiceApp,
@@ -17,6 +18,7 @@ import { auditRoutes } from './routes/audit-routes.ts';
 import { gdprRoutes } from './routes/gdpr-routes.ts';
 import { holdRoutes } from './routes/hold-routes.ts';
 import { platformRoutes } from './routes/platform-routes.ts';
+import { publicRoutes } from './routes/public-routes.ts';
 import { retentionRoutes } from './routes/retention-routes.ts';
 import type { RouteDeps } from './routes/route-context.ts';
 import { requestKind, type TenantGate } from './store/tenant-gate.ts';
@@ -44,6 +46,8 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
   deps.auditLogs.metrics = metrics;
   deps.gdpr.metrics = metrics;
   deps.retention.metrics = metrics;
+  // Public keys only, outside the credential's scope (see routes/public-routes.ts).
+  app.register(async (scope) => publicRoutes(scope as unknown as ServiceApp, deps), { prefix: '/v1' });
   app.register(
     async (scope) => {
       scope.addHook('onRequest', requireServiceCredential(deps.serviceToken));

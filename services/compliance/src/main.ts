@@ -28,9 +28,10 @@ import { KeyringSealer } from './domain/keyring-sealer.ts';
 import { LegalHolds } from './domain/legal-holds.ts';
 import { ParticipantRegistry } from './domain/participant-registry.ts';
 import { RetentionRunner } from './domain/retention-runner.ts';
-import { loadSigningKey } from './domain/signing-key-file.ts';
+import { loadPreviousPublicKeys, loadSigningKey } from './domain/signing-key-file.ts';
 import { tenantCollections, tenantIds } from './domain/tenant-databases.ts';
 import { complianceSettingsSchema } from './settings.ts';
+import { BucketCheckpoints } from './store/checkpoint-bucket.ts';
 import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
 import { TenantGate } from './store/tenant-gate.ts';
 
@@ -42,6 +43,7 @@ const signingKey = await loadSigningKey(
   config.AUDIT_SIGNING_KEY_PATH,
   config.AUDIT_SIGNING_KEY_CREATE_IF_MISSING,
 );
+const previousKeys = await loadPreviousPublicKeys(config.AUDIT_PREVIOUS_KEYS_PATH);
 const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'compliance'), logger);
@@ -55,12 +57,17 @@ const keyring = createKeyring({
 });
 await keyring.ensureIndexes();
 const sealer = new KeyringSealer(keyring);
-const auditLogs = new AuditLogs({
+const s3 = createS3Client(config);
+const auditLogs: AuditLogs = new AuditLogs({
   client: mongo.client,
   signingKey,
+  previousKeys,
   sealer,
   logger,
   checkpointPolicy: { everyRecords: config.CHECKPOINT_EVERY_RECORDS, everyMs: config.CHECKPOINT_EVERY_MS },
+  forcedCheckpointIntervalMs: config.CHECKPOINT_FORCED_INTERVAL_MS,
+  // Each checkpoint goes to the tenant's bucket before it counts, with the keys that verify it.
+  publisher: new BucketCheckpoints(s3, () => auditLogs.keysDocument),
 });
 const trail = new AuditTrail(auditLogs);
 const participants = new ParticipantRegistry(mongo.client);
@@ -76,7 +83,7 @@ const holds = new LegalHolds({ client: mongo.client, keyring, trail, gdpr });
 const consents = new ConsentStore(mongo.client, trail);
 const retention = new RetentionRunner({
   client: mongo.client,
-  s3: createS3Client(config),
+  s3,
   auditLogs,
   trail,
   batchSize: config.RETENTION_BATCH_SIZE,
@@ -145,7 +152,10 @@ holdGuard.start();
 await ingest.start();
 await reports.start();
 auditLogs.start(Math.min(config.CHECKPOINT_EVERY_MS, 15_000));
-logger.info({ signingKeyId: signingKey.keyId }, 'compliance: audit signing key loaded');
+logger.info(
+  { signingKeyId: signingKey.keyId, previousKeyIds: previousKeys.map((k) => k.keyId) },
+  'compliance: audit signing keys loaded',
+);
 
 await runService({
   app,

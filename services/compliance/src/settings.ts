@@ -24,6 +24,13 @@ export const complianceSettingsSchema = Type.Object({
   AUDIT_SIGNING_KEY_PATH: Type.String({ minLength: 1, default: '.parley/compliance/audit-signing-key.pem' }),
   /** Local runs only: create the signing key when the file is missing. Charts set false. */
   AUDIT_SIGNING_KEY_CREATE_IF_MISSING: Type.Boolean({ default: true }),
+  /**
+   * After a rotation: a file of PEM blocks, the public keys (or retired private keys) that signed
+   * before, still trusted for old checkpoints. Empty: none.
+   */
+  AUDIT_PREVIOUS_KEYS_PATH: Type.String({ default: '' }),
+  /** POST /audit/checkpoints (and proofs of records no checkpoint covers) sign at most this often per tenant. */
+  CHECKPOINT_FORCED_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5_000 }),
   /** Sign a checkpoint after this many new records... */
   CHECKPOINT_EVERY_RECORDS: Type.Integer({ minimum: 1, default: 1000 }),
   /** ...or when the last one is this old and records arrived since. */

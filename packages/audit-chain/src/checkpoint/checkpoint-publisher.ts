@@ -13,6 +13,8 @@ export interface CheckpointPublisher {
   publish(tenant: string, checkpoint: SignedCheckpoint): Promise<void>;
   /** The largest checkpoint published for the tenant, as stored (the caller checks its signature). */
   latest(tenant: string): Promise<SignedCheckpoint | undefined>;
+  /** Published checkpoints in size order, strictly after `afterSize` (what a tenant fetches). */
+  list(tenant: string, options: { afterSize?: number; limit: number }): Promise<SignedCheckpoint[]>;
 }
 
 /**

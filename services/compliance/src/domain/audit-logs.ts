@@ -6,15 +6,19 @@
 import type { KeyObject } from 'node:crypto';
 import {
   type AppendOutcome,
+  AuditIntegrityError,
   AuditLog,
   type CheckpointPolicy,
+  type CheckpointPublisher,
   type PersonalDataSealer,
+  type SignedCheckpoint,
   type SigningKey,
 } from '@parley/audit-chain';
 import type { AuditRecordInput } from '@parley/contracts';
 import type { Logger, Stoppable } from '@parley/kit';
 import { assertTenantId } from '@parley/tenancy';
 import type { MongoClient } from 'mongodb';
+import { type SigningKeysDocument, signingKeysDocument } from './audit-signing-keys.ts';
 import type { ComplianceMetrics, IngestPath } from './compliance-metrics.ts';
 
 export interface AuditLogsOptions {
@@ -25,6 +29,10 @@ export interface AuditLogsOptions {
   logger: Logger;
   /** Public keys of earlier signing keys, still trusted for old checkpoints. */
   previousKeys?: { keyId: string; publicKey: KeyObject }[];
+  /** Where every checkpoint is published before it counts (the tenant's bucket). */
+  publisher?: CheckpointPublisher;
+  /** At most one forced (requested) signature per tenant per this interval, per replica. */
+  forcedCheckpointIntervalMs?: number;
 }
 
 export class AuditLogs implements Stoppable {
@@ -54,7 +62,12 @@ export class AuditLogs implements Stoppable {
         client: this.#options.client,
         tenant,
         signingKey: this.#options.signingKey,
+        trustedKeys: this.publicKeys,
         sealer: this.#options.sealer,
+        ...(this.#options.publisher ? { publisher: this.#options.publisher } : {}),
+        ...(this.#options.forcedCheckpointIntervalMs !== undefined
+          ? { forcedCheckpointIntervalMs: this.#options.forcedCheckpointIntervalMs }
+          : {}),
       });
       log.catch(() => this.#logs.delete(tenant));
       this.#logs.set(tenant, log);
@@ -81,6 +94,36 @@ export class AuditLogs implements Stoppable {
     return outcomes;
   }
 
+  /** The public keys as published (HTTP without credential, each tenant's bucket). */
+  get keysDocument(): SigningKeysDocument {
+    return signingKeysDocument(this.signingKey.keyId, this.publicKeys);
+  }
+
+  /**
+   * Signs a checkpoint of everything appended so far, when asked (rate-limited per tenant):
+   * `signed` is false when the latest one already covers the log or one was signed too recently.
+   */
+  async signNow(tenant: string): Promise<{ checkpoint: SignedCheckpoint | undefined; signed: boolean }> {
+    const log = await this.get(tenant);
+    const before = await log.latestCheckpoint();
+    try {
+      const checkpoint = await log.checkpoint({ force: true });
+      return { checkpoint, signed: Boolean(checkpoint && checkpoint.treeSize > (before?.treeSize ?? 0)) };
+    } catch (error) {
+      if (error instanceof AuditIntegrityError) this.#refused(log, error);
+      throw error;
+    }
+  }
+
+  /** The checkpoints published outside the database (empty when nothing publishes them). */
+  async published(
+    tenant: string,
+    options: { afterSize?: number; limit: number },
+  ): Promise<SignedCheckpoint[]> {
+    assertTenantId(tenant);
+    return (await this.#options.publisher?.list(tenant, options)) ?? [];
+  }
+
   /** Signs due checkpoints of every open log every `intervalMs`. */
   start(intervalMs: number): void {
     this.#timer = setInterval(() => {
@@ -103,9 +146,15 @@ export class AuditLogs implements Stoppable {
     try {
       await log.checkpoint({ policy: this.#options.checkpointPolicy });
     } catch (error) {
-      // A log that no longer matches its last checkpoint is refused a signature: loudly.
-      this.metrics?.checkpointRefused();
-      this.#options.logger.error({ tenant: log.tenant, err: error }, 'audit: checkpoint refused');
+      if (error instanceof AuditIntegrityError) this.#refused(log, error);
+      // Not tampering: the bucket or the database did not answer; the next append or tick retries.
+      else this.#options.logger.warn({ tenant: log.tenant, err: error }, 'audit: checkpoint not signed yet');
     }
+  }
+
+  /** A log that no longer extends what was signed (stored or published) is refused: loudly. */
+  #refused(log: AuditLog, error: AuditIntegrityError): void {
+    this.metrics?.checkpointRefused();
+    this.#options.logger.error({ tenant: log.tenant, err: error }, 'audit: checkpoint refused');
   }
 }

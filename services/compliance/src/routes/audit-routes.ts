@@ -149,13 +149,60 @@ export const auditRoutes: ComplianceRoutes = (app, { auditLogs, sealer }) => {
 
   app.get(
     '/audit/checkpoints/latest',
-    { schema: { params: TenantParams, response: { 200: SignedCheckpointSchema, ...errors } } },
+    {
+      schema: {
+        description: 'The latest signed checkpoint (reading never signs: POST /audit/checkpoints does)',
+        params: TenantParams,
+        response: { 200: SignedCheckpointSchema, ...errors },
+      },
+    },
     async (request) => {
-      const log = await auditLogs.get(request.params.tenant);
-      const latest = (await log.checkpoint({ force: true })) ?? (await log.latestCheckpoint());
-      if (!latest) throw problems.notFound('The log is empty: there is no checkpoint yet');
+      const latest = await (await auditLogs.get(request.params.tenant)).latestCheckpoint();
+      if (!latest) throw problems.notFound('No checkpoint is signed yet');
       return latest;
     },
+  );
+
+  app.post(
+    '/audit/checkpoints',
+    {
+      schema: {
+        description:
+          'Signs (and publishes) a checkpoint of the whole log now: 201 when a new one was signed, 200 with the latest when it already covers the log or one was signed too recently (rate-limited per tenant)',
+        params: TenantParams,
+        response: { 200: SignedCheckpointSchema, 201: SignedCheckpointSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { checkpoint, signed } = await auditLogs.signNow(request.params.tenant);
+      if (!checkpoint) throw problems.notFound('The log is empty: there is nothing to sign');
+      return reply.code(signed ? 201 : 200).send(checkpoint);
+    },
+  );
+
+  app.get(
+    '/audit/published-checkpoints',
+    {
+      schema: {
+        description:
+          "Checkpoints as published outside the database (the tenant's bucket, audit/checkpoints/), in size order: keep them, and pin them in the offline verifier",
+        params: TenantParams,
+        querystring: Type.Object(
+          {
+            after: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ checkpoints: Type.Array(SignedCheckpointSchema) }), ...errors },
+      },
+    },
+    async (request) => ({
+      checkpoints: await auditLogs.published(request.params.tenant, {
+        ...(request.query.after !== undefined ? { afterSize: request.query.after } : {}),
+        limit: request.query.limit ?? 100,
+      }),
+    }),
   );
 
   app.get(

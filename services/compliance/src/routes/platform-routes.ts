@@ -1,4 +1,4 @@
-/** Routes that are not about one tenant: the signing keys verifiers trust, GDPR participant registration. */
+/** Routes that are not about one tenant and need the service credential: GDPR participant registration. */
 import { GdprParticipantNameSchema, RegisterParticipantBodySchema } from '@parley/contracts';
 import { ProblemSchema } from '@parley/kit';
 import { Type } from 'typebox';
@@ -12,39 +12,7 @@ const ParticipantView = Type.Object({
   registeredAt: Type.String(),
 });
 
-export const platformRoutes: ComplianceRoutes = (app, { auditLogs, participants }) => {
-  app.get(
-    '/audit/signing-keys',
-    {
-      schema: {
-        description: 'Public keys (base64 SPKI and PEM) that sign audit checkpoints and export receipts',
-        response: {
-          200: Type.Object({
-            current: Type.String(),
-            keys: Type.Array(
-              Type.Object({
-                keyId: Type.String(),
-                algorithm: Type.String(),
-                publicKey: Type.String(),
-                pem: Type.String(),
-              }),
-            ),
-          }),
-          ...errors,
-        },
-      },
-    },
-    async () => ({
-      current: auditLogs.signingKey.keyId,
-      keys: [...auditLogs.publicKeys].map(([keyId, key]) => ({
-        keyId,
-        algorithm: 'Ed25519',
-        publicKey: key.export({ format: 'der', type: 'spki' }).toString('base64'),
-        pem: key.export({ format: 'pem', type: 'spki' }).toString(),
-      })),
-    }),
-  );
-
+export const platformRoutes: ComplianceRoutes = (app, { participants }) => {
   app.put(
     '/gdpr/participants/:name',
     {

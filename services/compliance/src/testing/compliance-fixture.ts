@@ -9,8 +9,15 @@ import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing
 import type { ServiceApp } from '@parley/kit';
 import { connectRedis, createS3Client, loadConfig, redisSettings, s3Settings, Type } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, tenantRuntimeKey, type TenantStatus, writeTenantRuntimeRecord } from '@parley/tenancy';
-import { buildApp } from '../app.ts';
+import {
+  mongoDatabaseName,
+  s3BucketName,
+  type TenantStatus,
+  tenantRuntimeKey,
+  writeTenantRuntimeRecord,
+} from '@parley/tenancy';
+import type { Client as S3Client } from 'minio';
+import { buildApp, type ComplianceAppDeps } from '../app.ts';
 import { AuditLogs } from '../domain/audit-logs.ts';
 import { AuditTrail } from '../domain/audit-trail.ts';
 import { ComplianceParticipant } from '../domain/compliance-participant.ts';
@@ -20,6 +27,7 @@ import { KeyringSealer } from '../domain/keyring-sealer.ts';
 import { LegalHolds } from '../domain/legal-holds.ts';
 import { ParticipantRegistry } from '../domain/participant-registry.ts';
 import { RetentionRunner } from '../domain/retention-runner.ts';
+import { BucketCheckpoints } from '../store/checkpoint-bucket.ts';
 import { TenantGate } from '../store/tenant-gate.ts';
 
 export const TEST_TOKEN = 'compliance-test-token-0123456789';
@@ -31,12 +39,15 @@ export async function openComplianceFixture() {
   const keyring = fx.keyring();
   const signingKey = signingKeyFromPem(generateSigningKeyPem());
   const sealer = new KeyringSealer(keyring);
-  const auditLogs = new AuditLogs({
+  const s3 = createS3Client(loadConfig(Type.Object(s3Settings)));
+  const auditLogs: AuditLogs = new AuditLogs({
     client,
     signingKey,
     sealer,
     logger,
     checkpointPolicy: { everyRecords: 5, everyMs: 60_000 },
+    forcedCheckpointIntervalMs: FORCED_CHECKPOINT_INTERVAL_MS,
+    publisher: new BucketCheckpoints(s3, () => auditLogs.keysDocument),
   });
   const trail = new AuditTrail(auditLogs);
   const participantsDb = `parley_cmp_test_${randomUUID().slice(0, 8)}`;
@@ -45,13 +56,12 @@ export async function openComplianceFixture() {
   const gdpr = new GdprCoordinator({ client, trail, participants, self, signingKey, logger });
   const holds = new LegalHolds({ client, keyring, trail, gdpr });
   const consents = new ConsentStore(client, trail);
-  const s3 = createS3Client(loadConfig(Type.Object(s3Settings)));
   const retention = new RetentionRunner({ client, s3, auditLogs, trail, batchSize: 50, pauseMs: 0 });
   // The tenant gate reads the runtime records the operator writes in the real Redis; tenants of
   // this run get one (status Active) and lose it at close.
   const redis = await connectRedis(loadConfig(Type.Object(redisSettings)).REDIS_URL, logger);
   const tenantGate = new TenantGate(redis.client, 0);
-  const newApp = (): ServiceApp =>
+  const newApp = (overrides: Partial<ComplianceAppDeps> = {}): ServiceApp =>
     buildApp({
       auditLogs,
       sealer,
@@ -63,6 +73,7 @@ export async function openComplianceFixture() {
       logger,
       tenantGate,
       serviceToken: TEST_TOKEN,
+      ...overrides,
     });
   const app = newApp();
   await app.ready();
@@ -85,7 +96,10 @@ export async function openComplianceFixture() {
     participantsDb,
     redis: redis.client,
     s3,
-    /** A tenant of this run only (a DNS label), provisioned as the operator would (runtime record). */
+    /**
+     * A tenant of this run only (a DNS label), provisioned as the operator would: runtime record,
+     * and its bucket (where checkpoints are published).
+     */
     async tenant(status: TenantStatus = 'Ready'): Promise<string> {
       const tenant = `cmp-${randomUUID().slice(0, 8)}`;
       tenants.push(tenant);
@@ -95,6 +109,7 @@ export async function openComplianceFixture() {
         quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
         generation: 1,
       });
+      await s3.makeBucket(s3BucketName(tenant));
       return tenant;
     },
     async call(
@@ -122,6 +137,7 @@ export async function openComplianceFixture() {
       for (const tenant of tenants) {
         await client.db(mongoDatabaseName(tenant)).dropDatabase();
         await redis.client.del(tenantRuntimeKey(tenant));
+        await removeBucket(s3, s3BucketName(tenant));
       }
       await redis.stop();
       await client.db(participantsDb).dropDatabase();
@@ -131,6 +147,21 @@ export async function openComplianceFixture() {
 }
 
 export type ComplianceFixture = Awaited<ReturnType<typeof openComplianceFixture>>;
+
+/** Short, so tests that ask for checkpoints a few seconds apart still get new ones. */
+export const FORCED_CHECKPOINT_INTERVAL_MS = 1_500;
+
+/** Empties and removes a bucket; a bucket a test already removed is fine. */
+export async function removeBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    const names: string[] = [];
+    for await (const item of s3.listObjectsV2(bucket, '', true)) if (item.name) names.push(item.name);
+    if (names.length > 0) await s3.removeObjects(bucket, names);
+    await s3.removeBucket(bucket);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'NoSuchBucket') throw error;
+  }
+}
 
 export function auditInput(overrides: Record<string, unknown> = {}) {
   return {

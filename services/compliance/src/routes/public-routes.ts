@@ -1,0 +1,35 @@
+/**
+ * The one route open without the service credential: the public keys that sign audit
+ * checkpoints and export receipts. A tenant (or its auditor) must be able to fetch them without
+ * holding Parley's credential; they are public by nature. Earlier keys stay listed, so
+ * checkpoints signed before a rotation still verify. The same document is in each tenant's
+ * bucket (audit/signing-keys.json).
+ */
+import { Type } from 'typebox';
+import type { ComplianceRoutes } from './route-context.ts';
+
+export const publicRoutes: ComplianceRoutes = (app, { auditLogs }) => {
+  app.get(
+    '/audit/signing-keys',
+    {
+      schema: {
+        description:
+          'Public keys (base64 SPKI and PEM) that sign audit checkpoints and export receipts, earlier keys included; no credential needed',
+        response: {
+          200: Type.Object({
+            current: Type.String(),
+            keys: Type.Array(
+              Type.Object({
+                keyId: Type.String(),
+                algorithm: Type.String(),
+                publicKey: Type.String(),
+                pem: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => auditLogs.keysDocument,
+  );
+};
