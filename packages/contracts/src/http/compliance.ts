@@ -46,6 +46,8 @@ export const StoredAuditRecordSchema = Type.Object({
   hash: Hash,
   pruned: Type.Optional(Type.Boolean()),
   prunedAt: Type.Optional(Type.String()),
+  /** Sequence of the prune record (action audit.records.pruned) that names this pruned one. */
+  prunedBy: Type.Optional(Type.Integer()),
   /** Only with ?reveal=true: personal fields opened, or null where the subject was erased. */
   revealed: Type.Optional(Type.Unknown()),
 });
