@@ -181,12 +181,15 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
       purged: { messages: 1, audit: 1, media: 0 },
       skippedForHolds: 1,
     });
-    // The old audit record is pruned (body gone, chain fields kept), the new one untouched.
+    // The old audit record is pruned (body gone, chain fields kept), the new one untouched, and
+    // the prune itself is a record of the chain that names what it pruned.
     const audit = await present.collections.records.find().sort({ sequence: 1 }).toArray();
     expect(audit.map((r) => [r._id === oldAudit, (r as { pruned?: boolean }).pruned === true])).toEqual([
       [true, true],
       [false, false],
+      [false, false],
     ]);
+    expect(audit[2]).toMatchObject({ action: 'audit.records.pruned', metadata: { sequences: [0] } });
     expect(policy?.status.nextRun).toBeTruthy();
     expect(policy?.status.topicRetentionMs).toBe(90 * 24 * 3600_000);
     expect((await db.collection('messages').find().toArray()).map((m) => m.text).sort()).toEqual([
