@@ -9,6 +9,7 @@ import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import type { Db, MongoClient } from 'mongodb';
 import { AccessTokenIssuer } from './domain/access-tokens.ts';
+import { AccountPseudonyms } from './domain/account-pseudonyms.ts';
 import { Accounts } from './domain/accounts.ts';
 import { SecurityEvents } from './domain/audit-records.ts';
 import { BruteForceGuard } from './domain/brute-force-guard.ts';
@@ -89,7 +90,7 @@ export async function createAuthComponents(options: {
   const secondFactor = new SecondFactor(keyring, redis, events);
   const credentials = new CredentialCache(redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);
-  const personalData = new PersonalData(sessions, credentials, events);
+  const personalData = new PersonalData(sessions, credentials, events, keyring);
   const accounts = new Accounts(hasher, sessions, reauthentication, credentials, events);
   const authClient = createAuthClient({
     jwks: (tenant) => signingKeys.tenantJwks(tenant),
@@ -114,6 +115,7 @@ export async function createAuthComponents(options: {
       challengeTtlSeconds: policy.mfaChallengeTtlSeconds,
       credentials,
       events,
+      pseudonyms: new AccountPseudonyms(keyring),
     }),
     mfa: new Mfa(secondFactor, reauthentication, credentials, events),
     accounts,

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { normaliseEmail, type TenantCollections } from '../store/tenant-store.ts';
+import type { AccountPseudonyms } from './account-pseudonyms.ts';
 import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { type Attempt, accountKey, type BruteForceGuard, type Settle } from './brute-force-guard.ts';
 import type { PasswordHasher } from './password-hasher.ts';
@@ -53,6 +54,7 @@ export interface LoginDependencies {
   challengeTtlSeconds: number;
   credentials: CredentialCache;
   events: SecurityEvents;
+  pseudonyms: AccountPseudonyms;
 }
 
 export class Login {
@@ -93,9 +95,8 @@ export class Login {
         await this.#fail(
           c,
           settle,
-          attempt,
           context,
-          user && known ? user : undefined,
+          known ? user : { emailKey },
           !passwordOk ? 'bad-password' : 'inactive',
         );
         throw invalidCredentials();
@@ -146,9 +147,9 @@ export class Login {
         await this.#fail(
           c,
           settle,
-          attempt,
           context,
-          user ?? undefined,
+          // The challenge was made for an account: the user is known even if since deleted.
+          user ?? { _id: pending.userId as string },
           'bad-second-factor',
           'auth.security.mfa-challenge-failed',
         );
@@ -178,34 +179,39 @@ export class Login {
   async #fail(
     c: TenantCollections,
     settle: Settle,
-    attempt: Attempt,
     context: RequestContext,
-    user: { _id: string } | undefined,
+    /** The account's user, or for an address without one its normalised address. */
+    who: { _id: string } | { emailKey: string },
     reason: string,
     action:
       | 'auth.security.login-failed'
       | 'auth.security.mfa-challenge-failed' = 'auth.security.login-failed',
   ): Promise<void> {
     const lockout = await settle.fail();
+    const user = '_id' in who ? who : undefined;
     // Whose key seals the address and user agent: the user's own, or for an address without an
     // account one tenant-wide key (UNKNOWN_ACCOUNTS_SUBJECT). A key per unknown address (the
     // first design) was made on the first failure for each new address, three database
     // operations that an address with an account skipped: measured, probing an unknown address
-    // took ~10 ms longer (auth-login-wrong-password-vs-unknown-address). The pseudonymous account
-    // stays in the actor and the metadata.
+    // took ~10 ms longer (auth-login-wrong-password-vs-unknown-address).
     const subject = user?._id ?? UNKNOWN_ACCOUNTS_SUBJECT;
+    // Nothing derived from the address goes in the clear: a user is named by their id (which their
+    // erasure turns into a tombstone); an address without an account by a keyed pseudonym
+    // (account-pseudonyms.ts), never the unsalted hash it used to be.
+    const pseudonym = user
+      ? undefined
+      : await this.#deps.pseudonyms.of(c, (who as { emailKey: string }).emailKey);
+    const account: Record<string, string> = pseudonym ? { account: pseudonym } : {};
     const events = [
       await this.#events.create({
         tenant: c.tenant,
         action,
         outcome: 'failure',
-        actor: user
-          ? { type: 'user', id: user._id }
-          : { type: 'anonymous', id: `account.${attempt.account}` },
+        actor: user ? { type: 'user', id: user._id } : { type: 'anonymous', id: `account.${pseudonym}` },
         resource: { type: 'user', ...(user ? { id: user._id } : {}) },
         subject,
         context,
-        metadata: { reason, account: attempt.account },
+        metadata: { reason, ...account },
       }),
     ];
     if (lockout.accountLockedForSeconds > 0 || lockout.addressLockedForSeconds > 0) {
@@ -219,7 +225,7 @@ export class Login {
           subject,
           context,
           metadata: {
-            account: attempt.account,
+            ...account,
             accountLockedForSeconds: lockout.accountLockedForSeconds,
             addressLockedForSeconds: lockout.addressLockedForSeconds,
           },

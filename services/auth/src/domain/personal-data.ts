@@ -21,6 +21,7 @@ import type { Collection, Document, Filter } from 'mongodb';
 import type { CredentialCache } from '../store/credential-cache.ts';
 import type { TenantCollections } from '../store/tenant-store.ts';
 import type { SecurityEvents } from './audit-records.ts';
+import { type DeliveryShredder, shredDeliveries } from './delivery-sealing.ts';
 import type { Sessions } from './sessions.ts';
 
 export interface ErasureResult {
@@ -78,11 +79,18 @@ export class PersonalData {
   readonly #sessions: Sessions;
   readonly #credentials: CredentialCache;
   readonly #events: SecurityEvents;
+  readonly #shredder: DeliveryShredder;
 
-  constructor(sessions: Sessions, credentials: CredentialCache, events: SecurityEvents) {
+  constructor(
+    sessions: Sessions,
+    credentials: CredentialCache,
+    events: SecurityEvents,
+    shredder: DeliveryShredder,
+  ) {
     this.#sessions = sessions;
     this.#credentials = credentials;
     this.#events = events;
+    this.#shredder = shredder;
   }
 
   async export(c: TenantCollections, userId: string): Promise<AuthExport> {
@@ -161,15 +169,29 @@ export class PersonalData {
     const sessionsRemoved = await removeKeepingEvents(c, c.sessions as unknown as Collection<Document>, {
       userId,
     });
+    const invitationFilter = user ? { $or: [{ emailKey: user.emailKey }, { userId }] } : { userId };
+    const live = user && user.emailKey !== erasedEmailKey(userId);
+    // Deliveries to the person that did not become their account (sealed under each request's own
+    // key: account-exists notices, other invitations to the address) are shredded before their
+    // documents go, so a crash in between is finished by the next run; the person's own key
+    // (their sign-up's or invitation's id) is compliance's to shred.
+    const otherRequests = [
+      ...(await c.invitations.find(invitationFilter, { projection: { _id: 1 } }).toArray()),
+      ...(live
+        ? await c.signUps.find({ emailKey: user.emailKey }, { projection: { _id: 1 } }).toArray()
+        : []),
+    ]
+      .map((d) => d._id)
+      .filter((id) => id !== userId);
+    await shredDeliveries(this.#shredder, c.tenant, otherRequests);
     const invitationsRemoved = await removeKeepingEvents(
       c,
       c.invitations as unknown as Collection<Document>,
-      user ? { $or: [{ emailKey: user.emailKey }, { userId }] } : { userId },
+      invitationFilter,
     );
     // Open sign-up requests for the address (pending registrations, notices): their events ask a
     // notifier to write to the person, which an erasure cancels.
-    if (user && user.emailKey !== erasedEmailKey(userId))
-      await c.signUps.deleteMany({ emailKey: user.emailKey });
+    if (live) await c.signUps.deleteMany({ emailKey: user.emailKey });
     let users = 0;
     if (user && user.emailKey !== erasedEmailKey(userId)) {
       const event = await this.#events.create({
