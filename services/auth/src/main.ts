@@ -55,6 +55,7 @@ relay.start();
 // Expired open sign-up requests (password hashes of links never followed) are purged.
 const sweeper = new SignUpSweeper({
   store: components.store,
+  shredder: keyring,
   tenants: () => provisionedTenants(components.store, redis.client),
   intervalMs: config.SIGN_UP_SWEEP_INTERVAL_MS,
   logger,

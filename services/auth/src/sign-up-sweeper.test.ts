@@ -1,7 +1,10 @@
 // The sweeper purges expired open sign-up requests on the real Mongo-wire server, on its own
 // schedule and on demand, leaves live ones alone, and stops cleanly.
+import { randomUUID } from 'node:crypto';
+import { SIGN_UP_DELIVERY_PURPOSE } from '@parley/contracts';
 import { createSilentLogger, eventually } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealDelivery } from './domain/delivery-sealing.ts';
 import { SignUpSweeper } from './sign-up-sweeper.ts';
 import type { SignUpDocument, TenantCollections } from './store/tenant-store.ts';
 import { type AuthFixture, openAuthFixture } from './testing/auth-fixture.ts';
@@ -32,9 +35,37 @@ const ids = async () =>
   (await c.signUps.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id).sort();
 
 describe('the sign-up sweeper', () => {
+  it('a sign-up link kept on the notifications topic cannot be opened once the request expired', async () => {
+    const id = randomUUID();
+    const sealed = await sealDelivery(f.keyring, f.tenant, SIGN_UP_DELIVERY_PURPOSE, id, {
+      email: 'late@example.com',
+      displayName: 'Late',
+      token: `${id}.secret`,
+    });
+    const open = () =>
+      f.keyring.decrypt(f.tenant, SIGN_UP_DELIVERY_PURPOSE, Buffer.from(sealed, 'base64'), {
+        aad: Buffer.from(id),
+      });
+    await expect(open()).resolves.toBeDefined();
+    await c.signUps.insertOne(request(id, -1));
+    const sweeper = new SignUpSweeper({
+      store: f.components.store,
+      shredder: f.keyring,
+      tenants: async () => [f.tenant],
+      intervalMs: 60_000,
+      logger: createSilentLogger(),
+    });
+    expect(await sweeper.sweep()).toBe(1);
+    await expect(open()).rejects.toThrow();
+    // A request without a key of its own (written before deliveries had one) is purged all the same.
+    await c.signUps.insertOne(request(randomUUID(), -1));
+    expect(await sweeper.sweep()).toBe(1);
+  });
+
   it('removes expired requests and keeps live ones, on demand and on its schedule', async () => {
     const sweeper = new SignUpSweeper({
       store: f.components.store,
+      shredder: f.keyring,
       tenants: async () => [f.tenant],
       intervalMs: 200,
       logger: createSilentLogger(),

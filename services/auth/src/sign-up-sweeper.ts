@@ -4,25 +4,35 @@
  * expiry is Parley's own job). A pass every `intervalMs` (bounded by the settings) over every
  * provisioned tenant; `stop()` waits for the pass in flight, so a shutdown leaves no half-done
  * pass. An expired request's delivery event, if still unpublished, goes with it: the link it asks
- * to send is already dead.
+ * to send is already dead. Its delivery key (`subject:<sign-up id>`, delivery-sealing.ts) is
+ * shredded first, so the copy the notifications topic keeps for 7 days is unreadable from then on:
+ * an expired request never became anyone's account, so no erasure would ever shred it.
  */
 import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
+import { type DeliveryShredder, shredDeliveries } from './domain/delivery-sealing.ts';
 import type { TenantStore } from './store/tenant-store.ts';
+
+/** Expired requests handled per tenant and pass (the next pass takes the rest). */
+const BATCH = 1_000;
 
 export class SignUpSweeper implements Stoppable {
   readonly name = 'sign-up-sweeper';
   readonly #store: TenantStore;
+  readonly #shredder: DeliveryShredder;
   readonly #tenants: () => Promise<string[]>;
   readonly #task: PeriodicTask<number>;
 
   constructor(options: {
     store: TenantStore;
+    /** Shreds expired requests' delivery keys (the keyring). */
+    shredder: DeliveryShredder;
     /** The tenants to sweep, asked on every pass (tenants come and go). */
     tenants: () => Promise<string[]>;
     intervalMs: number;
     logger: Logger;
   }) {
     this.#store = options.store;
+    this.#shredder = options.shredder;
     this.#tenants = options.tenants;
     this.#task = new PeriodicTask({
       name: this.name,
@@ -49,7 +59,16 @@ export class SignUpSweeper implements Stoppable {
     let removed = 0;
     for (const tenant of await this.#tenants()) {
       const c = await this.#store.forTenant(tenant);
-      removed += (await c.signUps.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+      const expired = (
+        await c.signUps
+          .find({ expiresAt: { $lte: now } }, { projection: { _id: 1 } })
+          .limit(BATCH)
+          .toArray()
+      ).map((d) => d._id);
+      if (expired.length === 0) continue;
+      // Shredded before the documents go: a crash in between is finished by the next pass.
+      await shredDeliveries(this.#shredder, tenant, expired);
+      removed += (await c.signUps.deleteMany({ _id: { $in: expired } })).deletedCount;
     }
     return removed;
   }
