@@ -111,9 +111,13 @@ describe('crypto-shredding and backups', () => {
     });
     const oldProcess = fx.keyring({ cacheTtlMs: 0 });
     const sealed = await oldProcess.encrypt(tenant, 'messages.body', text('sealed before the migration'));
+    // Rotating a key not migrated yet works (its KEK is made then) and the new version uses it.
+    await oldProcess.rotate(tenant, keyName);
+    const v2 = await keyRecords().findOne({ tenant, keyName, record: 'version', version: 2 });
+    expect(v2?.wrapping).toBe(KEK_WRAPPING);
 
     await fx.keyring().ensureIndexes();
-    const migrated = await keyRecords().findOne({ tenant, keyName, record: 'version' });
+    const migrated = await keyRecords().findOne({ tenant, keyName, record: 'version', version: 1 });
     expect(migrated?.wrapping).toBe(KEK_WRAPPING);
     expect(migrated?.wrappedKey).not.toBe(legacy.wrappedKey);
     const reader = fx.keyring({ cacheTtlMs: 0 });

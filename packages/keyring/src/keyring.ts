@@ -283,7 +283,7 @@ export class Keyring {
         return { version: done.version, rotated: false, metadata: toMetadata(snapshot) };
       }
       this.assertUsable(snapshot);
-      const kek = await this.requireKek(tenant, keyName);
+      const kek = await this.kekForNewVersion(snapshot);
       const next = snapshot.primaryVersion + 1;
       const now = new Date();
       const record: VersionRecord = {
@@ -580,6 +580,17 @@ export class Keyring {
       entry.unwrapped.set(version, key);
     }
     return key;
+  }
+
+  /**
+   * The KEK a new version of a live key is wrapped with. A key all of whose versions predate KEKs
+   * (not migrated yet) gets one now; a key with KEK-wrapped versions but no KEK was destroyed.
+   */
+  private async kekForNewVersion(snapshot: KeySnapshot): Promise<Buffer> {
+    const { tenant, keyName } = snapshot;
+    const predatesKeks = [...snapshot.versions.values()].every((v) => v.wrapping !== KEK_WRAPPING);
+    if (predatesKeks) return this.keyEncryptionKeys.getOrCreate(tenant, keyName);
+    return this.requireKek(tenant, keyName);
   }
 
   /**
