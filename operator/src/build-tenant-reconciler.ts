@@ -50,6 +50,8 @@ export interface TenantReconcilerDeps {
   auth: { url: string; serviceToken: string };
   searchIndexReplicas: number;
   stepTimeoutMs: number;
+  /** The operator's own namespace: the tenants' credential stores live there (credential-secrets.ts). */
+  credentialStoreNamespace: string;
   /** How often a deletion a legal hold blocks looks at the holds again (default 60 s). */
   holdRecheckMs?: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
@@ -62,7 +64,13 @@ export interface TenantReconcilerDeps {
 export function tenantPhases(
   d: Omit<
     TenantReconcilerDeps,
-    'kube' | 'events' | 'logger' | 'connection' | 'stepTimeoutMs' | 'holdRecheckMs'
+    | 'kube'
+    | 'events'
+    | 'logger'
+    | 'connection'
+    | 'stepTimeoutMs'
+    | 'holdRecheckMs'
+    | 'credentialStoreNamespace'
   >,
   credentials: TenantStep,
 ): TenantStep[][] {
@@ -96,8 +104,9 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
     logger: d.logger,
     stepTimeoutMs: d.stepTimeoutMs,
     holdRecheckMs: d.holdRecheckMs ?? 60_000,
+    credentialStoreNamespace: d.credentialStoreNamespace,
     ...(d.observeStep ? { observeStep: d.observeStep } : {}),
-    phases: tenantPhases(d, new CredentialsStep(d.kube, d.connection)),
+    phases: tenantPhases(d, new CredentialsStep(d.kube, d.connection, d.credentialStoreNamespace)),
     deletion: new TenantDeletion({
       mongo: d.mongo,
       registry,
@@ -110,6 +119,7 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
       keys: d.keys,
       events: d.events,
       logger: d.logger,
+      credentialStore: { kube: d.kube, namespace: d.credentialStoreNamespace },
     }),
   });
 }

@@ -60,6 +60,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     searchIndexReplicas: config.ELASTICSEARCH_INDEX_REPLICAS,
     stepTimeoutMs: config.OPERATOR_STEP_TIMEOUT_MS,
     holdRecheckMs: config.OPERATOR_HOLD_RECHECK_MS,
+    credentialStoreNamespace: config.OPERATOR_NAMESPACE,
     observeStep: (step, status, seconds) => metrics.stepDuration.observe({ step, status }, seconds),
   });
   const relay = new OutboxRelay({

@@ -2,15 +2,19 @@
  * The operator chart on the real API server: it renders for every ci/ values file, ships the
  * same CRDs as k8s/crds, and its RBAC is both sufficient and least-privilege: the operator,
  * running with nothing but the chart's ServiceAccount token, provisions a Tenant to Ready, while
- * that account is refused what the operator never needs (listing or deleting Secrets, Pods,
- * other Leases).
+ * that account is refused what the operator never needs (reading, listing or deleting Secrets
+ * where the Tenants are, Pods, other Leases) and, through the chart's ValidatingAdmissionPolicy,
+ * any write of a Secret that is not its own. Installed in one namespace, watching another, so
+ * the operator's own namespace (its credential stores) and the Tenants' are told apart.
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiStatus, connectKube, type Kube } from '../src/manager/kube-client.ts';
 import {
   disposableTenant,
   ensureCrdsAndNamespace,
@@ -22,12 +26,14 @@ import {
   startTestOperator,
   type TestOperator,
   uniqueId,
+  waitFor,
   waitForCondition,
 } from './operator-fixture.ts';
 
 const execFileAsync = promisify(execFile);
 const chart = join(REPO_ROOT, 'charts', 'parley-operator');
 const namespace = uniqueId('opch-');
+const tenantNamespace = uniqueId('opcht-');
 const release = uniqueId('r');
 const fullname = `${release}-parley-operator`;
 const serviceAccount = `system:serviceaccount:${namespace}:${fullname}`;
@@ -42,7 +48,7 @@ async function helm(args: string[]): Promise<string> {
   return stdout;
 }
 
-async function canI(verb: string, resource: string, ns = namespace): Promise<boolean> {
+async function canI(verb: string, resource: string, ns = tenantNamespace): Promise<boolean> {
   const result = await kubectl(['auth', 'can-i', verb, resource, '-n', ns, '--as', serviceAccount]);
   return result.stdout.trim() === 'yes';
 }
@@ -70,6 +76,7 @@ async function serviceAccountKubeconfig(): Promise<string> {
 
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
+  await ensureCrdsAndNamespace(tenantNamespace);
   await helm([
     'install',
     release,
@@ -77,7 +84,7 @@ beforeAll(async () => {
     '-n',
     namespace,
     '--set',
-    `watchNamespace=${namespace}`,
+    `watchNamespace=${tenantNamespace}`,
     '--set',
     'replicaCount=1',
   ]);
@@ -85,12 +92,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (op) {
-    await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
+    await kubectl(['delete', '-n', tenantNamespace, 'tenant', tenant, '--timeout=60s']);
     await op.stop();
   }
   await removeTenantTopics([tenant]);
   await helm(['uninstall', release, '-n', namespace]).catch(() => '');
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  await kubectl(['delete', 'namespace', tenantNamespace, '--wait=false']);
 }, 120_000);
 
 describe('charts/parley-operator', { timeout: 180_000 }, () => {
@@ -119,19 +127,25 @@ describe('charts/parley-operator', { timeout: 180_000 }, () => {
     expect(await canI('patch', 'tenants.parley.dev/status')).toBe(true);
     expect(await canI('patch', 'keyrotationschedules.parley.dev/status')).toBe(true);
     expect(await canI('create', 'secrets')).toBe(true);
+    expect(await canI('update', 'secrets')).toBe(true);
     expect(await canI('create', 'events.events.k8s.io')).toBe(true);
-    expect(await canI('get', `leases.coordination.k8s.io/${fullname}-leader`)).toBe(true);
+    expect(await canI('get', `leases.coordination.k8s.io/${fullname}-leader`, namespace)).toBe(true);
+    expect(await canI('get', 'secrets', namespace)).toBe(true); // its credential stores only
 
+    // Where the Tenants are, no Secret is ever read: the operator writes the tenant's Secret blind.
+    expect(await canI('get', 'secrets')).toBe(false);
     expect(await canI('list', 'secrets')).toBe(false);
+    expect(await canI('watch', 'secrets')).toBe(false);
     expect(await canI('delete', 'secrets')).toBe(false);
+    expect(await canI('list', 'secrets', namespace)).toBe(false);
     expect(await canI('delete', 'tenants.parley.dev')).toBe(false);
     expect(await canI('get', 'pods')).toBe(false);
-    expect(await canI('update', 'leases.coordination.k8s.io/someone-elses-lease')).toBe(false);
+    expect(await canI('update', 'leases.coordination.k8s.io/someone-elses-lease', namespace)).toBe(false);
     expect(await canI('get', 'tenants.parley.dev', 'default')).toBe(false); // namespace-scoped install
   });
 
   it('is enough: the operator with only the chart ServiceAccount provisions a Tenant to Ready', async () => {
-    op = await startTestOperator(namespace, {
+    op = await startTestOperator(tenantNamespace, {
       KUBECONFIG: await serviceAccountKubeconfig(),
       OPERATOR_LEADER_ELECTION: 'true',
       OPERATOR_NAMESPACE: namespace,
@@ -139,10 +153,10 @@ describe('charts/parley-operator', { timeout: 180_000 }, () => {
       OPERATOR_RETRY_PERIOD_MS: '500',
     });
     await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
+      ['apply', '-n', tenantNamespace, '-f', '-'],
       await sample('tenant-acme.yaml', tenant, disposableTenant),
     );
-    const conditions = await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
+    const conditions = await waitForCondition(tenantNamespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
     expect(conditions.every((c) => c.status === 'True')).toBe(true);
     expect(
       await kubectlOk([
@@ -155,5 +169,95 @@ describe('charts/parley-operator', { timeout: 180_000 }, () => {
         'jsonpath={.spec.holderIdentity}',
       ]),
     ).toMatch(/^test-/);
+  });
+
+  it("the operator's ServiceAccount cannot read, create, overwrite or delete a Secret that is not its own", async () => {
+    const asOperator = connectKube(await serviceAccountKubeconfig());
+    // An application's Secret next to the Tenant, made by someone else.
+    await kubectlOk([
+      'create',
+      'secret',
+      'generic',
+      'app-db',
+      '-n',
+      tenantNamespace,
+      '--from-literal=password=app-secret',
+    ]);
+    const refused = async (call: (kube: Kube) => Promise<unknown>): Promise<number | undefined> => {
+      try {
+        await call(asOperator);
+        return undefined;
+      } catch (error) {
+        return apiStatus(error);
+      }
+    };
+    const secret = (
+      name: string,
+      labels: Record<string, string>,
+      extra: Partial<V1Secret['metadata']> = {},
+    ) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: tenantNamespace, labels, ...extra },
+      stringData: { password: 'operator-wrote-this' },
+    });
+    const own = { 'app.kubernetes.io/managed-by': 'parley-operator', 'parley.dev/tenant': tenant };
+
+    expect(
+      await refused((k) => k.core.readNamespacedSecret({ namespace: tenantNamespace, name: 'app-db' })),
+    ).toBe(403);
+    // Overwrite it, plainly or relabelled as the operator's own: the policy refuses both.
+    expect(
+      await refused((k) =>
+        k.core.replaceNamespacedSecret({
+          namespace: tenantNamespace,
+          name: 'app-db',
+          body: secret('app-db', {}),
+        }),
+      ),
+    ).toBe(403);
+    expect(
+      await refused((k) =>
+        k.core.replaceNamespacedSecret({
+          namespace: tenantNamespace,
+          name: 'app-db',
+          body: secret('app-db', own),
+        }),
+      ),
+    ).toBe(403);
+    // A Secret of another name, or the tenant's name without its Tenant as owner.
+    expect(
+      await refused((k) =>
+        k.core.createNamespacedSecret({ namespace: tenantNamespace, body: secret('stolen', own) }),
+      ),
+    ).toBe(403);
+    expect(
+      await refused((k) =>
+        k.core.createNamespacedSecret({
+          namespace: tenantNamespace,
+          body: secret(`parley-tenant-${tenant}x-credentials`, { ...own, 'parley.dev/tenant': `${tenant}x` }),
+        }),
+      ),
+    ).toBe(403);
+    expect(
+      await refused((k) => k.core.deleteNamespacedSecret({ namespace: tenantNamespace, name: 'app-db' })),
+    ).toBe(403);
+    const after = JSON.parse(
+      await kubectlOk(['get', 'secret', 'app-db', '-n', tenantNamespace, '-o', 'json']),
+    ) as V1Secret;
+    expect(Buffer.from(after.data?.password ?? '', 'base64').toString()).toBe('app-secret');
+    expect(after.metadata?.labels ?? {}).toEqual({});
+
+    // Its own Secret it still writes: deleted by hand, it comes back at the next reconcile.
+    await kubectlOk(['delete', 'secret', `parley-tenant-${tenant}-credentials`, '-n', tenantNamespace]);
+    const back = await waitFor(
+      'the tenant Secret to be written again',
+      async () =>
+        (await kubectl(['get', 'secret', `parley-tenant-${tenant}-credentials`, '-n', tenantNamespace]))
+          .code === 0,
+      60_000,
+      500,
+    );
+    expect(back).toBe(true);
   });
 });

@@ -160,6 +160,8 @@ export function operatorConfig(namespace: string, overrides: Record<string, stri
     ...process.env,
     OPERATOR_LEADER_ELECTION: 'false',
     OPERATOR_WATCH_NAMESPACE: namespace,
+    // The operator's own namespace holds the tenants' credential stores: the test's namespace.
+    OPERATOR_NAMESPACE: namespace,
     OPERATOR_RESYNC_MS: '2000',
     OPERATOR_CONCURRENCY: '4',
     LOG_LEVEL: 'silent',

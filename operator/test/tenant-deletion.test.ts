@@ -8,6 +8,7 @@ import { TENANT_STREAMS } from '@parley/tenancy';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../src/api/resources.ts';
+import { connectKube } from '../src/manager/kube-client.ts';
 import { registryCollection } from '../src/tenant/registry.ts';
 import { deleteTenantBucket } from '../src/tenant/steps/bucket-step.ts';
 import { deleteTenantTopics } from '../src/tenant/steps/kafka-topics-step.ts';
@@ -178,6 +179,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
       keys: op.operator.keyring,
       events: { record: async () => {} },
       logger,
+      credentialStore: { kube: connectKube(op.config.KUBECONFIG), namespace },
     });
     await expect(deletion.run(tenant)).resolves.toBeUndefined();
     await op.operator.relay.flush(); // its events go out before the test removes the topics

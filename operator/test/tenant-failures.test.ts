@@ -221,6 +221,7 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
       auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
       searchIndexReplicas: 0,
       stepTimeoutMs: 10_000,
+      credentialStoreNamespace: namespace,
     });
     await expect(broken.reconcile({ namespace, name })).rejects.toThrow(/not ready \(KafkaUnavailable\)/);
     await deadPlatformatic.close();

@@ -1,15 +1,9 @@
 /**
- * The tenant's own credentials (Redis ACL user, Kafka SCRAM user, MinIO user, Mongo user where
- * supported), kept in a Secret next to the Tenant. Passwords (and the MinIO secret key) are
- * generated once and then read back, so every reconcile sets the same password (idempotent) and
- * services mounting the Secret keep working.
- * The Secret is owned by the Tenant, so Kubernetes' garbage collector removes it with the Tenant.
+ * The tenant's own credentials (Redis ACL user, Kafka SCRAM user, MinIO user, Mongo and
+ * Elasticsearch users where supported) and what the tenant's Secret says about them: pure data.
+ * Where they are kept in a cluster is credential-secrets.ts; without one, local-credentials.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
-import type { V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, type Tenant } from '../api/resources.ts';
-import { apiStatus, type Kube } from '../manager/kube-client.ts';
 import type { DesiredTenant } from './desired-state.ts';
 import { mongoUsername } from './steps/mongo-step.ts';
 import { s3AccessKey } from './steps/s3-user.ts';
@@ -50,7 +44,8 @@ export function connectionFacts(config: {
   };
 }
 
-const newPassword = () => randomBytes(24).toString('base64url');
+/** A fresh password or key: 24 random bytes, base64url (32 characters). */
+export const newPassword = (): string => randomBytes(24).toString('base64url');
 
 /**
  * A connection URL with the platform's own credentials removed, or replaced by the tenant's: the
@@ -107,86 +102,4 @@ export function secretData(
       : {}),
     ELASTICSEARCH_INDEX: desired.searchIndex,
   };
-}
-
-function decode(secret: V1Secret, key: string): string | undefined {
-  const value = secret.data?.[key];
-  return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
-}
-
-/** Reads the tenant's Secret, generating any password it lacks (nothing is written here). */
-export async function readOrGenerateCredentials(
-  kube: Kube,
-  desired: DesiredTenant,
-): Promise<{ credentials: TenantCredentials; existing: V1Secret | undefined }> {
-  let existing: V1Secret | undefined;
-  try {
-    existing = await kube.core.readNamespacedSecret({
-      namespace: desired.namespace,
-      name: desired.secretName,
-    });
-  } catch (error) {
-    if (apiStatus(error) !== 404) throw error;
-  }
-  return {
-    existing,
-    credentials: {
-      redisPassword: (existing && decode(existing, 'REDIS_PASSWORD')) ?? newPassword(),
-      kafkaPassword: (existing && decode(existing, 'KAFKA_PASSWORD')) ?? newPassword(),
-      mongoPassword: (existing && decode(existing, 'MONGO_PASSWORD')) ?? newPassword(),
-      s3SecretKey: (existing && decode(existing, 'S3_SECRET_KEY')) ?? newPassword(),
-      searchPassword: (existing && decode(existing, 'ELASTICSEARCH_PASSWORD')) ?? newPassword(),
-    },
-  };
-}
-
-/** Creates or updates the Secret so it holds exactly `data`; returns true when it wrote. */
-export async function writeCredentialsSecret(
-  kube: Kube,
-  tenant: Tenant,
-  desired: DesiredTenant,
-  existing: V1Secret | undefined,
-  data: Record<string, string>,
-): Promise<boolean> {
-  const encoded = Object.fromEntries(
-    Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-  );
-  const body: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: {
-      name: desired.secretName,
-      namespace: desired.namespace,
-      labels: {
-        'app.kubernetes.io/managed-by': 'parley-operator',
-        'app.kubernetes.io/part-of': 'parley',
-        'parley.dev/tenant': desired.id,
-      },
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: 'Tenant',
-          name: tenant.metadata.name,
-          uid: tenant.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
-    data: encoded,
-  };
-  if (!existing) {
-    await kube.core.createNamespacedSecret({ namespace: desired.namespace, body });
-    return true;
-  }
-  if (
-    isDeepStrictEqual({ ...(existing.data ?? {}) }, encoded) &&
-    existing.metadata?.ownerReferences?.length
-  ) {
-    return false;
-  }
-  body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
-  await kube.core.replaceNamespacedSecret({ namespace: desired.namespace, name: desired.secretName, body });
-  return true;
 }

@@ -30,7 +30,7 @@ export interface TenantStepContext {
     /** The tenant has its own Elasticsearch user (the server has security). */
     searchUserSupported?: boolean;
   };
-  /** The tenant's credentials Secret as read at the start of the reconcile, if it exists. */
+  /** The tenant's credential store (credential-secrets.ts) as read at the start of the reconcile. */
   existingSecret: V1Secret | undefined;
   /** The outcomes of the steps before this one, by condition type. */
   earlier: ReadonlyMap<string, StepOutcome>;

@@ -32,6 +32,8 @@ import type { Client as MinioClient } from 'minio';
 import type { Collection, MongoClient } from 'mongodb';
 import type { DeletionPolicy, Tenant } from '../api/resources.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
+import type { Kube } from '../manager/kube-client.ts';
+import { deleteCredentialStore } from './credential-secrets.ts';
 import { type DesiredTenant, desiredTenant } from './desired-state.ts';
 import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
 import { deleteTenantBucket } from './steps/bucket-step.ts';
@@ -63,6 +65,11 @@ export interface TenantDeletionDeps {
   keys: TenantKeys;
   events: EventRecorder;
   logger: Logger;
+  /**
+   * Where the tenants' credential stores are (credential-secrets.ts); the deleted tenant's goes.
+   * Unset without a cluster (local provisioning keeps credentials in an env file).
+   */
+  credentialStore?: { kube: Kube; namespace: string };
 }
 
 export class TenantDeletion {
@@ -125,6 +132,10 @@ export class TenantDeletion {
       done.push('kept database, topics, Redis keys, bucket, index and keys (Retain)');
     }
 
+    // New credentials for whoever adopts a retained tenant: the old passwords are not handed on.
+    if (d.credentialStore) {
+      await deleteCredentialStore(d.credentialStore.kube, desired.id, d.credentialStore.namespace);
+    }
     await recordTenantDeleted(
       d.registry,
       desired.id,

@@ -12,7 +12,7 @@ import { FINALIZER, TENANT_KIND, type Tenant, type TenantStatus } from '../api/r
 import type { ObjectKey, ReconcileResult, Reconciler } from '../manager/controller.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
 import { getObject, type Kube, patchStatus, setFinalizers } from '../manager/kube-client.ts';
-import { readOrGenerateCredentials } from './credentials.ts';
+import { readOrGenerateCredentials } from './credential-secrets.ts';
 import { desiredTenant } from './desired-state.ts';
 import { runPhases } from './run-phases.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from './step.ts';
@@ -38,6 +38,8 @@ export interface TenantReconcilerOptions {
   events: EventRecorder;
   logger: Logger;
   stepTimeoutMs: number;
+  /** The operator's own namespace, where the tenants' credential stores are (credential-secrets.ts). */
+  credentialStoreNamespace: string;
   /** How often a deletion blocked by a legal hold looks at the holds again. */
   holdRecheckMs: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
@@ -119,7 +121,11 @@ export class TenantReconciler implements Reconciler {
   async #provision(tenant: Tenant): Promise<ReconcileResult> {
     const key = `${tenant.metadata.namespace}/${tenant.metadata.name}`;
     const desired = desiredTenant(tenant);
-    const { credentials, existing } = await readOrGenerateCredentials(this.#o.kube, desired);
+    const { credentials, existing } = await readOrGenerateCredentials(
+      this.#o.kube,
+      desired,
+      this.#o.credentialStoreNamespace,
+    );
     const outcomes = new Map<string, StepOutcome>();
     const context: TenantStepContext & { earlier: Map<string, StepOutcome> } = {
       tenant,

@@ -5,17 +5,20 @@
  * learned it from its server).
  */
 import type { Kube } from '../../manager/kube-client.ts';
-import { type ConnectionFacts, secretData, writeCredentialsSecret } from '../credentials.ts';
+import { writeCredentials } from '../credential-secrets.ts';
+import { type ConnectionFacts, secretData } from '../credentials.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 
 export class CredentialsStep implements TenantStep {
   readonly name = 'Credentials';
   readonly #kube: Kube;
   readonly #connection: ConnectionFacts;
+  readonly #storeNamespace: string;
 
-  constructor(kube: Kube, connection: ConnectionFacts) {
+  constructor(kube: Kube, connection: ConnectionFacts, storeNamespace: string) {
     this.#kube = kube;
     this.#connection = connection;
+    this.#storeNamespace = storeNamespace;
   }
 
   async apply({
@@ -33,9 +36,15 @@ export class CredentialsStep implements TenantStep {
       facts.mongoUserSupported ?? false,
       facts.searchUserSupported ?? false,
     );
-    const wrote = await writeCredentialsSecret(this.#kube, tenant, desired, existingSecret, data);
-    if (wrote && !existingSecret)
-      event('Normal', 'CredentialsCreated', `Secret ${desired.secretName} created`);
+    const created = await writeCredentials(
+      this.#kube,
+      tenant,
+      desired,
+      existingSecret,
+      data,
+      this.#storeNamespace,
+    );
+    if (created) event('Normal', 'CredentialsCreated', `Secret ${desired.secretName} created`);
     return ready('Provisioned', `Secret ${desired.secretName}`);
   }
 }
