@@ -1,7 +1,7 @@
 /**
  * Runs a Tenant's provisioning steps as a dependency graph laid out in phases: a step starts when
  * the steps it needs are done - by default every step of the earlier phases, or only those it
- * names in `after` (the Secret needs the Mongo step's facts, not the search index) - so a tenant
+ * names in `after` (the Secret needs the Mongo and SearchIndex steps' facts, not the bucket) - so a tenant
  * waits for its slowest chain of stores, not for the slowest store of every phase. Each step is
  * bounded by a timeout and turned into an outcome (a throw becomes a False condition with the
  * store's reason). A failed gate step (Registry) blocks everything after it. Shared by the
