@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../settings.ts';
 import { say } from '../stack/output.ts';
+import { checkDemoTenant, type DemoCheckTarget } from './demo-check.ts';
 
 const run = promisify(execFile);
 
 export const OPERATOR_MAIN = join(repoRoot, 'operator', 'src', 'main.ts');
 const DEMO_TENANT = join(repoRoot, 'dev', 'demo', 'tenant-demo.yaml');
+/** The first admin that dev/demo/tenant-demo.yaml names. */
+const DEMO_ADMIN = 'admin@demo.example';
 
 function kubectl(env: Record<string, string>, args: string[]) {
   const binary = env.PARLEY_KUBECTL;
@@ -23,18 +26,41 @@ export async function installCustomResourceDefinitions(env: Record<string, strin
   await kubectl(env, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
 }
 
-/** Applies the demo Tenant and reports when the operator has made it Ready (in the background). */
-export async function applyDemoTenant(env: Record<string, string>): Promise<void> {
+/** Where the demo tenant's check finds the services, and the credentials it calls them with. */
+export type DemoServices = Omit<DemoCheckTarget, 'tenant' | 'adminEmail'>;
+
+/**
+ * Applies the demo Tenant and, in the background, reports when the operator has made it Ready and
+ * whether the services then really serve it (demo-check.ts). Resolves with that report's outcome
+ * (true: usable) once it is known; `npm start` does not wait for it.
+ */
+export async function applyDemoTenant(
+  env: Record<string, string>,
+  services: DemoServices,
+): Promise<{ usable: Promise<boolean> }> {
   await kubectl(env, ['apply', '-f', DEMO_TENANT]);
   say('  demo tenant  applied (kubectl get tenants -n parley); waiting for Ready…');
-  kubectl(env, ['wait', '--for=condition=Ready', '--timeout=180s', '-n', 'parley', 'tenant/demo'])
-    .then(() => say('  demo tenant  Ready: every store, key and the first admin invitation are provisioned'))
-    .catch(async () => {
+  const usable = kubectl(env, [
+    'wait',
+    '--for=condition=Ready',
+    '--timeout=180s',
+    '-n',
+    'parley',
+    'tenant/demo',
+  ])
+    .then(async () => {
+      say('  demo tenant  Ready: every store, key and the first admin invitation are provisioned');
+      const { ok, lines } = await checkDemoTenant({ tenant: 'demo', adminEmail: DEMO_ADMIN, ...services });
+      for (const line of lines) say(`  demo tenant  ${line}`);
+      say(ok ? '  demo tenant  usable: sign-in works' : '  demo tenant  NOT usable: see the lines above');
+      return ok;
+    })
+    .catch(async (error: Error) => {
       const { stdout } = await kubectl(env, ['get', 'tenant', 'demo', '-n', 'parley', '-o', 'wide']).catch(
-        () => ({
-          stdout: '(could not read it)',
-        }),
+        () => ({ stdout: '(could not read it)' }),
       );
-      say(`  demo tenant  not Ready after 180 s; its status says:\n${stdout}`);
+      say(`  demo tenant  not usable (${error.message.split('\n')[0]}); its status says:\n${stdout}`);
+      return false;
     });
+  return { usable };
 }

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { developmentServiceToken } from '@parley/kit/service-credentials';
 import { loadSettings, repoRoot } from '../settings.ts';
 import { ensureStackUp, stopStack } from '../stack/index.ts';
 import { say } from '../stack/output.ts';
@@ -114,7 +115,17 @@ export async function startCommand(): Promise<number> {
     say('no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C');
   for (const s of services)
     say(`  ${s.name.padEnd(12)} ${s.port ? `http://127.0.0.1:${s.port}` : 'running'}`);
-  if (withOperator) await applyDemoTenant(env);
+  if (withOperator) {
+    const url = (name: string) => `http://127.0.0.1:${services.find((s) => s.name === name)?.port ?? 0}`;
+    await applyDemoTenant(env, {
+      authUrl: url('auth'),
+      complianceUrl: url('compliance'),
+      // The development credentials the services accept on the stack (packages/kit): the
+      // operator's opens auth's invitations, the gateway's reads a tenant's audit log.
+      operatorToken: developmentServiceToken('operator'),
+      gatewayToken: developmentServiceToken('gateway'),
+    });
+  }
   say('\nCtrl-C stops everything.');
   // Signal handlers alone do not keep Node's event loop alive (with no services, nothing would).
   const keepAlive = setInterval(() => {}, 60_000);

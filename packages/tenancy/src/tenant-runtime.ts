@@ -68,7 +68,11 @@ export function decodeTenantRuntimeRecord(hash: Record<string, string>): TenantR
   return {
     status: hash.status,
     plan: hash.plan ?? '',
-    quotas: { users: count('users'), storageGiB: count('storageGiB'), messagesPerSecond: count('messagesPerSecond') },
+    quotas: {
+      users: count('users'),
+      storageGiB: count('storageGiB'),
+      messagesPerSecond: count('messagesPerSecond'),
+    },
     generation: count('generation'),
   };
 }
@@ -76,7 +80,11 @@ export function decodeTenantRuntimeRecord(hash: Record<string, string>): TenantR
 /** The Redis calls the writer needs; ioredis's client satisfies it. */
 export interface RuntimeRecordStore {
   hgetall(key: string): Promise<Record<string, string>>;
-  multi(): { del(key: string): unknown; hset(key: string, value: Record<string, string>): unknown; exec(): Promise<unknown> };
+  multi(): {
+    del(key: string): unknown;
+    hset(key: string, value: Record<string, string>): unknown;
+    exec(): Promise<unknown>;
+  };
 }
 
 /**

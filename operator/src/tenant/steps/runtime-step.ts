@@ -37,7 +37,8 @@ export class RuntimeStep implements TenantStep {
       desired.id,
       runtimeRecord(desired, status, generation),
     );
-    if (changed && previous !== status) event('Normal', `Tenant${status}`, `Registry and runtime record say ${status}`);
+    if (changed && previous !== status)
+      event('Normal', `Tenant${status}`, `Registry and runtime record say ${status}`);
     return ready('Published', `registry entry ${status}; runtime record ${desired.redis.runtimeKey}`);
   }
 }

@@ -35,7 +35,12 @@ export class TenantGate {
       throw new ProblemError(403, 'tenant-suspended', 'Tenant suspended', 'This organisation is suspended');
     }
     if (status !== 'Ready' && status !== 'Suspended') {
-      throw new ProblemError(404, 'unknown-tenant', 'Unknown tenant', `No provisioned organisation ${tenant}`);
+      throw new ProblemError(
+        404,
+        'unknown-tenant',
+        'Unknown tenant',
+        `No provisioned organisation ${tenant}`,
+      );
     }
   }
 }

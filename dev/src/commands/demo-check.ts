@@ -1,0 +1,110 @@
+// `npm start`'s smoke check of the demo tenant, once the operator says it is Ready: do the
+// services really serve it? A Ready condition alone once hid a tenant that every service refused
+// (the operator and the services disagreed on one word of the runtime record), so this asks the
+// services themselves, and then tells the newcomer how to sign in.
+import { randomBytes } from 'node:crypto';
+
+export interface DemoCheckTarget {
+  tenant: string;
+  adminEmail: string;
+  authUrl: string;
+  complianceUrl: string;
+  /** The operator's service credential: it may call auth's internal invitations route. */
+  operatorToken: string;
+  /** The gateway's service credential: it reads a tenant's audit log for its officers. */
+  gatewayToken: string;
+}
+
+export interface DemoCheckResult {
+  ok: boolean;
+  lines: string[];
+}
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function call(url: string, init: RequestInit): Promise<Answer> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { detail: text.slice(0, 200) };
+  }
+  return { status: response.status, body };
+}
+
+const problem = (a: Answer) =>
+  `${a.status} ${String(a.body.title ?? '')}: ${String(a.body.detail ?? '')}`.trim();
+
+/**
+ * Three questions, each answered by a real request:
+ * 1. does auth's tenant gate let the tenant through? (a sign-in with an address nobody has must
+ *    be refused as a wrong credential, 401, not as an unknown or suspended tenant);
+ * 2. does compliance serve its audit log? (verification answers 200);
+ * 3. how does the first admin get in? (a fresh invitation token while it is pending).
+ */
+export async function checkDemoTenant(target: DemoCheckTarget): Promise<DemoCheckResult> {
+  const lines: string[] = [];
+  let ok = true;
+  const json = { 'content-type': 'application/json' };
+  const internal = { ...json, 'x-service-token': target.operatorToken };
+
+  const signIn = await call(`${target.authUrl}/tenants/${target.tenant}/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({
+      email: `smoke-check@${target.tenant}.example`,
+      password: randomBytes(12).toString('base64url'),
+    }),
+  });
+  if (signIn.status === 401)
+    lines.push(`auth serves ${target.tenant} (a sign-in reaches the password check)`);
+  else {
+    ok = false;
+    lines.push(`auth refuses ${target.tenant}: ${problem(signIn)}`);
+  }
+
+  const verify = await call(`${target.complianceUrl}/v1/tenants/${target.tenant}/audit/verify`, {
+    headers: { 'x-service-token': target.gatewayToken },
+  });
+  if (verify.status === 200) lines.push(`compliance serves ${target.tenant} (its audit log verifies)`);
+  else {
+    ok = false;
+    lines.push(`compliance refuses ${target.tenant}: ${problem(verify)}`);
+  }
+
+  const invitation = await call(`${target.authUrl}/internal/tenants/${target.tenant}/invitations`, {
+    method: 'POST',
+    headers: internal,
+    body: JSON.stringify({
+      email: target.adminEmail,
+      roles: ['admin'],
+      invitedBy: 'npm start',
+      reissue: true,
+    }),
+  });
+  if (typeof invitation.body.token === 'string') {
+    // No mail leaves this machine (there is no notifier yet), so the invitation is shown here.
+    const accept = JSON.stringify({
+      token: invitation.body.token,
+      password: '<choose 12+ characters>',
+      displayName: 'Demo Admin',
+    });
+    lines.push(
+      `${target.adminEmail} is invited; accept it (this token replaces any earlier one):`,
+      `  curl -s -H 'content-type: application/json' ${target.authUrl}/tenants/${target.tenant}/invitations/accept -d '${accept}'`,
+    );
+  } else if (invitation.body.state === 'accepted') {
+    lines.push(
+      `${target.adminEmail} has accepted the invitation; sign in at POST ${target.authUrl}/tenants/${target.tenant}/login`,
+    );
+  } else {
+    ok = false;
+    lines.push(`the invitation of ${target.adminEmail} could not be read: ${problem(invitation)}`);
+  }
+  return { ok, lines };
+}
