@@ -110,7 +110,7 @@ describe('outbox relay tenancy', () => {
 
     // Logged with what identifies it, never its payload.
     const refusal = lines().find((l) => l.eventId === forged.id);
-    expect(refusal).toMatchObject({ claimedTenant: tenantB, reason: 'tenant-mismatch', level: 50 });
+    expect(refusal).toMatchObject({ claimedTenant: tenantB, reason: 'tenant-mismatch', level: 'error' });
     expect(JSON.stringify(lines())).not.toContain('u-victim-of-b');
   });
 
