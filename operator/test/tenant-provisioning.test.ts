@@ -164,7 +164,9 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     // so a tenant credential for it cannot exist and the Secret must not pretend one does.
     const search = (await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'SearchIndex');
     expect(search).toMatchObject({ status: 'True', reason: 'ProvisionedWithoutUser' });
-    expect(search?.message).toMatch(/no per-tenant Elasticsearch user: .*HTTP 400: .*no handler found/);
+    expect(search?.message).toMatch(
+      /no per-tenant Elasticsearch user: the server has no security \(HTTP 40\d: .*_security\/_authenticate/,
+    );
     const secret = await tenantSecret(tenantA);
     expect(secret.ELASTICSEARCH_URL).toBeUndefined();
     expect(secret.ELASTICSEARCH_PASSWORD).toBeUndefined();

@@ -26,6 +26,16 @@ describe('search security', () => {
       supported: false,
       answer: expect.stringMatching(/^HTTP 400: .*no handler found for uri/),
     });
+    const local = await probeSearchSecurity(
+      failing(405, {
+        error: 'Incorrect HTTP method for uri [/_security/_authenticate] and method [GET], allowed: [POST]',
+        status: 405,
+      }),
+    );
+    expect(local).toEqual({
+      supported: false,
+      answer: expect.stringMatching(/^HTTP 405: .*Incorrect HTTP method/),
+    });
     const disabled = await probeSearchSecurity(
       failing(500, {
         error: {

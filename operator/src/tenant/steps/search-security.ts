@@ -33,9 +33,11 @@ interface EsError {
 }
 
 /**
- * Asks the server who the operator is (GET /_security/_authenticate). Two answers mean "no
- * security here", and both are quoted back: no handler for the endpoint (no security module) and
- * a security_exception saying security is not enabled. Anything else (401, network) is an error.
+ * Asks the server who the operator is (GET /_security/_authenticate). Two kinds of answer mean "no
+ * security here", and both are quoted back: the endpoint does not exist (400, 404 or 405 that is
+ * not a security_exception: no security module; the local 7.10 answers 405 "Incorrect HTTP method
+ * for uri [/_security/_authenticate]" because only its document routes match the path), and a
+ * security_exception saying security is not enabled. Anything else (401, network) is an error.
  */
 export async function probeSearchSecurity(es: ElasticsearchClient): Promise<SearchSecurity> {
   try {
@@ -46,7 +48,8 @@ export async function probeSearchSecurity(es: ElasticsearchClient): Promise<Sear
     const body = meta?.body;
     const answer = (typeof body === 'string' ? body : JSON.stringify(body ?? message ?? '')).slice(0, 300);
     const status = meta?.statusCode;
-    const noModule = (status === 400 || status === 404) && /no handler found/i.test(answer);
+    const noModule =
+      (status === 400 || status === 404 || status === 405) && !/security_exception/.test(answer);
     const disabled = /security_exception/.test(answer) && /not enabled|explicitly enabled/i.test(answer);
     if (noModule || disabled) return { supported: false, answer: `HTTP ${status}: ${answer}` };
     throw error;
