@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaSettings, loadConfig } from '../config.ts';
+import { createServiceApp } from '../http/create-service-app.ts';
 import { createCapturingLogger, eventually } from '../testing/index.ts';
 import { eventRefusals } from './event-refusals.ts';
 import { connectKafka, type KafkaConnection } from './kafka.ts';
@@ -93,6 +94,14 @@ describe('TopicPatternConsumer envelope check', () => {
     const [committed] = await kafka.admin.fetchOffsets({ groupId: group, topics: [topic] });
     expect(committed?.partitions[0]?.offset).toBe('6');
     expect(await eventRefusals.total(group, 'tenant-mismatch')).toBe(refusedBefore + 3);
+    // Served by every app's /metrics, beside the app's own.
+    const app = createServiceApp({ service: 'envelope-test', logger });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    await app.close();
+    expect(metrics).toContain(
+      `parley_events_refused_total{component="${group}",reason="tenant-mismatch"} ${refusedBefore + 3}`,
+    );
+    expect(metrics).toContain('parley_envelope_test_http_request_duration_seconds');
     // Logged with the claim, never the value.
     expect(lines().filter((l) => l.group === group && l.claimedTenant === victim)).toHaveLength(2);
     expect(JSON.stringify(lines())).not.toContain('payload-of-forgery');
