@@ -6,6 +6,7 @@ import { redisKey } from '@parley/tenancy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountKey, BruteForceGuard } from './domain/brute-force-guard.ts';
 import { PasswordHasher } from './domain/password-hasher.ts';
+import { currentTotp } from './domain/totp.ts';
 import { type AuthFixture, openAuthFixture, PASSWORD } from './testing/auth-fixture.ts';
 
 /** Counts every verification it runs (a decoy's too: verifyDecoy goes through verify). */
@@ -142,6 +143,42 @@ describe('parallel guesses against the lockout', () => {
         PASSWORD,
       ),
     ).toBe(true);
+  });
+
+  it('50 wrong TOTP codes sent at once on one challenge evaluate no more than the limit', async () => {
+    await f.register('totp-burst@example.com');
+    const session = await f.login('totp-burst@example.com');
+    const enrol = await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD });
+    const secret = enrol.json().secret as string;
+    const confirmed = await f.post('/me/mfa/totp/confirm', session.accessToken, {
+      code: await currentTotp(secret, Date.now() / 1000 - 30),
+    });
+    expect(confirmed.statusCode).toBe(200);
+    const step = await login('totp-burst@example.com', PASSWORD, '198.51.103.250');
+    const { challenge } = step.json();
+    expect(challenge).toEqual(expect.any(String));
+    // Wrong codes: none of them valid in the steps the check accepts (now, one before, one after).
+    const now = Date.now() / 1000;
+    const valid = new Set(await Promise.all([-30, 0, 30].map((skew) => currentTotp(secret, now + skew))));
+    const wrong: string[] = [];
+    for (let n = 0; wrong.length < BURST; n++) {
+      const code = String(n).padStart(6, '0');
+      if (!valid.has(code)) wrong.push(code);
+    }
+    const burst = await Promise.all(
+      wrong.map((code, i) =>
+        f.app.inject({
+          method: 'POST',
+          url: `/tenants/${f.tenant}/login/mfa`,
+          payload: { challenge, code },
+          remoteAddress: `198.51.103.${i + 1}`,
+        }),
+      ),
+    );
+    expect(counts(burst.map((r) => r.statusCode))).toEqual({
+      401: ACCOUNT_THRESHOLD,
+      429: BURST - ACCOUNT_THRESHOLD,
+    });
   });
 
   it('a right guess whose reservation was lost while it was evaluated gets no token', async () => {
