@@ -21,7 +21,7 @@ import { CoalescedTopicAdmin } from '../src/tenant/coalesced-topic-admin.ts';
 import { connectionFacts, secretData, type TenantCredentials } from '../src/tenant/credentials.ts';
 import { type DesiredTenant, desiredTenant, TENANT_STREAM_ACCESS } from '../src/tenant/desired-state.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from '../src/tenant/step.ts';
-import { deleteScramUser, removeUserQuotas } from '../src/tenant/steps/kafka-principal.ts';
+import { revokeScramUser, removeUserQuotas } from '../src/tenant/steps/kafka-principal.ts';
 import {
   describePrincipalAcls,
   KafkaPrincipalStep,
@@ -120,7 +120,7 @@ afterAll(async () => {
     await platform.call('ACL', 'DELUSER', desired.redis.user);
     const keys = await platform.keys(`t:${id}:*`);
     if (keys.length > 0) await platform.del(...keys);
-    await deleteScramUser(clients.kafkaPlatformatic, desired.kafka.principal);
+    await revokeScramUser(clients.kafkaPlatformatic, desired.kafka.principal);
     await removeUserQuotas(clients.kafkaPlatformatic, desired.kafka.principal);
     await clients.kafka.admin.deleteAcls({ filters: [principalAclFilter(desired)] });
     await clients.mongo.client.db(desired.mongo.database).dropDatabase();

@@ -13,7 +13,7 @@ import { isAlive, launch, logFile, readPid, stopProcess } from './processes.ts';
 import type { ServerDefinition, StackContext } from './server.ts';
 import { servers } from './servers/index.ts';
 
-export type { Settings } from '../settings.ts';
+export { loadSettings, type Settings } from '../settings.ts';
 export { servers } from './servers/index.ts';
 
 export interface StackUp {

@@ -37,7 +37,7 @@ import { deleteCredentialStore } from './credential-secrets.ts';
 import { type DesiredTenant, desiredTenant } from './desired-state.ts';
 import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
 import { deleteTenantBucket } from './steps/bucket-step.ts';
-import { deleteScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
+import { revokeScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
 import { principalAclFilter } from './steps/kafka-principal-step.ts';
 import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
 import type { TenantKeys } from './steps/keys-step.ts';
@@ -152,7 +152,7 @@ export class TenantDeletion {
   async #revokeAccess(desired: DesiredTenant): Promise<void> {
     const d = this.#d;
     await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, false);
-    await deleteScramUser(d.kafkaPlatformatic, desired.kafka.principal);
+    await revokeScramUser(d.kafkaPlatformatic, desired.kafka.principal);
     await removeUserQuotas(d.kafkaPlatformatic, desired.kafka.principal);
     await d.kafka.deleteAcls({ filters: [principalAclFilter(desired)] });
     await removeTenantS3User(d.s3Admin, desired.id);

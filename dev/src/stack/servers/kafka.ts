@@ -114,6 +114,14 @@ export const kafka: ServerDefinition = {
       await admin.connect();
       const cluster = await admin.describeCluster();
       if (cluster.brokers.length === 0) throw new Error('kafka: no broker registered yet');
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!/invalid credentials/.test(message)) throw error;
+      // A metadata log from before the operator stopped removing SCRAM users cannot be replayed by
+      // Kafka 4.1-4.3 without losing every credential (operator/src/tenant/steps/kafka-principal.ts).
+      throw new Error(
+        `${message}. If this persists, the Kafka data in ${join(ctx.settings.runDir, 'kafka', 'data')} was written while Parley's operator still removed SCRAM users, which Kafka cannot replay (dev/README.md, "Kafka"): stop the stack, move that folder away and start it again`,
+      );
     } finally {
       await admin.disconnect();
     }

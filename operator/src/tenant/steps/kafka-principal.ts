@@ -87,15 +87,17 @@ export async function upsertScramUser(admin: Admin, user: string, password: stri
   await upsertScramUsers(admin, [{ user, password }]);
 }
 
-export async function deleteScramUser(admin: Admin, user: string): Promise<void> {
-  const connection = await bootstrapConnection(admin);
-  const response = await alterScram(
-    connection,
-    [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }],
-    [],
-  );
-  // 91 RESOURCE_NOT_FOUND: already gone, which is what we wanted.
-  failIfError(response.results.filter((r) => r.errorCode !== 91));
+/**
+ * Revokes a SCRAM user by replacing its credential with one made from a random secret that is
+ * never kept, so nothing can authenticate as the user any more. It does not *remove* the
+ * credential, on purpose: Kafka 4.1 to 4.3 (ScramDelta.apply, checked in their sources) drop the
+ * whole SCRAM-SHA-512 mechanism from the image they rebuild at broker start whenever the replay
+ * meets a removed user before any live one, which locks out every SCRAM principal (the platform's
+ * admin included) until the metadata log is thrown away. Upserts alone replay safely; each revoked
+ * tenant keeps one credential record that no one can use, and a re-created tenant replaces it.
+ */
+export async function revokeScramUser(admin: Admin, user: string): Promise<void> {
+  await upsertScramUsers(admin, [{ user, password: randomBytes(48).toString('base64url') }]);
 }
 
 export interface UserQuotas {
