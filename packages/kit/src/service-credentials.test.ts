@@ -27,7 +27,8 @@ describe('service credentials in settings', () => {
   it('a service refuses to start in production with the default token', async () => {
     // The process a deployment runs: nothing says development, no credential set.
     const fixture = fileURLToPath(new URL('./testing/config-main.fixture.ts', import.meta.url));
-    const env: Record<string, string | undefined> = { ...process.env, PARLEY_ENV: 'production' };
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.PARLEY_ENV;
     delete env.SERVICE_TOKEN;
     delete env.SERVICE_TOKENS;
     const run = promisify(execFile)(process.execPath, [fixture], { env });
@@ -42,13 +43,19 @@ describe('service credentials in settings', () => {
     await expect(own).resolves.toMatchObject({ stdout: 'configured\n' });
   });
 
-  it('production is the default: without PARLEY_ENV the public defaults are refused', () => {
-    expect(configError({}).variables.sort()).toEqual(['SERVICE_TOKEN', 'SERVICE_TOKENS']);
-    // One public token among real ones is enough to refuse.
-    const mixed = `auth=${secret('auth')},operator=${developmentServiceToken('operator')}`;
-    expect(configError({ SERVICE_TOKEN: secret('crypto'), SERVICE_TOKENS: mixed }).variables).toEqual([
+  it('outside development the public defaults are refused, and production is the default', () => {
+    // env-schema merges process.env into the data, so the stack's PARLEY_ENV is overridden here.
+    expect(configError({ PARLEY_ENV: 'production' }).variables.sort()).toEqual([
+      'SERVICE_TOKEN',
       'SERVICE_TOKENS',
     ]);
+    expect((schema.properties.PARLEY_ENV as { default?: unknown }).default).toBe('production');
+    // One public token among real ones is enough to refuse.
+    const mixed = `auth=${secret('auth')},operator=${developmentServiceToken('operator')}`;
+    expect(
+      configError({ PARLEY_ENV: 'production', SERVICE_TOKEN: secret('crypto'), SERVICE_TOKENS: mixed })
+        .variables,
+    ).toEqual(['SERVICE_TOKENS']);
   });
 
   it('development allows the defaults, and each service has a development credential of its own', () => {
