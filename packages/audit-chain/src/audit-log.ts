@@ -339,6 +339,15 @@ export class AuditLog {
     }
     const published = await this.#latestPublished();
     if (published) {
+      if (published.treeSize > size) {
+        // Another replica may have appended and signed past this writer's view: catch up first,
+        // so only a log that is really shorter is refused.
+        await this.syncTree();
+        if (this.#tree.size >= published.treeSize) {
+          this.#assertExtends(published, this.#tree.size, 'its published checkpoint');
+          return published;
+        }
+      }
       this.#assertExtends(published, size, 'its published checkpoint');
       if (published.treeSize === size) return published;
     }

@@ -50,14 +50,20 @@ async function submit(tenant: string, records: unknown[], app = f.app) {
 }
 
 /** The service as a new process would build it: another AuditLogs over the same stores. */
-function restartedLogs(options: { signingKey?: SigningKey; previousKeys?: AuditLogs['publicKeys'] } = {}) {
+function restartedLogs(
+  options: {
+    signingKey?: SigningKey;
+    previousKeys?: AuditLogs['publicKeys'];
+    policy?: { everyRecords: number; everyMs: number };
+  } = {},
+) {
   const signingKey = options.signingKey ?? f.signingKey;
   const logs: AuditLogs = new AuditLogs({
     client: f.client,
     signingKey,
     sealer: f.sealer,
     logger: f.logger,
-    checkpointPolicy: { everyRecords: 5, everyMs: 60_000 },
+    checkpointPolicy: options.policy ?? { everyRecords: 5, everyMs: 60_000 },
     previousKeys: [...(options.previousKeys ?? new Map())].map(([keyId, publicKey]) => ({
       keyId,
       publicKey,
@@ -326,5 +332,26 @@ describe('audit attacks', () => {
     await f.s3.putObject(s3BucketName(tenant), LATEST_CHECKPOINT_OBJECT, body, body.length);
     await submit(tenant, [auditInput()]);
     await expect(restartedLogs().signNow(tenant)).rejects.toThrow(/not evidence .*not trusted/);
+  });
+});
+
+describe('published checkpoints with several replicas', () => {
+  it('a replica whose tree lags another replica’s published checkpoint catches up instead of refusing', async () => {
+    const tenant = await f.tenant();
+    const policy = { everyRecords: 1000, everyMs: 1000 };
+    const lagging = restartedLogs({ policy });
+    await lagging.append(tenant, [auditInput()], 'auth'); // signs 1 (the first, at once)
+    await lagging.append(tenant, [auditInput()], 'auth'); // 2, not due yet
+    // The other replica appends 5 and signs (and publishes) 7.
+    await f.auditLogs.append(
+      tenant,
+      Array.from({ length: 5 }, () => auditInput()),
+      'auth',
+    );
+    expect((await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints/latest`)).body.treeSize).toBe(7);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Due by time on the lagging replica, whose tree holds 2: the log is not shorter, its view is.
+    const checkpoint = await (await lagging.get(tenant)).checkpoint({ policy });
+    expect(checkpoint?.treeSize).toBe(7);
   });
 });
