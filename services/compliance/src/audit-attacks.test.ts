@@ -17,7 +17,7 @@ import {
   verifyChain,
   verifyProofBundle,
 } from '@parley/audit-chain';
-import { AUDIT_PII_PURPOSE } from '@parley/contracts';
+import { AUDIT_PII_PURPOSE, type AuditRecordInput } from '@parley/contracts';
 import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLogs } from './domain/audit-logs.ts';
@@ -339,15 +339,12 @@ describe('published checkpoints with several replicas', () => {
   it('a replica whose tree lags another replica’s published checkpoint catches up instead of refusing', async () => {
     const tenant = await f.tenant();
     const policy = { everyRecords: 1000, everyMs: 1000 };
+    const record = () => auditInput() as AuditRecordInput;
     const lagging = restartedLogs({ policy });
-    await lagging.append(tenant, [auditInput()], 'auth'); // signs 1 (the first, at once)
-    await lagging.append(tenant, [auditInput()], 'auth'); // 2, not due yet
+    await lagging.append(tenant, [record()], 'auth'); // signs 1 (the first, at once)
+    await lagging.append(tenant, [record()], 'auth'); // 2, not due yet
     // The other replica appends 5 and signs (and publishes) 7.
-    await f.auditLogs.append(
-      tenant,
-      Array.from({ length: 5 }, () => auditInput()),
-      'auth',
-    );
+    await f.auditLogs.append(tenant, Array.from({ length: 5 }, record), 'auth');
     expect((await f.call('GET', `/v1/tenants/${tenant}/audit/checkpoints/latest`)).body.treeSize).toBe(7);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     // Due by time on the lagging replica, whose tree holds 2: the log is not shorter, its view is.
