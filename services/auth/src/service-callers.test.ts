@@ -38,10 +38,11 @@ const invite = (caller: keyof typeof TOKENS, email: string) =>
 describe('auth internal routes with per-service credentials', () => {
   it("the gateway's credential cannot open auth's internal routes", async () => {
     const forged = await invite('gateway', 'mallory@example.com');
-    expect(forged.statusCode).toBe(403);
-    expect(forged.json().type).toBe('https://parley.dev/problems/forbidden');
+    // For /internal only the operator's credential counts as one: any other is refused as none.
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().type).toBe('https://parley.dev/problems/unauthorized');
     expect(forged.body).not.toContain('"token"');
-    expect((await invite('compliance', 'mallory@example.com')).statusCode).toBe(403);
+    expect((await invite('compliance', 'mallory@example.com')).statusCode).toBe(401);
     // The operator, whose endpoint it is, still invites.
     const invited = await invite('operator', 'first.admin@example.com');
     expect(invited.statusCode).toBe(201);
