@@ -25,8 +25,8 @@ async function render(chart: string, set: string[] = []): Promise<Manifest[]> {
     maxBuffer: 16 * 1024 * 1024,
   });
   child.child.stdin?.end(yaml);
-  const parsed = JSON.parse((await child).stdout) as Manifest | { kind: 'List'; items: Manifest[] };
-  return 'items' in parsed ? parsed.items : [parsed];
+  // One pretty-printed object per manifest, each closing with a `}` at the start of a line.
+  return (await child).stdout.split(/(?<=^\})\n(?=\{)/m).map((text) => JSON.parse(text) as Manifest);
 }
 
 describe('chart auth: network exposure', () => {
