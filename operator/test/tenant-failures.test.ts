@@ -7,6 +7,7 @@
 import { createSilentLogger } from '@parley/kit/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FINALIZER } from '../src/api/resources.ts';
 import { buildTenantReconciler } from '../src/build-tenant-reconciler.ts';
 import { createPlatformaticAdmin } from '../src/clients.ts';
 import { createEventRecorder } from '../src/manager/event-recorder.ts';
@@ -176,14 +177,21 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
   it('reports Ready=False with KafkaUnavailable while every other step succeeds, then converges', async () => {
     const name = uniqueId('tk');
     created.push(name);
-    await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', name, withoutAdmins),
-    );
     const config = operatorConfig(namespace);
     const logger = createSilentLogger();
     op = await startTestOperator(namespace, { OPERATOR_CONCURRENCY: '1' });
     await op.operator.manager.stop(); // the real manager must not reconcile during the broken one
+    // Applied only now, finalizer included: the broken reconcile is the first to provision it, so
+    // the tenant has never been served (a served one stays Ready in the registry while a step fails).
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', name, (yaml) =>
+        withoutAdmins(yaml).replace(
+          `  name: ${name}\n`,
+          `  name: ${name}\n  finalizers:\n    - ${FINALIZER}\n`,
+        ),
+      ),
+    );
     const deadBroker = '127.0.0.1:1';
     const deadKafka = new Kafka({
       clientId: 'dead',
