@@ -84,8 +84,9 @@ export class BucketCheckpoints implements CheckpointPublisher {
       for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
       text = Buffer.concat(chunks).toString('utf8');
     } catch (error) {
+      // No bucket: nothing was published (and publishing will fail, so nothing gets signed).
       const code = (error as { code?: string }).code;
-      if (code === 'NoSuchKey' || code === 'NotFound') return undefined;
+      if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket') return undefined;
       throw error;
     }
     // Whatever is there is handed over as is: the log checks the signature and refuses to sign
