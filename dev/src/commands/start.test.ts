@@ -1,4 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../settings.ts';
@@ -22,16 +23,44 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** Processes still running one of this checkout's services or its operator. */
-function leftovers(): string[] {
+/** Every process below `root` (pid and command line), from /proc: npm start's services and operator. */
+function descendants(root: number): { pid: number; command: string }[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The field after the command's closing parenthesis: state, then the parent's pid.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: { pid: number; command: string }[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const pid of children.get(queue.shift() as number) ?? []) {
+      queue.push(pid);
+      const command = (() => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+        } catch {
+          return '';
+        }
+      })();
+      found.push({ pid, command });
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
   try {
-    return execFileSync('pgrep', ['-af', `${repoRoot}/(services/[a-z-]+|operator)/src/main.ts`], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean);
+    process.kill(pid, 0);
+    return true;
   } catch {
-    return []; // pgrep exits 1 when nothing matches
+    return false;
   }
 }
 
@@ -52,7 +81,6 @@ async function startUntil(
 describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`stops every service on ${signal} sent to the npm process`, async () => {
-      expect(leftovers()).toEqual([]);
       const child = spawn('npm', ['start'], {
         cwd: repoRoot,
         env: { ...process.env, CI: 'true' },
@@ -65,6 +93,7 @@ describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
       child.stderr?.on('data', (c: Buffer) => {
         output += c.toString();
       });
+      let started: { pid: number; command: string }[] = [];
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       try {
         // The first run also waits for the demo tenant's smoke check: a newcomer's first sign-in.
@@ -76,17 +105,27 @@ describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
           expect(output).toMatch(/compliance serves demo/);
           expect(output).toMatch(/demo tenant {2}usable: sign-in works/);
         }
-        expect((await Promise.all(SERVICE_PORTS.map(listening))).some(Boolean)).toBe(true);
+        // Every service listens before the signal, so the stop has real work to drain.
+        const listenDeadline = Date.now() + 120_000;
+        while (!(await Promise.all(SERVICE_PORTS.map(listening))).every(Boolean)) {
+          if (Date.now() > listenDeadline)
+            throw new Error(`services never listened:\n${output.slice(-4000)}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        started = descendants(child.pid as number).filter((p) =>
+          /\/(services\/[a-z-]+|operator)\/src\/main\.ts/.test(p.command),
+        );
+        expect(started.length).toBeGreaterThanOrEqual(4); // auth, compliance, crypto, the operator
 
         child.kill(signal);
         const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
         expect(code, output.slice(-3000)).toBe(0);
         expect(output).toMatch(/stopping \d+ service\(s\)/);
-        expect(leftovers()).toEqual([]);
+        expect(started.filter((p) => alive(p.pid))).toEqual([]);
         expect(await Promise.all(SERVICE_PORTS.map(listening))).toEqual(SERVICE_PORTS.map(() => false));
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
-        for (const line of leftovers()) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+        for (const p of started) if (alive(p.pid)) process.kill(p.pid, 'SIGKILL');
       }
     });
   }
