@@ -113,4 +113,25 @@ describe('a Tenant under legal hold', { timeout: 180_000 }, () => {
     expect((await op.operator.keyring.listKeys(tenant)).map((k) => k.state)).toContain('pending-destruction');
     await op.operator.relay.flush(); // the deletion's events go out before the topics are removed
   });
+
+  it("the keyring destroys no key of a held tenant, even after the tenant's database is gone", async () => {
+    const t = uniqueId('tk');
+    const keyring = op.operator.keyring;
+    await keyring.ensureTenantKey(t);
+    // Scheduled eight days ago (before any hold), so its waiting period is over now.
+    await keyring.scheduleDestruction(t, 'default', {
+      waitingDays: 7,
+      now: new Date(Date.now() - 8 * 86_400_000),
+    });
+    const holds = new LegalHoldStore(op.clients.mongo.client, t);
+    const hold = await holds.place({ scope: { kind: 'tenant' }, reason: 'case 10', setBy: 'counsel' });
+    await op.clients.mongo.client.db(`parley_${t}`).dropDatabase(); // what a deletion would drop
+
+    await keyring.destroyDueKeys();
+    expect((await keyring.listVersions(t, 'default')).state).toBe('pending-destruction');
+
+    await holds.lift(hold.id, { liftedBy: 'counsel', reason: 'case closed' });
+    await keyring.destroyDueKeys();
+    expect((await keyring.listVersions(t, 'default')).state).toBe('destroyed');
+  });
 });
