@@ -37,7 +37,7 @@ import { deleteCredentialStore } from './credential-secrets.ts';
 import { type DesiredTenant, desiredTenant } from './desired-state.ts';
 import { type RegistryEntry, recordTenantDeleted } from './registry.ts';
 import { deleteTenantBucket } from './steps/bucket-step.ts';
-import { revokeScramUser, removeUserQuotas } from './steps/kafka-principal.ts';
+import { removeUserQuotas, revokeScramUser } from './steps/kafka-principal.ts';
 import { principalAclFilter } from './steps/kafka-principal-step.ts';
 import { deleteTenantTopics } from './steps/kafka-topics-step.ts';
 import type { TenantKeys } from './steps/keys-step.ts';
