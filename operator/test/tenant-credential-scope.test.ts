@@ -21,7 +21,7 @@ import { CoalescedTopicAdmin } from '../src/tenant/coalesced-topic-admin.ts';
 import { connectionFacts, secretData, type TenantCredentials } from '../src/tenant/credentials.ts';
 import { type DesiredTenant, desiredTenant, TENANT_STREAM_ACCESS } from '../src/tenant/desired-state.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from '../src/tenant/step.ts';
-import { revokeScramUser, removeUserQuotas } from '../src/tenant/steps/kafka-principal.ts';
+import { removeUserQuotas, revokeScramUser } from '../src/tenant/steps/kafka-principal.ts';
 import {
   describePrincipalAcls,
   KafkaPrincipalStep,
@@ -329,6 +329,21 @@ describe("a tenant's Redis credential", () => {
     );
     await expect(tenantRedis.del(desired.redis.runtimeKey)).rejects.toThrow(/NOPERM/);
     expect(await clients.redis.client.hget(desired.redis.runtimeKey, 'status')).toBe('Suspended');
+  });
+
+  it("cannot flush or kill the server's scripts and functions (every tenant's and Parley's)", async () => {
+    await expect(tenantRedis.call('SCRIPT', 'FLUSH')).rejects.toThrow(/NOPERM/);
+    await expect(tenantRedis.call('SCRIPT', 'KILL')).rejects.toThrow(/NOPERM/);
+    await expect(tenantRedis.call('FUNCTION', 'FLUSH')).rejects.toThrow(/NOPERM/);
+    await expect(
+      tenantRedis.call(
+        'FUNCTION',
+        'LOAD',
+        "#!lua name=forged\nredis.register_function('f', function() return 1 end)",
+      ),
+    ).rejects.toThrow(/NOPERM/);
+    // Its own Lua on its own keys still runs.
+    expect(await tenantRedis.eval("return redis.call('set', KEYS[1], 'v')", 1, appKey('lua'))).toBe('OK');
   });
 
   it("cannot touch another tenant's workload keys or channels", async () => {

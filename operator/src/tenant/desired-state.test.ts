@@ -170,6 +170,9 @@ describe('redisAclRules', () => {
       '-select',
       '-swapdb',
       '-move',
+      '-script|flush',
+      '-script|kill',
+      '-function',
     ]);
   });
 

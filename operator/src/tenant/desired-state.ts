@@ -322,6 +322,12 @@ export function redisAclRules(desired: DesiredTenant, password: string): string[
     '-select',
     '-swapdb',
     '-move',
+    // Scripts and functions are the server's, not the user's: flushing or killing them breaks
+    // every other tenant's and Parley's own (auth's lockout script), and a loaded function
+    // library is shared by all users. EVAL on its own keys stays.
+    '-script|flush',
+    '-script|kill',
+    '-function',
   ];
 }
 
