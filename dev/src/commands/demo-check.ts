@@ -25,8 +25,11 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function call(url: string, init: RequestInit): Promise<Answer> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+async function call(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
+  const response = await fetch(url, {
+    ...init,
+    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+  });
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {
@@ -35,6 +38,21 @@ async function call(url: string, init: RequestInit): Promise<Answer> {
     body = { detail: text.slice(0, 200) };
   }
   return { status: response.status, body };
+}
+
+async function becameReady(url: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !signal.aborted) {
+    const ready = await fetch(`${url}/ready`, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]),
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
 }
 
 const problem = (a: Answer) =>
@@ -47,20 +65,32 @@ const problem = (a: Answer) =>
  * 2. does compliance serve its audit log? (verification answers 200);
  * 3. how does the first admin get in? (a fresh invitation token while it is pending).
  */
-export async function checkDemoTenant(target: DemoCheckTarget): Promise<DemoCheckResult> {
+export async function checkDemoTenant(
+  target: DemoCheckTarget,
+  signal: AbortSignal,
+): Promise<DemoCheckResult> {
   const lines: string[] = [];
   let ok = true;
+  // A Tenant that was Ready before this start is Ready at once, before the services listen.
+  for (const url of [target.authUrl, target.complianceUrl]) {
+    if (!(await becameReady(url, 120_000, signal)))
+      return { ok: false, lines: [`${url} was not ready within 120 s`] };
+  }
   const json = { 'content-type': 'application/json' };
   const internal = { ...json, 'x-service-token': target.operatorToken };
 
-  const signIn = await call(`${target.authUrl}/tenants/${target.tenant}/login`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({
-      email: `smoke-check@${target.tenant}.example`,
-      password: randomBytes(12).toString('base64url'),
-    }),
-  });
+  const signIn = await call(
+    `${target.authUrl}/tenants/${target.tenant}/login`,
+    {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        email: `smoke-check@${target.tenant}.example`,
+        password: randomBytes(12).toString('base64url'),
+      }),
+    },
+    signal,
+  );
   if (signIn.status === 401)
     lines.push(`auth serves ${target.tenant} (a sign-in reaches the password check)`);
   else {
@@ -68,25 +98,33 @@ export async function checkDemoTenant(target: DemoCheckTarget): Promise<DemoChec
     lines.push(`auth refuses ${target.tenant}: ${problem(signIn)}`);
   }
 
-  const verify = await call(`${target.complianceUrl}/v1/tenants/${target.tenant}/audit/verify`, {
-    headers: { 'x-service-token': target.gatewayToken },
-  });
+  const verify = await call(
+    `${target.complianceUrl}/v1/tenants/${target.tenant}/audit/verify`,
+    {
+      headers: { 'x-service-token': target.gatewayToken },
+    },
+    signal,
+  );
   if (verify.status === 200) lines.push(`compliance serves ${target.tenant} (its audit log verifies)`);
   else {
     ok = false;
     lines.push(`compliance refuses ${target.tenant}: ${problem(verify)}`);
   }
 
-  const invitation = await call(`${target.authUrl}/internal/tenants/${target.tenant}/invitations`, {
-    method: 'POST',
-    headers: internal,
-    body: JSON.stringify({
-      email: target.adminEmail,
-      roles: ['admin'],
-      invitedBy: 'npm start',
-      reissue: true,
-    }),
-  });
+  const invitation = await call(
+    `${target.authUrl}/internal/tenants/${target.tenant}/invitations`,
+    {
+      method: 'POST',
+      headers: internal,
+      body: JSON.stringify({
+        email: target.adminEmail,
+        roles: ['admin'],
+        invitedBy: 'npm start',
+        reissue: true,
+      }),
+    },
+    signal,
+  );
   if (typeof invitation.body.token === 'string') {
     // No mail leaves this machine (there is no notifier yet), so the invitation is shown here.
     const accept = JSON.stringify({

@@ -14,10 +14,10 @@ const DEMO_TENANT = join(repoRoot, 'dev', 'demo', 'tenant-demo.yaml');
 /** The first admin that dev/demo/tenant-demo.yaml names. */
 const DEMO_ADMIN = 'admin@demo.example';
 
-function kubectl(env: Record<string, string>, args: string[]) {
+function kubectl(env: Record<string, string>, args: string[], signal?: AbortSignal) {
   const binary = env.PARLEY_KUBECTL;
   if (!binary) throw new Error('the stack env has no PARLEY_KUBECTL');
-  return run(binary, args, { env: { ...process.env, ...env }, maxBuffer: 8 * 1024 * 1024 });
+  return run(binary, args, { env: { ...process.env, ...env }, maxBuffer: 8 * 1024 * 1024, signal });
 }
 
 /** Installs the CRDs (idempotent) so the operator finds its kinds when it starts. */
@@ -37,6 +37,8 @@ export type DemoServices = Omit<DemoCheckTarget, 'tenant' | 'adminEmail'>;
 export async function applyDemoTenant(
   env: Record<string, string>,
   services: DemoServices,
+  /** Aborted when npm start stops: the check must not outlive (or keep alive) the command. */
+  signal: AbortSignal,
 ): Promise<{ usable: Promise<boolean> }> {
   await kubectl(env, ['apply', '-f', DEMO_TENANT]);
   say('  demo tenant  applied (kubectl get tenants -n parley); waiting for Ready…');
@@ -50,12 +52,17 @@ export async function applyDemoTenant(
   ])
     .then(async () => {
       say('  demo tenant  Ready: every store, key and the first admin invitation are provisioned');
-      const { ok, lines } = await checkDemoTenant({ tenant: 'demo', adminEmail: DEMO_ADMIN, ...services });
+      const { ok, lines } = await checkDemoTenant(
+        { tenant: 'demo', adminEmail: DEMO_ADMIN, ...services },
+        signal,
+      );
+      if (signal.aborted) return false;
       for (const line of lines) say(`  demo tenant  ${line}`);
       say(ok ? '  demo tenant  usable: sign-in works' : '  demo tenant  NOT usable: see the lines above');
       return ok;
     })
     .catch(async (error: Error) => {
+      if (signal.aborted) return false;
       const { stdout } = await kubectl(env, ['get', 'tenant', 'demo', '-n', 'parley', '-o', 'wide']).catch(
         () => ({ stdout: '(could not read it)' }),
       );

@@ -81,6 +81,8 @@ async function startUntil(
 describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`stops every service on ${signal} sent to the npm process`, async () => {
+      // Nothing else may hold the services' ports, or the test would watch the wrong processes.
+      expect(await Promise.all(SERVICE_PORTS.map(listening))).toEqual(SERVICE_PORTS.map(() => false));
       const child = spawn('npm', ['start'], {
         cwd: repoRoot,
         env: { ...process.env, CI: 'true' },
@@ -124,8 +126,10 @@ describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
         expect(started.filter((p) => alive(p.pid))).toEqual([]);
         expect(await Promise.all(SERVICE_PORTS.map(listening))).toEqual(SERVICE_PORTS.map(() => false));
       } finally {
+        // A failed test must not leave services behind (SIGKILL to npm would orphan them).
+        const left = child.exitCode === null ? descendants(child.pid as number) : started;
         if (child.exitCode === null) child.kill('SIGKILL');
-        for (const p of started) if (alive(p.pid)) process.kill(p.pid, 'SIGKILL');
+        for (const p of left) if (alive(p.pid)) process.kill(p.pid, 'SIGKILL');
       }
     });
   }

@@ -55,12 +55,14 @@ export async function startCommand(): Promise<number> {
   }
   const children = new Map<string, ChildProcess>();
   let stopping = false;
+  const demoCheck = new AbortController();
   let exitCode = 0;
 
   const done = new Promise<void>((resolve) => {
     const shutdown = async (reason: string) => {
       if (stopping) return;
       stopping = true;
+      demoCheck.abort();
       say(`\n${reason}: stopping ${children.size} service(s)…`);
       for (const child of children.values()) child.kill('SIGTERM');
       const deadline = Date.now() + 15_000; // services drain in-flight work on SIGTERM
@@ -117,14 +119,18 @@ export async function startCommand(): Promise<number> {
     say(`  ${s.name.padEnd(12)} ${s.port ? `http://127.0.0.1:${s.port}` : 'running'}`);
   if (withOperator) {
     const url = (name: string) => `http://127.0.0.1:${services.find((s) => s.name === name)?.port ?? 0}`;
-    await applyDemoTenant(env, {
-      authUrl: url('auth'),
-      complianceUrl: url('compliance'),
-      // The development credentials the services accept on the stack (packages/kit): the
-      // operator's opens auth's invitations, the gateway's reads a tenant's audit log.
-      operatorToken: developmentServiceToken('operator'),
-      gatewayToken: developmentServiceToken('gateway'),
-    });
+    await applyDemoTenant(
+      env,
+      {
+        authUrl: url('auth'),
+        complianceUrl: url('compliance'),
+        // The development credentials the services accept on the stack (packages/kit): the
+        // operator's opens auth's invitations, the gateway's reads a tenant's audit log.
+        operatorToken: developmentServiceToken('operator'),
+        gatewayToken: developmentServiceToken('gateway'),
+      },
+      demoCheck.signal,
+    );
   }
   say('\nCtrl-C stops everything.');
   // Signal handlers alone do not keep Node's event loop alive (with no services, nothing would).
