@@ -69,6 +69,27 @@ async function minioUserGone(tenant: string): Promise<boolean> {
   );
 }
 
+/** What a finished Delete cleanup left behind, compared before and after running it again. */
+async function deletedState(t: string) {
+  const [key] = await op.operator.keyring.listKeys(t);
+  const entry = await op.clients.mongo.client
+    .db('parley_platform')
+    .collection('tenants')
+    .findOne({ _id: t as never });
+  return {
+    database: (await databaseNames()).includes(`parley_${t}`),
+    topics: (await op.clients.kafka.admin.listTopics()).filter((x) => x.startsWith(`parley.${t}.`)).sort(),
+    redisKeys: await op.clients.redis.client.exists(`t:${t}:session:s1`, `t:${t}:runtime`),
+    bucket: await op.clients.s3.bucketExists(`parley-${t}`),
+    index: (await op.clients.elasticsearch.indices.exists({ index: `parley-${t}-messages` })).body,
+    keyState: key?.state,
+    destroyAt: key?.destroyAt?.toISOString(),
+    kafkaLogin: await kafkaLoginWorks(credentials[t] as never),
+    minioUserGone: await minioUserGone(t),
+    registry: entry?.status,
+  };
+}
+
 beforeAll(async () => {
   await ensureCrdsAndNamespace(namespace);
   op = await startTestOperator(namespace);
@@ -163,7 +184,7 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
     expect(await minioUserGone(t)).toBe(true);
   });
 
-  it('is idempotent: running a finished cleanup again succeeds (a finalizer retried after a crash)', async () => {
+  it('is idempotent: running a finished cleanup again succeeds and leaves the same deleted state (a finalizer retried after a crash)', async () => {
     const tenant = saved[tenants.Delete];
     if (!tenant) throw new Error('the Delete tenant was not captured');
     const logger = createSilentLogger();
@@ -181,8 +202,24 @@ describe('deleting a Tenant', { timeout: 180_000 }, () => {
       logger,
       credentialStore: { kube: connectKube(op.config.KUBECONFIG), namespace },
     });
+    const before = await deletedState(tenants.Delete);
     await expect(deletion.run(tenant)).resolves.toBeUndefined();
     await op.operator.relay.flush(); // its events go out before the test removes the topics
+    // The second run changed nothing: still deleted, and the keys' destruction date not moved.
+    const after = await deletedState(tenants.Delete);
+    expect(after).toEqual(before);
+    expect(after).toMatchObject({
+      database: false,
+      topics: [`parley.${tenants.Delete}.keys`, `parley.${tenants.Delete}.lifecycle`],
+      redisKeys: 0,
+      bucket: false,
+      index: false,
+      keyState: 'pending-destruction',
+      destroyAt: expect.any(String),
+      kafkaLogin: false,
+      minioUserGone: true,
+      registry: 'Deleted',
+    });
   });
 
   it('with CryptoShred schedules key destruction and removes the data', async () => {
