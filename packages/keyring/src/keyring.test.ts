@@ -419,6 +419,8 @@ describe('keyring: crypto-shredding', () => {
       .sort({ seq: 1 })
       .toArray();
     expect(history.map((r) => r.seq)).toEqual(history.map((_, i) => i + 1));
+    // Someone wins the first write, and from enabled only a schedule can be it: the loop checks something.
+    expect(history[0]?.action).toBe('schedule');
     // Each entry is a legal step from the one before: schedule only from enabled, cancel only from pending.
     let state = 'enabled';
     for (const entry of history) {

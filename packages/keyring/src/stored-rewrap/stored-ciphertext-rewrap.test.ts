@@ -182,6 +182,7 @@ describe('StoredCiphertextRewrap', { timeout: 120_000 }, () => {
 
     // Envelopes: only the wrapped data key changed; nonce, payload and tag are the same bytes.
     const after = await s.envelopes.find({ tenant: s.tenant }).sort({ _id: 1 }).toArray();
+    expect(after).toHaveLength(20); // the loop below compares every one of them, never none
     for (const [i, doc] of after.entries()) {
       const before = Buffer.from(envelopesBefore[i]?.envelope, 'base64');
       const now = Buffer.from(doc.envelope, 'base64');
