@@ -1,6 +1,7 @@
 /**
  * The Fastify base every service builds on: request ids, JSON logs, body limits, TypeBox schemas
- * as validation and types, problem-details errors, /health, /ready and /metrics. It never
+ * as validation and types, problem-details errors, /health, /ready and /metrics, and the OpenAPI
+ * document of every route at /documentation (openapi.ts). It never
  * listens: main.ts does (see run-service.ts), and tests drive it with inject().
  */
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 import { installProblemHandlers } from './error-handler.ts';
 import { createMetricsRegistry, installMetrics } from './metrics.ts';
+import { installOpenApi } from './openapi.ts';
 import { installProbes, type ReadinessCheck } from './probes.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -19,6 +21,8 @@ export interface ServiceAppOptions {
   /** Short service name, e.g. "crypto"; names its metrics and log lines. */
   service: string;
   logger: Logger;
+  /** The API version its OpenAPI document states (0.1.0 by default). */
+  version?: string;
   /** Each of the service's own dependencies, checked by /ready. */
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
@@ -55,6 +59,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     done();
   });
 
+  // First, so the document sees every route, the kit's own included.
+  installOpenApi(app, { service: options.service, ...(options.version ? { version: options.version } : {}) });
   const registry = createMetricsRegistry(options.service);
   installProblemHandlers(app);
   installProbes(app, options.readiness ?? {});

@@ -37,7 +37,17 @@ export function installMetrics(app: FastifyInstance, service: string, registry: 
     done();
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const exposition = {
+    tags: ['operations'],
+    description: 'Prometheus metrics (text exposition format)',
+    response: {
+      200: {
+        description: 'The metrics',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  };
+  app.get('/metrics', { schema: exposition }, async (_request, reply) => {
     // Merged per scrape: the app's own metrics (some registered after this plugin) and the
     // process-wide refusal counter of relays and consumers (clients/event-refusals.ts).
     const served = Registry.merge([registry, eventRefusalRegistry]);

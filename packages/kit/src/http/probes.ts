@@ -3,6 +3,7 @@
  * parallel with a timeout so one hung dependency cannot hang the probe.
  */
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -32,9 +33,30 @@ export async function runReadinessChecks(
   return { ready: entries.every(([, r]) => r.ok), checks: Object.fromEntries(entries) };
 }
 
+const HealthSchema = Type.Object({ status: Type.Literal('ok') });
+const ReadinessSchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
+  checks: Type.Record(
+    Type.String(),
+    Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) }),
+  ),
+});
+
 export function installProbes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
-  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get(
+    '/health',
+    {
+      logLevel: 'warn',
+      schema: { tags: ['operations'], description: 'The process is alive', response: { 200: HealthSchema } },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  const ready = {
+    tags: ['operations'],
+    description: "The service's own dependencies answer (each within 2 s); 503 names those that do not",
+    response: { 200: ReadinessSchema, 503: ReadinessSchema },
+  };
+  app.get('/ready', { logLevel: 'warn', schema: ready }, async (_request, reply) => {
     const result = await runReadinessChecks(checks);
     reply.status(result.ready ? 200 : 503);
     return { status: result.ready ? 'ready' : 'not-ready', checks: result.checks };

@@ -13,6 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { problems } from '../problem.ts';
 import { parseServiceTokens } from '../service-credentials.ts';
+import { securedBy } from './route-security.ts';
 
 export const SERVICE_TOKEN_HEADER = 'x-service-token';
 
@@ -96,11 +97,12 @@ export function requireServiceCredential(
   options: ServiceCredentialOptions = {},
 ): onRequestHookHandler {
   const callers = asCallers(credential);
-  return async (request) => {
+  // Marked, so the OpenAPI document says the route takes the service credential (route-security.ts).
+  return securedBy('serviceToken', async (request: FastifyRequest) => {
     const caller = callers.identify(request.headers[SERVICE_TOKEN_HEADER]);
     if (!caller) throw problems.unauthorized('A valid service credential is required');
     if (options.allow && !options.allow.includes(caller))
       throw problems.forbidden(`The ${caller} service may not call this endpoint`);
     request.serviceCaller = caller;
-  };
+  });
 }

@@ -5,6 +5,8 @@ import { Writable } from 'node:stream';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger, type Logger } from '../logger.ts';
 
+export * from './openapi-coverage.ts';
+
 /** A logger whose lines a test can read back (to check, say, that a secret was redacted). */
 export function createCapturingLogger(service = 'test'): {
   logger: Logger;

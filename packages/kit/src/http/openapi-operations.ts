@@ -1,0 +1,135 @@
+/**
+ * What the OpenAPI document says about each route beyond its JSON schemas, derived once here so no
+ * route has to repeat it: an operation id and tags from the path, the security its guard hooks
+ * enforce (route-security.ts), whether it is internal, and problem-details answers. A route's own
+ * `operationId`, `tags` or `security` wins over the derived ones.
+ *
+ * Runs as @fastify/swagger's `transform`: it shapes the document only, never the route's runtime
+ * validation or serialization.
+ */
+import type { FastifySchema, RouteOptions } from 'fastify';
+import { ProblemSchema } from '../problem.ts';
+import { routeSchemes } from './route-security.ts';
+
+/** The extension that says whether an operation is for other Parley components only. */
+export const INTERNAL_EXTENSION = 'x-internal';
+
+const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+// Path segments that say where an operation lives rather than what it is about.
+const isScaffolding = (segment: string) =>
+  segment === 'v1' || segment === 'internal' || segment === 'tenants' || segment.startsWith(':');
+
+function words(segment: string): string[] {
+  return segment.split(/[^A-Za-z0-9]+/).filter(Boolean);
+}
+
+const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** `POST /v1/tenants/:tenant/keys/:keyName/rotate` → `postKeysByKeyNameRotate`. */
+export function operationIdOf(method: string, url: string): string {
+  const segments = url.split('/').filter(Boolean);
+  const parts: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    // The version and the tenant every tenant route carries add nothing to the name.
+    if (segment === 'v1') continue;
+    if (segment === 'tenants' && segments[i + 1] === ':tenant') {
+      i++;
+      continue;
+    }
+    if (segment.startsWith(':')) parts.push('By', ...words(segment.slice(1)).map(capitalised));
+    else if (segment === 'internal') parts.push('Internal');
+    else parts.push(...words(segment).map(capitalised));
+  }
+  return `${method.toLowerCase()}${parts.join('')}`;
+}
+
+/** The first segment that names a subject: `/v1/tenants/:tenant/audit/records` → `audit`. */
+export function tagOf(url: string): string {
+  const subject = url
+    .split('/')
+    .filter(Boolean)
+    .find((segment) => !isScaffolding(segment));
+  return subject?.replace(/^\.+/, '') ?? 'service';
+}
+
+const problemAnswer = (description: string) => ({
+  description,
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } },
+});
+
+const isProblemSchema = (schema: unknown) =>
+  schema === ProblemSchema || (schema as { $id?: unknown } | undefined)?.$id === 'Problem';
+
+/**
+ * Every error is answered as problem details (error-handler.ts), with the problem media type, so
+ * the ranges are documented on every operation and the route's own problem entries say so too.
+ */
+function withProblems(response: FastifySchema['response']): Record<string, unknown> {
+  const answers: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries((response ?? {}) as Record<string, unknown>)) {
+    answers[status] = isProblemSchema(schema) ? problemAnswer(`Refused (${status})`) : schema;
+  }
+  answers['4XX'] ??= problemAnswer('The request was refused: problem details say why');
+  answers['5XX'] ??= problemAnswer(
+    'The service failed or is unavailable: problem details, never a stack trace',
+  );
+  return answers;
+}
+
+const { $id: _problemId, ...problemBody } = ProblemSchema as typeof ProblemSchema & { $id: string };
+const PROBLEM_JSON = JSON.stringify(problemBody);
+const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
+
+function referenceProblems(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'schema' && JSON.stringify(value) === PROBLEM_JSON) {
+      (node as Record<string, unknown>)[key] = PROBLEM_REF;
+    } else referenceProblems(value);
+  }
+}
+
+/**
+ * @fastify/swagger's transformObject: each copy of the problem schema it inlined becomes one
+ * reference to `components.schemas.Problem`, so the document states the shape once.
+ */
+export function referenceProblemSchema({ openapiObject }: { openapiObject: Record<string, unknown> }) {
+  referenceProblems(openapiObject.paths);
+  const components = (openapiObject.components ?? {}) as { schemas?: Record<string, unknown> };
+  components.schemas = { ...components.schemas, Problem: problemBody };
+  openapiObject.components = components;
+  return openapiObject;
+}
+
+export interface DocumentedRoute {
+  schema?: FastifySchema;
+  url: string;
+  route: RouteOptions;
+}
+
+/** @fastify/swagger's transform: the route's schema as the document shows it. */
+export function documentRoute({ schema, url, route }: DocumentedRoute): {
+  schema: FastifySchema;
+  url: string;
+} {
+  const own = (schema ?? {}) as FastifySchema & Record<string, unknown>;
+  if (own.hide) return { schema: own, url };
+  const method = Array.isArray(route.method) ? (route.method[0] as string) : route.method;
+  const schemes = routeSchemes(route);
+  const security =
+    own.security ?? (schemes.length > 0 ? [Object.fromEntries(schemes.map((s) => [s, []]))] : []);
+  const internal = security.some((requirement) => 'serviceToken' in requirement);
+  return {
+    url,
+    schema: {
+      ...own,
+      operationId: own.operationId ?? operationIdOf(method, url),
+      tags: own.tags ?? [tagOf(url)],
+      security,
+      [INTERNAL_EXTENSION]: own[INTERNAL_EXTENSION] ?? internal,
+      response: withProblems(own.response),
+    } as FastifySchema,
+  };
+}
