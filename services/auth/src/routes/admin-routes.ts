@@ -8,7 +8,7 @@ import {
   UpdateUserRequestSchema,
   UserSchema,
 } from '@parley/contracts';
-import { problems, type ServiceApp, Type } from '@parley/kit';
+import { problems, type ServiceApp, securedBy, Type } from '@parley/kit';
 import type { FastifyRequest } from 'fastify';
 import type { AuthComponents } from '../components.ts';
 import { requestContext } from './request-context.ts';
@@ -16,7 +16,8 @@ import { requestContext } from './request-context.ts';
 const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function registerAdminRoutes(app: ServiceApp, parts: AuthComponents): void {
-  const onRequest = requireAccessToken(parts.authClient.verifier);
+  // Marked bearer, so the OpenAPI document says these routes take an access token.
+  const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
   const admin = async (request: FastifyRequest) => {
     const claims = authOf(request);
     await parts.tenantGate.assertUsable(claims.tid);

@@ -11,13 +11,14 @@ import {
   TotpEnrolmentSchema,
   UserSchema,
 } from '@parley/contracts';
-import { type ServiceApp, Type } from '@parley/kit';
+import { type ServiceApp, securedBy, Type } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { userView } from '../domain/accounts.ts';
-import { requestContext } from './request-context.ts';
+import { NoContent, requestContext } from './request-context.ts';
 
 export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
-  const onRequest = requireAccessToken(parts.authClient.verifier);
+  // Marked bearer, so the OpenAPI document says these routes take an access token.
+  const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
   const signedIn = async (request: Parameters<typeof authOf>[0]) => {
     const claims = authOf(request);
     await parts.tenantGate.assertUsable(claims.tid);
@@ -30,7 +31,7 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
     return userView((await signedIn(request)).user);
   });
 
-  app.post('/logout', { onRequest }, async (request, reply) => {
+  app.post('/logout', { onRequest, schema: { response: { 204: NoContent } } }, async (request, reply) => {
     const { claims, c } = await signedIn(request);
     await parts.sessions.revoke(
       c,
@@ -39,12 +40,12 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
       { type: 'user', id: claims.sub },
       requestContext(request),
     );
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
   app.post(
     '/me/password',
-    { onRequest, schema: { body: ChangePasswordRequestSchema } },
+    { onRequest, schema: { body: ChangePasswordRequestSchema, response: { 204: NoContent } } },
     async (request, reply) => {
       const { claims, c, user } = await signedIn(request);
       await parts.accounts.changePassword(
@@ -55,7 +56,7 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
         claims.sid,
         requestContext(request),
       );
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
@@ -72,7 +73,10 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
     '/me/sessions/:sessionId',
     {
       onRequest,
-      schema: { params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 64 }) }) },
+      schema: {
+        params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: NoContent },
+      },
     },
     async (request, reply) => {
       const { claims, c } = await signedIn(request);
@@ -85,7 +89,7 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
         { type: 'user', id: claims.sub },
         requestContext(request),
       );
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
@@ -109,11 +113,11 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
 
   app.post(
     '/me/mfa/totp/disable',
-    { onRequest, schema: { body: ReauthenticationSchema } },
+    { onRequest, schema: { body: ReauthenticationSchema, response: { 204: NoContent } } },
     async (request, reply) => {
       const { c, user } = await signedIn(request);
       await parts.mfa.disable(c, user, request.body, requestContext(request));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

@@ -7,7 +7,7 @@
  * credential (so a client cannot pick its own address to dodge the guard); otherwise the socket's
  * address is used.
  */
-import { type ServiceCallers, serviceCallerOf } from '@parley/kit';
+import { type ServiceCallers, serviceCallerOf, Type } from '@parley/kit';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { RequestContext } from '../domain/audit-records.ts';
 
@@ -16,6 +16,9 @@ declare module 'fastify' {
     clientAddress?: string;
   }
 }
+
+/** The response schema of a route that answers 204 with no body. */
+export const NoContent = Type.Null({ description: 'Done; no content' });
 
 export function resolveClientAddress(serviceToken: string | ServiceCallers): onRequestHookHandler {
   return async (request) => {
