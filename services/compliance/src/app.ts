@@ -6,6 +6,7 @@
  */
 import {
   createServiceApp,
+  guardScope,
   type Logger,
   type ReadinessCheck,
   requireServiceCredential,
@@ -50,7 +51,8 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
   app.register(async (scope) => publicRoutes(scope as unknown as ServiceApp, deps), { prefix: '/v1' });
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', requireServiceCredential(deps.serviceToken));
+      // guardScope: the hook, and the OpenAPI document told that every route here takes it.
+      guardScope(scope, requireServiceCredential(deps.serviceToken));
       // Rethrown errors reach kit's handler, which writes the problem details.
       scope.setErrorHandler((error) => {
         throw complianceProblem(error) ?? error;
