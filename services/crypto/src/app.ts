@@ -7,6 +7,7 @@
 import type { Keyring } from '@parley/keyring';
 import {
   createServiceApp,
+  guardScope,
   type Logger,
   metricPrefix,
   problems,
@@ -49,7 +50,8 @@ export function buildApp(deps: CryptoAppDeps): ServiceApp {
   });
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', requireServiceCredential(deps.callers));
+      // guardScope: the hook, and the OpenAPI document told that every route here takes it.
+      guardScope(scope, requireServiceCredential(deps.callers));
       // After validation, so the purpose read here is the one the handler will use.
       scope.addHook('preHandler', async (request) => {
         const caller = request.serviceCaller;
