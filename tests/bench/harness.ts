@@ -1,8 +1,11 @@
 /**
  * The benchmark harness's vocabulary. These machines are noisy (2 shared cores), so a number on
  * its own means little: every benchmark measures Parley and a reference in the same run, and only
- * their ratio is compared with a goal. Rounds of the two are interleaved (P R P R ...) so a burst
- * of background load hurts both sides alike, and the median round of each side is kept.
+ * their ratio is compared with a goal. Rounds of the two are interleaved so a burst of background
+ * load hurts both sides alike, and which side goes first alternates from pair to pair (P R, R P,
+ * P R ...): the side that runs second always inherits the caches, JIT state, GC debt and turbo
+ * clock the first left behind, and a fixed order would credit or charge that to one side only.
+ * The median round of each side is kept.
  */
 
 export interface Measurement {
@@ -99,7 +102,29 @@ export async function opsPerSecond(
 }
 
 /**
- * Runs two sides in alternating rounds and returns the median of each. `side` measures one round
+ * The order in which `sides` sides run in round `round`: rotated by one each round, so over any
+ * `sides` consecutive rounds each side goes first once (for two: 0 1, then 1 0, then 0 1 ...).
+ */
+export function sideOrder(round: number, sides: number): number[] {
+  return Array.from({ length: sides }, (_, position) => (round + position) % sides);
+}
+
+/** Measures one pair, `a` first in even rounds and `b` first in odd ones; results in (a, b) order. */
+export async function runPair<A, B>(
+  round: number,
+  a: () => Promise<A>,
+  b: () => Promise<B>,
+): Promise<[A, B]> {
+  if (round % 2 === 0) {
+    const first = await a();
+    return [first, await b()];
+  }
+  const first = await b();
+  return [await a(), first];
+}
+
+/**
+ * Runs two sides in alternating rounds (which one goes first alternates too) and returns the median of each. `side` measures one round
  * and returns its rate; a warm-up round of each side is run first and thrown away (JIT, caches).
  */
 export async function interleave(
@@ -113,8 +138,13 @@ export async function interleave(
   const parleyRates: number[] = [];
   const referenceRates: number[] = [];
   for (let round = 0; round < context.rounds; round++) {
-    parleyRates.push(await parley(context.roundMs));
-    referenceRates.push(await reference(context.roundMs));
+    const [p, r] = await runPair(
+      round,
+      () => parley(context.roundMs),
+      () => reference(context.roundMs),
+    );
+    parleyRates.push(p);
+    referenceRates.push(r);
   }
   return { parley: median(parleyRates), reference: median(referenceRates) };
 }

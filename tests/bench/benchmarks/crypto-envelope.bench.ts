@@ -10,7 +10,7 @@ import { createKeyring, MasterKeyring } from '@parley/keyring';
 import { connectMongo, loadConfig, mongoSettings } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { Type } from 'typebox';
-import type { BenchContext, Benchmark, BenchmarkOutcome } from '../harness.ts';
+import { type BenchContext, type Benchmark, type BenchmarkOutcome, runPair } from '../harness.ts';
 
 const SIZES = [
   { label: '256b', bytes: 256 },
@@ -21,7 +21,7 @@ const PURPOSE = 'messages.body';
 const AAD = Buffer.from('conversation-1/message-1');
 
 /**
- * Rates of two operations measured in finely interleaved batches (a few ms each: P R P R ...).
+ * Rates of two operations measured in finely interleaved batches (a few ms each: P R, R P, P R ...).
  * On these shared, noisy cores load comes in bursts of tens of milliseconds; at this grain a burst
  * mostly hits one pair of batches, so the pairs are ranked by their combined time and only the
  * quieter half is summed (both sides of the same pairs: the comparison stays fair). Warm-up
@@ -46,7 +46,12 @@ async function pairedRates(
   const pairs: { parleyMs: number; referenceMs: number }[] = [];
   let spent = 0;
   while (spent < budgetMs) {
-    const pair = { parleyMs: await time(parley), referenceMs: await time(reference) };
+    const [parleyMs, referenceMs] = await runPair(
+      pairs.length,
+      () => time(parley),
+      () => time(reference),
+    );
+    const pair = { parleyMs, referenceMs };
     pairs.push(pair);
     spent += pair.parleyMs + pair.referenceMs;
   }

@@ -6,7 +6,7 @@
  * kit-health's benchmark; a bare Fastify route doing the same work is reported as a detail.
  *
  * Load: 8 keep-alive connections, 10 requests each per batch, batches of the three servers
- * interleaved (S K B S K B ...) and the median batch of each kept: on shared, noisy cores a burst
+ * interleaved, which goes first rotating (S K B, K B S, B S K ...), and the median batch of each kept: on shared, noisy cores a burst
  * of load then hits one batch, not one side.
  */
 import { createCipheriv, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
@@ -18,8 +18,7 @@ import { connectMongo, createServiceApp, loadConfig, mongoSettings, ServiceCalle
 import { createSilentLogger } from '@parley/kit/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { BenchContext, Benchmark } from '../harness.ts';
-import { median } from '../harness.ts';
+import { type BenchContext, type Benchmark, median, sideOrder } from '../harness.ts';
 
 const TOKEN = 'bench-service-token-0123456789';
 const CONNECTIONS = 8;
@@ -73,8 +72,11 @@ async function interleavedBatches(
     const times: number[][] = targets.map(() => []);
     const budgetMs = Math.min(context.roundMs * context.rounds * 1.5, 9_000);
     const started = performance.now();
-    while (performance.now() - started < budgetMs) {
-      for (const [i, target] of targets.entries()) times[i]?.push(await batch(target));
+    // Which target goes first rotates from round to round (S K B, K B S, B S K ...).
+    for (let round = 0; performance.now() - started < budgetMs; round++) {
+      for (const i of sideOrder(round, targets.length)) {
+        times[i]?.push(await batch(targets[i] as { port: number; path: string }));
+      }
     }
     return times.map((list) => (CONNECTIONS * PER_CONNECTION * 1000) / median(list));
   } finally {
