@@ -83,6 +83,30 @@ describe('crypto-shredding and backups', () => {
     await expect(fx.keyring({ cacheTtlMs: 0 }).decrypt(tenant, 'audit.pii', sealedV1)).rejects.toThrow();
   });
 
+  it('the attack, as it worked when a shred only deleted the records: the restored copy decrypts', async () => {
+    // A KEK store that never forgets stands for the keyring before KEKs (master key alone): the
+    // shred then removes only the records, and a copy of them plus the live master key is enough.
+    const real = fx.keyring().keyEncryptionKeys;
+    const keyEncryptionKeys = {
+      ...real,
+      get: real.get.bind(real),
+      getOrCreate: real.getOrCreate.bind(real),
+      destroy: async () => {},
+    };
+    const tenant = fx.uniqueTenant();
+    const keyName = subjectKeyName('u-kept');
+    const keyring = fx.keyring({ keyEncryptionKeys, cacheTtlMs: 0 });
+    await keyring.ensureTenantKey(tenant, keyName);
+    const sealed = await keyring.encrypt(tenant, 'audit.pii', text('bob@example.com'), { keyName });
+    const copy = await keyRecords().find({ tenant, keyName }).toArray();
+    const now = new Date();
+    await keyring.scheduleDestruction(tenant, keyName, { waitingDays: 7, now });
+    await keyring.destroyDueKeys(new Date(now.getTime() + 7 * DAY_MS + 1));
+    await expect(keyring.decrypt(tenant, 'audit.pii', sealed)).rejects.toBeInstanceOf(KeyDestroyedError);
+    await restore(tenant, keyName, copy);
+    expect((await keyring.decrypt(tenant, 'audit.pii', sealed)).toString()).toBe('bob@example.com');
+  });
+
   it('the shred deletes the key KEK, and the KEKs live in a database apart from the key records', async () => {
     const tenant = fx.uniqueTenant();
     const keyring = fx.keyring();
