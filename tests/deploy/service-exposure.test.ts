@@ -60,8 +60,8 @@ describe('chart auth: network exposure', () => {
     const manifests = await render('auth', [
       'networkPolicy.extraFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-nginx',
     ]);
-    const policy = manifests.find((m) => m.kind === 'NetworkPolicy');
-    const from = (policy?.spec as unknown as { ingress: { from: unknown[] }[] }).ingress[0]?.from;
+    const policy = manifests.find((m) => m.kind === 'NetworkPolicy') as Manifest;
+    const from = (policy.spec as unknown as { ingress: { from: unknown[] }[] }).ingress[0]?.from;
     expect(from).toHaveLength(2);
     expect(JSON.stringify(from)).toContain('ingress-nginx');
   });
