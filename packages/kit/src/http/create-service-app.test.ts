@@ -146,3 +146,40 @@ describe('the service base', () => {
     expect(right.statusCode).toBe(200);
   });
 });
+
+describe('refusals before any route runs', () => {
+  it('answers a known path asked with another method 405 with Allow, before reading a body', async () => {
+    const service = build();
+    service.post('/things/:id', async () => ({}));
+    service.get('/things/:id', async () => ({}));
+    const wrong = await service.inject({ method: 'DELETE', url: '/things/7' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('GET, HEAD, POST');
+    expect(wrong.headers['content-type']).toContain('application/problem+json');
+    expect(wrong.json()).toMatchObject({
+      type: 'https://parley.dev/problems/method-not-allowed',
+      status: 405,
+    });
+    // QUERY carries a body; without a content type Fastify would refuse it 400 on the not-found route.
+    const query = await service.inject({ method: 'QUERY', url: '/things/7' });
+    expect(query.statusCode).toBe(405);
+    expect((await service.inject({ method: 'DELETE', url: '/elsewhere' })).statusCode).toBe(404);
+  });
+
+  it('answers a path parameter over the router limit and a malformed URL as problem details', async () => {
+    const service = build();
+    service.get('/things/:id', async () => ({}));
+    const long = await service.inject({
+      url: `/things/${'x'.repeat(101)}`,
+      headers: { 'x-request-id': 'r-1' },
+    });
+    expect(long.statusCode).toBe(414);
+    expect(long.headers['content-type']).toContain('application/problem+json');
+    expect(long.headers['x-request-id']).toBe('r-1');
+    expect(long.json()).toMatchObject({ type: 'https://parley.dev/problems/uri-too-long', status: 414 });
+    expect(long.body).not.toContain('xxxx');
+    const malformed = await service.inject({ url: '/things/%E0%A4%A' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ type: 'https://parley.dev/problems/bad-request', status: 400 });
+  });
+});

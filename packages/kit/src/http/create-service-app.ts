@@ -10,6 +10,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 import { installProblemHandlers } from './error-handler.ts';
+import { answerFrameworkError } from './framework-errors.ts';
+import { installMethodNotAllowed } from './method-not-allowed.ts';
 import { createMetricsRegistry, installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { installProbes, type ReadinessCheck } from './probes.ts';
@@ -48,6 +50,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError(REQUEST_ID_HEADER),
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
@@ -63,6 +66,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   installOpenApi(app, { service: options.service, ...(options.version ? { version: options.version } : {}) });
   const registry = createMetricsRegistry(options.service);
   installProblemHandlers(app);
+  installMethodNotAllowed(app);
   installProbes(app, options.readiness ?? {});
   installMetrics(app, options.service, registry);
   return Object.assign(app, { metricsRegistry: registry }) as ServiceApp;
