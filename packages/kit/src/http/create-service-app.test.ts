@@ -183,3 +183,58 @@ describe('refusals before any route runs', () => {
     expect(malformed.json()).toMatchObject({ type: 'https://parley.dev/problems/bad-request', status: 400 });
   });
 });
+
+describe('text a store could not keep as received', () => {
+  it('refuses U+0000 and unpaired surrogates in the body, query, path and keys before validation', async () => {
+    const service = build();
+    let handled = 0;
+    service.post('/things/:id', async () => {
+      handled++;
+      return {};
+    });
+    const refused = async (url: string, payload: string) => {
+      const response = await service.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      return response.json();
+    };
+    expect(await refused('/things/1', '{"name":"a\\u0000b"}')).toMatchObject({
+      type: 'https://parley.dev/problems/validation',
+      errors: [{ path: 'body/name', message: 'must be well-formed Unicode without U+0000' }],
+    });
+    expect((await refused('/things/1', '{"list":[{"deep":"\\ud803"}]}')).errors).toEqual([
+      { path: 'body/list/0/deep', message: expect.any(String) },
+    ]);
+    expect((await refused('/things/1', '{"k\\u0000":1}')).errors[0].path).toBe('body');
+    expect((await refused('/things/1?q=%00', '{}')).errors[0].path).toBe('querystring/q');
+    expect((await refused('/things/a%00b', '{}')).errors[0].path).toBe('params/id');
+    expect(handled).toBe(0);
+    const fine = await service.inject({
+      method: 'POST',
+      url: '/things/1',
+      payload: { name: 'a\\u0000 é 😀' },
+    });
+    expect(fine.statusCode).toBe(200);
+    expect(handled).toBe(1);
+  });
+
+  it('walks a deeply nested body without exhausting the stack', async () => {
+    app = createServiceApp({ service: 'sample', logger: createSilentLogger() });
+    app.post('/deep', async () => ({}));
+    const depth = 50_000;
+    const payload = `${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}`;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/deep',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().type).toBe('https://parley.dev/problems/validation');
+  });
+});

@@ -15,6 +15,7 @@ import { installMethodNotAllowed } from './method-not-allowed.ts';
 import { createMetricsRegistry, installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { installProbes, type ReadinessCheck } from './probes.ts';
+import { installTextInputCheck } from './text-input.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -67,6 +68,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const registry = createMetricsRegistry(options.service);
   installProblemHandlers(app);
   installMethodNotAllowed(app);
+  installTextInputCheck(app);
   installProbes(app, options.readiness ?? {});
   installMetrics(app, options.service, registry);
   return Object.assign(app, { metricsRegistry: registry }) as ServiceApp;
