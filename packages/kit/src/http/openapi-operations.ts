@@ -103,6 +103,34 @@ export function referenceProblemSchema({ openapiObject }: { openapiObject: Recor
   return openapiObject;
 }
 
+/**
+ * What text-input.ts refuses, stated in the request schemas: in a pattern (ECMA-262 with the u
+ * flag, as JSON Schema reads it) a lone surrogate is one code point, so this class admits exactly
+ * the well-formed strings without U+0000. Added to each free-text string (no pattern, format, enum
+ * or const of its own: those already exclude such text) and as the key rule of each open object.
+ */
+export const TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$';
+// Keywords whose values are data, not schemas.
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example', 'required']);
+
+export function withTextRule(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withTextRule);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node))
+    out[key] = DATA_KEYWORDS.has(key) ? value : withTextRule(value);
+  const free = (k: string) => !(k in out);
+  if (out.type === 'string' && free('pattern') && free('format') && free('enum') && free('const')) {
+    out.pattern = TEXT_PATTERN;
+  }
+  if (out.type === 'object' && out.additionalProperties !== false && free('propertyNames')) {
+    out.propertyNames = { pattern: TEXT_PATTERN };
+  }
+  return out;
+}
+
+const INPUTS = ['params', 'querystring', 'body'] as const;
+
 export interface DocumentedRoute {
   schema?: FastifySchema;
   url: string;
@@ -121,10 +149,14 @@ export function documentRoute({ schema, url, route }: DocumentedRoute): {
   const security =
     own.security ?? (schemes.length > 0 ? [Object.fromEntries(schemes.map((s) => [s, []]))] : []);
   const internal = security.some((requirement) => 'serviceToken' in requirement);
+  const inputs = Object.fromEntries(
+    INPUTS.filter((input) => own[input] !== undefined).map((input) => [input, withTextRule(own[input])]),
+  );
   return {
     url,
     schema: {
       ...own,
+      ...inputs,
       operationId: own.operationId ?? operationIdOf(method, url),
       tags: own.tags ?? [tagOf(url)],
       security,

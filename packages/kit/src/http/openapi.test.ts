@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProblemSchema } from '../problem.ts';
 import { checkDocumentedSecurity, checkOpenApiCoverage, createSilentLogger } from '../testing/index.ts';
 import { createServiceApp, type ServiceApp } from './create-service-app.ts';
-import { operationIdOf, tagOf } from './openapi-operations.ts';
+import { operationIdOf, TEXT_PATTERN, tagOf } from './openapi-operations.ts';
 import { guardScope, securedBy } from './route-security.ts';
 import { requireServiceCredential } from './service-auth.ts';
 
@@ -115,6 +115,30 @@ describe('the OpenAPI document every service serves', () => {
       'x-internal': true,
     });
     expect(await checkDocumentedSecurity(app as ServiceApp, document)).toEqual([]);
+  });
+
+  it('states in the request schemas the text every service refuses (U+0000, lone surrogates)', async () => {
+    const { document } = await checkOpenApiCoverage(build());
+    const operation = document.paths['/tenants/{tenant}/things']?.post;
+    const body = operation?.requestBody?.content?.['application/json']?.schema as {
+      properties: { name: { pattern?: string } };
+      propertyNames?: { pattern: string };
+    };
+    expect(body.properties.name.pattern).toBe(TEXT_PATTERN);
+    expect(body.propertyNames).toEqual({ pattern: TEXT_PATTERN });
+    expect(operation?.parameters?.find((p) => p.name === 'tenant')?.schema).toMatchObject({
+      pattern: TEXT_PATTERN,
+    });
+    const rule = new RegExp(TEXT_PATTERN, 'u');
+    expect(['plain', 'é 😀'].every((text) => rule.test(text))).toBe(true);
+    expect(['a\u0000b', 'a\ud803b'].some((text) => rule.test(text))).toBe(false);
+    // The route's own schema is untouched: the document is made from copies.
+    const accepted = await (app as ServiceApp).inject({
+      method: 'POST',
+      url: '/tenants/t/things',
+      payload: { name: 'x' },
+    });
+    expect(accepted.statusCode).toBe(201);
   });
 
   it('answers errors as problem details, stated once as a component', async () => {
