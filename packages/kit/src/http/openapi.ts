@@ -13,7 +13,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback, RouteOptions } from 'fastify';
-import { documentRoute, referenceProblemSchema } from './openapi-operations.ts';
+import { documentRoute, referenceProblemSchema, TEXT_RULE } from './openapi-operations.ts';
 import { recordRouteGuards, SECURITY_SCHEMES } from './route-security.ts';
 
 export const DOCUMENTATION_PREFIX = '/documentation';
@@ -50,7 +50,7 @@ export function installOpenApi(app: FastifyInstance, options: OpenApiOptions): v
         info: {
           title: `Parley ${options.service} service`,
           version: options.version ?? '0.1.0',
-          ...(options.description ? { description: options.description } : {}),
+          description: options.description ? `${options.description}\n\n${TEXT_RULE}` : TEXT_RULE,
         },
         components: { securitySchemes: SECURITY_SCHEMES },
       },
