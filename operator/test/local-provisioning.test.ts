@@ -87,7 +87,10 @@ afterAll(async () => {
     sources: async () =>
       [registryCollection(clients.mongo.client), keys.outboxSource] as unknown as Collection<Document>[],
     topicFor: topicForEvent,
-  }).flush();
+    // Bounded: the registry holds every tenant's documents, and another test's whose topics are
+    // gone costs the producer's whole retry budget each time.
+    stopTimeoutMs: 30_000,
+  }).stop();
   for (const s of clients.stoppables) await s.stop();
   await removeTenantTopics([tenant]);
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -112,7 +115,11 @@ describe('provision-local-tenant', { timeout: 180_000 }, () => {
     );
     expect(envFile(await readFile(path, 'utf8')).KAFKA_PASSWORD).toBe(credentials.KAFKA_PASSWORD);
 
-    const redis = new Redis(credentials.REDIS_URL as string, { maxRetriesPerRequest: 1 });
+    // No ready check: it sends INFO, which the tenant's own user may not run.
+    const redis = new Redis(credentials.REDIS_URL as string, {
+      maxRetriesPerRequest: 1,
+      enableReadyCheck: false,
+    });
     try {
       expect(await redis.hget(`t:${tenant}:runtime`, 'status')).toBe('Ready');
       await expect(redis.get('t:other:runtime')).rejects.toThrow(/NOPERM/);
