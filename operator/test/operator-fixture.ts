@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, stopInOrder } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
+import { MongoClient } from 'mongodb';
 import { FORCE_ROTATE_ANNOTATION } from '../src/api/resources.ts';
 import { connectOperatorClients, type OperatorClients } from '../src/clients.ts';
 import { type OperatorConfig, OperatorConfigSchema } from '../src/config.ts';
 import { startOperator } from '../src/start-operator.ts';
+import { registryCollection } from '../src/tenant/registry.ts';
 
 const execFileAsync = promisify(execFile);
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -234,6 +236,9 @@ export async function removeReadyTenant(
 /**
  * Removes what a Delete-policy deletion keeps on purpose (the lifecycle and keys topics), once
  * the operator has stopped and its relay has published their last events: test data must go.
+ * The tenants' registry entries go too: an entry whose events are still pending once its topics
+ * are gone could never be published, and every later relay pass (other tests' operators, the
+ * local provisioning script) would spend the producer's whole retry budget on it.
  */
 export async function removeTenantTopics(tenants: string[]): Promise<void> {
   const admin = (await platformKafka('test-cleanup')).admin();
@@ -245,6 +250,12 @@ export async function removeTenantTopics(tenants: string[]): Promise<void> {
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();
+  }
+  const mongo = await MongoClient.connect(process.env.MONGO_URL ?? '');
+  try {
+    await registryCollection(mongo).deleteMany({ _id: { $in: tenants } });
+  } finally {
+    await mongo.close();
   }
 }
 
