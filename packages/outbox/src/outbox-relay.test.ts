@@ -26,6 +26,12 @@ const logger = createSilentLogger();
 const config = loadConfig(Type.Object({ ...mongoSettings, ...kafkaSettings }));
 const tenant = `outbox-${randomUUID().slice(0, 8)}`;
 const topic = kafkaTopic(tenant, 'lifecycle');
+/**
+ * Removed only after every test: a kafkajs producer that has sent to a topic fails every later
+ * send once that topic is deleted (kafkajs#1622), so no test deletes a topic the shared producer
+ * knows.
+ */
+const fresh = `${topic}-fresh`;
 
 let mongo: MongoConnection;
 let kafka: KafkaConnection;
@@ -45,13 +51,46 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kafka?.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await kafka?.admin.deleteTopics({ topics: [topic, fresh] }).catch(() => {});
   await mongo?.client.db(mongoDatabaseName(tenant)).dropDatabase();
   await kafka?.stop();
   await mongo?.stop();
 });
 
 describe('outbox relay', () => {
+  it('does not let a batch of documents that cannot be published starve newer ones', async () => {
+    const things = mongo.client.db(mongoDatabaseName(tenant)).collection('stuck-things');
+    const event = (name: string) => createEvent(ThingNamed, { tenant, source: 'test', payload: { name } });
+    // Two documents whose topic is gone fill a batch of two; the broker's refusal is immediate
+    // here (the real producer spends its whole retry budget on a missing topic first).
+    await things.insertMany([
+      withOutbox({ name: 'stuck-1' }, [event('stuck')]),
+      withOutbox({ name: 'stuck-2' }, [event('stuck')]),
+    ]);
+    const gone = `${topic}-gone`;
+    await kafka.admin.createTopics({ topics: [{ topic: fresh, numPartitions: 1 }], waitForLeaders: true });
+    const producer = {
+      sendBatch: async (batch: Parameters<typeof kafka.producer.sendBatch>[0]) => {
+        if (batch.topicMessages?.some((t) => t.topic === gone))
+          throw new Error('This server does not host this topic-partition');
+        return kafka.producer.sendBatch(batch);
+      },
+    } as unknown as typeof kafka.producer;
+    const relay = new OutboxRelay({
+      producer,
+      logger,
+      sources: async () => [things],
+      topicFor: (e) => ((e.payload as { name: string }).name === 'stuck' ? gone : fresh),
+      batchSize: 2,
+    });
+    expect(await relay.flush()).toBe(0);
+    const { insertedId } = await things.insertOne(withOutbox({ name: 'fresh' }, [event('fresh')]));
+    // The stuck two wait out their backoff; the new document is published in the next pass.
+    expect(await relay.flush()).toBe(1);
+    expect(await things.findOne({ _id: insertedId })).not.toHaveProperty(OUTBOX_PENDING_FIELD);
+    expect(await things.countDocuments({ [OUTBOX_PENDING_FIELD]: true })).toBe(2);
+  });
+
   it('publishes the events a write carried and then removes them from the document', async () => {
     const things = mongo.client.db(mongoDatabaseName(tenant)).collection('things');
     const first = createEvent(ThingNamed, { tenant, source: 'test', payload: { name: 'first' } });

@@ -65,7 +65,7 @@ export class OutboxRelay implements Stoppable {
   #running: Promise<number> | undefined;
   #stopped = true;
   /** Documents that failed to publish, and when they may be tried again (by collection and id). */
-  readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
+  readonly #backoff = new Map<string, { failures: number; retryAt: number; id: unknown }>();
 
   constructor(options: OutboxRelayOptions) {
     this.#options = {
@@ -135,8 +135,16 @@ export class OutboxRelay implements Stoppable {
 
   async #drain(collection: Collection<Document>): Promise<number> {
     const origin = outboxOrigin(collection.dbName, this.#options.platformDatabases);
+    // Documents waiting out a backoff are left out of the query: a batch full of documents that
+    // cannot be published (their topic gone, say) must not starve every newer one.
+    const now = Date.now();
+    const waiting = [...this.#backoff]
+      .filter(([key, b]) => key.startsWith(`${collection.namespace}/`) && b.retryAt > now)
+      .map(([, b]) => b.id);
+    const filter: Document = { [OUTBOX_PENDING_FIELD]: true };
+    if (waiting.length > 0) filter._id = { $nin: waiting };
     const pending = (await collection
-      .find({ [OUTBOX_PENDING_FIELD]: true }, { projection: { [OUTBOX_FIELD]: 1 } })
+      .find(filter, { projection: { [OUTBOX_FIELD]: 1 } })
       .limit(this.#options.batchSize)
       .toArray()) as (Document & OutboxFields)[];
     let published = 0;
@@ -160,7 +168,7 @@ export class OutboxRelay implements Stoppable {
         // every other document's: it stays pending and is retried later, less and less often.
         const failures = (backoff?.failures ?? 0) + 1;
         const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1));
-        this.#backoff.set(key, { failures, retryAt: Date.now() + delay });
+        this.#backoff.set(key, { failures, retryAt: Date.now() + delay, id: document._id });
         this.#options.logger.warn(
           { err: error, collection: collection.collectionName, eventIds, retryInMs: delay },
           'outbox: publishing failed; events stay pending',
