@@ -12,6 +12,7 @@ import {
   eventRefusals,
   type KafkaConnection,
   kafkaSettings,
+  kafkaSettingsFromConfig,
   loadConfig,
   Type,
 } from '@parley/kit';
@@ -28,15 +29,7 @@ const topics: string[] = [];
 beforeAll(async () => {
   f = await openComplianceFixture();
   const settings = loadConfig(Type.Object(kafkaSettings));
-  kafka = await connectKafka(
-    {
-      brokers: settings.KAFKA_BROKERS,
-      username: settings.KAFKA_USERNAME,
-      password: settings.KAFKA_PASSWORD,
-      clientId: 'compliance-forgery-test',
-    },
-    f.logger,
-  );
+  kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'compliance-forgery-test'), f.logger);
 });
 
 afterAll(async () => {

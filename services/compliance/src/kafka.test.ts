@@ -15,7 +15,14 @@ import {
   GdprParticipantReported,
   type GdprRequestPayload,
 } from '@parley/contracts';
-import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
+import {
+  connectKafka,
+  type KafkaConnection,
+  kafkaSettings,
+  kafkaSettingsFromConfig,
+  loadConfig,
+  Type,
+} from '@parley/kit';
 import { eventually } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
@@ -40,15 +47,7 @@ const topics: string[] = [];
 beforeAll(async () => {
   f = await openComplianceFixture();
   const settings = loadConfig(Type.Object(kafkaSettings));
-  kafka = await connectKafka(
-    {
-      brokers: settings.KAFKA_BROKERS,
-      username: settings.KAFKA_USERNAME,
-      password: settings.KAFKA_PASSWORD,
-      clientId: 'compliance-test',
-    },
-    f.logger,
-  );
+  kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'compliance-test'), f.logger);
 });
 
 afterAll(async () => {
