@@ -1,0 +1,2 @@
+export * from './messaging-client.ts';
+export * from './messaging-http.ts';
