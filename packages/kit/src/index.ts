@@ -15,10 +15,15 @@ export { INTERNAL_EXTENSION, operationIdOf, tagOf } from './http/openapi-operati
 export * from './http/probes.ts';
 export * from './http/route-security.ts';
 export * from './http/service-auth.ts';
+export * from './http/service-credential.ts';
+export * from './http/shared-plugins.ts';
 export * from './http/tenant-context.ts';
+export * from './http/tenant-gate.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './periodic-task.ts';
 export * from './problem.ts';
 export * from './retry.ts';
 export * from './service-credentials.ts';
+export * from './service-foundation.ts';
+export * from './worker.ts';

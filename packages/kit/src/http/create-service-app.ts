@@ -9,13 +9,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
-import { installProblemHandlers } from './error-handler.ts';
 import { answerFrameworkError } from './framework-errors.ts';
-import { installMethodNotAllowed } from './method-not-allowed.ts';
-import { createMetricsRegistry, installMetrics } from './metrics.ts';
-import { installOpenApi } from './openapi.ts';
-import { installProbes, type ReadinessCheck } from './probes.ts';
-import { installTextInputCheck } from './text-input.ts';
+import { createMetricsRegistry } from './metrics.ts';
+import type { ReadinessCheck } from './probes.ts';
+import type { ServiceCallers } from './service-auth.ts';
+import { serviceCredential } from './service-credential.ts';
+import { applyPlugin, metrics, openApi, probes, problemDetails } from './shared-plugins.ts';
+import { type TenantGate, tenantGate } from './tenant-gate.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,6 +29,13 @@ export interface ServiceAppOptions {
   /** Each of the service's own dependencies, checked by /ready. */
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
+  /**
+   * The callers it accepts (SERVICE_TOKENS parsed, or one bare token in tests): decorates the app
+   * with `serviceCallers` and the guard `app.serviceCredential(options)` (service-credential.ts).
+   */
+  callers?: ServiceCallers | string;
+  /** The tenant gate: decorates the app with `tenantGate` and the hook `app.servedTenant` (tenant-gate.ts). */
+  tenantGate?: TenantGate;
 }
 
 export type ServiceApp = FastifyInstance<
@@ -63,13 +70,17 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     done();
   });
 
-  // First, so the document sees every route, the kit's own included.
-  installOpenApi(app, { service: options.service, ...(options.version ? { version: options.version } : {}) });
+  // The shared plugins, once, on the root (shared-plugins.ts says why they are applied, not registered).
+  // OpenAPI first, so the document sees every route, the kit's own included.
+  applyPlugin(app, openApi, {
+    service: options.service,
+    ...(options.version ? { version: options.version } : {}),
+  });
   const registry = createMetricsRegistry(options.service);
-  installProblemHandlers(app);
-  installMethodNotAllowed(app);
-  installTextInputCheck(app);
-  installProbes(app, options.readiness ?? {});
-  installMetrics(app, options.service, registry);
+  applyPlugin(app, problemDetails, {});
+  applyPlugin(app, probes, { checks: options.readiness ?? {} });
+  applyPlugin(app, metrics, { service: options.service, registry });
+  if (options.callers !== undefined) applyPlugin(app, serviceCredential, { callers: options.callers });
+  if (options.tenantGate) applyPlugin(app, tenantGate, { gate: options.tenantGate });
   return Object.assign(app, { metricsRegistry: registry }) as ServiceApp;
 }

@@ -62,3 +62,10 @@ export function installProbes(app: FastifyInstance, checks: Record<string, Readi
     return { status: result.ready ? 'ready' : 'not-ready', checks: result.checks };
   });
 }
+
+/** The readiness checks of a service's connections, each named as the connection names itself. */
+export function readinessOf(
+  ...connections: readonly { name: string; ping(): Promise<unknown> }[]
+): Record<string, ReadinessCheck> {
+  return Object.fromEntries(connections.map((c) => [c.name, () => c.ping()]));
+}
