@@ -1,0 +1,34 @@
+/** buildApp: the gateway's Fastify app over its components. It never listens (main.ts does). */
+import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from '@parley/kit';
+import type { GatewayComponents } from './components.ts';
+import { registerAuthRoutes } from './routes/auth-routes.ts';
+import { registerComplianceRoutes } from './routes/compliance-routes.ts';
+import type { ProxyContext } from './routes/proxy-route.ts';
+import { installSecurityHeaders } from './security-headers.ts';
+
+export interface GatewayAppDependencies {
+  logger: Logger;
+  components: GatewayComponents;
+  readiness?: Record<string, ReadinessCheck>;
+  bodyLimitBytes?: number;
+}
+
+export function buildApp(deps: GatewayAppDependencies): ServiceApp {
+  const app = createServiceApp({
+    service: 'gateway',
+    logger: deps.logger,
+    readiness: deps.readiness ?? {},
+    bodyLimitBytes: deps.bodyLimitBytes ?? 256 * 1024,
+    version: '1.0.0',
+  });
+  const parts = deps.components;
+  installSecurityHeaders(app, parts.corsOrigins);
+  const context: ProxyContext = {
+    verifier: parts.authClient.verifier,
+    tenantGate: parts.tenantGate,
+    hostTenants: parts.hostTenants,
+  };
+  registerAuthRoutes(app, context, parts.upstreams.auth);
+  registerComplianceRoutes(app, context, parts.upstreams.compliance);
+  return app;
+}

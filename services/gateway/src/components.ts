@@ -1,0 +1,65 @@
+/**
+ * Builds the gateway's parts from its settings and connections, in one place, so main.ts and the
+ * tests assemble exactly the same gateway.
+ */
+import { type AuthClient, createAuthClient } from '@parley/auth-client';
+import type { Logger } from '@parley/kit';
+import type { Redis } from 'ioredis';
+import { HostTenants } from './domain/host-tenants.ts';
+import { TenantGate } from './domain/tenant-gate.ts';
+import { type GatewayConfig, listSetting } from './settings.ts';
+import { UpstreamService } from './upstream/upstream-service.ts';
+
+export interface GatewayComponents {
+  /** Verifies access tokens locally: cached per-tenant keys, the pushed revocation set. */
+  authClient: AuthClient;
+  tenantGate: TenantGate;
+  hostTenants: HostTenants;
+  /** Browser origins allowed by CORS. */
+  corsOrigins: string[];
+  upstreams: { auth: UpstreamService; compliance: UpstreamService };
+}
+
+export type GatewayComponentSettings = Pick<
+  GatewayConfig,
+  | 'AUTH_URL'
+  | 'COMPLIANCE_URL'
+  | 'AUTH_ISSUER'
+  | 'AUTH_AUDIENCE'
+  | 'CORS_ORIGINS'
+  | 'TENANT_HOSTS'
+  | 'UPSTREAM_TIMEOUT_MS'
+  | 'TENANT_STATUS_CACHE_MS'
+  | 'SERVICE_TOKEN'
+>;
+
+export function createGatewayComponents(options: {
+  config: GatewayComponentSettings;
+  redis: Redis;
+  logger: Logger;
+}): GatewayComponents {
+  const { config, redis, logger } = options;
+  const upstream = (name: string, baseUrl: string) =>
+    new UpstreamService({
+      name,
+      baseUrl,
+      serviceToken: config.SERVICE_TOKEN,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    });
+  return {
+    authClient: createAuthClient({
+      jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
+      redis,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
+    }),
+    tenantGate: new TenantGate(redis, config.TENANT_STATUS_CACHE_MS),
+    hostTenants: HostTenants.parse(config.TENANT_HOSTS),
+    corsOrigins: listSetting(config.CORS_ORIGINS),
+    upstreams: {
+      auth: upstream('auth', config.AUTH_URL),
+      compliance: upstream('compliance', config.COMPLIANCE_URL),
+    },
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * One public route that a service behind the gateway serves, declared as data: its schemas (the
+ * gateway validates every params, query and body before anything leaves it, and the schemas are
+ * the OpenAPI document and so the SDK), who may call it, and where it goes.
+ *
+ * Who may call:
+ * - `tenant-path` / `tenant-host`: no token; the tenant is named by `/tenants/:tenant/...` or by
+ *   the deployment's host mapping (TENANT_HOSTS). Sign-in and sign-up only.
+ * - `user`: a bearer access token verified here, locally (auth-client: cached keys and the pushed
+ *   revocation set, no call per request); the tenant is the token's and nothing else.
+ * - a list of roles: a user holding at least one of them (checked here, and again by the service
+ *   that owns the data where it knows roles).
+ * Every tenant, from whichever source, passes the tenant gate: suspended 403, unknown 404.
+ */
+import { authOf, requireAccessToken, type TokenVerifier } from '@parley/auth-client';
+import type { AccessTokenClaims } from '@parley/contracts';
+import { bindTenantToRequestLog, ProblemError, problems, type ServiceApp, securedBy } from '@parley/kit';
+import { isTenantId } from '@parley/tenancy';
+import type { FastifyReply, FastifyRequest, FastifySchema, onRequestHookHandler } from 'fastify';
+import type { HostTenants } from '../domain/host-tenants.ts';
+import type { TenantGate } from '../domain/tenant-gate.ts';
+import {
+  type UpstreamAnswer,
+  type UpstreamRequest,
+  type UpstreamService,
+  UpstreamUnavailableError,
+} from '../upstream/upstream-service.ts';
+
+export type Role = AccessTokenClaims['roles'][number];
+export type Access = 'tenant-path' | 'tenant-host' | 'user' | readonly Role[];
+
+export interface RouteInput {
+  tenant: string;
+  /** The verified token's claims (routes that take one). */
+  claims: AccessTokenClaims | undefined;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+export interface UpstreamTarget {
+  path: string;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  /** Pass the caller's bearer token on (the service verifies it again). */
+  bearer?: boolean;
+}
+
+export interface ProxyRouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Below /api/v1, e.g. `/me/sessions/:sessionId`. */
+  url: string;
+  operationId: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  schema: Pick<FastifySchema, 'params' | 'querystring' | 'body' | 'response'>;
+  access: Access;
+  upstream: UpstreamService;
+  target: (input: RouteInput) => UpstreamTarget;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant this request acts in, once a guard established it. */
+    tenant?: string;
+  }
+}
+
+export const API_PREFIX = '/api/v1';
+
+export interface ProxyContext {
+  verifier: TokenVerifier;
+  tenantGate: TenantGate;
+  hostTenants: HostTenants;
+  /** Hooks that run once the caller is known (rate limits), in order. */
+  afterIdentified?: onRequestHookHandler[];
+}
+
+/** The guard hooks of an access kind: identify the tenant (and user), gate it, check roles. */
+export function guardsFor(access: Access, context: ProxyContext): onRequestHookHandler[] {
+  const after = context.afterIdentified ?? [];
+  if (access === 'tenant-path' || access === 'tenant-host') {
+    const identify: onRequestHookHandler = async (request) => {
+      const tenant =
+        access === 'tenant-path'
+          ? (request.params as { tenant?: string }).tenant
+          : context.hostTenants.tenantOf(request.headers.host);
+      if (!tenant) {
+        throw new ProblemError(404, 'unknown-tenant', 'Unknown tenant', 'This host names no organisation');
+      }
+      // The path is not validated yet (this runs before the body is even read).
+      if (!isTenantId(tenant)) throw problems.badRequest('The path does not name a tenant id');
+      await context.tenantGate.assertServed(tenant);
+      request.tenant = tenant;
+      bindTenantToRequestLog(request, tenant);
+    };
+    return [identify, ...after];
+  }
+  const verify = securedBy('bearer', requireAccessToken(context.verifier));
+  const roles = access === 'user' ? undefined : access;
+  const gate: onRequestHookHandler = async (request) => {
+    const claims = authOf(request);
+    request.tenant = claims.tid;
+    bindTenantToRequestLog(request, claims.tid);
+    await context.tenantGate.assertServed(claims.tid);
+    if (roles && !claims.roles.some((role) => roles.includes(role))) {
+      throw problems.forbidden(`This needs one of the roles: ${roles.join(', ')}`);
+    }
+  };
+  return [verify, gate, ...after];
+}
+
+export function registerProxyRoute(
+  app: ServiceApp,
+  context: ProxyContext,
+  route: ProxyRouteDefinition,
+): void {
+  app.route({
+    method: route.method,
+    url: `${API_PREFIX}${route.url}`,
+    onRequest: guardsFor(route.access, context),
+    schema: {
+      operationId: route.operationId,
+      tags: route.tags,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      ...route.schema,
+    },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const target = route.target({
+        tenant: request.tenant as string,
+        claims: request.auth,
+        params: (request.params ?? {}) as Record<string, string>,
+        query: (request.query ?? {}) as Record<string, unknown>,
+        body: request.body,
+      });
+      const answer = await callUpstream(route.upstream, request, {
+        method: route.method,
+        path: target.path,
+        ...(target.query ? { query: target.query } : {}),
+        ...(target.body !== undefined ? { body: target.body } : {}),
+        headers: {
+          ...(target.bearer ? { authorization: request.headers.authorization } : {}),
+        },
+      });
+      return sendAnswer(reply, answer);
+    },
+  });
+}
+
+/** Calls a service with what every call carries (request id, client address, user agent). */
+export async function callUpstream(
+  upstream: UpstreamService,
+  request: FastifyRequest,
+  call: UpstreamRequest,
+): Promise<UpstreamAnswer> {
+  const userAgent = request.headers['user-agent'];
+  try {
+    return await upstream.call({
+      ...call,
+      headers: {
+        'x-request-id': request.id,
+        'x-forwarded-for': request.ip,
+        ...(typeof userAgent === 'string' ? { 'user-agent': userAgent } : {}),
+        ...call.headers,
+      },
+    });
+  } catch (error) {
+    if (error instanceof UpstreamUnavailableError) {
+      request.log.warn({ upstream: error.service, reason: error.message }, 'upstream unavailable');
+      throw new ProblemError(
+        503,
+        'service-unavailable',
+        'Service unavailable',
+        `The ${error.service} service is unavailable; try again shortly`,
+        { retryAfter: 5, service: error.service },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The service's answer, as it came: status, the headers a client needs, the body's bytes. */
+export function sendAnswer(reply: FastifyReply, answer: UpstreamAnswer): FastifyReply {
+  reply.status(answer.status);
+  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value);
+  if (answer.status === 204 || answer.body.length === 0) return reply.send();
+  if (answer.contentType) reply.type(answer.contentType);
+  return reply.send(answer.body);
+}

@@ -1,0 +1,43 @@
+/**
+ * The gateway's settings (read by @parley/kit from the environment). Every value has a default
+ * that works against the local stack and the services `npm start` runs.
+ */
+import { redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
+
+export const GATEWAY_PORT = 3000;
+
+const Url = (port: number) => Type.String({ pattern: '^https?://', default: `http://127.0.0.1:${port}` });
+
+export const gatewaySettingsSchema = Type.Object({
+  ...serviceSettings(GATEWAY_PORT, 'gateway'),
+  ...redisSettings,
+  AUTH_URL: Url(3007),
+  COMPLIANCE_URL: Url(3008),
+  MESSAGING_URL: Url(3004),
+  /** What the auth service signs access tokens with (its AUTH_ISSUER and AUTH_AUDIENCE). */
+  AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
+  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),
+  /**
+   * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+   * `https://chat.example,https://admin.chat.example`. Empty: no cross-origin browser access.
+   */
+  CORS_ORIGINS: Type.String({ default: '' }),
+  /**
+   * Host names that name a tenant for sign-in and sign-up without the tenant in the path:
+   * `acme.chat.example=acme,globex.chat.example=globex`. Empty: the path form only.
+   */
+  TENANT_HOSTS: Type.String({ default: '' }),
+  /** Per attempt, for calls to the services (sign-in hashes a password: give it time). */
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
+  /** How long a tenant's status (the operator's runtime record) is remembered. */
+  TENANT_STATUS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3_000 }),
+});
+export type GatewayConfig = Static<typeof gatewaySettingsSchema>;
+
+/** `a,b , c` -> [a, b, c]; empty entries dropped. */
+export function listSetting(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
