@@ -87,6 +87,11 @@ beforeAll(async () => {
     `watchNamespace=${tenantNamespace}`,
     '--set',
     'replicaCount=1',
+    '--set',
+    'global.imageRegistry=registry.example.com',
+    // The pods never run here (no kubelet), so the Secrets they would read are not made.
+    '--set',
+    'global.verifySecrets=false',
   ]);
 }, 120_000);
 

@@ -19,6 +19,7 @@ interface Manifest {
 
 async function render(chart: string, set: string[] = []): Promise<Manifest[]> {
   const args = ['template', `parley-${chart}`, join(chartsDir, chart), '--namespace', 'parley'];
+  args.push('--set', 'global.imageRegistry=registry.example.com');
   for (const value of set) args.push('--set', value);
   const yaml = (await run(stackSetting('PARLEY_HELM'), args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
   const child = run(stackSetting('PARLEY_KUBECTL'), ['create', '--dry-run=client', '-o', 'json', '-f', '-'], {
@@ -29,39 +30,64 @@ async function render(chart: string, set: string[] = []): Promise<Manifest[]> {
   return (await child).stdout.split(/(?<=^\})\n(?=\{)/m).map((text) => JSON.parse(text) as Manifest);
 }
 
-describe('chart auth: network exposure', () => {
-  it("auth's NetworkPolicy admits only Parley's own pods, on its one port", async () => {
-    const manifests = await render('auth');
-    const policy = manifests.find((m) => m.kind === 'NetworkPolicy');
-    expect(policy, 'a NetworkPolicy').toBeDefined();
+interface PolicySpec {
+  podSelector: { matchLabels: Record<string, string> };
+  policyTypes: string[];
+  ingress: {
+    from?: { podSelector?: { matchLabels: Record<string, string> } }[];
+    ports: { port: string }[];
+  }[];
+  egress: { to?: unknown[]; ports?: { port: number; protocol: string }[] }[];
+}
+
+function policyOf(manifests: Manifest[]): PolicySpec {
+  const policy = manifests.find((m) => m.kind === 'NetworkPolicy');
+  expect(policy, 'a NetworkPolicy').toBeDefined();
+  return policy?.spec as unknown as PolicySpec;
+}
+
+describe.each([
+  ['auth', [27017, 6379, 9092]],
+  ['compliance', [27017, 6379, 9092, 9000, 443]],
+  ['crypto', [27017, 9092]],
+  ['parley-operator', [27017, 6379, 9092, 9000, 443, 9200, 443, 6443]],
+])('chart %s: network exposure', (chart, storePorts) => {
+  it("admits only Parley's own pods, on its one port, and lets out only DNS, Parley and its stores", async () => {
+    const manifests = await render(chart);
+    const spec = policyOf(manifests);
     const deployment = manifests.find((m) => m.kind === 'Deployment') as Manifest;
-    const spec = policy?.spec as unknown as {
-      podSelector: { matchLabels: Record<string, string> };
-      policyTypes: string[];
-      ingress: {
-        from: { podSelector?: { matchLabels: Record<string, string> } }[];
-        ports: { port: string }[];
-      }[];
-    };
-    // It selects the auth pods (and only what the Deployment's selector selects).
+    // It selects the service's pods (and only what the Deployment's selector selects).
     expect(spec.podSelector.matchLabels).toEqual(
       (deployment.spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector
         .matchLabels,
     );
-    expect(spec.policyTypes).toEqual(['Ingress']);
+    // Both directions: whatever is not listed is denied.
+    expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(spec.ingress).toHaveLength(1);
     expect(spec.ingress[0]?.from).toEqual([
       { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'parley' } } },
     ]);
     expect(spec.ingress[0]?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    const [dns, parley, ...stores] = spec.egress;
+    expect(dns).toEqual({
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
+    expect(parley).toEqual({
+      to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'parley' } } }],
+    });
+    expect(stores.flatMap((rule) => rule.ports?.map((p) => p.port) ?? []).sort()).toEqual(
+      [...storePorts].sort(),
+    );
   });
 
   it('extra peers are added only when named', async () => {
-    const manifests = await render('auth', [
+    const manifests = await render(chart, [
       'networkPolicy.extraFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-nginx',
     ]);
-    const policy = manifests.find((m) => m.kind === 'NetworkPolicy') as Manifest;
-    const from = (policy.spec as unknown as { ingress: { from: unknown[] }[] }).ingress[0]?.from;
+    const from = policyOf(manifests).ingress[0]?.from;
     expect(from).toHaveLength(2);
     expect(JSON.stringify(from)).toContain('ingress-nginx');
   });

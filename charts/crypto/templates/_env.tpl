@@ -1,0 +1,4 @@
+{{- define "crypto.env" -}}
+- name: KEY_CACHE_TTL_MS
+  value: {{ .Values.keyCacheTtlMs | quote }}
+{{- end -}}

@@ -1,0 +1,124 @@
+/**
+ * `helm install` of the umbrella chart on the stack's control plane, into a namespace that
+ * enforces the restricted Pod Security Standard. There is no kubelet, so no container runs; the
+ * controller manager still turns each Deployment into a ReplicaSet and Pods, and each Pod passes
+ * admission (restricted PSS included) or is refused. This proves the manifests, the admission and
+ * the secrets check, not the images.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chartsDir, helm, kubectl } from './helm.ts';
+
+const suffix = randomBytes(3).toString('hex');
+const namespace = `parley-install-${suffix}`;
+const release = `p${suffix}`;
+const umbrella = join(chartsDir, 'parley');
+const registry = ['--set', 'global.imageRegistry=registry.example.com'];
+
+const secrets: Record<string, Record<string, string>> = {
+  'parley-connections': {
+    MONGO_URL: 'mongodb://mongodb:27017/',
+    REDIS_URL: 'redis://redis:6379',
+    KAFKA_BROKERS: 'kafka:9092',
+  },
+  'parley-master-keys': { 'test.key': randomBytes(32).toString('base64') },
+  'parley-audit-signing-key': { 'audit-signing-key.pem': 'not read: no container runs' },
+  'parley-auth-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-compliance-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-crypto-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-operator-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+};
+
+async function createSecret(name: string): Promise<void> {
+  const args = ['create', 'secret', 'generic', name, '-n', namespace];
+  for (const [key, value] of Object.entries(secrets[name] ?? {})) args.push(`--from-literal=${key}=${value}`);
+  await kubectl(args);
+}
+
+interface PodList {
+  items: { metadata: { name: string; labels: Record<string, string> } }[];
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+beforeAll(async () => {
+  await kubectl(['create', 'namespace', namespace]);
+  await kubectl([
+    'label',
+    'namespace',
+    namespace,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/enforce-version=latest',
+  ]);
+});
+
+afterAll(async () => {
+  await helm(['uninstall', release, '-n', namespace, '--no-hooks']).catch(() => '');
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => '');
+}, 120_000);
+
+describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
+  it('refuses, naming it and how to make it, while a required Secret is missing', async () => {
+    await expect(
+      helm(['install', release, umbrella, '-n', namespace, '--dry-run=server', ...registry]),
+    ).rejects.toThrow(/the Secret "parley-connections" is missing in namespace "parley-install-[0-9a-f]+"/);
+    for (const name of Object.keys(secrets).filter((n) => n !== 'parley-master-keys'))
+      await createSecret(name);
+    await expect(
+      helm(['install', release, umbrella, '-n', namespace, '--dry-run=server', ...registry]),
+    ).rejects.toThrow(/the Secret "parley-master-keys" is missing .*master keys/);
+  });
+
+  it('the namespace enforces the restricted Pod Security Standard', async () => {
+    // The negative control: without it, pods passing admission below would prove nothing.
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'unrestricted', namespace },
+      spec: { containers: [{ name: 'c', image: 'registry.example.com/any:1' }] },
+    };
+    await expect(kubectl(['apply', '-f', '-'], JSON.stringify(pod))).rejects.toThrow(
+      /violates PodSecurity "restricted/,
+    );
+  });
+
+  it('installs once every Secret exists, and every replica of every Deployment passes admission', async () => {
+    await createSecret('parley-master-keys');
+    await helm(['install', release, umbrella, '-n', namespace, ...registry]);
+    const deployments = JSON.parse(await kubectl(['get', 'deployments', '-n', namespace, '-o', 'json'])) as {
+      items: {
+        metadata: { name: string };
+        spec: { replicas: number; selector: { matchLabels: Record<string, string> } };
+      }[];
+    };
+    expect(deployments.items.map((d) => d.metadata.name).sort()).toEqual(
+      ['auth', 'compliance', 'crypto', 'parley-operator'].map((c) => `${release}-${c}`).sort(),
+    );
+    const expected = deployments.items.reduce((sum, d) => sum + d.spec.replicas, 0);
+    const pods = await waitFor('every replica to be created', async () => {
+      const list = JSON.parse(await kubectl(['get', 'pods', '-n', namespace, '-o', 'json'])) as PodList;
+      return list.items.length >= expected ? list : undefined;
+    });
+    expect(pods.items).toHaveLength(expected);
+    const refused = await kubectl([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      'reason=FailedCreate',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(refused).toBe('');
+  });
+});
