@@ -1,7 +1,8 @@
 /**
  * buildApp: the compliance service's Fastify instance (never listens; main.ts does, tests inject).
  * Every route requires the service credential but one: the audit public keys (GET
- * /v1/audit/signing-keys), which a tenant must fetch without it. Tenant routes live under
+ * /v1/audit/signing-keys), which a tenant must fetch without it; each admits only the services
+ * routes/route-callers.ts names. Tenant routes live under
  * /v1/tenants/:tenant; platform routes (participant registration) under /v1.
  */
 import {
@@ -21,6 +22,7 @@ import { holdRoutes } from './routes/hold-routes.ts';
 import { platformRoutes } from './routes/platform-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { retentionRoutes } from './routes/retention-routes.ts';
+import { COMPLIANCE_ROUTE_CALLERS } from './routes/route-callers.ts';
 import type { RouteDeps } from './routes/route-context.ts';
 import { requestKind, type TenantGate } from './store/tenant-gate.ts';
 
@@ -52,7 +54,11 @@ export function buildApp(deps: ComplianceAppDeps): ServiceApp {
   app.register(
     async (scope) => {
       // guardScope: the hook, and the OpenAPI document told that every route here takes it.
-      guardScope(scope, requireServiceCredential(deps.serviceToken));
+      // Each route admits only the services named in routes/route-callers.ts (403 for the others).
+      guardScope(
+        scope,
+        requireServiceCredential(deps.serviceToken, { perRoute: true, routes: COMPLIANCE_ROUTE_CALLERS }),
+      );
       // Rethrown errors reach kit's handler, which writes the problem details.
       scope.setErrorHandler((error) => {
         throw complianceProblem(error) ?? error;

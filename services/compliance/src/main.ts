@@ -1,5 +1,5 @@
 /** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
-import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import { connectKeyEncryptionKeys, createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
@@ -48,8 +48,11 @@ const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'compliance'), logger);
 
+// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
+const keks = await connectKeyEncryptionKeys(config, mongo.client.db(PLATFORM_DATABASE), logger);
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),
+  keyEncryptionKeys: keks.store,
   masterKeys,
   logger,
   cacheTtlMs: config.KEY_CACHE_TTL_MS,
@@ -164,5 +167,17 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Consumers first (their in-flight batches finish and commit), then the last checkpoints, the relay, clients.
-  stoppables: [ingest, reports, auditSweeper, auditLogs, exportExpiry, holdGuard, relay, kafka, redis, mongo],
+  stoppables: [
+    ingest,
+    reports,
+    auditSweeper,
+    auditLogs,
+    exportExpiry,
+    holdGuard,
+    relay,
+    kafka,
+    redis,
+    keks,
+    mongo,
+  ],
 });

@@ -26,10 +26,14 @@ describe('the compliance service OpenAPI document', () => {
       security: [],
       'x-internal': false,
     });
+    // The roles of the requirement are the services whose credential the route accepts.
     expect(document.paths['/v1/tenants/{tenant}/audit/records']?.post).toMatchObject({
-      security: [{ serviceToken: [] }],
+      security: [{ serviceToken: ['gateway', 'auth', 'messaging', 'socket', 'media', 'search', 'notifier'] }],
       'x-internal': true,
     });
+    expect(document.paths['/v1/tenants/{tenant}/audit/records']?.get?.security).toEqual([
+      { serviceToken: ['gateway'] },
+    ]);
   });
 
   it('says a credential is needed exactly where a caller without one is refused', async () => {

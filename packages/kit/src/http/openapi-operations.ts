@@ -10,9 +10,12 @@
 import type { FastifySchema, RouteOptions } from 'fastify';
 import { ProblemSchema } from '../problem.ts';
 import { routeSchemes } from './route-security.ts';
+import { routeServiceCallers } from './service-auth.ts';
 
 /** The extension that says whether an operation is for other Parley components only. */
 export const INTERNAL_EXTENSION = 'x-internal';
+/** The extension naming the path parameter that must be the calling service's own name. */
+export const SERVICE_CALLER_PARAM_EXTENSION = 'x-service-caller-param';
 
 const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -135,6 +138,14 @@ export function withTextRule(node: unknown): unknown {
 
 const INPUTS = ['params', 'querystring', 'body'] as const;
 
+/** The operation's description with who may call it, for readers of the UI (which hides roles). */
+function withCallers(description: unknown, callers: readonly string[], param: string | undefined): string {
+  const who = `Accepts the service credential of: ${callers.join(', ')}${
+    param ? ` (and only for the service its \`${param}\` parameter names)` : ''
+  }.`;
+  return typeof description === 'string' && description !== '' ? `${description}\n\n${who}` : who;
+}
+
 export interface DocumentedRoute {
   schema?: FastifySchema;
   url: string;
@@ -150,8 +161,12 @@ export function documentRoute({ schema, url, route }: DocumentedRoute): {
   if (own.hide) return { schema: own, url };
   const method = Array.isArray(route.method) ? (route.method[0] as string) : route.method;
   const schemes = routeSchemes(route);
+  // OpenAPI 3.1 lets a requirement of a non-OAuth scheme list roles: here, the services whose
+  // credential the route accepts (service-auth.ts, `config.serviceCallers`).
+  const { callers, param } = routeServiceCallers(route);
+  const rolesOf = (scheme: string) => (scheme === 'serviceToken' && callers ? [...callers] : []);
   const security =
-    own.security ?? (schemes.length > 0 ? [Object.fromEntries(schemes.map((s) => [s, []]))] : []);
+    own.security ?? (schemes.length > 0 ? [Object.fromEntries(schemes.map((s) => [s, rolesOf(s)]))] : []);
   const internal = security.some((requirement) => 'serviceToken' in requirement);
   const inputs = Object.fromEntries(
     INPUTS.filter((input) => own[input] !== undefined).map((input) => [input, withTextRule(own[input])]),
@@ -165,6 +180,10 @@ export function documentRoute({ schema, url, route }: DocumentedRoute): {
       tags: own.tags ?? [tagOf(url)],
       security,
       [INTERNAL_EXTENSION]: own[INTERNAL_EXTENSION] ?? internal,
+      ...(internal && param ? { [SERVICE_CALLER_PARAM_EXTENSION]: param } : {}),
+      ...(internal && callers && !own.security
+        ? { description: withCallers(own.description, callers, param) }
+        : {}),
       response: withProblems(own.response),
     } as FastifySchema,
   };

@@ -19,13 +19,14 @@ export const SECURITY_SCHEMES = {
     in: 'header',
     name: 'x-service-token',
     description:
-      "A Parley service's own credential (SERVICE_TOKENS): routes that take it are internal, for other Parley components only",
+      "A Parley service's own credential (SERVICE_TOKENS): routes that take it are internal, for other Parley components only. Where an operation lists roles under this scheme, they are the services whose credential it accepts (any one of them); another service's credential is refused 403.",
   },
 } as const;
 
 export type SecuritySchemeName = keyof typeof SECURITY_SCHEMES;
 
 const SCHEME = Symbol.for('parley.securityScheme');
+const ROUTE_CHECK = Symbol.for('parley.routeCheck');
 
 // biome-ignore lint/complexity/noBannedTypes: any hook shape (onRequest, preHandler) may be a guard.
 type Hook = Function;
@@ -34,6 +35,24 @@ type Hook = Function;
 export function securedBy<H extends Hook>(scheme: SecuritySchemeName, hook: H): H {
   Object.defineProperty(hook, SCHEME, { value: scheme, enumerable: false });
   return hook;
+}
+
+/**
+ * Gives a guard hook a check of each route it guards, run when the route is declared (a guard
+ * that needs something from every route, such as the callers it admits, fails at start-up
+ * instead of refusing or admitting at run time by omission). Returns the same hook.
+ */
+export function checksRoutes<H extends Hook>(hook: H, check: (route: RouteOptions) => void): H {
+  Object.defineProperty(hook, ROUTE_CHECK, { value: check, enumerable: false });
+  return hook;
+}
+
+function checkRoute(hook: unknown, route: RouteOptions): void {
+  const check =
+    typeof hook === 'function'
+      ? (hook as { [ROUTE_CHECK]?: (r: RouteOptions) => void })[ROUTE_CHECK]
+      : undefined;
+  check?.(route);
 }
 
 export function schemeOf(hook: unknown): SecuritySchemeName | undefined {
@@ -58,6 +77,7 @@ export function recordRouteGuards(route: RouteOptions): void {
   for (const name of GUARD_HOOKS) {
     const hooks = route[name];
     for (const hook of Array.isArray(hooks) ? hooks : [hooks]) {
+      checkRoute(hook, route);
       const scheme = schemeOf(hook);
       if (scheme) found.push(scheme);
     }
@@ -78,5 +98,8 @@ export function routeSchemes(route: object): SecuritySchemeName[] {
 export function guardScope(scope: FastifyInstance, hook: Hook): void {
   scope.addHook('onRequest', hook as never);
   const scheme = schemeOf(hook);
-  if (scheme) scope.addHook('onRoute', (route) => addSchemes(route, [scheme]));
+  scope.addHook('onRoute', (route) => {
+    checkRoute(hook, route);
+    if (scheme) addSchemes(route, [scheme]);
+  });
 }

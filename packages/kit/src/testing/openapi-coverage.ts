@@ -144,3 +144,53 @@ export async function checkDocumentedSecurity(
   }
   return findings;
 }
+
+/**
+ * Each documented operation that names its callers (the roles of its `serviceToken` requirement)
+ * called with the credential of every service in `tokens`, with no body: a service the document
+ * lists must get past the guard (anything but 401 and 403), every other one must get 403. This is
+ * the attack on every route at once: a valid credential of a service the route is not for. Path
+ * parameters are `sample`, except the one that must name the caller (`x-service-caller-param`),
+ * which gets the caller's own name. Operations that name no callers are left out (and returned
+ * as `unscoped`, so a test can require that there are none).
+ */
+export async function checkDocumentedCallers(
+  app: FastifyInstance,
+  document: OpenApiDocument,
+  tokens: Record<string, string>,
+  sample = 'sample',
+): Promise<{ findings: string[]; checked: number; unscoped: string[] }> {
+  const findings: string[] = [];
+  const unscoped: string[] = [];
+  let checked = 0;
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const requirement = (operation.security ?? []).find((r) => 'serviceToken' in r);
+      if (!requirement) continue;
+      const roles = requirement.serviceToken as string[];
+      const at = `${method.toUpperCase()} ${path}`;
+      if (roles.length === 0) {
+        unscoped.push(at);
+        continue;
+      }
+      checked++;
+      const param = operation['x-service-caller-param'] as string | undefined;
+      for (const [caller, token] of Object.entries(tokens)) {
+        const url = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) =>
+          name === param ? caller : sample,
+        );
+        const response = await app.inject({
+          method: method.toUpperCase() as HTTPMethods,
+          url,
+          headers: { 'x-service-token': token },
+        });
+        const admitted = roles.includes(caller);
+        if (admitted && (response.statusCode === 401 || response.statusCode === 403))
+          findings.push(`${at}: documented for ${caller}, which it refused with ${response.statusCode}`);
+        if (!admitted && response.statusCode !== 403)
+          findings.push(`${at}: not documented for ${caller}, which it answered ${response.statusCode}`);
+      }
+    }
+  }
+  return { findings, checked, unscoped };
+}
