@@ -5,6 +5,7 @@
  * Elasticsearch client (the server is 7.10).
  */
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { connectKeyEncryptionKeys, type KeyEncryptionKeyConnection } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
@@ -18,6 +19,7 @@ import {
   type Stoppable,
 } from '@parley/kit';
 import { MinioAdmin } from '@parley/minio-admin';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Client as MinioClient } from 'minio';
 import type { OperatorConfig } from './config.ts';
@@ -31,6 +33,8 @@ export interface OperatorClients {
   /** MinIO's admin API (users and policies), which the minio client lacks. */
   s3Admin: MinioAdmin;
   elasticsearch: ElasticsearchClient;
+  /** Where the keyring's key-encryption keys live (KEK_MONGO_URL, or beside parley_platform). */
+  keyEncryptionKeys: KeyEncryptionKeyConnection;
   /** Closes everything, in reverse order of need. */
   stoppables: Stoppable[];
 }
@@ -55,6 +59,11 @@ export async function connectOperatorClients(
   logger: Logger,
 ): Promise<OperatorClients> {
   const mongo = await connectMongo(config.MONGO_URL, logger);
+  const keyEncryptionKeys = await connectKeyEncryptionKeys(
+    config,
+    mongo.client.db(PLATFORM_DATABASE),
+    logger,
+  );
   const redis = await connectRedis(config.REDIS_URL, logger);
   const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'parley-operator'), logger);
   const kafkaPlatformatic = createPlatformaticAdmin(
@@ -81,11 +90,13 @@ export async function connectOperatorClients(
     s3,
     s3Admin,
     elasticsearch,
+    keyEncryptionKeys,
     stoppables: [
       { name: 'kafka-platformatic', stop: () => kafkaPlatformatic.close() },
       kafka,
       { name: 'elasticsearch', stop: () => elasticsearch.close() },
       redis,
+      keyEncryptionKeys,
       mongo,
     ],
   };

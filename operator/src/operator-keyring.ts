@@ -8,18 +8,21 @@
 import { createKeyring, type Keyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import type { Logger } from '@parley/kit';
 import { PLATFORM_DATABASE } from '@parley/tenancy';
-import type { MongoClient } from 'mongodb';
+import type { OperatorClients } from './clients.ts';
 import type { OperatorConfig } from './config.ts';
 import { tenantKeyDestructionHolds } from './tenant/tenant-legal-holds.ts';
 
 export async function openOperatorKeyring(
   config: OperatorConfig,
-  mongo: MongoClient,
+  clients: Pick<OperatorClients, 'mongo' | 'keyEncryptionKeys'>,
   logger: Logger,
 ): Promise<Keyring> {
   const masterKeys = await loadConfiguredMasterKeys(config);
+  const mongo = clients.mongo.client;
   const keyring = createKeyring({
     db: mongo.db(PLATFORM_DATABASE),
+    // KEK_MONGO_URL's server, or beside parley_platform (connected with the other clients).
+    keyEncryptionKeys: clients.keyEncryptionKeys.store,
     masterKeys,
     logger,
     cacheTtlMs: config.KEY_CACHE_TTL_MS,

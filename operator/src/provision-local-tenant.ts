@@ -47,7 +47,7 @@ const tenant: Tenant = {
 const clients = await connectOperatorClients(config, logger);
 let exitCode = 1;
 try {
-  const keyring = await openOperatorKeyring(config, clients.mongo.client, logger);
+  const keyring = await openOperatorKeyring(config, clients, logger);
   const desired = desiredTenant(tenant);
   const connection = connectionFacts(config);
   const phases = tenantPhases(

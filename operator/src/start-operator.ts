@@ -40,7 +40,7 @@ export function topicForEvent(event: { tenant: string; type: string }): string {
 export async function startOperator(config: OperatorConfig, clients: OperatorClients, options: StartOptions) {
   const { logger } = options;
   const kube = connectKube(config.KUBECONFIG);
-  const keyring = await openOperatorKeyring(config, clients.mongo.client, logger);
+  const keyring = await openOperatorKeyring(config, clients, logger);
   const metrics = createOperatorMetrics(options.metricsRegistry);
   const events = createEventRecorder(kube, 'parley.dev/operator', options.identity, logger);
   const tenantReconciler = buildTenantReconciler({

@@ -60,7 +60,7 @@ afterAll(async () => {
   const logger = createSilentLogger();
   const { connectOperatorClients } = await import('../src/clients.ts');
   const clients = await connectOperatorClients(config, logger);
-  const keys = await openOperatorKeyring(config, clients.mongo.client, logger);
+  const keys = await openOperatorKeyring(config, clients, logger);
   const local: Tenant = {
     apiVersion: API_VERSION,
     kind: 'Tenant',

@@ -3,6 +3,7 @@ export * from './ciphertext-key-version.ts';
 export * from './destruction-holds.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
+export * from './key-encryption-key-server.ts';
 export * from './key-encryption-keys.ts';
 export * from './key-names.ts';
 export { KEYS_COLLECTION, type KeyRecord, type KeyState } from './key-store.ts';

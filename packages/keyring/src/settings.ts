@@ -14,6 +14,15 @@ export const masterKeySettings = {
   MASTER_KEY_CREATE_IF_MISSING: Type.Boolean({ default: true }),
   /** How long unwrapped tenant keys stay in memory (ms). */
   KEY_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
+  /**
+   * The MongoDB server that keeps the key-encryption keys (key-encryption-key-server.ts), apart
+   * from the one holding the key records, so that no backup of the main server holds both.
+   * Unset (local runs): database KEK_MONGO_DATABASE on MONGO_URL. Every process with a keyring
+   * (auth, compliance, crypto, the operator) must be given the same.
+   */
+  KEK_MONGO_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
+  /** The database of the KEKs on that server (or on MONGO_URL). */
+  KEK_MONGO_DATABASE: Type.String({ pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'parley_platform_keks' }),
 } satisfies TProperties;
 
 /** The background rewrap's settings, for the process that runs it (the operator). */

@@ -1,7 +1,7 @@
 /** The auth service's process: config, connections, components, app, relay, sweeper, GDPR participant, signals. Nothing else. */
 
 import { GdprClient } from '@parley/compliance-client';
-import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import { connectKeyEncryptionKeys, createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
@@ -27,8 +27,11 @@ const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger, AUTH_REDIS_OPTIONS);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'auth'), logger);
 const masterKeys = await loadConfiguredMasterKeys(config);
+// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
+const keks = await connectKeyEncryptionKeys(config, mongo.client.db(PLATFORM_DATABASE), logger);
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),
+  keyEncryptionKeys: keks.store,
   masterKeys,
   logger,
   cacheTtlMs: config.KEY_CACHE_TTL_MS,
@@ -90,5 +93,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [gdpr, sweeper, relay, components.authClient, kafka, redis, mongo],
+  stoppables: [gdpr, sweeper, relay, components.authClient, kafka, redis, keks, mongo],
 });

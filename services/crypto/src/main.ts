@@ -1,5 +1,5 @@
 /** Reads config, builds the dependencies and the app, listens, drains on shutdown. Nothing else. */
-import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import { connectKeyEncryptionKeys, createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
@@ -24,8 +24,11 @@ const masterKeys = await loadConfiguredMasterKeys(config);
 const mongo = await connectMongo(config.MONGO_URL, logger);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'crypto'), logger);
 
+// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
+const keks = await connectKeyEncryptionKeys(config, mongo.client.db(PLATFORM_DATABASE), logger);
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),
+  keyEncryptionKeys: keks.store,
   masterKeys,
   logger,
   cacheTtlMs: config.KEY_CACHE_TTL_MS,
@@ -50,7 +53,7 @@ const app = buildApp({
   logger,
   callers: ServiceCallers.parse(config.SERVICE_TOKENS),
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  readiness: { mongodb: mongo.ping, kafka: kafka.ping },
+  readiness: { mongodb: mongo.ping, kafka: kafka.ping, keyEncryptionKeys: keks.ping },
 });
 
 relay.start();
@@ -64,5 +67,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [sweeper, consumer, relay, kafka, mongo],
+  stoppables: [sweeper, consumer, relay, kafka, keks, mongo],
 });
