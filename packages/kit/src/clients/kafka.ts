@@ -96,6 +96,10 @@ export async function connectKafka(
   const admin = kafka.admin();
   // The default partitioner (murmur2, as the Java client): keys land where other clients expect.
   const producer = kafka.producer({
+    // Topics are the operator's (a tenant's streams, with their ACLs and retention). A broker with
+    // auto.create.topics.enable (Kafka's default) would otherwise re-create a deleted tenant's
+    // topic at this producer's next metadata refresh.
+    allowAutoTopicCreation: false,
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
