@@ -88,8 +88,9 @@ export class TopicPatternConsumer implements Stoppable {
       minBytes: this.#options.minBytes ?? 1,
       maxWaitTimeInMs: this.#options.maxWaitMs ?? 5_000,
     });
-    // A subscribed topic deleted meanwhile (a tenant removed) makes kafkajs crash and restart the
-    // consumer in a tight loop with the stale list; re-list at once instead of at the next tick.
+    // A crash (unpatched kafkajs crashed on a subscribed topic deleted meanwhile; patched for
+    // #1622 it drops the topic and goes on) would restart the consumer in a tight loop with the
+    // stale list; re-list at once instead of at the next tick.
     consumer.on(consumer.events.CRASH, () => {
       this.#refreshing = this.#refreshing.then(() => this.refresh()).catch(() => {});
     });
