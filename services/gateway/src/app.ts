@@ -3,6 +3,7 @@ import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } f
 import type { GatewayComponents } from './components.ts';
 import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerComplianceRoutes } from './routes/compliance-routes.ts';
+import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 
@@ -30,5 +31,6 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   };
   registerAuthRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
+  registerMessagingRoutes(app, context, parts.messaging);
   return app;
 }

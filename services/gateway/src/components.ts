@@ -4,10 +4,12 @@
  */
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import type { Logger } from '@parley/kit';
+import { MessagingClient } from '@parley/messaging-client';
 import type { Redis } from 'ioredis';
 import { HostTenants } from './domain/host-tenants.ts';
 import { TenantGate } from './domain/tenant-gate.ts';
 import { type GatewayConfig, listSetting } from './settings.ts';
+import { currentRequestId } from './upstream/request-ids.ts';
 import { UpstreamService } from './upstream/upstream-service.ts';
 
 export interface GatewayComponents {
@@ -18,12 +20,14 @@ export interface GatewayComponents {
   /** Browser origins allowed by CORS. */
   corsOrigins: string[];
   upstreams: { auth: UpstreamService; compliance: UpstreamService };
+  messaging: MessagingClient;
 }
 
 export type GatewayComponentSettings = Pick<
   GatewayConfig,
   | 'AUTH_URL'
   | 'COMPLIANCE_URL'
+  | 'MESSAGING_URL'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -61,5 +65,11 @@ export function createGatewayComponents(options: {
       auth: upstream('auth', config.AUTH_URL),
       compliance: upstream('compliance', config.COMPLIANCE_URL),
     },
+    messaging: new MessagingClient({
+      baseUrl: config.MESSAGING_URL,
+      serviceToken: config.SERVICE_TOKEN,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      requestId: () => currentRequestId.getStore(),
+    }),
   };
 }

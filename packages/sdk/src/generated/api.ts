@@ -327,6 +327,218 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's public channels */
+        get: operations["listChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's sidebar, latest activity first, with unread and mention counts */
+        get: operations["listConversations"];
+        put?: never;
+        /** Creates a group or a channel; the caller is its owner */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation (members; anyone for a public channel) */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Renames, changes the topic of, or archives a conversation (owner, admin) */
+        patch: operations["updateConversation"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change after seq N, gap-free (a reconnecting client catches up) */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Joins a public channel */
+        post: operations["joinChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's members */
+        get: operations["listMembers"];
+        put?: never;
+        /** Adds a member to a group or channel (owner, admin) */
+        post: operations["addMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a member (owner, admin), or leaves (the caller itself) */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /** Changes a member's role (owner) */
+        patch: operations["setMemberRole"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of history around a seq or a time, or of one thread (parentId) */
+        get: operations["listMessages"];
+        put?: never;
+        /** Sends a message or a thread reply; a retry with the same clientMessageId answers 200 with the first */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        /** Deletes the content of a message (the sender, owner, admin); its tombstone keeps the seq */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        /** Edits a message (the sender only) */
+        patch: operations["editMessage"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Reacts to a message (one reaction per user and emoji) */
+        put: operations["addReaction"];
+        post?: never;
+        /** Takes a reaction back */
+        delete: operations["removeReaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Moves the read pointer forward to seq */
+        put: operations["markRead"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/direct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The one direct conversation with another user (201 created, 200 existing) */
+        post: operations["openDirectConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -746,6 +958,23 @@ export interface paths {
         put?: never;
         /** Exchanges a refresh token for a new pair (the refresh token rotates) (the tenant from the host name) */
         post: operations["refreshTokensByHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unread and mention counts of every conversation with something unread */
+        get: operations["listUnread"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2064,6 +2293,1384 @@ export interface operations {
             };
         };
     };
+    listChannels: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        channels: {
+                            archived: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            id: string;
+                            kind: "direct" | "group" | "channel";
+                            /** Format: date-time */
+                            lastMessageAt?: string;
+                            lastSeq: number;
+                            membership?: {
+                                /** Format: date-time */
+                                joinedAt: string;
+                                readSeq: number;
+                                role: "owner" | "admin" | "member";
+                            };
+                            name?: string;
+                            participants?: string[];
+                            topic?: string;
+                            visibility?: "public" | "private";
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversations: ({
+                            archived: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            id: string;
+                            kind: "direct" | "group" | "channel";
+                            /** Format: date-time */
+                            lastMessageAt?: string;
+                            lastSeq: number;
+                            membership?: {
+                                /** Format: date-time */
+                                joinedAt: string;
+                                readSeq: number;
+                                role: "owner" | "admin" | "member";
+                            };
+                            name?: string;
+                            participants?: string[];
+                            topic?: string;
+                            visibility?: "public" | "private";
+                        } & {
+                            mentions: number;
+                            unread: number;
+                        })[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    kind: "group" | "channel";
+                    memberIds?: string[];
+                    name: string;
+                    topic?: string;
+                    visibility?: "public" | "private";
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        archived: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        kind: "direct" | "group" | "channel";
+                        /** Format: date-time */
+                        lastMessageAt?: string;
+                        lastSeq: number;
+                        membership?: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            readSeq: number;
+                            role: "owner" | "admin" | "member";
+                        };
+                        name?: string;
+                        participants?: string[];
+                        topic?: string;
+                        visibility?: "public" | "private";
+                    };
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        archived: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        kind: "direct" | "group" | "channel";
+                        /** Format: date-time */
+                        lastMessageAt?: string;
+                        lastSeq: number;
+                        membership?: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            readSeq: number;
+                            role: "owner" | "admin" | "member";
+                        };
+                        name?: string;
+                        participants?: string[];
+                        topic?: string;
+                        visibility?: "public" | "private";
+                    };
+                };
+            };
+        };
+    };
+    updateConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    archived?: boolean;
+                    name?: string;
+                    topic?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        archived: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        kind: "direct" | "group" | "channel";
+                        /** Format: date-time */
+                        lastMessageAt?: string;
+                        lastSeq: number;
+                        membership?: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            readSeq: number;
+                            role: "owner" | "admin" | "member";
+                        };
+                        name?: string;
+                        participants?: string[];
+                        topic?: string;
+                        visibility?: "public" | "private";
+                    };
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query: {
+                limit?: number;
+                since: number;
+            };
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        changes: {
+                            /** Format: date-time */
+                            at: string;
+                            kind: "message.created" | "message.edited" | "message.deleted" | "reaction.added" | "reaction.removed" | "void";
+                            message?: {
+                                attachments: {
+                                    mediaId: string;
+                                }[];
+                                changeSeq: number;
+                                clientMessageId: string;
+                                conversationId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                deleted: boolean;
+                                /** Format: date-time */
+                                deletedAt?: string;
+                                /** Format: date-time */
+                                editedAt?: string;
+                                id: string;
+                                /** Format: date-time */
+                                lastReplyAt?: string;
+                                lastReplyId?: string;
+                                mentions: {
+                                    channel: boolean;
+                                    users: string[];
+                                };
+                                parentId?: string;
+                                reactions: {
+                                    count: number;
+                                    emoji: string;
+                                    userIds: string[];
+                                }[];
+                                replyCount: number;
+                                senderId: string;
+                                seq: number;
+                                text?: string;
+                            };
+                            messageId?: string;
+                            seq: number;
+                        }[];
+                        hasMore: boolean;
+                        upTo: number;
+                    };
+                };
+            };
+        };
+    };
+    joinChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        joinedAt: string;
+                        role: "owner" | "admin" | "member";
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        members: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            role: "owner" | "admin" | "member";
+                            userId: string;
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+        };
+    };
+    addMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    role?: "admin" | "member";
+                    userId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        joinedAt: string;
+                        role: "owner" | "admin" | "member";
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Done; no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    setMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    role: "admin" | "member";
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        joinedAt: string;
+                        role: "owner" | "admin" | "member";
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                after?: number;
+                afterTime?: string;
+                around?: number;
+                before?: number;
+                beforeTime?: string;
+                limit?: number;
+                parentId?: string;
+            };
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messages: {
+                            attachments: {
+                                mediaId: string;
+                            }[];
+                            changeSeq: number;
+                            clientMessageId: string;
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            deleted: boolean;
+                            /** Format: date-time */
+                            deletedAt?: string;
+                            /** Format: date-time */
+                            editedAt?: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastReplyAt?: string;
+                            lastReplyId?: string;
+                            mentions: {
+                                channel: boolean;
+                                users: string[];
+                            };
+                            parentId?: string;
+                            reactions: {
+                                count: number;
+                                emoji: string;
+                                userIds: string[];
+                            }[];
+                            replyCount: number;
+                            senderId: string;
+                            seq: number;
+                            text?: string;
+                        }[];
+                        nextCursor?: number;
+                        prevCursor?: number;
+                    };
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    attachments?: {
+                        mediaId: string;
+                    }[];
+                    clientMessageId: string;
+                    parentId?: string;
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    addReaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                emoji: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    removeReaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+                emoji: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    markRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    seq: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversationId: string;
+                        mentions: number;
+                        readSeq: number;
+                        unread: number;
+                    };
+                };
+            };
+        };
+    };
+    openDirectConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    userId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        archived: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        kind: "direct" | "group" | "channel";
+                        /** Format: date-time */
+                        lastMessageAt?: string;
+                        lastSeq: number;
+                        membership?: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            readSeq: number;
+                            role: "owner" | "admin" | "member";
+                        };
+                        name?: string;
+                        participants?: string[];
+                        topic?: string;
+                        visibility?: "public" | "private";
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        archived: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        kind: "direct" | "group" | "channel";
+                        /** Format: date-time */
+                        lastMessageAt?: string;
+                        lastSeq: number;
+                        membership?: {
+                            /** Format: date-time */
+                            joinedAt: string;
+                            readSeq: number;
+                            role: "owner" | "admin" | "member";
+                        };
+                        name?: string;
+                        participants?: string[];
+                        topic?: string;
+                        visibility?: "public" | "private";
+                    };
+                };
+            };
+        };
+    };
     acceptInvitationByHost: {
         parameters: {
             query?: never;
@@ -3357,6 +4964,51 @@ export interface operations {
                         sessionId: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
+                    };
+                };
+            };
+        };
+    };
+    listUnread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversations: {
+                            conversationId: string;
+                            mentions: number;
+                            readSeq: number;
+                            unread: number;
+                        }[];
                     };
                 };
             };
