@@ -93,7 +93,18 @@ describe.each([
   });
 });
 
+describe('chart gateway: network exposure', () => {
+  it('takes outside traffic on its one port, and lets out only DNS, Parley and Redis', async () => {
+    const spec = policyOf(await render('gateway'));
+    expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    // No `from`: anyone, but only on the http port.
+    expect(spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(spec.egress.slice(2)).toEqual([{ ports: [{ port: 6379, protocol: 'TCP' }] }]);
+  });
+});
+
 describe.each([
+  ['gateway', 'parley-gateway-credentials'],
   ['auth', 'parley-auth-credentials'],
   ['compliance', 'parley-compliance-credentials'],
   ['crypto', 'parley-crypto-credentials'],

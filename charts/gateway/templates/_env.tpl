@@ -1,0 +1,32 @@
+{{- define "gateway.env" -}}
+{{- $global := .Values.global | default dict -}}
+{{- $up := .Values.upstreams -}}
+# The public door serves people, not services: it accepts no service credential.
+- name: SERVICE_TOKENS
+  value: ""
+- name: AUTH_URL
+  value: {{ $up.authUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "auth" "port" 3007)) | quote }}
+- name: COMPLIANCE_URL
+  value: {{ $up.complianceUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "compliance" "port" 3008)) | quote }}
+- name: MESSAGING_URL
+  value: {{ $up.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
+- name: UPSTREAM_TIMEOUT_MS
+  value: {{ $up.timeoutMs | quote }}
+- name: AUTH_ISSUER
+  value: {{ $global.authIssuer | default .Values.issuer | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ $global.authAudience | default .Values.audience | quote }}
+- name: CORS_ORIGINS
+  value: {{ join "," .Values.corsOrigins | quote }}
+- name: TENANT_HOSTS
+  value: {{ include "gateway.tenantHosts" . | quote }}
+{{- end -}}
+
+{{/* { acme.chat.example: acme } -> "acme.chat.example=acme" (sorted, so the checksum is stable). */}}
+{{- define "gateway.tenantHosts" -}}
+{{- $pairs := list -}}
+{{- range $host, $tenant := .Values.tenantHosts -}}
+{{- $pairs = append $pairs (printf "%s=%s" $host $tenant) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
