@@ -45,6 +45,16 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long stop() may spend on its final flush before leaving the rest pending. */
   stopTimeoutMs?: number;
+  /**
+   * The Kafka key of an event; default the document id (one document's events keep their order).
+   * A compacted changelog keys by the entity instead (messaging: the message id).
+   */
+  keyFor?: (event: EventEnvelope, documentId: unknown) => string;
+  /**
+   * The record's value; default the envelope as JSON. `null` writes a tombstone (a record with the
+   * key and no value), which log compaction uses to remove the key's earlier records.
+   */
+  valueFor?: (event: EventEnvelope) => string | null;
 }
 
 /** A document whose events failed to go out waits this long (doubling per failure) before the next try. */
@@ -60,7 +70,8 @@ interface Screened {
 
 export class OutboxRelay implements Stoppable {
   readonly name = 'outbox-relay';
-  readonly #options: Required<OutboxRelayOptions>;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'keyFor' | 'valueFor'>> &
+    Pick<OutboxRelayOptions, 'keyFor' | 'valueFor'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #stopped = true;
@@ -148,34 +159,55 @@ export class OutboxRelay implements Stoppable {
       .limit(this.#options.batchSize)
       .toArray()) as (Document & OutboxFields)[];
     let published = 0;
-    for (const document of pending) {
-      // As stored: whoever holds the database's credential may have written any shape here.
-      const stored: unknown = document[OUTBOX_FIELD];
-      const key = `${collection.namespace}/${String(document._id)}`;
-      const backoff = this.#backoff.get(key);
-      if (backoff && backoff.retryAt > Date.now()) continue;
-      let eventIds: string[] = [];
-      try {
-        const { accepted, refused } = this.#screen(origin, stored);
-        eventIds = accepted.map(({ event }) => event.id);
-        if (accepted.length > 0) await this.#publish(document._id, accepted);
-        const cleared = await this.#acknowledge(collection, document._id, stored, refused);
-        if (cleared) this.#reportRefused(collection, document._id, refused);
-        this.#backoff.delete(key);
-        published += accepted.length;
-      } catch (error) {
-        // One document whose events cannot go out (say, its topic is missing) must not hold back
-        // every other document's: it stays pending and is retried later, less and less often.
-        const failures = (backoff?.failures ?? 0) + 1;
-        const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1));
-        this.#backoff.set(key, { failures, retryAt: Date.now() + delay, id: document._id });
-        this.#options.logger.warn(
-          { err: error, collection: collection.collectionName, eventIds, retryInMs: delay },
-          'outbox: publishing failed; events stay pending',
-        );
-      }
-    }
+    for (const document of pending) published += await this.#relay(collection, origin, document);
     return published;
+  }
+
+  /**
+   * Publishes one document's pending events now (a writer calls it right after its write, so an
+   * event need not wait for the next pass; the passes only sweep what a crash left behind).
+   * Returns how many went out; a failure leaves them pending for the passes (never thrown).
+   */
+  async publishDocument(collection: Collection<Document>, documentId: unknown): Promise<number> {
+    const origin = outboxOrigin(collection.dbName, this.#options.platformDatabases);
+    const document = (await collection.findOne(
+      { _id: documentId, [OUTBOX_PENDING_FIELD]: true } as Filter<Document>,
+      { projection: { [OUTBOX_FIELD]: 1 } },
+    )) as (Document & OutboxFields) | null;
+    return document ? this.#relay(collection, origin, document) : 0;
+  }
+
+  async #relay(
+    collection: Collection<Document>,
+    origin: OutboxOrigin,
+    document: Document & OutboxFields,
+  ): Promise<number> {
+    // As stored: whoever holds the database's credential may have written any shape here.
+    const stored: unknown = document[OUTBOX_FIELD];
+    const key = `${collection.namespace}/${String(document._id)}`;
+    const backoff = this.#backoff.get(key);
+    if (backoff && backoff.retryAt > Date.now()) return 0;
+    let eventIds: string[] = [];
+    try {
+      const { accepted, refused } = this.#screen(origin, stored);
+      eventIds = accepted.map(({ event }) => event.id);
+      if (accepted.length > 0) await this.#publish(document._id, accepted);
+      const cleared = await this.#acknowledge(collection, document._id, stored, refused);
+      if (cleared) this.#reportRefused(collection, document._id, refused);
+      this.#backoff.delete(key);
+      return accepted.length;
+    } catch (error) {
+      // One document whose events cannot go out (say, its topic is missing) must not hold back
+      // every other document's: it stays pending and is retried later, less and less often.
+      const failures = (backoff?.failures ?? 0) + 1;
+      const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1));
+      this.#backoff.set(key, { failures, retryAt: Date.now() + delay, id: document._id });
+      this.#options.logger.warn(
+        { err: error, collection: collection.collectionName, eventIds, retryInMs: delay },
+        'outbox: publishing failed; events stay pending',
+      );
+      return 0;
+    }
   }
 
   /** Which of a document's events its database may announce, and where each goes. */
@@ -239,8 +271,8 @@ export class OutboxRelay implements Stoppable {
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
         messages: list.map((event) => ({
-          key: String(documentId),
-          value: JSON.stringify(event),
+          key: this.#options.keyFor ? this.#options.keyFor(event, documentId) : String(documentId),
+          value: this.#options.valueFor ? this.#options.valueFor(event) : JSON.stringify(event),
           headers: { 'event-id': event.id, 'event-type': event.type },
         })),
       })),

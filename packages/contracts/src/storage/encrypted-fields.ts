@@ -12,6 +12,8 @@
  * skipped.
  */
 
+import { MESSAGE_BODY_PURPOSE } from '../events/messaging.ts';
+
 export interface EncryptedFieldDeclaration {
   /** Names the field in progress reports: `<owner>.<collection>.<field>`. */
   id: string;
@@ -71,6 +73,41 @@ export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
 ];
 
 /**
+ * Written by services/messaging (domain/body-sealer.ts): envelope ciphertexts (kind 3) of message
+ * bodies and of the bodies edits replaced. A log entry's intent holds one only until it is applied
+ * (milliseconds, or until a crash is repaired), so it is listed too.
+ */
+export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
+  {
+    id: 'messaging.messages.body',
+    owner: 'messaging',
+    database: 'tenant',
+    collection: 'messages',
+    field: 'body',
+    purpose: MESSAGE_BODY_PURPOSE,
+    aadField: '_id',
+  },
+  {
+    id: 'messaging.message_edits.body',
+    owner: 'messaging',
+    database: 'tenant',
+    collection: 'message_edits',
+    field: 'body',
+    purpose: MESSAGE_BODY_PURPOSE,
+    aadField: 'messageId',
+  },
+  {
+    id: 'messaging.message_log.intent.body',
+    owner: 'messaging',
+    database: 'tenant',
+    collection: 'message_log',
+    field: 'intent.body',
+    purpose: MESSAGE_BODY_PURPOSE,
+    aadField: 'messageId',
+  },
+];
+
+/**
  * Every stored keyring ciphertext that a tenant key rotation may leave behind. Deliberately not
  * listed: audit records' sealed personal fields (compliance, purpose `audit.pii`). They are under
  * each person's `subject:<id>` key (which a KeyRotationSchedule cannot name) and inside the
@@ -79,4 +116,7 @@ export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
  * `auth.sign-up-delivery` and `auth.invitation-delivery`): a topic's messages cannot be rewritten; they are short-lived (the
  * link expires), so retire a version only after the events sealed under it are of no use.
  */
-export const ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [...AUTH_ENCRYPTED_FIELDS];
+export const ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
+  ...AUTH_ENCRYPTED_FIELDS,
+  ...MESSAGING_ENCRYPTED_FIELDS,
+];

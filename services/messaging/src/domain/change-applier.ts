@@ -1,0 +1,224 @@
+/**
+ * Applies a message_log entry to the `messages` projection and then marks the entry applied with
+ * its event in the same update (the outbox rides on the log entry: the write that holds the seq
+ * holds the event). Idempotent, so the repair worker and catch-up readers can finish an entry a
+ * crash left unapplied by calling it again.
+ *
+ * Updates of one message are ordered by seq without isolation: deletes always win, an edit
+ * applies only over older edits (`editSeq`), and `changeSeq` only grows (`$max`), so whichever
+ * order concurrent changes land in, the document ends in the state of the highest seq.
+ */
+import {
+  createEvent,
+  type MessageChangedPayload,
+  MessageCreatedEvent,
+  MessageDeletedEvent,
+  MessageEditedEvent,
+  MessageReactedEvent,
+  SeqVoidedEvent,
+} from '@parley/contracts';
+import type { Collection, Document } from 'mongodb';
+import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
+import { EVENT_SOURCE } from './conversations.ts';
+import { isDuplicateKey, reactionId } from './ids.ts';
+import { type OutboxRelayLike, outboxPush } from './outbox-publisher.ts';
+
+export interface Applied {
+  entry: LogDocument;
+  /** The message as it is after the change (absent for a void). */
+  message: MessageDocument | null;
+  /** The entry turned out to be a duplicate send: it became a void. */
+  voided: boolean;
+}
+
+const EVENT_FOR = {
+  'message.created': MessageCreatedEvent,
+  'message.edited': MessageEditedEvent,
+  'message.deleted': MessageDeletedEvent,
+  'reaction.added': MessageReactedEvent,
+  'reaction.removed': MessageReactedEvent,
+} as const;
+
+export class ChangeApplier {
+  readonly #publisher: OutboxRelayLike;
+
+  constructor(publisher: OutboxRelayLike) {
+    this.#publisher = publisher;
+  }
+
+  async apply(c: TenantCollections, entry: LogDocument): Promise<Applied> {
+    if (entry.applied) {
+      const message = entry.messageId ? await c.messages.findOne({ _id: entry.messageId }) : null;
+      return { entry, message, voided: entry.kind === 'void' };
+    }
+    const voided = !(await this.#project(c, entry));
+    const message = entry.messageId ? await c.messages.findOne({ _id: entry.messageId }) : null;
+    const kind = voided ? 'void' : entry.kind;
+    const event = voided || !message ? this.#voidEvent(c, entry) : this.#changeEvent(c, entry, message);
+    await c.log.updateOne(
+      { _id: entry._id, applied: false },
+      outboxPush([event], { $set: { applied: true, kind }, $unset: { intent: '' } }),
+    );
+    // Published right away; the relay's passes only sweep what a crash (or a broker outage) left.
+    await this.#publisher.publishNow(c.log as unknown as Collection<Document>, entry._id);
+    return { entry: { ...entry, kind, applied: true }, message, voided };
+  }
+
+  /** Writes the change into `messages`; false when it must become a void (a duplicate send). */
+  async #project(c: TenantCollections, entry: LogDocument): Promise<boolean> {
+    const intent = entry.intent ?? {};
+    const messageId = entry.messageId;
+    if (!messageId) return false;
+    switch (entry.kind) {
+      case 'message.created': {
+        const doc: MessageDocument = {
+          _id: messageId,
+          conversationId: entry.conversationId,
+          seq: entry.seq,
+          changeSeq: entry.seq,
+          senderId: intent.senderId ?? entry.actorId ?? '',
+          clientMessageId: intent.clientMessageId ?? '',
+          createdAt: intent.createdAt ?? entry.at,
+          ...(intent.body ? { body: intent.body } : {}),
+          deleted: false,
+          ...(intent.parentId ? { parentId: intent.parentId } : {}),
+          mentions: intent.mentions ?? { users: [], channel: false },
+          attachments: intent.attachments ?? [],
+        };
+        try {
+          await c.messages.insertOne(doc);
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          // The same send won with another seq (a concurrent retry): this seq is void. The same
+          // seq means this entry was applied before a crash: go on.
+          const existing = await c.messages.findOne({ _id: messageId }, { projection: { seq: 1 } });
+          if (existing?.seq !== entry.seq) return false;
+        }
+        if (intent.parentId)
+          await c.messages.updateOne({ _id: intent.parentId }, { $set: { hasReplies: true } });
+        else
+          await c.conversations.updateOne(
+            { _id: entry.conversationId },
+            { $max: { lastMessageSeq: entry.seq, lastMessageAt: doc.createdAt } },
+          );
+        return true;
+      }
+      case 'message.edited': {
+        const message = await c.messages.findOne({ _id: messageId });
+        if (!message || message.deleted || (message.editSeq ?? 0) >= entry.seq) return true;
+        // The replaced body goes to the edit history first: a crash in between loses no version.
+        if (message.body) {
+          try {
+            await c.edits.insertOne({
+              _id: `${messageId}:${entry.seq}`,
+              messageId,
+              conversationId: entry.conversationId,
+              senderId: message.senderId,
+              writtenAt: message.editedAt ?? message.createdAt,
+              replacedAt: entry.at,
+              body: message.body,
+            });
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+          }
+        }
+        await c.messages.updateOne(
+          { _id: messageId, deleted: false },
+          {
+            $set: {
+              ...(intent.body ? { body: intent.body } : {}),
+              mentions: intent.mentions ?? { users: [], channel: false },
+              editedAt: entry.at,
+              editSeq: entry.seq,
+            },
+            $max: { changeSeq: entry.seq },
+          },
+        );
+        return true;
+      }
+      case 'message.deleted': {
+        await c.messages.updateOne(
+          { _id: messageId },
+          {
+            $set: {
+              deleted: true,
+              deletedAt: entry.at,
+              ...(entry.actorId ? { deletedBy: entry.actorId } : {}),
+              mentions: { users: [], channel: false },
+              attachments: [],
+            },
+            $unset: { body: '' },
+            $max: { changeSeq: entry.seq },
+          },
+        );
+        // The content goes everywhere it was kept: the edit history and the reactions.
+        await c.edits.deleteMany({ messageId });
+        await c.reactions.deleteMany({ messageId });
+        return true;
+      }
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const emoji = intent.emoji ?? '';
+        const userId = entry.actorId ?? '';
+        if (entry.kind === 'reaction.added') {
+          try {
+            await c.reactions.insertOne({
+              _id: reactionId(messageId, emoji, userId),
+              messageId,
+              conversationId: entry.conversationId,
+              emoji,
+              userId,
+              at: entry.at,
+            });
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+          }
+        } else {
+          await c.reactions.deleteOne({ _id: reactionId(messageId, emoji, userId) });
+        }
+        await c.messages.updateOne(
+          { _id: messageId },
+          {
+            $set: { hasReactions: true },
+            $max: { changeSeq: entry.seq },
+          },
+        );
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  #changeEvent(c: TenantCollections, entry: LogDocument, message: MessageDocument) {
+    const kind = entry.kind as keyof typeof EVENT_FOR;
+    const payload: MessageChangedPayload = {
+      conversationId: entry.conversationId,
+      messageId: message._id,
+      seq: entry.seq,
+      messageSeq: message.seq,
+      kind,
+      senderId: message.senderId,
+      actorId: entry.actorId ?? message.senderId,
+      at: entry.at.toISOString(),
+      createdAt: message.createdAt.toISOString(),
+      ...(message.parentId ? { parentId: message.parentId } : {}),
+      deleted: message.deleted,
+      // The body as it rests: already sealed under the tenant key, so the event carries no plaintext.
+      ...(message.body && !message.deleted ? { sealed: message.body } : {}),
+      mentions: message.mentions,
+      ...(kind.startsWith('reaction.') && entry.intent?.emoji
+        ? { reaction: { emoji: entry.intent.emoji, userId: entry.actorId ?? '' } }
+        : {}),
+    };
+    return createEvent(EVENT_FOR[kind], { tenant: c.tenant, source: EVENT_SOURCE, payload });
+  }
+
+  #voidEvent(c: TenantCollections, entry: LogDocument) {
+    return createEvent(SeqVoidedEvent, {
+      tenant: c.tenant,
+      source: EVENT_SOURCE,
+      payload: { conversationId: entry.conversationId, seq: entry.seq, at: new Date().toISOString() },
+    });
+  }
+}

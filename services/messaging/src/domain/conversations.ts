@@ -1,0 +1,424 @@
+/**
+ * Conversations and their members: direct (one per pair, by a deterministic id the insert
+ * arbitrates), groups and channels (public: any user of the tenant may find and join; private:
+ * invited only), name, topic, archive; members with roles (owner, admin, member).
+ *
+ * Who may see a conversation: its active members, and nobody else (a public channel is found
+ * through GET /channels and read after joining). Everyone else gets the same 404 as for an id
+ * that does not exist. A member who left or was removed reads nothing more; a public channel's
+ * removed member cannot re-join alone.
+ *
+ * Membership and conversation changes announce themselves on the tenant's `members` topic
+ * through the outbox of the document they change.
+ */
+import {
+  type Conversation,
+  ConversationCreatedEvent,
+  ConversationUpdatedEvent,
+  type CreateConversationBody,
+  createEvent,
+  type Member,
+  MemberChangedEvent,
+  type MemberRole,
+  type UpdateConversationBody,
+} from '@parley/contracts';
+import { outboxPush, withOutbox } from '@parley/outbox';
+import type { Filter } from 'mongodb';
+import type {
+  ConversationDocument,
+  MemberDocument,
+  MessagingStore,
+  TenantCollections,
+} from '../store/collections.ts';
+import { type Caller, isTenantAdmin } from './caller.ts';
+import { directConversationId, isDuplicateKey, memberId, newConversationId } from './ids.ts';
+import { messagingProblems } from './messaging-problems.ts';
+
+export const EVENT_SOURCE = 'messaging';
+
+export interface Membership {
+  collections: TenantCollections;
+  conversation: ConversationDocument;
+  member: MemberDocument;
+}
+
+export function conversationView(doc: ConversationDocument, member?: MemberDocument): Conversation {
+  return {
+    id: doc._id,
+    kind: doc.kind,
+    ...(doc.visibility ? { visibility: doc.visibility } : {}),
+    ...(doc.name !== undefined ? { name: doc.name } : {}),
+    ...(doc.topic !== undefined ? { topic: doc.topic } : {}),
+    archived: doc.archived,
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt.toISOString(),
+    ...(doc.participants ? { participants: doc.participants } : {}),
+    lastSeq: doc.seq,
+    ...(doc.lastMessageAt ? { lastMessageAt: doc.lastMessageAt.toISOString() } : {}),
+    ...(member?.active
+      ? {
+          membership: { role: member.role, joinedAt: member.joinedAt.toISOString(), readSeq: member.readSeq },
+        }
+      : {}),
+  };
+}
+
+export const memberView = (doc: MemberDocument): Member => ({
+  userId: doc.userId,
+  role: doc.role,
+  joinedAt: doc.joinedAt.toISOString(),
+});
+
+export class Conversations {
+  readonly #store: MessagingStore;
+
+  constructor(store: MessagingStore) {
+    this.#store = store;
+  }
+
+  /** The conversation and the caller's active membership, or 404 (whatever the reason). */
+  async requireMember(caller: Caller, conversationId: string): Promise<Membership> {
+    const collections = await this.#store.of(caller.tenant);
+    const [conversation, member] = await Promise.all([
+      collections.conversations.findOne({ _id: conversationId }),
+      collections.members.findOne({ _id: memberId(conversationId, caller.userId) }),
+    ]);
+    if (!conversation || !member?.active) throw messagingProblems.conversationNotFound();
+    return { collections, conversation, member };
+  }
+
+  /** For acts that change a group or channel: its owner or admins, or a tenant admin. */
+  #requireManager(caller: Caller, membership: Membership): void {
+    if (membership.conversation.kind === 'direct')
+      throw messagingProblems.notAllowed('A direct conversation has no members to manage');
+    if (membership.member.role === 'member' && !isTenantAdmin(caller))
+      throw messagingProblems.notAllowed('Only the owner or an admin of the conversation may do this');
+  }
+
+  async openDirect(
+    caller: Caller,
+    otherUserId: string,
+  ): Promise<{ conversation: Conversation; created: boolean }> {
+    if (otherUserId === caller.userId)
+      throw messagingProblems.badRequest('A direct conversation is between two different people');
+    const c = await this.#store.of(caller.tenant);
+    const participants = [caller.userId, otherUserId].sort();
+    const id = directConversationId(caller.userId, otherUserId);
+    const now = new Date();
+    let created = false;
+    let conversation = await c.conversations.findOne({ _id: id });
+    if (!conversation) {
+      const doc: ConversationDocument = {
+        _id: id,
+        kind: 'direct',
+        archived: false,
+        createdBy: caller.userId,
+        createdAt: now,
+        participants,
+        seq: 0,
+      };
+      try {
+        await c.conversations.insertOne(
+          withOutbox(doc, [this.#conversationEvent(caller, ConversationCreatedEvent, doc)]),
+        );
+        created = true;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      conversation = (await c.conversations.findOne({ _id: id })) as ConversationDocument;
+    }
+    // Always (re)ensured: a crash after the conversation's insert leaves no one without membership.
+    for (const userId of participants)
+      await this.#ensureMember(c, caller, conversation, userId, 'member', 'added');
+    const member = await c.members.findOne({ _id: memberId(id, caller.userId) });
+    return { conversation: conversationView(conversation, member ?? undefined), created };
+  }
+
+  async create(caller: Caller, body: CreateConversationBody): Promise<Conversation> {
+    if (body.kind === 'group' && body.visibility)
+      throw messagingProblems.badRequest('Only channels have a visibility');
+    const c = await this.#store.of(caller.tenant);
+    const doc: ConversationDocument = {
+      _id: newConversationId(body.kind),
+      kind: body.kind,
+      ...(body.kind === 'channel' ? { visibility: body.visibility ?? 'public' } : {}),
+      name: body.name,
+      ...(body.topic !== undefined ? { topic: body.topic } : {}),
+      archived: false,
+      createdBy: caller.userId,
+      createdAt: new Date(),
+      seq: 0,
+    };
+    await c.conversations.insertOne(
+      withOutbox(doc, [this.#conversationEvent(caller, ConversationCreatedEvent, doc)]),
+    );
+    // The owner first: a crash part-way leaves a conversation its owner can finish adding to.
+    const owner = await this.#ensureMember(c, caller, doc, caller.userId, 'owner', 'joined');
+    for (const userId of body.memberIds ?? [])
+      if (userId !== caller.userId) await this.#ensureMember(c, caller, doc, userId, 'member', 'added');
+    return conversationView(doc, owner);
+  }
+
+  async get(caller: Caller, conversationId: string): Promise<Conversation> {
+    const { conversation, member } = await this.requireMember(caller, conversationId);
+    return conversationView(conversation, member);
+  }
+
+  async update(caller: Caller, conversationId: string, body: UpdateConversationBody): Promise<Conversation> {
+    const membership = await this.requireMember(caller, conversationId);
+    this.#requireManager(caller, membership);
+    const set: Partial<ConversationDocument> = {};
+    if (body.name !== undefined) set.name = body.name;
+    if (body.topic !== undefined) set.topic = body.topic;
+    if (body.archived !== undefined) set.archived = body.archived;
+    const next = { ...membership.conversation, ...set };
+    await membership.collections.conversations.updateOne(
+      { _id: conversationId },
+      outboxPush([this.#conversationEvent(caller, ConversationUpdatedEvent, next)], { $set: set }),
+    );
+    return conversationView(next, membership.member);
+  }
+
+  /** The tenant's public channels, newest first (cursor: the last one's id). */
+  async listChannels(
+    caller: Caller,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ channels: Conversation[]; nextCursor?: string }> {
+    const c = await this.#store.of(caller.tenant);
+    const filter: Filter<ConversationDocument> = { kind: 'channel', visibility: 'public', archived: false };
+    if (cursor) filter._id = { $lt: decodeCursor(cursor) };
+    const docs = await c.conversations
+      .find(filter)
+      .sort({ _id: -1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      channels: page.map((doc) => conversationView(doc)),
+      ...(docs.length > limit && last ? { nextCursor: encodeCursor(last._id) } : {}),
+    };
+  }
+
+  // ---- members ----
+
+  async listMembers(
+    caller: Caller,
+    conversationId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ members: Member[]; nextCursor?: string }> {
+    const { collections } = await this.requireMember(caller, conversationId);
+    const filter: Filter<MemberDocument> = { conversationId, active: true };
+    if (cursor) filter._id = { $gt: decodeCursor(cursor) };
+    const docs = await collections.members
+      .find(filter)
+      .sort({ _id: 1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      members: page.map(memberView),
+      ...(docs.length > limit && last ? { nextCursor: encodeCursor(last._id) } : {}),
+    };
+  }
+
+  async addMember(
+    caller: Caller,
+    conversationId: string,
+    userId: string,
+    role: MemberRole = 'member',
+  ): Promise<Member> {
+    const membership = await this.requireMember(caller, conversationId);
+    this.#requireManager(caller, membership);
+    if (role === 'admin' && membership.member.role !== 'owner' && !isTenantAdmin(caller))
+      throw messagingProblems.notAllowed('Only the owner grants the admin role');
+    if (membership.conversation.archived) throw messagingProblems.archived();
+    const existing = await membership.collections.members.findOne({ _id: memberId(conversationId, userId) });
+    if (existing?.active) return memberView(existing);
+    return memberView(
+      await this.#ensureMember(
+        membership.collections,
+        caller,
+        membership.conversation,
+        userId,
+        role,
+        'added',
+      ),
+    );
+  }
+
+  async setRole(
+    caller: Caller,
+    conversationId: string,
+    userId: string,
+    role: 'admin' | 'member',
+  ): Promise<Member> {
+    const membership = await this.requireMember(caller, conversationId);
+    if (membership.conversation.kind === 'direct')
+      throw messagingProblems.notAllowed('A direct conversation has no roles');
+    if (membership.member.role !== 'owner' && !isTenantAdmin(caller))
+      throw messagingProblems.notAllowed('Only the owner changes roles');
+    const { members } = membership.collections;
+    const target = await members.findOne({ _id: memberId(conversationId, userId) });
+    if (!target?.active) throw messagingProblems.badRequest('Not a member of this conversation');
+    if (target.role === 'owner') throw messagingProblems.notAllowed("The owner's role does not change");
+    await members.updateOne(
+      { _id: target._id },
+      outboxPush([this.#memberEvent(caller, membership.conversation, userId, 'role-changed', role)], {
+        $set: { role },
+      }),
+    );
+    return memberView({ ...target, role });
+  }
+
+  /** Leaving (userId is the caller) or removing (an owner or admin; an admin cannot remove the owner). */
+  async removeMember(caller: Caller, conversationId: string, userId: string): Promise<void> {
+    const membership = await this.requireMember(caller, conversationId);
+    const leaving = userId === caller.userId;
+    if (membership.conversation.kind === 'direct')
+      throw messagingProblems.notAllowed('Nobody leaves a direct conversation; archive it instead');
+    const { members } = membership.collections;
+    const target = leaving
+      ? membership.member
+      : await members.findOne({ _id: memberId(conversationId, userId) });
+    if (!target?.active) return;
+    if (!leaving) {
+      this.#requireManager(caller, membership);
+      if (target.role === 'owner') throw messagingProblems.notAllowed('The owner cannot be removed');
+      if (target.role === 'admin' && membership.member.role !== 'owner' && !isTenantAdmin(caller))
+        throw messagingProblems.notAllowed('Only the owner removes an admin');
+    } else if (target.role === 'owner') {
+      throw messagingProblems.notAllowed('The owner cannot leave; archive the conversation instead');
+    }
+    // The seq at leaving bounds what this user was ever shown; re-read now, after every earlier send.
+    const now = await membership.collections.conversations.findOne({ _id: conversationId });
+    const leftSeq = now?.seq ?? membership.conversation.seq;
+    await members.updateOne(
+      { _id: target._id },
+      outboxPush(
+        [
+          this.#memberEvent(
+            caller,
+            membership.conversation,
+            userId,
+            leaving ? 'left' : 'removed',
+            undefined,
+            leftSeq,
+          ),
+        ],
+        {
+          $set: {
+            active: false,
+            leftAt: new Date(),
+            leftSeq,
+            ...(leaving ? {} : { removedBy: caller.userId }),
+          },
+        },
+      ),
+    );
+  }
+
+  /** Joins a public channel (a no-op for a member; refused after a removal). */
+  async join(caller: Caller, conversationId: string): Promise<Member> {
+    const c = await this.#store.of(caller.tenant);
+    const conversation = await c.conversations.findOne({ _id: conversationId });
+    const existing = await c.members.findOne({ _id: memberId(conversationId, caller.userId) });
+    if (existing?.active && conversation) return memberView(existing);
+    if (conversation?.kind !== 'channel' || conversation.visibility !== 'public')
+      throw messagingProblems.conversationNotFound();
+    if (conversation.archived) throw messagingProblems.archived();
+    if (existing?.removedBy && !isTenantAdmin(caller))
+      throw messagingProblems.notAllowed('You were removed from this channel; an admin may add you again');
+    return memberView(await this.#ensureMember(c, caller, conversation, caller.userId, 'member', 'joined'));
+  }
+
+  async #ensureMember(
+    c: TenantCollections,
+    caller: Caller,
+    conversation: ConversationDocument,
+    userId: string,
+    role: MemberRole,
+    change: 'joined' | 'added',
+  ): Promise<MemberDocument> {
+    const _id = memberId(conversation._id, userId);
+    const existing = await c.members.findOne({ _id });
+    if (existing?.active) return existing;
+    const doc: MemberDocument = {
+      _id,
+      conversationId: conversation._id,
+      userId,
+      role,
+      joinedAt: new Date(),
+      active: true,
+      readSeq: existing?.readSeq ?? 0,
+    };
+    const event = this.#memberEvent(caller, conversation, userId, change, role);
+    if (!existing) {
+      try {
+        await c.members.insertOne(withOutbox(doc, [event]));
+        return doc;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        return (await c.members.findOne({ _id })) as MemberDocument;
+      }
+    }
+    await c.members.updateOne(
+      { _id, active: false },
+      outboxPush([event], {
+        $set: { role, joinedAt: doc.joinedAt, active: true },
+        $unset: { leftAt: '', leftSeq: '', removedBy: '' },
+      }),
+    );
+    return doc;
+  }
+
+  #conversationEvent(
+    caller: Caller,
+    definition: typeof ConversationCreatedEvent | typeof ConversationUpdatedEvent,
+    doc: ConversationDocument,
+  ) {
+    return createEvent(definition, {
+      tenant: caller.tenant,
+      source: EVENT_SOURCE,
+      payload: {
+        conversationId: doc._id,
+        kind: doc.kind,
+        ...(doc.visibility ? { visibility: doc.visibility } : {}),
+        archived: doc.archived,
+        actorId: caller.userId,
+        at: new Date().toISOString(),
+      },
+    });
+  }
+
+  #memberEvent(
+    caller: Caller,
+    conversation: ConversationDocument,
+    userId: string,
+    change: 'joined' | 'added' | 'left' | 'removed' | 'role-changed',
+    role?: MemberRole,
+    atSeq = conversation.seq,
+  ) {
+    return createEvent(MemberChangedEvent, {
+      tenant: caller.tenant,
+      source: EVENT_SOURCE,
+      payload: {
+        conversationId: conversation._id,
+        userId,
+        actorId: caller.userId,
+        ...(role ? { role } : {}),
+        change,
+        atSeq,
+        at: new Date().toISOString(),
+      },
+    });
+  }
+}
+
+export const encodeCursor = (value: string) => Buffer.from(value).toString('base64url');
+export function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}

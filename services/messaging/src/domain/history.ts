@@ -1,0 +1,184 @@
+/**
+ * Reading a conversation: pages of history in either direction around a seq or an instant
+ * (roots, or one thread's replies), and "every change after seq N" for a reconnecting client,
+ * gap-free: the answer stops before a seq still being written, and fills a seq whose writer died
+ * with a void once it is older than SEQ_VOID_AFTER_MS (seq-ledger.ts).
+ */
+import type { Change, ChangeList, HistoryQuery, MessagePage } from '@parley/contracts';
+import type { Filter } from 'mongodb';
+import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
+import type { Caller } from './caller.ts';
+import type { ChangeApplier } from './change-applier.ts';
+import type { Conversations } from './conversations.ts';
+import type { MessageViews } from './message-views.ts';
+import { messagingProblems } from './messaging-problems.ts';
+import type { SeqLedger } from './seq-ledger.ts';
+
+/** How many gaps or unfinished entries one catch-up read repairs before answering what it has. */
+const MAX_REPAIRS_PER_READ = 20;
+
+export class History {
+  readonly #conversations: Conversations;
+  readonly #views: MessageViews;
+  readonly #ledger: SeqLedger;
+  readonly #applier: ChangeApplier;
+
+  constructor(deps: {
+    conversations: Conversations;
+    views: MessageViews;
+    ledger: SeqLedger;
+    applier: ChangeApplier;
+  }) {
+    this.#conversations = deps.conversations;
+    this.#views = deps.views;
+    this.#ledger = deps.ledger;
+    this.#applier = deps.applier;
+  }
+
+  async page(caller: Caller, conversationId: string, query: HistoryQuery): Promise<MessagePage> {
+    const anchors = ['before', 'after', 'around', 'beforeTime', 'afterTime'].filter(
+      (k) => query[k as keyof HistoryQuery] !== undefined,
+    );
+    if (anchors.length > 1) throw messagingProblems.badRequest(`Give at most one of ${anchors.join(', ')}`);
+    const { collections: c } = await this.#conversations.requireMember(caller, conversationId);
+    const limit = query.limit ?? 50;
+    const base: Filter<MessageDocument> = {
+      conversationId,
+      parentId: query.parentId ? query.parentId : { $exists: false },
+    };
+    const older = (extra: Filter<MessageDocument>, n: number) =>
+      c.messages
+        .find({ ...base, ...extra })
+        .sort({ seq: -1 })
+        .limit(n)
+        .toArray()
+        .then((d) => d.reverse());
+    const newer = (extra: Filter<MessageDocument>, n: number) =>
+      c.messages
+        .find({ ...base, ...extra })
+        .sort({ seq: 1 })
+        .limit(n)
+        .toArray();
+
+    let docs: MessageDocument[];
+    let moreOlder: boolean | undefined;
+    let moreNewer: boolean | undefined;
+    if (query.after !== undefined || query.afterTime !== undefined) {
+      const extra =
+        query.after !== undefined
+          ? { seq: { $gt: query.after } }
+          : { createdAt: { $gt: new Date(query.afterTime as string) } };
+      docs = await newer(extra, limit + 1);
+      moreNewer = docs.length > limit;
+      docs = docs.slice(0, limit);
+    } else if (query.around !== undefined) {
+      const half = Math.floor(limit / 2);
+      const [before, from] = await Promise.all([
+        older({ seq: { $lt: query.around } }, half + 1),
+        newer({ seq: { $gte: query.around } }, limit - half + 1),
+      ]);
+      moreOlder = before.length > half;
+      moreNewer = from.length > limit - half;
+      docs = [...before.slice(moreOlder ? 1 : 0), ...from.slice(0, limit - half)];
+    } else {
+      const extra =
+        query.before !== undefined
+          ? { seq: { $lt: query.before } }
+          : query.beforeTime !== undefined
+            ? { createdAt: { $lt: new Date(query.beforeTime) } }
+            : {};
+      docs = await older(extra, limit + 1);
+      moreOlder = docs.length > limit;
+      docs = docs.slice(moreOlder ? 1 : 0);
+      if (query.before === undefined && query.beforeTime === undefined) moreNewer = false;
+    }
+    const first = docs[0];
+    const last = docs.at(-1);
+    // The direction a query did not look in is asked once, cheaply (one id or none).
+    const exists = async (extra: Filter<MessageDocument>) =>
+      (await c.messages.findOne({ ...base, ...extra }, { projection: { _id: 1 } })) !== null;
+    if (moreOlder === undefined) moreOlder = first ? await exists({ seq: { $lt: first.seq } }) : false;
+    if (moreNewer === undefined) moreNewer = last ? await exists({ seq: { $gt: last.seq } }) : false;
+    return {
+      messages: await this.#views.many(c, docs),
+      ...(moreOlder && first ? { prevCursor: first.seq } : {}),
+      ...(moreNewer && last ? { nextCursor: last.seq } : {}),
+    };
+  }
+
+  async changes(caller: Caller, conversationId: string, since: number, limit = 200): Promise<ChangeList> {
+    const { collections: c } = await this.#conversations.requireMember(caller, conversationId);
+    const entries = await this.#contiguous(c, conversationId, since, limit);
+    const ids = [...new Set(entries.map((e) => e.messageId).filter((id): id is string => Boolean(id)))];
+    const docs = ids.length > 0 ? await c.messages.find({ _id: { $in: ids } }).toArray() : [];
+    const views = new Map((await this.#views.many(c, docs)).map((m) => [m.id, m]));
+    const changes: Change[] = entries.map((e) => {
+      const message = e.messageId ? views.get(e.messageId) : undefined;
+      return {
+        seq: e.seq,
+        kind: e.kind,
+        at: e.at.toISOString(),
+        ...(e.messageId && e.kind !== 'void' ? { messageId: e.messageId } : {}),
+        ...(message && e.kind !== 'void' ? { message } : {}),
+      };
+    });
+    const upTo = entries.at(-1)?.seq ?? since;
+    const conversation = await c.conversations.findOne({ _id: conversationId }, { projection: { seq: 1 } });
+    return { changes, upTo, hasMore: entries.length === limit || (conversation?.seq ?? 0) > upTo };
+  }
+
+  /** The applied entries from since+1 on, without a hole: stops before the first seq still in flight. */
+  async #contiguous(
+    c: TenantCollections,
+    conversationId: string,
+    since: number,
+    limit: number,
+  ): Promise<LogDocument[]> {
+    const out: LogDocument[] = [];
+    let next = since + 1;
+    let repairs = 0;
+    // Each round takes at least one entry, or repairs one seq, or ends the read.
+    while (out.length < limit && repairs <= MAX_REPAIRS_PER_READ) {
+      const batch = await c.log
+        .find({ conversationId, seq: { $gte: next } })
+        .sort({ seq: 1 })
+        .limit(limit - out.length)
+        .toArray();
+      if (batch.length === 0) {
+        // Nothing written from `next` on: is `next` reserved by a writer that died?
+        const conversation = await c.conversations.findOne(
+          { _id: conversationId },
+          { projection: { seq: 1, seqAt: 1 } },
+        );
+        if (!conversation || conversation.seq < next || !this.#ledger.isStale(conversation.seqAt)) break;
+        repairs++;
+        await this.#ledger.fillVoid(c, conversationId, next);
+        continue;
+      }
+      let blocked = false;
+      for (let entry of batch) {
+        if (entry.seq !== next) {
+          // A hole at `next`: its writer is still at work, or died. The entry after it was
+          // reserved later, so once that one is old, the hole's writer has had its time.
+          if (this.#ledger.isStale(entry.at)) {
+            repairs++;
+            await this.#ledger.fillVoid(c, conversationId, next);
+          } else blocked = true;
+          break;
+        }
+        if (!entry.applied) {
+          if (!this.#ledger.isStale(entry.at)) {
+            blocked = true;
+            break;
+          }
+          repairs++;
+          entry = (await this.#applier.apply(c, entry)).entry;
+        }
+        out.push(entry);
+        next++;
+      }
+      if (blocked) break;
+    }
+    return out;
+  }
+}

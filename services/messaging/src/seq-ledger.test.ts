@@ -1,0 +1,174 @@
+// The gap-free per-conversation seq on the real Mongo-wire server (FerretDB: no transactions and
+// no isolated updates): concurrent senders never share a seq and never leave a hole, and a writer
+// that dies at either step leaves nothing a catch-up read misses.
+
+import { createSilentLogger } from '@parley/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logId } from './domain/ids.ts';
+import type { LogDocument } from './store/collections.ts';
+import { type MessagingFixture, openMessagingFixture } from './testing/messaging-fixture.ts';
+import { LogRepair } from './workers/log-repair.ts';
+
+const VOID_AFTER_MS = 400;
+let f: MessagingFixture;
+
+beforeAll(async () => {
+  f = await openMessagingFixture({ seqVoidAfterMs: VOID_AFTER_MS });
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+const newRoom = async (name: string, members: string[]) =>
+  (await f.call('ann', 'POST', '/conversations', { kind: 'group', name, memberIds: members })).json()
+    .id as string;
+
+const allChanges = async (user: string, room: string, since = 0) => {
+  const answer = await f.call(user, 'GET', `/conversations/${room}/changes?since=${since}&limit=500`);
+  expect(answer.statusCode).toBe(200);
+  return answer.json() as {
+    changes: { seq: number; kind: string; messageId?: string; message?: { text?: string } }[];
+    upTo: number;
+    hasMore: boolean;
+  };
+};
+
+describe('concurrent senders', () => {
+  it('20 senders at once get 20 distinct seqs 1..20, and the changes are exactly those', async () => {
+    const senders = Array.from({ length: 20 }, (_, i) => `user${i}`);
+    const room = await newRoom('Race', senders);
+    const answers = await Promise.all(
+      senders.map((user, i) =>
+        f.call(user, 'POST', `/conversations/${room}/messages`, {
+          clientMessageId: `m-${i}`,
+          text: `from ${user}`,
+        }),
+      ),
+    );
+    for (const answer of answers) expect(answer.statusCode).toBe(201);
+    const seqs = answers.map((a) => a.json().seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const { changes, upTo, hasMore } = await allChanges('ann', room);
+    expect(changes.map((c) => c.seq)).toEqual(seqs);
+    expect(changes.every((c) => c.kind === 'message.created')).toBe(true);
+    expect(upTo).toBe(20);
+    expect(hasMore).toBe(false);
+    const stored = await f.db.collection('messages').find({ conversationId: room }).toArray();
+    expect(stored.map((m) => m.seq).sort((a, b) => a - b)).toEqual(seqs);
+  });
+
+  it('edits, reactions and deletes take seqs from the same sequence, interleaved with sends', async () => {
+    const room = await newRoom('Mixed', ['bob']);
+    const first = (
+      await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'a', text: 'one' })
+    ).json();
+    await Promise.all([
+      f.call('ann', 'PATCH', `/conversations/${room}/messages/${first.id}`, { text: 'one, edited' }),
+      f.call('bob', 'PUT', `/conversations/${room}/messages/${first.id}/reactions/ok`),
+      f.call('bob', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'b', text: 'two' }),
+      f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'c', text: 'three' }),
+    ]);
+    const { changes } = await allChanges('bob', room);
+    expect(changes.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(changes.map((c) => c.kind).sort()).toEqual(
+      ['message.created', 'message.created', 'message.created', 'message.edited', 'reaction.added'].sort(),
+    );
+    // Every change of the first message shows its state now.
+    for (const change of changes.filter((c) => c.messageId === first.id))
+      expect(change.message?.text).toBe('one, edited');
+    const since3 = await allChanges('bob', room, 3);
+    expect(since3.changes.map((c) => c.seq)).toEqual([4, 5]);
+  });
+});
+
+describe('a writer that dies', () => {
+  it('after reserving a seq leaves a hole that reads stop before, then fill with a void once it is old', async () => {
+    const room = await newRoom('Hole', ['bob']);
+    await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'h1', text: 'one' });
+    // The crash: the counter moved (seq 2 reserved) but no log entry was ever written.
+    await f.db
+      .collection('conversations')
+      .updateOne({ _id: room as never }, { $inc: { seq: 1 }, $set: { seqAt: new Date() } });
+    await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'h3', text: 'three' });
+    const early = await allChanges('bob', room);
+    expect(early.changes.map((c) => c.seq)).toEqual([1]);
+    expect(early.upTo).toBe(1);
+    expect(early.hasMore).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, VOID_AFTER_MS + 100));
+    const later = await allChanges('bob', room);
+    expect(later.changes.map((c) => [c.seq, c.kind])).toEqual([
+      [1, 'message.created'],
+      [2, 'void'],
+      [3, 'message.created'],
+    ]);
+    expect(later.hasMore).toBe(false);
+  });
+
+  it('reserving the last seq: the void comes from the counter', async () => {
+    const room = await newRoom('Tail', ['bob']);
+    await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 't1', text: 'one' });
+    await f.db
+      .collection('conversations')
+      .updateOne({ _id: room as never }, { $inc: { seq: 1 }, $set: { seqAt: new Date() } });
+    expect((await allChanges('bob', room)).upTo).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, VOID_AFTER_MS + 100));
+    const later = await allChanges('bob', room);
+    expect(later.changes.map((c) => c.kind)).toEqual(['message.created', 'void']);
+    // A writer arriving late for seq 2 meets the void's key and takes seq 3.
+    const late = await f.call('ann', 'POST', `/conversations/${room}/messages`, {
+      clientMessageId: 't2',
+      text: 'late',
+    });
+    expect(late.json().seq).toBe(3);
+  });
+
+  it('after writing its log entry: the repair worker finishes it into messages', async () => {
+    const room = await newRoom('Half', ['bob']);
+    const sealed = await f.components.sealer.seal(f.tenant, 'm_halfdone', { text: 'half done' });
+    const reserved = await f.db
+      .collection('conversations')
+      .findOneAndUpdate(
+        { _id: room as never },
+        { $inc: { seq: 1 }, $set: { seqAt: new Date() } },
+        { returnDocument: 'after' },
+      );
+    const seq = reserved?.seq as number;
+    const entry: LogDocument = {
+      _id: logId(room, seq),
+      conversationId: room,
+      seq,
+      kind: 'message.created',
+      messageId: 'm_halfdone',
+      actorId: 'ann',
+      at: new Date(Date.now() - VOID_AFTER_MS * 2),
+      applied: false,
+      intent: {
+        body: sealed,
+        senderId: 'ann',
+        clientMessageId: 'half',
+        createdAt: new Date(),
+        mentions: { users: [], channel: false },
+        attachments: [],
+      },
+    };
+    await f.db.collection<LogDocument>('message_log').insertOne(entry);
+    expect((await f.call('bob', 'GET', `/conversations/${room}/messages`)).json().messages).toEqual([]);
+    const repair = new LogRepair({
+      store: f.components.store,
+      applier: f.components.applier,
+      tenants: async () => [f.tenant],
+      olderThanMs: VOID_AFTER_MS,
+      intervalMs: 60_000,
+      logger: createSilentLogger(),
+    });
+    await repair.runNow();
+    const page = (await f.call('bob', 'GET', `/conversations/${room}/messages`)).json();
+    expect(page.messages.map((m: { text: string; seq: number }) => [m.seq, m.text])).toEqual([
+      [seq, 'half done'],
+    ]);
+    const after = await f.db.collection<LogDocument>('message_log').findOne({ _id: entry._id });
+    expect(after?.applied).toBe(true);
+    expect(after?.intent).toBeUndefined();
+    expect(after?._outboxPending).toBe(true);
+  });
+});

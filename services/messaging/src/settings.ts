@@ -1,0 +1,24 @@
+/** The messaging service's settings (read by @parley/kit from the environment), each with a local default. */
+import { masterKeySettings } from '@parley/keyring';
+import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
+
+export const MESSAGING_PORT = 3004;
+
+export const messagingSettingsSchema = Type.Object({
+  ...serviceSettings(MESSAGING_PORT, 'messaging'),
+  ...mongoSettings,
+  ...redisSettings,
+  ...kafkaSettings,
+  ...masterKeySettings,
+  /**
+   * How long a reserved seq may stay unwritten before a reader declares it void (its writer died
+   * or stalled). A writer slower than this loses the seq and takes the next one: nothing is lost,
+   * only a catch-up read waits up to this long behind a dead writer.
+   */
+  SEQ_VOID_AFTER_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  /** How often changes a crash left half-applied are finished, and leftover events published. */
+  REPAIR_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+});
+
+export type MessagingSettings = Static<typeof messagingSettingsSchema>;

@@ -1,0 +1,209 @@
+/**
+ * The messaging service's collections in each tenant's database (`parley_<tenant>`), their
+ * document shapes and indexes. Handles come only through a tenant (TenantCollections.of), so no
+ * query can reach another tenant's data.
+ *
+ * `messages` is also packages/retention's purge target (createdAt, conversationId, senderId).
+ */
+import type { MemberRole } from '@parley/contracts';
+import type { OutboxFields } from '@parley/outbox';
+import { mongoDatabaseName } from '@parley/tenancy';
+import type { Collection, MongoClient } from 'mongodb';
+
+export interface ConversationDocument extends OutboxFields {
+  _id: string;
+  kind: 'direct' | 'group' | 'channel';
+  visibility?: 'public' | 'private';
+  name?: string;
+  topic?: string;
+  archived: boolean;
+  createdBy: string;
+  createdAt: Date;
+  /** Direct only: the sorted pair. */
+  participants?: string[];
+  /** The last seq reserved (a reservation is only a claim: the message_log insert decides). */
+  seq: number;
+  seqAt?: Date;
+  /** The seq and time of the last root message sent (unread counts and the sidebar's order). */
+  lastMessageSeq?: number;
+  lastMessageAt?: Date;
+}
+
+export interface MemberDocument extends OutboxFields {
+  /** `<conversationId>:<userId>` */
+  _id: string;
+  conversationId: string;
+  userId: string;
+  role: MemberRole;
+  joinedAt: Date;
+  /** Current membership; false after leaving or removal (the document stays, as the record). */
+  active: boolean;
+  /** Set when removed by someone else: a public channel cannot be re-joined alone then. */
+  removedBy?: string;
+  leftAt?: Date;
+  /** The conversation's seq at leaving: nothing after it is served to this user. */
+  leftSeq?: number;
+  readSeq: number;
+}
+
+export type LogKind =
+  | 'message.created'
+  | 'message.edited'
+  | 'message.deleted'
+  | 'reaction.added'
+  | 'reaction.removed'
+  | 'void';
+
+/** What a change does, kept on its log entry until applied (so a crash can be finished). */
+export interface LogIntent {
+  body?: string;
+  parentId?: string;
+  clientMessageId?: string;
+  mentions?: { users: string[]; channel: boolean };
+  attachments?: { mediaId: string }[];
+  emoji?: string;
+  senderId?: string;
+  createdAt?: Date;
+}
+
+/** One seq of one conversation: the arbiter of gap-free numbering (see domain/seq-ledger.ts). */
+export interface LogDocument extends OutboxFields {
+  /** `<conversationId>:<seq>`: the unique key that gives each seq to exactly one writer. */
+  _id: string;
+  conversationId: string;
+  seq: number;
+  kind: LogKind;
+  messageId?: string;
+  actorId?: string;
+  at: Date;
+  /** False until its change is in `messages` and its event in the outbox. */
+  applied: boolean;
+  intent?: LogIntent;
+}
+
+export interface MessageDocument {
+  /** Derived from (conversation, sender, clientMessageId): a retried send finds its first result. */
+  _id: string;
+  conversationId: string;
+  seq: number;
+  changeSeq: number;
+  senderId: string;
+  clientMessageId: string;
+  createdAt: Date;
+  /** The body `{text}` sealed under the tenant key (keyring envelope, base64, AAD the message id). */
+  body?: string;
+  deleted: boolean;
+  deletedAt?: Date;
+  deletedBy?: string;
+  editedAt?: Date;
+  /** The seq of the latest edit applied (edits apply in seq order, whatever order they land in). */
+  editSeq?: number;
+  parentId?: string;
+  /** Set once a reply or a reaction exists, so a page looks them up only where there are some. */
+  hasReplies?: boolean;
+  hasReactions?: boolean;
+  mentions: { users: string[]; channel: boolean };
+  attachments: { mediaId: string }[];
+}
+
+/** A body an edit replaced: kept for compliance (never served to members), sealed like the body. */
+export interface MessageEditDocument {
+  /** `<messageId>:<seq of the edit>` */
+  _id: string;
+  messageId: string;
+  conversationId: string;
+  senderId: string;
+  /** When the replaced text had been written. */
+  writtenAt: Date;
+  replacedAt: Date;
+  body: string;
+}
+
+export interface ReactionDocument {
+  /** `<messageId>|<userId>|<emoji>`: one per user and emoji, arbitrated by the insert. */
+  _id: string;
+  messageId: string;
+  conversationId: string;
+  emoji: string;
+  userId: string;
+  at: Date;
+}
+
+export const COLLECTIONS = {
+  conversations: 'conversations',
+  members: 'members',
+  log: 'message_log',
+  messages: 'messages',
+  edits: 'message_edits',
+  reactions: 'message_reactions',
+} as const;
+
+/** The collections whose documents carry outbox events. */
+export const OUTBOX_COLLECTIONS = [COLLECTIONS.log, COLLECTIONS.conversations, COLLECTIONS.members] as const;
+
+export interface TenantCollections {
+  tenant: string;
+  conversations: Collection<ConversationDocument>;
+  members: Collection<MemberDocument>;
+  log: Collection<LogDocument>;
+  messages: Collection<MessageDocument>;
+  edits: Collection<MessageEditDocument>;
+  reactions: Collection<ReactionDocument>;
+}
+
+export class MessagingStore {
+  readonly client: MongoClient;
+  readonly #indexed = new Map<string, Promise<void>>();
+
+  constructor(client: MongoClient) {
+    this.client = client;
+  }
+
+  /** The tenant's collections, their indexes made on first use in this process. */
+  async of(tenant: string): Promise<TenantCollections> {
+    const collections = this.collections(tenant);
+    let indexed = this.#indexed.get(tenant);
+    if (!indexed) {
+      indexed = ensureIndexes(collections);
+      this.#indexed.set(tenant, indexed);
+      indexed.catch(() => this.#indexed.delete(tenant));
+    }
+    await indexed;
+    return collections;
+  }
+
+  collections(tenant: string): TenantCollections {
+    const db = this.client.db(mongoDatabaseName(tenant));
+    return {
+      tenant,
+      conversations: db.collection(COLLECTIONS.conversations),
+      members: db.collection(COLLECTIONS.members),
+      log: db.collection(COLLECTIONS.log),
+      messages: db.collection(COLLECTIONS.messages),
+      edits: db.collection(COLLECTIONS.edits),
+      reactions: db.collection(COLLECTIONS.reactions),
+    };
+  }
+}
+
+async function ensureIndexes(c: TenantCollections): Promise<void> {
+  await Promise.all([
+    c.conversations.createIndex({ kind: 1, visibility: 1, createdAt: -1 }),
+    c.conversations.createIndex({ _outboxPending: 1 }, { sparse: true }),
+    c.members.createIndex({ userId: 1, active: 1 }),
+    c.members.createIndex({ conversationId: 1, active: 1, joinedAt: 1 }),
+    c.members.createIndex({ _outboxPending: 1 }, { sparse: true }),
+    c.log.createIndex({ conversationId: 1, seq: 1 }, { unique: true }),
+    c.log.createIndex({ applied: 1, at: 1 }),
+    c.log.createIndex({ _outboxPending: 1 }, { sparse: true }),
+    c.messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true }),
+    c.messages.createIndex({ conversationId: 1, parentId: 1, seq: 1 }),
+    c.messages.createIndex({ conversationId: 1, createdAt: 1 }),
+    c.messages.createIndex({ createdAt: 1, _id: 1 }),
+    c.messages.createIndex({ senderId: 1 }),
+    c.edits.createIndex({ messageId: 1 }),
+    c.edits.createIndex({ senderId: 1 }),
+    c.reactions.createIndex({ messageId: 1 }),
+    c.reactions.createIndex({ userId: 1 }),
+  ]);
+}

@@ -1,0 +1,138 @@
+/**
+ * For integration tests: the messaging service assembled as main.ts does, over the real local
+ * stack (Mongo-wire, Redis, Kafka from the env the global setup exports), a tenant unique to the
+ * run with its tenant key, a keyring under a fresh master key in a platform database of the run's
+ * own, and everything the run made removed afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
+import { createKeyring, type Keyring, MasterKeyring } from '@parley/keyring';
+import {
+  connectMongo,
+  connectRedis,
+  createLogger,
+  loadConfig,
+  type MongoConnection,
+  type RedisConnection,
+  type ServiceApp,
+} from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { mongoDatabaseName, redisKeyPrefix, writeTenantRuntimeRecord } from '@parley/tenancy';
+import type { LightMyRequestResponse } from 'fastify';
+import type { Db } from 'mongodb';
+import { buildApp } from '../app.ts';
+import { createMessagingComponents, type MessagingComponents } from '../components.ts';
+import { noImmediatePublish, type OutboxRelayLike } from '../domain/outbox-publisher.ts';
+import { messagingSettingsSchema } from '../settings.ts';
+import { TenantGate } from '../store/tenant-gate.ts';
+
+export const SERVICE_TOKEN = 'test-messaging-service-token-0123456789';
+
+export interface MessagingFixture {
+  app: ServiceApp;
+  components: MessagingComponents;
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  keyring: Keyring;
+  platformDb: Db;
+  tenant: string;
+  /** The tenant's own database (to read documents as stored). */
+  db: Db;
+  /** A request as `userId` (with `roles`) through the service credential, by inject. */
+  call(
+    userId: string,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    payload?: object,
+    options?: { roles?: string[]; tenant?: string },
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export function uniqueTenant(label = 'm'): string {
+  return `${label}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export async function openMessagingFixture(
+  options: { seqVoidAfterMs?: number; publisher?: OutboxRelayLike; tenant?: string } = {},
+): Promise<MessagingFixture> {
+  const config = loadConfig(messagingSettingsSchema);
+  const logger = process.env.MESSAGING_TEST_LOG
+    ? createLogger({ service: 'messaging', level: 'error' })
+    : createSilentLogger('messaging');
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger);
+  const tenant = options.tenant ?? uniqueTenant();
+  const platformDb = mongo.client.db(`messaging_test_${tenant}`);
+  const keyring = createKeyring({
+    db: platformDb,
+    masterKeys: MasterKeyring.fromKeys([{ id: 'messaging-test', key: randomBytes(32) }]),
+    logger,
+    source: 'messaging-test',
+  });
+  await keyring.ensureIndexes();
+  await keyring.ensureTenantKey(tenant);
+  const components = createMessagingComponents({
+    mongo: mongo.client,
+    keyring,
+    publisher: options.publisher ?? noImmediatePublish,
+    seqVoidAfterMs: options.seqVoidAfterMs ?? 10_000,
+  });
+  const app = buildApp({
+    logger,
+    components,
+    tenantGate: new TenantGate(redis.client, 0),
+    serviceToken: SERVICE_TOKEN,
+  });
+  await writeTenantRuntimeRecord(redis.client, tenant, {
+    status: 'Ready',
+    plan: 'team',
+    quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
+    generation: 1,
+  });
+  return {
+    app,
+    components,
+    mongo,
+    redis,
+    keyring,
+    platformDb,
+    tenant,
+    db: mongo.client.db(mongoDatabaseName(tenant)),
+    call(userId, method, path, payload, callOptions = {}) {
+      return app.inject({
+        method,
+        url: `/v1/tenants/${callOptions.tenant ?? tenant}${path}`,
+        headers: {
+          'x-service-token': SERVICE_TOKEN,
+          [ACTING_USER_HEADER]: userId,
+          [ACTING_ROLES_HEADER]: (callOptions.roles ?? ['member']).join(','),
+        },
+        ...(payload ? { payload } : {}),
+      });
+    },
+    async close() {
+      await app.close();
+      await mongo.client.db(mongoDatabaseName(tenant)).dropDatabase();
+      await platformDb.dropDatabase();
+      await mongo.client
+        .db(`${platformDb.databaseName}_keks`)
+        .dropDatabase()
+        .catch(() => {});
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.client.scan(
+          cursor,
+          'MATCH',
+          `${redisKeyPrefix(tenant)}*`,
+          'COUNT',
+          500,
+        );
+        cursor = next;
+        if (keys.length > 0) await redis.client.del(...keys);
+      } while (cursor !== '0');
+      await redis.stop();
+      await mongo.stop();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The relay of messaging's outboxes (message_log, conversations, members) over every provisioned
+ * tenant's database. Message changes go to the tenant's `messages` topic keyed by message id (a
+ * compacted changelog: the newest record per message survives compaction), a void seq keyed by
+ * `<conversationId>:<seq>`; conversation and member changes go to `members`.
+ */
+import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES } from '@parley/contracts';
+import type { Logger } from '@parley/kit';
+import { OutboxRelay } from '@parley/outbox';
+import { isTenantId, kafkaTopic, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import type { Redis } from 'ioredis';
+import type { Producer } from 'kafkajs';
+import type { Collection, Document, MongoClient } from 'mongodb';
+import { type MessagingStore, OUTBOX_COLLECTIONS } from '../store/collections.ts';
+
+const MESSAGE_TYPES = new Set<string>(MESSAGING_MESSAGE_EVENT_TYPES);
+
+export function topicForMessagingEvent(event: Pick<EventEnvelope, 'tenant' | 'type'>): string {
+  return kafkaTopic(event.tenant, MESSAGE_TYPES.has(event.type) ? 'messages' : 'members');
+}
+
+/** The Kafka key: the message for message changes (compaction per message), else the document. */
+export function keyForMessagingEvent(event: EventEnvelope, documentId: unknown): string {
+  const payload = event.payload as { messageId?: unknown; conversationId?: unknown; seq?: unknown };
+  if (typeof payload.messageId === 'string') return payload.messageId;
+  if (event.type === 'messaging.conversation.seq-voided.v1')
+    return `${payload.conversationId}:${payload.seq}`;
+  return String(documentId);
+}
+
+/** Tenants with a database here and a runtime record from the operator (so their topics exist). */
+export async function provisionedTenants(client: MongoClient, redis: Redis): Promise<string[]> {
+  const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+  const candidates = databases
+    .map((d) => d.name)
+    .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
+    .map((name) => name.slice('parley_'.length).replaceAll('_', '-'))
+    .filter((tenant) => isTenantId(tenant));
+  if (candidates.length === 0) return [];
+  const present = await redis
+    .pipeline(candidates.map((t) => ['exists', redisKey(t, TENANT_RUNTIME_KEY)]))
+    .exec();
+  return candidates.filter((_, i) => present?.[i]?.[1] === 1);
+}
+
+export function createMessagingRelay(options: {
+  producer: Producer;
+  store: MessagingStore;
+  redis: Redis;
+  logger: Logger;
+  intervalMs: number;
+  /** Only these tenants (tests); every provisioned tenant otherwise. */
+  tenants?: () => string[];
+}): OutboxRelay {
+  return new OutboxRelay({
+    producer: options.producer,
+    logger: options.logger,
+    intervalMs: options.intervalMs,
+    topicFor: topicForMessagingEvent,
+    keyFor: keyForMessagingEvent,
+    sources: async () => {
+      const tenants = options.tenants
+        ? options.tenants()
+        : await provisionedTenants(options.store.client, options.redis);
+      return tenants.flatMap((tenant) => {
+        const c = options.store.collections(tenant);
+        return OUTBOX_COLLECTIONS.map(
+          (name) =>
+            (name === 'message_log'
+              ? c.log
+              : name === 'members'
+                ? c.members
+                : c.conversations) as unknown as Collection<Document>,
+        );
+      });
+    },
+  });
+}
