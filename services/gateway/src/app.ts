@@ -5,6 +5,7 @@ import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerComplianceRoutes } from './routes/compliance-routes.ts';
 import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
+import { rateLimitHook } from './routes/rate-limits.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 
 export interface GatewayAppDependencies {
@@ -28,6 +29,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
     verifier: parts.authClient.verifier,
     tenantGate: parts.tenantGate,
     hostTenants: parts.hostTenants,
+    afterIdentified: [rateLimitHook(parts.rateLimiter, parts.rateLimits)],
   };
   registerAuthRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);

@@ -7,7 +7,9 @@ import type { Logger } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import type { Redis } from 'ioredis';
 import { HostTenants } from './domain/host-tenants.ts';
+import { RateLimiter } from './domain/rate-limiter.ts';
 import { TenantGate } from './domain/tenant-gate.ts';
+import type { RateLimitSettings } from './routes/rate-limits.ts';
 import { type GatewayConfig, listSetting } from './settings.ts';
 import { currentRequestId } from './upstream/request-ids.ts';
 import { UpstreamService } from './upstream/upstream-service.ts';
@@ -21,6 +23,9 @@ export interface GatewayComponents {
   corsOrigins: string[];
   upstreams: { auth: UpstreamService; compliance: UpstreamService };
   messaging: MessagingClient;
+  /** Counted here, reconciled through Redis in the background (start/stop with the process). */
+  rateLimiter: RateLimiter;
+  rateLimits: RateLimitSettings;
 }
 
 export type GatewayComponentSettings = Pick<
@@ -35,6 +40,11 @@ export type GatewayComponentSettings = Pick<
   | 'UPSTREAM_TIMEOUT_MS'
   | 'TENANT_STATUS_CACHE_MS'
   | 'SERVICE_TOKEN'
+  | 'RATE_LIMIT_WINDOW_SECONDS'
+  | 'RATE_LIMIT_USER_REQUESTS'
+  | 'RATE_LIMIT_ADDRESS_REQUESTS'
+  | 'RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE'
+  | 'RATE_LIMIT_SYNC_MS'
 >;
 
 export function createGatewayComponents(options: {
@@ -71,5 +81,16 @@ export function createGatewayComponents(options: {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       requestId: () => currentRequestId.getStore(),
     }),
+    rateLimiter: new RateLimiter({
+      store: redis,
+      syncIntervalMs: config.RATE_LIMIT_SYNC_MS,
+      onSyncError: (error) => logger.warn({ err: error }, 'rate limit reconciliation failed'),
+    }),
+    rateLimits: {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      userRequests: config.RATE_LIMIT_USER_REQUESTS,
+      addressRequests: config.RATE_LIMIT_ADDRESS_REQUESTS,
+      tenantRequestsPerMessage: config.RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE,
+    },
   };
 }

@@ -10,6 +10,7 @@ const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 const redis = await connectRedis(config.REDIS_URL, logger);
 const components = createGatewayComponents({ config, redis: redis.client, logger });
 await components.authClient.start();
+components.rateLimiter.start();
 
 const app = buildApp({
   logger,
@@ -24,5 +25,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [components.authClient, redis],
+  stoppables: [components.rateLimiter, components.authClient, redis],
 });

@@ -31,6 +31,16 @@ export const gatewaySettingsSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   /** How long a tenant's status (the operator's runtime record) is remembered. */
   TENANT_STATUS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3_000 }),
+  /** Rate limits (src/routes/rate-limits.ts): one window for every policy. */
+  RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+  /** Requests per user and window. */
+  RATE_LIMIT_USER_REQUESTS: Type.Integer({ minimum: 1, default: 1200 }),
+  /** Requests per source address and window on routes without a token (sign-in, sign-up). */
+  RATE_LIMIT_ADDRESS_REQUESTS: Type.Integer({ minimum: 1, default: 120 }),
+  /** A tenant's requests per second: its plan's messagesPerSecond times this. */
+  RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE: Type.Integer({ minimum: 1, default: 20 }),
+  /** How often counts are reconciled through Redis. */
+  RATE_LIMIT_SYNC_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
 });
 export type GatewayConfig = Static<typeof gatewaySettingsSchema>;
 

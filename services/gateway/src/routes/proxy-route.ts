@@ -15,7 +15,7 @@
 import { authOf, requireAccessToken, type TokenVerifier } from '@parley/auth-client';
 import type { AccessTokenClaims } from '@parley/contracts';
 import { bindTenantToRequestLog, ProblemError, problems, type ServiceApp, securedBy } from '@parley/kit';
-import { isTenantId } from '@parley/tenancy';
+import { isTenantId, type TenantRuntimeRecord } from '@parley/tenancy';
 import type { FastifyReply, FastifyRequest, FastifySchema, onRequestHookHandler } from 'fastify';
 import type { HostTenants } from '../domain/host-tenants.ts';
 import type { TenantGate } from '../domain/tenant-gate.ts';
@@ -64,6 +64,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The tenant this request acts in, once a guard established it. */
     tenant?: string;
+    /** Its runtime record (status, plan quotas), as the tenant gate read it. */
+    tenantRecord?: TenantRuntimeRecord;
   }
 }
 
@@ -91,7 +93,7 @@ export function guardsFor(access: Access, context: ProxyContext): onRequestHookH
       }
       // The path is not validated yet (this runs before the body is even read).
       if (!isTenantId(tenant)) throw problems.badRequest('The path does not name a tenant id');
-      await context.tenantGate.assertServed(tenant);
+      request.tenantRecord = await context.tenantGate.assertServed(tenant);
       request.tenant = tenant;
       bindTenantToRequestLog(request, tenant);
     };
@@ -103,7 +105,7 @@ export function guardsFor(access: Access, context: ProxyContext): onRequestHookH
     const claims = authOf(request);
     request.tenant = claims.tid;
     bindTenantToRequestLog(request, claims.tid);
-    await context.tenantGate.assertServed(claims.tid);
+    request.tenantRecord = await context.tenantGate.assertServed(claims.tid);
     if (roles && !claims.roles.some((role) => roles.includes(role))) {
       throw problems.forbidden(`This needs one of the roles: ${roles.join(', ')}`);
     }

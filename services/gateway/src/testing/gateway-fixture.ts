@@ -29,6 +29,7 @@ export async function openGatewayFixture(
   const redis = await connectRedis(config.REDIS_URL, logger);
   const components = createGatewayComponents({ config, redis: redis.client, logger });
   await components.authClient.start();
+  components.rateLimiter.start();
   const app = buildApp({ logger, components, readiness: { redis: redis.ping } });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -38,6 +39,7 @@ export async function openGatewayFixture(
     url,
     async close() {
       await app.close();
+      await components.rateLimiter.stop();
       await components.authClient.stop();
       await redis.stop();
     },
