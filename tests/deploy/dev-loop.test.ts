@@ -1,0 +1,189 @@
+/**
+ * The inner loop and CI on a cluster with nodes (skaffold.yaml, the Tiltfile, kind-config.yaml,
+ * .github/workflows/kind-e2e.yaml) cannot run here (no Docker engine), so every file is parsed and
+ * everything it names is checked against the repository: each image service has an artifact built
+ * from the one Dockerfile, every chart, values file and manifest path exists, the forwarded
+ * Services and the Tilt resources are what the umbrella renders with the dev values, the kind
+ * port mapping is the gateway's NodePort, and the dev deployment is accepted by the API server.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { imageServices } from './dockerfile.ts';
+import { kubectl, type Manifest, render, repoRoot } from './helm.ts';
+
+const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
+const exists = (path: string) => existsSync(join(repoRoot, path));
+const services = imageServices().map((s) => s.service);
+
+interface Skaffold {
+  build: {
+    artifacts: {
+      image: string;
+      context: string;
+      docker: { dockerfile: string; buildArgs: { SERVICE: string } };
+    }[];
+  };
+  manifests: { rawYaml: string[] };
+  deploy: {
+    helm: {
+      releases: {
+        name: string;
+        chartPath: string;
+        namespace: string;
+        valuesFiles: string[];
+        setValueTemplates: Record<string, string>;
+      }[];
+    };
+  };
+  portForward: { resourceType: string; resourceName: string; namespace: string; port: number }[];
+}
+
+const skaffold = parse(read('skaffold.yaml')) as Skaffold;
+const [release] = skaffold.deploy.helm.releases;
+const tiltfile = read('Tiltfile');
+const workflow = parse(read('.github/workflows/kind-e2e.yaml')) as {
+  jobs: Record<
+    string,
+    { env?: Record<string, string>; steps: { run?: string; uses?: string; with?: Record<string, string> }[] }
+  >;
+};
+const job = Object.values(workflow.jobs)[0];
+const runs = job?.steps.map((s) => s.run ?? '').join('\n') ?? '';
+let devRelease: Manifest[] = [];
+
+beforeAll(async () => {
+  devRelease = await render('parley', { release: 'parley', values: [join(repoRoot, 'k8s/dev-values.yaml')] });
+});
+
+function named(kind: string): string[] {
+  return devRelease.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+}
+
+describe('skaffold.yaml', () => {
+  it('builds every image service from the one Dockerfile, named localhost/parley/<service>', () => {
+    const artifacts = skaffold.build.artifacts;
+    expect(artifacts.map((a) => a.docker.buildArgs.SERVICE).sort()).toEqual([...services].sort());
+    for (const artifact of artifacts) {
+      expect(artifact.context).toBe('.');
+      expect(artifact.docker.dockerfile).toBe('Dockerfile');
+      expect(artifact.image).toBe(`localhost/parley/${artifact.docker.buildArgs.SERVICE}`);
+    }
+    expect(exists('Dockerfile')).toBe(true);
+  });
+
+  it('deploys the umbrella with the dev values, passing each image as repository and tag only', () => {
+    expect(release && exists(join(release.chartPath, 'Chart.yaml'))).toBe(true);
+    for (const file of release?.valuesFiles ?? []) expect(exists(file), file).toBe(true);
+    for (const pattern of skaffold.manifests.rawYaml)
+      expect(exists(pattern.replace(/\/\*\.yaml$/, ''))).toBe(true);
+    const templates = release?.setValueTemplates ?? {};
+    for (const artifact of skaffold.build.artifacts) {
+      const variable = artifact.image.replace(/[^A-Za-z0-9]/g, '_');
+      const chart =
+        artifact.docker.buildArgs.SERVICE === 'operator'
+          ? 'parley-operator'
+          : artifact.docker.buildArgs.SERVICE;
+      expect(templates[`${chart}.image.repository`]).toBe(`{{.IMAGE_REPO_${variable}}}`);
+      expect(templates[`${chart}.image.tag`]).toBe(`{{.IMAGE_TAG_${variable}}}`);
+      expect(read(join(release?.chartPath ?? '', 'Chart.yaml'))).toContain(`- name: ${chart}\n`);
+    }
+    // Never a digest in a value that could reach a label.
+    expect(JSON.stringify(templates)).not.toContain('IMAGE_DIGEST');
+  });
+
+  it('forwards Services the umbrella renders with the dev values', () => {
+    const rendered = named('Service');
+    for (const forward of skaffold.portForward) {
+      expect(forward.namespace).toBe(release?.namespace);
+      expect(rendered, forward.resourceName).toContain(forward.resourceName);
+    }
+    expect(skaffold.portForward.map((f) => f.resourceName)).toContain('parley-gateway');
+  });
+});
+
+describe('the Tiltfile', () => {
+  it('builds the same images as skaffold, from the Dockerfile with SERVICE', () => {
+    const images = [...tiltfile.matchAll(/'(localhost\/parley\/[a-z-]+)': '([a-z-]+)'/g)];
+    expect(images.map((m) => m[2]).sort()).toEqual([...services].sort());
+    for (const [, image, service] of images) expect(image).toBe(`localhost/parley/${service}`);
+    expect(tiltfile).toContain(
+      "docker_build(image, '.', dockerfile='Dockerfile', build_args={'SERVICE': service})",
+    );
+  });
+
+  it('installs the umbrella with the dev values and names Deployments it renders', () => {
+    const helmCall = tiltfile.match(
+      /helm\('([^']+)', name='([^']+)', namespace='([^']+)', values=\['([^']+)'\]\)/,
+    );
+    expect(helmCall?.[1] && exists(join(helmCall[1], 'Chart.yaml'))).toBe(true);
+    expect(helmCall?.[4] && exists(helmCall[4])).toBe(true);
+    expect(exists(tiltfile.match(/listdir\('([^']+)'\)/)?.[1] ?? 'missing')).toBe(true);
+    const resources = [...tiltfile.matchAll(/k8s_resource\('([^']+)'/g)].map((m) => m[1]);
+    expect(resources.sort()).toEqual(named('Deployment').sort());
+  });
+});
+
+describe('kind-config.yaml', () => {
+  it("maps the gateway's NodePort of the dev values to the host", () => {
+    const kind = parse(read('kind-config.yaml')) as {
+      nodes: { extraPortMappings?: { containerPort: number; hostPort: number }[] }[];
+    };
+    const mappings = kind.nodes.flatMap((n) => n.extraPortMappings ?? []);
+    const gateway = devRelease.find((m) => m.kind === 'Service' && m.metadata.name === 'parley-gateway');
+    const nodePort = (gateway?.spec as { ports: { nodePort?: number }[] } | undefined)?.ports[0]?.nodePort;
+    expect(nodePort).toBe(30000);
+    expect(mappings).toContainEqual(expect.objectContaining({ containerPort: nodePort, hostPort: nodePort }));
+  });
+});
+
+describe('the kind CI workflow', () => {
+  it('builds and loads every image, then runs the README install with the dev values', () => {
+    const loop = job?.env?.SERVICES?.split(' ') ?? [];
+    expect([...loop].sort()).toEqual([...services].sort());
+    expect(runs).toContain('docker build --build-arg SERVICE=$s -t localhost/parley/$s:');
+    expect(runs).toContain('kind load docker-image localhost/parley/$s:');
+    expect(runs).toContain('kubectl apply -f k8s/dev/');
+    expect(runs).toMatch(/helm install parley charts\/parley -n parley -f k8s\/dev-values\.yaml --wait/);
+    expect(runs).toContain('kubectl -n parley apply -f k8s/samples/');
+    expect(runs).toMatch(/kubectl -n parley wait --for=condition=Ready tenants/);
+    expect(runs).toContain('helm upgrade');
+    expect(runs).toContain('helm rollback');
+    // The README shows the same install and samples steps.
+    const readme = read('README.md');
+    expect(readme).toContain('helm install parley charts/parley -n parley');
+    expect(readme).toContain('kubectl -n parley apply -f k8s/samples/');
+    const kindStep = job?.steps.find((s) => s.uses?.startsWith('helm/kind-action'));
+    expect(kindStep?.with?.config).toBe('kind-config.yaml');
+    for (const path of [
+      'k8s/dev',
+      'k8s/samples',
+      'k8s/crds',
+      'k8s/dev-values.yaml',
+      'charts/parley',
+      'kind-config.yaml',
+    ]) {
+      expect(exists(path), path).toBe(true);
+    }
+  });
+});
+
+describe('the dev deployment', () => {
+  it('is accepted by the API server', async () => {
+    await kubectl(['apply', '-f', join(repoRoot, 'k8s/dev/00-namespace.yaml')]);
+    const output = await kubectl(
+      ['apply', '--dry-run=server', '--namespace', 'parley', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: devRelease }),
+    );
+    expect(output.trim().split('\n')).toHaveLength(devRelease.length);
+    for (const deployment of devRelease.filter((m) => m.kind === 'Deployment')) {
+      const spec = deployment.spec as {
+        replicas: number;
+        template: { spec: { containers: { image: string }[] } };
+      };
+      expect(spec.replicas).toBe(1);
+      expect(spec.template.spec.containers[0]?.image).toMatch(/^localhost\/parley\/[a-z-]+:0\.1\.0$/);
+    }
+  });
+});
