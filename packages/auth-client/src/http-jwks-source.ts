@@ -1,10 +1,12 @@
 /**
- * Fetches one tenant's JWKS over HTTP with a timeout, a few retries with backoff and a circuit
- * breaker (cockatiel), so a struggling auth service is not hammered by every client at once.
+ * Fetches one tenant's JWKS over the house transport (@parley/service-http): a timeout, a few
+ * retries with jittered backoff (a GET, so any transient failure may be retried; a 404 is not) and
+ * a circuit breaker, so a struggling auth service is not hammered by every client at once. The
+ * key sets are public: no service credential is sent.
  * The URL is a template with `{tenant}` (the auth service serves
  * `/tenants/{tenant}/.well-known/jwks.json`; there is no key set of every tenant to fetch).
  */
-import { createCallPolicy } from '@parley/kit';
+import { ServiceHttp } from '@parley/service-http';
 import type { JSONWebKeySet } from 'jose';
 import type { JwksSource } from './jwks-cache.ts';
 
@@ -25,8 +27,11 @@ export function httpJwksSource(
       `JWKS URL ${urlTemplate} has no ${JWKS_TENANT_PLACEHOLDER}: use the per-tenant key set, e.g. http://auth:3007/tenants/{tenant}/.well-known/jwks.json`,
     );
   }
-  const { policy } = createCallPolicy({
-    isTransient: () => true,
+  const urlOf = (tenant: string) =>
+    new URL(urlTemplate.replaceAll(JWKS_TENANT_PLACEHOLDER, encodeURIComponent(tenant)));
+  const http = new ServiceHttp({
+    service: 'auth',
+    baseUrl: urlOf('tenant').origin,
     timeoutMs,
     attempts,
     initialBackoffMs: 100,
@@ -34,13 +39,12 @@ export function httpJwksSource(
     breakerThreshold: 5,
     breakerHalfOpenAfterMs: 10_000,
   });
-  return (tenant) =>
-    policy.execute(async ({ signal }) => {
-      const url = urlTemplate.replaceAll(JWKS_TENANT_PLACEHOLDER, encodeURIComponent(tenant));
-      const response = await fetch(url, { signal, headers: { accept: 'application/json' } });
-      if (!response.ok) throw new Error(`JWKS fetch from ${url} answered ${response.status}`);
-      const body = (await response.json()) as JSONWebKeySet;
-      if (!Array.isArray(body?.keys)) throw new Error(`JWKS from ${url} has no keys array`);
-      return body;
-    });
+  return async (tenant) => {
+    const url = urlOf(tenant);
+    // The tenant is encoded into one path segment, so it cannot move the call to another origin.
+    if (url.origin !== http.baseUrl) throw new Error(`JWKS URL for ${tenant} leaves ${http.baseUrl}`);
+    const body = await http.request<JSONWebKeySet>('GET', `${url.pathname}${url.search}`);
+    if (!Array.isArray(body?.keys)) throw new Error(`JWKS from ${url} has no keys array`);
+    return body;
+  };
 }

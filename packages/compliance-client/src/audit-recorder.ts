@@ -19,10 +19,16 @@ import {
   createEvent,
 } from '@parley/contracts';
 import type { Logger, Stoppable } from '@parley/kit';
+import { ServiceHttp, ServiceUnavailableError } from '@parley/service-http';
 import { assertTenantId, kafkaTopic } from '@parley/tenancy';
 import type { Producer } from 'kafkajs';
 import { Compile } from 'typebox/compile';
-import { ComplianceHttp, type ComplianceHttpOptions, ComplianceServiceError } from './compliance-http.ts';
+import {
+  COMPLIANCE_SERVICE,
+  type ComplianceHttpOptions,
+  ComplianceServiceError,
+  toComplianceHttp,
+} from './compliance-http.ts';
 import { type SubjectKeyEncryptor, sealPersonalFields } from './seal-personal-fields.ts';
 import { SpillFile } from './spill-file.ts';
 
@@ -30,8 +36,8 @@ export type AuditRecordDraft = Omit<AuditRecordInput, 'id' | 'occurredAt'> &
   Partial<Pick<AuditRecordInput, 'id' | 'occurredAt'>>;
 
 export interface AuditRecorderOptions {
-  /** The compliance service (or a ComplianceHttp to share). */
-  http: ComplianceHttp | ComplianceHttpOptions;
+  /** The compliance service (or its ServiceHttp, to share). */
+  http: ServiceHttp | ComplianceHttpOptions;
   /** The submitting service, recorded as each record's source. */
   source: string;
   logger: Logger;
@@ -81,7 +87,7 @@ export class AuditRecorder implements Stoppable {
   };
   readonly #o: Required<Omit<AuditRecorderOptions, 'kafkaProducer' | 'http' | 'sealer'>> &
     Pick<AuditRecorderOptions, 'kafkaProducer' | 'sealer'>;
-  readonly #http: ComplianceHttp;
+  readonly #http: ServiceHttp;
   readonly #spill: SpillFile;
   #buffer: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -91,10 +97,9 @@ export class AuditRecorder implements Stoppable {
   #stopped = false;
 
   constructor(options: AuditRecorderOptions) {
-    this.#http =
-      options.http instanceof ComplianceHttp
-        ? options.http
-        : new ComplianceHttp({ attempts: 2, ...options.http });
+    this.#http = toComplianceHttp(
+      options.http instanceof ServiceHttp ? options.http : { attempts: 2, ...options.http },
+    );
     this.#o = {
       maxBatch: 100,
       flushIntervalMs: 1_000,
@@ -163,8 +168,10 @@ export class AuditRecorder implements Stoppable {
       this.#delivering = undefined;
     }
     if (this.#buffer.length > 0)
-      throw new ComplianceServiceError(`${this.#buffer.length} audit records could not be delivered yet`, {
-        transient: true,
+      throw new ServiceUnavailableError({
+        service: COMPLIANCE_SERVICE,
+        reason: 'unreachable',
+        detail: `${this.#buffer.length} audit records could not be delivered yet`,
       });
   }
 
@@ -234,10 +241,13 @@ export class AuditRecorder implements Stoppable {
     const tenant = (batch[0] as Pending).tenant;
     const records = batch.map((p) => p.record);
     try {
-      await this.#http.request('POST', `/v1/tenants/${tenant}/audit/records`, {
-        source: this.#o.source,
-        records,
-      });
+      // Safe to repeat: the log appends idempotently per record id.
+      await this.#http.request(
+        'POST',
+        `/v1/tenants/${tenant}/audit/records`,
+        { source: this.#o.source, records },
+        { idempotent: true },
+      );
       this.stats.deliveredHttp += records.length;
       return true;
     } catch (error) {

@@ -1,101 +1,44 @@
 /**
- * One HTTP call to the compliance service under cockatiel policies (the house's choice, as in
- * crypto-client): a timeout per attempt, retries with jittered exponential backoff for transient
- * failures only (network errors, timeouts, 5xx; never a 4xx, which would fail again), and a
- * circuit breaker so an outage is noticed once, not once per batch.
+ * The compliance service's transport: @parley/service-http with this client's defaults (a
+ * timeout of 5 s per attempt, 3 attempts, a breaker that 5 consecutive failed calls open for
+ * 5 s). Share one per process: it holds the breaker for the compliance service.
+ *
+ * `ComplianceServiceError` names the transport's errors from this service, matched with
+ * `instanceof` (any `ServiceProblemError` of the compliance service, `ServiceUnavailableError`
+ * included), so callers keep switching on it and on `status`.
  */
-import { createCallPolicy, SERVICE_TOKEN_HEADER } from '@parley/kit';
-import { BrokenCircuitError, type IPolicy, TaskCancelledError } from 'cockatiel';
+import { ServiceHttp, type ServiceHttpOptions, ServiceProblemError } from '@parley/service-http';
 
-export class ComplianceServiceError extends Error {
-  readonly status: number | undefined;
-  readonly transient: boolean;
-  readonly problem: unknown;
-  constructor(message: string, options: { status?: number; transient: boolean; problem?: unknown }) {
-    super(message);
-    this.name = 'ComplianceServiceError';
-    this.status = options.status;
-    this.transient = options.transient;
-    this.problem = options.problem;
+/** The name the compliance service's transport uses in its errors. */
+export const COMPLIANCE_SERVICE = 'compliance';
+
+export class ComplianceServiceError extends ServiceProblemError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof ServiceProblemError && value.service === COMPLIANCE_SERVICE;
   }
 }
 
-export interface ComplianceHttpOptions {
-  baseUrl: string;
-  serviceToken: string;
-  timeoutMs?: number;
-  attempts?: number;
-  breakerThreshold?: number;
-  breakerHalfOpenAfterMs?: number;
+/** The transport's settings (its service name is `compliance`). */
+export type ComplianceHttpOptions = Omit<ServiceHttpOptions, 'service'>;
+
+/** A transport to the compliance service, with this client's defaults under the given options. */
+export function complianceHttp(options: ComplianceHttpOptions): ServiceHttp {
+  return new ServiceHttp({
+    timeoutMs: 5_000,
+    attempts: 3,
+    breakerThreshold: 5,
+    breakerHalfOpenAfterMs: 5_000,
+    ...options,
+    service: COMPLIANCE_SERVICE,
+  });
 }
 
-const isTransient = (error: unknown) =>
-  error instanceof TaskCancelledError || (error instanceof ComplianceServiceError && error.transient);
-
-export class ComplianceHttp {
-  readonly #baseUrl: string;
-  readonly #token: string;
-  readonly #policy: IPolicy;
-
-  constructor(options: ComplianceHttpOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#token = options.serviceToken;
-    this.#policy = createCallPolicy({
-      isTransient,
-      timeoutMs: options.timeoutMs ?? 5_000,
-      attempts: options.attempts ?? 3,
-      initialBackoffMs: 50,
-      breakerThreshold: options.breakerThreshold ?? 5,
-      breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 5_000,
-    }).policy;
-  }
-
-  async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
-    try {
-      return await this.#policy.execute(({ signal }) => this.#attempt<T>(method, path, body, signal));
-    } catch (error) {
-      if (error instanceof BrokenCircuitError) {
-        throw new ComplianceServiceError('the compliance service is failing; the circuit breaker is open', {
-          transient: true,
-        });
-      }
-      if (error instanceof TaskCancelledError) {
-        throw new ComplianceServiceError('the compliance service did not answer in time', {
-          transient: true,
-        });
-      }
-      throw error;
-    }
-  }
-
-  async #attempt<T>(method: string, path: string, body: unknown, signal: AbortSignal): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#baseUrl}${path}`, {
-        method,
-        signal,
-        headers: {
-          [SERVICE_TOKEN_HEADER]: this.#token,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new ComplianceServiceError(`cannot reach the compliance service: ${(error as Error).message}`, {
-        transient: true,
-      });
-    }
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
-      const detail = (parsed as { detail?: string } | undefined)?.detail ?? response.statusText;
-      throw new ComplianceServiceError(`compliance service answered ${response.status}: ${detail}`, {
-        status: response.status,
-        transient: response.status >= 500 || response.status === 429,
-        problem: parsed,
-      });
-    }
-    return parsed as T;
-  }
+/** The given transport (which must be the compliance service's), or one made from settings. */
+export function toComplianceHttp(http: ServiceHttp | ComplianceHttpOptions): ServiceHttp {
+  if (!(http instanceof ServiceHttp)) return complianceHttp(http);
+  if (http.service !== COMPLIANCE_SERVICE)
+    throw new Error(
+      `the compliance client needs the transport of service "${COMPLIANCE_SERVICE}", not "${http.service}"`,
+    );
+  return http;
 }

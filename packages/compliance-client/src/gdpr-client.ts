@@ -4,17 +4,18 @@
  * the tenant's gdpr topic (see packages/contracts/src/events/gdpr.ts for the protocol).
  */
 import type { GdprJobViewSchema, RectificationBody, RegisterParticipantBody } from '@parley/contracts';
+import type { ServiceHttp } from '@parley/service-http';
 import type { Static } from 'typebox';
-import { ComplianceHttp, type ComplianceHttpOptions, ComplianceServiceError } from './compliance-http.ts';
+import { type ComplianceHttpOptions, ComplianceServiceError, toComplianceHttp } from './compliance-http.ts';
 
 /** A GDPR job as the compliance service answers it (GET /v1/tenants/:tenant/gdpr/jobs/:jobId). */
 export type GdprJobView = Static<typeof GdprJobViewSchema>;
 
 export class GdprClient {
-  readonly #http: ComplianceHttp;
+  readonly #http: ServiceHttp;
 
-  constructor(http: ComplianceHttp | ComplianceHttpOptions) {
-    this.#http = http instanceof ComplianceHttp ? http : new ComplianceHttp(http);
+  constructor(http: ServiceHttp | ComplianceHttpOptions) {
+    this.#http = toComplianceHttp(http);
   }
 
   registerParticipant(name: string, body: RegisterParticipantBody): Promise<unknown> {

@@ -4,6 +4,10 @@
  * the same schema the service answers with, so a proxy's error page or a version mismatch fails
  * here, loudly, rather than as `undefined` deep in a caller. Rotation without a request key gets
  * a random one here, so a retried rotation (lost answer) still rotates once.
+ *
+ * The transport (@parley/service-http) repeats only what is safe to repeat. The POSTs below are:
+ * encrypt, decrypt, rewrap and the data-key calls change no key state a caller can see (a second
+ * answer is as good as the first), and rotate carries its request key.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,12 +21,14 @@ import {
   RewrapResponseSchema,
   RotateKeyResponseSchema,
 } from '@parley/contracts';
+import { PROBLEM_BASE } from '@parley/kit';
+import { type HttpMethod, ServiceHttp, type ServiceHttpOptions } from '@parley/service-http';
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CryptoServiceError } from './crypto-service-error.ts';
-import { ResilientTransport, type TransportOptions } from './resilient-transport.ts';
+import { CRYPTO_SERVICE, CryptoServiceError } from './crypto-service-error.ts';
 
-export type CryptoClientOptions = TransportOptions;
+/** The transport's settings (its service name is `crypto`); or pass a ServiceHttp to share. */
+export type CryptoClientOptions = Omit<ServiceHttpOptions, 'service'>;
 
 export interface DataKeyPair {
   plaintext: Buffer;
@@ -39,11 +45,13 @@ function checked<S extends TSchema>(schema: S, value: unknown): Static<S> {
     validators.set(schema, validator);
   }
   if (!validator.Check(value)) {
-    throw new CryptoServiceError(
-      502,
-      'invalid-response',
-      'Crypto service: the answer does not match its schema',
-    );
+    throw new CryptoServiceError({
+      service: CRYPTO_SERVICE,
+      status: 502,
+      type: `${PROBLEM_BASE}invalid-response`,
+      title: 'Invalid response',
+      detail: 'the answer does not match its schema',
+    });
   }
   return value as Static<S>;
 }
@@ -55,20 +63,29 @@ const withAad = (aad: Uint8Array | undefined) => (aad ? { aad: b64(aad) } : {});
 const withKeyName = (keyName: string | undefined) => (keyName ? { keyName } : {});
 
 export class CryptoClient {
-  readonly transport: ResilientTransport;
+  readonly transport: ServiceHttp;
 
-  constructor(options: CryptoClientOptions) {
-    this.transport = new ResilientTransport(options);
+  constructor(options: CryptoClientOptions | ServiceHttp) {
+    if (options instanceof ServiceHttp && options.service !== CRYPTO_SERVICE)
+      throw new Error(
+        `a CryptoClient needs the transport of service "${CRYPTO_SERVICE}", not "${options.service}"`,
+      );
+    this.transport =
+      options instanceof ServiceHttp ? options : new ServiceHttp({ ...options, service: CRYPTO_SERVICE });
   }
 
   private async call<S extends TSchema>(
     schema: S,
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: HttpMethod,
     tenant: string,
     path: string,
     body?: unknown,
   ): Promise<Static<S>> {
-    return checked(schema, await this.transport.request(method, `/v1/tenants/${seg(tenant)}${path}`, body));
+    // Every call here is safe to repeat: GET/PUT/DELETE by their method, the POSTs by what they do.
+    const answer = await this.transport.request(method, `/v1/tenants/${seg(tenant)}${path}`, body, {
+      idempotent: true,
+    });
+    return checked(schema, answer);
   }
 
   ensureKey(tenant: string, keyName = 'default'): Promise<KeyMetadataBody> {

@@ -1,13 +1,19 @@
 /**
- * The transport's policies against a real local HTTP server that misbehaves on purpose:
+ * The crypto client's transport against a real local HTTP server that misbehaves on purpose:
  * transient failures are retried, a 4xx is not, a hung server times out, and a failing service
- * trips the circuit breaker so later calls fail fast without reaching it.
+ * trips the circuit breaker so later calls fail fast without reaching it; every failure surfaces
+ * under the crypto client's own error names. (The transport's policy in full is tested in
+ * packages/service-http.)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServiceHttp, ServiceProblemError, ServiceUnavailableError } from '@parley/service-http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CryptoClient, type CryptoClientOptions } from './crypto-client.ts';
 import { CryptoServiceError, CryptoServiceUnavailableError } from './crypto-service-error.ts';
-import { ResilientTransport } from './resilient-transport.ts';
+
+/** The transport a CryptoClient calls through, as its callers get it. */
+const transportOf = (options: CryptoClientOptions) => new CryptoClient(options).transport;
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -28,7 +34,7 @@ const problem = (res: ServerResponse, status: number, slug: string) => {
   res.end(JSON.stringify({ type: `https://parley.dev/problems/${slug}`, title: slug, status, detail: slug }));
 };
 
-describe('resilient transport', () => {
+describe('crypto client transport', () => {
   it('retries transient failures and sends the service credential', async () => {
     let hits = 0;
     const tokens: unknown[] = [];
@@ -39,7 +45,7 @@ describe('resilient transport', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
-    const transport = new ResilientTransport({
+    const transport = transportOf({
       baseUrl,
       serviceToken: 'secret-token-123456',
       initialBackoffMs: 1,
@@ -55,7 +61,7 @@ describe('resilient transport', () => {
       hits++;
       problem(res, 410, 'key-destroyed');
     });
-    const transport = new ResilientTransport({
+    const transport = transportOf({
       baseUrl,
       serviceToken: 'secret-token-123456',
       initialBackoffMs: 1,
@@ -71,7 +77,7 @@ describe('resilient transport', () => {
     const baseUrl = await serve(() => {
       hits++; // never answers
     });
-    const transport = new ResilientTransport({
+    const transport = transportOf({
       baseUrl,
       serviceToken: 'secret-token-123456',
       timeoutMs: 100,
@@ -80,6 +86,7 @@ describe('resilient transport', () => {
     });
     const error = await transport.request('GET', '/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CryptoServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'timeout' });
     // Two attempts were made; on a loaded machine the second may be aborted before the server
     // has even read it, so the server saw one or two.
     expect(hits).toBeGreaterThanOrEqual(1);
@@ -92,7 +99,7 @@ describe('resilient transport', () => {
       hits++;
       problem(res, 503, 'service-unavailable');
     });
-    const transport = new ResilientTransport({
+    const transport = transportOf({
       baseUrl,
       serviceToken: 'secret-token-123456',
       attempts: 1,
@@ -103,12 +110,13 @@ describe('resilient transport', () => {
     expect(hits).toBe(3);
     const error = await transport.request('GET', '/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CryptoServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'circuit-open' });
     expect((error as Error).message).toMatch(/circuit breaker is open/);
     expect(hits).toBe(3);
   });
 
   it('an unreachable service is reported as unavailable', async () => {
-    const transport = new ResilientTransport({
+    const transport = transportOf({
       baseUrl: 'http://127.0.0.1:1',
       serviceToken: 'secret-token-123456',
       attempts: 2,
@@ -116,6 +124,23 @@ describe('resilient transport', () => {
     });
     const error = await transport.request('GET', '/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CryptoServiceError);
-    expect((error as CryptoServiceError).code).toBe('crypto-unreachable');
+    expect(error).toBeInstanceOf(CryptoServiceUnavailableError);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ status: 503, code: 'service-unavailable', reason: 'unreachable' });
+  });
+});
+
+describe('crypto client errors', () => {
+  it("match only the crypto service's failures", async () => {
+    const baseUrl = await serve((_req, res) => problem(res, 404, 'not-found'));
+    const other = new ServiceHttp({ service: 'compliance', baseUrl, serviceToken: 'secret-token-123456' });
+    const elsewhere = await other.request('GET', '/x').catch((e: unknown) => e);
+    expect(elsewhere).toBeInstanceOf(ServiceProblemError);
+    expect(elsewhere).not.toBeInstanceOf(CryptoServiceError);
+    const ours = await transportOf({ baseUrl, serviceToken: 'secret-token-123456' })
+      .request('GET', '/x')
+      .catch((e: unknown) => e);
+    expect(ours).toBeInstanceOf(CryptoServiceError);
+    expect(ours).not.toBeInstanceOf(CryptoServiceUnavailableError);
   });
 });
