@@ -1,4 +1,5 @@
 export { type Static, Type } from 'typebox';
+export * from './call-policy.ts';
 export * from './clients/envelope-tenant-check.ts';
 export * from './clients/event-refusals.ts';
 export * from './clients/kafka.ts';
