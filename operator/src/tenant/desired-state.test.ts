@@ -54,7 +54,16 @@ describe('desiredTenant', () => {
   it('applies partitions and replication to every topic', () => {
     const d = desiredTenant(tenant('acme', { kafka: { partitions: 6, replicationFactor: 1 } }));
     expect(new Set(d.kafka.topics.map((t) => t.partitions))).toEqual(new Set([6]));
-    expect(d.kafka.topics[0]?.config['cleanup.policy']).toBe('delete');
+    expect(d.kafka.topics.find((t) => t.stream === 'members')?.config['cleanup.policy']).toBe('delete');
+  });
+
+  it('makes the messages topic a compacted changelog with a bounded compaction lag', () => {
+    const messages = desiredTenant(tenant('acme')).kafka.topics.find((t) => t.stream === 'messages');
+    expect(messages?.config).toMatchObject({
+      'cleanup.policy': 'compact,delete',
+      'max.compaction.lag.ms': String(30 * 60_000),
+      'segment.ms': String(30 * 60_000),
+    });
   });
 
   it('refuses a name that is not a tenant id', () => {

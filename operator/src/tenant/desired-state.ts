@@ -81,8 +81,21 @@ export interface TopicSpec {
  * able to read from the start; messages and audit keep time-based retention (a RetentionPolicy
  * may shorten messages' retention.ms later).
  */
+/** How long a superseded or deleted message's record may stay in the messages topic before compaction must remove it. */
+export const MESSAGES_COMPACTION_LAG_MS = 30 * 60_000;
+
 const STREAM_CONFIG: Record<TenantStream, Record<string, string>> = {
-  messages: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600_000) },
+  // A changelog keyed by message id (services/messaging): compaction keeps each message's newest
+  // record only, and a delete's tombstone removes the earlier ones. Segments roll and become
+  // compactable within 30 min each, so an edited-away or deleted body is gone from the topic
+  // within about an hour (plus the cleaner's 15 s backoff); tombstones stay a day for slow readers.
+  messages: {
+    'cleanup.policy': 'compact,delete',
+    'retention.ms': String(7 * 24 * 3600_000),
+    'max.compaction.lag.ms': String(MESSAGES_COMPACTION_LAG_MS),
+    'segment.ms': String(MESSAGES_COMPACTION_LAG_MS),
+    'delete.retention.ms': String(24 * 3600_000),
+  },
   members: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600_000) },
   keys: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },
   audit: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600_000) },

@@ -40,7 +40,7 @@ export function createMessagingComponents(options: {
   const sealer = new BodySealer(encryptor);
   const ledger = new SeqLedger(options.seqVoidAfterMs);
   const applier = new ChangeApplier(options.publisher);
-  const conversations = new Conversations(store);
+  const conversations = new Conversations(store, options.publisher);
   const views = new MessageViews(sealer);
   return {
     store,

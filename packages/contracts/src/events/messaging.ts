@@ -63,6 +63,17 @@ export const MessageEditedEvent = defineEvent('messaging.message.edited.v1', Mes
 export const MessageDeletedEvent = defineEvent('messaging.message.deleted.v1', MessageChangedPayloadSchema);
 export const MessageReactedEvent = defineEvent('messaging.message.reacted.v1', MessageChangedPayloadSchema);
 
+/**
+ * Never seen as an envelope: the outbox entry that makes the relay write the Kafka tombstone of a
+ * deleted message (key: the message id, no value) right after its `deleted` event. A consumer
+ * reading a compacted topic late may meet only the tombstone: a record without a value means the
+ * message with that key is gone.
+ */
+export const MessageErasedMarker = defineEvent(
+  'messaging.message.erased.v1',
+  Type.Object({ conversationId: Id, messageId: Id }, { additionalProperties: false }),
+);
+
 export const SeqVoidedEvent = defineEvent(
   'messaging.conversation.seq-voided.v1',
   Type.Object(
@@ -120,6 +131,7 @@ export const MESSAGING_MESSAGE_EVENT_TYPES = [
   MessageEditedEvent.type,
   MessageDeletedEvent.type,
   MessageReactedEvent.type,
+  MessageErasedMarker.type,
   SeqVoidedEvent.type,
 ] as const;
 export const MESSAGING_MEMBER_EVENT_TYPES = [

@@ -10,10 +10,12 @@
  */
 import {
   createEvent,
+  type EventEnvelope,
   type MessageChangedPayload,
   MessageCreatedEvent,
   MessageDeletedEvent,
   MessageEditedEvent,
+  MessageErasedMarker,
   MessageReactedEvent,
   SeqVoidedEvent,
 } from '@parley/contracts';
@@ -54,10 +56,20 @@ export class ChangeApplier {
     const voided = !(await this.#project(c, entry));
     const message = entry.messageId ? await c.messages.findOne({ _id: entry.messageId }) : null;
     const kind = voided ? 'void' : entry.kind;
-    const event = voided || !message ? this.#voidEvent(c, entry) : this.#changeEvent(c, entry, message);
+    const events: EventEnvelope[] =
+      voided || !message ? [this.#voidEvent(c, entry)] : [this.#changeEvent(c, entry, message)];
+    // A delete also asks for the topic's tombstone, after its event (same key, same partition).
+    if (!voided && message && entry.kind === 'message.deleted')
+      events.push(
+        createEvent(MessageErasedMarker, {
+          tenant: c.tenant,
+          source: EVENT_SOURCE,
+          payload: { conversationId: entry.conversationId, messageId: message._id },
+        }),
+      );
     await c.log.updateOne(
       { _id: entry._id, applied: false },
-      outboxPush([event], { $set: { applied: true, kind }, $unset: { intent: '' } }),
+      outboxPush(events, { $set: { applied: true, kind }, $unset: { intent: '' } }),
     );
     // Published right away; the relay's passes only sweep what a crash (or a broker outage) left.
     await this.#publisher.publishNow(c.log as unknown as Collection<Document>, entry._id);

@@ -23,7 +23,7 @@ import {
   type UpdateConversationBody,
 } from '@parley/contracts';
 import { outboxPush, withOutbox } from '@parley/outbox';
-import type { Filter } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 import type {
   ConversationDocument,
   MemberDocument,
@@ -33,6 +33,7 @@ import type {
 import { type Caller, isTenantAdmin } from './caller.ts';
 import { directConversationId, isDuplicateKey, memberId, newConversationId } from './ids.ts';
 import { messagingProblems } from './messaging-problems.ts';
+import type { OutboxRelayLike } from './outbox-publisher.ts';
 
 export const EVENT_SOURCE = 'messaging';
 
@@ -71,9 +72,19 @@ export const memberView = (doc: MemberDocument): Member => ({
 
 export class Conversations {
   readonly #store: MessagingStore;
+  readonly #publisher: OutboxRelayLike;
 
-  constructor(store: MessagingStore) {
+  constructor(store: MessagingStore, publisher: OutboxRelayLike) {
     this.#store = store;
+    this.#publisher = publisher;
+  }
+
+  /** Publishes a document's outbox right after its write (the relay's passes sweep the rest). */
+  #announce(
+    collection: Collection<ConversationDocument> | Collection<MemberDocument>,
+    id: string,
+  ): Promise<void> {
+    return this.#publisher.publishNow(collection as unknown as Collection<Document>, id);
   }
 
   /** The conversation and the caller's active membership, or 404 (whatever the reason). */
@@ -121,6 +132,7 @@ export class Conversations {
         await c.conversations.insertOne(
           withOutbox(doc, [this.#conversationEvent(caller, ConversationCreatedEvent, doc)]),
         );
+        await this.#announce(c.conversations, id);
         created = true;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
@@ -152,6 +164,7 @@ export class Conversations {
     await c.conversations.insertOne(
       withOutbox(doc, [this.#conversationEvent(caller, ConversationCreatedEvent, doc)]),
     );
+    await this.#announce(c.conversations, doc._id);
     // The owner first: a crash part-way leaves a conversation its owner can finish adding to.
     const owner = await this.#ensureMember(c, caller, doc, caller.userId, 'owner', 'joined');
     for (const userId of body.memberIds ?? [])
@@ -176,6 +189,7 @@ export class Conversations {
       { _id: conversationId },
       outboxPush([this.#conversationEvent(caller, ConversationUpdatedEvent, next)], { $set: set }),
     );
+    await this.#announce(membership.collections.conversations, conversationId);
     return conversationView(next, membership.member);
   }
 
@@ -271,6 +285,7 @@ export class Conversations {
         $set: { role },
       }),
     );
+    await this.#announce(members, target._id);
     return memberView({ ...target, role });
   }
 
@@ -319,6 +334,7 @@ export class Conversations {
         },
       ),
     );
+    await this.#announce(members, target._id);
   }
 
   /** Joins a public channel (a no-op for a member; refused after a removal). */
@@ -359,6 +375,7 @@ export class Conversations {
     if (!existing) {
       try {
         await c.members.insertOne(withOutbox(doc, [event]));
+        await this.#announce(c.members, _id);
         return doc;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
@@ -372,6 +389,7 @@ export class Conversations {
         $unset: { leftAt: '', leftSeq: '', removedBy: '' },
       }),
     );
+    await this.#announce(c.members, _id);
     return doc;
   }
 

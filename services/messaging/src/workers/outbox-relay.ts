@@ -4,7 +4,7 @@
  * compacted changelog: the newest record per message survives compaction), a void seq keyed by
  * `<conversationId>:<seq>`; conversation and member changes go to `members`.
  */
-import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES } from '@parley/contracts';
+import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES, MessageErasedMarker } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
 import { isTenantId, kafkaTopic, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
@@ -26,6 +26,11 @@ export function keyForMessagingEvent(event: EventEnvelope, documentId: unknown):
   if (event.type === 'messaging.conversation.seq-voided.v1')
     return `${payload.conversationId}:${payload.seq}`;
   return String(documentId);
+}
+
+/** The record's value: the envelope, or nothing at all (a tombstone) for an erased message. */
+export function valueForMessagingEvent(event: EventEnvelope): string | null {
+  return event.type === MessageErasedMarker.type ? null : JSON.stringify(event);
 }
 
 /** Tenants with a database here and a runtime record from the operator (so their topics exist). */
@@ -58,6 +63,7 @@ export function createMessagingRelay(options: {
     intervalMs: options.intervalMs,
     topicFor: topicForMessagingEvent,
     keyFor: keyForMessagingEvent,
+    valueFor: valueForMessagingEvent,
     sources: async () => {
       const tenants = options.tenants
         ? options.tenants()
