@@ -25,6 +25,7 @@ const secrets: Record<string, Record<string, string>> = {
   'parley-master-keys': { 'test.key': randomBytes(32).toString('base64') },
   'parley-audit-signing-key': { 'audit-signing-key.pem': 'not read: no container runs' },
   'parley-gateway-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-messaging-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-auth-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-compliance-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-crypto-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
@@ -102,7 +103,9 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
       }[];
     };
     expect(deployments.items.map((d) => d.metadata.name).sort()).toEqual(
-      ['gateway', 'auth', 'compliance', 'crypto', 'parley-operator'].map((c) => `${release}-${c}`).sort(),
+      ['gateway', 'messaging', 'auth', 'compliance', 'crypto', 'parley-operator']
+        .map((c) => `${release}-${c}`)
+        .sort(),
     );
     const expected = deployments.items.reduce((sum, d) => sum + d.spec.replicas, 0);
     const pods = await waitFor('every replica to be created', async () => {

@@ -48,6 +48,7 @@ function policyOf(manifests: Manifest[]): PolicySpec {
 
 describe.each([
   ['auth', [27017, 6379, 9092]],
+  ['messaging', [27017, 6379, 9092]],
   ['compliance', [27017, 6379, 9092, 9000, 443]],
   ['crypto', [27017, 9092]],
   ['parley-operator', [27017, 6379, 9092, 9000, 443, 9200, 443, 6443]],
@@ -105,6 +106,7 @@ describe('chart gateway: network exposure', () => {
 
 describe.each([
   ['gateway', 'parley-gateway-credentials'],
+  ['messaging', 'parley-messaging-credentials'],
   ['auth', 'parley-auth-credentials'],
   ['compliance', 'parley-compliance-credentials'],
   ['crypto', 'parley-crypto-credentials'],
