@@ -99,15 +99,23 @@ function loginBenchmark(name: string, argon2?: Argon2Parameters): Benchmark {
     async run(context) {
       const f = await openAuthFixture(argon2 ? { argon2 } : {});
       try {
-        const email = 'bench-login@example.com';
-        await f.register(email);
+        // One account per login in flight: the guard counts a guess in flight against its account's
+        // lockout threshold (5), so eight concurrent logins of one account are refused (429) by
+        // design. A population of accounts, each with one login at a time, is what a service sees.
+        const bodies: string[] = [];
+        for (let i = 0; i < IN_FLIGHT; i++) {
+          const email = `bench-login-${i}@example.com`;
+          await f.register(email);
+          bodies.push(JSON.stringify({ email, password: PASSWORD }));
+        }
         const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/tenants/${f.tenant}/login`;
-        const body = JSON.stringify({ email, password: PASSWORD });
+        let next = 0;
         // The service's own hashing setup: same parameters, same cap on hashes in the pool at once.
         const hasher = new PasswordHasher(f.policy.argon2, { concurrency: f.policy.hashingConcurrency });
         const phc = await hasher.hash(PASSWORD);
         const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
         const login = async () => {
+          const body = bodies[next++ % bodies.length] as string;
           const status = await postJson(agent, url, body);
           if (status !== 200) throw new Error(`login answered ${status}`);
         };
