@@ -294,7 +294,11 @@ const benchmark: Benchmark = {
     await createNamespace(kube, realNamespace);
     // The operator's own namespace holds the tenants' credential Secrets: the bench's namespace, as
     // in the operator's tests (a fresh apiserver has no parley-system, and the bench leaves none).
-    const config = { ...baseConfig, OPERATOR_WATCH_NAMESPACE: realNamespace, OPERATOR_NAMESPACE: realNamespace };
+    const config = {
+      ...baseConfig,
+      OPERATOR_WATCH_NAMESPACE: realNamespace,
+      OPERATOR_NAMESPACE: realNamespace,
+    };
     const failures = failureCollector();
     const clients = await connectOperatorClients(config, logger);
     const operator = await startOperator(config, clients, {
