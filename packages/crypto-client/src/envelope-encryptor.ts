@@ -13,7 +13,7 @@
 
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { EventEnvelope } from '@parley/contracts';
-import { EnvelopeSealer, openEnvelope, parseEnvelope } from '@parley/keyring/envelope';
+import { EnvelopeSealer, openEnvelope, parseEnvelope } from '@parley/envelope';
 import { LRUCache } from 'lru-cache';
 
 export interface DataKeySource {

@@ -3,11 +3,11 @@
  * service maps each to problem details (see `httpStatus`); other callers switch on the class.
  * Messages name the key and version but never key material or plaintext.
  */
-export abstract class KeyringError extends Error {
-  abstract readonly code: string;
-  /** The HTTP status a service answers with; kept here so every service maps alike. */
-  abstract readonly httpStatus: number;
-}
+import { KeyringError } from '@parley/envelope';
+
+// The base of every key error, and the decryption failure the ciphertext format itself raises,
+// live with the format in @parley/envelope; re-exported so the keyring's errors stay one list.
+export { DecryptionFailedError, KeyringError } from '@parley/envelope';
 
 /** No key of that name exists for the tenant (call ensureTenantKey first). */
 export class UnknownKeyError extends KeyringError {
@@ -50,20 +50,6 @@ export class KeyPendingDestructionError extends KeyringError {
     );
     this.name = 'KeyPendingDestructionError';
     this.destroyAt = destroyAt;
-  }
-}
-
-/**
- * Authentication failed: the ciphertext was tampered with, is malformed, or belongs to another
- * tenant, purpose or additional data. Deliberately one error for all of these, so a caller
- * learns nothing about which part was wrong, and never receives garbage.
- */
-export class DecryptionFailedError extends KeyringError {
-  readonly code = 'decryption-failed';
-  readonly httpStatus = 400;
-  constructor(reason = 'the ciphertext is not authentic for this tenant, purpose and additional data') {
-    super(`Decryption failed: ${reason}`);
-    this.name = 'DecryptionFailedError';
   }
 }
 

@@ -1,7 +1,25 @@
-export * from './ciphertext-format.ts';
-export * from './ciphertext-key-version.ts';
+// The ciphertext format (sealed boxes, their AAD, wrapped data keys, envelopes) is
+// @parley/envelope's; re-exported so a keyring user has one import.
+export {
+  type CiphertextKeyVersion,
+  ciphertextKeyVersion,
+  contextAad,
+  decodeKeyedHeader,
+  EnvelopeSealer,
+  encodeKeyedHeader,
+  FORMAT_VERSION,
+  type KeyedHeader,
+  type KeyedKind,
+  KIND_DATA_KEY,
+  KIND_ENVELOPE,
+  KIND_SEALED,
+  kindOf,
+  openEnvelope,
+  type ParsedEnvelope,
+  parseEnvelope,
+  replaceWrappedDataKey,
+} from '@parley/envelope';
 export * from './destruction-holds.ts';
-export * from './envelope.ts';
 export * from './errors.ts';
 export * from './key-encryption-key-server.ts';
 export * from './key-encryption-keys.ts';

@@ -10,8 +10,8 @@
  * key records, so a backup or copy of `parley_platform` carries no KEK.
  */
 import { randomBytes } from 'node:crypto';
+import { KEY_BYTES } from '@parley/envelope';
 import type { Collection, Db } from 'mongodb';
-import { KEY_BYTES } from './aes-gcm.ts';
 import { isDuplicateKey } from './key-store.ts';
 
 export interface KeyEncryptionKeyStore {

@@ -11,22 +11,25 @@ import {
   createEvent,
   type EventEnvelope,
 } from '@parley/contracts';
-import type { Logger } from '@parley/kit';
-import { withOutbox } from '@parley/outbox';
-import { assertTenantId } from '@parley/tenancy';
-import type { Collection, Db, Document } from 'mongodb';
-import { KEY_BYTES, open, seal } from './aes-gcm.ts';
 import {
   contextAad,
   decodeKeyedHeader,
   encodeKeyedHeader,
+  KEY_BYTES,
   KIND_DATA_KEY,
   KIND_ENVELOPE,
   KIND_SEALED,
   kindOf,
-} from './ciphertext-format.ts';
+  open,
+  parseEnvelope,
+  replaceWrappedDataKey,
+  seal,
+} from '@parley/envelope';
+import type { Logger } from '@parley/kit';
+import { withOutbox } from '@parley/outbox';
+import { assertTenantId } from '@parley/tenancy';
+import type { Collection, Db, Document } from 'mongodb';
 import type { DestructionHoldCheck } from './destruction-holds.ts';
-import { parseEnvelope, replaceWrappedDataKey } from './envelope.ts';
 import {
   DecryptionFailedError,
   InvalidKeyRequestError,

@@ -12,7 +12,7 @@
  * they stay readable and `Keyring.ensureIndexes()` re-wraps them with a KEK.
  */
 import { createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
-import { KEY_BYTES, open, seal } from './aes-gcm.ts';
+import { KEY_BYTES, open, seal } from '@parley/envelope';
 import { DecryptionFailedError, MasterKeyMismatchError, MasterKeyUnavailableError } from './errors.ts';
 import type { MasterKeyring } from './master-keyring.ts';
 

@@ -6,12 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EncryptedFieldDeclaration } from '@parley/contracts';
+import { ciphertextKeyVersion, EnvelopeSealer, openEnvelope, parseEnvelope } from '@parley/envelope';
 import { createSilentLogger } from '@parley/kit/testing';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ciphertextKeyVersion } from '../ciphertext-key-version.ts';
-import { EnvelopeSealer, openEnvelope, parseEnvelope } from '../envelope.ts';
 import type { Keyring } from '../keyring.ts';
 import { type KeyringFixture, openKeyringFixture } from '../testing/keyring-fixture.ts';
 import type { RewrapProgress } from './rewrap-progress.ts';

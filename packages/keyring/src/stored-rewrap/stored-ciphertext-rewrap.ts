@@ -24,10 +24,10 @@
  * reaching every tenant database, and reports the progress in the schedule's status.
  */
 import type { EncryptedFieldDeclaration } from '@parley/contracts';
+import { ciphertextKeyVersion } from '@parley/envelope';
 import type { Logger } from '@parley/kit';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, Db, Document, Filter, MongoClient } from 'mongodb';
-import { ciphertextKeyVersion } from '../ciphertext-key-version.ts';
 import { KeyringError } from '../errors.ts';
 import type { Keyring } from '../keyring.ts';
 import {
