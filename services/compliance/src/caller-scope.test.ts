@@ -71,7 +71,7 @@ describe('what each service credential opens at the compliance service', () => {
     expect(JSON.stringify(jobs.body)).not.toContain('u-victim');
   });
 
-  it("the gateway's credential cannot append audit records as a participant or report another's export part", async () => {
+  it("a participant's credential cannot report another participant's export part or rectification", async () => {
     const tenant = await f.tenant();
     const jobId = randomUUID();
     const part = { data: { forged: true } };
@@ -88,6 +88,26 @@ describe('what each service credential opens at the compliance service', () => {
       (await call('gateway', 'PUT', `/v1/tenants/${tenant}/gdpr/jobs/${jobId}/export-parts/gateway`, part))
         .status,
     ).toBe(403);
+    // Nor record a rectification as if another participant had made it.
+    const rectification = {
+      userId: 'u-rect',
+      participant: 'auth',
+      field: 'email',
+      before: 'old@example.com',
+      after: 'new@example.com',
+      requestedBy: 'u-rect',
+    };
+    const posing = await call(
+      'messaging',
+      'POST',
+      `/v1/tenants/${tenant}/gdpr/rectifications`,
+      rectification,
+    );
+    expect(posing.status).toBe(403);
+    expect(posing.body.detail).toContain('only for itself');
+    expect(
+      (await call('auth', 'POST', `/v1/tenants/${tenant}/gdpr/rectifications`, rectification)).status,
+    ).toBe(201);
     // Nor register under another service's name (and so receive its erasure requests' reports).
     const register = { handles: ['export', 'erasure'], description: 'not really auth' };
     expect((await call('messaging', 'PUT', '/v1/gdpr/participants/auth', register)).status).toBe(403);

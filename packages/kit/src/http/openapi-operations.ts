@@ -16,6 +16,8 @@ import { routeServiceCallers } from './service-auth.ts';
 export const INTERNAL_EXTENSION = 'x-internal';
 /** The extension naming the path parameter that must be the calling service's own name. */
 export const SERVICE_CALLER_PARAM_EXTENSION = 'x-service-caller-param';
+/** The extension naming the body field that must be the calling service's own name. */
+export const SERVICE_CALLER_BODY_FIELD_EXTENSION = 'x-service-caller-body-field';
 
 const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -141,7 +143,7 @@ const INPUTS = ['params', 'querystring', 'body'] as const;
 /** The operation's description with who may call it, for readers of the UI (which hides roles). */
 function withCallers(description: unknown, callers: readonly string[], param: string | undefined): string {
   const who = `Accepts the service credential of: ${callers.join(', ')}${
-    param ? ` (and only for the service its \`${param}\` parameter names)` : ''
+    param ? ` (and only for the service its \`${param}\` names)` : ''
   }.`;
   return typeof description === 'string' && description !== '' ? `${description}\n\n${who}` : who;
 }
@@ -163,7 +165,7 @@ export function documentRoute({ schema, url, route }: DocumentedRoute): {
   const schemes = routeSchemes(route);
   // OpenAPI 3.1 lets a requirement of a non-OAuth scheme list roles: here, the services whose
   // credential the route accepts (service-auth.ts, `config.serviceCallers`).
-  const { callers, param } = routeServiceCallers(route);
+  const { callers, param, bodyField } = routeServiceCallers(route);
   const rolesOf = (scheme: string) => (scheme === 'serviceToken' && callers ? [...callers] : []);
   const security =
     own.security ?? (schemes.length > 0 ? [Object.fromEntries(schemes.map((s) => [s, rolesOf(s)]))] : []);
@@ -181,8 +183,9 @@ export function documentRoute({ schema, url, route }: DocumentedRoute): {
       security,
       [INTERNAL_EXTENSION]: own[INTERNAL_EXTENSION] ?? internal,
       ...(internal && param ? { [SERVICE_CALLER_PARAM_EXTENSION]: param } : {}),
+      ...(internal && bodyField ? { [SERVICE_CALLER_BODY_FIELD_EXTENSION]: bodyField } : {}),
       ...(internal && callers && !own.security
-        ? { description: withCallers(own.description, callers, param) }
+        ? { description: withCallers(own.description, callers, param ?? bodyField) }
         : {}),
       response: withProblems(own.response),
     } as FastifySchema,

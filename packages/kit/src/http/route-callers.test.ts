@@ -20,6 +20,20 @@ function appWithScopedRoutes(): ServiceApp {
       scope.get('/reports', { config: { serviceCallers: ['gateway'] } }, async (request) => ({
         caller: request.serviceCaller,
       }));
+      scope.post(
+        '/rectifications',
+        {
+          config: { serviceCallers: ['auth', 'messaging'], serviceCallerBodyField: 'participant' },
+          schema: {
+            body: {
+              type: 'object',
+              properties: { participant: { type: 'string' } },
+              required: ['participant'],
+            },
+          },
+        },
+        async (request) => ({ caller: request.serviceCaller }),
+      );
       scope.put(
         '/parts/:participant',
         { config: { serviceCallers: ['auth', 'messaging'], serviceCallerParam: 'participant' } },
@@ -55,6 +69,21 @@ describe('routes that name their callers', () => {
     expect((await call(app, 'PUT', '/v1/parts/messaging', 'gateway')).statusCode).toBe(403);
   });
 
+  it('a service cannot act for another where the body names the service', async () => {
+    const app = appWithScopedRoutes();
+    const post = (caller: keyof typeof TOKENS, participant: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/rectifications',
+        headers: { 'x-service-token': TOKENS[caller] },
+        payload: { participant },
+      });
+    expect((await post('auth', 'auth')).json()).toEqual({ caller: 'auth' });
+    const forged = await post('messaging', 'auth');
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().detail).toContain('only for itself (participant)');
+  });
+
   it('the OpenAPI document lists the callers, and they are what the routes enforce', async () => {
     const app = appWithScopedRoutes();
     const document = await fetchOpenApiDocument(app);
@@ -64,7 +93,8 @@ describe('routes that name their callers', () => {
     expect(document.paths['/v1/parts/{participant}']?.put?.['x-service-caller-param']).toBe('participant');
     const { findings, checked, unscoped } = await checkDocumentedCallers(app, document, TOKENS);
     expect(findings).toEqual([]);
-    expect(checked).toBe(2);
+    expect(document.paths['/v1/rectifications']?.post?.['x-service-caller-body-field']).toBe('participant');
+    expect(checked).toBe(3);
     expect(unscoped).toEqual([]);
   });
 

@@ -36,6 +36,8 @@ declare module 'fastify' {
     serviceCallers?: readonly string[];
     /** A path parameter that must name the calling service itself. */
     serviceCallerParam?: string;
+    /** A top-level body field that must name the calling service itself (checked after validation). */
+    serviceCallerBodyField?: string;
   }
 }
 
@@ -108,21 +110,29 @@ export interface RouteCallers {
   callers: readonly string[];
   /** A path parameter that must name the calling service itself. */
   param?: string;
+  /** A top-level body field that must name the calling service itself. */
+  bodyField?: string;
 }
 
 /** What a route declares about its callers (empty when it declares nothing). */
 export function routeServiceCallers(route: { config?: unknown }): {
   callers?: readonly string[];
   param?: string;
+  bodyField?: string;
 } {
-  const config = (route.config ?? {}) as { serviceCallers?: readonly string[]; serviceCallerParam?: string };
+  const config = (route.config ?? {}) as {
+    serviceCallers?: readonly string[];
+    serviceCallerParam?: string;
+    serviceCallerBodyField?: string;
+  };
   return {
     ...(config.serviceCallers ? { callers: config.serviceCallers } : {}),
     ...(config.serviceCallerParam ? { param: config.serviceCallerParam } : {}),
+    ...(config.serviceCallerBodyField ? { bodyField: config.serviceCallerBodyField } : {}),
   };
 }
 
-type DeclaredRoute = { method: unknown; url: string; config?: unknown };
+type DeclaredRoute = { method: unknown; url: string; config?: unknown; preHandler?: unknown };
 
 /** The route's callers from `table` when it names none itself (HEAD routes are their GET's). */
 function adoptTableEntry(route: DeclaredRoute, table: Readonly<Record<string, RouteCallers>>): void {
@@ -134,7 +144,26 @@ function adoptTableEntry(route: DeclaredRoute, table: Readonly<Record<string, Ro
     ...((route.config ?? {}) as object),
     serviceCallers: entry.callers,
     ...(entry.param ? { serviceCallerParam: entry.param } : {}),
+    ...(entry.bodyField ? { serviceCallerBodyField: entry.bodyField } : {}),
   };
+}
+
+/**
+ * A route whose body must name the caller gets a preHandler of its own: the body exists only
+ * after validation, long after the credential's onRequest check.
+ */
+function guardBodyField(route: DeclaredRoute): void {
+  const { bodyField } = routeServiceCallers(route);
+  if (bodyField === undefined) return;
+  const hook = async (request: FastifyRequest) => {
+    const named = (request.body as Record<string, unknown> | undefined)?.[bodyField];
+    if (named !== request.serviceCaller)
+      throw problems.forbidden(
+        `The ${request.serviceCaller} service may act here only for itself (${bodyField})`,
+      );
+  };
+  const existing = route.preHandler;
+  route.preHandler = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook];
 }
 
 function assertDeclaresCallers(route: DeclaredRoute): void {
@@ -192,6 +221,7 @@ export function requireServiceCredential(
     ? checksRoutes(hook, (route) => {
         if (table) adoptTableEntry(route, table);
         assertDeclaresCallers(route);
+        if (perRoute) guardBodyField(route);
       })
     : hook;
 }

@@ -10,7 +10,7 @@
  * - **Audit writers** record what happens in them (compliance-client's AuditRecorder).
  * - **GDPR participants** hold personal data: they register, read the job they are asked to do,
  *   report their own export part and register only themselves (the path names the caller), and
- *   record rectifications they made.
+ *   record rectifications they made (the body's `participant` names the caller).
  * - The **operator** reads the participant registry (what a tenant's erasure will reach).
  *
  * Nobody but compliance itself signs checkpoints on a schedule, and nobody but the public API
@@ -40,7 +40,7 @@ export const COMPLIANCE_ROUTE_CALLERS: Readonly<Record<string, RouteCallers>> = 
 
   [`POST ${T}/gdpr/exports`]: only(PUBLIC_API),
   [`POST ${T}/gdpr/erasures`]: only(PUBLIC_API),
-  [`POST ${T}/gdpr/rectifications`]: only(GDPR_PARTICIPANTS),
+  [`POST ${T}/gdpr/rectifications`]: { callers: GDPR_PARTICIPANTS, bodyField: 'participant' },
   [`GET ${T}/gdpr/jobs`]: only(PUBLIC_API),
   [`GET ${T}/gdpr/jobs/:jobId`]: only(PUBLIC_API, GDPR_PARTICIPANTS),
   [`PUT ${T}/gdpr/jobs/:jobId/export-parts/:participant`]: {
