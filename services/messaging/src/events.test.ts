@@ -7,6 +7,14 @@ import { type EventEnvelope, type MessageChangedPayload, MessageErasedMarker } f
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
+import {
+  LegalHoldStore,
+  MESSAGE_ERASURES_COLLECTION,
+  messagesPurgeTarget,
+  parseRetentionPolicy,
+  RetentionPolicyStore,
+  runPurge,
+} from '@parley/retention';
 import { kafkaTopic } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { immediatePublisher } from './domain/outbox-publisher.ts';
@@ -221,4 +229,80 @@ describe('events', () => {
     // The tombstone is what remains of the deleted message (kept delete.retention.ms for slow readers).
     expect((await readAll(messagesTopic)).some((r) => r.key === gone.id && r.value === null)).toBe(true);
   }, 200_000);
+
+  it('a retention purge removes an expired message everywhere in Mongo, honours holds, and tombstones it in the topic', async () => {
+    const room = (
+      await f.call('ann', 'POST', '/conversations', { kind: 'group', name: 'Retention', memberIds: ['bob'] })
+    ).json().id;
+    const old = (
+      await f.call('ann', 'POST', `/conversations/${room}/messages`, {
+        clientMessageId: 'p1',
+        text: 'ancient words',
+      })
+    ).json();
+    await f.call('ann', 'PATCH', `/conversations/${room}/messages/${old.id}`, {
+      text: 'ancient words, edited',
+    });
+    await f.call('bob', 'PUT', `/conversations/${room}/messages/${old.id}/reactions/ok`);
+    const held = (
+      await f.call('bob', 'POST', `/conversations/${room}/messages`, {
+        clientMessageId: 'p2',
+        text: 'under hold',
+      })
+    ).json();
+    const young = (
+      await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'p3', text: 'young' })
+    ).json();
+    // Age two of them, as if sent 40 days ago.
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    await f.db
+      .collection('messages')
+      .updateMany({ _id: { $in: [old.id, held.id] } } as never, { $set: { createdAt: longAgo } });
+    await new LegalHoldStore(f.mongo.client, tenant).place({
+      scope: { kind: 'person', userId: 'bob' },
+      reason: 'case',
+      setBy: 'counsel',
+    });
+    const policies = new RetentionPolicyStore(f.mongo.client, tenant);
+    await policies.put(
+      parseRetentionPolicy({
+        name: 'default',
+        dryRun: false,
+        rules: [{ resource: 'messages', maxAgeSeconds: 30 * 86_400 }],
+      }),
+    );
+    const policy = await policies.get('default');
+    if (!policy) throw new Error('policy not stored');
+    const holds = new LegalHoldStore(f.mongo.client, tenant);
+    const run = await runPurge(policy, {
+      tenant,
+      targets: { messages: messagesPurgeTarget(f.mongo.client, tenant) },
+      holds: () => holds.active(),
+      batchSize: 10,
+      pauseMs: 0,
+    });
+    expect(run.counts.messages).toMatchObject({ deleted: 1, skippedHeld: 1 });
+    const left = (await f.db.collection('messages').find({ conversationId: room }).toArray())
+      .map((m) => m._id)
+      .sort();
+    expect(left).toEqual([held.id, young.id].sort());
+    expect(await f.db.collection('message_edits').countDocuments({ messageId: old.id })).toBe(0);
+    expect(await f.db.collection('message_reactions').countDocuments({ messageId: old.id })).toBe(0);
+    // The history and the changes no longer show it.
+    const page = (await f.call('ann', 'GET', `/conversations/${room}/messages`)).json();
+    expect(page.messages.map((m: { id: string }) => m.id)).not.toContain(old.id);
+    const changes = (await f.call('ann', 'GET', `/conversations/${room}/changes?since=0`)).json();
+    expect(
+      changes.changes.filter(
+        (c: { messageId?: string; message?: unknown }) => c.messageId === old.id && c.message,
+      ),
+    ).toEqual([]);
+    // Messaging's relay sweeps the tombstone request into the topic.
+    await relay.flush();
+    expect(await f.db.collection(MESSAGE_ERASURES_COLLECTION).countDocuments({ _outboxPending: true })).toBe(
+      0,
+    );
+    const records = (await readAll(messagesTopic)).filter((r) => r.key === old.id);
+    expect(records.at(-1)?.value).toBeNull();
+  }, 60_000);
 });

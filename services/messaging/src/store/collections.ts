@@ -136,10 +136,17 @@ export const COLLECTIONS = {
   messages: 'messages',
   edits: 'message_edits',
   reactions: 'message_reactions',
+  /** Tombstone requests of retention purges (packages/retention's MessagesPurgeTarget writes them). */
+  erasures: 'message_erasures',
 } as const;
 
 /** The collections whose documents carry outbox events. */
-export const OUTBOX_COLLECTIONS = [COLLECTIONS.log, COLLECTIONS.conversations, COLLECTIONS.members] as const;
+export const OUTBOX_COLLECTIONS = [
+  COLLECTIONS.log,
+  COLLECTIONS.conversations,
+  COLLECTIONS.members,
+  COLLECTIONS.erasures,
+] as const;
 
 export interface TenantCollections {
   tenant: string;
@@ -205,5 +212,6 @@ async function ensureIndexes(c: TenantCollections): Promise<void> {
     c.edits.createIndex({ senderId: 1 }),
     c.reactions.createIndex({ messageId: 1 }),
     c.reactions.createIndex({ userId: 1 }),
+    c.conversations.db.collection(COLLECTIONS.erasures).createIndex({ _outboxPending: 1 }, { sparse: true }),
   ]);
 }

@@ -7,10 +7,10 @@
 import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES, MessageErasedMarker } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
-import { isTenantId, kafkaTopic, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
+import { isTenantId, kafkaTopic, mongoDatabaseName, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import type { Collection, Document, MongoClient } from 'mongodb';
+import type { Document, MongoClient } from 'mongodb';
 import { type MessagingStore, OUTBOX_COLLECTIONS } from '../store/collections.ts';
 
 const MESSAGE_TYPES = new Set<string>(MESSAGING_MESSAGE_EVENT_TYPES);
@@ -69,15 +69,8 @@ export function createMessagingRelay(options: {
         ? options.tenants()
         : await provisionedTenants(options.store.client, options.redis);
       return tenants.flatMap((tenant) => {
-        const c = options.store.collections(tenant);
-        return OUTBOX_COLLECTIONS.map(
-          (name) =>
-            (name === 'message_log'
-              ? c.log
-              : name === 'members'
-                ? c.members
-                : c.conversations) as unknown as Collection<Document>,
-        );
+        const db = options.store.client.db(mongoDatabaseName(tenant));
+        return OUTBOX_COLLECTIONS.map((name) => db.collection<Document>(name));
       });
     },
   });
