@@ -131,6 +131,17 @@ async function applyAndWait(kube: Kube, namespace: string, names: string[]): Pro
   return { latenciesMs, rate: ready.size / ((last - start) / 1000), notReady: names.length - ready.size };
 }
 
+async function stopWithin(part: { name: string; stop(): Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      process.stdout.write(`  operator part ${part.name} did not stop within ${ms / 1000} s\n`);
+      resolve();
+    }, ms);
+  });
+  await Promise.race([part.stop(), late]).finally(() => clearTimeout(timer));
+}
+
 async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Promise<void> {
   await kube.custom.deleteCollectionNamespacedCustomObject({
     group: GROUP,
@@ -330,7 +341,12 @@ const benchmark: Benchmark = {
       await deleteAll(kube, realNamespace, 180_000);
       stepMeans.cleanupS = ((performance.now() - cleanupStarted) / 1000).toFixed(1);
     } finally {
-      await stopInOrder(operator.stoppables, logger);
+      // Each part of the operator gets a bounded stop (a production shutdown is bounded by
+      // SHUTDOWN_TIMEOUT_MS the same way): a part that does not stop is named, not waited for.
+      await stopInOrder(
+        operator.stoppables.map((part) => ({ name: part.name, stop: () => stopWithin(part, 30_000) })),
+        logger,
+      );
       // What a Delete keeps on purpose (lifecycle and keys topics) is bench data: remove it.
       const { Kafka } = (await import('kafkajs')).default;
       const admin = new Kafka({
@@ -343,7 +359,9 @@ const benchmark: Benchmark = {
       }).admin();
       await admin.connect();
       const leftovers = (await admin.listTopics()).filter((t) => t.startsWith(`parley.br${run}-`));
-      if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
+      // In batches: one request deleting a couple of hundred topics outlasts kafkajs's default timeout.
+      for (let i = 0; i < leftovers.length; i += 50)
+        await admin.deleteTopics({ topics: leftovers.slice(i, i + 50), timeout: 60_000 });
       await admin.disconnect();
       await kube.core.deleteNamespace({ name: realNamespace });
     }
