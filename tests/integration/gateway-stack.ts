@@ -17,6 +17,13 @@ import {
 } from '@parley/compliance-service/src/testing/compliance-fixture.ts';
 import { type GatewayConfig, type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import type { ServiceApp } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { buildApp as buildMessagingApp } from '@parley/messaging-service/src/app.ts';
+import { TenantGate as MessagingTenantGate } from '@parley/messaging-service/src/store/tenant-gate.ts';
+import {
+  type MessagingFixture,
+  openMessagingFixture,
+} from '@parley/messaging-service/src/testing/messaging-fixture.ts';
 import { createParleyClient, type ParleyClient } from '@parley/sdk';
 import { redisKeyPrefix, tenantRuntimeKey } from '@parley/tenancy';
 
@@ -36,8 +43,12 @@ export interface GatewayStack {
   compliance: ComplianceFixture;
   /** The compliance app the gateway calls (the fixture's, accepting the gateway's credential). */
   complianceApp: ServiceApp;
+  messaging: MessagingFixture;
+  /** The messaging app the gateway calls (over the fixture's components, the gateway's credential). */
+  messagingApp: ServiceApp;
   authUrl: string;
   complianceUrl: string;
+  messagingUrl: string;
   tenantA: string;
   tenantB: string;
   /** The SDK without a token. */
@@ -57,9 +68,19 @@ export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): P
   // The gateway presents one credential to every service: the compliance app accepts it.
   const complianceApp = compliance.newApp({ serviceToken: SERVICE_TOKEN });
   const complianceUrl = await complianceApp.listen({ host: '127.0.0.1', port: 0 });
+  const messaging = await openMessagingFixture({ tenant: tenantA });
+  await messaging.keyring.ensureTenantKey(tenantB);
+  const messagingApp = buildMessagingApp({
+    logger: createSilentLogger('messaging'),
+    components: messaging.components,
+    tenantGate: new MessagingTenantGate(messaging.redis.client, 0),
+    serviceToken: SERVICE_TOKEN,
+  });
+  const messagingUrl = await messagingApp.listen({ host: '127.0.0.1', port: 0 });
   const gateway = await openGatewayFixture({
     AUTH_URL: authUrl,
     COMPLIANCE_URL: complianceUrl,
+    MESSAGING_URL: messagingUrl,
     AUTH_ISSUER: auth.policy.issuer,
     AUTH_AUDIENCE: auth.policy.audience,
     SERVICE_TOKEN,
@@ -74,8 +95,11 @@ export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): P
     auth,
     compliance,
     complianceApp,
+    messaging,
+    messagingApp,
     authUrl,
     complianceUrl,
+    messagingUrl,
     tenantA,
     tenantB,
     anonymous,
@@ -113,6 +137,8 @@ export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): P
     async close() {
       await gateway.close();
       await complianceApp.close();
+      await messagingApp.close();
+      await messaging.close();
       // Tenant B's auth keys in Redis (tenant A's go with the auth fixture).
       const redis = compliance.redis;
       let cursor = '0';
