@@ -12,6 +12,7 @@ import { History } from './domain/history.ts';
 import { MessageViews } from './domain/message-views.ts';
 import { Messages } from './domain/messages.ts';
 import type { OutboxRelayLike } from './domain/outbox-publisher.ts';
+import { PersonalData } from './domain/personal-data.ts';
 import { ReadPointers } from './domain/read-pointers.ts';
 import { SeqLedger } from './domain/seq-ledger.ts';
 import { MessagingStore } from './store/collections.ts';
@@ -26,6 +27,8 @@ export interface MessagingComponents {
   messages: Messages;
   history: History;
   readPointers: ReadPointers;
+  /** GDPR export and erasure of what messaging holds about a person. */
+  personalData: PersonalData;
 }
 
 export function createMessagingComponents(options: {
@@ -52,5 +55,6 @@ export function createMessagingComponents(options: {
     messages: new Messages({ conversations, ledger, applier, sealer, views }),
     history: new History({ conversations, views, ledger, applier }),
     readPointers: new ReadPointers(store, conversations),
+    personalData: new PersonalData({ store, ledger, applier, sealer, publisher: options.publisher }),
   };
 }

@@ -1,4 +1,6 @@
 /** The messaging service's process: config, connections, components, app, relay, repair, signals. Nothing else. */
+
+import { GdprClient } from '@parley/compliance-client';
 import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
@@ -14,6 +16,7 @@ import { PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from './app.ts';
 import { createMessagingComponents } from './components.ts';
 import { immediatePublisher } from './domain/outbox-publisher.ts';
+import { createGdprParticipation, GdprParticipation } from './gdpr-participation.ts';
 import { messagingSettingsSchema } from './settings.ts';
 import { MessagingStore } from './store/collections.ts';
 import { TenantGate } from './store/tenant-gate.ts';
@@ -58,6 +61,22 @@ const repair = new LogRepair({
 });
 relay.start();
 repair.start();
+// Registers with the compliance service, then answers export and erasure requests on every
+// tenant's gdpr topic (consumer group messaging.gdpr).
+const gdpr = new GdprParticipation(
+  createGdprParticipation({
+    personalData: components.personalData,
+    mongo: mongo.client,
+    mode: config.GDPR_ERASURE_MODE,
+    kafka: kafka.kafka,
+    producer: kafka.producer,
+    client: new GdprClient({ baseUrl: config.COMPLIANCE_URL, serviceToken: config.SERVICE_TOKEN }),
+    logger,
+    refreshMs: config.GDPR_TOPIC_REFRESH_MS,
+  }),
+  logger,
+);
+gdpr.start();
 
 const app = buildApp({
   logger,
@@ -74,6 +93,6 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  // Requests drain first (runService), then the repair pass in flight, the relay's final flush, clients.
-  stoppables: [repair, relay, kafka, redis, mongo],
+  // Requests drain first (runService), then GDPR work in flight, the repair pass, the relay's final flush, clients.
+  stoppables: [gdpr, repair, relay, kafka, redis, mongo],
 });

@@ -19,6 +19,15 @@ export const messagingSettingsSchema = Type.Object({
   /** How often changes a crash left half-applied are finished, and leftover events published. */
   REPAIR_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  /** The compliance service, for GDPR participation (registration, export parts). */
+  COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
+  /**
+   * What a GDPR erasure does to the person's messages: `delete` them (tombstones, like a sender's
+   * delete) or `anonymise` them (kept, attributed to "former member"). Deployment-wide until the
+   * Tenant resource carries a per-tenant choice.
+   */
+  GDPR_ERASURE_MODE: Type.Union([Type.Literal('delete'), Type.Literal('anonymise')], { default: 'delete' }),
+  GDPR_TOPIC_REFRESH_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
 });
 
 export type MessagingSettings = Static<typeof messagingSettingsSchema>;
