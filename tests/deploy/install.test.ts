@@ -125,4 +125,34 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
     ]);
     expect(refused).toBe('');
   });
+
+  it('upgrades (a changed setting rolls the pods) and rolls back to the first revision', async () => {
+    const logLevel = async () => {
+      const deployment = JSON.parse(
+        await kubectl(['get', 'deployment', `${release}-auth`, '-n', namespace, '-o', 'json']),
+      ) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+      return deployment.spec.template.spec.containers[0]?.env.find((e) => e.name === 'LOG_LEVEL')?.value;
+    };
+    expect(await logLevel()).toBe('info');
+    await helm([
+      'upgrade',
+      release,
+      umbrella,
+      '-n',
+      namespace,
+      ...registry,
+      '--set',
+      'auth.config.LOG_LEVEL=debug',
+    ]);
+    expect(await logLevel()).toBe('debug');
+    await helm(['rollback', release, '1', '-n', namespace]);
+    expect(await logLevel()).toBe('info');
+    const history = JSON.parse(await helm(['history', release, '-n', namespace, '-o', 'json'])) as {
+      revision: number;
+      status: string;
+      description: string;
+    }[];
+    expect(history.map((h) => h.revision)).toEqual([1, 2, 3]);
+    expect(history.at(-1)).toMatchObject({ status: 'deployed', description: 'Rollback to 1' });
+  });
 });
