@@ -13,6 +13,7 @@ export { metricPrefix } from './http/metrics.ts';
 export * from './http/openapi.ts';
 export { INTERNAL_EXTENSION, operationIdOf, tagOf } from './http/openapi-operations.ts';
 export * from './http/probes.ts';
+export * from './http/route-plugin.ts';
 export * from './http/route-security.ts';
 export * from './http/service-auth.ts';
 export * from './http/service-credential.ts';

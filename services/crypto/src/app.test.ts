@@ -8,6 +8,7 @@ import type { ServiceApp } from '@parley/kit';
 import { createCapturingLogger, createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { cryptoComponents } from './testing/crypto-fixture.ts';
 import { unrestrictedCaller } from './testing/test-callers.ts';
 
 const TOKEN = 'test-service-token-0123456789';
@@ -16,7 +17,7 @@ let app: ServiceApp;
 
 beforeAll(async () => {
   fx = await openKeyringFixture();
-  app = buildApp({ keyring: fx.keyring(), logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) });
+  app = buildApp(await cryptoComponents(fx, { logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) }));
   await app.ready();
 });
 afterAll(async () => {
@@ -241,7 +242,7 @@ describe('crypto service', () => {
 
   it('logs no key material, plaintext or credential, even at debug level', async () => {
     const { logger, lines } = createCapturingLogger('crypto');
-    const logged = buildApp({ keyring: fx.keyring({ logger }), logger, ...unrestrictedCaller(TOKEN) });
+    const logged = buildApp(await cryptoComponents(fx, { logger, ...unrestrictedCaller(TOKEN) }));
     try {
       const tenant = fx.uniqueTenant();
       const headers = { 'x-service-token': TOKEN };

@@ -1,46 +1,27 @@
 /**
- * buildApp: the crypto service's Fastify instance (never listens; main.ts does, tests inject).
- * Every route under /v1/tenants/:tenant requires a known caller's service credential, and what
- * the caller may do is scoped (domain/caller-access.ts): a key purpose only for the services that
- * own it, key management only for its admins. Keyring errors become problem details.
+ * buildApp: the crypto service's Fastify instance over its components (never listens; main.ts
+ * does, tests inject). Every route under /v1/tenants/:tenant requires a known caller's service
+ * credential, and what the caller may do is scoped (domain/caller-access.ts): a key purpose only
+ * for the services that own it, key management only for its admins. Keyring errors become
+ * problem details.
  */
-import type { Keyring } from '@parley/keyring';
 import {
+  appOptions,
   createServiceApp,
   guardScope,
-  type Logger,
   metricPrefix,
   problems,
-  type ReadinessCheck,
-  requireServiceCredential,
   type ServiceApp,
-  type ServiceCallers,
 } from '@parley/kit';
 import { Counter } from 'prom-client';
-import { CallerAccess } from './domain/caller-access.ts';
+import type { CryptoComponents } from './components.ts';
 import { keyringProblem } from './domain/keyring-problems.ts';
 import { dataRoutes } from './routes/data-routes.ts';
 import { keyRoutes } from './routes/key-routes.ts';
 
-export interface CryptoAppDeps {
-  keyring: Keyring;
-  logger: Logger;
-  /** The services this one accepts calls from (SERVICE_TOKENS). */
-  callers: ServiceCallers;
-  /** What each caller may do; Parley's purpose owners and key admins by default. */
-  access?: CallerAccess;
-  readiness?: Record<string, ReadinessCheck>;
-  bodyLimitBytes?: number;
-}
-
-export function buildApp(deps: CryptoAppDeps): ServiceApp {
-  const app = createServiceApp({
-    service: 'crypto',
-    logger: deps.logger,
-    readiness: deps.readiness ?? {},
-    bodyLimitBytes: deps.bodyLimitBytes ?? 256 * 1024,
-  });
-  const access = deps.access ?? new CallerAccess();
+export function buildApp(components: CryptoComponents): ServiceApp {
+  const app = createServiceApp({ bodyLimitBytes: 256 * 1024, ...appOptions('crypto', components) });
+  const { access, keyring } = components;
   // Refusals by reason: a rise in decryption-failed is worth an alert (tampering, misrouted data).
   const refusals = new Counter({
     name: `${metricPrefix('crypto')}refusals_total`,
@@ -51,7 +32,7 @@ export function buildApp(deps: CryptoAppDeps): ServiceApp {
   app.register(
     async (scope) => {
       // guardScope: the hook, and the OpenAPI document told that every route here takes it.
-      guardScope(scope, requireServiceCredential(deps.callers));
+      guardScope(scope, scope.serviceCredential());
       // After validation, so the purpose read here is the one the handler will use.
       scope.addHook('preHandler', async (request) => {
         const caller = request.serviceCaller;
@@ -73,9 +54,8 @@ export function buildApp(deps: CryptoAppDeps): ServiceApp {
           refusals.inc({ code: problem.problemType.slice(problem.problemType.lastIndexOf('/') + 1) });
         throw problem ?? error;
       });
-      const scoped = scope as unknown as ServiceApp;
-      keyRoutes(scoped, { keyring: deps.keyring });
-      dataRoutes(scoped, { keyring: deps.keyring });
+      scope.register(keyRoutes, { keyring });
+      scope.register(dataRoutes, { keyring });
     },
     { prefix: '/v1/tenants/:tenant' },
   );

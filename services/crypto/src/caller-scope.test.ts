@@ -10,6 +10,7 @@ import { type ServiceApp, ServiceCallers } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { cryptoComponents } from './testing/crypto-fixture.ts';
 
 const token = (name: string) => `${name}-credential-${randomBytes(12).toString('hex')}`;
 const TOKENS = {
@@ -23,7 +24,9 @@ let fx: KeyringFixture;
 let app: ServiceApp;
 beforeAll(async () => {
   fx = await openKeyringFixture();
-  app = buildApp({ keyring: fx.keyring(), logger: createSilentLogger(), callers: ServiceCallers.of(TOKENS) });
+  app = buildApp(
+    await cryptoComponents(fx, { logger: createSilentLogger(), callers: ServiceCallers.of(TOKENS) }),
+  );
 });
 afterAll(async () => {
   await app?.close();

@@ -16,6 +16,7 @@ import type { ServiceApp } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { cryptoComponents } from './testing/crypto-fixture.ts';
 import { unrestrictedCaller } from './testing/test-callers.ts';
 
 const TOKEN = 'client-test-service-token-42';
@@ -25,7 +26,7 @@ let client: CryptoClient;
 
 beforeAll(async () => {
   fx = await openKeyringFixture();
-  app = buildApp({ keyring: fx.keyring(), logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) });
+  app = buildApp(await cryptoComponents(fx, { logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) }));
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   client = new CryptoClient({ baseUrl: address, serviceToken: TOKEN });
 });

@@ -11,9 +11,9 @@ import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
-import { DestructionSweeper } from './domain/destruction-sweeper.ts';
-import { legalHoldsOnKeys } from './domain/key-legal-holds.ts';
+import { cryptoComponents } from './testing/crypto-fixture.ts';
 import { unrestrictedCaller } from './testing/test-callers.ts';
+import type { DestructionSweeper } from './workers/destruction-sweeper.ts';
 
 const TOKEN = 'test-service-token-0123456789';
 const DAY_MS = 86_400_000;
@@ -25,9 +25,13 @@ const tenants: string[] = [];
 
 beforeAll(async () => {
   fx = await openKeyringFixture();
-  const keyring = fx.keyring({ destructionHolds: legalHoldsOnKeys(fx.mongo.client) });
-  app = buildApp({ keyring, logger: createSilentLogger(), ...unrestrictedCaller(TOKEN) });
-  sweeper = new DestructionSweeper({ keyring, logger: createSilentLogger(), intervalMs: 60_000 });
+  // The service's own graph: its keyring consults legal holds, its sweeper is the service's.
+  const components = await cryptoComponents(fx, {
+    logger: createSilentLogger(),
+    ...unrestrictedCaller(TOKEN),
+  });
+  app = buildApp(components);
+  sweeper = components.destructionSweeper;
   // Listening too, so the typed client can be shown the refusal over real HTTP.
   client = new CryptoClient({
     baseUrl: await app.listen({ host: '127.0.0.1', port: 0 }),

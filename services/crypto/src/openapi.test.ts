@@ -8,17 +8,19 @@ import type { ServiceApp } from '@parley/kit';
 import { checkDocumentedSecurity, checkOpenApiCoverage, createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { cryptoComponents } from './testing/crypto-fixture.ts';
 import { unrestrictedCaller } from './testing/test-callers.ts';
 
 let fx: KeyringFixture;
 let app: ServiceApp;
 beforeAll(async () => {
   fx = await openKeyringFixture();
-  app = buildApp({
-    keyring: fx.keyring(),
-    logger: createSilentLogger(),
-    ...unrestrictedCaller('test-service-token-0123456789'),
-  });
+  app = buildApp(
+    await cryptoComponents(fx, {
+      logger: createSilentLogger(),
+      ...unrestrictedCaller('test-service-token-0123456789'),
+    }),
+  );
   await app.ready();
 });
 afterAll(async () => {

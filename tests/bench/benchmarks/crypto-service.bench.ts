@@ -13,11 +13,12 @@ import { createCipheriv, createSecretKey, randomBytes, randomUUID } from 'node:c
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@parley/crypto-service/app';
-import { createKeyring, MasterKeyring } from '@parley/keyring';
-import { connectMongo, createServiceApp, loadConfig, mongoSettings, ServiceCallers } from '@parley/kit';
+import { createComponents } from '@parley/crypto-service/components';
+import { cryptoSettingsSchema } from '@parley/crypto-service/settings';
+import { MasterKeyring } from '@parley/keyring';
+import { connectMongo, createServiceApp, loadConfig, ServiceCallers } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { type BenchContext, type Benchmark, median, sideOrder } from '../harness.ts';
 
 const TOKEN = 'bench-service-token-0123456789';
@@ -91,13 +92,21 @@ const benchmark: Benchmark = {
   needsStack: true,
   async run(context) {
     const logger = createSilentLogger('bench');
-    const mongo = await connectMongo(loadConfig(Type.Object({ ...mongoSettings })).MONGO_URL, logger);
+    const settings = loadConfig(cryptoSettingsSchema);
+    const mongo = await connectMongo(settings.MONGO_URL, logger);
     const db = mongo.client.db(`parley_bench_crypto_${randomUUID().slice(0, 8)}`);
-    const keyring = createKeyring({
-      db,
-      logger,
-      masterKeys: MasterKeyring.fromKeys([{ id: 'bench', key: randomBytes(32) }]),
-    });
+    // The service's own graph (as main.ts builds it) over a database and master key of the run's own.
+    const components = await createComponents(
+      settings,
+      {
+        logger,
+        mongo,
+        platformDb: db,
+        masterKeys: MasterKeyring.fromKeys([{ id: 'bench', key: randomBytes(32) }]),
+      },
+      { callers: ServiceCallers.of({ messaging: TOKEN }) },
+    );
+    const { keyring } = components;
     const tenant = `bench-${randomUUID().slice(0, 8)}`;
     await keyring.ensureTenantKey(tenant);
     const key = createSecretKey(randomBytes(32));
@@ -113,7 +122,7 @@ const benchmark: Benchmark = {
       ]);
       return { ciphertext: sealed.toString('base64'), keyVersion: 1 };
     };
-    const service = buildApp({ keyring, logger, callers: ServiceCallers.of({ messaging: TOKEN }) });
+    const service = buildApp(components);
     const kitOnly = createServiceApp({ service: 'bench-kit', logger });
     kitOnly.post('/encrypt', sameWork);
     const bare = Fastify({ logger: false });

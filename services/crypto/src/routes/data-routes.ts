@@ -12,8 +12,8 @@ import {
   RewrapResponseSchema,
 } from '@parley/contracts';
 import { decodeKeyedHeader, KIND_SEALED } from '@parley/keyring';
-import { ProblemSchema } from '@parley/kit';
-import { type CryptoRoutes, fromBase64, optionalBase64, TenantParams, toBase64 } from './route-context.ts';
+import { ProblemSchema, routePlugin } from '@parley/kit';
+import { fromBase64, optionalBase64, type RouteDeps, TenantParams, toBase64 } from './route-context.ts';
 
 const errors = {
   400: ProblemSchema,
@@ -24,7 +24,7 @@ const errors = {
   410: ProblemSchema,
 };
 
-export const dataRoutes: CryptoRoutes = (app, { keyring }) => {
+export const dataRoutes = routePlugin<RouteDeps>((app, { keyring }) => {
   app.post(
     '/data-keys',
     {
@@ -152,4 +152,4 @@ export const dataRoutes: CryptoRoutes = (app, { keyring }) => {
       };
     },
   );
-};
+});

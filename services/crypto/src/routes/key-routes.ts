@@ -10,8 +10,8 @@ import {
   RotateKeyResponseSchema,
   ScheduleDestructionRequestSchema,
 } from '@parley/contracts';
-import { ProblemSchema } from '@parley/kit';
-import { type CryptoRoutes, metadataBody, TenantKeyParams, TenantParams } from './route-context.ts';
+import { ProblemSchema, routePlugin } from '@parley/kit';
+import { metadataBody, type RouteDeps, TenantKeyParams, TenantParams } from './route-context.ts';
 
 const errors = {
   400: ProblemSchema,
@@ -21,7 +21,7 @@ const errors = {
   410: ProblemSchema,
 };
 
-export const keyRoutes: CryptoRoutes = (app, { keyring }) => {
+export const keyRoutes = routePlugin<RouteDeps>((app, { keyring }) => {
   app.get(
     '/keys',
     { schema: { params: TenantParams, response: { 200: KeyListSchema, ...errors } } },
@@ -119,4 +119,4 @@ export const keyRoutes: CryptoRoutes = (app, { keyring }) => {
     async (request) =>
       metadataBody(await keyring.cancelDestruction(request.params.tenant, request.params.keyName)),
   );
-};
+});

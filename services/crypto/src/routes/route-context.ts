@@ -2,15 +2,12 @@
 
 import { type KeyMetadataBody, KeyNameSchema } from '@parley/contracts';
 import type { KeyMetadata, Keyring } from '@parley/keyring';
-import type { ServiceApp } from '@parley/kit';
 import { TenantIdSchema } from '@parley/tenancy';
 import { Type } from 'typebox';
 
 export interface RouteDeps {
   keyring: Keyring;
 }
-
-export type CryptoRoutes = (app: ServiceApp, deps: RouteDeps) => void;
 
 export const TenantParams = Type.Object({ tenant: TenantIdSchema });
 export const TenantKeyParams = Type.Object({ tenant: TenantIdSchema, keyName: KeyNameSchema });

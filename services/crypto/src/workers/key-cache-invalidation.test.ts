@@ -8,7 +8,7 @@ import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyCacheInvalidation } from './key-events-consumer.ts';
+import { keyCacheInvalidation } from './key-cache-invalidation.ts';
 
 const logger = createSilentLogger();
 let fx: KeyringFixture;
