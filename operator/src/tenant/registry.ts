@@ -13,12 +13,12 @@ import {
   TenantSuspensionChanged,
 } from '@parley/contracts';
 import { outboxPush } from '@parley/outbox';
-import { PLATFORM_DATABASE, type TenantStatus } from '@parley/tenancy';
+import { PLATFORM_DATABASE, TENANT_REGISTRY_COLLECTION, type TenantStatus } from '@parley/tenancy';
 import type { Collection, MongoClient, MongoServerError } from 'mongodb';
 import type { DeletionPolicy } from '../api/resources.ts';
 import type { DesiredTenant, Quotas } from './desired-state.ts';
 
-export const REGISTRY_COLLECTION = 'tenants';
+export const REGISTRY_COLLECTION = TENANT_REGISTRY_COLLECTION;
 export const EVENT_SOURCE = 'operator';
 
 /** The registry's status is the runtime record's: one vocabulary, defined in packages/tenancy. */

@@ -459,7 +459,7 @@ describe('compliance service: GDPR', () => {
   });
 
   it('a shredding scheduled behind a hold’s back (straight through the keyring) is cancelled by the guard', async () => {
-    const { HoldGuard } = await import('./domain/hold-guard.ts');
+    const { HoldGuard } = await import('./workers/hold-guard.ts');
     const tenant = await f.tenant();
     await f.call('POST', `/v1/tenants/${tenant}/legal-holds`, {
       scope: { kind: 'person', userId: 'u-pat' },
@@ -509,7 +509,7 @@ describe('compliance service: GDPR', () => {
 
 describe('compliance service: export expiry', () => {
   it('deletes export archives past their retention; the job and its receipt stay, the archive answers 410', async () => {
-    const { ExportExpiry } = await import('./domain/export-expiry.ts');
+    const { ExportExpiry } = await import('./workers/export-expiry.ts');
     const tenant = await f.tenant();
     const job = await f.call('POST', `/v1/tenants/${tenant}/gdpr/exports`, {
       userId: 'u-ola',

@@ -8,13 +8,13 @@ import type { AuditRecordInput } from '@parley/contracts';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail } from './domain/audit-trail.ts';
-import { AuditTrailSweeper } from './domain/audit-trail-sweeper.ts';
 import { ComplianceParticipant } from './domain/compliance-participant.ts';
 import { ConsentStore } from './domain/consents.ts';
 import { GdprCoordinator } from './domain/gdpr-coordinator.ts';
 import { LegalHolds } from './domain/legal-holds.ts';
 import { RetentionRunner } from './domain/retention-runner.ts';
 import { type ComplianceFixture, openComplianceFixture } from './testing/compliance-fixture.ts';
+import { AuditTrailSweeper } from './workers/audit-trail-sweeper.ts';
 
 /** The process dies right after the change was written: no audit append ever happens. */
 class CrashingTrail extends AuditTrail {

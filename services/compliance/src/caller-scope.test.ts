@@ -20,7 +20,7 @@ let f: ComplianceFixture;
 let app: ServiceApp;
 beforeAll(async () => {
   f = await openComplianceFixture();
-  app = f.newApp({ serviceToken: ServiceCallers.of(TOKENS) });
+  app = f.newApp({ callers: ServiceCallers.of(TOKENS) });
   await app.ready();
 });
 afterAll(async () => {

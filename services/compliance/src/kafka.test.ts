@@ -29,8 +29,6 @@ import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import { unzipSync } from 'fflate';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditIngestConsumer } from './consumers/audit-ingest-consumer.ts';
-import { createGdprReportConsumer } from './consumers/gdpr-report-consumer.ts';
 import { GDPR_OUTBOX_COLLECTIONS } from './store/gdpr-collections.ts';
 import {
   auditInput,
@@ -38,6 +36,8 @@ import {
   openComplianceFixture,
   TEST_TOKEN,
 } from './testing/compliance-fixture.ts';
+import { createAuditIngestConsumer } from './workers/audit-ingest-consumer.ts';
+import { createGdprReportConsumer } from './workers/gdpr-report-consumer.ts';
 
 let f: ComplianceFixture;
 let kafka: KafkaConnection;

@@ -36,12 +36,12 @@ const plugin: FastifyPluginCallback<ServiceCredentialPluginOptions> = (
     'serviceCallers',
     typeof callers === 'string' ? ServiceCallers.of({ service: callers }) : callers,
   );
-  app.decorate('serviceCredential', (credential: ServiceCredentialOptions = {}) =>
+  app.decorate('serviceCredential', (credential: ServiceCredentialOptions = {}) => {
+    if (typeof callers !== 'string') return requireServiceCredential(callers, credential);
     // A bare token stands for every caller (tests), so `allow` does not narrow it.
-    typeof callers === 'string'
-      ? requireServiceCredential(callers)
-      : requireServiceCredential(callers, credential),
-  );
+    const { allow: _everyCaller, ...rest } = credential;
+    return requireServiceCredential(callers, rest);
+  });
   done();
 };
 

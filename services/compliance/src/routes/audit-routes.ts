@@ -12,9 +12,9 @@ import {
   SubmitAuditRecordsBodySchema,
   SubmitAuditRecordsResponseSchema,
 } from '@parley/contracts';
-import { ProblemSchema, problems } from '@parley/kit';
+import { ProblemSchema, problems, routePlugin } from '@parley/kit';
 import { Type } from 'typebox';
-import { type ComplianceRoutes, TenantParams } from './route-context.ts';
+import { type RouteDeps, TenantParams } from './route-context.ts';
 import { strictValidator } from './strict-validator.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
@@ -24,7 +24,7 @@ const SequenceParams = Type.Object({
 });
 const Hashes = Type.Array(Type.String());
 
-export const auditRoutes: ComplianceRoutes = (app, { auditLogs, sealer }) => {
+export const auditRoutes = routePlugin<RouteDeps>((app, { auditLogs, sealer }) => {
   app.post(
     '/audit/records',
     {
@@ -284,7 +284,7 @@ export const auditRoutes: ComplianceRoutes = (app, { auditLogs, sealer }) => {
     }
     return { ...record, revealed };
   }
-};
+});
 
 async function notFoundAsProblem<T>(work: () => Promise<T>): Promise<T> {
   try {

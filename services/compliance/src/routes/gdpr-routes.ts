@@ -11,10 +11,10 @@ import {
   GdprUserIdSchema,
   RectificationBodySchema,
 } from '@parley/contracts';
-import { ProblemSchema, problems } from '@parley/kit';
+import { ProblemSchema, problems, routePlugin } from '@parley/kit';
 import { Type } from 'typebox';
 import type { GdprJob } from '../store/gdpr-collections.ts';
-import { type ComplianceRoutes, TenantParams } from './route-context.ts';
+import { type RouteDeps, TenantParams } from './route-context.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const JobParams = Type.Object({
@@ -38,7 +38,7 @@ export function jobView(job: GdprJob) {
   return { id: _id, ...rest, ...shown };
 }
 
-export const gdprRoutes: ComplianceRoutes = (app, { gdpr, consents }) => {
+export const gdprRoutes = routePlugin<RouteDeps>((app, { gdpr, consents }) => {
   app.post(
     '/gdpr/exports',
     {
@@ -198,4 +198,4 @@ export const gdprRoutes: ComplianceRoutes = (app, { gdpr, consents }) => {
       ),
     }),
   );
-};
+});

@@ -1,12 +1,12 @@
 /** Legal holds: place (cancelling pending crypto-shredding it covers), list, lift (resuming blocked erasures). */
 import { LegalHoldViewSchema, LiftLegalHoldBodySchema, PlaceLegalHoldBodySchema } from '@parley/contracts';
-import { ProblemSchema, problems } from '@parley/kit';
+import { ProblemSchema, problems, routePlugin } from '@parley/kit';
 import { Type } from 'typebox';
-import { type ComplianceRoutes, TenantParams } from './route-context.ts';
+import { type RouteDeps, TenantParams } from './route-context.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 
-export const holdRoutes: ComplianceRoutes = (app, { holds }) => {
+export const holdRoutes = routePlugin<RouteDeps>((app, { holds }) => {
   app.post(
     '/legal-holds',
     {
@@ -62,4 +62,4 @@ export const holdRoutes: ComplianceRoutes = (app, { holds }) => {
       return lifted;
     },
   );
-};
+});

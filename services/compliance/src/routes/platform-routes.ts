@@ -1,8 +1,8 @@
 /** Routes that are not about one tenant and need the service credential: GDPR participant registration. */
 import { GdprParticipantNameSchema, RegisterParticipantBodySchema } from '@parley/contracts';
-import { ProblemSchema } from '@parley/kit';
+import { ProblemSchema, routePlugin } from '@parley/kit';
 import { Type } from 'typebox';
-import type { ComplianceRoutes } from './route-context.ts';
+import type { RouteDeps } from './route-context.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema };
 const ParticipantView = Type.Object({
@@ -12,7 +12,7 @@ const ParticipantView = Type.Object({
   registeredAt: Type.String(),
 });
 
-export const platformRoutes: ComplianceRoutes = (app, { participants }) => {
+export const platformRoutes = routePlugin<RouteDeps>((app, { participants }) => {
   app.put(
     '/gdpr/participants/:name',
     {
@@ -36,4 +36,4 @@ export const platformRoutes: ComplianceRoutes = (app, { participants }) => {
       participants: (await participants.list()).map(({ _id, ...rest }) => ({ name: _id, ...rest })),
     }),
   );
-};
+});

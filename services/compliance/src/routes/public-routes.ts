@@ -5,10 +5,11 @@
  * checkpoints signed before a rotation still verify. The same document is in each tenant's
  * bucket (audit/signing-keys.json).
  */
+import { routePlugin } from '@parley/kit';
 import { Type } from 'typebox';
-import type { ComplianceRoutes } from './route-context.ts';
+import type { RouteDeps } from './route-context.ts';
 
-export const publicRoutes: ComplianceRoutes = (app, { auditLogs }) => {
+export const publicRoutes = routePlugin<RouteDeps>((app, { auditLogs }) => {
   app.get(
     '/audit/signing-keys',
     {
@@ -32,4 +33,4 @@ export const publicRoutes: ComplianceRoutes = (app, { auditLogs }) => {
     },
     async () => auditLogs.keysDocument,
   );
-};
+});

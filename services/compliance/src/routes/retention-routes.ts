@@ -1,9 +1,9 @@
 /** Retention policies (as the operator stores them), on-demand runs and dry runs, and run records. */
 import { RetentionRunRequestSchema } from '@parley/contracts';
-import { ProblemSchema, problems } from '@parley/kit';
+import { ProblemSchema, problems, routePlugin } from '@parley/kit';
 import { RetentionPolicySchema } from '@parley/retention';
 import { Type } from 'typebox';
-import { type ComplianceRoutes, TenantParams } from './route-context.ts';
+import { type RouteDeps, TenantParams } from './route-context.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const PolicyParams = Type.Object({
@@ -11,7 +11,7 @@ const PolicyParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253 }),
 });
 
-export const retentionRoutes: ComplianceRoutes = (app, { retention }) => {
+export const retentionRoutes = routePlugin<RouteDeps>((app, { retention }) => {
   app.put(
     '/retention/policies/:name',
     {
@@ -75,4 +75,4 @@ export const retentionRoutes: ComplianceRoutes = (app, { retention }) => {
     },
     async (request) => ({ runs: await retention.runs(request.params.tenant).list(request.query) }),
   );
-};
+});

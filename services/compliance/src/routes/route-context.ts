@@ -1,7 +1,6 @@
 /** What the compliance routes share: their dependencies and the tenant path parameter. */
 
 import type { PersonalDataSealer } from '@parley/audit-chain';
-import type { ServiceApp } from '@parley/kit';
 import { TenantIdSchema } from '@parley/tenancy';
 import { Type } from 'typebox';
 import type { AuditLogs } from '../domain/audit-logs.ts';
@@ -20,7 +19,5 @@ export interface RouteDeps {
   participants: ParticipantRegistry;
   retention: RetentionRunner;
 }
-
-export type ComplianceRoutes = (app: ServiceApp, deps: RouteDeps) => void;
 
 export const TenantParams = Type.Object({ tenant: TenantIdSchema });

@@ -1,34 +1,27 @@
 /**
- * For the compliance service's integration tests: the real service graph (as main.ts builds it)
- * over the real Mongo-wire server and a real keyring, with a tenant, a participant registry and a
- * signing key of the test's own, so concurrent runs and teammates' data never meet.
+ * For the compliance service's integration tests: the real service graph (createComponents, as
+ * main.ts builds it) over the real Mongo-wire server, Redis and a real keyring, with a tenant
+ * registry, a participant registry and a signing key of the test's own, so concurrent runs and
+ * teammates' data never meet. No broker: tests that need consumers make them.
  */
 import { randomUUID } from 'node:crypto';
 import { generateSigningKeyPem, signingKeyFromPem } from '@parley/audit-chain';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import type { ServiceApp } from '@parley/kit';
-import { connectRedis, createS3Client, loadConfig, redisSettings, s3Settings, Type } from '@parley/kit';
+import { connectRedis, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import {
   mongoDatabaseName,
   s3BucketName,
+  TENANT_REGISTRY_COLLECTION,
   type TenantStatus,
   tenantRuntimeKey,
   writeTenantRuntimeRecord,
 } from '@parley/tenancy';
 import type { Client as S3Client } from 'minio';
-import { buildApp, type ComplianceAppDeps } from '../app.ts';
-import { AuditLogs } from '../domain/audit-logs.ts';
-import { AuditTrail } from '../domain/audit-trail.ts';
-import { ComplianceParticipant } from '../domain/compliance-participant.ts';
-import { ConsentStore } from '../domain/consents.ts';
-import { GdprCoordinator } from '../domain/gdpr-coordinator.ts';
-import { KeyringSealer } from '../domain/keyring-sealer.ts';
-import { LegalHolds } from '../domain/legal-holds.ts';
-import { ParticipantRegistry } from '../domain/participant-registry.ts';
-import { RetentionRunner } from '../domain/retention-runner.ts';
-import { BucketCheckpoints } from '../store/checkpoint-bucket.ts';
-import { TenantGate } from '../store/tenant-gate.ts';
+import { buildApp } from '../app.ts';
+import { type ComplianceComponents, createComponents } from '../components.ts';
+import { complianceSettingsSchema } from '../settings.ts';
 
 export const TEST_TOKEN = 'compliance-test-token-0123456789';
 
@@ -38,43 +31,29 @@ export async function openComplianceFixture() {
   const logger = createSilentLogger();
   const keyring = fx.keyring();
   const signingKey = signingKeyFromPem(generateSigningKeyPem());
-  const sealer = new KeyringSealer(keyring);
-  const s3 = createS3Client(loadConfig(Type.Object(s3Settings)));
-  const auditLogs: AuditLogs = new AuditLogs({
-    client,
-    signingKey,
-    sealer,
-    logger,
-    checkpointPolicy: { everyRecords: 5, everyMs: 60_000 },
-    forcedCheckpointIntervalMs: FORCED_CHECKPOINT_INTERVAL_MS,
-    publisher: new BucketCheckpoints(s3, () => auditLogs.keysDocument),
-  });
-  const trail = new AuditTrail(auditLogs);
+  const settings = {
+    ...loadConfig(complianceSettingsSchema),
+    // Checkpoints after a few records, and forced ones a short while apart, so tests see them.
+    CHECKPOINT_EVERY_RECORDS: 5,
+    CHECKPOINT_EVERY_MS: 60_000,
+    CHECKPOINT_FORCED_INTERVAL_MS: FORCED_CHECKPOINT_INTERVAL_MS,
+    RETENTION_BATCH_SIZE: 50,
+    RETENTION_PAUSE_MS: 0,
+  };
   const participantsDb = `parley_cmp_test_${randomUUID().slice(0, 8)}`;
-  const participants = new ParticipantRegistry(client, participantsDb);
-  const self = new ComplianceParticipant({ client, auditLogs, keyring, sealer, erasureWaitingDays: 7 });
-  const gdpr = new GdprCoordinator({ client, trail, participants, self, signingKey, logger });
-  const holds = new LegalHolds({ client, keyring, trail, gdpr });
-  const consents = new ConsentStore(client, trail);
-  const retention = new RetentionRunner({ client, s3, auditLogs, trail, batchSize: 50, pauseMs: 0 });
   // The tenant gate reads the runtime records the operator writes in the real Redis; tenants of
-  // this run get one (status Active) and lose it at close.
-  const redis = await connectRedis(loadConfig(Type.Object(redisSettings)).REDIS_URL, logger);
-  const tenantGate = new TenantGate(redis.client, 0);
-  const newApp = (overrides: Partial<ComplianceAppDeps> = {}): ServiceApp =>
-    buildApp({
-      auditLogs,
-      sealer,
-      gdpr,
-      consents,
-      holds,
-      participants,
-      retention,
-      logger,
-      tenantGate,
-      serviceToken: TEST_TOKEN,
-      ...overrides,
-    });
+  // this run get one and lose it at close.
+  const redis = await connectRedis(settings.REDIS_URL, logger);
+  // The keyring fixture's database stands for parley_platform: tenant keys and the tenant registry.
+  const components: ComplianceComponents = await createComponents(
+    settings,
+    { logger, mongo: fx.mongo, redis, masterKeys: fx.masterKeys, signingKey, keyring, platformDb: fx.db },
+    { callers: TEST_TOKEN, participantsDb, tenantStatusCacheMs: 0 },
+  );
+  const { auditLogs, sealer, gdpr, holds, participants, s3 } = components;
+  /** Another app over the same components, or with some replaced (a restarted audit log). */
+  const newApp = (overrides: Partial<ComplianceComponents> = {}): ServiceApp =>
+    buildApp({ ...components, ...overrides });
   const app = newApp();
   await app.ready();
   const tenants: string[] = [];
@@ -96,13 +75,18 @@ export async function openComplianceFixture() {
     participantsDb,
     redis: redis.client,
     s3,
+    components,
     /**
-     * A tenant of this run only (a DNS label), provisioned as the operator would: runtime record,
-     * and its bucket (where checkpoints are published).
+     * A tenant of this run only (a DNS label), provisioned as the operator would: registry entry
+     * (in the run's own platform database), runtime record, and its bucket (where checkpoints are
+     * published).
      */
     async tenant(status: TenantStatus = 'Ready'): Promise<string> {
       const tenant = `cmp-${randomUUID().slice(0, 8)}`;
       tenants.push(tenant);
+      await fx.db
+        .collection<{ _id: string; status: TenantStatus }>(TENANT_REGISTRY_COLLECTION)
+        .insertOne({ _id: tenant, status });
       await writeTenantRuntimeRecord(redis.client, tenant, {
         status,
         plan: 'team',

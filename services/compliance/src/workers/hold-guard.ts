@@ -4,7 +4,7 @@
  * period. Tenants are the existing tenant databases.
  */
 import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
-import type { LegalHolds } from './legal-holds.ts';
+import type { LegalHolds } from '../domain/legal-holds.ts';
 
 export interface HoldGuardOptions {
   holds: LegalHolds;

@@ -14,9 +14,9 @@ import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
 import { LegalHoldStore, RetentionRunStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Document, MongoClient } from 'mongodb';
+import { type AuditTrail, PENDING_AUDIT_FIELD, PENDING_AUDIT_FLAG } from '../domain/audit-trail.ts';
+import { holdLiftedRecord, holdPlacedRecord, retentionRunRecord } from '../domain/derived-audit-records.ts';
 import { AUDIT_PENDING_COLLECTIONS } from '../store/gdpr-collections.ts';
-import { type AuditTrail, PENDING_AUDIT_FIELD, PENDING_AUDIT_FLAG } from './audit-trail.ts';
-import { holdLiftedRecord, holdPlacedRecord, retentionRunRecord } from './derived-audit-records.ts';
 
 export interface AuditTrailSweeperOptions {
   client: MongoClient;
