@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { createGdprParticipation } from '@parley/auth-service/src/gdpr-participation.ts';
 import { type AuthFixture, openAuthFixture } from '@parley/auth-service/src/testing/auth-fixture.ts';
 import { GdprClient } from '@parley/compliance-client';
-import { createGdprReportConsumer } from '@parley/compliance-service/workers/gdpr-report-consumer';
 import { GDPR_OUTBOX_COLLECTIONS } from '@parley/compliance-service/store/gdpr-collections';
 import {
   type ComplianceFixture,
   openComplianceFixture,
   TEST_TOKEN,
 } from '@parley/compliance-service/testing';
+import { createGdprReportConsumer } from '@parley/compliance-service/workers/gdpr-report-consumer';
 import { connectKafka, type KafkaConnection, kafkaSettings, loadConfig, Type } from '@parley/kit';
 import { eventually } from '@parley/kit/testing';
 import { OutboxRelay } from '@parley/outbox';
