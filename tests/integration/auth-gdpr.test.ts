@@ -6,8 +6,8 @@
  * nothing readable about the person in auth's store.
  */
 import { randomUUID } from 'node:crypto';
-import { createGdprParticipation } from '@parley/auth-service/src/gdpr-participation.ts';
-import { type AuthFixture, openAuthFixture } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { type AuthFixture, openAuthFixture } from '@parley/auth-service/testing';
+import { createGdprParticipation } from '@parley/auth-service/workers/gdpr-participation';
 import { GdprClient } from '@parley/compliance-client';
 import { GDPR_OUTBOX_COLLECTIONS } from '@parley/compliance-service/store/gdpr-collections';
 import {

@@ -5,12 +5,8 @@
  * old version is retired auth still reads every one of them (a TOTP login, a pending enrolment
  * confirmed, each signing key opened).
  */
-import { currentTotp } from '@parley/auth-service/src/domain/totp.ts';
-import {
-  type AuthFixture,
-  openAuthFixture,
-  PASSWORD,
-} from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { currentTotp } from '@parley/auth-service/domain/totp';
+import { type AuthFixture, openAuthFixture, PASSWORD } from '@parley/auth-service/testing';
 import { ENCRYPTED_FIELDS, SIGNING_KEY_PURPOSE } from '@parley/contracts';
 import { ciphertextKeyVersion, type RewrapProgress, StoredCiphertextRewrap } from '@parley/keyring';
 import { createSilentLogger } from '@parley/kit/testing';

@@ -1,13 +1,30 @@
 /**
- * Builds the auth service's parts from its connections and policy, in one place, so main.ts and
- * the tests assemble exactly the same service.
+ * The auth service's object graph, built once from its settings and connections: used by main.ts
+ * and by the test fixture (testing/auth-fixture.ts) alike, so both assemble exactly the same
+ * service. Tenants for the work over every tenant come from the operator's registry
+ * (TenantDirectory), never from the list of databases.
  */
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
-import type { Keyring } from '@parley/keyring';
-import type { Logger } from '@parley/kit';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
-import type { Redis } from 'ioredis';
-import type { Db, MongoClient } from 'mongodb';
+import { GdprClient } from '@parley/compliance-client';
+import {
+  createKeyring,
+  type KeyEncryptionKeyConnection,
+  type Keyring,
+  type MasterKeyring,
+} from '@parley/keyring';
+import {
+  type KafkaConnection,
+  type Logger,
+  type MongoConnection,
+  type RedisConnection,
+  readinessOf,
+  ServiceCallers,
+  type ServiceFoundation,
+  TenantGate,
+  worker,
+} from '@parley/kit';
+import { PLATFORM_DATABASE, TenantDirectory } from '@parley/tenancy';
+import type { Db } from 'mongodb';
 import { AccessTokenIssuer } from './domain/access-tokens.ts';
 import { AccountPseudonyms } from './domain/account-pseudonyms.ts';
 import { Accounts } from './domain/accounts.ts';
@@ -25,14 +42,40 @@ import { Sessions } from './domain/sessions.ts';
 import { SignUpThrottle } from './domain/sign-up-throttle.ts';
 import { SigningKeys } from './domain/signing-keys.ts';
 import { UserDeletion } from './domain/user-deletion.ts';
-import type { AuthPolicy } from './settings.ts';
+import { type AuthConfig, type AuthPolicy, policyFrom } from './settings.ts';
 import { CredentialCache } from './store/credential-cache.ts';
 import { SessionCache } from './store/session-cache.ts';
 import { signingKeyCollection } from './store/signing-key-store.ts';
-import { TenantGate } from './store/tenant-gate.ts';
 import { TenantStore } from './store/tenant-store.ts';
+import { createGdprParticipation, GdprParticipation } from './workers/gdpr-participation.ts';
+import { createOutboxRelay } from './workers/outbox-relay.ts';
+import { SignUpSweeper } from './workers/sign-up-sweeper.ts';
 
-export interface AuthComponents {
+export interface AuthClients {
+  logger: Logger;
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  /**
+   * The broker, for the outbox relay and the GDPR participant. Tests of the HTTP API alone leave
+   * it out, and the service then has no workers that need it.
+   */
+  kafka?: KafkaConnection;
+  masterKeys: MasterKeyring;
+  /** The key-encryption keys' store (KEK_MONGO_URL); tests leave it out (kept beside the keys). */
+  keks?: KeyEncryptionKeyConnection;
+  /** Where tenant keys, signing keys and the tenant registry live: parley_platform unless a test gives its own. */
+  platformDb?: Db;
+}
+
+export interface AuthOverrides {
+  /** The policy (settings' own by default; tests shorten TTLs and thresholds). */
+  policy?: AuthPolicy;
+  /** The password hasher, made from the policy unless a test gives one (e.g. one that counts). */
+  hasher?: PasswordHasher;
+  callers?: ServiceCallers | string;
+}
+
+export interface AuthComponents extends ServiceFoundation {
   policy: AuthPolicy;
   store: TenantStore;
   signingKeys: SigningKeys;
@@ -49,25 +92,36 @@ export interface AuthComponents {
   personalData: PersonalData;
   /** User deletion and GDPR erasure, refused under a legal hold. */
   deletion: UserDeletion;
-  /** Refuses suspended and unknown tenants (the operator's runtime record). */
+  /** Refuses suspended, provisioning and unknown tenants (kit's default policy over the operator's runtime record). */
   tenantGate: TenantGate;
   /** The same verifier the gateway uses, fed from this process's own key store. */
   authClient: AuthClient;
+  keyring: Keyring;
+  /** Which tenants exist (the operator's registry), for the relay and the sweeper. */
+  tenants: TenantDirectory;
+  /** Purges expired open sign-up requests (also a worker). */
+  signUpSweeper: SignUpSweeper;
 }
 
-export async function createAuthComponents(options: {
-  mongo: MongoClient;
-  redis: Redis;
-  keyring: Keyring;
-  policy: AuthPolicy;
-  logger: Logger;
-  /** Where signing keys live: `parley_platform` unless a test gives a database of its own. */
-  platformDb?: Db;
-  /** The password hasher, made from the policy unless a test gives one (e.g. one that counts). */
-  hasher?: PasswordHasher;
-}): Promise<AuthComponents> {
-  const { mongo, redis, keyring, policy, logger } = options;
-  const platformDb = options.platformDb ?? mongo.db(PLATFORM_DATABASE);
+export async function createComponents(
+  settings: AuthConfig,
+  clients: AuthClients,
+  overrides: AuthOverrides = {},
+): Promise<AuthComponents> {
+  const { logger, kafka } = clients;
+  const mongo = clients.mongo.client;
+  const redis = clients.redis.client;
+  const policy = overrides.policy ?? policyFrom(settings);
+  const platformDb = clients.platformDb ?? mongo.db(PLATFORM_DATABASE);
+  const keyring = createKeyring({
+    db: platformDb,
+    ...(clients.keks ? { keyEncryptionKeys: clients.keks.store } : {}),
+    masterKeys: clients.masterKeys,
+    logger,
+    cacheTtlMs: settings.KEY_CACHE_TTL_MS,
+    source: 'auth',
+  });
+  await keyring.ensureIndexes();
   const store = new TenantStore(mongo);
   const signingKeys = new SigningKeys({
     collection: await signingKeyCollection(platformDb),
@@ -77,7 +131,7 @@ export async function createAuthComponents(options: {
     clockToleranceSeconds: policy.clockToleranceSeconds,
   });
   const hasher =
-    options.hasher ?? new PasswordHasher(policy.argon2, { concurrency: policy.hashingConcurrency });
+    overrides.hasher ?? new PasswordHasher(policy.argon2, { concurrency: policy.hashingConcurrency });
   const guard = new BruteForceGuard(redis, policy.lockout);
   const tokens = new AccessTokenIssuer(signingKeys, {
     issuer: policy.issuer,
@@ -100,7 +154,26 @@ export async function createAuthComponents(options: {
     clockToleranceSeconds: policy.clockToleranceSeconds,
     onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
   });
-  return {
+  const tenants = new TenantDirectory(platformDb);
+  // Expired open sign-up requests (password hashes of links never followed) are purged.
+  const signUpSweeper = new SignUpSweeper({
+    store,
+    shredder: keyring,
+    tenants: () => tenants.served(),
+    intervalMs: settings.SIGN_UP_SWEEP_INTERVAL_MS,
+    logger,
+  });
+  const components: AuthComponents = {
+    logger,
+    callers: overrides.callers ?? ServiceCallers.parse(settings.SERVICE_TOKENS),
+    readiness: kafka
+      ? readinessOf(clients.mongo, clients.redis, kafka)
+      : readinessOf(clients.mongo, clients.redis),
+    bodyLimitBytes: settings.BODY_LIMIT_BYTES,
+    keyring,
+    tenants,
+    signUpSweeper,
+    workers: [],
     policy,
     store,
     signingKeys,
@@ -134,4 +207,45 @@ export async function createAuthComponents(options: {
     tenantGate: new TenantGate(redis),
     authClient,
   };
+  // Stopped in this order: the GDPR participant (its in-flight requests), the sweeper, the
+  // relay's last flush, then the key-set refresher the routes used.
+  components.workers = [
+    ...(kafka
+      ? [
+          // Registers with the compliance service, then answers export and erasure requests on
+          // every tenant's gdpr topic (consumer group auth.gdpr), retrying while compliance is away.
+          new GdprParticipation(
+            createGdprParticipation({
+              components,
+              kafka: kafka.kafka,
+              producer: kafka.producer,
+              client: new GdprClient({
+                baseUrl: settings.COMPLIANCE_URL,
+                serviceToken: settings.SERVICE_TOKEN,
+              }),
+              logger,
+              refreshMs: settings.GDPR_TOPIC_REFRESH_MS,
+            }),
+            logger,
+          ),
+        ]
+      : []),
+    signUpSweeper,
+    ...(kafka
+      ? [
+          worker(
+            'outbox-relay',
+            createOutboxRelay({
+              producer: kafka.producer,
+              store,
+              logger,
+              intervalMs: settings.OUTBOX_INTERVAL_MS,
+              tenants: () => tenants.served(),
+            }),
+          ),
+        ]
+      : []),
+    worker('auth-client', authClient),
+  ];
+  return components;
 }

@@ -21,7 +21,6 @@ import type { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicForAuthEvent } from './outbox-relay.ts';
 import { authSettingsSchema } from './settings.ts';
 import {
   type AuthFixture,
@@ -30,6 +29,7 @@ import {
   PASSWORD,
   tenantOutboxRelay,
 } from './testing/auth-fixture.ts';
+import { topicForAuthEvent } from './workers/outbox-relay.ts';
 
 const NEW_PASSWORD = 'a brand new passphrase 42';
 

@@ -13,7 +13,6 @@ import type { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionedTenants } from './outbox-relay.ts';
 import { authSettingsSchema } from './settings.ts';
 import {
   type AuthFixture,
@@ -161,12 +160,13 @@ describe('security events on the audit stream', () => {
 });
 
 describe('the relay sources', () => {
-  it("are the provisioned tenants' databases: a database without a runtime record is left alone", async () => {
+  it("are the registered tenants' databases: a database without a registry entry is left alone", async () => {
     const stray = `${f.tenant}-stray`;
     const strayDb = f.mongo.client.db(mongoDatabaseName(stray));
     await strayDb.collection('security_events').insertOne({ _id: 'x', action: 'x', at: new Date() } as never);
     try {
-      const tenants = await provisionedTenants(f.components.store, f.redis.client);
+      // The directory main.ts hands the relay and the sweeper (over the fixture's own registry).
+      const tenants = await f.components.tenants.served();
       expect(tenants).toContain(f.tenant);
       expect(tenants).not.toContain(stray);
     } finally {

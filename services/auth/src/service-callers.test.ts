@@ -16,11 +16,7 @@ let f: AuthFixture;
 let app: ServiceApp;
 beforeAll(async () => {
   f = await openAuthFixture();
-  app = buildApp({
-    logger: createSilentLogger('auth'),
-    components: f.components,
-    serviceToken: ServiceCallers.of(TOKENS),
-  });
+  app = buildApp({ ...f.components, logger: createSilentLogger('auth'), callers: ServiceCallers.of(TOKENS) });
 });
 afterAll(async () => {
   await app?.close();

@@ -5,9 +5,9 @@ import { SIGN_UP_DELIVERY_PURPOSE } from '@parley/contracts';
 import { createSilentLogger, eventually } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealDelivery } from './domain/delivery-sealing.ts';
-import { SignUpSweeper } from './sign-up-sweeper.ts';
 import type { SignUpDocument, TenantCollections } from './store/tenant-store.ts';
 import { type AuthFixture, openAuthFixture } from './testing/auth-fixture.ts';
+import { SignUpSweeper } from './workers/sign-up-sweeper.ts';
 
 let f: AuthFixture;
 let c: TenantCollections;

@@ -7,8 +7,8 @@
  * paired ratio implies; the goal is that they stay within 10% of each other, either way.
  */
 import { Agent } from 'node:http';
-import { authSettingsSchema, policyFrom } from '@parley/auth-service/src/settings.ts';
-import { openAuthFixture, PASSWORD } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { authSettingsSchema, policyFrom } from '@parley/auth-service/settings';
+import { openAuthFixture, PASSWORD } from '@parley/auth-service/testing';
 import { loadConfig } from '@parley/kit';
 import type { Benchmark } from '../harness.ts';
 import { postJson } from '../http-post.ts';

@@ -10,8 +10,8 @@ import {
   type Argon2Parameters,
   OWASP_MINIMUM,
   PasswordHasher,
-} from '@parley/auth-service/src/domain/password-hasher.ts';
-import { openAuthFixture, PASSWORD } from '@parley/auth-service/src/testing/auth-fixture.ts';
+} from '@parley/auth-service/domain/password-hasher';
+import { openAuthFixture, PASSWORD } from '@parley/auth-service/testing';
 import { type BenchContext, type Benchmark, runPair } from '../harness.ts';
 import { postJson } from '../http-post.ts';
 

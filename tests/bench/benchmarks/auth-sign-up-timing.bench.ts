@@ -6,7 +6,7 @@
  * ratio implies; the goal is that they stay within 10% of each other, either way.
  */
 import { Agent } from 'node:http';
-import { openAuthFixture, PASSWORD } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { openAuthFixture, PASSWORD } from '@parley/auth-service/testing';
 import type { Benchmark } from '../harness.ts';
 import { postJson } from '../http-post.ts';
 import { pairedTiming } from '../paired-timing.ts';

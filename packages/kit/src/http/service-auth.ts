@@ -225,3 +225,14 @@ export function requireServiceCredential(
       })
     : hook;
 }
+
+/**
+ * The same credential narrowed to `names` (a hook or route only some callers may pass, refusing
+ * the others as unknown: 401). A bare token (tests) stands for every caller and stays as it is.
+ */
+export function onlyCallers(
+  credential: string | ServiceCallers,
+  names: readonly string[],
+): string | ServiceCallers {
+  return typeof credential === 'string' ? credential : credential.only(names);
+}

@@ -8,19 +8,19 @@ import {
   UpdateUserRequestSchema,
   UserSchema,
 } from '@parley/contracts';
-import { problems, type ServiceApp, securedBy, Type } from '@parley/kit';
+import { problems, routePlugin, securedBy, Type } from '@parley/kit';
 import type { FastifyRequest } from 'fastify';
 import type { AuthComponents } from '../components.ts';
 import { requestContext } from './request-context.ts';
 
 const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function registerAdminRoutes(app: ServiceApp, parts: AuthComponents): void {
+export const adminRoutes = routePlugin<AuthComponents>((app, parts) => {
   // Marked bearer, so the OpenAPI document says these routes take an access token.
   const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
   const admin = async (request: FastifyRequest) => {
     const claims = authOf(request);
-    await parts.tenantGate.assertUsable(claims.tid);
+    await parts.tenantGate.assertServed(claims.tid);
     if (!claims.roles.includes('admin')) throw problems.forbidden('Only a tenant admin may do this');
     return { claims, c: await parts.store.forTenant(claims.tid) };
   };
@@ -139,4 +139,4 @@ export function registerAdminRoutes(app: ServiceApp, parts: AuthComponents): voi
       return { openSignUp: request.body.openSignUp };
     },
   );
-}
+});

@@ -3,20 +3,18 @@
  * tenant's first admins here (idempotent per e-mail; see InternalInvitationRequestSchema).
  */
 import { InternalInvitationRequestSchema, InvitationResponseSchema } from '@parley/contracts';
-import { requireServiceCredential, type ServiceApp, type ServiceCallers } from '@parley/kit';
+import { onlyCallers, requireServiceCredential, routePlugin } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { assertTenant, TenantParams } from './public-routes.ts';
 import { requestContext } from './request-context.ts';
 
-export function registerInternalRoutes(
-  app: ServiceApp,
-  parts: AuthComponents,
-  serviceToken: string | ServiceCallers,
-): void {
+export const internalRoutes = routePlugin<AuthComponents>((app, parts) => {
+  // Only the operator's credential counts as one here: any other is refused as none (401).
+  const operator = onlyCallers(parts.callers, ['operator']);
   app.post(
     '/internal/tenants/:tenant/invitations',
     {
-      onRequest: requireServiceCredential(serviceToken),
+      onRequest: requireServiceCredential(operator),
       schema: {
         params: TenantParams,
         body: InternalInvitationRequestSchema,
@@ -40,4 +38,4 @@ export function registerInternalRoutes(
       return result;
     },
   );
-}
+});

@@ -4,7 +4,7 @@
  * start with the tenant it named every tenant to anyone who asked. A valid tenant id with no keys
  * gets an empty set, as an unknown one does.
  */
-import { type ServiceApp, type Static, Type } from '@parley/kit';
+import { routePlugin, type Static, Type } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { assertTenant, TenantParams } from './public-routes.ts';
 
@@ -23,7 +23,7 @@ const JwkSchema = Type.Object(
 );
 const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) }, { description: "The tenant's key set" });
 
-export function registerJwksRoutes(app: ServiceApp, parts: AuthComponents): void {
+export const jwksRoutes = routePlugin<AuthComponents>((app, parts) => {
   app.get(
     '/tenants/:tenant/.well-known/jwks.json',
     { schema: { tags: ['jwks'], params: TenantParams, response: { 200: JwksSchema } } },
@@ -35,4 +35,4 @@ export function registerJwksRoutes(app: ServiceApp, parts: AuthComponents): void
       >;
     },
   );
-}
+});

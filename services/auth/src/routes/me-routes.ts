@@ -11,17 +11,17 @@ import {
   TotpEnrolmentSchema,
   UserSchema,
 } from '@parley/contracts';
-import { type ServiceApp, securedBy, Type } from '@parley/kit';
+import { routePlugin, securedBy, Type } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { userView } from '../domain/accounts.ts';
 import { NoContent, requestContext } from './request-context.ts';
 
-export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
+export const meRoutes = routePlugin<AuthComponents>((app, parts) => {
   // Marked bearer, so the OpenAPI document says these routes take an access token.
   const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
   const signedIn = async (request: Parameters<typeof authOf>[0]) => {
     const claims = authOf(request);
-    await parts.tenantGate.assertUsable(claims.tid);
+    await parts.tenantGate.assertServed(claims.tid);
     const c = await parts.store.forTenant(claims.tid);
     const user = await parts.accounts.get(c, claims.sub);
     return { claims, c, user };
@@ -129,4 +129,4 @@ export function registerMeRoutes(app: ServiceApp, parts: AuthComponents): void {
       return parts.mfa.regenerateRecoveryCodes(c, user, request.body, requestContext(request));
     },
   );
-}
+});

@@ -14,7 +14,7 @@ import {
   TokenPairSchema,
   UserSchema,
 } from '@parley/contracts';
-import { ProblemError, problems, type ServiceApp, Type } from '@parley/kit';
+import { ProblemError, problems, routePlugin, Type } from '@parley/kit';
 import { isTenantId, TenantIdSchema } from '@parley/tenancy';
 import type { AuthComponents } from '../components.ts';
 import { userView } from '../domain/accounts.ts';
@@ -30,7 +30,7 @@ export function assertTenant(tenant: string): string {
 
 /** A tenant named in the path that exists and is not suspended. */
 export async function usableTenant(parts: AuthComponents, tenant: string): Promise<string> {
-  await parts.tenantGate.assertUsable(assertTenant(tenant));
+  await parts.tenantGate.assertServed(assertTenant(tenant));
   return tenant;
 }
 
@@ -49,7 +49,7 @@ async function openSignUpTenant(parts: AuthComponents, tenant: string): Promise<
   return c;
 }
 
-export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): void {
+export const publicRoutes = routePlugin<AuthComponents>((app, parts) => {
   app.post(
     '/tenants/:tenant/login',
     { schema: { params: TenantParams, body: LoginRequestSchema, response: { 200: LoginResponseSchema } } },
@@ -131,4 +131,4 @@ export function registerPublicRoutes(app: ServiceApp, parts: AuthComponents): vo
       return userView(user);
     },
   );
-}
+});

@@ -4,7 +4,7 @@
  */
 import type { Role, UserStatus } from '@parley/contracts';
 import type { OutboxFields } from '@parley/outbox';
-import { isTenantId, mongoDatabaseName } from '@parley/tenancy';
+import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, Db, MongoClient } from 'mongodb';
 
 export interface UserDocument extends OutboxFields {
@@ -156,16 +156,6 @@ export class TenantStore {
       c.signUps.createIndex({ expiresAt: 1 }, { name: 'by_expiry' }),
       c.signUps.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
     ]);
-  }
-
-  /** The tenant of every `parley_<tenant>` database that exists (`_` back to `-`), for the outbox relay. */
-  async tenantsWithDatabases(): Promise<string[]> {
-    const { databases } = await this.#client.db('admin').admin().listDatabases({ nameOnly: true });
-    return databases
-      .map((d) => d.name)
-      .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
-      .map((name) => name.slice('parley_'.length).replaceAll('_', '-'))
-      .filter((tenant) => isTenantId(tenant));
   }
 }
 

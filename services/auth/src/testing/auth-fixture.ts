@@ -1,10 +1,12 @@
 /**
- * For integration tests: the auth service assembled as main.ts does, over the real local stack
- * (Mongo-wire, Redis, Kafka from the env the global setup exports), a tenant unique to the run,
- * a keyring under a fresh master key, and everything the run made removed afterwards.
+ * For integration tests: the auth service assembled as main.ts does (createComponents), over the
+ * real local stack (Mongo-wire, Redis from the env the global setup exports), a tenant unique to
+ * the run (in a registry of the run's own), a keyring under a fresh master key, and everything
+ * the run made removed afterwards. No broker: tests that need the relay make it
+ * (tenantOutboxRelay).
  */
 import { randomBytes } from 'node:crypto';
-import { createKeyring, type Keyring, MasterKeyring } from '@parley/keyring';
+import { type Keyring, MasterKeyring } from '@parley/keyring';
 import {
   connectMongo,
   connectRedis,
@@ -17,15 +19,21 @@ import {
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { mongoDatabaseName, redisKeyPrefix, writeTenantRuntimeRecord } from '@parley/tenancy';
+import {
+  mongoDatabaseName,
+  redisKeyPrefix,
+  TENANT_REGISTRY_COLLECTION,
+  type TenantStatus,
+  writeTenantRuntimeRecord,
+} from '@parley/tenancy';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
-import { type AuthComponents, createAuthComponents } from '../components.ts';
+import { type AuthComponents, createComponents } from '../components.ts';
 import type { PasswordHasher } from '../domain/password-hasher.ts';
-import { createOutboxRelay } from '../outbox-relay.ts';
 import { AUTH_REDIS_OPTIONS, type AuthPolicy, authSettingsSchema, policyFrom } from '../settings.ts';
+import { createOutboxRelay } from '../workers/outbox-relay.ts';
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789';
 export const PASSWORD = 'correct horse battery staple';
@@ -73,28 +81,32 @@ export async function openAuthFixture(
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = await connectRedis(config.REDIS_URL, logger, AUTH_REDIS_OPTIONS);
   const tenant = options.tenant ?? uniqueTenant();
-  // A platform database of the run's own (keys, signing keys), dropped afterwards, as the keyring's
-  // own fixture does: the shared parley_platform is left alone.
+  // A platform database of the run's own (keys, signing keys, the tenant registry), dropped
+  // afterwards, as the keyring's own fixture does: the shared parley_platform is left alone.
   const platformDb = mongo.client.db(`auth_test_${tenant}`);
-  const keyring = createKeyring({
-    db: platformDb,
-    masterKeys: MasterKeyring.fromKeys([{ id: 'auth-test', key: randomBytes(32) }]),
-    logger,
-    source: 'auth-test',
-  });
-  await keyring.ensureIndexes();
-  const components = await createAuthComponents({
-    mongo: mongo.client,
-    redis: redis.client,
-    keyring,
-    policy,
-    logger,
-    platformDb,
-    ...(options.hasher ? { hasher: options.hasher(policy) } : {}),
-  });
+  const components = await createComponents(
+    config,
+    {
+      logger,
+      mongo,
+      redis,
+      masterKeys: MasterKeyring.fromKeys([{ id: 'auth-test', key: randomBytes(32) }]),
+      platformDb,
+    },
+    {
+      policy,
+      callers: SERVICE_TOKEN,
+      ...(options.hasher ? { hasher: options.hasher(policy) } : {}),
+    },
+  );
+  const { keyring } = components;
   await components.authClient.start();
-  const app = buildApp({ logger, components, serviceToken: SERVICE_TOKEN });
-  // What the operator's provisioning publishes, through the same writer: the tenant is Ready.
+  const app = buildApp(components);
+  // What the operator's provisioning writes: the registry entry (in the run's own platform
+  // database) and the runtime record, through the same writer: the tenant is Ready.
+  await platformDb
+    .collection<{ _id: string; status: TenantStatus }>(TENANT_REGISTRY_COLLECTION)
+    .updateOne({ _id: tenant }, { $set: { status: 'Ready' } }, { upsert: true });
   await writeTenantRuntimeRecord(redis.client, tenant, {
     status: 'Ready',
     plan: 'team',
@@ -177,7 +189,6 @@ export function tenantOutboxRelay(f: AuthFixture, producer: Producer): OutboxRel
   return createOutboxRelay({
     producer,
     store: f.components.store,
-    redis: f.redis.client,
     logger: createSilentLogger('auth'),
     intervalMs: 100,
     tenants: () => [f.tenant],

@@ -8,8 +8,8 @@
 import { type GdprClient, GdprParticipant } from '@parley/compliance-client';
 import type { Logger, Stoppable } from '@parley/kit';
 import type { Kafka, Producer } from 'kafkajs';
-import type { AuthComponents } from './components.ts';
-import { legalHoldProblem } from './domain/user-deletion.ts';
+import type { AuthComponents } from '../components.ts';
+import { legalHoldProblem } from '../domain/user-deletion.ts';
 
 export const GDPR_PARTICIPANT_NAME = 'auth';
 

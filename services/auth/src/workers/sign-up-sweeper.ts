@@ -9,8 +9,8 @@
  * an expired request never became anyone's account, so no erasure would ever shred it.
  */
 import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
-import { type DeliveryShredder, shredDeliveries } from './domain/delivery-sealing.ts';
-import type { TenantStore } from './store/tenant-store.ts';
+import { type DeliveryShredder, shredDeliveries } from '../domain/delivery-sealing.ts';
+import type { TenantStore } from '../store/tenant-store.ts';
 
 /** Expired requests handled per tenant and pass (the next pass takes the rest). */
 const BATCH = 1_000;
