@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { SERVICE_TOKEN } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { openGatewayFixture } from '@parley/gateway-service/testing';
 import { freePort } from '@parley/kit/testing';
 import { createParleyClient } from '@parley/sdk';

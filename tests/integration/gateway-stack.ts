@@ -5,16 +5,8 @@
  * record) and a way to make users in either. Clients are the SDK.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type AuthFixture,
-  openAuthFixture,
-  PASSWORD,
-  SERVICE_TOKEN,
-} from '@parley/auth-service/src/testing/auth-fixture.ts';
-import {
-  type ComplianceFixture,
-  openComplianceFixture,
-} from '@parley/compliance-service/src/testing/compliance-fixture.ts';
+import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { type ComplianceFixture, openComplianceFixture } from '@parley/compliance-service/testing';
 import { type GatewayConfig, type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import type { ServiceApp } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
@@ -66,7 +58,7 @@ export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): P
   const auth = await openAuthFixture({}, { tenant: tenantA });
   const authUrl = await auth.app.listen({ host: '127.0.0.1', port: 0 });
   // The gateway presents one credential to every service: the compliance app accepts it.
-  const complianceApp = compliance.newApp({ serviceToken: SERVICE_TOKEN });
+  const complianceApp = compliance.newApp({ callers: SERVICE_TOKEN });
   const complianceUrl = await complianceApp.listen({ host: '127.0.0.1', port: 0 });
   const messaging = await openMessagingFixture({ tenant: tenantA });
   await messaging.keyring.ensureTenantKey(tenantB);

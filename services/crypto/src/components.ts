@@ -2,7 +2,12 @@
  * The crypto service's object graph, built once from its settings and connections: used by
  * main.ts and by the test fixture (testing/crypto-fixture.ts) alike, so both run the same service.
  */
-import { createKeyring, type Keyring, type MasterKeyring } from '@parley/keyring';
+import {
+  createKeyring,
+  type KeyEncryptionKeyConnection,
+  type Keyring,
+  type MasterKeyring,
+} from '@parley/keyring';
 import {
   type KafkaConnection,
   type Logger,
