@@ -4,7 +4,7 @@
  * two gateways share one count (reconciled in the background); unauthenticated routes are
  * limited per source address.
  */
-import { SERVICE_TOKEN } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import { createParleyClient } from '@parley/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
