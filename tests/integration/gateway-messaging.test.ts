@@ -6,7 +6,7 @@
  * with a valid token tries every id of tenant A and gets 404 for each.
  */
 import { randomUUID } from 'node:crypto';
-import { SERVICE_TOKEN } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { openGatewayFixture } from '@parley/gateway-service/testing';
 import { freePort } from '@parley/kit/testing';
 import { createParleyClient } from '@parley/sdk';
