@@ -1,7 +1,7 @@
 /** The messaging service's process: config, connections, components, app, relay, repair, signals. Nothing else. */
 
 import { GdprClient } from '@parley/compliance-client';
-import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import { connectKeyEncryptionKeys, createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
 import {
   connectKafka,
   connectMongo,
@@ -29,8 +29,11 @@ const logger = createLogger({ service: 'messaging', level: config.LOG_LEVEL });
 const mongo = await connectMongo(config.MONGO_URL, logger);
 const redis = await connectRedis(config.REDIS_URL, logger);
 const kafka = await connectKafka(kafkaSettingsFromConfig(config, 'messaging'), logger);
+// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
+const keks = await connectKeyEncryptionKeys(config, mongo.client.db(PLATFORM_DATABASE), logger);
 const keyring = createKeyring({
   db: mongo.client.db(PLATFORM_DATABASE),
+  keyEncryptionKeys: keks.store,
   masterKeys: await loadConfiguredMasterKeys(config),
   logger,
   cacheTtlMs: config.KEY_CACHE_TTL_MS,
@@ -94,5 +97,5 @@ await runService({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   // Requests drain first (runService), then GDPR work in flight, the repair pass, the relay's final flush, clients.
-  stoppables: [gdpr, repair, relay, kafka, redis, mongo],
+  stoppables: [gdpr, repair, relay, kafka, redis, keks, mongo],
 });
