@@ -14,6 +14,8 @@ export interface ServiceProcess {
   port: number;
   output(): string;
   stop(): Promise<void>;
+  /** Ends it at once with `signal` (SIGKILL: a crash, nothing drained), and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export async function startServiceProcess(
@@ -42,9 +44,12 @@ export async function startServiceProcess(
     port,
     output: () => output,
     async stop() {
+      await service.kill('SIGTERM');
+    },
+    async kill(signal) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      child.kill(signal);
       await exited;
     },
   };

@@ -1,6 +1,7 @@
 /** buildApp: the gateway's Fastify app over its components. It never listens (main.ts does). */
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from '@parley/kit';
 import type { GatewayComponents } from './components.ts';
+import { auditHook } from './routes/audit-hook.ts';
 import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerComplianceRoutes } from './routes/compliance-routes.ts';
 import { registerMessagingRoutes } from './routes/messaging-routes.ts';
@@ -25,6 +26,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   });
   const parts = deps.components;
   installSecurityHeaders(app, parts.corsOrigins);
+  app.addHook('onSend', auditHook(parts.audit));
   const context: ProxyContext = {
     verifier: parts.authClient.verifier,
     tenantGate: parts.tenantGate,

@@ -2,12 +2,16 @@
  * Builds the gateway's parts from its settings and connections, in one place, so main.ts and the
  * tests assemble exactly the same gateway.
  */
+import { join } from 'node:path';
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
+import { AuditRecorder } from '@parley/compliance-client';
 import type { Logger } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import type { Redis } from 'ioredis';
+import { AuditJournal } from './domain/audit-journal.ts';
 import { HostTenants } from './domain/host-tenants.ts';
 import { RateLimiter } from './domain/rate-limiter.ts';
+import { RequestAudit } from './domain/request-audit.ts';
 import { TenantGate } from './domain/tenant-gate.ts';
 import type { RateLimitSettings } from './routes/rate-limits.ts';
 import { type GatewayConfig, listSetting } from './settings.ts';
@@ -26,6 +30,8 @@ export interface GatewayComponents {
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
   rateLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
+  /** Audit records of mutating and refused requests: journalled, then delivered in batches. */
+  audit: RequestAudit;
 }
 
 export type GatewayComponentSettings = Pick<
@@ -45,6 +51,8 @@ export type GatewayComponentSettings = Pick<
   | 'RATE_LIMIT_ADDRESS_REQUESTS'
   | 'RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE'
   | 'RATE_LIMIT_SYNC_MS'
+  | 'AUDIT_DIR'
+  | 'AUDIT_CHECKPOINT_MS'
 >;
 
 export function createGatewayComponents(options: {
@@ -85,6 +93,17 @@ export function createGatewayComponents(options: {
       store: redis,
       syncIntervalMs: config.RATE_LIMIT_SYNC_MS,
       onSyncError: (error) => logger.warn({ err: error }, 'rate limit reconciliation failed'),
+    }),
+    audit: new RequestAudit({
+      recorder: new AuditRecorder({
+        http: { baseUrl: config.COMPLIANCE_URL, serviceToken: config.SERVICE_TOKEN },
+        source: 'gateway',
+        logger,
+        spillPath: join(config.AUDIT_DIR, 'recorder-spill.ndjson'),
+      }),
+      journal: new AuditJournal(join(config.AUDIT_DIR, 'journal')),
+      logger,
+      checkpointMs: config.AUDIT_CHECKPOINT_MS,
     }),
     rateLimits: {
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,

@@ -11,6 +11,7 @@ const redis = await connectRedis(config.REDIS_URL, logger);
 const components = createGatewayComponents({ config, redis: redis.client, logger });
 await components.authClient.start();
 components.rateLimiter.start();
+await components.audit.start();
 
 const app = buildApp({
   logger,
@@ -25,5 +26,5 @@ await runService({
   port: config.PORT,
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [components.rateLimiter, components.authClient, redis],
+  stoppables: [components.audit, components.rateLimiter, components.authClient, redis],
 });

@@ -2,6 +2,8 @@
  * The gateway's settings (read by @parley/kit from the environment). Every value has a default
  * that works against the local stack and the services `npm start` runs.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
 
 export const GATEWAY_PORT = 3000;
@@ -41,6 +43,13 @@ export const gatewaySettingsSchema = Type.Object({
   RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE: Type.Integer({ minimum: 1, default: 20 }),
   /** How often counts are reconciled through Redis. */
   RATE_LIMIT_SYNC_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
+  /**
+   * Where audit records wait on disk (the journal, and the recorder's spill file): a volume that
+   * outlives the process (the chart's), so acknowledged requests' records survive a crash.
+   */
+  AUDIT_DIR: Type.String({ minLength: 1, default: join(tmpdir(), 'parley-gateway-audit') }),
+  /** How often the journal rotates and delivered segments are deleted. */
+  AUDIT_CHECKPOINT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
 });
 export type GatewayConfig = Static<typeof gatewaySettingsSchema>;
 

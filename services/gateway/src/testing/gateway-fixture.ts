@@ -3,6 +3,9 @@
  * Redis), pointed at services the test started, listening on a free port so a client (the SDK)
  * calls it over real HTTP.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectRedis, type Logger, loadConfig, type RedisConnection, type ServiceApp } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { buildApp } from '../app.ts';
@@ -24,12 +27,20 @@ export async function openGatewayFixture(
   settings: Partial<GatewayConfig>,
   options: { logger?: Logger } = {},
 ): Promise<GatewayFixture> {
-  const config = { ...loadConfig(gatewaySettingsSchema), TENANT_STATUS_CACHE_MS: 0, ...settings };
+  // Each gateway of a test has an audit directory of its own (unless the test shares one on purpose).
+  const ownDir = settings.AUDIT_DIR ? undefined : await mkdtemp(join(tmpdir(), 'parley-gateway-audit-'));
+  const config = {
+    ...loadConfig(gatewaySettingsSchema),
+    TENANT_STATUS_CACHE_MS: 0,
+    ...(ownDir ? { AUDIT_DIR: ownDir } : {}),
+    ...settings,
+  };
   const logger = options.logger ?? createSilentLogger('gateway');
   const redis = await connectRedis(config.REDIS_URL, logger);
   const components = createGatewayComponents({ config, redis: redis.client, logger });
   await components.authClient.start();
   components.rateLimiter.start();
+  await components.audit.start();
   const app = buildApp({ logger, components, readiness: { redis: redis.ping } });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -39,9 +50,11 @@ export async function openGatewayFixture(
     url,
     async close() {
       await app.close();
+      await components.audit.stop();
       await components.rateLimiter.stop();
       await components.authClient.stop();
       await redis.stop();
+      if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
   };
 }
