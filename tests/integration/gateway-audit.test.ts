@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_TOKEN } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { eventually, freePort } from '@parley/kit/testing';
 import { createParleyClient } from '@parley/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
