@@ -363,7 +363,7 @@ export const ChangeSchema = Type.Object({
   kind: ChangeKindSchema,
   at: Type.String({ format: 'date-time' }),
   messageId: Type.Optional(MessageIdSchema),
-  /** The message as it is now; absent for `void`, and when retention has removed it. */
+  /** The message as it is now; absent for `void`, and when retention or an erasure removed it (the seq stays listed). */
   message: Type.Optional(MessageSchema),
 });
 export type Change = Static<typeof ChangeSchema>;
@@ -403,7 +403,6 @@ export type UnreadList = Static<typeof UnreadListSchema>;
  * - 403 `forbidden`: visible, but the act needs a role the caller lacks (edit another's message,
  *   remove a member as a plain member, post to an archived conversation, join a private channel);
  * - 409 `conflict`: a client message id reused with other content, a reply to a reply;
- * - 410 `gone`: `changes?since=N` where retention has removed changes after N (reload the history);
  * - 400 `validation`: a body, query, path or acting-user header that does not match its schema.
  */
-export const MESSAGING_PROBLEM_STATUSES = [400, 401, 403, 404, 409, 410] as const;
+export const MESSAGING_PROBLEM_STATUSES = [400, 401, 403, 404, 409] as const;
