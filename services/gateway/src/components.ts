@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import { AuditRecorder } from '@parley/compliance-client';
-import type { Logger } from '@parley/kit';
+import { type Logger, type Worker, worker } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import type { Redis } from 'ioredis';
 import { AuditJournal } from './domain/audit-journal.ts';
@@ -32,6 +32,8 @@ export interface GatewayComponents {
   rateLimits: RateLimitSettings;
   /** Audit records of mutating and refused requests: journalled, then delivered in batches. */
   audit: RequestAudit;
+  /** Started by runService before the gateway listens, stopped after it drained, in this order. */
+  workers: Worker[];
 }
 
 export type GatewayComponentSettings = Pick<
@@ -61,6 +63,29 @@ export function createGatewayComponents(options: {
   logger: Logger;
 }): GatewayComponents {
   const { config, redis, logger } = options;
+  const authClient = createAuthClient({
+    jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
+    redis,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
+  });
+  const rateLimiter = new RateLimiter({
+    store: redis,
+    syncIntervalMs: config.RATE_LIMIT_SYNC_MS,
+    onSyncError: (error) => logger.warn({ err: error }, 'rate limit reconciliation failed'),
+  });
+  const audit = new RequestAudit({
+    recorder: new AuditRecorder({
+      http: { baseUrl: config.COMPLIANCE_URL, serviceToken: config.SERVICE_TOKEN },
+      source: 'gateway',
+      logger,
+      spillPath: join(config.AUDIT_DIR, 'recorder-spill.ndjson'),
+    }),
+    journal: new AuditJournal(join(config.AUDIT_DIR, 'journal')),
+    logger,
+    checkpointMs: config.AUDIT_CHECKPOINT_MS,
+  });
   const upstream = (name: string, baseUrl: string) =>
     new UpstreamService({
       name,
@@ -69,13 +94,7 @@ export function createGatewayComponents(options: {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     });
   return {
-    authClient: createAuthClient({
-      jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
-      redis,
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-      onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
-    }),
+    authClient,
     tenantGate: new TenantGate(redis, config.TENANT_STATUS_CACHE_MS),
     hostTenants: HostTenants.parse(config.TENANT_HOSTS),
     corsOrigins: listSetting(config.CORS_ORIGINS),
@@ -89,27 +108,20 @@ export function createGatewayComponents(options: {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       requestId: () => currentRequestId.getStore(),
     }),
-    rateLimiter: new RateLimiter({
-      store: redis,
-      syncIntervalMs: config.RATE_LIMIT_SYNC_MS,
-      onSyncError: (error) => logger.warn({ err: error }, 'rate limit reconciliation failed'),
-    }),
-    audit: new RequestAudit({
-      recorder: new AuditRecorder({
-        http: { baseUrl: config.COMPLIANCE_URL, serviceToken: config.SERVICE_TOKEN },
-        source: 'gateway',
-        logger,
-        spillPath: join(config.AUDIT_DIR, 'recorder-spill.ndjson'),
-      }),
-      journal: new AuditJournal(join(config.AUDIT_DIR, 'journal')),
-      logger,
-      checkpointMs: config.AUDIT_CHECKPOINT_MS,
-    }),
+    rateLimiter,
+    audit,
     rateLimits: {
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
       userRequests: config.RATE_LIMIT_USER_REQUESTS,
       addressRequests: config.RATE_LIMIT_ADDRESS_REQUESTS,
       tenantRequestsPerMessage: config.RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE,
     },
+    // All started before the gateway listens (keys and revocations loaded, the journal replayed);
+    // stopped in this order after the drain: the audit trail flushes first, keys go last.
+    workers: [
+      worker('request-audit', audit),
+      worker('rate-limiter', rateLimiter),
+      worker('auth-client', authClient),
+    ],
   };
 }

@@ -9,9 +9,6 @@ const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 
 const redis = await connectRedis(config.REDIS_URL, logger);
 const components = createGatewayComponents({ config, redis: redis.client, logger });
-await components.authClient.start();
-components.rateLimiter.start();
-await components.audit.start();
 
 const app = buildApp({
   logger,
@@ -22,9 +19,8 @@ const app = buildApp({
 
 await runService({
   app,
-  host: config.HOST,
-  port: config.PORT,
+  settings: config,
   logger,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  stoppables: [components.audit, components.rateLimiter, components.authClient, redis],
+  workers: components.workers,
+  clients: [redis],
 });

@@ -6,7 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, type Logger, loadConfig, type RedisConnection, type ServiceApp } from '@parley/kit';
+import {
+  connectRedis,
+  type Logger,
+  loadConfig,
+  type RedisConnection,
+  type ServiceApp,
+  startWorkers,
+  stopWorkers,
+} from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { buildApp } from '../app.ts';
 import { createGatewayComponents, type GatewayComponents } from '../components.ts';
@@ -38,9 +46,7 @@ export async function openGatewayFixture(
   const logger = options.logger ?? createSilentLogger('gateway');
   const redis = await connectRedis(config.REDIS_URL, logger);
   const components = createGatewayComponents({ config, redis: redis.client, logger });
-  await components.authClient.start();
-  components.rateLimiter.start();
-  await components.audit.start();
+  await startWorkers(components.workers, logger);
   const app = buildApp({ logger, components, readiness: { redis: redis.ping } });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -50,9 +56,7 @@ export async function openGatewayFixture(
     url,
     async close() {
       await app.close();
-      await components.audit.stop();
-      await components.rateLimiter.stop();
-      await components.authClient.stop();
+      await stopWorkers(components.workers, logger);
       await redis.stop();
       if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
