@@ -30,6 +30,21 @@ COPY services/ services/
 COPY operator/ operator/
 RUN find . -type f ! -name package.json -delete
 
+# The web client (web/), built once with the root's Vite; the gateway serves it at / (every image
+# carries these few files, so one install stage serves every SERVICE).
+FROM ${NODE_IMAGE} AS web-client
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY dev/package.json dev/package.json
+COPY tests/package.json tests/package.json
+COPY web/package.json web/package.json
+COPY --from=manifests /app/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --workspace web --include-workspace-root --ignore-scripts --no-audit --no-fund
+COPY packages/sdk/ packages/sdk/
+COPY web/ web/
+RUN cd web && ../node_modules/.bin/vite build
+
 FROM ${NODE_IMAGE} AS install
 ARG SERVICE
 WORKDIR /app
@@ -40,6 +55,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY dev/package.json dev/package.json
 COPY tests/package.json tests/package.json
+COPY web/package.json web/package.json
 COPY --from=manifests /app/ ./
 COPY patches/ patches/
 COPY --from=patch-tool /tool/node_modules /tool/node_modules
@@ -57,6 +73,7 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY packages/ packages/
 COPY services/ services/
 COPY operator/ operator/
+COPY --from=web-client /app/web/dist/client /web-client
 # /out is what the image keeps: the root manifest, node_modules without the links to workspaces
 # this service does not use, the shared packages and the service itself, which /app/service
 # points to so that one WORKDIR serves every SERVICE.
@@ -66,6 +83,7 @@ RUN set -eu; \
     mkdir -p "/out/$(dirname "$dir")"; \
     cp -a package.json node_modules packages /out/; \
     cp -a "$dir" "/out/$dir"; \
+    mkdir -p /out/web/dist && cp -a /web-client /out/web/dist/client; \
     find /out/node_modules -xtype l -delete; \
     ln -s "$dir" /out/service
 

@@ -20,6 +20,8 @@ export interface Installable {
 export const installables: Installable[] = [
   { name: 'redis', version: '7', script: 'redis', kind: 'system', lane: 'io' },
   { name: 'postgresql', version: '15', script: 'postgresql', kind: 'system', lane: 'io' },
+  // Not a server: the browser the web client's tests drive (tests/integration/web-stack.ts).
+  { name: 'chromium', version: 'debian', script: 'chromium', kind: 'system', lane: 'io' },
   { name: 'kafka', version: '4.1.1', script: 'kafka', kind: 'cache', lane: 'io' },
   { name: 'elasticsearch', version: '7.10.2.0', script: 'elasticsearch', kind: 'cache', lane: 'io' },
   { name: 'ferretdb', version: 'v1.24.2', script: 'ferretdb', kind: 'cache', lane: 'cpu' },

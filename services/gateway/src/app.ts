@@ -8,6 +8,7 @@ import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
 import { rateLimitHook } from './routes/rate-limits.ts';
 import { installSecurityHeaders } from './security-headers.ts';
+import { registerWebClient } from './web-client.ts';
 
 export interface GatewayAppDependencies {
   logger: Logger;
@@ -36,5 +37,6 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerAuthRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
   registerMessagingRoutes(app, context, parts.messaging);
+  registerWebClient(app);
   return app;
 }

@@ -1,0 +1,229 @@
+/**
+ * The web client in headless Chromium against real servers (tests/integration/web-stack.ts):
+ * the gateway serves it with a strict CSP and cacheable hashed assets; a person signs in with a
+ * TOTP code computed here (a wrong one is refused in words); two people in two browser contexts
+ * exchange, edit, delete and react to messages; axe-core finds no serious or critical violation
+ * on the pages; the chat works on a phone-sized screen. Screenshots go to docs/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { PASSWORD } from '@parley/auth-service/src/testing/auth-fixture.ts';
+import { generate } from 'otplib';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignedIn } from './gateway-stack.ts';
+import { openWebStack, screenshotsDir, type WebStack } from './web-stack.ts';
+
+let web: WebStack;
+let alice: SignedIn;
+let bob: SignedIn;
+let aliceSecret: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  web = await openWebStack();
+  mkdirSync(screenshotsDir, { recursive: true });
+  [alice, bob] = await Promise.all([web.stack.user(web.tenant), web.stack.user(web.tenant)]);
+  const enrolled = await alice.client.POST('/api/v1/me/mfa/totp', { body: { password: PASSWORD } });
+  aliceSecret = enrolled.data?.secret ?? '';
+  const confirmed = await alice.client.POST('/api/v1/me/mfa/totp/confirm', {
+    body: { code: await generate({ secret: aliceSecret }) },
+  });
+  if (!confirmed.data) throw new Error(`TOTP enrolment failed: ${JSON.stringify(confirmed.error)}`);
+}, 240_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await web?.close();
+});
+
+async function newPage(viewport = { width: 1200, height: 800 }): Promise<Page> {
+  const context = await web.browser.newContext({ viewport, colorScheme: 'light' });
+  contexts.push(context);
+  return context.newPage();
+}
+
+async function expectAccessible(page: Page, label: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(
+    serious.map((v) => `${label}: ${v.id} ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`),
+  ).toEqual([]);
+}
+
+/** The next TOTP window, so the code at sign-in is not the one spent on enrolment. */
+async function freshTotp(): Promise<string> {
+  const intoWindow = Date.now() % 30_000;
+  await new Promise((resolve) => setTimeout(resolve, 30_000 - intoWindow + 1_000));
+  return generate({ secret: aliceSecret });
+}
+
+async function signInWithPassword(page: Page, who: SignedIn) {
+  await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('the gateway serves the web client', () => {
+  it('at / with a strict CSP, index revalidated, hashed assets immutable', async () => {
+    const index = await fetch(`${web.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    const html = await index.text();
+    const script = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${web.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // The API keeps its own, stricter policy.
+    const api = await fetch(`${web.url}/api/v1/me`);
+    expect(api.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+    // Nothing but the built files: no directory listing, no source.
+    const source = await fetch(`${web.url}/src/main.tsx`);
+    expect(source.ok).toBe(false);
+    expect(await source.text()).not.toContain('render(');
+  });
+});
+
+describe('sign-in', () => {
+  it('asks for the TOTP code after the password, refuses a wrong one clearly, accepts the right one', async () => {
+    const page = await newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Parley' }).count()).toBe(1);
+    await expectAccessible(page, 'sign-in');
+    await page.screenshot({ path: join(screenshotsDir, 'sign-in.png') });
+
+    await signInWithPassword(page, alice);
+    const code = page.getByLabel('Code from your authenticator app');
+    await code.waitFor();
+    await expectAccessible(page, 'sign-in code');
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 })
+      .toContain('That code is not valid');
+
+    await code.fill(await freshTotp());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+    // No CSP refusal or script error on the way.
+    expect(problems.filter((p) => /Content Security Policy|Refused/i.test(p))).toEqual([]);
+  }, 120_000);
+
+  it('refuses a wrong password with the reason', async () => {
+    const page = await newPage();
+    await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+    await page.getByLabel('Email').fill(bob.email);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).not.toBe('');
+  });
+});
+
+describe('chat between two people', () => {
+  it('delivers, edits, deletes and reacts across two browser contexts; unread counts show', async () => {
+    const created = await alice.client.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: 'Launch plans', memberIds: [bob.userId] },
+    });
+    const conversationId = created.data?.id ?? '';
+    expect(conversationId).not.toBe('');
+
+    const bobPage = await newPage();
+    await signInWithPassword(bobPage, bob);
+    const bobList = bobPage.getByRole('navigation', { name: 'Conversations' });
+    await bobList.getByRole('link', { name: 'Launch plans' }).waitFor({ timeout: 15_000 });
+
+    // Alice signs in (MFA) and opens the conversation.
+    const alicePage = await newPage();
+    await signInWithPassword(alicePage, alice);
+    await alicePage.getByLabel('Code from your authenticator app').fill(await freshTotp());
+    await alicePage.getByRole('button', { name: 'Verify' }).click();
+    await alicePage.getByRole('link', { name: 'Launch plans' }).click();
+    const aliceComposer = alicePage.getByLabel('Message Launch plans');
+    await aliceComposer.fill('Hello Bob, the launch is on Friday');
+    await aliceComposer.press('Enter');
+    // Shown at once (optimistic), then confirmed: one copy.
+    const aliceMessages = alicePage.getByRole('list', { name: 'Messages' });
+    await expect.poll(() => aliceMessages.getByText('Hello Bob, the launch is on Friday').count()).toBe(1);
+    await expect.poll(() => aliceMessages.locator('.pending').count(), { timeout: 15_000 }).toBe(0);
+
+    // Bob's list counts it unread before he opens it.
+    await expect
+      .poll(() => bobList.getByRole('link', { name: /Launch plans, 1 unread/ }).count(), { timeout: 15_000 })
+      .toBe(1);
+    await bobList.getByRole('link', { name: /Launch plans/ }).click();
+    const bobMessages = bobPage.getByRole('list', { name: 'Messages' });
+    await expect
+      .poll(() => bobMessages.getByText('Hello Bob, the launch is on Friday').count(), { timeout: 15_000 })
+      .toBe(1);
+    await bobPage.getByLabel('Message Launch plans').fill('Great, I will tell the team');
+    await bobPage.getByRole('button', { name: 'Send' }).click();
+    await expect
+      .poll(() => aliceMessages.getByText('Great, I will tell the team').count(), { timeout: 15_000 })
+      .toBe(1);
+
+    // Bob reacts to Alice's message; Alice sees the count.
+    const bobsView = bobMessages.locator('li', { hasText: 'Hello Bob, the launch is on Friday' });
+    await bobsView.getByRole('button', { name: 'React with 👍' }).click();
+    const alicesView = aliceMessages.locator('li', { hasText: 'Hello Bob' });
+    await expect
+      .poll(() => alicesView.getByRole('button', { name: /👍 1/ }).count(), { timeout: 15_000 })
+      .toBe(1);
+
+    // Alice edits; Bob sees the new text, marked edited.
+    await alicesView.getByRole('button', { name: 'Edit' }).click();
+    await alicePage.getByLabel('Edit message').fill('Hello Bob, the launch moved to Monday');
+    await alicePage.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => bobMessages.getByText('Hello Bob, the launch moved to Monday').count(), { timeout: 15_000 })
+      .toBe(1);
+    expect(await bobMessages.getByText('(edited)').count()).toBe(1);
+
+    await expectAccessible(alicePage, 'chat');
+    await alicePage.screenshot({ path: join(screenshotsDir, 'chat.png') });
+
+    // Bob deletes his own message; Alice sees the tombstone and the text is gone.
+    await bobMessages
+      .locator('li', { hasText: 'Great, I will tell the team' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await expect
+      .poll(() => aliceMessages.getByText('This message was deleted.').count(), { timeout: 15_000 })
+      .toBe(1);
+    expect(await aliceMessages.getByText('Great, I will tell the team').count()).toBe(0);
+
+    // On the server: one message per send (the optimistic send made no duplicate).
+    const history = await alice.client.GET('/api/v1/conversations/{conversationId}/messages', {
+      params: { path: { conversationId } },
+    });
+    expect(history.data?.messages.map((m) => [m.text ?? null, m.deleted])).toEqual([
+      ['Hello Bob, the launch moved to Monday', false],
+      [null, true],
+    ]);
+
+    // A phone-sized screen: the conversation fills it, the list is one tap away.
+    const phone = await newPage({ width: 390, height: 844 });
+    await signInWithPassword(phone, bob);
+    await phone.getByRole('link', { name: /Launch plans/ }).click();
+    await phone.getByLabel('Message Launch plans').waitFor();
+    expect(await phone.getByRole('navigation', { name: 'Conversations' }).isVisible()).toBe(false);
+    const composerBox = await phone.getByLabel('Message Launch plans').boundingBox();
+    expect(composerBox && composerBox.x + composerBox.width).toBeLessThanOrEqual(390);
+    await expectAccessible(phone, 'chat on a phone');
+    await phone.screenshot({ path: join(screenshotsDir, 'chat-phone.png') });
+    await phone.getByRole('link', { name: '← Conversations' }).click();
+    await phone.getByRole('navigation', { name: 'Conversations' }).waitFor();
+  }, 180_000);
+});

@@ -1,0 +1,22 @@
+/** The pages by route; a signed-out visitor of a signed-in page is sent to sign-in. */
+import { useEffect, useState } from 'preact/hooks';
+import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
+import { ChatPage } from './pages/chat-page.tsx';
+import { SignInPage } from './pages/sign-in-page.tsx';
+import { useRoute } from './router.ts';
+import { currentSession, onSessionChange } from './session.ts';
+
+export function App() {
+  const route = useRoute();
+  const [session, setSession] = useState(currentSession);
+  useEffect(() => onSessionChange(() => setSession(currentSession())), []);
+  const [page, id] = route.path;
+
+  if (page === 'invitation') {
+    return (
+      <AcceptInvitationPage tenant={route.query.get('tenant') ?? ''} token={route.query.get('token') ?? ''} />
+    );
+  }
+  if (!session || page === 'sign-in') return <SignInPage tenant={route.query.get('tenant')} />;
+  return <ChatPage conversationId={page === 'chat' ? id : undefined} />;
+}

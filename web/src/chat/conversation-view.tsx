@@ -1,0 +1,332 @@
+/**
+ * One conversation: its latest history, then every change after it (polled from
+ * /changes?since=N until live delivery arrives through the socket client), a composer that shows a
+ * message at once and sends it with a clientMessageId (a retry answers the first copy, so nothing
+ * shows twice), and edit, delete and react on each message.
+ */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { describeProblem } from '../problem.ts';
+import { api } from '../session.ts';
+import {
+  addPending,
+  applyChanges,
+  emptyTimeline,
+  lastChangeSeq,
+  markPending,
+  mergeMessages,
+  orderedMessages,
+  type PendingMessage,
+  type Timeline,
+} from './timeline.ts';
+import type { Message } from './types.ts';
+
+const POLL_MS = 1500;
+const REACTIONS = ['👍', '🎉', '❤️'];
+
+export function newClientMessageId(): string {
+  return `web-${crypto.randomUUID()}`;
+}
+
+export function ConversationView(props: {
+  conversationId: string;
+  me: string;
+  title: string;
+  onRead: () => void;
+}) {
+  const { conversationId, me } = props;
+  const [timeline, setTimeline] = useState<Timeline>(emptyTimeline);
+  const [error, setError] = useState('');
+  const [draft, setDraft] = useState('');
+  const [editing, setEditing] = useState<string | undefined>();
+  const since = useRef(0);
+  const readUpTo = useRef(0);
+  const endRef = useRef<HTMLLIElement>(null);
+
+  useEffect(() => {
+    let stopped = false;
+    setTimeline(emptyTimeline());
+    since.current = 0;
+    readUpTo.current = 0;
+    const load = async () => {
+      const { data, error: problem } = await api.GET('/api/v1/conversations/{conversationId}/messages', {
+        params: { path: { conversationId }, query: { limit: 50 } },
+      });
+      if (stopped) return;
+      if (!data) return setError(describeProblem(problem, 'The conversation could not be loaded.'));
+      since.current = lastChangeSeq(data.messages);
+      setTimeline((t) => mergeMessages(t, data.messages));
+      poll();
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        for (;;) {
+          const { data } = await api.GET('/api/v1/conversations/{conversationId}/changes', {
+            params: { path: { conversationId }, query: { since: since.current, limit: 200 } },
+          });
+          if (stopped || !data) break;
+          since.current = Math.max(since.current, data.upTo);
+          if (data.changes.length > 0) setTimeline((t) => applyChanges(t, data.changes));
+          if (!data.hasMore) break;
+        }
+      } catch {
+        // offline: the next round catches up from the same seq
+      }
+      if (!stopped) timer = setTimeout(poll, POLL_MS);
+    };
+    load().catch((failure) => setError(describeProblem(failure)));
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, [conversationId]);
+
+  const messages = orderedMessages(timeline);
+  const lastSeq = messages.at(-1)?.seq ?? 0;
+
+  // Everything shown is read: move the read pointer (it only moves forward on the server).
+  useEffect(() => {
+    if (lastSeq > readUpTo.current) {
+      readUpTo.current = lastSeq;
+      api
+        .PUT('/api/v1/conversations/{conversationId}/read', {
+          params: { path: { conversationId } },
+          body: { seq: lastSeq },
+        })
+        .then(props.onRead, () => undefined);
+    }
+    endRef.current?.scrollIntoView({ block: 'end' });
+  }, [lastSeq, timeline.pending.length]);
+
+  const send = useCallback(
+    async (pending: PendingMessage) => {
+      setTimeline((t) => addPending(t, { ...pending, status: 'sending' }));
+      // Retried with the same clientMessageId: the server answers the first copy, never a second.
+      for (let attempt = 0; attempt < 4; attempt++) {
+        try {
+          const { data, response } = await api.POST('/api/v1/conversations/{conversationId}/messages', {
+            params: { path: { conversationId } },
+            body: { clientMessageId: pending.clientMessageId, text: pending.text },
+          });
+          if (data) return setTimeline((t) => mergeMessages(t, [data as Message]));
+          if (response.status < 500 && response.status !== 429) break;
+        } catch {
+          // network: retry
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+      setTimeline((t) => markPending(t, pending.clientMessageId, 'failed'));
+    },
+    [conversationId],
+  );
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const text = draft.trim();
+    if (!text) return;
+    setDraft('');
+    void send({ clientMessageId: newClientMessageId(), text, status: 'sending' });
+  };
+
+  const update = async (call: Promise<{ data?: unknown; error?: unknown }>) => {
+    const { data, error: problem } = await call;
+    if (data) setTimeline((t) => mergeMessages(t, [data as Message]));
+    else setError(describeProblem(problem));
+  };
+
+  const path = (messageId: string) => ({ path: { conversationId, messageId } });
+
+  return (
+    <section class="conversation" aria-labelledby="conversation-title">
+      <h2 id="conversation-title">{props.title}</h2>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <ol class="messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
+        {messages.map((m) => (
+          <MessageItem
+            key={m.id}
+            message={m}
+            me={me}
+            editing={editing === m.id}
+            onEdit={() => setEditing(m.id)}
+            onCancelEdit={() => setEditing(undefined)}
+            onSaveEdit={(text) => {
+              setEditing(undefined);
+              void update(
+                api.PATCH('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+                  params: path(m.id),
+                  body: { text },
+                }),
+              );
+            }}
+            onDelete={() =>
+              void update(
+                api.DELETE('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+                  params: path(m.id),
+                }),
+              )
+            }
+            onReact={(emoji, mine) =>
+              void update(
+                mine
+                  ? api.DELETE(
+                      '/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}',
+                      { params: { path: { conversationId, messageId: m.id, emoji } } },
+                    )
+                  : api.PUT('/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}', {
+                      params: { path: { conversationId, messageId: m.id, emoji } },
+                    }),
+              )
+            }
+          />
+        ))}
+        {timeline.pending.map((p) => (
+          <li key={p.clientMessageId} class="message mine pending" data-status={p.status}>
+            <span class="sender">You</span>
+            <p class="text">{p.text}</p>
+            {p.status === 'sending' ? (
+              <span class="status">Sending…</span>
+            ) : (
+              <span class="status failed">
+                Not sent.{' '}
+                <button type="button" class="link" onClick={() => void send(p)}>
+                  Retry
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
+        <li ref={endRef} class="end" aria-hidden="true" />
+      </ol>
+      <form class="composer" onSubmit={submit}>
+        <label for="composer" class="visually-hidden">
+          Message {props.title}
+        </label>
+        <textarea
+          id="composer"
+          rows={2}
+          maxLength={10000}
+          value={draft}
+          placeholder={`Message ${props.title}`}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) submit(e);
+          }}
+        />
+        <button type="submit">Send</button>
+      </form>
+    </section>
+  );
+}
+
+function MessageItem(props: {
+  message: Message;
+  me: string;
+  editing: boolean;
+  onEdit: () => void;
+  onCancelEdit: () => void;
+  onSaveEdit: (text: string) => void;
+  onDelete: () => void;
+  onReact: (emoji: string, mine: boolean) => void;
+}) {
+  const { message: m, me } = props;
+  const mine = m.senderId === me;
+  const [text, setText] = useState(m.text ?? '');
+  const time = new Date(m.createdAt);
+  if (m.deleted) {
+    return (
+      <li class="message deleted" data-seq={m.seq}>
+        <p class="text">
+          <em>This message was deleted.</em>
+        </p>
+      </li>
+    );
+  }
+  return (
+    <li class={`message${mine ? ' mine' : ''}`} data-seq={m.seq}>
+      <span class="sender">{mine ? 'You' : m.senderId}</span>{' '}
+      <time dateTime={m.createdAt}>
+        {time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+      </time>
+      {props.editing ? (
+        <form
+          class="edit"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (text.trim()) props.onSaveEdit(text.trim());
+          }}
+        >
+          <label for={`edit-${m.id}`} class="visually-hidden">
+            Edit message
+          </label>
+          <input
+            id={`edit-${m.id}`}
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') props.onCancelEdit();
+            }}
+          />
+          <button type="submit">Save</button>
+          <button type="button" onClick={props.onCancelEdit}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <p class="text">
+          {m.text}
+          {m.editedAt && <span class="edited"> (edited)</span>}
+        </p>
+      )}
+      <div class="reactions">
+        {m.reactions.map((r) => {
+          const reacted = r.userIds.includes(me);
+          return (
+            <button
+              key={r.emoji}
+              type="button"
+              class="reaction"
+              aria-pressed={reacted}
+              aria-label={`${r.emoji} ${r.count}${reacted ? ', remove your reaction' : ', react'}`}
+              onClick={() => props.onReact(r.emoji, reacted)}
+            >
+              {r.emoji} {r.count}
+            </button>
+          );
+        })}
+      </div>
+      <div class="actions">
+        {REACTIONS.filter((e) => !m.reactions.some((r) => r.emoji === e)).map((emoji) => (
+          <button
+            key={emoji}
+            type="button"
+            class="icon"
+            aria-label={`React with ${emoji}`}
+            onClick={() => props.onReact(emoji, false)}
+          >
+            {emoji}
+          </button>
+        ))}
+        {mine && !props.editing && (
+          <button
+            type="button"
+            onClick={() => {
+              setText(m.text ?? '');
+              props.onEdit();
+            }}
+          >
+            Edit
+          </button>
+        )}
+        {mine && (
+          <button type="button" onClick={props.onDelete}>
+            Delete
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}

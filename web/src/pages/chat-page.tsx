@@ -1,0 +1,128 @@
+/** The chat: the conversation list (refreshed every few seconds) beside the open conversation. */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ConversationList, conversationTitle } from '../chat/conversation-list.tsx';
+import { ConversationView } from '../chat/conversation-view.tsx';
+import type { ConversationSummary } from '../chat/types.ts';
+import { describeProblem } from '../problem.ts';
+import { navigate } from '../router.ts';
+import { api, currentSession, saveSession, sessionUserId } from '../session.ts';
+
+const LIST_POLL_MS = 3000;
+
+export function ChatPage(props: { conversationId?: string }) {
+  const session = currentSession();
+  const me = session ? sessionUserId(session) : '';
+  const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  const [error, setError] = useState('');
+  const [name, setName] = useState('');
+  const [members, setMembers] = useState('');
+
+  const refresh = useCallback(async () => {
+    try {
+      const { data, error: problem } = await api.GET('/api/v1/conversations', {
+        params: { query: { limit: 100 } },
+      });
+      if (data) {
+        setConversations(data.conversations);
+        setError('');
+      } else setError(describeProblem(problem, 'Conversations could not be loaded.'));
+    } catch {
+      // offline: shown as it was; the next round refreshes
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(refresh, LIST_POLL_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
+
+  const unread = conversations.reduce((sum, c) => sum + (c.id === props.conversationId ? 0 : c.unread), 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
+
+  const create = async (event: Event) => {
+    event.preventDefault();
+    const memberIds = members.split(/[\s,]+/).filter(Boolean);
+    const { data, error: problem } = await api.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: name.trim(), memberIds },
+    });
+    if (!data) return setError(describeProblem(problem, 'The conversation could not be created.'));
+    setName('');
+    setMembers('');
+    await refresh();
+    navigate(`chat/${encodeURIComponent(data.id)}`);
+  };
+
+  const signOut = async () => {
+    await api.POST('/api/v1/logout', {}).catch(() => undefined);
+    saveSession(undefined);
+    navigate('sign-in');
+  };
+
+  const open = conversations.find((c) => c.id === props.conversationId);
+  return (
+    <div class={`chat-layout${props.conversationId ? ' has-conversation' : ''}`}>
+      <header class="top-bar">
+        <a href="#/chat" class="brand">
+          Parley
+        </a>
+        <span class="who">{session?.tenant}</span>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <nav class="sidebar" aria-label="Conversations">
+        <h2 class="visually-hidden">Conversations</h2>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <ConversationList conversations={conversations} selected={props.conversationId} me={me} />
+        <details class="new-conversation">
+          <summary>New group</summary>
+          <form onSubmit={create}>
+            <label for="group-name">Name</label>
+            <input
+              id="group-name"
+              required
+              maxLength={100}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
+            <label for="group-members">Member user ids</label>
+            <input
+              id="group-members"
+              value={members}
+              aria-describedby="members-hint"
+              onInput={(e) => setMembers(e.currentTarget.value)}
+            />
+            <p id="members-hint" class="hint">
+              Separated by commas. Your id: <code>{me}</code>
+            </p>
+            <button type="submit">Create</button>
+          </form>
+        </details>
+      </nav>
+      <main class="main">
+        {props.conversationId ? (
+          <>
+            <a href="#/chat" class="back">
+              ← Conversations
+            </a>
+            <ConversationView
+              conversationId={props.conversationId}
+              me={me}
+              title={open ? conversationTitle(open, me) : 'Conversation'}
+              onRead={refresh}
+            />
+          </>
+        ) : (
+          <p class="empty">Choose a conversation.</p>
+        )}
+      </main>
+    </div>
+  );
+}
