@@ -3,9 +3,8 @@
  * pinned by digest, the image runs as a numeric non-root user, every service's entrypoint and
  * everything it imports is in the build context while tests and test data are not, every
  * third-party package a service imports is a production dependency (the image installs with
- * --omit=dev), and patch-package comes from the lockfile. The build recipe itself (npm ci of one
- * workspace, the patches, the pruned node_modules) was run by hand outside Docker; see
- * charts/README.md, "Images".
+ * --omit=dev), and patch-package comes from the lockfile. The build recipe itself is run by
+ * image-build.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
