@@ -85,7 +85,8 @@ export function runDockerfile(buildArgs: Record<string, string>): BuiltImage {
           mkdirSync(join(root, workdir), { recursive: true });
           return;
         case 'COPY':
-          return copy(args);
+          copy(args);
+          return;
         case 'RUN': {
           const written = args.replace(/--mount=\S+\s*/g, '');
           // This runs as the machine's user: an absolute path outside the stage's own folders
