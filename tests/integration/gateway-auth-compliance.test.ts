@@ -74,6 +74,12 @@ describe('sign-in and the account through the gateway', () => {
     const me = await alice.client.GET('/api/v1/me');
     expect(me.response.status).toBe(200);
     expect(me.data).toMatchObject({ id: alice.userId, email: alice.email, roles: ['member'] });
+    const session = await alice.client.GET('/api/v1/session');
+    expect(session.data).toMatchObject({
+      userId: alice.userId,
+      tenant: stack.tenantA,
+      sessionId: alice.sessionId,
+    });
     const sessions = await alice.client.GET('/api/v1/me/sessions');
     expect(sessions.data?.sessions.map((s) => s.id)).toContain(alice.sessionId);
 
