@@ -218,7 +218,7 @@ describe('auth as a GDPR participant', () => {
     expect(await c.sessions.countDocuments({ userId })).toBe(0);
     const refresh = await auth.app.inject({
       method: 'POST',
-      url: `/tenants/${tenant}/token`,
+      url: `/v1/tenants/${tenant}/token`,
       payload: { refreshToken: session.refreshToken },
     });
     expect(refresh.statusCode).toBe(401);

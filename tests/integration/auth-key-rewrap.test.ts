@@ -42,15 +42,15 @@ describe('background rewrap of what auth stores', { timeout: 120_000 }, () => {
     // Grace enrols and confirms TOTP; Alan starts enrolling and stops (a pending secret).
     await f.register('grace@example.com');
     const grace = await f.login('grace@example.com');
-    const secret = (await f.post('/me/mfa/totp', grace.accessToken, { password: PASSWORD })).json()
+    const secret = (await f.post('/v1/me/mfa/totp', grace.accessToken, { password: PASSWORD })).json()
       .secret as string;
-    const confirmed = await f.post('/me/mfa/totp/confirm', grace.accessToken, {
+    const confirmed = await f.post('/v1/me/mfa/totp/confirm', grace.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
     await f.register('alan@example.com');
     const alan = await f.login('alan@example.com');
-    const pendingSecret = (await f.post('/me/mfa/totp', alan.accessToken, { password: PASSWORD })).json()
+    const pendingSecret = (await f.post('/v1/me/mfa/totp', alan.accessToken, { password: PASSWORD })).json()
       .secret as string;
 
     const before = await storedCiphertexts();
@@ -82,17 +82,17 @@ describe('background rewrap of what auth stores', { timeout: 120_000 }, () => {
     await f.keyring.setMinDecryptionVersion(f.tenant, 'default', 2);
     const first = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'grace@example.com', password: PASSWORD },
     });
     expect(first.json()).toMatchObject({ mfaRequired: true });
     const stepUp = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login/mfa`,
+      url: `/v1/tenants/${f.tenant}/login/mfa`,
       payload: { challenge: first.json().challenge, code: await currentTotp(secret) },
     });
     expect(stepUp.statusCode).toBe(200);
-    const alanConfirms = await f.post('/me/mfa/totp/confirm', alan.accessToken, {
+    const alanConfirms = await f.post('/v1/me/mfa/totp/confirm', alan.accessToken, {
       code: await currentTotp(pendingSecret),
     });
     expect(alanConfirms.statusCode).toBe(200);

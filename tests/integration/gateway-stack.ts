@@ -100,7 +100,7 @@ export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): P
       const email = `u-${randomUUID().slice(0, 8)}@${tenant}.example`;
       const invited = await auth.app.inject({
         method: 'POST',
-        url: `/internal/tenants/${tenant}/invitations`,
+        url: `/v1/internal/tenants/${tenant}/invitations`,
         headers: { 'x-service-token': SERVICE_TOKEN },
         payload: { email, roles },
       });

@@ -66,7 +66,7 @@ async function get(url: string, headers: Record<string, string>) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const signIn = () => post(`${auth?.url}/tenants/${tenant}/login`, { email: admin, password });
+const signIn = () => post(`${auth?.url}/v1/tenants/${tenant}/login`, { email: admin, password });
 const verifyAuditLog = () =>
   get(`${compliance?.url}/v1/tenants/${tenant}/audit/verify`, { 'x-service-token': GATEWAY_TOKEN });
 const appendAuditRecord = () =>
@@ -114,13 +114,13 @@ describe('a tenant the operator provisioned is served by auth and compliance', {
 
     // The first admin's invitation, reissued as a person who lost the mail would have it.
     const invitation = await post(
-      `${auth?.url}/internal/tenants/${tenant}/invitations`,
+      `${auth?.url}/v1/internal/tenants/${tenant}/invitations`,
       { email: admin, roles: ['admin'], reissue: true },
       { 'x-service-token': OPERATOR_TOKEN },
     );
     expect(invitation.status).toBe(201);
     expect(typeof invitation.body.token).toBe('string');
-    const accepted = await post(`${auth?.url}/tenants/${tenant}/invitations/accept`, {
+    const accepted = await post(`${auth?.url}/v1/tenants/${tenant}/invitations/accept`, {
       token: invitation.body.token,
       password,
       displayName: 'Alice',

@@ -101,7 +101,7 @@ export async function checkDemoTenant(
   const signIn = await settled(
     () =>
       call(
-        `${target.authUrl}/tenants/${target.tenant}/login`,
+        `${target.authUrl}/v1/tenants/${target.tenant}/login`,
         {
           method: 'POST',
           headers: json,
@@ -139,7 +139,7 @@ export async function checkDemoTenant(
   }
 
   const invitation = await call(
-    `${target.authUrl}/internal/tenants/${target.tenant}/invitations`,
+    `${target.authUrl}/v1/internal/tenants/${target.tenant}/invitations`,
     {
       method: 'POST',
       headers: internal,
@@ -161,11 +161,11 @@ export async function checkDemoTenant(
     });
     lines.push(
       `${target.adminEmail} is invited; accept it (this token replaces any earlier one):`,
-      `  curl -s -H 'content-type: application/json' ${target.authUrl}/tenants/${target.tenant}/invitations/accept -d '${accept}'`,
+      `  curl -s -H 'content-type: application/json' ${target.authUrl}/v1/tenants/${target.tenant}/invitations/accept -d '${accept}'`,
     );
   } else if (invitation.body.state === 'accepted') {
     lines.push(
-      `${target.adminEmail} has accepted the invitation; sign in at POST ${target.authUrl}/tenants/${target.tenant}/login`,
+      `${target.adminEmail} has accepted the invitation; sign in at POST ${target.authUrl}/v1/tenants/${target.tenant}/login`,
     );
   } else {
     ok = false;

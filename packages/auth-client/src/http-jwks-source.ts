@@ -4,7 +4,7 @@
  * a circuit breaker, so a struggling auth service is not hammered by every client at once. The
  * key sets are public: no service credential is sent.
  * The URL is a template with `{tenant}` (the auth service serves
- * `/tenants/{tenant}/.well-known/jwks.json`; there is no key set of every tenant to fetch).
+ * `/v1/tenants/{tenant}/.well-known/jwks.json`; there is no key set of every tenant to fetch).
  */
 import { ServiceHttp } from '@parley/service-http';
 import type { JSONWebKeySet } from 'jose';

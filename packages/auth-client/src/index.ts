@@ -18,7 +18,7 @@ export * from './token-verifier.ts';
 export interface AuthClientOptions {
   /**
    * The auth service's per-tenant key set URL with `{tenant}`
-   * (…/tenants/{tenant}/.well-known/jwks.json), or an in-process source of one tenant's keys.
+   * (…/v1/tenants/{tenant}/.well-known/jwks.json), or an in-process source of one tenant's keys.
    */
   jwks: string | JwksSource;
   redis: Redis;

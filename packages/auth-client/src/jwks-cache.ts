@@ -7,7 +7,7 @@
  *
  * Why per tenant: a JWKS listing every tenant's keys (the first design) named every tenant to
  * anyone who asked, since key ids start with the tenant (`<tenant>.<period>.<n>`). The auth
- * service now serves only `/tenants/<tenant>/.well-known/jwks.json`, and a token's key id says
+ * service now serves only `/v1/tenants/<tenant>/.well-known/jwks.json`, and a token's key id says
  * which of those to load. Tenants not seen before are loaded at most `newTenantLoadsPerSecond`
  * times a second (forged key ids naming made-up tenants), and at most `maxTenants` are kept.
  */

@@ -27,21 +27,21 @@ async function refusedWithin(token: unknown, url: string, ms = 2_000): Promise<n
 }
 
 const refresh = (refreshToken: unknown) =>
-  f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/token`, payload: { refreshToken } });
+  f.app.inject({ method: 'POST', url: `/v1/tenants/${f.tenant}/token`, payload: { refreshToken } });
 
 describe('MFA enrolment needs recent authentication', () => {
   it("a stolen access token alone cannot enrol the thief's authenticator", async () => {
     const userId = await f.register('victim-mfa@example.com');
     const stolen = await f.login('victim-mfa@example.com');
-    const bare = await f.post('/me/mfa/totp', stolen.accessToken);
+    const bare = await f.post('/v1/me/mfa/totp', stolen.accessToken);
     expect(bare.statusCode).toBe(400);
-    const guessed = await f.post('/me/mfa/totp', stolen.accessToken, { password: 'not the password' });
+    const guessed = await f.post('/v1/me/mfa/totp', stolen.accessToken, { password: 'not the password' });
     expect(guessed.statusCode).toBe(401);
     expect(guessed.json().type).toBe('https://parley.dev/problems/reauthentication-failed');
     expect(guessed.body).not.toContain('secret');
     expect((await (await users()).findOne({ _id: userId }))?.totpPending).toBeUndefined();
     // The owner, who knows the password, can.
-    const owner = await f.post('/me/mfa/totp', stolen.accessToken, { password: PASSWORD });
+    const owner = await f.post('/v1/me/mfa/totp', stolen.accessToken, { password: PASSWORD });
     expect(owner.statusCode).toBe(200);
     expect(owner.json().secret).toEqual(expect.any(String));
   });
@@ -49,12 +49,13 @@ describe('MFA enrolment needs recent authentication', () => {
   it('an enrolment left pending cannot be confirmed once it expired', async () => {
     const userId = await f.register('stale-mfa@example.com');
     const session = await f.login('stale-mfa@example.com');
-    const secret = (await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD })).json().secret;
+    const secret = (await f.post('/v1/me/mfa/totp', session.accessToken, { password: PASSWORD })).json()
+      .secret;
     await (await users()).updateOne(
       { _id: userId },
       { $set: { 'totpPending.createdAt': new Date(Date.now() - ENROLMENT_TTL_MS - 1_000) } },
     );
-    const late = await f.post('/me/mfa/totp/confirm', session.accessToken, {
+    const late = await f.post('/v1/me/mfa/totp/confirm', session.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(late.statusCode).toBe(409);
@@ -69,31 +70,31 @@ describe("an admin's changes end the user's sessions", () => {
     const chief = await f.login('chief@example.com');
     const deputy = await f.login('deputy@example.com');
     expect(
-      (await f.app.inject({ url: '/admin/users', headers: bearer(deputy.accessToken) })).statusCode,
+      (await f.app.inject({ url: '/v1/admin/users', headers: bearer(deputy.accessToken) })).statusCode,
     ).toBe(200);
     const demoted = await f.app.inject({
       method: 'PATCH',
-      url: `/admin/users/${demotedId}`,
+      url: `/v1/admin/users/${demotedId}`,
       headers: bearer(chief.accessToken),
       payload: { roles: ['member'] },
     });
     expect(demoted.statusCode).toBe(200);
-    expect(await refusedWithin(deputy.accessToken, '/admin/users')).toBe(401);
+    expect(await refusedWithin(deputy.accessToken, '/v1/admin/users')).toBe(401);
     expect((await refresh(deputy.refreshToken)).statusCode).toBe(401);
     // Signing in again gives a token with the new roles only.
     const again = await f.login('deputy@example.com');
-    expect((await f.app.inject({ url: '/admin/users', headers: bearer(again.accessToken) })).statusCode).toBe(
-      403,
-    );
+    expect(
+      (await f.app.inject({ url: '/v1/admin/users', headers: bearer(again.accessToken) })).statusCode,
+    ).toBe(403);
     // The admin who made the change keeps their session; the same roles again revoke nothing.
     const same = await f.app.inject({
       method: 'PATCH',
-      url: `/admin/users/${demotedId}`,
+      url: `/v1/admin/users/${demotedId}`,
       headers: bearer(chief.accessToken),
       payload: { roles: ['member'] },
     });
     expect(same.statusCode).toBe(200);
-    expect((await f.app.inject({ url: '/me', headers: bearer(again.accessToken) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(again.accessToken) })).statusCode).toBe(200);
   });
 
   it("a suspended user's access and refresh tokens are refused at once", async () => {
@@ -103,12 +104,12 @@ describe("an admin's changes end the user's sessions", () => {
     const leaver = await f.login('leaver@example.com');
     const suspended = await f.app.inject({
       method: 'PATCH',
-      url: `/admin/users/${suspendedId}`,
+      url: `/v1/admin/users/${suspendedId}`,
       headers: bearer(boss.accessToken),
       payload: { status: 'suspended' },
     });
     expect(suspended.statusCode).toBe(200);
-    expect(await refusedWithin(leaver.accessToken, '/me')).toBe(401);
+    expect(await refusedWithin(leaver.accessToken, '/v1/me')).toBe(401);
     expect((await refresh(leaver.refreshToken)).statusCode).toBe(401);
   });
 });
@@ -117,8 +118,9 @@ describe('recovery codes', () => {
   it('a leaked recovery-code hash cannot be reversed by searching the code space', async () => {
     await f.register('codes@example.com');
     const session = await f.login('codes@example.com');
-    const secret = (await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD })).json().secret;
-    const confirmed = await f.post('/me/mfa/totp/confirm', session.accessToken, {
+    const secret = (await f.post('/v1/me/mfa/totp', session.accessToken, { password: PASSWORD })).json()
+      .secret;
+    const confirmed = await f.post('/v1/me/mfa/totp/confirm', session.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     const codes = confirmed.json().recoveryCodes as string[];
@@ -134,13 +136,13 @@ describe('recovery codes', () => {
     const challenge = (
       await f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/login`,
+        url: `/v1/tenants/${f.tenant}/login`,
         payload: { email: 'codes@example.com', password: PASSWORD },
       })
     ).json().challenge;
     const used = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login/mfa`,
+      url: `/v1/tenants/${f.tenant}/login/mfa`,
       payload: { challenge, recoveryCode: codes[0] },
     });
     expect(used.statusCode).toBe(200);

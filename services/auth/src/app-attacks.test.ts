@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const me = (token: string) => f.app.inject({ url: '/me', headers: bearer(token) });
+const me = (token: string) => f.app.inject({ url: '/v1/me', headers: bearer(token) });
 const parts = (token: unknown) => String(token).split('.') as [string, string, string];
 const claimsOf = (token: unknown) => JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString());
 const headerOf = (token: unknown) => JSON.parse(Buffer.from(parts(token)[0], 'base64url').toString());
@@ -45,7 +45,7 @@ describe('forged or stale access tokens are refused', () => {
   });
 
   it('HS256 signed with the published public key', async () => {
-    const jwks = (await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` })).json() as {
+    const jwks = (await f.app.inject({ url: `/v1/tenants/${f.tenant}/.well-known/jwks.json` })).json() as {
       keys: { kid: string; x: string }[];
     };
     const kid = headerOf(tokens.accessToken).kid;
@@ -86,20 +86,20 @@ describe('forged or stale access tokens are refused', () => {
     const [header, , signature] = parts(tokens.accessToken);
     const forged = `${header}.${b64url({ ...claimsOf(tokens.accessToken), roles: ['admin'] })}.${signature}`;
     expect((await me(forged)).statusCode).toBe(401);
-    expect((await f.app.inject({ url: '/admin/users', headers: bearer(forged) })).statusCode).toBe(401);
+    expect((await f.app.inject({ url: '/v1/admin/users', headers: bearer(forged) })).statusCode).toBe(401);
   });
 
   it('a token of a revoked session', async () => {
     const session = await f.login('mallory-target@example.com');
     expect((await me(session.accessToken as string)).statusCode).toBe(200);
-    await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(session.accessToken) });
+    await f.app.inject({ method: 'POST', url: '/v1/logout', headers: bearer(session.accessToken) });
     expect((await me(session.accessToken as string)).statusCode).toBe(401);
   });
 });
 
 describe('refresh-token reuse', () => {
   const refresh = (token: unknown) =>
-    f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/token`, payload: { refreshToken: token } });
+    f.app.inject({ method: 'POST', url: `/v1/tenants/${f.tenant}/token`, payload: { refreshToken: token } });
 
   it('revokes that family only; the same user’s other sessions stay alive', async () => {
     const victim = await f.login('mallory-target@example.com');
@@ -144,18 +144,22 @@ describe('second-factor attacks', () => {
   const login = () =>
     f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'mfa-user@example.com', password: PASSWORD },
     });
   const answer = (challenge: string, body: Record<string, string>) =>
-    f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/login/mfa`, payload: { challenge, ...body } });
+    f.app.inject({
+      method: 'POST',
+      url: `/v1/tenants/${f.tenant}/login/mfa`,
+      payload: { challenge, ...body },
+    });
 
   beforeAll(async () => {
     await f.register('mfa-user@example.com');
     const session = await f.login('mfa-user@example.com');
     const enrol = await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp',
+      url: '/v1/me/mfa/totp',
       headers: bearer(session.accessToken),
       payload: { password: PASSWORD },
     });
@@ -163,7 +167,7 @@ describe('second-factor attacks', () => {
     // Confirm with the previous step's code so the current step stays unused for the tests below.
     const confirmed = await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp/confirm',
+      url: '/v1/me/mfa/totp/confirm',
       headers: bearer(session.accessToken),
       payload: { code: await currentTotp(secret, Date.now() / 1000 - 30) },
     });
@@ -213,21 +217,21 @@ describe('second-factor attacks', () => {
     const session = await f.login('mfa-guess@example.com');
     const enrol = await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp',
+      url: '/v1/me/mfa/totp',
       headers: bearer(session.accessToken),
       payload: { password: PASSWORD },
     });
     const own = enrol.json().secret as string;
     await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp/confirm',
+      url: '/v1/me/mfa/totp/confirm',
       headers: bearer(session.accessToken),
       payload: { code: await currentTotp(own) },
     });
     const passwordStep = () =>
       f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/login`,
+        url: `/v1/tenants/${f.tenant}/login`,
         payload: { email: 'mfa-guess@example.com', password: PASSWORD },
       });
     const statuses: number[] = [];

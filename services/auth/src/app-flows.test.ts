@@ -22,7 +22,7 @@ describe('invitations from the operator', () => {
   it('need the service credential', async () => {
     const response = await f.app.inject({
       method: 'POST',
-      url: `/internal/tenants/${f.tenant}/invitations`,
+      url: `/v1/internal/tenants/${f.tenant}/invitations`,
       payload: { email: 'nobody@example.com', roles: ['admin'] },
     });
     expect(response.statusCode).toBe(401);
@@ -33,7 +33,7 @@ describe('invitations from the operator', () => {
     const call = () =>
       f.app.inject({
         method: 'POST',
-        url: `/internal/tenants/${f.tenant}/invitations`,
+        url: `/v1/internal/tenants/${f.tenant}/invitations`,
         headers: { 'x-service-token': SERVICE_TOKEN },
         payload: { email: 'First.Admin@Example.com' },
       });
@@ -50,7 +50,7 @@ describe('invitations from the operator', () => {
     expect(second.json().token).toBeUndefined();
     const accepted = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/invitations/accept`,
+      url: `/v1/tenants/${f.tenant}/invitations/accept`,
       payload: { token: first.json().token, password: PASSWORD, displayName: 'First Admin' },
     });
     expect(accepted.statusCode).toBe(201);
@@ -58,7 +58,7 @@ describe('invitations from the operator', () => {
     expect((await call()).json()).toMatchObject({ state: 'accepted' });
     const reused = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/invitations/accept`,
+      url: `/v1/tenants/${f.tenant}/invitations/accept`,
       payload: { token: first.json().token, password: PASSWORD, displayName: 'Again' },
     });
     expect(reused.statusCode).toBe(400);
@@ -82,7 +82,7 @@ describe('login, refresh and logout', () => {
     expect(claims.iss).toBe(f.policy.issuer);
     expect(claims.aud).toBe(f.policy.audience);
     expect(claims.jti).toBeTruthy();
-    const me = await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) });
+    const me = await f.app.inject({ url: '/v1/me', headers: bearer(tokens.accessToken) });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ id: userId, email: 'alice@example.com' });
   });
@@ -90,7 +90,11 @@ describe('login, refresh and logout', () => {
   it('rotates the refresh token on every use', async () => {
     const first = await f.login('alice@example.com');
     const refresh = (token: unknown) =>
-      f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/token`, payload: { refreshToken: token } });
+      f.app.inject({
+        method: 'POST',
+        url: `/v1/tenants/${f.tenant}/token`,
+        payload: { refreshToken: token },
+      });
     const second = await refresh(first.refreshToken);
     expect(second.statusCode).toBe(200);
     expect(second.json().refreshToken).not.toBe(first.refreshToken);
@@ -101,13 +105,17 @@ describe('login, refresh and logout', () => {
 
   it('logout revokes the session: its access token and refresh token are refused', async () => {
     const tokens = await f.login('alice@example.com');
-    const out = await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(tokens.accessToken) });
+    const out = await f.app.inject({
+      method: 'POST',
+      url: '/v1/logout',
+      headers: bearer(tokens.accessToken),
+    });
     expect(out.statusCode).toBe(204);
-    const me = await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) });
+    const me = await f.app.inject({ url: '/v1/me', headers: bearer(tokens.accessToken) });
     expect(me.statusCode).toBe(401);
     const refreshed = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/token`,
+      url: `/v1/tenants/${f.tenant}/token`,
       payload: { refreshToken: tokens.refreshToken },
     });
     expect(refreshed.statusCode).toBe(401);
@@ -116,12 +124,12 @@ describe('login, refresh and logout', () => {
   it('gives an unknown user and a wrong password the same answer', async () => {
     const unknown = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'ghost@example.com', password: 'whatever-password' },
     });
     const wrong = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'alice@example.com', password: 'not-the-password' },
     });
     expect(unknown.statusCode).toBe(401);
@@ -133,7 +141,7 @@ describe('login, refresh and logout', () => {
   it('refuses bad input with problem details, never a stack trace', async () => {
     const response = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'not-an-email', password: '', extra: 1 },
     });
     expect(response.statusCode).toBe(400);
@@ -141,7 +149,7 @@ describe('login, refresh and logout', () => {
     expect(response.body).not.toMatch(/at .*\.ts:\d+/);
     const badTenant = await f.app.inject({
       method: 'POST',
-      url: '/tenants/platform/login',
+      url: '/v1/tenants/platform/login',
       payload: { email: 'a@example.com', password: 'x' },
     });
     expect(badTenant.statusCode).toBe(400);
@@ -153,19 +161,19 @@ describe('sessions', () => {
     await f.register('bob@example.com');
     const a = await f.login('bob@example.com');
     const b = await f.login('bob@example.com');
-    const listed = await f.app.inject({ url: '/me/sessions', headers: bearer(a.accessToken) });
+    const listed = await f.app.inject({ url: '/v1/me/sessions', headers: bearer(a.accessToken) });
     expect(listed.statusCode).toBe(200);
     const sessions = listed.json().sessions as { id: string; current: boolean }[];
     expect(sessions.map((s) => s.id)).toEqual(expect.arrayContaining([a.sessionId, b.sessionId]));
     expect(sessions.find((s) => s.id === a.sessionId)?.current).toBe(true);
     const revoked = await f.app.inject({
       method: 'DELETE',
-      url: `/me/sessions/${b.sessionId}`,
+      url: `/v1/me/sessions/${b.sessionId}`,
       headers: bearer(a.accessToken),
     });
     expect(revoked.statusCode).toBe(204);
-    expect((await f.app.inject({ url: '/me', headers: bearer(b.accessToken) })).statusCode).toBe(401);
-    expect((await f.app.inject({ url: '/me', headers: bearer(a.accessToken) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(b.accessToken) })).statusCode).toBe(401);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(a.accessToken) })).statusCode).toBe(200);
   });
 
   it("a user cannot revoke another user's session", async () => {
@@ -173,11 +181,11 @@ describe('sessions', () => {
     const alice = await f.login('alice@example.com');
     const response = await f.app.inject({
       method: 'DELETE',
-      url: `/me/sessions/${alice.sessionId}`,
+      url: `/v1/me/sessions/${alice.sessionId}`,
       headers: bearer(bob.accessToken),
     });
     expect(response.statusCode).toBe(404);
-    expect((await f.app.inject({ url: '/me', headers: bearer(alice.accessToken) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(alice.accessToken) })).statusCode).toBe(200);
   });
 
   it("an admin revokes all of a user's sessions and suspends them; a suspended user cannot log in", async () => {
@@ -185,20 +193,20 @@ describe('sessions', () => {
     const admin = await f.login('carol-admin@example.com');
     const dave = await f.register('dave@example.com');
     const daveSession = await f.login('dave@example.com');
-    const member = await f.app.inject({ url: '/admin/users', headers: bearer(daveSession.accessToken) });
+    const member = await f.app.inject({ url: '/v1/admin/users', headers: bearer(daveSession.accessToken) });
     expect(member.statusCode).toBe(403);
     const revoked = await f.app.inject({
       method: 'DELETE',
-      url: `/admin/users/${dave}/sessions`,
+      url: `/v1/admin/users/${dave}/sessions`,
       headers: bearer(admin.accessToken),
     });
     expect(revoked.json()).toEqual({ revoked: 1 });
-    expect((await f.app.inject({ url: '/me', headers: bearer(daveSession.accessToken) })).statusCode).toBe(
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(daveSession.accessToken) })).statusCode).toBe(
       401,
     );
     const suspended = await f.app.inject({
       method: 'PATCH',
-      url: `/admin/users/${dave}`,
+      url: `/v1/admin/users/${dave}`,
       headers: bearer(admin.accessToken),
       payload: { status: 'suspended' },
     });
@@ -210,28 +218,36 @@ describe('sessions', () => {
 describe('open sign-up', () => {
   it('is closed by default and opened by an admin', async () => {
     const body = { email: 'eve@example.com', password: PASSWORD, displayName: 'Eve' };
-    const closed = await f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/sign-up`, payload: body });
+    const closed = await f.app.inject({
+      method: 'POST',
+      url: `/v1/tenants/${f.tenant}/sign-up`,
+      payload: body,
+    });
     expect(closed.statusCode).toBe(403);
     const admin = await f.login('carol-admin@example.com');
     await f.app.inject({
       method: 'PUT',
-      url: '/admin/settings',
+      url: '/v1/admin/settings',
       headers: bearer(admin.accessToken),
       payload: { openSignUp: true },
     });
-    const open = await f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/sign-up`, payload: body });
+    const open = await f.app.inject({
+      method: 'POST',
+      url: `/v1/tenants/${f.tenant}/sign-up`,
+      payload: body,
+    });
     // The same answer for every address; the account comes with the link (app-sign-up.test.ts).
     expect(open.statusCode).toBe(202);
     expect(open.json()).toMatchObject({ status: 'verification-pending' });
     const short = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up`,
+      url: `/v1/tenants/${f.tenant}/sign-up`,
       payload: { ...body, email: 'frank@example.com', password: 'short' },
     });
     expect(short.statusCode).toBe(400);
     const onTheEmail = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up`,
+      url: `/v1/tenants/${f.tenant}/sign-up`,
       payload: { ...body, email: 'frank@example.com', password: 'frank-is-my-name-2024' },
     });
     expect(onTheEmail.statusCode).toBe(400);
@@ -248,17 +264,19 @@ describe('tenant state (the operator runtime record)', () => {
       await new Promise((resolve) => setTimeout(resolve, 3_100)); // the gate's cache
       const login = await f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/login`,
+        url: `/v1/tenants/${f.tenant}/login`,
         payload: { email: 'nina@example.com', password: PASSWORD },
       });
       expect(login.statusCode).toBe(403);
       expect(login.json().type).toBe('https://parley.dev/problems/tenant-suspended');
-      expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(403);
+      expect((await f.app.inject({ url: '/v1/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(
+        403,
+      );
     } finally {
       await markTenantRuntimeStatus(f.redis.client, f.tenant, 'Ready');
     }
     await new Promise((resolve) => setTimeout(resolve, 3_100));
-    expect((await f.app.inject({ url: '/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(tokens.accessToken) })).statusCode).toBe(200);
   });
 
   it('answers 404 for a tenant that was never provisioned', async () => {
@@ -275,7 +293,7 @@ describe('tenant state (the operator runtime record)', () => {
     const login = (tenant: string) =>
       f.app.inject({
         method: 'POST',
-        url: `/tenants/${tenant}/login`,
+        url: `/v1/tenants/${tenant}/login`,
         payload: { email: 'a@example.com', password: 'x' },
       });
     for (const [status, code, type] of [
@@ -300,7 +318,7 @@ describe('reissued invitations', () => {
     const invite = (reissue?: boolean) =>
       f.app.inject({
         method: 'POST',
-        url: `/internal/tenants/${f.tenant}/invitations`,
+        url: `/v1/internal/tenants/${f.tenant}/invitations`,
         headers: { 'x-service-token': SERVICE_TOKEN },
         payload: { email: 'olga@example.com', roles: ['member'], ...(reissue ? { reissue } : {}) },
       });
@@ -311,7 +329,7 @@ describe('reissued invitations', () => {
     const accept = (token: string) =>
       f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/invitations/accept`,
+        url: `/v1/tenants/${f.tenant}/invitations/accept`,
         payload: { token, password: PASSWORD, displayName: 'Olga' },
       });
     // Nothing published yet (no relay runs here): the reissue kept the first invitation's audit
@@ -340,20 +358,22 @@ describe('password change', () => {
     const newPassword = 'a brand new long passphrase';
     const wrong = await f.app.inject({
       method: 'POST',
-      url: '/me/password',
+      url: '/v1/me/password',
       headers: bearer(here.accessToken),
       payload: { currentPassword: 'not-the-current-one', newPassword },
     });
     expect(wrong.statusCode).toBe(401);
     const changed = await f.app.inject({
       method: 'POST',
-      url: '/me/password',
+      url: '/v1/me/password',
       headers: bearer(here.accessToken),
       payload: { currentPassword: PASSWORD, newPassword },
     });
     expect(changed.statusCode).toBe(204);
-    expect((await f.app.inject({ url: '/me', headers: bearer(elsewhere.accessToken) })).statusCode).toBe(401);
-    expect((await f.app.inject({ url: '/me', headers: bearer(here.accessToken) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(elsewhere.accessToken) })).statusCode).toBe(
+      401,
+    );
+    expect((await f.app.inject({ url: '/v1/me', headers: bearer(here.accessToken) })).statusCode).toBe(200);
     await expect(f.login('paul@example.com')).rejects.toThrow(/401/);
     expect(await f.login('paul@example.com', newPassword)).toHaveProperty('accessToken');
   });

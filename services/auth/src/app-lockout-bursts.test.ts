@@ -53,7 +53,7 @@ beforeEach(() => {
 const login = (email: string, password: string, ip: string) =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login`,
+    url: `/v1/tenants/${f.tenant}/login`,
     payload: { email, password },
     remoteAddress: ip,
   });
@@ -114,7 +114,7 @@ describe('parallel guesses against the lockout', () => {
       Array.from({ length: BURST }, (_, i) =>
         f.app.inject({
           method: 'POST',
-          url: '/me/password',
+          url: '/v1/me/password',
           headers: { authorization: `Bearer ${String(session.accessToken)}` },
           payload: { currentPassword: `wrong-${i}`, newPassword: 'a brand new passphrase' },
           remoteAddress: `192.0.2.${i + 1}`,
@@ -127,7 +127,7 @@ describe('parallel guesses against the lockout', () => {
     // The right password after the lock changes nothing.
     const right = await f.app.inject({
       method: 'POST',
-      url: '/me/password',
+      url: '/v1/me/password',
       headers: { authorization: `Bearer ${String(session.accessToken)}` },
       payload: { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' },
       remoteAddress: '192.0.2.200',
@@ -148,9 +148,9 @@ describe('parallel guesses against the lockout', () => {
   it('50 wrong TOTP codes sent at once on one challenge evaluate no more than the limit', async () => {
     await f.register('totp-burst@example.com');
     const session = await f.login('totp-burst@example.com');
-    const enrol = await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD });
+    const enrol = await f.post('/v1/me/mfa/totp', session.accessToken, { password: PASSWORD });
     const secret = enrol.json().secret as string;
-    const confirmed = await f.post('/me/mfa/totp/confirm', session.accessToken, {
+    const confirmed = await f.post('/v1/me/mfa/totp/confirm', session.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
@@ -169,7 +169,7 @@ describe('parallel guesses against the lockout', () => {
       wrong.map((code, i) =>
         f.app.inject({
           method: 'POST',
-          url: `/tenants/${f.tenant}/login/mfa`,
+          url: `/v1/tenants/${f.tenant}/login/mfa`,
           payload: { challenge, code },
           remoteAddress: `198.51.103.${i + 1}`,
         }),

@@ -19,7 +19,7 @@ afterAll(async () => {
 const attempt = (email: string, password: string, ip = '203.0.113.7') =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login`,
+    url: `/v1/tenants/${f.tenant}/login`,
     payload: { email, password },
     remoteAddress: ip,
   });
@@ -131,7 +131,7 @@ describe('the client address behind the gateway', () => {
     const viaGateway = (forwarded: string, token?: string) =>
       f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/login`,
+        url: `/v1/tenants/${f.tenant}/login`,
         payload: { email: `fwd-${forwarded}@example.com`, password: 'wrong' },
         remoteAddress: '10.0.0.1',
         headers: { 'x-forwarded-for': forwarded, ...(token ? { 'x-service-token': token } : {}) },

@@ -21,20 +21,20 @@ describe('logs', () => {
     await f.register('quinn@example.com');
     await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'quinn@example.com', password: 'a-wrong-password-attempt' },
     });
     const tokens = await f.login('quinn@example.com');
     secrets.push(String(tokens.accessToken), String(tokens.refreshToken).split('.')[1] as string);
     const refreshed = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/token`,
+      url: `/v1/tenants/${f.tenant}/token`,
       payload: { refreshToken: tokens.refreshToken },
     });
     secrets.push(String(refreshed.json().refreshToken).split('.')[1] as string);
     const enrol = await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp',
+      url: '/v1/me/mfa/totp',
       headers: bearer(tokens.accessToken),
       payload: { password: PASSWORD },
     });
@@ -42,12 +42,12 @@ describe('logs', () => {
     secrets.push(enrol.json().secret, code);
     const confirmed = await f.app.inject({
       method: 'POST',
-      url: '/me/mfa/totp/confirm',
+      url: '/v1/me/mfa/totp/confirm',
       headers: bearer(tokens.accessToken),
       payload: { code },
     });
     secrets.push(...(confirmed.json().recoveryCodes as string[]));
-    await f.app.inject({ method: 'GET', url: '/me', headers: bearer('forged.token.value') });
+    await f.app.inject({ method: 'GET', url: '/v1/me', headers: bearer('forged.token.value') });
 
     // Open sign-up: the link's token (read back as a notifier would) and the new password.
     const c = await f.components.store.forTenant(f.tenant);
@@ -56,7 +56,7 @@ describe('logs', () => {
     secrets.push(signUpPassword);
     await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up`,
+      url: `/v1/tenants/${f.tenant}/sign-up`,
       payload: { email: 'rory@example.com', password: signUpPassword, displayName: 'Rory' },
     });
     const pending = await c.signUps.findOne({ emailKey: 'rory@example.com' });
@@ -71,7 +71,7 @@ describe('logs', () => {
     secrets.push(token, token.split('.')[1] as string);
     const verified = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up/verify`,
+      url: `/v1/tenants/${f.tenant}/sign-up/verify`,
       payload: { token },
     });
     expect(verified.statusCode).toBe(201);

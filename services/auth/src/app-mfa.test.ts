@@ -15,11 +15,11 @@ const EMAIL = 'grace@example.com';
 const passwordLogin = () =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login`,
+    url: `/v1/tenants/${f.tenant}/login`,
     payload: { email: EMAIL, password: PASSWORD },
   });
 const secondStep = (challenge: string, body: object) =>
-  f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/login/mfa`, payload: { challenge, ...body } });
+  f.app.inject({ method: 'POST', url: `/v1/tenants/${f.tenant}/login/mfa`, payload: { challenge, ...body } });
 
 describe('TOTP MFA', () => {
   let secret: string;
@@ -29,22 +29,22 @@ describe('TOTP MFA', () => {
   it('enrols: a pending secret with an otpauth URI, confirmed by a first code, answered with ten recovery codes', async () => {
     await f.register(EMAIL);
     session = await f.login(EMAIL);
-    const enrol = await f.post('/me/mfa/totp', session.accessToken, { password: PASSWORD });
+    const enrol = await f.post('/v1/me/mfa/totp', session.accessToken, { password: PASSWORD });
     expect(enrol.statusCode).toBe(200);
     secret = enrol.json().secret;
     expect(enrol.json().otpauthUri).toMatch(/^otpauth:\/\/totp\/.*secret=/);
     // Not enabled before confirmation: login still needs only the password.
     expect((await passwordLogin()).json()).toHaveProperty('accessToken');
-    const wrong = await f.post('/me/mfa/totp/confirm', session.accessToken, { code: '000000' });
+    const wrong = await f.post('/v1/me/mfa/totp/confirm', session.accessToken, { code: '000000' });
     expect(wrong.statusCode).toBe(400);
-    const confirmed = await f.post('/me/mfa/totp/confirm', session.accessToken, {
+    const confirmed = await f.post('/v1/me/mfa/totp/confirm', session.accessToken, {
       code: await currentTotp(secret, Date.now() / 1000 - 30),
     });
     expect(confirmed.statusCode).toBe(200);
     recoveryCodes = confirmed.json().recoveryCodes;
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
-    const me = await f.app.inject({ url: '/me', headers: bearer(session.accessToken) });
+    const me = await f.app.inject({ url: '/v1/me', headers: bearer(session.accessToken) });
     expect(me.json().mfaEnabled).toBe(true);
     // Secrets and codes are not stored in clear.
     const stored = await (await f.components.store.forTenant(f.tenant)).users.findOne({ emailKey: EMAIL });
@@ -74,12 +74,12 @@ describe('TOTP MFA', () => {
   });
 
   it('regenerates recovery codes only after re-authentication; old codes die', async () => {
-    const refused = await f.post('/me/mfa/recovery-codes', session.accessToken, {
+    const refused = await f.post('/v1/me/mfa/recovery-codes', session.accessToken, {
       password: 'wrong-password',
       recoveryCode: recoveryCodes[1],
     });
     expect(refused.statusCode).toBe(401);
-    const fresh = await f.post('/me/mfa/recovery-codes', session.accessToken, {
+    const fresh = await f.post('/v1/me/mfa/recovery-codes', session.accessToken, {
       password: PASSWORD,
       recoveryCode: recoveryCodes[1],
     });
@@ -93,14 +93,14 @@ describe('TOTP MFA', () => {
   });
 
   it('turns off only with the password and a second factor', async () => {
-    const noFactor = await f.post('/me/mfa/totp/disable', session.accessToken, { password: PASSWORD });
+    const noFactor = await f.post('/v1/me/mfa/totp/disable', session.accessToken, { password: PASSWORD });
     expect(noFactor.statusCode).toBe(400);
-    const wrongPassword = await f.post('/me/mfa/totp/disable', session.accessToken, {
+    const wrongPassword = await f.post('/v1/me/mfa/totp/disable', session.accessToken, {
       password: 'not-my-password',
       recoveryCode: recoveryCodes[0],
     });
     expect(wrongPassword.statusCode).toBe(401);
-    const off = await f.post('/me/mfa/totp/disable', session.accessToken, {
+    const off = await f.post('/v1/me/mfa/totp/disable', session.accessToken, {
       password: PASSWORD,
       recoveryCode: recoveryCodes[0],
     });

@@ -35,7 +35,7 @@ let nextHost = 1;
 const signUp = (email: string, ip = `198.51.100.${nextHost++}`) =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/sign-up`,
+    url: `/v1/tenants/${f.tenant}/sign-up`,
     payload: { email, password: 'a brand new passphrase 42', displayName: 'Someone' },
     remoteAddress: ip,
   });

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const admin = await f.login('opener@example.com');
   const opened = await f.app.inject({
     method: 'PUT',
-    url: '/admin/settings',
+    url: '/v1/admin/settings',
     headers: bearer(admin.accessToken),
     payload: { openSignUp: true },
   });
@@ -37,12 +37,12 @@ afterAll(async () => {
 const signUp = (email: string, password = NEW_PASSWORD, displayName = 'Someone') =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/sign-up`,
+    url: `/v1/tenants/${f.tenant}/sign-up`,
     payload: { email, password, displayName },
   });
 
 const verify = (token: string) =>
-  f.app.inject({ method: 'POST', url: `/tenants/${f.tenant}/sign-up/verify`, payload: { token } });
+  f.app.inject({ method: 'POST', url: `/v1/tenants/${f.tenant}/sign-up/verify`, payload: { token } });
 
 /** The sign-up documents made for an address, oldest first. */
 async function signUpsFor(emailKey: string): Promise<SignUpDocument[]> {

@@ -16,10 +16,17 @@ import { resolveClientAddress } from './routes/request-context.ts';
 export function buildApp(components: AuthComponents): ServiceApp {
   const app = createServiceApp({ bodyLimitBytes: 64 * 1024, ...appOptions('auth', components) });
   app.addHook('onRequest', resolveClientAddress(onlyCallers(components.callers, ['gateway'])));
-  app.register(jwksRoutes, components);
-  app.register(publicRoutes, components);
-  app.register(meRoutes, components);
-  app.register(adminRoutes, components);
-  app.register(internalRoutes, components);
+  // Every route under /v1, as in every service: a breaking change to the API gets /v2 beside it.
+  // The probes, /metrics and /documentation stay at the root (kit's, not the API's).
+  app.register(
+    async (v1) => {
+      v1.register(jwksRoutes, components);
+      v1.register(publicRoutes, components);
+      v1.register(meRoutes, components);
+      v1.register(adminRoutes, components);
+      v1.register(internalRoutes, components);
+    },
+    { prefix: '/v1' },
+  );
   return app;
 }

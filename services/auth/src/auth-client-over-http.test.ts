@@ -15,7 +15,7 @@ beforeAll(async () => {
   await f.register('sam@example.com');
   gatewayRedis = f.redis.client.duplicate();
   gateway = createAuthClient({
-    jwks: `${base}/tenants/{tenant}/.well-known/jwks.json`,
+    jwks: `${base}/v1/tenants/{tenant}/.well-known/jwks.json`,
     redis: gatewayRedis,
     issuer: f.policy.issuer,
     audience: f.policy.audience,
@@ -35,7 +35,7 @@ describe('auth-client in another component', () => {
     const claims = await gateway.verifier.verify(tokens.accessToken as string);
     expect(claims).toMatchObject({ tid: f.tenant, sid: tokens.sessionId });
     const revokedAt = Date.now();
-    await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(tokens.accessToken) });
+    await f.app.inject({ method: 'POST', url: '/v1/logout', headers: bearer(tokens.accessToken) });
     let reason: string | undefined;
     while (!reason && Date.now() - revokedAt < 2_000) {
       try {

@@ -61,7 +61,7 @@ async function securityEventsWhere(match: (e: AuditEvent) => boolean): Promise<A
 const login = (email: string, password: string) =>
   f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login`,
+    url: `/v1/tenants/${f.tenant}/login`,
     payload: { email, password },
     remoteAddress: '198.51.100.77',
   });
@@ -132,7 +132,7 @@ describe('deliveries after an erasure', () => {
   const signUp = (email: string) =>
     f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up`,
+      url: `/v1/tenants/${f.tenant}/sign-up`,
       payload: { email, password: 'a brand new passphrase 42', displayName: 'Newbie' },
     });
 
@@ -150,7 +150,7 @@ describe('deliveries after an erasure', () => {
     );
     const verified = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up/verify`,
+      url: `/v1/tenants/${f.tenant}/sign-up/verify`,
       payload: { token },
     });
     expect(verified.statusCode).toBe(201);
@@ -175,7 +175,7 @@ describe('deliveries after an erasure', () => {
   it("an invitation kept on the notifications topic cannot be opened after the invitee's erasure", async () => {
     const invited = await f.app.inject({
       method: 'POST',
-      url: `/internal/tenants/${f.tenant}/invitations`,
+      url: `/v1/internal/tenants/${f.tenant}/invitations`,
       headers: { 'x-service-token': SERVICE_TOKEN },
       payload: { email: 'invitee@example.com', roles: ['member'] },
     });
@@ -191,7 +191,7 @@ describe('deliveries after an erasure', () => {
     ).toMatchObject({ email: 'invitee@example.com' });
     const accepted = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/invitations/accept`,
+      url: `/v1/tenants/${f.tenant}/invitations/accept`,
       payload: { token: invited.json().token, password: 'a brand new passphrase 42', displayName: 'Invitee' },
     });
     expect(accepted.statusCode).toBe(201);

@@ -100,7 +100,7 @@ describe('delivery requests on the notifications topic', () => {
     const admin = await f.login('admin@example.com');
     const opened = await f.app.inject({
       method: 'PUT',
-      url: '/admin/settings',
+      url: '/v1/admin/settings',
       headers: bearer(admin.accessToken),
       payload: { openSignUp: true },
     });
@@ -108,14 +108,14 @@ describe('delivery requests on the notifications topic', () => {
     const signUp = (email: string) =>
       f.app.inject({
         method: 'POST',
-        url: `/tenants/${f.tenant}/sign-up`,
+        url: `/v1/tenants/${f.tenant}/sign-up`,
         payload: { email, password: NEW_PASSWORD, displayName: 'Nina' },
       });
     expect((await signUp('nina@example.com')).statusCode).toBe(202);
     expect((await signUp('Admin@Example.com')).statusCode).toBe(202);
     const invited = await f.app.inject({
       method: 'POST',
-      url: '/admin/invitations',
+      url: '/v1/admin/invitations',
       headers: bearer(admin.accessToken),
       payload: { email: 'Omar@example.com', roles: ['member', 'compliance-officer'] },
     });
@@ -148,7 +148,7 @@ describe('delivery requests on the notifications topic', () => {
     expect(delivery).toMatchObject({ email: 'nina@example.com', displayName: 'Nina' });
     const verified = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/sign-up/verify`,
+      url: `/v1/tenants/${f.tenant}/sign-up/verify`,
       payload: { token: delivery.token },
     });
     expect(verified.statusCode).toBe(201);
@@ -185,7 +185,7 @@ describe('delivery requests on the notifications topic', () => {
     expect(omar?.payload.invitationId).toBe(invited.json().invitationId);
     const accepted = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/invitations/accept`,
+      url: `/v1/tenants/${f.tenant}/invitations/accept`,
       payload: { token: omar?.delivery.token, password: PASSWORD, displayName: 'Omar' },
     });
     expect(accepted.statusCode).toBe(201);

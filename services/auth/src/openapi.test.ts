@@ -21,12 +21,12 @@ describe('the auth service OpenAPI document', () => {
     expect(findings).toEqual([]);
     // 23 routes and the 3 probes on the day this was written: the check did not run over nothing.
     expect(operations).toBeGreaterThanOrEqual(26);
-    expect(document.paths['/tenants/{tenant}/login']?.post).toMatchObject({
+    expect(document.paths['/v1/tenants/{tenant}/login']?.post).toMatchObject({
       security: [],
       'x-internal': false,
     });
-    expect(document.paths['/me']?.get).toMatchObject({ security: [{ bearer: [] }], 'x-internal': false });
-    expect(document.paths['/internal/tenants/{tenant}/invitations']?.post).toMatchObject({
+    expect(document.paths['/v1/me']?.get).toMatchObject({ security: [{ bearer: [] }], 'x-internal': false });
+    expect(document.paths['/v1/internal/tenants/{tenant}/invitations']?.post).toMatchObject({
       security: [{ serviceToken: [] }],
       'x-internal': true,
     });

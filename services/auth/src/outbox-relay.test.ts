@@ -78,26 +78,26 @@ describe('security events on the audit stream', () => {
     const userId = await f.register('mia@example.com');
     await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'mia@example.com', password: 'definitely-wrong' },
       headers: { 'user-agent': 'audit-test' },
     });
     const tokens = await f.login('mia@example.com');
     const rotated = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/token`,
+      url: `/v1/tenants/${f.tenant}/token`,
       payload: { refreshToken: tokens.refreshToken },
     });
     expect(rotated.statusCode).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const replay = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/token`,
+      url: `/v1/tenants/${f.tenant}/token`,
       payload: { refreshToken: tokens.refreshToken },
     });
     expect(replay.statusCode).toBe(401);
     const other = await f.login('mia@example.com');
-    await f.app.inject({ method: 'POST', url: '/logout', headers: bearer(other.accessToken) });
+    await f.app.inject({ method: 'POST', url: '/v1/logout', headers: bearer(other.accessToken) });
     // The relay starts once the actions are done: on the local FerretDB its acknowledgement (an
     // update of the session document) can overwrite a rotation written at the same instant, since
     // FerretDB 1.24 does not isolate concurrent updates of one document (packages/outbox/README).

@@ -30,21 +30,21 @@ const agentOf = (email: string) => `ErasureTestBrowser/1.0 (${email.split('@')[0
 async function enrolledMember(email: string) {
   const userId = await f.register(email);
   const first = await f.login(email);
-  const enrol = await f.post('/me/mfa/totp', first.accessToken, { password: PASSWORD });
+  const enrol = await f.post('/v1/me/mfa/totp', first.accessToken, { password: PASSWORD });
   const secret = enrol.json().secret as string;
-  const confirmed = await f.post('/me/mfa/totp/confirm', first.accessToken, {
+  const confirmed = await f.post('/v1/me/mfa/totp/confirm', first.accessToken, {
     code: await currentTotp(secret, Date.now() / 1000 - 30),
   });
   expect(confirmed.statusCode).toBe(200);
   const step = await f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login`,
+    url: `/v1/tenants/${f.tenant}/login`,
     payload: { email, password: PASSWORD },
     headers: { 'user-agent': agentOf(email) },
   });
   const second = await f.app.inject({
     method: 'POST',
-    url: `/tenants/${f.tenant}/login/mfa`,
+    url: `/v1/tenants/${f.tenant}/login/mfa`,
     payload: { challenge: step.json().challenge, code: await currentTotp(secret) },
     headers: { 'user-agent': agentOf(email) },
   });
@@ -133,21 +133,21 @@ describe('erasure and user deletion', () => {
     // Refused everywhere: login, refresh, and the access token (revocation pushed to auth-clients).
     const login = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/login`,
+      url: `/v1/tenants/${f.tenant}/login`,
       payload: { email: 'erin@example.com', password: PASSWORD },
     });
     expect(login.statusCode).toBe(401);
     const refresh = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}/token`,
+      url: `/v1/tenants/${f.tenant}/token`,
       payload: { refreshToken: m.second.refreshToken },
     });
     expect(refresh.statusCode).toBe(401);
     const deadline = Date.now() + 5000;
-    let me = await f.app.inject({ url: '/me', headers: bearer(m.second.accessToken) });
+    let me = await f.app.inject({ url: '/v1/me', headers: bearer(m.second.accessToken) });
     while (me.statusCode === 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      me = await f.app.inject({ url: '/me', headers: bearer(m.second.accessToken) });
+      me = await f.app.inject({ url: '/v1/me', headers: bearer(m.second.accessToken) });
     }
     expect(me.statusCode).toBe(401);
 
@@ -171,7 +171,7 @@ describe('erasure and user deletion', () => {
       setBy: 'counsel@example.com',
     });
     const del = () =>
-      f.app.inject({ method: 'DELETE', url: `/admin/users/${userId}`, headers: bearer(admin) });
+      f.app.inject({ method: 'DELETE', url: `/v1/admin/users/${userId}`, headers: bearer(admin) });
 
     const refused = await del();
     expect(refused.statusCode).toBe(409);
@@ -221,7 +221,7 @@ describe('erasure and user deletion', () => {
     expect(deleted.json()).toMatchObject({ deleted: true, counts: { users: 1 } });
     expect((await del()).statusCode).toBe(404);
     expect(await everythingStored()).not.toContain('hal@example.com');
-    const users = await f.app.inject({ url: '/admin/users', headers: bearer(admin) });
+    const users = await f.app.inject({ url: '/v1/admin/users', headers: bearer(admin) });
     expect(users.json().users.map((u: { id: string }) => u.id)).not.toContain(userId);
   });
 
@@ -230,7 +230,7 @@ describe('erasure and user deletion', () => {
     const token = (await f.login('mo@example.com')).accessToken;
     const response = await f.app.inject({
       method: 'DELETE',
-      url: `/admin/users/${userId}`,
+      url: `/v1/admin/users/${userId}`,
       headers: bearer(token),
     });
     expect(response.statusCode).toBe(403);

@@ -26,7 +26,7 @@ afterAll(async () => {
 const invite = (caller: keyof typeof TOKENS, email: string) =>
   app.inject({
     method: 'POST',
-    url: `/internal/tenants/${f.tenant}/invitations`,
+    url: `/v1/internal/tenants/${f.tenant}/invitations`,
     headers: { 'x-service-token': TOKENS[caller] },
     payload: { email, roles: ['admin'] },
   });

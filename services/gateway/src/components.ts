@@ -64,7 +64,7 @@ export function createGatewayComponents(options: {
 }): GatewayComponents {
   const { config, redis, logger } = options;
   const authClient = createAuthClient({
-    jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
+    jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/v1/tenants/{tenant}/.well-known/jwks.json`,
     redis,
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,

@@ -29,7 +29,7 @@ const benchmark: Benchmark = {
     try {
       const known = 'bench-known@example.com';
       await f.register(known);
-      const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/tenants/${f.tenant}/login`;
+      const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/v1/tenants/${f.tenant}/login`;
       let probe = 0;
       const attempt = (email: string) => async () => {
         const status = await postJson(agent, url, JSON.stringify({ email, password: `${PASSWORD} wrong` }));

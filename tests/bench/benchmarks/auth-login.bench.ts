@@ -108,7 +108,7 @@ function loginBenchmark(name: string, argon2?: Argon2Parameters): Benchmark {
           await f.register(email);
           bodies.push(JSON.stringify({ email, password: PASSWORD }));
         }
-        const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/tenants/${f.tenant}/login`;
+        const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/v1/tenants/${f.tenant}/login`;
         let next = 0;
         // The service's own hashing setup: same parameters, same cap on hashes in the pool at once.
         const hasher = new PasswordHasher(f.policy.argon2, { concurrency: f.policy.hashingConcurrency });
@@ -126,7 +126,7 @@ function loginBenchmark(name: string, argon2?: Argon2Parameters): Benchmark {
         agent.destroy();
         const { memoryKiB, passes, parallelism } = f.policy.argon2;
         return {
-          parley: { label: 'POST /tenants/:t/login', value: rates.parley, unit: 'logins/s' },
+          parley: { label: 'POST /v1/tenants/:t/login', value: rates.parley, unit: 'logins/s' },
           reference: {
             label: `crypto.argon2 verify (m=${memoryKiB},t=${passes},p=${parallelism})`,
             value: rates.reference,

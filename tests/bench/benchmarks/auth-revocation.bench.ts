@@ -69,7 +69,7 @@ const benchmark: Benchmark = {
         [
           import.meta.filename,
           '--probe-server',
-          `${base}/tenants/{tenant}/.well-known/jwks.json`,
+          `${base}/v1/tenants/{tenant}/.well-known/jwks.json`,
           f.policy.issuer,
           f.policy.audience,
         ],

@@ -34,7 +34,7 @@ const benchmark: Benchmark = {
       await f.register(known);
       const c = await f.components.store.forTenant(f.tenant);
       await c.settings.updateOne({ _id: 'auth' }, { $set: { openSignUp: true } }, { upsert: true });
-      const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/tenants/${f.tenant}/sign-up`;
+      const url = `${await f.app.listen({ host: '127.0.0.1', port: 0 })}/v1/tenants/${f.tenant}/sign-up`;
       const password = `${PASSWORD} 2`;
       let fresh = 0;
       const signUp = (email: string) => async () => {

@@ -1,6 +1,6 @@
 /**
  * Invitations for the Tenant's first admins, through the auth service's internal endpoint
- * (POST /internal/tenants/:tenant/invitations with the service credential), over the house
+ * (POST /v1/internal/tenants/:tenant/invitations with the service credential), over the house
  * transport (@parley/service-http). The endpoint is idempotent per e-mail, so every reconcile may
  * call it, and the transport may repeat it. When the auth service does not answer, the condition
  * says exactly that; nothing is recorded as sent that was not.
@@ -40,7 +40,7 @@ export class InvitationsStep implements TenantStep {
       try {
         body = await this.#http.request<{ state?: string }>(
           'POST',
-          `/internal/tenants/${encodeURIComponent(desired.id)}/invitations`,
+          `/v1/internal/tenants/${encodeURIComponent(desired.id)}/invitations`,
           { email, roles: ['admin'], invitedBy: 'operator' },
           { idempotent: true },
         );

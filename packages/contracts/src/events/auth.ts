@@ -98,7 +98,7 @@ export const InvitationDeliverySchema = Type.Object(
   {
     email: Type.String(),
     token: Type.String({
-      description: 'The invitation link carries it (POST /tenants/:t/invitations/accept)',
+      description: 'The invitation link carries it (POST /v1/tenants/:t/invitations/accept)',
     }),
     roles: Type.Array(Type.String()),
   },

@@ -67,7 +67,7 @@ export type TokenPair = Static<typeof TokenPairSchema>;
 
 export const MfaChallengeSchema = Type.Object({
   mfaRequired: Type.Literal(true),
-  challenge: Type.String({ description: 'Answer it at /tenants/:tenant/login/mfa within its lifetime' }),
+  challenge: Type.String({ description: 'Answer it at /v1/tenants/:tenant/login/mfa within its lifetime' }),
   methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery-code')])),
   expiresIn: Type.Integer(),
 });
@@ -96,7 +96,7 @@ export const SignUpRequestSchema = Type.Object(
 );
 
 /**
- * `POST /tenants/:tenant/sign-up` answers 202 with this, whether or not the e-mail already has an
+ * `POST /v1/tenants/:tenant/sign-up` answers 202 with this, whether or not the e-mail already has an
  * account (no enumeration): the address receives either a link to finish signing up or a notice
  * that it already has an account.
  */
@@ -107,7 +107,7 @@ export const SignUpAcceptedSchema = Type.Object({
 });
 export type SignUpAccepted = Static<typeof SignUpAcceptedSchema>;
 
-/** `POST /tenants/:tenant/sign-up/verify`: the token from the link -> 201 with the new user. */
+/** `POST /v1/tenants/:tenant/sign-up/verify`: the token from the link -> 201 with the new user. */
 export const SignUpVerificationRequestSchema = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },
@@ -186,7 +186,7 @@ export const InvitationRequestSchema = Type.Object(
 );
 
 /**
- * `POST /internal/tenants/:tenant/invitations` (service credential in x-service-token): the
+ * `POST /v1/internal/tenants/:tenant/invitations` (service credential in x-service-token): the
  * operator invites a tenant's first admins. Idempotent per e-mail: a repeat call answers 200 with
  * the invitation's state and no token (the token exists only in the first answer), unless
  * `reissue` is true: then a pending invitation gets a fresh token (201) and the old one dies.

@@ -20,7 +20,7 @@ describe('signing keys', () => {
     const tokens = await f.login('leo@example.com');
     const { kid } = decodeProtectedHeader(tokens.accessToken as string);
     expect(kid?.startsWith(`${f.tenant}.`)).toBe(true);
-    const jwks = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
+    const jwks = await f.app.inject({ url: `/v1/tenants/${f.tenant}/.well-known/jwks.json` });
     expect(jwks.statusCode).toBe(200);
     const key = (jwks.json().keys as Record<string, unknown>[]).find((k) => k.kid === kid);
     expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
@@ -43,14 +43,16 @@ describe('signing keys', () => {
       const everyTenant = await f.app.inject({ url: '/.well-known/jwks.json' });
       expect(everyTenant.statusCode).toBe(404);
       expect(everyTenant.body).not.toContain(other);
-      const own = await f.app.inject({ url: `/tenants/${f.tenant}/.well-known/jwks.json` });
+      const own = await f.app.inject({ url: `/v1/tenants/${f.tenant}/.well-known/jwks.json` });
       const kids = (own.json().keys as { kid: string }[]).map((k) => k.kid);
       expect(kids).toContain(ownKid);
       expect(kids).not.toContain(otherKid);
       for (const k of kids) expect(k.startsWith(`${f.tenant}.`)).toBe(true);
       expect(own.body).not.toContain(other);
       // A made-up tenant gets the same empty answer as one without keys: nothing to tell apart.
-      const madeUp = await f.app.inject({ url: `/tenants/${uniqueTenant('nobody')}/.well-known/jwks.json` });
+      const madeUp = await f.app.inject({
+        url: `/v1/tenants/${uniqueTenant('nobody')}/.well-known/jwks.json`,
+      });
       expect(madeUp.statusCode).toBe(200);
       expect(madeUp.json()).toEqual({ keys: [] });
     } finally {

@@ -83,7 +83,7 @@ export class SigningKeys {
   }
 
   /**
-   * One tenant's published keys (what `/tenants/<t>/.well-known/jwks.json` serves), remembered for
+   * One tenant's published keys (what `/v1/tenants/<t>/.well-known/jwks.json` serves), remembered for
    * a few seconds. There is deliberately no set of every tenant's keys: it would name every tenant.
    */
   tenantJwks(tenant: string): Promise<JSONWebKeySet> {

@@ -126,14 +126,14 @@ export async function openAuthFixture(
     async register(email, roles = ['member'], password = PASSWORD) {
       const invited = await app.inject({
         method: 'POST',
-        url: `/internal/tenants/${tenant}/invitations`,
+        url: `/v1/internal/tenants/${tenant}/invitations`,
         headers: { 'x-service-token': SERVICE_TOKEN },
         payload: { email, roles },
       });
       if (invited.statusCode !== 201) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
       const accepted = await app.inject({
         method: 'POST',
-        url: `/tenants/${tenant}/invitations/accept`,
+        url: `/v1/tenants/${tenant}/invitations/accept`,
         payload: { token: invited.json().token, password, displayName: email.split('@')[0] },
       });
       if (accepted.statusCode !== 201)
@@ -143,7 +143,7 @@ export async function openAuthFixture(
     async login(email, password = PASSWORD) {
       const response = await app.inject({
         method: 'POST',
-        url: `/tenants/${tenant}/login`,
+        url: `/v1/tenants/${tenant}/login`,
         payload: { email, password },
       });
       if (response.statusCode !== 200)

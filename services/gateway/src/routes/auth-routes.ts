@@ -101,7 +101,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       schema: { params: TenantParams, body: route.body, response: route.response } as never,
       access: 'tenant-path',
       upstream: auth,
-      target: ({ tenant, body }) => ({ path: `/tenants/${tenant}${route.path}`, body }),
+      target: ({ tenant, body }) => ({ path: `/v1/tenants/${tenant}${route.path}`, body }),
     });
     registerProxyRoute(app, context, {
       method: 'POST',
@@ -112,7 +112,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       schema: { body: route.body, response: route.response } as never,
       access: 'tenant-host',
       upstream: auth,
-      target: ({ tenant, body }) => ({ path: `/tenants/${tenant}${route.path}`, body }),
+      target: ({ tenant, body }) => ({ path: `/v1/tenants/${tenant}${route.path}`, body }),
     });
   }
 
@@ -124,10 +124,10 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       throw new Error('replaced below');
     },
   };
-  const same = (path: string) => () => ({ path, bearer: true });
+  const same = (path: string) => () => ({ path: `/v1${path}`, bearer: true });
   const withBody =
     (path: string) =>
-    ({ body }: { body: unknown }) => ({ path, body, bearer: true });
+    ({ body }: { body: unknown }) => ({ path: `/v1${path}`, body, bearer: true });
   const account: ProxyRouteDefinition[] = [
     {
       ...signedIn,
@@ -173,7 +173,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       summary: "Ends one of the user's own sessions",
       schema: { params: SessionParams, response: { 204: NoContent } },
       target: ({ params }) => ({
-        path: `/me/sessions/${encodeURIComponent(params.sessionId ?? '')}`,
+        path: `/v1/me/sessions/${encodeURIComponent(params.sessionId ?? '')}`,
         bearer: true,
       }),
     },
@@ -245,7 +245,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       operationId: 'updateUser',
       summary: "Changes a user's roles or status",
       schema: { params: UserParams, body: UpdateUserRequestSchema, response: { 200: UserSchema } },
-      target: ({ params, body }) => ({ path: `/admin/users/${enc(params.userId)}`, body, bearer: true }),
+      target: ({ params, body }) => ({ path: `/v1/admin/users/${enc(params.userId)}`, body, bearer: true }),
     },
     {
       ...admin,
@@ -262,7 +262,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
           }),
         },
       },
-      target: ({ params }) => ({ path: `/admin/users/${enc(params.userId)}`, bearer: true }),
+      target: ({ params }) => ({ path: `/v1/admin/users/${enc(params.userId)}`, bearer: true }),
     },
     {
       ...admin,
@@ -271,7 +271,7 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       operationId: 'revokeUserSessions',
       summary: 'Ends every session of a user',
       schema: { params: UserParams, response: { 200: Type.Object({ revoked: Type.Integer() }) } },
-      target: ({ params }) => ({ path: `/admin/users/${enc(params.userId)}/sessions`, bearer: true }),
+      target: ({ params }) => ({ path: `/v1/admin/users/${enc(params.userId)}/sessions`, bearer: true }),
     },
     {
       ...admin,
