@@ -282,7 +282,7 @@ describe('tenant state (the operator runtime record)', () => {
   it('answers 404 for a tenant that was never provisioned', async () => {
     const response = await f.app.inject({
       method: 'POST',
-      url: `/tenants/${f.tenant}-none/login`,
+      url: `/v1/tenants/${f.tenant}-none/login`,
       payload: { email: 'a@example.com', password: 'x' },
     });
     expect(response.statusCode).toBe(404);
