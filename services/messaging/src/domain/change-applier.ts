@@ -53,8 +53,15 @@ export class ChangeApplier {
       const message = entry.messageId ? await c.messages.findOne({ _id: entry.messageId }) : null;
       return { entry, message, voided: entry.kind === 'void' };
     }
-    const voided = !(await this.#project(c, entry));
-    const message = entry.messageId ? await c.messages.findOne({ _id: entry.messageId }) : null;
+    const projected = await this.#project(c, entry);
+    const voided = projected === false;
+    // A fresh send hands back the document it inserted; any other change is read back as it ended.
+    const message =
+      typeof projected === 'object'
+        ? projected
+        : entry.messageId
+          ? await c.messages.findOne({ _id: entry.messageId })
+          : null;
     const kind = voided ? 'void' : entry.kind;
     const events: EventEnvelope[] =
       voided || !message ? [this.#voidEvent(c, entry)] : [this.#changeEvent(c, entry, message)];
@@ -76,8 +83,11 @@ export class ChangeApplier {
     return { entry: { ...entry, kind, applied: true }, message, voided };
   }
 
-  /** Writes the change into `messages`; false when it must become a void (a duplicate send). */
-  async #project(c: TenantCollections, entry: LogDocument): Promise<boolean> {
+  /**
+   * Writes the change into `messages`; false when it must become a void (a duplicate send), the
+   * inserted document for a fresh send, true otherwise.
+   */
+  async #project(c: TenantCollections, entry: LogDocument): Promise<MessageDocument | boolean> {
     const intent = entry.intent ?? {};
     const messageId = entry.messageId;
     if (!messageId) return false;
@@ -97,23 +107,21 @@ export class ChangeApplier {
           mentions: intent.mentions ?? { users: [], channel: false },
           attachments: intent.attachments ?? [],
         };
+        let fresh = true;
         try {
-          await c.messages.insertOne(doc);
+          await c.messages.insertOne({ ...doc });
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
           // The same send won with another seq (a concurrent retry): this seq is void. The same
           // seq means this entry was applied before a crash: go on.
           const existing = await c.messages.findOne({ _id: messageId }, { projection: { seq: 1 } });
           if (existing?.seq !== entry.seq) return false;
+          fresh = false;
         }
+        // (A root's send moved the conversation's activity already, with its seq: seq-ledger.ts.)
         if (intent.parentId)
           await c.messages.updateOne({ _id: intent.parentId }, { $set: { hasReplies: true } });
-        else
-          await c.conversations.updateOne(
-            { _id: entry.conversationId },
-            { $max: { lastMessageSeq: entry.seq, lastMessageAt: doc.createdAt } },
-          );
-        return true;
+        return fresh ? doc : true;
       }
       case 'message.edited': {
         const message = await c.messages.findOne({ _id: messageId });

@@ -40,9 +40,18 @@ export class SeqLedger {
   /** Takes the conversation's next seq for this change; the entry is written unapplied. */
   async append(c: TenantCollections, conversationId: string, entry: NewLogEntry): Promise<LogDocument> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = new Date();
+      // A root message's send also moves the conversation's activity (the sidebar's order), in
+      // the same write: one round trip less per send. A send that then fails leaves only an
+      // earlier-than-true activity time behind, which orders a sidebar and promises nothing.
+      const rootSend = entry.kind === 'message.created' && !entry.intent?.parentId;
       const reserved = await c.conversations.findOneAndUpdate(
         { _id: conversationId },
-        { $inc: { seq: 1 }, $set: { seqAt: new Date() } },
+        {
+          $inc: { seq: 1 },
+          $set: { seqAt: now },
+          ...(rootSend ? { $max: { lastMessageAt: now } } : {}),
+        },
         { returnDocument: 'after' },
       );
       if (!reserved) throw new Error(`conversation ${conversationId} vanished`);

@@ -24,8 +24,7 @@ export interface ConversationDocument extends OutboxFields {
   /** The last seq reserved (a reservation is only a claim: the message_log insert decides). */
   seq: number;
   seqAt?: Date;
-  /** The seq and time of the last root message sent (unread counts and the sidebar's order). */
-  lastMessageSeq?: number;
+  /** When the last root message was sent (the sidebar's order), set with its seq's proposal. */
   lastMessageAt?: Date;
 }
 
