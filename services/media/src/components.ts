@@ -1,0 +1,101 @@
+/**
+ * The media service's object graph, in one place, so main.ts and the test fixture assemble
+ * exactly the same service.
+ */
+import type { Keyring } from '@parley/keyring';
+import {
+  type Logger,
+  type MongoConnection,
+  type RedisConnection,
+  readinessOf,
+  ServiceCallers,
+  type ServiceFoundation,
+  TenantGate,
+  worker,
+} from '@parley/kit';
+import { MessagingClient } from '@parley/messaging-client';
+import type { Client } from 'minio';
+import { Deletions } from './domain/deletions.ts';
+import { Downloads } from './domain/downloads.ts';
+import { type Membership, MessagingMembership } from './domain/membership.ts';
+import { PlanLimits } from './domain/plan-limits.ts';
+import { type MediaDataKeys, Uploads } from './domain/uploads.ts';
+import type { MediaSettings } from './settings.ts';
+import { MediaRecords } from './store/media-records.ts';
+import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
+
+/** The services that act for users here. */
+export const MEDIA_CALLERS = ['gateway'] as const;
+
+export interface MediaComponents extends ServiceFoundation {
+  records: MediaRecords;
+  uploads: Uploads;
+  downloads: Downloads;
+  deletions: Deletions;
+  s3: Client;
+}
+
+export function createComponents(
+  settings: MediaSettings,
+  clients: {
+    logger: Logger;
+    mongo: MongoConnection;
+    redis: RedisConnection;
+    s3: Client;
+    keyring: Keyring | MediaDataKeys;
+    /** Tests may pass their own (a messaging app on a port of the test's); default: MESSAGING_URL. */
+    membership?: Membership;
+    /** SERVICE_TOKENS parsed by default; a bare token in tests. */
+    callers?: ServiceCallers | string;
+    tenantGateCacheMs?: number;
+  },
+): MediaComponents {
+  const records = new MediaRecords(clients.mongo.client);
+  const membership =
+    clients.membership ??
+    new MessagingMembership(
+      new MessagingClient({ baseUrl: settings.MESSAGING_URL, serviceToken: settings.SERVICE_TOKEN }),
+    );
+  const dataKeys: MediaDataKeys = clients.keyring;
+  const s3 = clients.s3;
+  const callers = clients.callers ?? ServiceCallers.parse(settings.SERVICE_TOKENS).only([...MEDIA_CALLERS]);
+  return {
+    logger: clients.logger,
+    callers,
+    tenantGate: new TenantGate(clients.redis.client, { cacheMs: clients.tenantGateCacheMs ?? 3_000 }),
+    readiness: readinessOf(clients.mongo, clients.redis),
+    // Uploads do not go through the body limit (their own parser streams them); JSON bodies are small.
+    bodyLimitBytes: 64 * 1024,
+    records,
+    s3,
+    uploads: new Uploads({
+      s3,
+      records,
+      membership,
+      limits: new PlanLimits(clients.redis.client, settings.MEDIA_MAX_FILE_BYTES),
+      dataKeys,
+      allowedTypes: new Set(
+        settings.MEDIA_ALLOWED_TYPES.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+      chunkSize: settings.MEDIA_CHUNK_BYTES,
+      partBytes: settings.MEDIA_PART_BYTES,
+    }),
+    downloads: new Downloads({ s3, records, membership, dataKeys }),
+    deletions: new Deletions({ s3, records }),
+    workers: [
+      worker(
+        'media.abandoned-uploads',
+        abandonedUploadsSweeper({
+          s3,
+          records,
+          tenants: () => tenantsWithMedia(clients.mongo.client),
+          olderThanMs: settings.MEDIA_ABANDONED_AFTER_MS,
+          intervalMs: settings.MEDIA_SWEEP_INTERVAL_MS,
+          logger: clients.logger,
+        }),
+      ),
+    ],
+  };
+}

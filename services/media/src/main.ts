@@ -1,0 +1,37 @@
+/** The media service's process: config, connections, components, app, signals. Nothing else. */
+import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import {
+  connectMongo,
+  connectRedis,
+  createLogger,
+  createS3Client,
+  loadConfigOrExit,
+  runService,
+} from '@parley/kit';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { buildApp } from './app.ts';
+import { createComponents } from './components.ts';
+import { mediaSettingsSchema } from './settings.ts';
+
+const settings = loadConfigOrExit(mediaSettingsSchema);
+const logger = createLogger({ service: 'media', level: settings.LOG_LEVEL });
+const mongo = await connectMongo(settings.MONGO_URL, logger);
+const redis = await connectRedis(settings.REDIS_URL, logger);
+const s3 = createS3Client(settings);
+const keyring = createKeyring({
+  db: mongo.client.db(PLATFORM_DATABASE),
+  masterKeys: await loadConfiguredMasterKeys(settings),
+  logger,
+  cacheTtlMs: settings.KEY_CACHE_TTL_MS,
+  source: 'media',
+});
+const components = createComponents(settings, { logger, mongo, redis, s3, keyring });
+await runService({
+  app: buildApp(components),
+  host: settings.HOST,
+  port: settings.PORT,
+  logger,
+  shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+  workers: components.workers,
+  stoppables: [redis, mongo],
+});

@@ -1,0 +1,29 @@
+/** The media service's settings (read by @parley/kit from the environment), each with a local default. */
+import { masterKeySettings } from '@parley/keyring';
+import { mongoSettings, redisSettings, type Static, s3Settings, serviceSettings, Type } from '@parley/kit';
+import { DEFAULT_ALLOWED_TYPES } from './domain/content-sniffer.ts';
+
+export const MEDIA_PORT = 3005;
+
+export const mediaSettingsSchema = Type.Object({
+  ...serviceSettings(MEDIA_PORT, 'media'),
+  ...mongoSettings,
+  ...redisSettings,
+  ...s3Settings,
+  ...masterKeySettings,
+  /** The messaging service, which decides who is a member of a conversation. */
+  MESSAGING_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3004' }),
+  /** No plan's per-file limit exceeds this (deployment-wide ceiling). */
+  MEDIA_MAX_FILE_BYTES: Type.Integer({ minimum: 1, default: 2 * 1024 * 1024 * 1024 }),
+  /** The content types accepted (comma-separated), sniffed from the bytes. Deployment-wide until the Tenant carries its own list. */
+  MEDIA_ALLOWED_TYPES: Type.String({ default: DEFAULT_ALLOWED_TYPES.join(',') }),
+  /** Plaintext bytes per encrypted frame (a range reads whole frames). */
+  MEDIA_CHUNK_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
+  /** S3 multipart part size: an upload holds at most two parts in memory (S3's minimum is 5 MiB). */
+  MEDIA_PART_BYTES: Type.Integer({ minimum: 5 * 1024 * 1024, default: 8 * 1024 * 1024 }),
+  /** How long an upload may stay unfinished before the sweeper takes it for abandoned (its process died). */
+  MEDIA_ABANDONED_AFTER_MS: Type.Integer({ minimum: 1000, default: 6 * 60 * 60 * 1000 }),
+  MEDIA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
+});
+
+export type MediaSettings = Static<typeof mediaSettingsSchema>;

@@ -1,0 +1,108 @@
+/**
+ * Media metadata in the tenant's own database (`parley_<tenant>`, collection `media`), and the
+ * tenant's storage use (collection `media_usage`, one document). A record is written `uploading`
+ * before its object and made `ready` after it, so a crash in between leaves a record the sweeper
+ * finds and removes with whatever part of its object exists; only `ready` records are served.
+ * Single-document writes only (FerretDB has no multi-document transactions).
+ */
+import { mongoDatabaseName } from '@parley/tenancy';
+import type { Collection, MongoClient } from 'mongodb';
+
+export type MediaState = 'uploading' | 'ready';
+
+export interface MediaRecord {
+  _id: string;
+  conversationId: string;
+  uploaderId: string;
+  state: MediaState;
+  fileName?: string;
+  /** Plaintext bytes. */
+  size: number;
+  contentType: string;
+  sha256: string;
+  /** The tenant key version that wraps the object's data key. */
+  keyName: string;
+  keyVersion: number;
+  chunkSize: number;
+  /** Bytes of the object's header (for ranges: frames start here). */
+  headerLength: number;
+  /** The message it is attached to, when messaging says so (later). */
+  messageId?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface UsageDocument {
+  _id: 'storage';
+  bytes: number;
+}
+
+export class MediaRecords {
+  readonly #mongo: MongoClient;
+
+  constructor(mongo: MongoClient) {
+    this.#mongo = mongo;
+  }
+
+  #records(tenant: string): Collection<MediaRecord> {
+    return this.#mongo.db(mongoDatabaseName(tenant)).collection<MediaRecord>('media');
+  }
+
+  #usage(tenant: string): Collection<UsageDocument> {
+    return this.#mongo.db(mongoDatabaseName(tenant)).collection<UsageDocument>('media_usage');
+  }
+
+  async ensureIndexes(tenant: string): Promise<void> {
+    await this.#records(tenant).createIndex({ conversationId: 1, createdAt: 1 });
+    await this.#records(tenant).createIndex({ uploaderId: 1 });
+    await this.#records(tenant).createIndex({ state: 1, updatedAt: 1 });
+  }
+
+  async begin(tenant: string, record: MediaRecord): Promise<void> {
+    await this.#records(tenant).insertOne(record);
+  }
+
+  async complete(
+    tenant: string,
+    id: string,
+    fields: Pick<MediaRecord, 'size' | 'sha256'>,
+  ): Promise<MediaRecord | null> {
+    return this.#records(tenant).findOneAndUpdate(
+      { _id: id, state: 'uploading' },
+      { $set: { ...fields, state: 'ready', updatedAt: new Date() } },
+      { returnDocument: 'after' },
+    );
+  }
+
+  async get(tenant: string, id: string): Promise<MediaRecord | null> {
+    return this.#records(tenant).findOne({ _id: id, state: 'ready' });
+  }
+
+  async remove(tenant: string, id: string): Promise<MediaRecord | null> {
+    return this.#records(tenant).findOneAndDelete({ _id: id });
+  }
+
+  async byUploader(tenant: string, uploaderId: string): Promise<MediaRecord[]> {
+    return this.#records(tenant).find({ uploaderId, state: 'ready' }).sort({ createdAt: 1 }).toArray();
+  }
+
+  async byConversation(tenant: string, conversationId: string): Promise<MediaRecord[]> {
+    return this.#records(tenant).find({ conversationId }).toArray();
+  }
+
+  /** Uploads begun before `before` and never completed (their process died). */
+  async abandoned(tenant: string, before: Date, limit = 100): Promise<MediaRecord[]> {
+    return this.#records(tenant)
+      .find({ state: 'uploading', updatedAt: { $lt: before } })
+      .limit(limit)
+      .toArray();
+  }
+
+  async usedBytes(tenant: string): Promise<number> {
+    return (await this.#usage(tenant).findOne({ _id: 'storage' }))?.bytes ?? 0;
+  }
+
+  async addUsage(tenant: string, bytes: number): Promise<void> {
+    await this.#usage(tenant).updateOne({ _id: 'storage' }, { $inc: { bytes } }, { upsert: true });
+  }
+}

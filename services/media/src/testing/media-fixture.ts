@@ -1,0 +1,114 @@
+/**
+ * For integration tests: the media service assembled by createComponents as main.ts does, over
+ * the real local stack (Mongo-wire, Redis, MinIO from the env the global setup exports), for a
+ * tenant the test names (its bucket created here, and emptied and removed at close), with the
+ * keyring and the membership the test gives (a messaging service on a port of the test's).
+ */
+import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
+import {
+  connectMongo,
+  connectRedis,
+  createS3Client,
+  loadConfig,
+  type MongoConnection,
+  type RedisConnection,
+  type ServiceApp,
+} from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { MessagingClient } from '@parley/messaging-client';
+import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
+import type { Client } from 'minio';
+import { buildApp } from '../app.ts';
+import { createComponents, type MediaComponents } from '../components.ts';
+import { MessagingMembership } from '../domain/membership.ts';
+import type { MediaDataKeys } from '../domain/uploads.ts';
+import { mediaSettingsSchema } from '../settings.ts';
+
+export const MEDIA_TEST_TOKEN = 'test-media-service-token-0123456789';
+
+export interface MediaFixture {
+  app: ServiceApp;
+  components: MediaComponents;
+  s3: Client;
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  /** Headers of a call as `userId` through the service credential. */
+  as(userId: string, roles?: string[]): Record<string, string>;
+  /** Creates the tenant's bucket (as the operator does) and removes it at close. */
+  addTenant(tenant: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openMediaFixture(options: {
+  keyring: MediaDataKeys;
+  messagingUrl: string;
+  messagingToken: string;
+  settings?: Record<string, string>;
+}): Promise<MediaFixture> {
+  const settings = loadConfig(mediaSettingsSchema, { ...process.env, ...options.settings });
+  const logger = createSilentLogger('media');
+  const mongo = await connectMongo(settings.MONGO_URL, logger);
+  const redis = await connectRedis(settings.REDIS_URL, logger);
+  const s3 = createS3Client(settings);
+  const components = createComponents(settings, {
+    logger,
+    mongo,
+    redis,
+    s3,
+    keyring: options.keyring,
+    membership: new MessagingMembership(
+      new MessagingClient({
+        baseUrl: options.messagingUrl,
+        serviceToken: options.messagingToken,
+        attempts: 1,
+      }),
+    ),
+    callers: MEDIA_TEST_TOKEN,
+    tenantGateCacheMs: 0,
+  });
+  const app = buildApp(components);
+  const tenants: string[] = [];
+  return {
+    app,
+    components,
+    s3,
+    mongo,
+    redis,
+    as: (userId, roles = ['member']) => ({
+      'x-service-token': MEDIA_TEST_TOKEN,
+      [ACTING_USER_HEADER]: userId,
+      [ACTING_ROLES_HEADER]: roles.join(','),
+    }),
+    async addTenant(tenant) {
+      tenants.push(tenant);
+      const bucket = s3BucketName(tenant);
+      if (!(await s3.bucketExists(bucket))) await s3.makeBucket(bucket);
+    },
+    async close() {
+      await app.close();
+      for (const tenant of tenants) {
+        await removeBucket(s3, s3BucketName(tenant));
+        await mongo.client
+          .db(mongoDatabaseName(tenant))
+          .dropDatabase()
+          .catch(() => undefined);
+      }
+      await redis.stop();
+      await mongo.stop();
+    },
+  };
+}
+
+/** Empties (objects and incomplete uploads) and removes a bucket; a missing bucket is fine. */
+export async function removeBucket(s3: Client, bucket: string): Promise<void> {
+  try {
+    const names: string[] = [];
+    for await (const item of s3.listObjectsV2(bucket, '', true)) if (item.name) names.push(item.name);
+    if (names.length > 0) await s3.removeObjects(bucket, names);
+    for await (const upload of s3.listIncompleteUploads(bucket, '', true))
+      await s3.removeIncompleteUpload(bucket, upload.key);
+    await s3.removeBucket(bucket);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'NoSuchBucket') throw error;
+  }
+}
