@@ -6,20 +6,12 @@
  * the server), and the Secret names no Elasticsearch address (searches go through the search service).
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { MESSAGE_INDEX_MAPPINGS } from '@parley/contracts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 import { ensureSearchUser, probeSearchSecurity, searchRoleName, searchUsername } from './search-security.ts';
 
-export const MESSAGE_INDEX_MAPPINGS = {
-  dynamic: 'strict',
-  properties: {
-    messageId: { type: 'keyword' },
-    conversationId: { type: 'keyword' },
-    senderId: { type: 'keyword' },
-    text: { type: 'text' },
-    createdAt: { type: 'date' },
-    editedAt: { type: 'date' },
-  },
-} as const;
+/** The mapping lives in @parley/contracts (storage/search-index.ts): the search service writes what it lists. */
+export { MESSAGE_INDEX_MAPPINGS };
 
 export class SearchIndexStep implements TenantStep {
   readonly name = 'SearchIndex';

@@ -1,0 +1,139 @@
+/**
+ * The search service's object graph, built once from its settings and connections: used by
+ * main.ts and by the test fixture (testing/search-fixture.ts) alike.
+ */
+import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { EnvelopeEncryptor } from '@parley/crypto-client';
+import {
+  createKeyring,
+  type KeyEncryptionKeyConnection,
+  type Keyring,
+  type MasterKeyring,
+} from '@parley/keyring';
+import {
+  type KafkaConnection,
+  type Logger,
+  type MongoConnection,
+  type RedisConnection,
+  readinessOf,
+  ServiceCallers,
+  type ServiceFoundation,
+  TenantGate,
+  type Worker,
+} from '@parley/kit';
+import { MessagingClient } from '@parley/messaging-client';
+import { PLATFORM_DATABASE } from '@parley/tenancy';
+import type { Db } from 'mongodb';
+import { Registry } from 'prom-client';
+import { Membership } from './domain/membership.ts';
+import { MessageIndex } from './domain/message-index.ts';
+import { MessageIndexer } from './domain/message-indexer.ts';
+import { MessageSearch } from './domain/message-search.ts';
+import type { SearchSettings } from './settings.ts';
+import { type IndexingMetrics, indexingMetrics, messagesConsumer } from './workers/messages-consumer.ts';
+
+/** Only the gateway searches for users. */
+export const SEARCH_CALLERS = ['gateway'] as const;
+
+export interface SearchClients {
+  logger: Logger;
+  mongo: MongoConnection;
+  redis: RedisConnection;
+  /** Needed unless `keyring` is given. */
+  masterKeys?: MasterKeyring;
+  /** The broker, for the indexing consumer; tests of the query route alone leave it out. */
+  kafka?: KafkaConnection;
+  keks?: KeyEncryptionKeyConnection;
+  /** Where tenant keys live: parley_platform unless a test gives its own. */
+  platformDb?: Db;
+  /** A keyring already open over the tenant keys (a test sharing messaging's); else one is made here. */
+  keyring?: Keyring;
+}
+
+export interface SearchComponents extends ServiceFoundation {
+  es: ElasticsearchClient;
+  keyring: Keyring;
+  index: MessageIndex;
+  indexer: MessageIndexer;
+  search: MessageSearch;
+  messaging: MessagingClient;
+  /** Registered on the app's /metrics by buildApp. */
+  metricsRegistry: Registry;
+  metrics: IndexingMetrics;
+}
+
+export async function createComponents(
+  settings: SearchSettings,
+  clients: SearchClients,
+  overrides: {
+    callers?: ServiceCallers | string;
+    tenantStatusCacheMs?: number;
+    /** A test's consumer narrowed to its own tenant (pattern) and group. */
+    consumer?: { pattern: RegExp; groupId: string };
+  } = {},
+): Promise<SearchComponents> {
+  const { logger, mongo, redis, kafka, keks } = clients;
+  if (!clients.keyring && !clients.masterKeys) throw new Error('search: master keys or a keyring are needed');
+  const keyring =
+    clients.keyring ??
+    createKeyring({
+      db: clients.platformDb ?? mongo.client.db(PLATFORM_DATABASE),
+      ...(keks ? { keyEncryptionKeys: keks.store } : {}),
+      masterKeys: clients.masterKeys as MasterKeyring,
+      logger,
+      cacheTtlMs: settings.KEY_CACHE_TTL_MS,
+      source: 'search',
+    });
+  // Data keys are only ever opened here (search writes no ciphertext).
+  const encryptor = new EnvelopeEncryptor({
+    source: {
+      generateDataKey: (tenant, purpose) => keyring.generateDataKey(tenant, purpose),
+      decryptDataKey: (tenant, purpose, wrapped) => keyring.decryptDataKey(tenant, purpose, wrapped),
+    },
+  });
+  const es = new ElasticsearchClient({
+    node: settings.ELASTICSEARCH_URL,
+    requestTimeout: 10_000,
+    maxRetries: 2,
+  });
+  const index = new MessageIndex(es);
+  const indexer = new MessageIndexer(encryptor);
+  const messaging = new MessagingClient({
+    baseUrl: settings.MESSAGING_URL,
+    serviceToken: settings.SERVICE_TOKEN,
+  });
+  const metricsRegistry = new Registry();
+  const metrics = indexingMetrics(metricsRegistry);
+  const workers: Worker[] = kafka
+    ? [
+        messagesConsumer({
+          kafka: kafka.kafka,
+          logger,
+          index,
+          indexer,
+          metrics,
+          refreshMs: settings.TOPIC_REFRESH_MS,
+          ...(overrides.consumer ?? {}),
+        }),
+      ]
+    : [];
+  return {
+    logger,
+    callers: overrides.callers ?? ServiceCallers.parse(settings.SERVICE_TOKENS),
+    tenantGate: new TenantGate(redis.client, { cacheMs: overrides.tenantStatusCacheMs ?? 3_000 }),
+    readiness: {
+      ...readinessOf(mongo, redis, ...(kafka ? [kafka] : [])),
+      elasticsearch: () => es.ping(),
+    },
+    bodyLimitBytes: settings.BODY_LIMIT_BYTES,
+    es,
+    keyring,
+    index,
+    indexer,
+    search: new MessageSearch(index, new Membership(messaging)),
+    messaging,
+    metricsRegistry,
+    metrics,
+    workers,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The tenant's message index in Elasticsearch (`parley-<tenant>-messages`): the only place this
+ * service names an index, always from a tenant id (tenancy's searchIndexName validates it), so no
+ * query text can choose one. Writes use external versioning on the change's seq: an older state
+ * is refused by Elasticsearch (409) and counted as already applied.
+ */
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { MESSAGE_INDEX_MAPPINGS } from '@parley/contracts';
+import { searchIndexName } from '@parley/tenancy';
+import type { MessageDocument } from './message-document.ts';
+
+export type IndexWrite =
+  | { kind: 'upsert'; tenant: string; document: MessageDocument }
+  /** A record without a value on the compacted topic (a purge, a delete's tombstone): gone for good. */
+  | { kind: 'remove'; tenant: string; messageId: string };
+
+export interface SearchHit {
+  document: MessageDocument;
+  highlights: string[];
+  sort: unknown[];
+}
+
+export class MessageIndex {
+  readonly es: ElasticsearchClient;
+  readonly #mapped = new Set<string>();
+
+  constructor(es: ElasticsearchClient) {
+    this.es = es;
+  }
+
+  indexOf(tenant: string): string {
+    return searchIndexName(tenant);
+  }
+
+  /**
+   * Before the first write to a tenant's index in this process: the operator made it (with the
+   * same mapping, maybe an older one: fields are only ever added, which a strict index accepts);
+   * an index that is missing is created here with the mapping (a tenant provisioned before the
+   * index step existed; tests).
+   */
+  async ensure(tenant: string): Promise<void> {
+    if (this.#mapped.has(tenant)) return;
+    const index = this.indexOf(tenant);
+    const exists = (await this.es.indices.exists({ index })).body;
+    if (!exists) {
+      try {
+        await this.es.indices.create({
+          index,
+          body: { settings: { number_of_shards: 1 }, mappings: MESSAGE_INDEX_MAPPINGS },
+        });
+      } catch (error) {
+        if (esErrorType(error) !== 'resource_already_exists_exception') throw error;
+      }
+    } else {
+      await this.es.indices.putMapping({ index, body: MESSAGE_INDEX_MAPPINGS });
+    }
+    this.#mapped.add(tenant);
+  }
+
+  /** Applies writes in one bulk call; a version conflict (an older state) is success. */
+  async apply(writes: readonly IndexWrite[], options: { refresh?: boolean } = {}): Promise<void> {
+    if (writes.length === 0) return;
+    for (const tenant of new Set(writes.map((w) => w.tenant))) await this.ensure(tenant);
+    const body: object[] = [];
+    for (const write of writes) {
+      const _index = this.indexOf(write.tenant);
+      if (write.kind === 'upsert') {
+        body.push({
+          index: {
+            _index,
+            _id: write.document.messageId,
+            version: write.document.changeSeq,
+            version_type: 'external',
+          },
+        });
+        body.push(write.document);
+      } else {
+        body.push({ delete: { _index, _id: write.messageId } });
+      }
+    }
+    const { body: answer } = await this.es.bulk({ body, refresh: options.refresh ? 'wait_for' : false });
+    if (!answer.errors) return;
+    const failures = (
+      answer.items as Record<string, { status: number; error?: { type?: string; reason?: string } }>[]
+    )
+      .map((item) => Object.values(item)[0])
+      .filter((r) => r && r.status >= 300 && r.status !== 409 && !(r.status === 404 && !r.error));
+    if (failures.length > 0) {
+      const first = failures[0]?.error;
+      throw new Error(`Elasticsearch refused ${failures.length} writes: ${first?.type}: ${first?.reason}`);
+    }
+  }
+
+  /** Removes every document of one person (GDPR erasure of what search holds). */
+  async removeSender(tenant: string, senderId: string): Promise<number> {
+    const { body } = await this.es.deleteByQuery({
+      index: this.indexOf(tenant),
+      body: { query: { term: { senderId } } },
+      refresh: true,
+      conflicts: 'proceed',
+      ignore_unavailable: true,
+    });
+    return (body as { deleted?: number }).deleted ?? 0;
+  }
+
+  async search(
+    tenant: string,
+    query: object,
+    options: { size: number; searchAfter?: unknown[] },
+  ): Promise<SearchHit[]> {
+    const { body } = await this.es.search({
+      index: this.indexOf(tenant),
+      ignore_unavailable: true,
+      body: {
+        query,
+        size: options.size,
+        track_total_hits: false,
+        sort: [{ _score: 'desc' }, { createdAt: 'desc' }, { messageId: 'asc' }],
+        ...(options.searchAfter ? { search_after: options.searchAfter } : {}),
+        highlight: {
+          pre_tags: ['<mark>'],
+          post_tags: ['</mark>'],
+          encoder: 'html',
+          fields: { text: { number_of_fragments: 3, fragment_size: 150 } },
+        },
+      },
+    });
+    const hits = (
+      body as {
+        hits: { hits: { _source: MessageDocument; highlight?: { text?: string[] }; sort: unknown[] }[] };
+      }
+    ).hits.hits;
+    return hits.map((h) => ({ document: h._source, highlights: h.highlight?.text ?? [], sort: h.sort }));
+  }
+}
+
+function esErrorType(error: unknown): string | undefined {
+  return (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+}

@@ -1,0 +1,365 @@
+// Search on the real stack: messaging (its fixture, listening on a real port) writes and publishes
+// through its outbox to Kafka, this service's consumer decrypts with the tenant's key and indexes
+// into the tenant's Elasticsearch index, and every search asks messaging for the caller's
+// conversations at that moment. Isolation is tested by attacking it: another conversation's id,
+// another tenant's path and ids, an index name in the query, a forged event on a tenant's topic.
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope, MessageChangedPayload, SearchPage } from '@parley/contracts';
+import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { immediatePublisher } from '@parley/messaging-service/publisher';
+import { createMessagingRelay } from '@parley/messaging-service/relay';
+import {
+  type MessagingFixture,
+  openMessagingFixture,
+  SERVICE_TOKEN,
+  uniqueTenant,
+} from '@parley/messaging-service/testing';
+import type { OutboxRelay } from '@parley/outbox';
+import { kafkaTopic, searchIndexName } from '@parley/tenancy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchSettingsSchema } from './settings.ts';
+import { openSearchFixture, type SearchFixture } from './testing/search-fixture.ts';
+
+interface Side {
+  tenant: string;
+  messaging: MessagingFixture;
+  relay: OutboxRelay;
+  search: SearchFixture;
+}
+
+let kafka: KafkaConnection;
+let a: Side;
+let b: Side;
+
+async function openSide(label: string): Promise<Side> {
+  const tenant = uniqueTenant(label);
+  await kafka.admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: kafkaTopic(tenant, 'messages'), numPartitions: 1 },
+      { topic: kafkaTopic(tenant, 'members'), numPartitions: 1 },
+    ],
+  });
+  let late: OutboxRelay | undefined;
+  const messaging = await openMessagingFixture({
+    tenant,
+    publisher: {
+      publishNow: (collection, id) =>
+        late ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
+    },
+  });
+  const relay = createMessagingRelay({
+    producer: kafka.producer,
+    store: messaging.components.store,
+    redis: messaging.redis.client,
+    logger: createSilentLogger(),
+    intervalMs: 500,
+    tenants: () => [tenant],
+  });
+  relay.start();
+  late = relay;
+  const messagingUrl = await messaging.app.listen({ host: '127.0.0.1', port: 0 });
+  const search = await openSearchFixture({
+    tenant,
+    keyring: messaging.keyring,
+    mongo: messaging.mongo,
+    redis: messaging.redis,
+    kafka,
+    messagingUrl,
+    serviceToken: SERVICE_TOKEN,
+  });
+  return { tenant, messaging, relay, search };
+}
+
+async function closeSide(side: Side | undefined): Promise<void> {
+  if (!side) return;
+  await side.search.close();
+  await side.relay.stop();
+  await side.messaging.close();
+}
+
+beforeAll(async () => {
+  kafka = await connectKafka(
+    kafkaSettingsFromConfig(loadConfig(searchSettingsSchema), 'search-test'),
+    createSilentLogger(),
+  );
+  a = await openSide('sa');
+  b = await openSide('sb');
+}, 120_000);
+
+afterAll(async () => {
+  await closeSide(a);
+  await closeSide(b);
+  await kafka?.stop();
+}, 60_000);
+
+const alice = 'alice';
+const bob = 'bob';
+const carol = 'carol';
+
+async function group(side: Side, owner: string, memberIds: string[]): Promise<string> {
+  const res = await side.messaging.call(owner, 'POST', '/conversations', {
+    kind: 'group',
+    name: `g-${randomUUID().slice(0, 8)}`,
+    memberIds,
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().id;
+}
+
+async function send(side: Side, sender: string, conversationId: string, text: string): Promise<string> {
+  const res = await side.messaging.call(sender, 'POST', `/conversations/${conversationId}/messages`, {
+    clientMessageId: randomUUID(),
+    text,
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().id;
+}
+
+async function find(
+  side: Side,
+  userId: string,
+  q: string,
+  options: { limit?: number; cursor?: string; tenant?: string } = {},
+): Promise<SearchPage> {
+  const res = await side.search.search(userId, q, options);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+/** Polls until `check` holds for the search's answer (indexing is asynchronous: Kafka, then the index's refresh). */
+async function eventually(
+  side: Side,
+  userId: string,
+  q: string,
+  check: (page: SearchPage) => boolean,
+): Promise<SearchPage> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const page = await find(side, userId, q);
+    if (check(page)) return page;
+    if (Date.now() > deadline) throw new Error(`search "${q}" never matched: ${JSON.stringify(page)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const ids = (page: SearchPage) => page.results.map((r) => r.messageId);
+
+describe('indexing the messages topic', () => {
+  it('makes a new message searchable, with highlights; reflects an edit; forgets a delete', async () => {
+    const conv = await group(a, alice, [bob]);
+    const id = await send(a, alice, conv, 'the quarterly zebra report is late');
+    const found = await eventually(a, bob, 'zebra', (p) => ids(p).includes(id));
+    const hit = found.results.find((r) => r.messageId === id);
+    expect(hit).toMatchObject({
+      conversationId: conv,
+      senderId: alice,
+      text: 'the quarterly zebra report is late',
+    });
+    expect(hit?.highlights.join(' ')).toContain('<mark>zebra</mark>');
+
+    const edit = await a.messaging.call(alice, 'PATCH', `/conversations/${conv}/messages/${id}`, {
+      text: 'the quarterly giraffe report is late',
+    });
+    expect(edit.statusCode, edit.body).toBe(200);
+    const edited = await eventually(a, bob, 'giraffe', (p) => ids(p).includes(id));
+    expect(edited.results.find((r) => r.messageId === id)?.editedAt).toBeDefined();
+    expect(ids(await find(a, bob, 'zebra'))).not.toContain(id);
+
+    const del = await a.messaging.call(alice, 'DELETE', `/conversations/${conv}/messages/${id}`);
+    expect(del.statusCode, del.body).toBe(200);
+    await eventually(a, bob, 'giraffe', (p) => !ids(p).includes(id));
+    // Forgotten in the index itself, not only filtered out of answers: no text is left anywhere.
+    await a.search.components.es.indices.refresh({ index: searchIndexName(a.tenant) });
+    const stored = await a.search.components.es
+      .get({ index: searchIndexName(a.tenant), id })
+      .then((r) => r.body._source as Record<string, unknown>)
+      .catch(() => undefined);
+    // Either the tombstone removed it already, or the delete left a document without content.
+    expect(stored === undefined || (stored.deleted === true && stored.text === undefined)).toBe(true);
+  }, 120_000);
+
+  it('never lets an older state overwrite a newer one (external versions on the seq)', async () => {
+    const conv = await group(a, alice, []);
+    const id = await send(a, alice, conv, 'original wombat text');
+    await eventually(a, alice, 'wombat', (p) => ids(p).includes(id));
+    await a.messaging.call(alice, 'PATCH', `/conversations/${conv}/messages/${id}`, {
+      text: 'newer koala text',
+    });
+    const page = await eventually(a, alice, 'koala', (p) => ids(p).includes(id));
+    const current = page.results.find((r) => r.messageId === id);
+    // A replay of the send (seq 1 of this message's conversation) after the edit.
+    const index = a.search.components.index;
+    await index.apply(
+      [
+        {
+          kind: 'upsert',
+          tenant: a.tenant,
+          document: {
+            messageId: id,
+            conversationId: conv,
+            senderId: alice,
+            createdAt: current?.createdAt as string,
+            text: 'original wombat text',
+            changeSeq: 1,
+            deleted: false,
+            hasAttachment: false,
+          },
+        },
+      ],
+      { refresh: true },
+    );
+    expect(ids(await find(a, alice, 'wombat'))).not.toContain(id);
+    expect(ids(await find(a, alice, 'koala'))).toContain(id);
+  }, 120_000);
+});
+
+describe('who finds what', () => {
+  it('a member of one conversation never finds another conversation’s messages, even naming it', async () => {
+    const mine = await group(a, alice, []);
+    const theirs = await group(a, carol, []);
+    const own = await send(a, alice, mine, 'otter meeting notes');
+    const secret = await send(a, carol, theirs, 'otter salary secrets');
+    await eventually(a, carol, 'otter', (p) => ids(p).includes(secret));
+    await eventually(a, alice, 'otter', (p) => ids(p).includes(own));
+    for (const q of ['otter', `otter in:${theirs}`, `in:${theirs}`, 'salary', `from:${carol}`, '*']) {
+      expect(ids(await find(a, alice, q)), q).not.toContain(secret);
+    }
+    expect(ids(await find(a, carol, 'otter'))).toEqual([secret]);
+  }, 120_000);
+
+  it('a removed member stops finding the conversation at once', async () => {
+    const conv = await group(a, alice, [bob]);
+    const id = await send(a, alice, conv, 'penguin migration plan');
+    await eventually(a, bob, 'penguin', (p) => ids(p).includes(id));
+    const removed = await a.messaging.call(alice, 'DELETE', `/conversations/${conv}/members/${bob}`);
+    expect(removed.statusCode, removed.body).toBe(204);
+    expect(ids(await find(a, bob, 'penguin'))).not.toContain(id);
+    expect(ids(await find(a, alice, 'penguin'))).toContain(id);
+  }, 120_000);
+
+  it('another tenant finds nothing: not by its own path, ids, an index name in the query, or a forged event', async () => {
+    const conv = await group(a, alice, [bob]);
+    const id = await send(a, alice, conv, 'narwhal acquisition terms');
+    await eventually(a, alice, 'narwhal', (p) => ids(p).includes(id));
+    // Tenant B's alice (a user of the same name in another tenant) has her own conversation there.
+    const bConv = await group(b, alice, []);
+    const bId = await send(b, alice, bConv, 'narwhal in tenant b');
+    await eventually(b, alice, 'narwhal', (p) => ids(p).includes(bId));
+    for (const q of [
+      'narwhal',
+      `in:${conv}`,
+      `narwhal in:${conv}`,
+      `${searchIndexName(a.tenant)}`,
+      `_index:${searchIndexName(a.tenant)} narwhal`,
+      'parley-* narwhal',
+    ]) {
+      expect(ids(await find(b, alice, q)), q).not.toContain(id);
+    }
+    // And the other way: tenant A's alice never finds tenant B's alice's message.
+    expect(ids(await find(a, alice, 'narwhal'))).not.toContain(bId);
+
+    // A forged event on B's topic carrying A's sealed body: B's consumer cannot open it with B's key.
+    const sealed = await a.messaging.components.sealer.seal(a.tenant, id, { text: 'narwhal forged copy' });
+    const payload: MessageChangedPayload = {
+      conversationId: bConv,
+      messageId: id,
+      seq: 99,
+      messageSeq: 99,
+      kind: 'message.created',
+      senderId: alice,
+      actorId: alice,
+      at: new Date().toISOString(),
+      createdAt: new Date().toISOString(),
+      deleted: false,
+      sealed,
+      mentions: { users: [], channel: false },
+    };
+    const forged: EventEnvelope<MessageChangedPayload> = {
+      id: randomUUID(),
+      type: 'messaging.message.created.v1',
+      tenant: b.tenant,
+      time: new Date().toISOString(),
+      schemaVersion: 1,
+      source: 'attacker',
+      payload,
+    };
+    await kafka.producer.send({
+      topic: kafkaTopic(b.tenant, 'messages'),
+      messages: [{ key: id, value: JSON.stringify(forged) }],
+    });
+    const skipped = b.search.components.metrics.skipped;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const value = (await skipped.get()).values.find(
+        (v) => v.labels.tenant === b.tenant && v.labels.reason === 'undecryptable',
+      );
+      if (value && value.value >= 1) break;
+      if (Date.now() > deadline) throw new Error('the forged event was never refused');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(ids(await find(b, alice, 'narwhal'))).not.toContain(id);
+    expect(ids(await find(b, alice, 'forged'))).toEqual([]);
+  }, 120_000);
+});
+
+describe('queries', () => {
+  it('pages with a cursor through every match exactly once', async () => {
+    const conv = await group(a, alice, []);
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await send(a, alice, conv, `lemur status ${i}`));
+    await eventually(a, alice, `lemur in:${conv}`, (p) => sent.every((s) => ids(p).includes(s)));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await find(a, alice, `lemur in:${conv}`, { limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...ids(page));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect([...seen].sort()).toEqual([...sent].sort());
+  }, 120_000);
+
+  it('filters by sender and time', async () => {
+    const conv = await group(a, alice, [bob]);
+    const fromAlice = await send(a, alice, conv, 'ibis sighting');
+    const fromBob = await send(a, bob, conv, 'ibis sighting too');
+    await eventually(a, alice, `ibis in:${conv}`, (p) => ids(p).length === 2);
+    expect(ids(await find(a, alice, `ibis in:${conv} from:${bob}`))).toEqual([fromBob]);
+    expect(ids(await find(a, alice, `ibis in:${conv} from:@${alice}`))).toEqual([fromAlice]);
+    expect(ids(await find(a, alice, `ibis in:${conv} before:2000-01-01`))).toEqual([]);
+    expect(ids(await find(a, alice, `ibis in:${conv} after:2000-01-01`)).sort()).toEqual(
+      [fromAlice, fromBob].sort(),
+    );
+    expect(ids(await find(a, alice, `ibis in:${conv} has:attachment`))).toEqual([]);
+  }, 120_000);
+
+  it('answers a malformed query or cursor with a 400 problem, never a 500', async () => {
+    for (const q of [
+      '"unclosed phrase',
+      'before:yesterday',
+      'after:2024-13-45',
+      'has:pdf',
+      '(a | b',
+      'a)',
+      'from:',
+      'in:<script>',
+    ]) {
+      const res = await a.search.search(alice, q);
+      expect(res.statusCode, q).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    const badCursor = await a.search.search(alice, 'x', { cursor: 'bm90LWEtY3Vyc29y' });
+    expect(badCursor.statusCode).toBe(400);
+    const tooLong = await a.search.search(alice, 'x'.repeat(600));
+    expect(tooLong.statusCode).toBe(400);
+    // What simple_query_string itself tolerates stays a 200.
+    for (const q of ['***', '-', 'a || b', '~2 +-', '\\']) {
+      const res = await a.search.search(alice, q);
+      expect(res.statusCode, `${q}: ${res.body}`).toBe(200);
+    }
+  }, 60_000);
+});
