@@ -8,15 +8,22 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mediaObjectKey, readMediaUploader } from '@parley/contracts';
-import { type MediaFixture, openMediaFixture } from '@parley/media-service/src/testing/media-fixture.ts';
+import { MediaClient } from '@parley/media-client';
+import {
+  MEDIA_TEST_TOKEN,
+  type MediaFixture,
+  openMediaFixture,
+} from '@parley/media-service/src/testing/media-fixture.ts';
 import {
   SERVICE_TOKEN as MESSAGING_TOKEN,
   type MessagingFixture,
   openMessagingFixture,
   uniqueTenant,
 } from '@parley/messaging-service/src/testing/messaging-fixture.ts';
+import { ServiceProblemError } from '@parley/service-http';
 import { mongoDatabaseName, s3BucketName, tenantRuntimeKey, writeTenantRuntimeRecord } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -379,5 +386,44 @@ describe('deletion', () => {
       headers: media.as('alice'),
     });
     expect(gone.statusCode).toBe(404);
+  });
+});
+
+describe('@parley/media-client', () => {
+  it('uploads a stream, describes, downloads whole and by range, refuses a non-member with the problem, deletes', async () => {
+    const client = new MediaClient({ baseUrl: mediaUrl, serviceToken: MEDIA_TEST_TOKEN });
+    const alice = client.as({ tenant, userId: 'alice', roles: ['member'] });
+    const bytes = png(200_000);
+    const created = await alice.upload(
+      conversationId,
+      Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]),
+      {
+        contentType: 'image/png',
+        name: 'scan.png',
+      },
+    );
+    expect(created).toMatchObject({ size: bytes.length, contentType: 'image/png', fileName: 'scan.png' });
+    expect(await client.as({ tenant, userId: 'bob', roles: ['member'] }).describe(created.mediaId)).toEqual(
+      created,
+    );
+    const whole = await alice.download(created.mediaId);
+    expect(whole.status).toBe(200);
+    expect(whole.headers['content-length']).toBe(String(bytes.length));
+    expect(Buffer.from(await new Response(whole.body).arrayBuffer()).equals(bytes)).toBe(true);
+    const part = await alice.download(created.mediaId, { range: 'bytes=100-199' });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await new Response(part.body).arrayBuffer()).equals(bytes.subarray(100, 200))).toBe(
+      true,
+    );
+    const mallory = client.as({ tenant, userId: 'mallory', roles: ['member'] });
+    const refused = await mallory.download(created.mediaId).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ServiceProblemError);
+    expect((refused as ServiceProblemError).code).toBe('media-not-found');
+    const lying = await alice
+      .upload(conversationId, Readable.from([pdf(10_000)]), { contentType: 'image/gif' })
+      .catch((error: unknown) => error);
+    expect((lying as ServiceProblemError).status).toBe(415);
+    await alice.delete(created.mediaId);
+    await expect(alice.describe(created.mediaId)).rejects.toMatchObject({ status: 404 });
   });
 });
