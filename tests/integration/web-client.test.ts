@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { PASSWORD } from '@parley/auth-service/testing';
+import { PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,4 +226,84 @@ describe('chat between two people', () => {
     await phone.getByRole('link', { name: '← Conversations' }).click();
     await phone.getByRole('navigation', { name: 'Conversations' }).waitFor();
   }, 180_000);
+});
+
+describe('an invitation', () => {
+  it('is accepted in the browser with a name and a password, then the person signs in', async () => {
+    const email = `invited-${Date.now().toString(36)}@${web.tenant}.example`;
+    const invited = await web.stack.auth.app.inject({
+      method: 'POST',
+      url: `/internal/tenants/${web.tenant}/invitations`,
+      headers: { 'x-service-token': SERVICE_TOKEN },
+      payload: { email, roles: ['member'] },
+    });
+    expect(invited.statusCode).toBe(201);
+    const token = invited.json().token as string;
+
+    const page = await newPage();
+    await page.goto(`${web.url}/#/invitation?tenant=${web.tenant}&token=${encodeURIComponent(token)}`);
+    await page.getByRole('heading', { name: `Join ${web.tenant} on Parley` }).waitFor();
+    await expectAccessible(page, 'invitation');
+    await page.getByLabel('Your name').fill('Dana Invited');
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByLabel('Repeat the password').fill('different');
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    // The browser's own validation (minlength) or the page's refuses; nothing is accepted yet.
+    expect(await page.getByRole('heading', { name: 'Sign in to Parley' }).count()).toBe(0);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.screenshot({ path: join(screenshotsDir, 'invitation.png') });
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByLabel('Organisation').inputValue()).toBe(web.tenant);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+
+    // The same token cannot be used twice.
+    const again = await newPage();
+    await again.goto(`${web.url}/#/invitation?tenant=${web.tenant}&token=${encodeURIComponent(token)}`);
+    await again.getByLabel('Your name').fill('Someone Else');
+    await again.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await again.getByLabel('Repeat the password').fill(PASSWORD);
+    await again.getByRole('button', { name: 'Set password and continue' }).click();
+    await expect.poll(() => again.getByRole('alert').textContent(), { timeout: 15_000 }).not.toBe('');
+  }, 120_000);
+});
+
+describe('a network drop', () => {
+  it('is caught up without a reload: five messages sent meanwhile show once each, in order', async () => {
+    const carol = await web.stack.user(web.tenant);
+    const created = await bob.client.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: 'Night shift', memberIds: [carol.userId] },
+    });
+    const conversationId = created.data?.id ?? '';
+    const carolPage = await newPage();
+    await signInWithPassword(carolPage, carol);
+    await carolPage.getByRole('link', { name: /Night shift/ }).click();
+    const carolMessages = carolPage.getByRole('list', { name: 'Messages' });
+    await carolPage.getByLabel('Message Night shift').waitFor();
+
+    await carolPage.context().setOffline(true);
+    const texts = [1, 2, 3, 4, 5].map((n) => `status report ${n}`);
+    for (const text of texts) {
+      const sent = await bob.client.POST('/api/v1/conversations/{conversationId}/messages', {
+        params: { path: { conversationId } },
+        body: { clientMessageId: `offline-${text.replace(/ /g, '-')}`, text },
+      });
+      expect(sent.response.status).toBe(201);
+    }
+    // Still offline: nothing arrived.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await carolMessages.getByText(/status report/).count()).toBe(0);
+
+    await carolPage.context().setOffline(false);
+    await expect
+      .poll(() => carolMessages.getByText(/status report/).allTextContents(), { timeout: 20_000 })
+      .toEqual(texts);
+    // And a while later still once each (the polling keeps going and merges by id).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await carolMessages.getByText(/status report/).allTextContents()).toEqual(texts);
+  }, 120_000);
 });

@@ -9,6 +9,8 @@ export interface DemoCheckTarget {
   adminEmail: string;
   authUrl: string;
   complianceUrl: string;
+  /** Where the gateway serves the web client (`/`): the invitation link opens there. */
+  webUrl: string;
   /** The operator's service credential: it may call auth's internal invitations route. */
   operatorToken: string;
   /** The gateway's service credential: it reads a tenant's audit log for its officers. */
@@ -159,13 +161,16 @@ export async function checkDemoTenant(
       password: '<choose 12+ characters>',
       displayName: 'Demo Admin',
     });
+    const link = `${target.webUrl}/#/invitation?tenant=${encodeURIComponent(target.tenant)}&token=${encodeURIComponent(invitation.body.token)}`;
     lines.push(
-      `${target.adminEmail} is invited; accept it (this token replaces any earlier one):`,
+      `${target.adminEmail} is invited (this token replaces any earlier one); choose a password in the web client:`,
+      `  ${link}`,
+      'or accept it with curl:',
       `  curl -s -H 'content-type: application/json' ${target.authUrl}/v1/tenants/${target.tenant}/invitations/accept -d '${accept}'`,
     );
   } else if (invitation.body.state === 'accepted') {
     lines.push(
-      `${target.adminEmail} has accepted the invitation; sign in at POST ${target.authUrl}/v1/tenants/${target.tenant}/login`,
+      `${target.adminEmail} has accepted the invitation; sign in at ${target.webUrl}/ (or POST ${target.authUrl}/v1/tenants/${target.tenant}/login)`,
     );
   } else {
     ok = false;

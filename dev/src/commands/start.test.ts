@@ -106,6 +106,11 @@ describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
           expect(output).toMatch(/auth serves demo/);
           expect(output).toMatch(/compliance serves demo/);
           expect(output).toMatch(/demo tenant {2}usable: sign-in works/);
+          // The web client's address and the first admin's invitation link into it.
+          expect(output).toMatch(/web client {3}http:\/\/127\.0\.0\.1:3000\//);
+          expect(output).toMatch(
+            /http:\/\/127\.0\.0\.1:3000\/#\/invitation\?tenant=demo&token=\S+|accepted the invitation; sign in at http:\/\/127\.0\.0\.1:3000\//,
+          );
         }
         // Every service listens before the signal, so the stop has real work to drain.
         const listenDeadline = Date.now() + 120_000;

@@ -43,6 +43,21 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: No
   createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
 }
 
+/** The gateway serves web/dist/client at `/`: built here (a second with Vite) from the checkout. */
+async function buildWebClient(): Promise<void> {
+  const web = join(repoRoot, 'web');
+  if (!existsSync(join(web, 'index.html'))) return;
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+      cwd: web,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  say(code === 0 ? '  web client   built (web/dist/client)' : `  web client   build failed (exit ${code})`);
+}
+
 export async function startCommand(): Promise<number> {
   const settings = loadSettings();
   const { env, startedHere } = await ensureStackUp({ settings });
@@ -53,6 +68,7 @@ export async function startCommand(): Promise<number> {
     await installCustomResourceDefinitions(env);
     services.push({ name: 'operator', main: OPERATOR_MAIN, port: undefined });
   }
+  await buildWebClient();
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const demoCheck = new AbortController();
@@ -117,6 +133,8 @@ export async function startCommand(): Promise<number> {
     say('no services yet (services/<name>/src/main.ts); the stack runs until Ctrl-C');
   for (const s of services)
     say(`  ${s.name.padEnd(12)} ${s.port ? `http://127.0.0.1:${s.port}` : 'running'}`);
+  const gateway = services.find((s) => s.name === 'gateway');
+  if (gateway?.port) say(`  ${'web client'.padEnd(12)} http://127.0.0.1:${gateway.port}/`);
   if (withOperator) {
     const url = (name: string) => `http://127.0.0.1:${services.find((s) => s.name === name)?.port ?? 0}`;
     await applyDemoTenant(
@@ -124,6 +142,7 @@ export async function startCommand(): Promise<number> {
       {
         authUrl: url('auth'),
         complianceUrl: url('compliance'),
+        webUrl: url('gateway'),
         // The development credentials the services accept on the stack (packages/kit): the
         // operator's opens auth's invitations, the gateway's reads a tenant's audit log.
         operatorToken: developmentServiceToken('operator'),
