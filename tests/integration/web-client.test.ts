@@ -233,7 +233,7 @@ describe('an invitation', () => {
     const email = `invited-${Date.now().toString(36)}@${web.tenant}.example`;
     const invited = await web.stack.auth.app.inject({
       method: 'POST',
-      url: `/internal/tenants/${web.tenant}/invitations`,
+      url: `/v1/internal/tenants/${web.tenant}/invitations`,
       headers: { 'x-service-token': SERVICE_TOKEN },
       payload: { email, roles: ['member'] },
     });
