@@ -7,6 +7,7 @@ import { registerComplianceRoutes } from './routes/compliance-routes.ts';
 import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
 import { rateLimitHook } from './routes/rate-limits.ts';
+import { registerSearchRoutes } from './routes/search-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { registerWebClient } from './web-client.ts';
@@ -39,6 +40,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerAuthRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
   registerMessagingRoutes(app, context, parts.messaging);
+  registerSearchRoutes(app, context, parts.search);
   registerWebClient(app);
   return app;
 }

@@ -7,6 +7,7 @@ import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import { AuditRecorder } from '@parley/compliance-client';
 import { type Logger, type Worker, worker } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
+import { SearchClient } from '@parley/search-client';
 import type { Redis } from 'ioredis';
 import { AuditJournal } from './domain/audit-journal.ts';
 import { HostTenants } from './domain/host-tenants.ts';
@@ -27,6 +28,7 @@ export interface GatewayComponents {
   corsOrigins: string[];
   upstreams: { auth: UpstreamService; compliance: UpstreamService };
   messaging: MessagingClient;
+  search: SearchClient;
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
   rateLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
@@ -41,6 +43,7 @@ export type GatewayComponentSettings = Pick<
   | 'AUTH_URL'
   | 'COMPLIANCE_URL'
   | 'MESSAGING_URL'
+  | 'SEARCH_URL'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -104,6 +107,12 @@ export function createGatewayComponents(options: {
     },
     messaging: new MessagingClient({
       baseUrl: config.MESSAGING_URL,
+      serviceToken: config.SERVICE_TOKEN,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      requestId: () => currentRequestId.getStore(),
+    }),
+    search: new SearchClient({
+      baseUrl: config.SEARCH_URL,
       serviceToken: config.SERVICE_TOKEN,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       requestId: () => currentRequestId.getStore(),

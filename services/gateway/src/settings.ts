@@ -16,6 +16,7 @@ export const gatewaySettingsSchema = Type.Object({
   AUTH_URL: Url(3007),
   COMPLIANCE_URL: Url(3008),
   MESSAGING_URL: Url(3004),
+  SEARCH_URL: Url(3006),
   /** What the auth service signs access tokens with (its AUTH_ISSUER and AUTH_AUDIENCE). */
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
   AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),

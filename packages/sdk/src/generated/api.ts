@@ -811,6 +811,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Full-text search over the messages of the caller's conversations: free text plus from:, in:, before:, after:, has:attachment */
+        get: operations["searchMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -3795,7 +3812,7 @@ export interface operations {
                         /** @enum {string} */
                         tokenType: "Bearer";
                     } | {
-                        /** @description Answer it at /tenants/:tenant/login/mfa within its lifetime */
+                        /** @description Answer it at /v1/tenants/:tenant/login/mfa within its lifetime */
                         challenge: string;
                         expiresIn: number;
                         methods: ("totp" | "recovery-code")[];
@@ -4472,6 +4489,63 @@ export interface operations {
             };
         };
     };
+    searchMessages: {
+        parameters: {
+            query: {
+                cursor?: string;
+                limit?: number;
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nextCursor?: string;
+                        results: {
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            editedAt?: string;
+                            hasAttachment: boolean;
+                            highlights: string[];
+                            messageId: string;
+                            parentId?: string;
+                            senderId: string;
+                            text: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     getSession: {
         parameters: {
             query?: never;
@@ -4736,7 +4810,7 @@ export interface operations {
                         /** @enum {string} */
                         tokenType: "Bearer";
                     } | {
-                        /** @description Answer it at /tenants/:tenant/login/mfa within its lifetime */
+                        /** @description Answer it at /v1/tenants/:tenant/login/mfa within its lifetime */
                         challenge: string;
                         expiresIn: number;
                         methods: ("totp" | "recovery-code")[];

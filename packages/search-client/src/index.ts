@@ -1,0 +1,2 @@
+export { ServiceProblemError, ServiceUnavailableError } from '@parley/service-http';
+export * from './search-client.ts';
