@@ -10,6 +10,7 @@ export * from './http/compliance.ts';
 export * from './http/crypto.ts';
 export * from './http/messaging.ts';
 export * from './http/search.ts';
+export * from './realtime/socket.ts';
 export * from './storage/encrypted-fields.ts';
 export * from './storage/media-objects.ts';
 export * from './storage/search-index.ts';

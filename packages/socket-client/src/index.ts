@@ -1,0 +1,2 @@
+export * from './conversation-stream.ts';
+export * from './parley-socket.ts';

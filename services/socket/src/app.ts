@@ -1,0 +1,94 @@
+/**
+ * buildApp: one socket replica: kit's Fastify base (health, ready, metrics) with the socket.io
+ * server on the same HTTP server, the delivery worker and what ends sessions. Never listens
+ * (main.ts does; tests listen on port 0).
+ */
+import { createServiceApp, type ReadinessCheck, type ServiceApp, type Worker } from '@parley/kit';
+import type { SocketComponents } from './components.ts';
+import { SessionEnders } from './realtime/session-enders.ts';
+import { SocketMetrics } from './realtime/socket-metrics.ts';
+import { createSocketServer, type ParleyIo } from './realtime/socket-server.ts';
+import { Delivery } from './workers/delivery.ts';
+
+export interface SocketReplica {
+  app: ServiceApp;
+  io: ParleyIo;
+  delivery: Delivery;
+  /** Started before listening, stopped after the server drained (in this order). */
+  workers: Worker[];
+}
+
+export interface SocketAppOptions {
+  components: SocketComponents;
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's adapter constructor type
+  adapter: any;
+  readiness?: Record<string, ReadinessCheck>;
+  /** How long a draining replica spreads its clients' disconnects over. */
+  drainSpreadMs?: number;
+  tenantCheckIntervalMs?: number;
+}
+
+export function buildApp(options: SocketAppOptions): SocketReplica {
+  const { components } = options;
+  const app = createServiceApp({
+    service: 'socket',
+    logger: components.logger,
+    readiness: options.readiness ?? {},
+  });
+  const metrics = new SocketMetrics(app.metricsRegistry);
+  const io = createSocketServer({
+    httpServer: app.server,
+    adapter: options.adapter,
+    messaging: components.messaging,
+    logger: components.logger,
+    metrics,
+    maxPayloadBytes: components.settings.MAX_PAYLOAD_BYTES,
+    eventsPerSecond: components.settings.CLIENT_EVENTS_PER_SECOND,
+    authenticate: components.authenticate,
+  });
+  const delivery = new Delivery({
+    io,
+    kafka: components.kafka,
+    messaging: components.messaging,
+    logger: components.logger,
+    metrics,
+    replicaId: components.replicaId,
+    topicRefreshMs: components.settings.TOPIC_REFRESH_MS,
+  });
+  const enders = new SessionEnders({
+    io,
+    auth: components.authClient,
+    gate: components.tenantGate,
+    logger: components.logger,
+    intervalMs: options.tenantCheckIntervalMs ?? 2_000,
+  });
+  // Draining: refuse new sockets, then disconnect ours in slices over drainSpreadMs, so clients
+  // (which reconnect after a server-side disconnect, with jitter) land on the other replicas
+  // without a thundering herd; the HTTP server can then close.
+  app.addHook('preClose', async () => {
+    io.use((_socket, next) => next(new Error('draining')));
+    const sockets = [...io.of('/').sockets.values()];
+    const slices = 10;
+    const spread = options.drainSpreadMs ?? 2_000;
+    for (let i = 0; i < slices; i += 1) {
+      for (const socket of sockets.slice((i * sockets.length) / slices, ((i + 1) * sockets.length) / slices))
+        socket.disconnect(true);
+      if (sockets.length > 0) await new Promise((resolve) => setTimeout(resolve, spread / slices));
+    }
+    io.engine.close();
+  });
+  return {
+    app,
+    io,
+    delivery,
+    workers: [
+      {
+        name: 'auth-client',
+        start: () => components.authClient.start(),
+        stop: () => components.authClient.stop(),
+      },
+      enders,
+      delivery,
+    ],
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * Room names, all under the tenant's prefix, so no two tenants can ever share a room. Only the
+ * server names rooms: a client has no event that joins one.
+ */
+import { redisKeyPrefix } from '@parley/tenancy';
+
+/** Every socket of one user (all devices). */
+export const userRoom = (tenant: string, userId: string): string => `${redisKeyPrefix(tenant)}user:${userId}`;
+/** Every socket of one session (a revocation ends them). */
+export const sessionRoom = (tenant: string, sessionId: string): string =>
+  `${redisKeyPrefix(tenant)}session:${sessionId}`;
+/** Every member's sockets of one conversation. */
+export const conversationRoom = (tenant: string, conversationId: string): string =>
+  `${redisKeyPrefix(tenant)}conv:${conversationId}`;
+/** Every socket of one tenant (a suspension ends them). */
+export const tenantRoom = (tenant: string): string => `${redisKeyPrefix(tenant)}sockets`;
