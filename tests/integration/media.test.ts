@@ -11,12 +11,14 @@ import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mediaObjectKey, readMediaUploader } from '@parley/contracts';
+import { checkDocumentedSecurity, checkOpenApiCoverage, createSilentLogger } from '@parley/kit/testing';
 import { MediaClient } from '@parley/media-client';
 import {
   MEDIA_TEST_TOKEN,
   type MediaFixture,
   openMediaFixture,
 } from '@parley/media-service/src/testing/media-fixture.ts';
+import { abandonedUploadsSweeper } from '@parley/media-service/src/workers/abandoned-uploads.ts';
 import {
   SERVICE_TOKEN as MESSAGING_TOKEN,
   type MessagingFixture,
@@ -425,5 +427,116 @@ describe('@parley/media-client', () => {
     expect((lying as ServiceProblemError).status).toBe(415);
     await alice.delete(created.mediaId);
     await expect(alice.describe(created.mediaId)).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('the storage quota', () => {
+  it('refuses an upload that would pass the tenant’s total storage, and counts a delete back', async () => {
+    const usage = media.mongo.client
+      .db(mongoDatabaseName(tenant))
+      .collection<{ _id: string; bytes: number }>('media_usage');
+    const used = (await usage.findOne({ _id: 'storage' }))?.bytes ?? 0;
+    expect(used).toBeGreaterThan(0);
+    // A quota of 1 GiB, nearly all used: 600 KB left.
+    await usage.updateOne({ _id: 'storage' }, { $set: { bytes: 1024 ** 3 - 600_000 } });
+    await writeTenantRuntimeRecord(media.redis.client, tenant, {
+      status: 'Ready',
+      plan: 'team',
+      quotas: { users: 500, storageGiB: 1, messagesPerSecond: 50 },
+      generation: 4,
+    });
+    try {
+      const over = await upload('alice', png(700_000), { type: 'image/png' });
+      expect(over.statusCode).toBe(413);
+      expect(over.json().type).toBe('https://parley.dev/problems/storage-quota-exceeded');
+      const fits = await upload('alice', png(500_000), { type: 'image/png' });
+      expect(fits.statusCode).toBe(201);
+      expect((await usage.findOne({ _id: 'storage' }))?.bytes).toBe(1024 ** 3 - 100_000);
+      const del = await media.app.inject({
+        method: 'DELETE',
+        url: `/v1/tenants/${tenant}/media/${fits.json().mediaId}`,
+        headers: media.as('alice'),
+      });
+      expect(del.statusCode).toBe(204);
+      expect((await usage.findOne({ _id: 'storage' }))?.bytes).toBe(1024 ** 3 - 600_000);
+    } finally {
+      await usage.updateOne({ _id: 'storage' }, { $set: { bytes: used } });
+      await writeTenantRuntimeRecord(media.redis.client, tenant, {
+        status: 'Ready',
+        plan: 'team',
+        quotas: { users: 500, storageGiB: 100, messagesPerSecond: 50 },
+        generation: 5,
+      });
+    }
+  });
+});
+
+describe('uploads a dead process left', () => {
+  it('are removed by the sweeper: the record, the object and the parts of an incomplete multipart upload', async () => {
+    const records = media.mongo.client.db(mongoDatabaseName(tenant)).collection('media');
+    const bucket = s3BucketName(tenant);
+    const old = new Date(Date.now() - 60_000);
+    const base = {
+      conversationId,
+      uploaderId: 'alice',
+      state: 'uploading',
+      size: 0,
+      contentType: 'image/png',
+      sha256: '',
+      keyName: 'default',
+      keyVersion: 1,
+      chunkSize: 65536,
+      headerLength: 80,
+      createdAt: old,
+      updatedAt: old,
+    };
+    // One died after its object completed, one in the middle of its multipart upload, one is live.
+    const completed = { ...base, _id: 'dead-completed' };
+    const partial = { ...base, _id: 'dead-partial' };
+    const live = { ...base, _id: 'live-upload', createdAt: new Date(), updatedAt: new Date() };
+    await records.insertMany([completed, partial, live] as never[]);
+    const metadata = { 'x-amz-meta-parley-uploader': 'alice' };
+    await media.s3.putObject(
+      bucket,
+      mediaObjectKey({ conversationId, mediaId: completed._id }),
+      Buffer.from('x'),
+      1,
+      metadata,
+    );
+    const partialKey = mediaObjectKey({ conversationId, mediaId: partial._id });
+    const uploadId = await media.s3.initiateNewMultipartUpload(bucket, partialKey, metadata);
+    await media.s3.uploadPart(
+      { bucketName: bucket, objectName: partialKey, uploadID: uploadId, partNumber: 1, headers: {} },
+      randomBytes(5 * MIB),
+    );
+    const sweeper = abandonedUploadsSweeper({
+      s3: media.s3,
+      records: media.components.records,
+      tenants: async () => [tenant],
+      olderThanMs: 30_000,
+      intervalMs: 60_000,
+      logger: createSilentLogger(),
+    });
+    try {
+      expect(await sweeper.runNow()).toBe(2);
+      expect(
+        await records.countDocuments({ _id: { $in: ['dead-completed', 'dead-partial'] } } as never),
+      ).toBe(0);
+      expect(await records.countDocuments({ _id: 'live-upload' } as never)).toBe(1);
+      const left = await objectsOf(bucket);
+      expect(left.some((name) => name.includes('dead-'))).toBe(false);
+      expect((await incompleteUploadsOf(bucket)).some((key) => key.includes('dead-'))).toBe(false);
+    } finally {
+      await records.deleteOne({ _id: 'live-upload' } as never);
+    }
+  }, 60_000);
+});
+
+describe('the media service OpenAPI document', () => {
+  it('documents every route, each taking the service credential it enforces', async () => {
+    const { findings, operations, document } = await checkOpenApiCoverage(media.app);
+    expect(findings).toEqual([]);
+    expect(operations).toBeGreaterThanOrEqual(4);
+    await checkDocumentedSecurity(media.app, document);
   });
 });

@@ -30,7 +30,7 @@ export function abandonedUploadsSweeper(options: {
         for (const record of await options.records.abandoned(tenant, before)) {
           const bucket = s3BucketName(tenant);
           const key = mediaObjectKey({ conversationId: record.conversationId, mediaId: record._id });
-          await options.s3.removeIncompleteUpload(bucket, key);
+          await removeIncompleteUploadIfAny(options.s3, bucket, key);
           await options.s3.removeObject(bucket, key);
           await options.records.remove(tenant, record._id);
           removed += 1;
@@ -51,4 +51,13 @@ export async function tenantsWithMedia(mongo: import('mongodb').MongoClient): Pr
     .map((d) => d.name)
     .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
     .map((name) => name.slice('parley_'.length).replaceAll('_', '-'));
+}
+
+/** minio's removeIncompleteUpload answers NoSuchUpload when there is none: nothing to remove is fine. */
+export async function removeIncompleteUploadIfAny(s3: Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.removeIncompleteUpload(bucket, key);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'NoSuchUpload') throw error;
+  }
 }
