@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { mongoDatabaseName } from '@parley/tenancy';
 import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -305,5 +306,54 @@ describe('a network drop', () => {
     // And a while later still once each (the polling keeps going and merges by id).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await carolMessages.getByText(/status report/).allTextContents()).toEqual(texts);
+  }, 120_000);
+});
+
+describe('the audit log', () => {
+  it('a compliance officer verifies it in the browser (green); after one record is edited in the database, Verify names it (red)', async () => {
+    const officer = await web.stack.user(web.tenant, ['compliance-officer']);
+    const page = await newPage();
+    await signInWithPassword(page, officer);
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const rows = page.locator('tbody tr');
+    // The earlier tests' sign-ins and sends are audited (asynchronously): wait for some.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Filter' }).click();
+          await page.waitForTimeout(500);
+          return rows.count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(1);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toMatch(/Verified in this browser: \d+ records/);
+    await expectAccessible(page, 'audit log');
+    await page.screenshot({ path: join(screenshotsDir, 'audit-log.png') });
+
+    const listed = await officer.client.GET('/api/v1/admin/audit/records', {
+      params: { query: { limit: 100 } },
+    });
+    const target = listed.data?.records.find((r) => !r.pruned && r.action);
+    expect(target).toBeDefined();
+    const records = web.stack.messaging.mongo.client
+      .db(mongoDatabaseName(web.tenant))
+      .collection('audit_records');
+    const edited = await records.updateOne(
+      { sequence: target?.sequence },
+      { $set: { action: 'nothing.happened' } },
+    );
+    expect(edited.modifiedCount).toBe(1);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByText('nothing.happened').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toContain(`Record ${target?.sequence} fails: its content does not match its hash`);
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 /** The pages by route; a signed-out visitor of a signed-in page is sent to sign-in. */
 import { useEffect, useState } from 'preact/hooks';
 import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
 import { ChatPage } from './pages/chat-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { useRoute } from './router.ts';
@@ -18,5 +19,6 @@ export function App() {
     );
   }
   if (!session || page === 'sign-in') return <SignInPage tenant={route.query.get('tenant')} />;
+  if (page === 'audit') return <AuditPage />;
   return <ChatPage conversationId={page === 'chat' ? id : undefined} />;
 }

@@ -69,6 +69,7 @@ export function ChatPage(props: { conversationId?: string }) {
           Parley
         </a>
         <span class="who">{session?.tenant}</span>
+        <a href="#/audit">Audit log</a>
         <button type="button" onClick={signOut}>
           Sign out
         </button>

@@ -1,0 +1,101 @@
+/** The tenant's audit log for admins and compliance officers: filters, and Verify in the browser. */
+import { useEffect, useState } from 'preact/hooks';
+import { type ChainVerdict, type ShownRecord, verifyChain } from '../audit/verify-chain.ts';
+import { describeProblem } from '../problem.ts';
+import { api } from '../session.ts';
+
+export function AuditPage() {
+  const [records, setRecords] = useState<ShownRecord[]>([]);
+  const [action, setAction] = useState('');
+  const [actorId, setActorId] = useState('');
+  const [error, setError] = useState('');
+  const [verdict, setVerdict] = useState<ChainVerdict | 'checking' | undefined>();
+
+  const load = async (event?: Event) => {
+    event?.preventDefault();
+    setVerdict(undefined);
+    const { data, error: problem } = await api.GET('/api/v1/admin/audit/records', {
+      params: { query: { limit: 100, ...(action ? { action } : {}), ...(actorId ? { actorId } : {}) } },
+    });
+    if (data) {
+      setRecords(data.records as ShownRecord[]);
+      setError('');
+    } else setError(describeProblem(problem, 'The audit log could not be read.'));
+  };
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const verify = async () => {
+    setVerdict('checking');
+    setVerdict(await verifyChain(records));
+  };
+
+  return (
+    <main class="audit-page">
+      <p>
+        <a href="#/chat">← Chat</a>
+      </p>
+      <h1>Audit log</h1>
+      <form class="filters" onSubmit={load}>
+        <div>
+          <label for="filter-action">Action</label>
+          <input id="filter-action" value={action} onInput={(e) => setAction(e.currentTarget.value)} />
+        </div>
+        <div>
+          <label for="filter-actor">Actor id</label>
+          <input id="filter-actor" value={actorId} onInput={(e) => setActorId(e.currentTarget.value)} />
+        </div>
+        <button type="submit">Filter</button>
+        <button type="button" onClick={verify} disabled={records.length === 0 || verdict === 'checking'}>
+          Verify
+        </button>
+      </form>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div role="status" class="verdict">
+        {verdict === 'checking' && 'Checking…'}
+        {verdict && verdict !== 'checking' && verdict.ok && (
+          <p class="ok">✓ Verified in this browser: {verdict.checked} records, every hash and link holds.</p>
+        )}
+        {verdict && verdict !== 'checking' && !verdict.ok && (
+          <p class="bad">
+            ✗ Record {verdict.sequence} fails: {verdict.reason}.
+          </p>
+        )}
+      </div>
+      <table>
+        <caption class="visually-hidden">Audit records, oldest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Time</th>
+            <th scope="col">Action</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {records.map((r) => (
+            <tr key={r.sequence}>
+              <td>{r.sequence}</td>
+              <td>{String(r.occurredAt ?? r.appendedAt ?? '')}</td>
+              <td>{r.pruned ? '(pruned)' : String(r.action ?? '')}</td>
+              <td>{actorLabel(r.actor)}</td>
+              <td>{String(r.outcome ?? '')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
+function actorLabel(actor: unknown): string {
+  if (!actor || typeof actor !== 'object') return '';
+  const a = actor as { type?: string; id?: string };
+  return [a.type, a.id].filter(Boolean).join(' ');
+}
