@@ -98,7 +98,7 @@ beforeAll(async () => {
   clients = await connectOperatorClients(config, logger);
   for (const step of [
     new RedisStep(clients.redis.client),
-    new KafkaTopicsStep(new CoalescedTopicAdmin(clients.kafka.admin)),
+    new KafkaTopicsStep(new CoalescedTopicAdmin(clients.kafka.admin, clients.kafkaPlatformatic)),
     new KafkaPrincipalStep(new CoalescedPrincipalAdmin(clients.kafka.admin, clients.kafkaPlatformatic)),
   ]) {
     const outcome = await apply(step);

@@ -2,6 +2,7 @@
  * Tenant provisioning end to end on the local stack: kubectl applies the sample, the operator
  * (real wiring, in this process) provisions every store, and the test checks each store directly.
  */
+import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -365,6 +366,63 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
       return events.trim() || undefined;
     });
     expect(event).toContain('event');
+  });
+
+  it('corrects config drift: the messages topic set back to compact,delete, a key Parley does not manage left as it was', async () => {
+    await waitForCondition(namespace, `tenant/${tenantB}`, 'Ready', 'True', 90_000);
+    const topic = `parley.${tenantB}.messages`;
+    const kafka = op.clients.kafkaPlatformatic;
+    const configsOf = async () => {
+      const [d] = await kafka.describeConfigs({
+        resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }],
+      });
+      return new Map((d?.configs ?? []).map((c) => [c.name, c.value]));
+    };
+    expect((await configsOf()).get('cleanup.policy')).toBe('compact,delete');
+    // A tenant provisioned before the messages topic was compacted, plus keys set by hand: one
+    // nobody manages, and retention.ms, which a RetentionPolicy owns (the step must not reset it).
+    await kafka.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: topic,
+          configs: [
+            ['cleanup.policy', 'delete'],
+            ['min.cleanable.dirty.ratio', '0.3'],
+            ['retention.ms', '3600000'],
+          ].map(([name, value]) => ({
+            name,
+            value,
+            configOperation: IncrementalAlterConfigOperationTypes.SET,
+          })),
+        },
+      ],
+    });
+    expect((await configsOf()).get('cleanup.policy')).toBe('delete');
+    await waitFor(
+      'cleanup.policy back to compact,delete',
+      async () => (await configsOf()).get('cleanup.policy') === 'compact,delete',
+      60_000,
+      500,
+    );
+    const after = await configsOf();
+    expect(after.get('min.cleanable.dirty.ratio')).toBe('0.3');
+    expect(after.get('retention.ms')).toBe('3600000');
+    expect(after.get('max.compaction.lag.ms')).toBe('1800000');
+    const note = await waitFor('a TopicConfigCorrected event', async () => {
+      const events = await kubectlOk([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        'reason=TopicConfigCorrected',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
+      return events.includes(topic) ? events : undefined;
+    });
+    expect(note).toContain(`${topic} cleanup.policy=delete->compact,delete`);
   });
 
   it('refuses a second Tenant of the same id in another namespace without touching its stores', async () => {

@@ -4,10 +4,18 @@
  * changes; kafkajs' alterConfigs would reset every other config of the topic).
  */
 
-import { kafkaTopic } from '@parley/tenancy';
+import { kafkaTopic, type TenantStream } from '@parley/tenancy';
 import { type Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import type { RetentionPolicySpec } from '../api/resources.ts';
 import { parseAge } from '../schedule/schedule-times.ts';
+
+/**
+ * The topic configs a RetentionPolicy owns, per stream: the KafkaTopics step sets them only when
+ * it creates the topic and leaves them to the policy afterwards (topic-config-drift.ts).
+ */
+export const RETENTION_POLICY_TOPIC_KEYS: Partial<Record<TenantStream, readonly string[]>> = {
+  messages: ['retention.ms'],
+};
 
 /** The retention.ms a policy asks for on the messages topic, or undefined when it sets none. */
 export function messagesTopicRetentionMs(spec: RetentionPolicySpec): number | undefined {
@@ -30,7 +38,7 @@ export async function setTopicRetention(
   tenant: string,
   retentionMs: number,
 ): Promise<{ topic: string; changed: boolean }> {
-  const topic = kafkaTopic(tenant, 'messages');
+  const topic = kafkaTopic(tenant, 'messages'); // the stream of RETENTION_POLICY_TOPIC_KEYS
   if ((await currentRetentionMs(admin, topic)) === retentionMs) return { topic, changed: false };
   await admin.incrementalAlterConfigs({
     resources: [

@@ -3,6 +3,7 @@
  * provisioning, drift and Kafka-down integration tests): concurrent requests share one call, and
  * a batch the broker refuses for one tenant's topic fails that tenant only.
  */
+import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { CoalescedTopicAdmin } from './coalesced-topic-admin.ts';
@@ -41,12 +42,15 @@ function fakeAdmin() {
   return { admin: admin as unknown as Admin, createCalls, listCalls: () => listCalls };
 }
 
+/** These cases never reach topic configs (the real broker's are in tenant-provisioning.test.ts). */
+const unusedPlatformatic = {} as PlatformaticAdmin;
+
 const topic = (name: string): ITopicConfig => ({ topic: name, numPartitions: 1, replicationFactor: 1 });
 
 describe('CoalescedTopicAdmin', () => {
   it('serves requests that arrive while a call is in flight with one call', async () => {
     const fake = fakeAdmin();
-    const admin = new CoalescedTopicAdmin(fake.admin);
+    const admin = new CoalescedTopicAdmin(fake.admin, unusedPlatformatic);
     const lists = await Promise.all([admin.listTopics(), admin.listTopics(), admin.listTopics()]);
     expect(lists).toHaveLength(3);
     expect(fake.listCalls()).toBeLessThanOrEqual(2); // the first alone, the others together
@@ -59,7 +63,7 @@ describe('CoalescedTopicAdmin', () => {
 
   it('fails only the tenant whose topic the broker refuses when a batch is refused', async () => {
     const fake = fakeAdmin();
-    const admin = new CoalescedTopicAdmin(fake.admin);
+    const admin = new CoalescedTopicAdmin(fake.admin, unusedPlatformatic);
     const first = admin.createTopics([topic('x.1')]); // in flight: the next three form one batch
     const results = await Promise.allSettled([
       admin.createTopics([topic('a.1')]),

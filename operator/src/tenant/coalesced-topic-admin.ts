@@ -2,8 +2,16 @@
  * The Kafka topic calls of the KafkaTopics step, coalesced across concurrent reconciles (see
  * group-commit.ts): one topic listing, one CreateTopics and one metadata request serve every
  * Tenant that asked while the previous one was in flight. A batch the broker refuses for some of
- * its topics is retried tenant by tenant, so one tenant's refusal stays its own.
+ * its topics is retried tenant by tenant, so one tenant's refusal stays its own. Topic configs go
+ * through @platformatic/kafka: one DescribeConfigs for every asking tenant's topics, and
+ * IncrementalAlterConfigs to correct drift (kafkajs only has the legacy AlterConfigs, which
+ * replaces a topic's whole dynamic config set and would wipe keys set by others).
  */
+import {
+  ConfigResourceTypes,
+  IncrementalAlterConfigOperationTypes,
+  type Admin as PlatformaticAdmin,
+} from '@platformatic/kafka';
 import type { Admin, ITopicConfig, ITopicMetadata } from 'kafkajs';
 import { allOk, eachAlone, GroupCommit } from './group-commit.ts';
 
@@ -14,16 +22,46 @@ export interface TopicAdmin {
   createTopics(topics: ITopicConfig[]): Promise<void>;
   fetchTopicMetadata(topics: string[]): Promise<ITopicMetadata[]>;
   createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void>;
+  /** The current values of `keys` on each topic (topic name -> key -> value). */
+  describeTopicConfigs(request: TopicConfigRequest): Promise<TopicConfigs>;
+  /** Sets exactly these keys (incrementally: other keys of the topics stay as they are). */
+  setTopicConfigs(changes: { topic: string; configs: Record<string, string> }[]): Promise<void>;
 }
+
+export interface TopicConfigRequest {
+  topics: string[];
+  keys: string[];
+}
+
+export type TopicConfigs = ReadonlyMap<string, ReadonlyMap<string, string | null>>;
 
 export class CoalescedTopicAdmin implements TopicAdmin {
   readonly #admin: Admin;
   readonly #list: GroupCommit<void, ReadonlySet<string>>;
   readonly #create: GroupCommit<ITopicConfig[], void>;
   readonly #metadata: GroupCommit<string[], ITopicMetadata[]>;
+  readonly #platformatic: PlatformaticAdmin;
+  readonly #configs: GroupCommit<TopicConfigRequest, TopicConfigs>;
 
-  constructor(admin: Admin) {
+  constructor(admin: Admin, platformatic: PlatformaticAdmin) {
     this.#admin = admin;
+    this.#platformatic = platformatic;
+    this.#configs = new GroupCommit(async (requests) => {
+      try {
+        const all = await this.#describeNow({
+          topics: requests.flatMap((r) => r.topics),
+          keys: requests.flatMap((r) => r.keys),
+        });
+        return requests.map((r) => ({
+          ok: true as const,
+          value: new Map(r.topics.flatMap((t) => (all.has(t) ? [[t, all.get(t) ?? new Map()]] : []))),
+        }));
+      } catch (error) {
+        // One tenant's topic deleted a moment ago fails the whole request: ask alone.
+        if (requests.length === 1) throw error;
+        return eachAlone(requests, (r) => this.#describeNow(r));
+      }
+    });
     this.#list = new GroupCommit(async (items) => allOk(items.length, new Set(await admin.listTopics())));
     this.#create = new GroupCommit(async (batches) => {
       try {
@@ -68,6 +106,40 @@ export class CoalescedTopicAdmin implements TopicAdmin {
   async createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void> {
     // Rare (a spec raising partitions): not worth coalescing.
     await this.#admin.createPartitions({ topicPartitions });
+  }
+
+  describeTopicConfigs(request: TopicConfigRequest): Promise<TopicConfigs> {
+    return this.#configs.submit(request);
+  }
+
+  async setTopicConfigs(changes: { topic: string; configs: Record<string, string> }[]): Promise<void> {
+    // Only on drift (rare): not worth coalescing.
+    if (changes.length === 0) return;
+    await this.#platformatic.incrementalAlterConfigs({
+      resources: changes.map(({ topic, configs }) => ({
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: topic,
+        configs: Object.entries(configs).map(([name, value]) => ({
+          name,
+          configOperation: IncrementalAlterConfigOperationTypes.SET,
+          value,
+        })),
+      })),
+    });
+  }
+
+  async #describeNow({ topics, keys }: TopicConfigRequest): Promise<TopicConfigs> {
+    const configurationKeys = [...new Set(keys)];
+    const descriptions = await this.#platformatic.describeConfigs({
+      resources: [...new Set(topics)].map((topic) => ({
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: topic,
+        configurationKeys,
+      })),
+    });
+    return new Map(
+      descriptions.map((d) => [d.resourceName, new Map(d.configs.map((c) => [c.name, c.value ?? null]))]),
+    );
   }
 
   async #createNow(topics: ITopicConfig[]): Promise<void> {

@@ -1,12 +1,18 @@
 /**
- * Kafka topics: one per tenant stream, with partitions from the spec and per-stream config at
- * creation. A topic deleted by hand is recreated (and an Event says so); partitions follow the
- * spec upwards (the CRD refuses a decrease). Existing topics' configs are not reset here because
- * a RetentionPolicy owns retention.ms once it exists.
+ * Kafka topics: one per tenant stream, with partitions from the spec and per-stream config. A
+ * topic deleted by hand is recreated (and an Event says so); partitions follow the spec upwards
+ * (the CRD refuses a decrease). Config is level-based too: every reconcile reads the existing
+ * topics' managed keys (one DescribeConfigs for the tenant's topics) and sets back the ones that
+ * drifted, incrementally, so keys Parley does not manage stay. A RetentionPolicy owns the
+ * messages topic's retention.ms once the topic exists (topic-config-drift.ts): that key is only
+ * set at creation. This is how tenants provisioned before a config change (the messages topic
+ * becoming compact,delete) get it.
  */
 import type { Admin } from 'kafkajs';
 import type { TopicAdmin } from '../coalesced-topic-admin.ts';
+import type { TopicSpec } from '../desired-state.ts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+import { type ConfigDrift, managedTopicConfig, topicConfigDrift } from './topic-config-drift.ts';
 
 export class KafkaTopicsStep implements TenantStep {
   readonly name = 'KafkaTopics';
@@ -56,13 +62,47 @@ export class KafkaTopicsStep implements TenantStep {
         );
       }
     }
+    const corrected = await this.#correctConfigs(present);
+    if (corrected.length > 0) {
+      event('Warning', 'TopicConfigCorrected', `Reset drifted topic configs: ${describeDrift(corrected)}`);
+    }
     facts.topics = desired.kafka.topics.map((t) => t.name);
     const partitions = desired.kafka.topics[0]?.partitions ?? 0;
+    const configNote =
+      corrected.length > 0 ? `, configs corrected on ${corrected.length}: ${describeDrift(corrected)}` : '';
     return ready(
       'Provisioned',
-      `${desired.kafka.topics.length} topics with ${partitions} partitions each (${missing.length} created, ${grown} grown)`,
+      `${desired.kafka.topics.length} topics with ${partitions} partitions each (${missing.length} created, ${grown} grown${configNote})`,
     );
   }
+
+  /** Sets back the managed keys that drifted on topics that already existed; returns what changed. */
+  async #correctConfigs(present: TopicSpec[]): Promise<{ topic: string; drift: ConfigDrift[] }[]> {
+    if (present.length === 0) return [];
+    const wanted = new Map(present.map((t) => [t.name, managedTopicConfig(t)]));
+    const actual = await this.#admin.describeTopicConfigs({
+      topics: present.map((t) => t.name),
+      keys: [...new Set([...wanted.values()].flatMap((c) => Object.keys(c)))],
+    });
+    const drifted = [...wanted]
+      // A topic missing from the answer was deleted since the listing: the next reconcile recreates it.
+      .filter(([topic]) => actual.has(topic))
+      .map(([topic, config]) => ({ topic, drift: topicConfigDrift(config, actual.get(topic) ?? new Map()) }))
+      .filter((t) => t.drift.length > 0);
+    await this.#admin.setTopicConfigs(
+      drifted.map(({ topic, drift }) => ({
+        topic,
+        configs: Object.fromEntries(drift.map((d) => [d.key, d.wanted])),
+      })),
+    );
+    return drifted;
+  }
+}
+
+function describeDrift(corrected: { topic: string; drift: ConfigDrift[] }[]): string {
+  return corrected
+    .map(({ topic, drift }) => `${topic} ${drift.map((d) => `${d.key}=${d.actual}->${d.wanted}`).join(' ')}`)
+    .join('; ');
 }
 
 /**
