@@ -386,11 +386,11 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
         {
           resourceType: ConfigResourceTypes.TOPIC,
           resourceName: topic,
-          configs: [
-            ['cleanup.policy', 'delete'],
-            ['min.cleanable.dirty.ratio', '0.3'],
-            ['retention.ms', '3600000'],
-          ].map(([name, value]) => ({
+          configs: Object.entries({
+            'cleanup.policy': 'delete',
+            'min.cleanable.dirty.ratio': '0.3',
+            'retention.ms': '3600000',
+          }).map(([name, value]) => ({
             name,
             value,
             configOperation: IncrementalAlterConfigOperationTypes.SET,
