@@ -53,6 +53,23 @@ export function runDockerfile(buildArgs: Record<string, string>): BuiltImage {
   const roots = new Map<string, string>();
   let final: BuiltImage | undefined;
 
+  // The top-level folders the Dockerfile itself names (WORKDIR, COPY destinations and --from
+  // sources) and /tmp: within a stage, these are the stage's; any other absolute path is not.
+  const folders = [
+    ...new Set(
+      instructions.flatMap(({ keyword, args }) => {
+        if (keyword === 'WORKDIR') return [args];
+        if (keyword !== 'COPY') return [];
+        const paths = args.split(/\s+/).filter((w) => !w.startsWith('--'));
+        return args.includes('--from=') ? paths : paths.slice(-1);
+      }),
+    ),
+  ]
+    .filter((path) => path.startsWith('/'))
+    .map((path) => path.split('/')[1] as string)
+    .filter((name, i, all) => name !== '' && all.indexOf(name) === i);
+  if (!folders.includes('tmp')) folders.push('tmp');
+
   stages(instructions).forEach((stage, index) => {
     const root = join(base, stage.name ?? `stage-${index}`);
     mkdirSync(join(root, 'tmp'), { recursive: true });
@@ -61,9 +78,9 @@ export function runDockerfile(buildArgs: Record<string, string>): BuiltImage {
     const env: Record<string, string> = {};
     let cmd: string[] = [];
     const inRoot = (path: string) => join(root, path.startsWith('/') ? path : join(workdir, path));
-    // Absolute paths inside a RUN script, moved into the stage's directory (only the stage's own
-    // top-level folders: /tool, /app, /out, /tmp), so the script runs as written.
-    const stagePath = /(?<![\w./-])\/(tool|app|out|tmp)(?=[/\s"';]|$)/g;
+    // Absolute paths inside a RUN script, moved into the stage's directory (only the folders the
+    // Dockerfile names, see above), so the script runs as written.
+    const stagePath = new RegExp(`(?<![\\w./-])/(${folders.join('|')})(?=[/\\s"';]|$)`, 'g');
     const relocate = (script: string) => script.replace(stagePath, `${root}/$1`);
 
     for (const instruction of stage.body) {

@@ -5,6 +5,8 @@
  * chart gives it, against the stack's Redis: it must answer /health and /ready and stop cleanly on
  * SIGTERM. This proves that production dependencies alone run the service, that the pruned tree
  * holds everything it loads, and that no test or dev tool is in it. Not proven: the base image.
+ * It is the slowest deploy test (every stage's npm ci, the web client's Vite build: minutes on a
+ * loaded machine, less with npm's cache warm).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +38,7 @@ function filesUnder(dir: string): string[] {
 
 beforeAll(() => {
   image = runDockerfile({ SERVICE: 'gateway' });
-}, 600_000);
+}, 900_000);
 
 afterAll(() => {
   service?.kill('SIGKILL');
