@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, MessageChangedPayload, SearchPage } from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { checkOpenApiCoverage, createSilentLogger } from '@parley/kit/testing';
 import { immediatePublisher } from '@parley/messaging-service/publisher';
 import { createMessagingRelay } from '@parley/messaging-service/relay';
 import {
@@ -362,4 +362,21 @@ describe('queries', () => {
       expect(res.statusCode, `${q}: ${res.body}`).toBe(200);
     }
   }, 60_000);
+});
+
+describe('the OpenAPI document', () => {
+  it('is valid and documents the search route with its schemas and the service credential', async () => {
+    const { findings, document } = await checkOpenApiCoverage(a.search.app);
+    expect(findings).toEqual([]);
+    expect(document.paths['/v1/tenants/{tenant}/search']?.get).toMatchObject({
+      security: [{ serviceToken: [] }],
+    });
+  });
+
+  it('answers an unknown tenant 404 and a missing credential 401, as problems', async () => {
+    const unknown = await a.search.search(alice, 'x', { tenant: 'no-such-tenant-zz' });
+    expect(unknown.statusCode).toBe(404);
+    const bare = await a.search.app.inject({ method: 'GET', url: `/v1/tenants/${a.tenant}/search?q=x` });
+    expect(bare.statusCode).toBe(401);
+  });
 });
