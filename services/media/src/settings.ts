@@ -18,7 +18,7 @@ export const mediaSettingsSchema = Type.Object({
   /** The content types accepted (comma-separated), sniffed from the bytes. Deployment-wide until the Tenant carries its own list. */
   MEDIA_ALLOWED_TYPES: Type.String({ default: DEFAULT_ALLOWED_TYPES.join(',') }),
   /** Plaintext bytes per encrypted frame (a range reads whole frames). */
-  MEDIA_CHUNK_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
+  MEDIA_CHUNK_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 256 * 1024 }),
   /** S3 multipart part size: an upload holds at most two parts in memory (S3's minimum is 5 MiB). */
   MEDIA_PART_BYTES: Type.Integer({ minimum: 5 * 1024 * 1024, default: 8 * 1024 * 1024 }),
   /** How long an upload may stay unfinished before the sweeper takes it for abandoned (its process died). */

@@ -1,7 +1,7 @@
 /**
  * Writes one object from a stream of bytes with bounded memory: S3 multipart, parts of
- * `partBytes` (S3's minimum is 5 MiB), one part uploading while the next fills, so an upload holds
- * at most two parts whatever its size. An object smaller than one part is one PUT. Any failure
+ * `partBytes` (S3's minimum is 5 MiB), `concurrency` parts (2) uploading while the next fills, so
+ * an upload holds at most three parts whatever its size. An object smaller than one part is one PUT. Any failure
  * (the source erroring: a client cut off, a limit, a bad type) aborts the multipart upload, so
  * S3 keeps no part and no object.
  *
@@ -17,6 +17,8 @@ export interface ObjectWriterOptions {
   key: string;
   metadata: Record<string, string>;
   partBytes: number;
+  /** Parts uploading at once (default 2): memory is (concurrency + 1) parts. */
+  concurrency?: number;
 }
 
 export async function writeObject(
@@ -30,7 +32,9 @@ export async function writeObject(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let uploadId: string | undefined;
-  let inFlight: Promise<void> | undefined;
+  /** Parts uploading now (at most `concurrency`), so the next fills while earlier ones travel. */
+  let inFlight: Promise<void>[] = [];
+  const concurrency = options.concurrency ?? 2;
   const etags: { part: number; etag: string }[] = [];
   let partNumber = 0;
 
@@ -43,12 +47,16 @@ export async function writeObject(
     partNumber += 1;
     const part = partNumber;
     const id = uploadId;
-    await inFlight;
-    inFlight = s3
+    while (inFlight.length >= concurrency) await Promise.race(inFlight);
+    const sending: Promise<void> = s3
       .uploadPart({ bucketName: bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, body)
       .then((result) => {
         etags.push({ part, etag: result.etag });
+      })
+      .finally(() => {
+        inFlight = inFlight.filter((p) => p !== sending);
       });
+    inFlight.push(sending);
   };
 
   try {
@@ -71,11 +79,11 @@ export async function writeObject(
       return;
     }
     if (rest.length > 0) await sendPart(rest);
-    await inFlight;
+    await Promise.all(inFlight);
     etags.sort((a, b) => a.part - b.part);
     await s3.completeMultipartUpload(bucket, key, uploadId, etags);
   } catch (error) {
-    await inFlight?.catch(() => undefined);
+    await Promise.allSettled(inFlight);
     if (uploadId) await s3.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
     throw error;
   }
