@@ -160,6 +160,40 @@ describe('socket delivery across replicas', () => {
     expect(good.conversations[0].changes.length).toBeGreaterThan(10);
   });
 
+  it('a burst of events past the per-socket limit is refused with rate-limited, the socket stays', async () => {
+    const socket = aliceA.live.socket;
+    const answers = await Promise.all(
+      Array.from({ length: 80 }, () => socket.emitWithAck('no-such-event', {})),
+    );
+    const types = answers.map((a) => a.error?.type);
+    expect(types).toContain('rate-limited');
+    expect(types).toContain('unknown-event');
+    expect(socket.connected).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // the bucket refills
+  });
+
+  it('re-authentication takes a fresh token of the same session only', async () => {
+    const fresh = await stack.token(stack.tenant, alice, aliceA.sessionId);
+    await expect(aliceA.live.reauthenticate(fresh)).resolves.toBeUndefined();
+    const otherUser = await stack.token(stack.tenant, carol, aliceA.sessionId);
+    await expect(aliceA.live.reauthenticate(otherUser)).rejects.toMatchObject({ type: 'invalid-token' });
+    const otherTenant = await stack.token(stack.otherTenant, alice, aliceA.sessionId);
+    await expect(aliceA.live.reauthenticate(otherTenant)).rejects.toMatchObject({ type: 'invalid-token' });
+    expect(aliceA.live.connected).toBe(true);
+  });
+
+  it('an oversized frame closes only that socket; the replica keeps serving', async () => {
+    const big = await stack.connect(stack.replicaA.url, `big-${id}`);
+    const closed = new Promise<string>((resolve) =>
+      big.live.socket.once('disconnect', (reason) => resolve(reason)),
+    );
+    big.live.socket.emit('sync', { conversations: [], padding: 'x'.repeat(200_000) });
+    expect(await closed).toBeTruthy();
+    const after = await stack.connect(stack.replicaA.url, `after-${id}`);
+    expect(after.live.connected).toBe(true);
+    expect(aliceA.live.connected).toBe(true);
+  });
+
   it('a handshake without a valid token is refused', async () => {
     const refused = await new Promise<string>((resolve) => {
       const socket = io(stack.replicaB.url, {
