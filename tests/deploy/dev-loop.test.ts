@@ -15,7 +15,12 @@ import { kubectl, type Manifest, render, repoRoot } from './helm.ts';
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
 const exists = (path: string) => existsSync(join(repoRoot, path));
-const services = imageServices().map((s) => s.service);
+// The image services that have a chart (socket, media and search have images but no chart yet:
+// the dev loop deploys what the umbrella installs).
+const chartOf = (service: string) => (service === 'operator' ? 'parley-operator' : service);
+const services = imageServices()
+  .map((s) => s.service)
+  .filter((service) => exists(join('charts', chartOf(service), 'Chart.yaml')));
 
 interface Skaffold {
   build: {
