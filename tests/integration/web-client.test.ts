@@ -192,6 +192,8 @@ describe('chat between two people', () => {
       .toBe(1);
     expect(await bobMessages.getByText('(edited)').count()).toBe(1);
 
+    // A member is not offered the audit log.
+    expect(await alicePage.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await expectAccessible(alicePage, 'chat');
     await alicePage.screenshot({ path: join(screenshotsDir, 'chat.png') });
 

@@ -16,6 +16,15 @@ export function ChatPage(props: { conversationId?: string }) {
   const [error, setError] = useState('');
   const [name, setName] = useState('');
   const [members, setMembers] = useState('');
+  const [auditor, setAuditor] = useState(false);
+
+  // The audit log is for admins and compliance officers: the link shows only for them.
+  useEffect(() => {
+    api.GET('/api/v1/me').then(
+      ({ data }) => setAuditor(Boolean(data?.roles.some((r) => r === 'admin' || r === 'compliance-officer'))),
+      () => undefined,
+    );
+  }, []);
 
   const refresh = useCallback(async () => {
     try {
@@ -69,7 +78,7 @@ export function ChatPage(props: { conversationId?: string }) {
           Parley
         </a>
         <span class="who">{session?.tenant}</span>
-        <a href="#/audit">Audit log</a>
+        {auditor && <a href="#/audit">Audit log</a>}
         <button type="button" onClick={signOut}>
           Sign out
         </button>
