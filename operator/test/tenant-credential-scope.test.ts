@@ -211,7 +211,8 @@ describe("a tenant's Kafka credential", { timeout: 60_000 }, () => {
     for (const stream of readable)
       await clients.kafka.producer.send({
         topic: topic(stream),
-        messages: [{ value: `platform-${stream}` }],
+        // Keyed: the messages topic is compacted, and the broker refuses a keyless record there.
+        messages: [{ key: `platform-${stream}`, value: `platform-${stream}` }],
       });
     const consumer = tenantKafka.consumer({ groupId: `${desired.kafka.topicPrefix}workload` });
     const seen = new Set<string>();
