@@ -132,10 +132,23 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
   it('stores the policy, sets topic retention and purges expired messages on schedule, skipping held ones', async () => {
     const db = op.clients.mongo.client.db(`parley_${tenant}`);
     const old = new Date(Date.now() - 100 * 24 * 3600_000);
-    await db.collection('messages').insertMany([
-      { conversationId: 'c-free', senderId: 'u1', createdAt: old, text: 'expired' },
-      { conversationId: 'c-held', senderId: 'u2', createdAt: old, text: 'expired but held' },
-      { conversationId: 'c-free', senderId: 'u1', createdAt: new Date(), text: 'fresh' },
+    // Messaging's layout (services/messaging/README.md): string ids, which the purge re-selects by.
+    await db.collection<{ _id: string; [field: string]: unknown }>('messages').insertMany([
+      { _id: `m-${randomUUID()}`, conversationId: 'c-free', senderId: 'u1', createdAt: old, text: 'expired' },
+      {
+        _id: `m-${randomUUID()}`,
+        conversationId: 'c-held',
+        senderId: 'u2',
+        createdAt: old,
+        text: 'expired but held',
+      },
+      {
+        _id: `m-${randomUUID()}`,
+        conversationId: 'c-free',
+        senderId: 'u1',
+        createdAt: new Date(),
+        text: 'fresh',
+      },
     ]);
     await new LegalHoldStore(op.clients.mongo.client, tenant).place({
       scope: { kind: 'conversation', conversationId: 'c-held' },
