@@ -24,7 +24,7 @@ export function httpJwksSource(
 ): JwksSource {
   if (!urlTemplate.includes(JWKS_TENANT_PLACEHOLDER)) {
     throw new Error(
-      `JWKS URL ${urlTemplate} has no ${JWKS_TENANT_PLACEHOLDER}: use the per-tenant key set, e.g. http://auth:3007/tenants/{tenant}/.well-known/jwks.json`,
+      `JWKS URL ${urlTemplate} has no ${JWKS_TENANT_PLACEHOLDER}: use the per-tenant key set, e.g. http://auth:3007/v1/tenants/{tenant}/.well-known/jwks.json`,
     );
   }
   const urlOf = (tenant: string) =>
