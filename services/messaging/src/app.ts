@@ -18,16 +18,16 @@ import { conversationRoutes } from './routes/conversation-routes.ts';
 import { memberRoutes } from './routes/member-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { readRoutes } from './routes/read-routes.ts';
+import { MESSAGING_CALLERS, MESSAGING_ROUTE_CALLERS } from './routes/route-callers.ts';
 import type { TenantGate } from './store/tenant-gate.ts';
 
-/** The services that act for users here. */
-export const MESSAGING_CALLERS = ['gateway', 'socket'] as const;
+export { MESSAGING_CALLERS } from './routes/route-callers.ts';
 
 export interface MessagingAppDependencies {
   logger: Logger;
   components: MessagingComponents;
   tenantGate: TenantGate;
-  /** The callers of SERVICE_TOKENS (only the gateway and socket pass), or one token (tests). */
+  /** The callers of SERVICE_TOKENS (those routes/route-callers.ts admits), or one token (tests). */
   serviceToken: string | ServiceCallers;
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
@@ -46,7 +46,10 @@ export function buildApp(deps: MessagingAppDependencies): ServiceApp {
       : deps.serviceToken;
   app.register(
     async (scope) => {
-      guardScope(scope, requireServiceCredential(callers));
+      guardScope(
+        scope,
+        requireServiceCredential(callers, { perRoute: true, routes: MESSAGING_ROUTE_CALLERS }),
+      );
       scope.addHook('preHandler', async (request) => {
         await deps.tenantGate.assertUsable((request.params as { tenant: string }).tenant);
       });

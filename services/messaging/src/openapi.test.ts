@@ -24,8 +24,12 @@ describe('the messaging service OpenAPI document', () => {
     expect(
       document.paths['/v1/tenants/{tenant}/conversations/{conversationId}/messages']?.post,
     ).toMatchObject({
-      security: [{ serviceToken: [] }],
+      // The callers the route admits are the roles of its serviceToken requirement.
+      security: [{ serviceToken: ['gateway', 'socket'] }],
       'x-internal': true,
+    });
+    expect(document.paths['/v1/tenants/{tenant}/conversations/{conversationId}']?.get).toMatchObject({
+      security: [{ serviceToken: ['gateway', 'socket', 'media'] }],
     });
   });
 

@@ -1,0 +1,102 @@
+/**
+ * Which service credential opens which messaging route, on the real servers
+ * (routes/route-callers.ts). media may ask whether its user sees a conversation, and nothing else:
+ * a leaked media credential reads no message and changes nothing; a service that never acts for
+ * users here (auth, the notifier) is refused everywhere.
+ */
+import { randomBytes } from 'node:crypto';
+import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
+import { PARLEY_SERVICE_NAMES, type ServiceApp, ServiceCallers } from '@parley/kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { TenantGate } from './store/tenant-gate.ts';
+import { type MessagingFixture, openMessagingFixture } from './testing/messaging-fixture.ts';
+
+const TOKENS = Object.fromEntries(
+  PARLEY_SERVICE_NAMES.map((name) => [name, `${name}-credential-${randomBytes(12).toString('hex')}`]),
+) as Record<(typeof PARLEY_SERVICE_NAMES)[number], string>;
+type Caller = keyof typeof TOKENS;
+
+let f: MessagingFixture;
+let app: ServiceApp;
+let conversationId: string;
+let messageId: string;
+
+beforeAll(async () => {
+  f = await openMessagingFixture();
+  app = buildApp({
+    logger: f.app.log as never,
+    components: f.components,
+    tenantGate: new TenantGate(f.redis.client, 0),
+    serviceToken: ServiceCallers.of(TOKENS),
+  });
+  await app.ready();
+  const group = await f.call('alice', 'POST', '/conversations', {
+    kind: 'group',
+    name: 'g',
+    memberIds: ['bob'],
+  });
+  conversationId = group.json().id;
+  const sent = await f.call('alice', 'POST', `/conversations/${conversationId}/messages`, {
+    clientMessageId: 'c-1',
+    text: 'for members only',
+  });
+  messageId = sent.json().id;
+});
+afterAll(async () => {
+  await app?.close();
+  await f?.close();
+});
+
+async function call(
+  caller: Caller,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  payload?: object,
+) {
+  const response = await app.inject({
+    method,
+    url: `/v1/tenants/${f.tenant}${path}`,
+    headers: {
+      'x-service-token': TOKENS[caller],
+      [ACTING_USER_HEADER]: 'alice',
+      [ACTING_ROLES_HEADER]: 'member',
+    },
+    ...(payload ? { payload } : {}),
+  });
+  return { status: response.statusCode, body: response.body };
+}
+
+describe('what each service credential opens at the messaging service', () => {
+  it("media's credential tells whether its user sees a conversation, and reads or changes nothing else", async () => {
+    expect((await call('media', 'GET', `/conversations/${conversationId}`)).status).toBe(200);
+    const history = await call('media', 'GET', `/conversations/${conversationId}/messages`);
+    expect(history.status).toBe(403);
+    expect(history.body).not.toContain('for members only');
+    expect(
+      (await call('media', 'GET', `/conversations/${conversationId}/messages/${messageId}`)).status,
+    ).toBe(403);
+    expect((await call('media', 'GET', `/conversations/${conversationId}/changes?since=0`)).status).toBe(403);
+    const forged = await call('media', 'POST', `/conversations/${conversationId}/messages`, {
+      clientMessageId: 'c-forged',
+      text: 'sent with a leaked media credential',
+    });
+    expect(forged.status).toBe(403);
+    expect(
+      (await call('media', 'DELETE', `/conversations/${conversationId}/messages/${messageId}`)).status,
+    ).toBe(403);
+    const history2 = await f.call('alice', 'GET', `/conversations/${conversationId}/messages`);
+    expect(history2.json().messages.map((m: { text?: string }) => m.text)).toEqual(['for members only']);
+  });
+
+  it('a service that never acts for users here is refused on every route', async () => {
+    for (const caller of ['auth', 'notifier', 'compliance'] as const) {
+      expect((await call(caller, 'GET', `/conversations/${conversationId}`)).status).toBeGreaterThanOrEqual(
+        401,
+      );
+      expect(
+        (await call(caller, 'GET', `/conversations/${conversationId}/messages`)).status,
+      ).toBeGreaterThanOrEqual(401);
+    }
+  });
+});

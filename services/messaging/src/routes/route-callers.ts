@@ -1,0 +1,46 @@
+/**
+ * Which Parley service may call which messaging route (kit's per-route caller scopes: a valid
+ * credential of any other service is refused 403, and the OpenAPI document lists the callers as
+ * the roles of each operation's `serviceToken` requirement). Closed by default: a route missing
+ * here cannot be declared.
+ *
+ * - The **gateway** carries what people ask for; the **socket** service reads changes for the
+ *   sockets it holds and answers recovery (`sync`) from history, both as the user.
+ * - **media** asks one thing, as the uploading or downloading user: may this user see this
+ *   conversation (`GET /conversations/:conversationId`). It reads no message and changes nothing.
+ */
+import type { RouteCallers } from '@parley/kit';
+
+const ACTING_FOR_USERS = ['gateway', 'socket'] as const;
+const T = '/v1/tenants/:tenant';
+const C = `${T}/conversations/:conversationId`;
+const users: RouteCallers = { callers: [...ACTING_FOR_USERS] };
+
+export const MESSAGING_ROUTE_CALLERS: Readonly<Record<string, RouteCallers>> = {
+  [`POST ${T}/conversations/direct`]: users,
+  [`POST ${T}/conversations`]: users,
+  [`GET ${T}/conversations`]: users,
+  [`GET ${T}/channels`]: users,
+  [`GET ${C}`]: { callers: [...ACTING_FOR_USERS, 'media'] },
+  [`PATCH ${C}`]: users,
+  [`GET ${C}/members`]: users,
+  [`POST ${C}/members`]: users,
+  [`PATCH ${C}/members/:userId`]: users,
+  [`DELETE ${C}/members/:userId`]: users,
+  [`POST ${C}/join`]: users,
+  [`POST ${C}/messages`]: users,
+  [`GET ${C}/messages`]: users,
+  [`GET ${C}/messages/:messageId`]: users,
+  [`PATCH ${C}/messages/:messageId`]: users,
+  [`DELETE ${C}/messages/:messageId`]: users,
+  [`PUT ${C}/messages/:messageId/reactions/:emoji`]: users,
+  [`DELETE ${C}/messages/:messageId/reactions/:emoji`]: users,
+  [`GET ${C}/changes`]: users,
+  [`PUT ${C}/read`]: users,
+  [`GET ${T}/unread`]: users,
+};
+
+/** Every service that may call messaging at all (the credential check before the route's own). */
+export const MESSAGING_CALLERS = [
+  ...new Set(Object.values(MESSAGING_ROUTE_CALLERS).flatMap((entry) => entry.callers)),
+] as const;
