@@ -21,6 +21,12 @@ import {
 import type { Message } from './types.ts';
 
 const POLL_MS = 1500;
+/**
+ * A catching-up request that has not answered by then is given up and asked again: after a
+ * network drop a request already on its way can hang (nothing answers, nothing fails), and the
+ * view must not wait on it forever.
+ */
+const POLL_REQUEST_TIMEOUT_MS = 5000;
 const REACTIONS = ['👍', '🎉', '❤️'];
 
 export function newClientMessageId(): string {
@@ -58,25 +64,42 @@ export function ConversationView(props: {
       poll();
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let current: AbortController | undefined;
+    // One round at a time: a new round (the timer, or the browser saying it is online again)
+    // abandons the one in flight, which then schedules nothing.
     const poll = async () => {
+      if (timer) clearTimeout(timer);
+      current?.abort();
+      const round = new AbortController();
+      current = round;
+      const giveUp = setTimeout(() => round.abort(), POLL_REQUEST_TIMEOUT_MS);
       try {
         for (;;) {
           const { data } = await api.GET('/api/v1/conversations/{conversationId}/changes', {
             params: { path: { conversationId }, query: { since: since.current, limit: 200 } },
+            signal: round.signal,
           });
-          if (stopped || !data) break;
+          if (stopped || round.signal.aborted || !data) break;
           since.current = Math.max(since.current, data.upTo);
           if (data.changes.length > 0) setTimeline((t) => applyChanges(t, data.changes));
           if (!data.hasMore) break;
         }
       } catch {
-        // offline: the next round catches up from the same seq
+        // offline, or given up: the next round catches up from the same seq
+      } finally {
+        clearTimeout(giveUp);
       }
-      if (!stopped) timer = setTimeout(poll, POLL_MS);
+      if (!stopped && current === round) timer = setTimeout(poll, POLL_MS);
     };
+    const catchUpNow = () => {
+      if (!stopped) void poll();
+    };
+    window.addEventListener('online', catchUpNow);
     load().catch((failure) => setError(describeProblem(failure)));
     return () => {
       stopped = true;
+      window.removeEventListener('online', catchUpNow);
+      current?.abort();
       if (timer) clearTimeout(timer);
     };
   }, [conversationId]);
