@@ -11,7 +11,7 @@ import type { ServerDefinition, StackContext } from '../server.ts';
 
 const run = promisify(execFile);
 
-function serverProperties(ctx: StackContext, dataDir: string): string {
+export function serverProperties(ctx: StackContext, dataDir: string): string {
   const { kafka, kafkaController } = ctx.settings.ports;
   const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafkaAdminUser}" password="${ctx.settings.adminPassword}";`;
   return `${[
@@ -42,7 +42,7 @@ function serverProperties(ctx: StackContext, dataDir: string): string {
   ].join('\n')}\n`;
 }
 
-const log4j2 = `status = warn
+export const log4j2 = `status = warn
 appender.console.type = Console
 appender.console.name = console
 appender.console.layout.type = PatternLayout
@@ -64,6 +64,24 @@ function javaArgs(ctx: StackContext, dataDir: string): string[] {
   ];
 }
 
+/**
+ * Formats the KRaft log directory with this cluster id and the admin's SCRAM credential.
+ * The id goes in `--cluster-id=`: a base64url id begins with '-' once in 64, and as a separate
+ * argument the tool's parser takes it for an option and refuses (a CI run failed so).
+ */
+export async function formatStorage(ctx: StackContext, dataDir: string, clusterId: string): Promise<void> {
+  await run('java', [
+    ...javaArgs(ctx, dataDir),
+    'kafka.tools.StorageTool',
+    'format',
+    `--cluster-id=${clusterId}`,
+    '-c',
+    join(dataDir, 'server.properties'),
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${kafkaAdminUser},password=${ctx.settings.adminPassword}]`,
+  ]);
+}
+
 export const kafka: ServerDefinition = {
   name: 'kafka',
   dependsOn: [],
@@ -76,18 +94,7 @@ export const kafka: ServerDefinition = {
     if (existsSync(join(dataDir, 'data', 'meta.properties'))) return;
     // KRaft storage is formatted once; the admin's SCRAM credential is written at the same time,
     // as no client could create it before a SCRAM user exists.
-    const clusterId = randomBytes(16).toString('base64url');
-    await run('java', [
-      ...javaArgs(ctx, dataDir),
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      join(dataDir, 'server.properties'),
-      '--add-scram',
-      `SCRAM-SHA-512=[name=${kafkaAdminUser},password=${ctx.settings.adminPassword}]`,
-    ]);
+    await formatStorage(ctx, dataDir, randomBytes(16).toString('base64url'));
   },
   command: (ctx, dataDir) => ({
     file: 'java',
