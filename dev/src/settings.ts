@@ -37,6 +37,8 @@ const defaultPorts = {
   etcdPeer: 12380,
   apiserver: 16443,
   controllerManager: 20257,
+  mailpitSmtp: 11025,
+  mailpitHttp: 18025,
 } as const;
 
 export type PortName = keyof typeof defaultPorts;

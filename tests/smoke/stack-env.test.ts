@@ -14,6 +14,9 @@ describe('stack env in test workers', () => {
       'S3_ACCESS_KEY',
       'S3_SECRET_KEY',
       'KUBECONFIG',
+      'SMTP_HOST',
+      'SMTP_PORT',
+      'MAILPIT_URL',
     ]) {
       expect(process.env[name], name).toBeTruthy();
     }

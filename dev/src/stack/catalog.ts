@@ -36,6 +36,8 @@ export const installables: Installable[] = [
   },
   { name: 'kubernetes', version: 'v1.36.3', script: 'kubernetes', kind: 'cache', lane: 'cpu' },
   { name: 'helm', version: 'v3.22.0', script: 'helm', kind: 'cache', lane: 'cpu' },
+  // The mail server the notifier sends to and the tests read mail from (about 3 min to build).
+  { name: 'mailpit', version: 'v1.33.1', script: 'mailpit', kind: 'cache', lane: 'cpu' },
 ];
 
 export const installMarker = '.parley-installed';
@@ -56,6 +58,7 @@ export interface InstalledPaths {
   kubeControllerManager: string;
   kubectl: string;
   helm: string;
+  mailpit: string;
 }
 
 export function installedPaths(settings: Settings): InstalledPaths {
@@ -77,5 +80,6 @@ export function installedPaths(settings: Settings): InstalledPaths {
     kubeControllerManager: join(dir('kubernetes'), 'bin', 'kube-controller-manager'),
     kubectl: join(dir('kubernetes'), 'bin', 'kubectl'),
     helm: join(dir('helm'), 'bin', 'helm'),
+    mailpit: join(dir('mailpit'), 'bin', 'mailpit'),
   };
 }

@@ -25,6 +25,11 @@ export function connectionEnv(settings: Settings, installed: InstalledPaths): Re
     S3_ACCESS_KEY: s3AccessKey,
     S3_SECRET_KEY: adminPassword,
     KUBECONFIG: kubeconfigPath(settings),
+    // Mailpit: what the notifier sends through (plain SMTP on loopback, no auth) and the HTTP API
+    // (`/api/v1/messages`) and web UI where tests and people read what arrived.
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(ports.mailpitSmtp),
+    MAILPIT_URL: `http://127.0.0.1:${ports.mailpitHttp}`,
     // The stack is for development: services started against it (npm start, the tests) may use
     // the public default service credentials, which every deployment refuses (packages/kit).
     PARLEY_ENV: 'development',

@@ -6,6 +6,7 @@ import { ferretdb } from './ferretdb.ts';
 import { kafka } from './kafka.ts';
 import { kubeApiserver } from './kube-apiserver.ts';
 import { kubeControllerManager } from './kube-controller-manager.ts';
+import { mailpit } from './mailpit.ts';
 import { minio } from './minio.ts';
 import { postgres } from './postgres.ts';
 import { redis } from './redis.ts';
@@ -20,4 +21,5 @@ export const servers: ServerDefinition[] = [
   etcd,
   kubeApiserver,
   kubeControllerManager,
+  mailpit,
 ];
