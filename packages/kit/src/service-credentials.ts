@@ -22,6 +22,7 @@ export const PARLEY_SERVICE_NAMES = [
   'media',
   'search',
   'notifier',
+  'integrations',
   'operator',
 ] as const;
 export type ParleyServiceName = (typeof PARLEY_SERVICE_NAMES)[number];

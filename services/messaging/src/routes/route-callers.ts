@@ -8,6 +8,11 @@
  *   sockets it holds and answers recovery (`sync`) from history, both as the user.
  * - **media** asks one thing, as the uploading or downloading user: may this user see this
  *   conversation (`GET /conversations/:conversationId`). It reads no message and changes nothing.
+ * - **integrations** acts for bots (a bot is a user id of its own, with the member role only, so
+ *   membership decides what it reaches) and for the tenant admin who manages them: it looks up
+ *   the conversation a webhook posts into, adds or removes the bot as a member, posts and reads
+ *   messages as the bot and lists the bot's conversations. Nothing else (no edits, deletes,
+ *   reactions, changes or read pointers).
  */
 import type { RouteCallers } from '@parley/kit';
 
@@ -15,21 +20,22 @@ const ACTING_FOR_USERS = ['gateway', 'socket'] as const;
 const T = '/v1/tenants/:tenant';
 const C = `${T}/conversations/:conversationId`;
 const users: RouteCallers = { callers: [...ACTING_FOR_USERS] };
+const usersAndBots: RouteCallers = { callers: [...ACTING_FOR_USERS, 'integrations'] };
 
 export const MESSAGING_ROUTE_CALLERS: Readonly<Record<string, RouteCallers>> = {
   [`POST ${T}/conversations/direct`]: users,
   [`POST ${T}/conversations`]: users,
-  [`GET ${T}/conversations`]: users,
+  [`GET ${T}/conversations`]: usersAndBots,
   [`GET ${T}/channels`]: users,
-  [`GET ${C}`]: { callers: [...ACTING_FOR_USERS, 'media'] },
+  [`GET ${C}`]: { callers: [...ACTING_FOR_USERS, 'media', 'integrations'] },
   [`PATCH ${C}`]: users,
   [`GET ${C}/members`]: users,
-  [`POST ${C}/members`]: users,
+  [`POST ${C}/members`]: usersAndBots,
   [`PATCH ${C}/members/:userId`]: users,
-  [`DELETE ${C}/members/:userId`]: users,
+  [`DELETE ${C}/members/:userId`]: usersAndBots,
   [`POST ${C}/join`]: users,
-  [`POST ${C}/messages`]: users,
-  [`GET ${C}/messages`]: users,
+  [`POST ${C}/messages`]: usersAndBots,
+  [`GET ${C}/messages`]: usersAndBots,
   [`GET ${C}/messages/:messageId`]: users,
   [`PATCH ${C}/messages/:messageId`]: users,
   [`DELETE ${C}/messages/:messageId`]: users,
