@@ -8,6 +8,7 @@ export * from './events/tenant.ts';
 export * from './http/auth.ts';
 export * from './http/compliance.ts';
 export * from './http/crypto.ts';
+export * from './http/integrations.ts';
 export * from './http/messaging.ts';
 export * from './http/search.ts';
 export * from './realtime/socket.ts';
