@@ -6,7 +6,13 @@
  * id) and verified by the replicas through auth-client, and socket-client connections.
  */
 import { randomUUID } from 'node:crypto';
-import { ACTING_ROLES_HEADER, ACTING_USER_HEADER, type Change } from '@parley/contracts';
+import {
+  ACTING_ROLES_HEADER,
+  ACTING_USER_HEADER,
+  type Change,
+  type PresenceNotice,
+  type ReadNotice,
+} from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { immediatePublisher } from '@parley/messaging-service/src/domain/outbox-publisher.ts';
@@ -20,7 +26,7 @@ import {
 import { createMessagingRelay } from '@parley/messaging-service/src/workers/outbox-relay.ts';
 import type { OutboxRelay } from '@parley/outbox';
 import { ParleySocket } from '@parley/socket-client';
-import { socketSettingsSchema } from '@parley/socket-service/settings';
+import { type SocketSettings, socketSettingsSchema } from '@parley/socket-service/settings';
 import { openSocketReplica, type SocketReplicaFixture } from '@parley/socket-service/testing';
 import { kafkaTopic, redisKey, tenantRuntimeKey, writeTenantRuntimeRecord } from '@parley/tenancy';
 import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
@@ -41,6 +47,9 @@ export interface Client {
   received: Received[];
   ended: string[];
   readyCount: number;
+  presence: PresenceNotice[];
+  typing: { conversationId: string; userIds: string[] }[];
+  reads: ReadNotice[];
   /** Resolves once the server has joined the rooms and said so (after each (re)connect). */
   ready(): Promise<void>;
 }
@@ -73,7 +82,9 @@ export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = '
   }
 }
 
-export async function openSocketStack(): Promise<SocketStack> {
+export async function openSocketStack(
+  options: { settings?: Partial<SocketSettings> } = {},
+): Promise<SocketStack> {
   const tenant = uniqueTenant('sk');
   const otherTenant = uniqueTenant('sko');
   const config = loadConfig(socketSettingsSchema);
@@ -128,6 +139,7 @@ export async function openSocketStack(): Promise<SocketStack> {
     AUTH_AUDIENCE: AUDIENCE,
     REPLICA_ID: `test-${tenant}-${id}`,
     TOPIC_REFRESH_MS: 1_000,
+    ...options.settings,
   });
   const joined: Record<string, number> = {};
   const replicaA = await openSocketReplica({ settings: replicaSettings('a'), jwks });
@@ -184,6 +196,9 @@ export async function openSocketStack(): Promise<SocketStack> {
         received: [],
         ended: [],
         readyCount: 0,
+        presence: [],
+        typing: [],
+        reads: [],
         live: undefined as unknown as ParleySocket,
         ready: async () => {},
       };
@@ -198,6 +213,9 @@ export async function openSocketStack(): Promise<SocketStack> {
           readyWaiters = [];
         },
         onEnded: (notice) => client.ended.push(notice.reason),
+        onPresence: (notice) => client.presence.push(notice),
+        onTyping: (conversationId, userIds) => client.typing.push({ conversationId, userIds }),
+        onRead: (notice) => client.reads.push(notice),
         io: { forceNew: true, reconnectionDelay: 200, reconnectionDelayMax: 1_000 },
       });
       const first = client.readyCount;

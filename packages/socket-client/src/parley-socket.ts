@@ -23,15 +23,21 @@ import {
   type EndedNotice,
   type MembershipNotice,
   type Message,
+  type PresenceNotice,
+  type PresenceQueryResult,
+  type ReadNotice,
+  type ReadPointer,
   type ReadyNotice,
   type SocketAck,
   SocketClientEvents,
   SocketServerEvents,
   SYNC_MAX_CONVERSATIONS,
   type SyncResult,
+  type TypingNotice,
 } from '@parley/contracts';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { ConversationStream } from './conversation-stream.ts';
+import { TypingIndicators } from './typing-indicators.ts';
 
 export interface ParleySocketOptions {
   /** The socket service's origin (behind a load balancer: any replica). */
@@ -48,6 +54,12 @@ export interface ParleySocketOptions {
   onReady?: (notice: ReadyNotice) => void;
   /** The server ended the session (revoked, expired, tenant suspended): no reconnect follows. */
   onEnded?: (notice: EndedNotice) => void;
+  /** Someone who shares a conversation went online, away or offline. */
+  onPresence?: (notice: PresenceNotice) => void;
+  /** Who is typing in a conversation now (called on each start, stop and expiry). */
+  onTyping?: (conversationId: string, userIds: string[]) => void;
+  /** A member's read pointer moved (yours on another device too). */
+  onRead?: (notice: ReadNotice) => void;
   /** A refused handshake or a failed recovery (the client retries by itself). */
   onError?: (error: Error) => void;
   /** How long a gap in seqs may last before that conversation is recovered. Default 500 ms. */
@@ -72,11 +84,15 @@ export class ParleySocket {
   readonly #options: ParleySocketOptions;
   readonly #streams = new Map<string, ConversationStream>();
   readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #typing: TypingIndicators;
   #ended = false;
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(options: ParleySocketOptions) {
     this.#options = options;
+    this.#typing = new TypingIndicators((conversationId, userIds) =>
+      options.onTyping?.(conversationId, userIds),
+    );
     this.socket = io(options.url, {
       path: options.path ?? '/socket.io',
       transports: ['websocket'],
@@ -103,6 +119,9 @@ export class ParleySocket {
       if (notice.change === 'left') this.untrack(notice.conversationId);
       options.onMembership?.(notice);
     });
+    this.socket.on(SocketServerEvents.presence, (notice: PresenceNotice) => options.onPresence?.(notice));
+    this.socket.on(SocketServerEvents.typing, (notice: TypingNotice) => this.#typing.accept(notice));
+    this.socket.on(SocketServerEvents.read, (notice: ReadNotice) => options.onRead?.(notice));
     this.socket.on(SocketServerEvents.ended, (notice: EndedNotice) => {
       this.#ended = true;
       options.onEnded?.(notice);
@@ -134,6 +153,7 @@ export class ParleySocket {
     this.#ended = true;
     for (const timer of this.#gapTimers.values()) clearTimeout(timer);
     this.#gapTimers.clear();
+    this.#typing.clear();
     this.socket.disconnect();
   }
 
@@ -169,6 +189,32 @@ export class ParleySocket {
   async reauthenticate(token?: string): Promise<void> {
     const fresh = token ?? (await this.#options.token());
     await this.#request<object>(SocketClientEvents.reauthenticate, { token: fresh });
+  }
+
+  /** This device's presence (a user is online when any device is, away when all are). */
+  async setPresence(status: 'online' | 'away'): Promise<void> {
+    await this.#request<object>(SocketClientEvents.setPresence, { status });
+  }
+
+  /** The presence of a conversation's members now (later changes come through `onPresence`). */
+  async presenceOf(conversationId: string): Promise<PresenceNotice[]> {
+    return (await this.#request<PresenceQueryResult>(SocketClientEvents.queryPresence, { conversationId }))
+      .presence;
+  }
+
+  /** Tells the conversation you are typing (call on keystrokes: the server throttles) or stopped. */
+  async typing(conversationId: string, typing = true): Promise<void> {
+    await this.#request<object>(SocketClientEvents.typing, { conversationId, typing });
+  }
+
+  /** Who types in a conversation now, as last told. */
+  typingIn(conversationId: string): string[] {
+    return this.#typing.typing(conversationId);
+  }
+
+  /** Moves your read pointer to `seq` (never back) and tells the members; answers the pointer. */
+  async markRead(conversationId: string, seq: number): Promise<ReadPointer> {
+    return this.#request<ReadPointer>(SocketClientEvents.markRead, { conversationId, seq });
   }
 
   async #request<T>(event: string, payload: unknown): Promise<T> {

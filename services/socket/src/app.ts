@@ -5,6 +5,8 @@
  */
 import { createServiceApp, type ReadinessCheck, type ServiceApp, type Worker } from '@parley/kit';
 import type { SocketComponents } from './components.ts';
+import type { Presence } from './realtime/presence.ts';
+import { PresenceStore } from './realtime/presence-store.ts';
 import { SessionEnders } from './realtime/session-enders.ts';
 import { SocketMetrics } from './realtime/socket-metrics.ts';
 import { createSocketServer, type ParleyIo } from './realtime/socket-server.ts';
@@ -14,6 +16,7 @@ export interface SocketReplica {
   app: ServiceApp;
   io: ParleyIo;
   delivery: Delivery;
+  presence: Presence;
   /** Started before listening, stopped after the server drained (in this order). */
   workers: Worker[];
 }
@@ -36,7 +39,7 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
     readiness: options.readiness ?? {},
   });
   const metrics = new SocketMetrics(app.metricsRegistry);
-  const io = createSocketServer({
+  const { io, presence } = createSocketServer({
     httpServer: app.server,
     adapter: options.adapter,
     messaging: components.messaging,
@@ -45,6 +48,12 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
     maxPayloadBytes: components.settings.MAX_PAYLOAD_BYTES,
     eventsPerSecond: components.settings.CLIENT_EVENTS_PER_SECOND,
     authenticate: components.authenticate,
+    presenceStore: new PresenceStore(components.redis, components.settings.PRESENCE_TTL_MS),
+    presence: {
+      ttlMs: components.settings.PRESENCE_TTL_MS,
+      graceMs: components.settings.PRESENCE_GRACE_MS,
+      batchMs: components.settings.PRESENCE_BATCH_MS,
+    },
   });
   const delivery = new Delivery({
     io,
@@ -81,6 +90,7 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
     app,
     io,
     delivery,
+    presence,
     workers: [
       {
         name: 'auth-client',
@@ -88,6 +98,7 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
         stop: () => components.authClient.stop(),
       },
       enders,
+      presence,
       delivery,
     ],
   };

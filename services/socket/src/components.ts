@@ -21,6 +21,7 @@ export interface SocketComponents {
   replicaId: string;
   settings: SocketComponentSettings;
   kafka: Kafka;
+  redis: Redis;
   /** Verifies a token locally and checks its tenant may be served (Ready). */
   authenticate(token: string): Promise<SocketIdentity>;
   workers: Worker[];
@@ -39,6 +40,9 @@ export type SocketComponentSettings = Pick<
   | 'CLIENT_EVENTS_PER_SECOND'
   | 'TOPIC_REFRESH_MS'
   | 'UPSTREAM_TIMEOUT_MS'
+  | 'PRESENCE_TTL_MS'
+  | 'PRESENCE_GRACE_MS'
+  | 'PRESENCE_BATCH_MS'
 >;
 
 export function createSocketComponents(options: {
@@ -71,6 +75,7 @@ export function createSocketComponents(options: {
     replicaId: settings.REPLICA_ID || `${hostname()}-${settings.PORT}`,
     settings,
     kafka: options.kafka,
+    redis,
     async authenticate(token) {
       let identity: SocketIdentity;
       try {

@@ -30,6 +30,12 @@ export const socketSettingsSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5_000 }),
   /** The sharded adapter (SSUBSCRIBE, Redis 7+; a Redis Cluster spreads it); false: classic pub/sub. */
   REDIS_SHARDED_ADAPTER: Type.Boolean({ default: true }),
+  /** A socket's presence expires this long after its replica last refreshed it (a dead replica's). */
+  PRESENCE_TTL_MS: Type.Integer({ minimum: 300, default: 30_000 }),
+  /** Offline is announced only after this long offline, so a reconnect is no flap. */
+  PRESENCE_GRACE_MS: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** Presence changes go out in batches this far apart (at most one per user per batch). */
+  PRESENCE_BATCH_MS: Type.Integer({ minimum: 50, default: 1_000 }),
 });
 
 export type SocketSettings = Static<typeof socketSettingsSchema>;

@@ -19,6 +19,12 @@ export const SocketServerEvents = {
   membership: 'conversation.membership',
   /** Sent just before the server ends the socket (revoked, expired, draining). */
   ended: 'session.ended',
+  /** A user who shares a conversation with this socket's user went online, away or offline. */
+  presence: 'presence.changed',
+  /** A member is typing in a conversation (show it for `expiresInMs` unless told again). */
+  typing: 'conversation.typing',
+  /** A member's read pointer moved (direct and group conversations; channels have none). */
+  read: 'conversation.read',
 } as const;
 
 /** Client -> server event names (each takes one payload and an acknowledgement). */
@@ -27,6 +33,14 @@ export const SocketClientEvents = {
   sync: 'sync',
   /** A fresh access token for the same user and session, before the current one expires. */
   reauthenticate: 'session.reauthenticate',
+  /** This device's presence: online (default on connect) or away. */
+  setPresence: 'presence.set',
+  /** The presence of a conversation's members (the caller must be one). */
+  queryPresence: 'presence.query',
+  /** The caller types in a conversation (throttled by the server; expires by itself). */
+  typing: 'typing',
+  /** Moves the caller's read pointer (through messaging) and tells the conversation's members. */
+  markRead: 'read',
 } as const;
 
 const ConversationId = Type.String({ minLength: 1, maxLength: 128 });
@@ -65,6 +79,63 @@ export const ReauthenticateRequestSchema = Type.Object(
 );
 export type ReauthenticateRequest = Static<typeof ReauthenticateRequestSchema>;
 
+// Presence, typing and receipts. Who did it is never in a payload a client sends: the server takes
+// the tenant and user from the verified token, and a schema refuses any other field.
+
+export const PresenceStatusSchema = Type.Union([Type.Literal('online'), Type.Literal('away')]);
+export type PresenceStatus = 'online' | 'away' | 'offline';
+
+export const SetPresenceRequestSchema = Type.Object(
+  { status: PresenceStatusSchema },
+  { additionalProperties: false },
+);
+export type SetPresenceRequest = Static<typeof SetPresenceRequestSchema>;
+
+export const ConversationRequestSchema = Type.Object(
+  { conversationId: ConversationId },
+  { additionalProperties: false },
+);
+export type ConversationRequest = Static<typeof ConversationRequestSchema>;
+
+export const TypingRequestSchema = Type.Object(
+  {
+    conversationId: ConversationId,
+    /** false: stopped typing (the indicator goes at once); default true. */
+    typing: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type TypingRequest = Static<typeof TypingRequestSchema>;
+
+export const MarkReadRequestSchema = Type.Object(
+  { conversationId: ConversationId, seq: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type MarkReadRequest = Static<typeof MarkReadRequestSchema>;
+
+export interface PresenceNotice {
+  userId: string;
+  status: PresenceStatus;
+}
+
+export interface PresenceQueryResult {
+  presence: PresenceNotice[];
+}
+
+export interface TypingNotice {
+  conversationId: string;
+  userId: string;
+  typing: boolean;
+  /** How long to show it without a new notice. */
+  expiresInMs: number;
+}
+
+export interface ReadNotice {
+  conversationId: string;
+  userId: string;
+  readSeq: number;
+}
+
 /** An acknowledgement's refusal: a stable type (like RFC 9457's), a title, a detail. */
 export interface SocketErrorBody {
   type:
@@ -73,7 +144,8 @@ export interface SocketErrorBody {
     | 'rate-limited'
     | 'payload-too-large'
     | 'unavailable'
-    | 'invalid-token';
+    | 'invalid-token'
+    | 'not-member';
   title: string;
   detail?: string;
 }

@@ -7,6 +7,7 @@
  *   socket's own user, so messaging decides membership: a conversation the user is not in (or
  *   another tenant's id) answers `notMember` and nothing else.
  * - `session.reauthenticate`: a fresh token of the same tenant, user and session moves the expiry.
+ * - presence, typing and read receipts: conversation-events.ts.
  */
 import {
   type ConversationSync,
@@ -38,6 +39,8 @@ export interface ClientEventDeps {
   onEvent?(event: string, outcome: 'ok' | 'refused'): void;
   /** Changes one sync answered for one conversation. */
   onRecovered?(changes: number): void;
+  /** The events about a conversation's people (conversation-events.ts). */
+  more?: Record<string, (payload: unknown) => Promise<unknown>>;
 }
 
 type Ack = (answer: unknown) => void;
@@ -70,6 +73,7 @@ export function registerClientEvents(socket: ParleyServerSocket, deps: ClientEve
       deps.onReauthenticated(socket);
       return { ok: true, expiresAt: next.expiresAt };
     },
+    ...deps.more,
   };
   // Every event passes here (socket.io calls onAny for each), so none goes unanswered.
   socket.onAny((event: unknown, ...args: unknown[]) => {

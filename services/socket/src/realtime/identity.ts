@@ -1,5 +1,5 @@
 /** Who a socket is, from its verified access token only (stored in `socket.data`). */
-import type { AccessTokenClaims } from '@parley/contracts';
+import type { AccessTokenClaims, ConversationKind } from '@parley/contracts';
 import type { Socket } from 'socket.io';
 
 export interface SocketIdentity {
@@ -22,6 +22,10 @@ export const identityOf = (claims: AccessTokenClaims): SocketIdentity => ({
 export interface SocketData {
   identity: SocketIdentity;
   expiryTimer?: NodeJS.Timeout;
+  /** This device's presence (`presence.set`); online from the connect. */
+  status?: 'online' | 'away';
+  /** The kind of each conversation joined at connect (read receipts skip channels). */
+  kinds?: Map<string, ConversationKind>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: socket.io's event maps are per-app; ours are in contracts

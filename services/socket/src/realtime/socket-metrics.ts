@@ -8,6 +8,7 @@ export class SocketMetrics {
   readonly eventsOut: Counter<'kind'>;
   readonly deliveryLatency: Histogram;
   readonly recoveredChanges: Histogram;
+  readonly presenceRooms: Histogram;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -45,6 +46,12 @@ export class SocketMetrics {
       name: 'parley_socket_recovery_changes',
       help: 'Changes answered per conversation by a sync',
       buckets: [0, 1, 10, 50, 200],
+      registers,
+    });
+    this.presenceRooms = new Histogram({
+      name: 'parley_socket_presence_fanout_rooms',
+      help: 'Rooms one presence announcement went to (the user, its conversations)',
+      buckets: [1, 2, 5, 20, 100, 500],
       registers,
     });
   }

@@ -14,8 +14,11 @@ import type { Logger } from '@parley/kit';
 import type { MessagingClient } from '@parley/messaging-client';
 import { Server } from 'socket.io';
 import { registerClientEvents } from './client-events.ts';
+import { conversationEvents } from './conversation-events.ts';
 import type { ParleyServerSocket, SocketData, SocketIdentity } from './identity.ts';
-import { conversationIdsOf } from './memberships.ts';
+import { conversationsOf } from './memberships.ts';
+import { Presence } from './presence.ts';
+import type { PresenceStore } from './presence-store.ts';
 import { conversationRoom, sessionRoom, tenantRoom, userRoom } from './rooms.ts';
 import type { SocketMetrics } from './socket-metrics.ts';
 
@@ -33,6 +36,8 @@ export interface SocketServerOptions {
   eventsPerSecond: number;
   /** Verifies a token and checks its tenant may be served; throws a refusal otherwise. */
   authenticate(token: string): Promise<SocketIdentity>;
+  presenceStore: PresenceStore;
+  presence: { ttlMs: number; graceMs: number; batchMs: number };
 }
 
 /** The reason a handshake was refused, as the client sees it in `connect_error` (`err.data`). */
@@ -44,7 +49,7 @@ export class HandshakeRefused extends Error {
   }
 }
 
-export function createSocketServer(options: SocketServerOptions): ParleyIo {
+export function createSocketServer(options: SocketServerOptions): { io: ParleyIo; presence: Presence } {
   const { logger, metrics } = options;
   const io: ParleyIo = new Server(options.httpServer, {
     transports: ['websocket'],
@@ -56,6 +61,17 @@ export function createSocketServer(options: SocketServerOptions): ParleyIo {
     cors: { origin: true },
     pingInterval: 20_000,
     pingTimeout: 20_000,
+  });
+  const presence = new Presence({
+    io,
+    store: options.presenceStore,
+    messaging: options.messaging,
+    logger,
+    ...options.presence,
+    onAnnounced: (status, rooms) => {
+      metrics.eventsOut.inc({ kind: `presence.${status}` });
+      metrics.presenceRooms.observe(rooms);
+    },
   });
 
   io.use((socket, next) => {
@@ -81,6 +97,10 @@ export function createSocketServer(options: SocketServerOptions): ParleyIo {
   io.on('connection', (socket: ParleyServerSocket) => {
     const identity = socket.data.identity;
     metrics.connections.inc({ tenant: identity.tenant });
+    let present = false;
+    socket.on('disconnecting', () => {
+      if (present) presence.disconnected(socket);
+    });
     socket.on('disconnect', () => {
       clearTimeout(socket.data.expiryTimer);
       metrics.connections.dec({ tenant: identity.tenant });
@@ -94,16 +114,30 @@ export function createSocketServer(options: SocketServerOptions): ParleyIo {
       onReauthenticated: armExpiry,
       onEvent: (event, outcome) => metrics.eventsIn.inc({ event, outcome }),
       onRecovered: (changes) => metrics.recoveredChanges.observe(changes),
+      more: conversationEvents(socket, {
+        io,
+        messaging: options.messaging,
+        presence,
+        store: options.presenceStore,
+        onEmitted: (kind) => metrics.eventsOut.inc({ kind }),
+      }),
     });
     socket.join([
       userRoom(identity.tenant, identity.userId),
       sessionRoom(identity.tenant, identity.sessionId),
       tenantRoom(identity.tenant),
     ]);
-    conversationIdsOf(options.messaging, identity).then(
-      (ids) => {
+    conversationsOf(options.messaging, identity).then(
+      (found) => {
         if (!socket.connected) return;
+        const ids = found.map((c) => c.id);
+        socket.data.kinds = new Map(found.map((c) => [c.id, c.kind]));
         socket.join(ids.map((id) => conversationRoom(identity.tenant, id)));
+        // Online once its rooms are joined, so the announcement reaches its conversations.
+        present = true;
+        presence.connected(socket).catch((error: unknown) => {
+          logger.warn({ err: error, tenant: identity.tenant }, 'presence: could not record a socket');
+        });
         const ready: ReadyNotice = { userId: identity.userId, conversations: ids };
         socket.emit(SocketServerEvents.ready, ready);
       },
@@ -117,7 +151,7 @@ export function createSocketServer(options: SocketServerOptions): ParleyIo {
       },
     );
   });
-  return io;
+  return { io, presence };
 }
 
 /** Ends the socket when its token expires, unless a fresh one is presented before. */
