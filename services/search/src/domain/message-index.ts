@@ -73,7 +73,8 @@ export class MessageIndex {
             version_type: 'external',
           },
         });
-        body.push(write.document);
+        // The tenant the write is for, in the document: every query filters on it (shared index).
+        body.push({ ...write.document, tenant: write.tenant });
       } else {
         body.push({ delete: { _index, _id: write.messageId } });
       }
@@ -95,7 +96,7 @@ export class MessageIndex {
   async removeSender(tenant: string, senderId: string): Promise<number> {
     const { body } = await this.es.deleteByQuery({
       index: this.indexOf(tenant),
-      body: { query: { term: { senderId } } },
+      body: { query: { bool: { filter: [{ term: { senderId } }, tenantFilter(tenant)] } } },
       refresh: true,
       conflicts: 'proceed',
       ignore_unavailable: true,
@@ -112,7 +113,7 @@ export class MessageIndex {
       index: this.indexOf(tenant),
       ignore_unavailable: true,
       body: {
-        query,
+        query: { bool: { must: [query], filter: [tenantFilter(tenant)] } },
         size: options.size,
         track_total_hits: false,
         sort: [{ _score: 'desc' }, { createdAt: 'desc' }, { messageId: 'asc' }],
@@ -132,6 +133,22 @@ export class MessageIndex {
     ).hits.hits;
     return hits.map((h) => ({ document: h._source, highlights: h.highlight?.text ?? [], sort: h.sort }));
   }
+}
+
+/**
+ * Every query's tenant filter, whatever the query says: the tenant's documents, and those written
+ * before documents carried their tenant (only in a dedicated index, which holds nothing else:
+ * in the shared index the tenant's name is an alias whose own filter demands the tenant field,
+ * so an untagged document never passes there). Not an update-by-query backfill: it would bump
+ * the documents' versions past their external seq and the next edit would be refused as stale.
+ */
+export function tenantFilter(tenant: string): object {
+  return {
+    bool: {
+      should: [{ term: { tenant } }, { bool: { must_not: { exists: { field: 'tenant' } } } }],
+      minimum_should_match: 1,
+    },
+  };
 }
 
 function esErrorType(error: unknown): string | undefined {
