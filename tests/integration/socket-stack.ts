@@ -54,12 +54,16 @@ export interface Client {
   ready(): Promise<void>;
 }
 
-export interface SocketStack {
+/** Everything but the socket replicas (a test starts those itself, in process or as processes). */
+export interface SocketBackend {
   messaging: MessagingFixture;
+  messagingUrl: string;
   tenant: string;
   otherTenant: string;
-  replicaA: SocketReplicaFixture;
-  replicaB: SocketReplicaFixture;
+  /** The signing keys' public half, per tenant, as auth's JWKS endpoint serves it. */
+  jwks(tenant: string): Promise<JSONWebKeySet>;
+  /** What a replica needs to know of this backend (messaging, credential, issuer, its id). */
+  replicaSettings(id: string): Partial<SocketSettings>;
   token(tenant: string, userId: string, sessionId?: string, ttlSeconds?: number): Promise<string>;
   connect(url: string, userId: string, options?: { tenant?: string; sessionId?: string }): Promise<Client>;
   /** A call to messaging as `userId` (what the gateway does for a user). */
@@ -71,7 +75,13 @@ export interface SocketStack {
     // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever messaging answers
   ): Promise<any>;
   revoke(tenant: string, sessionId: string, userId: string): Promise<void>;
+  closeClients(): void;
   close(): Promise<void>;
+}
+
+export interface SocketStack extends SocketBackend {
+  replicaA: SocketReplicaFixture;
+  replicaB: SocketReplicaFixture;
 }
 
 export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
@@ -82,9 +92,44 @@ export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = '
   }
 }
 
+/** The backend and two in-process replicas, both consuming the tenant's topics. */
 export async function openSocketStack(
   options: { settings?: Partial<SocketSettings> } = {},
 ): Promise<SocketStack> {
+  const backend = await openSocketBackend(options);
+  const { jwks, tenant } = backend;
+  const replicaA = await openSocketReplica({ settings: backend.replicaSettings('a'), jwks });
+  const replicaB = await openSocketReplica({ settings: backend.replicaSettings('b'), jwks });
+  for (const [name, r] of [
+    ['a', replicaA],
+    ['b', replicaB],
+  ] as const) {
+    await waitFor(
+      () =>
+        r.replica.delivery.messages.topics.includes(kafkaTopic(tenant, 'messages')) &&
+        r.replica.delivery.members.topics.includes(kafkaTopic(tenant, 'members')),
+      60_000,
+      `replica ${name} consuming the tenant's topics`,
+    );
+  }
+  // A new group starts at the newest records once its partitions are assigned: let it settle.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  return {
+    ...backend,
+    replicaA,
+    replicaB,
+    async close() {
+      backend.closeClients();
+      await replicaA.close().catch(() => {});
+      await replicaB.close().catch(() => {});
+      await backend.close();
+    },
+  };
+}
+
+export async function openSocketBackend(
+  options: { settings?: Partial<SocketSettings> } = {},
+): Promise<SocketBackend> {
   const tenant = uniqueTenant('sk');
   const otherTenant = uniqueTenant('sko');
   const config = loadConfig(socketSettingsSchema);
@@ -141,24 +186,6 @@ export async function openSocketStack(
     TOPIC_REFRESH_MS: 1_000,
     ...options.settings,
   });
-  const joined: Record<string, number> = {};
-  const replicaA = await openSocketReplica({ settings: replicaSettings('a'), jwks });
-  const replicaB = await openSocketReplica({ settings: replicaSettings('b'), jwks });
-  for (const [name, r] of [
-    ['a', replicaA],
-    ['b', replicaB],
-  ] as const) {
-    await waitFor(
-      () =>
-        r.replica.delivery.messages.topics.includes(kafkaTopic(tenant, 'messages')) &&
-        r.replica.delivery.members.topics.includes(kafkaTopic(tenant, 'members')),
-      60_000,
-      `replica ${name} consuming the tenant's topics`,
-    );
-    joined[name] = 1;
-  }
-  // A new group starts at the newest records once its partitions are assigned: let it settle.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
 
   const token = (forTenant: string, userId: string, sessionId = `s-${userId}`, ttlSeconds = 600) => {
     const now = Math.floor(Date.now() / 1000);
@@ -181,10 +208,11 @@ export async function openSocketStack(
 
   return {
     messaging,
+    messagingUrl,
     tenant,
     otherTenant,
-    replicaA,
-    replicaB,
+    jwks,
+    replicaSettings,
     token,
     async connect(url, userId, options = {}) {
       const forTenant = options.tenant ?? tenant;
@@ -253,10 +281,11 @@ export async function openSocketStack(
         JSON.stringify({ tenant: forTenant, sessionId, userId, reason: 'logout', relevantUntil }),
       );
     },
+    closeClients() {
+      for (const client of clients) client.close();
+    },
     async close() {
       for (const client of clients) client.close();
-      await replicaA.close().catch(() => {});
-      await replicaB.close().catch(() => {});
       await relay?.stop();
       await messaging.redis.client.del(
         tenantRuntimeKey(otherTenant),
