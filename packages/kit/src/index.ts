@@ -1,5 +1,4 @@
 export { type Static, Type } from 'typebox';
-export * from './call-policy.ts';
 export * from './clients/envelope-tenant-check.ts';
 export * from './clients/event-refusals.ts';
 export * from './clients/kafka.ts';

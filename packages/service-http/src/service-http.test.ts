@@ -318,3 +318,110 @@ describe('ServiceHttp', () => {
     expect(http.available).toBe(true);
   });
 });
+
+describe("ServiceHttp.sendRaw (a proxy's call)", () => {
+  it('hands back status, headers and bytes as they came, a 4xx and a 3xx included, neither retried nor held against the breaker', async () => {
+    const bytes = Buffer.from([0, 255, 1, 254, 0x7b]);
+    let hits = 0;
+    const baseUrl = await serve((req, res) => {
+      hits++;
+      if (req.url === '/bytes') {
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-disposition': 'attachment',
+        });
+        return res.end(bytes);
+      }
+      if (req.url === '/moved') {
+        res.writeHead(303, { location: '/elsewhere' });
+        return res.end();
+      }
+      problem(res, 429, 'rate-limited', { retryAfter: 3 });
+    });
+    const http = transport(baseUrl, { breakerThreshold: 1 });
+    const got = await http.sendRaw({ method: 'GET', path: '/bytes' });
+    expect(got.status).toBe(200);
+    expect(got.body.equals(bytes)).toBe(true);
+    expect(got.headers.get('content-disposition')).toBe('attachment');
+
+    const moved = await http.sendRaw({ method: 'GET', path: '/moved' });
+    expect(moved).toMatchObject({ status: 303 });
+    expect(moved.headers.get('location')).toBe('/elsewhere');
+    expect(moved.body.length).toBe(0);
+
+    hits = 0;
+    const refused = await http.sendRaw({ method: 'GET', path: '/limited' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(JSON.parse(refused.body.toString())).toMatchObject({
+      type: 'https://parley.dev/problems/rate-limited',
+      retryAfter: 3,
+    });
+    expect(hits).toBe(1);
+    expect(http.available).toBe(true);
+  });
+
+  it('carries the credential, the request id and the JSON body like send()', async () => {
+    let seen: { headers: IncomingMessage['headers']; body: string } | undefined;
+    const baseUrl = await serve((req, res, body) => {
+      seen = { headers: req.headers, body };
+      ok(res, {});
+    });
+    await transport(baseUrl).sendRaw({
+      method: 'POST',
+      path: '/x?y=1',
+      body: { a: 1 },
+      requestId: 'req-raw',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(seen?.headers).toMatchObject({
+      'x-service-token': TOKEN,
+      'x-request-id': 'req-raw',
+      'x-forwarded-for': '203.0.113.9',
+      'content-type': 'application/json',
+    });
+    expect(seen?.body).toBe('{"a":1}');
+  });
+
+  it('retries an idempotent call on a 5xx and answers the recovered bytes; a POST is tried once', async () => {
+    let hits = 0;
+    const baseUrl = await serve((_req, res) => {
+      hits++;
+      if (hits % 3 !== 0) return problem(res, 503, 'service-unavailable');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('third time');
+    });
+    const http = transport(baseUrl);
+    const got = await http.sendRaw({ method: 'GET', path: '/x' });
+    expect(got.body.toString()).toBe('third time');
+    expect(hits).toBe(3);
+
+    hits = 0;
+    const error = await http.sendRaw({ method: 'POST', path: '/x', body: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceProblemError);
+    expect(error).not.toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ status: 503, code: 'service-unavailable' });
+    expect(hits).toBe(1);
+  });
+
+  it('opens the same breaker on 5xx answers and unreachable targets', async () => {
+    let hits = 0;
+    const baseUrl = await serve((_req, res) => {
+      hits++;
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    });
+    const http = transport(baseUrl, { attempts: 1, breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 2; i++) await http.sendRaw({ method: 'GET', path: '/x' }).catch(() => {});
+    // JSON calls and raw calls share the target's breaker.
+    const error = await http.request('GET', '/x').catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'circuit-open', failure: 'HTTP 502' });
+    expect(hits).toBe(2);
+
+    const port = await freePort();
+    const unreachable = await transport(`http://127.0.0.1:${port}`, { attempts: 2 })
+      .sendRaw({ method: 'GET', path: '/x' })
+      .catch((e: unknown) => e);
+    expect(unreachable).toMatchObject({ reason: 'unreachable', failure: 'ECONNREFUSED', status: 503 });
+  });
+});

@@ -16,6 +16,10 @@
  * - never follows a redirect (it would carry the credential somewhere else);
  * - ends in the parsed JSON body, or throws `ServiceProblemError` (the service answered with an
  *   error) or `ServiceUnavailableError` (no answer: breaker open, timed out, unreachable).
+ *
+ * `sendRaw` is the same call for a proxy (the gateway): the answer's status, headers and bytes as
+ * they came, a 4xx or a 3xx included (they are the service's word, for the client to read); only
+ * a 5xx is a failure (retried when safe, counted by the breaker, thrown), as is no answer at all.
  */
 import { PROBLEM_BASE, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER } from '@parley/kit';
 import {
@@ -94,6 +98,20 @@ export interface ServiceResponse<T> {
   body: T;
 }
 
+/** An answer as it came, for a proxy: every status below 500, the body's bytes unparsed. */
+export interface RawServiceResponse {
+  status: number;
+  headers: Headers;
+  /** Empty for an answer without a body (204, 304). */
+  body: Buffer;
+}
+
+/** What one attempt read off the wire, before it is judged. */
+interface Received {
+  response: Response;
+  bytes: Buffer;
+}
+
 /** A connection failure inside one attempt, before it is known whether it may be retried. */
 class ConnectionFailure extends Error {
   readonly notSent: boolean;
@@ -113,6 +131,19 @@ class CallerGaveUp extends Error {
   constructor(reason: unknown) {
     super('the caller gave up');
     this.reason = reason;
+  }
+}
+
+const JSON_ACCEPT = 'application/json, application/problem+json';
+
+/** The body as JSON when it is JSON, else its text; undefined when empty. */
+function parseJson(bytes: Buffer): { body: unknown; parsed: boolean } {
+  const text = bytes.toString('utf8');
+  if (text === '') return { body: undefined, parsed: true };
+  try {
+    return { body: JSON.parse(text), parsed: true };
+  } catch {
+    return { body: text, parsed: false };
   }
 }
 
@@ -205,18 +236,40 @@ export class ServiceHttp {
 
   /** A successful call's status, headers and JSON body. */
   async send<T = unknown>(request: ServiceRequest): Promise<ServiceResponse<T>> {
+    return this.#call(request, JSON_ACCEPT, (received) => this.#jsonAnswer<T>(request, received));
+  }
+
+  /**
+   * The answer as it came (status, headers, bytes) for every status below 500, under the same
+   * credential, request id, timeouts, retries and breaker as `send`. A 5xx throws the
+   * `ServiceProblemError` it stands for (after the retries an idempotent call gets), and no
+   * answer throws `ServiceUnavailableError`, exactly as `send` does.
+   */
+  async sendRaw(request: ServiceRequest): Promise<RawServiceResponse> {
+    return this.#call(request, '*/*', (received) => {
+      const { response, bytes } = received;
+      if (response.status >= 500) throw this.#problem(request, received);
+      return { status: response.status, headers: response.headers, body: bytes };
+    });
+  }
+
+  /** One call under the policy: attempts (each with its timeout) inside the breaker. */
+  async #call<R>(request: ServiceRequest, accept: string, judge: (received: Received) => R): Promise<R> {
     const idempotent = request.idempotent ?? isIdempotentMethod(request.method);
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
     const attempts = wrap(
       idempotent ? this.#retrySafe : this.#retryUnsent,
       timeout(timeoutMs, TimeoutStrategy.Aggressive),
     );
-    const headers = this.#headers(request);
+    const headers = this.#headers(request, accept);
     try {
       // The breaker outside the retries: it sees one outcome per call.
       return await this.breaker.execute(async ({ signal }) => {
         try {
-          return await attempts.execute(({ signal }) => this.#attempt<T>(request, headers, signal), signal);
+          return await attempts.execute(
+            async ({ signal }) => judge(await this.#receive(request, headers, signal)),
+            signal,
+          );
         } catch (error) {
           // The timeout policy reports the caller's abort as a cancellation: not the target's fault.
           if (request.signal?.aborted) throw new CallerGaveUp(request.signal.reason ?? error);
@@ -228,8 +281,8 @@ export class ServiceHttp {
     }
   }
 
-  #headers(request: ServiceRequest): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+  #headers(request: ServiceRequest, accept: string): Record<string, string> {
+    const headers: Record<string, string> = { accept };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     if (this.#token !== undefined) headers[SERVICE_TOKEN_HEADER] = this.#token;
     const requestId = request.requestId ?? this.#requestId?.();
@@ -237,56 +290,59 @@ export class ServiceHttp {
     return { ...headers, ...request.headers };
   }
 
-  async #attempt<T>(
+  /** One attempt: the request sent and the whole answer read, or the connection's failure. */
+  async #receive(
     request: ServiceRequest,
     headers: Record<string, string>,
     signal: AbortSignal,
-  ): Promise<ServiceResponse<T>> {
-    let response: Response;
+  ): Promise<Received> {
     try {
-      response = await fetch(`${this.baseUrl}${request.path}`, {
+      const response = await fetch(`${this.baseUrl}${request.path}`, {
         method: request.method,
         headers,
         signal,
         redirect: 'manual',
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
       });
+      return { response, bytes: Buffer.from(await response.arrayBuffer()) };
     } catch (error) {
       this.#throwIfCallerGaveUp(request);
       if (signal.aborted) throw new TaskCancelledError();
       throw new ConnectionFailure(error);
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      this.#throwIfCallerGaveUp(request);
-      if (signal.aborted) throw new TaskCancelledError();
-      throw new ConnectionFailure(error);
+  }
+
+  #jsonAnswer<T>(request: ServiceRequest, received: Received): ServiceResponse<T> {
+    const { response } = received;
+    const { body, parsed } = parseJson(received.bytes);
+    if (response.status < 200 || response.status >= 300) throw this.#problem(request, received);
+    if (!parsed) {
+      // A proxy's error page or a misrouted call: not an answer of the service's API.
+      throw new ServiceProblemError({
+        service: this.service,
+        method: request.method,
+        path: request.path,
+        status: 502,
+        type: `${PROBLEM_BASE}invalid-response`,
+        title: 'Invalid response',
+        detail: `answered ${response.status} with a body that is not JSON`,
+      });
     }
-    const where = { service: this.service, method: request.method, path: request.path };
-    let body: unknown;
-    let parsed = true;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = false;
-      body = text;
-    }
-    if (response.status >= 200 && response.status < 300) {
-      if (!parsed) {
-        // A proxy's error page or a misrouted call: not an answer of the service's API.
-        throw new ServiceProblemError({
-          ...where,
-          status: 502,
-          type: `${PROBLEM_BASE}invalid-response`,
-          title: 'Invalid response',
-          detail: `answered ${response.status} with a body that is not JSON`,
-        });
-      }
-      return { status: response.status, headers: response.headers, body: body as T };
-    }
-    throw problemFromResponse({ ...where, status: response.status, statusText: response.statusText }, body);
+    return { status: response.status, headers: response.headers, body: body as T };
+  }
+
+  /** The error an answer with a failure status stands for (its problem details when it has them). */
+  #problem(request: ServiceRequest, { response, bytes }: Received): ServiceProblemError {
+    return problemFromResponse(
+      {
+        service: this.service,
+        method: request.method,
+        path: request.path,
+        status: response.status,
+        statusText: response.statusText,
+      },
+      parseJson(bytes).body,
+    );
   }
 
   /** The caller's abort is neither retried nor held against the target: it ends the call as is. */

@@ -8,6 +8,7 @@ import { AuditRecorder } from '@parley/compliance-client';
 import { type Logger, type Worker, worker } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import { SearchClient } from '@parley/search-client';
+import { ServiceHttp } from '@parley/service-http';
 import type { Redis } from 'ioredis';
 import { AuditJournal } from './domain/audit-journal.ts';
 import { HostTenants } from './domain/host-tenants.ts';
@@ -17,7 +18,6 @@ import { TenantGate } from './domain/tenant-gate.ts';
 import type { RateLimitSettings } from './routes/rate-limits.ts';
 import { type GatewayConfig, listSetting } from './settings.ts';
 import { currentRequestId } from './upstream/request-ids.ts';
-import { UpstreamService } from './upstream/upstream-service.ts';
 
 export interface GatewayComponents {
   /** Verifies access tokens locally: cached per-tenant keys, the pushed revocation set. */
@@ -26,7 +26,7 @@ export interface GatewayComponents {
   hostTenants: HostTenants;
   /** Browser origins allowed by CORS. */
   corsOrigins: string[];
-  upstreams: { auth: UpstreamService; compliance: UpstreamService };
+  upstreams: { auth: ServiceHttp; compliance: ServiceHttp };
   messaging: MessagingClient;
   search: SearchClient;
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
@@ -89,12 +89,17 @@ export function createGatewayComponents(options: {
     logger,
     checkpointMs: config.AUDIT_CHECKPOINT_MS,
   });
-  const upstream = (name: string, baseUrl: string) =>
-    new UpstreamService({
-      name,
+  // Proxied routes (sendRaw): two attempts at most for what may be repeated, so a client's
+  // request is not held long behind a failing service.
+  const upstream = (service: string, baseUrl: string) =>
+    new ServiceHttp({
+      service,
       baseUrl,
       serviceToken: config.SERVICE_TOKEN,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      attempts: 2,
+      maxBackoffMs: 500,
+      logger,
     });
   return {
     authClient,

@@ -29,8 +29,8 @@ import {
   UserSchema,
 } from '@parley/contracts';
 import { type ServiceApp, Type } from '@parley/kit';
+import type { ServiceHttp } from '@parley/service-http';
 import { TenantIdSchema } from '@parley/tenancy';
-import type { UpstreamService } from '../upstream/upstream-service.ts';
 import { type ProxyContext, type ProxyRouteDefinition, registerProxyRoute } from './proxy-route.ts';
 
 export const NoContent = Type.Null({ description: 'Done; no content' });
@@ -90,7 +90,7 @@ const publicRoutes: {
   },
 ];
 
-export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth: UpstreamService): void {
+export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth: ServiceHttp): void {
   for (const route of publicRoutes) {
     registerProxyRoute(app, context, {
       method: 'POST',

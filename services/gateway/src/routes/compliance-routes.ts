@@ -17,17 +17,16 @@ import {
 } from '@parley/contracts';
 import { ProblemError, problems, type ServiceApp, Type } from '@parley/kit';
 import { RetentionPolicySchema } from '@parley/retention';
+import type { ServiceHttp } from '@parley/service-http';
 import type { FastifyRequest } from 'fastify';
-import type { UpstreamService } from '../upstream/upstream-service.ts';
+import { callUpstream, sendAnswer } from '../upstream/upstream-call.ts';
 import {
   API_PREFIX,
-  callUpstream,
   guardsFor,
   type ProxyContext,
   type ProxyRouteDefinition,
   type Role,
   registerProxyRoute,
-  sendAnswer,
 } from './proxy-route.ts';
 
 const OFFICERS: readonly Role[] = ['admin', 'compliance-officer'];
@@ -61,7 +60,7 @@ const actorOf = (claims: { sub: string } | undefined) => `user:${claims?.sub ?? 
 export function registerComplianceRoutes(
   app: ServiceApp,
   context: ProxyContext,
-  compliance: UpstreamService,
+  compliance: ServiceHttp,
 ): void {
   const tenantPath = (tenant: string, path: string) => `/v1/tenants/${tenant}${path}`;
   const officer = {

@@ -40,6 +40,7 @@ import { ProblemError, type ServiceApp, Type } from '@parley/kit';
 import { type MessagingCalls, type MessagingClient, MessagingServiceError } from '@parley/messaging-client';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { currentRequestId } from '../upstream/request-ids.ts';
+import { unavailableProblem } from '../upstream/upstream-call.ts';
 import { NoContent } from './auth-routes.ts';
 import { API_PREFIX, guardsFor, type ProxyContext, type Role } from './proxy-route.ts';
 
@@ -360,16 +361,7 @@ export function registerMessagingRoutes(
 /** Messaging's own problem (a 404 stays a 404), or 503 when it cannot answer. */
 function asProblem(error: unknown, request: FastifyRequest): unknown {
   if (!(error instanceof MessagingServiceError)) return error;
-  if (error.status === 0 || error.status >= 500) {
-    request.log.warn({ upstream: 'messaging', reason: error.message }, 'upstream unavailable');
-    return new ProblemError(
-      503,
-      'service-unavailable',
-      'Service unavailable',
-      'The messaging service is unavailable; try again shortly',
-      { retryAfter: 5, service: 'messaging' },
-    );
-  }
+  if (error.status >= 500) return unavailableProblem(error, request, 'messaging');
   const problem = error.problem ?? {};
   const type = typeof problem.type === 'string' ? problem.type : '';
   const slug = type.startsWith('https://parley.dev/problems/')

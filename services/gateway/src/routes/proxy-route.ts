@@ -15,16 +15,12 @@
 import { authOf, requireAccessToken, type TokenVerifier } from '@parley/auth-client';
 import type { AccessTokenClaims } from '@parley/contracts';
 import { bindTenantToRequestLog, ProblemError, problems, type ServiceApp, securedBy } from '@parley/kit';
+import type { ServiceHttp } from '@parley/service-http';
 import { isTenantId, type TenantRuntimeRecord } from '@parley/tenancy';
 import type { FastifyReply, FastifyRequest, FastifySchema, onRequestHookHandler } from 'fastify';
 import type { HostTenants } from '../domain/host-tenants.ts';
 import type { TenantGate } from '../domain/tenant-gate.ts';
-import {
-  type UpstreamAnswer,
-  type UpstreamRequest,
-  type UpstreamService,
-  UpstreamUnavailableError,
-} from '../upstream/upstream-service.ts';
+import { callUpstream, sendAnswer } from '../upstream/upstream-call.ts';
 
 export type Role = AccessTokenClaims['roles'][number];
 export type Access = 'tenant-path' | 'tenant-host' | 'user' | readonly Role[];
@@ -56,7 +52,7 @@ export interface ProxyRouteDefinition {
   description?: string;
   schema: Pick<FastifySchema, 'params' | 'querystring' | 'body' | 'response'>;
   access: Access;
-  upstream: UpstreamService;
+  upstream: ServiceHttp;
   target: (input: RouteInput) => UpstreamTarget;
 }
 
@@ -149,45 +145,4 @@ export function registerProxyRoute(
       return sendAnswer(reply, answer);
     },
   });
-}
-
-/** Calls a service with what every call carries (request id, client address, user agent). */
-export async function callUpstream(
-  upstream: UpstreamService,
-  request: FastifyRequest,
-  call: UpstreamRequest,
-): Promise<UpstreamAnswer> {
-  const userAgent = request.headers['user-agent'];
-  try {
-    return await upstream.call({
-      ...call,
-      headers: {
-        'x-request-id': request.id,
-        'x-forwarded-for': request.ip,
-        ...(typeof userAgent === 'string' ? { 'user-agent': userAgent } : {}),
-        ...call.headers,
-      },
-    });
-  } catch (error) {
-    if (error instanceof UpstreamUnavailableError) {
-      request.log.warn({ upstream: error.service, reason: error.message }, 'upstream unavailable');
-      throw new ProblemError(
-        503,
-        'service-unavailable',
-        'Service unavailable',
-        `The ${error.service} service is unavailable; try again shortly`,
-        { retryAfter: 5, service: error.service },
-      );
-    }
-    throw error;
-  }
-}
-
-/** The service's answer, as it came: status, the headers a client needs, the body's bytes. */
-export function sendAnswer(reply: FastifyReply, answer: UpstreamAnswer): FastifyReply {
-  reply.status(answer.status);
-  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value);
-  if (answer.status === 204 || answer.body.length === 0) return reply.send();
-  if (answer.contentType) reply.type(answer.contentType);
-  return reply.send(answer.body);
 }

@@ -10,6 +10,7 @@ import { ProblemError, type ServiceApp } from '@parley/kit';
 import { type SearchClient, ServiceProblemError } from '@parley/search-client';
 
 import type { FastifyRequest, FastifySchema } from 'fastify';
+import { unavailableProblem } from '../upstream/upstream-call.ts';
 import { API_PREFIX, guardsFor, type ProxyContext, type Role } from './proxy-route.ts';
 
 const SEARCHERS: readonly Role[] = ['member', 'admin'];
@@ -45,19 +46,7 @@ export function registerSearchRoutes(app: ServiceApp, context: ProxyContext, sea
 
 function asProblem(error: unknown, request: FastifyRequest): unknown {
   if (!(error instanceof ServiceProblemError)) return error;
-  if (error.transient || error.status === 0) {
-    request.log.warn({ upstream: 'search', reason: error.message }, 'upstream unavailable');
-    return new ProblemError(
-      503,
-      'service-unavailable',
-      'Service unavailable',
-      'Search is unavailable; try again shortly',
-      {
-        retryAfter: 5,
-        service: 'search',
-      },
-    );
-  }
+  if (error.status >= 500) return unavailableProblem(error, request, 'search');
   const { type: _t, title: _ti, status: _s, detail: _d, instance: _i, ...extensions } = error.problem;
   const slug = error.code.startsWith('http-') ? 'request-refused' : error.code;
   return new ProblemError(error.status, slug, error.title, error.detail, extensions);
