@@ -7,10 +7,10 @@
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import { GdprClient } from '@parley/compliance-client';
 import {
-  createKeyring,
   type KeyEncryptionKeyConnection,
   type Keyring,
   type MasterKeyring,
+  serviceKeyring,
 } from '@parley/keyring';
 import {
   type KafkaConnection,
@@ -113,15 +113,7 @@ export async function createComponents(
   const redis = clients.redis.client;
   const policy = overrides.policy ?? policyFrom(settings);
   const platformDb = clients.platformDb ?? mongo.db(PLATFORM_DATABASE);
-  const keyring = createKeyring({
-    db: platformDb,
-    ...(clients.keks ? { keyEncryptionKeys: clients.keks.store } : {}),
-    masterKeys: clients.masterKeys,
-    logger,
-    cacheTtlMs: settings.KEY_CACHE_TTL_MS,
-    source: 'auth',
-  });
-  await keyring.ensureIndexes();
+  const keyring = await serviceKeyring('auth', settings, { ...clients, platformDb });
   const store = new TenantStore(mongo);
   const signingKeys = new SigningKeys({
     collection: await signingKeyCollection(platformDb),

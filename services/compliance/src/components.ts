@@ -7,10 +7,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { PersonalDataSealer, SigningKey } from '@parley/audit-chain';
 import {
-  createKeyring,
   type KeyEncryptionKeyConnection,
   type Keyring,
   type MasterKeyring,
+  serviceKeyring,
 } from '@parley/keyring';
 import {
   createS3Client,
@@ -101,17 +101,7 @@ export async function createComponents(
   const { logger, mongo, redis, kafka, signingKey } = clients;
   const client = mongo.client;
   const platformDb = clients.platformDb ?? client.db(PLATFORM_DATABASE);
-  const keyring =
-    clients.keyring ??
-    createKeyring({
-      db: platformDb,
-      ...(clients.keks ? { keyEncryptionKeys: clients.keks.store } : {}),
-      masterKeys: clients.masterKeys,
-      logger,
-      cacheTtlMs: settings.KEY_CACHE_TTL_MS,
-      source: 'compliance',
-    });
-  await keyring.ensureIndexes();
+  const keyring = await serviceKeyring('compliance', settings, { ...clients, platformDb });
   const sealer: PersonalDataSealer = new KeyringSealer(keyring);
   const s3 = createS3Client(settings);
   const auditLogs: AuditLogs = new AuditLogs({

@@ -3,10 +3,10 @@
  * main.ts and by the test fixture (testing/crypto-fixture.ts) alike, so both run the same service.
  */
 import {
-  createKeyring,
   type KeyEncryptionKeyConnection,
   type Keyring,
   type MasterKeyring,
+  serviceKeyring,
 } from '@parley/keyring';
 import {
   type KafkaConnection,
@@ -17,7 +17,6 @@ import {
   type ServiceFoundation,
   worker,
 } from '@parley/kit';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Db } from 'mongodb';
 import { CallerAccess } from './domain/caller-access.ts';
 import { legalHoldsOnKeys } from './domain/key-legal-holds.ts';
@@ -59,17 +58,10 @@ export async function createComponents(
   overrides: { callers?: ServiceCallers | string; access?: CallerAccess } = {},
 ): Promise<CryptoComponents> {
   const { logger, mongo, kafka, keks } = clients;
-  const keyring = createKeyring({
-    db: clients.platformDb ?? mongo.client.db(PLATFORM_DATABASE),
-    ...(keks ? { keyEncryptionKeys: keks.store } : {}),
-    masterKeys: clients.masterKeys,
-    logger,
-    cacheTtlMs: settings.KEY_CACHE_TTL_MS,
-    source: 'crypto',
-    // Legal holds (in each tenant's database) refuse crypto-shredding and hold back the sweeper.
+  // Legal holds (in each tenant's database) refuse crypto-shredding and hold back the sweeper.
+  const keyring = await serviceKeyring('crypto', settings, clients, {
     destructionHolds: legalHoldsOnKeys(mongo.client),
   });
-  await keyring.ensureIndexes();
   const destructionSweeper = new DestructionSweeper({
     keyring,
     logger,

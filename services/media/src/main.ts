@@ -1,5 +1,5 @@
 /** The media service's process: config, connections, components, app, signals. Nothing else. */
-import { createKeyring, loadConfiguredMasterKeys } from '@parley/keyring';
+import { connectKeyEncryptionKeys, loadConfiguredMasterKeys, serviceKeyring } from '@parley/keyring';
 import {
   connectMongo,
   connectRedis,
@@ -18,13 +18,11 @@ const logger = createLogger({ service: 'media', level: settings.LOG_LEVEL });
 const mongo = await connectMongo(settings.MONGO_URL, logger);
 const redis = await connectRedis(settings.REDIS_URL, logger);
 const s3 = createS3Client(settings);
-const keyring = createKeyring({
-  db: mongo.client.db(PLATFORM_DATABASE),
-  masterKeys: await loadConfiguredMasterKeys(settings),
-  logger,
-  cacheTtlMs: settings.KEY_CACHE_TTL_MS,
-  source: 'media',
-});
+// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally: the same
+// store as every other process with a keyring, or media could not open the data keys they wrap.
+const keks = await connectKeyEncryptionKeys(settings, mongo.client.db(PLATFORM_DATABASE), logger);
+const masterKeys = await loadConfiguredMasterKeys(settings);
+const keyring = await serviceKeyring('media', settings, { logger, mongo, masterKeys, keks });
 const components = createComponents(settings, { logger, mongo, redis, s3, keyring });
 await runService({
   app: buildApp(components),
@@ -33,5 +31,5 @@ await runService({
   logger,
   shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   workers: components.workers,
-  stoppables: [redis, mongo],
+  stoppables: [redis, keks, mongo],
 });

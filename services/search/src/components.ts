@@ -5,10 +5,10 @@
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { EnvelopeEncryptor } from '@parley/crypto-client';
 import {
-  createKeyring,
   type KeyEncryptionKeyConnection,
   type Keyring,
   type MasterKeyring,
+  serviceKeyring,
 } from '@parley/keyring';
 import {
   type KafkaConnection,
@@ -22,7 +22,6 @@ import {
   type Worker,
 } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Db } from 'mongodb';
 import { Registry } from 'prom-client';
 import { Membership } from './domain/membership.ts';
@@ -72,18 +71,8 @@ export async function createComponents(
     consumer?: { pattern: RegExp; groupId: string };
   } = {},
 ): Promise<SearchComponents> {
-  const { logger, mongo, redis, kafka, keks } = clients;
-  if (!clients.keyring && !clients.masterKeys) throw new Error('search: master keys or a keyring are needed');
-  const keyring =
-    clients.keyring ??
-    createKeyring({
-      db: clients.platformDb ?? mongo.client.db(PLATFORM_DATABASE),
-      ...(keks ? { keyEncryptionKeys: keks.store } : {}),
-      masterKeys: clients.masterKeys as MasterKeyring,
-      logger,
-      cacheTtlMs: settings.KEY_CACHE_TTL_MS,
-      source: 'search',
-    });
+  const { logger, mongo, redis, kafka } = clients;
+  const keyring = await serviceKeyring('search', settings, clients);
   // Data keys are only ever opened here (search writes no ciphertext).
   const encryptor = new EnvelopeEncryptor({
     source: {
