@@ -12,7 +12,9 @@
  * tenant's keyring key (purpose `auth.sign-up-delivery`, bound to the sign-up id): no e-mail address
  * or token is ever in the clear in an outbox or on a topic. An invitation likewise asks for the
  * invitee to be written to (`auth.invitation.delivery-requested.v1`, purpose
- * `auth.invitation-delivery`, bound to the invitation id). These delivery requests travel on the
+ * `auth.invitation-delivery`, bound to the invitation id). A password reset for an address with an
+ * account asks for its link to be sent (`auth.password-reset.requested.v1`, purpose
+ * `auth.password-reset-delivery`, bound to the reset id). These delivery requests travel on the
  * tenant's `notifications` topic (AUTH_NOTIFICATION_EVENT_TYPES), not on `audit`.
  *
  * Session revocations are also pushed to every auth-client on a Redis channel (faster than Kafka
@@ -33,6 +35,8 @@ export const AUTH_SECURITY_ACTIONS = [
   'auth.security.refresh-token-reused',
   'auth.security.session-revoked',
   'auth.security.password-changed',
+  'auth.security.password-reset-requested',
+  'auth.security.password-reset',
   'auth.security.user-invited',
   'auth.security.user-registered',
   'auth.security.user-updated',
@@ -119,9 +123,39 @@ export const InvitationDeliveryRequested = defineEvent(
   ),
 );
 
+/** Keyring purpose of a password reset's sealed delivery (key `subject:<reset id>`; aad: the reset id). */
+export const PASSWORD_RESET_DELIVERY_PURPOSE = 'auth.password-reset-delivery';
+
+/** What a reset's sealed delivery opens to: where to write, to whom, and the token the link carries. */
+export const PasswordResetDeliverySchema = Type.Object(
+  {
+    email: Type.String(),
+    displayName: Type.Optional(Type.String()),
+    token: Type.String({
+      description: 'The reset link carries it (POST /v1/tenants/:t/password-reset/confirm)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PasswordResetDelivery = Static<typeof PasswordResetDeliverySchema>;
+
+export const PasswordResetRequested = defineEvent(
+  'auth.password-reset.requested.v1',
+  Type.Object(
+    {
+      resetId: Type.String({ minLength: 1, maxLength: 64 }),
+      expiresAt: Type.String({ format: 'date-time' }),
+      /** base64 ciphertext of a PasswordResetDelivery (JSON), keyring purpose PASSWORD_RESET_DELIVERY_PURPOSE. */
+      sealedDelivery: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
 /** The auth events a notifier consumes: they go to the tenant's `notifications` stream. */
 export const AUTH_NOTIFICATION_EVENT_TYPES: readonly string[] = [
   SignUpVerificationRequested.type,
   SignUpAccountExists.type,
   InvitationDeliveryRequested.type,
+  PasswordResetRequested.type,
 ];

@@ -113,6 +113,29 @@ export const SignUpVerificationRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * `POST /v1/tenants/:tenant/password-reset`: an address -> 202 with PasswordResetAcceptedSchema,
+ * whether or not it has an account here (no enumeration); an account's address is mailed a
+ * single-use link.
+ */
+export const PasswordResetRequestSchema = Type.Object({ email: EmailSchema }, { additionalProperties: false });
+
+export const PasswordResetAcceptedSchema = Type.Object({
+  status: Type.Literal('reset-requested'),
+  detail: Type.String(),
+  expiresIn: Type.Integer({ description: 'Seconds the link sent to the address stays valid' }),
+});
+export type PasswordResetAccepted = Static<typeof PasswordResetAcceptedSchema>;
+
+/**
+ * `POST /v1/tenants/:tenant/password-reset/confirm`: the link's token and a new password -> 204;
+ * every session of the account ends.
+ */
+export const PasswordResetConfirmSchema = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200 }), password: PasswordSchema },
+  { additionalProperties: false },
+);
+
 export const AcceptInvitationRequestSchema = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 200 }),
