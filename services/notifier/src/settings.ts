@@ -2,7 +2,8 @@
 import { masterKeySettings } from '@parley/keyring';
 import { kafkaSettings, mongoSettings, redisSettings, type Static, serviceSettings, Type } from '@parley/kit';
 
-export const NOTIFIER_PORT = 3010;
+// 3011, not the 3010 of ARCHITECTURE.md's table: the operator took 3010 first (its chart too).
+export const NOTIFIER_PORT = 3011;
 
 export const notifierSettingsSchema = Type.Object({
   ...serviceSettings(NOTIFIER_PORT, 'notifier'),
@@ -20,7 +21,7 @@ export const notifierSettingsSchema = Type.Object({
   SMTP_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   SMTP_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   /** The envelope sender and From address; a tenant's name becomes its display name. */
-  MAIL_FROM_ADDRESS: Type.String({ format: 'email', default: 'no-reply@parley.localhost' }),
+  MAIL_FROM_ADDRESS: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', default: 'no-reply@parley.localhost' }),
   /** Where the links in mail point: the web client (served by the gateway at `/`). */
   WEB_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3000' }),
   /** Attempts per mail before it is dead-lettered (the first included). */
