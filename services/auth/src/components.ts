@@ -35,6 +35,8 @@ import { Login } from './domain/login.ts';
 import { Mfa } from './domain/mfa.ts';
 import { OpenSignUp } from './domain/open-sign-up.ts';
 import { PasswordHasher } from './domain/password-hasher.ts';
+import { PasswordReset } from './domain/password-reset.ts';
+import { PasswordResetThrottle } from './domain/password-reset-throttle.ts';
 import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
 import { SecondFactor } from './domain/second-factor.ts';
@@ -86,6 +88,8 @@ export interface AuthComponents extends ServiceFoundation {
   invitations: Invitations;
   /** Open sign-up (where a tenant allows it) that never tells whether an address has an account. */
   signUp: OpenSignUp;
+  /** Password reset by a mailed link, alike for every address. */
+  passwordReset: PasswordReset;
   secondFactor: SecondFactor;
   hasher: PasswordHasher;
   /** GDPR export and erasure of what auth holds about a person (also user deletion). */
@@ -190,6 +194,13 @@ export async function createComponents(
       sealer: keyring,
       throttle: new SignUpThrottle(redis, policy.signUpLimits),
       ttlSeconds: policy.signUpLinkTtlSeconds,
+    }),
+    passwordReset: new PasswordReset({
+      accounts,
+      events,
+      sealer: keyring,
+      throttle: new PasswordResetThrottle(redis, policy.passwordResetLimits),
+      ttlSeconds: policy.passwordResetTtlSeconds,
     }),
     invitations: new Invitations(policy.invitationTtlSeconds, events, keyring),
     personalData,

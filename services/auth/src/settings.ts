@@ -70,6 +70,16 @@ export const authSettingsSchema = Type.Object({
   SIGN_UP_LOCKOUT_MAX_SECONDS: Type.Integer({ minimum: 1, default: 24 * 3600 }),
   /** How often expired `sign_ups` documents are purged (bounded: they hold password hashes). */
   SIGN_UP_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 600_000 }),
+  /** How long a password reset link stays valid (it works once). */
+  PASSWORD_RESET_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 24 * 3600, default: 3600 }),
+  /** Reset requests per e-mail address within the window before a lockout (each may mail the address). */
+  PASSWORD_RESET_ADDRESS_LIMIT: Type.Integer({ minimum: 1, default: 3 }),
+  /** Reset requests per source address within the window before a lockout (higher: shared NATs). */
+  PASSWORD_RESET_SOURCE_LIMIT: Type.Integer({ minimum: 1, default: 20 }),
+  PASSWORD_RESET_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 60, default: 3600 }),
+  /** The first reset lockout; each further one doubles, up to the maximum. */
+  PASSWORD_RESET_LOCKOUT_BASE_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  PASSWORD_RESET_LOCKOUT_MAX_SECONDS: Type.Integer({ minimum: 1, default: 24 * 3600 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
   /** The compliance service: auth registers there as a GDPR participant and uploads export parts. */
   COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
@@ -108,6 +118,15 @@ export interface AuthPolicy {
     windowSeconds: number;
   };
   signUpSweepIntervalMs: number;
+  passwordResetTtlSeconds: number;
+  /** Password reset's caps: `accountThreshold` per e-mail address, `addressThreshold` per source address. */
+  passwordResetLimits: {
+    accountThreshold: number;
+    addressThreshold: number;
+    baseSeconds: number;
+    maxSeconds: number;
+    windowSeconds: number;
+  };
   /** Clock skew accepted by verifiers; revocations are kept this much longer than the token TTL. */
   clockToleranceSeconds: number;
 }
@@ -145,6 +164,14 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
       windowSeconds: config.SIGN_UP_LIMIT_WINDOW_SECONDS,
     },
     signUpSweepIntervalMs: config.SIGN_UP_SWEEP_INTERVAL_MS,
+    passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+    passwordResetLimits: {
+      accountThreshold: config.PASSWORD_RESET_ADDRESS_LIMIT,
+      addressThreshold: config.PASSWORD_RESET_SOURCE_LIMIT,
+      baseSeconds: config.PASSWORD_RESET_LOCKOUT_BASE_SECONDS,
+      maxSeconds: config.PASSWORD_RESET_LOCKOUT_MAX_SECONDS,
+      windowSeconds: config.PASSWORD_RESET_LIMIT_WINDOW_SECONDS,
+    },
     clockToleranceSeconds: 5,
   };
 }

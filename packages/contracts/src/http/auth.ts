@@ -118,7 +118,10 @@ export const SignUpVerificationRequestSchema = Type.Object(
  * whether or not it has an account here (no enumeration); an account's address is mailed a
  * single-use link.
  */
-export const PasswordResetRequestSchema = Type.Object({ email: EmailSchema }, { additionalProperties: false });
+export const PasswordResetRequestSchema = Type.Object(
+  { email: EmailSchema },
+  { additionalProperties: false },
+);
 
 export const PasswordResetAcceptedSchema = Type.Object({
   status: Type.Literal('reset-requested'),

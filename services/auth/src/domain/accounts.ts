@@ -203,6 +203,42 @@ export class Accounts {
     );
   }
 
+  /** The password policy's checks of a new password for this user (reset-time). */
+  assertNewPasswordAcceptable(c: TenantCollections, user: UserDocument, password: string): void {
+    assertAcceptablePassword(password, { email: user.email, tenant: c.tenant });
+  }
+
+  /**
+   * Sets a password through a reset link (password-reset.ts has checked the link and spent it):
+   * audited, and every session of the account revoked, the one that asked included (there is none:
+   * whoever resets is signed out).
+   */
+  async resetPassword(
+    c: TenantCollections,
+    user: UserDocument,
+    newPassword: string,
+    resetId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    const event = await this.#events.create({
+      tenant: c.tenant,
+      action: 'auth.security.password-reset',
+      outcome: 'success',
+      actor: { type: 'user', id: user._id },
+      resource: { type: 'user', id: user._id },
+      context,
+      metadata: { resetId },
+    });
+    const newHash = await this.#hasher.hash(newPassword);
+    await this.#credentials.changing(c.tenant, user.emailKey, () =>
+      c.users.updateOne(
+        { _id: user._id },
+        outboxPush([event], { $set: { passwordHash: newHash, updatedAt: new Date() } }),
+      ),
+    );
+    await this.#sessions.revokeAll(c, user._id, 'password-reset', { type: 'user', id: user._id }, context);
+  }
+
   async update(
     c: TenantCollections,
     userId: string,

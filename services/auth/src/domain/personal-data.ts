@@ -180,6 +180,8 @@ export class PersonalData {
       ...(live
         ? await c.signUps.find({ emailKey: user.emailKey }, { projection: { _id: 1 } }).toArray()
         : []),
+      // Password reset links asked for the account (their tokens sealed under each reset's key).
+      ...(await c.passwordResets.find({ userId }, { projection: { _id: 1 } }).toArray()),
     ]
       .map((d) => d._id)
       .filter((id) => id !== userId);
@@ -192,6 +194,7 @@ export class PersonalData {
     // Open sign-up requests for the address (pending registrations, notices): their events ask a
     // notifier to write to the person, which an erasure cancels.
     if (live) await c.signUps.deleteMany({ emailKey: user.emailKey });
+    await removeKeepingEvents(c, c.passwordResets as unknown as Collection<Document>, { userId });
     let users = 0;
     if (user && user.emailKey !== erasedEmailKey(userId)) {
       const event = await this.#events.create({

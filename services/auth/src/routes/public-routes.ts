@@ -1,12 +1,16 @@
 /**
  * Routes before a token exists: login (password, then MFA), refresh, open sign-up (request, then
- * the link's verification) and accepting an invitation. The tenant is named in the path.
+ * the link's verification), accepting an invitation and password reset (request, then the link's
+ * confirmation with a new password). The tenant is named in the path.
  */
 import {
   AcceptInvitationRequestSchema,
   LoginRequestSchema,
   LoginResponseSchema,
   MfaLoginRequestSchema,
+  PasswordResetAcceptedSchema,
+  PasswordResetConfirmSchema,
+  PasswordResetRequestSchema,
   RefreshRequestSchema,
   SignUpAcceptedSchema,
   SignUpRequestSchema,
@@ -110,6 +114,41 @@ export const publicRoutes = routePlugin<AuthComponents>((app, parts) => {
       const user = await parts.signUp.verify(c, request.body.token, requestContext(request));
       reply.status(201);
       return userView(user);
+    },
+  );
+
+  // Password reset answers 202 and the same body whether or not the address has an account (see
+  // domain/password-reset.ts): only an account's address is mailed a link.
+  app.post(
+    '/tenants/:tenant/password-reset',
+    {
+      schema: {
+        params: TenantParams,
+        body: PasswordResetRequestSchema,
+        response: { 202: PasswordResetAcceptedSchema },
+      },
+    },
+    async (request, reply) => {
+      const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
+      const accepted = await parts.passwordReset.request(c, request.body.email, requestContext(request));
+      reply.status(202);
+      return accepted;
+    },
+  );
+
+  app.post(
+    '/tenants/:tenant/password-reset/confirm',
+    { schema: { params: TenantParams, body: PasswordResetConfirmSchema, response: { 204: Type.Null() } } },
+    async (request, reply) => {
+      const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
+      await parts.passwordReset.confirm(
+        c,
+        request.body.token,
+        request.body.password,
+        requestContext(request),
+      );
+      reply.status(204);
+      return null;
     },
   );
 

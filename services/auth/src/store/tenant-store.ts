@@ -70,6 +70,21 @@ export interface SignUpDocument extends OutboxFields {
   tokenHash?: string;
 }
 
+/**
+ * A password reset request (password-reset.ts): for an address with an active account, the user
+ * and the link's token hash; for any other, only that it was asked (the same insert). No address:
+ * one without an account here is nobody's data to keep, and an account's is the user's.
+ */
+export interface PasswordResetDocument extends OutboxFields {
+  /** The reset id: the link's token starts with it, its delivery is sealed under its key. */
+  _id: string;
+  kind: 'reset' | 'no-account';
+  createdAt: Date;
+  expiresAt: Date;
+  userId?: string;
+  tokenHash?: string;
+}
+
 /** A security event that belongs to no other document (a failed login, a lockout). */
 export interface SecurityEventDocument extends OutboxFields {
   _id: string;
@@ -92,11 +107,12 @@ export interface TenantCollections {
   securityEvents: Collection<SecurityEventDocument>;
   settings: Collection<SettingsDocument>;
   signUps: Collection<SignUpDocument>;
+  passwordResets: Collection<PasswordResetDocument>;
 }
 
 /**
  * Collections whose documents may carry events (the outbox relay reads them): audit records, and
- * delivery requests for a notifier (`sign_ups`, `invitations`).
+ * delivery requests for a notifier (`sign_ups`, `invitations`, `password_resets`).
  */
 export const OUTBOX_COLLECTIONS = [
   'users',
@@ -104,6 +120,7 @@ export const OUTBOX_COLLECTIONS = [
   'invitations',
   'security_events',
   'sign_ups',
+  'password_resets',
 ] as const;
 
 export class TenantStore {
@@ -137,6 +154,7 @@ export class TenantStore {
       securityEvents: db.collection<SecurityEventDocument>('security_events'),
       settings: db.collection<SettingsDocument>('settings'),
       signUps: db.collection<SignUpDocument>('sign_ups'),
+      passwordResets: db.collection<PasswordResetDocument>('password_resets'),
     };
     await this.#ensureIndexes(collections);
     return collections;
@@ -155,6 +173,8 @@ export class TenantStore {
       // The sweeper's deleteMany by expiry, every interval on every tenant.
       c.signUps.createIndex({ expiresAt: 1 }, { name: 'by_expiry' }),
       c.signUps.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.passwordResets.createIndex({ expiresAt: 1 }, { name: 'by_expiry' }),
+      c.passwordResets.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
     ]);
   }
 }

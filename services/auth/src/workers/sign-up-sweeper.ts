@@ -7,10 +7,18 @@
  * to send is already dead. Its delivery key (`subject:<sign-up id>`, delivery-sealing.ts) is
  * shredded first, so the copy the notifications topic keeps for 7 days is unreadable from then on:
  * an expired request never became anyone's account, so no erasure would ever shred it.
+ * Expired password reset requests (`password_resets`, password-reset.ts) go the same way, their
+ * delivery keys (`subject:<reset id>`) shredded first: a reset link's token must not outlive it.
  */
 import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
+import type { Collection } from 'mongodb';
 import { type DeliveryShredder, shredDeliveries } from '../domain/delivery-sealing.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
+
+interface Expiring {
+  _id: string;
+  expiresAt: Date;
+}
 
 /** Expired requests handled per tenant and pass (the next pass takes the rest). */
 const BATCH = 1_000;
@@ -59,16 +67,20 @@ export class SignUpSweeper implements Stoppable {
     let removed = 0;
     for (const tenant of await this.#tenants()) {
       const c = await this.#store.forTenant(tenant);
-      const expired = (
-        await c.signUps
-          .find({ expiresAt: { $lte: now } }, { projection: { _id: 1 } })
-          .limit(BATCH)
-          .toArray()
-      ).map((d) => d._id);
-      if (expired.length === 0) continue;
-      // Shredded before the documents go: a crash in between is finished by the next pass.
-      await shredDeliveries(this.#shredder, tenant, expired);
-      removed += (await c.signUps.deleteMany({ _id: { $in: expired } })).deletedCount;
+      // Both hold `_id` and `expiresAt`, all the sweep reads.
+      const expiring = [c.signUps, c.passwordResets] as unknown as Collection<Expiring>[];
+      for (const collection of expiring) {
+        const expired = (
+          await collection
+            .find({ expiresAt: { $lte: now } }, { projection: { _id: 1 } })
+            .limit(BATCH)
+            .toArray()
+        ).map((d) => d._id);
+        if (expired.length === 0) continue;
+        // Shredded before the documents go: a crash in between is finished by the next pass.
+        await shredDeliveries(this.#shredder, tenant, expired);
+        removed += (await collection.deleteMany({ _id: { $in: expired } })).deletedCount;
+      }
     }
     return removed;
   }

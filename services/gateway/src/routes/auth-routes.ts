@@ -1,7 +1,7 @@
 /**
  * The auth service's public capabilities through the gateway: sign-in (password, then MFA),
- * refresh, open sign-up and its verification, accepting an invitation (tenant from the path or
- * the host), and, with a token, logout, the profile, password, sessions and MFA; for tenant
+ * refresh, open sign-up and its verification, accepting an invitation, password reset and its
+ * confirmation (tenant from the path or the host), and, with a token, logout, the profile, password, sessions and MFA; for tenant
  * admins, invitations, users and the sign-up setting. The auth service verifies the forwarded
  * token again and checks the admin role itself.
  */
@@ -13,6 +13,9 @@ import {
   LoginRequestSchema,
   LoginResponseSchema,
   MfaLoginRequestSchema,
+  PasswordResetAcceptedSchema,
+  PasswordResetConfirmSchema,
+  PasswordResetRequestSchema,
   ReauthenticationSchema,
   RecoveryCodesSchema,
   RefreshRequestSchema,
@@ -87,6 +90,21 @@ const publicRoutes: {
     summary: 'Accepts an invitation: the account is created with the password given',
     body: AcceptInvitationRequestSchema,
     response: { 201: UserSchema },
+  },
+  {
+    path: '/password-reset',
+    name: 'requestPasswordReset',
+    summary:
+      'Asks for a password reset link by mail (the same answer whether or not the address has an account)',
+    body: PasswordResetRequestSchema,
+    response: { 202: PasswordResetAcceptedSchema },
+  },
+  {
+    path: '/password-reset/confirm',
+    name: 'confirmPasswordReset',
+    summary: "Sets a new password with the reset link's token (once); every session of the account ends",
+    body: PasswordResetConfirmSchema,
+    response: { 204: NoContent },
   },
 ];
 
