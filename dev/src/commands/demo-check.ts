@@ -155,7 +155,8 @@ export async function checkDemoTenant(
     signal,
   );
   if (typeof invitation.body.token === 'string') {
-    // No mail leaves this machine (there is no notifier yet), so the invitation is shown here.
+    // The notifier mails it too (to the stack's Mailpit, whose address npm start prints); it is
+    // shown here as well so a newcomer without the notifier running can still accept it.
     const accept = JSON.stringify({
       token: invitation.body.token,
       password: '<choose 12+ characters>',
@@ -163,7 +164,7 @@ export async function checkDemoTenant(
     });
     const link = `${target.webUrl}/#/invitation?tenant=${encodeURIComponent(target.tenant)}&token=${encodeURIComponent(invitation.body.token)}`;
     lines.push(
-      `${target.adminEmail} is invited (this token replaces any earlier one); choose a password in the web client:`,
+      `${target.adminEmail} is invited (this token replaces any earlier one, and is mailed: see "mail" above); choose a password in the web client:`,
       `  ${link}`,
       'or accept it with curl:',
       `  curl -s -H 'content-type: application/json' ${target.authUrl}/v1/tenants/${target.tenant}/invitations/accept -d '${accept}'`,

@@ -135,6 +135,9 @@ export async function startCommand(): Promise<number> {
     say(`  ${s.name.padEnd(12)} ${s.port ? `http://127.0.0.1:${s.port}` : 'running'}`);
   const gateway = services.find((s) => s.name === 'gateway');
   if (gateway?.port) say(`  ${'web client'.padEnd(12)} http://127.0.0.1:${gateway.port}/`);
+  // Where the notifier's mail lands (the stack's Mailpit): invitations, sign-up links, resets.
+  if (env.MAILPIT_URL)
+    say(`  ${'mail'.padEnd(12)} ${env.MAILPIT_URL}/ (Mailpit: every mail the notifier sends)`);
   if (withOperator) {
     const url = (name: string) => `http://127.0.0.1:${services.find((s) => s.name === name)?.port ?? 0}`;
     await applyDemoTenant(
