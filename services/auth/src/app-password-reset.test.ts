@@ -137,7 +137,8 @@ describe('password reset', () => {
     // The link is spent: its document is gone, and its delivery's key is shredded, so the copy
     // of the token on the notifications topic no longer opens.
     expect(await c.passwordResets.countDocuments({ _id: reset.document._id })).toBe(0);
-    const sealed = (reset.request?.payload as { sealedDelivery: string }).sealedDelivery;
+    if (!reset.request) throw new Error('no delivery request');
+    const sealed = (reset.request.payload as { sealedDelivery: string }).sealedDelivery;
     await expect(
       f.keyring.decrypt(f.tenant, PASSWORD_RESET_DELIVERY_PURPOSE, Buffer.from(sealed, 'base64'), {
         aad: Buffer.from(reset.document._id),
