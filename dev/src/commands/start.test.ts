@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../settings.ts';
+import { discoverServices } from './start.ts';
 
 // `npm start` as a process manager or a script runs it: a child process, stopped with a signal.
 // npm forwards SIGINT and SIGTERM to its script's process; the script must be the CLI itself
@@ -77,6 +78,16 @@ async function startUntil(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+describe('the services npm start runs', () => {
+  it('runs the socket service as two replicas, on 3002 and 3003', () => {
+    const socket = discoverServices().filter((s) => s.main.endsWith('/services/socket/src/main.ts'));
+    expect(socket.map(({ name, port, env }) => ({ name, port, env }))).toEqual([
+      { name: 'socket', port: 3002, env: undefined },
+      { name: 'socket-2', port: 3003, env: { PORT: '3003' } },
+    ]);
+  });
+});
 
 describe('npm start, stopped by a signal', { timeout: 420_000 }, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

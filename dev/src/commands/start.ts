@@ -16,6 +16,8 @@ interface ServiceEntry {
   name: string;
   main: string;
   port: number | undefined;
+  /** Settings of this one process (a further replica's PORT). */
+  env?: Record<string, string>;
 }
 
 export function discoverServices(): ServiceEntry[] {
@@ -23,17 +25,24 @@ export function discoverServices(): ServiceEntry[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'src', 'main.ts')))
-    .map((d) => {
+    .flatMap((d) => {
       let port: number | undefined;
+      let replicaPorts: number[] = [];
       try {
         const pkg = JSON.parse(readFileSync(join(root, d.name, 'package.json'), 'utf8')) as {
-          parley?: { port?: number };
+          parley?: { port?: number; replicaPorts?: number[] };
         };
         port = pkg.parley?.port;
+        replicaPorts = pkg.parley?.replicaPorts ?? [];
       } catch {
         /* no package.json: port unknown */
       }
-      return { name: d.name, main: join(root, d.name, 'src', 'main.ts'), port };
+      const main = join(root, d.name, 'src', 'main.ts');
+      // A service run as several replicas (socket: `replicaPorts`) gets one process per further port.
+      const more = replicaPorts
+        .filter((p) => p !== port)
+        .map((p, i) => ({ name: `${d.name}-${i + 2}`, main, port: p, env: { PORT: String(p) } }));
+      return [{ name: d.name, main, port }, ...more];
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -113,6 +122,7 @@ export async function startCommand(): Promise<number> {
           ...env,
           OPERATOR_WATCH_NAMESPACE: 'parley',
           OPERATOR_NAMESPACE: 'parley-system',
+          ...service.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
