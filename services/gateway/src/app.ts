@@ -10,6 +10,7 @@ import { rateLimitHook } from './routes/rate-limits.ts';
 import { registerSearchRoutes } from './routes/search-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { installSecurityHeaders } from './security-headers.ts';
+import { installSocketForwarding } from './socket-forwarding.ts';
 import { registerWebClient } from './web-client.ts';
 
 export interface GatewayAppDependencies {
@@ -42,5 +43,6 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerMessagingRoutes(app, context, parts.messaging);
   registerSearchRoutes(app, context, parts.search);
   registerWebClient(app);
+  installSocketForwarding(app, parts.socketReplicas);
   return app;
 }

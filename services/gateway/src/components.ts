@@ -29,6 +29,8 @@ export interface GatewayComponents {
   upstreams: { auth: ServiceHttp; compliance: ServiceHttp };
   messaging: MessagingClient;
   search: SearchClient;
+  /** The socket replicas that /socket.io/ upgrades are forwarded to. */
+  socketReplicas: string[];
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
   rateLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
@@ -44,6 +46,7 @@ export type GatewayComponentSettings = Pick<
   | 'COMPLIANCE_URL'
   | 'MESSAGING_URL'
   | 'SEARCH_URL'
+  | 'SOCKET_URLS'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -122,6 +125,7 @@ export function createGatewayComponents(options: {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       requestId: () => currentRequestId.getStore(),
     }),
+    socketReplicas: listSetting(config.SOCKET_URLS),
     rateLimiter,
     audit,
     rateLimits: {

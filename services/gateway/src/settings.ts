@@ -17,6 +17,11 @@ export const gatewaySettingsSchema = Type.Object({
   COMPLIANCE_URL: Url(3008),
   MESSAGING_URL: Url(3004),
   SEARCH_URL: Url(3006),
+  /**
+   * The socket service's replicas, comma-separated: websocket upgrades on /socket.io/ are
+   * forwarded to them round-robin (src/socket-forwarding.ts). Empty: no realtime door.
+   */
+  SOCKET_URLS: Type.String({ default: 'http://127.0.0.1:3002,http://127.0.0.1:3003' }),
   /** What the auth service signs access tokens with (its AUTH_ISSUER and AUTH_AUDIENCE). */
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
   AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),
