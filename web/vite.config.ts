@@ -13,6 +13,14 @@ export default defineConfig({
     target: 'es2022',
     assetsInlineLimit: 0, // data: URLs would be fine for the CSP, but files cache better
     modulePreload: { polyfill: false },
+    rolldownOptions: {
+      // packages/contracts builds its TypeBox schemas at module level; the page needs only its
+      // constants (socket event names), so schema constructions it never reads are dropped.
+      treeshake: {
+        manualPureFunctions: ['Type'],
+        moduleSideEffects: (id: string) => !/[\\/](typebox|contracts)[\\/]/.test(id),
+      },
+    },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:3000' } },
 });

@@ -94,6 +94,104 @@ describe('the gateway serves the web client', () => {
   });
 });
 
+describe('live delivery', () => {
+  // First in the file: no other page connects meanwhile, so the gateway's round-robin puts the
+  // two people's sockets on the two replicas.
+  it('a message sent in one browser context appears in the other without a reload, over the socket (no polling), each on its own replica', async () => {
+    const [dave, erin] = await Promise.all([web.stack.user(web.tenant), web.stack.user(web.tenant)]);
+    const created = await dave.client.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: 'Live wire', memberIds: [erin.userId] },
+    });
+    const other = await dave.client.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: 'Side room', memberIds: [erin.userId] },
+    });
+    const conversationId = created.data?.id ?? '';
+    expect(conversationId).not.toBe('');
+
+    const pages: Record<string, Page> = {};
+    const problems: string[] = [];
+    const sockets: string[] = [];
+    for (const [name, who] of [
+      ['dave', dave],
+      ['erin', erin],
+    ] as const) {
+      const page = await newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('websocket', (ws) => sockets.push(`${name} ${ws.url()}`));
+      await signInWithPassword(page, who);
+      await page.getByRole('link', { name: 'Live wire' }).click();
+      await page.getByLabel('Message Live wire').waitFor();
+      await page.locator('[data-live="true"]').waitFor({ timeout: 20_000 });
+      pages[name] = page;
+    }
+    const davePage = pages.dave as Page;
+    const erinPage = pages.erin as Page;
+    // Through the gateway's own origin (the page's CSP allows nothing else), one socket each.
+    const origin = web.url.replace(/^http/, 'ws');
+    expect(sockets.map((s) => s.split(' ')[0])).toEqual(['dave', 'erin']);
+    for (const s of sockets) expect(s.split(' ')[1]).toMatch(new RegExp(`^${origin}/socket\\.io/`));
+    const holders = (userId: string) =>
+      web.replicas.flatMap((r, i) =>
+        [...r.replica.io.of('/').sockets.values()].some((s) => s.data.identity?.userId === userId) ? [i] : [],
+      );
+    expect(holders(dave.userId)).toHaveLength(1);
+    expect(holders(erin.userId)).toHaveLength(1);
+    expect(holders(dave.userId)).not.toEqual(holders(erin.userId));
+
+    // From here on nothing may poll: whatever Erin sees comes over the socket.
+    const polls: string[] = [];
+    erinPage.on('request', (r) => {
+      if (/\/changes\b|\/api\/v1\/conversations\?/.test(r.url())) polls.push(r.url());
+    });
+    const composer = davePage.getByLabel('Message Live wire');
+    await composer.fill('Is this thing on?');
+    await composer.press('Enter');
+    const erinMessages = erinPage.getByRole('list', { name: 'Messages' });
+    const sentAt = Date.now();
+    await expect.poll(() => erinMessages.getByText('Is this thing on?').count(), { timeout: 10_000 }).toBe(1);
+    const latencyMs = Date.now() - sentAt;
+
+    // And back, with a reaction and an edit, live both ways.
+    await erinPage.getByLabel('Message Live wire').fill('Loud and clear');
+    await erinPage.getByRole('button', { name: 'Send' }).click();
+    const daveMessages = davePage.getByRole('list', { name: 'Messages' });
+    await expect.poll(() => daveMessages.getByText('Loud and clear').count(), { timeout: 10_000 }).toBe(1);
+    await erinMessages
+      .locator('li', { hasText: 'Is this thing on?' })
+      .getByRole('button', { name: 'React with 🎉' })
+      .click();
+    await expect
+      .poll(
+        () =>
+          daveMessages
+            .locator('li', { hasText: 'Is this thing on?' })
+            .getByRole('button', { name: /🎉 1/ })
+            .count(),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(1);
+
+    // A conversation Erin has not open: her list counts it unread, read again because of the
+    // live change (the list polls only while the socket is down).
+    await dave.client.POST('/api/v1/conversations/{conversationId}/messages', {
+      params: { path: { conversationId: other.data?.id ?? '' } },
+      body: { clientMessageId: `live-side-${Date.now()}`, text: 'Over here too' },
+    });
+    const erinList = erinPage.getByRole('navigation', { name: 'Conversations' });
+    await expect
+      .poll(() => erinList.getByRole('link', { name: /Side room, 1 unread/ }).count(), { timeout: 10_000 })
+      .toBe(1);
+
+    expect(polls.filter((url) => url.includes('/changes'))).toEqual([]);
+    expect(problems.filter((p) => /Content Security Policy|Refused|WebSocket/i.test(p))).toEqual([]);
+    console.info(`live delivery, send to shown in the other context: ${latencyMs} ms`);
+  }, 120_000);
+});
+
 describe('sign-in', () => {
   it('asks for the TOTP code after the password, refuses a wrong one clearly, accepts the right one', async () => {
     const page = await newPage();

@@ -1,12 +1,21 @@
 /**
  * The web client as a person meets it: the gateway (serving web/dist/client, built here first) in
- * front of the real auth, compliance and messaging services on real ports (gateway-stack.ts), and headless Chromium
- * (Debian's, /usr/bin/chromium; the stack's install puts it there) driven by
- * playwright-core.
+ * front of the real auth, compliance and messaging services on real ports (gateway-stack.ts), two
+ * socket replicas behind the gateway's /socket.io/ (messaging's outbox relayed to the tenant's real
+ * Kafka topics, which each replica reads), and headless Chromium (Debian's, /usr/bin/chromium; the
+ * stack's install puts it there) driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
+import { createSilentLogger } from '@parley/kit/testing';
+import { MessagingStore } from '@parley/messaging-service/src/store/collections.ts';
+import { createMessagingRelay } from '@parley/messaging-service/src/workers/outbox-relay.ts';
+import { socketSettingsSchema } from '@parley/socket-service/settings';
+import { openSocketReplica, type SocketReplicaFixture } from '@parley/socket-service/testing';
+import { kafkaTopic } from '@parley/tenancy';
 import { type Browser, chromium } from 'playwright-core';
 import { type GatewayStack, openGatewayStack } from './gateway-stack.ts';
 
@@ -19,6 +28,8 @@ export interface WebStack {
   /** The gateway's address: the web client is at `${url}/`. */
   url: string;
   tenant: string;
+  /** The socket replicas the gateway forwards /socket.io/ to (round-robin). */
+  replicas: SocketReplicaFixture[];
   close(): Promise<void>;
 }
 
@@ -37,9 +48,66 @@ export function chromiumPath(): string {
   return path;
 }
 
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function openWebStack(): Promise<WebStack> {
   buildWebClient();
-  const stack = await openGatewayStack();
+  // The replicas start after the gateway (they need the messaging URL the gateway stack makes),
+  // so the gateway starts with none and is handed them below.
+  const stack = await openGatewayStack({ SOCKET_URLS: '' });
+  const tenant = stack.tenantA;
+  const config = loadConfig(socketSettingsSchema);
+  const kafka: KafkaConnection = await connectKafka(
+    kafkaSettingsFromConfig(config, 'web-test'),
+    createSilentLogger(),
+  );
+  const topics = [kafkaTopic(tenant, 'messages'), kafkaTopic(tenant, 'members')];
+  await kafka.admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((topic) => ({ topic, numPartitions: topic.endsWith('messages') ? 3 : 1 })),
+  });
+  const relay = createMessagingRelay({
+    producer: kafka.producer,
+    store: new MessagingStore(stack.messaging.mongo.client),
+    redis: stack.messaging.redis.client,
+    logger: createSilentLogger(),
+    intervalMs: 100,
+    tenants: () => [tenant],
+  });
+  relay.start();
+  const replicas: SocketReplicaFixture[] = [];
+  for (const name of ['a', 'b']) {
+    const replica = await openSocketReplica({
+      settings: {
+        MESSAGING_URL: stack.messagingUrl,
+        AUTH_URL: stack.authUrl,
+        AUTH_ISSUER: stack.auth.policy.issuer,
+        AUTH_AUDIENCE: stack.auth.policy.audience,
+        SERVICE_TOKEN,
+        REPLICA_ID: `web-${tenant}-${name}`,
+        TOPIC_REFRESH_MS: 1_000,
+      },
+      // auth publishes each tenant's keys under /v1 (as the gateway reads them).
+      jwks: `${stack.authUrl}/v1/tenants/{tenant}/.well-known/jwks.json`,
+    });
+    replicas.push(replica);
+    await waitUntil(
+      () =>
+        replica.replica.delivery.messages.topics.includes(topics[0] as string) &&
+        replica.replica.delivery.members.topics.includes(topics[1] as string),
+      60_000,
+      `replica ${name} consuming the tenant's topics`,
+    );
+  }
+  stack.gateway.components.socketReplicas.push(...replicas.map((r) => r.url));
+  // A new consumer group starts at the newest records once its partitions are assigned: settle.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -49,9 +117,14 @@ export async function openWebStack(): Promise<WebStack> {
     stack,
     browser,
     url: stack.gateway.url,
-    tenant: stack.tenantA,
+    tenant,
+    replicas,
     async close() {
       await browser.close();
+      for (const replica of replicas) await replica.close().catch(() => {});
+      await relay.stop();
+      await kafka.admin.deleteTopics({ topics }).catch(() => {});
+      await kafka.stop();
       await stack.close();
     },
   };

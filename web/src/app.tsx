@@ -1,5 +1,6 @@
 /** The pages by route; a signed-out visitor of a signed-in page is sent to sign-in. */
 import { useEffect, useState } from 'preact/hooks';
+import { startLive } from './chat/live.ts';
 import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { ChatPage } from './pages/chat-page.tsx';
@@ -11,6 +12,10 @@ export function App() {
   const route = useRoute();
   const [session, setSession] = useState(currentSession);
   useEffect(() => onSessionChange(() => setSession(currentSession())), []);
+  // One socket for the tab while signed in (live.ts closes it at sign-out).
+  useEffect(() => {
+    if (session) startLive();
+  }, [session]);
   const [page, id] = route.path;
 
   if (page === 'invitation') {

@@ -37,15 +37,18 @@ export function onSessionChange(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
+function tokenClaims(token: string): { sub?: string; exp?: number } {
+  const payload = token.split('.')[1] ?? '';
+  try {
+    return JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string; exp?: number };
+  } catch {
+    return {};
+  }
+}
+
 /** The user id is the token's subject (the gateway verified it; the client only reads it). */
 export function sessionUserId(session: Session): string {
-  const payload = session.accessToken.split('.')[1] ?? '';
-  try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    return (JSON.parse(json) as { sub?: string }).sub ?? '';
-  } catch {
-    return '';
-  }
+  return tokenClaims(session.accessToken).sub ?? '';
 }
 
 const baseUrl = () => window.location.origin;
@@ -83,6 +86,22 @@ async function authorizedFetch(request: Request): Promise<Response> {
     refreshing = undefined;
   });
   return (await refreshing) ? attempt(retry) : answer;
+}
+
+/**
+ * An access token valid for at least `minSeconds` more, rotating the pair first when it is not
+ * (the socket presents it at connect and on re-authentication, where no 401 can trigger a refresh).
+ */
+export async function freshAccessToken(minSeconds = 60): Promise<string> {
+  const session = currentSession();
+  if (!session) return '';
+  const exp = tokenClaims(session.accessToken).exp ?? 0;
+  if (exp * 1000 - Date.now() > minSeconds * 1000) return session.accessToken;
+  refreshing ??= refresh(session).finally(() => {
+    refreshing = undefined;
+  });
+  await refreshing;
+  return currentSession()?.accessToken ?? '';
 }
 
 /** The SDK as the signed-in user. */

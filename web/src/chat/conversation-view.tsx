@@ -1,12 +1,13 @@
 /**
- * One conversation: its latest history, then every change after it (polled from
- * /changes?since=N until live delivery arrives through the socket client), a composer that shows a
+ * One conversation: its latest history, then every change after it (live from the socket, or,
+ * while the socket is not connected, polled from /changes?since=N), a composer that shows a
  * message at once and sends it with a clientMessageId (a retry answers the first copy, so nothing
  * shows twice), and edit, delete and react on each message.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
+import { follow, isLive, onLiveChange, onLiveStatus } from './live.ts';
 import {
   addPending,
   applyChanges,
@@ -53,6 +54,13 @@ export function ConversationView(props: {
     setTimeline(emptyTimeline());
     since.current = 0;
     readUpTo.current = 0;
+    // Live changes apply from the first moment (before the history answers: merging by
+    // changeSeq makes the order of the two irrelevant).
+    const stopLiveChanges = onLiveChange((id, change) => {
+      if (id !== conversationId || stopped) return;
+      since.current = Math.max(since.current, change.seq);
+      setTimeline((t) => applyChanges(t, [change]));
+    });
     const load = async () => {
       const { data, error: problem } = await api.GET('/api/v1/conversations/{conversationId}/messages', {
         params: { path: { conversationId }, query: { limit: 50 } },
@@ -61,15 +69,18 @@ export function ConversationView(props: {
       if (!data) return setError(describeProblem(problem, 'The conversation could not be loaded.'));
       since.current = lastChangeSeq(data.messages);
       setTimeline((t) => mergeMessages(t, data.messages));
+      follow(conversationId, since.current);
       poll();
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     let current: AbortController | undefined;
     // One round at a time: a new round (the timer, or the browser saying it is online again)
-    // abandons the one in flight, which then schedules nothing.
+    // abandons the one in flight, which then schedules nothing. While the socket is live there
+    // is no round at all: socket-client recovers gaps and reconnects by itself.
     const poll = async () => {
       if (timer) clearTimeout(timer);
       current?.abort();
+      if (isLive()) return;
       const round = new AbortController();
       current = round;
       const giveUp = setTimeout(() => round.abort(), POLL_REQUEST_TIMEOUT_MS);
@@ -95,9 +106,15 @@ export function ConversationView(props: {
       if (!stopped) void poll();
     };
     window.addEventListener('online', catchUpNow);
+    // The socket dropped: catch up by polling until it is back (then the socket's sync takes over).
+    const stopStatus = onLiveStatus((live) => {
+      if (!live) catchUpNow();
+    });
     load().catch((failure) => setError(describeProblem(failure)));
     return () => {
       stopped = true;
+      stopLiveChanges();
+      stopStatus();
       window.removeEventListener('online', catchUpNow);
       current?.abort();
       if (timer) clearTimeout(timer);

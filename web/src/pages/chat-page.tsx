@@ -1,13 +1,20 @@
-/** The chat: the conversation list (refreshed every few seconds) beside the open conversation. */
+/**
+ * The chat: the conversation list beside the open conversation. The list is read again when a
+ * live change or a membership change arrives (a moment later, once for a burst), and every few
+ * seconds while the socket is not live.
+ */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ConversationList, conversationTitle } from '../chat/conversation-list.tsx';
 import { ConversationView } from '../chat/conversation-view.tsx';
+import { isLive, onLiveChange, onLiveStatus, onMembershipChange } from '../chat/live.ts';
 import type { ConversationSummary } from '../chat/types.ts';
 import { describeProblem } from '../problem.ts';
 import { navigate } from '../router.ts';
 import { api, currentSession, saveSession, sessionUserId } from '../session.ts';
 
 const LIST_POLL_MS = 3000;
+/** A burst of changes (a busy conversation) reads the list once. */
+const LIST_DEBOUNCE_MS = 250;
 
 export function ChatPage(props: { conversationId?: string }) {
   const session = currentSession();
@@ -17,6 +24,8 @@ export function ChatPage(props: { conversationId?: string }) {
   const [name, setName] = useState('');
   const [members, setMembers] = useState('');
   const [auditor, setAuditor] = useState(false);
+  const [live, setLive] = useState(isLive);
+  useEffect(() => onLiveStatus(setLive), []);
 
   // The audit log is for admins and compliance officers: the link shows only for them.
   useEffect(() => {
@@ -42,8 +51,22 @@ export function ChatPage(props: { conversationId?: string }) {
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(refresh, LIST_POLL_MS);
-    return () => clearInterval(timer);
+    const timer = setInterval(() => isLive() || refresh(), LIST_POLL_MS);
+    let soon: ReturnType<typeof setTimeout> | undefined;
+    const refreshSoon = () => {
+      soon ??= setTimeout(() => {
+        soon = undefined;
+        void refresh();
+      }, LIST_DEBOUNCE_MS);
+    };
+    const stopChanges = onLiveChange(refreshSoon);
+    const stopMembership = onMembershipChange(refreshSoon);
+    return () => {
+      clearInterval(timer);
+      clearTimeout(soon);
+      stopChanges();
+      stopMembership();
+    };
   }, [refresh]);
 
   const unread = conversations.reduce((sum, c) => sum + (c.id === props.conversationId ? 0 : c.unread), 0);
@@ -72,7 +95,7 @@ export function ChatPage(props: { conversationId?: string }) {
 
   const open = conversations.find((c) => c.id === props.conversationId);
   return (
-    <div class={`chat-layout${props.conversationId ? ' has-conversation' : ''}`}>
+    <div class={`chat-layout${props.conversationId ? ' has-conversation' : ''}`} data-live={live}>
       <header class="top-bar">
         <a href="#/chat" class="brand">
           Parley
