@@ -6,13 +6,15 @@
  * stack's install puts it there) driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
+import { createSilentLogger, freePort } from '@parley/kit/testing';
 import { MessagingStore } from '@parley/messaging-service/src/store/collections.ts';
 import { createMessagingRelay } from '@parley/messaging-service/src/workers/outbox-relay.ts';
+import { openSearchFixture, type SearchFixture } from '@parley/search-service/testing';
 import { socketSettingsSchema } from '@parley/socket-service/settings';
 import { openSocketReplica, type SocketReplicaFixture } from '@parley/socket-service/testing';
 import { kafkaTopic } from '@parley/tenancy';
@@ -33,12 +35,19 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
-/** `npm run build`'s web step, so the gateway serves what this checkout's sources make. */
-export function buildWebClient(): void {
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
-    cwd: join(repoRoot, 'web'),
-    stdio: 'inherit',
-  });
+/**
+ * `npm run build`'s web step, so the gateway serves what this checkout's sources make; into a
+ * folder of this run's own, so test files running side by side (and a build by hand meanwhile)
+ * never replace the files a gateway is serving.
+ */
+export function buildWebClient(): string {
+  const outDir = mkdtempSync(join(tmpdir(), 'parley-web-client-'));
+  execFileSync(
+    join(repoRoot, 'node_modules', '.bin', 'vite'),
+    ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'],
+    { cwd: join(repoRoot, 'web'), stdio: 'inherit' },
+  );
+  return outDir;
 }
 
 export function chromiumPath(): string {
@@ -56,11 +65,16 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
   }
 }
 
-export async function openWebStack(): Promise<WebStack> {
-  buildWebClient();
+export async function openWebStack(options: { search?: boolean } = {}): Promise<WebStack> {
+  const webClientDir = buildWebClient();
+  const searchPort = options.search ? await freePort() : undefined;
   // The replicas start after the gateway (they need the messaging URL the gateway stack makes),
   // so the gateway starts with none and is handed them below.
-  const stack = await openGatewayStack({ SOCKET_URLS: '' });
+  const stack = await openGatewayStack({
+    SOCKET_URLS: '',
+    WEB_CLIENT_DIR: webClientDir,
+    ...(searchPort ? { SEARCH_URL: `http://127.0.0.1:${searchPort}` } : {}),
+  });
   const tenant = stack.tenantA;
   const config = loadConfig(socketSettingsSchema);
   const kafka: KafkaConnection = await connectKafka(
@@ -81,6 +95,20 @@ export async function openWebStack(): Promise<WebStack> {
     tenants: () => [tenant],
   });
   relay.start();
+  // The search service indexing the tenant's messages topic (only for the tests that search).
+  let search: SearchFixture | undefined;
+  if (searchPort) {
+    search = await openSearchFixture({
+      tenant,
+      keyring: stack.messaging.keyring,
+      mongo: stack.messaging.mongo,
+      redis: stack.messaging.redis,
+      kafka,
+      messagingUrl: stack.messagingUrl,
+      serviceToken: SERVICE_TOKEN,
+    });
+    await search.app.listen({ host: '127.0.0.1', port: searchPort });
+  }
   const replicas: SocketReplicaFixture[] = [];
   for (const name of ['a', 'b']) {
     const replica = await openSocketReplica({
@@ -122,10 +150,12 @@ export async function openWebStack(): Promise<WebStack> {
     async close() {
       await browser.close();
       for (const replica of replicas) await replica.close().catch(() => {});
+      await search?.close();
       await relay.stop();
       await kafka.admin.deleteTopics({ topics }).catch(() => {});
       await kafka.stop();
       await stack.close();
+      rmSync(webClientDir, { recursive: true, force: true });
     },
   };
 }

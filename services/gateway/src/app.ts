@@ -42,7 +42,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
   registerMessagingRoutes(app, context, parts.messaging);
   registerSearchRoutes(app, context, parts.search);
-  registerWebClient(app);
+  registerWebClient(app, parts.webClientDir);
   installSocketForwarding(app, parts.socketReplicas);
   return app;
 }

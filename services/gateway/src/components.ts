@@ -31,6 +31,8 @@ export interface GatewayComponents {
   search: SearchClient;
   /** The socket replicas that /socket.io/ upgrades are forwarded to. */
   socketReplicas: string[];
+  /** The built web client's folder (undefined: web/dist/client of this checkout). */
+  webClientDir?: string;
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
   rateLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
@@ -47,6 +49,7 @@ export type GatewayComponentSettings = Pick<
   | 'MESSAGING_URL'
   | 'SEARCH_URL'
   | 'SOCKET_URLS'
+  | 'WEB_CLIENT_DIR'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -126,6 +129,7 @@ export function createGatewayComponents(options: {
       requestId: () => currentRequestId.getStore(),
     }),
     socketReplicas: listSetting(config.SOCKET_URLS),
+    ...(config.WEB_CLIENT_DIR ? { webClientDir: config.WEB_CLIENT_DIR } : {}),
     rateLimiter,
     audit,
     rateLimits: {

@@ -35,7 +35,8 @@ export const WEB_CLIENT_CSP = [
 const HIDDEN_FROM_OPENAPI = { hide: true } as FastifySchema;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export function registerWebClient(app: ServiceApp, root: string = WEB_CLIENT_ROOT): void {
+export function registerWebClient(app: ServiceApp, folder: string = WEB_CLIENT_ROOT): void {
+  const root = folder.endsWith('/') ? folder : `${folder}/`;
   app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply, payload) => {
       reply.header('content-security-policy', WEB_CLIENT_CSP);
