@@ -2,9 +2,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { startLive } from './chat/live.ts';
 import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
+import { AccountPage } from './pages/account-page.tsx';
+import { AdminPage } from './pages/admin-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { ChatPage } from './pages/chat-page.tsx';
+import { CompliancePage } from './pages/compliance-page.tsx';
+import { SearchPage } from './pages/search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
+import { SignUpPage, VerifySignUpPage } from './pages/sign-up-page.tsx';
 import { useRoute } from './router.ts';
 import { currentSession, onSessionChange } from './session.ts';
 
@@ -23,7 +28,17 @@ export function App() {
       <AcceptInvitationPage tenant={route.query.get('tenant') ?? ''} token={route.query.get('token') ?? ''} />
     );
   }
+  if (page === 'sign-up' && id === 'verify') {
+    return (
+      <VerifySignUpPage tenant={route.query.get('tenant') ?? ''} token={route.query.get('token') ?? ''} />
+    );
+  }
+  if (page === 'sign-up') return <SignUpPage tenant={route.query.get('tenant')} />;
   if (!session || page === 'sign-in') return <SignInPage tenant={route.query.get('tenant')} />;
   if (page === 'audit') return <AuditPage />;
+  if (page === 'account') return <AccountPage />;
+  if (page === 'admin') return <AdminPage />;
+  if (page === 'compliance') return <CompliancePage />;
+  if (page === 'search') return <SearchPage query={route.query.get('q') ?? ''} />;
   return <ChatPage conversationId={page === 'chat' ? id : undefined} />;
 }

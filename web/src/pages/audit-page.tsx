@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type ChainVerdict, type ShownRecord, verifyChain } from '../audit/verify-chain.ts';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
+import { PageFrame } from './page-frame.tsx';
 
 export function AuditPage() {
   const [records, setRecords] = useState<ShownRecord[]>([]);
@@ -32,11 +33,7 @@ export function AuditPage() {
   };
 
   return (
-    <main class="audit-page">
-      <p>
-        <a href="#/chat">← Chat</a>
-      </p>
-      <h1>Audit log</h1>
+    <PageFrame title="Audit log" current="audit">
       <form class="filters" onSubmit={load}>
         <div>
           <label for="filter-action">Action</label>
@@ -90,7 +87,7 @@ export function AuditPage() {
           ))}
         </tbody>
       </table>
-    </main>
+    </PageFrame>
   );
 }
 

@@ -11,6 +11,7 @@ import type { ConversationSummary } from '../chat/types.ts';
 import { describeProblem } from '../problem.ts';
 import { navigate } from '../router.ts';
 import { api, currentSession, saveSession, sessionUserId } from '../session.ts';
+import { TopLinks } from './page-frame.tsx';
 
 const LIST_POLL_MS = 3000;
 /** A burst of changes (a busy conversation) reads the list once. */
@@ -23,17 +24,8 @@ export function ChatPage(props: { conversationId?: string }) {
   const [error, setError] = useState('');
   const [name, setName] = useState('');
   const [members, setMembers] = useState('');
-  const [auditor, setAuditor] = useState(false);
   const [live, setLive] = useState(isLive);
   useEffect(() => onLiveStatus(setLive), []);
-
-  // The audit log is for admins and compliance officers: the link shows only for them.
-  useEffect(() => {
-    api.GET('/api/v1/me').then(
-      ({ data }) => setAuditor(Boolean(data?.roles.some((r) => r === 'admin' || r === 'compliance-officer'))),
-      () => undefined,
-    );
-  }, []);
 
   const refresh = useCallback(async () => {
     try {
@@ -101,7 +93,9 @@ export function ChatPage(props: { conversationId?: string }) {
           Parley
         </a>
         <span class="who">{session?.tenant}</span>
-        {auditor && <a href="#/audit">Audit log</a>}
+        <nav aria-label="Places" class="places">
+          <TopLinks current="chat" />
+        </nav>
         <button type="button" onClick={signOut}>
           Sign out
         </button>

@@ -155,6 +155,12 @@ export function SignInPage(props: { tenant?: string | null }) {
           </button>
         </form>
       )}
+      {!challenge && (
+        <p>
+          <a href={`#/sign-up${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''}`}>Create an account</a>{' '}
+          (where your organisation allows it)
+        </p>
+      )}
     </main>
   );
 }
