@@ -8,6 +8,8 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
 import { follow, isLive, onLiveChange, onLiveStatus } from './live.ts';
+import { PendingItem } from './pending-item.tsx';
+import { ThreadPanel } from './thread-panel.tsx';
 import {
   addPending,
   applyChanges,
@@ -17,7 +19,9 @@ import {
   mergeMessages,
   orderedMessages,
   type PendingMessage,
+  replyCount,
   type Timeline,
+  threadReplies,
 } from './timeline.ts';
 import type { Message } from './types.ts';
 
@@ -45,6 +49,7 @@ export function ConversationView(props: {
   const [error, setError] = useState('');
   const [draft, setDraft] = useState('');
   const [editing, setEditing] = useState<string | undefined>();
+  const [thread, setThread] = useState<string | undefined>();
   const since = useRef(0);
   const readUpTo = useRef(0);
   const endRef = useRef<HTMLLIElement>(null);
@@ -121,6 +126,28 @@ export function ConversationView(props: {
     };
   }, [conversationId]);
 
+  // A thread opened: its replies so far (later ones arrive as changes, like any message).
+  useEffect(() => {
+    if (!thread) return;
+    let stale = false;
+    api
+      .GET('/api/v1/conversations/{conversationId}/messages', {
+        params: { path: { conversationId }, query: { parentId: thread, limit: 200 } },
+      })
+      .then(
+        ({ data, error: problem }) => {
+          if (stale) return;
+          if (data) setTimeline((t) => mergeMessages(t, data.messages));
+          else setError(describeProblem(problem, 'The thread could not be loaded.'));
+        },
+        () => undefined,
+      );
+    return () => {
+      stale = true;
+    };
+  }, [conversationId, thread]);
+  useEffect(() => setThread(undefined), [conversationId]);
+
   const messages = orderedMessages(timeline);
   const lastSeq = messages.at(-1)?.seq ?? 0;
 
@@ -146,7 +173,11 @@ export function ConversationView(props: {
         try {
           const { data, response } = await api.POST('/api/v1/conversations/{conversationId}/messages', {
             params: { path: { conversationId } },
-            body: { clientMessageId: pending.clientMessageId, text: pending.text },
+            body: {
+              clientMessageId: pending.clientMessageId,
+              text: pending.text,
+              ...(pending.parentId ? { parentId: pending.parentId } : {}),
+            },
           });
           if (data) return setTimeline((t) => mergeMessages(t, [data as Message]));
           if (response.status < 500 && response.status !== 429) break;
@@ -191,6 +222,8 @@ export function ConversationView(props: {
             message={m}
             me={me}
             editing={editing === m.id}
+            replies={replyCount(timeline, m)}
+            onOpenThread={() => setThread(m.id)}
             onEdit={() => setEditing(m.id)}
             onCancelEdit={() => setEditing(undefined)}
             onSaveEdit={(text) => {
@@ -223,22 +256,11 @@ export function ConversationView(props: {
             }
           />
         ))}
-        {timeline.pending.map((p) => (
-          <li key={p.clientMessageId} class="message mine pending" data-status={p.status}>
-            <span class="sender">You</span>
-            <p class="text">{p.text}</p>
-            {p.status === 'sending' ? (
-              <span class="status">Sending…</span>
-            ) : (
-              <span class="status failed">
-                Not sent.{' '}
-                <button type="button" class="link" onClick={() => void send(p)}>
-                  Retry
-                </button>
-              </span>
-            )}
-          </li>
-        ))}
+        {timeline.pending
+          .filter((p) => !p.parentId)
+          .map((p) => (
+            <PendingItem key={p.clientMessageId} pending={p} onRetry={() => void send(p)} />
+          ))}
         <li ref={endRef} class="end" aria-hidden="true" />
       </ol>
       <form class="composer" onSubmit={submit}>
@@ -258,6 +280,19 @@ export function ConversationView(props: {
         />
         <button type="submit">Send</button>
       </form>
+      {thread && timeline.messages.get(thread) && (
+        <ThreadPanel
+          root={timeline.messages.get(thread) as Message}
+          replies={threadReplies(timeline, thread)}
+          pending={timeline.pending.filter((p) => p.parentId === thread)}
+          me={me}
+          onSend={(text) =>
+            void send({ clientMessageId: newClientMessageId(), text, status: 'sending', parentId: thread })
+          }
+          onRetry={(p) => void send(p)}
+          onClose={() => setThread(undefined)}
+        />
+      )}
     </section>
   );
 }
@@ -271,6 +306,8 @@ function MessageItem(props: {
   onSaveEdit: (text: string) => void;
   onDelete: () => void;
   onReact: (emoji: string, mine: boolean) => void;
+  replies: number;
+  onOpenThread: () => void;
 }) {
   const { message: m, me } = props;
   const mine = m.senderId === me;
@@ -366,6 +403,11 @@ function MessageItem(props: {
             Delete
           </button>
         )}
+        <button type="button" onClick={props.onOpenThread}>
+          {props.replies > 0
+            ? `${props.replies} ${props.replies === 1 ? 'reply' : 'replies'}`
+            : 'Reply in thread'}
+        </button>
       </div>
     </li>
   );

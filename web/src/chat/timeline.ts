@@ -9,6 +9,8 @@ export interface PendingMessage {
   clientMessageId: string;
   text: string;
   status: 'sending' | 'failed';
+  /** A reply in this message's thread. */
+  parentId?: string;
 }
 
 export interface Timeline {
@@ -54,6 +56,21 @@ export function markPending(timeline: Timeline, clientMessageId: string, status:
 /** Top-level messages in seq order (replies belong to their thread). */
 export function orderedMessages(timeline: Timeline): Message[] {
   return [...timeline.messages.values()].filter((m) => !m.parentId).sort((a, b) => a.seq - b.seq);
+}
+
+/** A thread's replies in seq order. */
+export function threadReplies(timeline: Timeline, rootId: string): Message[] {
+  return [...timeline.messages.values()].filter((m) => m.parentId === rootId).sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * How many replies a root has: the server's count when the root was read, or more when replies
+ * arrived since (a reply is a change of its own; the root's copy is not re-sent for it).
+ */
+export function replyCount(timeline: Timeline, root: Message): number {
+  let known = 0;
+  for (const m of timeline.messages.values()) if (m.parentId === root.id) known += 1;
+  return Math.max(root.replyCount ?? 0, known);
 }
 
 /** The highest change the timeline reflects: where catching up continues from. */
