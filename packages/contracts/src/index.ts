@@ -9,6 +9,7 @@ export * from './http/auth.ts';
 export * from './http/compliance.ts';
 export * from './http/crypto.ts';
 export * from './http/integrations.ts';
+export * from './http/media.ts';
 export * from './http/messaging.ts';
 export * from './http/search.ts';
 export * from './realtime/socket.ts';

@@ -11,22 +11,12 @@
  *   const { status, headers, body } = await media.as(user).download(mediaId, { range });
  */
 import type { Readable } from 'node:stream';
-import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
+import { ACTING_ROLES_HEADER, ACTING_USER_HEADER, type MediaObject } from '@parley/contracts';
 import { ServiceHttp, ServiceProblemError, ServiceUnavailableError } from '@parley/service-http';
 
 export const MEDIA_SERVICE = 'media';
 
-export interface MediaObject {
-  mediaId: string;
-  conversationId: string;
-  uploaderId: string;
-  fileName?: string;
-  size: number;
-  contentType: string;
-  sha256: string;
-  keyVersion: number;
-  createdAt: string;
-}
+export type { MediaObject };
 
 export interface ActingUser {
   tenant: string;

@@ -15,6 +15,7 @@ import {
   ActingUserHeadersSchema,
   MediaConversationIdSchema,
   MediaIdSchema,
+  MediaUploadQuerySchema,
 } from '@parley/contracts';
 import { guardScope, ProblemSchema, type ServiceApp, Type } from '@parley/kit';
 import { TenantIdSchema } from '@parley/tenancy';
@@ -36,9 +37,6 @@ const errors = {
 
 const MediaParams = Type.Object({ tenant: TenantIdSchema, mediaId: MediaIdSchema });
 const UploadParams = Type.Object({ tenant: TenantIdSchema, conversationId: MediaConversationIdSchema });
-const UploadQuery = Type.Object({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f/\\\\]+$' })),
-});
 
 function actingUser(request: FastifyRequest): ActingUser {
   const headers = request.headers as Record<string, string | undefined>;
@@ -58,13 +56,19 @@ export const mediaRoutes =
     // The body is left unread: the handler streams request.raw, never parsed or buffered. The
     // parsed body stays undefined (not the stream), since kit's text check walks a parsed body.
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    // A refusal before the body was read whole (a limit, a type): the connection closes after the
+    // answer, or the caller's unread bytes would keep it busy (and a drain waiting) for ever.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (!request.raw.complete) reply.header('connection', 'close');
+      return payload;
+    });
 
     scope.post(
       '/tenants/:tenant/conversations/:conversationId/media',
       {
         schema: {
           params: UploadParams,
-          querystring: UploadQuery,
+          querystring: MediaUploadQuerySchema,
           headers: ActingUserHeadersSchema,
           response: { 201: MediaViewSchema, ...errors },
         },

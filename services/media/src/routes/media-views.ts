@@ -1,23 +1,10 @@
-/** The JSON shape of a media record, as media and the gateway answer it. */
-import { Type } from '@parley/kit';
+/** The JSON shape of a media record, as media and the gateway answer it (@parley/contracts). */
+import type { MediaObject } from '@parley/contracts';
 import type { MediaRecord } from '../store/media-records.ts';
 
-export const MediaViewSchema = Type.Object(
-  {
-    mediaId: Type.String(),
-    conversationId: Type.String(),
-    uploaderId: Type.String(),
-    fileName: Type.Optional(Type.String()),
-    size: Type.Integer({ minimum: 0 }),
-    contentType: Type.String(),
-    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-    keyVersion: Type.Integer(),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'MediaObject', additionalProperties: false },
-);
+export { MediaObjectSchema as MediaViewSchema } from '@parley/contracts';
 
-export function mediaView(record: MediaRecord) {
+export function mediaView(record: MediaRecord): MediaObject {
   return {
     mediaId: record._id,
     conversationId: record.conversationId,
@@ -28,5 +15,6 @@ export function mediaView(record: MediaRecord) {
     sha256: record.sha256,
     keyVersion: record.keyVersion,
     createdAt: record.createdAt.toISOString(),
+    ...(record.messageId ? { messageId: record.messageId } : {}),
   };
 }
