@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import { AuditRecorder } from '@parley/compliance-client';
 import { type Logger, type Worker, worker } from '@parley/kit';
+import { MediaClient } from '@parley/media-client';
 import { MessagingClient } from '@parley/messaging-client';
 import { SearchClient } from '@parley/search-client';
 import { ServiceHttp } from '@parley/service-http';
@@ -33,6 +34,8 @@ export interface GatewayComponents {
   socketReplicas: string[];
   /** The built web client's folder (undefined: web/dist/client of this checkout). */
   webClientDir?: string;
+  /** Streams uploads and downloads; record calls through service-http. */
+  media: MediaClient;
   /** Counted here, reconciled through Redis in the background (start/stop with the process). */
   rateLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
@@ -50,6 +53,7 @@ export type GatewayComponentSettings = Pick<
   | 'SEARCH_URL'
   | 'SOCKET_URLS'
   | 'WEB_CLIENT_DIR'
+  | 'MEDIA_URL'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -130,6 +134,12 @@ export function createGatewayComponents(options: {
     }),
     socketReplicas: listSetting(config.SOCKET_URLS),
     ...(config.WEB_CLIENT_DIR ? { webClientDir: config.WEB_CLIENT_DIR } : {}),
+    media: new MediaClient({
+      baseUrl: config.MEDIA_URL,
+      serviceToken: config.SERVICE_TOKEN,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      requestId: () => currentRequestId.getStore(),
+    }),
     rateLimiter,
     audit,
     rateLimits: {

@@ -6,12 +6,12 @@
  * the search service's 400, handed on; an outage is a 503.
  */
 import { SearchPageSchema, type SearchQuerystring, SearchQuerystringSchema } from '@parley/contracts';
-import { ProblemError, type ServiceApp } from '@parley/kit';
-import { type SearchClient, ServiceProblemError } from '@parley/search-client';
+import type { ServiceApp } from '@parley/kit';
+import type { SearchClient } from '@parley/search-client';
 
 import type { FastifyRequest, FastifySchema } from 'fastify';
-import { unavailableProblem } from '../upstream/upstream-call.ts';
 import { API_PREFIX, guardsFor, type ProxyContext, type Role } from './proxy-route.ts';
+import { asUpstreamProblem } from './upstream-problem.ts';
 
 const SEARCHERS: readonly Role[] = ['member', 'admin'];
 
@@ -38,16 +38,8 @@ export function registerSearchRoutes(app: ServiceApp, context: ProxyContext, sea
           { requestId: request.id },
         );
       } catch (error) {
-        throw asProblem(error, request);
+        throw asUpstreamProblem(error, request, 'search');
       }
     },
   });
-}
-
-function asProblem(error: unknown, request: FastifyRequest): unknown {
-  if (!(error instanceof ServiceProblemError)) return error;
-  if (error.status >= 500) return unavailableProblem(error, request, 'search');
-  const { type: _t, title: _ti, status: _s, detail: _d, instance: _i, ...extensions } = error.problem;
-  const slug = error.code.startsWith('http-') ? 'request-refused' : error.code;
-  return new ProblemError(error.status, slug, error.title, error.detail, extensions);
 }

@@ -44,7 +44,10 @@ export async function openMediaFixture(options: {
   messagingUrl: string;
   messagingToken: string;
   settings?: Record<string, string>;
+  /** The credential media accepts (default MEDIA_TEST_TOKEN): a gateway's, when one calls it. */
+  callerToken?: string;
 }): Promise<MediaFixture> {
+  const callerToken = options.callerToken ?? MEDIA_TEST_TOKEN;
   const settings = loadConfig(mediaSettingsSchema, { ...process.env, ...options.settings });
   const logger = createSilentLogger('media');
   const mongo = await connectMongo(settings.MONGO_URL, logger);
@@ -63,7 +66,7 @@ export async function openMediaFixture(options: {
         attempts: 1,
       }),
     ),
-    callers: MEDIA_TEST_TOKEN,
+    callers: callerToken,
     tenantGateCacheMs: 0,
   });
   const app = buildApp(components);
@@ -75,7 +78,7 @@ export async function openMediaFixture(options: {
     mongo,
     redis,
     as: (userId, roles = ['member']) => ({
-      'x-service-token': MEDIA_TEST_TOKEN,
+      'x-service-token': callerToken,
       [ACTING_USER_HEADER]: userId,
       [ACTING_ROLES_HEADER]: roles.join(','),
     }),
