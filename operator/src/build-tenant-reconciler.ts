@@ -32,7 +32,7 @@ import { RuntimeStep } from './tenant/steps/runtime-step.ts';
 import { S3UserStep } from './tenant/steps/s3-user-step.ts';
 import { SearchIndexStep } from './tenant/steps/search-index-step.ts';
 import { TenantDeletion } from './tenant/tenant-deletion.ts';
-import { TenantReconciler } from './tenant/tenant-reconciler.ts';
+import { TenantReconciler, type TenantReconcilerOptions } from './tenant/tenant-reconciler.ts';
 
 export interface TenantReconcilerDeps {
   kube: Kube;
@@ -55,6 +55,7 @@ export interface TenantReconcilerDeps {
   /** How often a deletion a legal hold blocks looks at the holds again (default 60 s). */
   holdRecheckMs?: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
+  observeReady?: TenantReconcilerOptions['observeReady'];
 }
 
 /**
@@ -106,6 +107,7 @@ export function buildTenantReconciler(d: TenantReconcilerDeps): TenantReconciler
     holdRecheckMs: d.holdRecheckMs ?? 60_000,
     credentialStoreNamespace: d.credentialStoreNamespace,
     ...(d.observeStep ? { observeStep: d.observeStep } : {}),
+    ...(d.observeReady ? { observeReady: d.observeReady } : {}),
     phases: tenantPhases(d, new CredentialsStep(d.kube, d.connection, d.credentialStoreNamespace)),
     deletion: new TenantDeletion({
       mongo: d.mongo,

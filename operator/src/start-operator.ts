@@ -62,6 +62,11 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     holdRecheckMs: config.OPERATOR_HOLD_RECHECK_MS,
     credentialStoreNamespace: config.OPERATOR_NAMESPACE,
     observeStep: (step, status, seconds) => metrics.stepDuration.observe({ step, status }, seconds),
+    observeReady: ({ namespace, name }, ready) => {
+      const labels = { tenant_namespace: namespace, tenant: name };
+      if (ready === undefined) metrics.tenantReady.remove(labels);
+      else metrics.tenantReady.set(labels, ready ? 1 : 0);
+    },
   });
   const relay = new OutboxRelay({
     producer: clients.kafka.producer,
@@ -83,6 +88,11 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
         mongo: clients.mongo.client,
         logger,
         config,
+        observeDue: ({ namespace, name }, due) => {
+          const labels = { schedule_namespace: namespace, schedule: name };
+          if (due === undefined) metrics.keyRotationDue.remove(labels);
+          else metrics.keyRotationDue.set(labels, due.getTime() / 1000);
+        },
       }),
       new RetentionPolicyReconciler({
         kube,

@@ -45,6 +45,12 @@ async function krs(name: string): Promise<KrsView | undefined> {
   return getJson<KrsView>(namespace, `keyrotationschedule/${name}`);
 }
 
+/** The operator's gauge value for exactly these labels (undefined: no such series). */
+async function gauge(name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const metric = await op.operator.metrics.registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => JSON.stringify(v.labels) === JSON.stringify(labels))?.value;
+}
+
 beforeAll(async () => {
   op = await startWithReadyTenant(namespace, tenant);
 }, 150_000);
@@ -61,6 +67,18 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Ready', 'True');
     expect((await krs(name))?.status).toMatchObject({ currentVersion: 1, minDecryptionVersion: 1 });
     expect((await krs(name))?.status?.nextRotation).toBeTruthy();
+    // The alerts' gauges (ParleyKeyRotationOverdue, ParleyTenantNotReady): the due time the
+    // status shows (which drops the milliseconds), and the Tenant Ready.
+    const due = Date.parse((await krs(name))?.status?.nextRotation ?? '') / 1000;
+    expect(
+      Math.abs(
+        ((await gauge('parley_operator_key_rotation_due_timestamp_seconds', {
+          schedule_namespace: namespace,
+          schedule: name,
+        })) ?? 0) - due,
+      ),
+    ).toBeLessThan(1);
+    expect(await gauge('parley_operator_tenant_ready', { tenant_namespace: namespace, tenant })).toBe(1);
 
     await forceRotate(namespace, name, 'first');
     await waitFor('version 2', async () => (await krs(name))?.status?.currentVersion === 2);
@@ -88,6 +106,13 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
       'name',
     ]);
     expect(events.trim().split('\n')).toHaveLength(2);
+    // A deleted schedule leaves no series behind (it would read as overdue forever).
+    await kubectlOk(['delete', '-n', namespace, `keyrotationschedule/${name}`]);
+    const labels = { schedule_namespace: namespace, schedule: name };
+    await waitFor(
+      'the schedule gauge to go',
+      async () => (await gauge('parley_operator_key_rotation_due_timestamp_seconds', labels)) === undefined,
+    );
   });
 
   it('rotates once per cron slot however often and by however many reconcilers it is reconciled', async () => {

@@ -10,7 +10,7 @@ import type { MongoClient } from 'mongodb';
 import type { OperatorConfig } from '../config.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
 import type { Kube } from '../manager/kube-client.ts';
-import { KeyRotationScheduleReconciler } from './key-rotation-schedule-reconciler.ts';
+import { KeyRotationScheduleReconciler, type ObserveDue } from './key-rotation-schedule-reconciler.ts';
 
 export function buildKeyRotationScheduleReconciler(deps: {
   kube: Kube;
@@ -19,6 +19,8 @@ export function buildKeyRotationScheduleReconciler(deps: {
   mongo: MongoClient;
   logger: Logger;
   config: Pick<OperatorConfig, 'KEY_REWRAP_SETTLE_MS' | 'KEY_REWRAP_BATCH_SIZE'>;
+  /** After each reconcile: when the schedule's next rotation is due; undefined once it is gone. */
+  observeDue?: ObserveDue;
 }): KeyRotationScheduleReconciler {
   const rewrap = new StoredCiphertextRewrap({
     client: deps.mongo,
@@ -28,5 +30,12 @@ export function buildKeyRotationScheduleReconciler(deps: {
     settleMs: deps.config.KEY_REWRAP_SETTLE_MS,
     batchSize: deps.config.KEY_REWRAP_BATCH_SIZE,
   });
-  return new KeyRotationScheduleReconciler(deps.kube, deps.keyring, deps.events, undefined, rewrap);
+  return new KeyRotationScheduleReconciler(
+    deps.kube,
+    deps.keyring,
+    deps.events,
+    undefined,
+    rewrap,
+    deps.observeDue,
+  );
 }

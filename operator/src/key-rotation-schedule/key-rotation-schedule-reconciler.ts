@@ -37,6 +37,8 @@ import { planRotation, targetMinDecryptionVersion } from './rotation-plan.ts';
 
 export type RotatingKeys = Pick<Keyring, 'listVersions' | 'rotate' | 'setMinDecryptionVersion'>;
 export type BackgroundRewrap = Pick<StoredCiphertextRewrap, 'advance'>;
+/** Told when a schedule's next rotation is due (the overdue alert's gauge); undefined once it is gone. */
+export type ObserveDue = (schedule: ObjectKey, due: Date | undefined) => void;
 
 /** How long one reconcile may spend re-wrapping before it yields to other schedules. */
 const REWRAP_SLICE_MS = 2_000;
@@ -52,6 +54,7 @@ export class KeyRotationScheduleReconciler implements Reconciler {
   readonly #events: EventRecorder;
   readonly #now: () => Date;
   readonly #rewrap: BackgroundRewrap | undefined;
+  readonly #observeDue: ObserveDue | undefined;
 
   constructor(
     kube: Kube,
@@ -59,12 +62,14 @@ export class KeyRotationScheduleReconciler implements Reconciler {
     events: EventRecorder,
     now: () => Date = () => new Date(),
     rewrap?: BackgroundRewrap,
+    observeDue?: ObserveDue,
   ) {
     this.#kube = kube;
     this.#keys = keys;
     this.#events = events;
     this.#now = now;
     this.#rewrap = rewrap;
+    this.#observeDue = observeDue;
   }
 
   async reconcile({ namespace, name }: ObjectKey): Promise<ReconcileResult> {
@@ -74,7 +79,10 @@ export class KeyRotationScheduleReconciler implements Reconciler {
       namespace,
       name,
     );
-    if (!schedule) return {};
+    if (!schedule) {
+      this.#observeDue?.({ namespace, name }, undefined);
+      return {};
+    }
     const { spec } = schedule;
     const tenant = spec.tenantRef.name;
     const keyName = spec.keyName ?? 'default';
@@ -206,6 +214,7 @@ export class KeyRotationScheduleReconciler implements Reconciler {
       now,
     });
     const nextRotation = after.nextRotation ?? plan.nextRotation;
+    this.#observeDue?.({ namespace, name }, nextRotation);
     await writeStatus(
       this.#kube,
       KEY_ROTATION_SCHEDULE_KIND,

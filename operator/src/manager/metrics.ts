@@ -14,6 +14,8 @@ export interface OperatorMetrics {
   inFlight: Gauge<'kind'>;
   isLeader: Gauge;
   stepDuration: Histogram<'step' | 'status'>;
+  tenantReady: Gauge<'tenant_namespace' | 'tenant'>;
+  keyRotationDue: Gauge<'schedule_namespace' | 'schedule'>;
 }
 
 export function createOperatorMetrics(registry: Registry = new Registry()): OperatorMetrics {
@@ -55,6 +57,20 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
       help: 'Time one Tenant provisioning step took, by step and resulting condition status',
       labelNames: ['step', 'status'],
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers: [registry],
+    }),
+    // Per object, set by the leader's reconciles and removed when the object goes; the alerts
+    // read them only from the leader's pod (a former leader's values go stale).
+    tenantReady: new Gauge({
+      name: 'parley_operator_tenant_ready',
+      help: "1 while a Tenant's Ready condition is True, 0 while it is not, as of its last reconcile",
+      labelNames: ['tenant_namespace', 'tenant'],
+      registers: [registry],
+    }),
+    keyRotationDue: new Gauge({
+      name: 'parley_operator_key_rotation_due_timestamp_seconds',
+      help: "When a KeyRotationSchedule's next rotation is due (its status.nextRotation); in the past while a rotation is overdue",
+      labelNames: ['schedule_namespace', 'schedule'],
       registers: [registry],
     }),
     isLeader: new Gauge({

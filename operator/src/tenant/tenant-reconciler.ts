@@ -43,6 +43,8 @@ export interface TenantReconcilerOptions {
   /** How often a deletion blocked by a legal hold looks at the holds again. */
   holdRecheckMs: number;
   observeStep?: (step: string, status: string, seconds: number) => void;
+  /** After each status write: whether the Tenant is Ready; undefined once it is gone. */
+  observeReady?: (key: ObjectKey, ready: boolean | undefined) => void;
 }
 
 export class TenantReconciler implements Reconciler {
@@ -56,7 +58,10 @@ export class TenantReconciler implements Reconciler {
   async reconcile({ namespace, name }: ObjectKey): Promise<ReconcileResult> {
     const { kube } = this.#o;
     const tenant = await getObject<Tenant>(kube, TENANT_KIND, namespace, name);
-    if (!tenant) return {}; // gone; its finalizer already ran
+    if (!tenant) {
+      this.#o.observeReady?.({ namespace, name }, undefined);
+      return {}; // gone; its finalizer already ran
+    }
     const finalizers = tenant.metadata.finalizers ?? [];
     if (tenant.metadata.deletionTimestamp) {
       if (!finalizers.includes(FINALIZER)) return {};
@@ -87,6 +92,7 @@ export class TenantReconciler implements Reconciler {
         tenant,
         finalizers.filter((f) => f !== FINALIZER),
       );
+      this.#o.observeReady?.({ namespace, name }, undefined);
       return {};
     }
     if (!finalizers.includes(FINALIZER)) {
@@ -170,6 +176,11 @@ export class TenantReconciler implements Reconciler {
       ...(facts.topics ? { topics: facts.topics } : previous.topics ? { topics: previous.topics } : {}),
       conditions,
     };
+    // Before the unchanged-status shortcut: a restarted operator reports every Tenant again.
+    this.#o.observeReady?.(
+      { namespace: tenant.metadata.namespace, name: tenant.metadata.name },
+      conditions.find((c) => c.type === 'Ready')?.status === 'True',
+    );
     if (isDeepStrictEqual(status, normalise(previous))) return;
     await patchStatus(this.#o.kube, TENANT_KIND, tenant.metadata.namespace, tenant.metadata.name, status);
     const wasReady = previous.conditions?.find((c) => c.type === 'Ready')?.status;

@@ -1,10 +1,11 @@
 /**
- * The compliance service's own metrics, beside kit's HTTP and process metrics. The one to alert
- * on is checkpoint refusals: it means a log no longer matches what was signed (tampering, or a
- * restore from an old backup).
+ * The compliance service's own metrics, beside kit's HTTP and process metrics. Two to alert on:
+ * checkpoint refusals (a log no longer matches what was signed: tampering, or a restore from an
+ * old backup), and a checkpoint overdue (records wait unsigned while the last checkpoint grows
+ * old: signing or publishing keeps failing), read from the two per-tenant gauges.
  */
 import { metricPrefix } from '@parley/kit';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type IngestPath = 'http' | 'kafka' | 'internal';
 
@@ -14,6 +15,8 @@ export class ComplianceMetrics {
   readonly #refusals: Counter;
   readonly #gdpr: Counter<'kind' | 'status'>;
   readonly #purged: Counter<'resource'>;
+  readonly #unsigned: Gauge<'tenant'>;
+  readonly #lastCheckpoint: Gauge<'tenant'>;
 
   constructor(registry: Registry) {
     const prefix = metricPrefix('compliance');
@@ -46,6 +49,18 @@ export class ComplianceMetrics {
       labelNames: ['resource'],
       registers: [registry],
     });
+    this.#unsigned = new Gauge({
+      name: `${prefix}audit_unsigned_records`,
+      help: "Records of a tenant's audit log that no signed checkpoint covers yet, as of the last checkpoint attempt",
+      labelNames: ['tenant'],
+      registers: [registry],
+    });
+    this.#lastCheckpoint = new Gauge({
+      name: `${prefix}audit_last_checkpoint_timestamp_seconds`,
+      help: "When a tenant's latest signed checkpoint was issued (0: never), as of the last checkpoint attempt",
+      labelNames: ['tenant'],
+      registers: [registry],
+    });
   }
 
   appended(path: IngestPath, count: number): void {
@@ -58,6 +73,16 @@ export class ComplianceMetrics {
 
   checkpointRefused(): void {
     this.#refusals.inc();
+  }
+
+  /** After each checkpoint attempt: how far the log runs ahead of its latest checkpoint. */
+  checkpointState(
+    tenant: string,
+    treeSize: number,
+    latest: { treeSize: number; issuedAt: string } | undefined,
+  ): void {
+    this.#unsigned.set({ tenant }, Math.max(0, treeSize - (latest?.treeSize ?? 0)));
+    this.#lastCheckpoint.set({ tenant }, latest ? Date.parse(latest.issuedAt) / 1000 : 0);
   }
 
   gdprSettled(kind: string, status: string): void {
