@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartsOnCommon, expectedSchema, schemaPath } from './chart-schemas.ts';
+import { imageServices } from './dockerfile.ts';
 import {
   applicationCharts,
   appVersion,
@@ -32,9 +33,14 @@ const digest = `sha256:${'ab'.repeat(32)}`;
 
 describe('the charts', () => {
   it('are every service chart, the operator chart and the umbrella, each with ci/ values files', () => {
-    expect(charts).toEqual(
-      expect.arrayContaining(['auth', 'compliance', 'crypto', 'parley-operator', 'parley']),
+    // One chart per image the Dockerfile builds (each service, and the operator's).
+    const imageCharts = imageServices().map((s) =>
+      s.service === 'operator' ? 'parley-operator' : s.service,
     );
+    expect(imageCharts).toEqual(
+      expect.arrayContaining(['gateway', 'socket', 'media', 'search', 'parley-operator']),
+    );
+    expect(charts).toEqual(expect.arrayContaining([...imageCharts, 'parley']));
     for (const chart of charts) expect(ciValuesFiles(chart).length, chart).toBeGreaterThan(0);
   });
 

@@ -4,55 +4,16 @@
  * sources, prefixes resolved), or one of the few external ones named below with the exporter
  * that provides it. An alert on a metric nobody exports never fires, which is worse than none.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageServices, repoRoot } from './dockerfile.ts';
 import { chartsDir, kubectl, type Manifest, render } from './helm.ts';
+import { registeredMetrics } from './metrics-registry.ts';
 
 /** Metrics from outside Parley's code, and who exports them. */
 const external = new Map([
   ['up', "Prometheus itself, per scrape target (the charts' ServiceMonitors)"],
   ['kafka_consumergroup_lag', 'kafka_exporter (charts/README.md, Monitoring)'],
 ]);
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(repoRoot, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-    .map((e) => join(e.parentPath, e.name))
-    .filter((path) => !path.includes('/node_modules/') && !path.includes('/testing/'));
-}
-
-/** Every metric name registered in the sources (histograms with their _bucket, _count and _sum). */
-function registeredMetrics(): Set<string> {
-  const services = imageServices().map((s) => s.service);
-  const names = new Set<string>();
-  for (const file of ['packages', 'services', 'operator'].flatMap(sourceFiles)) {
-    const text = readFileSync(file, 'utf8');
-    const localPrefix = text.match(/const prefix = metricPrefix\('([a-z-]+)'\)/)?.[1];
-    for (const match of text.matchAll(
-      /new (Counter|Gauge|Histogram|Summary)\(\{\s*name:\s*(['`])(.+?)\2/gs,
-    )) {
-      const [, type, , raw = ''] = match;
-      const expansions = raw.includes('${metricPrefix(service)}')
-        ? services.map((s) => raw.replace('${metricPrefix(service)}', `parley_${s.replaceAll('-', '_')}_`))
-        : [
-            raw
-              .replace(
-                /\$\{metricPrefix\('([a-z-]+)'\)\}/,
-                (_, s: string) => `parley_${s.replaceAll('-', '_')}_`,
-              )
-              .replace('${prefix}', `parley_${localPrefix}_`),
-          ];
-      for (const name of expansions) {
-        names.add(name);
-        if (type === 'Histogram' || type === 'Summary')
-          for (const suffix of ['_bucket', '_count', '_sum']) names.add(name + suffix);
-      }
-    }
-  }
-  return names;
-}
 
 const registered = registeredMetrics();
 
@@ -77,6 +38,7 @@ describe('the monitoring of the umbrella chart', () => {
     expect(registered).toContain('parley_operator_leader_info');
     expect(registered).toContain('parley_compliance_audit_checkpoint_refusals_total');
     expect(registered).toContain('parley_gateway_http_request_duration_seconds_count');
+    expect(registered).toContain('parley_compliance_audit_unsigned_records');
     expect(unknownMetrics('rate(parley_no_such_metric_total[5m])')).toEqual(['parley_no_such_metric_total']);
   });
 
@@ -93,6 +55,11 @@ describe('the monitoring of the umbrella chart', () => {
         'ParleyConsumerLag',
         'ParleyTenantStepsFailing',
         'ParleyAuditCheckpointRefused',
+        // The issue's five: a service down, consumer lag, audit checkpoint overdue, tenant not
+        // Ready, key rotation overdue; the last three on gauges the services export for them.
+        'ParleyAuditCheckpointOverdue',
+        'ParleyTenantNotReady',
+        'ParleyKeyRotationOverdue',
       ]),
     );
     for (const alert of alerts) {
@@ -101,7 +68,7 @@ describe('the monitoring of the umbrella chart', () => {
       expect((alert.annotations as { summary: string }).summary.length).toBeGreaterThan(10);
     }
     // Each Parley process is scraped, so ParleyServiceDown watches all of them.
-    expect(manifests.filter((m) => m.kind === 'ServiceMonitor')).toHaveLength(6);
+    expect(manifests.filter((m) => m.kind === 'ServiceMonitor')).toHaveLength(9);
   });
 
   it('ships a Grafana dashboard, for the sidecar, whose panels read metrics that exist', async () => {
@@ -130,6 +97,6 @@ describe('the monitoring of the umbrella chart', () => {
   it('renders neither by default', async () => {
     const manifests = await render('parley', { values: [join(chartsDir, 'parley/ci/minimal-values.yaml')] });
     expect(manifests.map((m) => m.kind)).not.toContain('PrometheusRule');
-    expect(manifests.map((m) => m.kind)).not.toContain('ConfigMap');
+    expect(manifests.filter((m) => m.metadata.labels?.grafana_dashboard)).toEqual([]);
   });
 });

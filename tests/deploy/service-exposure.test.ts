@@ -51,6 +51,8 @@ describe.each([
   ['messaging', [27017, 6379, 9092]],
   ['compliance', [27017, 6379, 9092, 9000, 443]],
   ['crypto', [27017, 9092]],
+  ['media', [27017, 6379, 9000, 443]],
+  ['search', [27017, 6379, 9092, 9200]],
   ['parley-operator', [27017, 6379, 9092, 9000, 443, 9200, 443, 6443]],
 ])('chart %s: network exposure', (chart, storePorts) => {
   it("admits only Parley's own pods, on its one port, and lets out only DNS, Parley and its stores", async () => {
@@ -104,8 +106,23 @@ describe('chart gateway: network exposure', () => {
   });
 });
 
+describe('chart socket: network exposure', () => {
+  it('takes outside traffic on its one port, and lets out only DNS, Parley, Redis and Kafka', async () => {
+    const spec = policyOf(await render('socket'));
+    expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(spec.egress.slice(2)).toEqual([
+      { ports: [{ port: 9092, protocol: 'TCP' }] },
+      { ports: [{ port: 6379, protocol: 'TCP' }] },
+    ]);
+  });
+});
+
 describe.each([
   ['gateway', 'parley-gateway-credentials'],
+  ['socket', 'parley-socket-credentials'],
+  ['media', 'parley-media-credentials'],
+  ['search', 'parley-search-credentials'],
   ['messaging', 'parley-messaging-credentials'],
   ['auth', 'parley-auth-credentials'],
   ['compliance', 'parley-compliance-credentials'],

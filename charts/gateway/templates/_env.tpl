@@ -10,6 +10,8 @@
   value: {{ $up.complianceUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "compliance" "port" 3008)) | quote }}
 - name: MESSAGING_URL
   value: {{ $up.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
+- name: SEARCH_URL
+  value: {{ $up.searchUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "search" "port" 3006)) | quote }}
 - name: UPSTREAM_TIMEOUT_MS
   value: {{ $up.timeoutMs | quote }}
 - name: AUTH_ISSUER

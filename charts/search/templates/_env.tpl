@@ -1,0 +1,8 @@
+{{- define "search.env" -}}
+- name: KEY_CACHE_TTL_MS
+  value: {{ .Values.keyCacheTtlMs | quote }}
+- name: MESSAGING_URL
+  value: {{ .Values.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
+- name: TOPIC_REFRESH_MS
+  value: {{ .Values.topicRefreshMs | quote }}
+{{- end -}}
