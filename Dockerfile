@@ -43,7 +43,8 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --workspace web --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY packages/sdk/ packages/sdk/
 COPY web/ web/
-RUN cd web && ../node_modules/.bin/vite build
+WORKDIR /app/web
+RUN ../node_modules/.bin/vite build
 
 FROM ${NODE_IMAGE} AS install
 ARG SERVICE

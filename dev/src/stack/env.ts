@@ -36,6 +36,9 @@ export function connectionEnv(settings: Settings, installed: InstalledPaths): Re
     // Not connection settings, but tests and scripts need the matching client binaries.
     PARLEY_KUBECTL: installed.kubectl,
     PARLEY_HELM: installed.helm,
+    // The prometheus-operator CRDs it checks ServiceMonitors against are in ../crds beside it.
+    PARLEY_KUBECONFORM: installed.kubeconform,
+    PARLEY_HADOLINT: installed.hadolint,
   };
 }
 
