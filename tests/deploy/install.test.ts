@@ -33,6 +33,7 @@ const secrets: Record<string, Record<string, string>> = {
   'parley-socket-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-media-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-search-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-notifier-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
 };
 
 async function createSecret(name: string): Promise<void> {
@@ -106,7 +107,18 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
       }[];
     };
     expect(deployments.items.map((d) => d.metadata.name).sort()).toEqual(
-      ['gateway', 'messaging', 'auth', 'compliance', 'crypto', 'parley-operator', 'socket', 'media', 'search']
+      [
+        'gateway',
+        'messaging',
+        'auth',
+        'compliance',
+        'crypto',
+        'parley-operator',
+        'socket',
+        'media',
+        'search',
+        'notifier',
+      ]
         .map((c) => `${release}-${c}`)
         .sort(),
     );
