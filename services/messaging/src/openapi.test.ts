@@ -25,7 +25,7 @@ describe('the messaging service OpenAPI document', () => {
       document.paths['/v1/tenants/{tenant}/conversations/{conversationId}/messages']?.post,
     ).toMatchObject({
       // The callers the route admits are the roles of its serviceToken requirement.
-      security: [{ serviceToken: ['gateway', 'socket'] }],
+      security: [{ serviceToken: ['gateway', 'socket', 'integrations'] }],
       'x-internal': true,
     });
     expect(document.paths['/v1/tenants/{tenant}/conversations/{conversationId}']?.get).toMatchObject({

@@ -3,6 +3,7 @@ import { createEvent, parseEvent } from '../event-envelope.ts';
 import {
   AUTH_NOTIFICATION_EVENT_TYPES,
   InvitationDeliveryRequested,
+  PasswordResetRequested,
   SignUpAccountExists,
   SignUpVerificationRequested,
 } from './auth.ts';
@@ -27,7 +28,12 @@ describe('auth delivery events', () => {
 
   it('names every delivery request a notifier consumes', () => {
     expect([...AUTH_NOTIFICATION_EVENT_TYPES].sort()).toEqual(
-      [InvitationDeliveryRequested.type, SignUpAccountExists.type, SignUpVerificationRequested.type].sort(),
+      [
+        InvitationDeliveryRequested.type,
+        PasswordResetRequested.type,
+        SignUpAccountExists.type,
+        SignUpVerificationRequested.type,
+      ].sort(),
     );
   });
 });
