@@ -42,6 +42,8 @@ COPY --from=manifests /app/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --workspace web --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY packages/sdk/ packages/sdk/
+COPY packages/contracts/ packages/contracts/
+COPY packages/socket-client/ packages/socket-client/
 COPY web/ web/
 WORKDIR /app/web
 RUN ../node_modules/.bin/vite build
