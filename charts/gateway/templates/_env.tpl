@@ -12,6 +12,12 @@
   value: {{ $up.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
 - name: SEARCH_URL
   value: {{ $up.searchUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "search" "port" 3006)) | quote }}
+- name: MEDIA_URL
+  value: {{ $up.mediaUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "media" "port" 3005)) | quote }}
+# One Service in front of every socket replica: the socket service takes websockets only, so any
+# replica may take any upgrade and no sticky sessions are needed.
+- name: SOCKET_URLS
+  value: {{ $up.socketUrls | default (include "parley-common.peerUrl" (dict "context" . "chart" "socket" "port" 3002)) | quote }}
 - name: UPSTREAM_TIMEOUT_MS
   value: {{ $up.timeoutMs | quote }}
 - name: AUTH_ISSUER
