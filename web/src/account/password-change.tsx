@@ -1,5 +1,6 @@
 /** Changing the password: the current one and the new one twice. The server ends the other sessions. */
 import { useState } from 'preact/hooks';
+import { NewPasswordFields } from '../pages/new-password-fields.tsx';
 import { ErrorText } from '../pages/sign-in-page.tsx';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
@@ -38,25 +39,13 @@ export function PasswordChange(props: { onChanged: () => void }) {
         value={current}
         onInput={(e) => setCurrent(e.currentTarget.value)}
       />
-      <label for="changed-password">New password</label>
-      <input
-        id="changed-password"
-        type="password"
-        required
-        minLength={12}
-        maxLength={128}
-        autoComplete="new-password"
-        value={next}
-        onInput={(e) => setNext(e.currentTarget.value)}
-      />
-      <label for="changed-password-repeat">Repeat the new password</label>
-      <input
-        id="changed-password-repeat"
-        type="password"
-        required
-        autoComplete="new-password"
-        value={repeat}
-        onInput={(e) => setRepeat(e.currentTarget.value)}
+      <NewPasswordFields
+        idPrefix="changed-password"
+        label="New password"
+        password={next}
+        repeat={repeat}
+        onPassword={setNext}
+        onRepeat={setRepeat}
       />
       <ErrorText id="password-error" text={error} />
       <p role="status">{done ? 'Password changed. Your other sessions were ended.' : ''}</p>

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { navigate } from '../router.ts';
 import { anonymousApi } from '../session.ts';
+import { NewPasswordFields } from './new-password-fields.tsx';
 import { ErrorText } from './sign-in-page.tsx';
 
 export function AcceptInvitationPage(props: { tenant: string; token: string }) {
@@ -47,29 +48,14 @@ export function AcceptInvitationPage(props: { tenant: string; token: string }) {
           value={displayName}
           onInput={(e) => setDisplayName(e.currentTarget.value)}
         />
-        <label for="new-password">Password</label>
-        <input
-          id="new-password"
-          type="password"
-          required
-          minLength={12}
-          maxLength={128}
-          autoComplete="new-password"
-          aria-describedby="password-hint"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        <p id="password-hint" class="hint">
-          At least 12 characters.
-        </p>
-        <label for="repeat-password">Repeat the password</label>
-        <input
-          id="repeat-password"
-          type="password"
-          required
-          autoComplete="new-password"
-          value={repeat}
-          onInput={(e) => setRepeat(e.currentTarget.value)}
+        <NewPasswordFields
+          idPrefix="new-password"
+          label="Password"
+          hint
+          password={password}
+          repeat={repeat}
+          onPassword={setPassword}
+          onRepeat={setRepeat}
         />
         <ErrorText id="invitation-error" text={error} />
         <button type="submit" disabled={busy}>

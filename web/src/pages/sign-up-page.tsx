@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { navigate } from '../router.ts';
 import { anonymousApi } from '../session.ts';
+import { NewPasswordFields } from './new-password-fields.tsx';
 import { ErrorText } from './sign-in-page.tsx';
 
 export function SignUpPage(props: { tenant?: string | null }) {
@@ -79,29 +80,14 @@ export function SignUpPage(props: { tenant?: string | null }) {
           value={email}
           onInput={(e) => setEmail(e.currentTarget.value)}
         />
-        <label for="sign-up-password">Password</label>
-        <input
-          id="sign-up-password"
-          type="password"
-          required
-          minLength={12}
-          maxLength={128}
-          autoComplete="new-password"
-          aria-describedby="sign-up-password-hint"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        <p id="sign-up-password-hint" class="hint">
-          At least 12 characters.
-        </p>
-        <label for="sign-up-repeat">Repeat the password</label>
-        <input
-          id="sign-up-repeat"
-          type="password"
-          required
-          autoComplete="new-password"
-          value={repeat}
-          onInput={(e) => setRepeat(e.currentTarget.value)}
+        <NewPasswordFields
+          idPrefix="sign-up-password"
+          label="Password"
+          hint
+          password={password}
+          repeat={repeat}
+          onPassword={setPassword}
+          onRepeat={setRepeat}
         />
         <ErrorText id="sign-up-error" text={error} />
         <button type="submit" disabled={busy}>
