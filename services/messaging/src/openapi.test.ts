@@ -29,7 +29,7 @@ describe('the messaging service OpenAPI document', () => {
       'x-internal': true,
     });
     expect(document.paths['/v1/tenants/{tenant}/conversations/{conversationId}']?.get).toMatchObject({
-      security: [{ serviceToken: ['gateway', 'socket', 'media'] }],
+      security: [{ serviceToken: ['gateway', 'socket', 'media', 'integrations'] }],
     });
   });
 
