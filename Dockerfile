@@ -41,9 +41,9 @@ COPY web/package.json web/package.json
 COPY --from=manifests /app/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --workspace web --include-workspace-root --ignore-scripts --no-audit --no-fund
-COPY packages/sdk/ packages/sdk/
-COPY packages/contracts/ packages/contracts/
-COPY packages/socket-client/ packages/socket-client/
+# The workspace packages the web client imports and theirs (sdk, socket-client, contracts, ...):
+# all of packages/, so a new import among them cannot break only the image build.
+COPY packages/ packages/
 COPY web/ web/
 WORKDIR /app/web
 RUN ../node_modules/.bin/vite build
