@@ -117,8 +117,12 @@ export function SignInPage(props: { tenant?: string | null }) {
         <form onSubmit={submitCode} class="card" aria-describedby={error ? 'sign-in-error' : undefined}>
           <p>Your account is protected by two-step verification.</p>
           <label for="code">{useRecovery ? 'Recovery code' : 'Code from your authenticator app'}</label>
+          {/* Keyed: without a key Preact reuses the one <input> and clears `pattern` by setting it to
+              "", which leaves pattern="" on the element; a recovery code then never matches it and
+              the browser's own validation silently blocks the submit (no request, no error). */}
           {useRecovery ? (
             <input
+              key="recovery"
               id="code"
               name="code"
               required
@@ -128,6 +132,7 @@ export function SignInPage(props: { tenant?: string | null }) {
             />
           ) : (
             <input
+              key="totp"
               id="code"
               name="code"
               required
