@@ -17,6 +17,7 @@ import {
   ciValuesFiles,
   containers,
   helm,
+  isWorkload,
   kubectl,
   type Manifest,
   render,
@@ -63,7 +64,7 @@ describe.each(charts)('chart %s', (chart) => {
   it('renders, with each ci/ values file, what the API server accepts', { timeout: 180_000 }, async () => {
     for (const file of ciValuesFiles(chart)) {
       const manifests = await render(chart, { values: [file] });
-      expect(manifests.some((m) => m.kind === 'Deployment')).toBe(true);
+      expect(manifests.some(isWorkload)).toBe(true);
       // prometheus-operator's CRDs are not on the stack's apiserver: ServiceMonitors are checked below.
       const served = manifests.filter((m) => !m.apiVersion.startsWith('monitoring.coreos.com/'));
       const output = await kubectl(
@@ -94,7 +95,7 @@ describe.each(charts)('chart %s', (chart) => {
         appVersion(subchart),
       );
     }
-    for (const deployment of manifests.filter((m) => m.kind === 'Deployment')) {
+    for (const deployment of manifests.filter(isWorkload)) {
       const template = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } })
         .template;
       expect(template.metadata.labels['app.kubernetes.io/version']).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
@@ -104,7 +105,7 @@ describe.each(charts)('chart %s', (chart) => {
       );
     }
     if (chart !== 'parley') {
-      const [container] = containers(manifests.find((m) => m.kind === 'Deployment') as Manifest);
+      const [container] = containers(manifests.find(isWorkload) as Manifest);
       expect(container?.image.endsWith(`:1.2.3-rc.1@${digest}`)).toBe(true);
     }
   });
@@ -116,7 +117,7 @@ describe.each(charts)('chart %s', (chart) => {
       const manifests = await render(chart, {
         set: ['image.repository=localhost/parley/dev', 'image.tag=abc'],
       });
-      const [container] = containers(manifests.find((m) => m.kind === 'Deployment') as Manifest);
+      const [container] = containers(manifests.find(isWorkload) as Manifest);
       expect(container?.image).toBe('localhost/parley/dev:abc');
     }
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { imageServices } from './dockerfile.ts';
-import { kubectl, type Manifest, render, repoRoot } from './helm.ts';
+import { isWorkload, kubectl, type Manifest, render, repoRoot } from './helm.ts';
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
 const exists = (path: string) => existsSync(join(repoRoot, path));
@@ -62,8 +62,9 @@ beforeAll(async () => {
   devRelease = await render('parley', { release: 'parley', values: [join(repoRoot, 'k8s/dev-values.yaml')] });
 });
 
-function named(kind: string): string[] {
-  return devRelease.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+function named(kind: string | ((m: Manifest) => boolean)): string[] {
+  const matches = typeof kind === 'string' ? (m: Manifest) => m.kind === kind : kind;
+  return devRelease.filter(matches).map((m) => m.metadata.name);
 }
 
 describe('skaffold.yaml', () => {
@@ -118,7 +119,7 @@ describe('the Tiltfile', () => {
     );
   });
 
-  it('installs the umbrella with the dev values and names Deployments it renders', () => {
+  it('installs the umbrella with the dev values and names the workloads it renders', () => {
     const helmCall = tiltfile.match(
       /helm\('([^']+)', name='([^']+)', namespace='([^']+)', values=\['([^']+)'\]\)/,
     );
@@ -126,7 +127,7 @@ describe('the Tiltfile', () => {
     expect(helmCall?.[4] && exists(helmCall[4])).toBe(true);
     expect(exists(tiltfile.match(/listdir\('([^']+)'\)/)?.[1] ?? 'missing')).toBe(true);
     const resources = [...tiltfile.matchAll(/k8s_resource\('([^']+)'/g)].map((m) => m[1]);
-    expect(resources.sort()).toEqual(named('Deployment').sort());
+    expect(resources.sort()).toEqual(named(isWorkload).sort());
   });
 });
 
@@ -182,7 +183,7 @@ describe('the dev deployment', () => {
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: devRelease }),
     );
     expect(output.trim().split('\n')).toHaveLength(devRelease.length);
-    for (const deployment of devRelease.filter((m) => m.kind === 'Deployment')) {
+    for (const deployment of devRelease.filter(isWorkload)) {
       const spec = deployment.spec as {
         replicas: number;
         template: { spec: { containers: { image: string }[] } };

@@ -68,7 +68,15 @@ export async function render(
     .filter((m): m is Manifest => m !== null);
 }
 
-/** The pod template's containers of a rendered Deployment. */
+/**
+ * A service's workload: a Deployment, or a StatefulSet when its pods keep a volume of their own
+ * (the gateway's audit journal).
+ */
+export function isWorkload(manifest: Manifest): boolean {
+  return manifest.kind === 'Deployment' || manifest.kind === 'StatefulSet';
+}
+
+/** The pod template's containers of a rendered Deployment or StatefulSet. */
 export function containers(deployment: Manifest): {
   name: string;
   image: string;

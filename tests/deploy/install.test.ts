@@ -1,7 +1,8 @@
 /**
  * `helm install` of the umbrella chart on the stack's control plane, into a namespace that
  * enforces the restricted Pod Security Standard. There is no kubelet, so no container runs; the
- * controller manager still turns each Deployment into a ReplicaSet and Pods, and each Pod passes
+ * controller manager still turns each Deployment (through a ReplicaSet) and StatefulSet (the
+ * gateway's, with a claim per replica) into Pods, and each Pod passes
  * admission (restricted PSS included) or is refused. This proves the manifests, the admission and
  * the secrets check, not the images.
  */
@@ -97,10 +98,12 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
     );
   });
 
-  it('installs once every Secret exists, and every replica of every Deployment passes admission', async () => {
+  it('installs once every Secret exists, and every replica of every workload passes admission', async () => {
     await createSecret('parley-master-keys');
     await helm(['install', release, umbrella, '-n', namespace, ...registry]);
-    const deployments = JSON.parse(await kubectl(['get', 'deployments', '-n', namespace, '-o', 'json'])) as {
+    const deployments = JSON.parse(
+      await kubectl(['get', 'deployments,statefulsets', '-n', namespace, '-o', 'json']),
+    ) as {
       items: {
         metadata: { name: string };
         spec: { replicas: number; selector: { matchLabels: Record<string, string> } };
@@ -139,6 +142,14 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
       'jsonpath={.items[*].message}',
     ]);
     expect(refused).toBe('');
+    // Each gateway replica asked for its audit journal's claim (nothing binds it: no storage here).
+    const claims = JSON.parse(await kubectl(['get', 'pvc', '-n', namespace, '-o', 'json'])) as {
+      items: { metadata: { name: string } }[];
+    };
+    expect(claims.items.map((c) => c.metadata.name).sort()).toEqual([
+      `audit-journal-${release}-gateway-0`,
+      `audit-journal-${release}-gateway-1`,
+    ]);
   });
 
   it('upgrades (a changed setting rolls the pods) and rolls back to the first revision', async () => {

@@ -17,6 +17,9 @@ interface Manifest {
   spec: Record<string, never>;
 }
 
+/** A Deployment, or the StatefulSet of a chart whose pods keep a volume (the gateway). */
+const isWorkload = (m: Manifest) => m.kind === 'Deployment' || m.kind === 'StatefulSet';
+
 async function render(chart: string, set: string[] = []): Promise<Manifest[]> {
   const args = ['template', `parley-${chart}`, join(chartsDir, chart), '--namespace', 'parley'];
   args.push('--set', 'global.imageRegistry=registry.example.com');
@@ -59,8 +62,8 @@ describe.each([
   it("admits only Parley's own pods, on its one port, and lets out only DNS, Parley and its stores", async () => {
     const manifests = await render(chart);
     const spec = policyOf(manifests);
-    const deployment = manifests.find((m) => m.kind === 'Deployment') as Manifest;
-    // It selects the service's pods (and only what the Deployment's selector selects).
+    const deployment = manifests.find(isWorkload) as Manifest;
+    // It selects the service's pods (and only what the workload's selector selects).
     expect(spec.podSelector.matchLabels).toEqual(
       (deployment.spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector
         .matchLabels,
@@ -132,7 +135,7 @@ describe.each([
   ['parley-operator', 'parley-operator-credentials'],
 ])('chart %s: service credentials', (chart, secret) => {
   it('starts in production mode with a credential Secret of its own, which wins over the shared one', async () => {
-    const deployment = (await render(chart)).find((m) => m.kind === 'Deployment') as Manifest;
+    const deployment = (await render(chart)).find(isWorkload) as Manifest;
     const container = (
       deployment.spec as unknown as {
         template: {

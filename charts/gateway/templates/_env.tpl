@@ -28,6 +28,47 @@
   value: {{ join "," .Values.corsOrigins | quote }}
 - name: TENANT_HOSTS
   value: {{ include "gateway.tenantHosts" . | quote }}
+- name: AUDIT_DIR
+  value: {{ .Values.auditJournal.mountPath | quote }}
+{{- end -}}
+
+{{/*
+The audit journal's volume: a claim per replica (volumeClaimTemplates: the chart becomes a
+StatefulSet), or an emptyDir when persistence is off.
+*/}}
+{{- define "gateway.volumeClaimTemplates" -}}
+{{- $p := .Values.auditJournal.persistence -}}
+{{- if $p.enabled -}}
+- metadata:
+    name: audit-journal
+    labels:
+      {{- include "parley-common.selectorLabels" . | nindent 6 }}
+    {{- with $p.annotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  spec:
+    accessModes:
+      {{- toYaml $p.accessModes | nindent 6 }}
+    {{- with $p.storageClassName }}
+    storageClassName: {{ . | quote }}
+    {{- end }}
+    resources:
+      requests:
+        storage: {{ $p.size | quote }}
+{{- end -}}
+{{- end -}}
+
+{{- define "gateway.volumes" -}}
+{{- if not .Values.auditJournal.persistence.enabled -}}
+- name: audit-journal
+  emptyDir: { sizeLimit: {{ .Values.auditJournal.persistence.size | quote }} }
+{{- end -}}
+{{- end -}}
+
+{{- define "gateway.volumeMounts" -}}
+- name: audit-journal
+  mountPath: {{ .Values.auditJournal.mountPath }}
 {{- end -}}
 
 {{/* { acme.chat.example: acme } -> "acme.chat.example=acme" (sorted, so the checksum is stable). */}}

@@ -13,7 +13,7 @@ Everything a Parley service chart deploys, in one call from its templates/servic
 ---
 {{ include "parley-common.pdb" $ }}
 ---
-{{ include "parley-common.hpa" $ }}
+{{ include "parley-common.hpa" (dict "context" $ "kind" (include "parley-common.workloadKind" .)) }}
 ---
 {{ include "parley-common.networkPolicy" $ }}
 ---

@@ -24,7 +24,10 @@ spec:
 {{- end }}
 {{- end -}}
 
+{{/* Called with (dict "context" . "kind" "Deployment"|"StatefulSet"): the workload it scales. */}}
 {{- define "parley-common.hpa" -}}
+{{- $kind := .kind -}}
+{{- with .context -}}
 {{- $a := .Values.autoscaling -}}
 {{- if $a.enabled }}
 apiVersion: autoscaling/v2
@@ -36,7 +39,7 @@ metadata:
 spec:
   scaleTargetRef:
     apiVersion: apps/v1
-    kind: Deployment
+    kind: {{ $kind }}
     name: {{ include "parley-common.fullname" . }}
   minReplicas: {{ $a.minReplicas }}
   maxReplicas: {{ $a.maxReplicas }}
@@ -55,5 +58,6 @@ spec:
   behavior:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}

@@ -9,13 +9,16 @@ where env, volumes and volumeMounts are optional YAML lists the chart adds to th
 - envFrom: the shared connections Secret, then the service's own credentials Secret (listed
   last, so its SERVICE_TOKEN wins);
 - volumes: the master keys (read-only, mode 0440 with the pod's fsGroup), an emptyDir /tmp
-  (the root filesystem is read-only).
+  (the root filesystem is read-only);
+- volumeClaimTemplates (optional YAML list): the workload becomes a StatefulSet, so each replica
+  has a PersistentVolumeClaim of its own that its replacement gets back (the gateway's audit
+  journal: one process per folder, and a new pod replays what the old one left).
 */}}
 {{- define "parley-common.deployment" -}}
 {{- $ := .context -}}
 {{- $v := $.Values -}}
 apiVersion: apps/v1
-kind: Deployment
+kind: {{ include "parley-common.workloadKind" . }}
 metadata:
   name: {{ include "parley-common.fullname" $ }}
   labels:
@@ -28,10 +31,27 @@ spec:
   selector:
     matchLabels:
       {{- include "parley-common.selectorLabels" $ | nindent 6 }}
+  {{- if .volumeClaimTemplates }}
+  # The Service in front of the replicas (no per-pod DNS is needed: nothing calls one replica).
+  serviceName: {{ include "parley-common.fullname" $ }}
+  # Replicas share nothing but the Service: start and replace them all at once, not in order.
+  podManagementPolicy: Parallel
+  # One replica at a time is replaced (a StatefulSet has no surge: the new pod needs the old one's
+  # volume); the PodDisruptionBudget and a second replica keep the service answering.
+  updateStrategy:
+    type: RollingUpdate
+  # A claim outlives its replica, on scale-down too: what it holds waits for the replica's return.
+  persistentVolumeClaimRetentionPolicy:
+    whenDeleted: Retain
+    whenScaled: Retain
+  volumeClaimTemplates:
+    {{- .volumeClaimTemplates | nindent 4 }}
+  {{- else }}
   strategy:
     type: RollingUpdate
     # A new pod is ready before an old one goes: capacity never drops during a rollout.
     rollingUpdate: { maxUnavailable: 0, maxSurge: 1 }
+  {{- end }}
   template:
     metadata:
       labels:
@@ -161,4 +181,9 @@ spec:
                   matchLabels:
                     {{- include "parley-common.selectorLabels" $ | nindent 20 }}
         {{- end }}
+{{- end -}}
+
+{{/* Deployment, or StatefulSet when the chart gives volumeClaimTemplates (the dict above). */}}
+{{- define "parley-common.workloadKind" -}}
+{{- ternary "StatefulSet" "Deployment" (not (empty .volumeClaimTemplates)) -}}
 {{- end -}}

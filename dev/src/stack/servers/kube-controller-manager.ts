@@ -1,5 +1,6 @@
 // kube-controller-manager with the controllers a pod-less cluster can use: namespace deletion,
-// garbage collection (ownerReferences), service accounts and their tokens, deployments/replicasets.
+// garbage collection (ownerReferences), service accounts and their tokens, deployments/replicasets,
+// statefulsets (the gateway's: a claim per replica).
 import { kubeconfigPath } from '../env.ts';
 import { kubePki } from '../kube-pki.ts';
 import { expectHttpOk } from '../probes.ts';
@@ -25,7 +26,7 @@ export const kubeControllerManager: ServerDefinition = {
         `--service-account-private-key-file=${pki.serviceAccountKey}`,
         `--root-ca-file=${pki.caCert}`,
         '--leader-elect=false',
-        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset',
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset,statefulset',
         '--v=1',
       ],
     };
