@@ -4,6 +4,8 @@
  * (the sender, or the conversation's owner or admins: the content goes, a tombstone keeps the
  * seq), react (one per user and emoji). Each change takes the conversation's next seq through
  * the ledger and is applied by the ChangeApplier (see seq-ledger.ts for why this is gap-free).
+ * A message under legal hold (its tenant, conversation or sender) is neither edited nor deleted
+ * (409 `legal-hold`, legal-holds.ts): the hold is asked before the seq is taken.
  */
 import type { Message, SendMessageBody } from '@parley/contracts';
 import type { MessageDocument } from '../store/collections.ts';
@@ -12,6 +14,7 @@ import { type Caller, isTenantAdmin } from './caller.ts';
 import type { ChangeApplier } from './change-applier.ts';
 import type { Conversations, Membership } from './conversations.ts';
 import { messageIdFor, reactionId } from './ids.ts';
+import { assertChangeable } from './legal-holds.ts';
 import { parseMentions } from './mentions.ts';
 import type { MessageViews } from './message-views.ts';
 import { messagingProblems } from './messaging-problems.ts';
@@ -93,6 +96,8 @@ export class Messages {
       throw messagingProblems.notAllowed('Only the sender edits a message');
     if (message.deleted) throw messagingProblems.conflict('A deleted message cannot be edited');
     if (membership.conversation.archived) throw messagingProblems.archived();
+    // The edit history would keep the old text, but a hold preserves the message as it stands.
+    await assertChangeable(c.holds, message, 'This message');
     const entry = await this.#d.ledger.append(c, conversationId, {
       kind: 'message.edited',
       messageId,
@@ -114,6 +119,7 @@ export class Messages {
     const moderator = membership.member.role !== 'member' || isTenantAdmin(caller);
     if (message.senderId !== caller.userId && !moderator)
       throw messagingProblems.notAllowed('Only the sender or an admin of the conversation deletes a message');
+    await assertChangeable(c.holds, message, 'This message');
     const entry = await this.#d.ledger.append(c, conversationId, {
       kind: 'message.deleted',
       messageId,

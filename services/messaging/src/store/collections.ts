@@ -7,6 +7,7 @@
  */
 import type { MemberRole } from '@parley/contracts';
 import type { OutboxFields } from '@parley/outbox';
+import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
@@ -155,6 +156,8 @@ export interface TenantCollections {
   messages: Collection<MessageDocument>;
   edits: Collection<MessageEditDocument>;
   reactions: Collection<ReactionDocument>;
+  /** The tenant's legal holds (the compliance service writes them; edits and deletes ask them). */
+  holds: LegalHoldStore;
 }
 
 export class MessagingStore {
@@ -188,6 +191,7 @@ export class MessagingStore {
       messages: db.collection(COLLECTIONS.messages),
       edits: db.collection(COLLECTIONS.edits),
       reactions: db.collection(COLLECTIONS.reactions),
+      holds: new LegalHoldStore(this.client, tenant),
     };
   }
 }
