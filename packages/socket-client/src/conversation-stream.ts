@@ -11,7 +11,7 @@
  * - A `message.created` for a message id already created is dropped too (de-duplication by
  *   message id), should a history ever list it twice.
  */
-import type { Change } from '@parley/contracts';
+import type { Change } from '@parley/contracts/browser';
 
 export const PENDING_LIMIT = 1_000;
 const CREATED_IDS_KEPT = 5_000;

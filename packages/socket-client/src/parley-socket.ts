@@ -34,7 +34,7 @@ import {
   SYNC_MAX_CONVERSATIONS,
   type SyncResult,
   type TypingNotice,
-} from '@parley/contracts';
+} from '@parley/contracts/browser';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { ConversationStream } from './conversation-stream.ts';
 import { TypingIndicators } from './typing-indicators.ts';

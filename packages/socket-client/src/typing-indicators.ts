@@ -3,7 +3,7 @@
  * told (`typing: false`) or when its `expiresInMs` passes without a new notice (a client that
  * vanished mid-word leaves no indicator behind).
  */
-import type { TypingNotice } from '@parley/contracts';
+import type { TypingNotice } from '@parley/contracts/browser';
 
 export class TypingIndicators {
   readonly #timers = new Map<string, Map<string, ReturnType<typeof setTimeout>>>();
