@@ -5,6 +5,7 @@
  * record) and a way to make users in either. Clients are the SDK.
  */
 import { randomUUID } from 'node:crypto';
+import type { AuthPolicy } from '@parley/auth-service/settings';
 import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { type ComplianceFixture, openComplianceFixture } from '@parley/compliance-service/testing';
 import { type GatewayConfig, type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
@@ -51,11 +52,15 @@ export interface GatewayStack {
   close(): Promise<void>;
 }
 
-export async function openGatewayStack(settings: Partial<GatewayConfig> = {}): Promise<GatewayStack> {
+export async function openGatewayStack(
+  settings: Partial<GatewayConfig> = {},
+  /** `authPolicy`: auth's policy overrides (e.g. a local http OpenID provider allowed). */
+  options: { authPolicy?: Partial<AuthPolicy> } = {},
+): Promise<GatewayStack> {
   const compliance = await openComplianceFixture();
   const tenantA = await compliance.tenant();
   const tenantB = await compliance.tenant();
-  const auth = await openAuthFixture({}, { tenant: tenantA });
+  const auth = await openAuthFixture(options.authPolicy ?? {}, { tenant: tenantA });
   const authUrl = await auth.app.listen({ host: '127.0.0.1', port: 0 });
   // The gateway presents one credential to every service: the compliance app accepts it.
   const complianceApp = compliance.newApp({ callers: SERVICE_TOKEN });

@@ -33,6 +33,8 @@ import { BruteForceGuard } from './domain/brute-force-guard.ts';
 import { Invitations } from './domain/invitations.ts';
 import { Login } from './domain/login.ts';
 import { Mfa } from './domain/mfa.ts';
+import { OidcProviders } from './domain/oidc-providers.ts';
+import { OidcSignIn } from './domain/oidc-sign-in.ts';
 import { OpenSignUp } from './domain/open-sign-up.ts';
 import { PasswordHasher } from './domain/password-hasher.ts';
 import { PasswordReset } from './domain/password-reset.ts';
@@ -91,6 +93,10 @@ export interface AuthComponents extends ServiceFoundation {
   /** Password reset by a mailed link, alike for every address. */
   passwordReset: PasswordReset;
   secondFactor: SecondFactor;
+  /** The tenant's OpenID provider settings (client secret sealed). */
+  oidcProviders: OidcProviders;
+  /** Single sign-on through that provider (code flow with PKCE). */
+  oidcSignIn: OidcSignIn;
   hasher: PasswordHasher;
   /** GDPR export and erasure of what auth holds about a person (also user deletion). */
   personalData: PersonalData;
@@ -151,6 +157,9 @@ export async function createComponents(
     onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
   });
   const tenants = new TenantDirectory(platformDb);
+  const oidcProviders = new OidcProviders(keyring, events, {
+    allowHttpIssuers: policy.oidc.allowHttpIssuers,
+  });
   // Expired open sign-up requests (password hashes of links never followed) are purged.
   const signUpSweeper = new SignUpSweeper({
     store,
@@ -206,6 +215,15 @@ export async function createComponents(
     personalData,
     deletion: new UserDeletion(mongo, personalData, events),
     secondFactor,
+    oidcProviders,
+    oidcSignIn: new OidcSignIn({
+      providers: oidcProviders,
+      accounts,
+      sessions,
+      events,
+      redis,
+      stateTtlSeconds: policy.oidc.stateTtlSeconds,
+    }),
     hasher,
     tenantGate: new TenantGate(redis),
     authClient,

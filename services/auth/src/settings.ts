@@ -72,6 +72,13 @@ export const authSettingsSchema = Type.Object({
   SIGN_UP_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 600_000 }),
   /** How long a password reset link stays valid (it works once). */
   PASSWORD_RESET_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 24 * 3600, default: 3600 }),
+  /** How long a single sign-on may take between its start and the provider's callback. */
+  OIDC_STATE_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  /**
+   * Accept `http://` OpenID issuers: only for the local provider of dev and tests (tokens and keys
+   * of a real provider come over TLS).
+   */
+  OIDC_ALLOW_HTTP_ISSUERS: Type.Boolean({ default: false }),
   /** Reset requests per e-mail address within the window before a lockout (each may mail the address). */
   PASSWORD_RESET_ADDRESS_LIMIT: Type.Integer({ minimum: 1, default: 3 }),
   /** Reset requests per source address within the window before a lockout (higher: shared NATs). */
@@ -119,6 +126,7 @@ export interface AuthPolicy {
   };
   signUpSweepIntervalMs: number;
   passwordResetTtlSeconds: number;
+  oidc: { stateTtlSeconds: number; allowHttpIssuers: boolean };
   /** Password reset's caps: `accountThreshold` per e-mail address, `addressThreshold` per source address. */
   passwordResetLimits: {
     accountThreshold: number;
@@ -165,6 +173,10 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
     },
     signUpSweepIntervalMs: config.SIGN_UP_SWEEP_INTERVAL_MS,
     passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+    oidc: {
+      stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
+      allowHttpIssuers: config.OIDC_ALLOW_HTTP_ISSUERS,
+    },
     passwordResetLimits: {
       accountThreshold: config.PASSWORD_RESET_ADDRESS_LIMIT,
       addressThreshold: config.PASSWORD_RESET_SOURCE_LIMIT,

@@ -43,6 +43,12 @@ export const AUTH_SECURITY_ACTIONS = [
   'auth.security.user-deleted',
   'auth.security.user-deletion-denied',
   'auth.security.user-erased',
+  'auth.security.sso-settings-changed',
+  'auth.security.sso-login-failed',
+  'auth.security.sso-identity-linked',
+  'auth.security.scim-token-issued',
+  'auth.security.scim-token-revoked',
+  'auth.security.scim-request-refused',
 ] as const;
 export type AuthSecurityAction = (typeof AUTH_SECURITY_ACTIONS)[number];
 

@@ -39,8 +39,10 @@ export interface EncryptedFieldDeclaration {
 export const TOTP_SECRET_PURPOSE = 'auth.totp-secret';
 /** The keyring purpose of auth's sealed access-token signing keys (AAD: the key id). */
 export const SIGNING_KEY_PURPOSE = 'auth.signing-key';
+/** The keyring purpose of a tenant's OIDC client secret (AAD: the provider's issuer). */
+export const OIDC_CLIENT_SECRET_PURPOSE = 'auth.oidc-client-secret';
 
-/** Written by services/auth (domain/mfa.ts, domain/second-factor.ts, domain/signing-keys.ts). */
+/** Written by services/auth (domain/mfa.ts, domain/second-factor.ts, domain/signing-keys.ts, domain/oidc-providers.ts). */
 export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
   {
     id: 'auth.users.totp.sealedSecret',
@@ -69,6 +71,15 @@ export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
     purpose: SIGNING_KEY_PURPOSE,
     aadField: 'kid',
     tenantField: 'tenant',
+  },
+  {
+    id: 'auth.sso_providers.sealedClientSecret',
+    owner: 'auth',
+    database: 'tenant',
+    collection: 'sso_providers',
+    field: 'sealedClientSecret',
+    purpose: OIDC_CLIENT_SECRET_PURPOSE,
+    aadField: 'issuer',
   },
 ];
 

@@ -81,8 +81,15 @@ export class Accounts {
    */
   async insert(
     c: TenantCollections,
-    fields: { email: string; passwordHash: string; displayName: string; roles: Role[] },
-    how: 'invitation' | 'sign-up',
+    fields: {
+      email: string;
+      /** '' for an account without a password (made by single sign-on or SCIM). */
+      passwordHash: string;
+      displayName: string;
+      roles: Role[];
+      oidcSubjects?: string[];
+    },
+    how: 'invitation' | 'sign-up' | 'oidc' | 'scim',
     context: RequestContext,
     givenUserId?: string,
   ): Promise<UserDocument> {
@@ -96,6 +103,7 @@ export class Accounts {
       roles: fields.roles,
       status: 'active',
       passwordHash: fields.passwordHash,
+      ...(fields.oidcSubjects ? { oidcSubjects: fields.oidcSubjects } : {}),
       createdAt: now,
       updatedAt: now,
     };

@@ -88,9 +88,12 @@ export class Login {
       const c = await opening;
       const user = await credentials.get(c, emailKey, CredentialCache.versionOf(reservation.readAlong));
       const known = user && user.status !== 'deleted';
-      const passwordOk = known
-        ? await hasher.verify(user.passwordHash, password)
-        : await hasher.verifyDecoy(password);
+      // An account without a password (single sign-on, SCIM) spends the same decoy work as an
+      // unknown address, so timing does not tell which accounts have one.
+      const passwordOk =
+        known && user.passwordHash
+          ? await hasher.verify(user.passwordHash, password)
+          : await hasher.verifyDecoy(password);
       if (!known || !passwordOk || user.status !== 'active') {
         await this.#fail(
           c,

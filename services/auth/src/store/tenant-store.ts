@@ -22,6 +22,8 @@ export interface UserDocument extends OutboxFields {
   totpPending?: { sealedSecret: string; createdAt: Date };
   totp?: { sealedSecret: string; enrolledAt: Date; lastTimeStep: number };
   recoveryCodeHashes?: string[];
+  /** Identities at the tenant's OpenID providers that sign in as this user: `<issuer> <subject>`. */
+  oidcSubjects?: string[];
 }
 
 export interface SessionDocument extends OutboxFields {
@@ -98,6 +100,20 @@ export interface SettingsDocument {
   updatedAt: Date;
 }
 
+/**
+ * The tenant's OpenID Connect provider (domain/oidc-providers.ts); one per tenant (`_id: 'oidc'`).
+ * The client secret only sealed under the tenant's key, bound to the issuer.
+ */
+export interface SsoProviderDocument extends OutboxFields {
+  _id: 'oidc';
+  issuer: string;
+  clientId: string;
+  sealedClientSecret: string;
+  redirectUris: string[];
+  allowedEmailDomains: string[];
+  updatedAt: Date;
+}
+
 export interface TenantCollections {
   tenant: string;
   db: Db;
@@ -108,6 +124,7 @@ export interface TenantCollections {
   settings: Collection<SettingsDocument>;
   signUps: Collection<SignUpDocument>;
   passwordResets: Collection<PasswordResetDocument>;
+  ssoProviders: Collection<SsoProviderDocument>;
 }
 
 /**
@@ -121,6 +138,7 @@ export const OUTBOX_COLLECTIONS = [
   'security_events',
   'sign_ups',
   'password_resets',
+  'sso_providers',
 ] as const;
 
 export class TenantStore {
@@ -155,6 +173,7 @@ export class TenantStore {
       settings: db.collection<SettingsDocument>('settings'),
       signUps: db.collection<SignUpDocument>('sign_ups'),
       passwordResets: db.collection<PasswordResetDocument>('password_resets'),
+      ssoProviders: db.collection<SsoProviderDocument>('sso_providers'),
     };
     await this.#ensureIndexes(collections);
     return collections;
@@ -164,6 +183,7 @@ export class TenantStore {
     await Promise.all([
       c.users.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
       c.users.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
+      c.users.createIndex({ oidcSubjects: 1 }, { name: 'by_oidc_subject', sparse: true }),
       c.sessions.createIndex({ userId: 1 }, { name: 'by_user' }),
       c.sessions.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.invitations.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
