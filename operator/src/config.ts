@@ -39,6 +39,12 @@ export const OperatorConfigSchema = Type.Object({
   OPERATOR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   /** Every object is reconciled at least this often, which is how drift outside Kubernetes is corrected. */
   OPERATOR_RESYNC_MS: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /**
+   * How often the drift sweep lists every store once and reconciles the Tenants that lack
+   * something (tenant/drift/drift-sweep.ts): the bound on how long a topic or user deleted by hand
+   * stays missing, at a cost that does not grow with the number of tenants.
+   */
+  OPERATOR_DRIFT_SWEEP_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Watch only this namespace (a namespace-scoped install); every namespace when unset. */
   OPERATOR_WATCH_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_STEP_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000 }),

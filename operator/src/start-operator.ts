@@ -10,7 +10,7 @@ import { OutboxRelay } from '@parley/outbox';
 import { kafkaTopic } from '@parley/tenancy';
 import type { Collection, Document } from 'mongodb';
 import type { Registry } from 'prom-client';
-import { KEY_ROTATION_SCHEDULE_KIND } from './api/resources.ts';
+import { KEY_ROTATION_SCHEDULE_KIND, TENANT_KIND, type Tenant } from './api/resources.ts';
 import { buildTenantReconciler } from './build-tenant-reconciler.ts';
 import type { OperatorClients } from './clients.ts';
 import type { OperatorConfig } from './config.ts';
@@ -23,6 +23,8 @@ import { createOperatorMetrics } from './manager/metrics.ts';
 import { openOperatorKeyring } from './operator-keyring.ts';
 import { RetentionPolicyReconciler } from './retention-policy/retention-policy-reconciler.ts';
 import { connectionFacts } from './tenant/credentials.ts';
+import { listStores } from './tenant/drift/drift-listing.ts';
+import { DriftSweep } from './tenant/drift/drift-sweep.ts';
 import { registryCollection } from './tenant/registry.ts';
 
 export interface StartOptions {
@@ -124,10 +126,31 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
   const schedules = manager.controllers.find((c) => c.kind === KEY_ROTATION_SCHEDULE_KIND.kind);
   if (!schedules) throw new Error('the KeyRotationSchedule controller is missing');
   const keyEventWakeup = createKeyEventWakeup({ kafka: clients.kafka.kafka, logger, schedules });
+  const tenants = manager.controllers.find((c) => c.kind === TENANT_KIND.kind);
+  if (!tenants) throw new Error('the Tenant controller is missing');
+  const driftSweep = new DriftSweep({
+    tenants: () => tenants.objects() as Tenant[],
+    list: () =>
+      listStores({
+        kafka: clients.kafka.admin,
+        redis: clients.redis.client,
+        mongoAdmin: clients.mongo.client.db('admin'),
+        s3: clients.s3,
+        elasticsearch: clients.elasticsearch,
+      }),
+    enqueue: (key) => tenants.enqueue(key),
+    logger,
+    intervalMs: config.OPERATOR_DRIFT_SWEEP_MS,
+    observe: (result, seconds) => {
+      metrics.driftSweepDuration.observe(seconds);
+      metrics.driftedTenants.inc(result.drifted.length);
+    },
+  });
   relay.start();
   await manager.start();
   await keyEventWakeup.start();
-  // The wake-up stops first: no event may queue work into controllers that are draining.
-  const stoppables: Stoppable[] = [keyEventWakeup, manager, relay, ...clients.stoppables];
-  return { manager, relay, keyring, kube, metrics, stoppables };
+  driftSweep.start();
+  // The wake-up and the sweep stop first: nothing may queue work into controllers that are draining.
+  const stoppables: Stoppable[] = [keyEventWakeup, driftSweep, manager, relay, ...clients.stoppables];
+  return { manager, relay, keyring, kube, metrics, driftSweep, stoppables };
 }

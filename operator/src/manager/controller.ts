@@ -159,6 +159,11 @@ export class Controller {
     return queued;
   }
 
+  /** The watched objects as the informer last saw them (none while this controller is not running). */
+  objects(): readonly KubernetesObject[] {
+    return this.#informer?.list() ?? [];
+  }
+
   #onChange(object: KubernetesObject): void {
     const key = objectKey(object);
     const fingerprint = triggerFingerprint(object);

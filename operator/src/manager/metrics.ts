@@ -16,6 +16,8 @@ export interface OperatorMetrics {
   stepDuration: Histogram<'step' | 'status'>;
   tenantReady: Gauge<'tenant_namespace' | 'tenant'>;
   keyRotationDue: Gauge<'schedule_namespace' | 'schedule'>;
+  driftSweepDuration: Histogram;
+  driftedTenants: Counter;
 }
 
 export function createOperatorMetrics(registry: Registry = new Registry()): OperatorMetrics {
@@ -71,6 +73,17 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
       name: 'parley_operator_key_rotation_due_timestamp_seconds',
       help: "When a KeyRotationSchedule's next rotation is due (its status.nextRotation); in the past while a rotation is overdue",
       labelNames: ['schedule_namespace', 'schedule'],
+      registers: [registry],
+    }),
+    driftSweepDuration: new Histogram({
+      name: 'parley_operator_drift_sweep_duration_seconds',
+      help: 'Time one drift sweep took (one batched listing of every store, compared with every Ready Tenant)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    driftedTenants: new Counter({
+      name: 'parley_operator_drifted_tenants_total',
+      help: 'Tenants a drift sweep found lacking something in a store and queued for a reconcile',
       registers: [registry],
     }),
     isLeader: new Gauge({

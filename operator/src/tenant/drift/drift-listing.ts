@@ -1,0 +1,137 @@
+/**
+ * What the stores hold, read in one batched listing per store for every tenant at once: one topic
+ * listing, one ACL description (every principal), one Redis ACL LIST, one Mongo database listing
+ * (and one usersInfo over all databases where the server manages users), one bucket listing and
+ * one index listing. The cost of a sweep is then a handful of calls whatever the number of
+ * tenants, where a reconcile per tenant costs dozens of calls each (which is why the resync that
+ * repairs drift by reconciling everything runs only every 5 minutes).
+ */
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Client as MinioClient } from 'minio';
+import type { Db, MongoServerError } from 'mongodb';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+} from '../../kafka-acl-enums.ts';
+
+/** The stores' contents that drift detection compares against each tenant's desired state. */
+export interface StoreListing {
+  topics: ReadonlySet<string>;
+  /** ACL keys (see aclKeyOf) by principal, e.g. `User:tenant-acme`. */
+  aclsByPrincipal: ReadonlyMap<string, ReadonlySet<string>>;
+  redisUsers: ReadonlySet<string>;
+  databases: ReadonlySet<string>;
+  /** `<db>.<user>`; undefined where the server has no user management (FerretDB). */
+  mongoUsers: ReadonlySet<string> | undefined;
+  buckets: ReadonlySet<string>;
+  /** Index and alias names under `parley-`. */
+  indices: ReadonlySet<string>;
+}
+
+export interface ListingClients {
+  kafka: Admin;
+  redis: Redis;
+  /** The `admin` database: listDatabases and usersInfo forAllDBs are asked there. */
+  mongoAdmin: Db;
+  s3: MinioClient;
+  elasticsearch: ElasticsearchClient;
+}
+
+/** One ACL as a comparable string (the same fields aclChanges compares). */
+export function aclKeyOf(a: {
+  resourceType: number;
+  resourceName: string;
+  resourcePatternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}): string {
+  return [
+    a.resourceType,
+    a.resourceName,
+    a.resourcePatternType,
+    a.principal,
+    a.host,
+    a.operation,
+    a.permissionType,
+  ].join('|');
+}
+
+/** Server answers meaning "no user management here" (CommandNotFound, NotImplemented). */
+const NO_USERS = new Set([59, 115, 238]);
+
+export async function listStores(c: ListingClients): Promise<StoreListing> {
+  const [topics, acls, redisUsers, databases, mongoUsers, buckets, indices, aliases] = await Promise.all([
+    c.kafka.listTopics().then((t) => new Set(t)),
+    listAllAcls(c.kafka),
+    listRedisUsers(c.redis),
+    c.mongoAdmin
+      .command({ listDatabases: 1, nameOnly: true })
+      .then((r) => new Set((r.databases as { name: string }[]).map((d) => d.name))),
+    listMongoUsers(c.mongoAdmin),
+    c.s3.listBuckets().then((b) => new Set(b.map((x) => x.name))),
+    c.elasticsearch.cat
+      .indices({ index: 'parley-*', h: 'index', format: 'json' })
+      .then((r) => (r.body as { index: string }[]).map((i) => i.index)),
+    // A tenant placed Shared has an alias by its index's name instead of an index.
+    c.elasticsearch.cat
+      .aliases({ name: 'parley-*', h: 'alias', format: 'json' })
+      .then((r) => (r.body as { alias: string }[]).map((a) => a.alias)),
+  ]);
+  return {
+    topics,
+    aclsByPrincipal: acls,
+    redisUsers,
+    databases,
+    mongoUsers,
+    buckets,
+    indices: new Set([...indices, ...aliases]),
+  };
+}
+
+/** Every ACL of every principal in one DescribeAcls (a null principal is Kafka's "any"). */
+async function listAllAcls(kafka: Admin): Promise<Map<string, Set<string>>> {
+  const described = await kafka.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  } as never);
+  const byPrincipal = new Map<string, Set<string>>();
+  for (const resource of described.resources) {
+    for (const acl of resource.acls) {
+      const key = aclKeyOf({
+        ...acl,
+        resourceType: resource.resourceType,
+        resourceName: resource.resourceName,
+        resourcePatternType: resource.resourcePatternType,
+      });
+      const own = byPrincipal.get(acl.principal) ?? new Set<string>();
+      own.add(key);
+      byPrincipal.set(acl.principal, own);
+    }
+  }
+  return byPrincipal;
+}
+
+/** `ACL LIST` answers one line per user, `user <name> <rules...>`. */
+async function listRedisUsers(redis: Redis): Promise<Set<string>> {
+  const lines = (await redis.call('ACL', 'LIST')) as string[];
+  return new Set(lines.map((line) => line.split(' ')[1] ?? ''));
+}
+
+async function listMongoUsers(admin: Db): Promise<Set<string> | undefined> {
+  try {
+    const r = await admin.command({ usersInfo: { forAllDBs: true } });
+    return new Set((r.users as { user: string; db: string }[]).map((u) => `${u.db}.${u.user}`));
+  } catch (error) {
+    const code = (error as MongoServerError).code;
+    if (typeof code === 'number' && NO_USERS.has(code)) return undefined;
+    throw error;
+  }
+}

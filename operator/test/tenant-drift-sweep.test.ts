@@ -1,0 +1,230 @@
+/**
+ * The drift sweep on the real stores: things deleted by hand (a Kafka ACL, a Redis ACL user, a
+ * Mongo user where the server has users, else the tenant's database) are found by one sweep and
+ * repaired by the reconcile it queues, with the controller's resync set to an hour (so the
+ * resync is not what repairs them); and the sweep lists each store once for all tenants,
+ * counted by a recording wrapper around the real clients.
+ */
+import { createSilentLogger } from '@parley/kit/testing';
+import { kafkaPrincipal, kafkaTopic, mongoDatabaseName, redisAclUser } from '@parley/tenancy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../src/api/resources.ts';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+} from '../src/kafka-acl-enums.ts';
+import { listStores } from '../src/tenant/drift/drift-listing.ts';
+import { DriftSweep } from '../src/tenant/drift/drift-sweep.ts';
+import { mongoUsername } from '../src/tenant/steps/mongo-step.ts';
+import {
+  disposableTenant,
+  ensureCrdsAndNamespace,
+  kubectl,
+  kubectlOk,
+  removeTenantTopics,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('opdrift-');
+const tenants = [uniqueId('da'), uniqueId('db'), uniqueId('dc')];
+const [a, b] = tenants as [string, string, string];
+let op: TestOperator | undefined;
+
+/** Wraps `target` so every method call, at any depth (es.cat.indices), is recorded by its path. */
+function recording<T extends object>(target: T, path: string, calls: string[]): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value = Reflect.get(object, property);
+      const at = `${path}.${String(property)}`;
+      if (typeof value === 'function') {
+        return (...args: unknown[]) => {
+          calls.push(
+            property === 'call' || property === 'command' ? `${at}(${JSON.stringify(args[0])})` : at,
+          );
+          return Reflect.apply(value, object, args);
+        };
+      }
+      if (value && typeof value === 'object' && typeof property === 'string')
+        return recording(value, at, calls);
+      return value;
+    },
+  });
+}
+
+const tenantController = () => {
+  const controller = op?.operator.manager.controllers.find((c) => c.kind === 'Tenant');
+  if (!controller) throw new Error('no Tenant controller');
+  return controller;
+};
+
+function recordedSweep(calls: string[]): DriftSweep {
+  if (!op) throw new Error('no operator');
+  const { clients } = op;
+  const controller = tenantController();
+  return new DriftSweep({
+    tenants: () => controller.objects() as Tenant[],
+    list: () =>
+      listStores({
+        kafka: recording(clients.kafka.admin, 'kafka', calls),
+        redis: recording(clients.redis.client, 'redis', calls),
+        mongoAdmin: recording(clients.mongo.client.db('admin'), 'mongo', calls),
+        s3: recording(clients.s3, 's3', calls),
+        elasticsearch: recording(clients.elasticsearch, 'es', calls),
+      }),
+    enqueue: (key) => controller.enqueue(key),
+    logger: createSilentLogger(),
+    intervalMs: 3_600_000,
+  });
+}
+
+async function aclsOf(tenant: string) {
+  if (!op) throw new Error('no operator');
+  const described = await op.clients.kafka.admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    principal: `User:${kafkaPrincipal(tenant)}`,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  } as never);
+  return described.resources.flatMap((r) => r.acls.map(() => r.resourceName));
+}
+
+const redisUserExists = async (tenant: string) =>
+  (await op?.clients.redis.client.call('ACL', 'GETUSER', redisAclUser(tenant))) !== null;
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  // Resync an hour away and the operator's own sweep too: only the sweeps this test runs repair.
+  op = await startTestOperator(namespace, {
+    OPERATOR_RESYNC_MS: '3600000',
+    OPERATOR_DRIFT_SWEEP_MS: '3600000',
+  });
+  for (const tenant of tenants)
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', tenant, disposableTenant),
+    );
+  for (const tenant of tenants)
+    await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
+  // The controller's cache has seen every Tenant Ready (the sweep looks only at Ready ones).
+  await waitFor(
+    'the cache to see every Tenant Ready',
+    async () =>
+      tenantController()
+        .objects()
+        .filter((t) =>
+          (t as Tenant).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ).length === tenants.length,
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
+  await op?.stop();
+  await removeTenantTopics(tenants);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 180_000);
+
+describe('drift sweep', () => {
+  it('finds a deleted Kafka ACL, Redis user and Mongo user (or database) in one sweep and the reconcile repairs them', async () => {
+    if (!op) throw new Error('no operator');
+    const { clients } = op;
+    const calls: string[] = [];
+    const sweep = recordedSweep(calls);
+
+    // Settled: nothing has drifted.
+    expect((await sweep.sweep()).drifted).toEqual([]);
+
+    // By hand: tenant a loses the read ACL on its messages topic; tenant b its Redis ACL user.
+    const messages = kafkaTopic(a, 'messages');
+    const messageAcls = (await aclsOf(a)).filter((name) => name === messages).length;
+    expect(messageAcls).toBeGreaterThan(0);
+    await clients.kafka.admin.deleteAcls({
+      filters: [
+        {
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: messages,
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          principal: `User:${kafkaPrincipal(a)}`,
+          host: '*',
+          operation: AclOperationTypes.ANY,
+          permissionType: AclPermissionTypes.ANY,
+        },
+      ],
+    } as never);
+    expect(await aclsOf(a)).not.toContain(messages);
+    await clients.redis.client.call('ACL', 'DELUSER', redisAclUser(b));
+    expect(await redisUserExists(b)).toBe(false);
+    // Mongo: the tenant's user where the server manages users; FerretDB has none, so its database.
+    const admin = clients.mongo.client.db('admin');
+    const usersSupported = await admin
+      .command({ usersInfo: { forAllDBs: true } })
+      .then(() => true)
+      .catch(() => false);
+    const db = clients.mongo.client.db(mongoDatabaseName(b));
+    if (usersSupported) await db.command({ dropUser: mongoUsername(b) });
+    else await db.dropDatabase();
+
+    calls.length = 0;
+    const result = await sweep.sweep();
+    expect(result.checked).toBe(tenants.length);
+    const found = new Map(result.drifted.map((d) => [d.key.name, d.missing]));
+    expect([...found.keys()].sort()).toEqual([a, b].sort());
+    expect(found.get(a)).toEqual([`${messageAcls} kafka acl(s) of User:${kafkaPrincipal(a)}`]);
+    expect(found.get(b)).toEqual([
+      `redis user ${redisAclUser(b)}`,
+      usersSupported
+        ? `mongo user ${mongoDatabaseName(b)}.${mongoUsername(b)}`
+        : `mongo database ${mongoDatabaseName(b)}`,
+    ]);
+    // One listing per store for all three tenants, not a round of calls per tenant.
+    expect(calls.sort()).toEqual(
+      [
+        'es.cat.aliases',
+        'es.cat.indices',
+        'kafka.describeAcls',
+        'kafka.listTopics',
+        'mongo.command({"listDatabases":1,"nameOnly":true})',
+        'mongo.command({"usersInfo":{"forAllDBs":true}})',
+        'redis.call("ACL")',
+        's3.listBuckets',
+      ].sort(),
+    );
+
+    // The reconciles the sweep queued put everything back (the resync is an hour away).
+    await waitFor(
+      'the ACL, Redis user and Mongo state back',
+      async () => {
+        const acl = (await aclsOf(a)).includes(messages);
+        const user = await redisUserExists(b);
+        const mongo = usersSupported
+          ? ((await db.command({ usersInfo: mongoUsername(b) })).users as unknown[]).length === 1
+          : (await db.listCollections({}, { nameOnly: true }).toArray()).length > 0;
+        return acl && user && mongo;
+      },
+      30_000,
+    );
+    expect((await sweep.sweep()).drifted).toEqual([]);
+  }, 120_000);
+
+  it("the operator's own sweep runs on its interval, apart from the resync", async () => {
+    await op?.stop();
+    op = await startTestOperator(namespace, {
+      OPERATOR_RESYNC_MS: '3600000',
+      OPERATOR_DRIFT_SWEEP_MS: '2000',
+    });
+    // The new operator's first reconciles (one per Tenant at its start) are done.
+    await new Promise((r) => setTimeout(r, 6_000));
+    await op.clients.redis.client.call('ACL', 'DELUSER', redisAclUser(a));
+    const removedAt = Date.now();
+    await waitFor('the Redis user back', () => redisUserExists(a), 20_000);
+    expect(Date.now() - removedAt).toBeLessThan(20_000);
+  }, 60_000);
+});
