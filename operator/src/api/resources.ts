@@ -40,6 +40,12 @@ export interface TenantSpec {
   suspended?: boolean;
   deletionPolicy?: DeletionPolicy;
   /**
+   * Where the tenant's data lives, for the stores whose per-tenant cost binds first. search:
+   * Dedicated (its own Elasticsearch index) or Shared (a filtered alias on one shared index);
+   * unset, by plan (desired-state.ts).
+   */
+  placement?: { search?: 'Dedicated' | 'Shared' };
+  /**
    * Take over the data a Retained (deleted) tenant of this id left behind: must equal
    * metadata.name (the CRD checks), and only a Tenant in the namespace the retained one lived in
    * may do so. Without it a retained id is refused.

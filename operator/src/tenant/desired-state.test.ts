@@ -19,6 +19,18 @@ function tenant(name: string, spec: Partial<Tenant['spec']> = {}): Tenant {
 }
 
 describe('desiredTenant', () => {
+  it('places search by plan unless the spec says (free Shared, team and enterprise Dedicated)', () => {
+    expect(desiredTenant(tenant('a', { plan: 'free' })).placement.search).toBe('Shared');
+    expect(desiredTenant(tenant('a', { plan: 'team' })).placement.search).toBe('Dedicated');
+    expect(desiredTenant(tenant('a', { plan: 'enterprise' })).placement.search).toBe('Dedicated');
+    expect(
+      desiredTenant(tenant('a', { plan: 'free', placement: { search: 'Dedicated' } })).placement.search,
+    ).toBe('Dedicated');
+    expect(
+      desiredTenant(tenant('a', { plan: 'team', placement: { search: 'Shared' } })).placement.search,
+    ).toBe('Shared');
+  });
+
   it('names every store after the tenant id, per the tenancy table', () => {
     const d = desiredTenant(tenant('acme-corp'));
     expect(d.mongo.database).toBe('parley_acme_corp');

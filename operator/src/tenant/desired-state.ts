@@ -220,8 +220,19 @@ export interface DesiredTenant {
   };
   bucket: string;
   searchIndex: string;
+  placement: { search: 'Dedicated' | 'Shared' };
   secretName: string;
 }
+
+/**
+ * Search placement when the spec does not say: a free tenant is Shared (its index would cost a
+ * shard for little data, and free tenants are the many), a paying one Dedicated.
+ */
+export const DEFAULT_SEARCH_PLACEMENT: Record<Plan, 'Dedicated' | 'Shared'> = {
+  free: 'Shared',
+  team: 'Dedicated',
+  enterprise: 'Dedicated',
+};
 
 /** An average message with its envelope is well under 4 KiB; bursts of 4x the sustained rate pass. */
 const BYTES_PER_MESSAGE_BUDGET = 4096 * 4;
@@ -271,6 +282,7 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
     },
     bucket: s3BucketName(id),
     searchIndex: searchIndexName(id),
+    placement: { search: spec.placement?.search ?? DEFAULT_SEARCH_PLACEMENT[spec.plan] },
     secretName: tenantSecretName(id),
   };
 }

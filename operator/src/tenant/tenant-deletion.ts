@@ -121,7 +121,7 @@ export class TenantDeletion {
       const topics = await deleteTenantTopics(d.kafka, `parley.${desired.id}.`, ANNOUNCEMENT_STREAMS);
       const keys = await removeTenantFromRedis(d.redis, desired.redis.user, desired.redis.keyPattern, true);
       const objects = await deleteTenantBucket(d.s3, desired.bucket);
-      await deleteTenantIndex(d.elasticsearch, desired.searchIndex);
+      await deleteTenantIndex(d.elasticsearch, desired.id, desired.searchIndex);
       done.push(
         `dropped ${desired.mongo.database}, deleted ${topics.length} content topics (kept ${ANNOUNCEMENT_STREAMS.join(', ')} for the deletion's own events), ${keys} Redis keys, bucket ${desired.bucket} (${objects} objects), index ${desired.searchIndex}`,
       );

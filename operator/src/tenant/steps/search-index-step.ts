@@ -1,13 +1,15 @@
 /**
- * Elasticsearch: the tenant's message index with the mapping the search service queries. One
- * index per tenant keeps a tenant's documents apart by construction (no filter to forget). Where
+ * Elasticsearch: the tenant's message index with the mapping the search service queries, placed as
+ * spec.placement.search says (search-placement.ts): Dedicated, an index of its own, which keeps a
+ * tenant's documents apart by construction; Shared, a filtered alias on one shared index. Where
  * the server has security, the tenant's own user may read that index and nothing else
  * (search-security.ts); where it has none the condition says so (ProvisionedWithoutUser, quoting
  * the server), and the Secret names no Elasticsearch address (searches go through the search service).
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { MESSAGE_INDEX_MAPPINGS } from '@parley/contracts';
+import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX } from '@parley/contracts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
+import { placeDedicated, placeShared, removeTenantSearchData } from './search-placement.ts';
 import { ensureSearchUser, probeSearchSecurity, searchRoleName, searchUsername } from './search-security.ts';
 
 /** The mapping lives in @parley/contracts (storage/search-index.ts): the search service writes what it lists. */
@@ -25,38 +27,43 @@ export class SearchIndexStep implements TenantStep {
 
   async apply({ desired, event, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
     const index = desired.searchIndex;
-    const exists = (await this.#es.indices.exists({ index })).body;
-    if (!exists) {
-      try {
-        await this.#es.indices.create({
-          index,
-          body: {
-            settings: { number_of_shards: 1, number_of_replicas: this.#replicas },
-            mappings: MESSAGE_INDEX_MAPPINGS,
-          },
-        });
-        event('Normal', 'SearchIndexCreated', `Elasticsearch index ${index} created`);
-      } catch (error) {
-        const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
-        if (type !== 'resource_already_exists_exception') throw error;
-      }
-    }
+    const placement = desired.placement.search;
+    const done =
+      placement === 'Shared'
+        ? await placeShared(this.#es, desired.id, index, this.#replicas)
+        : await placeDedicated(this.#es, desired.id, index, this.#replicas);
+    if (done)
+      event(
+        'Normal',
+        done.startsWith('moved') ? 'SearchPlacementMoved' : 'SearchIndexCreated',
+        `${placement}: ${done}`,
+      );
+    const where =
+      placement === 'Shared'
+        ? `alias ${index} on ${SHARED_MESSAGE_INDEX} (placement Shared: filter and routing by tenant; isolated by Parley's filter, not by Elasticsearch security)`
+        : `index ${index} (placement Dedicated)`;
+    const moved = done.startsWith('moved') ? `; ${done}` : '';
     const security = await probeSearchSecurity(this.#es);
     facts.searchUserSupported = security.supported;
     if (!security.supported) {
       return ready(
         'ProvisionedWithoutUser',
-        `index ${index}; no per-tenant Elasticsearch user: the server has no security (${security.answer}), so isolation is by index name only and no tenant-scoped Elasticsearch credential exists: the Secret carries no Elasticsearch address, and the tenant's searches go through the search service`,
+        `${where}${moved}; no per-tenant Elasticsearch user: the server has no security (${security.answer}), so isolation is by index name only and no tenant-scoped Elasticsearch credential exists: the Secret carries no Elasticsearch address, and the tenant's searches go through the search service`,
       );
     }
     await ensureSearchUser(this.#es, desired.id, index, credentials.searchPassword);
     return ready(
       'Provisioned',
-      `index ${index}; user ${searchUsername(desired.id)} with role ${searchRoleName(desired.id)} only (read on ${index})`,
+      `${where}${moved}; user ${searchUsername(desired.id)} with role ${searchRoleName(desired.id)} only (read on ${index})`,
     );
   }
 }
 
-export async function deleteTenantIndex(es: ElasticsearchClient, index: string): Promise<void> {
-  await es.indices.delete({ index, ignore_unavailable: true });
+/** The tenant's search data goes, whatever its placement (search-placement.ts). */
+export async function deleteTenantIndex(
+  es: ElasticsearchClient,
+  tenant: string,
+  index: string,
+): Promise<void> {
+  await removeTenantSearchData(es, tenant, index);
 }

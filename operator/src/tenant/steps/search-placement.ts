@@ -1,0 +1,182 @@
+/**
+ * Where a tenant's messages live in Elasticsearch (spec.placement.search). The search service
+ * always names the tenant's index `parley-<tenant>-messages`; what stands behind that name is:
+ * - Dedicated: an index of its own (as before placement existed), or, after a move from Shared,
+ *   a one-index alias of that name on `parley-<tenant>-messages.dedicated` (Elasticsearch cannot
+ *   create an index under the name an alias holds, nor rename one, so the moved index gets a
+ *   suffix and the name stays an alias);
+ * - Shared: an alias on the one shared index (SHARED_MESSAGE_INDEX) with a filter and routing
+ *   by tenant (sharedTenantAlias): one shard for many tenants, where a dedicated index costs at
+ *   least one each and a node holds 1,000 by default. Isolation there is Parley's own filter
+ *   (the alias's and the search service's), not Elasticsearch security.
+ * A move between placements is a reindex the step runs and reports in the condition's message.
+ */
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX, sharedTenantAlias } from '@parley/contracts';
+
+export type SearchPlacement = 'Dedicated' | 'Shared';
+
+/** The index a Dedicated tenant moved from Shared lives in, behind the alias of its usual name. */
+export const movedIndexName = (name: string) => `${name}.dedicated`;
+
+/** What the tenant's name stands for now: an index, an alias on some indices, or nothing. */
+export type SearchTarget = { kind: 'index' } | { kind: 'alias'; indices: string[] } | { kind: 'none' };
+
+export async function searchTarget(es: ElasticsearchClient, name: string): Promise<SearchTarget> {
+  const aliases = await es.indices.getAlias({ name }, { ignore: [404] });
+  const owners = Object.keys((aliases.body ?? {}) as Record<string, unknown>).filter(
+    (index) => index !== 'error' && index !== 'status',
+  );
+  if (aliases.statusCode !== 404 && owners.length > 0) return { kind: 'alias', indices: owners };
+  const exists = (await es.indices.exists({ index: name })).body;
+  return exists ? { kind: 'index' } : { kind: 'none' };
+}
+
+/** Creates an index with the message mapping; one created concurrently is fine. */
+export async function createMessageIndex(
+  es: ElasticsearchClient,
+  index: string,
+  replicas: number,
+): Promise<boolean> {
+  try {
+    await es.indices.create({
+      index,
+      body: {
+        settings: { number_of_shards: 1, number_of_replicas: replicas },
+        mappings: MESSAGE_INDEX_MAPPINGS,
+      },
+    });
+    return true;
+  } catch (error) {
+    const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+    if (type !== 'resource_already_exists_exception') throw error;
+    return false;
+  }
+}
+
+/**
+ * Copies the tenant's documents from `source` to `dest`, stamping the tenant on each (documents
+ * written before they carried it) and routing by tenant. `version_type: external` keeps each
+ * document's version (the search service writes with the message's seq as external version), so
+ * a second pass after a swap brings over only what was written in between, never older copies.
+ */
+async function copyTenantDocuments(
+  es: ElasticsearchClient,
+  tenant: string,
+  source: string,
+  dest: string,
+  onlyTenant: boolean,
+): Promise<number> {
+  const { body } = await es.reindex({
+    refresh: true,
+    wait_for_completion: true,
+    body: {
+      conflicts: 'proceed',
+      source: { index: source, ...(onlyTenant ? { query: { term: { tenant } } } : {}) },
+      dest: { index: dest, version_type: 'external' },
+      script: {
+        lang: 'painless',
+        source: 'ctx._source.tenant = params.tenant; ctx._routing = params.routing;',
+        params: { tenant, routing: onlyTenant ? null : tenant },
+      },
+    },
+  });
+  return (body as { created?: number; updated?: number }).created ?? 0;
+}
+
+/** Puts the tenant in the shared index: returns what was done ('' when it already was). */
+export async function placeShared(
+  es: ElasticsearchClient,
+  tenant: string,
+  name: string,
+  replicas: number,
+): Promise<string> {
+  await createMessageIndex(es, SHARED_MESSAGE_INDEX, replicas);
+  const target = await searchTarget(es, name);
+  const alias = { index: SHARED_MESSAGE_INDEX, alias: name, ...sharedTenantAlias(tenant) };
+  if (target.kind === 'alias' && target.indices.length === 1 && target.indices[0] === SHARED_MESSAGE_INDEX) {
+    // Re-applied each time: a filter removed by hand is put back (the alias API replaces it).
+    await es.indices.updateAliases({ body: { actions: [{ add: alias }] } });
+    return '';
+  }
+  if (target.kind === 'none') {
+    await es.indices.updateAliases({ body: { actions: [{ add: alias }] } });
+    return `alias ${name} created on ${SHARED_MESSAGE_INDEX}`;
+  }
+  // A move from Dedicated: block writes to the old index (the search service's writes fail and are
+  // retried from Kafka), copy, then swap the name to the alias and drop the old index atomically.
+  const old = target.kind === 'index' ? name : (target.indices[0] as string);
+  await es.indices.putSettings({ index: old, body: { 'index.blocks.write': true } });
+  const copied = await copyTenantDocuments(es, tenant, old, SHARED_MESSAGE_INDEX, false);
+  await es.indices.updateAliases({
+    body: {
+      actions:
+        target.kind === 'index'
+          ? [{ remove_index: { index: old } }, { add: alias }]
+          : [{ remove: { index: old, alias: name } }, { add: alias }],
+    },
+  });
+  if (target.kind === 'alias') await es.indices.delete({ index: old, ignore_unavailable: true });
+  return `moved from Dedicated: ${copied} document(s) reindexed from ${old} into ${SHARED_MESSAGE_INDEX}`;
+}
+
+/** Gives the tenant its own index: returns what was done ('' when it already had it). */
+export async function placeDedicated(
+  es: ElasticsearchClient,
+  tenant: string,
+  name: string,
+  replicas: number,
+): Promise<string> {
+  const target = await searchTarget(es, name);
+  if (target.kind === 'index') return '';
+  if (target.kind === 'none') {
+    return (await createMessageIndex(es, name, replicas)) ? `index ${name} created` : '';
+  }
+  if (!target.indices.includes(SHARED_MESSAGE_INDEX)) return ''; // already moved: alias on its own index
+  // A move from Shared: copy into the tenant's own index, swap the name over atomically, copy
+  // again what was written meanwhile (external versions: only newer documents), then remove the
+  // tenant's documents from the shared index.
+  const own = movedIndexName(name);
+  await createMessageIndex(es, own, replicas);
+  const first = await copyTenantDocuments(es, tenant, SHARED_MESSAGE_INDEX, own, true);
+  await es.indices.updateAliases({
+    body: {
+      actions: [
+        { remove: { index: SHARED_MESSAGE_INDEX, alias: name } },
+        { add: { index: own, alias: name, is_write_index: true } },
+      ],
+    },
+  });
+  const second = await copyTenantDocuments(es, tenant, SHARED_MESSAGE_INDEX, own, true);
+  await es.deleteByQuery({
+    index: SHARED_MESSAGE_INDEX,
+    refresh: true,
+    conflicts: 'proceed',
+    body: { query: { term: { tenant } } },
+  });
+  return `moved from Shared: ${first + second} document(s) reindexed from ${SHARED_MESSAGE_INDEX} into ${own}`;
+}
+
+/** Removes the tenant's search data whatever its placement (deletion). */
+export async function removeTenantSearchData(
+  es: ElasticsearchClient,
+  tenant: string,
+  name: string,
+): Promise<void> {
+  const target = await searchTarget(es, name);
+  if (target.kind === 'index') await es.indices.delete({ index: name, ignore_unavailable: true });
+  if (target.kind !== 'alias') return;
+  for (const index of target.indices) {
+    if (index === SHARED_MESSAGE_INDEX) {
+      await es.indices.deleteAlias({ index, name }, { ignore: [404] });
+      await es.deleteByQuery({
+        index,
+        refresh: true,
+        conflicts: 'proceed',
+        body: { query: { term: { tenant } } },
+      });
+    } else {
+      await es.indices.delete({ index, ignore_unavailable: true });
+    }
+  }
+}

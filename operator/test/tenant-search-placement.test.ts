@@ -1,0 +1,164 @@
+/**
+ * spec.placement.search on the real apiserver and Elasticsearch: the CRD refuses a value that is
+ * not Dedicated or Shared; two Shared tenants live in the one shared index, each behind its own
+ * filtered, routed alias, and neither sees the other's messages, even when asking for them by
+ * tenant; moving one to Dedicated reindexes it into its own index and keeps every document and
+ * the same search results, and leaves nothing of it in the shared index.
+ */
+import { SHARED_MESSAGE_INDEX } from '@parley/contracts';
+import { searchIndexName } from '@parley/tenancy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { movedIndexName, searchTarget } from '../src/tenant/steps/search-placement.ts';
+import {
+  disposableTenant,
+  ensureCrdsAndNamespace,
+  kubectl,
+  kubectlOk,
+  removeTenantTopics,
+  sample,
+  startTestOperator,
+  type TestOperator,
+  uniqueId,
+  waitFor,
+  waitForCondition,
+} from './operator-fixture.ts';
+
+const namespace = uniqueId('opplace-');
+const a = uniqueId('pa');
+const b = uniqueId('pb');
+let op: TestOperator;
+
+const placed = (placement: string) => (yaml: string) =>
+  disposableTenant(yaml).replace('  plan: team\n', `  plan: team\n  placement:\n    search: ${placement}\n`);
+
+const es = () => op.clients.elasticsearch;
+
+/** Writes as the search service does: through the tenant's index name, the tenant in the document. */
+async function index(tenant: string, messages: { id: string; text: string }[]): Promise<void> {
+  const body = messages.flatMap((m, i) => [
+    { index: { _index: searchIndexName(tenant), _id: m.id, version: i + 1, version_type: 'external' } },
+    {
+      tenant,
+      messageId: m.id,
+      conversationId: 'c1',
+      senderId: 'u1',
+      text: m.text,
+      createdAt: new Date().toISOString(),
+      changeSeq: i + 1,
+    },
+  ]);
+  const { body: result } = await es().bulk({ refresh: true, body });
+  expect((result as { errors: boolean }).errors).toBe(false);
+}
+
+async function search(name: string, query: object): Promise<string[]> {
+  const { body } = await es().search({ index: name, body: { query, size: 100 } });
+  return (body as { hits: { hits: { _id: string }[] } }).hits.hits.map((h) => h._id).sort();
+}
+
+beforeAll(async () => {
+  await ensureCrdsAndNamespace(namespace);
+  op = await startTestOperator(namespace);
+  for (const tenant of [a, b])
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', tenant, placed('Shared')),
+    );
+  for (const tenant of [a, b])
+    await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
+}, 240_000);
+
+afterAll(async () => {
+  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
+  await op?.stop();
+  await removeTenantTopics([a, b]);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}, 180_000);
+
+describe('search placement', () => {
+  it('the apiserver refuses a placement that is neither Dedicated nor Shared', async () => {
+    const refused = await kubectl(
+      ['apply', '--dry-run=server', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', uniqueId('px'), placed('Nowhere')),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/spec\.placement\.search: Unsupported value: "Nowhere"/);
+  });
+
+  it('a Shared tenant is an alias on the shared index, filtered and routed by tenant', async () => {
+    for (const tenant of [a, b]) {
+      expect(await searchTarget(es(), searchIndexName(tenant))).toEqual({
+        kind: 'alias',
+        indices: [SHARED_MESSAGE_INDEX],
+      });
+      const { body } = await es().indices.getAlias({
+        index: SHARED_MESSAGE_INDEX,
+        name: searchIndexName(tenant),
+      });
+      const alias = (body as Record<string, { aliases: Record<string, Record<string, unknown>> }>)[
+        SHARED_MESSAGE_INDEX
+      ]?.aliases[searchIndexName(tenant)];
+      expect(alias).toEqual({ filter: { term: { tenant } }, index_routing: tenant, search_routing: tenant });
+    }
+    const conditions = JSON.parse(await kubectlOk(['get', '-n', namespace, `tenant/${a}`, '-o', 'json']))
+      .status.conditions as { type: string; message: string }[];
+    expect(conditions.find((c) => c.type === 'SearchIndex')?.message).toMatch(
+      /placement Shared.*not by Elasticsearch security/,
+    );
+  });
+
+  it("one Shared tenant's query never returns another's messages, even asking for them by tenant", async () => {
+    await index(a, [
+      { id: 'a1', text: 'zebra plans for a' },
+      { id: 'a2', text: 'zebra budget of a' },
+      { id: 'a3', text: 'the zebra secret of a' },
+    ]);
+    await index(b, [
+      { id: 'b1', text: 'zebra notes of b' },
+      { id: 'b2', text: 'zebra again, b' },
+    ]);
+    expect(await search(searchIndexName(a), { match: { text: 'zebra' } })).toEqual(['a1', 'a2', 'a3']);
+    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual(['b1', 'b2']);
+    // The attack: b names a's tenant (and a's ids) through its own alias.
+    expect(await search(searchIndexName(b), { term: { tenant: a } })).toEqual([]);
+    expect(await search(searchIndexName(b), { ids: { values: ['a1', 'a2', 'a3'] } })).toEqual([]);
+  });
+
+  it('moving a tenant to Dedicated keeps every document and the search results; the shared index keeps none of it', async () => {
+    const before = await search(searchIndexName(a), { match: { text: 'secret zebra' } });
+    await kubectlOk([
+      'patch',
+      '-n',
+      namespace,
+      `tenant/${a}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { placement: { search: 'Dedicated' } } }),
+    ]);
+    await waitFor(
+      'the tenant on its own index',
+      async () => {
+        const target = await searchTarget(es(), searchIndexName(a));
+        return target.kind === 'alias' && target.indices.join() === movedIndexName(searchIndexName(a));
+      },
+      60_000,
+    );
+    await waitForCondition(namespace, `tenant/${a}`, 'Ready', 'True', 60_000);
+    expect(await search(searchIndexName(a), { match_all: {} })).toEqual(['a1', 'a2', 'a3']);
+    expect(await search(searchIndexName(a), { match: { text: 'secret zebra' } })).toEqual(before);
+    const left = await es().count({ index: SHARED_MESSAGE_INDEX, body: { query: { term: { tenant: a } } } });
+    expect((left.body as { count: number }).count).toBe(0);
+    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual(['b1', 'b2']);
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${a},reason=SearchPlacementMoved`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(events).toMatch(/moved from Shared: 3 document\(s\) reindexed/);
+  }, 120_000);
+});
