@@ -12,6 +12,7 @@ import { jwksRoutes } from './routes/jwks-routes.ts';
 import { meRoutes } from './routes/me-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { resolveClientAddress } from './routes/request-context.ts';
+import { scimRoutes, scimTokenRoutes } from './routes/scim-routes.ts';
 import { ssoRoutes } from './routes/sso-routes.ts';
 
 export function buildApp(components: AuthComponents): ServiceApp {
@@ -26,6 +27,8 @@ export function buildApp(components: AuthComponents): ServiceApp {
       v1.register(meRoutes, components);
       v1.register(adminRoutes, components);
       v1.register(ssoRoutes, components);
+      v1.register(scimRoutes, components);
+      v1.register(scimTokenRoutes, components);
       v1.register(internalRoutes, components);
     },
     { prefix: '/v1' },

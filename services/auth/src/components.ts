@@ -41,6 +41,8 @@ import { PasswordReset } from './domain/password-reset.ts';
 import { PasswordResetThrottle } from './domain/password-reset-throttle.ts';
 import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
+import { ScimTokens } from './domain/scim-tokens.ts';
+import { ScimUsers } from './domain/scim-users.ts';
 import { SecondFactor } from './domain/second-factor.ts';
 import { Sessions } from './domain/sessions.ts';
 import { SignUpThrottle } from './domain/sign-up-throttle.ts';
@@ -97,6 +99,10 @@ export interface AuthComponents extends ServiceFoundation {
   oidcProviders: OidcProviders;
   /** Single sign-on through that provider (code flow with PKCE). */
   oidcSignIn: OidcSignIn;
+  /** SCIM bearer tokens per tenant (hashed). */
+  scimTokens: ScimTokens;
+  /** SCIM 2.0 Users over the tenant's users. */
+  scimUsers: ScimUsers;
   hasher: PasswordHasher;
   /** GDPR export and erasure of what auth holds about a person (also user deletion). */
   personalData: PersonalData;
@@ -157,6 +163,7 @@ export async function createComponents(
     onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
   });
   const tenants = new TenantDirectory(platformDb);
+  const deletion = new UserDeletion(mongo, personalData, events);
   const oidcProviders = new OidcProviders(keyring, events, {
     allowHttpIssuers: policy.oidc.allowHttpIssuers,
   });
@@ -213,7 +220,7 @@ export async function createComponents(
     }),
     invitations: new Invitations(policy.invitationTtlSeconds, events, keyring),
     personalData,
-    deletion: new UserDeletion(mongo, personalData, events),
+    deletion,
     secondFactor,
     oidcProviders,
     oidcSignIn: new OidcSignIn({
@@ -224,6 +231,8 @@ export async function createComponents(
       redis,
       stateTtlSeconds: policy.oidc.stateTtlSeconds,
     }),
+    scimTokens: new ScimTokens(events),
+    scimUsers: new ScimUsers(accounts, deletion),
     hasher,
     tenantGate: new TenantGate(redis),
     authClient,

@@ -8,6 +8,7 @@ import { registerMediaRoutes } from './routes/media-routes.ts';
 import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
 import { rateLimitHook } from './routes/rate-limits.ts';
+import { registerScimRoutes } from './routes/scim-routes.ts';
 import { registerSearchRoutes } from './routes/search-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { installSecurityHeaders } from './security-headers.ts';
@@ -40,6 +41,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   };
   registerSessionRoutes(app, context);
   registerAuthRoutes(app, context, parts.upstreams.auth);
+  registerScimRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
   registerMessagingRoutes(app, context, parts.messaging);
   registerSearchRoutes(app, context, parts.search);

@@ -24,6 +24,8 @@ export interface UserDocument extends OutboxFields {
   recoveryCodeHashes?: string[];
   /** Identities at the tenant's OpenID providers that sign in as this user: `<issuer> <subject>`. */
   oidcSubjects?: string[];
+  /** The provisioning client's own id for this user (SCIM `externalId`). */
+  scimExternalId?: string;
 }
 
 export interface SessionDocument extends OutboxFields {
@@ -114,6 +116,14 @@ export interface SsoProviderDocument extends OutboxFields {
   updatedAt: Date;
 }
 
+/** A tenant's SCIM bearer token (domain/scim-tokens.ts): only its SHA-256 is kept. */
+export interface ScimTokenDocument {
+  _id: string;
+  tokenHash: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
 export interface TenantCollections {
   tenant: string;
   db: Db;
@@ -125,6 +135,7 @@ export interface TenantCollections {
   signUps: Collection<SignUpDocument>;
   passwordResets: Collection<PasswordResetDocument>;
   ssoProviders: Collection<SsoProviderDocument>;
+  scimTokens: Collection<ScimTokenDocument>;
 }
 
 /**
@@ -174,6 +185,7 @@ export class TenantStore {
       signUps: db.collection<SignUpDocument>('sign_ups'),
       passwordResets: db.collection<PasswordResetDocument>('password_resets'),
       ssoProviders: db.collection<SsoProviderDocument>('sso_providers'),
+      scimTokens: db.collection<ScimTokenDocument>('scim_tokens'),
     };
     await this.#ensureIndexes(collections);
     return collections;
@@ -184,6 +196,7 @@ export class TenantStore {
       c.users.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),
       c.users.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.users.createIndex({ oidcSubjects: 1 }, { name: 'by_oidc_subject', sparse: true }),
+      c.scimTokens.createIndex({ tokenHash: 1 }, { unique: true, name: 'token_unique' }),
       c.sessions.createIndex({ userId: 1 }, { name: 'by_user' }),
       c.sessions.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.invitations.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),

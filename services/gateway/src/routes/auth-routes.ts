@@ -347,6 +347,31 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       schema: { response: { 204: NoContent } },
       target: same('/admin/sso/oidc'),
     },
+    {
+      ...admin,
+      method: 'POST',
+      url: '/admin/scim/tokens',
+      operationId: 'issueScimToken',
+      summary: "A new SCIM bearer token for the tenant's provisioning client (shown once, kept hashed)",
+      schema: {
+        response: {
+          201: Type.Object({ id: Type.String(), token: Type.String(), createdAt: Type.String() }),
+        },
+      },
+      target: same('/admin/scim/tokens'),
+    },
+    {
+      ...admin,
+      method: 'DELETE',
+      url: '/admin/scim/tokens/:tokenId',
+      operationId: 'revokeScimToken',
+      summary: 'Revokes a SCIM token',
+      schema: {
+        params: Type.Object({ tokenId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: NoContent },
+      },
+      target: ({ params }) => ({ path: `/v1/admin/scim/tokens/${enc(params.tokenId)}`, bearer: true }),
+    },
   ];
   for (const route of [...account, ...users]) registerProxyRoute(app, context, route);
 }

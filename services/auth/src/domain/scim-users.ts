@@ -1,0 +1,213 @@
+/**
+ * SCIM 2.0 Users (RFC 7643 section 4.1, RFC 7644) over auth's users: an HR directory creates,
+ * reads, filters (`userName eq "..."`), patches and deletes the tenant's people. `userName` is the
+ * e-mail (the only identity auth has); a provisioned user has no password and signs in by single
+ * sign-on (or sets one by reset). `active: false` suspends the user, which revokes every session at
+ * once (Accounts.update, the same path as an admin's suspension); DELETE is the admin's deletion
+ * (anonymised tombstone, refused under a legal hold).
+ */
+import type { AuditActor } from '@parley/contracts';
+import { ProblemError } from '@parley/kit';
+import { normaliseEmail, type TenantCollections, type UserDocument } from '../store/tenant-store.ts';
+import type { Accounts } from './accounts.ts';
+import type { RequestContext } from './audit-records.ts';
+import type { UserDeletion } from './user-deletion.ts';
+
+export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const SCIM_LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const SCIM_PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/** A SCIM error (RFC 7644 section 3.12): the routes render it in SCIM's own error shape. */
+export class ScimError extends ProblemError {
+  readonly scimType: string | undefined;
+  constructor(status: number, scimType: string | undefined, detail: string) {
+    super(status, scimType ?? 'scim-error', 'SCIM request refused', detail);
+    this.scimType = scimType;
+  }
+}
+
+export const SCIM_ACTOR: AuditActor = { type: 'service', id: 'scim' };
+
+export interface ScimUserInput {
+  schemas: string[];
+  userName: string;
+  externalId?: string;
+  displayName?: string;
+  name?: { formatted?: string; givenName?: string; familyName?: string };
+  emails?: { value: string; primary?: boolean }[];
+  active?: boolean;
+}
+
+export interface ScimPatch {
+  schemas: string[];
+  Operations: { op: string; path?: string; value?: unknown }[];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function scimUser(user: UserDocument) {
+  return {
+    schemas: [SCIM_USER_SCHEMA],
+    id: user._id,
+    ...(user.scimExternalId ? { externalId: user.scimExternalId } : {}),
+    userName: user.email,
+    displayName: user.displayName,
+    name: { formatted: user.displayName },
+    emails: [{ value: user.email, primary: true }],
+    active: user.status === 'active',
+    meta: {
+      resourceType: 'User',
+      created: user.createdAt.toISOString(),
+      lastModified: user.updatedAt.toISOString(),
+    },
+  };
+}
+
+function displayNameOf(input: Pick<ScimUserInput, 'displayName' | 'name' | 'userName'>): string {
+  const fromParts = [input.name?.givenName, input.name?.familyName].filter(Boolean).join(' ');
+  const name = input.displayName ?? input.name?.formatted ?? (fromParts || input.userName.split('@')[0]);
+  return (name ?? input.userName).trim().slice(0, 100) || input.userName;
+}
+
+export class ScimUsers {
+  readonly #accounts: Accounts;
+  readonly #deletion: UserDeletion;
+
+  constructor(accounts: Accounts, deletion: UserDeletion) {
+    this.#accounts = accounts;
+    this.#deletion = deletion;
+  }
+
+  async create(c: TenantCollections, input: ScimUserInput, context: RequestContext) {
+    if (!input.schemas.includes(SCIM_USER_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_USER_SCHEMA}`);
+    if (!EMAIL.test(input.userName))
+      throw new ScimError(400, 'invalidValue', 'userName must be an e-mail address');
+    const existing = await c.users.findOne({ emailKey: normaliseEmail(input.userName) });
+    if (existing) throw new ScimError(409, 'uniqueness', 'A user with this userName exists');
+    let user: UserDocument;
+    try {
+      user = await this.#accounts.insert(
+        c,
+        { email: input.userName, passwordHash: '', displayName: displayNameOf(input), roles: ['member'] },
+        'scim',
+        context,
+      );
+    } catch (error) {
+      if ((error as ProblemError).status === 409)
+        throw new ScimError(409, 'uniqueness', 'A user with this userName exists');
+      throw error;
+    }
+    if (input.externalId) {
+      await c.users.updateOne({ _id: user._id }, { $set: { scimExternalId: input.externalId } });
+      user = { ...user, scimExternalId: input.externalId };
+    }
+    if (input.active === false) return this.#setActive(c, user, false, context);
+    return scimUser(user);
+  }
+
+  async get(c: TenantCollections, id: string): Promise<UserDocument> {
+    const user = await c.users.findOne({ _id: id, status: { $ne: 'deleted' } });
+    if (!user) throw new ScimError(404, undefined, `No User ${id}`);
+    return user;
+  }
+
+  /** `filter` supports `userName eq "<value>"` (case-insensitive, as RFC 7643 says userName is). */
+  async list(c: TenantCollections, query: { filter?: string; startIndex?: number; count?: number }) {
+    const startIndex = Math.max(1, query.startIndex ?? 1);
+    const count = Math.min(200, Math.max(0, query.count ?? 100));
+    const where: Record<string, unknown> = { status: { $ne: 'deleted' } };
+    if (query.filter !== undefined) {
+      const match = /^\s*userName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(query.filter);
+      if (!match?.[1])
+        throw new ScimError(400, 'invalidFilter', 'Only the filter userName eq "<value>" is supported');
+      where.emailKey = normaliseEmail(match[1].replace(/\\(.)/g, '$1'));
+    }
+    const [total, users] = await Promise.all([
+      c.users.countDocuments(where),
+      c.users
+        .find(where)
+        .sort({ createdAt: 1, _id: 1 })
+        .skip(startIndex - 1)
+        .limit(count)
+        .toArray(),
+    ]);
+    return {
+      schemas: [SCIM_LIST_SCHEMA],
+      totalResults: total,
+      startIndex,
+      itemsPerPage: users.length,
+      Resources: users.map(scimUser),
+    };
+  }
+
+  async patch(c: TenantCollections, id: string, patch: ScimPatch, context: RequestContext) {
+    if (!patch.schemas.includes(SCIM_PATCH_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_PATCH_SCHEMA}`);
+    let user = await this.get(c, id);
+    let active: boolean | undefined;
+    let displayName: string | undefined;
+    let externalId: string | undefined;
+    for (const operation of patch.Operations) {
+      const op = operation.op.toLowerCase();
+      if (op !== 'replace' && op !== 'add')
+        throw new ScimError(400, 'invalidValue', `op ${operation.op} is not supported on User`);
+      // Either `{path: "active", value: false}` or `{value: {active: false}}` (Azure AD and Okta send both).
+      const values: Record<string, unknown> =
+        operation.path !== undefined
+          ? { [operation.path]: operation.value }
+          : typeof operation.value === 'object' && operation.value !== null
+            ? (operation.value as Record<string, unknown>)
+            : {};
+      for (const [path, value] of Object.entries(values)) {
+        if (path === 'active') {
+          // Azure AD sends the string "False".
+          const flag = typeof value === 'string' ? value.toLowerCase() : value;
+          if (flag !== true && flag !== false && flag !== 'true' && flag !== 'false') {
+            throw new ScimError(400, 'invalidValue', 'active must be a boolean');
+          }
+          active = flag === true || flag === 'true';
+        } else if (path === 'displayName' || path === 'name.formatted') {
+          if (typeof value !== 'string' || !value.trim() || value.length > 100)
+            throw new ScimError(400, 'invalidValue', `${path} must be a string of 1-100 characters`);
+          displayName = value.trim();
+        } else if (path === 'externalId') {
+          if (typeof value !== 'string' || value.length > 255)
+            throw new ScimError(400, 'invalidValue', 'externalId must be a string');
+          externalId = value;
+        } else {
+          throw new ScimError(400, 'invalidPath', `${path} cannot be patched`);
+        }
+      }
+    }
+    if (displayName !== undefined || externalId !== undefined) {
+      const set = {
+        ...(displayName ? { displayName } : {}),
+        ...(externalId ? { scimExternalId: externalId } : {}),
+        updatedAt: new Date(),
+      };
+      await c.users.updateOne({ _id: id }, { $set: set });
+      user = { ...user, ...set };
+    }
+    if (active !== undefined && active !== (user.status === 'active'))
+      return this.#setActive(c, user, active, context);
+    return scimUser(user);
+  }
+
+  async delete(c: TenantCollections, id: string, context: RequestContext): Promise<void> {
+    await this.get(c, id);
+    await this.#deletion.delete(c, id, SCIM_ACTOR, 'admin-deletion', context);
+  }
+
+  async #setActive(c: TenantCollections, user: UserDocument, active: boolean, context: RequestContext) {
+    // Suspension revokes every session of the user (Redis first: auth-clients refuse them at once).
+    await this.#accounts.update(
+      c,
+      user._id,
+      { status: active ? 'active' : 'suspended' },
+      SCIM_ACTOR,
+      context,
+    );
+    return scimUser(await this.get(c, user._id));
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * SCIM 2.0 (RFC 7644) for a tenant's provisioning client, under `/v1/tenants/:tenant/scim/v2`
+ * (the gateway serves it at `/api/v1/tenants/:tenant/scim/v2`): Users (create, read, filter,
+ * patch, delete) with the tenant's SCIM bearer token, and the admin routes that issue and revoke
+ * those tokens. Errors here are SCIM's own (`urn:ietf:params:scim:api:messages:2.0:Error`,
+ * `status` as a string, `scimType`), which SCIM clients parse, not problem details; bodies are
+ * accepted as `application/scim+json` or JSON and answered as `application/scim+json`.
+ */
+import { authOf, requireAccessToken } from '@parley/auth-client';
+import { ProblemError, problems, routePlugin, securedBy, Type } from '@parley/kit';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthComponents } from '../components.ts';
+import { ScimError, type ScimPatch, type ScimUserInput, scimUser } from '../domain/scim-users.ts';
+import { TenantParams, usableTenant } from './public-routes.ts';
+import { NoContent, requestContext } from './request-context.ts';
+
+const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+const SCIM_TYPE = 'application/scim+json';
+
+const Name = Type.Object(
+  {
+    formatted: Type.Optional(Type.String({ maxLength: 200 })),
+    givenName: Type.Optional(Type.String({ maxLength: 100 })),
+    familyName: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: true },
+);
+/** Core User attributes auth keeps; other attributes and extensions are accepted and ignored. */
+const UserBody = Type.Object(
+  {
+    schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+    userName: Type.String({ minLength: 3, maxLength: 254 }),
+    externalId: Type.Optional(Type.String({ maxLength: 255 })),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    name: Type.Optional(Name),
+    emails: Type.Optional(
+      Type.Array(
+        Type.Object({ value: Type.String({ maxLength: 254 }), primary: Type.Optional(Type.Boolean()) }),
+        { maxItems: 10 },
+      ),
+    ),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+const PatchBody = Type.Object({
+  schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+  Operations: Type.Array(
+    Type.Object({
+      op: Type.String({ minLength: 1, maxLength: 10 }),
+      path: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      value: Type.Optional(Type.Unknown()),
+    }),
+    { minItems: 1, maxItems: 50 },
+  ),
+});
+const UserParams = Type.Object({
+  tenant: TenantParams.properties.tenant,
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+});
+const ListQuery = Type.Object({
+  filter: Type.Optional(Type.String({ maxLength: 500 })),
+  startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+});
+const ScimUserResource = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    id: Type.String(),
+    externalId: Type.Optional(Type.String()),
+    userName: Type.String(),
+    displayName: Type.String(),
+    name: Type.Object({ formatted: Type.String() }),
+    emails: Type.Array(Type.Object({ value: Type.String(), primary: Type.Boolean() })),
+    active: Type.Boolean(),
+    meta: Type.Object({ resourceType: Type.String(), created: Type.String(), lastModified: Type.String() }),
+  },
+  { description: 'A SCIM User (RFC 7643 section 4.1)' },
+);
+const ScimList = Type.Object({
+  schemas: Type.Array(Type.String()),
+  totalResults: Type.Integer(),
+  startIndex: Type.Integer(),
+  itemsPerPage: Type.Integer(),
+  Resources: Type.Array(ScimUserResource),
+});
+const TokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+function scimErrorHandling(app: FastifyInstance): void {
+  app.addContentTypeParser(SCIM_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ScimError(400, 'invalidSyntax', 'The body is not JSON'), undefined);
+    }
+  });
+  app.setErrorHandler((error: FastifyError | ProblemError, _request, reply) => {
+    const status = error instanceof ProblemError ? error.status : (error.statusCode ?? 500);
+    const scimType =
+      error instanceof ScimError
+        ? error.scimType
+        : (error as FastifyError).validation
+          ? 'invalidValue'
+          : undefined;
+    const detail = status >= 500 ? 'Internal error' : error.message;
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="scim"');
+    reply
+      .status(status)
+      .type(SCIM_TYPE)
+      .send({
+        schemas: [SCIM_ERROR_SCHEMA],
+        status: String(status),
+        ...(scimType ? { scimType } : {}),
+        detail,
+      });
+  });
+}
+
+export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
+  scimErrorHandling(app);
+  /** The tenant in the path, its collections, after its SCIM token was checked. */
+  const scim = async (request: FastifyRequest<{ Params: { tenant: string } }>) => {
+    const c = await parts.store.forTenant(await usableTenant(parts, request.params.tenant));
+    await parts.scimTokens.authenticate(c, request.headers.authorization, requestContext(request));
+    return c;
+  };
+  const base = '/tenants/:tenant/scim/v2';
+
+  app.post(
+    `${base}/Users`,
+    { schema: { params: TenantParams, body: UserBody, response: { 201: ScimUserResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      const created = await parts.scimUsers.create(c, request.body as ScimUserInput, requestContext(request));
+      return reply.status(201).type(SCIM_TYPE).send(created);
+    },
+  );
+
+  app.get(
+    `${base}/Users`,
+    { schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimList } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply.type(SCIM_TYPE).send(await parts.scimUsers.list(c, request.query));
+    },
+  );
+
+  app.get(
+    `${base}/Users/:id`,
+    { schema: { params: UserParams, response: { 200: ScimUserResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply.type(SCIM_TYPE).send(scimUser(await parts.scimUsers.get(c, request.params.id)));
+    },
+  );
+
+  app.patch(
+    `${base}/Users/:id`,
+    { schema: { params: UserParams, body: PatchBody, response: { 200: ScimUserResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      const patched = await parts.scimUsers.patch(
+        c,
+        request.params.id,
+        request.body as ScimPatch,
+        requestContext(request),
+      );
+      return reply.type(SCIM_TYPE).send(patched);
+    },
+  );
+
+  app.delete(
+    `${base}/Users/:id`,
+    { schema: { params: UserParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      await parts.scimUsers.delete(c, request.params.id, requestContext(request));
+      return reply.status(204).send(null);
+    },
+  );
+});
+
+/** A tenant admin's SCIM tokens (bearer, role admin; problem details like every admin route). */
+export const scimTokenRoutes = routePlugin<AuthComponents>((app, parts) => {
+  const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
+  const admin = async (request: FastifyRequest) => {
+    const claims = authOf(request);
+    await parts.tenantGate.assertServed(claims.tid);
+    if (!claims.roles.includes('admin')) throw problems.forbidden('Only a tenant admin may do this');
+    return { claims, c: await parts.store.forTenant(claims.tid) };
+  };
+  app.post(
+    '/admin/scim/tokens',
+    {
+      onRequest,
+      schema: {
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            token: Type.String({ description: 'Shown once' }),
+            createdAt: Type.String(),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims, c } = await admin(request);
+      reply.status(201);
+      return parts.scimTokens.issue(c, claims.sub, requestContext(request));
+    },
+  );
+  app.delete(
+    '/admin/scim/tokens/:id',
+    { onRequest, schema: { params: TokenParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { claims, c } = await admin(request);
+      if (!(await parts.scimTokens.revoke(c, request.params.id, claims.sub, requestContext(request)))) {
+        throw problems.notFound('No such SCIM token');
+      }
+      reply.status(204);
+      return null;
+    },
+  );
+});

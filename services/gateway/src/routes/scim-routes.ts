@@ -1,0 +1,87 @@
+/**
+ * SCIM 2.0 (RFC 7644) for a tenant's provisioning client (an HR directory, an identity provider):
+ * `/api/v1/tenants/:tenant/scim/v2/Users`, passed to auth with the client's own bearer token (a
+ * SCIM token of that tenant, checked by auth against the tenant the path names; no Parley access
+ * token). The schemas here only bound the input: SCIM bodies carry extensions, and auth validates
+ * them and answers in SCIM's own error shape, which SCIM clients read.
+ */
+import { type ServiceApp, Type } from '@parley/kit';
+import type { ServiceHttp } from '@parley/service-http';
+import { TenantIdSchema } from '@parley/tenancy';
+import { NoContent } from './auth-routes.ts';
+import { type ProxyContext, type ProxyRouteDefinition, registerProxyRoute } from './proxy-route.ts';
+
+const ScimBody = Type.Object(
+  {},
+  { additionalProperties: true, description: 'A SCIM resource or PatchOp (RFC 7643/7644)' },
+);
+const ScimAnswer = Type.Object(
+  {},
+  { additionalProperties: true, description: 'A SCIM resource, ListResponse or Error' },
+);
+const TenantParams = Type.Object({ tenant: TenantIdSchema });
+const UserParams = Type.Object({ tenant: TenantIdSchema, id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ListQuery = Type.Object({
+  filter: Type.Optional(Type.String({ maxLength: 500 })),
+  startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+});
+
+export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth: ServiceHttp): void {
+  app.addContentTypeParser(
+    'application/scim+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+  const scim = { tags: ['scim'], access: 'tenant-path' as const, upstream: auth };
+  const users = (tenant: string, id?: string) =>
+    `/v1/tenants/${tenant}/scim/v2/Users${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
+  const routes: ProxyRouteDefinition[] = [
+    {
+      ...scim,
+      method: 'POST',
+      url: '/tenants/:tenant/scim/v2/Users',
+      operationId: 'scimCreateUser',
+      summary: 'SCIM: provisions a user (userName is the e-mail); the SCIM token as bearer',
+      schema: { params: TenantParams, body: ScimBody, response: { 201: ScimAnswer } },
+      target: ({ tenant, body }) => ({ path: users(tenant), body, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'GET',
+      url: '/tenants/:tenant/scim/v2/Users',
+      operationId: 'scimListUsers',
+      summary: 'SCIM: lists users, filter `userName eq "<e-mail>"`, startIndex and count',
+      schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimAnswer } },
+      target: ({ tenant, query }) => ({ path: users(tenant), query, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'GET',
+      url: '/tenants/:tenant/scim/v2/Users/:id',
+      operationId: 'scimGetUser',
+      summary: 'SCIM: one user',
+      schema: { params: UserParams, response: { 200: ScimAnswer } },
+      target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'PATCH',
+      url: '/tenants/:tenant/scim/v2/Users/:id',
+      operationId: 'scimPatchUser',
+      summary: 'SCIM: PatchOp on a user (active=false suspends them and ends their sessions)',
+      schema: { params: UserParams, body: ScimBody, response: { 200: ScimAnswer } },
+      target: ({ tenant, params, body }) => ({ path: users(tenant, params.id), body, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'DELETE',
+      url: '/tenants/:tenant/scim/v2/Users/:id',
+      operationId: 'scimDeleteUser',
+      summary: 'SCIM: deletes (anonymises) a user; refused under a legal hold',
+      schema: { params: UserParams, response: { 204: NoContent } },
+      target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
+    },
+  ];
+  for (const route of routes) registerProxyRoute(app, context, route);
+}

@@ -1,0 +1,197 @@
+/**
+ * SCIM 2.0 Users through the gateway, as a provisioning client (an HR directory) calls it: plain
+ * HTTP with `application/scim+json` and the tenant's SCIM bearer token, against the real auth
+ * service. Create, filter, patch (active=false suspends and ends the user's sessions at once),
+ * delete, SCIM error bodies for bad input, and the attack: tenant A's token used on tenant B.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+let stack: GatewayStack;
+let adminA: SignedIn;
+let tokenA: string;
+let tokenB: string;
+
+beforeAll(async () => {
+  stack = await openGatewayStack();
+  adminA = await stack.user(stack.tenantA, ['admin']);
+  const adminB = await stack.user(stack.tenantB, ['admin']);
+  const issued = await Promise.all(
+    [adminA, adminB].map((admin) => admin.client.POST('/api/v1/admin/scim/tokens')),
+  );
+  tokenA = issued[0]?.data?.token ?? '';
+  tokenB = issued[1]?.data?.token ?? '';
+  expect(tokenA).toMatch(/^scim_/);
+  expect(tokenB).toMatch(/^scim_/);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function scim(
+  tenant: string,
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; type: string; json: Record<string, unknown> }> {
+  const response = await fetch(`${stack.gateway.url}/api/v1/tenants/${tenant}/scim/v2${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+}
+
+const newUser = (email: string, extra: object = {}) => ({
+  schemas: [USER],
+  userName: email,
+  name: { givenName: 'Pat', familyName: 'Doe' },
+  emails: [{ value: email, primary: true }],
+  externalId: `hr-${randomUUID().slice(0, 8)}`,
+  ...extra,
+});
+
+describe('SCIM 2.0 Users', () => {
+  it('creates a user, finds it by userName, refuses a duplicate', async () => {
+    const email = `pat-${randomUUID().slice(0, 8)}@${stack.tenantA}.example`;
+    const created = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser(email));
+    expect(created.status).toBe(201);
+    expect(created.type).toContain('application/scim+json');
+    expect(created.json).toMatchObject({
+      schemas: [USER],
+      userName: email,
+      displayName: 'Pat Doe',
+      active: true,
+    });
+    const found = await scim(
+      stack.tenantA,
+      'GET',
+      `/Users?filter=${encodeURIComponent(`userName eq "${email.toUpperCase()}"`)}`,
+      tokenA,
+    );
+    expect(found.status).toBe(200);
+    expect(found.json.totalResults).toBe(1);
+    expect((found.json.Resources as { id: string }[])[0]?.id).toBe(created.json.id);
+    const one = await scim(stack.tenantA, 'GET', `/Users/${created.json.id}`, tokenA);
+    expect(one.json.userName).toBe(email);
+
+    const duplicate = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser(email));
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.json).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
+  });
+
+  it('answers bad input with SCIM errors', async () => {
+    const noUserName = await scim(stack.tenantA, 'POST', '/Users', tokenA, { schemas: [USER] });
+    expect(noUserName.status).toBe(400);
+    expect(noUserName.json).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue' });
+    const wrongSchema = await scim(stack.tenantA, 'POST', '/Users', tokenA, {
+      ...newUser(`x-${randomUUID().slice(0, 6)}@${stack.tenantA}.example`),
+      schemas: ['urn:example:not-a-user'],
+    });
+    expect(wrongSchema.json).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
+    const notAnEmail = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser('not-an-email'));
+    expect(notAnEmail.json).toMatchObject({ status: '400', scimType: 'invalidValue' });
+    const filter = await scim(
+      stack.tenantA,
+      'GET',
+      `/Users?filter=${encodeURIComponent('emails co "x"')}`,
+      tokenA,
+    );
+    expect(filter.json).toMatchObject({ status: '400', scimType: 'invalidFilter' });
+    const unknown = await scim(stack.tenantA, 'GET', '/Users/no-such-user', tokenA);
+    expect(unknown.json).toMatchObject({ schemas: [ERROR], status: '404' });
+    const badPath = await scim(stack.tenantA, 'PATCH', `/Users/${adminA.userId}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'roles', value: ['admin'] }],
+    });
+    expect(badPath.json).toMatchObject({ status: '400', scimType: 'invalidPath' });
+  });
+
+  it("refuses tenant A's token on tenant B, and no token at all", async () => {
+    const email = `mallory-${randomUUID().slice(0, 8)}@${stack.tenantB}.example`;
+    const create = await scim(stack.tenantB, 'POST', '/Users', tokenA, newUser(email));
+    expect(create.status).toBe(401);
+    expect(create.json).toMatchObject({ schemas: [ERROR], status: '401' });
+    const list = await scim(stack.tenantB, 'GET', '/Users', tokenA);
+    expect(list.status).toBe(401);
+    const bUser = await stack.user(stack.tenantB);
+    expect((await scim(stack.tenantB, 'GET', `/Users/${bUser.userId}`, tokenA)).status).toBe(401);
+    expect(
+      (
+        await scim(stack.tenantB, 'PATCH', `/Users/${bUser.userId}`, tokenA, {
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'active', value: false }],
+        })
+      ).status,
+    ).toBe(401);
+    expect((await scim(stack.tenantB, 'DELETE', `/Users/${bUser.userId}`, tokenA)).status).toBe(401);
+    expect((await bUser.client.GET('/api/v1/me')).response.status).toBe(200);
+    // Nothing was made in B; B's own token sees B's user and not the attempted one.
+    const inB = await scim(
+      stack.tenantB,
+      'GET',
+      `/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}`,
+      tokenB,
+    );
+    expect(inB.json.totalResults).toBe(0);
+    expect((await scim(stack.tenantB, 'GET', `/Users/${bUser.userId}`, tokenB)).status).toBe(200);
+    // And B's token is no key to A.
+    expect((await scim(stack.tenantA, 'GET', '/Users', tokenB)).status).toBe(401);
+    expect((await scim(stack.tenantA, 'GET', '/Users', undefined)).status).toBe(401);
+  });
+
+  it('deactivates a user with active=false: their sessions end at once; active=true lets them back', async () => {
+    const person = await stack.user(stack.tenantA);
+    expect((await person.client.GET('/api/v1/me')).response.status).toBe(200);
+    const off = await scim(stack.tenantA, 'PATCH', `/Users/${person.userId}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
+    expect(off.status).toBe(200);
+    expect(off.json.active).toBe(false);
+    expect((await person.client.GET('/api/v1/me')).response.status).toBe(401);
+    const refresh = await stack.anonymous.POST('/api/v1/tenants/{tenant}/token', {
+      params: { path: { tenant: stack.tenantA } },
+      body: { refreshToken: person.refreshToken },
+    });
+    expect(refresh.response.status).toBe(401);
+    const on = await scim(stack.tenantA, 'PATCH', `/Users/${person.userId}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: 'True' }],
+    });
+    expect(on.json.active).toBe(true);
+  });
+
+  it('deletes a user, and a revoked token stops working', async () => {
+    const email = `leaver-${randomUUID().slice(0, 8)}@${stack.tenantA}.example`;
+    const created = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser(email));
+    expect((await scim(stack.tenantA, 'DELETE', `/Users/${created.json.id}`, tokenA)).status).toBe(204);
+    expect((await scim(stack.tenantA, 'GET', `/Users/${created.json.id}`, tokenA)).status).toBe(404);
+
+    const spare = await adminA.client.POST('/api/v1/admin/scim/tokens');
+    const token = spare.data?.token ?? '';
+    expect((await scim(stack.tenantA, 'GET', '/Users?count=1', token)).status).toBe(200);
+    await adminA.client.DELETE('/api/v1/admin/scim/tokens/{tokenId}', {
+      params: { path: { tokenId: spare.data?.id ?? '' } },
+    });
+    expect((await scim(stack.tenantA, 'GET', '/Users?count=1', token)).status).toBe(401);
+    // Only the hash is kept.
+    const c = await stack.auth.components.store.forTenant(stack.tenantA);
+    expect(JSON.stringify(await c.scimTokens.find({}).toArray())).not.toContain(tokenA);
+  });
+});
