@@ -195,3 +195,75 @@ describe('SCIM 2.0 Users', () => {
     expect(JSON.stringify(await c.scimTokens.find({}).toArray())).not.toContain(tokenA);
   });
 });
+
+describe('SCIM 2.0 Groups', () => {
+  const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+  it('creates a group of the tenant’s users, patches its members, filters and deletes it', async () => {
+    const [one, two] = await Promise.all([stack.user(stack.tenantA), stack.user(stack.tenantA)]);
+    const name = `Engineering ${randomUUID().slice(0, 6)}`;
+    const created = await scim(stack.tenantA, 'POST', '/Groups', tokenA, {
+      schemas: [GROUP],
+      displayName: name,
+      members: [{ value: one?.userId }],
+    });
+    expect(created.status).toBe(201);
+    expect((created.json.members as { value: string }[]).map((m) => m.value)).toEqual([one?.userId]);
+    const added = await scim(stack.tenantA, 'PATCH', `/Groups/${created.json.id}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: two?.userId }] }],
+    });
+    expect((added.json.members as { value: string }[]).map((m) => m.value).sort()).toEqual(
+      [one?.userId, two?.userId].sort(),
+    );
+    const removed = await scim(stack.tenantA, 'PATCH', `/Groups/${created.json.id}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'remove', path: `members[value eq "${one?.userId}"]` }],
+    });
+    expect((removed.json.members as { value: string }[]).map((m) => m.value)).toEqual([two?.userId]);
+    const found = await scim(
+      stack.tenantA,
+      'GET',
+      `/Groups?filter=${encodeURIComponent(`displayName eq "${name.toLowerCase()}"`)}`,
+      tokenA,
+    );
+    expect(found.json.totalResults).toBe(1);
+    const duplicate = await scim(stack.tenantA, 'POST', '/Groups', tokenA, {
+      schemas: [GROUP],
+      displayName: name,
+    });
+    expect(duplicate.json).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
+    expect((await scim(stack.tenantA, 'DELETE', `/Groups/${created.json.id}`, tokenA)).status).toBe(204);
+    expect((await scim(stack.tenantA, 'GET', `/Groups/${created.json.id}`, tokenA)).status).toBe(404);
+  });
+
+  it("refuses a member from another tenant, and tenant A's token on tenant B's groups", async () => {
+    const outsider = await stack.user(stack.tenantB);
+    const smuggled = await scim(stack.tenantA, 'POST', '/Groups', tokenA, {
+      schemas: [GROUP],
+      displayName: `Smuggle ${randomUUID().slice(0, 6)}`,
+      members: [{ value: outsider.userId }],
+    });
+    expect(smuggled.status).toBe(400);
+    expect(smuggled.json).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
+    const groupB = await scim(stack.tenantB, 'POST', '/Groups', tokenB, {
+      schemas: [GROUP],
+      displayName: `B team ${randomUUID().slice(0, 6)}`,
+      members: [{ value: outsider.userId }],
+    });
+    expect(groupB.status).toBe(201);
+    expect((await scim(stack.tenantB, 'GET', `/Groups/${groupB.json.id}`, tokenA)).status).toBe(401);
+    expect((await scim(stack.tenantA, 'GET', `/Groups/${groupB.json.id}`, tokenA)).status).toBe(404);
+    expect(
+      (
+        await scim(stack.tenantB, 'PATCH', `/Groups/${groupB.json.id}`, tokenA, {
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'members', value: [] }],
+        })
+      ).status,
+    ).toBe(401);
+    expect((await scim(stack.tenantB, 'DELETE', `/Groups/${groupB.json.id}`, tokenA)).status).toBe(401);
+    const still = await scim(stack.tenantB, 'GET', `/Groups/${groupB.json.id}`, tokenB);
+    expect((still.json.members as { value: string }[]).map((m) => m.value)).toEqual([outsider.userId]);
+  });
+});

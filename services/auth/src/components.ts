@@ -41,6 +41,7 @@ import { PasswordReset } from './domain/password-reset.ts';
 import { PasswordResetThrottle } from './domain/password-reset-throttle.ts';
 import { PersonalData } from './domain/personal-data.ts';
 import { Reauthentication } from './domain/reauthentication.ts';
+import { ScimGroups } from './domain/scim-groups.ts';
 import { ScimTokens } from './domain/scim-tokens.ts';
 import { ScimUsers } from './domain/scim-users.ts';
 import { SecondFactor } from './domain/second-factor.ts';
@@ -103,6 +104,8 @@ export interface AuthComponents extends ServiceFoundation {
   scimTokens: ScimTokens;
   /** SCIM 2.0 Users over the tenant's users. */
   scimUsers: ScimUsers;
+  /** SCIM 2.0 Groups of the tenant's users. */
+  scimGroups: ScimGroups;
   hasher: PasswordHasher;
   /** GDPR export and erasure of what auth holds about a person (also user deletion). */
   personalData: PersonalData;
@@ -233,6 +236,7 @@ export async function createComponents(
     }),
     scimTokens: new ScimTokens(events),
     scimUsers: new ScimUsers(accounts, deletion),
+    scimGroups: new ScimGroups(),
     hasher,
     tenantGate: new TenantGate(redis),
     authClient,

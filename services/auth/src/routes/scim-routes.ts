@@ -10,6 +10,7 @@ import { authOf, requireAccessToken } from '@parley/auth-client';
 import { ProblemError, problems, routePlugin, securedBy, Type } from '@parley/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthComponents } from '../components.ts';
+import type { ScimGroupInput } from '../domain/scim-groups.ts';
 import { ScimError, type ScimPatch, type ScimUserInput, scimUser } from '../domain/scim-users.ts';
 import { TenantParams, usableTenant } from './public-routes.ts';
 import { NoContent, requestContext } from './request-context.ts';
@@ -83,6 +84,40 @@ const ScimList = Type.Object({
   startIndex: Type.Integer(),
   itemsPerPage: Type.Integer(),
   Resources: Type.Array(ScimUserResource),
+});
+const GroupBody = Type.Object(
+  {
+    schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+    displayName: Type.String({ minLength: 1, maxLength: 200 }),
+    externalId: Type.Optional(Type.String({ maxLength: 255 })),
+    members: Type.Optional(
+      Type.Array(
+        Type.Object({ value: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: true }),
+        {
+          maxItems: 1000,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: true },
+);
+const ScimGroupResource = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    id: Type.String(),
+    externalId: Type.Optional(Type.String()),
+    displayName: Type.String(),
+    members: Type.Array(Type.Object({ value: Type.String(), display: Type.String(), type: Type.String() })),
+    meta: Type.Object({ resourceType: Type.String(), created: Type.String(), lastModified: Type.String() }),
+  },
+  { description: 'A SCIM Group (RFC 7643 section 4.2)' },
+);
+const GroupList = Type.Object({
+  schemas: Type.Array(Type.String()),
+  totalResults: Type.Integer(),
+  startIndex: Type.Integer(),
+  itemsPerPage: Type.Integer(),
+  Resources: Type.Array(ScimGroupResource),
 });
 const TokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -175,6 +210,59 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     async (request, reply) => {
       const c = await scim(request);
       await parts.scimUsers.delete(c, request.params.id, requestContext(request));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    `${base}/Groups`,
+    { schema: { params: TenantParams, body: GroupBody, response: { 201: ScimGroupResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply
+        .status(201)
+        .type(SCIM_TYPE)
+        .send(await parts.scimGroups.create(c, request.body as ScimGroupInput));
+    },
+  );
+
+  app.get(
+    `${base}/Groups`,
+    { schema: { params: TenantParams, querystring: ListQuery, response: { 200: GroupList } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply.type(SCIM_TYPE).send(await parts.scimGroups.list(c, request.query));
+    },
+  );
+
+  app.get(
+    `${base}/Groups/:id`,
+    { schema: { params: UserParams, response: { 200: ScimGroupResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply
+        .type(SCIM_TYPE)
+        .send(await parts.scimGroups.view(c, await parts.scimGroups.get(c, request.params.id)));
+    },
+  );
+
+  app.patch(
+    `${base}/Groups/:id`,
+    { schema: { params: UserParams, body: PatchBody, response: { 200: ScimGroupResource } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return reply
+        .type(SCIM_TYPE)
+        .send(await parts.scimGroups.patch(c, request.params.id, request.body as ScimPatch));
+    },
+  );
+
+  app.delete(
+    `${base}/Groups/:id`,
+    { schema: { params: UserParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const c = await scim(request);
+      await parts.scimGroups.delete(c, request.params.id);
       return reply.status(204).send(null);
     },
   );

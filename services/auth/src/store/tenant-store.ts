@@ -124,6 +124,18 @@ export interface ScimTokenDocument {
   createdAt: Date;
 }
 
+/** A SCIM Group (domain/scim-groups.ts): its members are users of the same tenant. */
+export interface ScimGroupDocument {
+  _id: string;
+  displayName: string;
+  /** Unique per tenant, compared case-insensitively. */
+  displayNameKey: string;
+  externalId?: string;
+  memberIds: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface TenantCollections {
   tenant: string;
   db: Db;
@@ -136,6 +148,7 @@ export interface TenantCollections {
   passwordResets: Collection<PasswordResetDocument>;
   ssoProviders: Collection<SsoProviderDocument>;
   scimTokens: Collection<ScimTokenDocument>;
+  scimGroups: Collection<ScimGroupDocument>;
 }
 
 /**
@@ -186,6 +199,7 @@ export class TenantStore {
       passwordResets: db.collection<PasswordResetDocument>('password_resets'),
       ssoProviders: db.collection<SsoProviderDocument>('sso_providers'),
       scimTokens: db.collection<ScimTokenDocument>('scim_tokens'),
+      scimGroups: db.collection<ScimGroupDocument>('scim_groups'),
     };
     await this.#ensureIndexes(collections);
     return collections;
@@ -197,6 +211,7 @@ export class TenantStore {
       c.users.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.users.createIndex({ oidcSubjects: 1 }, { name: 'by_oidc_subject', sparse: true }),
       c.scimTokens.createIndex({ tokenHash: 1 }, { unique: true, name: 'token_unique' }),
+      c.scimGroups.createIndex({ displayNameKey: 1 }, { unique: true, name: 'name_unique' }),
       c.sessions.createIndex({ userId: 1 }, { name: 'by_user' }),
       c.sessions.createIndex({ _outboxPending: 1 }, { name: 'outbox_pending', sparse: true }),
       c.invitations.createIndex({ emailKey: 1 }, { unique: true, name: 'email_unique' }),

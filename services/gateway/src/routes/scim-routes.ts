@@ -83,5 +83,54 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
     },
   ];
+  const groups = (tenant: string, id?: string) =>
+    `/v1/tenants/${tenant}/scim/v2/Groups${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
+  routes.push(
+    {
+      ...scim,
+      method: 'POST',
+      url: '/tenants/:tenant/scim/v2/Groups',
+      operationId: 'scimCreateGroup',
+      summary: "SCIM: makes a group of the tenant's users",
+      schema: { params: TenantParams, body: ScimBody, response: { 201: ScimAnswer } },
+      target: ({ tenant, body }) => ({ path: groups(tenant), body, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'GET',
+      url: '/tenants/:tenant/scim/v2/Groups',
+      operationId: 'scimListGroups',
+      summary: 'SCIM: lists groups, filter `displayName eq "<name>"`, startIndex and count',
+      schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimAnswer } },
+      target: ({ tenant, query }) => ({ path: groups(tenant), query, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'GET',
+      url: '/tenants/:tenant/scim/v2/Groups/:id',
+      operationId: 'scimGetGroup',
+      summary: 'SCIM: one group',
+      schema: { params: UserParams, response: { 200: ScimAnswer } },
+      target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'PATCH',
+      url: '/tenants/:tenant/scim/v2/Groups/:id',
+      operationId: 'scimPatchGroup',
+      summary: 'SCIM: PatchOp on a group (members add/remove/replace, displayName)',
+      schema: { params: UserParams, body: ScimBody, response: { 200: ScimAnswer } },
+      target: ({ tenant, params, body }) => ({ path: groups(tenant, params.id), body, bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'DELETE',
+      url: '/tenants/:tenant/scim/v2/Groups/:id',
+      operationId: 'scimDeleteGroup',
+      summary: 'SCIM: deletes a group (its members stay)',
+      schema: { params: UserParams, response: { 204: NoContent } },
+      target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
+    },
+  );
   for (const route of routes) registerProxyRoute(app, context, route);
 }

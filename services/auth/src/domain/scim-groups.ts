@@ -1,0 +1,179 @@
+/**
+ * SCIM 2.0 Groups (RFC 7643 section 4.2) of a tenant: a name and members, who must be users of the
+ * same tenant (a member id from anywhere else is refused, never stored). Groups do not map to roles
+ * or channel membership yet; deleting a user leaves its id out of every answer.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ScimGroupDocument, TenantCollections } from '../store/tenant-store.ts';
+import { SCIM_LIST_SCHEMA, SCIM_PATCH_SCHEMA, ScimError, type ScimPatch } from './scim-users.ts';
+
+export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+export interface ScimGroupInput {
+  schemas: string[];
+  displayName: string;
+  externalId?: string;
+  members?: { value: string }[];
+}
+
+const nameKey = (name: string) => name.trim().toLowerCase();
+
+export class ScimGroups {
+  async create(c: TenantCollections, input: ScimGroupInput) {
+    if (!input.schemas.includes(SCIM_GROUP_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_GROUP_SCHEMA}`);
+    const now = new Date();
+    const group: ScimGroupDocument = {
+      _id: randomUUID(),
+      displayName: input.displayName.trim(),
+      displayNameKey: nameKey(input.displayName),
+      ...(input.externalId ? { externalId: input.externalId } : {}),
+      memberIds: await this.#members(
+        c,
+        (input.members ?? []).map((m) => m.value),
+      ),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await c.scimGroups.insertOne(group);
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000)
+        throw new ScimError(409, 'uniqueness', 'A group with this displayName exists');
+      throw error;
+    }
+    return this.view(c, group);
+  }
+
+  async get(c: TenantCollections, id: string): Promise<ScimGroupDocument> {
+    const group = await c.scimGroups.findOne({ _id: id });
+    if (!group) throw new ScimError(404, undefined, `No Group ${id}`);
+    return group;
+  }
+
+  async list(c: TenantCollections, query: { filter?: string; startIndex?: number; count?: number }) {
+    const startIndex = Math.max(1, query.startIndex ?? 1);
+    const count = Math.min(200, Math.max(0, query.count ?? 100));
+    const where: Record<string, unknown> = {};
+    if (query.filter !== undefined) {
+      const match = /^\s*displayName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(query.filter);
+      if (!match?.[1])
+        throw new ScimError(400, 'invalidFilter', 'Only the filter displayName eq "<value>" is supported');
+      where.displayNameKey = nameKey(match[1].replace(/\\(.)/g, '$1'));
+    }
+    const [total, groups] = await Promise.all([
+      c.scimGroups.countDocuments(where),
+      c.scimGroups
+        .find(where)
+        .sort({ createdAt: 1, _id: 1 })
+        .skip(startIndex - 1)
+        .limit(count)
+        .toArray(),
+    ]);
+    return {
+      schemas: [SCIM_LIST_SCHEMA],
+      totalResults: total,
+      startIndex,
+      itemsPerPage: groups.length,
+      Resources: await Promise.all(groups.map((g) => this.view(c, g))),
+    };
+  }
+
+  /** add/remove/replace of `members` (remove also as `members[value eq "<id>"]`) and `displayName`. */
+  async patch(c: TenantCollections, id: string, patch: ScimPatch) {
+    if (!patch.schemas.includes(SCIM_PATCH_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_PATCH_SCHEMA}`);
+    const group = await this.get(c, id);
+    let members = new Set(group.memberIds);
+    let displayName = group.displayName;
+    for (const operation of patch.Operations) {
+      const op = operation.op.toLowerCase();
+      const path = operation.path ?? '';
+      const filtered = /^members\[value eq "([^"]+)"\]$/.exec(path);
+      if (op === 'remove' && filtered?.[1]) {
+        members.delete(filtered[1]);
+      } else if (path === 'members') {
+        const ids = this.#ids(op === 'remove' && operation.value === undefined ? [] : operation.value);
+        if (op === 'add') for (const m of await this.#members(c, ids)) members.add(m);
+        else if (op === 'remove')
+          for (const m of operation.value === undefined ? [...members] : ids) members.delete(m);
+        else if (op === 'replace') members = new Set(await this.#members(c, ids));
+        else throw new ScimError(400, 'invalidValue', `op ${operation.op} is not supported`);
+      } else if ((path === 'displayName' || (!path && op === 'replace')) && op !== 'remove') {
+        const value = path
+          ? operation.value
+          : (operation.value as { displayName?: unknown } | undefined)?.displayName;
+        if (typeof value !== 'string' || !value.trim() || value.length > 200)
+          throw new ScimError(400, 'invalidValue', 'displayName must be a string of 1-200 characters');
+        displayName = value.trim();
+      } else {
+        throw new ScimError(
+          400,
+          'invalidPath',
+          `${path || '(no path)'} cannot be patched with ${operation.op}`,
+        );
+      }
+    }
+    const set = {
+      displayName,
+      displayNameKey: nameKey(displayName),
+      memberIds: [...members],
+      updatedAt: new Date(),
+    };
+    try {
+      await c.scimGroups.updateOne({ _id: id }, { $set: set });
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000)
+        throw new ScimError(409, 'uniqueness', 'A group with this displayName exists');
+      throw error;
+    }
+    return this.view(c, { ...group, ...set });
+  }
+
+  async delete(c: TenantCollections, id: string): Promise<void> {
+    const removed = await c.scimGroups.deleteOne({ _id: id });
+    if (removed.deletedCount === 0) throw new ScimError(404, undefined, `No Group ${id}`);
+  }
+
+  async view(c: TenantCollections, group: ScimGroupDocument) {
+    const users = await c.users
+      .find(
+        { _id: { $in: group.memberIds }, status: { $ne: 'deleted' } },
+        { projection: { _id: 1, displayName: 1 } },
+      )
+      .toArray();
+    return {
+      schemas: [SCIM_GROUP_SCHEMA],
+      id: group._id,
+      ...(group.externalId ? { externalId: group.externalId } : {}),
+      displayName: group.displayName,
+      members: users.map((u) => ({ value: u._id, display: u.displayName, type: 'User' })),
+      meta: {
+        resourceType: 'Group',
+        created: group.createdAt.toISOString(),
+        lastModified: group.updatedAt.toISOString(),
+      },
+    };
+  }
+
+  #ids(value: unknown): string[] {
+    if (!Array.isArray(value) || value.length > 1000)
+      throw new ScimError(400, 'invalidValue', 'members must be a list of {value}');
+    return value.map((m) => {
+      const id = (m as { value?: unknown })?.value;
+      if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+        throw new ScimError(400, 'invalidValue', 'A member needs a value (a user id)');
+      return id;
+    });
+  }
+
+  /** The ids, each checked to be a user of this tenant: a member of another tenant is refused. */
+  async #members(c: TenantCollections, ids: string[]): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const found = await c.users.countDocuments({ _id: { $in: unique }, status: { $ne: 'deleted' } });
+    if (found !== unique.length)
+      throw new ScimError(400, 'invalidValue', 'Every member must be a user of this tenant');
+    return unique;
+  }
+}
