@@ -12,6 +12,8 @@ const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export interface ServiceProcess {
   url: string;
   port: number;
+  /** The OS process (a benchmark reads its memory from /proc). */
+  pid: number;
   output(): string;
   stop(): Promise<void>;
   /** Ends it at once with `signal` (SIGKILL: a crash, nothing drained), and waits for the exit. */
@@ -42,6 +44,7 @@ export async function startServiceProcess(
   const service: ServiceProcess = {
     url,
     port,
+    pid: child.pid as number,
     output: () => output,
     async stop() {
       await service.kill('SIGTERM');

@@ -62,6 +62,12 @@ export function createSocketServer(options: SocketServerOptions): { io: ParleyIo
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  // socket.io's own advice for many connections: once the handshake is read (socket.handshake
+  // keeps what it needs: headers, auth, address), drop engine.io's reference to the upgrade
+  // request, which otherwise stays alive per connection with its parser and buffers.
+  io.engine.on('connection', (rawSocket: { request: unknown }) => {
+    rawSocket.request = null;
+  });
   const presence = new Presence({
     io,
     store: options.presenceStore,
