@@ -196,6 +196,28 @@ describe('single sign-on with OpenID Connect', () => {
     expect(started.response.status).toBe(400);
   });
 
+  it("exports the person's linked identity, and erasure unlinks it", async () => {
+    const domain = `${stack.tenantA}.example`;
+    const c = await stack.auth.components.store.forTenant(stack.tenantA);
+    const alice = await c.users.findOne({ emailKey: `alice@${domain}` });
+    const exported = await stack.auth.components.personalData.export(c, alice?._id ?? '');
+    expect(exported.account?.linkedIdentities).toEqual([`${idpA.issuer} alice`]);
+    await stack.auth.components.personalData.erase(
+      c,
+      alice?._id ?? '',
+      { type: 'system', id: 'test' },
+      'gdpr-erasure',
+    );
+    const tombstone = await c.users.findOne({ _id: alice?._id ?? '' });
+    expect(tombstone?.status).toBe('deleted');
+    expect(tombstone?.oidcSubjects).toBeUndefined();
+    // Signing in again is a new person (a new account), not the erased one brought back.
+    const again = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'alice'));
+    const me = await stack.client(again.data?.accessToken).GET('/api/v1/me');
+    expect(me.data?.id).toBeTruthy();
+    expect(me.data?.id).not.toBe(alice?._id);
+  });
+
   it('audits failed sign-ins and settings changes', async () => {
     const c = await stack.auth.components.store.forTenant(stack.tenantA);
     const failures = await c.securityEvents.find({ action: 'auth.security.sso-login-failed' }).toArray();

@@ -38,6 +38,10 @@ export interface AuthExport {
     status: string;
     createdAt: string;
     updatedAt: string;
+    /** Identities at the tenant's OpenID provider that sign in as this account (`<issuer> <subject>`). */
+    linkedIdentities: string[];
+    /** The provisioning directory's id for the person (SCIM externalId), if any. */
+    externalId: string | null;
   } | null;
   mfa: {
     totpEnrolled: boolean;
@@ -117,6 +121,8 @@ export class PersonalData {
             status: user.status,
             createdAt: user.createdAt.toISOString(),
             updatedAt: user.updatedAt.toISOString(),
+            linkedIdentities: user.oidcSubjects ?? [],
+            externalId: user.scimExternalId ?? null,
           }
         : null,
       mfa: user
@@ -219,7 +225,13 @@ export class PersonalData {
               passwordHash: '',
               updatedAt: new Date(),
             },
-            $unset: { totp: '', totpPending: '', recoveryCodeHashes: '' },
+            $unset: {
+              totp: '',
+              totpPending: '',
+              recoveryCodeHashes: '',
+              oidcSubjects: '',
+              scimExternalId: '',
+            },
           }),
         ),
       );
