@@ -43,7 +43,6 @@ beforeAll(async () => {
   relay = createMessagingRelay({
     producer: kafka.producer,
     store: stack.messaging.components.store,
-    redis: stack.messaging.redis.client,
     logger: createSilentLogger(),
     intervalMs: 200,
     tenants: () => [tenantA],

@@ -10,9 +10,6 @@ import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from '@par
 import { type ComplianceFixture, openComplianceFixture } from '@parley/compliance-service/testing';
 import { type GatewayConfig, type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import type { ServiceApp } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
-import { buildApp as buildMessagingApp } from '@parley/messaging-service/src/app.ts';
-import { TenantGate as MessagingTenantGate } from '@parley/messaging-service/src/store/tenant-gate.ts';
 import {
   type MessagingFixture,
   openMessagingFixture,
@@ -67,12 +64,7 @@ export async function openGatewayStack(
   const complianceUrl = await complianceApp.listen({ host: '127.0.0.1', port: 0 });
   const messaging = await openMessagingFixture({ tenant: tenantA });
   await messaging.keyring.ensureTenantKey(tenantB);
-  const messagingApp = buildMessagingApp({
-    logger: createSilentLogger('messaging'),
-    components: messaging.components,
-    tenantGate: new MessagingTenantGate(messaging.redis.client, 0),
-    serviceToken: SERVICE_TOKEN,
-  });
+  const messagingApp = await messaging.newApp({ callers: SERVICE_TOKEN });
   const messagingUrl = await messagingApp.listen({ host: '127.0.0.1', port: 0 });
   const gateway = await openGatewayFixture({
     AUTH_URL: authUrl,

@@ -157,7 +157,6 @@ export async function openSocketBackend(
   relay = createMessagingRelay({
     producer: kafka.producer,
     store: new MessagingStore(messaging.mongo.client),
-    redis: messaging.redis.client,
     logger: createSilentLogger(),
     intervalMs: 500,
     tenants: () => [tenant],

@@ -89,7 +89,6 @@ export async function openWebStack(options: { search?: boolean } = {}): Promise<
   const relay = createMessagingRelay({
     producer: kafka.producer,
     store: new MessagingStore(stack.messaging.mongo.client),
-    redis: stack.messaging.redis.client,
     logger: createSilentLogger(),
     intervalMs: 100,
     tenants: () => [tenant],

@@ -1,63 +1,31 @@
 /**
  * buildApp: the messaging service's Fastify instance (never listens; main.ts does, tests inject).
- * Every route is internal: the service credential of the gateway (or the socket service), the
- * tenant in the path (served only while the operator's runtime record says Ready), and the
- * verified user in the acting-user headers.
+ * Every route is internal: the service credential of the callers routes/route-callers.ts admits
+ * per route (the gateway, the socket service, ...), the tenant in the path (served only while the
+ * operator's runtime record says Ready: kit's tenant gate), and the verified user in the
+ * acting-user headers.
  */
-import {
-  createServiceApp,
-  guardScope,
-  type Logger,
-  type ReadinessCheck,
-  requireServiceCredential,
-  type ServiceApp,
-  ServiceCallers,
-} from '@parley/kit';
+import { appOptions, createServiceApp, guardScope, type ServiceApp } from '@parley/kit';
 import type { MessagingComponents } from './components.ts';
 import { conversationRoutes } from './routes/conversation-routes.ts';
 import { memberRoutes } from './routes/member-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { readRoutes } from './routes/read-routes.ts';
-import { MESSAGING_CALLERS, MESSAGING_ROUTE_CALLERS } from './routes/route-callers.ts';
-import type { TenantGate } from './store/tenant-gate.ts';
+import { MESSAGING_ROUTE_CALLERS } from './routes/route-callers.ts';
 
 export { MESSAGING_CALLERS } from './routes/route-callers.ts';
 
-export interface MessagingAppDependencies {
-  logger: Logger;
-  components: MessagingComponents;
-  tenantGate: TenantGate;
-  /** The callers of SERVICE_TOKENS (those routes/route-callers.ts admits), or one token (tests). */
-  serviceToken: string | ServiceCallers;
-  readiness?: Record<string, ReadinessCheck>;
-  bodyLimitBytes?: number;
-}
-
-export function buildApp(deps: MessagingAppDependencies): ServiceApp {
-  const app = createServiceApp({
-    service: 'messaging',
-    logger: deps.logger,
-    readiness: deps.readiness ?? {},
-    bodyLimitBytes: deps.bodyLimitBytes ?? 256 * 1024,
-  });
-  const callers =
-    deps.serviceToken instanceof ServiceCallers
-      ? deps.serviceToken.only([...MESSAGING_CALLERS])
-      : deps.serviceToken;
+export function buildApp(components: MessagingComponents): ServiceApp {
+  const app = createServiceApp(appOptions('messaging', components));
   app.register(
     async (scope) => {
-      guardScope(
-        scope,
-        requireServiceCredential(callers, { perRoute: true, routes: MESSAGING_ROUTE_CALLERS }),
-      );
-      scope.addHook('preHandler', async (request) => {
-        await deps.tenantGate.assertUsable((request.params as { tenant: string }).tenant);
-      });
-      const routes = scope as unknown as ServiceApp;
-      conversationRoutes(routes, deps.components);
-      memberRoutes(routes, deps.components);
-      messageRoutes(routes, deps.components);
-      readRoutes(routes, deps.components);
+      guardScope(scope, scope.serviceCredential({ perRoute: true, routes: MESSAGING_ROUTE_CALLERS }));
+      scope.addHook('preHandler', scope.servedTenant);
+      const domain = components;
+      scope.register(conversationRoutes, { domain });
+      scope.register(memberRoutes, { domain });
+      scope.register(messageRoutes, { domain });
+      scope.register(readRoutes, { domain });
     },
     { prefix: '/v1/tenants/:tenant' },
   );

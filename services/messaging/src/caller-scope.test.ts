@@ -8,8 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
 import { PARLEY_SERVICE_NAMES, type ServiceApp, ServiceCallers } from '@parley/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { TenantGate } from './store/tenant-gate.ts';
 import { type MessagingFixture, openMessagingFixture } from './testing/messaging-fixture.ts';
 
 const TOKENS = Object.fromEntries(
@@ -24,12 +22,7 @@ let messageId: string;
 
 beforeAll(async () => {
   f = await openMessagingFixture();
-  app = buildApp({
-    logger: f.app.log as never,
-    components: f.components,
-    tenantGate: new TenantGate(f.redis.client, 0),
-    serviceToken: ServiceCallers.of(TOKENS),
-  });
+  app = await f.newApp({ callers: ServiceCallers.of(TOKENS) });
   await app.ready();
   const group = await f.call('alice', 'POST', '/conversations', {
     kind: 'group',

@@ -6,10 +6,6 @@ import { MESSAGING_ENCRYPTED_FIELDS } from '@parley/contracts';
 import { ciphertextKeyVersion, StoredCiphertextRewrap } from '@parley/keyring';
 import { createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { createMessagingComponents } from './components.ts';
-import { noImmediatePublish } from './domain/outbox-publisher.ts';
-import { TenantGate } from './store/tenant-gate.ts';
 import { type MessagingFixture, openMessagingFixture, SERVICE_TOKEN } from './testing/messaging-fixture.ts';
 
 let f: MessagingFixture;
@@ -81,17 +77,7 @@ describe('content at rest', () => {
 
     // A process that never saw the old data keys (empty caches) reads it all.
     f.keyring.clearCache();
-    const fresh = buildApp({
-      logger: createSilentLogger(),
-      components: createMessagingComponents({
-        mongo: f.mongo.client,
-        keyring: f.keyring,
-        publisher: noImmediatePublish,
-        seqVoidAfterMs: 10_000,
-      }),
-      tenantGate: new TenantGate(f.redis.client, 0),
-      serviceToken: SERVICE_TOKEN,
-    });
+    const fresh = await f.newApp();
     try {
       const page = await fresh.inject({
         method: 'GET',
@@ -100,12 +86,7 @@ describe('content at rest', () => {
       });
       expect(page.statusCode).toBe(200);
       expect(page.json().messages.map((m: { text: string }) => m.text)).toEqual([EDITED, `re: ${SECRET}`]);
-      const components = createMessagingComponents({
-        mongo: f.mongo.client,
-        keyring: f.keyring,
-        publisher: noImmediatePublish,
-        seqVoidAfterMs: 10_000,
-      });
+      const components = await f.newComponents();
       const history = await f.db.collection('message_edits').findOne({ messageId: sent.id });
       expect((await components.sealer.open(f.tenant, sent.id, history?.body)).text).toBe(SECRET);
     } finally {

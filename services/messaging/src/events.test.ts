@@ -68,7 +68,6 @@ beforeAll(async () => {
   relay = createMessagingRelay({
     producer: kafka.producer,
     store: new MessagingStore(f.mongo.client),
-    redis: f.redis.client,
     logger: createSilentLogger(),
     intervalMs: 60_000,
     tenants: () => [tenant],

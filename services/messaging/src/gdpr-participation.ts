@@ -6,7 +6,7 @@
  * person or the tenant reports the erasure `blocked`; messages in held conversations are kept.
  */
 import { type GdprClient, GdprParticipant } from '@parley/compliance-client';
-import type { Logger, Stoppable } from '@parley/kit';
+import type { Logger, Worker } from '@parley/kit';
 import { LegalHoldStore } from '@parley/retention';
 import type { Kafka, Producer } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
@@ -65,8 +65,8 @@ export function createGdprParticipation(options: {
  * (sending must work while compliance is down): registration and the consumer are retried until
  * they succeed; requests wait on the topic meanwhile.
  */
-export class GdprParticipation implements Stoppable {
-  readonly name = 'gdpr participation';
+export class GdprParticipation implements Worker {
+  readonly name = 'messaging-gdpr-participation';
   readonly #participant: GdprParticipant;
   readonly #logger: Logger;
   readonly #retryMs: number;

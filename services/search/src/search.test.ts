@@ -52,7 +52,6 @@ async function openSide(label: string): Promise<Side> {
   const relay = createMessagingRelay({
     producer: kafka.producer,
     store: messaging.components.store,
-    redis: messaging.redis.client,
     logger: createSilentLogger(),
     intervalMs: 500,
     tenants: () => [tenant],

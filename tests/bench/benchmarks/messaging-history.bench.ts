@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createKeyring, MasterKeyring } from '@parley/keyring';
 import { connectMongo, loadConfig, mongoSettings } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { createMessagingComponents } from '@parley/messaging-service/src/components.ts';
+import { createMessagingDomain } from '@parley/messaging-service/src/components.ts';
 import { noImmediatePublish } from '@parley/messaging-service/src/domain/outbox-publisher.ts';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { Type } from 'typebox';
@@ -35,7 +35,7 @@ const benchmark: Benchmark = {
       });
       await keyring.ensureIndexes();
       await keyring.ensureTenantKey(tenant);
-      const components = createMessagingComponents({
+      const components = createMessagingDomain({
         mongo: mongo.client,
         keyring,
         publisher: noImmediatePublish,

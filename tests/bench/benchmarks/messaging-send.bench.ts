@@ -11,7 +11,7 @@ import { MESSAGE_BODY_PURPOSE } from '@parley/contracts';
 import { createKeyring, MasterKeyring } from '@parley/keyring';
 import { connectKafka, connectMongo, connectRedis, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { createMessagingComponents } from '@parley/messaging-service/src/components.ts';
+import { createMessagingDomain } from '@parley/messaging-service/src/components.ts';
 import type { OutboxRelayLike } from '@parley/messaging-service/src/domain/outbox-publisher.ts';
 import { immediatePublisher } from '@parley/messaging-service/src/domain/outbox-publisher.ts';
 import { messagingSettingsSchema } from '@parley/messaging-service/src/settings.ts';
@@ -56,7 +56,7 @@ const benchmark: Benchmark = {
       const publisher: OutboxRelayLike = {
         publishNow: (c, id) => (relay ? immediatePublisher(relay).publishNow(c, id) : Promise.resolve()),
       };
-      const components = createMessagingComponents({
+      const components = createMessagingDomain({
         mongo: mongo.client,
         keyring,
         publisher,
@@ -65,7 +65,6 @@ const benchmark: Benchmark = {
       relay = createMessagingRelay({
         producer: kafka.producer,
         store: components.store,
-        redis: redis.client,
         logger,
         intervalMs: 60_000,
         tenants: () => [tenant],

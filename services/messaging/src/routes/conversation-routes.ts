@@ -11,9 +11,9 @@ import {
   TenantParamsSchema,
   UpdateConversationBodySchema,
 } from '@parley/contracts';
-import { ActingUserHeaders, callerOf, errors, type MessagingRoutes } from './route-context.ts';
+import { ActingUserHeaders, callerOf, errors, messagingRoutes } from './route-context.ts';
 
-export const conversationRoutes: MessagingRoutes = (app, { conversations, readPointers }) => {
+export const conversationRoutes = messagingRoutes((app, { conversations, readPointers }) => {
   app.post(
     '/conversations/direct',
     {
@@ -103,4 +103,4 @@ export const conversationRoutes: MessagingRoutes = (app, { conversations, readPo
     },
     async (request) => conversations.update(callerOf(request), request.params.conversationId, request.body),
   );
-};
+});

@@ -9,9 +9,9 @@ import {
   UpdateMemberBodySchema,
 } from '@parley/contracts';
 import { Type } from 'typebox';
-import { ActingUserHeaders, callerOf, errors, type MessagingRoutes } from './route-context.ts';
+import { ActingUserHeaders, callerOf, errors, messagingRoutes } from './route-context.ts';
 
-export const memberRoutes: MessagingRoutes = (app, { conversations }) => {
+export const memberRoutes = messagingRoutes((app, { conversations }) => {
   app.get(
     '/conversations/:conversationId/members',
     {
@@ -99,4 +99,4 @@ export const memberRoutes: MessagingRoutes = (app, { conversations }) => {
     },
     async (request) => conversations.join(callerOf(request), request.params.conversationId),
   );
-};
+});

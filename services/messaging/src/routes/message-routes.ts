@@ -11,9 +11,9 @@ import {
   ReactionParamsSchema,
   SendMessageBodySchema,
 } from '@parley/contracts';
-import { ActingUserHeaders, callerOf, errors, type MessagingRoutes } from './route-context.ts';
+import { ActingUserHeaders, callerOf, errors, messagingRoutes } from './route-context.ts';
 
-export const messageRoutes: MessagingRoutes = (app, { messages, history }) => {
+export const messageRoutes = messagingRoutes((app, { messages, history }) => {
   app.post(
     '/conversations/:conversationId/messages',
     {
@@ -134,4 +134,4 @@ export const messageRoutes: MessagingRoutes = (app, { messages, history }) => {
         request.query.limit ?? 200,
       ),
   );
-};
+});

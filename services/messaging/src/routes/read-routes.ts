@@ -6,9 +6,9 @@ import {
   TenantParamsSchema,
   UnreadListSchema,
 } from '@parley/contracts';
-import { ActingUserHeaders, callerOf, errors, type MessagingRoutes } from './route-context.ts';
+import { ActingUserHeaders, callerOf, errors, messagingRoutes } from './route-context.ts';
 
-export const readRoutes: MessagingRoutes = (app, { readPointers }) => {
+export const readRoutes = messagingRoutes((app, { readPointers }) => {
   app.put(
     '/conversations/:conversationId/read',
     {
@@ -34,4 +34,4 @@ export const readRoutes: MessagingRoutes = (app, { readPointers }) => {
     },
     async (request) => readPointers.unread(callerOf(request)),
   );
-};
+});

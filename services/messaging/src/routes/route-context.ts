@@ -4,12 +4,18 @@
  * and the problem answers every route declares.
  */
 import { ACTING_ROLES_HEADER, ACTING_USER_HEADER, ActingUserHeadersSchema } from '@parley/contracts';
-import { ProblemSchema, type ServiceApp } from '@parley/kit';
+import { ProblemSchema, routePlugin, type ServiceRoutes } from '@parley/kit';
 import type { FastifyRequest } from 'fastify';
-import type { MessagingComponents } from '../components.ts';
+import type { MessagingDomain } from '../components.ts';
 import type { Caller } from '../domain/caller.ts';
 
-export type MessagingRoutes = (app: ServiceApp, components: MessagingComponents) => void;
+/**
+ * A route file: a Fastify plugin over messaging's domain objects, registered by app.ts with
+ * `scope.register(thingRoutes, { domain })` inside the guarded `/v1/tenants/:tenant` scope.
+ */
+export function messagingRoutes(declare: (app: ServiceRoutes, domain: MessagingDomain) => void) {
+  return routePlugin<{ domain: MessagingDomain }>((app, { domain }) => declare(app, domain));
+}
 
 export const ActingUserHeaders = ActingUserHeadersSchema;
 

@@ -1,8 +1,9 @@
 /**
- * For integration tests: the messaging service assembled as main.ts does, over the real local
- * stack (Mongo-wire, Redis, Kafka from the env the global setup exports), a tenant unique to the
- * run with its tenant key, a keyring under a fresh master key in a platform database of the run's
- * own, and everything the run made removed afterwards.
+ * For integration tests: the messaging service assembled by createComponents, as main.ts does,
+ * over the real local stack (Mongo-wire, Redis from the env the global setup exports; no broker,
+ * so no workers: a test that needs events runs its own relay), a tenant unique to the run with its
+ * tenant key, registry entry and runtime record, a keyring under a fresh master key in a platform
+ * database of the run's own, and everything the run made removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { ACTING_ROLES_HEADER, ACTING_USER_HEADER } from '@parley/contracts';
@@ -17,14 +18,19 @@ import {
   type ServiceApp,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName, redisKeyPrefix, writeTenantRuntimeRecord } from '@parley/tenancy';
+import {
+  mongoDatabaseName,
+  redisKeyPrefix,
+  TENANT_REGISTRY_COLLECTION,
+  type TenantStatus,
+  writeTenantRuntimeRecord,
+} from '@parley/tenancy';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
-import { createMessagingComponents, type MessagingComponents } from '../components.ts';
-import { noImmediatePublish, type OutboxRelayLike } from '../domain/outbox-publisher.ts';
+import { createComponents, type MessagingComponents, type MessagingOverrides } from '../components.ts';
+import type { OutboxRelayLike } from '../domain/outbox-publisher.ts';
 import { messagingSettingsSchema } from '../settings.ts';
-import { TenantGate } from '../store/tenant-gate.ts';
 
 export const SERVICE_TOKEN = 'test-messaging-service-token-0123456789';
 
@@ -38,6 +44,9 @@ export interface MessagingFixture {
   tenant: string;
   /** The tenant's own database (to read documents as stored). */
   db: Db;
+  /** The same service assembled again over the fixture's stores and keyring (other callers, fresh caches). */
+  newComponents(overrides?: MessagingOverrides): Promise<MessagingComponents>;
+  newApp(overrides?: MessagingOverrides): Promise<ServiceApp>;
   /** A request as `userId` (with `roles`) through the service credential, by inject. */
   call(
     userId: string,
@@ -56,12 +65,15 @@ export function uniqueTenant(label = 'm'): string {
 export async function openMessagingFixture(
   options: { seqVoidAfterMs?: number; publisher?: OutboxRelayLike; tenant?: string } = {},
 ): Promise<MessagingFixture> {
-  const config = loadConfig(messagingSettingsSchema);
+  const settings = {
+    ...loadConfig(messagingSettingsSchema),
+    SEQ_VOID_AFTER_MS: options.seqVoidAfterMs ?? 10_000,
+  };
   const logger = process.env.MESSAGING_TEST_LOG
     ? createLogger({ service: 'messaging', level: 'error' })
     : createSilentLogger('messaging');
-  const mongo = await connectMongo(config.MONGO_URL, logger);
-  const redis = await connectRedis(config.REDIS_URL, logger);
+  const mongo = await connectMongo(settings.MONGO_URL, logger);
+  const redis = await connectRedis(settings.REDIS_URL, logger);
   const tenant = options.tenant ?? uniqueTenant();
   const platformDb = mongo.client.db(`messaging_test_${tenant}`);
   const keyring = createKeyring({
@@ -72,18 +84,19 @@ export async function openMessagingFixture(
   });
   await keyring.ensureIndexes();
   await keyring.ensureTenantKey(tenant);
-  const components = createMessagingComponents({
-    mongo: mongo.client,
-    keyring,
-    publisher: options.publisher ?? noImmediatePublish,
-    seqVoidAfterMs: options.seqVoidAfterMs ?? 10_000,
-  });
-  const app = buildApp({
-    logger,
-    components,
-    tenantGate: new TenantGate(redis.client, 0),
-    serviceToken: SERVICE_TOKEN,
-  });
+  const newComponents = (overrides: MessagingOverrides = {}) =>
+    createComponents(
+      settings,
+      { logger, mongo, redis, keyring, platformDb },
+      { callers: SERVICE_TOKEN, tenantStatusCacheMs: 0, ...overrides },
+    );
+  const components = await newComponents(options.publisher ? { publisher: options.publisher } : {});
+  const app = buildApp(components);
+  // What the operator's provisioning writes: the registry entry (in the run's own platform
+  // database) and the runtime record: the tenant is Ready.
+  await platformDb
+    .collection<{ _id: string; status: TenantStatus }>(TENANT_REGISTRY_COLLECTION)
+    .updateOne({ _id: tenant }, { $set: { status: 'Ready' } }, { upsert: true });
   await writeTenantRuntimeRecord(redis.client, tenant, {
     status: 'Ready',
     plan: 'team',
@@ -99,6 +112,10 @@ export async function openMessagingFixture(
     platformDb,
     tenant,
     db: mongo.client.db(mongoDatabaseName(tenant)),
+    newComponents,
+    async newApp(overrides) {
+      return buildApp(await newComponents(overrides));
+    },
     call(userId, method, path, payload, callOptions = {}) {
       return app.inject({
         method,

@@ -4,11 +4,11 @@
  * SEQ_VOID_AFTER_MS. Catch-up reads repair too (domain/history.ts); this worker makes sure a
  * change nobody reads still reaches `messages` and its topic.
  */
-import { type Logger, PeriodicTask, type Stoppable } from '@parley/kit';
+import { type Logger, PeriodicTask, type Worker } from '@parley/kit';
 import type { ChangeApplier } from '../domain/change-applier.ts';
 import type { MessagingStore } from '../store/collections.ts';
 
-export class LogRepair implements Stoppable {
+export class LogRepair implements Worker {
   readonly name = 'messaging-log-repair';
   readonly #task: PeriodicTask;
 

@@ -1,16 +1,15 @@
 /**
- * The relay of messaging's outboxes (message_log, conversations, members) over every provisioned
- * tenant's database. Message changes go to the tenant's `messages` topic keyed by message id (a
- * compacted changelog: the newest record per message survives compaction), a void seq keyed by
+ * The relay of messaging's outboxes (message_log, conversations, members) over each served
+ * tenant's database (the operator's registry, through components.ts). Message changes go to the
+ * tenant's `messages` topic keyed by message id (a compacted changelog: the newest record per message survives compaction), a void seq keyed by
  * `<conversationId>:<seq>`; conversation and member changes go to `members`.
  */
 import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES, MessageErasedMarker } from '@parley/contracts';
 import type { Logger } from '@parley/kit';
 import { OutboxRelay } from '@parley/outbox';
-import { isTenantId, kafkaTopic, mongoDatabaseName, redisKey, TENANT_RUNTIME_KEY } from '@parley/tenancy';
-import type { Redis } from 'ioredis';
+import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Producer } from 'kafkajs';
-import type { Document, MongoClient } from 'mongodb';
+import type { Document } from 'mongodb';
 import { type MessagingStore, OUTBOX_COLLECTIONS } from '../store/collections.ts';
 
 const MESSAGE_TYPES = new Set<string>(MESSAGING_MESSAGE_EVENT_TYPES);
@@ -33,29 +32,13 @@ export function valueForMessagingEvent(event: EventEnvelope): string | null {
   return event.type === MessageErasedMarker.type ? null : JSON.stringify(event);
 }
 
-/** Tenants with a database here and a runtime record from the operator (so their topics exist). */
-export async function provisionedTenants(client: MongoClient, redis: Redis): Promise<string[]> {
-  const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-  const candidates = databases
-    .map((d) => d.name)
-    .filter((name) => name.startsWith('parley_') && name !== 'parley_platform')
-    .map((name) => name.slice('parley_'.length).replaceAll('_', '-'))
-    .filter((tenant) => isTenantId(tenant));
-  if (candidates.length === 0) return [];
-  const present = await redis
-    .pipeline(candidates.map((t) => ['exists', redisKey(t, TENANT_RUNTIME_KEY)]))
-    .exec();
-  return candidates.filter((_, i) => present?.[i]?.[1] === 1);
-}
-
 export function createMessagingRelay(options: {
   producer: Producer;
   store: MessagingStore;
-  redis: Redis;
   logger: Logger;
   intervalMs: number;
-  /** Only these tenants (tests); every provisioned tenant otherwise. */
-  tenants?: () => string[];
+  /** The tenants whose outboxes it sweeps: the served ones (TenantDirectory.served()), or a test's own. */
+  tenants: () => Promise<string[]> | string[];
 }): OutboxRelay {
   return new OutboxRelay({
     producer: options.producer,
@@ -65,9 +48,7 @@ export function createMessagingRelay(options: {
     keyFor: keyForMessagingEvent,
     valueFor: valueForMessagingEvent,
     sources: async () => {
-      const tenants = options.tenants
-        ? options.tenants()
-        : await provisionedTenants(options.store.client, options.redis);
+      const tenants = await options.tenants();
       return tenants.flatMap((tenant) => {
         const db = options.store.client.db(mongoDatabaseName(tenant));
         return OUTBOX_COLLECTIONS.map((name) => db.collection<Document>(name));
