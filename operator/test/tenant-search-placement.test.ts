@@ -33,6 +33,7 @@ const placed = (placement: string) => (yaml: string) =>
 
 const es = () => op.clients.elasticsearch;
 
+/** Message ids are unique across tenants (one shared index holds them): ids named after the run's tenant. */
 /** Writes as the search service does: through the tenant's index name, the tenant in the document. */
 async function index(tenant: string, messages: { id: string; text: string }[]): Promise<void> {
   const body = messages.flatMap((m, i) => [
@@ -87,7 +88,7 @@ describe('search placement', () => {
 
   it('a Shared tenant is an alias on the shared index, filtered and routed by tenant', async () => {
     for (const tenant of [a, b]) {
-      expect(await searchTarget(es(), searchIndexName(tenant))).toEqual({
+      expect(await searchTarget(es(), searchIndexName(tenant))).toMatchObject({
         kind: 'alias',
         indices: [SHARED_MESSAGE_INDEX],
       });
@@ -109,19 +110,23 @@ describe('search placement', () => {
 
   it("one Shared tenant's query never returns another's messages, even asking for them by tenant", async () => {
     await index(a, [
-      { id: 'a1', text: 'zebra plans for a' },
-      { id: 'a2', text: 'zebra budget of a' },
-      { id: 'a3', text: 'the zebra secret of a' },
+      { id: `${a}-1`, text: 'zebra plans for a' },
+      { id: `${a}-2`, text: 'zebra budget of a' },
+      { id: `${a}-3`, text: 'the zebra secret of a' },
     ]);
     await index(b, [
-      { id: 'b1', text: 'zebra notes of b' },
-      { id: 'b2', text: 'zebra again, b' },
+      { id: `${b}-1`, text: 'zebra notes of b' },
+      { id: `${b}-2`, text: 'zebra again, b' },
     ]);
-    expect(await search(searchIndexName(a), { match: { text: 'zebra' } })).toEqual(['a1', 'a2', 'a3']);
-    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual(['b1', 'b2']);
+    expect(await search(searchIndexName(a), { match: { text: 'zebra' } })).toEqual([
+      `${a}-1`,
+      `${a}-2`,
+      `${a}-3`,
+    ]);
+    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual([`${b}-1`, `${b}-2`]);
     // The attack: b names a's tenant (and a's ids) through its own alias.
     expect(await search(searchIndexName(b), { term: { tenant: a } })).toEqual([]);
-    expect(await search(searchIndexName(b), { ids: { values: ['a1', 'a2', 'a3'] } })).toEqual([]);
+    expect(await search(searchIndexName(b), { ids: { values: [`${a}-1`, `${a}-2`, `${a}-3`] } })).toEqual([]);
   });
 
   it('moving a tenant to Dedicated keeps every document and the search results; the shared index keeps none of it', async () => {
@@ -144,11 +149,11 @@ describe('search placement', () => {
       60_000,
     );
     await waitForCondition(namespace, `tenant/${a}`, 'Ready', 'True', 60_000);
-    expect(await search(searchIndexName(a), { match_all: {} })).toEqual(['a1', 'a2', 'a3']);
+    expect(await search(searchIndexName(a), { match_all: {} })).toEqual([`${a}-1`, `${a}-2`, `${a}-3`]);
     expect(await search(searchIndexName(a), { match: { text: 'secret zebra' } })).toEqual(before);
     const left = await es().count({ index: SHARED_MESSAGE_INDEX, body: { query: { term: { tenant: a } } } });
     expect((left.body as { count: number }).count).toBe(0);
-    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual(['b1', 'b2']);
+    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual([`${b}-1`, `${b}-2`]);
     const events = await kubectlOk([
       'get',
       'events',

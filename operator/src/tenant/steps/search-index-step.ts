@@ -9,7 +9,12 @@
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX } from '@parley/contracts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
-import { placeDedicated, placeShared, removeTenantSearchData } from './search-placement.ts';
+import {
+  placeDedicated,
+  placeShared,
+  removeTenantSearchData,
+  SharedPlacementAdmin,
+} from './search-placement.ts';
 import { ensureSearchUser, probeSearchSecurity, searchRoleName, searchUsername } from './search-security.ts';
 
 /** The mapping lives in @parley/contracts (storage/search-index.ts): the search service writes what it lists. */
@@ -19,10 +24,12 @@ export class SearchIndexStep implements TenantStep {
   readonly name = 'SearchIndex';
   readonly #es: ElasticsearchClient;
   readonly #replicas: number;
+  readonly #shared: SharedPlacementAdmin;
 
   constructor(es: ElasticsearchClient, replicas: number) {
     this.#es = es;
     this.#replicas = replicas;
+    this.#shared = new SharedPlacementAdmin(es, replicas);
   }
 
   async apply({ desired, event, credentials, facts }: TenantStepContext): Promise<StepOutcome> {
@@ -30,7 +37,7 @@ export class SearchIndexStep implements TenantStep {
     const placement = desired.placement.search;
     const done =
       placement === 'Shared'
-        ? await placeShared(this.#es, desired.id, index, this.#replicas)
+        ? await placeShared(this.#shared, desired.id, index)
         : await placeDedicated(this.#es, desired.id, index, this.#replicas);
     if (done)
       event(

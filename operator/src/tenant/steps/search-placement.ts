@@ -11,8 +11,11 @@
  *   (the alias's and the search service's), not Elasticsearch security.
  * A move between placements is a reindex the step runs and reports in the condition's message.
  */
+
+import { isDeepStrictEqual } from 'node:util';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX, sharedTenantAlias } from '@parley/contracts';
+import { eachAlone, GroupCommit, type ItemResult } from '../group-commit.ts';
 
 export type SearchPlacement = 'Dedicated' | 'Shared';
 
@@ -20,14 +23,21 @@ export type SearchPlacement = 'Dedicated' | 'Shared';
 export const movedIndexName = (name: string) => `${name}.dedicated`;
 
 /** What the tenant's name stands for now: an index, an alias on some indices, or nothing. */
-export type SearchTarget = { kind: 'index' } | { kind: 'alias'; indices: string[] } | { kind: 'none' };
+export type SearchTarget =
+  | { kind: 'index' }
+  | { kind: 'alias'; indices: string[]; definitions?: Record<string, unknown> }
+  | { kind: 'none' };
 
 export async function searchTarget(es: ElasticsearchClient, name: string): Promise<SearchTarget> {
   const aliases = await es.indices.getAlias({ name }, { ignore: [404] });
-  const owners = Object.keys((aliases.body ?? {}) as Record<string, unknown>).filter(
-    (index) => index !== 'error' && index !== 'status',
-  );
-  if (aliases.statusCode !== 404 && owners.length > 0) return { kind: 'alias', indices: owners };
+  const body = (aliases.body ?? {}) as Record<string, { aliases?: Record<string, unknown> }>;
+  const owners = Object.keys(body).filter((index) => index !== 'error' && index !== 'status');
+  if (aliases.statusCode !== 404 && owners.length > 0) {
+    const definitions = Object.fromEntries(
+      owners.map((index) => [index, body[index]?.aliases?.[name] ?? {}]),
+    );
+    return { kind: 'alias', indices: owners, definitions };
+  }
   const exists = (await es.indices.exists({ index: name })).body;
   return exists ? { kind: 'index' } : { kind: 'none' };
 }
@@ -84,23 +94,71 @@ async function copyTenantDocuments(
   return (body as { created?: number; updated?: number }).created ?? 0;
 }
 
+/**
+ * The calls every Shared tenant's reconcile makes, shared across concurrent reconciles: the shared
+ * index is made once per process (again after a failure), and alias additions are coalesced
+ * (group-commit.ts) into one updateAliases: each is a cluster-state update the master applies
+ * one at a time, like an index creation, so one request for every tenant that asked meanwhile.
+ * A batch the server refuses is retried tenant by tenant, so one tenant's refusal stays its own.
+ */
+export class SharedPlacementAdmin {
+  readonly es: ElasticsearchClient;
+  readonly replicas: number;
+  #sharedIndex: Promise<unknown> | undefined;
+  readonly #aliases: GroupCommit<object[], void>;
+
+  constructor(es: ElasticsearchClient, replicas: number) {
+    this.es = es;
+    this.replicas = replicas;
+    this.#aliases = new GroupCommit(async (batches): Promise<ItemResult<void>[]> => {
+      const apply = async (actions: object[]) => {
+        await es.indices.updateAliases({ body: { actions } });
+      };
+      try {
+        await apply(batches.flat());
+        return batches.map(() => ({ ok: true as const, value: undefined }));
+      } catch (error) {
+        if (batches.length === 1) throw error;
+        return eachAlone(batches, apply);
+      }
+    });
+  }
+
+  ensureSharedIndex(): Promise<unknown> {
+    this.#sharedIndex ??= createMessageIndex(this.es, SHARED_MESSAGE_INDEX, this.replicas).catch((error) => {
+      this.#sharedIndex = undefined;
+      throw error;
+    });
+    return this.#sharedIndex;
+  }
+
+  updateAliases(actions: object[]): Promise<void> {
+    return this.#aliases.submit(actions).catch((error) => {
+      this.#sharedIndex = undefined; // the shared index may have gone: made again next time
+      throw error;
+    });
+  }
+}
+
 /** Puts the tenant in the shared index: returns what was done ('' when it already was). */
 export async function placeShared(
-  es: ElasticsearchClient,
+  admin: SharedPlacementAdmin,
   tenant: string,
   name: string,
-  replicas: number,
 ): Promise<string> {
-  await createMessageIndex(es, SHARED_MESSAGE_INDEX, replicas);
+  const { es } = admin;
+  await admin.ensureSharedIndex();
   const target = await searchTarget(es, name);
-  const alias = { index: SHARED_MESSAGE_INDEX, alias: name, ...sharedTenantAlias(tenant) };
+  const wanted = sharedTenantAlias(tenant);
+  const alias = { index: SHARED_MESSAGE_INDEX, alias: name, ...wanted };
   if (target.kind === 'alias' && target.indices.length === 1 && target.indices[0] === SHARED_MESSAGE_INDEX) {
-    // Re-applied each time: a filter removed by hand is put back (the alias API replaces it).
-    await es.indices.updateAliases({ body: { actions: [{ add: alias }] } });
-    return '';
+    // A filter or routing changed by hand is put back; a settled tenant costs one read.
+    if (isDeepStrictEqual(target.definitions?.[SHARED_MESSAGE_INDEX], wanted)) return '';
+    await admin.updateAliases([{ add: alias }]);
+    return `alias ${name} on ${SHARED_MESSAGE_INDEX} restored (filter and routing by tenant)`;
   }
   if (target.kind === 'none') {
-    await es.indices.updateAliases({ body: { actions: [{ add: alias }] } });
+    await admin.updateAliases([{ add: alias }]);
     return `alias ${name} created on ${SHARED_MESSAGE_INDEX}`;
   }
   // A move from Dedicated: block writes to the old index (the search service's writes fail and are
