@@ -168,6 +168,24 @@ describe('the bench command on fake benchmarks', () => {
     expect(await benchCommand(['--readme', '--check'], paths, quiet)).toBe(2);
   });
 
+  it('--full reaches the benchmarks (a short default run, the full one by flag)', async () => {
+    const paths = await setup({});
+    await writeFile(
+      join(paths.benchDir, 'sized.bench.ts'),
+      `export default {
+        name: 'sized', goal: '>= 0.8 x reference', minRatio: 0.8, needsStack: false,
+        async run(context) {
+          return {
+            parley: { label: 'p', value: context.full ? 1000 : 100, unit: 'ops/s' },
+            reference: { label: 'r', value: 1000, unit: 'ops/s' },
+          };
+        },
+      };\n`,
+    );
+    expect(await benchCommand(['--check', 'sized'], paths, quiet)).toBe(1);
+    expect(await benchCommand(['--check', '--full', 'sized'], paths, quiet)).toBe(0);
+  });
+
   it('writes latest.json (date, load, Node version) from a full run only, and the README from it', async () => {
     const paths = await setup({ fast: 1.1, slow: 0.5 });
     await benchCommand([], paths, quiet);

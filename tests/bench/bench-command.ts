@@ -54,13 +54,17 @@ async function loadBenchmarks(benchDir: string, filter: string | undefined): Pro
   return filter ? benchmarks.filter((b) => b.name.includes(filter)) : benchmarks;
 }
 
-export const USAGE = 'usage: npm run bench -- [name-filter] [--check] | --readme';
+export const USAGE = 'usage: npm run bench -- [name-filter] [--check] [--full] | --readme';
 
 function parseCommandLine(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { check: { type: 'boolean', default: false }, readme: { type: 'boolean', default: false } },
+    options: {
+      check: { type: 'boolean', default: false },
+      readme: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
+    },
   });
   if (positionals.length > 1) throw new Error(`one name filter at most, got ${positionals.join(' ')}`);
   if (values.readme && (values.check || positionals.length > 0)) {
@@ -107,7 +111,7 @@ export async function benchCommand(
     log(`no benchmark matches ${JSON.stringify(filter)}\n`);
     return 1;
   }
-  const context = options.context ?? DEFAULT_CONTEXT;
+  const context = { ...(options.context ?? DEFAULT_CONTEXT), full: values.full };
   const results: BenchResults = newResults(context, currentCommit(paths.repoRoot));
   for (const benchmark of benchmarks) {
     log(`running ${benchmark.name} ...\n`);

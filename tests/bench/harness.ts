@@ -42,6 +42,8 @@ export interface BenchContext {
   roundMs: number;
   /** Rounds per side; the median is reported. */
   rounds: number;
+  /** `--full`: benchmarks with a short default run do their full-size one (e.g. 100 Tenants). */
+  full?: boolean;
 }
 
 export interface BenchmarkReport {
