@@ -5,16 +5,9 @@
  * record is in the log (inclusion proofs), trusting only the public key.
  */
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { type CheckpointBody, checkpointText } from './checkpoint-text.ts';
 
-export interface CheckpointBody {
-  /** Names the log; binds the checkpoint to one tenant so it cannot be replayed for another. */
-  log: string;
-  treeSize: number;
-  rootHash: string;
-  issuedAt: string;
-  keyId: string;
-}
+export type { CheckpointBody } from './checkpoint-text.ts';
 
 export interface SignedCheckpoint extends CheckpointBody {
   /** base64 Ed25519 signature over canonicalBytes(body). */
@@ -26,8 +19,7 @@ export function logName(tenant: string): string {
 }
 
 export function checkpointBytes(body: CheckpointBody): Buffer {
-  const { log, treeSize, rootHash, issuedAt, keyId } = body;
-  return Buffer.from(canonicalize({ log, treeSize, rootHash, issuedAt, keyId }) ?? '', 'utf8');
+  return Buffer.from(checkpointText(body), 'utf8');
 }
 
 export function signCheckpoint(body: CheckpointBody, privateKey: KeyObject): SignedCheckpoint {

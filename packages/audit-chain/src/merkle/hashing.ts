@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 
+export { isPowerOfTwo, splitPoint } from './power-of-two.ts';
+
 export const HASH_SIZE = 32;
 
 export function leafHash(data: Uint8Array): Buffer {
@@ -19,20 +21,6 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
-
-/** The largest power of two strictly smaller than n (n ≥ 2): where RFC 9162 splits a tree. */
-export function splitPoint(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-export function isPowerOfTwo(n: number): boolean {
-  if (!Number.isInteger(n) || n < 1) return false;
-  let k = 1;
-  while (k < n) k *= 2;
-  return k === n;
-}
 
 export function toHex(hash: Uint8Array): string {
   return Buffer.from(hash).toString('hex');

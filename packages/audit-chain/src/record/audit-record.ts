@@ -7,8 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditActor, AuditOutcome, AuditResource } from '@parley/contracts';
-import canonicalize from 'canonicalize';
 import { leafHash } from '../merkle/hashing.ts';
+import { canonicalRecordText } from './record-body.ts';
+
+export { canonicalRecordText, recordBody } from './record-body.ts';
 
 /** prevHash of record 0. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -70,37 +72,8 @@ export function isPruned(record: StoredAuditRecord): record is PrunedAuditRecord
   return (record as PrunedAuditRecord).pruned === true;
 }
 
-const BODY_FIELDS = [
-  'tenant',
-  'sequence',
-  'id',
-  'occurredAt',
-  'appendedAt',
-  'source',
-  'actor',
-  'action',
-  'resource',
-  'outcome',
-  'metadata',
-  'personal',
-  'requestId',
-  'prevHash',
-] as const;
-
-/** The hashed fields only, whatever else a stored document carries (_id, pruned marks...). */
-export function recordBody(record: AuditRecordBody): AuditRecordBody {
-  const body: Record<string, unknown> = {};
-  for (const field of BODY_FIELDS) {
-    const value = (record as unknown as Record<string, unknown>)[field];
-    if (value !== undefined) body[field] = value;
-  }
-  return body as unknown as AuditRecordBody;
-}
-
 export function canonicalRecordBytes(record: AuditRecordBody): Buffer {
-  const text = canonicalize(recordBody(record));
-  if (text === undefined) throw new Error('an audit record must be JSON');
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(canonicalRecordText(record), 'utf8');
 }
 
 export function computeRecordHash(record: AuditRecordBody): string {
