@@ -267,6 +267,42 @@ describe('read pointers and unread counts', () => {
   });
 });
 
+describe('thread replies and unread counts', () => {
+  it('counts the replies of others after the pointer, and their mentions, until read', async () => {
+    const room = (
+      await f.call('ann', 'POST', '/conversations', { kind: 'group', name: 'Threads', memberIds: ['bob'] })
+    ).json().id;
+    const root = (await send('bob', room, 't-root', 'a question')).json();
+    const rowFor = async (user: string) =>
+      (await f.call(user, 'GET', '/conversations'))
+        .json()
+        .conversations.find((c: { id: string }) => c.id === room);
+    // Bob's own root is not unread for him.
+    expect(await rowFor('bob')).toMatchObject({ unread: 0, mentions: 0 });
+    await send('ann', room, 't-r1', 'an answer', { parentId: root.id });
+    await send('ann', room, 't-r2', 'and @bob, another', { parentId: root.id });
+    await send('bob', room, 't-r3', 'thanks', { parentId: root.id });
+    expect(await rowFor('bob')).toMatchObject({ unread: 2, mentions: 1 });
+    const unread = (await f.call('bob', 'GET', '/unread')).json().conversations;
+    expect(unread.find((c: { conversationId: string }) => c.conversationId === room)).toMatchObject({
+      unread: 2,
+      mentions: 1,
+    });
+    // Ann sees Bob's root and reply.
+    expect(await rowFor('ann')).toMatchObject({ unread: 2, mentions: 0 });
+    // A deleted reply is not unread.
+    const r4 = (await send('ann', room, 't-r4', 'oops', { parentId: root.id })).json();
+    expect(await rowFor('bob')).toMatchObject({ unread: 3 });
+    await f.call('ann', 'DELETE', `/conversations/${room}/messages/${r4.id}`);
+    expect(await rowFor('bob')).toMatchObject({ unread: 2 });
+    const read = (await f.call('bob', 'PUT', `/conversations/${room}/read`, { seq: 1_000_000 })).json();
+    expect(read).toMatchObject({ unread: 0, mentions: 0 });
+    // A reply after the pointer is unread again.
+    await send('ann', room, 't-r5', 'one more', { parentId: root.id });
+    expect(await rowFor('bob')).toMatchObject({ unread: 1, mentions: 0 });
+  });
+});
+
 describe('a removed member', () => {
   it('reads nothing sent after its removal, through any route', async () => {
     const room = (

@@ -160,7 +160,7 @@ export const ListConversationsQuerySchema = Type.Object(
 export const ConversationSummarySchema = Type.Intersect([
   ConversationSchema,
   Type.Object({
-    /** Messages after the caller's read pointer (not its own, not thread replies), capped at `UNREAD_COUNT_CAP`. */
+    /** Messages after the caller's read pointer (not its own; thread replies too), capped at `UNREAD_COUNT_CAP`. */
     unread: Type.Integer({ minimum: 0 }),
     /** Of those, the ones mentioning the caller or @channel. */
     mentions: Type.Integer({ minimum: 0 }),

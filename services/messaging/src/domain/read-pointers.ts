@@ -1,7 +1,9 @@
 /**
  * Read pointers (the last seq a member has read) and unread counts: messages after the pointer
- * that are roots, not deleted and not the member's own, and of those the ones that mention it or
- * @channel. Cheap for a whole sidebar: a conversation whose seq has not passed the pointer costs
+ * that are not deleted and not the member's own, thread replies as much as root messages (the
+ * pointer is the conversation's seq, which replies advance too: a reply the member has not read
+ * is unread, and reading up to the conversation's last seq reads it), and of those the ones that
+ * mention it or @channel. Cheap for a whole sidebar: a conversation whose seq has not passed the pointer costs
  * nothing, and a count stops at UNREAD_COUNT_CAP.
  */
 import {
@@ -111,7 +113,6 @@ export class ReadPointers {
     const unreadFilter = {
       conversationId: conversation._id,
       seq: { $gt: member.readSeq },
-      parentId: { $exists: false },
       deleted: false,
       senderId: { $ne: userId },
     };
