@@ -110,6 +110,27 @@ describe('what each service credential opens at the messaging service', () => {
     ).toBe(403);
   });
 
+  it("search's credential lists its user's conversations (to filter a query) and reads no message", async () => {
+    const listed = await call('search', 'GET', '/conversations?archived=true&limit=200');
+    expect(listed.status).toBe(200);
+    expect(JSON.parse(listed.body).conversations.map((c: { id: string }) => c.id)).toContain(conversationId);
+    for (const path of [
+      `/conversations/${conversationId}`,
+      `/conversations/${conversationId}/messages`,
+      `/conversations/${conversationId}/messages/${messageId}`,
+      `/conversations/${conversationId}/changes?since=0`,
+    ]) {
+      const refused = await call('search', 'GET', path);
+      expect(refused.status).toBe(403);
+      expect(refused.body).not.toContain('for members only');
+    }
+    const forged = await call('search', 'POST', `/conversations/${conversationId}/messages`, {
+      clientMessageId: 'from-search',
+      text: 'forged',
+    });
+    expect(forged.status).toBe(403);
+  });
+
   it('a service that never acts for users here is refused on every route', async () => {
     for (const caller of ['auth', 'notifier', 'compliance'] as const) {
       expect((await call(caller, 'GET', `/conversations/${conversationId}`)).status).toBeGreaterThanOrEqual(

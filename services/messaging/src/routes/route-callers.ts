@@ -8,6 +8,9 @@
  *   sockets it holds and answers recovery (`sync`) from history, both as the user.
  * - **media** asks one thing, as the uploading or downloading user: may this user see this
  *   conversation (`GET /conversations/:conversationId`). It reads no message and changes nothing.
+ * - **search** asks one thing, as the searching user: which conversations is this user a member
+ *   of now (`GET /conversations`), to filter a query to them. It reads no message here (it has its
+ *   own index) and changes nothing.
  * - **integrations** acts for bots (a bot is a user id of its own, with the member role only, so
  *   membership decides what it reaches) and for the tenant admin who manages them: it looks up
  *   the conversation a webhook posts into, adds or removes the bot as a member, posts and reads
@@ -25,7 +28,7 @@ const usersAndBots: RouteCallers = { callers: [...ACTING_FOR_USERS, 'integration
 export const MESSAGING_ROUTE_CALLERS: Readonly<Record<string, RouteCallers>> = {
   [`POST ${T}/conversations/direct`]: users,
   [`POST ${T}/conversations`]: users,
-  [`GET ${T}/conversations`]: usersAndBots,
+  [`GET ${T}/conversations`]: { callers: [...ACTING_FOR_USERS, 'integrations', 'search'] },
   [`GET ${T}/channels`]: users,
   [`GET ${C}`]: { callers: [...ACTING_FOR_USERS, 'media', 'integrations'] },
   [`PATCH ${C}`]: users,
