@@ -19,7 +19,8 @@ gomod="$(go mod download -json "k8s.io/kubernetes@${version}" | sed -n 's/.*"GoM
   grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk -v v="$minor_version" '{print "replace " $1 " => " $1 " " v}'
 } >> go.mod
 
-packages="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl"
+# KUBE_PACKAGES: other commands of the same release (kube-scheduler.sh builds the scheduler so).
+packages="${KUBE_PACKAGES:-k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl}"
 go get $(for pkg in $packages; do echo "$pkg@$version"; done)
 ldflags=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

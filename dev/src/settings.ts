@@ -37,6 +37,8 @@ const defaultPorts = {
   etcdPeer: 12380,
   apiserver: 16443,
   controllerManager: 20257,
+  scheduler: 20259,
+  kwok: 20260,
   mailpitSmtp: 11025,
   mailpitHttp: 18025,
 } as const;

@@ -22,7 +22,16 @@ const group = `crdup${suffix}.test.parley.dev`;
 const crdName = `widgets.${group}`;
 const hookName = `${release}-parley-operator-crd-upgrade`;
 const chart = join(mkdtempSync(join(tmpdir(), 'parley-crd-upgrade-')), 'parley-operator');
-const values = ['--set', 'global.imageRegistry=registry.example.com', '--set', 'global.verifySecrets=false'];
+// The hook's pod is held off kwok's nodes (no node has that label): the test does its work
+// (hook-job.ts), and kwok must not complete it first. rollout.test.ts lets it run on the nodes.
+const values = [
+  '--set',
+  'global.imageRegistry=registry.example.com',
+  '--set',
+  'global.verifySecrets=false',
+  '--set',
+  'nodeSelector.parley-test-hold=none',
+];
 
 /** The test CRD; `withColor` is the upgrade (a new field the old schema prunes). */
 function widgetCrd(withColor: boolean): string {

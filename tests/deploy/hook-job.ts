@@ -1,7 +1,9 @@
 /**
- * The stack's control plane runs no Job controller and no kubelet: a helm hook Job is created and
- * nothing ever runs it, so helm would wait for it until its timeout. For a hook whose one
- * container runs kubectl, the test does their work: it reads the Job's pod template, runs its
+ * No container runs on the stack's control plane (kwok's nodes only mark pods running), so a
+ * helm hook Job whose container does real work (kubectl apply) is done by the test: the caller
+ * keeps the Job's pod off the nodes (a nodeSelector no node has), so the Job controller counts it
+ * active and nothing completes it. For a hook whose one container runs kubectl, the test does its
+ * work: it reads the Job's pod template, runs its
  * command with the stack's kubectl as the template's ServiceAccount (impersonated, so RBAC is what
  * the pod would get), with its ConfigMap volumes written to a folder where they are mounted, and
  * writes the Job's status as the Job controller does when its pod succeeded or failed. Helm takes
@@ -95,7 +97,8 @@ export async function runKubectlHookJob(
     '--subresource=status',
     '--type=merge',
     '-p',
-    JSON.stringify({ status: jobStatus(failed, started) }),
+    // Its pod, held Pending, is no longer active once the Job is finished (the API server insists).
+    JSON.stringify({ status: { ...jobStatus(failed, started), active: 0, ready: 0 } }),
   ]);
   if (failed) throw new Error(`the hook's kubectl failed: ${output}`);
   return output;

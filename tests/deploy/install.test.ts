@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartsDir, helm, kubectl } from './helm.ts';
+import { createReleaseSecret, releaseSecrets } from './release-secrets.ts';
 
 const suffix = randomBytes(3).toString('hex');
 const namespace = `parley-install-${suffix}`;
@@ -17,30 +18,10 @@ const release = `p${suffix}`;
 const umbrella = join(chartsDir, 'parley');
 const registry = ['--set', 'global.imageRegistry=registry.example.com'];
 
-const secrets: Record<string, Record<string, string>> = {
-  'parley-connections': {
-    MONGO_URL: 'mongodb://mongodb:27017/',
-    REDIS_URL: 'redis://redis:6379',
-    KAFKA_BROKERS: 'kafka:9092',
-  },
-  'parley-master-keys': { 'test.key': randomBytes(32).toString('base64') },
-  'parley-audit-signing-key': { 'audit-signing-key.pem': 'not read: no container runs' },
-  'parley-gateway-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-messaging-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-auth-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-compliance-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-crypto-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-operator-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-socket-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-media-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-search-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-  'parley-notifier-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
-};
+const secrets = releaseSecrets;
 
 async function createSecret(name: string): Promise<void> {
-  const args = ['create', 'secret', 'generic', name, '-n', namespace];
-  for (const [key, value] of Object.entries(secrets[name] ?? {})) args.push(`--from-literal=${key}=${value}`);
-  await kubectl(args);
+  await createReleaseSecret(namespace, name);
 }
 
 interface PodList {

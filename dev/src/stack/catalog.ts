@@ -35,6 +35,9 @@ export const installables: Installable[] = [
     lane: 'cpu',
   },
   { name: 'kubernetes', version: 'v1.36.3', script: 'kubernetes', kind: 'cache', lane: 'cpu' },
+  // Pods of a `helm install` are placed by the scheduler on kwok's fake nodes, which run nothing.
+  { name: 'kube-scheduler', version: 'v1.36.3', script: 'kube-scheduler', kind: 'cache', lane: 'cpu' },
+  { name: 'kwok', version: 'v0.8.0', script: 'kwok', kind: 'cache', lane: 'cpu' },
   { name: 'helm', version: 'v3.22.0', script: 'helm', kind: 'cache', lane: 'cpu' },
   // The mail server the notifier sends to and the tests read mail from (about 3 min to build).
   { name: 'mailpit', version: 'v1.33.1', script: 'mailpit', kind: 'cache', lane: 'cpu' },
@@ -63,6 +66,8 @@ export interface InstalledPaths {
   minio: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
   kubectl: string;
   helm: string;
   mailpit: string;
@@ -89,6 +94,8 @@ export function installedPaths(settings: Settings): InstalledPaths {
     kubeApiserver: join(dir('kubernetes'), 'bin', 'kube-apiserver'),
     kubeControllerManager: join(dir('kubernetes'), 'bin', 'kube-controller-manager'),
     kubectl: join(dir('kubernetes'), 'bin', 'kubectl'),
+    kubeScheduler: join(dir('kube-scheduler'), 'bin', 'kube-scheduler'),
+    kwok: join(dir('kwok'), 'bin', 'kwok'),
     helm: join(dir('helm'), 'bin', 'helm'),
     mailpit: join(dir('mailpit'), 'bin', 'mailpit'),
     kubeconform: join(dir('kubeconform'), 'bin', 'kubeconform'),

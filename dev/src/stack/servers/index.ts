@@ -6,6 +6,8 @@ import { ferretdb } from './ferretdb.ts';
 import { kafka } from './kafka.ts';
 import { kubeApiserver } from './kube-apiserver.ts';
 import { kubeControllerManager } from './kube-controller-manager.ts';
+import { kubeScheduler } from './kube-scheduler.ts';
+import { kwok } from './kwok.ts';
 import { mailpit } from './mailpit.ts';
 import { minio } from './minio.ts';
 import { postgres } from './postgres.ts';
@@ -21,5 +23,7 @@ export const servers: ServerDefinition[] = [
   etcd,
   kubeApiserver,
   kubeControllerManager,
+  kubeScheduler,
+  kwok,
   mailpit,
 ];

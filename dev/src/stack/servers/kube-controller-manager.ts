@@ -1,6 +1,8 @@
 // kube-controller-manager with the controllers a pod-less cluster can use: namespace deletion,
 // garbage collection (ownerReferences), service accounts and their tokens, deployments/replicasets,
-// statefulsets (the gateway's: a claim per replica).
+// statefulsets (the gateway's: a claim per replica), jobs (the CRD upgrade hook), endpoint slices
+// (Services of pods kwok marks ready), claims bound to the volumes a test makes, PDB status, and
+// node lifecycle (it lifts the not-ready taint the apiserver puts on a new node once kwok has it Ready).
 import { kubeconfigPath } from '../env.ts';
 import { kubePki } from '../kube-pki.ts';
 import { expectHttpOk } from '../probes.ts';
@@ -26,7 +28,7 @@ export const kubeControllerManager: ServerDefinition = {
         `--service-account-private-key-file=${pki.serviceAccountKey}`,
         `--root-ca-file=${pki.caCert}`,
         '--leader-elect=false',
-        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset,statefulset',
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,deployment,replicaset,statefulset,job,endpointslice,persistentvolume-binder,disruption,nodelifecycle',
         '--v=1',
       ],
     };
