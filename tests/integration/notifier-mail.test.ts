@@ -203,4 +203,30 @@ describe('mail through the SMTP server', () => {
     expect((await signIn(email, PASSWORD)).status).toBe(401);
     expect((await signIn(email, NEW_PASSWORD)).pair?.accessToken).toBeTruthy();
   });
+
+  it('a sign-in from a new device mails a notice; the same device again does not', async () => {
+    const email = await member('traveller');
+    const from = (userAgent: string) =>
+      createParleyClient({ baseUrl: gateway.url, headers: { 'user-agent': userAgent } }).POST(
+        '/api/v1/tenants/{tenant}/login',
+        { params: { path: { tenant } }, body: { email, password: PASSWORD } },
+      );
+    // The account's first device is only recorded (the person just joined).
+    expect((await from('ParleyDesk/1.0 (Linux)')).response.status).toBe(200);
+    expect((await from('ParleyDesk/1.0 (Linux)')).response.status).toBe(200);
+    expect((await from('Mozilla/5.0 (iPhone) Mobile Safari')).response.status).toBe(200);
+    const mails = await mailpit.waitForMail(email, { count: 2 });
+    const notices = mails.filter((m) => m.subject === `New sign-in to your ${tenant} account`);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.text).toContain('Mozilla/5.0 (iPhone) Mobile Safari');
+    expect(notices[0]?.text).toContain('Hello traveller,');
+    expect(notices[0]?.text).toContain('#/account?tenant=');
+    // Known devices stay quiet: a later sign-in from either sends nothing more.
+    expect((await from('ParleyDesk/1.0 (Linux)')).response.status).toBe(200);
+    expect((await from('Mozilla/5.0 (iPhone) Mobile Safari')).response.status).toBe(200);
+    const marker = address('marker');
+    await invite(marker);
+    await mailpit.waitForMail(marker);
+    expect((await mailpit.summariesTo(email)).length).toBe(2);
+  });
 });

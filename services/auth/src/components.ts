@@ -33,6 +33,7 @@ import { BruteForceGuard } from './domain/brute-force-guard.ts';
 import { Invitations } from './domain/invitations.ts';
 import { Login } from './domain/login.ts';
 import { Mfa } from './domain/mfa.ts';
+import { NewDeviceNotices } from './domain/new-device-notices.ts';
 import { OidcProviders } from './domain/oidc-providers.ts';
 import { OidcSignIn } from './domain/oidc-sign-in.ts';
 import { OpenSignUp } from './domain/open-sign-up.ts';
@@ -151,7 +152,15 @@ export async function createComponents(
   });
   // Personal fields of security events are sealed under each person's key before the outbox.
   const events = new SecurityEvents(keyring);
-  const sessions = new Sessions(store, new SessionCache(redis), tokens, policy, redis, events);
+  const sessions = new Sessions(
+    store,
+    new SessionCache(redis),
+    tokens,
+    policy,
+    redis,
+    events,
+    new NewDeviceNotices(keyring),
+  );
   const secondFactor = new SecondFactor(keyring, redis, events);
   const credentials = new CredentialCache(redis);
   const reauthentication = new Reauthentication(hasher, guard, secondFactor);

@@ -158,10 +158,40 @@ export const PasswordResetRequested = defineEvent(
   ),
 );
 
+/** Keyring purpose of a new-device notice's sealed delivery (key `subject:<user id>`; aad: the user id). */
+export const NEW_DEVICE_DELIVERY_PURPOSE = 'auth.new-device-delivery';
+
+/** What a new-device notice's sealed delivery opens to: whom to write, and the device as seen. */
+export const NewDeviceDeliverySchema = Type.Object(
+  {
+    email: Type.String(),
+    displayName: Type.Optional(Type.String()),
+    device: Type.String({ maxLength: 300, description: "The sign-in's user agent, or 'an unknown device'" }),
+  },
+  { additionalProperties: false },
+);
+export type NewDeviceDelivery = Static<typeof NewDeviceDeliverySchema>;
+
+/** A user signed in from a device (user agent) their account had not used: the notifier mails them. */
+export const NewDeviceSignIn = defineEvent(
+  'auth.sign-in.new-device.v1',
+  Type.Object(
+    {
+      userId: Type.String({ minLength: 1, maxLength: 64 }),
+      sessionId: Type.String({ minLength: 1, maxLength: 64 }),
+      signedInAt: Type.String({ format: 'date-time' }),
+      /** base64 ciphertext of a NewDeviceDelivery (JSON), keyring purpose NEW_DEVICE_DELIVERY_PURPOSE. */
+      sealedDelivery: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
 /** The auth events a notifier consumes: they go to the tenant's `notifications` stream. */
 export const AUTH_NOTIFICATION_EVENT_TYPES: readonly string[] = [
   SignUpVerificationRequested.type,
   SignUpAccountExists.type,
   InvitationDeliveryRequested.type,
   PasswordResetRequested.type,
+  NewDeviceSignIn.type,
 ];

@@ -19,6 +19,7 @@ import type { SessionCache } from '../store/session-cache.ts';
 import type { SessionDocument, TenantCollections, TenantStore, UserDocument } from '../store/tenant-store.ts';
 import type { AccessTokenIssuer } from './access-tokens.ts';
 import type { RequestContext, SecurityEvents } from './audit-records.ts';
+import type { NewDeviceNotices } from './new-device-notices.ts';
 import { hashToken, newRefreshToken, sessionIdOf } from './refresh-tokens.ts';
 
 export interface SessionPolicy {
@@ -55,6 +56,7 @@ export class Sessions {
   readonly #policy: SessionPolicy;
   readonly #redis: Redis;
   readonly #events: SecurityEvents;
+  readonly #devices: NewDeviceNotices | undefined;
 
   constructor(
     store: TenantStore,
@@ -63,7 +65,10 @@ export class Sessions {
     policy: SessionPolicy,
     redis: Redis,
     events: SecurityEvents,
+    /** New-device sign-in notices (absent: none are sent). */
+    devices?: NewDeviceNotices,
   ) {
+    this.#devices = devices;
     this.#events = events;
     this.#redis = redis;
     this.#store = store;
@@ -105,6 +110,8 @@ export class Sessions {
       context,
       metadata: { amr },
     });
+    const notice = await this.#devices?.noticeFor(c, user._id, sessionId, context);
+    if (notice) events = [...events, notice];
     const document: SessionDocument = {
       _id: sessionId,
       userId: user._id,

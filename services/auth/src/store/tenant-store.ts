@@ -24,6 +24,8 @@ export interface UserDocument extends OutboxFields {
   recoveryCodeHashes?: string[];
   /** Identities at the tenant's OpenID providers that sign in as this user: `<issuer> <subject>`. */
   oidcSubjects?: string[];
+  /** SHA-256 of the user agents this account signed in from, the latest last (new-device-notices.ts). */
+  knownDevices?: string[];
   /** The provisioning client's own id for this user (SCIM `externalId`). */
   scimExternalId?: string;
 }

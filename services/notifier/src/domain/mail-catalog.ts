@@ -1,6 +1,7 @@
 /**
  * The words of every mail, per language: a subject, the paragraphs, the button, what to do when
- * it was not you. `{tenant}`, `{name}`, `{expires}` and `{roles}` are filled in by the templates.
+ * it was not you. `{tenant}`, `{name}`, `{expires}` (for a new-device notice: the sign-in's time), `{roles}` and
+ * `{device}` are filled in by the templates.
  */
 import type { MailKind } from './mail-requests.ts';
 import type { MailLanguage } from './tenant-branding.ts';
@@ -56,6 +57,16 @@ const en: Catalog = {
     action: 'Choose a new password',
     notYou: 'If you did not ask for this, ignore this message: your password stays as it is.',
   },
+  'new-device': {
+    subject: 'New sign-in to your {tenant} account',
+    greeting: 'Hello {name},',
+    paragraphs: [
+      'Your {tenant} account was signed in to from a device it had not used before, at {expires}:',
+      '{device}',
+    ],
+    action: 'Review your sessions',
+    notYou: 'If this was not you, end that session on your account page and change your password.',
+  },
 };
 
 const de: Catalog = {
@@ -100,6 +111,17 @@ const de: Catalog = {
     action: 'Neues Passwort wählen',
     notYou: 'Wenn Sie das nicht waren, ignorieren Sie diese Nachricht: Ihr Passwort bleibt, wie es ist.',
   },
+  'new-device': {
+    subject: 'Neue Anmeldung bei Ihrem Konto bei {tenant}',
+    greeting: 'Hallo {name},',
+    paragraphs: [
+      'Ihr Konto bei {tenant} wurde am {expires} von einem bisher unbekannten Gerät aus angemeldet:',
+      '{device}',
+    ],
+    action: 'Sitzungen prüfen',
+    notYou:
+      'Wenn Sie das nicht waren, beenden Sie diese Sitzung auf Ihrer Kontoseite und ändern Sie Ihr Passwort.',
+  },
 };
 
 const fr: Catalog = {
@@ -142,6 +164,17 @@ const fr: Catalog = {
     ],
     action: 'Choisir un nouveau mot de passe',
     notYou: "Si ce n'était pas vous, ignorez ce message : votre mot de passe ne change pas.",
+  },
+  'new-device': {
+    subject: 'Nouvelle connexion à votre compte {tenant}',
+    greeting: 'Bonjour {name},',
+    paragraphs: [
+      "Votre compte {tenant} s'est connecté depuis un appareil inconnu jusqu'ici, le {expires} :",
+      '{device}',
+    ],
+    action: 'Voir vos sessions',
+    notYou:
+      "Si ce n'était pas vous, fermez cette session depuis la page de votre compte et changez votre mot de passe.",
   },
 };
 

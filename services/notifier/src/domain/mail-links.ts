@@ -10,6 +10,8 @@ const ROUTES: Record<MailKind, string> = {
   'password-reset': 'password-reset',
   // A notice carries no secret: it points at sign-in, where "forgot password" starts a reset.
   'account-exists': 'sign-in',
+  // Where the person sees and ends their sessions.
+  'new-device': 'account',
 };
 
 export function mailLink(webUrl: string, kind: MailKind, tenant: string, token?: string): string {

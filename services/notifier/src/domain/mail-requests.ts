@@ -9,6 +9,9 @@ import {
   INVITATION_DELIVERY_PURPOSE,
   InvitationDeliveryRequested,
   InvitationDeliverySchema,
+  NEW_DEVICE_DELIVERY_PURPOSE,
+  NewDeviceDeliverySchema,
+  NewDeviceSignIn,
   PASSWORD_RESET_DELIVERY_PURPOSE,
   PasswordResetDeliverySchema,
   PasswordResetRequested,
@@ -21,12 +24,18 @@ import {
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
-export type MailKind = 'invitation' | 'sign-up-verification' | 'account-exists' | 'password-reset';
+export type MailKind =
+  | 'invitation'
+  | 'sign-up-verification'
+  | 'account-exists'
+  | 'password-reset'
+  | 'new-device';
 export const MAIL_KINDS: readonly MailKind[] = [
   'invitation',
   'sign-up-verification',
   'account-exists',
   'password-reset',
+  'new-device',
 ];
 
 export interface MailRequest {
@@ -38,7 +47,10 @@ export interface MailRequest {
   /** The secret the link carries (all kinds but account-exists). */
   token?: string;
   roles?: string[];
+  /** When the link expires; for a new-device notice, when the sign-in happened. */
   expiresAt: string;
+  /** A new-device notice's device (the sign-in's user agent). */
+  device?: string;
 }
 
 /** Opens a sealed delivery (the keyring's decrypt). */
@@ -165,6 +177,26 @@ export async function mailRequestOf(opener: DeliveryOpener, event: EventEnvelope
         ...(typeof d.displayName === 'string' ? { displayName: d.displayName } : {}),
         token: d.token as string,
         expiresAt: payload.expiresAt,
+      };
+    }
+    case NewDeviceSignIn.type: {
+      const { payload } = parsed(() => parseEvent(NewDeviceSignIn, event));
+      const d = await open(
+        opener,
+        tenant,
+        NEW_DEVICE_DELIVERY_PURPOSE,
+        payload.userId,
+        payload.sealedDelivery,
+        NewDeviceDeliverySchema,
+      );
+      return {
+        kind: 'new-device',
+        // One notice per session: the session id keys the delivery log's idempotence.
+        requestId: payload.sessionId,
+        to: d.email as string,
+        ...(typeof d.displayName === 'string' ? { displayName: d.displayName } : {}),
+        device: d.device as string,
+        expiresAt: payload.signedInAt,
       };
     }
     default:

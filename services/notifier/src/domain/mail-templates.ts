@@ -47,6 +47,7 @@ export function renderMail(
     name: request.displayName ?? '',
     expires,
     roles: (request.roles ?? []).join(', '),
+    device: request.device ?? '',
   };
   const greeting = fill(words.greeting, values).replace(/\s+,/, ',');
   const paragraphs = words.paragraphs.map((p) => fill(p, values));
