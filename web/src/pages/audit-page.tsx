@@ -1,6 +1,13 @@
 /** The tenant's audit log for admins and compliance officers: filters, and Verify in the browser. */
+
+import {
+  type ProofBundle,
+  type ShownRecord,
+  type ShownVerdict,
+  verifyShownChain,
+  verifyShownRecords,
+} from '@parley/audit-chain/browser';
 import { useEffect, useState } from 'preact/hooks';
-import { type ChainVerdict, type ShownRecord, verifyChain } from '../audit/verify-chain.ts';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
 import { PageFrame } from './page-frame.tsx';
@@ -10,7 +17,7 @@ export function AuditPage() {
   const [action, setAction] = useState('');
   const [actorId, setActorId] = useState('');
   const [error, setError] = useState('');
-  const [verdict, setVerdict] = useState<ChainVerdict | 'checking' | undefined>();
+  const [verdict, setVerdict] = useState<ShownVerdict | 'checking' | undefined>();
 
   const load = async (event?: Event) => {
     event?.preventDefault();
@@ -27,9 +34,22 @@ export function AuditPage() {
     void load();
   }, []);
 
+  // The chain of what is shown first (it needs nothing from the server), then a proof bundle of
+  // exactly those records: every one included in a tree whose checkpoint the published key signed.
   const verify = async () => {
     setVerdict('checking');
-    setVerdict(await verifyChain(records));
+    const chain = await verifyShownChain(records);
+    if (!chain.ok) return setVerdict(chain);
+    const sequences = records.map((r) => r.sequence).join(',');
+    const { data, error: problem } = await api.GET('/api/v1/admin/audit/proofs', {
+      params: { query: { sequences } },
+    });
+    if (!data)
+      return setVerdict({
+        ok: false,
+        reason: `the log's proofs could not be fetched (${describeProblem(problem, 'no answer')})`,
+      });
+    setVerdict(await verifyShownRecords(records, data as ProofBundle));
   };
 
   return (
@@ -56,11 +76,17 @@ export function AuditPage() {
       <div role="status" class="verdict">
         {verdict === 'checking' && 'Checking…'}
         {verdict && verdict !== 'checking' && verdict.ok && (
-          <p class="ok">✓ Verified in this browser: {verdict.checked} records, every hash and link holds.</p>
+          <p class="ok">
+            ✓ Verified in this browser: {verdict.checked} records, every hash and link holds; {verdict.proved}{' '}
+            proved in the log's tree against signed checkpoints of size {verdict.treeSizes.join(', ')} (key{' '}
+            {verdict.keyIds.join(', ')}
+            {verdict.bundleKeys ? ', as the service publishes it' : ''}).
+          </p>
         )}
         {verdict && verdict !== 'checking' && !verdict.ok && (
           <p class="bad">
-            ✗ Record {verdict.sequence} fails: {verdict.reason}.
+            ✗ {verdict.sequence === undefined ? 'Verification fails' : `Record ${verdict.sequence} fails`}:{' '}
+            {verdict.reason}.
           </p>
         )}
       </div>
