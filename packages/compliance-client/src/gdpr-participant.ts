@@ -47,10 +47,11 @@ export interface GdprParticipantOptions {
   logger: Logger;
   /** Ids of the legal holds covering the person (e.g. from @parley/retention's LegalHoldStore). */
   holdsOn?: (tenant: string, userId: string) => Promise<string[]>;
-  refreshMs?: number;
-  groupId?: string;
+  // `| undefined`: a participant passes its wiring on as it came, set or not.
+  refreshMs?: number | undefined;
+  groupId?: string | undefined;
   /** Narrows the topics (tests consume only their own tenant's). */
-  pattern?: RegExp;
+  pattern?: RegExp | undefined;
 }
 
 const GDPR_TOPIC = /^parley\.([a-z0-9-]+)\.gdpr$/;

@@ -4,5 +4,6 @@ export * from './audit-recorder.ts';
 export * from './compliance-http.ts';
 export * from './gdpr-client.ts';
 export * from './gdpr-participant.ts';
+export * from './gdpr-participation.ts';
 export * from './seal-personal-fields.ts';
 export * from './spill-file.ts';

@@ -5,7 +5,7 @@
  * (TenantDirectory), never from the list of databases.
  */
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
-import { GdprClient } from '@parley/compliance-client';
+import { GdprClient, GdprParticipation } from '@parley/compliance-client';
 import {
   type KeyEncryptionKeyConnection,
   type Keyring,
@@ -55,7 +55,7 @@ import { CredentialCache } from './store/credential-cache.ts';
 import { SessionCache } from './store/session-cache.ts';
 import { signingKeyCollection } from './store/signing-key-store.ts';
 import { TenantStore } from './store/tenant-store.ts';
-import { createGdprParticipation, GdprParticipation } from './workers/gdpr-participation.ts';
+import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { createOutboxRelay } from './workers/outbox-relay.ts';
 import { SignUpSweeper } from './workers/sign-up-sweeper.ts';
 

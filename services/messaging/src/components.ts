@@ -9,7 +9,7 @@
  * (TenantDirectory.served(): Ready or Suspended, so their topics exist), never from the list of
  * databases.
  */
-import { GdprClient } from '@parley/compliance-client';
+import { GdprClient, GdprParticipation } from '@parley/compliance-client';
 import { EnvelopeEncryptor } from '@parley/crypto-client';
 import {
   type KeyEncryptionKeyConnection,
@@ -43,7 +43,7 @@ import { immediatePublisher, noImmediatePublish, type OutboxRelayLike } from './
 import { PersonalData } from './domain/personal-data.ts';
 import { ReadPointers } from './domain/read-pointers.ts';
 import { SeqLedger } from './domain/seq-ledger.ts';
-import { createGdprParticipation, GdprParticipation } from './gdpr-participation.ts';
+import { createGdprParticipation } from './gdpr-participation.ts';
 import { MESSAGING_CALLERS } from './routes/route-callers.ts';
 import type { MessagingSettings } from './settings.ts';
 import { MessagingStore } from './store/collections.ts';
