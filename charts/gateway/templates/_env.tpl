@@ -28,6 +28,8 @@
   value: {{ join "," .Values.corsOrigins | quote }}
 - name: TENANT_HOSTS
   value: {{ include "gateway.tenantHosts" . | quote }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," .Values.trustedProxies | quote }}
 - name: AUDIT_DIR
   value: {{ .Values.auditJournal.mountPath | quote }}
 {{- end -}}

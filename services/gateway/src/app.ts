@@ -29,6 +29,8 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
     readiness: deps.readiness ?? {},
     bodyLimitBytes: deps.bodyLimitBytes ?? 256 * 1024,
     version: '1.0.0',
+    // request.ip (rate limits per address, audit) from X-Forwarded-For only behind these.
+    trustProxy: deps.components.trustedProxies,
   });
   const parts = deps.components;
   installSecurityHeaders(app, parts.corsOrigins);

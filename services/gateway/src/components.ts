@@ -16,6 +16,7 @@ import { HostTenants } from './domain/host-tenants.ts';
 import { RateLimiter } from './domain/rate-limiter.ts';
 import { RequestAudit } from './domain/request-audit.ts';
 import { TenantGate } from './domain/tenant-gate.ts';
+import { parseTrustedProxies } from './domain/trusted-proxies.ts';
 import type { RateLimitSettings } from './routes/rate-limits.ts';
 import { type GatewayConfig, listSetting } from './settings.ts';
 import { currentRequestId } from './upstream/request-ids.ts';
@@ -27,6 +28,8 @@ export interface GatewayComponents {
   hostTenants: HostTenants;
   /** Browser origins allowed by CORS. */
   corsOrigins: string[];
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); none: the peer is. */
+  trustedProxies: string[];
   upstreams: { auth: ServiceHttp; compliance: ServiceHttp };
   messaging: MessagingClient;
   search: SearchClient;
@@ -58,6 +61,7 @@ export type GatewayComponentSettings = Pick<
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
   | 'TENANT_HOSTS'
+  | 'TRUSTED_PROXIES'
   | 'UPSTREAM_TIMEOUT_MS'
   | 'TENANT_STATUS_CACHE_MS'
   | 'SERVICE_TOKEN'
@@ -116,6 +120,7 @@ export function createGatewayComponents(options: {
     tenantGate: new TenantGate(redis, config.TENANT_STATUS_CACHE_MS),
     hostTenants: HostTenants.parse(config.TENANT_HOSTS),
     corsOrigins: listSetting(config.CORS_ORIGINS),
+    trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),
     upstreams: {
       auth: upstream('auth', config.AUTH_URL),
       compliance: upstream('compliance', config.COMPLIANCE_URL),

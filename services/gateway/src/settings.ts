@@ -38,6 +38,12 @@ export const gatewaySettingsSchema = Type.Object({
    * `acme.chat.example=acme,globex.chat.example=globex`. Empty: the path form only.
    */
   TENANT_HOSTS: Type.String({ default: '' }),
+  /**
+   * The reverse proxies / load balancers in front of the gateway, comma-separated addresses or
+   * CIDR ranges (`10.0.0.0/8,fd00::/8`): only from these is X-Forwarded-For believed for the
+   * client's address (rate limits per address, audit records). Empty: the peer is the client.
+   */
+  TRUSTED_PROXIES: Type.String({ default: '' }),
   /** Per attempt, for calls to the services (sign-in hashes a password: give it time). */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   /** How long a tenant's status (the operator's runtime record) is remembered. */

@@ -30,6 +30,11 @@ export interface ServiceAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
   /**
+   * The proxies (addresses, CIDR ranges) whose X-Forwarded-For sets `request.ip`; default none,
+   * so `request.ip` is the peer's address and a forwarded header changes nothing.
+   */
+  trustProxy?: readonly string[];
+  /**
    * The callers it accepts (SERVICE_TOKENS parsed, or one bare token in tests): decorates the app
    * with `serviceCallers` and the guard `app.serviceCredential(options)` (service-credential.ts).
    */
@@ -50,6 +55,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
+    // An empty list is trustProxy false: no forwarded header is believed.
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     requestIdHeader: false,
     // Honour a caller's request id when it is well-formed, so one id follows a request across services.
     genReqId: (request) => {
