@@ -211,6 +211,7 @@ describe('single sign-on with OpenID Connect', () => {
     const tombstone = await c.users.findOne({ _id: alice?._id ?? '' });
     expect(tombstone?.status).toBe('deleted');
     expect(tombstone?.oidcSubjects).toBeUndefined();
+    expect(tombstone?.knownDevices).toBeUndefined();
     // Signing in again is a new person (a new account), not the erased one brought back.
     const again = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'alice'));
     const me = await stack.client(again.data?.accessToken).GET('/api/v1/me');

@@ -231,6 +231,7 @@ export class PersonalData {
               recoveryCodeHashes: '',
               oidcSubjects: '',
               scimExternalId: '',
+              knownDevices: '',
             },
           }),
         ),
