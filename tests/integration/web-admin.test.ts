@@ -1,0 +1,90 @@
+/**
+ * A tenant admin's page in headless Chromium against the real stack (web-stack.ts): inviting
+ * someone with roles, changing a member's roles, suspending and reactivating them, each checked
+ * again after a reload (the server kept it, not only the page), axe-core on the page, and the
+ * admin screenshot.
+ */
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { PASSWORD } from '@parley/auth-service/testing';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWebStack, screenshotsDir, type WebStack } from './web-stack.ts';
+
+let web: WebStack;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  web = await openWebStack();
+}, 240_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await web?.close();
+});
+
+async function adminPage(email: string): Promise<Page> {
+  const context = await web.browser.newContext({ viewport: { width: 1200, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
+  await page.getByRole('heading', { name: 'People' }).waitFor();
+  return page;
+}
+
+describe('the admin page', () => {
+  it('invites with roles, changes roles, suspends and reactivates; the server keeps each', async () => {
+    const admin = await web.stack.user(web.tenant, ['admin']);
+    const pat = await web.stack.user(web.tenant);
+    const page = await adminPage(admin.email);
+
+    // Invitation with a role: the page shows it as sent (and the link while mail is not set up).
+    const invited = `invited-${Date.now()}@example.com`;
+    await page.getByLabel('Email', { exact: true }).fill(invited);
+    await page.locator('#invite-compliance-officer').check();
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByText(`${invited} is invited.`).waitFor({ timeout: 15_000 });
+
+    // Roles: Pat becomes a compliance officer too.
+    const row = page.locator(`tr[data-user="${pat.userId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await row.locator(`#roles-${pat.userId}-compliance-officer`).check();
+    await row.getByRole('button', { name: 'Save roles' }).click();
+    await expect
+      .poll(() => row.getByRole('button', { name: 'Save roles' }).count(), { timeout: 15_000 })
+      .toBe(0);
+
+    // Suspension.
+    await row.getByRole('button', { name: 'Suspend' }).click();
+    await row.getByRole('button', { name: 'Reactivate' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('suspended');
+
+    await expectAccessible(page);
+    await page.screenshot({ path: join(screenshotsDir, 'admin.png'), fullPage: true });
+
+    // After a reload the server's state shows: the role kept, the suspension kept.
+    await page.reload();
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator(`#roles-${pat.userId}-compliance-officer`).isChecked()).toBe(true);
+    expect(await row.locator('td').nth(2).textContent()).toBe('suspended');
+    await row.getByRole('button', { name: 'Reactivate' }).click();
+    await row.getByRole('button', { name: 'Suspend' }).waitFor({ timeout: 15_000 });
+    await page.reload();
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('td').nth(2).textContent()).toBe('active');
+  }, 120_000);
+});
+
+async function expectAccessible(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `admin: ${v.id} ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`)).toEqual(
+    [],
+  );
+}
