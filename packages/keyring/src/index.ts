@@ -27,6 +27,7 @@ export * from './key-names.ts';
 export { KEYS_COLLECTION, type KeyRecord, type KeyState } from './key-store.ts';
 export * from './keyring.ts';
 export * from './master-keyring.ts';
+export * from './service-connections.ts';
 export * from './service-keyring.ts';
 export * from './settings.ts';
 export * from './stored-rewrap/rewrap-progress.ts';

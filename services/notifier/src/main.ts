@@ -1,33 +1,18 @@
 /** The notifier's process: settings, connections, components, run. Nothing else. */
-import { connectKeyEncryptionKeys, loadConfiguredMasterKeys } from '@parley/keyring';
-import {
-  connectKafka,
-  connectMongo,
-  connectRedis,
-  createLogger,
-  kafkaSettingsFromConfig,
-  loadConfigOrExit,
-  runService,
-} from '@parley/kit';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { connectServiceClients } from '@parley/keyring';
+import { loadConfigOrExit, runService } from '@parley/kit';
 import { buildApp } from './app.ts';
 import { createComponents } from './components.ts';
 import { notifierSettingsSchema } from './settings.ts';
 
 const settings = loadConfigOrExit(notifierSettingsSchema);
-const logger = createLogger({ service: 'notifier', level: settings.LOG_LEVEL });
-
-const masterKeys = await loadConfiguredMasterKeys(settings);
-const mongo = await connectMongo(settings.MONGO_URL, logger);
-const redis = await connectRedis(settings.REDIS_URL, logger);
-const kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'notifier'), logger);
-const keks = await connectKeyEncryptionKeys(settings, mongo.client.db(PLATFORM_DATABASE), logger);
-const components = createComponents(settings, { logger, mongo, redis, kafka, keks, masterKeys });
+const connected = await connectServiceClients('notifier', settings);
+const components = createComponents(settings, connected);
 
 await runService({
   app: buildApp(components),
   settings,
-  logger,
+  logger: connected.logger,
   workers: components.workers,
-  clients: [kafka, keks, redis, mongo, { name: 'smtp', stop: async () => components.transport.close() }],
+  clients: [...connected.clients, { name: 'smtp', stop: async () => components.transport.close() }],
 });

@@ -1,33 +1,18 @@
 /** The search service's process: settings, connections, components, run. Nothing else. */
-import { connectKeyEncryptionKeys, loadConfiguredMasterKeys } from '@parley/keyring';
-import {
-  connectKafka,
-  connectMongo,
-  connectRedis,
-  createLogger,
-  kafkaSettingsFromConfig,
-  loadConfigOrExit,
-  runService,
-} from '@parley/kit';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { connectServiceClients } from '@parley/keyring';
+import { loadConfigOrExit, runService } from '@parley/kit';
 import { buildApp } from './app.ts';
 import { createComponents } from './components.ts';
 import { searchSettingsSchema } from './settings.ts';
 
 const settings = loadConfigOrExit(searchSettingsSchema);
-const logger = createLogger({ service: 'search', level: settings.LOG_LEVEL });
-
-const masterKeys = await loadConfiguredMasterKeys(settings);
-const mongo = await connectMongo(settings.MONGO_URL, logger);
-const redis = await connectRedis(settings.REDIS_URL, logger);
-const kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'search'), logger);
-const keks = await connectKeyEncryptionKeys(settings, mongo.client.db(PLATFORM_DATABASE), logger);
-const components = await createComponents(settings, { logger, mongo, redis, kafka, keks, masterKeys });
+const connected = await connectServiceClients('search', settings);
+const components = await createComponents(settings, connected);
 
 await runService({
   app: buildApp(components),
   settings,
-  logger,
+  logger: connected.logger,
   workers: components.workers,
-  clients: [kafka, keks, redis, mongo, { name: 'elasticsearch', stop: () => components.es.close() }],
+  clients: [...connected.clients, { name: 'elasticsearch', stop: () => components.es.close() }],
 });
