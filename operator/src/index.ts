@@ -10,6 +10,7 @@ export { Manager } from './manager/manager.ts';
 export { createOperatorMetrics } from './manager/metrics.ts';
 export { openOperatorKeyring } from './operator-keyring.ts';
 export { startOperator } from './start-operator.ts';
+export { TENANT_COLLECTIONS } from './tenant/desired-state.ts';
 export { directCredentialsStep, provisionDirect } from './tenant/direct-provisioner.ts';
 export { registryCollection } from './tenant/registry.ts';
 export { TenantDeletion } from './tenant/tenant-deletion.ts';

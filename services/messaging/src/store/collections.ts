@@ -9,7 +9,14 @@ import type { MemberRole } from '@parley/contracts';
 import type { OutboxFields } from '@parley/outbox';
 import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
-import type { Collection, MongoClient } from 'mongodb';
+import type {
+  Collection,
+  CreateIndexesOptions,
+  Document,
+  IndexSpecification,
+  MongoClient,
+  MongoServerError,
+} from 'mongodb';
 
 export interface ConversationDocument extends OutboxFields {
   _id: string;
@@ -196,25 +203,45 @@ export class MessagingStore {
   }
 }
 
+/**
+ * The operator makes the indexes every tenant starts with (operator/src/tenant/desired-state.ts)
+ * before a tenant is served, under names of its own; an index on the same keys under another name
+ * answers IndexOptionsConflict (85), and would fail every first request of every provisioned
+ * tenant. Same keys suffice for the queries, so that answer is success. A unique index is never
+ * excused: an existing non-unique one on its keys would not enforce what messaging relies on.
+ */
+const INDEX_EXISTS_UNDER_ANOTHER_NAME = 85;
+
+function indexOn<T extends Document>(
+  collection: Collection<T>,
+  keys: IndexSpecification,
+  options: CreateIndexesOptions = {},
+): Promise<unknown> {
+  return collection.createIndex(keys, options).catch((error: MongoServerError) => {
+    if (error.code === INDEX_EXISTS_UNDER_ANOTHER_NAME && !options.unique) return undefined;
+    throw error;
+  });
+}
+
 async function ensureIndexes(c: TenantCollections): Promise<void> {
   await Promise.all([
-    c.conversations.createIndex({ kind: 1, visibility: 1, createdAt: -1 }),
-    c.conversations.createIndex({ _outboxPending: 1 }, { sparse: true }),
-    c.members.createIndex({ userId: 1, active: 1 }),
-    c.members.createIndex({ conversationId: 1, active: 1, joinedAt: 1 }),
-    c.members.createIndex({ _outboxPending: 1 }, { sparse: true }),
-    c.log.createIndex({ conversationId: 1, seq: 1 }, { unique: true }),
-    c.log.createIndex({ applied: 1, at: 1 }),
-    c.log.createIndex({ _outboxPending: 1 }, { sparse: true }),
-    c.messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true }),
-    c.messages.createIndex({ conversationId: 1, parentId: 1, seq: 1 }),
-    c.messages.createIndex({ conversationId: 1, createdAt: 1 }),
-    c.messages.createIndex({ createdAt: 1, _id: 1 }),
-    c.messages.createIndex({ senderId: 1 }),
-    c.edits.createIndex({ messageId: 1 }),
-    c.edits.createIndex({ senderId: 1 }),
-    c.reactions.createIndex({ messageId: 1 }),
-    c.reactions.createIndex({ userId: 1 }),
-    c.conversations.db.collection(COLLECTIONS.erasures).createIndex({ _outboxPending: 1 }, { sparse: true }),
+    indexOn(c.conversations, { kind: 1, visibility: 1, createdAt: -1 }),
+    indexOn(c.conversations, { _outboxPending: 1 }, { sparse: true }),
+    indexOn(c.members, { userId: 1, active: 1 }),
+    indexOn(c.members, { conversationId: 1, active: 1, joinedAt: 1 }),
+    indexOn(c.members, { _outboxPending: 1 }, { sparse: true }),
+    indexOn(c.log, { conversationId: 1, seq: 1 }, { unique: true }),
+    indexOn(c.log, { applied: 1, at: 1 }),
+    indexOn(c.log, { _outboxPending: 1 }, { sparse: true }),
+    indexOn(c.messages, { conversationId: 1, seq: 1 }, { unique: true }),
+    indexOn(c.messages, { conversationId: 1, parentId: 1, seq: 1 }),
+    indexOn(c.messages, { conversationId: 1, createdAt: 1 }, { name: 'conversation_timeline' }),
+    indexOn(c.messages, { createdAt: 1, _id: 1 }),
+    indexOn(c.messages, { senderId: 1 }),
+    indexOn(c.edits, { messageId: 1 }),
+    indexOn(c.edits, { senderId: 1 }),
+    indexOn(c.reactions, { messageId: 1 }),
+    indexOn(c.reactions, { userId: 1 }),
+    indexOn(c.conversations.db.collection(COLLECTIONS.erasures), { _outboxPending: 1 }, { sparse: true }),
   ]);
 }
