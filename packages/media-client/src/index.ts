@@ -1,1 +1,2 @@
+export { ServiceProblemError, ServiceUnavailableError } from '@parley/service-http';
 export * from './media-client.ts';

@@ -11,7 +11,13 @@
  *   const { status, headers, body } = await media.as(user).download(mediaId, { range });
  */
 import type { Readable } from 'node:stream';
-import { ACTING_ROLES_HEADER, ACTING_USER_HEADER, type MediaObject } from '@parley/contracts';
+import {
+  ACTING_ROLES_HEADER,
+  ACTING_USER_HEADER,
+  type BindAttachmentsBody,
+  type BoundAttachments,
+  type MediaObject,
+} from '@parley/contracts';
 import { ServiceHttp, ServiceProblemError, ServiceUnavailableError } from '@parley/service-http';
 
 export const MEDIA_SERVICE = 'media';
@@ -72,6 +78,16 @@ export class MediaClient {
       serviceToken: options.serviceToken,
       timeoutMs: options.timeoutMs ?? 5_000,
       ...(options.requestId ? { requestId: options.requestId } : {}),
+    });
+  }
+
+  /**
+   * For messaging, before it writes a send: binds the uploads to the message, or throws the 422
+   * `attachment-not-allowed` problem (nothing bound). Idempotent for the same message, so retried.
+   */
+  async bindAttachments(tenant: string, body: BindAttachmentsBody): Promise<BoundAttachments> {
+    return this.http.request<BoundAttachments>('POST', `/v1/tenants/${enc(tenant)}/attachments`, body, {
+      idempotent: true,
     });
   }
 

@@ -4,11 +4,14 @@
  */
 import { appOptions, createServiceApp, type ServiceApp } from '@parley/kit';
 import type { MediaComponents } from './components.ts';
+import { attachmentRoutes } from './routes/attachment-routes.ts';
 import { mediaRoutes } from './routes/media-routes.ts';
 
 export function buildApp(components: MediaComponents): ServiceApp {
   const app = createServiceApp(appOptions('media', components));
   const routes = mediaRoutes(components);
   app.register(async (scope) => routes(scope as unknown as ServiceApp), { prefix: '/v1' });
+  const attachments = attachmentRoutes(components);
+  app.register(async (scope) => attachments(scope as unknown as ServiceApp), { prefix: '/v1' });
   return app;
 }

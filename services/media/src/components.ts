@@ -4,6 +4,7 @@
  */
 import type { Keyring } from '@parley/keyring';
 import {
+  type KafkaConnection,
   type Logger,
   type MongoConnection,
   type RedisConnection,
@@ -11,10 +12,12 @@ import {
   ServiceCallers,
   type ServiceFoundation,
   TenantGate,
+  type Worker,
   worker,
 } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import type { Client } from 'minio';
+import { Attachments } from './domain/attachments.ts';
 import { Deletions } from './domain/deletions.ts';
 import { Downloads } from './domain/downloads.ts';
 import { type Membership, MessagingMembership } from './domain/membership.ts';
@@ -23,15 +26,19 @@ import { type MediaDataKeys, Uploads } from './domain/uploads.ts';
 import type { MediaSettings } from './settings.ts';
 import { MediaRecords } from './store/media-records.ts';
 import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
+import { messageDeletionsConsumer } from './workers/message-deletions.ts';
 
-/** The services that act for users here. */
-export const MEDIA_CALLERS = ['gateway'] as const;
+/** The services that call media: the gateway for users, messaging to bind attachments. */
+export const MEDIA_CALLERS = ['gateway', 'messaging'] as const;
 
 export interface MediaComponents extends ServiceFoundation {
   records: MediaRecords;
   uploads: Uploads;
   downloads: Downloads;
   deletions: Deletions;
+  attachments: Attachments;
+  /** Also among `workers`; the test fixture starts it alone (no sweeper in a test). */
+  deletionsConsumer?: Worker;
   s3: Client;
 }
 
@@ -43,6 +50,10 @@ export function createComponents(
     redis: RedisConnection;
     s3: Client;
     keyring: Keyring | MediaDataKeys;
+    /** The broker, for the consumer that removes deleted messages' files; left out by tests of the routes alone. */
+    kafka?: KafkaConnection;
+    /** A test's consumer narrowed to its own tenant's topic (pattern) and group. */
+    consumer?: { pattern: RegExp; groupId: string };
     /** Tests may pass their own (a messaging app on a port of the test's); default: MESSAGING_URL. */
     membership?: Membership;
     /** SERVICE_TOKENS parsed by default; a bare token in tests. */
@@ -58,12 +69,23 @@ export function createComponents(
     );
   const dataKeys: MediaDataKeys = clients.keyring;
   const s3 = clients.s3;
+  const deletions = new Deletions({ s3, records });
+  const attachments = new Attachments({ records, deletions, mongo: clients.mongo.client });
+  const deletionsConsumer: Worker | undefined = clients.kafka
+    ? messageDeletionsConsumer({
+        kafka: clients.kafka.kafka,
+        logger: clients.logger,
+        attachments,
+        refreshMs: settings.TOPIC_REFRESH_MS,
+        ...(clients.consumer ?? {}),
+      })
+    : undefined;
   const callers = clients.callers ?? ServiceCallers.parse(settings.SERVICE_TOKENS).only([...MEDIA_CALLERS]);
   return {
     logger: clients.logger,
     callers,
     tenantGate: new TenantGate(clients.redis.client, { cacheMs: clients.tenantGateCacheMs ?? 3_000 }),
-    readiness: readinessOf(clients.mongo, clients.redis),
+    readiness: readinessOf(clients.mongo, clients.redis, ...(clients.kafka ? [clients.kafka] : [])),
     // Uploads do not go through the body limit (their own parser streams them); JSON bodies are small.
     bodyLimitBytes: 64 * 1024,
     records,
@@ -83,8 +105,10 @@ export function createComponents(
       partBytes: settings.MEDIA_PART_BYTES,
     }),
     downloads: new Downloads({ s3, records, membership, dataKeys }),
-    deletions: new Deletions({ s3, records }),
+    deletions,
+    attachments,
     workers: [
+      ...(deletionsConsumer ? [deletionsConsumer] : []),
       worker(
         'media.abandoned-uploads',
         abandonedUploadsSweeper({

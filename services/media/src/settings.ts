@@ -1,6 +1,14 @@
 /** The media service's settings (read by @parley/kit from the environment), each with a local default. */
 import { masterKeySettings } from '@parley/keyring';
-import { mongoSettings, redisSettings, type Static, s3Settings, serviceSettings, Type } from '@parley/kit';
+import {
+  kafkaSettings,
+  mongoSettings,
+  redisSettings,
+  type Static,
+  s3Settings,
+  serviceSettings,
+  Type,
+} from '@parley/kit';
 import { DEFAULT_ALLOWED_TYPES } from './domain/content-sniffer.ts';
 
 export const MEDIA_PORT = 3005;
@@ -10,6 +18,7 @@ export const mediaSettingsSchema = Type.Object({
   ...mongoSettings,
   ...redisSettings,
   ...s3Settings,
+  ...kafkaSettings,
   ...masterKeySettings,
   /** The messaging service, which decides who is a member of a conversation. */
   MESSAGING_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3004' }),
@@ -24,6 +33,8 @@ export const mediaSettingsSchema = Type.Object({
   /** How long an upload may stay unfinished before the sweeper takes it for abandoned (its process died). */
   MEDIA_ABANDONED_AFTER_MS: Type.Integer({ minimum: 1000, default: 6 * 60 * 60 * 1000 }),
   MEDIA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
+  /** How often the attachments consumer looks for new tenants' messages topics. */
+  TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
 });
 
 export type MediaSettings = Static<typeof mediaSettingsSchema>;

@@ -30,9 +30,11 @@ import {
   type Worker,
   worker,
 } from '@parley/kit';
+import { MediaClient } from '@parley/media-client';
 import type { OutboxRelay } from '@parley/outbox';
 import { TenantDirectory } from '@parley/tenancy';
 import type { Db, MongoClient } from 'mongodb';
+import { type AttachmentBinder, MediaAttachmentBinder, noAttachments } from './domain/attachment-binder.ts';
 import { BodySealer, keyringDataKeys } from './domain/body-sealer.ts';
 import { ChangeApplier } from './domain/change-applier.ts';
 import { Conversations } from './domain/conversations.ts';
@@ -98,6 +100,8 @@ export interface MessagingOverrides {
   tenants?: () => Promise<string[]> | string[];
   /** A test's GDPR consumer narrowed to its own tenant (pattern) and group. */
   gdpr?: { pattern: RegExp; groupId: string };
+  /** The media service's binder (a test's own); by default through @parley/media-client at MEDIA_URL. */
+  attachments?: AttachmentBinder;
 }
 
 /** The domain objects over a store and a keyring (also what benchmarks drive directly). */
@@ -107,6 +111,8 @@ export function createMessagingDomain(options: {
   /** Publishes an outbox right after its write (the relay), or leaves it to the relay's passes. */
   publisher: OutboxRelayLike;
   seqVoidAfterMs: number;
+  /** Binds a send's attachments (media); without one, a send with attachments is refused. */
+  attachments?: AttachmentBinder;
 }): MessagingDomain {
   const store = new MessagingStore(options.mongo);
   const encryptor = new EnvelopeEncryptor({ source: keyringDataKeys(options.keyring) });
@@ -122,7 +128,14 @@ export function createMessagingDomain(options: {
     ledger,
     applier,
     conversations,
-    messages: new Messages({ conversations, ledger, applier, sealer, views }),
+    messages: new Messages({
+      conversations,
+      ledger,
+      applier,
+      sealer,
+      views,
+      attachments: options.attachments ?? noAttachments,
+    }),
     history: new History({ conversations, views, ledger, applier }),
     readPointers: new ReadPointers(store, conversations),
     personalData: new PersonalData({ store, ledger, applier, sealer, publisher: options.publisher }),
@@ -154,6 +167,11 @@ export async function createComponents(
     keyring,
     publisher: relay ? immediatePublisher(relay) : (overrides.publisher ?? noImmediatePublish),
     seqVoidAfterMs: settings.SEQ_VOID_AFTER_MS,
+    attachments:
+      overrides.attachments ??
+      new MediaAttachmentBinder(
+        new MediaClient({ baseUrl: settings.MEDIA_URL, serviceToken: settings.SERVICE_TOKEN }),
+      ),
   });
   let repair: LogRepair | undefined;
   const workers: Worker[] = [];

@@ -19,6 +19,8 @@ export const messagingSettingsSchema = Type.Object({
   /** How often changes a crash left half-applied are finished, and leftover events published. */
   REPAIR_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  /** The media service, which binds a send's attachments (only the sender's own uploads). */
+  MEDIA_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3005' }),
   /** The compliance service, for GDPR participation (registration, export parts). */
   COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
   /**

@@ -34,3 +34,32 @@ export const MediaUploadQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type MediaUploadQuery = Static<typeof MediaUploadQuerySchema>;
+
+/**
+ * POST /v1/tenants/:tenant/attachments (messaging's credential only): binds uploads to a message
+ * before messaging writes it. Each id must be a finished upload of `senderId` into
+ * `conversationId` of this tenant, attached to no other message; otherwise nothing is bound and
+ * the answer is 422 `attachment-not-allowed` (one problem for every reason, so the call tells
+ * nothing about other people's or other tenants' ids). Binding the same ids to the same message
+ * again is a no-op (messaging's retried send).
+ */
+export const BindAttachmentsBodySchema = Type.Object(
+  {
+    conversationId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    messageId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    senderId: Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$' }),
+    mediaIds: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), {
+      minItems: 1,
+      maxItems: 10,
+      uniqueItems: true,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type BindAttachmentsBody = Static<typeof BindAttachmentsBodySchema>;
+
+export const BoundAttachmentsSchema = Type.Object(
+  { mediaIds: Type.Array(Type.String()) },
+  { additionalProperties: false },
+);
+export type BoundAttachments = Static<typeof BoundAttachmentsSchema>;

@@ -31,7 +31,7 @@ export class Deletions {
     const key = mediaObjectKey({ conversationId: record.conversationId, mediaId: record._id });
     await this.#s3.removeObject(bucket, key);
     const removed = await this.#records.remove(tenant, record._id);
-    if (removed && removed.state === 'ready') await this.#records.addUsage(tenant, -removed.size);
+    if (removed && removed.state !== 'uploading') await this.#records.addUsage(tenant, -removed.size);
   }
 
   /** Every upload of a person (erasure). Returns how many were removed. */

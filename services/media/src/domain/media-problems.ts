@@ -2,6 +2,13 @@
 import { ProblemError } from '@parley/kit';
 
 export const mediaProblems = {
+  attachmentNotAllowed: () =>
+    new ProblemError(
+      422,
+      'attachment-not-allowed',
+      'Attachment not allowed',
+      'A message may carry only finished uploads of its sender into its conversation, attached to no other message',
+    ),
   notFound: () => new ProblemError(404, 'media-not-found', 'No such media', 'No such media object'),
   conversationNotFound: () =>
     new ProblemError(404, 'conversation-not-found', 'No such conversation', 'No such conversation'),

@@ -8,7 +8,8 @@
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
-export type MediaState = 'uploading' | 'ready';
+/** `held`: its message was deleted under a legal hold (kept, never served). */
+export type MediaState = 'uploading' | 'ready' | 'held';
 
 export interface MediaRecord {
   _id: string;
@@ -26,7 +27,7 @@ export interface MediaRecord {
   chunkSize: number;
   /** Bytes of the object's header (for ranges: frames start here). */
   headerLength: number;
-  /** The message it is attached to, when messaging says so (later). */
+  /** The message it is attached to (bound by messaging's send, domain/attachments.ts). */
   messageId?: string;
   createdAt: Date;
   updatedAt: Date;
@@ -56,6 +57,7 @@ export class MediaRecords {
     await this.#records(tenant).createIndex({ conversationId: 1, createdAt: 1 });
     await this.#records(tenant).createIndex({ uploaderId: 1 });
     await this.#records(tenant).createIndex({ state: 1, updatedAt: 1 });
+    await this.#records(tenant).createIndex({ messageId: 1 });
   }
 
   async begin(tenant: string, record: MediaRecord): Promise<void> {
@@ -84,6 +86,49 @@ export class MediaRecords {
 
   async byUploader(tenant: string, uploaderId: string): Promise<MediaRecord[]> {
     return this.#records(tenant).find({ uploaderId, state: 'ready' }).sort({ createdAt: 1 }).toArray();
+  }
+
+  /**
+   * Binds one upload to a message, if it is a finished upload of `uploaderId` into
+   * `conversationId` that no other message carries (one conditional single-document update, so
+   * two sends racing for the same upload cannot both win). 'bound' when this call bound it,
+   * 'already' when it was bound to this message before (a retried send), 'refused' otherwise.
+   */
+  async bind(
+    tenant: string,
+    id: string,
+    to: { messageId: string; conversationId: string; uploaderId: string },
+  ): Promise<'bound' | 'already' | 'refused'> {
+    const mine = {
+      _id: id,
+      state: 'ready' as const,
+      conversationId: to.conversationId,
+      uploaderId: to.uploaderId,
+    };
+    const bound = await this.#records(tenant).findOneAndUpdate(
+      { ...mine, messageId: { $exists: false } },
+      { $set: { messageId: to.messageId, updatedAt: new Date() } },
+    );
+    if (bound) return 'bound';
+    return (await this.#records(tenant).countDocuments({ ...mine, messageId: to.messageId })) > 0
+      ? 'already'
+      : 'refused';
+  }
+
+  /** Undoes a bind of this call (another id of the same send was refused). */
+  async unbind(tenant: string, id: string, messageId: string): Promise<void> {
+    await this.#records(tenant).updateOne(
+      { _id: id, messageId },
+      { $unset: { messageId: '' }, $set: { updatedAt: new Date() } },
+    );
+  }
+
+  async markHeld(tenant: string, id: string): Promise<void> {
+    await this.#records(tenant).updateOne({ _id: id }, { $set: { state: 'held', updatedAt: new Date() } });
+  }
+
+  async byMessage(tenant: string, messageId: string): Promise<MediaRecord[]> {
+    return this.#records(tenant).find({ messageId }).toArray();
   }
 
   async byConversation(tenant: string, conversationId: string): Promise<MediaRecord[]> {

@@ -9,14 +9,17 @@ import {
   connectMongo,
   connectRedis,
   createS3Client,
+  type KafkaConnection,
   loadConfig,
   type MongoConnection,
   type RedisConnection,
   type ServiceApp,
+  startWorkers,
+  stopWorkers,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { MessagingClient } from '@parley/messaging-client';
-import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
+import { kafkaTopic, mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import type { Client } from 'minio';
 import { buildApp } from '../app.ts';
 import { createComponents, type MediaComponents } from '../components.ts';
@@ -46,10 +49,14 @@ export async function openMediaFixture(options: {
   settings?: Record<string, string>;
   /** The credential media accepts (default MEDIA_TEST_TOKEN): a gateway's, when one calls it. */
   callerToken?: string;
+  /** With the broker: the consumer removing deleted messages' files runs, on this tenant's topic only. */
+  kafka?: KafkaConnection;
+  consumeTenant?: string;
 }): Promise<MediaFixture> {
   const callerToken = options.callerToken ?? MEDIA_TEST_TOKEN;
   const settings = loadConfig(mediaSettingsSchema, { ...process.env, ...options.settings });
   const logger = createSilentLogger('media');
+  const groupId = `media-test-${options.consumeTenant ?? 'none'}`;
   const mongo = await connectMongo(settings.MONGO_URL, logger);
   const redis = await connectRedis(settings.REDIS_URL, logger);
   const s3 = createS3Client(settings);
@@ -68,8 +75,19 @@ export async function openMediaFixture(options: {
     ),
     callers: callerToken,
     tenantGateCacheMs: 0,
+    ...(options.kafka && options.consumeTenant
+      ? {
+          kafka: options.kafka,
+          consumer: {
+            pattern: new RegExp(`^${kafkaTopic(options.consumeTenant, 'messages').replace(/\./g, '\\.')}$`),
+            groupId,
+          },
+        }
+      : {}),
   });
   const app = buildApp(components);
+  const consumers = components.deletionsConsumer ? [components.deletionsConsumer] : [];
+  await startWorkers(consumers, logger);
   const tenants: string[] = [];
   return {
     app,
@@ -88,6 +106,9 @@ export async function openMediaFixture(options: {
       if (!(await s3.bucketExists(bucket))) await s3.makeBucket(bucket);
     },
     async close() {
+      await stopWorkers(consumers, logger);
+      if (options.kafka && consumers.length > 0)
+        await options.kafka.admin.deleteGroups([groupId]).catch(() => {});
       await app.close();
       for (const tenant of tenants) {
         await removeBucket(s3, s3BucketName(tenant));

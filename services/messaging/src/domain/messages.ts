@@ -9,6 +9,7 @@
  */
 import type { Message, SendMessageBody } from '@parley/contracts';
 import type { MessageDocument } from '../store/collections.ts';
+import type { AttachmentBinder } from './attachment-binder.ts';
 import type { BodySealer } from './body-sealer.ts';
 import { type Caller, isTenantAdmin } from './caller.ts';
 import type { ChangeApplier } from './change-applier.ts';
@@ -26,6 +27,7 @@ export interface MessagesDependencies {
   applier: ChangeApplier;
   sealer: BodySealer;
   views: MessageViews;
+  attachments: AttachmentBinder;
 }
 
 export class Messages {
@@ -51,6 +53,14 @@ export class Messages {
       if (!parent) throw messagingProblems.messageNotFound();
       if (parent.parentId) throw messagingProblems.conflict('Replies go to the thread root, not to a reply');
     }
+    const attachments = [...new Map((body.attachments ?? []).map((a) => [a.mediaId, a])).values()];
+    if (attachments.length > 0)
+      await this.#d.attachments.bind(c.tenant, {
+        conversationId,
+        messageId,
+        senderId: caller.userId,
+        mediaIds: attachments.map((a) => a.mediaId),
+      });
     const entry = await this.#d.ledger.append(c, conversationId, {
       kind: 'message.created',
       messageId,
@@ -61,7 +71,7 @@ export class Messages {
         senderId: caller.userId,
         createdAt: new Date(),
         mentions: parseMentions(body.text),
-        attachments: body.attachments ?? [],
+        attachments,
         ...(body.parentId ? { parentId: body.parentId } : {}),
       },
     });

@@ -29,6 +29,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { createComponents, type MessagingComponents, type MessagingOverrides } from '../components.ts';
+import type { AttachmentBinder } from '../domain/attachment-binder.ts';
 import type { OutboxRelayLike } from '../domain/outbox-publisher.ts';
 import { messagingSettingsSchema } from '../settings.ts';
 
@@ -63,7 +64,13 @@ export function uniqueTenant(label = 'm'): string {
 }
 
 export async function openMessagingFixture(
-  options: { seqVoidAfterMs?: number; publisher?: OutboxRelayLike; tenant?: string } = {},
+  options: {
+    seqVoidAfterMs?: number;
+    publisher?: OutboxRelayLike;
+    tenant?: string;
+    /** The media service's binder (tests of attachments); otherwise the default one (MEDIA_URL). */
+    attachments?: AttachmentBinder;
+  } = {},
 ): Promise<MessagingFixture> {
   const settings = {
     ...loadConfig(messagingSettingsSchema),
@@ -90,7 +97,10 @@ export async function openMessagingFixture(
       { logger, mongo, redis, keyring, platformDb },
       { callers: SERVICE_TOKEN, tenantStatusCacheMs: 0, ...overrides },
     );
-  const components = await newComponents(options.publisher ? { publisher: options.publisher } : {});
+  const components = await newComponents({
+    ...(options.publisher ? { publisher: options.publisher } : {}),
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+  });
   const app = buildApp(components);
   // What the operator's provisioning writes: the registry entry (in the run's own platform
   // database) and the runtime record: the tenant is Ready.
