@@ -1,8 +1,7 @@
 /**
  * Attachments bound to messages, on the real stack: messaging (its fixture on a port, publishing
  * through its outbox relay to Kafka) asks the real media service (on a port, over MinIO and
- * Mongo-wire) to bind a send's uploads; media's consumer follows the tenant's messages topic and
- * removes a deleted message's files, unless a legal hold keeps them. The attacks are performed:
+ * Mongo-wire) to bind a send's uploads. The attacks are performed:
  * another tenant's upload id, another member's upload, an upload into another conversation, one
  * upload on two messages, a download by a non-member.
  */
@@ -281,56 +280,4 @@ describe('binding', () => {
     });
     expect(answer.statusCode).toBe(401);
   });
-});
-
-describe('removal with the message', () => {
-  it('deleting the message removes its file from the bucket and the record', async () => {
-    const mediaId = await upload('alice');
-    const sent = await send('alice', [mediaId]);
-    expect(await objectExists(mediaId)).toBe(true);
-    const deleted = await messaging.call(
-      'alice',
-      'DELETE',
-      `/conversations/${conversationId}/messages/${sent.json().id}`,
-    );
-    expect(deleted.statusCode).toBe(200);
-    await until(async () => !(await objectExists(mediaId)) && !(await recordOf(mediaId)));
-  }, 60_000);
-
-  it('a moderator’s delete of a member’s message removes the member’s file too', async () => {
-    const mediaId = await upload('bob');
-    const sent = await send('bob', [mediaId]);
-    expect(sent.statusCode).toBe(201);
-    // alice created the conversation: its owner.
-    const deleted = await messaging.call(
-      'alice',
-      'DELETE',
-      `/conversations/${conversationId}/messages/${sent.json().id}`,
-    );
-    expect(deleted.statusCode).toBe(200);
-    await until(async () => !(await objectExists(mediaId)));
-  }, 60_000);
-
-  it('under a legal hold on the conversation the deleted message’s file stays in the bucket, never served again', async () => {
-    const holds = new LegalHoldStore(media.mongo.client, tenant);
-    const hold = await holds.place({
-      scope: { kind: 'conversation', conversationId },
-      reason: 'case 42',
-      setBy: 'officer',
-    });
-    try {
-      const mediaId = await upload('alice');
-      const sent = await send('alice', [mediaId]);
-      await messaging.call('alice', 'DELETE', `/conversations/${conversationId}/messages/${sent.json().id}`);
-      await until(async () => (await recordOf(mediaId))?.state === 'held');
-      expect(await objectExists(mediaId)).toBe(true);
-      const download = await media.app.inject({
-        url: `/v1/tenants/${tenant}/media/${mediaId}/content`,
-        headers: media.as('alice'),
-      });
-      expect(download.statusCode).toBe(404);
-    } finally {
-      await holds.lift(hold.id, { liftedBy: 'officer', reason: 'case closed' });
-    }
-  }, 60_000);
 });
