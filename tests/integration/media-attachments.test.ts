@@ -6,8 +6,6 @@
  * upload on two messages, a download by a non-member.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { mediaObjectKey } from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { MediaClient } from '@parley/media-client';
@@ -27,14 +25,7 @@ import {
   uniqueTenant,
 } from '@parley/messaging-service/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { LegalHoldStore } from '@parley/retention';
-import {
-  kafkaTopic,
-  mongoDatabaseName,
-  s3BucketName,
-  tenantRuntimeKey,
-  writeTenantRuntimeRecord,
-} from '@parley/tenancy';
+import { kafkaTopic, mongoDatabaseName, tenantRuntimeKey, writeTenantRuntimeRecord } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let kafka: KafkaConnection;
@@ -82,27 +73,6 @@ const recordOf = (mediaId: string, t = tenant) =>
     .db(mongoDatabaseName(t))
     .collection('media')
     .findOne({ _id: mediaId as never });
-
-async function objectExists(mediaId: string, conversation = conversationId): Promise<boolean> {
-  try {
-    await media.s3.statObject(
-      s3BucketName(tenant),
-      mediaObjectKey({ conversationId: conversation, mediaId }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'NotFound') return false;
-    throw error;
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(200);
-  }
-}
 
 beforeAll(async () => {
   kafka = await connectKafka(
