@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createServiceApp } from './http/create-service-app.ts';
 import { createCapturingLogger } from './testing/index.ts';
 
 describe('logger', () => {
@@ -22,5 +23,20 @@ describe('logger', () => {
     expect(line?.nested).toEqual({ apiKey: '[redacted]', kept: 'v' });
     expect(line?.token).toBe('[redacted]');
     expect(JSON.stringify(line)).not.toMatch(/k-1|t-1/);
+  });
+
+  // An incoming webhook's URL is its credential; Fastify logs every request's URL.
+  it("logs an incoming webhook's request line without its secret, other URLs whole", async () => {
+    const { logger, lines } = createCapturingLogger('gateway');
+    const app = createServiceApp({ logger, service: 'gateway' });
+    app.post('/api/v1/hooks/:tenant/:id/:secret', async () => ({ ok: true }));
+    app.get('/api/v1/tenants/:tenant/me', async () => ({ ok: true }));
+    await app.inject({ method: 'POST', url: '/api/v1/hooks/acme/wh-1/s3cr3t-value?x=1', payload: {} });
+    await app.inject({ method: 'GET', url: '/api/v1/tenants/acme/me' });
+    await app.close();
+    const text = JSON.stringify(lines());
+    expect(text).toContain('/api/v1/hooks/acme/wh-1/[redacted]?x=1');
+    expect(text).not.toContain('s3cr3t-value');
+    expect(text).toContain('/api/v1/tenants/acme/me');
   });
 });

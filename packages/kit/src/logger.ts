@@ -20,7 +20,18 @@ const secretFields = [
   'apiKey',
 ];
 
+/**
+ * URLs that are credentials themselves (an incoming webhook's `/hooks/<tenant>/<id>/<secret>`):
+ * the request line Fastify logs keeps the path up to the secret, never the secret.
+ */
+const SECRET_URL = /(\/hooks\/[^/?#]+\/[^/?#]+\/)[^/?#]+/;
+
+export function withoutUrlSecrets(url: string): string {
+  return url.replace(SECRET_URL, '$1[redacted]');
+}
+
 export const redactedPaths = [
+  'req.url',
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-service-token"]',
@@ -41,7 +52,14 @@ export function createLogger({ service, level = 'info', destination }: LoggerSet
     base: { service },
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactedPaths, censor: '[redacted]' },
+    // One censor for every path: a logged URL loses only its secret part, the rest is replaced.
+    redact: {
+      paths: redactedPaths,
+      censor: (value: unknown, path: unknown[]) =>
+        path.length === 2 && path[0] === 'req' && path[1] === 'url' && typeof value === 'string'
+          ? withoutUrlSecrets(value)
+          : '[redacted]',
+    },
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
