@@ -15,6 +15,8 @@ import {
 } from '@parley/integrations-service/testing';
 import { type ServiceApp, ServiceCallers } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
+import { buildApp as buildMessagingApp } from '@parley/messaging-service/src/app.ts';
+import { TenantGate as MessagingTenantGate } from '@parley/messaging-service/src/store/tenant-gate.ts';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
@@ -32,8 +34,11 @@ beforeAll(async () => {
   const port = await freePort();
   stack = await openGatewayStack({ INTEGRATIONS_URL: `http://127.0.0.1:${port}` });
   // Messaging as deployed: each caller by its own credential, integrations only on its routes.
-  scopedMessaging = await stack.messaging.newApp({
-    callers: ServiceCallers.of({ gateway: SERVICE_TOKEN, integrations: INTEGRATIONS_TOKEN }),
+  scopedMessaging = buildMessagingApp({
+    logger: createSilentLogger('messaging'),
+    components: stack.messaging.components,
+    tenantGate: new MessagingTenantGate(stack.messaging.redis.client, 0),
+    serviceToken: ServiceCallers.of({ gateway: SERVICE_TOKEN, integrations: INTEGRATIONS_TOKEN }),
   });
   const messagingUrl = await scopedMessaging.listen({ host: '127.0.0.1', port: 0 });
   integrations = await openIntegrationsFixture({
