@@ -144,7 +144,8 @@ export class TenantRuntimeStatusCache {
   async status(tenant: string): Promise<TenantStatus | null> {
     const now = Date.now();
     const known = this.#known.get(tenant);
-    if (known && now - known.at <= this.#cacheMs) return known.status;
+    // Strictly younger than the memory: with 0 nothing is remembered, even within one millisecond.
+    if (known && now - known.at < this.#cacheMs) return known.status;
     const raw = await this.#source.hget(tenantRuntimeKey(tenant), 'status');
     const status = isTenantStatus(raw) ? raw : null;
     this.#known.set(tenant, { status, at: now });
