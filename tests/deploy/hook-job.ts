@@ -88,6 +88,11 @@ export async function runKubectlHookJob(
     failed = true;
     output = String((error as { stderr?: string }).stderr ?? error);
   }
+  // The stack's Job controller may already have stamped the Job's startTime (it runs now), and
+  // the API server refuses a different one: keep its stamp when there is one.
+  const current = JSON.parse(await kubectl(['get', 'job', name, '-n', namespace, '-o', 'json'])) as {
+    status?: { startTime?: string };
+  };
   await kubectl([
     'patch',
     'job',
@@ -98,7 +103,9 @@ export async function runKubectlHookJob(
     '--type=merge',
     '-p',
     // Its pod, held Pending, is no longer active once the Job is finished (the API server insists).
-    JSON.stringify({ status: { ...jobStatus(failed, started), active: 0, ready: 0 } }),
+    JSON.stringify({
+      status: { ...jobStatus(failed, current.status?.startTime ?? started), active: 0, ready: 0 },
+    }),
   ]);
   if (failed) throw new Error(`the hook's kubectl failed: ${output}`);
   return output;
