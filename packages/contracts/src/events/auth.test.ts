@@ -3,6 +3,7 @@ import { createEvent, parseEvent } from '../event-envelope.ts';
 import {
   AUTH_NOTIFICATION_EVENT_TYPES,
   InvitationDeliveryRequested,
+  NewDeviceSignIn,
   PasswordResetRequested,
   SignUpAccountExists,
   SignUpVerificationRequested,
@@ -30,6 +31,7 @@ describe('auth delivery events', () => {
     expect([...AUTH_NOTIFICATION_EVENT_TYPES].sort()).toEqual(
       [
         InvitationDeliveryRequested.type,
+        NewDeviceSignIn.type,
         PasswordResetRequested.type,
         SignUpAccountExists.type,
         SignUpVerificationRequested.type,
