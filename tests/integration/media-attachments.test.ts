@@ -1,11 +1,14 @@
 /**
  * Attachments bound to messages, on the real stack: messaging (its fixture on a port, publishing
  * through its outbox relay to Kafka) asks the real media service (on a port, over MinIO and
- * Mongo-wire) to bind a send's uploads. The attacks are performed:
+ * Mongo-wire) to bind a send's uploads; media's consumer follows the tenant's messages topic and
+ * removes a deleted message's files, unless a legal hold keeps them. The attacks are performed:
  * another tenant's upload id, another member's upload, an upload into another conversation, one
  * upload on two messages, a download by a non-member.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mediaObjectKey } from '@parley/contracts';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { MediaClient } from '@parley/media-client';
@@ -25,7 +28,14 @@ import {
   uniqueTenant,
 } from '@parley/messaging-service/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic, mongoDatabaseName, tenantRuntimeKey, writeTenantRuntimeRecord } from '@parley/tenancy';
+import { LegalHoldStore } from '@parley/retention';
+import {
+  kafkaTopic,
+  mongoDatabaseName,
+  s3BucketName,
+  tenantRuntimeKey,
+  writeTenantRuntimeRecord,
+} from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let kafka: KafkaConnection;
@@ -36,6 +46,8 @@ let tenant: string;
 let otherTenant: string;
 let conversationId: string;
 let otherConversationId: string;
+/** While true, messaging's writes leave their events in the outbox (a test pauses delivery). */
+let holdingEvents = false;
 
 function png(size: number): Buffer {
   const head = Buffer.from(
@@ -74,6 +86,27 @@ const recordOf = (mediaId: string, t = tenant) =>
     .collection('media')
     .findOne({ _id: mediaId as never });
 
+async function objectExists(mediaId: string, conversation = conversationId): Promise<boolean> {
+  try {
+    await media.s3.statObject(
+      s3BucketName(tenant),
+      mediaObjectKey({ conversationId: conversation, mediaId }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NotFound') return false;
+    throw error;
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(200);
+  }
+}
+
 beforeAll(async () => {
   kafka = await connectKafka(
     kafkaSettingsFromConfig(loadConfig(messagingSettingsSchema), 'media-attachments-test'),
@@ -94,7 +127,7 @@ beforeAll(async () => {
     tenant,
     publisher: {
       publishNow: (collection, id) =>
-        late ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
+        late && !holdingEvents ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
     },
     attachments: {
       bind: (t, request) => {
@@ -250,4 +283,101 @@ describe('binding', () => {
     });
     expect(answer.statusCode).toBe(401);
   });
+});
+
+describe('removal with the message', () => {
+  it('deleting the message removes its file from the bucket and the record', async () => {
+    const mediaId = await upload('alice');
+    const sent = await send('alice', [mediaId]);
+    expect(await objectExists(mediaId)).toBe(true);
+    const deleted = await messaging.call(
+      'alice',
+      'DELETE',
+      `/conversations/${conversationId}/messages/${sent.json().id}`,
+    );
+    expect(deleted.statusCode).toBe(200);
+    await until(async () => !(await objectExists(mediaId)) && !(await recordOf(mediaId)));
+  }, 60_000);
+
+  it('a moderator’s delete of a member’s message removes the member’s file too', async () => {
+    const mediaId = await upload('bob');
+    const sent = await send('bob', [mediaId]);
+    expect(sent.statusCode).toBe(201);
+    // alice created the conversation: its owner.
+    const deleted = await messaging.call(
+      'alice',
+      'DELETE',
+      `/conversations/${conversationId}/messages/${sent.json().id}`,
+    );
+    expect(deleted.statusCode).toBe(200);
+    await until(async () => !(await objectExists(mediaId)));
+  }, 60_000);
+
+  it('a message under legal hold cannot be deleted: messaging refuses, and the file stays served', async () => {
+    const holds = new LegalHoldStore(media.mongo.client, tenant);
+    const hold = await holds.place({
+      scope: { kind: 'conversation', conversationId },
+      reason: 'case 41',
+      setBy: 'officer',
+    });
+    try {
+      const mediaId = await upload('alice');
+      const sent = await send('alice', [mediaId]);
+      const refused = await messaging.call(
+        'alice',
+        'DELETE',
+        `/conversations/${conversationId}/messages/${sent.json().id}`,
+      );
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().type).toContain('legal-hold');
+      const download = await media.app.inject({
+        url: `/v1/tenants/${tenant}/media/${mediaId}/content`,
+        headers: media.as('bob'),
+      });
+      expect(download.statusCode).toBe(200);
+      expect(await objectExists(mediaId)).toBe(true);
+    } finally {
+      await holds.lift(hold.id, { liftedBy: 'officer', reason: 'case closed' });
+    }
+  }, 60_000);
+
+  it('a hold placed after the delete but before media consumes it keeps the file in the bucket, never served again', async () => {
+    const mediaId = await upload('alice');
+    const sent = await send('alice', [mediaId]);
+    // The delete's event waits in messaging's outbox (relay and immediate publishing paused)...
+    await relay.stop();
+    holdingEvents = true;
+    const holds = new LegalHoldStore(media.mongo.client, tenant);
+    let holdId: string | undefined;
+    try {
+      const deleted = await messaging.call(
+        'alice',
+        'DELETE',
+        `/conversations/${conversationId}/messages/${sent.json().id}`,
+      );
+      expect(deleted.statusCode).toBe(200);
+      // ...while an officer places a hold on the conversation; then the event reaches media.
+      holdId = (
+        await holds.place({
+          scope: { kind: 'conversation', conversationId },
+          reason: 'case 42',
+          setBy: 'officer',
+        })
+      ).id;
+    } finally {
+      holdingEvents = false;
+      relay.start();
+    }
+    try {
+      await until(async () => (await recordOf(mediaId))?.state === 'held');
+      expect(await objectExists(mediaId)).toBe(true);
+      const download = await media.app.inject({
+        url: `/v1/tenants/${tenant}/media/${mediaId}/content`,
+        headers: media.as('alice'),
+      });
+      expect(download.statusCode).toBe(404);
+    } finally {
+      await holds.lift(holdId as string, { liftedBy: 'officer', reason: 'case closed' });
+    }
+  }, 60_000);
 });

@@ -107,6 +107,9 @@ export function createComponents(
     downloads: new Downloads({ s3, records, membership, dataKeys }),
     deletions,
     attachments,
+    // Returned as well as listed: the test fixture starts this worker alone, and without it here
+    // the fixture started no consumer at all (the removal tests timed out, 33e5bb4 took them out).
+    ...(deletionsConsumer ? { deletionsConsumer } : {}),
     workers: [
       ...(deletionsConsumer ? [deletionsConsumer] : []),
       worker(
