@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { stackSetting } from '../setup/stack-env.ts';
 
 const run = promisify(execFile);
@@ -49,6 +50,75 @@ describe('the kind dev cluster manifests (k8s/dev)', () => {
     for (const kind of ['statefulset.apps/mongodb', 'deployment.apps/redis', 'statefulset.apps/kafka']) {
       expect(output).toContain(`${kind} created (server dry run)`);
     }
+  });
+});
+
+interface DevObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    template?: {
+      spec: {
+        containers: { image: string; args?: string[] }[];
+        volumes?: { persistentVolumeClaim?: { claimName: string } }[];
+      };
+    };
+    volumeClaimTemplates?: unknown[];
+  };
+}
+
+const devObjects = readdirSync(join(repoRoot, 'k8s/dev'))
+  .filter((file) => file.endsWith('.yaml'))
+  .flatMap((file) => parseAllDocuments(readFileSync(join(repoRoot, 'k8s/dev', file), 'utf8')))
+  .map((document) => document.toJS() as DevObject);
+const workload = (name: string) => {
+  const found = devObjects.find((o) => /^(Deployment|StatefulSet)$/.test(o.kind) && o.metadata.name === name);
+  if (!found?.spec?.template) throw new Error(`k8s/dev has no workload ${name}`);
+  return { ...found, pod: found.spec.template.spec };
+};
+
+describe('the kind dev cluster backing servers (k8s/dev)', () => {
+  it('are pinned to exact versions: a tag that names a release, never a moving minor or latest', () => {
+    const images = devObjects.flatMap((o) => o.spec?.template?.spec.containers.map((c) => c.image) ?? []);
+    expect(images).toHaveLength(5);
+    for (const image of images)
+      expect(image).toMatch(/:(\d+\.\d+\.\d+|RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)$/);
+    // The same Kafka and Elasticsearch as the local stack (dev/src/stack/catalog.ts).
+    expect(workload('kafka').pod.containers[0]?.image).toBe('apache/kafka:4.1.1');
+    expect(workload('elasticsearch').pod.containers[0]?.image).toMatch(/:7\.10\.2$/);
+  });
+
+  it('are what the services need: a MongoDB replica set, Redis persisted, Kafka in KRaft mode, on claims', () => {
+    const mongodb = workload('mongodb');
+    expect(mongodb.pod.containers[0]?.args?.join(' ')).toContain('--replSet rs0');
+    expect(mongodb.spec?.volumeClaimTemplates).toHaveLength(1);
+    const redis = workload('redis');
+    expect(redis.pod.containers[0]?.args?.join(' ')).toContain('--appendonly yes');
+    const claim = redis.pod.volumes?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName;
+    expect(
+      devObjects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name),
+    ).toContain(claim);
+    const kafkaConfig = devObjects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('kafka'));
+    expect(Object.values(kafkaConfig?.data ?? {}).join('\n')).toContain('process.roles=broker,controller');
+    expect(workload('kafka').spec?.volumeClaimTemplates).toHaveLength(1);
+    expect(workload('elasticsearch').spec?.volumeClaimTemplates).toHaveLength(1);
+  });
+
+  it('are the ones the dev values point the release at (the connections Secret)', () => {
+    const secret = devObjects.find((o) => o.kind === 'Secret' && o.metadata.name === 'parley-connections') as
+      | (DevObject & { stringData: Record<string, string> })
+      | undefined;
+    expect(secret?.stringData).toMatchObject({
+      MONGO_URL: expect.stringMatching(/^mongodb:\/\/mongodb\.parley\.svc:27017\/\?replicaSet=rs0$/),
+      REDIS_URL: expect.stringContaining('@redis.parley.svc:6379'),
+      KAFKA_BROKERS: 'kafka.parley.svc:9092',
+      S3_ENDPOINT: 'http://minio.parley.svc:9000',
+      ELASTICSEARCH_URL: 'http://elasticsearch.parley.svc:9200',
+    });
+    expect(readFileSync(join(repoRoot, 'k8s/dev-values.yaml'), 'utf8')).toMatch(
+      /existingSecret: parley-connections/,
+    );
   });
 });
 
