@@ -2,11 +2,15 @@
  * `helm install --wait` of the umbrella on the stack's control plane with nodes: kube-scheduler
  * places every pod on kwok's fake nodes (dev/src/stack/servers/kwok.ts), kwok marks them running
  * and ready, so every Deployment becomes Available, the gateway's StatefulSet ready (its claims
- * bound to volumes made here), and every Service gets ready endpoints; `helm upgrade --wait` runs
- * the operator chart's CRD pre-upgrade hook Job for real (the Job controller creates its pod, kwok
- * completes it, helm waits for the Job), and `helm rollback --wait` rolls back. No container runs:
- * this proves manifests, admission (restricted Pod Security Standard), scheduling and rollout,
- * not the images.
+ * bound to volumes made here), every Service gets ready endpoints and the CRDs are established;
+ * `helm upgrade --wait` runs the operator chart's CRD pre-upgrade hook Job for real (the Job
+ * controller creates its pod, kwok completes it, helm waits for the Job), and `helm rollback
+ * --wait` rolls back. No container runs: this proves manifests, admission (restricted Pod
+ * Security Standard), scheduling and rollout, not the images.
+ *
+ * The volumes are made by hand: a dynamic provisioner (rancher's local-path-provisioner) creates
+ * each volume through a helper pod it waits to see Succeeded, and kwok's pod-fast stages complete
+ * only a Job's pods, so on fake nodes it would wait forever.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -94,6 +98,22 @@ describe('helm install --wait on nodes', { timeout: 420_000 }, () => {
       .filter((p) => p.metadata.name.startsWith(`${release}-socket-`))
       .map((p) => p.spec.nodeName);
     expect(new Set(socketNodes).size).toBe(socketNodes.length);
+
+    // The operator chart's CRDs (crds/) are served: established, and their names accepted.
+    const crds = ['tenants', 'retentionpolicies', 'keyrotationschedules'].map((k) => `${k}.parley.dev`);
+    for (const crd of crds) {
+      const { status } = await json<{ status: { conditions: { type: string; status: string }[] } }>([
+        'get',
+        'crd',
+        crd,
+      ]);
+      expect(status.conditions, crd).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'Established', status: 'True' }),
+          expect.objectContaining({ type: 'NamesAccepted', status: 'True' }),
+        ]),
+      );
+    }
 
     const services = await json<Items<{ metadata: { name: string } }>>(['get', 'services', '-n', namespace]);
     const slices = await json<
