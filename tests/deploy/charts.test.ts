@@ -123,6 +123,37 @@ describe.each(charts)('chart %s', (chart) => {
   });
 });
 
+// The socket service scales on its connections instead (socket-chart.test.ts).
+describe.each(charts.filter((c) => !['parley', 'socket'].includes(c)))('chart %s: availability', (chart) => {
+  it('with autoscaling on, scales its own workload on CPU, and keeps a PDB whatever the replica count', async () => {
+    const manifests = await render(chart, {
+      set: ['global.imageRegistry=registry.example.com', 'autoscaling.enabled=true', 'replicaCount=1'],
+    });
+    const workload = manifests.find(isWorkload) as Manifest;
+    const hpa = manifests.find((m) => m.kind === 'HorizontalPodAutoscaler')?.spec as {
+      scaleTargetRef: { kind: string; name: string };
+      minReplicas: number;
+      metrics: unknown[];
+    };
+    expect(hpa.scaleTargetRef).toMatchObject({ kind: workload.kind, name: workload.metadata.name });
+    expect(hpa.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 75 } },
+      },
+    ]);
+    const pdb = manifests.find((m) => m.kind === 'PodDisruptionBudget')?.spec;
+    expect(pdb).toMatchObject({ maxUnavailable: 1 });
+    // Off by default, and no PDB for a single fixed replica (it would block every drain).
+    const single = await render(chart, {
+      set: ['global.imageRegistry=registry.example.com', 'replicaCount=1'],
+    });
+    expect(single.map((m) => m.kind)).not.toContain('HorizontalPodAutoscaler');
+    expect(single.map((m) => m.kind)).not.toContain('PodDisruptionBudget');
+  });
+});
+
 function digestValues(chart: string): string[] {
   return chart === 'parley' ? [] : [`image.digest=${digest}`];
 }
