@@ -48,8 +48,12 @@ async function helm(args: string[]): Promise<string> {
   return stdout;
 }
 
+/** `resource/name` asks of one object; `resource#sub` of a subresource (kubectl's --subresource). */
 async function canI(verb: string, resource: string, ns = tenantNamespace): Promise<boolean> {
-  const result = await kubectl(['auth', 'can-i', verb, resource, '-n', ns, '--as', serviceAccount]);
+  const [kind = '', subresource] = resource.split('#');
+  const args = ['auth', 'can-i', verb, kind, '-n', ns, '--as', serviceAccount];
+  if (subresource) args.push(`--subresource=${subresource}`);
+  const result = await kubectl(args);
   return result.stdout.trim() === 'yes';
 }
 
@@ -129,8 +133,9 @@ describe('charts/parley-operator', { timeout: 180_000 }, () => {
 
   it('grants the operator what it uses and refuses what it does not', async () => {
     expect(await canI('watch', 'tenants.parley.dev')).toBe(true);
-    expect(await canI('patch', 'tenants.parley.dev/status')).toBe(true);
-    expect(await canI('patch', 'keyrotationschedules.parley.dev/status')).toBe(true);
+    expect(await canI('patch', 'tenants.parley.dev#status')).toBe(true);
+    expect(await canI('patch', 'keyrotationschedules.parley.dev#status')).toBe(true);
+    expect(await canI('update', 'tenants.parley.dev#status')).toBe(false);
     expect(await canI('create', 'secrets')).toBe(true);
     expect(await canI('update', 'secrets')).toBe(true);
     expect(await canI('create', 'events.events.k8s.io')).toBe(true);
