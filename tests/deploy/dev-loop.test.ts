@@ -51,7 +51,10 @@ const tiltfile = read('Tiltfile');
 const workflow = parse(read('.github/workflows/kind-e2e.yaml')) as {
   jobs: Record<
     string,
-    { env?: Record<string, string>; steps: { run?: string; uses?: string; with?: Record<string, string> }[] }
+    {
+      env?: Record<string, string>;
+      steps: { run?: string; uses?: string; if?: string; with?: Record<string, string> }[];
+    }
   >;
 };
 const job = Object.values(workflow.jobs)[0];
@@ -172,6 +175,30 @@ describe('the kind CI workflow', () => {
     ]) {
       expect(exists(path), path).toBe(true);
     }
+  });
+});
+
+describe("the kind CI workflow and the README's kind steps", () => {
+  it('are the same commands, in the same order', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('### On a kind cluster, as CI does'));
+    const block = section.match(/```sh\n([\s\S]*?)\n```/)?.[1] ?? '';
+    const commands = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    const kind = job?.steps.find((s) => s.uses?.startsWith('helm/kind-action'))?.with;
+    const workflowCommands = [
+      `kind create cluster --name ${kind?.cluster_name} --config ${kind?.config}`,
+      `export SERVICES="${job?.env?.SERVICES}"`,
+      // Every step that runs on success (the diagnostics run only on failure).
+      ...(job?.steps ?? []).filter((s) => s.run && !s.if).flatMap((s) => commands(s.run ?? '')),
+    ];
+    expect(workflowCommands.length).toBeGreaterThan(15);
+    expect(commands(block)).toEqual(workflowCommands);
+    // The upgrade is the chart's alone: its pre-upgrade hook applies the CRDs, none by hand.
+    expect(runs).not.toContain('k8s/crds');
   });
 });
 
