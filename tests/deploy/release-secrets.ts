@@ -10,6 +10,7 @@ export const releaseSecrets: Record<string, Record<string, string>> = {
     KAFKA_BROKERS: 'kafka:9092',
   },
   'parley-master-keys': { 'test.key': randomBytes(32).toString('base64') },
+  'parley-media-link-secret': { MEDIA_LINK_SECRET: randomBytes(24).toString('hex') },
   'parley-audit-signing-key': { 'audit-signing-key.pem': 'not read: no container runs' },
   'parley-gateway-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-messaging-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },

@@ -17,4 +17,8 @@
   value: {{ .Values.abandonedAfterMs | int64 | quote }}
 - name: MEDIA_SWEEP_INTERVAL_MS
   value: {{ .Values.sweepIntervalMs | int64 | quote }}
+- name: MEDIA_LINK_SECRET
+  valueFrom: { secretKeyRef: { name: {{ .Values.linkSecret.existingSecret }}, key: MEDIA_LINK_SECRET } }
+- name: MEDIA_LINK_TTL_S
+  value: {{ .Values.linkTtlSeconds | int64 | quote }}
 {{- end -}}

@@ -19,11 +19,12 @@ import { MessagingClient } from '@parley/messaging-client';
 import type { Client } from 'minio';
 import { Attachments } from './domain/attachments.ts';
 import { Deletions } from './domain/deletions.ts';
+import { DownloadLinks } from './domain/download-links.ts';
 import { Downloads } from './domain/downloads.ts';
 import { type Membership, MessagingMembership } from './domain/membership.ts';
 import { PlanLimits } from './domain/plan-limits.ts';
 import { type MediaDataKeys, Uploads } from './domain/uploads.ts';
-import type { MediaSettings } from './settings.ts';
+import { linkSecretOf, type MediaSettings } from './settings.ts';
 import { MediaRecords } from './store/media-records.ts';
 import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
 import { messageDeletionsConsumer } from './workers/message-deletions.ts';
@@ -35,6 +36,8 @@ export interface MediaComponents extends ServiceFoundation {
   records: MediaRecords;
   uploads: Uploads;
   downloads: Downloads;
+  /** Signs and verifies the short-lived download links browsers use. */
+  links: DownloadLinks;
   deletions: Deletions;
   attachments: Attachments;
   /** Also among `workers`; the test fixture starts it alone (no sweeper in a test). */
@@ -105,6 +108,7 @@ export function createComponents(
       partBytes: settings.MEDIA_PART_BYTES,
     }),
     downloads: new Downloads({ s3, records, membership, dataKeys }),
+    links: new DownloadLinks({ secret: linkSecretOf(settings), ttlSeconds: settings.MEDIA_LINK_TTL_S }),
     deletions,
     attachments,
     // Returned as well as listed: the test fixture starts this worker alone, and without it here

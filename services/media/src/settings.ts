@@ -13,6 +13,9 @@ import { DEFAULT_ALLOWED_TYPES } from './domain/content-sniffer.ts';
 
 export const MEDIA_PORT = 3005;
 
+/** The link secret's public default, for local runs only. */
+export const DEVELOPMENT_LINK_SECRET = 'local-development-media-link-secret-0123456789';
+
 export const mediaSettingsSchema = Type.Object({
   ...serviceSettings(MEDIA_PORT, 'media'),
   ...mongoSettings,
@@ -35,6 +38,22 @@ export const mediaSettingsSchema = Type.Object({
   MEDIA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
   /** How often the attachments consumer looks for new tenants' messages topics. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
+  /**
+   * The HMAC key of signed download links (domain/download-links.ts), at least 32 characters,
+   * the same in every replica. The default is public: refused outside PARLEY_ENV=development.
+   */
+  MEDIA_LINK_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_LINK_SECRET }),
+  /** How long a signed link is valid (seconds): short, since whoever holds the URL may use it. */
+  MEDIA_LINK_TTL_S: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
 });
+
+/** The link secret a deployment may use: its own, never the public default (ConfigError-like message). */
+export function linkSecretOf(settings: Pick<MediaSettings, 'MEDIA_LINK_SECRET' | 'PARLEY_ENV'>): string {
+  if (settings.PARLEY_ENV !== 'development' && settings.MEDIA_LINK_SECRET === DEVELOPMENT_LINK_SECRET)
+    throw new Error(
+      'MEDIA_LINK_SECRET is the public development default; set a secret of your own (or PARLEY_ENV=development for a local run)',
+    );
+  return settings.MEDIA_LINK_SECRET;
+}
 
 export type MediaSettings = Static<typeof mediaSettingsSchema>;

@@ -6,6 +6,10 @@
  * - GET    /tenants/:tenant/media/:mediaId           the record (JSON)
  * - GET    /tenants/:tenant/media/:mediaId/content   the bytes (Range: one range, 206)
  * - DELETE /tenants/:tenant/media/:mediaId           the uploader or a tenant admin
+ * - POST   /tenants/:tenant/media/:mediaId/links     a signed download link for the caller (members)
+ * - GET    /tenants/:tenant/media/:mediaId/linked-content?token=  the bytes through a signed link:
+ *          no acting user (a browser has no token to give); the link names the user, whose
+ *          membership is asked again on every download (domain/download-links.ts)
  *
  * The upload's body is never parsed: every content type is handed on as the request stream.
  */
@@ -17,9 +21,9 @@ import {
   MediaIdSchema,
   MediaUploadQuerySchema,
 } from '@parley/contracts';
-import { guardScope, ProblemSchema, type ServiceApp, Type } from '@parley/kit';
+import { guardScope, ProblemError, ProblemSchema, type ServiceApp, Type } from '@parley/kit';
 import { TenantIdSchema } from '@parley/tenancy';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MediaComponents } from '../components.ts';
 import { parseRange } from '../domain/downloads.ts';
 import { mediaProblems } from '../domain/media-problems.ts';
@@ -36,6 +40,11 @@ const errors = {
 };
 
 const MediaParams = Type.Object({ tenant: TenantIdSchema, mediaId: MediaIdSchema });
+const LinkQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) });
+const LinkSchema = Type.Object({
+  token: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
 const UploadParams = Type.Object({ tenant: TenantIdSchema, conversationId: MediaConversationIdSchema });
 
 function actingUser(request: FastifyRequest): ActingUser {
@@ -50,6 +59,37 @@ function actingUser(request: FastifyRequest): ActingUser {
 export const mediaRoutes =
   (c: MediaComponents) =>
   async (scope: ServiceApp): Promise<void> => {
+    async function serveContent(
+      user: ActingUser,
+      mediaId: string,
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ) {
+      const record = await c.downloads.describe(user, mediaId);
+      const range = parseRange(request.headers.range, record.size);
+      if (range === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${record.size}`);
+        throw mediaProblems.rangeNotSatisfiable(record.size);
+      }
+      const download = await c.downloads.open(user, mediaId, range);
+      reply
+        .header('content-type', record.contentType)
+        .header('x-content-type-options', 'nosniff')
+        .header('accept-ranges', 'bytes')
+        .header('etag', `"${record.sha256}"`)
+        .header('x-parley-sha256', record.sha256)
+        .header(
+          'content-disposition',
+          `attachment; filename*=UTF-8''${encodeURIComponent(record.fileName ?? record._id)}`,
+        );
+      if (download.range) {
+        const { start, end } = download.range;
+        reply.code(206).header('content-range', `bytes ${start}-${end}/${record.size}`);
+        reply.header('content-length', end - start + 1);
+      } else reply.header('content-length', record.size);
+      return reply.send(download.body);
+    }
+
     guardScope(scope, scope.serviceCredential({ allow: ['gateway'] }));
     scope.addHook('preHandler', scope.servedTenant);
     scope.removeAllContentTypeParsers();
@@ -113,31 +153,49 @@ export const mediaRoutes =
           },
         },
       },
+      (request, reply) => serveContent(actingUser(request), request.params.mediaId, request, reply),
+    );
+
+    scope.post(
+      '/tenants/:tenant/media/:mediaId/links',
+      {
+        schema: {
+          params: MediaParams,
+          headers: ActingUserHeadersSchema,
+          response: { 201: LinkSchema, ...errors },
+        },
+      },
       async (request, reply) => {
         const user = actingUser(request);
-        const record = await c.downloads.describe(user, request.params.mediaId);
-        const range = parseRange(request.headers.range, record.size);
-        if (range === 'unsatisfiable') {
-          reply.header('content-range', `bytes */${record.size}`);
-          throw mediaProblems.rangeNotSatisfiable(record.size);
-        }
-        const download = await c.downloads.open(user, request.params.mediaId, range);
-        reply
-          .header('content-type', record.contentType)
-          .header('x-content-type-options', 'nosniff')
-          .header('accept-ranges', 'bytes')
-          .header('etag', `"${record.sha256}"`)
-          .header('x-parley-sha256', record.sha256)
-          .header(
-            'content-disposition',
-            `attachment; filename*=UTF-8''${encodeURIComponent(record.fileName ?? record._id)}`,
-          );
-        if (download.range) {
-          const { start, end } = download.range;
-          reply.code(206).header('content-range', `bytes ${start}-${end}/${record.size}`);
-          reply.header('content-length', end - start + 1);
-        } else reply.header('content-length', record.size);
-        return reply.send(download.body);
+        // Only a member gets a link; the download through it asks again.
+        await c.downloads.describe(user, request.params.mediaId);
+        const link = c.links.sign(user, request.params.mediaId);
+        return reply.code(201).send({ token: link.token, expiresAt: link.expiresAt.toISOString() });
+      },
+    );
+
+    scope.get(
+      '/tenants/:tenant/media/:mediaId/linked-content',
+      {
+        schema: {
+          params: MediaParams,
+          querystring: LinkQuery,
+          response: { 200: Type.Any(), 206: Type.Any(), 416: ProblemSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const claims = c.links.verify(request.query.token);
+        if (claims === 'expired')
+          throw new ProblemError(403, 'download-link-expired', 'Link expired', 'Ask for a new link');
+        // A link of another tenant or upload is refused like a forged one: it names nothing here.
+        if (
+          typeof claims === 'string' ||
+          claims.tenant !== request.params.tenant ||
+          claims.mediaId !== request.params.mediaId
+        )
+          throw new ProblemError(403, 'download-link-invalid', 'Invalid link', 'This link is not valid');
+        const user = { tenant: claims.tenant, userId: claims.userId, roles: claims.roles };
+        return serveContent(user, claims.mediaId, request, reply);
       },
     );
 
