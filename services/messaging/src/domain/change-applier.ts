@@ -4,9 +4,11 @@
  * holds the event). Idempotent, so the repair worker and catch-up readers can finish an entry a
  * crash left unapplied by calling it again.
  *
- * Updates of one message are ordered by seq without isolation: deletes always win, an edit
- * applies only over older edits (`editSeq`), and `changeSeq` only grows (`$max`), so whichever
- * order concurrent changes land in, the document ends in the state of the highest seq.
+ * Updates of one message are ordered by seq: deletes always win, an edit applies only over older
+ * edits (`editSeq`), and `changeSeq` only grows (`$max`), so whichever order concurrent changes
+ * land in, the document ends in the state of the highest seq. Each update of an existing message
+ * runs under that message's lock (message-lock.ts): FerretDB rewrites whole documents without
+ * isolation, so two concurrent `$set`s of different fields (an edit and a reaction) lost one.
  */
 import {
   createEvent,
@@ -23,6 +25,7 @@ import type { Collection, Document } from 'mongodb';
 import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
 import { isDuplicateKey, reactionId } from './ids.ts';
+import { type MessageLockOptions, withMessageLock } from './message-lock.ts';
 import { type OutboxRelayLike, outboxPush } from './outbox-publisher.ts';
 
 export interface Applied {
@@ -43,9 +46,16 @@ const EVENT_FOR = {
 
 export class ChangeApplier {
   readonly #publisher: OutboxRelayLike;
+  readonly #lockOptions: MessageLockOptions;
 
-  constructor(publisher: OutboxRelayLike) {
+  constructor(publisher: OutboxRelayLike, lockOptions: MessageLockOptions = {}) {
     this.#publisher = publisher;
+    this.#lockOptions = lockOptions;
+  }
+
+  /** Runs a read-modify-write of one message document as its only writer (see message-lock.ts). */
+  locked<T>(c: TenantCollections, messageId: string, fn: () => Promise<T>): Promise<T> {
+    return withMessageLock(c.locks, messageId, fn, this.#lockOptions);
   }
 
   async apply(c: TenantCollections, entry: LogDocument): Promise<Applied> {
@@ -119,95 +129,109 @@ export class ChangeApplier {
           fresh = false;
         }
         // (A root's send moved the conversation's activity already, with its seq: seq-ledger.ts.)
-        if (intent.parentId)
-          await c.messages.updateOne({ _id: intent.parentId }, { $set: { hasReplies: true } });
+        const parentId = intent.parentId;
+        if (parentId)
+          await this.locked(c, parentId, () =>
+            c.messages.updateOne({ _id: parentId }, { $set: { hasReplies: true } }),
+          );
         return fresh ? doc : true;
       }
-      case 'message.edited': {
-        const message = await c.messages.findOne({ _id: messageId });
-        if (!message || message.deleted || (message.editSeq ?? 0) >= entry.seq) return true;
-        // The replaced body goes to the edit history first: a crash in between loses no version.
-        if (message.body) {
-          try {
-            await c.edits.insertOne({
-              _id: `${messageId}:${entry.seq}`,
-              messageId,
-              conversationId: entry.conversationId,
-              senderId: message.senderId,
-              writtenAt: message.editedAt ?? message.createdAt,
-              replacedAt: entry.at,
-              body: message.body,
-            });
-          } catch (error) {
-            if (!isDuplicateKey(error)) throw error;
-          }
-        }
-        await c.messages.updateOne(
-          { _id: messageId, deleted: false },
-          {
-            $set: {
-              ...(intent.body ? { body: intent.body } : {}),
-              mentions: intent.mentions ?? { users: [], channel: false },
-              editedAt: entry.at,
-              editSeq: entry.seq,
-            },
-            $max: { changeSeq: entry.seq },
-          },
-        );
-        return true;
-      }
-      case 'message.deleted': {
-        await c.messages.updateOne(
-          { _id: messageId },
-          {
-            $set: {
-              deleted: true,
-              deletedAt: entry.at,
-              ...(entry.actorId ? { deletedBy: entry.actorId } : {}),
-              mentions: { users: [], channel: false },
-              attachments: [],
-            },
-            $unset: { body: '' },
-            $max: { changeSeq: entry.seq },
-          },
-        );
-        // The content goes everywhere it was kept: the edit history and the reactions.
-        await c.edits.deleteMany({ messageId });
-        await c.reactions.deleteMany({ messageId });
-        return true;
-      }
+      case 'message.edited':
+        return this.locked(c, messageId, () => this.#edit(c, entry, messageId));
+      case 'message.deleted':
+        return this.locked(c, messageId, () => this.#delete(c, entry, messageId));
       case 'reaction.added':
-      case 'reaction.removed': {
-        const emoji = intent.emoji ?? '';
-        const userId = entry.actorId ?? '';
-        if (entry.kind === 'reaction.added') {
-          try {
-            await c.reactions.insertOne({
-              _id: reactionId(messageId, emoji, userId),
-              messageId,
-              conversationId: entry.conversationId,
-              emoji,
-              userId,
-              at: entry.at,
-            });
-          } catch (error) {
-            if (!isDuplicateKey(error)) throw error;
-          }
-        } else {
-          await c.reactions.deleteOne({ _id: reactionId(messageId, emoji, userId) });
-        }
-        await c.messages.updateOne(
-          { _id: messageId },
-          {
-            $set: { hasReactions: true },
-            $max: { changeSeq: entry.seq },
-          },
-        );
-        return true;
-      }
+      case 'reaction.removed':
+        return this.locked(c, messageId, () => this.#react(c, entry, messageId));
       default:
         return false;
     }
+  }
+
+  async #edit(c: TenantCollections, entry: LogDocument, messageId: string): Promise<true> {
+    const intent = entry.intent ?? {};
+    const message = await c.messages.findOne({ _id: messageId });
+    if (!message || message.deleted || (message.editSeq ?? 0) >= entry.seq) return true;
+    // The replaced body goes to the edit history first: a crash in between loses no version.
+    if (message.body) {
+      try {
+        await c.edits.insertOne({
+          _id: `${messageId}:${entry.seq}`,
+          messageId,
+          conversationId: entry.conversationId,
+          senderId: message.senderId,
+          writtenAt: message.editedAt ?? message.createdAt,
+          replacedAt: entry.at,
+          body: message.body,
+        });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+    await c.messages.updateOne(
+      { _id: messageId, deleted: false },
+      {
+        $set: {
+          ...(intent.body ? { body: intent.body } : {}),
+          mentions: intent.mentions ?? { users: [], channel: false },
+          editedAt: entry.at,
+          editSeq: entry.seq,
+        },
+        $max: { changeSeq: entry.seq },
+      },
+    );
+    return true;
+  }
+
+  async #delete(c: TenantCollections, entry: LogDocument, messageId: string): Promise<true> {
+    await c.messages.updateOne(
+      { _id: messageId },
+      {
+        $set: {
+          deleted: true,
+          deletedAt: entry.at,
+          ...(entry.actorId ? { deletedBy: entry.actorId } : {}),
+          mentions: { users: [], channel: false },
+          attachments: [],
+        },
+        $unset: { body: '' },
+        $max: { changeSeq: entry.seq },
+      },
+    );
+    // The content goes everywhere it was kept: the edit history and the reactions.
+    await c.edits.deleteMany({ messageId });
+    await c.reactions.deleteMany({ messageId });
+    return true;
+  }
+
+  async #react(c: TenantCollections, entry: LogDocument, messageId: string): Promise<true> {
+    const intent = entry.intent ?? {};
+    const emoji = intent.emoji ?? '';
+    const userId = entry.actorId ?? '';
+    if (entry.kind === 'reaction.added') {
+      try {
+        await c.reactions.insertOne({
+          _id: reactionId(messageId, emoji, userId),
+          messageId,
+          conversationId: entry.conversationId,
+          emoji,
+          userId,
+          at: entry.at,
+        });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    } else {
+      await c.reactions.deleteOne({ _id: reactionId(messageId, emoji, userId) });
+    }
+    await c.messages.updateOne(
+      { _id: messageId },
+      {
+        $set: { hasReactions: true },
+        $max: { changeSeq: entry.seq },
+      },
+    );
+    return true;
   }
 
   #changeEvent(c: TenantCollections, entry: LogDocument, message: MessageDocument) {

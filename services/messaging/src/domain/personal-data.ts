@@ -129,7 +129,10 @@ export class PersonalData {
         });
         counts.messagesDeleted++;
       } else {
-        await c.messages.updateOne({ _id: message._id }, { $set: { senderId: FORMER_MEMBER } });
+        // Under the message's lock: a concurrent edit or reaction would otherwise undo it on FerretDB.
+        await this.#d.applier.locked(c, message._id, () =>
+          c.messages.updateOne({ _id: message._id }, { $set: { senderId: FORMER_MEMBER } }),
+        );
         await c.edits.updateMany({ messageId: message._id }, { $set: { senderId: FORMER_MEMBER } });
         counts.messagesAnonymised++;
       }

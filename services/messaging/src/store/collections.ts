@@ -17,6 +17,7 @@ import type {
   MongoClient,
   MongoServerError,
 } from 'mongodb';
+import type { MessageLockDocument } from '../domain/message-lock.ts';
 
 export interface ConversationDocument extends OutboxFields {
   _id: string;
@@ -145,6 +146,8 @@ export const COLLECTIONS = {
   reactions: 'message_reactions',
   /** Tombstone requests of retention purges (packages/retention's MessagesPurgeTarget writes them). */
   erasures: 'message_erasures',
+  /** One writer at a time per message document (domain/message-lock.ts: FerretDB loses concurrent updates). */
+  locks: 'message_locks',
 } as const;
 
 /** The collections whose documents carry outbox events. */
@@ -163,6 +166,7 @@ export interface TenantCollections {
   messages: Collection<MessageDocument>;
   edits: Collection<MessageEditDocument>;
   reactions: Collection<ReactionDocument>;
+  locks: Collection<MessageLockDocument>;
   /** The tenant's legal holds (the compliance service writes them; edits and deletes ask them). */
   holds: LegalHoldStore;
 }
@@ -198,6 +202,7 @@ export class MessagingStore {
       messages: db.collection(COLLECTIONS.messages),
       edits: db.collection(COLLECTIONS.edits),
       reactions: db.collection(COLLECTIONS.reactions),
+      locks: db.collection(COLLECTIONS.locks),
       holds: new LegalHoldStore(this.client, tenant),
     };
   }
