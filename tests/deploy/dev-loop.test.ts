@@ -1,6 +1,7 @@
 /**
  * The inner loop and CI on a cluster with nodes (skaffold.yaml, the Tiltfile, kind-config.yaml,
- * .github/workflows/kind-e2e.yaml) cannot run here (no Docker engine), so every file is parsed and
+ * .github/workflows/kind-e2e.yaml) cannot run here (no Docker engine), so every file is parsed (the
+ * Tiltfile by Python's parser: Starlark's syntax is Python's, tiltfile.ts) and
  * everything it names is checked against the repository: each image service has an artifact built
  * from the one Dockerfile, every chart, values file and manifest path exists, the forwarded
  * Services and the Tilt resources are what the umbrella renders with the dev values, the kind
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { imageServices } from './dockerfile.ts';
-import { isWorkload, kubectl, type Manifest, render, repoRoot } from './helm.ts';
+import { containers, isWorkload, kubectl, type Manifest, render, repoRoot } from './helm.ts';
+import { parseTiltfile } from './tiltfile.ts';
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
 const exists = (path: string) => existsSync(join(repoRoot, path));
@@ -47,7 +49,6 @@ interface Skaffold {
 
 const skaffold = parse(read('skaffold.yaml')) as Skaffold;
 const [release] = skaffold.deploy.helm.releases;
-const tiltfile = read('Tiltfile');
 const workflow = parse(read('.github/workflows/kind-e2e.yaml')) as {
   jobs: Record<
     string,
@@ -113,24 +114,63 @@ describe('skaffold.yaml', () => {
 });
 
 describe('the Tiltfile', () => {
-  it('builds the same images as skaffold, from the Dockerfile with SERVICE', () => {
-    const images = [...tiltfile.matchAll(/'(localhost\/parley\/[a-z-]+)': '([a-z-]+)'/g)];
-    expect(images.map((m) => m[2]).sort()).toEqual([...services].sort());
-    for (const [, image, service] of images) expect(image).toBe(`localhost/parley/${service}`);
-    expect(tiltfile).toContain(
-      "docker_build(image, '.', dockerfile='Dockerfile', build_args={'SERVICE': service})",
-    );
+  const tilt = parseTiltfile(join(repoRoot, 'Tiltfile'));
+  const calls = (func: string) => tilt.calls.filter((c) => c.func === func);
+  const kindConfig = parse(read('kind-config.yaml')) as { name: string };
+
+  it("parses, and calls only Tilt's built-ins, on kind's context", () => {
+    const builtins = [
+      'allow_k8s_contexts',
+      'k8s_yaml',
+      'listdir',
+      'docker_build',
+      'helm',
+      'k8s_resource',
+      '.items',
+    ];
+    for (const call of tilt.calls) expect(builtins, `line ${call.line}: ${call.func}`).toContain(call.func);
+    expect(calls('allow_k8s_contexts').map((c) => c.args)).toEqual([[`kind-${kindConfig.name}`]]);
   });
 
-  it('installs the umbrella with the dev values and names the workloads it renders', () => {
-    const helmCall = tiltfile.match(
-      /helm\('([^']+)', name='([^']+)', namespace='([^']+)', values=\['([^']+)'\]\)/,
-    );
-    expect(helmCall?.[1] && exists(join(helmCall[1], 'Chart.yaml'))).toBe(true);
-    expect(helmCall?.[4] && exists(helmCall[4])).toBe(true);
-    expect(exists(tiltfile.match(/listdir\('([^']+)'\)/)?.[1] ?? 'missing')).toBe(true);
-    const resources = [...tiltfile.matchAll(/k8s_resource\('([^']+)'/g)].map((m) => m[1]);
-    expect(resources.sort()).toEqual(named(isWorkload).sort());
+  it('builds the same images as skaffold, from the Dockerfile with SERVICE', () => {
+    const images = tilt.assignments.services as Record<string, string>;
+    expect(Object.values(images).sort()).toEqual([...services].sort());
+    for (const [image, service] of Object.entries(images)) expect(image).toBe(`localhost/parley/${service}`);
+    expect(calls('docker_build')).toEqual([
+      expect.objectContaining({
+        args: [{ expr: 'image' }, '.'],
+        kwargs: { dockerfile: 'Dockerfile', build_args: { SERVICE: { expr: 'service' } } },
+      }),
+    ]);
+    expect(exists('Dockerfile')).toBe(true);
+  });
+
+  it('installs the umbrella with the dev values, applies k8s/dev, and names the workloads it renders', () => {
+    const [helmCall] = calls('helm');
+    expect(helmCall?.args).toEqual(['charts/parley']);
+    expect(helmCall?.kwargs).toEqual({
+      name: 'parley',
+      namespace: 'parley',
+      values: ['k8s/dev-values.yaml'],
+    });
+    expect(exists('charts/parley/Chart.yaml') && exists('k8s/dev-values.yaml')).toBe(true);
+    expect(calls('listdir').map((c) => c.args)).toEqual([['k8s/dev']]);
+    const resources = calls('k8s_resource');
+    expect(resources.map((c) => c.args[0]).sort()).toEqual(named(isWorkload).sort());
+    // Each forward is the container port of the workload it names.
+    for (const resource of resources) {
+      const forward = resource.kwargs.port_forwards as string | undefined;
+      if (forward === undefined) continue;
+      const workload = devRelease.find((m) => isWorkload(m) && m.metadata.name === resource.args[0]);
+      const [container] = workload ? containers(workload) : [];
+      const ports = (container as { ports?: { containerPort: number }[] } | undefined)?.ports ?? [];
+      const [local, remote] = forward.split(':').map(Number);
+      expect(
+        ports.map((p) => p.containerPort),
+        forward,
+      ).toContain(remote);
+      expect(local).toBe(remote);
+    }
   });
 });
 
