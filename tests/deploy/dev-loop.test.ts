@@ -237,6 +237,23 @@ describe("the kind CI workflow and the README's kind steps", () => {
     ];
     expect(workflowCommands.length).toBeGreaterThan(15);
     expect(commands(block)).toEqual(workflowCommands);
+    // The end-to-end journey: its command line, on the sample Tenant, through a Service the dev
+    // release renders, with the operator's credential from k8s/dev.
+    expect(exists('tests/e2e/journey.ts')).toBe(true);
+    const sample = parse(read('k8s/samples/tenant-acme.yaml')) as {
+      kind: string;
+      metadata: { name: string };
+    };
+    expect(sample.kind).toBe('Tenant');
+    expect(runs).toContain(
+      `node tests/e2e/journey.ts --gateway http://localhost:30000 --auth http://localhost:3007 --tenant ${sample.metadata.name}`,
+    );
+    const forwarded = runs.match(/port-forward service\/([a-z-]+) (\d+):(\d+)/);
+    expect(named('Service')).toContain(forwarded?.[1]);
+    const auth = devRelease.find((m) => m.kind === 'Service' && m.metadata.name === forwarded?.[1]);
+    const authPorts = (auth?.spec as { ports?: { port: number }[] } | undefined)?.ports ?? [];
+    expect(authPorts.map((p) => p.port)).toContain(Number(forwarded?.[3]));
+    expect(read('k8s/dev/03-service-credentials.yaml')).toContain('name: parley-operator-credentials');
     // The upgrade is the chart's alone: its pre-upgrade hook applies the CRDs, none by hand.
     expect(runs).not.toContain('k8s/crds');
   });
