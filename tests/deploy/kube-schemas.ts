@@ -100,7 +100,14 @@ async function servedSchemas(): Promise<Record<string, unknown>> {
   };
   const all: Record<string, unknown> = {};
   for (const { serverRelativeURL } of Object.values(index.paths)) {
-    const document = JSON.parse(await kubectl(['get', '--raw', serverRelativeURL])) as {
+    // A group another test removed after the index was read (crd-upgrade.test.ts deletes its
+    // CRD) answers 404: it has nothing this run validates; the kinds needed are checked after.
+    const text = await kubectl(['get', '--raw', serverRelativeURL]).catch((error: Error) => {
+      if (/NotFound|not found/i.test(error.message)) return undefined;
+      throw error;
+    });
+    if (text === undefined) continue;
+    const document = JSON.parse(text) as {
       components?: { schemas?: Record<string, unknown> };
     };
     Object.assign(all, document.components?.schemas ?? {});
