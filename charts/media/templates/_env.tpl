@@ -3,6 +3,10 @@
   value: {{ .Values.keyCacheTtlMs | quote }}
 - name: MESSAGING_URL
   value: {{ .Values.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
+- name: COMPLIANCE_URL
+  value: {{ .Values.complianceUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "compliance" "port" 3008)) | quote }}
+- name: GDPR_ERASURE_MODE
+  value: {{ .Values.gdprErasureMode | quote }}
 - name: MEDIA_MAX_FILE_BYTES
   value: {{ .Values.maxFileBytes | int64 | quote }}
 {{- with .Values.allowedTypes }}

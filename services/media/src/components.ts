@@ -2,6 +2,7 @@
  * The media service's object graph, in one place, so main.ts and the test fixture assemble
  * exactly the same service.
  */
+import { GdprClient, GdprParticipation } from '@parley/compliance-client';
 import type { Keyring } from '@parley/keyring';
 import {
   type KafkaConnection,
@@ -22,11 +23,13 @@ import { Deletions } from './domain/deletions.ts';
 import { DownloadLinks } from './domain/download-links.ts';
 import { Downloads } from './domain/downloads.ts';
 import { type Membership, MessagingMembership } from './domain/membership.ts';
+import { PersonalData } from './domain/personal-data.ts';
 import { PlanLimits } from './domain/plan-limits.ts';
 import { type MediaDataKeys, Uploads } from './domain/uploads.ts';
 import { linkSecretOf, type MediaSettings } from './settings.ts';
 import { MediaRecords } from './store/media-records.ts';
 import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
+import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { messageDeletionsConsumer } from './workers/message-deletions.ts';
 
 /** The services that call media: the gateway for users, messaging to bind attachments. */
@@ -40,6 +43,8 @@ export interface MediaComponents extends ServiceFoundation {
   links: DownloadLinks;
   deletions: Deletions;
   attachments: Attachments;
+  /** GDPR export and erasure of a person's uploads. */
+  personalData: PersonalData;
   /** Also among `workers`; the test fixture starts it alone (no sweeper in a test). */
   deletionsConsumer?: Worker;
   s3: Client;
@@ -74,6 +79,24 @@ export function createComponents(
   const s3 = clients.s3;
   const deletions = new Deletions({ s3, records });
   const attachments = new Attachments({ records, deletions, mongo: clients.mongo.client });
+  const personalData = new PersonalData({ records, deletions });
+  // With a broker: registers with the compliance service, then answers export and erasure
+  // requests on every tenant's gdpr topic (group media.gdpr), retrying while compliance is down.
+  const gdpr = clients.kafka
+    ? new GdprParticipation(
+        createGdprParticipation({
+          personalData,
+          mongo: clients.mongo.client,
+          mode: settings.GDPR_ERASURE_MODE,
+          kafka: clients.kafka.kafka,
+          producer: clients.kafka.producer,
+          client: new GdprClient({ baseUrl: settings.COMPLIANCE_URL, serviceToken: settings.SERVICE_TOKEN }),
+          logger: clients.logger,
+          refreshMs: settings.GDPR_TOPIC_REFRESH_MS,
+        }),
+        clients.logger,
+      )
+    : undefined;
   const deletionsConsumer: Worker | undefined = clients.kafka
     ? messageDeletionsConsumer({
         kafka: clients.kafka.kafka,
@@ -111,11 +134,13 @@ export function createComponents(
     links: new DownloadLinks({ secret: linkSecretOf(settings), ttlSeconds: settings.MEDIA_LINK_TTL_S }),
     deletions,
     attachments,
+    personalData,
     // Returned as well as listed: the test fixture starts this worker alone, and without it here
     // the fixture started no consumer at all (the removal tests timed out, 33e5bb4 took them out).
     ...(deletionsConsumer ? { deletionsConsumer } : {}),
     workers: [
       ...(deletionsConsumer ? [deletionsConsumer] : []),
+      ...(gdpr ? [gdpr] : []),
       worker(
         'media.abandoned-uploads',
         abandonedUploadsSweeper({

@@ -45,6 +45,14 @@ export const mediaSettingsSchema = Type.Object({
   MEDIA_LINK_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_LINK_SECRET }),
   /** How long a signed link is valid (seconds): short, since whoever holds the URL may use it. */
   MEDIA_LINK_TTL_S: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  /** The compliance service, for GDPR participation (registration, export parts). */
+  COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
+  /**
+   * What a GDPR erasure does to the person's files: `delete` them, or `anonymise` (kept in their
+   * conversations, attributed to `former-member`, unnamed). Set it as messaging's is set.
+   */
+  GDPR_ERASURE_MODE: Type.Union([Type.Literal('delete'), Type.Literal('anonymise')], { default: 'delete' }),
+  GDPR_TOPIC_REFRESH_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
 });
 
 /** The link secret a deployment may use: its own, never the public default (ConfigError-like message). */

@@ -94,6 +94,14 @@ export class MediaRecords {
    * two sends racing for the same upload cannot both win). 'bound' when this call bound it,
    * 'already' when it was bound to this message before (a retried send), 'refused' otherwise.
    */
+  /** GDPR erasure `anonymise`: the file stays in its conversation, no longer attributed or named. */
+  async anonymise(tenant: string, id: string, formerUploader: string): Promise<void> {
+    await this.#records(tenant).updateOne(
+      { _id: id },
+      { $set: { uploaderId: formerUploader, updatedAt: new Date() }, $unset: { fileName: '' } },
+    );
+  }
+
   async bind(
     tenant: string,
     id: string,
