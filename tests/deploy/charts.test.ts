@@ -45,6 +45,27 @@ describe('the charts', () => {
     for (const chart of charts) expect(ciValuesFiles(chart).length, chart).toBeGreaterThan(0);
   });
 
+  it('are all built on the parley-common library chart', () => {
+    expect([...chartsOnCommon()].sort()).toEqual(charts.filter((c) => c !== 'parley').sort());
+    expect(readFileSync(join(chartsDir, 'parley', 'Chart.yaml'), 'utf8')).toMatch(
+      /- name: parley-common\n\s+version: .*\n\s+repository: file:\/\/\.\.\/parley-common/,
+    );
+  });
+
+  it("take the stores' connection Secret from one value, global.existingSecret, in every workload", async () => {
+    const manifests = await render('parley', {
+      set: ['global.imageRegistry=registry.example.com', 'global.existingSecret=acme-stores'],
+    });
+    const workloads = manifests.filter(isWorkload);
+    // One workload per chart the umbrella installs.
+    expect(workloads).toHaveLength(charts.filter((c) => c !== 'parley').length);
+    for (const workload of workloads) {
+      const sources = (containers(workload)[0]?.envFrom ?? []).map((s) => s.secretRef.name);
+      expect(sources, workload.metadata.name).toContain('acme-stores');
+      expect(sources, workload.metadata.name).not.toContain('parley-connections');
+    }
+  });
+
   it.each(chartsOnCommon())('%s carries the shared values schema of parley-common unchanged', (chart) => {
     expect(JSON.parse(readFileSync(schemaPath(chart), 'utf8'))).toEqual(expectedSchema(chart));
   });
