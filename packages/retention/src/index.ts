@@ -1,3 +1,4 @@
+export * from './erasure-holds.ts';
 export * from './legal-hold.ts';
 export * from './legal-hold-store.ts';
 export * from './messages-purge-target.ts';

@@ -3,6 +3,7 @@
  * main.ts and by the test fixture (testing/search-fixture.ts) alike.
  */
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { GdprClient, GdprParticipation } from '@parley/compliance-client';
 import { EnvelopeEncryptor } from '@parley/crypto-client';
 import {
   type KeyEncryptionKeyConnection,
@@ -29,6 +30,7 @@ import { MessageIndex } from './domain/message-index.ts';
 import { MessageIndexer } from './domain/message-indexer.ts';
 import { MessageSearch } from './domain/message-search.ts';
 import type { SearchSettings } from './settings.ts';
+import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { type IndexingMetrics, indexingMetrics, messagesConsumer } from './workers/messages-consumer.ts';
 
 /** Only the gateway searches for users. */
@@ -59,6 +61,8 @@ export interface SearchComponents extends ServiceFoundation {
   /** Registered on the app's /metrics by buildApp. */
   metricsRegistry: Registry;
   metrics: IndexingMetrics;
+  /** With a broker: GDPR participation (also among workers; the test fixture leaves it out). */
+  gdpr?: Worker;
 }
 
 export async function createComponents(
@@ -93,6 +97,20 @@ export async function createComponents(
   });
   const metricsRegistry = new Registry();
   const metrics = indexingMetrics(metricsRegistry);
+  const gdpr = kafka
+    ? new GdprParticipation(
+        createGdprParticipation({
+          index,
+          mongo: mongo.client,
+          kafka: kafka.kafka,
+          producer: kafka.producer,
+          client: new GdprClient({ baseUrl: settings.COMPLIANCE_URL, serviceToken: settings.SERVICE_TOKEN }),
+          logger,
+          refreshMs: settings.GDPR_TOPIC_REFRESH_MS,
+        }),
+        logger,
+      )
+    : undefined;
   const workers: Worker[] = kafka
     ? [
         messagesConsumer({
@@ -104,6 +122,7 @@ export async function createComponents(
           refreshMs: settings.TOPIC_REFRESH_MS,
           ...(overrides.consumer ?? {}),
         }),
+        ...(gdpr ? [gdpr] : []),
       ]
     : [];
   return {
@@ -123,6 +142,7 @@ export async function createComponents(
     messaging,
     metricsRegistry,
     metrics,
+    ...(gdpr ? { gdpr } : {}),
     workers,
   };
 }

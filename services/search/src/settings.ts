@@ -23,6 +23,9 @@ export const searchSettingsSchema = Type.Object({
   MESSAGING_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3004' }),
   /** How often the consumer looks for the messages topics of new tenants. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
+  /** The compliance service, for GDPR participation (registration, reports). */
+  COMPLIANCE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3008' }),
+  GDPR_TOPIC_REFRESH_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
 });
 
 export type SearchSettings = Static<typeof searchSettingsSchema>;

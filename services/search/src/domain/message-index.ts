@@ -92,11 +92,22 @@ export class MessageIndex {
     }
   }
 
-  /** Removes every document of one person (GDPR erasure of what search holds). */
-  async removeSender(tenant: string, senderId: string): Promise<number> {
+  /** Removes every document of one person (GDPR erasure of what search holds), but those in `keep` (held conversations). */
+  async removeSender(
+    tenant: string,
+    senderId: string,
+    keep: ReadonlySet<string> = new Set(),
+  ): Promise<number> {
     const { body } = await this.es.deleteByQuery({
       index: this.indexOf(tenant),
-      body: { query: { bool: { filter: [{ term: { senderId } }, tenantFilter(tenant)] } } },
+      body: {
+        query: {
+          bool: {
+            filter: [{ term: { senderId } }, tenantFilter(tenant)],
+            ...(keep.size > 0 ? { must_not: [{ terms: { conversationId: [...keep] } }] } : {}),
+          },
+        },
+      },
       refresh: true,
       conflicts: 'proceed',
       ignore_unavailable: true,
