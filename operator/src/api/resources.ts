@@ -30,6 +30,7 @@ export interface CustomResource<Spec, Status> extends KubernetesObject {
 
 export type Plan = 'free' | 'team' | 'enterprise';
 export type DeletionPolicy = 'Retain' | 'Delete' | 'CryptoShred';
+export type GdprErasureMode = 'delete' | 'anonymise';
 
 export interface TenantSpec {
   displayName: string;
@@ -45,6 +46,12 @@ export interface TenantSpec {
    * unset, by plan (desired-state.ts).
    */
   placement?: { search?: 'Dedicated' | 'Shared' };
+  /**
+   * The tenant's GDPR policy, which services read from the registry: `erasureMode` says whether
+   * an erased person's messages are deleted or kept attributed to "former member". Unset: each
+   * service's deployment default (messaging: GDPR_ERASURE_MODE).
+   */
+  gdpr?: { erasureMode?: GdprErasureMode };
   /**
    * Take over the data a Retained (deleted) tenant of this id left behind: must equal
    * metadata.name (the CRD checks), and only a Tenant in the namespace the retained one lived in

@@ -31,6 +31,13 @@ describe('desiredTenant', () => {
     ).toBe('Shared');
   });
 
+  it("carries spec.gdpr.erasureMode for the registry, nothing when unset (services' default)", () => {
+    expect(desiredTenant(tenant('a')).gdpr).toEqual({});
+    expect(desiredTenant(tenant('a', { gdpr: { erasureMode: 'anonymise' } })).gdpr).toEqual({
+      erasureMode: 'anonymise',
+    });
+  });
+
   it('names every store after the tenant id, per the tenancy table', () => {
     const d = desiredTenant(tenant('acme-corp'));
     expect(d.mongo.database).toBe('parley_acme_corp');

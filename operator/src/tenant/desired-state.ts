@@ -19,7 +19,7 @@ import {
   type TenantStream,
   tenantRuntimeKey,
 } from '@parley/tenancy';
-import type { Plan, Tenant } from '../api/resources.ts';
+import type { GdprErasureMode, Plan, Tenant } from '../api/resources.ts';
 
 export interface Quotas {
   users: number;
@@ -221,6 +221,8 @@ export interface DesiredTenant {
   bucket: string;
   searchIndex: string;
   placement: { search: 'Dedicated' | 'Shared' };
+  /** spec.gdpr as the registry carries it (absent: services use their deployment default). */
+  gdpr: { erasureMode?: GdprErasureMode };
   secretName: string;
 }
 
@@ -283,6 +285,7 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
     bucket: s3BucketName(id),
     searchIndex: searchIndexName(id),
     placement: { search: spec.placement?.search ?? DEFAULT_SEARCH_PLACEMENT[spec.plan] },
+    gdpr: spec.gdpr?.erasureMode ? { erasureMode: spec.gdpr.erasureMode } : {},
     secretName: tenantSecretName(id),
   };
 }

@@ -51,6 +51,27 @@ afterAll(async () => {
 });
 
 describe('the tenant directory over the operator registry', () => {
+  it("carries spec.gdpr.erasureMode to the services, and a later change of it (unset: the service's default)", async () => {
+    const registry = platformDb.collection<RegistryEntry>(REGISTRY_COLLECTION);
+    const now = new Date();
+    const id = `gdpr-${suffix}`;
+    const withMode = (erasureMode?: 'delete' | 'anonymise'): Tenant => {
+      const t = tenant(id);
+      return erasureMode ? { ...t, spec: { ...t.spec, gdpr: { erasureMode } } } : t;
+    };
+    const claim = { uid: `uid-${id}`, name: id, generation: 1, adoptRetained: undefined };
+    await claimTenantId(registry, desiredTenant(withMode()), claim, now);
+    await recordTenantState(registry, desiredTenant(withMode()), claim.uid, true, 1, now);
+    const directory = new TenantDirectory(platformDb, { cacheMs: 0 });
+    expect(await directory.gdprOf(id)).toEqual({});
+    await recordTenantState(registry, desiredTenant(withMode('anonymise')), claim.uid, true, 2, now);
+    expect(await directory.gdprOf(id)).toEqual({ erasureMode: 'anonymise' });
+    await recordTenantState(registry, desiredTenant(withMode('delete')), claim.uid, true, 3, now);
+    expect(await directory.gdprOf(id)).toEqual({ erasureMode: 'delete' });
+    expect(await directory.gdprOf(`nobody-${suffix}`)).toEqual({});
+    await registry.deleteOne({ _id: id });
+  });
+
   it('lists each tenant by where the operator says it stands', async () => {
     const registry = platformDb.collection<RegistryEntry>(REGISTRY_COLLECTION);
     const now = new Date();

@@ -30,6 +30,8 @@ export interface RegistryEntry {
   displayName: string;
   plan: string;
   quotas: Quotas;
+  /** spec.gdpr (erasureMode): read by services through @parley/tenancy's TenantDirectory.gdprOf. */
+  gdpr?: DesiredTenant['gdpr'];
   status: RegistryStatus;
   /** The Tenant generation the entry (and its last event) describes. */
   generation: number;
@@ -131,6 +133,7 @@ export async function claimTenantId(
       displayName: desired.displayName,
       plan: desired.plan,
       quotas: desired.quotas,
+      gdpr: desired.gdpr,
       status: 'Provisioning',
       generation: 0,
       suspended: desired.suspended,
@@ -197,6 +200,7 @@ export async function recordTenantState(
     displayName: desired.displayName,
     plan: desired.plan,
     quotas: desired.quotas,
+    gdpr: desired.gdpr,
     status,
     suspended: desired.suspended,
     generation: allReady ? generation : current.generation,
@@ -207,6 +211,7 @@ export async function recordTenantState(
     current.status === status &&
     current.suspended === desired.suspended &&
     JSON.stringify(current.quotas) === JSON.stringify(desired.quotas) &&
+    JSON.stringify(current.gdpr ?? {}) === JSON.stringify(desired.gdpr) &&
     current.displayName === desired.displayName &&
     current.plan === desired.plan;
   if (unchanged) return status;

@@ -14,6 +14,10 @@
  *
  * The list is remembered for a few seconds (one small query per interval, not per pass), so a
  * new tenant's first event waits at most that long.
+ *
+ * `gdprOf(tenant)`: the tenant's GDPR policy from its Tenant's spec.gdpr (the operator copies it
+ * into the entry), read fresh at each call: erasures are rare, and one must follow the policy in
+ * force when it runs.
  */
 import type { Db } from 'mongodb';
 import { PLATFORM_DATABASE } from './resource-names.ts';
@@ -31,6 +35,15 @@ interface RegistryStatusEntry {
   _id: string;
   status: TenantStatus;
 }
+
+export type GdprErasureMode = 'delete' | 'anonymise';
+
+/** spec.gdpr of the tenant's Tenant; a field left unset means "the service's deployment default". */
+export interface TenantGdprPolicy {
+  erasureMode?: GdprErasureMode;
+}
+
+const ERASURE_MODES: readonly string[] = ['delete', 'anonymise'];
 
 export class TenantDirectory {
   readonly #db: Db;
@@ -60,6 +73,18 @@ export class TenantDirectory {
   async withStatus(statuses: readonly TenantStatus[]): Promise<string[]> {
     const entries = await this.#entries();
     return entries.filter((e) => statuses.includes(e.status)).map((e) => e._id);
+  }
+
+  /** The tenant's GDPR policy as its registry entry holds it ({} when unset or unregistered). */
+  async gdprOf(tenant: string): Promise<TenantGdprPolicy> {
+    const entry = await this.#db
+      .collection<{ _id: string; gdpr?: { erasureMode?: unknown } }>(TENANT_REGISTRY_COLLECTION)
+      .findOne({ _id: tenant }, { projection: { gdpr: 1 } });
+    const mode = entry?.gdpr?.erasureMode;
+    // Anything but a known mode is ignored, so a malformed entry falls back to the default.
+    return typeof mode === 'string' && ERASURE_MODES.includes(mode)
+      ? { erasureMode: mode as GdprErasureMode }
+      : {};
   }
 
   async #entries(): Promise<RegistryStatusEntry[]> {

@@ -45,7 +45,7 @@ import { immediatePublisher, noImmediatePublish, type OutboxRelayLike } from './
 import { PersonalData } from './domain/personal-data.ts';
 import { ReadPointers } from './domain/read-pointers.ts';
 import { SeqLedger } from './domain/seq-ledger.ts';
-import { createGdprParticipation } from './gdpr-participation.ts';
+import { createGdprParticipation, tenantErasureMode } from './gdpr-participation.ts';
 import { MESSAGING_CALLERS } from './routes/route-callers.ts';
 import type { MessagingSettings } from './settings.ts';
 import { MessagingStore } from './store/collections.ts';
@@ -190,7 +190,8 @@ export async function createComponents(
       createGdprParticipation({
         personalData: domain.personalData,
         mongo: mongo.client,
-        mode: settings.GDPR_ERASURE_MODE,
+        // The tenant's own spec.gdpr.erasureMode (its registry entry), else the deployment's.
+        modeOf: tenantErasureMode(tenants, settings.GDPR_ERASURE_MODE),
         kafka: kafka.kafka,
         producer: kafka.producer,
         client: new GdprClient({ baseUrl: settings.COMPLIANCE_URL, serviceToken: settings.SERVICE_TOKEN }),

@@ -1,6 +1,7 @@
 /**
  * What messaging holds about a person, for GDPR: the export (their memberships, their messages
- * decrypted, their reactions) and the erasure, in the deployment's mode (GDPR_ERASURE_MODE):
+ * decrypted, their reactions) and the erasure, in the tenant's mode (spec.gdpr.erasureMode of its
+ * Tenant, carried by the registry; unset: the deployment's GDPR_ERASURE_MODE):
  * - `delete`: every message they sent is deleted as a sender's delete would (a tombstone with its
  *   seq, the edit history gone, the topic's tombstone), their reactions are withdrawn;
  * - `anonymise`: their messages stay, attributed to `former-member` (and the edit history too);
