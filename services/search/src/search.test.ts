@@ -44,6 +44,9 @@ async function openSide(label: string): Promise<Side> {
   let late: OutboxRelay | undefined;
   const messaging = await openMessagingFixture({
     tenant,
+    // Media's part of a send (binding the uploads) accepts every id here: what media refuses is
+    // tested in tests/integration/media-attachments.test.ts; this file needs only the event field.
+    attachments: { bind: async () => {} },
     publisher: {
       publishNow: (collection, id) =>
         late ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
@@ -334,6 +337,25 @@ describe('queries', () => {
       [fromAlice, fromBob].sort(),
     );
     expect(ids(await find(a, alice, `ibis in:${conv} has:attachment`))).toEqual([]);
+  }, 120_000);
+
+  it('has:attachment finds the messages that carry files (the event names their media ids), and loses one deleted', async () => {
+    const conv = await group(a, alice, [bob]);
+    const res = await a.messaging.call(alice, 'POST', `/conversations/${conv}/messages`, {
+      clientMessageId: randomUUID(),
+      text: 'egret photo attached',
+      attachments: [{ mediaId: `f${randomUUID().slice(0, 8)}` }],
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const withFile = res.json().id as string;
+    const plain = await send(a, alice, conv, 'egret photo coming later');
+    await eventually(a, alice, `egret in:${conv}`, (p) => ids(p).length === 2);
+    expect(ids(await find(a, alice, `egret in:${conv} has:attachment`))).toEqual([withFile]);
+    expect(ids(await find(a, alice, `in:${conv} has:attachment`))).toEqual([withFile]);
+    expect(ids(await find(a, bob, `egret has:attachment in:${conv}`))).not.toContain(plain);
+    const deleted = await a.messaging.call(alice, 'DELETE', `/conversations/${conv}/messages/${withFile}`);
+    expect(deleted.statusCode).toBe(200);
+    await eventually(a, alice, `in:${conv} has:attachment`, (p) => ids(p).length === 0);
   }, 120_000);
 
   it('answers a malformed query or cursor with a 400 problem, never a 500', async () => {

@@ -52,6 +52,19 @@ export const MessageChangedPayloadSchema = Type.Object(
     /** The latest body, sealed; absent once deleted. */
     sealed: Type.Optional(Type.String()),
     mentions: Type.Object({ users: Type.Array(Id), channel: Type.Boolean() }),
+    /**
+     * The media objects the message carries (bound by media before the send was written); absent
+     * when it has none or once deleted. Ids only: a file's name and bytes stay with media.
+     */
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { mediaId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 10 },
+      ),
+    ),
     reaction: Type.Optional(Type.Object({ emoji: Type.String(), userId: Id })),
   },
   { additionalProperties: false },

@@ -251,6 +251,10 @@ export class ChangeApplier {
       // The body as it rests: already sealed under the tenant key, so the event carries no plaintext.
       ...(message.body && !message.deleted ? { sealed: message.body } : {}),
       mentions: message.mentions,
+      // Search's has:attachment, and any consumer that follows files; ids only.
+      ...(message.attachments && message.attachments.length > 0 && !message.deleted
+        ? { attachments: message.attachments.map((a) => ({ mediaId: a.mediaId })) }
+        : {}),
       ...(kind.startsWith('reaction.') && entry.intent?.emoji
         ? { reaction: { emoji: entry.intent.emoji, userId: entry.actorId ?? '' } }
         : {}),

@@ -38,9 +38,9 @@ export function documentOf(
     ...base,
     text: body.text,
     deleted: false,
-    // Message events carry no attachment references yet (contracts' MessageChangedPayload):
-    // the fields are mapped and queried, and filled once the media issue puts them in events.
-    hasAttachment: false,
+    // The event names the media ids only; a file's name stays with media, so attachmentNames
+    // stays empty until an event carries names (they would be plaintext in the index).
+    hasAttachment: (payload.attachments?.length ?? 0) > 0,
     ...(payload.kind === 'message.edited' ? { editedAt: payload.at } : {}),
   };
 }
