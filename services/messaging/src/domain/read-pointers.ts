@@ -5,6 +5,11 @@
  * is unread, and reading up to the conversation's last seq reads it), and of those the ones that
  * mention it or @channel. Cheap for a whole sidebar: a conversation whose seq has not passed the pointer costs
  * nothing, and a count stops at UNREAD_COUNT_CAP.
+ *
+ * The sidebar is the user's whole sidebar, however many conversations: memberships are read in
+ * batches of MEMBERSHIP_BATCH (there was a silent cap at 5,000, beyond which conversations were
+ * simply missing), the conversations' ordering fields only (projected), and the full documents
+ * only of the page served.
  */
 import {
   type ConversationList,
@@ -22,8 +27,13 @@ import type {
 import type { Caller } from './caller.ts';
 import { type Conversations, conversationView, decodeCursor, encodeCursor } from './conversations.ts';
 
-/** A user's memberships, read in one query (more than this many conversations are not listed). */
-const MAX_MEMBERSHIPS = 5_000;
+/** Memberships per query, and conversation ids per `$in`: bounded queries, no bound on the total. */
+const MEMBERSHIP_BATCH = 5_000;
+const IDS_PER_QUERY = 5_000;
+/** What ordering the sidebar and finding the unread need of a conversation. */
+const ORDERING_FIELDS = { _id: 1, seq: 1, createdAt: 1, lastMessageAt: 1, archived: 1 } as const;
+/** The outbox's fields are never needed here (they can be large). */
+const NO_OUTBOX = { _outbox: 0, _outboxPending: 0 } as const;
 
 export class ReadPointers {
   readonly #store: MessagingStore;
@@ -60,7 +70,14 @@ export class ReadPointers {
       .filter((conversation) => options.archived || !conversation.archived)
       .sort((a, b) => activity(b) - activity(a) || (a._id < b._id ? -1 : 1));
     const offset = options.cursor ? Number(decodeCursor(options.cursor)) || 0 : 0;
-    const page = listed.slice(offset, offset + options.limit);
+    const pageIds = listed.slice(offset, offset + options.limit).map((conversation) => conversation._id);
+    const full = new Map(
+      (await c.conversations.find({ _id: { $in: pageIds } }, { projection: NO_OUTBOX }).toArray()).map(
+        (doc) => [doc._id, doc],
+      ),
+    );
+    // In the order computed above; a conversation removed meanwhile is left out of the page.
+    const page = pageIds.flatMap((id) => (full.has(id) ? [full.get(id) as ConversationDocument] : []));
     const rows: ConversationSummary[] = await Promise.all(
       page.map(async (conversation) => {
         const member = members.get(conversation._id) as MemberDocument;
@@ -93,13 +110,27 @@ export class ReadPointers {
     return { conversations: rows.filter((row) => row.unread > 0 || row.mentions > 0) };
   }
 
+  /** Every active membership of the user, and the ordering fields of those conversations. */
   async #memberships(c: TenantCollections, userId: string) {
-    const memberDocs = await c.members.find({ userId, active: true }).limit(MAX_MEMBERSHIPS).toArray();
-    const members = new Map(memberDocs.map((m) => [m.conversationId, m]));
-    const conversations =
-      memberDocs.length > 0
-        ? await c.conversations.find({ _id: { $in: [...members.keys()] } }).toArray()
-        : [];
+    const members = new Map<string, MemberDocument>();
+    for (let after: string | undefined; ; ) {
+      const batch = await c.members
+        .find({ userId, active: true, ...(after ? { _id: { $gt: after } } : {}) }, { projection: NO_OUTBOX })
+        .sort({ _id: 1 })
+        .limit(MEMBERSHIP_BATCH)
+        .toArray();
+      for (const m of batch) members.set(m.conversationId, m);
+      if (batch.length < MEMBERSHIP_BATCH) break;
+      after = batch[batch.length - 1]?._id;
+    }
+    const ids = [...members.keys()];
+    const conversations: ConversationDocument[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY)
+      conversations.push(
+        ...(await c.conversations
+          .find({ _id: { $in: ids.slice(i, i + IDS_PER_QUERY) } }, { projection: ORDERING_FIELDS })
+          .toArray()),
+      );
     return { conversations, members };
   }
 
