@@ -17,6 +17,7 @@ import {
   type MediaFixture,
   openMediaFixture,
 } from '@parley/media-service/src/testing/media-fixture.ts';
+import { unattachedUploadsSweeper } from '@parley/media-service/src/workers/unattached-uploads.ts';
 import { immediatePublisher } from '@parley/messaging-service/publisher';
 import { createMessagingRelay } from '@parley/messaging-service/relay';
 import { MediaAttachmentBinder } from '@parley/messaging-service/src/domain/attachment-binder.ts';
@@ -379,5 +380,51 @@ describe('removal with the message', () => {
     } finally {
       await holds.lift(holdId as string, { liftedBy: 'officer', reason: 'case closed' });
     }
+  }, 60_000);
+});
+
+describe('uploads never attached', () => {
+  it('are removed after the TTL (object, record, quota use), attached ones stay, and a send racing the sweep is refused', async () => {
+    const stale = await upload('alice');
+    const attached = await upload('alice');
+    expect((await send('alice', [attached])).statusCode).toBe(201);
+    const usage = () =>
+      media.mongo.client
+        .db(mongoDatabaseName(tenant))
+        .collection('media_usage')
+        .findOne({ _id: 'storage' as never });
+    const usedBefore = (await usage())?.bytes as number;
+    // Older than the TTL: its completion pushed back an hour.
+    await media.mongo.client
+      .db(mongoDatabaseName(tenant))
+      .collection('media')
+      .updateOne({ _id: stale as never }, { $set: { updatedAt: new Date(Date.now() - 3_600_000) } });
+    const fresh = await upload('alice');
+    const sweeper = unattachedUploadsSweeper({
+      records: media.components.records,
+      deletions: media.components.deletions,
+      tenants: async () => [tenant],
+      ttlMs: 60_000,
+      intervalMs: 60_000,
+      logger: createSilentLogger(),
+    });
+    expect(await sweeper.runNow()).toBe(1);
+    expect(await recordOf(stale)).toBeNull();
+    expect(await objectExists(stale)).toBe(false);
+    // `fresh` added 4000 bytes since, the swept one gave its 4000 back.
+    expect((await usage())?.bytes).toBe(usedBefore);
+    expect(await objectExists(attached)).toBe(true);
+    expect((await recordOf(fresh))?.state).toBe('ready');
+    // A send naming the swept upload is refused like any unknown id.
+    expect((await send('alice', [stale])).statusCode).toBe(422);
+
+    // Claimed (`expiring`) records can no longer be bound: the race is lost by the send.
+    await media.mongo.client
+      .db(mongoDatabaseName(tenant))
+      .collection('media')
+      .updateOne({ _id: fresh as never }, { $set: { state: 'expiring' } });
+    expect((await send('alice', [fresh])).statusCode).toBe(422);
+    expect(await sweeper.runNow()).toBe(1);
+    expect(await objectExists(fresh)).toBe(false);
   }, 60_000);
 });

@@ -19,6 +19,8 @@
   value: {{ .Values.partBytes | int64 | quote }}
 - name: MEDIA_ABANDONED_AFTER_MS
   value: {{ .Values.abandonedAfterMs | int64 | quote }}
+- name: MEDIA_UNATTACHED_TTL_MS
+  value: {{ .Values.unattachedTtlMs | int64 | quote }}
 - name: MEDIA_SWEEP_INTERVAL_MS
   value: {{ .Values.sweepIntervalMs | int64 | quote }}
 - name: MEDIA_LINK_SECRET

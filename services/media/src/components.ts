@@ -31,6 +31,7 @@ import { MediaRecords } from './store/media-records.ts';
 import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
 import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { messageDeletionsConsumer } from './workers/message-deletions.ts';
+import { unattachedUploadsSweeper } from './workers/unattached-uploads.ts';
 
 /** The services that call media: the gateway for users, messaging to bind attachments. */
 export const MEDIA_CALLERS = ['gateway', 'messaging'] as const;
@@ -148,6 +149,17 @@ export function createComponents(
           records,
           tenants: () => tenantsWithMedia(clients.mongo.client),
           olderThanMs: settings.MEDIA_ABANDONED_AFTER_MS,
+          intervalMs: settings.MEDIA_SWEEP_INTERVAL_MS,
+          logger: clients.logger,
+        }),
+      ),
+      worker(
+        'media.unattached-uploads',
+        unattachedUploadsSweeper({
+          records,
+          deletions,
+          tenants: () => tenantsWithMedia(clients.mongo.client),
+          ttlMs: settings.MEDIA_UNATTACHED_TTL_MS,
           intervalMs: settings.MEDIA_SWEEP_INTERVAL_MS,
           logger: clients.logger,
         }),

@@ -36,6 +36,8 @@ export const mediaSettingsSchema = Type.Object({
   /** How long an upload may stay unfinished before the sweeper takes it for abandoned (its process died). */
   MEDIA_ABANDONED_AFTER_MS: Type.Integer({ minimum: 1000, default: 6 * 60 * 60 * 1000 }),
   MEDIA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
+  /** How long a finished upload may wait for a message to attach it before the sweeper removes it. */
+  MEDIA_UNATTACHED_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 60 * 60 * 1000 }),
   /** How often the attachments consumer looks for new tenants' messages topics. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
   /**

@@ -8,8 +8,12 @@
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
-/** `held`: its message was deleted under a legal hold (kept, never served). */
-export type MediaState = 'uploading' | 'ready' | 'held';
+/**
+ * `held`: its message was deleted under a legal hold (kept, never served). `expiring`: never
+ * attached within the TTL and claimed by the sweeper (workers/unattached-uploads.ts), so no send
+ * can bind it while its object goes.
+ */
+export type MediaState = 'uploading' | 'ready' | 'held' | 'expiring';
 
 export interface MediaRecord {
   _id: string;
@@ -141,6 +145,22 @@ export class MediaRecords {
 
   async byConversation(tenant: string, conversationId: string): Promise<MediaRecord[]> {
     return this.#records(tenant).find({ conversationId }).toArray();
+  }
+
+  /**
+   * Claims finished uploads attached to no message since before `before` (state `expiring`: a
+   * bind needs `ready`, so a send racing the sweep is refused rather than left pointing at a
+   * removed file), and returns them with any claimed earlier and not finished (a crash).
+   */
+  async claimUnattached(tenant: string, before: Date, limit = 100): Promise<MediaRecord[]> {
+    const stale = { state: 'ready' as const, messageId: { $exists: false }, updatedAt: { $lt: before } };
+    const candidates = await this.#records(tenant).find(stale).limit(limit).toArray();
+    for (const record of candidates)
+      await this.#records(tenant).updateOne(
+        { _id: record._id, ...stale },
+        { $set: { state: 'expiring', updatedAt: new Date() } },
+      );
+    return this.#records(tenant).find({ state: 'expiring' }).limit(limit).toArray();
   }
 
   /** Uploads begun before `before` and never completed (their process died). */
