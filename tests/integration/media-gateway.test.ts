@@ -145,6 +145,45 @@ describe('media through the gateway', () => {
     expect(sha256(Buffer.from(await back.arrayBuffer()))).toBe(sha256(bytes));
   }, 120_000);
 
+  it('gives a member a signed link a browser follows without a token (ranges too); refuses forged, foreign and non-member links', async () => {
+    const bytes = png(20_000);
+    const sent = await upload(alice, bytes, { type: 'image/png' });
+    const mediaId = sent.data?.mediaId ?? '';
+    const made = await bob.client.POST('/api/v1/media/{mediaId}/links', { params: { path: { mediaId } } });
+    expect(made.response.status).toBe(201);
+    const url = made.data?.url ?? '';
+    expect(url).toMatch(
+      new RegExp(`^/api/v1/tenants/${stack.tenantA}/media/${mediaId}/linked-content\\?token=v1\\.`),
+    );
+    const whole = await fetch(`${stack.gateway.url}${url}`);
+    expect(whole.status).toBe(200);
+    expect(sha256(Buffer.from(await whole.arrayBuffer()))).toBe(sha256(bytes));
+    const part = await fetch(`${stack.gateway.url}${url}`, { headers: { range: 'bytes=10-19' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(10, 20))).toBe(true);
+
+    const token = made.data?.token ?? '';
+    const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    const refused = await fetch(
+      `${stack.gateway.url}/api/v1/tenants/${stack.tenantA}/media/${mediaId}/linked-content?token=${encodeURIComponent(forged)}`,
+    );
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { type: string }).type).toBe(
+      'https://parley.dev/problems/download-link-invalid',
+    );
+    // The same link under the other tenant's path names nothing there.
+    const foreign = await fetch(
+      `${stack.gateway.url}/api/v1/tenants/${stack.tenantB}/media/${mediaId}/linked-content?token=${encodeURIComponent(token)}`,
+    );
+    expect(foreign.status).toBe(403);
+    for (const outsider of [carol, eve]) {
+      const theirs = await outsider.client.POST('/api/v1/media/{mediaId}/links', {
+        params: { path: { mediaId } },
+      });
+      expect(theirs.response.status).toBe(404);
+    }
+  }, 60_000);
+
   it('refuses a non-member and another tenant’s user with the same 404, and a caller without a token with 401', async () => {
     const sent = await upload(alice, png(10_000), { type: 'image/png' });
     const mediaId = sent.data?.mediaId ?? '';

@@ -45,6 +45,12 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
+export interface MediaLink {
+  /** `v1.<claims>.<mac>`: for the caller only, short-lived (media's MEDIA_LINK_TTL_S). */
+  token: string;
+  expiresAt: string;
+}
+
 export interface DownloadResponse {
   status: 200 | 206;
   /** content-type, content-length, content-range, etag, content-disposition, accept-ranges. */
@@ -89,6 +95,28 @@ export class MediaClient {
     return this.http.request<BoundAttachments>('POST', `/v1/tenants/${enc(tenant)}/attachments`, body, {
       idempotent: true,
     });
+  }
+
+  /**
+   * A download through a signed link (a browser's plain URL): no acting user, the link names one,
+   * and media asks again whether that user is still a member.
+   */
+  async downloadLinked(
+    tenant: string,
+    mediaId: string,
+    token: string,
+    options: { range?: string; signal?: AbortSignal } = {},
+  ): Promise<DownloadResponse> {
+    const headers: Record<string, string> = { 'x-service-token': this.#options.serviceToken };
+    const requestId = this.#options.requestId?.();
+    if (requestId) headers['x-request-id'] = requestId;
+    if (options.range) headers.range = options.range;
+    const response = await this.stream(
+      'GET',
+      `/v1/tenants/${enc(tenant)}/media/${enc(mediaId)}/linked-content?token=${enc(token)}`,
+      { headers, signal: options.signal },
+    );
+    return downloadOf(response);
   }
 
   as(user: ActingUser): MediaCalls {
@@ -207,14 +235,17 @@ export class MediaCalls {
       headers,
       signal: options.signal,
     });
-    const passed: Record<string, string> = {};
-    for (const name of PASSED_ON) {
-      const value = response.headers.get(name);
-      if (value !== null) passed[name] = value;
-    }
-    if (!response.body)
-      throw new ServiceProblemError({ service: MEDIA_SERVICE, status: 502, detail: 'an empty download' });
-    return { status: response.status === 206 ? 206 : 200, headers: passed, body: response.body };
+    return downloadOf(response);
+  }
+
+  /** A signed download link for this user (a member of the file's conversation). */
+  async createLink(mediaId: string): Promise<MediaLink> {
+    return this.#client.http.request<MediaLink>(
+      'POST',
+      `${this.#base()}/media/${enc(mediaId)}/links`,
+      undefined,
+      { headers: this.#client.actingHeaders(this.#user) },
+    );
   }
 
   async delete(mediaId: string): Promise<void> {
@@ -224,4 +255,15 @@ export class MediaCalls {
       headers: this.#client.actingHeaders(this.#user),
     });
   }
+}
+
+function downloadOf(response: Response): DownloadResponse {
+  const passed: Record<string, string> = {};
+  for (const name of PASSED_ON) {
+    const value = response.headers.get(name);
+    if (value !== null) passed[name] = value;
+  }
+  if (!response.body)
+    throw new ServiceProblemError({ service: MEDIA_SERVICE, status: 502, detail: 'an empty download' });
+  return { status: response.status === 206 ? 206 : 200, headers: passed, body: response.body };
 }

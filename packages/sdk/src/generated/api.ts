@@ -919,6 +919,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media/{mediaId}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived signed download link for the caller (members), for a browser that cannot send the token */
+        post: operations["createMediaLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/password-reset": {
         parameters: {
             query?: never;
@@ -1100,6 +1117,26 @@ export interface paths {
         put?: never;
         /** Answers a sign-in's MFA challenge with a TOTP code or a recovery code */
         post: operations["signInWithSecondFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/media/{mediaId}/linked-content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file’s bytes through a signed link (no bearer token); one `Range: bytes=a-b` answers 206
+         * @description The link comes from createMediaLink, for one user and one file, valid a few minutes; it stops working once the user leaves the conversation. A forged, altered or foreign link is 403 download-link-invalid, an old one 403 download-link-expired.
+         */
+        get: operations["downloadMediaByLink"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5228,6 +5265,52 @@ export interface operations {
             };
         };
     };
+    createMediaLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mediaId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        expiresAt: string;
+                        token: string;
+                        /** @description The link: a path under this API, valid until expiresAt, for the caller only */
+                        url: string;
+                    };
+                };
+            };
+        };
+    };
     requestPasswordResetByHost: {
         parameters: {
             query?: never;
@@ -5818,6 +5901,59 @@ export interface operations {
                         /** @enum {string} */
                         tokenType: "Bearer";
                     };
+                };
+            };
+        };
+    };
+    downloadMediaByLink: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                mediaId: string;
+                /** @description Tenant id: a lower-case DNS label of at most 32 characters */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Default Response */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
         };

@@ -5,6 +5,11 @@
  * - GET    /api/v1/media/:mediaId                             its record
  * - GET    /api/v1/media/:mediaId/content                     the bytes (Range: one range → 206)
  * - DELETE /api/v1/media/:mediaId                             the uploader or a tenant admin → 204
+ * - POST   /api/v1/media/:mediaId/links                       a short-lived signed link for the caller → 201
+ * - GET    /api/v1/tenants/:tenant/media/:mediaId/linked-content?token=  the bytes through that link,
+ *          without a bearer token (an <img>, a <video>): media checks the link and asks again
+ *          whether its user is still a member; the token rides in the query string, which
+ *          Fastify's maxParamLength does not limit
  *
  * The tenant, user and roles go to media from the verified token only; media asks messaging
  * whether the user is a member of the file's conversation on every call, so the gateway only
@@ -26,6 +31,7 @@ import {
 } from '@parley/contracts';
 import { type ServiceApp, Type } from '@parley/kit';
 import type { MediaClient } from '@parley/media-client';
+import { TenantIdSchema } from '@parley/tenancy';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { NoContent } from './auth-routes.ts';
 import { API_PREFIX, guardsFor, type ProxyContext, type Role } from './proxy-route.ts';
@@ -35,6 +41,15 @@ const CHATTERS: readonly Role[] = ['member', 'admin'];
 
 const UploadParams = Type.Object({ conversationId: MediaConversationIdSchema });
 const MediaParams = Type.Object({ mediaId: MediaIdSchema });
+const LinkedParams = Type.Object({ tenant: TenantIdSchema, mediaId: MediaIdSchema });
+const LinkQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) });
+const LinkAnswer = Type.Object({
+  url: Type.String({
+    description: 'The link: a path under this API, valid until expiresAt, for the caller only',
+  }),
+  token: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
 /** The body as the document shows it; the parser below hands the handler an empty string. */
 const FileBody = Type.String({ format: 'binary', description: 'The file, as raw bytes (any content type)' });
 const FileAnswer = Type.String({
@@ -145,6 +160,63 @@ export function registerMediaRoutes(app: ServiceApp, context: ProxyContext, medi
         media
           .as(userOf(request))
           .download((request.params as { mediaId: string }).mediaId, range ? { range } : {}),
+      );
+      reply.status(download.status);
+      for (const [name, value] of Object.entries(download.headers)) reply.header(name, value);
+      return reply.send(Readable.fromWeb(download.body as import('node:stream/web').ReadableStream));
+    },
+  });
+
+  app.route({
+    method: 'POST',
+    url: `${API_PREFIX}/media/:mediaId/links`,
+    onRequest,
+    schema: {
+      operationId: 'createMediaLink',
+      tags: ['media'],
+      summary:
+        'A short-lived signed download link for the caller (members), for a browser that cannot send the token',
+      params: MediaParams,
+      response: { 201: LinkAnswer },
+    } as FastifySchema,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const user = userOf(request);
+      const { mediaId } = request.params as { mediaId: string };
+      const link = await call(request, () => media.as(user).createLink(mediaId));
+      const url = `${API_PREFIX}/tenants/${encodeURIComponent(user.tenant)}/media/${encodeURIComponent(mediaId)}/linked-content?token=${encodeURIComponent(link.token)}`;
+      return reply.status(201).send({ url, token: link.token, expiresAt: link.expiresAt });
+    },
+  });
+
+  app.route({
+    method: 'GET',
+    url: `${API_PREFIX}/tenants/:tenant/media/:mediaId/linked-content`,
+    // No bearer token: the signed link is the credential (checked by media, with membership).
+    onRequest: guardsFor('tenant-path', context),
+    schema: {
+      operationId: 'downloadMediaByLink',
+      tags: ['media'],
+      summary: 'A file’s bytes through a signed link (no bearer token); one `Range: bytes=a-b` answers 206',
+      description:
+        'The link comes from createMediaLink, for one user and one file, valid a few minutes; it stops working once the user leaves the conversation. A forged, altered or foreign link is 403 download-link-invalid, an old one 403 download-link-expired.',
+      params: LinkedParams,
+      querystring: LinkQuery,
+      security: [],
+      response: {
+        200: { content: { 'application/octet-stream': { schema: FileAnswer } } },
+        206: { content: { 'application/octet-stream': { schema: FileAnswer } } },
+      },
+    } as FastifySchema,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { tenant, mediaId } = request.params as { tenant: string; mediaId: string };
+      const range = request.headers.range;
+      const download = await call(request, () =>
+        media.downloadLinked(
+          tenant,
+          mediaId,
+          (request.query as { token: string }).token,
+          range ? { range } : {},
+        ),
       );
       reply.status(download.status);
       for (const [name, value] of Object.entries(download.headers)) reply.header(name, value);
