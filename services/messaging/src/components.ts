@@ -37,6 +37,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { type AttachmentBinder, MediaAttachmentBinder, noAttachments } from './domain/attachment-binder.ts';
 import { BodySealer, keyringDataKeys } from './domain/body-sealer.ts';
 import { ChangeApplier } from './domain/change-applier.ts';
+import { ConversationText } from './domain/conversation-text.ts';
 import { Conversations } from './domain/conversations.ts';
 import { History } from './domain/history.ts';
 import { MessageViews } from './domain/message-views.ts';
@@ -119,7 +120,8 @@ export function createMessagingDomain(options: {
   const sealer = new BodySealer(encryptor);
   const ledger = new SeqLedger(options.seqVoidAfterMs);
   const applier = new ChangeApplier(options.publisher);
-  const conversations = new Conversations(store, options.publisher);
+  const texts = new ConversationText(encryptor);
+  const conversations = new Conversations(store, options.publisher, texts);
   const views = new MessageViews(sealer);
   return {
     store,
@@ -138,7 +140,7 @@ export function createMessagingDomain(options: {
     }),
     history: new History({ conversations, views, ledger, applier }),
     readPointers: new ReadPointers(store, conversations),
-    personalData: new PersonalData({ store, ledger, applier, sealer, publisher: options.publisher }),
+    personalData: new PersonalData({ store, ledger, applier, sealer, texts, publisher: options.publisher }),
   };
 }
 

@@ -19,6 +19,8 @@ import { defineEvent } from '../event-envelope.ts';
 
 /** The keyring purpose of message bodies at rest and in events (AAD: the message id). */
 export const MESSAGE_BODY_PURPOSE = 'messaging.message-body';
+/** The keyring purpose of conversation names and topics at rest (AAD: the conversation id). */
+export const CONVERSATION_TEXT_PURPOSE = 'messaging.conversation-text';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Time = Type.String({ format: 'date-time' });

@@ -12,7 +12,7 @@
  * skipped.
  */
 
-import { MESSAGE_BODY_PURPOSE } from '../events/messaging.ts';
+import { CONVERSATION_TEXT_PURPOSE, MESSAGE_BODY_PURPOSE } from '../events/messaging.ts';
 
 export interface EncryptedFieldDeclaration {
   /** Names the field in progress reports: `<owner>.<collection>.<field>`. */
@@ -84,8 +84,9 @@ export const AUTH_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
 ];
 
 /**
- * Written by services/messaging (domain/body-sealer.ts): envelope ciphertexts (kind 3) of message
- * bodies and of the bodies edits replaced. A log entry's intent holds one only until it is applied
+ * Written by services/messaging (domain/body-sealer.ts, domain/conversation-text.ts): envelope
+ * ciphertexts (kind 3) of message bodies, of the bodies edits replaced, and of conversation names
+ * and topics. A log entry's intent holds one only until it is applied
  * (milliseconds, or until a crash is repaired), so it is listed too.
  */
 export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = [
@@ -115,6 +116,24 @@ export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = 
     field: 'intent.body',
     purpose: MESSAGE_BODY_PURPOSE,
     aadField: 'messageId',
+  },
+  {
+    id: 'messaging.conversations.sealedName',
+    owner: 'messaging',
+    database: 'tenant',
+    collection: 'conversations',
+    field: 'sealedName',
+    purpose: CONVERSATION_TEXT_PURPOSE,
+    aadField: '_id',
+  },
+  {
+    id: 'messaging.conversations.sealedTopic',
+    owner: 'messaging',
+    database: 'tenant',
+    collection: 'conversations',
+    field: 'sealedTopic',
+    purpose: CONVERSATION_TEXT_PURPOSE,
+    aadField: '_id',
   },
 ];
 

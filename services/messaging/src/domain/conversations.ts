@@ -31,6 +31,7 @@ import type {
   TenantCollections,
 } from '../store/collections.ts';
 import { type Caller, isTenantAdmin } from './caller.ts';
+import type { ConversationText } from './conversation-text.ts';
 import { directConversationId, isDuplicateKey, memberId, newConversationId } from './ids.ts';
 import { messagingProblems } from './messaging-problems.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
@@ -74,9 +75,17 @@ export class Conversations {
   readonly #store: MessagingStore;
   readonly #publisher: OutboxRelayLike;
 
-  constructor(store: MessagingStore, publisher: OutboxRelayLike) {
+  readonly #texts: ConversationText;
+
+  constructor(store: MessagingStore, publisher: OutboxRelayLike, texts: ConversationText) {
     this.#store = store;
     this.#publisher = publisher;
+    this.#texts = texts;
+  }
+
+  /** The API's view of a stored conversation: its sealed name and topic opened. */
+  async view(tenant: string, doc: ConversationDocument, member?: MemberDocument): Promise<Conversation> {
+    return conversationView(await this.#texts.reveal(tenant, doc), member);
   }
 
   /** Publishes a document's outbox right after its write (the relay's passes sweep the rest). */
@@ -143,19 +152,20 @@ export class Conversations {
     for (const userId of participants)
       await this.#ensureMember(c, caller, conversation, userId, 'member', 'added');
     const member = await c.members.findOne({ _id: memberId(id, caller.userId) });
-    return { conversation: conversationView(conversation, member ?? undefined), created };
+    return { conversation: await this.view(caller.tenant, conversation, member ?? undefined), created };
   }
 
   async create(caller: Caller, body: CreateConversationBody): Promise<Conversation> {
     if (body.kind === 'group' && body.visibility)
       throw messagingProblems.badRequest('Only channels have a visibility');
     const c = await this.#store.of(caller.tenant);
+    const id = newConversationId(body.kind);
     const doc: ConversationDocument = {
-      _id: newConversationId(body.kind),
+      _id: id,
       kind: body.kind,
       ...(body.kind === 'channel' ? { visibility: body.visibility ?? 'public' } : {}),
-      name: body.name,
-      ...(body.topic !== undefined ? { topic: body.topic } : {}),
+      // Sealed at rest like message bodies: the name and topic are the members' words too.
+      ...(await this.#texts.sealed(caller.tenant, id, { name: body.name, topic: body.topic })),
       archived: false,
       createdBy: caller.userId,
       createdAt: new Date(),
@@ -169,28 +179,43 @@ export class Conversations {
     const owner = await this.#ensureMember(c, caller, doc, caller.userId, 'owner', 'joined');
     for (const userId of body.memberIds ?? [])
       if (userId !== caller.userId) await this.#ensureMember(c, caller, doc, userId, 'member', 'added');
-    return conversationView(doc, owner);
+    return this.view(caller.tenant, doc, owner);
   }
 
   async get(caller: Caller, conversationId: string): Promise<Conversation> {
     const { conversation, member } = await this.requireMember(caller, conversationId);
-    return conversationView(conversation, member);
+    return this.view(caller.tenant, conversation, member);
   }
 
   async update(caller: Caller, conversationId: string, body: UpdateConversationBody): Promise<Conversation> {
     const membership = await this.requireMember(caller, conversationId);
     this.#requireManager(caller, membership);
-    const set: Partial<ConversationDocument> = {};
-    if (body.name !== undefined) set.name = body.name;
-    if (body.topic !== undefined) set.topic = body.topic;
+    const set: Partial<ConversationDocument> = await this.#texts.sealed(caller.tenant, conversationId, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.topic !== undefined ? { topic: body.topic } : {}),
+    });
     if (body.archived !== undefined) set.archived = body.archived;
-    const next = { ...membership.conversation, ...set };
+    // A document from before sealing loses its plaintext field once the new one is written.
+    const unset = {
+      ...(body.name !== undefined ? { name: '' as const } : {}),
+      ...(body.topic !== undefined ? { topic: '' as const } : {}),
+    };
+    const { name: _name, topic: _topic, ...previous } = membership.conversation;
+    const next: ConversationDocument = {
+      ...previous,
+      ...(body.name === undefined && _name !== undefined ? { name: _name } : {}),
+      ...(body.topic === undefined && _topic !== undefined ? { topic: _topic } : {}),
+      ...set,
+    };
     await membership.collections.conversations.updateOne(
       { _id: conversationId },
-      outboxPush([this.#conversationEvent(caller, ConversationUpdatedEvent, next)], { $set: set }),
+      outboxPush([this.#conversationEvent(caller, ConversationUpdatedEvent, next)], {
+        $set: set,
+        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+      }),
     );
     await this.#announce(membership.collections.conversations, conversationId);
-    return conversationView(next, membership.member);
+    return this.view(caller.tenant, next, membership.member);
   }
 
   /** The tenant's public channels, newest first (cursor: the last one's id). */
@@ -210,7 +235,7 @@ export class Conversations {
     const page = docs.slice(0, limit);
     const last = page.at(-1);
     return {
-      channels: page.map((doc) => conversationView(doc)),
+      channels: await Promise.all(page.map((doc) => this.view(caller.tenant, doc))),
       ...(docs.length > limit && last ? { nextCursor: encodeCursor(last._id) } : {}),
     };
   }

@@ -19,6 +19,7 @@ import type { Collection, Document } from 'mongodb';
 import type { MessagingStore, TenantCollections } from '../store/collections.ts';
 import type { BodySealer } from './body-sealer.ts';
 import type { ChangeApplier } from './change-applier.ts';
+import type { ConversationText } from './conversation-text.ts';
 import { EVENT_SOURCE } from './conversations.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 import type { SeqLedger } from './seq-ledger.ts';
@@ -33,6 +34,8 @@ export interface PersonalDataDependencies {
   ledger: SeqLedger;
   applier: ChangeApplier;
   sealer: BodySealer;
+  /** Opens conversation names (sealed at rest) for the export. */
+  texts: ConversationText;
   publisher: OutboxRelayLike;
 }
 
@@ -58,7 +61,11 @@ export class PersonalData {
     const conversationIds = [
       ...new Set([...memberships.map((m) => m.conversationId), ...messages.map((m) => m.conversationId)]),
     ];
-    const conversations = await c.conversations.find({ _id: { $in: conversationIds } }).toArray();
+    const conversations = await Promise.all(
+      (await c.conversations.find({ _id: { $in: conversationIds } }).toArray()).map((conv) =>
+        this.#d.texts.reveal(tenant, conv),
+      ),
+    );
     const byId = new Map(conversations.map((conv) => [conv._id, conv]));
     return {
       conversations: conversationIds.map((id) => {

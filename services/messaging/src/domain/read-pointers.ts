@@ -25,7 +25,7 @@ import type {
   TenantCollections,
 } from '../store/collections.ts';
 import type { Caller } from './caller.ts';
-import { type Conversations, conversationView, decodeCursor, encodeCursor } from './conversations.ts';
+import { type Conversations, decodeCursor, encodeCursor } from './conversations.ts';
 
 /** Memberships per query, and conversation ids per `$in`: bounded queries, no bound on the total. */
 const MEMBERSHIP_BATCH = 5_000;
@@ -82,7 +82,7 @@ export class ReadPointers {
       page.map(async (conversation) => {
         const member = members.get(conversation._id) as MemberDocument;
         return {
-          ...conversationView(conversation, member),
+          ...(await this.#conversations.view(caller.tenant, conversation, member)),
           ...(await this.#counts(c, conversation, member, caller.userId)),
         };
       }),

@@ -23,6 +23,11 @@ export interface ConversationDocument extends OutboxFields {
   _id: string;
   kind: 'direct' | 'group' | 'channel';
   visibility?: 'public' | 'private';
+  /** The name `{f: 'name', v}` sealed under the tenant key (domain/conversation-text.ts). */
+  sealedName?: string;
+  /** The topic, sealed likewise. */
+  sealedTopic?: string;
+  /** Plaintext name and topic: only in documents written before they were sealed (read, never written). */
   name?: string;
   topic?: string;
   archived: boolean;
