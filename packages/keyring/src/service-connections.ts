@@ -24,11 +24,20 @@ type ServiceConnectionSettings = Parameters<typeof loadConfiguredMasterKeys>[0] 
     REDIS_URL: string;
   };
 
-export async function connectServiceClients(service: string, settings: ServiceConnectionSettings) {
+/** `redis`: a service's own client options (auth pipelines its many small rate-limit calls). */
+export interface ServiceConnectionOptions {
+  redis?: Parameters<typeof connectRedis>[2];
+}
+
+export async function connectServiceClients(
+  service: string,
+  settings: ServiceConnectionSettings,
+  options: ServiceConnectionOptions = {},
+) {
   const logger = createLogger({ service, level: settings.LOG_LEVEL });
   const masterKeys = await loadConfiguredMasterKeys(settings);
   const mongo = await connectMongo(settings.MONGO_URL, logger);
-  const redis = await connectRedis(settings.REDIS_URL, logger);
+  const redis = await connectRedis(settings.REDIS_URL, logger, options.redis);
   const kafka = await connectKafka(kafkaSettingsFromConfig(settings, service), logger);
   // The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
   const keks = await connectKeyEncryptionKeys(settings, mongo.client.db(PLATFORM_DATABASE), logger);

@@ -1,34 +1,18 @@
 /** The auth service's process: settings, connections, components, run. Nothing else. */
-import { connectKeyEncryptionKeys, loadConfiguredMasterKeys } from '@parley/keyring';
-import {
-  connectKafka,
-  connectMongo,
-  connectRedis,
-  createLogger,
-  kafkaSettingsFromConfig,
-  loadConfigOrExit,
-  runService,
-} from '@parley/kit';
-import { PLATFORM_DATABASE } from '@parley/tenancy';
+import { connectServiceClients } from '@parley/keyring';
+import { loadConfigOrExit, runService } from '@parley/kit';
 import { buildApp } from './app.ts';
 import { createComponents } from './components.ts';
 import { AUTH_REDIS_OPTIONS, authSettingsSchema } from './settings.ts';
 
 const settings = loadConfigOrExit(authSettingsSchema);
-const logger = createLogger({ service: 'auth', level: settings.LOG_LEVEL });
-
-const mongo = await connectMongo(settings.MONGO_URL, logger);
-const redis = await connectRedis(settings.REDIS_URL, logger, AUTH_REDIS_OPTIONS);
-const kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'auth'), logger);
-const masterKeys = await loadConfiguredMasterKeys(settings);
-// The KEKs on a server of their own (KEK_MONGO_URL), or beside parley_platform locally.
-const keks = await connectKeyEncryptionKeys(settings, mongo.client.db(PLATFORM_DATABASE), logger);
-const components = await createComponents(settings, { logger, mongo, redis, kafka, keks, masterKeys });
+const connected = await connectServiceClients('auth', settings, { redis: AUTH_REDIS_OPTIONS });
+const components = await createComponents(settings, connected);
 
 await runService({
   app: buildApp(components),
   settings,
-  logger,
+  logger: connected.logger,
   workers: components.workers,
-  clients: [kafka, redis, keks, mongo],
+  clients: connected.clients,
 });
