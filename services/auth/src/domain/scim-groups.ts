@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScimGroupDocument, TenantCollections } from '../store/tenant-store.ts';
-import { SCIM_LIST_SCHEMA, SCIM_PATCH_SCHEMA, ScimError, type ScimPatch } from './scim-users.ts';
+import {
+  listScimResources,
+  SCIM_PATCH_SCHEMA,
+  ScimError,
+  type ScimListQuery,
+  type ScimPatch,
+} from './scim-users.ts';
 
 export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
@@ -51,32 +57,15 @@ export class ScimGroups {
     return group;
   }
 
-  async list(c: TenantCollections, query: { filter?: string; startIndex?: number; count?: number }) {
-    const startIndex = Math.max(1, query.startIndex ?? 1);
-    const count = Math.min(200, Math.max(0, query.count ?? 100));
-    const where: Record<string, unknown> = {};
-    if (query.filter !== undefined) {
-      const match = /^\s*displayName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(query.filter);
-      if (!match?.[1])
-        throw new ScimError(400, 'invalidFilter', 'Only the filter displayName eq "<value>" is supported');
-      where.displayNameKey = nameKey(match[1].replace(/\\(.)/g, '$1'));
-    }
-    const [total, groups] = await Promise.all([
-      c.scimGroups.countDocuments(where),
-      c.scimGroups
-        .find(where)
-        .sort({ createdAt: 1, _id: 1 })
-        .skip(startIndex - 1)
-        .limit(count)
-        .toArray(),
-    ]);
-    return {
-      schemas: [SCIM_LIST_SCHEMA],
-      totalResults: total,
-      startIndex,
-      itemsPerPage: groups.length,
-      Resources: await Promise.all(groups.map((g) => this.view(c, g))),
-    };
+  /** `filter` supports `displayName eq "<value>"` (case-insensitive). */
+  list(c: TenantCollections, query: ScimListQuery) {
+    return listScimResources(c.scimGroups, query, {
+      where: {},
+      attribute: 'displayName',
+      field: 'displayNameKey',
+      key: nameKey,
+      view: (group) => this.view(c, group),
+    });
   }
 
   /** add/remove/replace of `members` (remove also as `members[value eq "<id>"]`) and `displayName`. */

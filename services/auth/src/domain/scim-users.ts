@@ -8,6 +8,7 @@
  */
 import type { AuditActor } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
+import type { Collection, Filter } from 'mongodb';
 import { normaliseEmail, type TenantCollections, type UserDocument } from '../store/tenant-store.ts';
 import type { Accounts } from './accounts.ts';
 import type { RequestContext } from './audit-records.ts';
@@ -113,32 +114,14 @@ export class ScimUsers {
   }
 
   /** `filter` supports `userName eq "<value>"` (case-insensitive, as RFC 7643 says userName is). */
-  async list(c: TenantCollections, query: { filter?: string; startIndex?: number; count?: number }) {
-    const startIndex = Math.max(1, query.startIndex ?? 1);
-    const count = Math.min(200, Math.max(0, query.count ?? 100));
-    const where: Record<string, unknown> = { status: { $ne: 'deleted' } };
-    if (query.filter !== undefined) {
-      const match = /^\s*userName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(query.filter);
-      if (!match?.[1])
-        throw new ScimError(400, 'invalidFilter', 'Only the filter userName eq "<value>" is supported');
-      where.emailKey = normaliseEmail(match[1].replace(/\\(.)/g, '$1'));
-    }
-    const [total, users] = await Promise.all([
-      c.users.countDocuments(where),
-      c.users
-        .find(where)
-        .sort({ createdAt: 1, _id: 1 })
-        .skip(startIndex - 1)
-        .limit(count)
-        .toArray(),
-    ]);
-    return {
-      schemas: [SCIM_LIST_SCHEMA],
-      totalResults: total,
-      startIndex,
-      itemsPerPage: users.length,
-      Resources: users.map(scimUser),
-    };
+  list(c: TenantCollections, query: ScimListQuery) {
+    return listScimResources(c.users, query, {
+      where: { status: { $ne: 'deleted' } },
+      attribute: 'userName',
+      field: 'emailKey',
+      key: normaliseEmail,
+      view: scimUser,
+    });
   }
 
   async patch(c: TenantCollections, id: string, patch: ScimPatch, context: RequestContext) {
@@ -210,4 +193,60 @@ export class ScimUsers {
     );
     return scimUser(await this.get(c, user._id));
   }
+}
+
+export interface ScimListQuery {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+}
+
+/**
+ * A SCIM ListResponse (RFC 7644 §3.4.2) of one collection, for Users and Groups alike: the one
+ * supported filter `<attribute> eq "<value>"` matched on `field` through `key` (each resource's
+ * case rule), 1-based `startIndex`, `count` capped at 200, oldest first.
+ */
+export async function listScimResources<D extends { _id: string; createdAt: Date }, R>(
+  collection: Collection<D>,
+  query: ScimListQuery,
+  options: {
+    where: Record<string, unknown>;
+    attribute: string;
+    field: string;
+    key: (value: string) => string;
+    view: (doc: D) => R | Promise<R>;
+  },
+) {
+  const startIndex = Math.max(1, query.startIndex ?? 1);
+  const count = Math.min(200, Math.max(0, query.count ?? 100));
+  const where: Record<string, unknown> = { ...options.where };
+  if (query.filter !== undefined) {
+    const match = new RegExp(`^\\s*${options.attribute}\\s+eq\\s+"((?:[^"\\\\]|\\\\.)*)"\\s*$`, 'i').exec(
+      query.filter,
+    );
+    if (!match?.[1])
+      throw new ScimError(
+        400,
+        'invalidFilter',
+        `Only the filter ${options.attribute} eq "<value>" is supported`,
+      );
+    where[options.field] = options.key(match[1].replace(/\\(.)/g, '$1'));
+  }
+  const filter = where as Filter<D>;
+  const [total, docs] = await Promise.all([
+    collection.countDocuments(filter),
+    collection
+      .find(filter)
+      .sort({ createdAt: 1, _id: 1 })
+      .skip(startIndex - 1)
+      .limit(count)
+      .toArray(),
+  ]);
+  return {
+    schemas: [SCIM_LIST_SCHEMA],
+    totalResults: total,
+    startIndex,
+    itemsPerPage: docs.length,
+    Resources: await Promise.all(docs.map((doc) => options.view(doc as D))),
+  };
 }
