@@ -91,7 +91,7 @@ describe('AuditLog on Mongo', () => {
     expect(verification.rootHash).toBe(cp15?.rootHash);
 
     const bundle = JSON.parse(JSON.stringify(await log.proofBundle([0, 3, 7, 14], 5)));
-    const result = verifyProofBundle(bundle, keys());
+    const result = await verifyProofBundle(bundle, keys());
     expect(result.ok).toBe(true);
     expect(result.checks.filter((c) => c.what.startsWith('record'))).toHaveLength(4);
     expect(result.checks.some((c) => c.what === 'consistency 5 -> 15' && c.ok)).toBe(true);
@@ -99,10 +99,10 @@ describe('AuditLog on Mongo', () => {
     // The same bundle with one record's content altered fails, as does a forged checkpoint.
     const altered = structuredClone(bundle);
     altered.inclusion[1].record.action = 'auth.login.failed';
-    expect(verifyProofBundle(altered, keys()).ok).toBe(false);
+    expect((await verifyProofBundle(altered, keys())).ok).toBe(false);
     const forged = structuredClone(bundle);
     forged.checkpoints[0].rootHash = 'f'.repeat(64);
-    expect(verifyProofBundle(forged, keys()).ok).toBe(false);
+    expect((await verifyProofBundle(forged, keys())).ok).toBe(false);
   });
 
   it('signs a checkpoint when the last one is older than the policy allows, if records arrived since', async () => {
@@ -302,7 +302,7 @@ describe('audit retention', () => {
     expect(verification).toMatchObject({ ok: true, records: 7, pruned: 2, problems: [] });
     // A pruned record's proof carries the prune record that vouches for it.
     const bundle = JSON.parse(JSON.stringify(await log.proofBundle([0, 1, 4])));
-    const result = verifyProofBundle(bundle, keys());
+    const result = await verifyProofBundle(bundle, keys());
     expect(result.ok).toBe(true);
     expect(result.checks).toContainEqual(
       expect.objectContaining({ what: 'record 0 pruned by retention', ok: true }),
@@ -344,7 +344,7 @@ describe('audit retention', () => {
       expect(problems).toContainEqual(expect.objectContaining({ kind: 'edited', sequence: 3 }));
       expect(problems).toContainEqual(expect.objectContaining({ kind: 'unproved-prune', sequence: 3 }));
       const bundle = JSON.parse(JSON.stringify(await log.proofBundle([3])));
-      expect(verifyProofBundle(bundle, keys()).ok).toBe(false);
+      expect((await verifyProofBundle(bundle, keys())).ok).toBe(false);
     });
 
     it('a body removed by hand, with no prune record behind it, is reported', async () => {
@@ -368,7 +368,7 @@ describe('audit retention', () => {
       const result = await log.verify(keys());
       expect(result.problems).toEqual([expect.objectContaining({ kind: 'unproved-prune', sequence: 2 })]);
       const bundle = JSON.parse(JSON.stringify(await log.proofBundle([2])));
-      const verdict = verifyProofBundle(bundle, keys());
+      const verdict = await verifyProofBundle(bundle, keys());
       expect(verdict.ok).toBe(false);
       expect(verdict.checks).toContainEqual(
         expect.objectContaining({ what: 'record 2 pruned by retention', ok: false }),

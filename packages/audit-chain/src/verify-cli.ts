@@ -23,7 +23,12 @@ import { parsePublicKey, type SignedCheckpoint } from './checkpoint/checkpoint.t
 import { keyIdOf } from './checkpoint/signing-key.ts';
 import { EXPORT_RECEIPT_FORMAT, type ExportReceipt, verifyReceipt } from './receipt/export-receipt.ts';
 import { verifyChain } from './verify/chain-verifier.ts';
-import { type BundleCheck, type ProofBundle, verifyProofBundle } from './verify/proof-bundle.ts';
+import {
+  type BundleCheck,
+  type BundleVerification,
+  type ProofBundle,
+  verifyProofBundle,
+} from './verify/proof-bundle.ts';
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -61,9 +66,9 @@ async function main(argv: string[]): Promise<number> {
     return verifyReceiptFile(file, bundle as unknown as ExportReceipt, trusted, Boolean(values.json));
   }
 
-  let result: ReturnType<typeof verifyProofBundle>;
+  let result: BundleVerification;
   try {
-    result = verifyProofBundle(bundle, trusted, pinned);
+    result = await verifyProofBundle(bundle, trusted, pinned);
   } catch (error) {
     process.stderr.write(`malformed bundle: ${(error as Error).message}\n`);
     return 2;

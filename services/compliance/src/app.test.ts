@@ -169,7 +169,7 @@ describe('compliance service: audit log', () => {
       `/v1/tenants/${tenant}/audit/proofs?sequences=0,3,9&since=7&full=true`,
     );
     expect(bundle.status).toBe(200);
-    const verdict = verifyProofBundle(bundle.body, published);
+    const verdict = await verifyProofBundle(bundle.body, published);
     expect(verdict.checks.every((c) => c.ok)).toBe(true);
     expect(verdict.checks).toHaveLength(2 + 3 + 1);
 
@@ -319,7 +319,7 @@ describe('compliance service: GDPR', () => {
       'GET',
       `/v1/tenants/${tenant}/audit/proofs?sequences=0,2&since=${checkpointBefore.treeSize}`,
     );
-    expect(verifyProofBundle(bundle.body, trustedKeys()).ok).toBe(true);
+    expect((await verifyProofBundle(bundle.body, trustedKeys())).ok).toBe(true);
 
     const jobs = await f.call('GET', `/v1/tenants/${tenant}/gdpr/jobs?userId=u-bob`);
     expect(jobs.body.jobs.map((j: { kind: string }) => j.kind).sort()).toEqual(['erasure', 'export']);

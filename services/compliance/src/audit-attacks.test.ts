@@ -166,8 +166,8 @@ describe('audit attacks', () => {
     );
     // And offline: the tenant pins the checkpoint it kept against a full bundle.
     const bundle = await f.call('GET', `/v1/tenants/${tenant}/audit/proofs?full=true`);
-    expect(verifyProofBundle(bundle.body, f.auditLogs.publicKeys).ok).toBe(true);
-    const pinned = verifyProofBundle(bundle.body, f.auditLogs.publicKeys, [published]);
+    expect((await verifyProofBundle(bundle.body, f.auditLogs.publicKeys)).ok).toBe(true);
+    const pinned = await verifyProofBundle(bundle.body, f.auditLogs.publicKeys, [published]);
     expect(pinned.ok).toBe(false);
     expect(pinned.checks).toContainEqual(
       expect.objectContaining({ what: expect.stringMatching(/^pinned checkpoint size 10/), ok: false }),

@@ -6,7 +6,7 @@
  */
 export type { SignedCheckpoint } from '../checkpoint/checkpoint.ts';
 export type { AuditRecord, StoredAuditRecord } from '../record/audit-record.ts';
-export type { BundleCheck, BundleVerification, ProofBundle } from '../verify/proof-bundle.ts';
+export type { BundleCheck, BundleVerification, ProofBundle } from '../verify/bundle-checks.ts';
 export { type ShownRecord, type ShownVerdict, verifyShownChain, verifyShownRecords } from './verify-shown.ts';
 export {
   computeRecordHash,

@@ -5,7 +5,7 @@
  * record included in a signed tree with the very hash shown. The first failure names a record.
  */
 import type { AuditRecord } from '../record/audit-record.ts';
-import type { BundleVerification, ProofBundle } from '../verify/proof-bundle.ts';
+import type { BundleVerification, ProofBundle } from '../verify/bundle-checks.ts';
 import { computeRecordHash, verifyProofBundle } from './web-bundle-verifier.ts';
 
 export interface ShownRecord {

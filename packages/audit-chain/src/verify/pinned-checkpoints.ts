@@ -12,7 +12,7 @@ import { fromHex, toHex } from '../merkle/hashing.ts';
 import { MerkleTree } from '../merkle/merkle-tree.ts';
 import { verifyConsistency } from '../merkle/verify-proofs.ts';
 import { recordLeafHash } from '../record/audit-record.ts';
-import type { BundleCheck, ProofBundle } from './proof-bundle.ts';
+import type { BundleCheck, ProofBundle } from './bundle-checks.ts';
 
 export function checkPinnedCheckpoints(
   bundle: ProofBundle,
