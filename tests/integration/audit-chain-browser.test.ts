@@ -8,20 +8,16 @@
 import { join } from 'node:path';
 import {
   type AuditRecord,
-  computeRecordHash,
-  GENESIS_HASH,
   generateSigningKeyPem,
   logName,
-  MerkleTree,
   PROOF_BUNDLE_FORMAT,
   type ProofBundle,
-  recordLeafHash,
-  signCheckpoint,
   signingKeyFromPem,
   toHex,
   verifyProofBundle,
 } from '@parley/audit-chain';
 import * as web from '@parley/audit-chain/browser';
+import { buildSignedLog } from '@parley/audit-chain/testing';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { describe, expect, it } from 'vitest';
@@ -31,44 +27,8 @@ const key = signingKeyFromPem(generateSigningKeyPem());
 const tenant = 'acme';
 const SIZE = 13;
 
-function buildLog() {
-  const records: AuditRecord[] = [];
-  const tree = new MerkleTree();
-  let prevHash = GENESIS_HASH;
-  for (let sequence = 0; sequence < SIZE; sequence += 1) {
-    const body = {
-      tenant,
-      sequence,
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      occurredAt: '2026-11-28T10:00:00.000Z',
-      appendedAt: '2026-11-28T10:00:01.000Z',
-      source: 'auth',
-      actor: { type: 'user' as const, id: `u-${sequence % 3}` },
-      action: 'auth.security.login-succeeded',
-      resource: { type: 'session', id: `s-${sequence}` },
-      outcome: 'success' as const,
-      metadata: { n: sequence, note: 'Grüße ✓' },
-      personal: [],
-      prevHash,
-    };
-    const hash = computeRecordHash(body);
-    records.push({ ...body, hash });
-    tree.append(recordLeafHash(hash));
-    prevHash = hash;
-  }
-  const checkpoint = (at: number) =>
-    signCheckpoint(
-      {
-        log: logName(tenant),
-        treeSize: at,
-        rootHash: toHex(tree.root(at)),
-        issuedAt: '2026-11-28T10:00:02.000Z',
-        keyId: key.keyId,
-      },
-      key.privateKey,
-    );
-  return { records, tree, checkpoint };
-}
+// Non-ASCII metadata: both runtimes must hash the same UTF-8 bytes.
+const buildLog = () => buildSignedLog({ tenant, key, size: SIZE, note: 'Grüße ✓' });
 
 function bundles(): Record<string, ProofBundle> {
   const { records, tree, checkpoint } = buildLog();

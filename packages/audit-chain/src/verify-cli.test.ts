@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { logName, signCheckpoint } from './checkpoint/checkpoint.ts';
 import { generateSigningKeyPem, signingKeyFromPem } from './checkpoint/signing-key.ts';
 import { toHex } from './merkle/hashing.ts';
-import { MerkleTree } from './merkle/merkle-tree.ts';
 import { signReceipt } from './receipt/export-receipt.ts';
-import { type AuditRecord, computeRecordHash, GENESIS_HASH, recordLeafHash } from './record/audit-record.ts';
+import type { AuditRecord } from './record/audit-record.ts';
+import { buildSignedLog } from './testing/signed-log.ts';
 import { PROOF_BUNDLE_FORMAT, type ProofBundle } from './verify/proof-bundle.ts';
 
 const run = promisify(execFile);
@@ -23,44 +23,8 @@ const key = signingKeyFromPem(generateSigningKeyPem());
 const tenant = 'acme';
 
 /** A log of `size` records; records from `rewriteFrom` on differ (a history rewritten there). */
-function buildLog(size = 12, rewriteFrom = Number.POSITIVE_INFINITY) {
-  const records: AuditRecord[] = [];
-  const tree = new MerkleTree();
-  let prevHash = GENESIS_HASH;
-  for (let sequence = 0; sequence < size; sequence += 1) {
-    const body = {
-      tenant,
-      sequence,
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      occurredAt: '2026-11-28T10:00:00.000Z',
-      appendedAt: '2026-11-28T10:00:01.000Z',
-      source: 'auth',
-      actor: { type: 'user' as const, id: `u-${sequence % 3}` },
-      action: 'auth.security.login-succeeded',
-      resource: { type: 'session', id: `s-${sequence}` },
-      outcome: sequence >= rewriteFrom ? ('failure' as const) : ('success' as const),
-      metadata: { n: sequence },
-      personal: [],
-      prevHash,
-    };
-    const hash = computeRecordHash(body);
-    records.push({ ...body, hash });
-    tree.append(recordLeafHash(hash));
-    prevHash = hash;
-  }
-  const checkpoint = (at: number) =>
-    signCheckpoint(
-      {
-        log: logName(tenant),
-        treeSize: at,
-        rootHash: toHex(tree.root(at)),
-        issuedAt: '2026-11-28T10:00:02.000Z',
-        keyId: key.keyId,
-      },
-      key.privateKey,
-    );
-  return { records, tree, checkpoint };
-}
+const buildLog = (size = 12, rewriteFrom?: number) =>
+  buildSignedLog({ tenant, key, size, ...(rewriteFrom === undefined ? {} : { rewriteFrom }) });
 
 /** A bundle as the service serves it: two checkpoints, two inclusion proofs, consistency, records. */
 function buildBundle(options: { size?: number; since?: number; rewriteFrom?: number } = {}): ProofBundle {
