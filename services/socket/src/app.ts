@@ -3,7 +3,7 @@
  * server on the same HTTP server, the delivery worker and what ends sessions. Never listens
  * (main.ts does; tests listen on port 0).
  */
-import { createServiceApp, type ReadinessCheck, type ServiceApp, type Worker } from '@parley/kit';
+import { createServiceApp, type ServiceApp, type Worker } from '@parley/kit';
 import type { SocketComponents } from './components.ts';
 import type { Presence } from './realtime/presence.ts';
 import { PresenceStore } from './realtime/presence-store.ts';
@@ -21,27 +21,16 @@ export interface SocketReplica {
   workers: Worker[];
 }
 
-export interface SocketAppOptions {
-  components: SocketComponents;
-  // biome-ignore lint/suspicious/noExplicitAny: socket.io's adapter constructor type
-  adapter: any;
-  readiness?: Record<string, ReadinessCheck>;
-  /** How long a draining replica spreads its clients' disconnects over. */
-  drainSpreadMs?: number;
-  tenantCheckIntervalMs?: number;
-}
-
-export function buildApp(options: SocketAppOptions): SocketReplica {
-  const { components } = options;
+export function buildApp(components: SocketComponents): SocketReplica {
   const app = createServiceApp({
     service: 'socket',
     logger: components.logger,
-    readiness: options.readiness ?? {},
+    readiness: components.readiness,
   });
   const metrics = new SocketMetrics(app.metricsRegistry);
   const { io, presence } = createSocketServer({
     httpServer: app.server,
-    adapter: options.adapter,
+    adapter: components.adapter,
     messaging: components.messaging,
     logger: components.logger,
     metrics,
@@ -69,7 +58,7 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
     auth: components.authClient,
     gate: components.tenantGate,
     logger: components.logger,
-    intervalMs: options.tenantCheckIntervalMs ?? 2_000,
+    intervalMs: components.tenantCheckIntervalMs,
   });
   // Draining: refuse new sockets, then disconnect ours in slices over drainSpreadMs, so clients
   // (which reconnect after a server-side disconnect, with jitter) land on the other replicas
@@ -78,7 +67,7 @@ export function buildApp(options: SocketAppOptions): SocketReplica {
     io.use((_socket, next) => next(new Error('draining')));
     const sockets = [...io.of('/').sockets.values()];
     const slices = 10;
-    const spread = options.drainSpreadMs ?? 2_000;
+    const spread = components.drainSpreadMs;
     for (let i = 0; i < slices; i += 1) {
       for (const socket of sockets.slice((i * sockets.length) / slices, ((i + 1) * sockets.length) / slices))
         socket.disconnect(true);

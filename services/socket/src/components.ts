@@ -1,15 +1,25 @@
 /**
- * The socket service's object graph, in one place, so main.ts and the tests assemble exactly the
- * same replica.
+ * The socket service's object graph, built once from its settings and connections: used by
+ * main.ts and by the test fixture (testing/socket-fixture.ts) alike. The workers (delivery,
+ * presence, session enders) need the socket.io server on the app's HTTP server, so buildApp
+ * makes them and hands them back with the replica.
  */
 
 import { hostname } from 'node:os';
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
-import { type Logger, TenantGate, type Worker } from '@parley/kit';
+import {
+  type KafkaConnection,
+  type Logger,
+  type ReadinessCheck,
+  type RedisConnection,
+  TenantGate,
+  type Worker,
+} from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { identityOf, type SocketIdentity } from './realtime/identity.ts';
+import type { RedisAdapter } from './realtime/redis-adapter.ts';
 import { HandshakeRefused } from './realtime/socket-server.ts';
 import type { SocketSettings } from './settings.ts';
 
@@ -24,7 +34,26 @@ export interface SocketComponents {
   redis: Redis;
   /** Verifies a token locally and checks its tenant may be served (Ready). */
   authenticate(token: string): Promise<SocketIdentity>;
+  /** socket.io's adapter factory: how the replicas reach each other's sockets. */
+  adapter: RedisAdapter['factory'];
+  readiness: Record<string, ReadinessCheck>;
+  /** How long a draining replica spreads its clients' disconnects over. */
+  drainSpreadMs: number;
+  /** How often live sessions are checked against token revocation and the tenant's status. */
+  tenantCheckIntervalMs: number;
   workers: Worker[];
+}
+
+export interface SocketClients {
+  logger: Logger;
+  redis: RedisConnection;
+  kafka: KafkaConnection;
+  adapter: RedisAdapter;
+  /** Tests: an in-process key source instead of the auth service's JWKS URL. */
+  jwks?: Parameters<typeof createAuthClient>[0]['jwks'];
+  tenantStatusCacheMs?: number;
+  drainSpreadMs?: number;
+  tenantCheckIntervalMs?: number;
 }
 
 export type SocketComponentSettings = Pick<
@@ -45,24 +74,20 @@ export type SocketComponentSettings = Pick<
   | 'PRESENCE_BATCH_MS'
 >;
 
-export function createSocketComponents(options: {
-  settings: SocketComponentSettings;
-  redis: Redis;
-  kafka: Kafka;
-  logger: Logger;
-  /** Tests: an in-process key source instead of the auth service's JWKS URL. */
-  jwks?: Parameters<typeof createAuthClient>[0]['jwks'];
-  tenantStatusCacheMs?: number;
-}): SocketComponents {
-  const { settings, redis, logger } = options;
+export function createComponents(
+  settings: SocketComponentSettings,
+  clients: SocketClients,
+): SocketComponents {
+  const { logger } = clients;
+  const redis = clients.redis.client;
   const authClient = createAuthClient({
-    jwks: options.jwks ?? `${settings.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
+    jwks: clients.jwks ?? `${settings.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
     redis,
     issuer: settings.AUTH_ISSUER,
     audience: settings.AUTH_AUDIENCE,
     onError: (error) => logger.warn({ err: error }, 'auth-client background refresh failed'),
   });
-  const tenantGate = new TenantGate(redis, { cacheMs: options.tenantStatusCacheMs ?? 3_000 });
+  const tenantGate = new TenantGate(redis, { cacheMs: clients.tenantStatusCacheMs ?? 3_000 });
   return {
     logger,
     authClient,
@@ -74,7 +99,7 @@ export function createSocketComponents(options: {
     }),
     replicaId: settings.REPLICA_ID || `${hostname()}-${settings.PORT}`,
     settings,
-    kafka: options.kafka,
+    kafka: clients.kafka.kafka,
     redis,
     async authenticate(token) {
       let identity: SocketIdentity;
@@ -90,6 +115,10 @@ export function createSocketComponents(options: {
       }
       return identity;
     },
+    adapter: clients.adapter.factory,
+    readiness: { redis: clients.redis.ping, kafka: clients.kafka.ping },
+    drainSpreadMs: clients.drainSpreadMs ?? 2_000,
+    tenantCheckIntervalMs: clients.tenantCheckIntervalMs ?? 2_000,
     workers: [],
   };
 }

@@ -13,7 +13,7 @@ import {
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { buildApp, type SocketReplica } from '../app.ts';
-import { createSocketComponents } from '../components.ts';
+import { createComponents, type SocketClients } from '../components.ts';
 import { connectRedisAdapter } from '../realtime/redis-adapter.ts';
 import { type SocketSettings, socketSettingsSchema } from '../settings.ts';
 
@@ -25,27 +25,25 @@ export interface SocketReplicaFixture {
 
 export async function openSocketReplica(options: {
   settings: Partial<SocketSettings>;
-  jwks: Parameters<typeof createSocketComponents>[0]['jwks'];
+  jwks: SocketClients['jwks'];
 }): Promise<SocketReplicaFixture> {
   const settings = { ...loadConfig(socketSettingsSchema), ...options.settings };
   const logger = createSilentLogger('socket');
   const redis = await connectRedis(settings.REDIS_URL, logger);
   const kafka = await connectKafka(kafkaSettingsFromConfig(settings, 'socket-test'), logger);
   const adapter = await connectRedisAdapter(settings.REDIS_URL, settings.REDIS_SHARDED_ADAPTER);
-  const components = createSocketComponents({
-    settings,
-    redis: redis.client,
-    kafka: kafka.kafka,
-    logger,
-    jwks: options.jwks,
-    tenantStatusCacheMs: 0,
-  });
-  const replica = buildApp({
-    components,
-    adapter: adapter.factory,
-    drainSpreadMs: 200,
-    tenantCheckIntervalMs: 500,
-  });
+  const replica = buildApp(
+    createComponents(settings, {
+      logger,
+      redis,
+      kafka,
+      adapter,
+      jwks: options.jwks,
+      tenantStatusCacheMs: 0,
+      drainSpreadMs: 200,
+      tenantCheckIntervalMs: 500,
+    }),
+  );
   await startWorkers(replica.workers, logger);
   const url = await replica.app.listen({ host: '127.0.0.1', port: 0 });
   return {
