@@ -20,6 +20,8 @@ export interface DemoCheckTarget {
 export interface DemoCheckResult {
   ok: boolean;
   lines: string[];
+  /** The first admin's user id (to be): an accepted invitation's user takes the invitation's id. */
+  adminUserId?: string;
 }
 
 interface Answer {
@@ -177,5 +179,7 @@ export async function checkDemoTenant(
     ok = false;
     lines.push(`the invitation of ${target.adminEmail} could not be read: ${problem(invitation)}`);
   }
-  return { ok, lines };
+  const adminUserId =
+    typeof invitation.body.invitationId === 'string' ? invitation.body.invitationId : undefined;
+  return { ok, lines, ...(adminUserId ? { adminUserId } : {}) };
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { repoRoot } from '../settings.ts';
 import { say } from '../stack/output.ts';
 import { checkDemoTenant, type DemoCheckTarget } from './demo-check.ts';
+import { seedDemo } from './demo-seed.ts';
 
 const run = promisify(execFile);
 
@@ -52,13 +53,27 @@ export async function applyDemoTenant(
   ])
     .then(async () => {
       say('  demo tenant  Ready: every store, key and the first admin invitation are provisioned');
-      const { ok, lines } = await checkDemoTenant(
+      const { ok, lines, adminUserId } = await checkDemoTenant(
         { tenant: 'demo', adminEmail: DEMO_ADMIN, ...services },
         signal,
       );
       if (signal.aborted) return false;
       for (const line of lines) say(`  demo tenant  ${line}`);
       say(ok ? '  demo tenant  usable: sign-in works' : '  demo tenant  NOT usable: see the lines above');
+      if (ok && adminUserId) {
+        // A failed seed leaves a usable tenant, only a quieter one: said, never fatal.
+        const seeded = await seedDemo(
+          {
+            tenant: 'demo',
+            authUrl: services.authUrl,
+            gatewayUrl: services.webUrl,
+            operatorToken: services.operatorToken,
+            adminUserId,
+          },
+          signal,
+        ).catch((error: Error) => [`demo conversations not seeded: ${error.message}`]);
+        if (!signal.aborted) for (const line of seeded) say(`  demo tenant  ${line}`);
+      }
       return ok;
     })
     .catch(async (error: Error) => {
