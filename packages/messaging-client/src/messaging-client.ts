@@ -17,7 +17,10 @@ import type {
   HistoryQuery,
   Member,
   MemberRole,
+  MembershipList,
   Message,
+  MessageLogPage,
+  MessageLogQuery,
   MessagePage,
   ReadPointer,
   SendMessageBody,
@@ -47,6 +50,18 @@ export class MessagingClient {
 
   as(user: ActingUser): MessagingCalls {
     return new MessagingCalls(this.http, user);
+  }
+
+  /** One page of the tenant's message log (bodies sealed as they rest): the search service's reindex. */
+  async messageLog(tenant: string, query: MessageLogQuery = {}): Promise<MessageLogPage> {
+    const response = await this.http.request<MessageLogPage>({
+      method: 'GET',
+      path: '/message-log',
+      as: { tenant },
+      query: { ...query },
+      idempotent: true,
+    });
+    return response.body;
   }
 }
 
@@ -83,6 +98,11 @@ export class MessagingCalls {
 
   listConversations(query: Paged & { archived?: boolean } = {}): Promise<ConversationList> {
     return this.#call({ method: 'GET', path: '/conversations', query: { ...query }, idempotent: true });
+  }
+
+  /** The ids of the conversations the user is an active member of now (archived included). */
+  memberships(): Promise<MembershipList> {
+    return this.#call({ method: 'GET', path: '/memberships', idempotent: true });
   }
 
   listChannels(query: Paged = {}): Promise<{ channels: Conversation[]; nextCursor?: string }> {

@@ -40,7 +40,8 @@ export interface ActingUser {
 export interface MessagingRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  as: ActingUser;
+  /** The acting user; a tenant alone for the few routes a service calls for itself (the message log). */
+  as: ActingUser | { tenant: string };
   query?: Record<string, string | number | boolean | undefined> | undefined;
   body?: unknown;
   /** True when repeating the call cannot do twice what it did once. */
@@ -80,10 +81,13 @@ export class MessagingHttp {
       method: request.method,
       path: `/v1/tenants/${encodeURIComponent(request.as.tenant)}${request.path}${query}`,
       idempotent: request.idempotent,
-      headers: {
-        [ACTING_USER_HEADER]: request.as.userId,
-        [ACTING_ROLES_HEADER]: request.as.roles.join(','),
-      },
+      headers:
+        'userId' in request.as
+          ? {
+              [ACTING_USER_HEADER]: request.as.userId,
+              [ACTING_ROLES_HEADER]: request.as.roles.join(','),
+            }
+          : {},
       ...(request.body === undefined ? {} : { body: request.body }),
     });
     return { status, body };

@@ -12,6 +12,7 @@ import { memberRoutes } from './routes/member-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { readRoutes } from './routes/read-routes.ts';
 import { MESSAGING_ROUTE_CALLERS } from './routes/route-callers.ts';
+import { searchFeedRoutes } from './routes/search-feed-routes.ts';
 
 export { MESSAGING_CALLERS } from './routes/route-callers.ts';
 
@@ -26,6 +27,7 @@ export function buildApp(components: MessagingComponents): ServiceApp {
       scope.register(memberRoutes, { domain });
       scope.register(messageRoutes, { domain });
       scope.register(readRoutes, { domain });
+      scope.register(searchFeedRoutes, { domain });
     },
     { prefix: '/v1/tenants/:tenant' },
   );

@@ -131,6 +131,42 @@ describe('what each service credential opens at the messaging service', () => {
     expect(forged.status).toBe(403);
   });
 
+  it("search's credential alone reads memberships (ids) and the tenant's message log, sealed", async () => {
+    const memberships = await call('search', 'GET', '/memberships');
+    expect(memberships.status).toBe(200);
+    expect(JSON.parse(memberships.body).conversationIds).toContain(conversationId);
+    // A member removed stops being listed at once (bob, removed by alice the owner).
+    const removed = await f.call('alice', 'DELETE', `/conversations/${conversationId}/members/bob`);
+    expect(removed.statusCode, removed.body).toBeLessThan(300);
+    const asBob = await app.inject({
+      method: 'GET',
+      url: `/v1/tenants/${f.tenant}/memberships`,
+      headers: {
+        'x-service-token': TOKENS.search,
+        [ACTING_USER_HEADER]: 'bob',
+        [ACTING_ROLES_HEADER]: 'member',
+      },
+    });
+    expect(asBob.json().conversationIds).not.toContain(conversationId);
+
+    const log = await call('search', 'GET', '/message-log?limit=1');
+    expect(log.status).toBe(200);
+    const page = JSON.parse(log.body);
+    expect(page.messages).toHaveLength(1);
+    expect(page.nextCursor).toBeDefined(); // two messages were sent
+    // The body as it rests: sealed, never the text.
+    expect(log.body).not.toContain('for members only');
+    expect(page.messages[0].sealed).toEqual(expect.any(String));
+    const rest = await call('search', 'GET', `/message-log?cursor=${page.nextCursor}`);
+    expect(JSON.parse(rest.body).messages.map((m: { messageId: string }) => m.messageId)).not.toContain(
+      page.messages[0].messageId,
+    );
+    for (const caller of ['gateway', 'socket', 'media', 'integrations'] as const) {
+      expect((await call(caller, 'GET', '/message-log')).status, caller).toBe(403);
+      expect((await call(caller, 'GET', '/memberships')).status, caller).toBe(403);
+    }
+  });
+
   it('a service that never acts for users here is refused on every route', async () => {
     for (const caller of ['auth', 'notifier', 'compliance'] as const) {
       expect((await call(caller, 'GET', `/conversations/${conversationId}`)).status).toBeGreaterThanOrEqual(

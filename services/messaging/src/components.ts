@@ -45,6 +45,7 @@ import { Messages } from './domain/messages.ts';
 import { immediatePublisher, noImmediatePublish, type OutboxRelayLike } from './domain/outbox-publisher.ts';
 import { PersonalData } from './domain/personal-data.ts';
 import { ReadPointers } from './domain/read-pointers.ts';
+import { SearchFeed } from './domain/search-feed.ts';
 import { SeqLedger } from './domain/seq-ledger.ts';
 import { createGdprParticipation, tenantErasureMode } from './gdpr-participation.ts';
 import { MESSAGING_CALLERS } from './routes/route-callers.ts';
@@ -64,6 +65,8 @@ export interface MessagingDomain {
   messages: Messages;
   history: History;
   readPointers: ReadPointers;
+  /** What the search service reads: memberships as ids, the tenant's message log. */
+  searchFeed: SearchFeed;
   /** GDPR export and erasure of what messaging holds about a person. */
   personalData: PersonalData;
 }
@@ -140,6 +143,7 @@ export function createMessagingDomain(options: {
     }),
     history: new History({ conversations, views, ledger, applier }),
     readPointers: new ReadPointers(store, conversations),
+    searchFeed: new SearchFeed(store),
     personalData: new PersonalData({ store, ledger, applier, sealer, texts, publisher: options.publisher }),
   };
 }

@@ -29,6 +29,7 @@ import { Membership } from './domain/membership.ts';
 import { MessageIndex } from './domain/message-index.ts';
 import { MessageIndexer } from './domain/message-indexer.ts';
 import { MessageSearch } from './domain/message-search.ts';
+import { Reindexer } from './domain/reindexer.ts';
 import type { SearchSettings } from './settings.ts';
 import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { type IndexingMetrics, indexingMetrics, messagesConsumer } from './workers/messages-consumer.ts';
@@ -58,6 +59,8 @@ export interface SearchComponents extends ServiceFoundation {
   indexer: MessageIndexer;
   search: MessageSearch;
   messaging: MessagingClient;
+  /** Rebuilds a tenant's index from messaging's message log (src/reindex-command.ts). */
+  reindexer: Reindexer;
   /** Registered on the app's /metrics by buildApp. */
   metricsRegistry: Registry;
   metrics: IndexingMetrics;
@@ -140,6 +143,7 @@ export async function createComponents(
     indexer,
     search: new MessageSearch(index, new Membership(messaging)),
     messaging,
+    reindexer: new Reindexer({ es, index, indexer, messaging }),
     metricsRegistry,
     metrics,
     ...(gdpr ? { gdpr } : {}),

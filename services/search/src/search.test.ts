@@ -401,3 +401,72 @@ describe('the OpenAPI document', () => {
     expect(bare.statusCode).toBe(401);
   });
 });
+
+describe('the reindex from messaging history', () => {
+  const sorted = (page: SearchPage) => [...page.results].sort((x, y) => (x.messageId < y.messageId ? -1 : 1));
+
+  it('rebuilds the index behind the tenant name, with the same results; indexing follows the swap', async () => {
+    const conv = await group(a, alice, [bob]);
+    const kept = await send(a, alice, conv, 'reindex pelican harbour notes');
+    const edited = await send(a, bob, conv, 'reindex pelican first draft');
+    const gone = await send(a, alice, conv, 'reindex pelican removed soon');
+    const reply = await a.messaging.call(bob, 'POST', `/conversations/${conv}/messages`, {
+      clientMessageId: randomUUID(),
+      text: 'reindex pelican thread reply',
+      parentId: kept,
+    });
+    expect(reply.statusCode, reply.body).toBe(201);
+    const edit = await a.messaging.call(bob, 'PATCH', `/conversations/${conv}/messages/${edited}`, {
+      text: 'reindex pelican final draft',
+    });
+    expect(edit.statusCode, edit.body).toBe(200);
+    const del = await a.messaging.call(alice, 'DELETE', `/conversations/${conv}/messages/${gone}`);
+    expect(del.statusCode, del.body).toBe(200);
+    await eventually(
+      a,
+      bob,
+      'pelican',
+      (p) =>
+        ids(p).length === 3 &&
+        !ids(p).includes(gone) &&
+        p.results.some((r) => r.messageId === edited && r.text.includes('final')),
+    );
+    const queries = ['pelican', 'final draft', 'pelican -harbour', `pelican from:${bob}`, 'removed', 'harb*'];
+    const before = await Promise.all(queries.map((q) => find(a, bob, q)));
+    expect(before[0]?.results).toHaveLength(3);
+
+    const { es, reindexer } = a.search.components;
+    const name = searchIndexName(a.tenant);
+    const report = await reindexer.reindex(a.tenant);
+    expect(report.documents).toBeGreaterThanOrEqual(4); // this test's four, the deleted one as its stub
+    expect(report.dropped).toEqual([name]); // the index the name stood for until now
+    const aliases = (await es.indices.getAlias({ name })).body as Record<string, unknown>;
+    expect(Object.keys(aliases)).toEqual([report.index]);
+
+    const after = await Promise.all(queries.map((q) => find(a, bob, q)));
+    for (const [i, q] of queries.entries()) {
+      expect(sorted(after[i] as SearchPage), q).toEqual(sorted(before[i] as SearchPage));
+    }
+
+    // The consumer writes to the name, so new messages land in the rebuilt index.
+    const later = await send(a, alice, conv, 'reindex pelican after the swap');
+    await eventually(a, bob, 'swap', (p) => ids(p).includes(later));
+  }, 120_000);
+
+  it('recovers a lost index: deleted outright, rebuilt from the history alone', async () => {
+    const conv = await group(a, alice, []);
+    const id = await send(a, alice, conv, 'reindex cormorant survives');
+    await eventually(a, alice, 'cormorant', (p) => ids(p).includes(id));
+    const { es, reindexer } = a.search.components;
+    const name = searchIndexName(a.tenant);
+    const aliases = (await es.indices.getAlias({ name })).body as Record<string, unknown>;
+    for (const index of Object.keys(aliases)) await es.indices.delete({ index });
+    expect(ids(await find(a, alice, 'cormorant'))).toEqual([]);
+
+    await reindexer.reindex(a.tenant);
+    const page = await find(a, alice, 'cormorant');
+    expect(page.results).toMatchObject([
+      { messageId: id, text: 'reindex cormorant survives', senderId: alice },
+    ]);
+  }, 120_000);
+});

@@ -1,7 +1,7 @@
 /**
  * Permission-filtered search (issue 16) in a tenant of 100,000 messages over 500 conversations:
- * the search service's whole query (messaging asked over HTTP for the caller's conversations, 250
- * of the 500, paged; the `terms` filter on them; relevance sort, highlights, a page of 20) against
+ * the search service's whole query (messaging asked over HTTP for the caller's conversation ids, 250
+ * of the 500, `GET /memberships`; the `terms` filter on them; relevance sort, highlights, a page of 20) against
  * the same Elasticsearch query without the permission filter (no membership call, no `terms`),
  * in alternating rounds of sequential queries.
  *

@@ -8,9 +8,11 @@
  *   sockets it holds and answers recovery (`sync`) from history, both as the user.
  * - **media** asks one thing, as the uploading or downloading user: may this user see this
  *   conversation (`GET /conversations/:conversationId`). It reads no message and changes nothing.
- * - **search** asks one thing, as the searching user: which conversations is this user a member
- *   of now (`GET /conversations`), to filter a query to them. It reads no message here (it has its
- *   own index) and changes nothing.
+ * - **search** asks, as the searching user, which conversations this user is a member of now
+ *   (`GET /memberships`, ids only; `GET /conversations` before it had that), to filter a query to
+ *   them; and, for a reindex, the tenant's message log (`GET /message-log`: the bodies sealed as
+ *   they rest, which it opens with the tenant key as it opens the messages topic's). It changes
+ *   nothing.
  * - **integrations** acts for bots (a bot is a user id of its own, with the member role only, so
  *   membership decides what it reaches) and for the tenant admin who manages them: it looks up
  *   the conversation a webhook posts into, adds or removes the bot as a member, posts and reads
@@ -47,6 +49,8 @@ export const MESSAGING_ROUTE_CALLERS: Readonly<Record<string, RouteCallers>> = {
   [`GET ${C}/changes`]: users,
   [`PUT ${C}/read`]: users,
   [`GET ${T}/unread`]: users,
+  [`GET ${T}/memberships`]: { callers: ['search'] },
+  [`GET ${T}/message-log`]: { callers: ['search'] },
 };
 
 /** Every service that may call messaging at all (the credential check before the route's own). */

@@ -44,10 +44,7 @@ export class MessageIndex {
     const exists = (await this.es.indices.exists({ index })).body;
     if (!exists) {
       try {
-        await this.es.indices.create({
-          index,
-          body: { settings: { number_of_shards: 1 }, mappings: MESSAGE_INDEX_MAPPINGS },
-        });
+        await this.create(tenant, index);
       } catch (error) {
         if (esErrorType(error) !== 'resource_already_exists_exception') throw error;
       }
@@ -57,13 +54,34 @@ export class MessageIndex {
     this.#mapped.add(tenant);
   }
 
+  /** Creates `index` (the tenant's, or a reindex's new one) with the message mapping. */
+  async create(_tenant: string, index: string): Promise<void> {
+    await this.es.indices.create({
+      index,
+      body: { settings: { number_of_shards: 1 }, mappings: MESSAGE_INDEX_MAPPINGS },
+    });
+  }
+
   /** Applies writes in one bulk call; a version conflict (an older state) is success. */
   async apply(writes: readonly IndexWrite[], options: { refresh?: boolean } = {}): Promise<void> {
     if (writes.length === 0) return;
     for (const tenant of new Set(writes.map((w) => w.tenant))) await this.ensure(tenant);
+    await this.applyTo(undefined, writes, options);
+  }
+
+  /**
+   * The bulk write itself, into `index` when given (a reindex's new index, made by the caller),
+   * else each write's tenant index.
+   */
+  async applyTo(
+    index: string | undefined,
+    writes: readonly IndexWrite[],
+    options: { refresh?: boolean } = {},
+  ): Promise<void> {
+    if (writes.length === 0) return;
     const body: object[] = [];
     for (const write of writes) {
-      const _index = this.indexOf(write.tenant);
+      const _index = index ?? this.indexOf(write.tenant);
       if (write.kind === 'upsert') {
         body.push({
           index: {
