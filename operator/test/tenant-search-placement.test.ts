@@ -3,11 +3,13 @@
  * not Dedicated or Shared; two Shared tenants live in the one shared index, each behind its own
  * filtered, routed alias, and neither sees the other's messages, even when asking for them by
  * tenant; moving one to Dedicated reindexes it into its own index and keeps every document and
- * the same search results, and leaves nothing of it in the shared index.
+ * the same search results, and leaves nothing of it in the shared index. spec.language reaches the
+ * registry and picks a Dedicated index's analyzer (German stems "Häuser" to "haus").
  */
 import { SHARED_MESSAGE_INDEX } from '@parley/contracts';
 import { searchIndexName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryCollection } from '../src/tenant/registry.ts';
 import { movedIndexName, searchTarget } from '../src/tenant/steps/search-placement.ts';
 import {
   disposableTenant,
@@ -26,6 +28,7 @@ import {
 const namespace = uniqueId('opplace-');
 const a = uniqueId('pa');
 const b = uniqueId('pb');
+const c = uniqueId('pc');
 let op: TestOperator;
 
 const placed = (placement: string) => (yaml: string) =>
@@ -72,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
   await op?.stop();
-  await removeTenantTopics([a, b]);
+  await removeTenantTopics([a, b, c]);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }, 180_000);
 
@@ -166,4 +169,38 @@ describe('search placement', () => {
     ]);
     expect(events).toMatch(/moved from Shared: 3 document\(s\) reindexed/);
   }, 120_000);
+});
+
+describe('the tenant language', () => {
+  const speaking = (language: string) => (yaml: string) =>
+    disposableTenant(yaml).replace('  plan: team\n', `  plan: team\n  language: ${language}\n`);
+
+  it('the apiserver refuses a language outside the list', async () => {
+    const refused = await kubectl(
+      ['apply', '--dry-run=server', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', uniqueId('px'), speaking('xx')),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/spec\.language: Unsupported value: "xx"/);
+  });
+
+  it("a Dedicated tenant's index is made with its language's analyzer, the registry carries the language", async () => {
+    await kubectlOk(
+      ['apply', '-n', namespace, '-f', '-'],
+      await sample('tenant-acme.yaml', c, speaking('de')),
+    );
+    await waitForCondition(namespace, `tenant/${c}`, 'Ready', 'True', 120_000);
+    const entry = await registryCollection(op.clients.mongo.client).findOne({ _id: c });
+    expect(entry?.language).toBe('de');
+    const { body } = await es().indices.getMapping({ index: searchIndexName(c) });
+    const mapping = Object.values(
+      body as Record<string, { mappings: { properties: Record<string, unknown> } }>,
+    )[0];
+    expect(mapping?.mappings.properties.text).toEqual({ type: 'text', analyzer: 'german' });
+    const analysed = await es().indices.analyze({
+      index: searchIndexName(c),
+      body: { field: 'text', text: 'Die Häuser' },
+    });
+    expect((analysed.body as { tokens: { token: string }[] }).tokens.map((t) => t.token)).toEqual(['haus']);
+  }, 180_000);
 });

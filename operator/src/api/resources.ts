@@ -4,6 +4,7 @@
  * sees them, and fills the schema defaults, so these types describe already-valid objects.
  */
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type { TenantLanguage } from '@parley/tenancy';
 
 export const GROUP = 'parley.dev';
 export const VERSION = 'v1alpha1';
@@ -52,6 +53,11 @@ export interface TenantSpec {
    * service's deployment default (messaging: GDPR_ERASURE_MODE).
    */
   gdpr?: { erasureMode?: GdprErasureMode };
+  /**
+   * The tenant's main language (ISO 639-1: en, de, fr, es, it, nl, pt), carried into the registry:
+   * the search index's analyzer (stemming, stop words) when the index is made. Unset: standard.
+   */
+  language?: TenantLanguage;
   /**
    * Take over the data a Retained (deleted) tenant of this id left behind: must equal
    * metadata.name (the CRD checks), and only a Tenant in the namespace the retained one lived in

@@ -14,6 +14,7 @@ import {
   s3BucketName,
   searchIndexName,
   TENANT_STREAMS,
+  type TenantLanguage,
   type TenantRuntimeRecord,
   type TenantStatus,
   type TenantStream,
@@ -223,6 +224,8 @@ export interface DesiredTenant {
   placement: { search: 'Dedicated' | 'Shared' };
   /** spec.gdpr as the registry carries it (absent: services use their deployment default). */
   gdpr: { erasureMode?: GdprErasureMode };
+  /** spec.language as the registry carries it (absent: the standard analyzer). */
+  language?: TenantLanguage;
   secretName: string;
 }
 
@@ -286,6 +289,7 @@ export function desiredTenant(tenant: Tenant): DesiredTenant {
     searchIndex: searchIndexName(id),
     placement: { search: spec.placement?.search ?? DEFAULT_SEARCH_PLACEMENT[spec.plan] },
     gdpr: spec.gdpr?.erasureMode ? { erasureMode: spec.gdpr.erasureMode } : {},
+    ...(spec.language ? { language: spec.language } : {}),
     secretName: tenantSecretName(id),
   };
 }

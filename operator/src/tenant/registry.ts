@@ -32,6 +32,8 @@ export interface RegistryEntry {
   quotas: Quotas;
   /** spec.gdpr (erasureMode): read by services through @parley/tenancy's TenantDirectory.gdprOf. */
   gdpr?: DesiredTenant['gdpr'];
+  /** spec.language: read by the search service through TenantDirectory.languageOf (its index's analyzer). */
+  language?: DesiredTenant['language'];
   status: RegistryStatus;
   /** The Tenant generation the entry (and its last event) describes. */
   generation: number;
@@ -134,6 +136,7 @@ export async function claimTenantId(
       plan: desired.plan,
       quotas: desired.quotas,
       gdpr: desired.gdpr,
+      ...(desired.language ? { language: desired.language } : {}),
       status: 'Provisioning',
       generation: 0,
       suspended: desired.suspended,
@@ -201,6 +204,7 @@ export async function recordTenantState(
     plan: desired.plan,
     quotas: desired.quotas,
     gdpr: desired.gdpr,
+    ...(desired.language ? { language: desired.language } : {}),
     status,
     suspended: desired.suspended,
     generation: allReady ? generation : current.generation,
@@ -212,6 +216,7 @@ export async function recordTenantState(
     current.suspended === desired.suspended &&
     JSON.stringify(current.quotas) === JSON.stringify(desired.quotas) &&
     JSON.stringify(current.gdpr ?? {}) === JSON.stringify(desired.gdpr) &&
+    current.language === desired.language &&
     current.displayName === desired.displayName &&
     current.plan === desired.plan;
   if (unchanged) return status;

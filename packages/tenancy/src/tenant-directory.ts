@@ -45,6 +45,13 @@ export interface TenantGdprPolicy {
 
 const ERASURE_MODES: readonly string[] = ['delete', 'anonymise'];
 
+/**
+ * A tenant's main language (spec.language of its Tenant, ISO 639-1), for what depends on it: the
+ * search index's analyzer (stemming and stop words), chosen when the index is made.
+ */
+export const TENANT_LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt'] as const;
+export type TenantLanguage = (typeof TENANT_LANGUAGES)[number];
+
 export class TenantDirectory {
   readonly #db: Db;
   readonly #cacheMs: number;
@@ -85,6 +92,17 @@ export class TenantDirectory {
     return typeof mode === 'string' && ERASURE_MODES.includes(mode)
       ? { erasureMode: mode as GdprErasureMode }
       : {};
+  }
+
+  /** The tenant's language as its registry entry holds it (undefined when unset, unknown or unregistered). */
+  async languageOf(tenant: string): Promise<TenantLanguage | undefined> {
+    const entry = await this.#db
+      .collection<{ _id: string; language?: unknown }>(TENANT_REGISTRY_COLLECTION)
+      .findOne({ _id: tenant }, { projection: { language: 1 } });
+    const language = entry?.language;
+    return typeof language === 'string' && (TENANT_LANGUAGES as readonly string[]).includes(language)
+      ? (language as TenantLanguage)
+      : undefined;
   }
 
   async #entries(): Promise<RegistryStatusEntry[]> {

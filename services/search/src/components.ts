@@ -23,6 +23,7 @@ import {
   type Worker,
 } from '@parley/kit';
 import { MessagingClient } from '@parley/messaging-client';
+import { PLATFORM_DATABASE, TenantDirectory } from '@parley/tenancy';
 import type { Db } from 'mongodb';
 import { Registry } from 'prom-client';
 import { Membership } from './domain/membership.ts';
@@ -46,7 +47,7 @@ export interface SearchClients {
   /** The broker, for the indexing consumer; tests of the query route alone leave it out. */
   kafka?: KafkaConnection;
   keks?: KeyEncryptionKeyConnection;
-  /** Where tenant keys live: parley_platform unless a test gives its own. */
+  /** Where tenant keys and the tenant registry (each tenant's language) live: parley_platform unless a test gives its own. */
   platformDb?: Db;
   /** A keyring already open over the tenant keys (a test sharing messaging's); else one is made here. */
   keyring?: Keyring;
@@ -92,7 +93,9 @@ export async function createComponents(
     requestTimeout: 10_000,
     maxRetries: 2,
   });
-  const index = new MessageIndex(es);
+  // The registry (parley_platform, or a test's own) holds each tenant's language: a new index's analyzer.
+  const directory = new TenantDirectory(clients.platformDb ?? mongo.client.db(PLATFORM_DATABASE));
+  const index = new MessageIndex(es, (tenant) => directory.languageOf(tenant));
   const indexer = new MessageIndexer(encryptor);
   const messaging = new MessagingClient({
     baseUrl: settings.MESSAGING_URL,

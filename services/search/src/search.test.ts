@@ -16,7 +16,12 @@ import {
   uniqueTenant,
 } from '@parley/messaging-service/testing';
 import type { OutboxRelay } from '@parley/outbox';
-import { kafkaTopic, searchIndexName } from '@parley/tenancy';
+import {
+  kafkaTopic,
+  searchIndexName,
+  TENANT_REGISTRY_COLLECTION,
+  type TenantLanguage,
+} from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchSettingsSchema } from './settings.ts';
 import { openSearchFixture, type SearchFixture } from './testing/search-fixture.ts';
@@ -32,7 +37,7 @@ let kafka: KafkaConnection;
 let a: Side;
 let b: Side;
 
-async function openSide(label: string): Promise<Side> {
+async function openSide(label: string, language?: TenantLanguage): Promise<Side> {
   const tenant = uniqueTenant(label);
   await kafka.admin.createTopics({
     waitForLeaders: true,
@@ -61,6 +66,11 @@ async function openSide(label: string): Promise<Side> {
   });
   relay.start();
   late = relay;
+  // The operator's registry entry carries spec.language; the index is made at the first write.
+  if (language)
+    await messaging.platformDb
+      .collection<{ _id: string; language?: string }>(TENANT_REGISTRY_COLLECTION)
+      .updateOne({ _id: tenant }, { $set: { language } });
   const messagingUrl = await messaging.app.listen({ host: '127.0.0.1', port: 0 });
   const search = await openSearchFixture({
     tenant,
@@ -70,6 +80,7 @@ async function openSide(label: string): Promise<Side> {
     kafka,
     messagingUrl,
     serviceToken: SERVICE_TOKEN,
+    platformDb: messaging.platformDb,
   });
   return { tenant, messaging, relay, search };
 }
@@ -468,5 +479,43 @@ describe('the reindex from messaging history', () => {
     expect(page.results).toMatchObject([
       { messageId: id, text: 'reindex cormorant survives', senderId: alice },
     ]);
+  }, 120_000);
+});
+
+describe('the analyzer of the tenant language', () => {
+  let de: Side | undefined;
+  afterAll(async () => closeSide(de), 60_000);
+
+  it("stems a German tenant's messages in German; the standard analyzer of another tenant does not", async () => {
+    de = await openSide('sde', 'de');
+    const conv = await group(de, alice, [bob]);
+    const id = await send(de, alice, conv, 'Die Häuser am Hafen sind verkauft');
+    // "Haus" finds "Häuser" (German stemming and umlaut folding).
+    const page = await eventually(de, bob, 'Haus', (p) => ids(p).includes(id));
+    expect(page.results[0]?.highlights.join(' ')).toContain('<mark>Häuser</mark>');
+    expect(await de.search.components.index.analyzerIn(searchIndexName(de.tenant))).toBe('german');
+    // Stop words: "die" and "sind" are not indexed, so a query of them alone finds nothing.
+    expect(ids(await find(de, bob, 'die sind'))).toEqual([]);
+
+    // Tenant A has no language: the same words, no stemming.
+    const aConv = await group(a, alice, [bob]);
+    const aId = await send(a, alice, aConv, 'Die Häuser am Hafen sind verkauft');
+    await eventually(a, bob, 'Häuser', (p) => ids(p).includes(aId));
+    expect(ids(await find(a, bob, 'Haus'))).not.toContain(aId);
+    expect(await a.search.components.index.analyzerIn(searchIndexName(a.tenant))).toBe('standard');
+  }, 120_000);
+
+  it('a reindex after a language change rebuilds the index with the new analyzer', async () => {
+    if (!de) throw new Error('the German tenant was not opened');
+    const conv = await group(de, alice, []);
+    const id = await send(de, alice, conv, 'les chevaux mangeaient');
+    await eventually(de, alice, 'chevaux', (p) => ids(p).includes(id));
+    expect(ids(await find(de, alice, 'cheval'))).not.toContain(id);
+    await de.messaging.platformDb
+      .collection<{ _id: string; language?: string }>(TENANT_REGISTRY_COLLECTION)
+      .updateOne({ _id: de.tenant }, { $set: { language: 'fr' } });
+    await de.search.components.reindexer.reindex(de.tenant);
+    expect(await de.search.components.index.analyzerIn(searchIndexName(de.tenant))).toBe('french');
+    expect(ids(await find(de, alice, 'cheval'))).toContain(id);
   }, 120_000);
 });

@@ -7,7 +7,7 @@
  * the server), and the Secret names no Elasticsearch address (searches go through the search service).
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX } from '@parley/contracts';
+import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX, searchAnalyzerOf } from '@parley/contracts';
 import { ready, type StepOutcome, type TenantStep, type TenantStepContext } from '../step.ts';
 import {
   placeDedicated,
@@ -38,7 +38,13 @@ export class SearchIndexStep implements TenantStep {
     const done =
       placement === 'Shared'
         ? await placeShared(this.#shared, desired.id, index)
-        : await placeDedicated(this.#es, desired.id, index, this.#replicas);
+        : await placeDedicated(
+            this.#es,
+            desired.id,
+            index,
+            this.#replicas,
+            searchAnalyzerOf(desired.language),
+          );
     if (done)
       event(
         'Normal',

@@ -14,7 +14,12 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { MESSAGE_INDEX_MAPPINGS, SHARED_MESSAGE_INDEX, sharedTenantAlias } from '@parley/contracts';
+import {
+  messageIndexMappings,
+  type SearchAnalyzer,
+  SHARED_MESSAGE_INDEX,
+  sharedTenantAlias,
+} from '@parley/contracts';
 import { eachAlone, GroupCommit, type ItemResult } from '../group-commit.ts';
 
 export type SearchPlacement = 'Dedicated' | 'Shared';
@@ -42,18 +47,19 @@ export async function searchTarget(es: ElasticsearchClient, name: string): Promi
   return exists ? { kind: 'index' } : { kind: 'none' };
 }
 
-/** Creates an index with the message mapping; one created concurrently is fine. */
+/** Creates an index with the message mapping (in `analyzer`: the tenant's language); one created concurrently is fine. */
 export async function createMessageIndex(
   es: ElasticsearchClient,
   index: string,
   replicas: number,
+  analyzer: SearchAnalyzer = 'standard',
 ): Promise<boolean> {
   try {
     await es.indices.create({
       index,
       body: {
         settings: { number_of_shards: 1, number_of_replicas: replicas },
-        mappings: MESSAGE_INDEX_MAPPINGS,
+        mappings: messageIndexMappings(analyzer),
       },
     });
     return true;
@@ -184,18 +190,19 @@ export async function placeDedicated(
   tenant: string,
   name: string,
   replicas: number,
+  analyzer: SearchAnalyzer = 'standard',
 ): Promise<string> {
   const target = await searchTarget(es, name);
   if (target.kind === 'index') return '';
   if (target.kind === 'none') {
-    return (await createMessageIndex(es, name, replicas)) ? `index ${name} created` : '';
+    return (await createMessageIndex(es, name, replicas, analyzer)) ? `index ${name} created` : '';
   }
   if (!target.indices.includes(SHARED_MESSAGE_INDEX)) return ''; // already moved: alias on its own index
   // A move from Shared: copy into the tenant's own index, swap the name over atomically, copy
   // again what was written meanwhile (external versions: only newer documents), then remove the
   // tenant's documents from the shared index.
   const own = movedIndexName(name);
-  await createMessageIndex(es, own, replicas);
+  await createMessageIndex(es, own, replicas, analyzer);
   const first = await copyTenantDocuments(es, tenant, SHARED_MESSAGE_INDEX, own, true);
   await es.indices.updateAliases({
     body: {

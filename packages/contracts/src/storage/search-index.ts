@@ -1,3 +1,4 @@
+import type { TenantLanguage } from '@parley/tenancy';
 /**
  * The tenant's Elasticsearch message index (`parley-<tenant>-messages`, tenancy's
  * searchIndexName): one document per message, written only by the search service, created by
@@ -5,9 +6,56 @@
  * search writes; search re-applies it (additive fields only) before its first write to an index,
  * so an index the operator made with an older mapping gains the new fields.
  *
+ * `messageIndexMappings(analyzer)` is the mapping of an index made for a tenant's language (below).
+ *
  * `dynamic: strict`: a document with a field not listed here is refused, so nothing unplanned
  * (a raw event, a sealed body) can land in the index.
  */
+export function messageIndexMappings(analyzer: SearchAnalyzer = 'standard') {
+  // The standard analyzer is Elasticsearch's default: left unnamed, so indices made before
+  // languages existed keep exactly the mapping they were made with (putMapping compares).
+  const analysed = analyzer === 'standard' ? { type: 'text' as const } : { type: 'text' as const, analyzer };
+  return {
+    dynamic: 'strict' as const,
+    properties: {
+      ...MESSAGE_INDEX_MAPPINGS.properties,
+      text: analysed,
+      attachmentNames: analysed,
+    },
+  };
+}
+
+/**
+ * Elasticsearch's built-in language analyzers (stemming, stop words, folding) per tenant language
+ * (spec.language); a tenant without one, and the shared index (one analyzer for every tenant in
+ * it), use `standard`. An analyzer is fixed when the index is made: changing a tenant's language
+ * takes a reindex (the search service's reindex command) to reach its index.
+ */
+export const SEARCH_ANALYZERS: Readonly<Record<TenantLanguage, SearchAnalyzer>> = {
+  en: 'english',
+  de: 'german',
+  fr: 'french',
+  es: 'spanish',
+  it: 'italian',
+  nl: 'dutch',
+  pt: 'portuguese',
+};
+
+export type SearchAnalyzer =
+  | 'standard'
+  | 'english'
+  | 'german'
+  | 'french'
+  | 'spanish'
+  | 'italian'
+  | 'dutch'
+  | 'portuguese';
+
+export function searchAnalyzerOf(language: TenantLanguage | undefined): SearchAnalyzer {
+  return language ? SEARCH_ANALYZERS[language] : 'standard';
+}
+
+/** The mapping with the standard analyzer (the shared index's; a tenant without a language). */
 export const MESSAGE_INDEX_MAPPINGS = {
   dynamic: 'strict',
   properties: {

@@ -5,8 +5,8 @@
  * is refused by Elasticsearch (409) and counted as already applied.
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { MESSAGE_INDEX_MAPPINGS } from '@parley/contracts';
-import { searchIndexName } from '@parley/tenancy';
+import { messageIndexMappings, type SearchAnalyzer, searchAnalyzerOf } from '@parley/contracts';
+import { searchIndexName, type TenantLanguage } from '@parley/tenancy';
 import type { MessageDocument } from './message-document.ts';
 
 export type IndexWrite =
@@ -23,9 +23,15 @@ export interface SearchHit {
 export class MessageIndex {
   readonly es: ElasticsearchClient;
   readonly #mapped = new Set<string>();
+  readonly #languageOf: (tenant: string) => Promise<TenantLanguage | undefined>;
 
-  constructor(es: ElasticsearchClient) {
+  /** `languageOf`: the tenant's language (its registry entry), which picks a new index's analyzer. */
+  constructor(
+    es: ElasticsearchClient,
+    languageOf: (tenant: string) => Promise<TenantLanguage | undefined> = async () => undefined,
+  ) {
     this.es = es;
+    this.#languageOf = languageOf;
   }
 
   indexOf(tenant: string): string {
@@ -49,17 +55,31 @@ export class MessageIndex {
         if (esErrorType(error) !== 'resource_already_exists_exception') throw error;
       }
     } else {
-      await this.es.indices.putMapping({ index, body: MESSAGE_INDEX_MAPPINGS });
+      // With the analyzer the index was made with: an analyzer cannot change in place (a changed
+      // language reaches the index through a reindex).
+      await this.es.indices.putMapping({ index, body: messageIndexMappings(await this.analyzerIn(index)) });
     }
     this.#mapped.add(tenant);
   }
 
-  /** Creates `index` (the tenant's, or a reindex's new one) with the message mapping. */
-  async create(_tenant: string, index: string): Promise<void> {
+  /** Creates `index` (the tenant's, or a reindex's new one) with the message mapping in the tenant's language. */
+  async create(tenant: string, index: string): Promise<void> {
     await this.es.indices.create({
       index,
-      body: { settings: { number_of_shards: 1 }, mappings: MESSAGE_INDEX_MAPPINGS },
+      body: {
+        settings: { number_of_shards: 1 },
+        mappings: messageIndexMappings(searchAnalyzerOf(await this.#languageOf(tenant))),
+      },
     });
+  }
+
+  /** The analyzer of the `text` field of `index` (or of the one index behind an alias of that name). */
+  async analyzerIn(index: string): Promise<SearchAnalyzer> {
+    const { body } = await this.es.indices.getMapping({ index });
+    const mappings = Object.values(
+      body as Record<string, { mappings?: { properties?: { text?: { analyzer?: string } } } }>,
+    );
+    return (mappings[0]?.mappings?.properties?.text?.analyzer as SearchAnalyzer | undefined) ?? 'standard';
   }
 
   /** Applies writes in one bulk call; a version conflict (an older state) is success. */

@@ -17,6 +17,7 @@ import {
 import { createSilentLogger } from '@parley/kit/testing';
 import { kafkaTopic, searchIndexName } from '@parley/tenancy';
 import type { LightMyRequestResponse } from 'fastify';
+import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { createComponents, type SearchComponents } from '../components.ts';
 import { searchSettingsSchema } from '../settings.ts';
@@ -42,6 +43,8 @@ export async function openSearchFixture(options: {
   messagingUrl: string;
   /** The credential search presents to messaging (and accepts from its callers here). */
   serviceToken: string;
+  /** The registry's database (each tenant's language), e.g. messaging's fixture's; else parley_platform. */
+  platformDb?: Db;
 }): Promise<SearchFixture> {
   const logger = createSilentLogger('search');
   const settings = {
@@ -57,6 +60,7 @@ export async function openSearchFixture(options: {
       mongo: options.mongo,
       redis: options.redis,
       keyring: options.keyring,
+      ...(options.platformDb ? { platformDb: options.platformDb } : {}),
       ...(options.kafka ? { kafka: options.kafka } : {}),
     },
     {
