@@ -12,6 +12,7 @@ export * from './http/integrations.ts';
 export * from './http/media.ts';
 export * from './http/messaging.ts';
 export * from './http/search.ts';
+export * from './http/search-feed.ts';
 export * from './http/sso.ts';
 export * from './realtime/socket.ts';
 export * from './storage/encrypted-fields.ts';

@@ -11,7 +11,6 @@
  */
 import { TenantIdSchema } from '@parley/tenancy';
 import { type Static, Type } from 'typebox';
-import { MessageChangedPayloadSchema } from '../events/messaging.ts';
 
 // ---- the caller ------------------------------------------------------------------------------
 
@@ -396,35 +395,6 @@ export const UnreadListSchema = Type.Object({
   conversations: Type.Array(ReadPointerSchema),
 });
 export type UnreadList = Static<typeof UnreadListSchema>;
-
-// ---- what the search service reads (its own credential; routes/route-callers.ts) -------------
-
-/** GET /memberships: the ids of the conversations the acting user is an active member of now (archived included). */
-export const MembershipListSchema = Type.Object({
-  conversationIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 })),
-});
-export type MembershipList = Static<typeof MembershipListSchema>;
-
-/** GET /message-log: the tenant's messages in id order, one page at a time (a reindex reads them all). */
-export const MessageLogQuerySchema = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 500 })),
-    cursor: Type.Optional(CursorSchema),
-  },
-  { additionalProperties: false },
-);
-export type MessageLogQuery = Static<typeof MessageLogQuerySchema>;
-
-/**
- * One page of the message log: each message's current state in the shape of its change events
- * (the body sealed as it rests, `seq` the message's latest change seq, a deleted one without
- * content), so a reader indexes it exactly as it indexes the messages topic.
- */
-export const MessageLogPageSchema = Type.Object({
-  messages: Type.Array(MessageChangedPayloadSchema),
-  nextCursor: Type.Optional(CursorSchema),
-});
-export type MessageLogPage = Static<typeof MessageLogPageSchema>;
 
 /**
  * The problems messaging answers (RFC 9457, `type` under https://parley.dev/problems/):
