@@ -153,7 +153,30 @@ export class MessageIndex {
     return (body as { deleted?: number }).deleted ?? 0;
   }
 
+  /**
+   * The tenant's hits. An index made a moment ago (by the first write, a reindex, the operator)
+   * exists before its shard has started, and Elasticsearch answers a search in that gap with
+   * 503 "all shards failed": that is a wait, not an outage, so the search waits for the shard
+   * (bounded) and asks once more. A 503 that outlasts the wait still reaches the caller.
+   */
   async search(
+    tenant: string,
+    query: object,
+    options: { size: number; searchAfter?: unknown[] },
+  ): Promise<SearchHit[]> {
+    try {
+      return await this.#searchOnce(tenant, query, options);
+    } catch (error) {
+      if (!isShardNotYetStarted(error)) throw error;
+      await this.es.cluster.health(
+        { index: this.indexOf(tenant), wait_for_no_initializing_shards: true, timeout: '5s' },
+        { ignore: [408] },
+      );
+      return await this.#searchOnce(tenant, query, options);
+    }
+  }
+
+  async #searchOnce(
     tenant: string,
     query: object,
     options: { size: number; searchAfter?: unknown[] },
@@ -202,4 +225,10 @@ export function tenantFilter(tenant: string): object {
 
 function esErrorType(error: unknown): string | undefined {
   return (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+}
+
+/** Elasticsearch's answer to a search of an index whose shards have not started yet. */
+function isShardNotYetStarted(error: unknown): boolean {
+  const { meta } = error as { meta?: { statusCode?: number } };
+  return meta?.statusCode === 503 && esErrorType(error) === 'search_phase_execution_exception';
 }
