@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { parsePublicKey, verifyCheckpointSignature } from '@parley/audit-chain';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { openGatewayFixture } from '@parley/gateway-service/testing';
 import { freePort } from '@parley/kit/testing';
@@ -204,6 +205,31 @@ describe("compliance for a tenant's admins", () => {
       params: { query: { reveal: true } },
     });
     expect(reveal.response.status).toBe(403);
+  });
+
+  it('publishes the audit signing keys to anyone, and a signed checkpoint verifies with them', async () => {
+    const admin = await stack.user(stack.tenantA, ['admin']);
+    const signed = await admin.client.POST('/api/v1/admin/audit/checkpoints');
+    expect([200, 201]).toContain(signed.response.status);
+    const checkpoint = signed.data;
+    // No token: an auditor outside the tenant fetches the keys apart from the proofs.
+    const keys = await stack.anonymous.GET('/api/v1/tenants/{tenant}/audit/signing-keys', {
+      params: { path: { tenant: stack.tenantA } },
+    });
+    expect(keys.response.status).toBe(200);
+    expect(keys.data?.keys.map((k) => k.keyId)).toContain(checkpoint?.keyId);
+    const published = keys.data?.keys.find((k) => k.keyId === checkpoint?.keyId);
+    expect(
+      checkpoint && published && verifyCheckpointSignature(checkpoint, parsePublicKey(published.pem)),
+    ).toBe(true);
+    // The same document as compliance serves it.
+    const direct = await stack.compliance.call('GET', '/v1/audit/signing-keys');
+    expect(direct.body).toEqual(keys.data);
+
+    const unknown = await stack.anonymous.GET('/api/v1/tenants/{tenant}/audit/signing-keys', {
+      params: { path: { tenant: `nosuch${randomUUID().slice(0, 6)}` } },
+    });
+    expect(unknown.response.status).toBe(404);
   });
 
   it("places and lifts a legal hold in the caller's name, whatever the body says", async () => {

@@ -8,6 +8,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import {
+  generateSigningKeyPem,
+  type ProofBundle,
+  signCheckpoint,
+  signingKeyFromPem,
+} from '@parley/audit-chain';
 import { PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { generate } from 'otplib';
@@ -433,10 +439,30 @@ describe('the audit log', () => {
     await expect
       .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
       .toMatch(
-        /Verified in this browser: \d+ records, every hash and link holds; \d+ proved in the log's tree against signed checkpoints of size [\d, ]+ \(key \S+/,
+        /Verified in this browser: \d+ records, every hash and link holds; \d+ proved in the log's tree against signed checkpoints of size [\d, ]+ \(key \S+, as published at \/audit\/signing-keys\)/,
       );
     await expectAccessible(page, 'audit log');
     await page.screenshot({ path: join(screenshotsDir, 'audit-log.png') });
+
+    // A proof bundle whose checkpoints another key signed (and which carries that key, under the
+    // real key's id) holds on its own terms; checked against the published keys, it fails.
+    const forger = signingKeyFromPem(generateSigningKeyPem());
+    await page.route('**/api/v1/admin/audit/proofs?*', async (route) => {
+      const bundle = (await (await route.fetch()).json()) as ProofBundle;
+      const forged: ProofBundle = {
+        ...bundle,
+        keys: bundle.keys.map((k) => ({ keyId: k.keyId, publicKey: forger.publicKeyDer })),
+        checkpoints: bundle.checkpoints.map(({ signature: _, ...body }) =>
+          signCheckpoint(body, forger.privateKey),
+        ),
+      };
+      await route.fulfill({ json: forged });
+    });
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toMatch(/Verification fails: checkpoint size \d+: Ed25519 signature/);
+    await page.unrouteAll();
 
     const listed = await officer.client.GET('/api/v1/admin/audit/records', {
       params: { query: { limit: 100 } },

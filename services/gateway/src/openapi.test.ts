@@ -35,6 +35,11 @@ describe('the gateway OpenAPI document', () => {
       security: [],
       'x-internal': false,
     });
+    // The audit signing keys are public: no token, so an auditor outside the tenant can get them.
+    expect(document.paths['/api/v1/tenants/{tenant}/audit/signing-keys']?.get).toMatchObject({
+      operationId: 'getAuditSigningKeys',
+      security: [],
+    });
     expect(document.paths['/api/v1/me']?.get).toMatchObject({
       operationId: 'getProfile',
       security: [{ bearer: [] }],

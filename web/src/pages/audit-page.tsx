@@ -9,7 +9,7 @@ import {
 } from '@parley/audit-chain/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
-import { api } from '../session.ts';
+import { anonymousApi, api, currentSession } from '../session.ts';
 import { PageFrame } from './page-frame.tsx';
 
 export function AuditPage() {
@@ -35,11 +35,22 @@ export function AuditPage() {
   }, []);
 
   // The chain of what is shown first (it needs nothing from the server), then a proof bundle of
-  // exactly those records: every one included in a tree whose checkpoint the published key signed.
+  // exactly those records: every one included in a tree whose checkpoint a published key signed.
+  // The keys are fetched apart from the bundle, from the public key document (no token), and the
+  // bundle's own keys are ignored: a bundle signed by any other key fails.
   const verify = async () => {
     setVerdict('checking');
     const chain = await verifyShownChain(records);
     if (!chain.ok) return setVerdict(chain);
+    const published = await anonymousApi.GET('/api/v1/tenants/{tenant}/audit/signing-keys', {
+      params: { path: { tenant: currentSession()?.tenant ?? '' } },
+    });
+    if (!published.data)
+      return setVerdict({
+        ok: false,
+        reason: `the published signing keys could not be fetched (${describeProblem(published.error, 'no answer')})`,
+      });
+    const trusted = new Map(published.data.keys.map((k) => [k.keyId, k.publicKey]));
     const sequences = records.map((r) => r.sequence).join(',');
     const { data, error: problem } = await api.GET('/api/v1/admin/audit/proofs', {
       params: { query: { sequences } },
@@ -49,7 +60,7 @@ export function AuditPage() {
         ok: false,
         reason: `the log's proofs could not be fetched (${describeProblem(problem, 'no answer')})`,
       });
-    setVerdict(await verifyShownRecords(records, data as ProofBundle));
+    setVerdict(await verifyShownRecords(records, data as ProofBundle, trusted));
   };
 
   return (
@@ -80,7 +91,10 @@ export function AuditPage() {
             ✓ Verified in this browser: {verdict.checked} records, every hash and link holds; {verdict.proved}{' '}
             proved in the log's tree against signed checkpoints of size {verdict.treeSizes.join(', ')} (key{' '}
             {verdict.keyIds.join(', ')}
-            {verdict.bundleKeys ? ', as the service publishes it' : ''}).
+            {verdict.bundleKeys
+              ? ', as the proof bundle carries it'
+              : ', as published at /audit/signing-keys'}
+            ).
           </p>
         )}
         {verdict && verdict !== 'checking' && !verdict.ok && (

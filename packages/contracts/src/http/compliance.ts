@@ -61,6 +61,23 @@ export const SignedCheckpointSchema = Type.Object({
   signature: Type.String(),
 });
 
+/**
+ * The public keys that sign audit checkpoints and export receipts (compliance's
+ * `GET /v1/audit/signing-keys`, the gateway's `GET /api/v1/tenants/:tenant/audit/signing-keys`):
+ * base64 SPKI DER and PEM, earlier keys still listed so older checkpoints verify.
+ */
+export const AuditSigningKeysSchema = Type.Object({
+  current: Type.String(),
+  keys: Type.Array(
+    Type.Object({
+      keyId: Type.String(),
+      algorithm: Type.String(),
+      publicKey: Type.String(),
+      pem: Type.String(),
+    }),
+  ),
+});
+
 export const AuditRecordsQuerySchema = Type.Object(
   {
     after: Type.Optional(Type.Integer({ minimum: -1 })),

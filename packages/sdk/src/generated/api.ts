@@ -1072,6 +1072,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/audit/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys (base64 SPKI DER and PEM) that sign audit checkpoints and export receipts, earlier keys included; no token needed */
+        get: operations["getAuditSigningKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant}/invitations/accept": {
         parameters: {
             query?: never;
@@ -5715,6 +5732,55 @@ export interface operations {
                         authorizationUrl: string;
                         /** @description Seconds the sign-in may take before it must start again */
                         expiresIn: number;
+                    };
+                };
+            };
+        };
+    };
+    getAuditSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id: a lower-case DNS label of at most 32 characters */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        current: string;
+                        keys: {
+                            algorithm: string;
+                            keyId: string;
+                            pem: string;
+                            publicKey: string;
+                        }[];
                     };
                 };
             };

@@ -5,8 +5,8 @@
  * checkpoints signed before a rotation still verify. The same document is in each tenant's
  * bucket (audit/signing-keys.json).
  */
+import { AuditSigningKeysSchema } from '@parley/contracts';
 import { routePlugin } from '@parley/kit';
-import { Type } from 'typebox';
 import type { RouteDeps } from './route-context.ts';
 
 export const publicRoutes = routePlugin<RouteDeps>((app, { auditLogs }) => {
@@ -17,17 +17,7 @@ export const publicRoutes = routePlugin<RouteDeps>((app, { auditLogs }) => {
         description:
           'Public keys (base64 SPKI and PEM) that sign audit checkpoints and export receipts, earlier keys included; no credential needed',
         response: {
-          200: Type.Object({
-            current: Type.String(),
-            keys: Type.Array(
-              Type.Object({
-                keyId: Type.String(),
-                algorithm: Type.String(),
-                publicKey: Type.String(),
-                pem: Type.String(),
-              }),
-            ),
-          }),
+          200: AuditSigningKeysSchema,
         },
       },
     },

@@ -8,6 +8,7 @@
  */
 import {
   AuditRecordsQuerySchema,
+  AuditSigningKeysSchema,
   GdprJobViewSchema,
   LegalHoldViewSchema,
   ProofBundleQuerySchema,
@@ -18,6 +19,7 @@ import {
 import { ProblemError, problems, type ServiceApp, Type } from '@parley/kit';
 import { RetentionPolicySchema } from '@parley/retention';
 import type { ServiceHttp } from '@parley/service-http';
+import { TenantIdSchema } from '@parley/tenancy';
 import type { FastifyRequest } from 'fastify';
 import { callUpstream, sendAnswer } from '../upstream/upstream-call.ts';
 import {
@@ -75,6 +77,24 @@ export function registerComplianceRoutes(
       query,
     });
   const routes: ProxyRouteDefinition[] = [
+    // The keys are public by nature: anyone (an auditor outside the tenant, a browser before
+    // sign-in) fetches them without a token, to check checkpoints against keys obtained apart
+    // from the proofs. Under the tenant's path, so the tenant gate and the per-address limit apply.
+    {
+      access: 'tenant-path',
+      upstream: compliance,
+      tags: ['audit'],
+      method: 'GET',
+      url: '/tenants/:tenant/audit/signing-keys',
+      operationId: 'getAuditSigningKeys',
+      summary:
+        'The public keys (base64 SPKI DER and PEM) that sign audit checkpoints and export receipts, earlier keys included; no token needed',
+      schema: {
+        params: Type.Object({ tenant: TenantIdSchema }),
+        response: { 200: AuditSigningKeysSchema },
+      },
+      target: () => ({ path: '/v1/audit/signing-keys' }),
+    },
     {
       ...audit,
       method: 'GET',
