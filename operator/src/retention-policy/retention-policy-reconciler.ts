@@ -209,7 +209,7 @@ export class RetentionPolicyReconciler implements Reconciler {
       tenant,
       targets: {
         audit: new AuditPurgeTarget(await AuditLog.open({ client: mongo, tenant })),
-        media: new S3MediaPurgeTarget({ s3: this.#d.s3, tenant }),
+        media: new S3MediaPurgeTarget({ s3: this.#d.s3, mongo, tenant }),
         messages: messagesPurgeTarget(mongo, tenant),
       },
       holds: () => holds.active(),

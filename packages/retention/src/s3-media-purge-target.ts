@@ -13,23 +13,38 @@
  * - Objects outside the layout, or whose metadata names no valid uploader, are never offered:
  *   no one could tell whether a hold covers them.
  * - A missing bucket holds no media: nothing to purge, not an error.
+ * - Deleting an object deletes what the media service keeps about it (contracts: "Records"): its
+ *   record in the tenant database, its bytes counted in the tenant's usage, and its derived
+ *   objects (the thumbnail). The records go first, then the objects: a run that fails in between
+ *   leaves an object without a record, which the next run lists again (it is still expired) and
+ *   deletes, never a record pointing at nothing. Each record is removed by one findOneAndDelete,
+ *   so the usage is given back once however often a run repeats; a crash between the delete and
+ *   the usage update over-counts the tenant's use by that file (the side that refuses an upload
+ *   too many, never lets one through over quota).
  *
- * Only minio's types are imported: the caller (the operator, later the media service) passes the
+ * Only minio's types are imported: the caller (the operator, the compliance service) passes the
  * client it already has, so this package adds no S3 client to services that never purge media.
  */
 import {
   isMediaConversationId,
   MEDIA_KEY_ROOT,
+  MEDIA_RECORDS_COLLECTION,
+  MEDIA_USAGE_COLLECTION,
+  MEDIA_USAGE_ID,
   mediaConversationPrefix,
+  mediaDerivedObjectKeys,
   parseMediaObjectKey,
   readMediaUploader,
 } from '@parley/contracts';
-import { s3BucketName } from '@parley/tenancy';
+import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import type { Client as MinioClient } from 'minio';
+import type { Db, MongoClient } from 'mongodb';
 import type { PurgeCandidate, PurgeQuery, PurgeTarget } from './purge-target.ts';
 
 export interface S3MediaPurgeTargetOptions {
   s3: MinioClient;
+  /** The server of the tenant database, where the media service keeps the objects' records. */
+  mongo: MongoClient;
   tenant: string;
   /** HEAD requests in flight while reading uploaders (default 8). */
   statConcurrency?: number;
@@ -50,10 +65,12 @@ export class S3MediaPurgeTarget implements PurgeTarget {
   readonly resource = 'media' as const;
   readonly bucket: string;
   readonly #s3: MinioClient;
+  readonly #db: Db;
   readonly #statConcurrency: number;
 
   constructor(options: S3MediaPurgeTargetOptions) {
     this.#s3 = options.s3;
+    this.#db = options.mongo.db(mongoDatabaseName(options.tenant));
     this.bucket = s3BucketName(options.tenant);
     this.#statConcurrency = options.statConcurrency ?? 8;
   }
@@ -91,19 +108,39 @@ export class S3MediaPurgeTarget implements PurgeTarget {
   }
 
   async delete(items: PurgeCandidate[], before: Date): Promise<number> {
-    const names = items.filter((item) => item.createdAt < before).map((item) => item.id);
-    if (names.length === 0) return 0;
+    const expired = items.filter((item) => item.createdAt < before);
+    if (expired.length === 0) return 0;
+    const refs = expired.map((item) => parseMediaObjectKey(item.id)).filter((r) => r !== undefined);
+    await this.#removeRecords(refs);
+    const names = [...expired.map((item) => item.id), ...refs.flatMap(mediaDerivedObjectKeys)];
     // DeleteObjects (quiet) answers only with failures; deleting a key already gone succeeds, so
     // a repeated run is harmless.
     const failures = (await this.#s3.removeObjects(this.bucket, names)).filter((r) => r?.Error);
     if (failures.length > 0) {
       const first = failures[0]?.Error;
       throw new Error(
-        `deleted ${names.length - failures.length} of ${names.length} media objects; ` +
+        `deleted ${names.length - failures.length} of ${names.length} media objects and derived objects; ` +
           `${failures.length} failed (${first?.Code ?? 'Error'}: ${first?.Message ?? ''} ${first?.Key ?? ''})`,
       );
     }
-    return names.length;
+    return expired.length;
+  }
+
+  /** The records of these objects, and the bytes they counted in the tenant's usage. */
+  async #removeRecords(refs: { conversationId: string; mediaId: string }[]): Promise<void> {
+    const records = this.#db.collection<{ _id: string; state?: string; size?: number }>(
+      MEDIA_RECORDS_COLLECTION,
+    );
+    const usage = this.#db.collection<{ _id: string; bytes: number }>(MEDIA_USAGE_COLLECTION);
+    for (const ref of refs) {
+      const removed = await records.findOneAndDelete({
+        _id: ref.mediaId,
+        conversationId: ref.conversationId,
+      });
+      // An upload still `uploading` was never counted (media counts it when it is ready).
+      if (removed && removed.state !== 'uploading' && typeof removed.size === 'number' && removed.size > 0)
+        await usage.updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes: -removed.size } }, { upsert: true });
+    }
   }
 
   /** The key ranges a selection covers, in the order pages walk them, resumed after the cursor. */

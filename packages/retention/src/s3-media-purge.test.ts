@@ -3,7 +3,14 @@
 // after a cut-off instant T, and the run's clock is T + the rule's maximum age.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mediaObjectKey, mediaObjectMetadata } from '@parley/contracts';
+import {
+  MEDIA_RECORDS_COLLECTION,
+  MEDIA_USAGE_COLLECTION,
+  MEDIA_USAGE_ID,
+  mediaDerivedObjectKey,
+  mediaObjectKey,
+  mediaObjectMetadata,
+} from '@parley/contracts';
 import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import { Client as MinioClient } from 'minio';
 import { MongoClient } from 'mongodb';
@@ -74,7 +81,7 @@ function options(t: string) {
   const holds = new LegalHoldStore(mongo, t);
   return {
     tenant: t,
-    targets: { media: new S3MediaPurgeTarget({ s3, tenant: t, statConcurrency: 4 }) },
+    targets: { media: new S3MediaPurgeTarget({ s3, mongo, tenant: t, statConcurrency: 4 }) },
     holds: () => holds.active(),
     now: new Date(cutoff.getTime() + 30 * DAY),
     batchSize: 3,
@@ -93,6 +100,25 @@ beforeAll(async () => {
   await put(tenant, key('c-free', 'no-uploader')); // outside the layout: never purged
   await put(tenant, 'exports/old-archive.zip', 'u1'); // outside the layout: never purged
   await put(other, OLD_FREE[0] as string, 'u1'); // another tenant's bucket, same key
+  // What the media service keeps beside two of them: a thumbnail, a record, the tenant's usage.
+  await put(tenant, mediaDerivedObjectKey({ conversationId: 'c-free', mediaId: 'm0' }, 'thumbnail'), 'u1');
+  await put(tenant, mediaDerivedObjectKey({ conversationId: 'c-case', mediaId: 'h1' }, 'thumbnail'), 'u1');
+  await mongo
+    .db(mongoDatabaseName(tenant))
+    .collection<{ _id: string; conversationId: string; state: string; size: number }>(
+      MEDIA_RECORDS_COLLECTION,
+    )
+    .insertMany([
+      { _id: 'm0', conversationId: 'c-free', state: 'ready', size: 10 },
+      { _id: 'm1', conversationId: 'c-free', state: 'uploading', size: 5 },
+      { _id: 'h1', conversationId: 'c-case', state: 'ready', size: 7 },
+      // The same media id under another conversation is not the record of c-free/m2.
+      { _id: 'm2', conversationId: 'c-elsewhere', state: 'ready', size: 3 },
+    ]);
+  await mongo
+    .db(mongoDatabaseName(tenant))
+    .collection<{ _id: string; bytes: number }>(MEDIA_USAGE_COLLECTION)
+    .insertOne({ _id: MEDIA_USAGE_ID, bytes: 100 });
   // S3 LastModified has one-second resolution in a HEAD: leave clear air either side of T.
   await sleep(1_500);
   cutoff = new Date();
@@ -118,6 +144,7 @@ afterAll(async () => {
 
 const kept = [
   'conversations/c-case/h1',
+  'conversations/c-case/h1.thumbnail',
   'conversations/c-free/by-bob',
   'conversations/c-free/no-uploader',
   'conversations/c-free/young',
@@ -153,6 +180,15 @@ describe('media retention on S3', { timeout: 120_000 }, () => {
     expect(await keys(tenant)).toEqual(kept);
     // Another tenant's bucket, holding the same key, is untouched.
     expect(await keys(other)).toEqual([OLD_FREE[0]]);
+    // The records of purged objects went (m0's thumbnail with its object, above), the held one
+    // stayed, and the usage gave back the ready file's bytes (an upload never finished counted none).
+    const db = mongo.db(mongoDatabaseName(tenant));
+    const records = await db.collection<{ _id: string }>(MEDIA_RECORDS_COLLECTION).find().toArray();
+    expect(records.map((r) => r._id).sort()).toEqual(['h1', 'm2']);
+    const usage = await db
+      .collection<{ _id: string; bytes: number }>(MEDIA_USAGE_COLLECTION)
+      .findOne({ _id: MEDIA_USAGE_ID });
+    expect(usage?.bytes).toBe(90);
   });
 
   it('is idempotent: a second run deletes nothing more and still counts the held objects', async () => {

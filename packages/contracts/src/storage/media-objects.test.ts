@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   mediaConversationPrefix,
+  mediaDerivedObjectKey,
+  mediaDerivedObjectKeys,
   mediaObjectKey,
   mediaObjectMetadata,
   parseMediaObjectKey,
@@ -27,6 +29,13 @@ describe('media object layout', () => {
     ]) {
       expect(parseMediaObjectKey(key)).toBeUndefined();
     }
+  });
+
+  it('puts derived objects next to their original, outside the parse', () => {
+    const ref = { conversationId: 'c-42', mediaId: 'm1' };
+    expect(mediaDerivedObjectKey(ref, 'thumbnail')).toBe('conversations/c-42/m1.thumbnail');
+    expect(mediaDerivedObjectKeys(ref)).toEqual(['conversations/c-42/m1.thumbnail']);
+    expect(parseMediaObjectKey('conversations/c-42/m1.thumbnail')).toBeUndefined();
   });
 
   it('names the uploader in metadata, read back as clients return it', () => {

@@ -18,6 +18,14 @@
  * - Objects are written once and never rewritten in place (a new upload gets a new media id), so
  *   S3's LastModified is the upload time; retention ages objects by it.
  * - Keys outside `conversations/` are not media objects of this layout; readers leave them alone.
+ * - Derived objects (an image's thumbnail) sit next to their original, at
+ *   `conversations/<conversationId>/<mediaId>.<kind>`: the `.` keeps them out of the layout's
+ *   parse (never selected, aged or held on their own), and whoever removes an original removes
+ *   its derived keys with it (mediaDerivedObjectKeys).
+ * - Records: the media service keeps each object's metadata in the tenant database, collection
+ *   MEDIA_RECORDS_COLLECTION, `_id` the media id, with `conversationId`, `state` and `size`
+ *   (plaintext bytes), and the tenant's stored bytes in MEDIA_USAGE_COLLECTION. A reader that
+ *   deletes an object (retention) deletes its record and gives its bytes back to the usage.
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -57,6 +65,26 @@ export function mediaObjectKey(ref: MediaObjectRef): string {
     throw new Error(`Invalid media id ${JSON.stringify(ref.mediaId)}`);
   return `${mediaConversationPrefix(ref.conversationId)}${ref.mediaId}`;
 }
+
+/** The kinds of derived object a media object may have. */
+export const MEDIA_DERIVED_KINDS = ['thumbnail'] as const;
+export type MediaDerivedKind = (typeof MEDIA_DERIVED_KINDS)[number];
+
+/** `conversations/<conversationId>/<mediaId>.<kind>`: a derived object, outside the layout's parse. */
+export function mediaDerivedObjectKey(ref: MediaObjectRef, kind: MediaDerivedKind): string {
+  return `${mediaObjectKey(ref)}.${kind}`;
+}
+
+/** Every derived key an original may have, for removing them with it (absent ones are fine). */
+export function mediaDerivedObjectKeys(ref: MediaObjectRef): string[] {
+  return MEDIA_DERIVED_KINDS.map((kind) => mediaDerivedObjectKey(ref, kind));
+}
+
+/** The media service's records (one per object, `_id` the media id) in the tenant database. */
+export const MEDIA_RECORDS_COLLECTION = 'media';
+/** The tenant's stored bytes: one document, `_id` MEDIA_USAGE_ID, `bytes`. */
+export const MEDIA_USAGE_COLLECTION = 'media_usage';
+export const MEDIA_USAGE_ID = 'storage';
 
 /** The conversation and media id of a key of this layout; undefined for any other key. */
 export function parseMediaObjectKey(key: string): MediaObjectRef | undefined {

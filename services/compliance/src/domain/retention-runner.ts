@@ -63,7 +63,7 @@ export class RetentionRunner {
       targets: {
         audit: new AuditPurgeTarget(await this.#o.auditLogs.get(tenant)),
         messages: messagesPurgeTarget(this.#o.client, tenant),
-        media: new S3MediaPurgeTarget({ s3: this.#o.s3, tenant }),
+        media: new S3MediaPurgeTarget({ s3: this.#o.s3, mongo: this.#o.client, tenant }),
       },
       holds: () => holds.active(),
       batchSize: this.#o.batchSize,

@@ -1,10 +1,10 @@
 /**
  * Removing media: one file by its uploader (or a tenant admin), and every file of a person (GDPR
- * erasure) or of a conversation (its deletion). The object goes first, then the record, then the
- * usage, so a failure half-way leaves a record whose object is gone (a download answers 404 and a
+ * erasure) or of a conversation (its deletion). The object and its derived objects (the thumbnail)
+ * go first, then the record, then the usage, so a failure half-way leaves a record whose object is gone (a download answers 404 and a
  * retry of the delete finishes), never an unlisted object.
  */
-import { mediaObjectKey } from '@parley/contracts';
+import { mediaDerivedObjectKeys, mediaObjectKey } from '@parley/contracts';
 import { s3BucketName } from '@parley/tenancy';
 import type { Client } from 'minio';
 import type { MediaRecord, MediaRecords } from '../store/media-records.ts';
@@ -28,8 +28,10 @@ export class Deletions {
 
   async remove(tenant: string, record: MediaRecord): Promise<void> {
     const bucket = s3BucketName(tenant);
-    const key = mediaObjectKey({ conversationId: record.conversationId, mediaId: record._id });
-    await this.#s3.removeObject(bucket, key);
+    const ref = { conversationId: record.conversationId, mediaId: record._id };
+    // Derived first: a failure after them leaves the original, which a retry removes with them.
+    for (const derived of mediaDerivedObjectKeys(ref)) await this.#s3.removeObject(bucket, derived);
+    await this.#s3.removeObject(bucket, mediaObjectKey(ref));
     const removed = await this.#records.remove(tenant, record._id);
     if (removed && removed.state !== 'uploading') await this.#records.addUsage(tenant, -removed.size);
   }

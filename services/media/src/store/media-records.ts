@@ -5,6 +5,7 @@
  * finds and removes with whatever part of its object exists; only `ready` records are served.
  * Single-document writes only (FerretDB has no multi-document transactions).
  */
+import { MEDIA_RECORDS_COLLECTION, MEDIA_USAGE_COLLECTION, MEDIA_USAGE_ID } from '@parley/contracts';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
@@ -38,7 +39,7 @@ export interface MediaRecord {
 }
 
 interface UsageDocument {
-  _id: 'storage';
+  _id: typeof MEDIA_USAGE_ID;
   bytes: number;
 }
 
@@ -50,11 +51,11 @@ export class MediaRecords {
   }
 
   #records(tenant: string): Collection<MediaRecord> {
-    return this.#mongo.db(mongoDatabaseName(tenant)).collection<MediaRecord>('media');
+    return this.#mongo.db(mongoDatabaseName(tenant)).collection<MediaRecord>(MEDIA_RECORDS_COLLECTION);
   }
 
   #usage(tenant: string): Collection<UsageDocument> {
-    return this.#mongo.db(mongoDatabaseName(tenant)).collection<UsageDocument>('media_usage');
+    return this.#mongo.db(mongoDatabaseName(tenant)).collection<UsageDocument>(MEDIA_USAGE_COLLECTION);
   }
 
   async ensureIndexes(tenant: string): Promise<void> {
@@ -172,10 +173,10 @@ export class MediaRecords {
   }
 
   async usedBytes(tenant: string): Promise<number> {
-    return (await this.#usage(tenant).findOne({ _id: 'storage' }))?.bytes ?? 0;
+    return (await this.#usage(tenant).findOne({ _id: MEDIA_USAGE_ID }))?.bytes ?? 0;
   }
 
   async addUsage(tenant: string, bytes: number): Promise<void> {
-    await this.#usage(tenant).updateOne({ _id: 'storage' }, { $inc: { bytes } }, { upsert: true });
+    await this.#usage(tenant).updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes } }, { upsert: true });
   }
 }
