@@ -1,7 +1,14 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from './settings.ts';
 
 describe('stack settings', () => {
+  // loadSettings reads process.env: a port the caller pinned (a second stack run beside the
+  // shared one sets PARLEY_STACK_PORT_OFFSET and a few PARLEY_STACK_PORT_<SERVER>) must not leak
+  // into what these tests expect, so each starts from none of them.
+  beforeEach(() => {
+    for (const name of Object.keys(process.env))
+      if (name.startsWith('PARLEY_STACK_PORT_')) vi.stubEnv(name, undefined);
+  });
   afterEach(() => vi.unstubAllEnvs());
 
   it('shifts every port by the offset, and a pinned port wins', () => {
