@@ -223,6 +223,43 @@ describe('text a store could not keep as received', () => {
     expect(handled).toBe(1);
   });
 
+  it('lets a body a parser hands over as a stream through, and walks a cyclic body once', async () => {
+    app = createServiceApp({ service: 'sample', logger: createSilentLogger() });
+    app.register(async (scope) => {
+      // An upload passed through as the stream it is (its internals refer back to themselves).
+      scope.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
+        done(null, payload),
+      );
+      // A parser that makes a body which refers to itself, with bad text one level down.
+      scope.addContentTypeParser('application/x-cyclic', { parseAs: 'string' }, (_request, text, done) => {
+        const body: Record<string, unknown> = { name: text };
+        body.self = body;
+        body.list = [body, { inner: body }];
+        done(null, body);
+      });
+      scope.post('/upload', async (request) => {
+        let bytes = 0;
+        for await (const chunk of request.body as AsyncIterable<Buffer>) bytes += chunk.length;
+        return { bytes };
+      });
+      scope.post('/cyclic', async () => ({ handled: true }));
+    });
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/upload',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: Buffer.from('bytes\u0000with a NUL are fine here'),
+    });
+    expect(upload.statusCode).toBe(200);
+    expect(upload.json()).toEqual({ bytes: 30 });
+    const cyclic = (payload: string) =>
+      app?.inject({ method: 'POST', url: '/cyclic', headers: { 'content-type': 'application/x-cyclic' }, payload });
+    expect((await cyclic('fine'))?.statusCode).toBe(200);
+    const refused = await cyclic('a\u0000b');
+    expect(refused?.statusCode).toBe(400);
+    expect(refused?.json().errors[0].path).toBe('body/name');
+  });
+
   it('walks a deeply nested body without exhausting the stack', async () => {
     app = createServiceApp({ service: 'sample', logger: createSilentLogger() });
     app.post('/deep', async () => ({}));

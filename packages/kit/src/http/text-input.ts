@@ -8,22 +8,43 @@
  * silently replaced by U+FFFD when the driver encodes BSON, so what is stored differs from what
  * was received (an audit record hashed as sent would no longer match its stored self). Neither
  * has a meaning in any Parley input; binary values travel as base64.
+ *
+ * Only what a parser makes of text is walked: strings, arrays and plain objects (a JSON body, a
+ * parsed query). A body a route's content-type parser hands over as a stream (an upload passed
+ * through) is bytes, not text, and a stream's internals refer back to themselves: walked, they
+ * kept this check looping on the event loop forever. Anything seen twice is walked once.
  */
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../problem.ts';
 
 const acceptable = (text: string) => !text.includes('\u0000') && text.isWellFormed();
 
+/**
+ * An object as JSON.parse or a querystring parser makes it, not a stream, a Buffer or another
+ * class's instance. The router's params and the querystring parser's result are dictionaries
+ * whose prototype is itself an empty object without a prototype, so that counts too.
+ */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  // Object.prototype's own prototype is null as well.
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
 /** The path of the first unacceptable string in `value` (walked without recursion), if any. */
 export function findUnacceptableText(value: unknown, root: string): string | undefined {
   const pending: [unknown, string][] = [[value, root]];
+  const seen = new WeakSet<object>();
   while (pending.length > 0) {
     const [current, path] = pending.pop() as [unknown, string];
     if (typeof current === 'string') {
       if (!acceptable(current)) return path;
-    } else if (Array.isArray(current)) {
+      continue;
+    }
+    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) pending.push([current[i], `${path}/${i}`]);
-    } else if (current !== null && typeof current === 'object' && !Buffer.isBuffer(current)) {
+    } else if (isPlainObject(current)) {
       for (const [key, item] of Object.entries(current)) {
         if (!acceptable(key)) return path;
         pending.push([item, `${path}/${key}`]);
