@@ -253,7 +253,12 @@ describe('text a store could not keep as received', () => {
     expect(upload.statusCode).toBe(200);
     expect(upload.json()).toEqual({ bytes: 30 });
     const cyclic = (payload: string) =>
-      app?.inject({ method: 'POST', url: '/cyclic', headers: { 'content-type': 'application/x-cyclic' }, payload });
+      app?.inject({
+        method: 'POST',
+        url: '/cyclic',
+        headers: { 'content-type': 'application/x-cyclic' },
+        payload,
+      });
     expect((await cyclic('fine'))?.statusCode).toBe(200);
     const refused = await cyclic('a\u0000b');
     expect(refused?.statusCode).toBe(400);
