@@ -46,6 +46,8 @@ export interface Client {
   live: ParleySocket;
   received: Received[];
   ended: string[];
+  /** What the client library reported through onError (refused handshakes, failed recoveries). */
+  errors: Error[];
   readyCount: number;
   presence: PresenceNotice[];
   typing: { conversationId: string; userIds: string[] }[];
@@ -128,7 +130,14 @@ export async function openSocketStack(
 }
 
 export async function openSocketBackend(
-  options: { settings?: Partial<SocketSettings> } = {},
+  options: {
+    settings?: Partial<SocketSettings>;
+    /**
+     * false: messaging's outbox relay is not started, so writes publish nothing and their events
+     * stay in the documents' outboxes (the delivery benchmark publishes them itself, on its clock).
+     */
+    publishEvents?: boolean;
+  } = {},
 ): Promise<SocketBackend> {
   const tenant = uniqueTenant('sk');
   const otherTenant = uniqueTenant('sko');
@@ -154,14 +163,16 @@ export async function openSocketBackend(
         relay ? immediatePublisher(relay).publishNow(collection, id) : Promise.resolve(),
     },
   });
-  relay = createMessagingRelay({
-    producer: kafka.producer,
-    store: new MessagingStore(messaging.mongo.client),
-    logger: createSilentLogger(),
-    intervalMs: 500,
-    tenants: () => [tenant],
-  });
-  relay.start();
+  if (options.publishEvents !== false) {
+    relay = createMessagingRelay({
+      producer: kafka.producer,
+      store: new MessagingStore(messaging.mongo.client),
+      logger: createSilentLogger(),
+      intervalMs: 500,
+      tenants: () => [tenant],
+    });
+    relay.start();
+  }
   await writeTenantRuntimeRecord(messaging.redis.client, otherTenant, {
     status: 'Ready',
     plan: 'team',
@@ -222,6 +233,7 @@ export async function openSocketBackend(
         sessionId,
         received: [],
         ended: [],
+        errors: [],
         readyCount: 0,
         presence: [],
         typing: [],
@@ -240,6 +252,7 @@ export async function openSocketBackend(
           readyWaiters = [];
         },
         onEnded: (notice) => client.ended.push(notice.reason),
+        onError: (error) => client.errors.push(error),
         onPresence: (notice) => client.presence.push(notice),
         onTyping: (conversationId, userIds) => client.typing.push({ conversationId, userIds }),
         onRead: (notice) => client.reads.push(notice),

@@ -14,7 +14,8 @@
  *   messaging's durable history (works after hours offline, not only after a blip).
  * - Order and once: every change goes through a ConversationStream: seq order, duplicates of
  *   live and recovery dropped (by seq, and creations by message id), a gap that outlives
- *   `gapTimeoutMs` filled by a recovery of that conversation.
+ *   `gapTimeoutMs` filled by a recovery of that conversation; a recovery that fails is asked
+ *   again with backoff until it succeeds (or the socket reconnects, which recovers everything).
  */
 import {
   type Change,
@@ -38,6 +39,10 @@ import {
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { ConversationStream } from './conversation-stream.ts';
 import { TypingIndicators } from './typing-indicators.ts';
+
+/** A failed recovery is asked again after 1 s, then 2, 4, ... at most 30 s (with jitter). */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 export interface ParleySocketOptions {
   /** The socket service's origin (behind a load balancer: any replica). */
@@ -87,6 +92,10 @@ export class ParleySocket {
   readonly #typing: TypingIndicators;
   #ended = false;
   #syncing: Promise<void> = Promise.resolve();
+  /** Conversations whose recovery failed, asked again when #retryTimer fires. */
+  readonly #retryIds = new Set<string>();
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #syncFailures = 0;
 
   constructor(options: ParleySocketOptions) {
     this.#options = options;
@@ -153,6 +162,9 @@ export class ParleySocket {
     this.#ended = true;
     for (const timer of this.#gapTimers.values()) clearTimeout(timer);
     this.#gapTimers.clear();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retryIds.clear();
     this.#typing.clear();
     this.socket.disconnect();
   }
@@ -264,10 +276,39 @@ export class ParleySocket {
   #queueSync(conversationIds: string[]): Promise<void> {
     this.#syncing = this.#syncing
       .then(() => this.#syncNow(conversationIds))
-      .catch((error: unknown) => {
-        this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
-      });
+      .then(
+        () => {
+          this.#syncFailures = 0;
+        },
+        (error: unknown) => {
+          this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+          this.#retrySync(conversationIds);
+        },
+      );
     return this.#syncing;
+  }
+
+  /**
+   * A failed recovery (messaging slow or down, the acknowledgement timed out) is asked again,
+   * with backoff: nothing else would ask, since a gap's timer has fired already and the missing
+   * changes may be a conversation's last ones (no later change would reveal the gap).
+   */
+  #retrySync(conversationIds: string[]): void {
+    if (this.#ended) return;
+    for (const id of conversationIds) this.#retryIds.add(id);
+    if (this.#retryTimer) return;
+    this.#syncFailures += 1;
+    const backoff = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.#syncFailures - 1));
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        const ids = [...this.#retryIds];
+        this.#retryIds.clear();
+        // Disconnected meanwhile: the reconnect's own recovery asks for everything tracked.
+        if (this.socket.connected && !this.#ended) void this.#queueSync(ids);
+      },
+      backoff * (0.5 + Math.random() / 2),
+    );
   }
 
   async #syncNow(conversationIds: string[]): Promise<void> {
