@@ -102,6 +102,7 @@ describe('helm install of the umbrella chart', { timeout: 180_000 }, () => {
         'media',
         'search',
         'notifier',
+        'integrations',
       ]
         .map((c) => `${release}-${c}`)
         .sort(),

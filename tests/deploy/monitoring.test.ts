@@ -68,7 +68,7 @@ describe('the monitoring of the umbrella chart', () => {
       expect((alert.annotations as { summary: string }).summary.length).toBeGreaterThan(10);
     }
     // Each Parley process is scraped, so ParleyServiceDown watches all of them.
-    expect(manifests.filter((m) => m.kind === 'ServiceMonitor')).toHaveLength(10);
+    expect(manifests.filter((m) => m.kind === 'ServiceMonitor')).toHaveLength(11);
   });
 
   it('ships a Grafana dashboard, for the sidecar, whose panels read metrics that exist', async () => {

@@ -22,6 +22,7 @@ export const releaseSecrets: Record<string, Record<string, string>> = {
   'parley-media-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-search-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
   'parley-notifier-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
+  'parley-integrations-credentials': { SERVICE_TOKEN: randomBytes(16).toString('hex') },
 };
 
 export async function createReleaseSecret(namespace: string, name: string): Promise<void> {

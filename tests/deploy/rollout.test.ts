@@ -73,7 +73,7 @@ describe('helm install --wait on nodes', { timeout: 420_000 }, () => {
   it('every pod is scheduled and ready: Deployments Available, the gateway ready, Services with endpoints', async () => {
     await helm(['install', release, umbrella, '-n', namespace, ...values, '--wait', '--timeout', '5m']);
     const deployments = await json<Items<Workload>>(['get', 'deployments', '-n', namespace]);
-    expect(deployments.items).toHaveLength(9);
+    expect(deployments.items).toHaveLength(10);
     for (const d of deployments.items) {
       expect(d.status.conditions, d.metadata.name).toContainEqual(
         expect.objectContaining({ type: 'Available', status: 'True' }),

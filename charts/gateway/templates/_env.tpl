@@ -14,6 +14,8 @@
   value: {{ $up.searchUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "search" "port" 3006)) | quote }}
 - name: MEDIA_URL
   value: {{ $up.mediaUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "media" "port" 3005)) | quote }}
+- name: INTEGRATIONS_URL
+  value: {{ $up.integrationsUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "integrations" "port" 3012)) | quote }}
 # One Service in front of every socket replica: the socket service takes websockets only, so any
 # replica may take any upgrade and no sticky sessions are needed.
 - name: SOCKET_URLS

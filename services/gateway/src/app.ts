@@ -4,6 +4,7 @@ import type { GatewayComponents } from './components.ts';
 import { auditHook } from './routes/audit-hook.ts';
 import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerComplianceRoutes } from './routes/compliance-routes.ts';
+import { registerIntegrationsRoutes } from './routes/integrations-routes.ts';
 import { registerMediaRoutes } from './routes/media-routes.ts';
 import { registerMessagingRoutes } from './routes/messaging-routes.ts';
 import type { ProxyContext } from './routes/proxy-route.ts';
@@ -48,6 +49,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerMessagingRoutes(app, context, parts.messaging);
   registerSearchRoutes(app, context, parts.search);
   registerMediaRoutes(app, context, parts.media);
+  registerIntegrationsRoutes(app, context, parts.upstreams.integrations);
   registerWebClient(app, parts.webClientDir);
   installSocketForwarding(app, parts.socketReplicas);
   return app;

@@ -30,7 +30,7 @@ export interface GatewayComponents {
   corsOrigins: string[];
   /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); none: the peer is. */
   trustedProxies: string[];
-  upstreams: { auth: ServiceHttp; compliance: ServiceHttp };
+  upstreams: { auth: ServiceHttp; compliance: ServiceHttp; integrations: ServiceHttp };
   messaging: MessagingClient;
   search: SearchClient;
   /** The socket replicas that /socket.io/ upgrades are forwarded to. */
@@ -57,6 +57,7 @@ export type GatewayComponentSettings = Pick<
   | 'SOCKET_URLS'
   | 'WEB_CLIENT_DIR'
   | 'MEDIA_URL'
+  | 'INTEGRATIONS_URL'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'CORS_ORIGINS'
@@ -124,6 +125,7 @@ export function createGatewayComponents(options: {
     upstreams: {
       auth: upstream('auth', config.AUTH_URL),
       compliance: upstream('compliance', config.COMPLIANCE_URL),
+      integrations: upstream('integrations', config.INTEGRATIONS_URL),
     },
     messaging: new MessagingClient({
       baseUrl: config.MESSAGING_URL,

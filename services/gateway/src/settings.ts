@@ -25,6 +25,8 @@ export const gatewaySettingsSchema = Type.Object({
   /** Where the built web client is (`npm run build` writes web/dist/client). Empty: that folder. */
   WEB_CLIENT_DIR: Type.String({ default: '' }),
   MEDIA_URL: Url(3005),
+  /** Bots, incoming and outgoing webhooks (services/integrations). */
+  INTEGRATIONS_URL: Url(3012),
   /** What the auth service signs access tokens with (its AUTH_ISSUER and AUTH_AUDIENCE). */
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
   AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),

@@ -1,5 +1,5 @@
 /**
- * HTTP bodies of the integrations service (port 3011): bot users with scoped tokens, incoming
+ * HTTP bodies of the integrations service (port 3012): bot users with scoped tokens, incoming
  * webhooks (a secret URL posting into one conversation), outgoing webhook endpoints signed by
  * the Standard Webhooks scheme, and their delivery log. One source for the service's validation,
  * the gateway's public routes and so the SDK.
@@ -30,7 +30,12 @@ export const BOT_TOKEN_PREFIX = 'pbt_';
  * its token names (a subset of the bot's).
  */
 export const BOT_SCOPES = ['messages:write', 'messages:read', 'conversations:read'] as const;
-export const BotScopeSchema = Type.Union(BOT_SCOPES.map((scope) => Type.Literal(scope)));
+// Spelled out (not mapped from the list) so the type keeps each literal.
+export const BotScopeSchema = Type.Union([
+  Type.Literal('messages:write'),
+  Type.Literal('messages:read'),
+  Type.Literal('conversations:read'),
+]);
 export type BotScope = Static<typeof BotScopeSchema>;
 
 export const IntegrationIdSchema = Type.String({ pattern: '^[A-Za-z0-9]{8,40}$' });
@@ -166,7 +171,11 @@ export const IncomingWebhookPostedSchema = Type.Object({
 
 /** Event types an endpoint subscribes to: the tenant's message changes. */
 export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.edited', 'message.deleted'] as const;
-export const WebhookEventTypeSchema = Type.Union(WEBHOOK_EVENT_TYPES.map((type) => Type.Literal(type)));
+export const WebhookEventTypeSchema = Type.Union([
+  Type.Literal('message.created'),
+  Type.Literal('message.edited'),
+  Type.Literal('message.deleted'),
+]);
 export type WebhookEventType = Static<typeof WebhookEventTypeSchema>;
 
 export const CreateWebhookEndpointBodySchema = Type.Object(

@@ -14,6 +14,13 @@ export const SECURITY_SCHEMES = {
     bearerFormat: 'JWT',
     description: "A user's access token, issued by the auth service for one tenant",
   },
+  botToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'pbt',
+    description:
+      "A bot's token (`pbt_...`), issued once by a tenant admin (POST /api/v1/integrations/bots/{botId}/tokens), with the scopes it names",
+  },
   serviceToken: {
     type: 'apiKey',
     in: 'header',

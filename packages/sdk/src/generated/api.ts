@@ -380,6 +380,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bot/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversations the bot was added to (scope conversations:read) */
+        get: operations["botListConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bot/conversations/{conversationId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a conversation the bot is in (scope messages:read) */
+        get: operations["botListMessages"];
+        put?: never;
+        /** Post a message as the bot into a conversation it is in (scope messages:write); the same clientMessageId again is the same message */
+        post: operations["botSendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bot/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bot a token stands for and the token's scopes */
+        get: operations["botWhoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels": {
         parameters: {
             query?: never;
@@ -607,6 +659,150 @@ export interface paths {
         /** The one direct conversation with another user (201 created, 200 existing) */
         post: operations["openDirectConversation"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/{tenant}/{webhookId}/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An incoming webhook's secret URL: a Slack-compatible body (`text` is posted; other fields are ignored)
+         * @description The URL is the credential: keep it secret. The post appears from the webhook's bot in its one conversation.
+         */
+        post: operations["postIncomingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's bots */
+        get: operations["listBots"];
+        put?: never;
+        /** Create a bot: a user id of its own that acts with the member role, with the scopes named */
+        post: operations["createBot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/bots/{botId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One bot */
+        get: operations["getBot"];
+        put?: never;
+        post?: never;
+        /** Delete a bot and every token of it (its messages stay) */
+        delete: operations["deleteBot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/bots/{botId}/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add the bot to a conversation (the admin must be able to add members there) */
+        put: operations["addBotToConversation"];
+        post?: never;
+        /** Take the bot out of a conversation */
+        delete: operations["removeBotFromConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/bots/{botId}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bot's tokens (their ids, scopes and expiry; never the tokens) */
+        get: operations["listBotTokens"];
+        put?: never;
+        /** Issue a bot token (a subset of its scopes, expiring): shown only in this answer, only its hash is kept */
+        post: operations["createBotToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/bots/{botId}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a bot token: it stops working at once */
+        delete: operations["revokeBotToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/incoming-webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's incoming webhooks (never their URLs) */
+        get: operations["listIncomingWebhooks"];
+        put?: never;
+        /** Create an incoming webhook posting into one conversation (the admin must be able to add members there); its secret URL is in this answer only */
+        post: operations["createIncomingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/incoming-webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an incoming webhook: its URL stops at once */
+        delete: operations["deleteIncomingWebhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2922,6 +3118,322 @@ export interface operations {
             };
         };
     };
+    botListConversations: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversations: ({
+                            archived: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            id: string;
+                            kind: "direct" | "group" | "channel";
+                            /** Format: date-time */
+                            lastMessageAt?: string;
+                            lastSeq: number;
+                            membership?: {
+                                /** Format: date-time */
+                                joinedAt: string;
+                                readSeq: number;
+                                role: "owner" | "admin" | "member";
+                            };
+                            name?: string;
+                            participants?: string[];
+                            topic?: string;
+                            visibility?: "public" | "private";
+                        } & {
+                            mentions: number;
+                            unread: number;
+                        })[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+        };
+    };
+    botListMessages: {
+        parameters: {
+            query?: {
+                after?: number;
+                afterTime?: string;
+                around?: number;
+                before?: number;
+                beforeTime?: string;
+                limit?: number;
+                parentId?: string;
+            };
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messages: {
+                            attachments: {
+                                mediaId: string;
+                            }[];
+                            changeSeq: number;
+                            clientMessageId: string;
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            deleted: boolean;
+                            /** Format: date-time */
+                            deletedAt?: string;
+                            /** Format: date-time */
+                            editedAt?: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastReplyAt?: string;
+                            lastReplyId?: string;
+                            mentions: {
+                                channel: boolean;
+                                users: string[];
+                            };
+                            parentId?: string;
+                            reactions: {
+                                count: number;
+                                emoji: string;
+                                userIds: string[];
+                            }[];
+                            replyCount: number;
+                            senderId: string;
+                            seq: number;
+                            text?: string;
+                        }[];
+                        nextCursor?: number;
+                        prevCursor?: number;
+                    };
+                };
+            };
+        };
+    };
+    botSendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    clientMessageId: string;
+                    parentId?: string;
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attachments: {
+                            mediaId: string;
+                        }[];
+                        changeSeq: number;
+                        clientMessageId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        deleted: boolean;
+                        /** Format: date-time */
+                        deletedAt?: string;
+                        /** Format: date-time */
+                        editedAt?: string;
+                        id: string;
+                        /** Format: date-time */
+                        lastReplyAt?: string;
+                        lastReplyId?: string;
+                        mentions: {
+                            channel: boolean;
+                            users: string[];
+                        };
+                        parentId?: string;
+                        reactions: {
+                            count: number;
+                            emoji: string;
+                            userIds: string[];
+                        }[];
+                        replyCount: number;
+                        senderId: string;
+                        seq: number;
+                        text?: string;
+                    };
+                };
+            };
+        };
+    };
+    botWhoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        botId: string;
+                        scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                        tenant: string;
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
     listChannels: {
         parameters: {
             query?: {
@@ -4356,6 +4868,633 @@ export interface operations {
                         visibility?: "public" | "private";
                     };
                 };
+            };
+        };
+    };
+    postIncomingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret: string;
+                /** @description Tenant id: a lower-case DNS label of at most 32 characters */
+                tenant: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messageId: string;
+                        /** @enum {boolean} */
+                        ok: true;
+                    };
+                };
+            };
+        };
+    };
+    listBots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bots: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            description?: string;
+                            id: string;
+                            name: string;
+                            scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                            userId: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    name: string;
+                    scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        description?: string;
+                        id: string;
+                        name: string;
+                        scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    getBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        description?: string;
+                        id: string;
+                        name: string;
+                        scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    addBotToConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        joinedAt: string;
+                        role: "owner" | "admin" | "member";
+                        userId: string;
+                    };
+                };
+            };
+        };
+    };
+    removeBotFromConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listBotTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tokens: {
+                            botId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createBotToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    expiresInDays?: number;
+                    scopes?: ("messages:write" | "messages:read" | "conversations:read")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        botId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        id: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        scopes: ("messages:write" | "messages:read" | "conversations:read")[];
+                    } & {
+                        /** @description Authorization: Bearer <token>; shown only now */
+                        token: string;
+                    };
+                };
+            };
+        };
+    };
+    revokeBotToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listIncomingWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: {
+                            botId: string;
+                            botUserId: string;
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createIncomingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    conversationId: string;
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        botId: string;
+                        botUserId: string;
+                        conversationId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        id: string;
+                        name: string;
+                    } & {
+                        path: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteIncomingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

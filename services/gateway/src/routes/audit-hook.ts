@@ -18,6 +18,9 @@ import { API_PREFIX } from './proxy-route.ts';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const REFUSED = new Set([401, 403, 429]);
 
+// The tenant is the record's own; an incoming webhook's URL secret must never be written down.
+const UNRECORDED_PARAMS = new Set(['tenant', 'secret']);
+
 const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
 export function auditDraft(request: FastifyRequest, reply: FastifyReply): AuditRecordDraft | undefined {
@@ -31,7 +34,7 @@ export function auditDraft(request: FastifyRequest, reply: FastifyReply): AuditR
   const userAgent = request.headers['user-agent'];
   const params = Object.fromEntries(
     Object.entries((request.params ?? {}) as Record<string, unknown>)
-      .filter(([name, value]) => name !== 'tenant' && typeof value === 'string')
+      .filter(([name, value]) => !UNRECORDED_PARAMS.has(name) && typeof value === 'string')
       .map(([name, value]) => [name, String(value).slice(0, 200)]),
   );
   return {

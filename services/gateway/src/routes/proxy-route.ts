@@ -10,10 +10,20 @@
  *   revocation set, no call per request); the tenant is the token's and nothing else.
  * - a list of roles: a user holding at least one of them (checked here, and again by the service
  *   that owns the data where it knows roles).
+ * - `bot`: a bot token (`pbt_<tenant>_...`, services/integrations): the gateway only reads the
+ *   tenant out of it (to gate it and to know where to ask) and hands the token on in
+ *   BOT_TOKEN_HEADER; the integrations service resolves it in that tenant's database, so a token
+ *   rewritten to name another tenant is unknown there.
  * Every tenant, from whichever source, passes the tenant gate: suspended 403, unknown 404.
  */
 import { authOf, requireAccessToken, type TokenVerifier } from '@parley/auth-client';
-import type { AccessTokenClaims } from '@parley/contracts';
+import {
+  ACTING_ROLES_HEADER,
+  ACTING_USER_HEADER,
+  type AccessTokenClaims,
+  BOT_TOKEN_HEADER,
+  BOT_TOKEN_PREFIX,
+} from '@parley/contracts';
 import { bindTenantToRequestLog, ProblemError, problems, type ServiceApp, securedBy } from '@parley/kit';
 import type { ServiceHttp } from '@parley/service-http';
 import { isTenantId, type TenantRuntimeRecord } from '@parley/tenancy';
@@ -23,7 +33,7 @@ import type { TenantGate } from '../domain/tenant-gate.ts';
 import { callUpstream, sendAnswer } from '../upstream/upstream-call.ts';
 
 export type Role = AccessTokenClaims['roles'][number];
-export type Access = 'tenant-path' | 'tenant-host' | 'user' | readonly Role[];
+export type Access = 'tenant-path' | 'tenant-host' | 'user' | 'bot' | readonly Role[];
 
 export interface RouteInput {
   tenant: string;
@@ -40,6 +50,10 @@ export interface UpstreamTarget {
   body?: unknown;
   /** Pass the caller's bearer token on (the service verifies it again). */
   bearer?: boolean;
+  /** Name the verified user in messaging's acting-user headers (services that take them). */
+  acting?: boolean;
+  /** Further headers for the service (an incoming webhook's secret, out of its URL). */
+  headers?: Record<string, string>;
 }
 
 export interface ProxyRouteDefinition {
@@ -62,6 +76,8 @@ declare module 'fastify' {
     tenant?: string;
     /** Its runtime record (status, plan quotas), as the tenant gate read it. */
     tenantRecord?: TenantRuntimeRecord;
+    /** A bot route's token, as presented (checked by the integrations service, not here). */
+    botToken?: string;
   }
 }
 
@@ -93,6 +109,22 @@ export function guardsFor(access: Access, context: ProxyContext): onRequestHookH
       request.tenant = tenant;
       bindTenantToRequestLog(request, tenant);
     };
+    return [identify, ...after];
+  }
+  if (access === 'bot') {
+    const identify = securedBy('botToken', async (request: FastifyRequest) => {
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+      const tenant = token.startsWith(BOT_TOKEN_PREFIX)
+        ? token.slice(BOT_TOKEN_PREFIX.length).split('_', 1)[0]
+        : undefined;
+      if (!tenant || !isTenantId(tenant) || token.length > 200)
+        throw problems.unauthorized('A bot token (Authorization: Bearer pbt_...) is required');
+      request.tenantRecord = await context.tenantGate.assertServed(tenant);
+      request.tenant = tenant;
+      request.botToken = token;
+      bindTenantToRequestLog(request, tenant);
+    });
     return [identify, ...after];
   }
   const verify = securedBy('bearer', requireAccessToken(context.verifier));
@@ -140,6 +172,11 @@ export function registerProxyRoute(
         ...(target.body !== undefined ? { body: target.body } : {}),
         headers: {
           ...(target.bearer ? { authorization: request.headers.authorization } : {}),
+          ...(target.acting && request.auth
+            ? { [ACTING_USER_HEADER]: request.auth.sub, [ACTING_ROLES_HEADER]: request.auth.roles.join(',') }
+            : {}),
+          ...(request.botToken ? { [BOT_TOKEN_HEADER]: request.botToken } : {}),
+          ...target.headers,
         },
       });
       return sendAnswer(reply, answer);

@@ -45,9 +45,12 @@ export function rateLimitHook(limiter: RateLimiter, settings: RateLimitSettings)
   return async (request, reply) => {
     const tenant = request.tenant as string;
     const perSecond = request.tenantRecord?.quotas.messagesPerSecond ?? 0;
+    // A bot counts as a user of its own (its token), not as the address it calls from.
     const checks: [RateLimitPolicy, string][] = request.auth
       ? [[user, `${tenant}:${request.auth.sub}`]]
-      : [[address, request.ip]];
+      : request.botToken
+        ? [[user, `${tenant}:bot:${request.botToken.split('_')[2] ?? ''}`]]
+        : [[address, request.ip]];
     if (perSecond > 0) {
       checks.push([
         tenantPolicy('tenant', perSecond * settings.tenantRequestsPerMessage * settings.windowSeconds),
