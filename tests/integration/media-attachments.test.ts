@@ -127,8 +127,10 @@ beforeAll(async () => {
   messaging = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id) =>
-        late && !holdingEvents ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
+      publishNow: (collection, id, written) =>
+        late && !holdingEvents
+          ? immediatePublisher(late).publishNow(collection, id, written)
+          : Promise.resolve(),
     },
     attachments: {
       bind: (t, request) => {

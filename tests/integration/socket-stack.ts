@@ -159,8 +159,8 @@ export async function openSocketBackend(
   const messaging = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id) =>
-        relay ? immediatePublisher(relay).publishNow(collection, id) : Promise.resolve(),
+      publishNow: (collection, id, written) =>
+        relay ? immediatePublisher(relay).publishNow(collection, id, written) : Promise.resolve(),
     },
   });
   if (options.publishEvents !== false) {

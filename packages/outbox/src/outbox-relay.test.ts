@@ -32,6 +32,7 @@ const topic = kafkaTopic(tenant, 'lifecycle');
  * knows.
  */
 const fresh = `${topic}-fresh`;
+const handed = `${topic}-handed`;
 
 let mongo: MongoConnection;
 let kafka: KafkaConnection;
@@ -51,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kafka?.admin.deleteTopics({ topics: [topic, fresh] }).catch(() => {});
+  await kafka?.admin.deleteTopics({ topics: [topic, fresh, handed] }).catch(() => {});
   await mongo?.client.db(mongoDatabaseName(tenant)).dropDatabase();
   await kafka?.stop();
   await mongo?.stop();
@@ -117,6 +118,43 @@ describe('outbox relay', () => {
     expect(events.map((e) => e.payload.name)).toEqual(['first', 'second']);
     expect(events[0].id).toBe(first.id);
     expect(messages[0]?.headers?.['event-type']?.toString()).toBe('test.thing.named.v1');
+  });
+
+  it('publishes events handed over by their writer without reading them back, and clears them later', async () => {
+    await kafka.admin.createTopics({ topics: [{ topic: handed, numPartitions: 1 }], waitForLeaders: true });
+    const things = mongo.client.db(mongoDatabaseName(tenant)).collection('handed-things');
+    const event = (name: string) => createEvent(ThingNamed, { tenant, source: 'test', payload: { name } });
+    const relay = new OutboxRelay({
+      producer: kafka.producer,
+      logger,
+      sources: async () => [things],
+      topicFor: () => handed,
+    });
+    const first = event('first');
+    const { insertedId } = await things.insertOne(withOutbox({ name: 'first' }, [first]));
+    // The handed events are what is published: a document that does not hold them is never read.
+    expect(
+      await relay.publishDocument(things, insertedId, { written: [first], acknowledgeLater: true }),
+    ).toBe(1);
+    await relay.settled();
+    expect(await things.findOne({ _id: insertedId })).not.toHaveProperty(OUTBOX_PENDING_FIELD);
+
+    // A writer that pushed more meanwhile: the handed event goes out, the outbox (not equal to
+    // what was handed) stays pending, and the next pass publishes all of it (at least once).
+    const second = event('second');
+    const third = event('third');
+    const { insertedId: twice } = await things.insertOne(withOutbox({ name: 'second' }, [second]));
+    await things.updateOne({ _id: twice }, outboxPush([third]));
+    expect(await relay.publishDocument(things, twice, { written: [second], acknowledgeLater: true })).toBe(1);
+    await relay.settled();
+    expect(await things.findOne({ _id: twice })).toMatchObject({ [OUTBOX_PENDING_FIELD]: true });
+    expect(await relay.flush()).toBe(2);
+    expect(await things.findOne({ _id: twice })).not.toHaveProperty(OUTBOX_PENDING_FIELD);
+
+    const names = (await readTopic(kafka.kafka, handed, 4)).map(
+      (m) => JSON.parse(m.value?.toString() ?? '').payload.name,
+    );
+    expect(names).toEqual(['first', 'second', 'second', 'third']);
   });
 
   it('lets a consumer handle a redelivered event exactly once', async () => {

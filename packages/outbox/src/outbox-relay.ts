@@ -57,6 +57,13 @@ export interface OutboxRelayOptions {
   valueFor?: (event: EventEnvelope) => string | null;
 }
 
+export interface PublishDocumentOptions {
+  /** The document's whole outbox as the caller's write just created it: not read back. */
+  written?: readonly EventEnvelope[];
+  /** Clear the outbox in the background once Kafka has acknowledged (see publishDocument). */
+  acknowledgeLater?: boolean;
+}
+
 /** A document whose events failed to go out waits this long (doubling per failure) before the next try. */
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -77,6 +84,8 @@ export class OutboxRelay implements Stoppable {
   #stopped = true;
   /** Documents that failed to publish, and when they may be tried again (by collection and id). */
   readonly #backoff = new Map<string, { failures: number; retryAt: number; id: unknown }>();
+  /** Acknowledgements publishDocument left to the background (acknowledgeLater). */
+  readonly #settling = new Set<Promise<void>>();
 
   constructor(options: OutboxRelayOptions) {
     this.#options = {
@@ -115,6 +124,7 @@ export class OutboxRelay implements Stoppable {
 
   /** Publishes everything pending now; returns how many events were published. */
   async flush(): Promise<number> {
+    await this.settled();
     if (this.#running) await this.#running.catch(() => 0);
     this.#running = this.#pass();
     try {
@@ -167,20 +177,43 @@ export class OutboxRelay implements Stoppable {
    * Publishes one document's pending events now (a writer calls it right after its write, so an
    * event need not wait for the next pass; the passes only sweep what a crash left behind).
    * Returns how many went out; a failure leaves them pending for the passes (never thrown).
+   *
+   * `written`: the whole outbox as the caller's write just left it (its write created the outbox
+   * with exactly these events), so the document is not read back: one round trip less per write.
+   * Safe even if that is no longer true: the acknowledgement clears the outbox only while it
+   * still equals these events, so anything else in it stays pending for the passes.
+   *
+   * `acknowledgeLater`: return once Kafka has acknowledged, and clear the outbox in the
+   * background (a writer's latency need not include that round trip). Until it lands, a pass may
+   * publish the events again: at least once, as always; consumers deduplicate on the event id.
+   * `settled()`, `flush()` and `stop()` wait for these acknowledgements.
    */
-  async publishDocument(collection: Collection<Document>, documentId: unknown): Promise<number> {
+  async publishDocument(
+    collection: Collection<Document>,
+    documentId: unknown,
+    options: PublishDocumentOptions = {},
+  ): Promise<number> {
     const origin = outboxOrigin(collection.dbName, this.#options.platformDatabases);
-    const document = (await collection.findOne(
-      { _id: documentId, [OUTBOX_PENDING_FIELD]: true } as Filter<Document>,
-      { projection: { [OUTBOX_FIELD]: 1 } },
-    )) as (Document & OutboxFields) | null;
-    return document ? this.#relay(collection, origin, document) : 0;
+    const document = (
+      options.written
+        ? { _id: documentId, [OUTBOX_FIELD]: [...options.written] }
+        : await collection.findOne({ _id: documentId, [OUTBOX_PENDING_FIELD]: true } as Filter<Document>, {
+            projection: { [OUTBOX_FIELD]: 1 },
+          })
+    ) as (Document & OutboxFields) | null;
+    return document ? this.#relay(collection, origin, document, options.acknowledgeLater === true) : 0;
+  }
+
+  /** Waits for the acknowledgements that publishDocument left to the background. */
+  async settled(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.all([...this.#settling]);
   }
 
   async #relay(
     collection: Collection<Document>,
     origin: OutboxOrigin,
     document: Document & OutboxFields,
+    acknowledgeLater = false,
   ): Promise<number> {
     // As stored: whoever holds the database's credential may have written any shape here.
     const stored: unknown = document[OUTBOX_FIELD];
@@ -192,9 +225,26 @@ export class OutboxRelay implements Stoppable {
       const { accepted, refused } = this.#screen(origin, stored);
       eventIds = accepted.map(({ event }) => event.id);
       if (accepted.length > 0) await this.#publish(document._id, accepted);
-      const cleared = await this.#acknowledge(collection, document._id, stored, refused);
-      if (cleared) this.#reportRefused(collection, document._id, refused);
+      const acknowledge = async () => {
+        if (await this.#acknowledge(collection, document._id, stored, refused))
+          this.#reportRefused(collection, document._id, refused);
+      };
+      if (!acknowledgeLater) {
+        await acknowledge();
+        this.#backoff.delete(key);
+        return accepted.length;
+      }
       this.#backoff.delete(key);
+      // Published; a failed acknowledgement only leaves the events for a pass to publish again.
+      const settling: Promise<void> = acknowledge()
+        .catch((error) => {
+          this.#options.logger.warn(
+            { err: error, eventIds },
+            'outbox: acknowledgement failed; a pass republishes',
+          );
+        })
+        .finally(() => this.#settling.delete(settling));
+      this.#settling.add(settling);
       return accepted.length;
     } catch (error) {
       // One document whose events cannot go out (say, its topic is missing) must not hold back

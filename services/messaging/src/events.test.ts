@@ -61,8 +61,8 @@ beforeAll(async () => {
   f = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id) =>
-        late ? immediatePublisher(late).publishNow(collection, id) : Promise.resolve(),
+      publishNow: (collection, id, written) =>
+        late ? immediatePublisher(late).publishNow(collection, id, written) : Promise.resolve(),
     },
   });
   relay = createMessagingRelay({
@@ -163,7 +163,8 @@ describe('events', () => {
     ]);
     expect(events.at(-1)?.payload).toMatchObject({ deleted: true });
     expect(events.at(-1)?.payload.sealed).toBeUndefined();
-    // Nothing is left pending in the outboxes.
+    // Nothing is left pending in the outboxes (the writes' acknowledgements ran in the background).
+    await relay.settled();
     expect(await f.db.collection('message_log').countDocuments({ _outboxPending: true })).toBe(0);
     // Conversation and membership changes went to the members topic.
     const members = (await readAll(membersTopic)).map(

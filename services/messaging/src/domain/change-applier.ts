@@ -84,12 +84,18 @@ export class ChangeApplier {
           payload: { conversationId: entry.conversationId, messageId: message._id },
         }),
       );
-    await c.log.updateOne(
+    const marked = await c.log.updateOne(
       { _id: entry._id, applied: false },
       outboxPush(events, { $set: { applied: true, kind }, $unset: { intent: '' } }),
     );
     // Published right away; the relay's passes only sweep what a crash (or a broker outage) left.
-    await this.#publisher.publishNow(c.log as unknown as Collection<Document>, entry._id);
+    // An unapplied entry has no outbox, so when this update marked it, its outbox is exactly
+    // these events: handed over, not read back. (Someone else marked it: the relay reads it.)
+    await this.#publisher.publishNow(
+      c.log as unknown as Collection<Document>,
+      entry._id,
+      marked.modifiedCount === 1 ? events : undefined,
+    );
     return { entry: { ...entry, kind, applied: true }, message, voided };
   }
 

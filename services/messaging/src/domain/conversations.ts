@@ -96,6 +96,11 @@ export class Conversations {
     return this.#publisher.publishNow(collection as unknown as Collection<Document>, id);
   }
 
+  /** The tenant's collections (no check of anything: callers check membership themselves). */
+  collectionsOf(tenant: string): Promise<TenantCollections> {
+    return this.#store.of(tenant);
+  }
+
   /** The conversation and the caller's active membership, or 404 (whatever the reason). */
   async requireMember(caller: Caller, conversationId: string): Promise<Membership> {
     const collections = await this.#store.of(caller.tenant);

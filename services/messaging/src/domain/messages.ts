@@ -42,10 +42,15 @@ export class Messages {
     conversationId: string,
     body: SendMessageBody,
   ): Promise<{ message: Message; created: boolean }> {
-    const membership = await this.#d.conversations.requireMember(caller, conversationId);
-    const c = membership.collections;
     const messageId = messageIdFor(conversationId, caller.userId, body.clientMessageId);
-    const first = await c.messages.findOne({ _id: messageId });
+    const c = await this.#d.conversations.collectionsOf(caller.tenant);
+    // Independent reads (and the in-process seal) at once: a send waits one round trip for them,
+    // not three. The retry's answer waits for the membership check, so a non-member learns nothing.
+    const [membership, first, sealed] = await Promise.all([
+      this.#d.conversations.requireMember(caller, conversationId),
+      c.messages.findOne({ _id: messageId }),
+      this.#d.sealer.seal(c.tenant, messageId, { text: body.text }),
+    ]);
     if (first) return { message: await this.#sameSend(membership, first, body), created: false };
     if (membership.conversation.archived) throw messagingProblems.archived();
     if (body.parentId) {
@@ -66,7 +71,7 @@ export class Messages {
       messageId,
       actorId: caller.userId,
       intent: {
-        body: await this.#d.sealer.seal(c.tenant, messageId, { text: body.text }),
+        body: sealed,
         clientMessageId: body.clientMessageId,
         senderId: caller.userId,
         createdAt: new Date(),
