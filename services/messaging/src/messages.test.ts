@@ -194,6 +194,11 @@ describe('threads, edits, deletes, reactions', () => {
     expect(deleted.json().text).toBeUndefined();
     const stored = await f.db.collection('messages').findOne({ _id: message.id as never });
     expect(stored?.body).toBeUndefined();
+    // No personal data stays either: the tombstone names neither its sender nor who deleted it
+    // (the audit log records the request), only what ordering and idempotent retries need.
+    expect(stored).toMatchObject({ senderId: 'former-member', seq: message.seq, clientMessageId: 'd-1' });
+    expect(JSON.stringify(stored)).not.toMatch(/"(bob|ann)"/);
+    expect(deleted.json().senderId).toBe('former-member');
     expect(await f.db.collection('message_edits').countDocuments({ messageId: message.id })).toBe(0);
     expect(await f.db.collection('message_reactions').countDocuments({ messageId: message.id })).toBe(0);
     const log = await f.db.collection('message_log').find({ messageId: message.id }).toArray();
@@ -206,6 +211,22 @@ describe('threads, edits, deletes, reactions', () => {
       (await f.call('bob', 'PATCH', `/conversations/${group}/messages/${message.id}`, { text: 'back' }))
         .statusCode,
     ).toBe(409);
+  });
+
+  it("describes a message in the search feed's log exactly as its latest event does (one builder)", async () => {
+    const kept = (await send('bob', group, 'p-1', 'first words')).json();
+    await f.call('bob', 'PATCH', `/conversations/${group}/messages/${kept.id}`, { text: 'second words' });
+    const gone = (await send('cat', group, 'p-2', 'soon gone')).json();
+    await f.call('ann', 'DELETE', `/conversations/${group}/messages/${gone.id}`);
+    // No relay runs here: each log entry still holds the event it announced.
+    const latestEvent = async (messageId: string, kind: string) =>
+      (await f.db.collection('message_log').findOne({ messageId, kind }))?._outbox?.[0]?.payload;
+    const page = await f.components.searchFeed.messageLog(f.tenant, { limit: 1000 });
+    const logged = (id: string) => page.messages.find((m) => m.messageId === id);
+    expect(logged(kept.id)).toEqual(await latestEvent(kept.id, 'message.edited'));
+    // A deletion names its actor in the event it announces, the tombstone keeps no one.
+    expect({ ...logged(gone.id), actorId: 'ann' }).toEqual(await latestEvent(gone.id, 'message.deleted'));
+    expect(logged(gone.id)).toMatchObject({ senderId: 'former-member', deleted: true });
   });
 
   it('keeps one reaction per user and emoji', async () => {

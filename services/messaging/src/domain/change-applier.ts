@@ -13,7 +13,6 @@
 import {
   createEvent,
   type EventEnvelope,
-  type MessageChangedPayload,
   MessageCreatedEvent,
   MessageDeletedEvent,
   MessageEditedEvent,
@@ -24,7 +23,8 @@ import {
 import type { Collection, Document } from 'mongodb';
 import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
-import { isDuplicateKey, reactionId } from './ids.ts';
+import { FORMER_MEMBER, isDuplicateKey, reactionId } from './ids.ts';
+import { messageChangePayload } from './message-change-payload.ts';
 import { type MessageLockOptions, withMessageLock } from './message-lock.ts';
 import { type OutboxRelayLike, outboxPush } from './outbox-publisher.ts';
 
@@ -190,17 +190,21 @@ export class ChangeApplier {
   }
 
   async #delete(c: TenantCollections, entry: LogDocument, messageId: string): Promise<true> {
+    // The tombstone keeps what ordering and idempotent retries need (seq, times, the client's
+    // message id) and no personal data: its sender becomes no one, and who deleted it is not
+    // kept (the audit log has the request). A hold never meets a tombstone: a held message is
+    // not deleted (legal-holds.ts).
     await c.messages.updateOne(
       { _id: messageId },
       {
         $set: {
           deleted: true,
           deletedAt: entry.at,
-          ...(entry.actorId ? { deletedBy: entry.actorId } : {}),
+          senderId: FORMER_MEMBER,
           mentions: { users: [], channel: false },
           attachments: [],
         },
-        $unset: { body: '' },
+        $unset: { body: '', deletedBy: '' },
         $max: { changeSeq: entry.seq },
       },
     );
@@ -242,29 +246,13 @@ export class ChangeApplier {
 
   #changeEvent(c: TenantCollections, entry: LogDocument, message: MessageDocument) {
     const kind = entry.kind as keyof typeof EVENT_FOR;
-    const payload: MessageChangedPayload = {
-      conversationId: entry.conversationId,
-      messageId: message._id,
+    const payload = messageChangePayload(message, {
       seq: entry.seq,
-      messageSeq: message.seq,
       kind,
-      senderId: message.senderId,
-      actorId: entry.actorId ?? message.senderId,
-      at: entry.at.toISOString(),
-      createdAt: message.createdAt.toISOString(),
-      ...(message.parentId ? { parentId: message.parentId } : {}),
-      deleted: message.deleted,
-      // The body as it rests: already sealed under the tenant key, so the event carries no plaintext.
-      ...(message.body && !message.deleted ? { sealed: message.body } : {}),
-      mentions: message.mentions,
-      // Search's has:attachment, and any consumer that follows files; ids only.
-      ...(message.attachments && message.attachments.length > 0 && !message.deleted
-        ? { attachments: message.attachments.map((a) => ({ mediaId: a.mediaId })) }
-        : {}),
-      ...(kind.startsWith('reaction.') && entry.intent?.emoji
-        ? { reaction: { emoji: entry.intent.emoji, userId: entry.actorId ?? '' } }
-        : {}),
-    };
+      ...(entry.actorId ? { actorId: entry.actorId } : {}),
+      at: entry.at,
+      ...(entry.intent?.emoji ? { emoji: entry.intent.emoji } : {}),
+    });
     return createEvent(EVENT_FOR[kind], { tenant: c.tenant, source: EVENT_SOURCE, payload });
   }
 

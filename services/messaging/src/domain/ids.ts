@@ -22,3 +22,9 @@ export const reactionId = (messageId: string, emoji: string, userId: string) =>
 
 export const isDuplicateKey = (error: unknown) =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+/**
+ * Who a message is attributed to once it names no one: an erased person's anonymised messages,
+ * and every tombstone (a deleted message keeps no personal data, only its place in the order).
+ */
+export const FORMER_MEMBER = 'former-member';

@@ -107,9 +107,10 @@ export class Messages {
     const membership = await this.#d.conversations.requireMember(caller, conversationId);
     const c = membership.collections;
     const message = await this.#require(c, conversationId, messageId);
+    // Deleted first: a tombstone names no sender any more.
+    if (message.deleted) throw messagingProblems.conflict('A deleted message cannot be edited');
     if (message.senderId !== caller.userId)
       throw messagingProblems.notAllowed('Only the sender edits a message');
-    if (message.deleted) throw messagingProblems.conflict('A deleted message cannot be edited');
     if (membership.conversation.archived) throw messagingProblems.archived();
     // The edit history would keep the old text, but a hold preserves the message as it stands.
     await assertChangeable(c.holds, message, 'This message');

@@ -21,10 +21,11 @@ import type { BodySealer } from './body-sealer.ts';
 import type { ChangeApplier } from './change-applier.ts';
 import type { ConversationText } from './conversation-text.ts';
 import { EVENT_SOURCE } from './conversations.ts';
+import { FORMER_MEMBER } from './ids.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 import type { SeqLedger } from './seq-ledger.ts';
 
-export const FORMER_MEMBER = 'former-member';
+export { FORMER_MEMBER };
 export type ErasureMode = 'delete' | 'anonymise';
 /** More than this many messages of one person are not exported in one part. */
 const EXPORT_LIMIT = 100_000;

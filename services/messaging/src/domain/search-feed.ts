@@ -6,10 +6,11 @@
  * exactly as they rest, so no plaintext leaves messaging; search opens them with the tenant key,
  * as it opens the messages topic's.
  */
-import type { MembershipList, MessageChangedPayload, MessageLogPage } from '@parley/contracts';
-import type { MessageDocument, MessagingStore } from '../store/collections.ts';
+import type { MembershipList, MessageLogPage } from '@parley/contracts';
+import type { MessagingStore } from '../store/collections.ts';
 import type { Caller } from './caller.ts';
 import { decodeCursor, encodeCursor } from './conversations.ts';
+import { latestChangePayload } from './message-change-payload.ts';
 
 /** Memberships read per query (a user in thousands of conversations pages through them). */
 const MEMBERSHIP_BATCH = 1000;
@@ -50,36 +51,8 @@ export class SearchFeed {
     const page = docs.slice(0, options.limit);
     const last = page[page.length - 1];
     return {
-      messages: page.map(logEntry),
+      messages: page.map(latestChangePayload),
       ...(docs.length > options.limit && last ? { nextCursor: encodeCursor(last._id) } : {}),
     };
   }
-}
-
-/** A message's current state in the shape of its latest change event (change-applier.ts's). */
-function logEntry(message: MessageDocument): MessageChangedPayload {
-  const edited = message.editedAt !== undefined && !message.deleted;
-  const at = message.deleted
-    ? (message.deletedAt ?? message.createdAt)
-    : edited
-      ? (message.editedAt as Date)
-      : message.createdAt;
-  return {
-    conversationId: message.conversationId,
-    messageId: message._id,
-    seq: message.changeSeq,
-    messageSeq: message.seq,
-    kind: message.deleted ? 'message.deleted' : edited ? 'message.edited' : 'message.created',
-    senderId: message.senderId,
-    actorId: message.deleted ? (message.deletedBy ?? message.senderId) : message.senderId,
-    at: at.toISOString(),
-    createdAt: message.createdAt.toISOString(),
-    ...(message.parentId ? { parentId: message.parentId } : {}),
-    deleted: message.deleted,
-    ...(message.body && !message.deleted ? { sealed: message.body } : {}),
-    mentions: message.mentions,
-    ...(message.attachments && message.attachments.length > 0 && !message.deleted
-      ? { attachments: message.attachments.map((a) => ({ mediaId: a.mediaId })) }
-      : {}),
-  };
 }

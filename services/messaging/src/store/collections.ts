@@ -107,7 +107,6 @@ export interface MessageDocument {
   body?: string;
   deleted: boolean;
   deletedAt?: Date;
-  deletedBy?: string;
   editedAt?: Date;
   /** The seq of the latest edit applied (edits apply in seq order, whatever order they land in). */
   editSeq?: number;
