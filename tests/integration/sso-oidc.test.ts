@@ -24,7 +24,11 @@ const secretB = `secret-b-${randomBytes(12).toString('hex')}`;
 beforeAll(async () => {
   stack = await openGatewayStack(
     {},
-    { authPolicy: { oidc: { stateTtlSeconds: 300, allowHttpIssuers: true } } },
+    {
+      authPolicy: {
+        oidc: { stateTtlSeconds: 300, allowHttpIssuers: true, issuerAllowedNetworks: '127.0.0.1/32' },
+      },
+    },
   );
   redirectUri = `${stack.gateway.url}/sso/callback`;
   const domainA = `${stack.tenantA}.example`;

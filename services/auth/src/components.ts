@@ -4,8 +4,10 @@
  * service. Tenants for the work over every tenant come from the operator's registry
  * (TenantDirectory), never from the list of databases.
  */
+
 import { type AuthClient, createAuthClient } from '@parley/auth-client';
 import { GdprClient, GdprParticipation } from '@parley/compliance-client';
+import { AddressPolicy } from '@parley/egress-guard';
 import {
   type KeyEncryptionKeyConnection,
   type Keyring,
@@ -178,6 +180,8 @@ export async function createComponents(
   const deletion = new UserDeletion(mongo, personalData, events);
   const oidcProviders = new OidcProviders(keyring, events, {
     allowHttpIssuers: policy.oidc.allowHttpIssuers,
+    // Throws at start on a setting that is not a list of CIDRs.
+    addresses: AddressPolicy.parse(policy.oidc.issuerAllowedNetworks),
   });
   // Expired open sign-up requests (password hashes of links never followed) are purged.
   const signUpSweeper = new SignUpSweeper({

@@ -79,6 +79,13 @@ export const authSettingsSchema = Type.Object({
    * of a real provider come over TLS).
    */
   OIDC_ALLOW_HTTP_ISSUERS: Type.Boolean({ default: false }),
+  /**
+   * Networks an OpenID issuer (and the endpoints its discovery document names) may be on although
+   * they are loopback, private, link-local or otherwise not public: CIDRs, comma-separated (e.g.
+   * `10.20.0.0/16` for an on-prem IdP). Empty: public addresses only. A tenant admin names the
+   * issuer and the server fetches it, so without this every internal address is refused (SSRF).
+   */
+  OIDC_ISSUER_ALLOWED_NETWORKS: Type.String({ default: '' }),
   /** Reset requests per e-mail address within the window before a lockout (each may mail the address). */
   PASSWORD_RESET_ADDRESS_LIMIT: Type.Integer({ minimum: 1, default: 3 }),
   /** Reset requests per source address within the window before a lockout (higher: shared NATs). */
@@ -126,7 +133,7 @@ export interface AuthPolicy {
   };
   signUpSweepIntervalMs: number;
   passwordResetTtlSeconds: number;
-  oidc: { stateTtlSeconds: number; allowHttpIssuers: boolean };
+  oidc: { stateTtlSeconds: number; allowHttpIssuers: boolean; issuerAllowedNetworks: string };
   /** Password reset's caps: `accountThreshold` per e-mail address, `addressThreshold` per source address. */
   passwordResetLimits: {
     accountThreshold: number;
@@ -176,6 +183,7 @@ export function policyFrom(config: AuthConfig): AuthPolicy {
     oidc: {
       stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
       allowHttpIssuers: config.OIDC_ALLOW_HTTP_ISSUERS,
+      issuerAllowedNetworks: config.OIDC_ISSUER_ALLOWED_NETWORKS,
     },
     passwordResetLimits: {
       accountThreshold: config.PASSWORD_RESET_ADDRESS_LIMIT,

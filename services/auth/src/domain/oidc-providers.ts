@@ -7,12 +7,25 @@
  * The provider's discovery document is read when the settings are saved (a wrong issuer fails
  * there, with a reason, not at the first sign-in) and then kept per tenant for DISCOVERY_TTL_MS;
  * openid-client keeps the provider's JWKS and refreshes it on an unknown key id.
+ *
+ * The issuer is a URL a tenant admin names and the server then fetches (discovery, JWKS, token,
+ * UserInfo): every such request goes through @parley/egress-guard, which resolves the host and
+ * refuses it unless every address is public or on a network OIDC_ISSUER_ALLOWED_NETWORKS names,
+ * checked again at each connection (a name rebound to 127.0.0.1 later is refused too). Saving
+ * the settings checks the issuer and the endpoints its document names first, for a clear 400.
  */
 import {
   OIDC_CLIENT_SECRET_PURPOSE,
   type OidcProviderSettings,
   type OidcProviderSettingsRequest,
 } from '@parley/contracts';
+import {
+  type AddressPolicy,
+  assertReachable,
+  createGuardedFetch,
+  EgressRefusedError,
+  type GuardedFetch,
+} from '@parley/egress-guard';
 import type { Keyring } from '@parley/keyring';
 import { ProblemError } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
@@ -29,6 +42,27 @@ export interface OidcProviderPolicy {
    * provider's tokens and keys must come over TLS.
    */
   allowHttpIssuers: boolean;
+  /** The addresses the issuer and its endpoints may be on (public ones, plus the allowed networks). */
+  addresses: AddressPolicy;
+}
+
+/** The 400 for an issuer (or an endpoint it names) on an address the server will not call. */
+const issuerNotPublic = (error: EgressRefusedError) =>
+  new ProblemError(
+    400,
+    'oidc-issuer-not-public',
+    'Issuer address not allowed',
+    `${error.message}. Issuers must be on public addresses unless the operator allows the network (OIDC_ISSUER_ALLOWED_NETWORKS)`.slice(
+      0,
+      300,
+    ),
+  );
+
+/** The EgressRefusedError behind a failed request, however deep openid-client wrapped it. */
+function egressRefusal(error: unknown): EgressRefusedError | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    if (e instanceof EgressRefusedError) return e;
+  return undefined;
 }
 
 export const ssoNotConfigured = () =>
@@ -58,6 +92,7 @@ export class OidcProviders {
   readonly #keyring: Keyring;
   readonly #events: SecurityEvents;
   readonly #policy: OidcProviderPolicy;
+  readonly #fetch: GuardedFetch;
   /** Per tenant: the discovered client, for the settings version it was made from. */
   readonly #clients = new Map<string, { version: number; at: number; client: Promise<oidc.Configuration> }>();
 
@@ -65,6 +100,7 @@ export class OidcProviders {
     this.#keyring = keyring;
     this.#events = events;
     this.#policy = policy;
+    this.#fetch = createGuardedFetch({ policy: policy.addresses });
   }
 
   async configure(
@@ -74,15 +110,24 @@ export class OidcProviders {
     context: RequestContext,
   ): Promise<OidcProviderSettings> {
     const issuer = this.#issuerUrl(request.issuer);
+    await this.#assertReachable(issuer);
     // Discovery before anything is stored: an issuer that does not answer as one is refused now.
-    await this.#discover(issuer, request.clientId, request.clientSecret).catch((error: unknown) => {
-      throw new ProblemError(
-        422,
-        'oidc-discovery-failed',
-        'OpenID provider not usable',
-        `The issuer's discovery failed: ${(error as Error).message}`.slice(0, 300),
-      );
-    });
+    const client = await this.#discover(issuer, request.clientId, request.clientSecret).catch(
+      (error: unknown) => {
+        const refusal = egressRefusal(error);
+        if (refusal) throw issuerNotPublic(refusal);
+        throw new ProblemError(
+          422,
+          'oidc-discovery-failed',
+          'OpenID provider not usable',
+          `The issuer's discovery failed: ${(error as Error).message}`.slice(0, 300),
+        );
+      },
+    );
+    // The endpoints the document names are fetched later (sign-in): refused now, not then.
+    const metadata = client.serverMetadata();
+    for (const endpoint of [metadata.jwks_uri, metadata.token_endpoint, metadata.userinfo_endpoint])
+      if (endpoint) await this.#assertReachable(new URL(endpoint));
     await this.#keyring.ensureTenantKey(c.tenant);
     const sealed = await this.#keyring.encrypt(
       c.tenant,
@@ -197,11 +242,21 @@ export class OidcProviders {
     return url;
   }
 
+  async #assertReachable(url: URL): Promise<void> {
+    await assertReachable(url, this.#policy.addresses).catch((error: unknown) => {
+      throw error instanceof EgressRefusedError ? issuerNotPublic(error) : error;
+    });
+  }
+
   #discover(issuer: URL, clientId: string, secret: string): Promise<oidc.Configuration> {
     // client_secret_basic: the method every provider supports and oidc-provider's default.
     return oidc.discovery(issuer, clientId, undefined, oidc.ClientSecretBasic(secret), {
       ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
       timeout: 10,
+      // Every request of this client (discovery, JWKS, token, UserInfo), address-checked.
+      // undici's Response is the one Node's fetch returns; openid-client checks it by its tag.
+      [oidc.customFetch]: (url, options) =>
+        this.#fetch(url, options as Parameters<GuardedFetch>[1]) as unknown as Promise<Response>,
     });
   }
 }
