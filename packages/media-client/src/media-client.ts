@@ -14,6 +14,8 @@ import type { Readable } from 'node:stream';
 import {
   ACTING_ROLES_HEADER,
   ACTING_USER_HEADER,
+  type AttachmentNames,
+  type AttachmentNamesBody,
   type BindAttachmentsBody,
   type BoundAttachments,
   type MediaObject,
@@ -93,6 +95,13 @@ export class MediaClient {
    */
   async bindAttachments(tenant: string, body: BindAttachmentsBody): Promise<BoundAttachments> {
     return this.http.request<BoundAttachments>('POST', `/v1/tenants/${enc(tenant)}/attachments`, body, {
+      idempotent: true,
+    });
+  }
+
+  /** For search: the display names of the files bound to one message (a read, so retried). */
+  async attachmentNames(tenant: string, body: AttachmentNamesBody): Promise<AttachmentNames> {
+    return this.http.request<AttachmentNames>('POST', `/v1/tenants/${enc(tenant)}/attachments/names`, body, {
       idempotent: true,
     });
   }

@@ -4,6 +4,7 @@
  */
 import { appOptions, createServiceApp, type ServiceApp } from '@parley/kit';
 import type { MediaComponents } from './components.ts';
+import { attachmentNameRoutes } from './routes/attachment-name-routes.ts';
 import { attachmentRoutes } from './routes/attachment-routes.ts';
 import { mediaRoutes } from './routes/media-routes.ts';
 
@@ -13,5 +14,7 @@ export function buildApp(components: MediaComponents): ServiceApp {
   app.register(async (scope) => routes(scope as unknown as ServiceApp), { prefix: '/v1' });
   const attachments = attachmentRoutes(components);
   app.register(async (scope) => attachments(scope as unknown as ServiceApp), { prefix: '/v1' });
+  const names = attachmentNameRoutes(components);
+  app.register(async (scope) => names(scope as unknown as ServiceApp), { prefix: '/v1' });
   return app;
 }

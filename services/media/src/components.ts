@@ -33,8 +33,8 @@ import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { messageDeletionsConsumer } from './workers/message-deletions.ts';
 import { unattachedUploadsSweeper } from './workers/unattached-uploads.ts';
 
-/** The services that call media: the gateway for users, messaging to bind attachments. */
-export const MEDIA_CALLERS = ['gateway', 'messaging'] as const;
+/** The services that call media: the gateway for users, messaging to bind attachments, search for their names. */
+export const MEDIA_CALLERS = ['gateway', 'messaging', 'search'] as const;
 
 export interface MediaComponents extends ServiceFoundation {
   records: MediaRecords;

@@ -22,10 +22,12 @@ import {
   TenantGate,
   type Worker,
 } from '@parley/kit';
+import { MediaClient } from '@parley/media-client';
 import { MessagingClient } from '@parley/messaging-client';
 import { PLATFORM_DATABASE, TenantDirectory } from '@parley/tenancy';
 import type { Db } from 'mongodb';
 import { Registry } from 'prom-client';
+import { type AttachmentNameSource, MediaAttachmentNames } from './domain/attachment-names.ts';
 import { Membership } from './domain/membership.ts';
 import { MessageIndex } from './domain/message-index.ts';
 import { MessageIndexer } from './domain/message-indexer.ts';
@@ -77,6 +79,8 @@ export async function createComponents(
     tenantStatusCacheMs?: number;
     /** A test's consumer narrowed to its own tenant (pattern) and group. */
     consumer?: { pattern: RegExp; groupId: string };
+    /** Tests without a media service name no files. */
+    attachmentNames?: AttachmentNameSource;
   } = {},
 ): Promise<SearchComponents> {
   const { logger, mongo, redis, kafka } = clients;
@@ -96,7 +100,15 @@ export async function createComponents(
   // The registry (parley_platform, or a test's own) holds each tenant's language: a new index's analyzer.
   const directory = new TenantDirectory(clients.platformDb ?? mongo.client.db(PLATFORM_DATABASE));
   const index = new MessageIndex(es, (tenant) => directory.languageOf(tenant));
-  const indexer = new MessageIndexer(encryptor);
+  const indexer = new MessageIndexer(
+    encryptor,
+    overrides.attachmentNames ??
+      new MediaAttachmentNames(
+        new MediaClient({ baseUrl: settings.MEDIA_URL, serviceToken: settings.SERVICE_TOKEN }),
+        (error) =>
+          logger.warn({ err: error, status: error.status }, 'media refused the names of attachments'),
+      ),
+  );
   const messaging = new MessagingClient({
     baseUrl: settings.MESSAGING_URL,
     serviceToken: settings.SERVICE_TOKEN,

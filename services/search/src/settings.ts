@@ -21,6 +21,8 @@ export const searchSettingsSchema = Type.Object({
   ...elasticsearchSettings,
   /** The messaging service: whose conversations a caller is a member of, asked at every search. */
   MESSAGING_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3004' }),
+  /** The media service: the names of a message's files, read as the message is indexed. */
+  MEDIA_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3005' }),
   /** How often the consumer looks for the messages topics of new tenants. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
   /** The compliance service, for GDPR participation (registration, reports). */

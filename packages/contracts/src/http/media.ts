@@ -63,3 +63,32 @@ export const BoundAttachmentsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type BoundAttachments = Static<typeof BoundAttachmentsSchema>;
+
+/**
+ * POST /v1/tenants/:tenant/attachments/names (search's credential only): the display names of the
+ * files bound to one message, for its index document (a search for a file name finds the message
+ * that carries it). Only ids bound to `messageId` answer, so the call reveals nothing about other
+ * uploads; an id without a name (none given, or anonymised by a GDPR erasure) is left out.
+ */
+export const AttachmentNamesBodySchema = Type.Object(
+  {
+    messageId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    mediaIds: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), {
+      minItems: 1,
+      maxItems: 10,
+      uniqueItems: true,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type AttachmentNamesBody = Static<typeof AttachmentNamesBodySchema>;
+
+export const AttachmentNamesSchema = Type.Object(
+  {
+    files: Type.Array(
+      Type.Object({ mediaId: Type.String(), name: Type.String() }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AttachmentNames = Static<typeof AttachmentNamesSchema>;

@@ -13,6 +13,8 @@
  *   Under a legal hold that covers the conversation or the uploader (or the whole tenant), the
  *   object and its record stay, made `held` (never served again, since the message is gone);
  *   retention's S3 purge takes the object once the hold is lifted.
+ * - Names are read by search for the message's index document (routes/attachment-name-routes.ts):
+ *   only the files bound to that message answer, so the call reveals nothing about other uploads.
  */
 import { LegalHoldStore } from '@parley/retention';
 import type { MongoClient } from 'mongodb';
@@ -41,6 +43,21 @@ export class Attachments {
     this.#records = options.records;
     this.#deletions = options.deletions;
     this.#mongo = options.mongo;
+  }
+
+  /** The display names of the files bound to `messageId` among `mediaIds` (nameless ones left out). */
+  async namesOf(
+    tenant: string,
+    messageId: string,
+    mediaIds: readonly string[],
+  ): Promise<{ mediaId: string; name: string }[]> {
+    const records = await this.#records.boundTo(tenant, messageId, mediaIds);
+    const byId = new Map(records.map((r) => [r._id, r.fileName]));
+    // In the message's order, as its attachments list them.
+    return mediaIds.flatMap((mediaId) => {
+      const name = byId.get(mediaId);
+      return name ? [{ mediaId, name }] : [];
+    });
   }
 
   async bind(tenant: string, request: BindRequest): Promise<string[]> {

@@ -140,6 +140,13 @@ export class MediaRecords {
     await this.#records(tenant).updateOne({ _id: id }, { $set: { state: 'held', updatedAt: new Date() } });
   }
 
+  /** Served records among `ids` bound to `messageId`. */
+  async boundTo(tenant: string, messageId: string, ids: readonly string[]): Promise<MediaRecord[]> {
+    return this.#records(tenant)
+      .find({ _id: { $in: [...ids] }, messageId, state: 'ready' })
+      .toArray();
+  }
+
   async byMessage(tenant: string, messageId: string): Promise<MediaRecord[]> {
     return this.#records(tenant).find({ messageId }).toArray();
   }

@@ -20,10 +20,15 @@ export interface MessageDocument {
   attachmentNames?: string;
 }
 
-/** The indexed state after one change; a delete keeps no content (only what orders it). */
+/**
+ * The indexed state after one change; a delete keeps no content (only what orders it). Every
+ * change writes the whole document (the external version replaces it), so `attachmentNames`,
+ * from media (domain/attachment-names.ts), is given with each, a reaction's included.
+ */
 export function documentOf(
   payload: MessageChangedPayload,
   body: SealedMessageBody | undefined,
+  attachmentNames: readonly string[] = [],
 ): MessageDocument {
   const base = {
     messageId: payload.messageId,
@@ -38,9 +43,9 @@ export function documentOf(
     ...base,
     text: body.text,
     deleted: false,
-    // The event names the media ids only; a file's name stays with media, so attachmentNames
-    // stays empty until an event carries names (they would be plaintext in the index).
     hasAttachment: (payload.attachments?.length ?? 0) > 0,
+    // One line per file: analysed like the text, so "report" finds "Quarterly report.pdf".
+    ...(attachmentNames.length > 0 ? { attachmentNames: attachmentNames.join('\n') } : {}),
     ...(payload.kind === 'message.edited' ? { editedAt: payload.at } : {}),
   };
 }

@@ -194,16 +194,30 @@ export class MessageIndex {
           pre_tags: ['<mark>'],
           post_tags: ['</mark>'],
           encoder: 'html',
-          fields: { text: { number_of_fragments: 3, fragment_size: 150 } },
+          // A file name matched shows too (after the text's), so a hit on a name says why it came.
+          fields: {
+            text: { number_of_fragments: 3, fragment_size: 150 },
+            attachmentNames: { number_of_fragments: 3, fragment_size: 150 },
+          },
         },
       },
     });
     const hits = (
       body as {
-        hits: { hits: { _source: MessageDocument; highlight?: { text?: string[] }; sort: unknown[] }[] };
+        hits: {
+          hits: {
+            _source: MessageDocument;
+            highlight?: { text?: string[]; attachmentNames?: string[] };
+            sort: unknown[];
+          }[];
+        };
       }
     ).hits.hits;
-    return hits.map((h) => ({ document: h._source, highlights: h.highlight?.text ?? [], sort: h.sort }));
+    return hits.map((h) => ({
+      document: h._source,
+      highlights: [...(h.highlight?.text ?? []), ...(h.highlight?.attachmentNames ?? [])],
+      sort: h.sort,
+    }));
   }
 }
 

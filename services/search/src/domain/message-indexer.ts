@@ -5,6 +5,7 @@
  *
  * Idempotent: a redelivered event has the same seq, an older one a lower seq, and both lose
  * against the document's external version; so the event id needs no ledger of its own.
+ * The names of the message's files come from media as it is indexed (domain/attachment-names.ts).
  * A record that cannot be used (not an envelope, an unknown type, a body the tenant's key no
  * longer opens: crypto-shredded) is counted and skipped, never retried forever; anything else
  * (Elasticsearch or the keyring's database down) throws, so the batch is redelivered.
@@ -26,7 +27,8 @@ import {
 import type { EnvelopeEncryptor } from '@parley/crypto-client';
 import { KeyringError } from '@parley/keyring';
 import { Compile } from 'typebox/compile';
-import { documentOf } from './message-document.ts';
+import { type AttachmentNameSource, noAttachmentNames } from './attachment-names.ts';
+import { documentOf, type MessageDocument } from './message-document.ts';
 import type { IndexWrite } from './message-index.ts';
 
 const CHANGE_TYPES = new Set<string>([
@@ -49,9 +51,22 @@ export interface IndexedRecord {
 
 export class MessageIndexer {
   readonly #encryptor: EnvelopeEncryptor;
+  readonly #names: AttachmentNameSource;
 
-  constructor(encryptor: EnvelopeEncryptor) {
+  constructor(encryptor: EnvelopeEncryptor, names: AttachmentNameSource = noAttachmentNames) {
     this.#encryptor = encryptor;
+    this.#names = names;
+  }
+
+  /** The document of a message's state, with its files' names when it has a body and files. */
+  async documentFor(
+    tenant: string,
+    payload: MessageChangedPayload,
+    body: SealedMessageBody | undefined,
+  ): Promise<MessageDocument> {
+    const mediaIds = body && !payload.deleted ? (payload.attachments ?? []).map((a) => a.mediaId) : [];
+    const names = mediaIds.length > 0 ? await this.#names.namesOf(tenant, payload.messageId, mediaIds) : [];
+    return documentOf(payload, body, names);
   }
 
   async writeFor(tenant: string, key: string | undefined, value: Buffer | null): Promise<IndexedRecord> {
@@ -78,7 +93,7 @@ export class MessageIndexer {
       body = opened;
     }
     return {
-      write: { kind: 'upsert', tenant, document: documentOf(payload, body) },
+      write: { kind: 'upsert', tenant, document: await this.documentFor(tenant, payload, body) },
       eventTime: envelope.time,
     };
   }

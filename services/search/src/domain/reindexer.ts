@@ -19,7 +19,6 @@ import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { SHARED_MESSAGE_INDEX } from '@parley/contracts';
 import type { MessagingClient } from '@parley/messaging-client';
 import { searchIndexName } from '@parley/tenancy';
-import { documentOf } from './message-document.ts';
 import type { IndexWrite, MessageIndex } from './message-index.ts';
 import type { MessageIndexer } from './message-indexer.ts';
 
@@ -109,7 +108,11 @@ export class Reindexer {
           skipped++;
           continue;
         }
-        writes.push({ kind: 'upsert', tenant, document: documentOf(entry, body) });
+        writes.push({
+          kind: 'upsert',
+          tenant,
+          document: await this.#indexer.documentFor(tenant, entry, body),
+        });
       }
       await this.#index.applyTo(into, writes);
       documents += writes.length;

@@ -20,6 +20,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import type { Db } from 'mongodb';
 import { buildApp } from '../app.ts';
 import { createComponents, type SearchComponents } from '../components.ts';
+import { noAttachmentNames } from '../domain/attachment-names.ts';
 import { searchSettingsSchema } from '../settings.ts';
 
 export interface SearchFixture {
@@ -41,6 +42,8 @@ export async function openSearchFixture(options: {
   redis: RedisConnection;
   kafka?: KafkaConnection;
   messagingUrl: string;
+  /** A media service to ask for the names of a message's files; without one, no file is named. */
+  mediaUrl?: string;
   /** The credential search presents to messaging (and accepts from its callers here). */
   serviceToken: string;
   /** The registry's database (each tenant's language), e.g. messaging's fixture's; else parley_platform. */
@@ -50,6 +53,7 @@ export async function openSearchFixture(options: {
   const settings = {
     ...loadConfig(searchSettingsSchema),
     MESSAGING_URL: options.messagingUrl,
+    ...(options.mediaUrl ? { MEDIA_URL: options.mediaUrl } : {}),
     SERVICE_TOKEN: options.serviceToken,
   };
   const groupId = `search-test-${options.tenant}`;
@@ -66,6 +70,7 @@ export async function openSearchFixture(options: {
     {
       callers: options.serviceToken,
       tenantStatusCacheMs: 0,
+      ...(options.mediaUrl ? {} : { attachmentNames: noAttachmentNames }),
       consumer: {
         pattern: new RegExp(`^${kafkaTopic(options.tenant, 'messages').replace(/\./g, '\\.')}$`),
         groupId,
