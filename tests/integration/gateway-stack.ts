@@ -10,6 +10,7 @@ import { type AuthFixture, openAuthFixture, PASSWORD, SERVICE_TOKEN } from '@par
 import { type ComplianceFixture, openComplianceFixture } from '@parley/compliance-service/testing';
 import { type GatewayConfig, type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import type { ServiceApp } from '@parley/kit';
+import type { AttachmentBinder } from '@parley/messaging-service/src/domain/attachment-binder.ts';
 import {
   type MessagingFixture,
   openMessagingFixture,
@@ -52,7 +53,11 @@ export interface GatewayStack {
 export async function openGatewayStack(
   settings: Partial<GatewayConfig> = {},
   /** `authPolicy`: auth's policy overrides (e.g. a local http OpenID provider allowed). */
-  options: { authPolicy?: Partial<AuthPolicy> } = {},
+  /**
+   * `attachments`: how messaging binds a send's uploads (the media service's binder, for tests
+   * with files); without it, messaging's default (MEDIA_URL).
+   */
+  options: { authPolicy?: Partial<AuthPolicy>; attachments?: AttachmentBinder } = {},
 ): Promise<GatewayStack> {
   const compliance = await openComplianceFixture();
   const tenantA = await compliance.tenant();
@@ -64,7 +69,10 @@ export async function openGatewayStack(
   const complianceUrl = await complianceApp.listen({ host: '127.0.0.1', port: 0 });
   const messaging = await openMessagingFixture({ tenant: tenantA });
   await messaging.keyring.ensureTenantKey(tenantB);
-  const messagingApp = await messaging.newApp({ callers: SERVICE_TOKEN });
+  const messagingApp = await messaging.newApp({
+    callers: SERVICE_TOKEN,
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+  });
   const messagingUrl = await messagingApp.listen({ host: '127.0.0.1', port: 0 });
   const gateway = await openGatewayFixture({
     AUTH_URL: authUrl,

@@ -2,7 +2,8 @@
  * A tenant admin's page in headless Chromium against the real stack (web-stack.ts): inviting
  * someone with roles, changing a member's roles, suspending and reactivating them, each checked
  * again after a reload (the server kept it, not only the page), axe-core on the page, and the
- * admin screenshot.
+ * admin screenshot; a compliance officer's legal hold placed, listed and lifted on the compliance
+ * page (and its screenshot).
  */
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -78,6 +79,48 @@ describe('the admin page', () => {
     await page.reload();
     await row.waitFor({ timeout: 15_000 });
     expect(await row.locator('td').nth(2).textContent()).toBe('active');
+  }, 120_000);
+});
+
+describe('the compliance page', () => {
+  it('a compliance officer places a legal hold on a person, sees it listed, and lifts it; the server keeps each', async () => {
+    const officer = await web.stack.user(web.tenant, ['compliance-officer']);
+    const held = await web.stack.user(web.tenant);
+    const context = await web.browser.newContext({ viewport: { width: 1200, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+    await page.getByLabel('Email').fill(officer.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Compliance', exact: true }).click({ timeout: 15_000 });
+    await page.getByRole('heading', { name: 'Legal holds' }).waitFor();
+
+    const reason = `matter ${Date.now()}`;
+    await page.getByLabel('Hold on').selectOption('person');
+    await page.getByLabel('User id').fill(held.userId);
+    await page.getByLabel('Reason (matter, case number)').fill(reason);
+    await page.getByRole('button', { name: 'Place hold' }).click();
+    const row = page.locator('tr[data-hold]', { hasText: reason });
+    await row.waitFor({ timeout: 15_000 });
+    const listed = await officer.client.GET('/api/v1/admin/legal-holds');
+    const hold = listed.data?.holds.find((h) => h.reason === reason);
+    expect(hold?.scope).toEqual({ kind: 'person', userId: held.userId });
+    expect(hold?.setBy).toBe(`user:${officer.userId}`);
+    await expectAccessible(page);
+    await page.screenshot({ path: join(screenshotsDir, 'compliance.png'), fullPage: true });
+
+    await row.getByPlaceholder('Why lift it').fill('matter closed');
+    await row.getByRole('button', { name: 'Lift' }).click();
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
+    await page.getByLabel('Show lifted holds too').check();
+    await expect
+      .poll(() => page.locator('tr[data-hold]', { hasText: reason }).textContent(), { timeout: 15_000 })
+      .toContain('matter closed');
+    const after = await officer.client.GET('/api/v1/admin/legal-holds', {
+      params: { query: { includeLifted: true } },
+    });
+    expect(after.data?.holds.find((h) => h.reason === reason)?.liftReason).toBe('matter closed');
   }, 120_000);
 });
 

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
+import { MediaClient } from '@parley/media-client';
+import { type MediaFixture, openMediaFixture } from '@parley/media-service/src/testing/media-fixture.ts';
+import { MediaAttachmentBinder } from '@parley/messaging-service/src/domain/attachment-binder.ts';
 import { MessagingStore } from '@parley/messaging-service/src/store/collections.ts';
 import { createMessagingRelay } from '@parley/messaging-service/src/workers/outbox-relay.ts';
 import { openSearchFixture, type SearchFixture } from '@parley/search-service/testing';
@@ -65,16 +68,55 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
   }
 }
 
-export async function openWebStack(options: { search?: boolean } = {}): Promise<WebStack> {
+/**
+ * `search`: the search service indexing the tenant's messages; `media`: the media service (files
+ * through the gateway's media routes, bound to sends by messaging).
+ */
+export async function openWebStack(options: { search?: boolean; media?: boolean } = {}): Promise<WebStack> {
   const webClientDir = buildWebClient();
   const searchPort = options.search ? await freePort() : undefined;
+  const mediaPort = options.media ? await freePort() : undefined;
+  // Messaging and media call each other: messaging binds a send's uploads through media's binder,
+  // which exists once media listens (below).
+  let binder: MediaAttachmentBinder | undefined;
   // The replicas start after the gateway (they need the messaging URL the gateway stack makes),
   // so the gateway starts with none and is handed them below.
-  const stack = await openGatewayStack({
-    SOCKET_URLS: '',
-    WEB_CLIENT_DIR: webClientDir,
-    ...(searchPort ? { SEARCH_URL: `http://127.0.0.1:${searchPort}` } : {}),
-  });
+  const stack = await openGatewayStack(
+    {
+      SOCKET_URLS: '',
+      WEB_CLIENT_DIR: webClientDir,
+      ...(searchPort ? { SEARCH_URL: `http://127.0.0.1:${searchPort}` } : {}),
+      ...(mediaPort ? { MEDIA_URL: `http://127.0.0.1:${mediaPort}` } : {}),
+    },
+    mediaPort
+      ? {
+          attachments: {
+            bind: (t, request) => {
+              if (!binder) throw new Error('media not listening yet');
+              return binder.bind(t, request);
+            },
+          },
+        }
+      : {},
+  );
+  let media: MediaFixture | undefined;
+  if (mediaPort) {
+    media = await openMediaFixture({
+      keyring: stack.messaging.keyring,
+      messagingUrl: stack.messagingUrl,
+      messagingToken: SERVICE_TOKEN,
+      // The gateway and messaging present one credential to every service (gateway-stack.ts).
+      callerToken: SERVICE_TOKEN,
+    });
+    await media.app.listen({ host: '127.0.0.1', port: mediaPort });
+    binder = new MediaAttachmentBinder(
+      new MediaClient({
+        baseUrl: `http://127.0.0.1:${mediaPort}`,
+        serviceToken: SERVICE_TOKEN,
+        timeoutMs: 5_000,
+      }),
+    );
+  }
   const tenant = stack.tenantA;
   const config = loadConfig(socketSettingsSchema);
   const kafka: KafkaConnection = await connectKafka(
@@ -150,6 +192,7 @@ export async function openWebStack(options: { search?: boolean } = {}): Promise<
       await browser.close();
       for (const replica of replicas) await replica.close().catch(() => {});
       await search?.close();
+      await media?.close();
       await relay.stop();
       await kafka.admin.deleteTopics({ topics }).catch(() => {});
       await kafka.stop();

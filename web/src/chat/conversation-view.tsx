@@ -7,8 +7,12 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
-import { follow, isLive, onLiveChange, onLiveStatus } from './live.ts';
+import { AttachmentList } from './attachment-view.tsx';
+import { Composer } from './composer.tsx';
+import { follow, isLive, onLiveChange, onLiveStatus, sendTyping } from './live.ts';
+import { OlderHistoryTop, useOlderHistory } from './older-history.tsx';
 import { PendingItem } from './pending-item.tsx';
+import { PresenceList, TypingLine } from './people-bar.tsx';
 import { ThreadPanel } from './thread-panel.tsx';
 import {
   addPending,
@@ -47,16 +51,18 @@ export function ConversationView(props: {
   const { conversationId, me } = props;
   const [timeline, setTimeline] = useState<Timeline>(emptyTimeline);
   const [error, setError] = useState('');
-  const [draft, setDraft] = useState('');
   const [editing, setEditing] = useState<string | undefined>();
   const [thread, setThread] = useState<string | undefined>();
   const since = useRef(0);
   const readUpTo = useRef(0);
   const endRef = useRef<HTMLLIElement>(null);
+  const listRef = useRef<HTMLOListElement>(null);
+  const [firstCursor, setFirstCursor] = useState<number | undefined>();
 
   useEffect(() => {
     let stopped = false;
     setTimeline(emptyTimeline());
+    setFirstCursor(undefined);
     since.current = 0;
     readUpTo.current = 0;
     // Live changes apply from the first moment (before the history answers: merging by
@@ -73,6 +79,7 @@ export function ConversationView(props: {
       if (stopped) return;
       if (!data) return setError(describeProblem(problem, 'The conversation could not be loaded.'));
       since.current = lastChangeSeq(data.messages);
+      setFirstCursor(data.prevCursor);
       setTimeline((t) => mergeMessages(t, data.messages));
       follow(conversationId, since.current);
       poll();
@@ -150,6 +157,14 @@ export function ConversationView(props: {
 
   const messages = orderedMessages(timeline);
   const lastSeq = messages.at(-1)?.seq ?? 0;
+  const history = useOlderHistory({
+    conversationId,
+    firstCursor,
+    list: listRef,
+    shown: messages.length,
+    onPage: (older) => setTimeline((t) => mergeMessages(t, older)),
+    onError: setError,
+  });
 
   // Everything shown is read: move the read pointer (it only moves forward on the server).
   useEffect(() => {
@@ -177,6 +192,9 @@ export function ConversationView(props: {
               clientMessageId: pending.clientMessageId,
               text: pending.text,
               ...(pending.parentId ? { parentId: pending.parentId } : {}),
+              ...(pending.attachments?.length
+                ? { attachments: pending.attachments.map((mediaId) => ({ mediaId })) }
+                : {}),
             },
           });
           if (data) return setTimeline((t) => mergeMessages(t, [data as Message]));
@@ -191,14 +209,6 @@ export function ConversationView(props: {
     [conversationId],
   );
 
-  const submit = (event: Event) => {
-    event.preventDefault();
-    const text = draft.trim();
-    if (!text) return;
-    setDraft('');
-    void send({ clientMessageId: newClientMessageId(), text, status: 'sending' });
-  };
-
   const update = async (call: Promise<{ data?: unknown; error?: unknown }>) => {
     const { data, error: problem } = await call;
     if (data) setTimeline((t) => mergeMessages(t, [data as Message]));
@@ -210,12 +220,14 @@ export function ConversationView(props: {
   return (
     <section class="conversation" aria-labelledby="conversation-title">
       <h2 id="conversation-title">{props.title}</h2>
+      <PresenceList conversationId={conversationId} me={me} />
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      <ol class="messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
+      <ol ref={listRef} class="messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
+        <OlderHistoryTop history={history} list={listRef} />
         {messages.map((m) => (
           <MessageItem
             key={m.id}
@@ -263,23 +275,16 @@ export function ConversationView(props: {
           ))}
         <li ref={endRef} class="end" aria-hidden="true" />
       </ol>
-      <form class="composer" onSubmit={submit}>
-        <label for="composer" class="visually-hidden">
-          Message {props.title}
-        </label>
-        <textarea
-          id="composer"
-          rows={2}
-          maxLength={10000}
-          value={draft}
-          placeholder={`Message ${props.title}`}
-          onInput={(e) => setDraft(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) submit(e);
-          }}
-        />
-        <button type="submit">Send</button>
-      </form>
+      <TypingLine conversationId={conversationId} me={me} />
+      <Composer
+        key={conversationId}
+        conversationId={conversationId}
+        title={props.title}
+        onTyping={(typing) => sendTyping(conversationId, typing)}
+        onSend={(text, attachments) =>
+          void send({ clientMessageId: newClientMessageId(), text, status: 'sending', attachments })
+        }
+      />
       {thread && timeline.messages.get(thread) && (
         <ThreadPanel
           root={timeline.messages.get(thread) as Message}
@@ -358,6 +363,7 @@ function MessageItem(props: {
           {m.editedAt && <span class="edited"> (edited)</span>}
         </p>
       )}
+      <AttachmentList mediaIds={m.attachments.map((a) => a.mediaId)} />
       <div class="reactions">
         {m.reactions.map((r) => {
           const reacted = r.userIds.includes(me);

@@ -10,11 +10,15 @@ import { ParleySocket } from '@parley/socket-client';
 import { currentSession, freshAccessToken, onSessionChange, saveSession } from '../session.ts';
 import type { Change } from './types.ts';
 
+/** online, away or offline, as the socket service says (the SDK's socket-client types). */
+export type PresenceStatus = Awaited<ReturnType<ParleySocket['presenceOf']>>[number]['status'];
 type ChangeListener = (conversationId: string, change: Change) => void;
 
 const changeListeners = new Set<ChangeListener>();
 const statusListeners = new Set<(live: boolean) => void>();
 const membershipListeners = new Set<() => void>();
+const typingListeners = new Set<(conversationId: string, userIds: string[]) => void>();
+const presenceListeners = new Set<(userId: string, status: PresenceStatus) => void>();
 let socket: ParleySocket | undefined;
 let live = false;
 let stopWatching: (() => void) | undefined;
@@ -48,7 +52,16 @@ export function startLive(): void {
     onChange: (conversationId, change) => {
       for (const listener of changeListeners) listener(conversationId, change as Change);
     },
-    onReady: () => setLive(true),
+    onReady: () => {
+      setLive(true);
+      void current.setPresence(document.hidden ? 'away' : 'online').catch(() => undefined);
+    },
+    onTyping: (conversationId, userIds) => {
+      for (const listener of typingListeners) listener(conversationId, userIds);
+    },
+    onPresence: ({ userId, status }) => {
+      for (const listener of presenceListeners) listener(userId, status);
+    },
     onMembership: () => {
       for (const listener of membershipListeners) listener();
     },
@@ -63,6 +76,12 @@ export function startLive(): void {
   current.socket.on('disconnect', () => setLive(false));
   socket = current;
   current.connect();
+  // A tab in the background is away; the person is online while any of their tabs is visible.
+  const visibility = () => {
+    if (current.connected)
+      void current.setPresence(document.hidden ? 'away' : 'online').catch(() => undefined);
+  };
+  document.addEventListener('visibilitychange', visibility);
   const timer = setInterval(() => {
     if (current.connected) freshAccessToken(REAUTHENTICATE_BEFORE_S).catch(() => undefined);
   }, TOKEN_CHECK_MS);
@@ -75,6 +94,7 @@ export function startLive(): void {
     }
   });
   stopWatching = () => {
+    document.removeEventListener('visibilitychange', visibility);
     clearInterval(timer);
     unsubscribe();
   };
@@ -107,4 +127,29 @@ export function onLiveStatus(listener: (live: boolean) => void): () => void {
 export function onMembershipChange(listener: () => void): () => void {
   membershipListeners.add(listener);
   return () => membershipListeners.delete(listener);
+}
+
+/** Tells the conversation this person types (or stopped); nothing while the socket is down. */
+export function sendTyping(conversationId: string, typing: boolean): void {
+  if (socket?.connected) void socket.typing(conversationId, typing).catch(() => undefined);
+}
+
+/** Who types in a conversation (the socket ends each indicator when told or when it expires). */
+export function onTyping(listener: (conversationId: string, userIds: string[]) => void): () => void {
+  typingListeners.add(listener);
+  return () => typingListeners.delete(listener);
+}
+
+/** The members' presence now, asked over the socket (empty while it is down). */
+export async function presenceOf(
+  conversationId: string,
+): Promise<{ userId: string; status: PresenceStatus }[]> {
+  if (!socket?.connected) return [];
+  return socket.presenceOf(conversationId).catch(() => []);
+}
+
+/** Someone who shares a conversation went online, away or offline. */
+export function onPresence(listener: (userId: string, status: PresenceStatus) => void): () => void {
+  presenceListeners.add(listener);
+  return () => presenceListeners.delete(listener);
 }

@@ -11,6 +11,8 @@ export interface PendingMessage {
   status: 'sending' | 'failed';
   /** A reply in this message's thread. */
   parentId?: string;
+  /** Uploaded files (media ids) the send carries; a retry carries the same. */
+  attachments?: string[];
 }
 
 export interface Timeline {
