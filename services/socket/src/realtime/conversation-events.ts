@@ -67,7 +67,8 @@ export function conversationEvents(
   const { tenant, userId } = socket.data.identity;
   const member = (conversationId: string) => socket.rooms.has(conversationRoom(tenant, conversationId));
   const calls = () => deps.messaging.as({ tenant, userId, roles: socket.data.identity.roles });
-  const lastTyping = new Map<string, number>();
+  // Made on the first typing event: most sockets never type, and each idle one counts.
+  let lastTyping: Map<string, number> | undefined;
 
   return {
     [SocketClientEvents.setPresence]: async (payload) => {
@@ -99,10 +100,12 @@ export function conversationEvents(
       if (!member(payload.conversationId)) return notMember();
       const typing = payload.typing ?? true;
       const now = Date.now();
-      if (typing && now - (lastTyping.get(payload.conversationId) ?? 0) < TYPING_THROTTLE_MS)
+      if (typing && now - (lastTyping?.get(payload.conversationId) ?? 0) < TYPING_THROTTLE_MS)
         return { ok: true, throttled: true };
-      if (typing) lastTyping.set(payload.conversationId, now);
-      else lastTyping.delete(payload.conversationId);
+      if (typing) {
+        lastTyping ??= new Map();
+        lastTyping.set(payload.conversationId, now);
+      } else lastTyping?.delete(payload.conversationId);
       const notice: TypingNotice = {
         conversationId: payload.conversationId,
         userId,

@@ -14,3 +14,6 @@ export const conversationRoom = (tenant: string, conversationId: string): string
   `${redisKeyPrefix(tenant)}conv:${conversationId}`;
 /** Every socket of one tenant (a suspension ends them). */
 export const tenantRoom = (tenant: string): string => `${redisKeyPrefix(tenant)}sockets`;
+
+/** A conversation's room (whatever the tenant): the rooms whose broadcasts get a channel of their own. */
+export const isConversationRoom = (room: string): boolean => /^t:[a-z0-9-]+:conv:/.test(room);
