@@ -36,6 +36,16 @@ import type { SocketMetrics } from '../realtime/socket-metrics.ts';
 import type { ParleyIo } from '../realtime/socket-server.ts';
 
 const TOPIC_PREFIX = 'parley.';
+/** Conversations of one batch read from messaging at once (the local FerretDB's pool is small). */
+const READS_IN_FLIGHT = 4;
+/** The most changes one read asks for (messaging's own maximum is 500). */
+const READ_LIMIT = 200;
+
+interface ConversationGroup {
+  conversationId: string;
+  /** The batch's message events of this conversation, by seq (the newest event of a seq wins). */
+  events: Map<number, EventEnvelope>;
+}
 
 /** The tenant of `parley.<tenant>.<stream>`. */
 export function tenantOfTopic(topic: string, stream: string): string {
@@ -65,6 +75,8 @@ export class Delivery implements Worker {
     const consumer = (
       stream: 'messages' | 'members',
       handle: (tenant: string, e: EventEnvelope) => Promise<void>,
+      eachBatch: (payload: EachBatchPayload) => Promise<void> = (payload) =>
+        this.#batch(payload, stream, handle),
     ) =>
       new TopicPatternConsumer({
         kafka: options.kafka,
@@ -75,9 +87,13 @@ export class Delivery implements Worker {
         fromBeginning: false,
         maxWaitMs: 100,
         onJoin: () => options.onJoin?.(stream),
-        eachBatch: (payload) => this.#batch(payload, stream, handle),
+        eachBatch,
       });
-    this.messages = consumer('messages', (tenant, envelope) => this.#message(tenant, envelope));
+    this.messages = consumer(
+      'messages',
+      (tenant, envelope) => this.#message(tenant, envelope),
+      (payload) => this.#messageBatch(payload),
+    );
     this.members = consumer('members', (tenant, envelope) => this.#member(tenant, envelope));
   }
 
@@ -94,6 +110,105 @@ export class Delivery implements Worker {
     await Promise.all([this.messages.refresh(), this.members.refresh()]);
   }
 
+  /**
+   * A batch of the messages topic, read from messaging once per conversation, not once per change:
+   * the batch's message changes with sockets here are grouped by conversation, each group is one
+   * `changes?since=` read covering its seqs (a hole still in flight splits it into more), at most
+   * READS_IN_FLIGHT conversations at a time, and its changes are emitted in seq order. The busier
+   * the topic, the bigger the batches, so the fewer reads per change: at 500 changes/s the
+   * one-read-per-change path could not keep up with a loaded store (the benchmark's backlog).
+   */
+  async #messageBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    const tenant = tenantOfTopic(batch.topic, 'messages');
+    const groups = new Map<string, ConversationGroup>();
+    for (const message of batch.messages) {
+      const envelope = this.#decode(message.value, batch.topic, message.offset);
+      if (!envelope) continue;
+      if (!(MESSAGING_MESSAGE_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+        await this.#handleSafely(tenant, envelope, (t, e) => this.#message(t, e));
+        continue;
+      }
+      const payload = envelope.payload as MessageChangedPayload;
+      if (typeof payload.conversationId !== 'string' || typeof payload.seq !== 'number') continue;
+      if (!this.#hasLocalSockets(conversationRoom(tenant, payload.conversationId))) continue;
+      const group = groups.get(payload.conversationId) ?? {
+        conversationId: payload.conversationId,
+        events: new Map<number, EventEnvelope>(),
+      };
+      group.events.set(payload.seq, envelope);
+      groups.set(payload.conversationId, group);
+    }
+    const pending = [...groups.values()];
+    await Promise.all(
+      Array.from({ length: Math.min(READS_IN_FLIGHT, pending.length) }, async () => {
+        for (let group = pending.shift(); group; group = pending.shift()) {
+          await this.#deliverGroup(tenant, group);
+          await heartbeat();
+        }
+      }),
+    );
+    const last = batch.messages.at(-1);
+    if (last) resolveOffset(last.offset);
+    await heartbeat();
+  }
+
+  /** One conversation's changes of a batch: as few reads as its holes allow, emitted in seq order. */
+  async #deliverGroup(tenant: string, group: ConversationGroup): Promise<void> {
+    const wanted = new Set(group.events.keys());
+    const room = conversationRoom(tenant, group.conversationId);
+    const found: Change[] = [];
+    try {
+      while (wanted.size > 0) {
+        const lowest = Math.min(...wanted);
+        const highest = Math.max(...wanted);
+        const actor = (group.events.get(lowest)?.payload as MessageChangedPayload | undefined)?.actorId ?? '';
+        const list = await this.#options.messaging
+          .as({ tenant, userId: actor, roles: ['member'] })
+          .changes(group.conversationId, lowest - 1, Math.min(READ_LIMIT, highest - lowest + 1));
+        for (const change of list.changes) if (wanted.delete(change.seq)) found.push(change);
+        // The lowest not there: not readable any more (retention, a removal); clients sync by seq.
+        // Each round so takes at least one seq off, and the loop ends.
+        wanted.delete(lowest);
+      }
+    } catch (error) {
+      // The reader's view failed (the actor removed meanwhile, messaging down): the clients fill
+      // the gap by sync; emit what was read.
+      this.#options.logger.warn(
+        { err: error, tenant, conversationId: group.conversationId },
+        'delivery of a conversation batch failed',
+      );
+    }
+    found.sort((a, b) => a.seq - b.seq);
+    for (const change of found) {
+      this.#emit(room, { conversationId: group.conversationId, change }, change.kind);
+      const at = (group.events.get(change.seq)?.payload as MessageChangedPayload | undefined)?.at;
+      if (at) this.#options.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(at)) / 1000);
+    }
+  }
+
+  #decode(value: Buffer | null, topic: string, offset: string): EventEnvelope | undefined {
+    if (!value) return undefined;
+    try {
+      return decodeEnvelope(value);
+    } catch {
+      this.#options.logger.warn({ topic, offset }, 'undecodable event skipped');
+      return undefined;
+    }
+  }
+
+  async #handleSafely(
+    tenant: string,
+    envelope: EventEnvelope,
+    handle: (tenant: string, envelope: EventEnvelope) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await handle(tenant, envelope);
+    } catch (error) {
+      // One change a replica failed to read: its clients fill the gap by sync (seq gap).
+      this.#options.logger.warn({ err: error, tenant, type: envelope.type }, 'delivery of one event failed');
+    }
+  }
+
   async #batch(
     { batch, resolveOffset, heartbeat }: EachBatchPayload,
     stream: string,
@@ -101,28 +216,8 @@ export class Delivery implements Worker {
   ): Promise<void> {
     const tenant = tenantOfTopic(batch.topic, stream);
     for (const message of batch.messages) {
-      if (message.value) {
-        let envelope: EventEnvelope | undefined;
-        try {
-          envelope = decodeEnvelope(message.value);
-        } catch {
-          this.#options.logger.warn(
-            { topic: batch.topic, offset: message.offset },
-            'undecodable event skipped',
-          );
-        }
-        if (envelope) {
-          try {
-            await handle(tenant, envelope);
-          } catch (error) {
-            // One change a replica failed to read: its clients fill the gap by sync (seq gap).
-            this.#options.logger.warn(
-              { err: error, tenant, type: envelope.type },
-              'delivery of one event failed',
-            );
-          }
-        }
-      }
+      const envelope = this.#decode(message.value, batch.topic, message.offset);
+      if (envelope) await this.#handleSafely(tenant, envelope, handle);
       resolveOffset(message.offset);
       await heartbeat();
     }
