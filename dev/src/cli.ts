@@ -1,5 +1,6 @@
-// Entry point of `npm start | test | bench | run stack`, called by dev/bootstrap.sh on Node 24.
+// Entry point of `npm start | test | bench | run stack | run screenshots`, called by dev/bootstrap.sh on Node 24.
 import { benchCommand } from './commands/bench.ts';
+import { screenshotsCommand } from './commands/screenshots.ts';
 import { stackCommand } from './commands/stack.ts';
 import { startCommand } from './commands/start.ts';
 import { testCommand } from './commands/test.ts';
@@ -9,6 +10,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   test: testCommand,
   start: startCommand,
   bench: benchCommand,
+  screenshots: screenshotsCommand,
 };
 
 // kafkajs 2.2.4 arms timers with negative delays on Node 22+; Node clamps them to 1 ms and warns.

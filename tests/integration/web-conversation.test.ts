@@ -195,13 +195,13 @@ describe('typing and presence', () => {
     const danTyping = danPage.locator('p.typing');
     await catPage.getByLabel('Message Standup').pressSequentially('ok', { delay: 20 });
     await expect.poll(() => danTyping.textContent(), { timeout: 15_000 }).toBe(`${cat.userId} is typing…`);
+    await expectAccessible(danPage, 'conversation with typing and presence');
+    await danPage.screenshot({ path: join(screenshotsDir, 'typing-presence.png') });
 
     const danSeenByCat = catPage
       .getByRole('list', { name: 'Who is here' })
       .locator('li', { hasText: dan.userId });
     await expect.poll(() => danSeenByCat.getAttribute('data-status'), { timeout: 15_000 }).toBe('online');
-    await expectAccessible(catPage, 'conversation with typing and presence');
-    await catPage.screenshot({ path: join(screenshotsDir, 'typing-presence.png') });
     // Dan's tab goes to the background (what the browser says when it is hidden).
     // (A string: the tests are type-checked without the DOM library.)
     await danPage.evaluate(`
