@@ -3,33 +3,26 @@
  * rotate call does) reaches the KeyRotationSchedule's status through the rotation event on the
  * tenant's keys topic, long before the periodic resync (set to ten minutes here) would.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getJson,
-  kubectlOk,
-  removeReadyTenant,
-  sample,
-  startWithReadyTenant,
-  type TestOperator,
-  uniqueId,
-  waitFor,
-  waitForCondition,
-} from './operator-fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { getJson, kubectlOk, sample, uniqueId, waitFor, waitForCondition } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('opkw-');
 const tenant = uniqueId('tk');
 const schedule = `${tenant}-tenant-key`;
-let op: TestOperator;
 
 const currentVersion = async () =>
   (await getJson<{ status?: { currentVersion?: number } }>(namespace, `keyrotationschedule/${schedule}`))
     ?.status?.currentVersion;
 
-beforeAll(async () => {
-  op = await startWithReadyTenant(namespace, tenant, { OPERATOR_RESYNC_MS: '600000' });
-}, 150_000);
-
-afterAll(() => removeReadyTenant(namespace, tenant, op, 'keyrotationschedules'), 120_000);
+const suite = operatorSuite({
+  prefix: 'opkw-',
+  settings: { OPERATOR_RESYNC_MS: '600000' },
+  tenants: [{ name: tenant }],
+  kinds: 'keyrotationschedules',
+  setupTimeoutMs: 150_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
 
 describe('key events wake KeyRotationSchedules', { timeout: 180_000 }, () => {
   it('reports a rotation made outside the schedule without waiting for the resync', async () => {
@@ -42,7 +35,7 @@ describe('key events wake KeyRotationSchedules', { timeout: 180_000 }, () => {
     await waitForCondition(namespace, `keyrotationschedule/${schedule}`, 'Ready', 'True');
     const before = await waitFor('the schedule to report its key', currentVersion);
 
-    const rotated = await op.operator.keyring.rotate(tenant, 'default', {
+    const rotated = await suite.op.operator.keyring.rotate(tenant, 'default', {
       requestKey: `outside-${uniqueId('r')}`,
     });
     expect(rotated.version).toBe(before + 1);

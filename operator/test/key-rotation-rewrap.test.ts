@@ -16,7 +16,7 @@ import {
 import { createSilentLogger } from '@parley/kit/testing';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, Document } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyRotationRewrapStatus } from '../src/api/resources.ts';
 import { buildKeyRotationScheduleReconciler } from '../src/key-rotation-schedule/build-key-rotation-schedule-reconciler.ts';
 import { createEventRecorder } from '../src/manager/event-recorder.ts';
@@ -25,25 +25,20 @@ import {
   type ConditionView,
   forceRotate,
   getJson,
-  kubectl,
   kubectlOk,
-  removeTenantTopics,
-  startWithReadyTenant,
-  type TestOperator,
   uniqueId,
   waitFor,
   waitForCondition,
 } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
 // Long enough that the pass started with the rotation cannot count as the proof (it must be
 // followed by a verification pass), short enough for a test.
 const SETTLE_MS = 20_000;
 const USERS = 12;
-const namespace = uniqueId('oprw-');
 const tenant = uniqueId('trw');
 const otherTenant = uniqueId('trwo');
 const name = `${tenant}-key`;
-let op: TestOperator;
 let signingKeys: Collection<Document>;
 /** What each stored ciphertext was sealed from, by document id and field. */
 const plaintexts = new Map<string, string>();
@@ -61,8 +56,8 @@ const krs = () => getJson<KrsView>(namespace, `keyrotationschedule/${name}`);
 
 /** Documents shaped as services/auth writes them (users in the tenant database, signing keys in the platform's). */
 async function seedAuthData(forTenant: string, count: number): Promise<void> {
-  const keyring = op.operator.keyring;
-  const tenantUsers = op.clients.mongo.client.db(mongoDatabaseName(forTenant)).collection('users');
+  const keyring = suite.op.operator.keyring;
+  const tenantUsers = suite.op.clients.mongo.client.db(mongoDatabaseName(forTenant)).collection('users');
   for (let i = 0; i < count; i++) {
     const id = `${forTenant}-u${i}`;
     const secret = `JBSWY3DPEHPK3PXP${i}`;
@@ -96,9 +91,9 @@ async function seedAuthData(forTenant: string, count: number): Promise<void> {
 
 /** The version of every stored ciphertext of a tenant, after checking each still opens to what was sealed. */
 async function storedVersions(forTenant: string): Promise<number[]> {
-  const keyring = op.operator.keyring;
+  const keyring = suite.op.operator.keyring;
   const versions: number[] = [];
-  const tenantUsers = op.clients.mongo.client.db(mongoDatabaseName(forTenant)).collection('users');
+  const tenantUsers = suite.op.clients.mongo.client.db(mongoDatabaseName(forTenant)).collection('users');
   for (const user of await tenantUsers.find().toArray()) {
     for (const field of ['totp', 'totpPending']) {
       const sealed = user[field]?.sealedSecret;
@@ -120,21 +115,18 @@ async function storedVersions(forTenant: string): Promise<number[]> {
   return versions;
 }
 
-beforeAll(async () => {
-  op = await startWithReadyTenant(namespace, tenant, {
-    KEY_REWRAP_SETTLE_MS: String(SETTLE_MS),
-    KEY_REWRAP_BATCH_SIZE: '5',
-  });
-  signingKeys = op.clients.mongo.client.db(PLATFORM_DATABASE).collection('auth_signing_keys');
-  await op.operator.keyring.ensureTenantKey(otherTenant);
-  await seedAuthData(tenant, USERS);
-  await seedAuthData(otherTenant, 2);
-}, 150_000);
-
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'keyrotationschedules', '--all']);
-  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-  if (op) {
+const suite = operatorSuite({
+  prefix: 'oprw-',
+  settings: { KEY_REWRAP_SETTLE_MS: String(SETTLE_MS), KEY_REWRAP_BATCH_SIZE: '5' },
+  tenants: [{ name: tenant }],
+  kinds: 'keyrotationschedules',
+  setup: async (op) => {
+    signingKeys = op.clients.mongo.client.db(PLATFORM_DATABASE).collection('auth_signing_keys');
+    await op.operator.keyring.ensureTenantKey(otherTenant);
+    await seedAuthData(tenant, USERS);
+    await seedAuthData(otherTenant, 2);
+  },
+  afterTenantsDeleted: async (op) => {
     const platform = op.clients.mongo.client.db(PLATFORM_DATABASE);
     await signingKeys.deleteMany({ tenant: { $in: [tenant, otherTenant] } });
     await platform
@@ -142,11 +134,12 @@ afterAll(async () => {
       .deleteMany({ tenant: { $in: [tenant, otherTenant] } });
     await platform.collection(KEYS_COLLECTION).deleteMany({ tenant: otherTenant });
     await op.clients.mongo.client.db(mongoDatabaseName(otherTenant)).dropDatabase();
-    await op.stop();
-  }
-  await removeTenantTopics([tenant, otherTenant]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+  },
+  setupTimeoutMs: 150_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
+suite.track(otherTenant);
 
 describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, () => {
   it('re-wraps every stored ciphertext after a rotation, reports progress, then retires the old version', async () => {
@@ -223,7 +216,7 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
     expect(new Set(await storedVersions(otherTenant))).toEqual(new Set([1]));
 
     // The minimum rose only after the rewrap had completed.
-    const platform = op.clients.mongo.client.db(PLATFORM_DATABASE);
+    const platform = suite.op.clients.mongo.client.db(PLATFORM_DATABASE);
     const progress = await platform
       .collection<RewrapProgress>(REWRAP_PROGRESS_COLLECTION)
       .findOne({ _id: `${tenant}/default` });
@@ -235,19 +228,19 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
   });
 
   it('changes nothing when reconciled again', async () => {
-    const tenantUsers = op.clients.mongo.client.db(mongoDatabaseName(tenant)).collection('users');
+    const tenantUsers = suite.op.clients.mongo.client.db(mongoDatabaseName(tenant)).collection('users');
     const before = await tenantUsers.find().sort({ _id: 1 }).toArray();
     const keysBefore = await signingKeys.find({ tenant }).sort({ _id: 1 }).toArray();
     const statusBefore = (await krs())?.status?.rewrap;
     // Another replica's reconciler, alongside the operator's own resyncs (every 2 s in tests).
-    const kube = connectKube(op.config.KUBECONFIG);
+    const kube = connectKube(suite.op.config.KUBECONFIG);
     const reconciler = buildKeyRotationScheduleReconciler({
       kube,
-      keyring: op.operator.keyring,
+      keyring: suite.op.operator.keyring,
       events: createEventRecorder(kube, 'parley.dev/operator', 'rerun', createSilentLogger()),
-      mongo: op.clients.mongo.client,
+      mongo: suite.op.clients.mongo.client,
       logger: createSilentLogger(),
-      config: op.config,
+      config: suite.op.config,
     });
     for (let i = 0; i < 2; i++) await reconciler.reconcile({ namespace, name });
     expect(await tenantUsers.find().sort({ _id: 1 }).toArray()).toEqual(before);
@@ -257,7 +250,7 @@ describe('KeyRotationSchedule rewrapPolicy Background', { timeout: 180_000 }, ()
   });
 
   it('keeps the old version able to decrypt when a stored ciphertext cannot be re-wrapped', async () => {
-    const tenantUsers = op.clients.mongo.client.db(mongoDatabaseName(tenant)).collection('users');
+    const tenantUsers = suite.op.clients.mongo.client.db(mongoDatabaseName(tenant)).collection('users');
     const victim = `${tenant}-u0`;
     const user = await tenantUsers.findOne({ _id: victim as never });
     const tampered = Buffer.from(user?.totp.sealedSecret, 'base64');

@@ -199,40 +199,6 @@ async function platformKafka(clientId: string) {
   });
 }
 
-/** The operator watching `namespace`, with the sample Tenant there as `tenant` (disposable), Ready. */
-export async function startWithReadyTenant(
-  namespace: string,
-  tenant: string,
-  overrides: Record<string, string> = {},
-): Promise<TestOperator> {
-  await ensureCrdsAndNamespace(namespace);
-  const op = await startTestOperator(namespace, overrides);
-  await kubectlOk(
-    ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, disposableTenant),
-  );
-  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
-  return op;
-}
-
-/**
- * Undoes startWithReadyTenant: the custom resources of `kinds` (e.g. "keyrotationschedules"), the
- * Tenant (its Delete policy removes its data), the operator, the topics kept on purpose, and the
- * namespace.
- */
-export async function removeReadyTenant(
-  namespace: string,
-  tenant: string,
-  op: TestOperator | undefined,
-  kinds: string,
-): Promise<void> {
-  await kubectl(['delete', '-n', namespace, kinds, '--all']);
-  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-  await op?.stop();
-  await removeTenantTopics([tenant]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}
-
 /**
  * Removes what a Delete-policy deletion keeps on purpose (the lifecycle and keys topics), once
  * the operator has stopped and its relay has published their last events: test data must go.

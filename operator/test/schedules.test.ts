@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditLog } from '@parley/audit-chain';
 import { createSilentLogger } from '@parley/kit/testing';
 import { LegalHoldStore, RetentionPolicyStore } from '@parley/retention';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyRotationScheduleReconciler } from '../src/key-rotation-schedule/key-rotation-schedule-reconciler.ts';
 import { createEventRecorder } from '../src/manager/event-recorder.ts';
 import { connectKube } from '../src/manager/kube-client.ts';
@@ -16,20 +16,15 @@ import {
   forceRotate,
   getJson,
   kubectlOk,
-  removeReadyTenant,
   sample,
-  startTestOperator,
-  startWithReadyTenant,
-  type TestOperator,
   uniqueId,
   waitFor,
   waitForCondition,
   waitForEvent,
 } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('opts-');
 const tenant = uniqueId('ts');
-let op: TestOperator;
 
 interface KrsView {
   metadata: { uid: string };
@@ -47,15 +42,18 @@ async function krs(name: string): Promise<KrsView | undefined> {
 
 /** The operator's gauge value for exactly these labels (undefined: no such series). */
 async function gauge(name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const metric = await op.operator.metrics.registry.getSingleMetric(name)?.get();
+  const metric = await suite.op.operator.metrics.registry.getSingleMetric(name)?.get();
   return metric?.values.find((v) => JSON.stringify(v.labels) === JSON.stringify(labels))?.value;
 }
 
-beforeAll(async () => {
-  op = await startWithReadyTenant(namespace, tenant);
-}, 150_000);
-
-afterAll(() => removeReadyTenant(namespace, tenant, op, 'keyrotationschedules,retentionpolicies'), 120_000);
+const suite = operatorSuite({
+  prefix: 'opts-',
+  tenants: [{ name: tenant }],
+  kinds: 'keyrotationschedules,retentionpolicies',
+  setupTimeoutMs: 150_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
 
 describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
   it('applies from the sample, reports the key, and force-rotates once per annotation value', async () => {
@@ -85,7 +83,7 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     // Several resyncs later (every 2 s in tests) the same annotation value has not rotated again.
     await new Promise((r) => setTimeout(r, 5_000));
     expect((await krs(name))?.status).toMatchObject({ currentVersion: 2, lastForceRotate: 'first' });
-    expect((await op.operator.keyring.listVersions(tenant)).primaryVersion).toBe(2);
+    expect((await suite.op.operator.keyring.listVersions(tenant)).primaryVersion).toBe(2);
 
     await forceRotate(namespace, name, 'second');
     await waitFor('version 3', async () => (await krs(name))?.status?.currentVersion === 3);
@@ -122,16 +120,16 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
       `apiVersion: parley.dev/v1alpha1\nkind: KeyRotationSchedule\nmetadata:\n  name: ${name}\nspec:\n  tenantRef: {name: ${tenant}}\n  cron: "0 4 * * *"\n  rewrapPolicy: None\n  versionsKept: 1\n`,
     );
     await waitForCondition(namespace, `keyrotationschedule/${name}`, 'Ready', 'True');
-    const before = (await op.operator.keyring.listVersions(tenant)).primaryVersion;
+    const before = (await suite.op.operator.keyring.listVersions(tenant)).primaryVersion;
     // Two replicas' reconcilers, both believing it is 04:00:30 tomorrow: the 04:00 slot is due.
     const tomorrow = new Date(Date.now() + 24 * 3600_000);
     tomorrow.setUTCHours(4, 0, 30, 0);
-    const kube = connectKube(op.config.KUBECONFIG);
+    const kube = connectKube(suite.op.config.KUBECONFIG);
     const events = createEventRecorder(kube, 'parley.dev/operator', 'replica', createSilentLogger());
     const replicas = [1, 2].map(
-      () => new KeyRotationScheduleReconciler(kube, op.operator.keyring, events, () => tomorrow),
+      () => new KeyRotationScheduleReconciler(kube, suite.op.operator.keyring, events, () => tomorrow),
     );
-    await op.operator.manager.stop(); // only the two replicas act from here on
+    await suite.op.operator.manager.stop(); // only the two replicas act from here on
     // Every racing reconcile must succeed: the slot's request key makes the rotation idempotent,
     // so a race is no excuse for an error (one would be requeued and hide a real failure here).
     const raced = await Promise.allSettled(
@@ -139,7 +137,7 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
     );
     expect(raced.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))).toEqual([]);
     for (const r of replicas) await r.reconcile({ namespace, name });
-    const after = await op.operator.keyring.listVersions(tenant);
+    const after = await suite.op.operator.keyring.listVersions(tenant);
     expect(after.primaryVersion).toBe(before + 1);
     // versionsKept: 1 without a rewrap (None) -> only the new version may decrypt, at once.
     expect(after.minDecryptionVersion).toBe(before + 1);
@@ -148,14 +146,13 @@ describe('KeyRotationSchedule', { timeout: 180_000 }, () => {
       minDecryptionVersion: before + 1,
     });
     // The manager is restarted for the tests after this one.
-    await op.stop();
-    op = await startTestOperator(namespace);
+    await suite.restart();
   });
 });
 
 describe('RetentionPolicy', { timeout: 180_000 }, () => {
   it('stores the policy, sets topic retention and purges expired messages on schedule, skipping held ones', async () => {
-    const db = op.clients.mongo.client.db(`parley_${tenant}`);
+    const db = suite.op.clients.mongo.client.db(`parley_${tenant}`);
     const old = new Date(Date.now() - 100 * 24 * 3600_000);
     // Messaging's layout (services/messaging/README.md): string ids, which the purge re-selects by.
     await db.collection<{ _id: string; [field: string]: unknown }>('messages').insertMany([
@@ -175,7 +172,7 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
         text: 'fresh',
       },
     ]);
-    await new LegalHoldStore(op.clients.mongo.client, tenant).place({
+    await new LegalHoldStore(suite.op.clients.mongo.client, tenant).place({
       scope: { kind: 'conversation', conversationId: 'c-held' },
       reason: 'Case 42',
       setBy: 'counsel@example.com',
@@ -192,9 +189,13 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
       metadata: {},
     });
     const oldAudit = randomUUID();
-    const past = await AuditLog.open({ client: op.clients.mongo.client, tenant, clock: () => eightYearsAgo });
+    const past = await AuditLog.open({
+      client: suite.op.clients.mongo.client,
+      tenant,
+      clock: () => eightYearsAgo,
+    });
     await past.append([record(oldAudit)], 'test');
-    const present = await AuditLog.open({ client: op.clients.mongo.client, tenant });
+    const present = await AuditLog.open({ client: suite.op.clients.mongo.client, tenant });
     await present.append([record(randomUUID())], 'test');
     const name = `${tenant}-default`;
     // The sample with a schedule every 3 seconds (6-field cron) so the test sees a run.
@@ -241,10 +242,10 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
       'expired but held',
       'fresh',
     ]);
-    expect(await currentRetentionMs(op.clients.kafkaPlatformatic, `parley.${tenant}.messages`)).toBe(
+    expect(await currentRetentionMs(suite.op.clients.kafkaPlatformatic, `parley.${tenant}.messages`)).toBe(
       90 * 24 * 3600_000,
     );
-    const stored = await new RetentionPolicyStore(op.clients.mongo.client, tenant).get(
+    const stored = await new RetentionPolicyStore(suite.op.clients.mongo.client, tenant).get(
       `${namespace}/${name}`,
     );
     expect(stored?.rules).toHaveLength(4);
@@ -255,7 +256,7 @@ describe('RetentionPolicy', { timeout: 180_000 }, () => {
   });
 
   it('in dryRun counts what would go and deletes nothing', async () => {
-    const db = op.clients.mongo.client.db(`parley_${tenant}`);
+    const db = suite.op.clients.mongo.client.db(`parley_${tenant}`);
     const old = new Date(Date.now() - 40 * 24 * 3600_000);
     await db
       .collection('messages')

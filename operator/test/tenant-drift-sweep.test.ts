@@ -7,7 +7,7 @@
  */
 import { createSilentLogger } from '@parley/kit/testing';
 import { kafkaPrincipal, kafkaTopic, mongoDatabaseName, redisAclUser } from '@parley/tenancy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../src/api/resources.ts';
 import {
   AclOperationTypes,
@@ -18,24 +18,19 @@ import {
 import { listStores } from '../src/tenant/drift/drift-listing.ts';
 import { DriftSweep } from '../src/tenant/drift/drift-sweep.ts';
 import { mongoUsername } from '../src/tenant/steps/mongo-step.ts';
-import {
-  disposableTenant,
-  ensureCrdsAndNamespace,
-  kubectl,
-  kubectlOk,
-  removeTenantTopics,
-  sample,
-  startTestOperator,
-  type TestOperator,
-  uniqueId,
-  waitFor,
-  waitForCondition,
-} from './operator-fixture.ts';
+import { uniqueId, waitFor } from './operator-fixture.ts';
+import { operatorSuite, waitForCachedReady } from './operator-suite.ts';
 
-const namespace = uniqueId('opdrift-');
 const tenants = [uniqueId('da'), uniqueId('db'), uniqueId('dc')];
 const [a, b] = tenants as [string, string, string];
-let op: TestOperator | undefined;
+// Resync an hour away and the operator's own sweep too: only the sweeps this test runs repair.
+const suite = operatorSuite({
+  prefix: 'opdrift-',
+  settings: { OPERATOR_RESYNC_MS: '3600000', OPERATOR_DRIFT_SWEEP_MS: '3600000' },
+  tenants: tenants.map((name) => ({ name })),
+  // The controller's cache has seen every Tenant Ready (the sweep looks only at Ready ones).
+  setup: () => waitForCachedReady(suite, tenants),
+});
 
 /** Wraps `target` so every method call, at any depth (es.cat.indices), is recorded by its path. */
 function recording<T extends object>(target: T, path: string, calls: string[]): T {
@@ -58,16 +53,9 @@ function recording<T extends object>(target: T, path: string, calls: string[]): 
   });
 }
 
-const tenantController = () => {
-  const controller = op?.operator.manager.controllers.find((c) => c.kind === 'Tenant');
-  if (!controller) throw new Error('no Tenant controller');
-  return controller;
-};
-
 function recordedSweep(calls: string[]): DriftSweep {
-  if (!op) throw new Error('no operator');
-  const { clients } = op;
-  const controller = tenantController();
+  const { clients } = suite.op;
+  const controller = suite.tenantController();
   return new DriftSweep({
     tenants: () => controller.objects() as Tenant[],
     list: () =>
@@ -85,8 +73,7 @@ function recordedSweep(calls: string[]): DriftSweep {
 }
 
 async function aclsOf(tenant: string) {
-  if (!op) throw new Error('no operator');
-  const described = await op.clients.kafka.admin.describeAcls({
+  const described = await suite.op.clients.kafka.admin.describeAcls({
     resourceType: AclResourceTypes.ANY,
     resourcePatternType: ResourcePatternTypes.ANY,
     principal: `User:${kafkaPrincipal(tenant)}`,
@@ -97,45 +84,11 @@ async function aclsOf(tenant: string) {
 }
 
 const redisUserExists = async (tenant: string) =>
-  (await op?.clients.redis.client.call('ACL', 'GETUSER', redisAclUser(tenant))) !== null;
-
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  // Resync an hour away and the operator's own sweep too: only the sweeps this test runs repair.
-  op = await startTestOperator(namespace, {
-    OPERATOR_RESYNC_MS: '3600000',
-    OPERATOR_DRIFT_SWEEP_MS: '3600000',
-  });
-  for (const tenant of tenants)
-    await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', tenant, disposableTenant),
-    );
-  for (const tenant of tenants)
-    await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
-  // The controller's cache has seen every Tenant Ready (the sweep looks only at Ready ones).
-  await waitFor(
-    'the cache to see every Tenant Ready',
-    async () =>
-      tenantController()
-        .objects()
-        .filter((t) =>
-          (t as Tenant).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        ).length === tenants.length,
-  );
-}, 240_000);
-
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
-  await op?.stop();
-  await removeTenantTopics(tenants);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 180_000);
+  (await suite.op.clients.redis.client.call('ACL', 'GETUSER', redisAclUser(tenant))) !== null;
 
 describe('drift sweep', () => {
   it('finds a deleted Kafka ACL, Redis user and Mongo user (or database) in one sweep and the reconcile repairs them', async () => {
-    if (!op) throw new Error('no operator');
-    const { clients } = op;
+    const { clients } = suite.op;
     const calls: string[] = [];
     const sweep = recordedSweep(calls);
 
@@ -215,11 +168,7 @@ describe('drift sweep', () => {
   }, 120_000);
 
   it("the operator's own sweep runs on its interval, apart from the resync", async () => {
-    await op?.stop();
-    op = await startTestOperator(namespace, {
-      OPERATOR_RESYNC_MS: '3600000',
-      OPERATOR_DRIFT_SWEEP_MS: '2000',
-    });
+    const op = await suite.restart({ OPERATOR_RESYNC_MS: '3600000', OPERATOR_DRIFT_SWEEP_MS: '2000' });
     // The new operator's first reconciles (one per Tenant at its start) are done.
     await new Promise((r) => setTimeout(r, 6_000));
     await op.clients.redis.client.call('ACL', 'DELUSER', redisAclUser(a));

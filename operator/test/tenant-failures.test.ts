@@ -1,58 +1,17 @@
-/**
- * What goes wrong, shown on the real API server and stores: invalid specs refused by the API
- * server with a clear message (OpenAPI + CEL in the CRDs), and Kafka unreachable in the middle of
- * a reconcile. A shared broker cannot be stopped for one test, so the failing reconcile runs
- * with the real wiring pointed at a dead broker address; then the real operator converges.
- */
-import { createSilentLogger } from '@parley/kit/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../src/api/resources.ts';
-import { buildTenantReconciler } from '../src/build-tenant-reconciler.ts';
 import { createPlatformaticAdmin } from '../src/clients.ts';
-import { createEventRecorder } from '../src/manager/event-recorder.ts';
-import { connectKube } from '../src/manager/kube-client.ts';
 import {
   conditions,
-  ensureCrdsAndNamespace,
   kubectl,
   kubectlOk,
-  operatorConfig,
-  removeTenantTopics,
   sample,
-  startTestOperator,
-  type TestOperator,
   uniqueId,
   waitForCondition,
   withoutAdmins,
 } from './operator-fixture.ts';
-
-const namespace = uniqueId('optf-');
-let op: TestOperator | undefined;
-const created: string[] = [];
-
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-}, 60_000);
-
-afterAll(async () => {
-  await kubectl([
-    'patch',
-    '-n',
-    namespace,
-    'tenants',
-    '--all',
-    '--type',
-    'merge',
-    '-p',
-    '{"spec":{"deletionPolicy":"Delete"}}',
-  ]);
-  if (!op) op = await startTestOperator(namespace);
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
-  await op.stop();
-  await removeTenantTopics(created);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+import { operatorSuite, testReconciler } from './operator-suite.ts';
 
 async function applyRefused(yaml: string): Promise<string> {
   const result = await kubectl(['apply', '-n', namespace, '-f', '-'], yaml);
@@ -62,6 +21,16 @@ async function applyRefused(yaml: string): Promise<string> {
 
 const tenantYaml = (name: string, spec: string) =>
   `apiVersion: parley.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+
+// No operator at first: the invalid specs are the API server's alone, and the Kafka test starts
+// the one it needs. Cleanup starts one for the finalizers.
+const suite = operatorSuite({
+  prefix: 'optf-',
+  startOperator: false,
+  setupTimeoutMs: 60_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
 
 describe('invalid specs', { timeout: 180_000 }, () => {
   it('are refused by the API server with a message that says what is wrong', async () => {
@@ -104,7 +73,7 @@ describe('invalid specs', { timeout: 180_000 }, () => {
 
   it('refuses changes that must not happen: shrinking partitions, changing replication, lowering minDecryptionVersion', async () => {
     const name = uniqueId('tv');
-    created.push(name);
+    suite.track(name);
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
       tenantYaml(name, '  displayName: x\n  plan: free\n  kafka: {partitions: 2}\n'),
@@ -176,11 +145,10 @@ describe('invalid specs', { timeout: 180_000 }, () => {
 describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => {
   it('reports Ready=False with KafkaUnavailable while every other step succeeds, then converges', async () => {
     const name = uniqueId('tk');
-    created.push(name);
-    const config = operatorConfig(namespace);
-    const logger = createSilentLogger();
-    op = await startTestOperator(namespace, { OPERATOR_CONCURRENCY: '1' });
-    await op.operator.manager.stop(); // the real manager must not reconcile during the broken one
+    suite.track(name);
+    const op = await suite.restart({ OPERATOR_CONCURRENCY: '1' });
+    const { config } = op;
+    await suite.op.operator.manager.stop(); // the real manager must not reconcile during the broken one
     // Applied only now, finalizer included: the broken reconcile is the first to provision it, so
     // the tenant has never been served (a served one stays Ready in the registry while a step fails).
     await kubectlOk(
@@ -206,19 +174,9 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
       config.KAFKA_USERNAME,
       config.KAFKA_PASSWORD,
     );
-    const kube = connectKube(config.KUBECONFIG);
-    const broken = buildTenantReconciler({
-      kube,
-      mongo: op.clients.mongo.client,
-      redis: op.clients.redis.client,
+    const broken = testReconciler(op, {
       kafka: deadKafka,
       kafkaPlatformatic: deadPlatformatic,
-      s3: op.clients.s3,
-      s3Admin: op.clients.s3Admin,
-      elasticsearch: op.clients.elasticsearch,
-      keys: op.operator.keyring,
-      events: createEventRecorder(kube, 'parley.dev/operator', 'broken', logger),
-      logger,
       connection: {
         mongoUrl: '',
         redisUrl: config.REDIS_URL,
@@ -226,10 +184,6 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
         s3Endpoint: '',
         elasticsearchUrl: '',
       },
-      auth: { url: config.AUTH_SERVICE_URL, serviceToken: config.SERVICE_TOKEN },
-      searchIndexReplicas: 0,
-      stepTimeoutMs: 10_000,
-      credentialStoreNamespace: namespace,
     });
     await expect(broken.reconcile({ namespace, name })).rejects.toThrow(/not ready \(KafkaUnavailable\)/);
     await deadPlatformatic.close();
@@ -241,17 +195,16 @@ describe('Kafka down in the middle of a reconcile', { timeout: 180_000 }, () => 
     expect(byType.Mongo?.status).toBe('True');
     expect(byType.Redis?.status).toBe('True');
     expect(byType.Ready?.message).toMatch(/KafkaTopics/);
-    const entry = await op.clients.mongo.client
+    const entry = await suite.op.clients.mongo.client
       .db('parley_platform')
       .collection('tenants')
       .findOne({ _id: name as never });
     expect(entry?.status).toBe('Provisioning');
 
     // The real operator (reachable broker) converges the same object.
-    await op.stop();
-    op = await startTestOperator(namespace);
+    await suite.restart();
     await waitForCondition(namespace, `tenant/${name}`, 'Ready', 'True', 90_000);
-    const entryAfter = await op.clients.mongo.client
+    const entryAfter = await suite.op.clients.mongo.client
       .db('parley_platform')
       .collection('tenants')
       .findOne({ _id: name as never });

@@ -7,45 +7,34 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '@parley/kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureCrdsAndNamespace,
-  kubectl,
-  kubectlOk,
-  REPO_ROOT,
-  removeTenantTopics,
-  sample,
-  startTestOperator,
-  type TestOperator,
-  uniqueId,
-  waitFor,
-  waitForCondition,
-} from './operator-fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { kubectlOk, REPO_ROOT, sample, uniqueId, waitFor, waitForCondition } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('opti-');
 const tenant = uniqueId('ti');
 let authPort: number;
-let op: TestOperator;
 let auth: ChildProcess | undefined;
 /** What the auth process printed (warnings and errors), shown when it never became ready. */
 let authOutput = '';
 
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  authPort = await freePort();
-  op = await startTestOperator(namespace, { AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}` });
-}, 60_000);
-
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-  await op?.stop();
-  await removeTenantTopics([tenant]);
-  if (auth && auth.exitCode === null) {
-    auth.kill('SIGTERM');
-    await new Promise((r) => auth?.once('exit', r));
-  }
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+const suite = operatorSuite({
+  prefix: 'opti-',
+  // The port the auth process will listen on, chosen before the operator starts.
+  prepare: async () => {
+    authPort = await freePort();
+  },
+  settings: () => ({ AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}` }),
+  setupTimeoutMs: 60_000,
+  cleanupTimeoutMs: 120_000,
+  afterTenantsDeleted: async () => {
+    if (auth && auth.exitCode === null) {
+      auth.kill('SIGTERM');
+      await new Promise((r) => auth?.once('exit', r));
+    }
+  },
+});
+const { namespace } = suite;
+suite.track(tenant);
 
 describe('invitations for spec.admins', { timeout: 300_000 }, () => {
   it('say honestly that the auth service is missing, then converge once it answers', async () => {
@@ -98,7 +87,7 @@ describe('invitations for spec.admins', { timeout: 300_000 }, () => {
     expect(after.find((c) => c.type === 'Invitations')).toMatchObject({ status: 'True', reason: 'Invited' });
     expect(after.find((c) => c.type === 'Invitations')?.message).toMatch(/2 admin\(s\) invited/);
     const stored = await waitFor('the invitations in the auth service', async () => {
-      const docs = await op.clients.mongo.client
+      const docs = await suite.op.clients.mongo.client
         .db(`parley_${tenant}`)
         .collection('invitations')
         .find()

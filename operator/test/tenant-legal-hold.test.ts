@@ -6,59 +6,49 @@
  */
 import { KeyUnderLegalHoldError } from '@parley/keyring';
 import { LegalHoldStore } from '@parley/retention';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../src/api/resources.ts';
 import {
-  ensureCrdsAndNamespace,
   getJson,
   kubectl,
   kubectlOk,
-  removeTenantTopics,
-  sample,
-  startTestOperator,
-  type TestOperator,
   uniqueId,
   waitFor,
   waitForCondition,
   withoutAdmins,
 } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('oplh-');
 const tenant = uniqueId('th');
-let op: TestOperator;
 
 const cryptoShred = (yaml: string) =>
   withoutAdmins(yaml).replace('deletionPolicy: Retain', 'deletionPolicy: CryptoShred');
 
 async function databaseExists(): Promise<boolean> {
-  const { databases } = await op.clients.mongo.client.db('admin').admin().listDatabases({ nameOnly: true });
+  const { databases } = await suite.op.clients.mongo.client
+    .db('admin')
+    .admin()
+    .listDatabases({ nameOnly: true });
   return databases.some((d) => d.name === `parley_${tenant}`);
 }
 
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace, { OPERATOR_HOLD_RECHECK_MS: '1000' });
-  await kubectlOk(
-    ['apply', '-n', namespace, '-f', '-'],
-    await sample('tenant-acme.yaml', tenant, cryptoShred),
-  );
-  await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 90_000);
-}, 120_000);
-
-afterAll(async () => {
-  if (op) {
+const suite = operatorSuite({
+  prefix: 'oplh-',
+  settings: { OPERATOR_HOLD_RECHECK_MS: '1000' },
+  tenants: [{ name: tenant, edit: cryptoShred }],
+  // A hold left by a failed test would block the cleanup's deletion.
+  beforeCleanup: async (op) => {
     const holds = new LegalHoldStore(op.clients.mongo.client, tenant);
     for (const hold of await holds.list()) await holds.lift(hold.id, { liftedBy: 'test', reason: 'cleanup' });
-    await kubectl(['delete', '-n', namespace, 'tenant', tenant, '--timeout=60s']);
-    await op.stop();
-    await removeTenantTopics([tenant]);
-  }
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+  },
+  setupTimeoutMs: 120_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
 
 describe('a Tenant under legal hold', { timeout: 180_000 }, () => {
   it('a Tenant under legal hold is not deleted; lifted, the deletion proceeds', async () => {
-    const holds = new LegalHoldStore(op.clients.mongo.client, tenant);
+    const holds = new LegalHoldStore(suite.op.clients.mongo.client, tenant);
     // A hold on one person is enough: the tenant key seals that person's messages too.
     const hold = await holds.place({
       scope: { kind: 'person', userId: 'u-17' },
@@ -89,12 +79,12 @@ describe('a Tenant under legal hold', { timeout: 180_000 }, () => {
 
     // Nothing is destroyed: the database, the bucket and the key are all there; access is gone.
     expect(await databaseExists()).toBe(true);
-    expect(await op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(true);
-    expect((await op.operator.keyring.listKeys(tenant)).every((k) => k.state === 'enabled')).toBe(true);
-    expect(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenant}`)).toBeNull();
+    expect(await suite.op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(true);
+    expect((await suite.op.operator.keyring.listKeys(tenant)).every((k) => k.state === 'enabled')).toBe(true);
+    expect(await suite.op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenant}`)).toBeNull();
     // The operator's keyring asks the holds too: it refuses to schedule the key's destruction.
     await expect(
-      op.operator.keyring.scheduleDestruction(tenant, 'default', { waitingDays: 7 }),
+      suite.op.operator.keyring.scheduleDestruction(tenant, 'default', { waitingDays: 7 }),
     ).rejects.toThrow(KeyUnderLegalHoldError);
 
     // A few rechecks later it still holds.
@@ -109,24 +99,26 @@ describe('a Tenant under legal hold', { timeout: 180_000 }, () => {
       500,
     );
     expect(await databaseExists()).toBe(false);
-    expect(await op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(false);
-    expect((await op.operator.keyring.listKeys(tenant)).map((k) => k.state)).toContain('pending-destruction');
+    expect(await suite.op.clients.s3.bucketExists(`parley-${tenant}`)).toBe(false);
+    expect((await suite.op.operator.keyring.listKeys(tenant)).map((k) => k.state)).toContain(
+      'pending-destruction',
+    );
   });
 
   it("the keyring destroys no key of a held tenant, even after the tenant's database is gone", async () => {
     // A key of the tenant deleted above: its keys topic is still there (kept until afterAll), so
     // the keyring's events are published rather than left pending for topics that never come.
     const keyName = 'evidence';
-    const keyring = op.operator.keyring;
+    const keyring = suite.op.operator.keyring;
     await keyring.ensureTenantKey(tenant, keyName);
     // Scheduled eight days ago (before any hold), so its waiting period is over now.
     await keyring.scheduleDestruction(tenant, keyName, {
       waitingDays: 7,
       now: new Date(Date.now() - 8 * 86_400_000),
     });
-    const holds = new LegalHoldStore(op.clients.mongo.client, tenant);
+    const holds = new LegalHoldStore(suite.op.clients.mongo.client, tenant);
     const hold = await holds.place({ scope: { kind: 'tenant' }, reason: 'case 10', setBy: 'counsel' });
-    await op.clients.mongo.client.db(`parley_${tenant}`).dropDatabase(); // what a deletion drops
+    await suite.op.clients.mongo.client.db(`parley_${tenant}`).dropDatabase(); // what a deletion drops
 
     await keyring.destroyDueKeys();
     expect((await keyring.listVersions(tenant, keyName)).state).toBe('pending-destruction');

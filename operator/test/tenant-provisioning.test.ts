@@ -5,7 +5,7 @@
 import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -19,21 +19,18 @@ import {
   getJson,
   kubectl,
   kubectlOk,
-  removeTenantTopics,
   sample,
   startTestOperator,
-  type TestOperator,
   uniqueId,
   waitFor,
   waitForCondition,
   waitForEvent,
   withoutAdmins,
 } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('optp-');
 const tenantA = uniqueId('ta');
 const tenantB = uniqueId('tb');
-let op: TestOperator;
 
 function secretValues(secret: { data: Record<string, string> }): Record<string, string> {
   return Object.fromEntries(
@@ -50,37 +47,15 @@ async function tenantSecret(tenant: string): Promise<Record<string, string>> {
   return secretValues(secret);
 }
 
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace);
-  for (const tenant of [tenantA, tenantB]) {
-    await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', tenant, withoutAdmins),
-    );
-  }
-}, 120_000);
-
-afterAll(async () => {
-  // Delete policy so the test leaves no data behind; wait for the finalizers while the operator runs.
-  for (const tenant of [tenantA, tenantB]) {
-    await kubectl([
-      'patch',
-      '-n',
-      namespace,
-      'tenant',
-      tenant,
-      '--type',
-      'merge',
-      '-p',
-      '{"spec":{"deletionPolicy":"Delete"}}',
-    ]);
-  }
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=60s']);
-  await op?.stop();
-  await removeTenantTopics([tenantA, tenantB]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 120_000);
+// Not waited for in beforeAll: the first test watches them become Ready.
+const suite = operatorSuite({
+  prefix: 'optp-',
+  tenants: [tenantA, tenantB].map((name) => ({ name, edit: withoutAdmins })),
+  waitReady: false,
+  setupTimeoutMs: 120_000,
+  cleanupTimeoutMs: 120_000,
+});
+const { namespace } = suite;
 
 describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
   it('becomes Ready with one True condition per step and observedGeneration caught up', async () => {
@@ -117,7 +92,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
 
   it('provisions Mongo (and says plainly that FerretDB has no users), Redis, Kafka, S3, Elasticsearch and keys', async () => {
     await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
-    const { clients } = op;
+    const { clients } = suite.op;
     const db = clients.mongo.client.db(`parley_${tenantA}`);
     const collections = (await db.listCollections().toArray()).map((c) => c.name).sort();
     expect(collections).toEqual(['attachments', 'conversations', 'members', 'messages']);
@@ -156,7 +131,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     expect((await clients.elasticsearch.indices.exists({ index: `parley-${tenantA}-messages` })).body).toBe(
       true,
     );
-    const keys = await op.operator.keyring.listKeys(tenantA);
+    const keys = await suite.op.operator.keyring.listKeys(tenantA);
     expect(keys.map((k) => [k.keyName, k.primaryVersion, k.state])).toEqual([['default', 1, 'enabled']]);
   });
 
@@ -252,7 +227,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
         admin.fetchOffsets({ groupId: 'someone-elses-group', topics: [`parley.${tenantA}.messages`] }),
       ).rejects.toThrow(/group coordinator/i);
       expect(
-        await op.clients.kafka.admin.fetchOffsets({
+        await suite.op.clients.kafka.admin.fetchOffsets({
           groupId: 'someone-elses-group',
           topics: [`parley.${tenantA}.messages`],
         }),
@@ -290,18 +265,20 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
         t.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
       );
     });
-    const metadata = await op.clients.kafka.admin.fetchTopicMetadata({
+    const metadata = await suite.op.clients.kafka.admin.fetchTopicMetadata({
       topics: [`parley.${tenantB}.messages`],
     });
     expect(metadata.topics[0]?.partitions.length).toBe(4);
-    expect(await describeUserQuotas(op.clients.kafkaPlatformatic, `tenant-${tenantB}`)).toMatchObject({
+    expect(await describeUserQuotas(suite.op.clients.kafkaPlatformatic, `tenant-${tenantB}`)).toMatchObject({
       producer_byte_rate: 80 * 16384,
     });
-    expect(await op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'messagesPerSecond')).toBe('80');
-    expect(await op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'status')).toBe('Suspended');
-    const acl = JSON.stringify(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantB}`));
+    expect(await suite.op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'messagesPerSecond')).toBe('80');
+    expect(await suite.op.clients.redis.client.hget(`t:${tenantB}:runtime`, 'status')).toBe('Suspended');
+    const acl = JSON.stringify(
+      await suite.op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantB}`),
+    );
     expect(acl).toContain('off');
-    const registry = await op.clients.mongo.client
+    const registry = await suite.op.clients.mongo.client
       .db('parley_platform')
       .collection('tenants')
       .findOne({ _id: tenantB as never });
@@ -323,8 +300,8 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
   it('corrects drift: a topic and the Redis ACL user deleted by hand come back at the next resync', async () => {
     await waitForCondition(namespace, `tenant/${tenantA}`, 'Ready', 'True', 90_000);
     const topic = `parley.${tenantA}.audit`;
-    await op.clients.kafka.admin.deleteTopics({ topics: [topic] });
-    await op.clients.redis.client.call('ACL', 'DELUSER', `tenant-${tenantA}`);
+    await suite.op.clients.kafka.admin.deleteTopics({ topics: [topic] });
+    await suite.op.clients.redis.client.call('ACL', 'DELUSER', `tenant-${tenantA}`);
     // A wider Kafka grant added by hand (every topic) is taken away again.
     const widened = {
       resourceType: AclResourceTypes.TOPIC,
@@ -335,21 +312,21 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
       operation: AclOperationTypes.ALL,
       permissionType: AclPermissionTypes.ALLOW,
     };
-    await op.clients.kafka.admin.createAcls({ acl: [widened] });
+    await suite.op.clients.kafka.admin.createAcls({ acl: [widened] });
     await waitFor(
       'topic recreated',
-      async () => (await op.clients.kafka.admin.listTopics()).includes(topic),
+      async () => (await suite.op.clients.kafka.admin.listTopics()).includes(topic),
       60_000,
       500,
     );
     await waitFor(
       'ACL user recreated',
-      async () => (await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) !== null,
+      async () => (await suite.op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)) !== null,
       30_000,
     );
     await waitFor(
       'the hand-added Kafka ACL removed',
-      async () => (await op.clients.kafka.admin.describeAcls(widened)).resources.length === 0,
+      async () => (await suite.op.clients.kafka.admin.describeAcls(widened)).resources.length === 0,
       30_000,
     );
     const event = await waitFor('a TopicsRecreated event', async () => {
@@ -371,7 +348,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
   it('corrects config drift: the messages topic set back to compact,delete, a key Parley does not manage left as it was', async () => {
     await waitForCondition(namespace, `tenant/${tenantB}`, 'Ready', 'True', 90_000);
     const topic = `parley.${tenantB}.messages`;
-    const kafka = op.clients.kafkaPlatformatic;
+    const kafka = suite.op.clients.kafkaPlatformatic;
     const configsOf = async () => {
       const [d] = await kafka.describeConfigs({
         resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }],
@@ -462,8 +439,8 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
       await kubectl(['delete', 'namespace', other, '--wait=false']);
     }
     // The original tenant is untouched: its users were not revoked by the impostor's finalizer.
-    expect(await op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)).not.toBeNull();
-    expect(await op.clients.redis.client.hget(`t:${tenantA}:runtime`, 'status')).toBe('Ready');
+    expect(await suite.op.clients.redis.client.call('ACL', 'GETUSER', `tenant-${tenantA}`)).not.toBeNull();
+    expect(await suite.op.clients.redis.client.hget(`t:${tenantA}:runtime`, 'status')).toBe('Ready');
     expect((await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'Ready')?.status).toBe(
       'True',
     );

@@ -7,28 +7,13 @@
 import { createS3Client } from '@parley/kit';
 import { samePolicy } from '@parley/minio-admin';
 import type { Client as MinioClient } from 'minio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3AccessKey, s3PolicyName, tenantBucketPolicy } from '../src/tenant/steps/s3-user.ts';
-import {
-  conditions,
-  disposableTenant,
-  ensureCrdsAndNamespace,
-  getJson,
-  kubectl,
-  kubectlOk,
-  removeTenantTopics,
-  sample,
-  startTestOperator,
-  type TestOperator,
-  uniqueId,
-  waitFor,
-  waitForCondition,
-} from './operator-fixture.ts';
+import { conditions, getJson, kubectlOk, uniqueId, waitFor } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('ops3-');
 const tenantA = uniqueId('sa');
 const tenantB = uniqueId('sb');
-let op: TestOperator;
 
 async function tenantSecret(tenant: string): Promise<Record<string, string>> {
   const secret = await getJson<{ data: Record<string, string> }>(
@@ -90,26 +75,12 @@ async function eventNotes(tenant: string, reason: string): Promise<string[]> {
   );
 }
 
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace);
-  for (const tenant of [tenantA, tenantB]) {
-    await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', tenant, disposableTenant),
-    );
-  }
-  for (const tenant of [tenantA, tenantB]) {
-    await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
-  }
-}, 180_000);
-
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
-  await op?.stop();
-  await removeTenantTopics([tenantA, tenantB]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 150_000);
+const suite = operatorSuite({
+  prefix: 'ops3-',
+  tenants: [{ name: tenantA }, { name: tenantB }],
+  cleanupTimeoutMs: 150_000,
+});
+const { namespace } = suite;
 
 describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
   it('are provisioned: S3User condition True saying what exists, keys in the Secret', async () => {
@@ -123,7 +94,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
     expect(secret.S3_SECRET_KEY).toMatch(/^[\w-]{32}$/);
     expect(secret.S3_SECRET_KEY).not.toBe(process.env.S3_SECRET_KEY);
     expect(secret.S3_BUCKET).toBe(`parley-${tenantA}`);
-    const info = await op.clients.s3Admin.userInfo(s3AccessKey(tenantA));
+    const info = await suite.op.clients.s3Admin.userInfo(s3AccessKey(tenantA));
     expect(info).toMatchObject({ status: 'enabled', policyName: s3PolicyName(tenantA) });
   });
 
@@ -142,7 +113,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
   it("are refused another tenant's bucket, bucket administration, other buckets' names and the admin API", async () => {
     const a = await clientFromSecret(tenantA);
     const other = `parley-${tenantB}`;
-    await op.clients.s3.putObject(other, 'secret.txt', Buffer.from('B only'));
+    await suite.op.clients.s3.putObject(other, 'secret.txt', Buffer.from('B only'));
     expect(await outcome(() => a.getObject(other, 'secret.txt'))).toBe('AccessDenied');
     expect(await outcome(() => a.putObject(other, 'x.txt', Buffer.from('x')))).toBe('AccessDenied');
     expect(await outcome(() => a.removeObject(other, 'secret.txt'))).toBe('AccessDenied');
@@ -158,13 +129,16 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
     expect(listed).toEqual([`parley-${tenantA}`]);
     // The admin API: not even its own secret key can be changed with these keys.
     const secret = await tenantSecret(tenantA);
-    const asA = op.clients.s3Admin.withCredentials(secret.S3_ACCESS_KEY ?? '', secret.S3_SECRET_KEY ?? '');
+    const asA = suite.op.clients.s3Admin.withCredentials(
+      secret.S3_ACCESS_KEY ?? '',
+      secret.S3_SECRET_KEY ?? '',
+    );
     expect(await outcome(() => asA.listUsers())).toBe('AccessDenied');
     expect(await outcome(() => asA.setUser(s3AccessKey(tenantA), 'chosen-by-the-tenant'))).toBe(
       'AccessDenied',
     );
     expect(await outcome(() => asA.userInfo(s3AccessKey(tenantB)))).toBe('AccessDenied');
-    await op.clients.s3.removeObject(other, 'secret.txt');
+    await suite.op.clients.s3.removeObject(other, 'secret.txt');
   });
 
   it('keep the same secret key across reconciles (a spec change included)', async () => {
@@ -192,7 +166,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
   });
 
   it('come back when the user and the policy are removed by hand (same keys)', async () => {
-    const admin = op.clients.s3Admin;
+    const admin = suite.op.clients.s3Admin;
     const created = (await eventNotes(tenantA, 'S3UserCreated')).length;
     // Should a resync recreate the user between the two calls, the policy is in use again and
     // its removal is refused: then remove both again.
@@ -214,7 +188,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
   });
 
   it('are narrowed again when the policy is widened, another policy mapped or the secret key changed by hand', async () => {
-    const admin = op.clients.s3Admin;
+    const admin = suite.op.clients.s3Admin;
     const user = s3AccessKey(tenantA);
     const policy = s3PolicyName(tenantA);
     await admin.putCannedPolicy(policy, {
@@ -223,7 +197,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
     });
     await admin.setUserPolicy(user, `${policy},readwrite`);
     const a = await clientFromSecret(tenantA);
-    await op.clients.s3.putObject(`parley-${tenantB}`, 'b.txt', Buffer.from('B'));
+    await suite.op.clients.s3.putObject(`parley-${tenantB}`, 'b.txt', Buffer.from('B'));
     await waitFor(
       'the operator to report both corrections',
       async () =>
@@ -239,7 +213,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
       60_000,
     );
     expect(await outcome(() => a.getObject(`parley-${tenantB}`, 'b.txt'))).toBe('AccessDenied');
-    await op.clients.s3.removeObject(`parley-${tenantB}`, 'b.txt');
+    await suite.op.clients.s3.removeObject(`parley-${tenantB}`, 'b.txt');
 
     await admin.setUser(user, 'changed-by-hand-0123456789', 'enabled');
     await waitFor(
@@ -266,7 +240,7 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
     await patch(true);
     await waitFor(
       'the MinIO user to be disabled',
-      async () => (await op.clients.s3Admin.userInfo(s3AccessKey(tenantB)))?.status === 'disabled',
+      async () => (await suite.op.clients.s3Admin.userInfo(s3AccessKey(tenantB)))?.status === 'disabled',
       60_000,
     );
     expect(await secretKeysWork(tenantB)).toBe(false);
@@ -281,8 +255,8 @@ describe("a Tenant's own S3 credentials", { timeout: 120_000 }, () => {
 
   it('are removed with the Tenant, with its policy', async () => {
     await kubectlOk(['delete', '-n', namespace, 'tenant', tenantA, '--timeout=90s']);
-    expect(await op.clients.s3Admin.userInfo(s3AccessKey(tenantA))).toBeUndefined();
-    expect(await op.clients.s3Admin.cannedPolicy(s3PolicyName(tenantA))).toBeUndefined();
-    expect(await op.clients.s3.bucketExists(`parley-${tenantA}`)).toBe(false);
+    expect(await suite.op.clients.s3Admin.userInfo(s3AccessKey(tenantA))).toBeUndefined();
+    expect(await suite.op.clients.s3Admin.cannedPolicy(s3PolicyName(tenantA))).toBeUndefined();
+    expect(await suite.op.clients.s3.bucketExists(`parley-${tenantA}`)).toBe(false);
   });
 });

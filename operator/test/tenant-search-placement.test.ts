@@ -8,33 +8,28 @@
  */
 import { SHARED_MESSAGE_INDEX } from '@parley/contracts';
 import { searchIndexName } from '@parley/tenancy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registryCollection } from '../src/tenant/registry.ts';
 import { movedIndexName, searchTarget } from '../src/tenant/steps/search-placement.ts';
 import {
   disposableTenant,
-  ensureCrdsAndNamespace,
   kubectl,
   kubectlOk,
-  removeTenantTopics,
   sample,
-  startTestOperator,
-  type TestOperator,
   uniqueId,
   waitFor,
   waitForCondition,
 } from './operator-fixture.ts';
+import { operatorSuite } from './operator-suite.ts';
 
-const namespace = uniqueId('opplace-');
 const a = uniqueId('pa');
 const b = uniqueId('pb');
 const c = uniqueId('pc');
-let op: TestOperator;
 
 const placed = (placement: string) => (yaml: string) =>
   disposableTenant(yaml).replace('  plan: team\n', `  plan: team\n  placement:\n    search: ${placement}\n`);
 
-const es = () => op.clients.elasticsearch;
+const es = () => suite.op.clients.elasticsearch;
 
 /** Message ids are unique across tenants (one shared index holds them): ids named after the run's tenant. */
 /** Writes as the search service does: through the tenant's index name, the tenant in the document. */
@@ -60,24 +55,11 @@ async function search(name: string, query: object): Promise<string[]> {
   return (body as { hits: { hits: { _id: string }[] } }).hits.hits.map((h) => h._id).sort();
 }
 
-beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace);
-  for (const tenant of [a, b])
-    await kubectlOk(
-      ['apply', '-n', namespace, '-f', '-'],
-      await sample('tenant-acme.yaml', tenant, placed('Shared')),
-    );
-  for (const tenant of [a, b])
-    await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 120_000);
-}, 240_000);
-
-afterAll(async () => {
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
-  await op?.stop();
-  await removeTenantTopics([a, b, c]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 180_000);
+const suite = operatorSuite({
+  prefix: 'opplace-',
+  tenants: [a, b].map((name) => ({ name, edit: placed('Shared') })),
+});
+const { namespace } = suite;
 
 describe('search placement', () => {
   it('the apiserver refuses a placement that is neither Dedicated nor Shared', async () => {
@@ -190,7 +172,7 @@ describe('the tenant language', () => {
       await sample('tenant-acme.yaml', c, speaking('de')),
     );
     await waitForCondition(namespace, `tenant/${c}`, 'Ready', 'True', 120_000);
-    const entry = await registryCollection(op.clients.mongo.client).findOne({ _id: c });
+    const entry = await registryCollection(suite.op.clients.mongo.client).findOne({ _id: c });
     expect(entry?.language).toBe('de');
     const { body } = await es().indices.getMapping({ index: searchIndexName(c) });
     const mapping = Object.values(
