@@ -24,6 +24,7 @@ import { openOperatorKeyring } from './operator-keyring.ts';
 import { RetentionPolicyReconciler } from './retention-policy/retention-policy-reconciler.ts';
 import { connectionFacts } from './tenant/credentials.ts';
 import { listStores } from './tenant/drift/drift-listing.ts';
+import { driftReporter } from './tenant/drift/drift-report.ts';
 import { DriftSweep } from './tenant/drift/drift-sweep.ts';
 import { registryCollection } from './tenant/registry.ts';
 
@@ -136,9 +137,11 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
         redis: clients.redis.client,
         mongoAdmin: clients.mongo.client.db('admin'),
         s3: clients.s3,
+        s3Admin: clients.s3Admin,
         elasticsearch: clients.elasticsearch,
       }),
     enqueue: (key) => tenants.enqueue(key),
+    report: driftReporter(kube, events),
     logger,
     intervalMs: config.OPERATOR_DRIFT_SWEEP_MS,
     observe: (result, seconds) => {

@@ -1,12 +1,19 @@
 /**
  * The drift sweep on the real stores: things deleted by hand (a Kafka ACL, a Redis ACL user, a
- * Mongo user where the server has users, else the tenant's database) are found by one sweep and
- * repaired by the reconcile it queues, with the controller's resync set to an hour (so the
+ * Mongo user where the server has users, else the tenant's database, a MinIO user and its policy,
+ * an Elasticsearch index) are found by one sweep, reported on the Tenant (status.lastDrift, Event
+ * DriftDetected) and repaired by the reconcile it queues, with the controller's resync set to an hour (so the
  * resync is not what repairs them); and the sweep lists each store once for all tenants,
  * counted by a recording wrapper around the real clients.
  */
 import { createSilentLogger } from '@parley/kit/testing';
-import { kafkaPrincipal, kafkaTopic, mongoDatabaseName, redisAclUser } from '@parley/tenancy';
+import {
+  kafkaPrincipal,
+  kafkaTopic,
+  mongoDatabaseName,
+  redisAclUser,
+  searchIndexName,
+} from '@parley/tenancy';
 import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../src/api/resources.ts';
 import {
@@ -18,7 +25,8 @@ import {
 import { listStores } from '../src/tenant/drift/drift-listing.ts';
 import { DriftSweep } from '../src/tenant/drift/drift-sweep.ts';
 import { mongoUsername } from '../src/tenant/steps/mongo-step.ts';
-import { uniqueId, waitFor } from './operator-fixture.ts';
+import { s3AccessKey, s3PolicyName } from '../src/tenant/steps/s3-user.ts';
+import { getJson, kubectlOk, uniqueId, waitFor, waitForCondition } from './operator-fixture.ts';
 import { operatorSuite, waitForCachedReady } from './operator-suite.ts';
 
 const tenants = [uniqueId('da'), uniqueId('db'), uniqueId('dc')];
@@ -64,6 +72,7 @@ function recordedSweep(calls: string[]): DriftSweep {
         redis: recording(clients.redis.client, 'redis', calls),
         mongoAdmin: recording(clients.mongo.client.db('admin'), 'mongo', calls),
         s3: recording(clients.s3, 's3', calls),
+        s3Admin: recording(clients.s3Admin, 's3Admin', calls),
         elasticsearch: recording(clients.elasticsearch, 'es', calls),
       }),
     enqueue: (key) => controller.enqueue(key),
@@ -148,6 +157,10 @@ describe('drift sweep', () => {
         'mongo.command({"usersInfo":{"forAllDBs":true}})',
         'redis.call("ACL")',
         's3.listBuckets',
+        's3Admin.listCannedPolicies',
+        's3Admin.listUsers',
+        'es.security.getRole',
+        'es.security.getUser',
       ].sort(),
     );
 
@@ -165,6 +178,58 @@ describe('drift sweep', () => {
       30_000,
     );
     expect((await sweep.sweep()).drifted).toEqual([]);
+  }, 120_000);
+
+  it("finds a MinIO user and policy and an Elasticsearch index removed by hand, restores them and tells the Tenant's readers", async () => {
+    const { clients } = suite.op;
+    const c = tenants[2] as string;
+    // By hand: tenant c loses its MinIO user and then its canned policy (MinIO refuses to remove a
+    // policy still mapped), tenant a its search index.
+    expect(await clients.s3Admin.removeUser(s3AccessKey(c))).toBe(true);
+    await clients.s3Admin.removeCannedPolicy(s3PolicyName(c));
+    await clients.elasticsearch.indices.delete({ index: searchIndexName(a) });
+
+    // The operator's own sweep (its timer is an hour away), with its reporting.
+    const result = await suite.op.operator.driftSweep.sweep();
+    const found = new Map(result.drifted.map((d) => [d.key.name, d.missing]));
+    expect([...found.keys()].sort()).toEqual([a, c].sort());
+    expect(found.get(c)).toEqual([`s3 policy ${s3PolicyName(c)}`, `s3 user ${s3AccessKey(c)}`]);
+    expect(found.get(a)).toEqual([`search index ${searchIndexName(a)}`]);
+
+    await waitFor(
+      'the MinIO user, its policy and the index back',
+      async () =>
+        (await clients.s3Admin.userInfo(s3AccessKey(c)))?.policyName === s3PolicyName(c) &&
+        (await clients.s3Admin.cannedPolicy(s3PolicyName(c))) !== undefined &&
+        (await clients.elasticsearch.indices.exists({ index: searchIndexName(a) })).body,
+      30_000,
+    );
+    // Told: status.lastDrift says what and when, an Event DriftDetected says the same, and the
+    // repairing step's own Event says what it put back.
+    const lastDrift = async (tenant: string) =>
+      (await getJson<Tenant>(suite.namespace, `tenant/${tenant}`))?.status?.lastDrift;
+    expect((await lastDrift(c))?.missing).toEqual(found.get(c));
+    expect((await lastDrift(a))?.missing).toEqual(found.get(a));
+    expect(Date.parse((await lastDrift(c))?.detectedAt ?? '')).toBeGreaterThan(Date.now() - 120_000);
+    const events = (tenant: string, reason: string) =>
+      kubectlOk([
+        'get',
+        'events',
+        '-n',
+        suite.namespace,
+        '--field-selector',
+        `involvedObject.name=${tenant},reason=${reason}`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
+    expect(await events(c, 'DriftDetected')).toMatch(
+      new RegExp(`s3 policy ${s3PolicyName(c)}; s3 user ${s3AccessKey(c)}; reconciling to restore`),
+    );
+    expect(await events(a, 'DriftDetected')).toMatch(new RegExp(`search index ${searchIndexName(a)}`));
+    expect(await events(c, 'S3UserCreated')).not.toBe('');
+    // Settled again: the next sweep finds nothing.
+    await waitForCondition(suite.namespace, `tenant/${a}`, 'Ready', 'True');
+    expect((await suite.op.operator.driftSweep.sweep()).drifted).toEqual([]);
   }, 120_000);
 
   it("the operator's own sweep runs on its interval, apart from the resync", async () => {

@@ -71,6 +71,8 @@ export interface TenantStatus {
   secretName?: string;
   keyVersion?: number;
   topics?: string[];
+  /** What the drift sweep last found missing or changed by hand, and when (drift/drift-report.ts). */
+  lastDrift?: { detectedAt: string; missing: string[] };
   conditions?: Condition[];
 }
 

@@ -71,6 +71,10 @@ describe('MinioAdmin against the real server', () => {
     expect(samePolicy(stored, { ...policy, Statement: [policy.Statement[0]] })).toBe(false);
     await admin.setUserPolicy(user, policyName);
     expect((await admin.userInfo(user))?.policyName).toBe(policyName);
+    // Listed with every other policy, document included (what the operator's drift sweep reads).
+    const listed = await admin.listCannedPolicies();
+    expect(samePolicy(listed[policyName], policy)).toBe(true);
+    expect(Object.keys(listed)).toContain('readwrite');
   });
 
   it('disables and re-enables a user (the server also reads an argon2id-derived body)', async () => {

@@ -164,6 +164,14 @@ export class MinioAdmin {
     }
   }
 
+  /** Every canned policy by name, with its document (one call, whatever their number). */
+  async listCannedPolicies(): Promise<Record<string, PolicyDocument>> {
+    return JSON.parse((await this.#call('GET', 'list-canned-policies', {})).toString('utf8')) as Record<
+      string,
+      PolicyDocument
+    >;
+  }
+
   /** Creates or replaces the canned policy. */
   async putCannedPolicy(name: string, document: PolicyDocument): Promise<void> {
     await this.#call('PUT', 'add-canned-policy', { name }, Buffer.from(JSON.stringify(document)));

@@ -1,12 +1,14 @@
 /**
  * What the stores hold, read in one batched listing per store for every tenant at once: one topic
  * listing, one ACL description (every principal), one Redis ACL LIST, one Mongo database listing
- * (and one usersInfo over all databases where the server manages users), one bucket listing and
- * one index listing. The cost of a sweep is then a handful of calls whatever the number of
+ * (and one usersInfo over all databases where the server manages users), one bucket listing, one
+ * MinIO user listing and one canned-policy listing, one index and one alias listing, and one
+ * Elasticsearch user and one role listing (answered "no security" by a server without it). The cost of a sweep is then a handful of calls whatever the number of
  * tenants, where a reconcile per tenant costs dozens of calls each (which is why the resync that
  * repairs drift by reconciling everything runs only every 5 minutes).
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import type { MinioAdmin } from '@parley/minio-admin';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Client as MinioClient } from 'minio';
@@ -17,6 +19,7 @@ import {
   AclResourceTypes,
   ResourcePatternTypes,
 } from '../../kafka-acl-enums.ts';
+import { noSecurityAnswer } from '../steps/search-security.ts';
 
 /** The stores' contents that drift detection compares against each tenant's desired state. */
 export interface StoreListing {
@@ -28,8 +31,15 @@ export interface StoreListing {
   /** `<db>.<user>`; undefined where the server has no user management (FerretDB). */
   mongoUsers: ReadonlySet<string> | undefined;
   buckets: ReadonlySet<string>;
+  /** MinIO users by access key: the policies mapped to each and the groups it is in. */
+  s3Users: ReadonlyMap<string, { policies: readonly string[]; groups: readonly string[] }>;
+  /** MinIO canned policies by name, with their documents. */
+  s3Policies: ReadonlyMap<string, unknown>;
   /** Index and alias names under `parley-`. */
   indices: ReadonlySet<string>;
+  /** Elasticsearch users and roles; undefined where the server has no security (the local 7.10). */
+  searchUsers: ReadonlySet<string> | undefined;
+  searchRoles: ReadonlySet<string> | undefined;
 }
 
 export interface ListingClients {
@@ -38,6 +48,7 @@ export interface ListingClients {
   /** The `admin` database: listDatabases and usersInfo forAllDBs are asked there. */
   mongoAdmin: Db;
   s3: MinioClient;
+  s3Admin: MinioAdmin;
   elasticsearch: ElasticsearchClient;
 }
 
@@ -66,7 +77,20 @@ export function aclKeyOf(a: {
 const NO_USERS = new Set([59, 115, 238]);
 
 export async function listStores(c: ListingClients): Promise<StoreListing> {
-  const [topics, acls, redisUsers, databases, mongoUsers, buckets, indices, aliases] = await Promise.all([
+  const [
+    topics,
+    acls,
+    redisUsers,
+    databases,
+    mongoUsers,
+    buckets,
+    s3Users,
+    s3Policies,
+    indices,
+    aliases,
+    searchUsers,
+    searchRoles,
+  ] = await Promise.all([
     c.kafka.listTopics().then((t) => new Set(t)),
     listAllAcls(c.kafka),
     listRedisUsers(c.redis),
@@ -75,6 +99,8 @@ export async function listStores(c: ListingClients): Promise<StoreListing> {
       .then((r) => new Set((r.databases as { name: string }[]).map((d) => d.name))),
     listMongoUsers(c.mongoAdmin),
     c.s3.listBuckets().then((b) => new Set(b.map((x) => x.name))),
+    listS3Users(c.s3Admin),
+    c.s3Admin.listCannedPolicies().then((p) => new Map(Object.entries(p))),
     c.elasticsearch.cat
       .indices({ index: 'parley-*', h: 'index', format: 'json' })
       .then((r) => (r.body as { index: string }[]).map((i) => i.index)),
@@ -82,6 +108,8 @@ export async function listStores(c: ListingClients): Promise<StoreListing> {
     c.elasticsearch.cat
       .aliases({ name: 'parley-*', h: 'alias', format: 'json' })
       .then((r) => (r.body as { alias: string }[]).map((a) => a.alias)),
+    unlessNoSecurity(c.elasticsearch.security.getUser()),
+    unlessNoSecurity(c.elasticsearch.security.getRole()),
   ]);
   return {
     topics,
@@ -90,8 +118,36 @@ export async function listStores(c: ListingClients): Promise<StoreListing> {
     databases,
     mongoUsers,
     buckets,
+    s3Users,
+    s3Policies,
     indices: new Set([...indices, ...aliases]),
+    searchUsers,
+    searchRoles,
   };
+}
+
+/** list-users answers `policyName` as MinIO's comma-separated list. */
+async function listS3Users(admin: MinioAdmin): Promise<StoreListing['s3Users']> {
+  const users = await admin.listUsers();
+  return new Map(
+    Object.entries(users).map(([accessKey, info]) => [
+      accessKey,
+      {
+        policies: (info.policyName ?? '').split(',').filter(Boolean),
+        groups: info.memberOf ?? [],
+      },
+    ]),
+  );
+}
+
+/** The names an Elasticsearch listing answers (users or roles by name), or undefined without security. */
+async function unlessNoSecurity(listing: Promise<{ body: unknown }>): Promise<Set<string> | undefined> {
+  try {
+    return new Set(Object.keys((await listing).body as Record<string, unknown>));
+  } catch (error) {
+    if (noSecurityAnswer(error) !== undefined) return undefined;
+    throw error;
+  }
 }
 
 /** Every ACL of every principal in one DescribeAcls (a null principal is Kafka's "any"). */

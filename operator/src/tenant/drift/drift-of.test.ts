@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../../api/resources.ts';
 import { desiredTenant } from '../desired-state.ts';
 import { tenantAcls } from '../steps/kafka-principal-step.ts';
+import { tenantBucketPolicy } from '../steps/s3-user.ts';
 import { aclKeyOf, type StoreListing } from './drift-listing.ts';
 import { driftOf } from './drift-of.ts';
 
@@ -24,7 +25,11 @@ function complete(): StoreListing {
     databases: new Set([desired.mongo.database]),
     mongoUsers: new Set([`${desired.mongo.database}.tenant-acme`]),
     buckets: new Set([desired.bucket]),
+    s3Users: new Map([['tenant-acme', { policies: ['parley-tenant-acme'], groups: [] }]]),
+    s3Policies: new Map([['parley-tenant-acme', tenantBucketPolicy('acme')]]),
     indices: new Set([desired.searchIndex]),
+    searchUsers: new Set(['tenant-acme']),
+    searchRoles: new Set(['parley-tenant-acme']),
   };
 }
 
@@ -48,7 +53,11 @@ describe('driftOf', () => {
         databases: new Set(),
         mongoUsers: new Set(),
         buckets: new Set(),
+        s3Users: new Map(),
+        s3Policies: new Map(),
         indices: new Set(),
+        searchUsers: new Set(),
+        searchRoles: new Set(),
       }),
     ).toEqual([
       `topic ${desired.kafka.topics[0]?.name}`,
@@ -57,8 +66,37 @@ describe('driftOf', () => {
       `mongo database ${desired.mongo.database}`,
       `mongo user ${desired.mongo.database}.tenant-acme`,
       `bucket ${desired.bucket}`,
+      's3 policy parley-tenant-acme',
+      's3 user tenant-acme',
       `search index ${desired.searchIndex}`,
+      'search role parley-tenant-acme',
+      'search user tenant-acme',
     ]);
+  });
+
+  it("names what was changed in the tenant's MinIO identity: a widened policy, another policy mapped, a group", () => {
+    const widened = tenantBucketPolicy('acme');
+    widened.Statement = [
+      ...widened.Statement,
+      { Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] },
+    ];
+    expect(
+      driftOf(desired, {
+        ...complete(),
+        s3Policies: new Map([['parley-tenant-acme', widened]]),
+        s3Users: new Map([
+          ['tenant-acme', { policies: ['parley-tenant-acme', 'readwrite'], groups: ['admins'] }],
+        ]),
+      }),
+    ).toEqual([
+      's3 policy parley-tenant-acme changed',
+      's3 user tenant-acme mapped to [parley-tenant-acme, readwrite], not [parley-tenant-acme]',
+      's3 user tenant-acme in group(s) admins',
+    ]);
+  });
+
+  it('does not look for Elasticsearch users or roles where the server has no security (the local 7.10)', () => {
+    expect(driftOf(desired, { ...complete(), searchUsers: undefined, searchRoles: undefined })).toEqual([]);
   });
 
   it('does not look for Mongo users where the server has none (FerretDB)', () => {

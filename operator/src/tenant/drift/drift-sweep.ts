@@ -1,11 +1,13 @@
 /**
  * The drift sweep: every OPERATOR_DRIFT_SWEEP_MS (30 s by default), one batched listing of every
  * store (drift-listing.ts) is compared with every Ready Tenant's desired state, and only the
- * tenants that lack something (a topic, ACL, Redis or Mongo user, database, bucket, index deleted
- * by hand) are queued for a reconcile, which repairs them as any reconcile does. Separate from
+ * tenants that lack something (a topic, ACL, Redis or Mongo user, database, bucket, MinIO user or
+ * policy, index or alias, Elasticsearch user or role deleted or changed by hand) are reported (an
+ * Event DriftDetected and the Tenant's status.lastDrift: what was found, and when) and queued for a
+ * reconcile, which repairs them as any reconcile does (its steps' Events say what they restored). Separate from
  * the controller's resync (every 5 minutes, a full reconcile of every Tenant): at 1,000 tenants
  * that resync costs the stores tens of thousands of calls, so it cannot run often, while a sweep
- * costs seven calls whatever the number of tenants, so drift is found within one sweep.
+ * costs a dozen calls whatever the number of tenants, so drift is found within one sweep.
  * It looks only at the Tenants of the controller's cache: a standby replica, whose controller is
  * not running, has none and sweeps nothing.
  */
@@ -22,6 +24,8 @@ export interface DriftSweepOptions {
   tenants: () => readonly Tenant[];
   list: () => Promise<StoreListing>;
   enqueue: (key: ObjectKey) => void;
+  /** Tells the Tenant's readers what was found (Event, status); a failure is logged, not fatal. */
+  report?: (tenant: Tenant, missing: string[]) => Promise<void>;
   logger: Logger;
   intervalMs: number;
   /** After each sweep: how many Tenants were checked and how many had drifted. */
@@ -61,6 +65,14 @@ export class DriftSweep {
       if (missing.length === 0) continue;
       const key = { namespace: tenant.metadata.namespace, name: tenant.metadata.name };
       drifted.push({ key, missing });
+      await this.#o
+        .report?.(tenant, missing)
+        .catch((error) =>
+          this.#o.logger.warn(
+            { err: error, tenant: `${key.namespace}/${key.name}` },
+            'could not report drift',
+          ),
+        );
       this.#o.enqueue(key);
     }
     if (drifted.length > 0)

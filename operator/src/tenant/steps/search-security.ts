@@ -44,16 +44,25 @@ export async function probeSearchSecurity(es: ElasticsearchClient): Promise<Sear
     await es.security.authenticate();
     return { supported: true };
   } catch (error) {
-    const { meta, message } = error as EsError;
-    const body = meta?.body;
-    const answer = (typeof body === 'string' ? body : JSON.stringify(body ?? message ?? '')).slice(0, 300);
-    const status = meta?.statusCode;
-    const noModule =
-      (status === 400 || status === 404 || status === 405) && !/security_exception/.test(answer);
-    const disabled = /security_exception/.test(answer) && /not enabled|explicitly enabled/i.test(answer);
-    if (noModule || disabled) return { supported: false, answer: `HTTP ${status}: ${answer}` };
+    const answer = noSecurityAnswer(error);
+    if (answer !== undefined) return { supported: false, answer };
     throw error;
   }
+}
+
+/**
+ * The server's answer quoted, when an error of a security API call means "no security here" (see
+ * probeSearchSecurity); undefined for any other error. The drift sweep's user and role listings
+ * read their errors with it too.
+ */
+export function noSecurityAnswer(error: unknown): string | undefined {
+  const { meta, message } = error as EsError;
+  const body = meta?.body;
+  const answer = (typeof body === 'string' ? body : JSON.stringify(body ?? message ?? '')).slice(0, 300);
+  const status = meta?.statusCode;
+  const noModule = (status === 400 || status === 404 || status === 405) && !/security_exception/.test(answer);
+  const disabled = /security_exception/.test(answer) && /not enabled|explicitly enabled/i.test(answer);
+  return noModule || disabled ? `HTTP ${status}: ${answer}` : undefined;
 }
 
 /** Creates or resets the role and the user (idempotent: the same body every time). */
