@@ -25,6 +25,7 @@ import { operatorSuite } from './operator-suite.ts';
 const a = uniqueId('pa');
 const b = uniqueId('pb');
 const c = uniqueId('pc');
+const d = uniqueId('pd');
 
 const placed = (placement: string) => (yaml: string) =>
   disposableTenant(yaml).replace('  plan: team\n', `  plan: team\n  placement:\n    search: ${placement}\n`);
@@ -60,6 +61,8 @@ const suite = operatorSuite({
   tenants: [a, b].map((name) => ({ name, edit: placed('Shared') })),
 });
 const { namespace } = suite;
+// c is applied by its own test.
+suite.track(c);
 
 describe('search placement', () => {
   it('the apiserver refuses a placement that is neither Dedicated nor Shared', async () => {
@@ -151,6 +154,97 @@ describe('search placement', () => {
     ]);
     expect(events).toMatch(/moved from Shared: 3 document\(s\) reindexed/);
   }, 120_000);
+
+  it('moving a tenant to Shared keeps every document and the search results, and the tenant keeps working', async () => {
+    await suite.apply(d, placed('Dedicated'));
+    await waitForCondition(namespace, `tenant/${d}`, 'Ready', 'True', 120_000);
+    expect(await searchTarget(es(), searchIndexName(d))).toEqual({ kind: 'index' });
+    await index(d, [
+      { id: `${d}-1`, text: 'walrus plans for d' },
+      { id: `${d}-2`, text: 'walrus budget of d' },
+      { id: `${d}-3`, text: 'the walrus secret of d' },
+    ]);
+    const before = await search(searchIndexName(d), { match: { text: 'secret walrus' } });
+    expect(before).toContain(`${d}-3`);
+
+    await kubectlOk([
+      'patch',
+      '-n',
+      namespace,
+      `tenant/${d}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { placement: { search: 'Shared' } } }),
+    ]);
+    await waitFor(
+      'the tenant behind an alias on the shared index',
+      async () => {
+        const target = await searchTarget(es(), searchIndexName(d));
+        return target.kind === 'alias' && target.indices.join() === SHARED_MESSAGE_INDEX;
+      },
+      60_000,
+    );
+    await waitForCondition(namespace, `tenant/${d}`, 'Ready', 'True', 60_000);
+    // Every document and the same results, now through the filtered alias.
+    expect(await search(searchIndexName(d), { match_all: {} })).toEqual([`${d}-1`, `${d}-2`, `${d}-3`]);
+    expect(await search(searchIndexName(d), { match: { text: 'secret walrus' } })).toEqual(before);
+    // The moved documents carry the tenant (the alias's filter and the search service's need it).
+    const inShared = await es().count({
+      index: SHARED_MESSAGE_INDEX,
+      body: { query: { term: { tenant: d } } },
+    });
+    expect((inShared.body as { count: number }).count).toBe(3);
+    // Still working: a new message written through the tenant's name lands and is found; the old
+    // index is gone, and no other Shared tenant sees the moved documents.
+    await index(d, [{ id: `${d}-4`, text: 'walrus after the move' }]);
+    expect(await search(searchIndexName(d), { match: { text: 'walrus' } })).toEqual([
+      `${d}-1`,
+      `${d}-2`,
+      `${d}-3`,
+      `${d}-4`,
+    ]);
+    expect(await search(searchIndexName(b), { match: { text: 'walrus' } })).toEqual([]);
+    expect(await search(searchIndexName(b), { term: { tenant: d } })).toEqual([]);
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${d},reason=SearchPlacementMoved`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(events).toMatch(/moved from Dedicated: 3 document\(s\) reindexed/);
+  }, 180_000);
+
+  it('a tenant moved to Dedicated and back to Shared keeps its documents (the moved index goes)', async () => {
+    // a was moved to Dedicated above: its name is an alias on its own `.dedicated` index. The
+    // shared index still holds tombstones of a's documents (index.gc_deletes, 60 s), which refuse
+    // the copies back until they expire: the move waits (retried with backoff) rather than lose them.
+    await kubectlOk([
+      'patch',
+      '-n',
+      namespace,
+      `tenant/${a}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { placement: { search: 'Shared' } } }),
+    ]);
+    await waitFor(
+      'a back on the shared index',
+      async () => {
+        const target = await searchTarget(es(), searchIndexName(a));
+        return target.kind === 'alias' && target.indices.join() === SHARED_MESSAGE_INDEX;
+      },
+      240_000,
+      1_000,
+    );
+    await waitForCondition(namespace, `tenant/${a}`, 'Ready', 'True', 60_000);
+    expect(await search(searchIndexName(a), { match_all: {} })).toEqual([`${a}-1`, `${a}-2`, `${a}-3`]);
+    expect((await es().indices.exists({ index: movedIndexName(searchIndexName(a)) })).body).toBe(false);
+    expect(await search(searchIndexName(b), { match: { text: 'zebra' } })).toEqual([`${b}-1`, `${b}-2`]);
+  }, 330_000);
 });
 
 describe('the tenant language', () => {

@@ -82,7 +82,7 @@ async function copyTenantDocuments(
   source: string,
   dest: string,
   onlyTenant: boolean,
-): Promise<number> {
+): Promise<{ created: number; conflicts: number }> {
   const { body } = await es.reindex({
     refresh: true,
     wait_for_completion: true,
@@ -97,7 +97,24 @@ async function copyTenantDocuments(
       },
     },
   });
-  return (body as { created?: number; updated?: number }).created ?? 0;
+  const result = body as { created?: number; version_conflicts?: number };
+  return { created: result.created ?? 0, conflicts: result.version_conflicts ?? 0 };
+}
+
+/**
+ * A move back to the shared index soon after a move out of it: the shared index still holds the
+ * tombstones of the tenant's documents (delete-by-query left them, kept for index.gc_deletes, 60 s
+ * by default) with versions above the documents', so external versioning refuses the copies. The
+ * old index is kept (write-blocked) and the step fails, to be retried with backoff once the
+ * tombstones are gone; nothing is lost, and the condition says why.
+ */
+export class SearchMoveConflictError extends Error {
+  constructor(source: string, dest: string, conflicts: number) {
+    super(
+      `${conflicts} document(s) of ${source} were refused by ${dest} (version conflicts with recently deleted copies there, kept for index.gc_deletes); ${source} is kept, write-blocked, and the move is retried`,
+    );
+    this.name = 'SearchMoveConflictError';
+  }
 }
 
 /**
@@ -172,6 +189,7 @@ export async function placeShared(
   const old = target.kind === 'index' ? name : (target.indices[0] as string);
   await es.indices.putSettings({ index: old, body: { 'index.blocks.write': true } });
   const copied = await copyTenantDocuments(es, tenant, old, SHARED_MESSAGE_INDEX, false);
+  if (copied.conflicts > 0) throw new SearchMoveConflictError(old, SHARED_MESSAGE_INDEX, copied.conflicts);
   await es.indices.updateAliases({
     body: {
       actions:
@@ -181,7 +199,7 @@ export async function placeShared(
     },
   });
   if (target.kind === 'alias') await es.indices.delete({ index: old, ignore_unavailable: true });
-  return `moved from Dedicated: ${copied} document(s) reindexed from ${old} into ${SHARED_MESSAGE_INDEX}`;
+  return `moved from Dedicated: ${copied.created} document(s) reindexed from ${old} into ${SHARED_MESSAGE_INDEX}`;
 }
 
 /** Gives the tenant its own index: returns what was done ('' when it already had it). */
@@ -219,7 +237,7 @@ export async function placeDedicated(
     conflicts: 'proceed',
     body: { query: { term: { tenant } } },
   });
-  return `moved from Shared: ${first + second} document(s) reindexed from ${SHARED_MESSAGE_INDEX} into ${own}`;
+  return `moved from Shared: ${first.created + second.created} document(s) reindexed from ${SHARED_MESSAGE_INDEX} into ${own}`;
 }
 
 /** Removes the tenant's search data whatever its placement (deletion). */
