@@ -88,6 +88,27 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     const printed = await kubectlOk(['get', '-n', namespace, 'tenant', tenantA]);
     expect(printed).toMatch(/READY\s+REASON/);
     expect(printed).toMatch(new RegExp(`${tenantA}\\s+team\\s+3\\s+Retain\\s+false\\s+True\\s+Provisioned`));
+    // The first provisioning's routine creations are one Event with the outcome, not one each.
+    const events = JSON.parse(
+      await kubectlOk([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        `involvedObject.name=${tenantA}`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: { reason: string; message?: string }[] };
+    const reasons = events.items.map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'Ready')).toHaveLength(1);
+    for (const routine of ['BucketCreated', 'RedisUserCreated', 'S3UserCreated', 'CredentialsCreated'])
+      expect(reasons).not.toContain(routine);
+    const readyNote = events.items.find((e) => e.reason === 'Ready')?.message ?? '';
+    expect(readyNote).toMatch(/^Every step is ready; /);
+    expect(readyNote).toContain(`S3 bucket parley-${tenantA} created`);
+    expect(readyNote).toContain(`Redis ACL user tenant-${tenantA} created`);
   });
 
   it('provisions Mongo (and says plainly that FerretDB has no users), Redis, Kafka, S3, Elasticsearch and keys', async () => {

@@ -24,9 +24,20 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What a reconcile may tell its controller. */
+export interface ReconcileContext {
+  /**
+   * Called just before the reconciler writes `object` (as it will be after the write) and carries
+   * on with it in the same reconcile: the watch event of that write is then no reason to reconcile
+   * again. Only for writes of the fields that trigger a reconcile (finalizers); a write that fails
+   * leaves a stale mark, which the failed reconcile's retry makes harmless.
+   */
+  expectOwnWrite(object: KubernetesObject): void;
+}
+
 export interface Reconciler {
   kind: KindInfo;
-  reconcile(key: ObjectKey): Promise<ReconcileResult>;
+  reconcile(key: ObjectKey, context?: ReconcileContext): Promise<ReconcileResult>;
 }
 
 export interface ControllerOptions {
@@ -185,7 +196,9 @@ export class Controller {
       this.#metrics.inFlight.set({ kind }, this.#queue.inFlight);
       const endTimer = this.#metrics.reconcileDuration.startTimer({ kind });
       try {
-        const result = await this.#reconciler.reconcile(parseKey(key));
+        const result = await this.#reconciler.reconcile(parseKey(key), {
+          expectOwnWrite: (object) => this.#seen.set(key, triggerFingerprint(object)),
+        });
         this.#backoff.forget(key);
         if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
         this.#metrics.reconciles.inc({

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '@parley/kit';
 import { setCondition, summariseReady } from '../api/conditions.ts';
 import { FINALIZER, TENANT_KIND, type Tenant, type TenantStatus } from '../api/resources.ts';
-import type { ObjectKey, ReconcileResult, Reconciler } from '../manager/controller.ts';
+import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../manager/controller.ts';
 import type { EventRecorder } from '../manager/event-recorder.ts';
 import { getObject, type Kube, patchStatus, setFinalizers } from '../manager/kube-client.ts';
 import { readOrGenerateCredentials } from './credential-secrets.ts';
@@ -18,6 +18,18 @@ import { runPhases } from './run-phases.ts';
 import type { StepOutcome, TenantStep, TenantStepContext } from './step.ts';
 import type { TenantDeletion } from './tenant-deletion.ts';
 import { describeHolds, TenantUnderLegalHoldError } from './tenant-legal-holds.ts';
+
+/** The Events of a first provisioning that go into its outcome's Event (see #provision). */
+const CREATION_REASONS = new Set([
+  'RedisUserCreated',
+  'BucketCreated',
+  'S3PolicyCreated',
+  'S3UserCreated',
+  'SearchIndexCreated',
+  'CredentialsCreated',
+  'TenantProvisioning',
+  'TenantReady',
+]);
 
 export class TenantNotReadyError extends Error {
   constructor(key: string, reason: string) {
@@ -55,7 +67,7 @@ export class TenantReconciler implements Reconciler {
     this.#o = options;
   }
 
-  async reconcile({ namespace, name }: ObjectKey): Promise<ReconcileResult> {
+  async reconcile({ namespace, name }: ObjectKey, context?: ReconcileContext): Promise<ReconcileResult> {
     const { kube } = this.#o;
     const tenant = await getObject<Tenant>(kube, TENANT_KIND, namespace, name);
     if (!tenant) {
@@ -96,10 +108,16 @@ export class TenantReconciler implements Reconciler {
       return {};
     }
     if (!finalizers.includes(FINALIZER)) {
-      // The finalizer first, alone: its update event brings the Tenant straight back, and
-      // provisioning then starts from an object whose cleanup is already guaranteed.
+      // The finalizer first: provisioning starts only once the cleanup is guaranteed. Then on in
+      // the same reconcile (the write's own watch event is not a reason for another: a second
+      // reconcile per new Tenant cost a GET, a trip through the queue and the watch's delay).
+      const withFinalizer: Tenant = {
+        ...tenant,
+        metadata: { ...tenant.metadata, finalizers: [...finalizers, FINALIZER] },
+      };
+      context?.expectOwnWrite(withFinalizer);
       await setFinalizers(kube, TENANT_KIND, tenant, [...finalizers, FINALIZER]);
-      return {};
+      return this.#provision(withFinalizer);
     }
     return this.#provision(tenant);
   }
@@ -133,6 +151,12 @@ export class TenantReconciler implements Reconciler {
       this.#o.credentialStoreNamespace,
     );
     const outcomes = new Map<string, StepOutcome>();
+    // A Tenant's first provisioning creates a thing in nearly every store, and an Event each would
+    // cost the API server (and etcd) half a dozen writes per tenant: the notes of those routine
+    // creations (CREATION_REASONS) are kept and recorded as one Event with the outcome (kubectl
+    // describe lists them in one line, in order). Warnings, other Events (an adoption) and every
+    // later reconcile's (a retry, a drift repair, a placement move) stay Events of their own.
+    const merged: string[] | undefined = tenant.status?.conditions?.length ? undefined : [];
     const context: TenantStepContext & { earlier: Map<string, StepOutcome> } = {
       tenant,
       desired,
@@ -140,7 +164,10 @@ export class TenantReconciler implements Reconciler {
       existingSecret: existing,
       facts: {},
       earlier: outcomes,
-      event: (type, reason, note) => void this.#o.events.record(tenant, type, reason, note),
+      event: (type, reason, note) => {
+        if (merged && type === 'Normal' && CREATION_REASONS.has(reason)) merged.push(note);
+        else void this.#o.events.record(tenant, type, reason, note);
+      },
     };
     await runPhases(this.#o.phases, context, {
       stepTimeoutMs: this.#o.stepTimeoutMs,
@@ -149,7 +176,13 @@ export class TenantReconciler implements Reconciler {
     });
     const stepConditions = [...outcomes.entries()].map(([type, o]) => ({ type, ...o }));
     const readyCondition = summariseReady(stepConditions);
-    await this.#writeStatus(tenant, [readyCondition, ...stepConditions], context.facts, desired.secretName);
+    await this.#writeStatus(
+      tenant,
+      [readyCondition, ...stepConditions],
+      context.facts,
+      desired.secretName,
+      merged ?? [],
+    );
     if (readyCondition.status !== 'True') throw new TenantNotReadyError(key, readyCondition.reason);
     return {};
   }
@@ -159,6 +192,8 @@ export class TenantReconciler implements Reconciler {
     inputs: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }[],
     facts: TenantStepContext['facts'],
     secretName: string,
+    /** Normal notes of this reconcile not recorded yet: they go with the outcome's Event. */
+    notes: string[] = [],
   ): Promise<void> {
     const generation = tenant.metadata.generation ?? 0;
     const now = new Date();
@@ -181,17 +216,20 @@ export class TenantReconciler implements Reconciler {
       { namespace: tenant.metadata.namespace, name: tenant.metadata.name },
       conditions.find((c) => c.type === 'Ready')?.status === 'True',
     );
-    if (isDeepStrictEqual(status, normalise(previous))) return;
-    await patchStatus(this.#o.kube, TENANT_KIND, tenant.metadata.namespace, tenant.metadata.name, status);
+    const unchanged = isDeepStrictEqual(status, normalise(previous));
+    if (!unchanged)
+      await patchStatus(this.#o.kube, TENANT_KIND, tenant.metadata.namespace, tenant.metadata.name, status);
     const wasReady = previous.conditions?.find((c) => c.type === 'Ready')?.status;
     const ready = conditions.find((c) => c.type === 'Ready');
-    if (ready && ready.status !== wasReady) {
+    if (!unchanged && ready && ready.status !== wasReady) {
       await this.#o.events.record(
         tenant,
         ready.status === 'True' ? 'Normal' : 'Warning',
         ready.status === 'True' ? 'Ready' : ready.reason,
-        ready.message,
+        [ready.message, ...notes].join('; '),
       );
+    } else if (notes.length > 0) {
+      await this.#o.events.record(tenant, 'Normal', 'Provisioning', notes.join('; '));
     }
   }
 }
