@@ -31,6 +31,7 @@ import { MediaRecords } from './store/media-records.ts';
 import { abandonedUploadsSweeper, tenantsWithMedia } from './workers/abandoned-uploads.ts';
 import { createGdprParticipation } from './workers/gdpr-participation.ts';
 import { messageDeletionsConsumer } from './workers/message-deletions.ts';
+import { ThumbnailMaker, thumbnailWorker } from './workers/thumbnails.ts';
 import { unattachedUploadsSweeper } from './workers/unattached-uploads.ts';
 
 /** The services that call media: the gateway for users, messaging to bind attachments, search for their names. */
@@ -48,6 +49,9 @@ export interface MediaComponents extends ServiceFoundation {
   personalData: PersonalData;
   /** Also among `workers`; the test fixture starts it alone (no sweeper in a test). */
   deletionsConsumer?: Worker;
+  /** Makes images' thumbnails; its worker is among `workers` (a test may run passes itself). */
+  thumbnails: ThumbnailMaker;
+  thumbnailWorker: Worker;
   s3: Client;
 }
 
@@ -107,6 +111,28 @@ export function createComponents(
         ...(clients.consumer ?? {}),
       })
     : undefined;
+  const downloads = new Downloads({ s3, records, membership, dataKeys });
+  const thumbnails = new ThumbnailMaker({
+    s3,
+    records,
+    downloads,
+    dataKeys,
+    limits: {
+      maxPixels: settings.MEDIA_THUMBNAIL_MAX_PIXELS,
+      maxInputBytes: settings.MEDIA_THUMBNAIL_MAX_INPUT_BYTES,
+      edge: settings.MEDIA_THUMBNAIL_EDGE,
+    },
+    chunkSize: settings.MEDIA_CHUNK_BYTES,
+  });
+  const thumbnailsWorker = worker(
+    'media.thumbnails',
+    thumbnailWorker({
+      maker: thumbnails,
+      tenants: () => tenantsWithMedia(clients.mongo.client),
+      intervalMs: settings.MEDIA_THUMBNAIL_INTERVAL_MS,
+      logger: clients.logger,
+    }),
+  );
   const callers = clients.callers ?? ServiceCallers.parse(settings.SERVICE_TOKENS).only([...MEDIA_CALLERS]);
   return {
     logger: clients.logger,
@@ -131,7 +157,9 @@ export function createComponents(
       chunkSize: settings.MEDIA_CHUNK_BYTES,
       partBytes: settings.MEDIA_PART_BYTES,
     }),
-    downloads: new Downloads({ s3, records, membership, dataKeys }),
+    downloads,
+    thumbnails,
+    thumbnailWorker: thumbnailsWorker,
     links: new DownloadLinks({ secret: linkSecretOf(settings), ttlSeconds: settings.MEDIA_LINK_TTL_S }),
     deletions,
     attachments,
@@ -142,6 +170,7 @@ export function createComponents(
     workers: [
       ...(deletionsConsumer ? [deletionsConsumer] : []),
       ...(gdpr ? [gdpr] : []),
+      thumbnailsWorker,
       worker(
         'media.abandoned-uploads',
         abandonedUploadsSweeper({

@@ -38,6 +38,13 @@ export const mediaSettingsSchema = Type.Object({
   MEDIA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
   /** How long a finished upload may wait for a message to attach it before the sweeper removes it. */
   MEDIA_UNATTACHED_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 60 * 60 * 1000 }),
+  /** Thumbnails (workers/thumbnails.ts): the most pixels an image may claim to be decoded at all
+   * (sharp's limitInputPixels; a decompression bomb claims far more), the largest original read,
+   * the thumbnail's longer side, and how often the worker looks for new images. */
+  MEDIA_THUMBNAIL_MAX_PIXELS: Type.Integer({ minimum: 1, default: 40_000_000 }),
+  MEDIA_THUMBNAIL_MAX_INPUT_BYTES: Type.Integer({ minimum: 1, default: 50 * 1024 * 1024 }),
+  MEDIA_THUMBNAIL_EDGE: Type.Integer({ minimum: 16, maximum: 2048, default: 320 }),
+  MEDIA_THUMBNAIL_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2_000 }),
   /** How often the attachments consumer looks for new tenants' messages topics. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
   /**

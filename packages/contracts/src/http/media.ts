@@ -21,6 +21,24 @@ export const MediaObjectSchema = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     /** The message it is attached to, once a message names it. */
     messageId: Type.Optional(Type.String()),
+    /** An image's dimensions, once its thumbnail worker read them. */
+    width: Type.Optional(Type.Integer({ minimum: 1 })),
+    height: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * An image's thumbnail (WebP), made after the upload: `pending`, `ready` (served by the
+     * content route with `?variant=thumbnail`) or `refused` (over the pixel or size cap, or not
+     * decodable). Absent for files that are not images.
+     */
+    thumbnail: Type.Optional(
+      Type.Object(
+        {
+          state: Type.Union([Type.Literal('pending'), Type.Literal('ready'), Type.Literal('refused')]),
+          width: Type.Optional(Type.Integer({ minimum: 1 })),
+          height: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { $id: 'MediaObject', additionalProperties: false },
 );

@@ -34,6 +34,9 @@ export class Deletions {
     await this.#s3.removeObject(bucket, mediaObjectKey(ref));
     const removed = await this.#records.remove(tenant, record._id);
     if (removed && removed.state !== 'uploading') await this.#records.addUsage(tenant, -removed.size);
+    // Once more after the record: a thumbnail its worker wrote while this ran (it had read the
+    // record before it went) goes too; one written after finds no record and removes itself.
+    for (const derived of mediaDerivedObjectKeys(ref)) await this.#s3.removeObject(bucket, derived);
   }
 
   /** Every upload of a person (erasure). Returns how many were removed. */

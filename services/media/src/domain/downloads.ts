@@ -1,10 +1,12 @@
 /**
  * Downloads: the record (ready only), membership of its conversation (messaging, as the caller),
  * then the object streamed from S3 through the decrypting stream. A range reads only the frames
- * it touches (getPartialObject) and trims the first and last.
+ * it touches (getPartialObject) and trims the first and last. The same path serves an image's
+ * thumbnail (variant `thumbnail`: its own object beside the original, its own data key, frames
+ * bound to `<mediaId>.thumbnail` so neither can be served as the other).
  */
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { mediaObjectKey } from '@parley/contracts';
+import { mediaDerivedObjectKey, mediaObjectKey } from '@parley/contracts';
 import { s3BucketName } from '@parley/tenancy';
 import type { Client } from 'minio';
 import type { MediaRecord, MediaRecords } from '../store/media-records.ts';
@@ -18,10 +20,51 @@ export interface ByteRange {
   end: number;
 }
 
+export type MediaVariant = 'original' | 'thumbnail';
+
+/** Where a variant of a record rests and how it was sealed. */
+export interface StoredVariant {
+  key: string;
+  /** The id its frames are bound to (the cipher's AAD). */
+  sealedAs: string;
+  size: number;
+  chunkSize: number;
+  headerLength: number;
+  contentType: string;
+}
+
 export interface Download {
   record: MediaRecord;
+  stored: StoredVariant;
   range?: ByteRange;
   body: Readable;
+}
+
+/** The id a thumbnail's frames are bound to. */
+export const thumbnailSealedAs = (mediaId: string) => `${mediaId}.thumbnail`;
+
+/** The stored variant, or undefined when the record has none (no thumbnail, or not yet). */
+export function storedVariant(record: MediaRecord, variant: MediaVariant): StoredVariant | undefined {
+  const ref = { conversationId: record.conversationId, mediaId: record._id };
+  if (variant === 'original')
+    return {
+      key: mediaObjectKey(ref),
+      sealedAs: record._id,
+      size: record.size,
+      chunkSize: record.chunkSize,
+      headerLength: record.headerLength,
+      contentType: record.contentType,
+    };
+  const t = record.thumbnail;
+  if (t?.state !== 'ready' || !t.size || !t.chunkSize || !t.headerLength) return undefined;
+  return {
+    key: mediaDerivedObjectKey(ref, 'thumbnail'),
+    sealedAs: thumbnailSealedAs(record._id),
+    size: t.size,
+    chunkSize: t.chunkSize,
+    headerLength: t.headerLength,
+    contentType: 'image/webp',
+  };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -87,28 +130,41 @@ export class Downloads {
     return record;
   }
 
-  async open(user: ActingUser, mediaId: string, range?: ByteRange): Promise<Download> {
+  async open(
+    user: ActingUser,
+    mediaId: string,
+    range?: ByteRange,
+    variant: MediaVariant = 'original',
+  ): Promise<Download> {
     const record = await this.describe(user, mediaId);
-    if (range && (range.start > range.end || range.start >= record.size))
-      throw mediaProblems.rangeNotSatisfiable(record.size);
-    const bucket = s3BucketName(user.tenant);
-    const key = mediaObjectKey({ conversationId: record.conversationId, mediaId });
-    const headerBytes = await readAll(await this.#s3.getPartialObject(bucket, key, 0, record.headerLength));
-    const header = parseHeader(headerBytes);
-    if (!header || header.chunkSize !== record.chunkSize) throw mediaProblems.notFound();
-    const dataKey = await this.#dataKeys.decryptDataKey(
-      user.tenant,
-      MEDIA_OBJECT_PURPOSE,
-      header.wrappedDataKey,
+    const stored = storedVariant(record, variant);
+    if (!stored) throw mediaProblems.thumbnailNotFound();
+    if (range && (range.start > range.end || range.start >= stored.size))
+      throw mediaProblems.rangeNotSatisfiable(stored.size);
+    const wanted = range ? { start: range.start, end: Math.min(range.end, stored.size - 1) } : undefined;
+    const body = await this.read(user.tenant, stored, wanted);
+    return { record, stored, ...(wanted ? { range: wanted } : {}), body };
+  }
+
+  /**
+   * The plaintext of a stored variant (whole, or one range), with no membership check: for
+   * open() above and for the thumbnail worker, which reads what it decodes as the service.
+   */
+  async read(tenant: string, stored: StoredVariant, range?: ByteRange): Promise<Readable> {
+    const bucket = s3BucketName(tenant);
+    const headerBytes = await readAll(
+      await this.#s3.getPartialObject(bucket, stored.key, 0, stored.headerLength),
     );
-    const context = { tenant: user.tenant, mediaId, chunkSize: record.chunkSize };
-    const whole = { start: 0, end: record.size - 1 };
-    const wanted = range ? { start: range.start, end: Math.min(range.end, record.size - 1) } : whole;
-    const frames = frameRange(wanted.start, Math.max(wanted.end, 0), record.size, record.chunkSize);
-    const stored = await this.#s3.getPartialObject(
+    const header = parseHeader(headerBytes);
+    if (!header || header.chunkSize !== stored.chunkSize) throw mediaProblems.notFound();
+    const dataKey = await this.#dataKeys.decryptDataKey(tenant, MEDIA_OBJECT_PURPOSE, header.wrappedDataKey);
+    const context = { tenant, mediaId: stored.sealedAs, chunkSize: stored.chunkSize };
+    const wanted = range ?? { start: 0, end: stored.size - 1 };
+    const frames = frameRange(wanted.start, Math.max(wanted.end, 0), stored.size, stored.chunkSize);
+    const object = await this.#s3.getPartialObject(
       bucket,
-      key,
-      record.headerLength + frames.offset,
+      stored.key,
+      stored.headerLength + frames.offset,
       frames.length,
     );
     const decrypt = new DecryptingStream(dataKey, context, {
@@ -117,10 +173,10 @@ export class Downloads {
       objectLastIndex: frames.lastIndex,
     });
     const window = new Window(frames.skip, wanted.end - wanted.start + 1);
-    stored.on('error', (error) => decrypt.destroy(error));
+    object.on('error', (error) => decrypt.destroy(error));
     decrypt.on('error', (error) => window.destroy(error));
-    stored.pipe(decrypt).pipe(window);
-    return { record, ...(range ? { range: wanted } : {}), body: window };
+    object.pipe(decrypt).pipe(window);
+    return window;
   }
 }
 

@@ -10,6 +10,9 @@ export const mediaProblems = {
       'A message may carry only finished uploads of its sender into its conversation, attached to no other message',
     ),
   notFound: () => new ProblemError(404, 'media-not-found', 'No such media', 'No such media object'),
+  /** An image whose thumbnail is not made yet (or never will be: not an image, over the caps). */
+  thumbnailNotFound: () =>
+    new ProblemError(404, 'thumbnail-not-found', 'No thumbnail', 'This file has no thumbnail (yet)'),
   conversationNotFound: () =>
     new ProblemError(404, 'conversation-not-found', 'No such conversation', 'No such conversation'),
   tooLarge: (limit: number) =>

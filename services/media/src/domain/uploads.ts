@@ -22,6 +22,7 @@ import { newMediaId } from './media-ids.ts';
 import { mediaProblems } from './media-problems.ts';
 import type { ActingUser, Membership } from './membership.ts';
 import type { PlanLimits } from './plan-limits.ts';
+import { THUMBNAIL_SOURCE_TYPES } from './thumbnails.ts';
 
 export const MEDIA_OBJECT_PURPOSE = 'media.object';
 
@@ -187,6 +188,11 @@ export class Uploads {
     const done = await this.#o.records.complete(tenant, mediaId, {
       size: measure.bytes,
       sha256: measure.hash.digest('hex'),
+      // An image's thumbnail is asked for in the same write that finishes it (the worker's event):
+      // nothing is decoded here, in the request.
+      ...(THUMBNAIL_SOURCE_TYPES.has(contentType)
+        ? { thumbnail: { state: 'pending' as const, attempts: 0 } }
+        : {}),
     });
     if (!done) {
       // The sweeper took it for abandoned (a stall longer than its grace): the upload did not happen.

@@ -25,7 +25,7 @@ import { guardScope, ProblemError, ProblemSchema, type ServiceApp, Type } from '
 import { TenantIdSchema } from '@parley/tenancy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MediaComponents } from '../components.ts';
-import { parseRange } from '../domain/downloads.ts';
+import { type MediaVariant, parseRange, storedVariant } from '../domain/downloads.ts';
 import { mediaProblems } from '../domain/media-problems.ts';
 import type { ActingUser } from '../domain/membership.ts';
 import { MediaViewSchema, mediaView } from './media-views.ts';
@@ -40,7 +40,15 @@ const errors = {
 };
 
 const MediaParams = Type.Object({ tenant: TenantIdSchema, mediaId: MediaIdSchema });
-const LinkQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) });
+/** `?variant=thumbnail`: an image's thumbnail (WebP) instead of the file; 404 `thumbnail-not-found` until made. */
+const VariantSchema = Type.Optional(
+  Type.Union([Type.Literal('original'), Type.Literal('thumbnail')], { default: 'original' }),
+);
+const ContentQuery = Type.Object({ variant: VariantSchema });
+const LinkQuery = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 2048 }),
+  variant: VariantSchema,
+});
 const LinkSchema = Type.Object({
   token: Type.String(),
   expiresAt: Type.String({ format: 'date-time' }),
@@ -62,31 +70,38 @@ export const mediaRoutes =
     async function serveContent(
       user: ActingUser,
       mediaId: string,
+      variant: MediaVariant,
       request: FastifyRequest,
       reply: FastifyReply,
     ) {
       const record = await c.downloads.describe(user, mediaId);
-      const range = parseRange(request.headers.range, record.size);
+      const stored = storedVariant(record, variant);
+      if (!stored) throw mediaProblems.thumbnailNotFound();
+      const range = parseRange(request.headers.range, stored.size);
       if (range === 'unsatisfiable') {
-        reply.header('content-range', `bytes */${record.size}`);
-        throw mediaProblems.rangeNotSatisfiable(record.size);
+        reply.header('content-range', `bytes */${stored.size}`);
+        throw mediaProblems.rangeNotSatisfiable(stored.size);
       }
-      const download = await c.downloads.open(user, mediaId, range);
+      const download = await c.downloads.open(user, mediaId, range, variant);
+      const original = variant === 'original';
       reply
-        .header('content-type', record.contentType)
+        .header('content-type', stored.contentType)
         .header('x-content-type-options', 'nosniff')
         .header('accept-ranges', 'bytes')
-        .header('etag', `"${record.sha256}"`)
-        .header('x-parley-sha256', record.sha256)
+        .header('etag', original ? `"${record.sha256}"` : `"${record.sha256}.thumbnail"`)
         .header(
           'content-disposition',
-          `attachment; filename*=UTF-8''${encodeURIComponent(record.fileName ?? record._id)}`,
+          original
+            ? `attachment; filename*=UTF-8''${encodeURIComponent(record.fileName ?? record._id)}`
+            : 'inline; filename="thumbnail.webp"',
         );
+      // The checksum is the original's: a thumbnail carries none.
+      if (original) reply.header('x-parley-sha256', record.sha256);
       if (download.range) {
         const { start, end } = download.range;
-        reply.code(206).header('content-range', `bytes ${start}-${end}/${record.size}`);
+        reply.code(206).header('content-range', `bytes ${start}-${end}/${stored.size}`);
         reply.header('content-length', end - start + 1);
-      } else reply.header('content-length', record.size);
+      } else reply.header('content-length', stored.size);
       return reply.send(download.body);
     }
 
@@ -144,16 +159,24 @@ export const mediaRoutes =
       {
         schema: {
           params: MediaParams,
+          querystring: ContentQuery,
           headers: ActingUserHeadersSchema,
           response: {
-            200: Type.Any({ description: 'The file, decrypted' }),
+            200: Type.Any({ description: 'The file (or its thumbnail), decrypted' }),
             206: Type.Any(),
             416: ProblemSchema,
             ...errors,
           },
         },
       },
-      (request, reply) => serveContent(actingUser(request), request.params.mediaId, request, reply),
+      (request, reply) =>
+        serveContent(
+          actingUser(request),
+          request.params.mediaId,
+          request.query.variant ?? 'original',
+          request,
+          reply,
+        ),
     );
 
     scope.post(
@@ -195,7 +218,7 @@ export const mediaRoutes =
         )
           throw new ProblemError(403, 'download-link-invalid', 'Invalid link', 'This link is not valid');
         const user = { tenant: claims.tenant, userId: claims.userId, roles: claims.roles };
-        return serveContent(user, claims.mediaId, request, reply);
+        return serveContent(user, claims.mediaId, request.query.variant ?? 'original', request, reply);
       },
     );
 

@@ -1,6 +1,6 @@
 /** The JSON shape of a media record, as media and the gateway answer it (@parley/contracts). */
 import type { MediaObject } from '@parley/contracts';
-import type { MediaRecord } from '../store/media-records.ts';
+import type { MediaRecord, MediaThumbnail } from '../store/media-records.ts';
 
 export { MediaObjectSchema as MediaViewSchema } from '@parley/contracts';
 
@@ -16,5 +16,12 @@ export function mediaView(record: MediaRecord): MediaObject {
     keyVersion: record.keyVersion,
     createdAt: record.createdAt.toISOString(),
     ...(record.messageId ? { messageId: record.messageId } : {}),
+    ...(record.width && record.height ? { width: record.width, height: record.height } : {}),
+    ...(record.thumbnail ? { thumbnail: thumbnailView(record.thumbnail) } : {}),
   };
+}
+
+function thumbnailView(t: MediaThumbnail): NonNullable<MediaObject['thumbnail']> {
+  if (t.state === 'ready' && t.width && t.height) return { state: 'ready', width: t.width, height: t.height };
+  return { state: t.state === 'ready' ? 'refused' : t.state };
 }

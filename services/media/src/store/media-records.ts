@@ -16,6 +16,28 @@ import type { Collection, MongoClient } from 'mongodb';
  */
 export type MediaState = 'uploading' | 'ready' | 'held' | 'expiring';
 
+/**
+ * An image's thumbnail (workers/thumbnails.ts). `pending` is set with `ready` by the upload's
+ * completion, in the same single-document write: the record is its own outbox entry, which the
+ * thumbnail worker consumes. `refused`: the image is over the pixel or byte cap (a decompression
+ * bomb, say) and is never decoded, or libvips would not decode it (the same bytes would give the
+ * same answer: never retried).
+ */
+export interface MediaThumbnail {
+  state: 'pending' | 'ready' | 'refused';
+  attempts: number;
+  reason?: string;
+  /** Of the thumbnail (ready). */
+  width?: number;
+  height?: number;
+  /** Plaintext bytes of the thumbnail (WebP). */
+  size?: number;
+  keyName?: string;
+  keyVersion?: number;
+  chunkSize?: number;
+  headerLength?: number;
+}
+
 export interface MediaRecord {
   _id: string;
   conversationId: string;
@@ -34,6 +56,10 @@ export interface MediaRecord {
   headerLength: number;
   /** The message it is attached to (bound by messaging's send, domain/attachments.ts). */
   messageId?: string;
+  /** An image's dimensions, read by the thumbnail worker (never in the request path). */
+  width?: number;
+  height?: number;
+  thumbnail?: MediaThumbnail;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -72,7 +98,7 @@ export class MediaRecords {
   async complete(
     tenant: string,
     id: string,
-    fields: Pick<MediaRecord, 'size' | 'sha256'>,
+    fields: Pick<MediaRecord, 'size' | 'sha256' | 'thumbnail'>,
   ): Promise<MediaRecord | null> {
     return this.#records(tenant).findOneAndUpdate(
       { _id: id, state: 'uploading' },
@@ -177,6 +203,32 @@ export class MediaRecords {
       .find({ state: 'uploading', updatedAt: { $lt: before } })
       .limit(limit)
       .toArray();
+  }
+
+  /** Finished uploads waiting for their thumbnail, oldest first. */
+  async pendingThumbnails(tenant: string, limit = 20): Promise<MediaRecord[]> {
+    return this.#records(tenant)
+      .find({ state: 'ready', 'thumbnail.state': 'pending' })
+      .sort({ createdAt: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /**
+   * Records the outcome of a pending thumbnail; false when the record is gone or no longer
+   * pending (deleted, purged, or settled by another replica), so the caller removes what it wrote.
+   */
+  async settleThumbnail(
+    tenant: string,
+    id: string,
+    thumbnail: MediaThumbnail,
+    dimensions?: { width: number; height: number },
+  ): Promise<boolean> {
+    const result = await this.#records(tenant).updateOne(
+      { _id: id, 'thumbnail.state': 'pending' },
+      { $set: { thumbnail, ...(dimensions ?? {}), updatedAt: new Date() } },
+    );
+    return result.matchedCount === 1;
   }
 
   async usedBytes(tenant: string): Promise<number> {

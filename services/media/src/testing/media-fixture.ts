@@ -16,6 +16,7 @@ import {
   type ServiceApp,
   startWorkers,
   stopWorkers,
+  worker,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { MessagingClient } from '@parley/messaging-client';
@@ -26,6 +27,7 @@ import { createComponents, type MediaComponents } from '../components.ts';
 import { MessagingMembership } from '../domain/membership.ts';
 import type { MediaDataKeys } from '../domain/uploads.ts';
 import { mediaSettingsSchema } from '../settings.ts';
+import { thumbnailWorker } from '../workers/thumbnails.ts';
 
 export const MEDIA_TEST_TOKEN = 'test-media-service-token-0123456789';
 
@@ -52,6 +54,8 @@ export async function openMediaFixture(options: {
   /** With the broker: the consumer removing deleted messages' files runs, on this tenant's topic only. */
   kafka?: KafkaConnection;
   consumeTenant?: string;
+  /** The thumbnail worker runs, over the fixture's own tenants only (every `intervalMs`). */
+  thumbnails?: { intervalMs: number };
 }): Promise<MediaFixture> {
   const callerToken = options.callerToken ?? MEDIA_TEST_TOKEN;
   const settings = loadConfig(mediaSettingsSchema, { ...process.env, ...options.settings });
@@ -86,9 +90,25 @@ export async function openMediaFixture(options: {
       : {}),
   });
   const app = buildApp(components);
-  const consumers = components.deletionsConsumer ? [components.deletionsConsumer] : [];
-  await startWorkers(consumers, logger);
   const tenants: string[] = [];
+  const consumers = [
+    ...(components.deletionsConsumer ? [components.deletionsConsumer] : []),
+    // Narrowed to this fixture's tenants: the stack is shared, and other tests' uploads are theirs.
+    ...(options.thumbnails
+      ? [
+          worker(
+            'media.thumbnails',
+            thumbnailWorker({
+              maker: components.thumbnails,
+              tenants: async () => [...tenants],
+              intervalMs: options.thumbnails.intervalMs,
+              logger,
+            }),
+          ),
+        ]
+      : []),
+  ];
+  await startWorkers(consumers, logger);
   return {
     app,
     components,
