@@ -6,6 +6,7 @@
  * Single-document writes only (FerretDB has no multi-document transactions).
  */
 import { MEDIA_RECORDS_COLLECTION, MEDIA_USAGE_COLLECTION, MEDIA_USAGE_ID } from '@parley/contracts';
+import { upsertRetryingLostRace } from '@parley/kit';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
@@ -236,6 +237,9 @@ export class MediaRecords {
   }
 
   async addUsage(tenant: string, bytes: number): Promise<void> {
-    await this.#usage(tenant).updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes } }, { upsert: true });
+    // A tenant's first uploads can finish together, each creating the usage document.
+    await upsertRetryingLostRace(() =>
+      this.#usage(tenant).updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes } }, { upsert: true }),
+    );
   }
 }
