@@ -3941,12 +3941,19 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         fileName?: string;
+                        height?: number;
                         keyVersion: number;
                         mediaId: string;
                         messageId?: string;
                         sha256: string;
                         size: number;
+                        thumbnail?: {
+                            height?: number;
+                            state: "pending" | "ready" | "refused";
+                            width?: number;
+                        };
                         uploaderId: string;
+                        width?: number;
                     };
                 };
             };
@@ -6323,12 +6330,19 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         fileName?: string;
+                        height?: number;
                         keyVersion: number;
                         mediaId: string;
                         messageId?: string;
                         sha256: string;
                         size: number;
+                        thumbnail?: {
+                            height?: number;
+                            state: "pending" | "ready" | "refused";
+                            width?: number;
+                        };
                         uploaderId: string;
+                        width?: number;
                     };
                 };
             };
