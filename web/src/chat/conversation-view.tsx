@@ -20,6 +20,7 @@ import {
   emptyTimeline,
   lastChangeSeq,
   markPending,
+  mergeHistoryPage,
   mergeMessages,
   orderedMessages,
   type PendingMessage,
@@ -80,7 +81,7 @@ export function ConversationView(props: {
       if (!data) return setError(describeProblem(problem, 'The conversation could not be loaded.'));
       since.current = lastChangeSeq(data.messages);
       setFirstCursor(data.prevCursor);
-      setTimeline((t) => mergeMessages(t, data.messages));
+      setTimeline((t) => mergeHistoryPage(t, data.messages, data.prevCursor));
       follow(conversationId, since.current);
       poll();
     };
@@ -162,7 +163,7 @@ export function ConversationView(props: {
     firstCursor,
     list: listRef,
     shown: messages.length,
-    onPage: (older) => setTimeline((t) => mergeMessages(t, older)),
+    onPage: (older, prevCursor) => setTimeline((t) => mergeHistoryPage(t, older, prevCursor)),
     onError: setError,
   });
 

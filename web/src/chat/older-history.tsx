@@ -27,7 +27,7 @@ export function useOlderHistory(options: {
   list: RefObject<HTMLElement | null>;
   /** How many messages are shown: the scroll is restored once the older page is rendered. */
   shown: number;
-  onPage: (messages: Message[]) => void;
+  onPage: (messages: Message[], prevCursor: number | undefined) => void;
   onError: (text: string) => void;
 }): OlderHistory {
   const [cursor, setCursor] = useState<number | undefined>();
@@ -51,7 +51,7 @@ export function useOlderHistory(options: {
       if (current.current !== conversationId) return;
       if (!data) return options.onError(describeProblem(error, 'Older messages could not be loaded.'));
       setCursor(data.prevCursor);
-      options.onPage(data.messages);
+      options.onPage(data.messages, data.prevCursor);
     } catch (failure) {
       options.onError(describeProblem(failure));
     } finally {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addPending, emptyTimeline, markPending, mergeMessages, orderedMessages } from './timeline.ts';
+import {
+  addPending,
+  emptyTimeline,
+  markPending,
+  mergeHistoryPage,
+  mergeMessages,
+  orderedMessages,
+} from './timeline.ts';
 import type { Message } from './types.ts';
 
 const message = (id: string, seq: number, changeSeq = seq, text = id): Message => ({
@@ -39,5 +46,33 @@ describe('timeline', () => {
     timeline = mergeMessages(timeline, [message('a', 1)]);
     expect(timeline.pending).toEqual([]);
     expect(orderedMessages(timeline)).toHaveLength(1);
+  });
+
+  it('keeps no message below the history read so far: a late live one waits for its older page', () => {
+    // A live delivery of seq 2 came before the latest page (seq 5-6, older ones exist) was read.
+    let timeline = mergeMessages(emptyTimeline(), [message('b', 2)]);
+    timeline = mergeHistoryPage(timeline, [message('e', 5), message('f', 6)], 5);
+    expect(orderedMessages(timeline).map((m) => m.id)).toEqual(['e', 'f']);
+    // And one after it (a late delivery, or an edit of an old message).
+    timeline = mergeMessages(timeline, [message('c', 3, 9), message('g', 7)]);
+    expect(orderedMessages(timeline).map((m) => m.id)).toEqual(['e', 'f', 'g']);
+    // The older page brings them, without a gap; the start reached, nothing is held back.
+    timeline = mergeHistoryPage(timeline, [message('a', 1), message('b', 2), message('c', 3, 9)], undefined);
+    expect(orderedMessages(timeline).map((m) => m.id)).toEqual(['a', 'b', 'c', 'e', 'f', 'g']);
+    timeline = mergeMessages(timeline, [message('c', 3, 10, 'edited')]);
+    expect(orderedMessages(timeline)[2]?.text).toBe('edited');
+  });
+
+  it('still confirms a pending send whatever the floor', () => {
+    let timeline = mergeHistoryPage(emptyTimeline(), [message('e', 5)], 5);
+    timeline = addPending(timeline, { clientMessageId: 'client-a', text: 'a', status: 'sending' });
+    timeline = mergeMessages(timeline, [message('a', 1)]);
+    expect(timeline.pending).toEqual([]);
+  });
+
+  it('keeps thread replies whatever their seq (a thread is read on its own)', () => {
+    const reply = { ...message('r', 2), parentId: 'e' };
+    const timeline = mergeMessages(mergeHistoryPage(emptyTimeline(), [message('e', 5)], 5), [reply]);
+    expect(timeline.messages.has('r')).toBe(true);
   });
 });

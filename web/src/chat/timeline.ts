@@ -18,9 +18,19 @@ export interface PendingMessage {
 export interface Timeline {
   messages: Map<string, Message>;
   pending: PendingMessage[];
+  /**
+   * The lowest seq of the history read so far, while older messages exist (undefined: the
+   * history is read to the start, or not yet). Top-level messages below it are not kept: a live
+   * change for one (a late delivery of a message sent before the page was read, or an edit of an
+   * old one) would show it alone above a gap; the older page brings it, in its latest state.
+   */
+  floor?: number;
 }
 
 export const emptyTimeline = (): Timeline => ({ messages: new Map(), pending: [] });
+
+const belowFloor = (message: Message, floor: number | undefined) =>
+  floor !== undefined && !message.parentId && message.seq < floor;
 
 /** A newer copy of a message (higher changeSeq) replaces an older one, never the reverse. */
 export function mergeMessages(timeline: Timeline, incoming: readonly Message[]): Timeline {
@@ -28,12 +38,29 @@ export function mergeMessages(timeline: Timeline, incoming: readonly Message[]):
   const messages = new Map(timeline.messages);
   const confirmed = new Set<string>();
   for (const message of incoming) {
+    // Still confirms a pending copy: the person's own send answered, whatever is shown.
+    confirmed.add(message.clientMessageId);
+    if (belowFloor(message, timeline.floor)) continue;
     const known = messages.get(message.id);
     if (!known || known.changeSeq <= message.changeSeq) messages.set(message.id, message);
-    confirmed.add(message.clientMessageId);
   }
   const pending = timeline.pending.filter((p) => !confirmed.has(p.clientMessageId));
-  return { messages, pending };
+  return { ...timeline, messages, pending };
+}
+
+/**
+ * A history page was read: its messages are merged and the floor moves to the page's cursor
+ * (`prevCursor`, the lowest seq it holds; undefined once the start is reached).
+ */
+export function mergeHistoryPage(
+  timeline: Timeline,
+  page: readonly Message[],
+  prevCursor: number | undefined,
+): Timeline {
+  const merged = mergeMessages({ ...timeline, floor: undefined }, page);
+  if (prevCursor === undefined) return merged;
+  const messages = new Map([...merged.messages].filter(([, m]) => !belowFloor(m, prevCursor)));
+  return { ...merged, messages, floor: prevCursor };
 }
 
 export function applyChanges(timeline: Timeline, changes: readonly Change[]): Timeline {
