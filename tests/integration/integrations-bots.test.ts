@@ -14,7 +14,7 @@ import {
   openIntegrationsFixture,
 } from '@parley/integrations-service/testing';
 import { type ServiceApp, ServiceCallers } from '@parley/kit';
-import { createSilentLogger, freePort } from '@parley/kit/testing';
+import { freePort } from '@parley/kit/testing';
 import { mongoDatabaseName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
