@@ -76,6 +76,21 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // A drain must end. `close()` stops accepting and closes the connections idle at that moment,
+  // but a keep-alive connection whose request was in flight would stay open after its answer
+  // (Fastify's keepAliveTimeout is 72 s, and undici, as every service client, keeps it that long),
+  // so the close waited out SHUTDOWN_TIMEOUT_MS and the process exited 1 with its workers never
+  // stopped (lifecycle-process.test.ts). Once closing, every answer says `Connection: close`, and
+  // Node ends the connection after it.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   // The shared plugins, once, on the root (shared-plugins.ts says why they are applied, not registered).
   // OpenAPI first, so the document sees every route, the kit's own included.
