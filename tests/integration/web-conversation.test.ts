@@ -245,9 +245,13 @@ describe('older history', () => {
     await list.locator('li.older').scrollIntoViewIfNeeded();
     await expect.poll(async () => (await shown()).length, { timeout: 15_000 }).toBe(100);
     expect(await shown()).toEqual(texts.slice(20));
-    const listBox = await list.boundingBox();
-    const keptBox = await list.locator('li[data-seq]', { hasText: texts[70] as string }).boundingBox();
-    expect(listBox && keptBox && keptBox.y >= listBox.y && keptBox.y < listBox.y + listBox.height).toBe(true);
+    // What was being read stays in view (the scroll is restored in the frame the page renders in).
+    const keptInView = async () => {
+      const listBox = await list.boundingBox();
+      const keptBox = await list.locator('li[data-seq]', { hasText: texts[70] as string }).boundingBox();
+      return Boolean(listBox && keptBox && keptBox.y >= listBox.y && keptBox.y < listBox.y + listBox.height);
+    };
+    await expect.poll(keptInView, { timeout: 5_000 }).toBe(true);
 
     await list.locator('li.older').scrollIntoViewIfNeeded();
     await expect.poll(async () => (await shown()).length, { timeout: 15_000 }).toBe(120);
