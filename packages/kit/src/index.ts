@@ -3,6 +3,7 @@ export * from './clients/envelope-tenant-check.ts';
 export * from './clients/event-refusals.ts';
 export * from './clients/kafka.ts';
 export * from './clients/mongo.ts';
+export * from './clients/mongo-document-lock.ts';
 export * from './clients/mongo-upsert.ts';
 export * from './clients/redis.ts';
 export * from './clients/s3.ts';

@@ -104,6 +104,11 @@ export const ConversationChangedPayloadSchema = Type.Object(
     kind: Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('channel')]),
     visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
     archived: Type.Boolean(),
+    /**
+     * The settings' revision this event produced (0 at creation, one more per update, in the
+     * order they were written): of two updates, the higher rev is the conversation's state.
+     */
+    rev: Type.Optional(Type.Integer({ minimum: 0 })),
     actorId: Id,
     at: Time,
   },

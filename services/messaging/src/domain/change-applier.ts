@@ -7,7 +7,7 @@
  * Updates of one message are ordered by seq: deletes always win, an edit applies only over older
  * edits (`editSeq`), and `changeSeq` only grows (`$max`), so whichever order concurrent changes
  * land in, the document ends in the state of the highest seq. Each update of an existing message
- * runs under that message's lock (message-lock.ts): FerretDB rewrites whole documents without
+ * runs under that message's lock (kit's withDocumentLock): FerretDB rewrites whole documents without
  * isolation, so two concurrent `$set`s of different fields (an edit and a reaction) lost one.
  */
 import {
@@ -20,12 +20,12 @@ import {
   MessageReactedEvent,
   SeqVoidedEvent,
 } from '@parley/contracts';
+import { type DocumentLockOptions, withDocumentLock } from '@parley/kit';
 import type { Collection, Document } from 'mongodb';
 import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
 import { FORMER_MEMBER, isDuplicateKey, reactionId } from './ids.ts';
 import { messageChangePayload } from './message-change-payload.ts';
-import { type MessageLockOptions, withMessageLock } from './message-lock.ts';
 import { type OutboxRelayLike, outboxPush } from './outbox-publisher.ts';
 
 export interface Applied {
@@ -46,16 +46,16 @@ const EVENT_FOR = {
 
 export class ChangeApplier {
   readonly #publisher: OutboxRelayLike;
-  readonly #lockOptions: MessageLockOptions;
+  readonly #lockOptions: DocumentLockOptions;
 
-  constructor(publisher: OutboxRelayLike, lockOptions: MessageLockOptions = {}) {
+  constructor(publisher: OutboxRelayLike, lockOptions: DocumentLockOptions = {}) {
     this.#publisher = publisher;
     this.#lockOptions = lockOptions;
   }
 
-  /** Runs a read-modify-write of one message document as its only writer (see message-lock.ts). */
+  /** Runs a read-modify-write of one message document as its only writer (kit's withDocumentLock). */
   locked<T>(c: TenantCollections, messageId: string, fn: () => Promise<T>): Promise<T> {
-    return withMessageLock(c.locks, messageId, fn, this.#lockOptions);
+    return withDocumentLock(c.locks, messageId, fn, this.#lockOptions);
   }
 
   async apply(c: TenantCollections, entry: LogDocument): Promise<Applied> {

@@ -22,6 +22,7 @@ import {
   type MemberRole,
   type UpdateConversationBody,
 } from '@parley/contracts';
+import { withDocumentLock } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
 import type { Collection, Document, Filter } from 'mongodb';
 import type {
@@ -192,9 +193,20 @@ export class Conversations {
     return this.view(caller.tenant, conversation, member);
   }
 
+  /**
+   * Renames, re-topics or (un)archives: one writer at a time per conversation, the revision read
+   * and written under the conversation's lock (a unique-key insert, kit's withDocumentLock), and the
+   * event built from the state as written, pushed in the same write. Why the lock: FerretDB
+   * rewrites a document whole and unisolated, so two concurrent updates lost one of them (a
+   * rename and a topic change at once kept only one) and a compare-and-set on a revision let
+   * both through; and on either server each update's event described the conversation as its
+   * writer had read it, not as it ended. Now `rev` rises by one per update, in write order, and
+   * each event carries the `rev` and the state it produced, so a consumer keeps the highest.
+   */
   async update(caller: Caller, conversationId: string, body: UpdateConversationBody): Promise<Conversation> {
     const membership = await this.requireMember(caller, conversationId);
     this.#requireManager(caller, membership);
+    const { conversations, locks } = membership.collections;
     const set: Partial<ConversationDocument> = await this.#texts.sealed(caller.tenant, conversationId, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.topic !== undefined ? { topic: body.topic } : {}),
@@ -205,21 +217,42 @@ export class Conversations {
       ...(body.name !== undefined ? { name: '' as const } : {}),
       ...(body.topic !== undefined ? { topic: '' as const } : {}),
     };
-    const { name: _name, topic: _topic, ...previous } = membership.conversation;
-    const next: ConversationDocument = {
-      ...previous,
-      ...(body.name === undefined && _name !== undefined ? { name: _name } : {}),
-      ...(body.topic === undefined && _topic !== undefined ? { topic: _topic } : {}),
-      ...set,
-    };
-    await membership.collections.conversations.updateOne(
-      { _id: conversationId },
-      outboxPush([this.#conversationEvent(caller, ConversationUpdatedEvent, next)], {
-        $set: set,
+    const next = await withDocumentLock(locks, conversationLockId(conversationId), async () => {
+      const current = await conversations.findOne({ _id: conversationId });
+      if (!current) throw messagingProblems.conversationNotFound();
+      const rev = (current.rev ?? 0) + 1;
+      const { name: _name, topic: _topic, _outbox, _outboxPending, ...previous } = current;
+      const written: ConversationDocument = {
+        ...previous,
+        ...(body.name === undefined && _name !== undefined ? { name: _name } : {}),
+        ...(body.topic === undefined && _topic !== undefined ? { topic: _topic } : {}),
+        ...set,
+        rev,
+      };
+      const event = this.#conversationEvent(caller, ConversationUpdatedEvent, written);
+      const update = outboxPush<ConversationDocument>([event], {
+        $set: { ...set, rev },
         ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-      }),
-    );
-    await this.#announce(membership.collections.conversations, conversationId);
+      });
+      // The revision in the filter makes it a compare-and-set on MongoDB as well; on FerretDB the
+      // lock is what keeps other updates out. A concurrent seq reservation (a send: `$inc seq`)
+      // does not take the lock, and FerretDB may write back the document it read before ours:
+      // then our revision is gone, and the same update (the same event id) is written again.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const stored = attempt === 0 ? current : await conversations.findOne({ _id: conversationId });
+        if (!stored) throw messagingProblems.conversationNotFound();
+        if (attempt > 0 && stored.rev === rev) return written;
+        await conversations.updateOne(
+          { _id: conversationId, rev: stored.rev ?? { $exists: false } } as Filter<ConversationDocument>,
+          update,
+        );
+      }
+      const stored = await conversations.findOne({ _id: conversationId });
+      if (stored?.rev !== rev)
+        throw new Error(`conversation ${conversationId}: update ${rev} kept being lost`);
+      return written;
+    });
+    await this.#announce(conversations, conversationId);
     return this.view(caller.tenant, next, membership.member);
   }
 
@@ -436,6 +469,7 @@ export class Conversations {
         kind: doc.kind,
         ...(doc.visibility ? { visibility: doc.visibility } : {}),
         archived: doc.archived,
+        rev: doc.rev ?? 0,
         actorId: caller.userId,
         at: new Date().toISOString(),
       },
@@ -465,6 +499,9 @@ export class Conversations {
     });
   }
 }
+
+/** The lock a conversation's settings are written under (message_locks; message ids never start so). */
+export const conversationLockId = (conversationId: string) => `conversation:${conversationId}`;
 
 export const encodeCursor = (value: string) => Buffer.from(value).toString('base64url');
 export function decodeCursor(cursor: string): string {

@@ -6,6 +6,7 @@
  * `messages` is also packages/retention's purge target (createdAt, conversationId, senderId).
  */
 import type { MemberRole } from '@parley/contracts';
+import type { DocumentLockDocument } from '@parley/kit';
 import type { OutboxFields } from '@parley/outbox';
 import { LegalHoldStore } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
@@ -17,7 +18,6 @@ import type {
   MongoClient,
   MongoServerError,
 } from 'mongodb';
-import type { MessageLockDocument } from '../domain/message-lock.ts';
 
 export interface ConversationDocument extends OutboxFields {
   _id: string;
@@ -40,6 +40,8 @@ export interface ConversationDocument extends OutboxFields {
   seqAt?: Date;
   /** When the last root message was sent (the sidebar's order), set with its seq's proposal. */
   lastMessageAt?: Date;
+  /** The settings' revision (name, topic, archive): 0 or absent at creation, one more per update. */
+  rev?: number;
 }
 
 export interface MemberDocument extends OutboxFields {
@@ -150,7 +152,7 @@ export const COLLECTIONS = {
   reactions: 'message_reactions',
   /** Tombstone requests of retention purges (packages/retention's MessagesPurgeTarget writes them). */
   erasures: 'message_erasures',
-  /** One writer at a time per message document (domain/message-lock.ts: FerretDB loses concurrent updates). */
+  /** One writer at a time per message document (kit's withDocumentLock: FerretDB loses concurrent updates). */
   locks: 'message_locks',
 } as const;
 
@@ -170,7 +172,7 @@ export interface TenantCollections {
   messages: Collection<MessageDocument>;
   edits: Collection<MessageEditDocument>;
   reactions: Collection<ReactionDocument>;
-  locks: Collection<MessageLockDocument>;
+  locks: Collection<DocumentLockDocument>;
   /** The tenant's legal holds (the compliance service writes them; edits and deletes ask them). */
   holds: LegalHoldStore;
 }

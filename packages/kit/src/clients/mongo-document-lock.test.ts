@@ -1,14 +1,11 @@
 /**
  * The cause of the lost edit, reproduced against the stack's Mongo-wire server, and the lock that
  * fixes it: concurrent field-level `$set`s of one document lose one of them on FerretDB (the
- * document is rewritten whole, unisolated); under withMessageLock none is lost, on either server.
+ * document is rewritten whole, unisolated); under withDocumentLock none is lost, on either server.
  */
-import { connectMongo, loadConfig, type MongoConnection } from '@parley/kit';
-import { createSilentLogger } from '@parley/kit/testing';
-import type { Collection } from 'mongodb';
+import { type Collection, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messagingSettingsSchema } from '../settings.ts';
-import { type MessageLockDocument, MessageLockTimeout, withMessageLock } from './message-lock.ts';
+import { type DocumentLockDocument, DocumentLockTimeout, withDocumentLock } from './mongo-document-lock.ts';
 
 interface Doc {
   _id: string;
@@ -16,23 +13,22 @@ interface Doc {
   hasReactions?: boolean;
 }
 
-let mongo: MongoConnection;
+const client = new MongoClient(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
 let docs: Collection<Doc>;
-let locks: Collection<MessageLockDocument>;
+let locks: Collection<DocumentLockDocument>;
 /** The stack's server is FerretDB (where the lost update happens), not MongoDB. */
 let ferret = false;
 const dbName = `parley_locktest${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  mongo = await connectMongo(loadConfig(messagingSettingsSchema).MONGO_URL, createSilentLogger());
-  const info = await mongo.client.db('admin').command({ buildInfo: 1 });
+  const info = await client.db('admin').command({ buildInfo: 1 });
   ferret = 'ferretdbVersion' in info;
-  docs = mongo.client.db(dbName).collection('messages');
-  locks = mongo.client.db(dbName).collection('message_locks');
+  docs = client.db(dbName).collection('messages');
+  locks = client.db(dbName).collection('message_locks');
 });
 afterAll(async () => {
-  await mongo.client.db(dbName).dropDatabase();
-  await mongo.client.close();
+  await client.db(dbName).dropDatabase();
+  await client.close();
 });
 
 async function race(id: string, lock: boolean): Promise<Doc | null> {
@@ -40,7 +36,7 @@ async function race(id: string, lock: boolean): Promise<Doc | null> {
   const edit = () => docs.updateOne({ _id: id }, { $set: { text: 'one, edited' } });
   const react = () => docs.updateOne({ _id: id }, { $set: { hasReactions: true } });
   await Promise.all(
-    lock ? [withMessageLock(locks, id, edit), withMessageLock(locks, id, react)] : [edit(), react()],
+    lock ? [withDocumentLock(locks, id, edit), withDocumentLock(locks, id, react)] : [edit(), react()],
   );
   return docs.findOne({ _id: id });
 }
@@ -63,11 +59,11 @@ describe('concurrent updates of one message', () => {
 
   it("a crashed holder's lock is taken over once stale; a live one makes the waiter give up", async () => {
     await locks.insertOne({ _id: 'stale', holder: 'dead', at: new Date(Date.now() - 60_000) });
-    expect(await withMessageLock(locks, 'stale', async () => 'ran', { staleMs: 1_000 })).toBe('ran');
+    expect(await withDocumentLock(locks, 'stale', async () => 'ran', { staleMs: 1_000 })).toBe('ran');
     await locks.insertOne({ _id: 'live', holder: 'busy', at: new Date() });
     await expect(
-      withMessageLock(locks, 'live', async () => 'ran', { staleMs: 60_000, waitMs: 200 }),
-    ).rejects.toBeInstanceOf(MessageLockTimeout);
+      withDocumentLock(locks, 'live', async () => 'ran', { staleMs: 60_000, waitMs: 200 }),
+    ).rejects.toBeInstanceOf(DocumentLockTimeout);
     expect((await locks.findOne({ _id: 'live' }))?.holder).toBe('busy');
   });
 });
