@@ -33,6 +33,13 @@ export interface EncryptedFieldDeclaration {
   aadField?: string;
   /** Platform fields only: the document field holding the tenant id. */
   tenantField?: string;
+  /**
+   * Where the field's writers take a per-document lock, if they do (kit's withDocumentLock:
+   * FerretDB loses one of two concurrent updates of one document): a collection of the same
+   * database, whose lock `_id` is `idPrefix` + the document's `_id`. The rewrap holds it for each
+   * rewrite, so it never writes back a body a delete had just removed, nor loses an edit.
+   */
+  lock?: { collection: string; idPrefix?: string };
 }
 
 /** The keyring purpose of auth's sealed TOTP secrets (AAD: the user id). */
@@ -98,6 +105,7 @@ export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = 
     field: 'body',
     purpose: MESSAGE_BODY_PURPOSE,
     aadField: '_id',
+    lock: { collection: 'message_locks' },
   },
   {
     id: 'messaging.message_edits.body',
@@ -125,6 +133,7 @@ export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = 
     field: 'sealedName',
     purpose: CONVERSATION_TEXT_PURPOSE,
     aadField: '_id',
+    lock: { collection: 'message_locks', idPrefix: 'conversation:' },
   },
   {
     id: 'messaging.conversations.sealedTopic',
@@ -134,6 +143,7 @@ export const MESSAGING_ENCRYPTED_FIELDS: readonly EncryptedFieldDeclaration[] = 
     field: 'sealedTopic',
     purpose: CONVERSATION_TEXT_PURPOSE,
     aadField: '_id',
+    lock: { collection: 'message_locks', idPrefix: 'conversation:' },
   },
 ];
 

@@ -308,4 +308,44 @@ describe('StoredCiphertextRewrap', { timeout: 120_000 }, () => {
     expect(failed.nextPassAt?.getTime()).toBeGreaterThan(Date.now());
     expect(failed.fields[0]).toMatchObject({ rewrapped: 2, failed: 1 });
   });
+
+  it('lets one runner at a time work on a key: two at once do the work once and report all of it', async () => {
+    const s = await seed(40); // 32 sealed secrets and 40 envelopes below the new primary
+    await s.keyring.rotate(s.tenant, 'default');
+    const run = async (job: StoredCiphertextRewrap): Promise<RewrapProgress[]> => {
+      const seen: RewrapProgress[] = [];
+      for (let i = 0; i < 2_000; i++) {
+        const progress = await job.advance(s.tenant, 'default', { budgetMs: 0 });
+        seen.push(progress);
+        if (progress.state === 'Done') return seen;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      throw new Error('the rewrap did not finish');
+    };
+    const [a, b] = await Promise.all([run(rewrapper(s)), run(rewrapper(s))]);
+    const saved = await rewrapper(s).progress(s.tenant, 'default');
+    expect(saved).toMatchObject({ state: 'Done', completedVersion: 2, pass: 1, rewrappedForTarget: 32 + 40 });
+    expect(saved?.fields.map((f) => f.examined)).toEqual([32, 40]);
+    // Neither runner ever saw the work counted twice or a pass begun again.
+    for (const progress of [...a, ...b]) {
+      expect(progress.pass).toBeLessThanOrEqual(1); // 0: the other held the lease before any progress was saved
+      expect(progress.rewrappedForTarget).toBeLessThanOrEqual(32 + 40);
+    }
+    expect(new Set(await storedVersions(s))).toEqual(new Set([2]));
+  });
+
+  it('lets another runner take over a lease whose holder stalled; the stalled one writes nothing', async () => {
+    const s = await seed(10);
+    await s.keyring.rotate(s.tenant, 'default');
+    const stalled = rewrapper(s, { leaseMs: 500 });
+    const batch = await stalled.prepareBatch(s.tenant, 'default');
+    if (!batch) throw new Error('expected a running pass');
+    // While the lease is live, another runner does nothing.
+    expect(await rewrapper(s, { leaseMs: 500 }).prepareBatch(s.tenant, 'default')).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const done = await runToEnd(rewrapper(s, { leaseMs: 500 }), s.tenant);
+    expect(done).toMatchObject({ state: 'Done', completedVersion: 2, rewrappedForTarget: 8 + 10 });
+    await expect(stalled.commitBatch(batch)).rejects.toThrow(/lease/);
+    expect(await stalled.progress(s.tenant, 'default')).toEqual(done);
+  });
 });

@@ -10,7 +10,11 @@
  * Safe against a concurrent writer: each document is rewritten by compare-and-set on the exact
  * ciphertext read (`updateOne({_id, field: old}, {$set: {field: new}})`), so a value written
  * meanwhile (a user re-enrolling TOTP) is never overwritten; such a document is read again and
- * counted as a conflict only if it is still below the target.
+ * counted as a conflict only if it is still below the target. On FerretDB a compare-and-set is
+ * not isolated (a document is read and written back whole), so where the field's writers take a
+ * per-document lock (the declaration's `lock`: messaging's messages and conversations) the
+ * rewrite holds it too, and every rewrite is read back: one that a concurrent writer undid
+ * counts as a conflict, so that pass does not complete the target.
  *
  * Resumable and idempotent: a cursor per field is saved after every batch (rewrap-progress.ts);
  * re-running re-examines at most one batch, and a ciphertext already at the target is left as
@@ -19,17 +23,23 @@
  * on encrypting under the previous primary from its key cache. So right after a rotation a
  * first pass does the work and a second, after the settle time, proves nothing was left behind.
  *
+ * One runner per key at a time (rewrap-lease.ts): a call that finds the key's lease held by
+ * another runner does nothing and reports the saved progress as Running, so its caller looks
+ * again soon; a runner that loses its lease (it stalled past the expiry) stops before its next write.
+ *
  * Run by the operator (see operator/src/key-rotation-schedule/): it reconciles the schedule that
  * asks for Background, already holds a keyring over the platform database and a Mongo client
  * reaching every tenant database, and reports the progress in the schedule's status.
  */
+import { randomUUID } from 'node:crypto';
 import type { EncryptedFieldDeclaration } from '@parley/contracts';
 import { ciphertextKeyVersion } from '@parley/envelope';
-import type { Logger } from '@parley/kit';
+import { type DocumentLockDocument, type Logger, withDocumentLock } from '@parley/kit';
 import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import type { Collection, Db, Document, Filter, MongoClient } from 'mongodb';
 import { KeyringError } from '../errors.ts';
 import type { Keyring } from '../keyring.ts';
+import { RewrapLeases } from './rewrap-lease.ts';
 import {
   type FieldProgress,
   progressId,
@@ -54,6 +64,11 @@ export interface StoredRewrapOptions {
   settleMs?: number;
   /** After a pass with failures, the next pass waits this long (default 5 min). */
   failedRetryMs?: number;
+  /**
+   * How long a runner's lease on a key lasts without renewal (renewed before every batch):
+   * longer than any one batch takes; a runner that died blocks others this long. Default 2 min.
+   */
+  leaseMs?: number;
   now?: () => Date;
 }
 
@@ -76,6 +91,8 @@ export interface PreparedBatch {
   otherKey: number;
   failed: { id: string; code: string }[];
   rewrites: PendingRewrite[];
+  /** The lease this batch was prepared under (`commitBatch` writes only while it is still held). */
+  holder: string;
 }
 
 const MAX_FAILURES_KEPT = 10;
@@ -106,17 +123,20 @@ export class StoredCiphertextRewrap {
     fields: readonly EncryptedFieldDeclaration[];
   };
   readonly #store: RewrapProgressStore;
+  readonly #leases: RewrapLeases;
 
   constructor(options: StoredRewrapOptions) {
     this.#o = {
       batchSize: 200,
       settleMs: 60_000,
       failedRetryMs: 300_000,
+      leaseMs: 120_000,
       now: () => new Date(),
       platformDb: options.client.db(PLATFORM_DATABASE),
       ...options,
     };
     this.#store = new RewrapProgressStore(this.#o.platformDb);
+    this.#leases = new RewrapLeases(this.#o.platformDb, this.#o.leaseMs, this.#o.now);
   }
 
   /** The saved progress, without advancing it. */
@@ -131,26 +151,58 @@ export class StoredCiphertextRewrap {
    */
   async advance(tenant: string, keyName: string, options: { budgetMs: number }): Promise<RewrapProgress> {
     const deadline = Date.now() + options.budgetMs;
-    let progress = await this.#begin(tenant, keyName);
-    do {
-      if (progress.state !== 'Running') return progress;
-      progress = await this.#commit(await this.#prepare(progress));
-    } while (Date.now() < deadline);
-    return progress;
+    const lease = progressId(tenant, keyName);
+    const holder = randomUUID();
+    if (!(await this.#leases.acquire(lease, holder))) return this.#heldElsewhere(tenant, keyName);
+    try {
+      let progress = await this.#begin(tenant, keyName);
+      do {
+        if (progress.state !== 'Running') return progress;
+        const batch = await this.#prepare(progress, holder);
+        // Stalled past the lease and another runner took over: its progress stands, not ours.
+        if (!(await this.#leases.renew(lease, holder))) return progress;
+        progress = await this.#commit(batch);
+      } while (Date.now() < deadline);
+      return progress;
+    } finally {
+      await this.#leases.release(lease, holder);
+    }
   }
 
   /**
    * The two halves of one batch, for callers (and tests) that need to act between reading and
-   * writing: `prepareBatch` reads and re-wraps in memory, `commitBatch` writes each rewrite by
-   * compare-and-set and saves the progress. Undefined when no pass is running.
+   * writing: `prepareBatch` takes the key's lease, reads and re-wraps in memory; `commitBatch`
+   * writes each rewrite by compare-and-set, saves the progress and gives the lease back.
+   * Undefined when no pass is running or another runner holds the lease.
    */
   async prepareBatch(tenant: string, keyName: string): Promise<PreparedBatch | undefined> {
+    const lease = progressId(tenant, keyName);
+    const holder = randomUUID();
+    if (!(await this.#leases.acquire(lease, holder))) return undefined;
     const progress = await this.#begin(tenant, keyName);
-    return progress.state === 'Running' ? this.#prepare(progress) : undefined;
+    if (progress.state === 'Running') return this.#prepare(progress, holder);
+    await this.#leases.release(lease, holder);
+    return undefined;
   }
 
-  commitBatch(batch: PreparedBatch): Promise<RewrapProgress> {
-    return this.#commit(batch);
+  async commitBatch(batch: PreparedBatch): Promise<RewrapProgress> {
+    const lease = batch.progress._id;
+    try {
+      if (!(await this.#leases.renew(lease, batch.holder)))
+        throw new Error(`the rewrap lease of ${lease} was lost before this batch was written`);
+      return await this.#commit(batch);
+    } finally {
+      await this.#leases.release(lease, batch.holder);
+    }
+  }
+
+  /** What a runner that found the lease taken reports: the saved progress, as Running (look again soon). */
+  async #heldElsewhere(tenant: string, keyName: string): Promise<RewrapProgress> {
+    const saved = await this.#store.get(tenant, keyName);
+    if (saved) return { ...saved, state: 'Running' };
+    const now = this.#o.now();
+    const key = await this.#o.keyring.listVersions(tenant, keyName);
+    return this.#fresh(tenant, keyName, key.primaryVersion, now, now);
   }
 
   // ---- passes --------------------------------------------------------------------------------
@@ -277,7 +329,7 @@ export class StoredCiphertextRewrap {
 
   // ---- batches -------------------------------------------------------------------------------
 
-  async #prepare(progress: RewrapProgress): Promise<PreparedBatch> {
+  async #prepare(progress: RewrapProgress, holder: string): Promise<PreparedBatch> {
     const fieldIndex = progress.fields.findIndex((f) => !f.finished);
     const batch: PreparedBatch = {
       progress,
@@ -288,6 +340,7 @@ export class StoredCiphertextRewrap {
       otherKey: 0,
       failed: [],
       rewrites: [],
+      holder,
     };
     const declaration = this.#o.fields[fieldIndex];
     const state = progress.fields[fieldIndex];
@@ -355,8 +408,21 @@ export class StoredCiphertextRewrap {
         _id: rewrite.id,
         [declaration.field]: rewrite.previous,
       } as Filter<Document>;
-      const result = await collection.updateOne(filter, { $set: { [declaration.field]: rewrite.next } });
-      if (result.modifiedCount === 1) {
+      const write = () => collection.updateOne(filter, { $set: { [declaration.field]: rewrite.next } });
+      const { lock } = declaration;
+      const result = lock
+        ? await withDocumentLock(
+            this.#database(progress.tenant, declaration).collection<DocumentLockDocument>(lock.collection),
+            `${lock.idPrefix ?? ''}${String(rewrite.id)}`,
+            write,
+          )
+        : await write();
+      // Read back: FerretDB may let an unlocked writer that read the document before our write
+      // put the old ciphertext back after it (it writes documents whole, unisolated).
+      if (
+        result.modifiedCount === 1 &&
+        (await this.#holds(collection, rewrite.id, declaration, rewrite.next))
+      ) {
         rewrapped++;
         continue;
       }
@@ -391,6 +457,18 @@ export class StoredCiphertextRewrap {
     return next;
   }
 
+  async #holds(
+    collection: Collection<Document>,
+    id: unknown,
+    declaration: EncryptedFieldDeclaration,
+    value: string,
+  ): Promise<boolean> {
+    const doc = await collection.findOne({ _id: id } as Filter<Document>, {
+      projection: { [declaration.field]: 1 },
+    });
+    return doc !== null && valueAt(doc, declaration.field) === value;
+  }
+
   async #stillBelow(
     collection: Collection<Document>,
     id: unknown,
@@ -410,10 +488,14 @@ export class StoredCiphertextRewrap {
     }
   }
 
+  #database(tenant: string, declaration: EncryptedFieldDeclaration): Db {
+    return declaration.database === 'tenant'
+      ? this.#o.client.db(mongoDatabaseName(tenant))
+      : this.#o.platformDb;
+  }
+
   #collection(tenant: string, declaration: EncryptedFieldDeclaration): Collection<Document> {
-    const db =
-      declaration.database === 'tenant' ? this.#o.client.db(mongoDatabaseName(tenant)) : this.#o.platformDb;
-    return db.collection(declaration.collection);
+    return this.#database(tenant, declaration).collection(declaration.collection);
   }
 
   #filter(tenant: string, declaration: EncryptedFieldDeclaration): Filter<Document> {
