@@ -29,7 +29,8 @@ export const masterKeySettings = {
 export const keyRewrapSettings = {
   /**
    * How long after a rotation writers may still seal under the previous version (ms): at least
-   * the largest KEY_CACHE_TTL_MS among the services that write encrypted fields. A rewrap is
+   * 1.5 x the largest KEY_CACHE_TTL_MS among the services that write encrypted fields (a tenant
+   * key cached just before the rotation, then a data key drawn from it that seals for half a TTL). A rewrap is
    * complete only after a clean pass that started this long after the rotation.
    */
   KEY_REWRAP_SETTLE_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),

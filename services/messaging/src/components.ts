@@ -117,9 +117,20 @@ export function createMessagingDomain(options: {
   seqVoidAfterMs: number;
   /** Binds a send's attachments (media); without one, a send with attachments is refused. */
   attachments?: AttachmentBinder;
+  /** The keyring's KEY_CACHE_TTL_MS (default 30 s): bounds how long a data key seals. */
+  keyCacheTtlMs?: number;
 }): MessagingDomain {
   const store = new MessagingStore(options.mongo);
-  const encryptor = new EnvelopeEncryptor({ source: keyringDataKeys(options.keyring) });
+  const encryptor = new EnvelopeEncryptor({
+    source: keyringDataKeys(options.keyring),
+    // A rotation's rewrap is complete after a clean pass begun KEY_REWRAP_SETTLE_MS (default 60 s,
+    // at least twice KEY_CACHE_TTL_MS) after it. A data key drawn from a tenant key cached just
+    // before the rotation must stop sealing before then: at most half the cache's lifetime, so
+    // nothing is sealed under the old version later than 1.5 x KEY_CACHE_TTL_MS after a rotation.
+    // (The encryptor's own default, 5 min, let sends seal under the old version after the rewrap
+    // had reported Done, and retiring that version then made those messages unreadable.)
+    dataKeyMaxAgeMs: Math.floor((options.keyCacheTtlMs ?? 30_000) / 2),
+  });
   const sealer = new BodySealer(encryptor);
   const ledger = new SeqLedger(options.seqVoidAfterMs);
   const applier = new ChangeApplier(options.publisher);
@@ -173,6 +184,7 @@ export async function createComponents(
     keyring,
     publisher: relay ? immediatePublisher(relay) : (overrides.publisher ?? noImmediatePublish),
     seqVoidAfterMs: settings.SEQ_VOID_AFTER_MS,
+    keyCacheTtlMs: settings.KEY_CACHE_TTL_MS,
     attachments:
       overrides.attachments ??
       new MediaAttachmentBinder(

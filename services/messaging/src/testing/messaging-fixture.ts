@@ -70,11 +70,15 @@ export async function openMessagingFixture(
     tenant?: string;
     /** The media service's binder (tests of attachments); otherwise the default one (MEDIA_URL). */
     attachments?: AttachmentBinder;
+    /** KEY_CACHE_TTL_MS of the service and of the fixture's keyring (default: the setting's). */
+    keyCacheTtlMs?: number;
   } = {},
 ): Promise<MessagingFixture> {
+  const loaded = loadConfig(messagingSettingsSchema);
   const settings = {
-    ...loadConfig(messagingSettingsSchema),
+    ...loaded,
     SEQ_VOID_AFTER_MS: options.seqVoidAfterMs ?? 10_000,
+    KEY_CACHE_TTL_MS: options.keyCacheTtlMs ?? loaded.KEY_CACHE_TTL_MS,
   };
   const logger = process.env.MESSAGING_TEST_LOG
     ? createLogger({ service: 'messaging', level: 'error' })
@@ -88,6 +92,7 @@ export async function openMessagingFixture(
     masterKeys: MasterKeyring.fromKeys([{ id: 'messaging-test', key: randomBytes(32) }]),
     logger,
     source: 'messaging-test',
+    cacheTtlMs: settings.KEY_CACHE_TTL_MS,
   });
   await keyring.ensureIndexes();
   await keyring.ensureTenantKey(tenant);
