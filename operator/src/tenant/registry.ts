@@ -4,6 +4,7 @@
  * outbox), so "the registry says Ready" and "tenancy.tenant.provisioned.v1 will be published"
  * are one single-document write.
  */
+
 import {
   createEvent,
   type EventEnvelope,
@@ -12,9 +13,10 @@ import {
   TenantProvisioned,
   TenantSuspensionChanged,
 } from '@parley/contracts';
+import { isDuplicateKeyError } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
 import { PLATFORM_DATABASE, TENANT_REGISTRY_COLLECTION, type TenantStatus } from '@parley/tenancy';
-import type { Collection, MongoClient, MongoServerError } from 'mongodb';
+import type { Collection, MongoClient } from 'mongodb';
 import type { DeletionPolicy } from '../api/resources.ts';
 import type { DesiredTenant, Quotas } from './desired-state.ts';
 
@@ -145,8 +147,7 @@ export async function claimTenantId(
     });
     return {};
   } catch (error) {
-    if ((error as MongoServerError).code === 11000)
-      throw new TenantIdTakenError(desired.id, 'a concurrent claim');
+    if (isDuplicateKeyError(error)) throw new TenantIdTakenError(desired.id, 'a concurrent claim');
     throw error;
   }
 }

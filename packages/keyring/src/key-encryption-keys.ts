@@ -9,10 +9,11 @@
  * (`<keys database>_keks`, e.g. `parley_platform_keks`), never in the database that holds the
  * key records, so a backup or copy of `parley_platform` carries no KEK.
  */
+
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '@parley/envelope';
+import { isDuplicateKeyError } from '@parley/kit';
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKey } from './key-store.ts';
 
 export interface KeyEncryptionKeyStore {
   /** The key's KEK, or undefined when it was destroyed (or never made). Never creates one. */
@@ -71,7 +72,7 @@ export class MongoKeyEncryptionKeys implements KeyEncryptionKeyStore {
       });
       return kek;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const winner = await this.get(tenant, keyName);
       if (!winner) throw new Error(`The KEK of ${kekId(tenant, keyName)} was destroyed while being created`);
       return winner;

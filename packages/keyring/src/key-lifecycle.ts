@@ -3,8 +3,10 @@
  * request key, arbitrated by the unique version record), and its minimum decryption version
  * raised (never lowered). Each change is written with its event (outbox).
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { CryptoKeyMinDecryptionVersionRaised, CryptoKeyRotated } from '@parley/contracts';
+import { isDuplicateKeyError } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import { assertTenantId } from '@parley/tenancy';
 import { InvalidKeyRequestError, KeyStateConflictError } from './errors.ts';
@@ -13,7 +15,6 @@ import { type KeyMetadata, type RotateOptions, type RotateResult, toMetadata } f
 import { assertKeyName, DEFAULT_KEY_NAME } from './key-names.ts';
 import { assertNotDestroyed, foldKeyRecords } from './key-snapshot.ts';
 import {
-  isDuplicateKey,
   type KeyRecord,
   keyId,
   type MinimumRecord,
@@ -59,7 +60,7 @@ export class KeyLifecycle {
       await this.#a.keys.insertOne(record);
       this.#a.logger.info({ tenant, keyName }, 'keyring: key created');
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error; // another process created it first: theirs is the key
+      if (!isDuplicateKeyError(error)) throw error; // another process created it first: theirs is the key
     }
     return toMetadata(cache.put(keyId(tenant, keyName), await records.loadFresh(tenant, keyName)).snapshot);
   }

@@ -4,10 +4,11 @@
  * the fold of its live records. Insert-only, because the local Mongo-wire server does not isolate
  * concurrent updates of one document (see ../README.md).
  */
+import { isDuplicateKeyError } from '@parley/kit';
 import type { Collection } from 'mongodb';
 import { UnknownKeyError } from './errors.ts';
 import { foldKeyRecords, type KeySnapshot } from './key-snapshot.ts';
-import { isDuplicateKey, type KeyRecord, type UsageRecord } from './key-store.ts';
+import type { KeyRecord, UsageRecord } from './key-store.ts';
 
 const LIVE_RECORDS = { $in: ['version', 'minimum', 'lifecycle'] };
 
@@ -24,7 +25,7 @@ export class KeyRecords {
       await this.collection.insertOne(record);
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

@@ -104,7 +104,3 @@ export async function ensureKeyIndexes(collection: Collection<KeyRecord>): Promi
   }
   for (const { key, ...options } of KEY_INDEXES) await collection.createIndex({ ...key }, options);
 }
-
-export function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}

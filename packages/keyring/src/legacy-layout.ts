@@ -5,9 +5,10 @@
  * material is the same bytes under the same AAD, so data sealed before stays readable. Events
  * still pending in an old document are dropped (only caches listened to them).
  */
+import { isDuplicateKeyError } from '@parley/kit';
 import type { Collection } from 'mongodb';
 import type { KeyRecord, LifecycleRecord, VersionRecord, VersionSummary } from './key-store.ts';
-import { isDuplicateKey, lifecycleRecordId, minimumRecordId, versionRecordId } from './key-store.ts';
+import { lifecycleRecordId, minimumRecordId, versionRecordId } from './key-store.ts';
 import type { KEK_WRAPPING } from './tenant-key-wrap.ts';
 
 interface LegacyVersion {
@@ -35,7 +36,7 @@ async function insertIgnoringDuplicates(collection: Collection<KeyRecord>, recor
   try {
     await collection.insertOne(record);
   } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
+    if (!isDuplicateKeyError(error)) throw error;
   }
 }
 

@@ -4,13 +4,10 @@
  * written before the effect only when the effect is itself idempotent; otherwise write the effect
  * and the record in one document, as the outbox does.
  */
+import { isDuplicateKeyError } from '@parley/kit';
 import type { Db } from 'mongodb';
 
 export const INBOX_COLLECTION = 'inbox';
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}
 
 export class InboxDeduplicator {
   /** True exactly once per (consumer group, event id) in this database. */
@@ -21,7 +18,7 @@ export class InboxDeduplicator {
         .insertOne({ _id: `${consumerGroup}:${eventId}`, group: consumerGroup, at: new Date() });
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

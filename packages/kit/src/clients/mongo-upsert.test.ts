@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { upsertRetryingLostRace } from './mongo-upsert.ts';
+import { isDuplicateKeyError, upsertRetryingLostRace } from './mongo-upsert.ts';
 
 const client = new MongoClient(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
 const db = client.db(`kit_upsert_${randomUUID().slice(0, 8)}`);
@@ -29,4 +29,20 @@ describe('concurrent upserts of a document that does not exist yet', () => {
       expect((await counters.findOne({ _id: 'usage' }))?.bytes).toBeGreaterThanOrEqual(10);
     }
   }, 60_000);
+});
+
+describe('isDuplicateKeyError', () => {
+  it("knows E11000 on one write and among an insertMany's write errors, and nothing else", async () => {
+    const docs = db.collection<{ _id: string }>('dup');
+    await docs.insertOne({ _id: 'a' });
+    const single = await docs.insertOne({ _id: 'a' }).catch((error: unknown) => error);
+    const many = await docs
+      .insertMany([{ _id: 'b' }, { _id: 'a' }], { ordered: false })
+      .catch((error: unknown) => error);
+    expect(isDuplicateKeyError(single)).toBe(true);
+    expect(isDuplicateKeyError(many)).toBe(true);
+    expect(isDuplicateKeyError({ writeErrors: [{ code: 11000 }] })).toBe(true);
+    for (const other of [new Error('boom'), { code: 11001 }, undefined, null, 'E11000'])
+      expect(isDuplicateKeyError(other)).toBe(false);
+  });
 });

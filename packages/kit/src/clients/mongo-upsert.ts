@@ -6,9 +6,12 @@
  * together). Run again, the loser finds the document and updates it, which is what it meant.
  */
 
-/** A unique-index collision (E11000). */
+/** A unique-index collision (E11000), on a single write or within an insertMany's write errors. */
 export function isDuplicateKeyError(error: unknown): boolean {
-  return (error as { code?: number } | undefined)?.code === 11000;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; writeErrors?: { code?: unknown }[] };
+  if (e.code === 11000) return true;
+  return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w?.code === 11000);
 }
 
 /** Runs `upsert`; if it lost the race to create its document, runs it once more (now an update). */

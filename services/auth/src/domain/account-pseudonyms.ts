@@ -13,8 +13,10 @@
  * to the tenant. Crypto-shredding that key or the tenant makes every pseudonym unlinkable.
  * It is read once per process and tenant.
  */
+
 import { createHmac, randomBytes } from 'node:crypto';
 import { subjectKeyName } from '@parley/keyring';
+import { isDuplicateKeyError } from '@parley/kit';
 import { LRUCache } from 'lru-cache';
 import type { TenantCollections } from '../store/tenant-store.ts';
 
@@ -92,7 +94,7 @@ export class AccountPseudonyms {
         });
       } catch (error) {
         // Another replica made it first: use theirs.
-        if ((error as { code?: number }).code !== 11000) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
       document = await collection.findOne({ _id: SECRET_DOCUMENT_ID });
       if (!document) throw new Error('account pseudonym secret vanished after it was written');

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditActor, Role, User } from '@parley/contracts';
-import { ProblemError, problems } from '@parley/kit';
+import { isDuplicateKeyError, ProblemError, problems } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
 import type { CredentialCache } from '../store/credential-cache.ts';
 import type { InvitationDocument, TenantCollections, UserDocument } from '../store/tenant-store.ts';
@@ -17,10 +17,6 @@ import type { PasswordHasher } from './password-hasher.ts';
 import { assertAcceptablePassword } from './password-policy.ts';
 import type { Reauthentication } from './reauthentication.ts';
 import type { Sessions } from './sessions.ts';
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}
 
 export function userView(user: UserDocument): User {
   return {
@@ -123,7 +119,7 @@ export class Accounts {
         c.users.insertOne(withOutbox(user, [event])),
       );
     } catch (error) {
-      if (isDuplicateKey(error)) throw problems.conflict('An account with this e-mail already exists');
+      if (isDuplicateKeyError(error)) throw problems.conflict('An account with this e-mail already exists');
       throw error;
     }
     return user;

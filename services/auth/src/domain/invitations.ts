@@ -21,7 +21,7 @@ import {
   InvitationDeliveryRequested,
   type Role,
 } from '@parley/contracts';
-import { ProblemError } from '@parley/kit';
+import { isDuplicateKeyError, ProblemError } from '@parley/kit';
 import { OUTBOX_FIELD, type OutboxFields, withOutbox } from '@parley/outbox';
 import type { InvitationDocument, TenantCollections } from '../store/tenant-store.ts';
 import { normaliseEmail } from '../store/tenant-store.ts';
@@ -35,10 +35,6 @@ export interface InvitationResult {
   state: 'invited' | 'pending' | 'accepted';
   token?: string;
   expiresAt: string;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
 }
 
 export const invalidInvitation = () =>
@@ -142,7 +138,7 @@ export class Invitations {
       await c.invitations.insertOne(withOutbox(document, [event, delivery]));
     } catch (error) {
       // Another call invited the same address at the same moment: answer as a repeat.
-      if (isDuplicateKey(error)) return this.invite(c, email, roles, invitedBy, context);
+      if (isDuplicateKeyError(error)) return this.invite(c, email, roles, invitedBy, context);
       throw error;
     }
     return {

@@ -15,7 +15,9 @@
  * Erasure is idempotent (a GDPR request is delivered at least once): a second run finds a
  * tombstone and removes nothing more.
  */
+
 import { AUTH_NOTIFICATION_EVENT_TYPES, type AuditActor, type EventEnvelope } from '@parley/contracts';
+import { isDuplicateKeyError } from '@parley/kit';
 import { OUTBOX_FIELD, OUTBOX_PENDING_FIELD, outboxPush, withOutbox } from '@parley/outbox';
 import type { Collection, Document, Filter } from 'mongodb';
 import type { CredentialCache } from '../store/credential-cache.ts';
@@ -269,7 +271,7 @@ async function removeKeepingEvents(
       );
     } catch (error) {
       // Moved by an earlier run that stopped before the delete: already safe.
-      if ((error as { code?: number }).code !== 11000) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
   }
   return (await collection.deleteMany(filter)).deletedCount;

@@ -3,7 +3,9 @@
  * same tenant (a member id from anywhere else is refused, never stored). Groups do not map to roles
  * or channel membership yet; deleting a user leaves its id out of every answer.
  */
+
 import { randomUUID } from 'node:crypto';
+import { isDuplicateKeyError } from '@parley/kit';
 import type { ScimGroupDocument, TenantCollections } from '../store/tenant-store.ts';
 import {
   listScimResources,
@@ -44,7 +46,7 @@ export class ScimGroups {
     try {
       await c.scimGroups.insertOne(group);
     } catch (error) {
-      if ((error as { code?: number }).code === 11000)
+      if (isDuplicateKeyError(error))
         throw new ScimError(409, 'uniqueness', 'A group with this displayName exists');
       throw error;
     }
@@ -112,7 +114,7 @@ export class ScimGroups {
     try {
       await c.scimGroups.updateOne({ _id: id }, { $set: set });
     } catch (error) {
-      if ((error as { code?: number }).code === 11000)
+      if (isDuplicateKeyError(error))
         throw new ScimError(409, 'uniqueness', 'A group with this displayName exists');
       throw error;
     }

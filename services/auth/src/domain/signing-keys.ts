@@ -9,9 +9,11 @@
  * Keys are per tenant (as Keycloak realms are): one tenant's key can never sign another's tokens,
  * and crypto-shredding a tenant's key in the keyring kills its signing keys with it.
  */
+
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { SIGNING_KEY_PURPOSE } from '@parley/contracts';
 import type { Keyring } from '@parley/keyring';
+import { isDuplicateKeyError } from '@parley/kit';
 import { exportJWK, type JSONWebKeySet, type JWK } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Collection } from 'mongodb';
@@ -35,10 +37,6 @@ export interface Signer {
 }
 
 const JWKS_CACHE_MS = 5_000;
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}
 
 export class SigningKeys {
   readonly #options: Required<SigningKeysOptions>;
@@ -156,7 +154,7 @@ export class SigningKeys {
       this.invalidate(tenant);
       return document;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const winner = await this.#options.collection.findOne({ _id: id });
       if (!winner) throw error;
       return winner;

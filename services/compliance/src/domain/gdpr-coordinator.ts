@@ -20,7 +20,7 @@ import {
   type GdprParticipantReport,
   type RectificationBody,
 } from '@parley/contracts';
-import type { Logger } from '@parley/kit';
+import { isDuplicateKeyError, type Logger } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import { LegalHoldStore } from '@parley/retention';
 import { assertTenantId } from '@parley/tenancy';
@@ -162,7 +162,7 @@ export class GdprCoordinator {
           ),
         );
       } catch (error) {
-        if ((error as { code?: number }).code === 11000) continue;
+        if (isDuplicateKeyError(error)) continue;
         throw error;
       }
       await this.#o.trail.settle(tenant, c.rounds, roundId, [audit]);
@@ -207,7 +207,7 @@ export class GdprCoordinator {
     } catch (error) {
       // Two upserts of one report at once (a redelivered report): both may try the insert and the
       // loser gets a duplicate key. The document exists now, so the same replace succeeds once more.
-      if ((error as { code?: number }).code !== 11000) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       await c.reports.replaceOne({ _id: reportDoc._id }, reportDoc, { upsert: true });
     }
     return this.#settle(tenant, job._id);
@@ -379,7 +379,7 @@ export class GdprCoordinator {
     try {
       await settlements.insertOne(withPendingAudit(withOutbox(settlement, [finished]), [audit]));
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) return this.get(tenant, job._id); // another replica settled it
+      if (isDuplicateKeyError(error)) return this.get(tenant, job._id); // another replica settled it
       throw error;
     }
     this.metrics?.gdprSettled(job.kind, status);

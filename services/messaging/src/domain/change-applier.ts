@@ -20,11 +20,11 @@ import {
   MessageReactedEvent,
   SeqVoidedEvent,
 } from '@parley/contracts';
-import { type DocumentLockOptions, withDocumentLock } from '@parley/kit';
+import { type DocumentLockOptions, isDuplicateKeyError, withDocumentLock } from '@parley/kit';
 import type { Collection, Document } from 'mongodb';
 import type { LogDocument, MessageDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
-import { FORMER_MEMBER, isDuplicateKey, reactionId } from './ids.ts';
+import { FORMER_MEMBER, reactionId } from './ids.ts';
 import { messageChangePayload } from './message-change-payload.ts';
 import { type OutboxRelayLike, outboxPush } from './outbox-publisher.ts';
 
@@ -127,7 +127,7 @@ export class ChangeApplier {
         try {
           await c.messages.insertOne({ ...doc });
         } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
+          if (!isDuplicateKeyError(error)) throw error;
           // The same send won with another seq (a concurrent retry): this seq is void. The same
           // seq means this entry was applied before a crash: go on.
           const existing = await c.messages.findOne({ _id: messageId }, { projection: { seq: 1 } });
@@ -171,7 +171,7 @@ export class ChangeApplier {
           body: message.body,
         });
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
     }
     await c.messages.updateOne(
@@ -229,7 +229,7 @@ export class ChangeApplier {
           at: entry.at,
         });
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
     } else {
       await c.reactions.deleteOne({ _id: reactionId(messageId, emoji, userId) });

@@ -22,7 +22,7 @@ import {
   type MemberRole,
   type UpdateConversationBody,
 } from '@parley/contracts';
-import { withDocumentLock } from '@parley/kit';
+import { isDuplicateKeyError, withDocumentLock } from '@parley/kit';
 import { outboxPush, withOutbox } from '@parley/outbox';
 import type { Collection, Document, Filter } from 'mongodb';
 import type {
@@ -33,7 +33,7 @@ import type {
 } from '../store/collections.ts';
 import { type Caller, isTenantAdmin } from './caller.ts';
 import type { ConversationText } from './conversation-text.ts';
-import { directConversationId, isDuplicateKey, memberId, newConversationId } from './ids.ts';
+import { directConversationId, memberId, newConversationId } from './ids.ts';
 import { messagingProblems } from './messaging-problems.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 
@@ -150,7 +150,7 @@ export class Conversations {
         await this.#announce(c.conversations, id);
         created = true;
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
       conversation = (await c.conversations.findOne({ _id: id })) as ConversationDocument;
     }
@@ -441,7 +441,7 @@ export class Conversations {
         await this.#announce(c.members, _id);
         return doc;
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         return (await c.members.findOne({ _id })) as MemberDocument;
       }
     }

@@ -20,9 +20,6 @@ export const logId = (conversationId: string, seq: number) => `${conversationId}
 export const reactionId = (messageId: string, emoji: string, userId: string) =>
   `${messageId}|${userId}|${emoji}`;
 
-export const isDuplicateKey = (error: unknown) =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-
 /**
  * Who a message is attributed to once it names no one: an erased person's anonymised messages,
  * and every tombstone (a deleted message keeps no personal data, only its place in the order).

@@ -19,11 +19,13 @@
  * (the outbox: packages/outbox). A crash after the insert leaves an unapplied entry, which the
  * repair worker (or a catch-up reader) finishes; applying is idempotent.
  */
+
 import { createEvent, SeqVoidedEvent } from '@parley/contracts';
+import { isDuplicateKeyError } from '@parley/kit';
 import { withOutbox } from '@parley/outbox';
 import type { LogDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
-import { isDuplicateKey, logId } from './ids.ts';
+import { logId } from './ids.ts';
 
 export type NewLogEntry = Pick<LogDocument, 'kind' | 'messageId' | 'actorId' | 'intent'>;
 
@@ -67,7 +69,7 @@ export class SeqLedger {
         await c.log.insertOne(doc);
         return doc;
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
     }
     throw new Error(`no seq of conversation ${conversationId} after ${MAX_ATTEMPTS} attempts`);
@@ -90,7 +92,7 @@ export class SeqLedger {
       );
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

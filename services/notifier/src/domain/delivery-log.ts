@@ -11,6 +11,7 @@
  * once, the second copy with the same Message-ID. Insert-only claims with the unique `_id` are
  * exact on FerretDB too (no concurrent-update races, see packages/outbox's known limits).
  */
+import { isDuplicateKeyError } from '@parley/kit';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 import type { MailKind } from './mail-requests.ts';
@@ -43,10 +44,6 @@ export interface EventPosition {
   offset: string;
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
-}
-
 export class DeliveryLog {
   readonly #client: MongoClient;
 
@@ -73,7 +70,7 @@ export class DeliveryLog {
       });
       return true;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const existing = await this.collection(tenant).findOne({ _id: eventId }, { projection: { state: 1 } });
       return existing?.state === 'sending';
     }
