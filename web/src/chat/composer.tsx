@@ -1,8 +1,9 @@
 /**
  * The message box of a conversation, with files: each chosen file uploads at once with its
  * progress shown (and can be removed), and the send carries the finished ones as attachments.
- * Send waits while a file is still on its way. A message of files alone says their names (the
- * API needs some text).
+ * Send waits while a file is still on its way. A file whose upload failed (a refusal, a dropped
+ * connection) keeps its place with the reason and a Retry, which uploads the same file again. A
+ * message of files alone says their names (the API needs some text).
  */
 import { useRef, useState } from 'preact/hooks';
 import { formatSize } from './attachment-view.tsx';
@@ -11,6 +12,8 @@ import { type MediaObject, type Upload, uploadFile } from './upload.ts';
 interface FileDraft {
   key: string;
   name: string;
+  /** The chosen file, kept for a retry. */
+  file: File;
   progress: number;
   cancel: () => void;
   media?: MediaObject;
@@ -53,31 +56,42 @@ export function Composer(props: {
   // One upload at a time, in the order chosen: each file's progress is its own, and a large
   // file does not slow the others' bandwidth into a crawl.
   const queue = useRef<Promise<unknown>>(Promise.resolve());
+  /** Queues the upload of a draft's file; its progress, result or failure land on the draft. */
+  const enqueue = (key: string, file: File): (() => void) => {
+    let cancelled = false;
+    let upload: Upload | undefined;
+    queue.current = queue.current.then(async () => {
+      if (cancelled) return;
+      upload = uploadFile(props.conversationId, file, (progress) => change(key, { progress }));
+      await upload.done.then(
+        (media) => change(key, { media, progress: 1 }),
+        (failure: Error) => change(key, { error: failure.message }),
+      );
+    });
+    return () => {
+      cancelled = true;
+      upload?.cancel();
+    };
+  };
   const choose = (list: FileList | null) => {
     for (const file of Array.from(list ?? []).slice(0, MAX_FILES - files.length)) {
       const key = crypto.randomUUID();
-      let cancelled = false;
-      let upload: Upload | undefined;
-      const draft: FileDraft = {
-        key,
-        name: file.name,
-        progress: 0,
-        cancel: () => {
-          cancelled = true;
-          upload?.cancel();
-        },
-      };
-      setFiles((all) => [...all, draft]);
-      queue.current = queue.current.then(async () => {
-        if (cancelled) return;
-        upload = uploadFile(props.conversationId, file, (progress) => change(key, { progress }));
-        await upload.done.then(
-          (media) => change(key, { media, progress: 1 }),
-          (failure: Error) => change(key, { error: failure.message }),
-        );
-      });
+      setFiles((all) => [...all, { key, name: file.name, file, progress: 0, cancel: () => undefined }]);
+      change(key, { cancel: enqueue(key, file) });
     }
     if (picker.current) picker.current.value = '';
+  };
+  /** The same file again, in the same place: the failure is cleared, progress starts over. */
+  const retry = (draft: FileDraft) => {
+    const { key, file } = draft;
+    setFiles((all) =>
+      all.map((f) => {
+        if (f.key !== key) return f;
+        const { error: _error, ...rest } = f;
+        return { ...rest, progress: 0 };
+      }),
+    );
+    change(key, { cancel: enqueue(key, file) });
   };
 
   const remove = (file: FileDraft) => {
@@ -137,7 +151,12 @@ export function Composer(props: {
             <li key={f.key} class={f.error ? 'failed' : ''}>
               <span>{f.name}</span>{' '}
               {f.error ? (
-                <span role="alert">{f.error}</span>
+                <>
+                  <span role="alert">{f.error}</span>{' '}
+                  <button type="button" class="link" onClick={() => retry(f)} aria-label={`Retry ${f.name}`}>
+                    Retry
+                  </button>
+                </>
               ) : f.media ? (
                 <span>{formatSize(f.media.size)}, ready</span>
               ) : (
