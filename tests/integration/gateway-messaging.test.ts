@@ -162,6 +162,10 @@ describe('two users of a tenant converse through the gateway', () => {
       params: { path: channelPath },
     });
     expect(members.data?.members.map((m) => m.userId).sort()).toEqual([alice.userId, carol.userId].sort());
+    // Each with the display name they chose (stack.user accepts with the e-mail's local part), from auth.
+    const named = new Map(members.data?.members.map((m) => [m.userId, m.displayName]));
+    expect(named.get(alice.userId)).toBe(alice.email.split('@')[0]);
+    expect(named.get(carol.userId)).toBe(carol.email.split('@')[0]);
   });
 
   it('admits the tenant roles that converse: a compliance officer alone does not', async () => {

@@ -1,6 +1,7 @@
 /** buildApp: the gateway's Fastify app over its components. It never listens (main.ts does). */
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from '@parley/kit';
 import type { GatewayComponents } from './components.ts';
+import { AuthPeopleNames } from './domain/people-names.ts';
 import { auditHook } from './routes/audit-hook.ts';
 import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerComplianceRoutes } from './routes/compliance-routes.ts';
@@ -46,7 +47,7 @@ export function buildApp(deps: GatewayAppDependencies): ServiceApp {
   registerAuthRoutes(app, context, parts.upstreams.auth);
   registerScimRoutes(app, context, parts.upstreams.auth);
   registerComplianceRoutes(app, context, parts.upstreams.compliance);
-  registerMessagingRoutes(app, context, parts.messaging);
+  registerMessagingRoutes(app, context, parts.messaging, new AuthPeopleNames(parts.upstreams.auth));
   registerSearchRoutes(app, context, parts.search);
   registerMediaRoutes(app, context, parts.media);
   registerIntegrationsRoutes(app, context, parts.upstreams.integrations);

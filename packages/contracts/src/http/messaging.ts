@@ -203,6 +203,34 @@ export const MemberListSchema = Type.Object({
   members: Type.Array(MemberSchema),
   nextCursor: Type.Optional(CursorSchema),
 });
+/**
+ * The gateway's answer for a conversation's members: messaging's, with each person's display name
+ * from auth beside the id (absent for an id auth does not know, such as a bot's, or when auth
+ * cannot answer; a client shows the id then).
+ */
+export const NamedMemberListSchema = Type.Object({
+  members: Type.Array(
+    Type.Object({
+      ...MemberSchema.properties,
+      displayName: Type.Optional(Type.String()),
+    }),
+  ),
+  nextCursor: Type.Optional(CursorSchema),
+});
+
+/** Auth's internal lookup of display names (the gateway's, for members lists): at most a page. */
+export const PeopleNamesRequestSchema = Type.Object(
+  {
+    userIds: Type.Array(MessagingUserIdSchema, { minItems: 1, maxItems: PAGE_MAX_LIMIT, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+/** The ids auth knows in the tenant, each with its display name; unknown ids are left out. */
+export const PeopleNamesSchema = Type.Object({
+  people: Type.Array(Type.Object({ userId: MessagingUserIdSchema, displayName: Type.String() })),
+});
+export type PeopleNames = Static<typeof PeopleNamesSchema>;
+
 export const ListMembersQuerySchema = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX_LIMIT, default: 100 })),

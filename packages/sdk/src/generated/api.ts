@@ -3999,6 +3999,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         members: {
+                            displayName?: string;
                             /** Format: date-time */
                             joinedAt: string;
                             role: "owner" | "admin" | "member";

@@ -1,8 +1,15 @@
 /**
  * Routes for other Parley components, behind the service credential: the operator invites a
- * tenant's first admins here (idempotent per e-mail; see InternalInvitationRequestSchema).
+ * tenant's first admins here (idempotent per e-mail; see InternalInvitationRequestSchema), and
+ * the gateway asks the display names of the people a members list names (ids only in, names only
+ * out: no e-mail, role or status leaves here).
  */
-import { InternalInvitationRequestSchema, InvitationResponseSchema } from '@parley/contracts';
+import {
+  InternalInvitationRequestSchema,
+  InvitationResponseSchema,
+  PeopleNamesRequestSchema,
+  PeopleNamesSchema,
+} from '@parley/contracts';
 import { onlyCallers, requireServiceCredential, routePlugin } from '@parley/kit';
 import type { AuthComponents } from '../components.ts';
 import { assertTenant, TenantParams } from './public-routes.ts';
@@ -36,6 +43,26 @@ export const internalRoutes = routePlugin<AuthComponents>((app, parts) => {
       );
       reply.status(result.state === 'invited' ? 201 : 200);
       return result;
+    },
+  );
+
+  const gateway = onlyCallers(parts.callers, ['gateway']);
+  app.post(
+    '/internal/tenants/:tenant/people/names',
+    {
+      onRequest: requireServiceCredential(gateway),
+      schema: { params: TenantParams, body: PeopleNamesRequestSchema, response: { 200: PeopleNamesSchema } },
+    },
+    async (request) => {
+      const c = await parts.store.forTenant(assertTenant(request.params.tenant));
+      const users = await c.users
+        .find({ _id: { $in: request.body.userIds } }, { projection: { _id: 1, displayName: 1 } })
+        .toArray();
+      return {
+        people: users
+          .filter((u) => typeof u.displayName === 'string' && u.displayName !== '')
+          .map((u) => ({ userId: u._id, displayName: u.displayName })),
+      };
     },
   );
 });

@@ -5,7 +5,9 @@
  * no tenant here); messaging decides membership and conversation roles itself, so the gateway
  * checks what it knows: a tenant role that may chat (member or admin: an account that is only a
  * compliance officer reads the audit log, it does not converse). Another tenant's ids, and
- * conversations the user may not see, are messaging's 404, handed on as it answered.
+ * conversations the user may not see, are messaging's 404, handed on as it answered. A members
+ * list goes out with each person's display name from auth (domain/people-names.ts), so a client
+ * shows people by name without a directory of its own.
  */
 import {
   AddMemberBodySchema,
@@ -22,12 +24,12 @@ import {
   ListConversationsQuerySchema,
   ListMembersQuerySchema,
   MarkReadBodySchema,
-  MemberListSchema,
   MemberParamsSchema,
   MemberSchema,
   MessagePageSchema,
   MessageParamsSchema,
   MessageSchema,
+  NamedMemberListSchema,
   OpenDirectConversationBodySchema,
   ReactionParamsSchema,
   ReadPointerSchema,
@@ -39,6 +41,7 @@ import {
 import { ProblemError, type ServiceApp, Type } from '@parley/kit';
 import { type MessagingCalls, type MessagingClient, MessagingServiceError } from '@parley/messaging-client';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { NameLookup } from '../domain/people-names.ts';
 import { currentRequestId } from '../upstream/request-ids.ts';
 import { unavailableProblem } from '../upstream/upstream-call.ts';
 import { NoContent } from './auth-routes.ts';
@@ -58,7 +61,17 @@ interface Input {
   query: Record<string, unknown>;
   body: never;
 }
-type Handler = (calls: MessagingCalls, input: Input, reply: FastifyReply) => Promise<unknown>;
+interface HandlerContext {
+  tenant: string;
+  names: NameLookup;
+  request: FastifyRequest;
+}
+type Handler = (
+  calls: MessagingCalls,
+  input: Input,
+  reply: FastifyReply,
+  context: HandlerContext,
+) => Promise<unknown>;
 
 interface MessagingRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -151,9 +164,27 @@ const routes: MessagingRoute[] = [
     schema: {
       params: ConversationParams,
       querystring: ListMembersQuerySchema,
-      response: { 200: MemberListSchema },
+      response: { 200: NamedMemberListSchema },
     },
-    handle: (calls, { params, query }) => calls.listMembers(params.conversationId as string, query),
+    handle: async (calls, { params, query }, _reply, { tenant, names, request }) => {
+      const list = await calls.listMembers(params.conversationId as string, query);
+      let known = new Map<string, string>();
+      try {
+        known = await names.names(
+          tenant,
+          list.members.map((m) => m.userId),
+        );
+      } catch (error) {
+        request.log.warn({ err: error }, 'display names unavailable: members answered with ids only');
+      }
+      return {
+        ...list,
+        members: list.members.map((m) => {
+          const displayName = known.get(m.userId);
+          return displayName ? { ...m, displayName } : m;
+        }),
+      };
+    },
   },
   {
     method: 'POST',
@@ -322,6 +353,7 @@ export function registerMessagingRoutes(
   app: ServiceApp,
   context: ProxyContext,
   messaging: MessagingClient,
+  names: NameLookup,
 ): void {
   const onRequest = guardsFor(CHATTERS, context);
   for (const route of routes) {
@@ -349,6 +381,7 @@ export function registerMessagingRoutes(
               body: request.body as never,
             },
             reply,
+            { tenant: claims.tid, names, request },
           );
         } catch (error) {
           throw asProblem(error, request);
