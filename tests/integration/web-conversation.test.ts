@@ -187,21 +187,24 @@ describe('typing and presence', () => {
     }
     const catTyping = catPage.locator('p.typing');
     await danPage.getByLabel('Message Standup').pressSequentially('on my way', { delay: 20 });
-    await expect.poll(() => catTyping.textContent(), { timeout: 15_000 }).toBe(`${dan.userId} is typing…`);
+    // People by their display names (stack.user accepts with the e-mail's local part), not ids.
+    const name = (who: SignedIn) => who.email.split('@')[0];
+    await expect.poll(() => catTyping.textContent(), { timeout: 15_000 }).toBe(`${name(dan)} is typing…`);
     // Cleared: the indicator goes at once (typing: false), long before the server's expiry.
     await danPage.getByLabel('Message Standup').fill('');
     await expect.poll(() => catTyping.textContent(), { timeout: 15_000 }).toBe('');
     // And the other way round.
     const danTyping = danPage.locator('p.typing');
     await catPage.getByLabel('Message Standup').pressSequentially('ok', { delay: 20 });
-    await expect.poll(() => danTyping.textContent(), { timeout: 15_000 }).toBe(`${cat.userId} is typing…`);
+    await expect.poll(() => danTyping.textContent(), { timeout: 15_000 }).toBe(`${name(cat)} is typing…`);
     await expectAccessible(danPage, 'conversation with typing and presence');
     await danPage.screenshot({ path: join(screenshotsDir, 'typing-presence.png') });
 
     const danSeenByCat = catPage
       .getByRole('list', { name: 'Who is here' })
-      .locator('li', { hasText: dan.userId });
+      .locator(`li[data-user="${dan.userId}"]`);
     await expect.poll(() => danSeenByCat.getAttribute('data-status'), { timeout: 15_000 }).toBe('online');
+    await expect.poll(() => danSeenByCat.textContent(), { timeout: 15_000 }).toContain(name(dan));
     // Dan's tab goes to the background (what the browser says when it is hidden).
     // (A string: the tests are type-checked without the DOM library.)
     await danPage.evaluate(`

@@ -3,8 +3,16 @@
  * while the socket is not connected, polled from /changes?since=N), a composer that shows a
  * message at once and sends it with a clientMessageId (a retry answers the first copy, so nothing
  * shows twice), and edit, delete and react on each message.
+ *
+ * It opens at the first unread message: the read pointer as the conversation opened
+ * (`membership.readSeq`) places a "New messages" divider, scrolled into view. When more is unread
+ * than the latest page holds, "Jump to first unread" reads back to it (a conversation is not read
+ * in full just because it was opened). New messages scroll the list to its end only while the
+ * person is there, so reading further up is not interrupted; their own sends always do.
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+import { Fragment } from 'preact';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeProblem } from '../problem.ts';
 import { api } from '../session.ts';
 import { AttachmentList } from './attachment-view.tsx';
@@ -12,6 +20,7 @@ import { Composer } from './composer.tsx';
 import { follow, isLive, onLiveChange, onLiveStatus, sendTyping } from './live.ts';
 import { OlderHistoryTop, useOlderHistory } from './older-history.tsx';
 import { PendingItem } from './pending-item.tsx';
+import { type NameOf, usePeopleNames } from './people.ts';
 import { PresenceList, TypingLine } from './people-bar.tsx';
 import { ThreadPanel } from './thread-panel.tsx';
 import {
@@ -27,6 +36,7 @@ import {
   replyCount,
   type Timeline,
   threadReplies,
+  unreadDivider,
 } from './timeline.ts';
 import type { Message } from './types.ts';
 
@@ -59,11 +69,23 @@ export function ConversationView(props: {
   const endRef = useRef<HTMLLIElement>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const [firstCursor, setFirstCursor] = useState<number | undefined>();
+  /** The read pointer when the conversation opened (undefined until known). */
+  const [readAtOpen, setReadAtOpen] = useState<number | undefined>();
+  const dividerRef = useRef<HTMLLIElement>(null);
+  /** Scrolled to the first unread (or to the end) once the first page showed. */
+  const placedOnOpen = useRef(false);
+  /** The list is scrolled to (near) its end: new messages keep it there. */
+  const atEnd = useRef(true);
+  const [jumping, setJumping] = useState(false);
+  const nameOf = usePeopleNames(conversationId);
 
   useEffect(() => {
     let stopped = false;
     setTimeline(emptyTimeline());
     setFirstCursor(undefined);
+    setReadAtOpen(undefined);
+    placedOnOpen.current = false;
+    atEnd.current = true;
     since.current = 0;
     readUpTo.current = 0;
     // Live changes apply from the first moment (before the history answers: merging by
@@ -74,11 +96,18 @@ export function ConversationView(props: {
       setTimeline((t) => applyChanges(t, [change]));
     });
     const load = async () => {
-      const { data, error: problem } = await api.GET('/api/v1/conversations/{conversationId}/messages', {
-        params: { path: { conversationId }, query: { limit: 50 } },
-      });
+      // The read pointer is read before this view moves it (it does once the page shows).
+      const [{ data, error: problem }, conversation] = await Promise.all([
+        api.GET('/api/v1/conversations/{conversationId}/messages', {
+          params: { path: { conversationId }, query: { limit: 50 } },
+        }),
+        api.GET('/api/v1/conversations/{conversationId}', { params: { path: { conversationId } } }),
+      ]);
       if (stopped) return;
       if (!data) return setError(describeProblem(problem, 'The conversation could not be loaded.'));
+      const readSeq = conversation.data?.membership?.readSeq;
+      if (readSeq !== undefined) readUpTo.current = readSeq;
+      setReadAtOpen(readSeq ?? Number.MAX_SAFE_INTEGER);
       since.current = lastChangeSeq(data.messages);
       setFirstCursor(data.prevCursor);
       setTimeline((t) => mergeHistoryPage(t, data.messages, data.prevCursor));
@@ -167,8 +196,37 @@ export function ConversationView(props: {
     onError: setError,
   });
 
+  const divider =
+    readAtOpen === undefined ? undefined : unreadDivider(messages, readAtOpen, me, history.more);
+  const dividerPlaced = divider?.placed === true;
+
   // Everything shown is read: move the read pointer (it only moves forward on the server).
-  useEffect(() => {
+  const pendingCount = timeline.pending.length;
+  const pendingBefore = useRef(0);
+  useLayoutEffect(() => {
+    const sentNow = pendingCount > pendingBefore.current;
+    pendingBefore.current = pendingCount;
+    if (readAtOpen === undefined) return;
+    if (!placedOnOpen.current) {
+      placedOnOpen.current = true;
+      if (dividerRef.current) {
+        dividerRef.current.scrollIntoView({ block: 'start' });
+        return markRead();
+      }
+    }
+    if (atEnd.current || sentNow) endRef.current?.scrollIntoView({ block: 'end' });
+    markRead();
+  }, [lastSeq, pendingCount, readAtOpen]);
+
+  // After a jump, the divider (now placed) is brought into view and takes the focus.
+  useLayoutEffect(() => {
+    if (!jumping || !dividerPlaced) return;
+    setJumping(false);
+    dividerRef.current?.scrollIntoView({ block: 'start' });
+    dividerRef.current?.focus({ preventScroll: true });
+  }, [jumping, dividerPlaced]);
+
+  function markRead() {
     if (lastSeq > readUpTo.current) {
       readUpTo.current = lastSeq;
       api
@@ -178,8 +236,13 @@ export function ConversationView(props: {
         })
         .then(props.onRead, () => undefined);
     }
-    endRef.current?.scrollIntoView({ block: 'end' });
-  }, [lastSeq, timeline.pending.length]);
+  }
+
+  const jumpToFirstUnread = async () => {
+    if (readAtOpen === undefined) return;
+    await history.loadThrough(readAtOpen);
+    setJumping(true);
+  };
 
   const send = useCallback(
     async (pending: PendingMessage) => {
@@ -221,53 +284,86 @@ export function ConversationView(props: {
   return (
     <section class="conversation" aria-labelledby="conversation-title">
       <h2 id="conversation-title">{props.title}</h2>
-      <PresenceList conversationId={conversationId} me={me} />
+      <PresenceList conversationId={conversationId} me={me} nameOf={nameOf} />
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      <ol ref={listRef} class="messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
+      {divider && !divider.placed && (
+        <p class="jump-unread">
+          New messages start further up.{' '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => void jumpToFirstUnread()}
+            disabled={history.loading}
+          >
+            Jump to first unread
+          </button>
+        </p>
+      )}
+      <ol
+        ref={listRef}
+        class="messages"
+        aria-label="Messages"
+        aria-live="polite"
+        aria-relevant="additions"
+        onScroll={(e) => {
+          const list = e.currentTarget;
+          atEnd.current = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+        }}
+      >
         <OlderHistoryTop history={history} list={listRef} />
         {messages.map((m) => (
-          <MessageItem
-            key={m.id}
-            message={m}
-            me={me}
-            editing={editing === m.id}
-            replies={replyCount(timeline, m)}
-            onOpenThread={() => setThread(m.id)}
-            onEdit={() => setEditing(m.id)}
-            onCancelEdit={() => setEditing(undefined)}
-            onSaveEdit={(text) => {
-              setEditing(undefined);
-              void update(
-                api.PATCH('/api/v1/conversations/{conversationId}/messages/{messageId}', {
-                  params: path(m.id),
-                  body: { text },
-                }),
-              );
-            }}
-            onDelete={() =>
-              void update(
-                api.DELETE('/api/v1/conversations/{conversationId}/messages/{messageId}', {
-                  params: path(m.id),
-                }),
-              )
-            }
-            onReact={(emoji, mine) =>
-              void update(
-                mine
-                  ? api.DELETE(
-                      '/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}',
-                      { params: { path: { conversationId, messageId: m.id, emoji } } },
-                    )
-                  : api.PUT('/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}', {
-                      params: { path: { conversationId, messageId: m.id, emoji } },
-                    }),
-              )
-            }
-          />
+          <Fragment key={m.id}>
+            {dividerPlaced && divider?.beforeId === m.id && (
+              <li ref={dividerRef} class="unread-divider" id="first-unread" tabIndex={-1}>
+                <span>New messages</span>
+              </li>
+            )}
+            <MessageItem
+              message={m}
+              me={me}
+              nameOf={nameOf}
+              editing={editing === m.id}
+              replies={replyCount(timeline, m)}
+              onOpenThread={() => setThread(m.id)}
+              onEdit={() => setEditing(m.id)}
+              onCancelEdit={() => setEditing(undefined)}
+              onSaveEdit={(text) => {
+                setEditing(undefined);
+                void update(
+                  api.PATCH('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+                    params: path(m.id),
+                    body: { text },
+                  }),
+                );
+              }}
+              onDelete={() =>
+                void update(
+                  api.DELETE('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+                    params: path(m.id),
+                  }),
+                )
+              }
+              onReact={(emoji, mine) =>
+                void update(
+                  mine
+                    ? api.DELETE(
+                        '/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}',
+                        { params: { path: { conversationId, messageId: m.id, emoji } } },
+                      )
+                    : api.PUT(
+                        '/api/v1/conversations/{conversationId}/messages/{messageId}/reactions/{emoji}',
+                        {
+                          params: { path: { conversationId, messageId: m.id, emoji } },
+                        },
+                      ),
+                )
+              }
+            />
+          </Fragment>
         ))}
         {timeline.pending
           .filter((p) => !p.parentId)
@@ -276,7 +372,7 @@ export function ConversationView(props: {
           ))}
         <li ref={endRef} class="end" aria-hidden="true" />
       </ol>
-      <TypingLine conversationId={conversationId} me={me} />
+      <TypingLine conversationId={conversationId} me={me} nameOf={nameOf} />
       <Composer
         key={conversationId}
         conversationId={conversationId}
@@ -292,6 +388,7 @@ export function ConversationView(props: {
           replies={threadReplies(timeline, thread)}
           pending={timeline.pending.filter((p) => p.parentId === thread)}
           me={me}
+          nameOf={nameOf}
           onSend={(text) =>
             void send({ clientMessageId: newClientMessageId(), text, status: 'sending', parentId: thread })
           }
@@ -306,6 +403,7 @@ export function ConversationView(props: {
 function MessageItem(props: {
   message: Message;
   me: string;
+  nameOf: NameOf;
   editing: boolean;
   onEdit: () => void;
   onCancelEdit: () => void;
@@ -330,7 +428,7 @@ function MessageItem(props: {
   }
   return (
     <li class={`message${mine ? ' mine' : ''}`} data-seq={m.seq}>
-      <span class="sender">{mine ? 'You' : m.senderId}</span>{' '}
+      <span class="sender">{mine ? 'You' : props.nameOf(m.senderId)}</span>{' '}
       <time dateTime={m.createdAt}>
         {time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
       </time>

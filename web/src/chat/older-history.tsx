@@ -18,7 +18,15 @@ export interface OlderHistory {
   more: boolean;
   loading: boolean;
   loadOlder: () => void;
+  /**
+   * Reads older pages (of the largest size the API gives) until the message at `seq` is loaded
+   * or the conversation's start is: the jump to the first unread. Resolves once they are merged.
+   */
+  loadThrough: (seq: number) => Promise<void>;
 }
+
+/** The largest page the messages route answers: a jump back reads as few pages as it can. */
+const JUMP_PAGE = 200;
 
 export function useOlderHistory(options: {
   conversationId: string;
@@ -30,13 +38,19 @@ export function useOlderHistory(options: {
   onPage: (messages: Message[], prevCursor: number | undefined) => void;
   onError: (text: string) => void;
 }): OlderHistory {
-  const [cursor, setCursor] = useState<number | undefined>();
+  // The cursor follows the first page's at once (in the same render, not an effect later), so a
+  // render never says "no older messages" for a conversation that has them.
+  const key = `${options.conversationId}:${options.firstCursor}`;
+  const [read, setRead] = useState<{ key: string; cursor: number | undefined }>({
+    key: '',
+    cursor: undefined,
+  });
+  const cursor = read.key === key ? read.cursor : options.firstCursor;
+  const setCursor = (next: number | undefined) => setRead({ key, cursor: next });
   const [loading, setLoading] = useState(false);
   const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
   const current = useRef(options.conversationId);
   current.current = options.conversationId;
-
-  useEffect(() => setCursor(options.firstCursor), [options.conversationId, options.firstCursor]);
 
   const loadOlder = async () => {
     if (loading || cursor === undefined) return;
@@ -59,6 +73,29 @@ export function useOlderHistory(options: {
     }
   };
 
+  const loadThrough = async (seq: number) => {
+    if (loading) return;
+    const conversationId = options.conversationId;
+    let before = cursor;
+    setLoading(true);
+    try {
+      while (before !== undefined && before > seq) {
+        const { data, error } = await api.GET('/api/v1/conversations/{conversationId}/messages', {
+          params: { path: { conversationId }, query: { before, limit: JUMP_PAGE } },
+        });
+        if (current.current !== conversationId) return;
+        if (!data) return options.onError(describeProblem(error, 'Older messages could not be loaded.'));
+        before = data.prevCursor;
+        setCursor(before);
+        options.onPage(data.messages, data.prevCursor);
+      }
+    } catch (failure) {
+      options.onError(describeProblem(failure));
+    } finally {
+      setLoading(false);
+    }
+  };
+
   // The older page is in the list now: keep the same content under the eye.
   useLayoutEffect(() => {
     const list = options.list.current;
@@ -67,7 +104,7 @@ export function useOlderHistory(options: {
     anchor.current = undefined;
   }, [options.shown]);
 
-  return { more: cursor !== undefined, loading, loadOlder: () => void loadOlder() };
+  return { more: cursor !== undefined, loading, loadOlder: () => void loadOlder(), loadThrough };
 }
 
 /** The top of the list: asks for the older page when it scrolls into view, or on its button. */

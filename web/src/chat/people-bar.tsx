@@ -6,8 +6,9 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { onLiveStatus, onPresence, onTyping, type PresenceStatus, presenceOf } from './live.ts';
+import type { NameOf } from './people.ts';
 
-export function PresenceList(props: { conversationId: string; me: string }) {
+export function PresenceList(props: { conversationId: string; me: string; nameOf: NameOf }) {
   const [statuses, setStatuses] = useState<Map<string, PresenceStatus>>(new Map());
   useEffect(() => {
     let stale = false;
@@ -40,15 +41,15 @@ export function PresenceList(props: { conversationId: string; me: string }) {
   return (
     <ul class="presence" aria-label="Who is here">
       {others.map(([userId, status]) => (
-        <li key={userId} data-status={status}>
-          <span class="dot" aria-hidden="true" /> {userId} <span class="status">{status}</span>
+        <li key={userId} data-user={userId} data-status={status}>
+          <span class="dot" aria-hidden="true" /> {props.nameOf(userId)} <span class="status">{status}</span>
         </li>
       ))}
     </ul>
   );
 }
 
-export function TypingLine(props: { conversationId: string; me: string }) {
+export function TypingLine(props: { conversationId: string; me: string; nameOf: NameOf }) {
   const [typists, setTypists] = useState<string[]>([]);
   useEffect(() => {
     setTypists([]);
@@ -56,12 +57,13 @@ export function TypingLine(props: { conversationId: string; me: string }) {
       if (conversationId === props.conversationId) setTypists(userIds.filter((id) => id !== props.me));
     });
   }, [props.conversationId]);
+  const names = typists.map(props.nameOf);
   const text =
-    typists.length === 0
+    names.length === 0
       ? ''
-      : typists.length === 1
-        ? `${typists[0]} is typing…`
-        : `${typists.slice(0, -1).join(', ')} and ${typists.at(-1)} are typing…`;
+      : names.length === 1
+        ? `${names[0]} is typing…`
+        : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
   return (
     <p class="typing" role="status">
       {text}

@@ -5,6 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { PendingItem } from './pending-item.tsx';
+import type { NameOf } from './people.ts';
 import type { PendingMessage } from './timeline.ts';
 import type { Message } from './types.ts';
 
@@ -13,6 +14,7 @@ export function ThreadPanel(props: {
   replies: Message[];
   pending: PendingMessage[];
   me: string;
+  nameOf: NameOf;
   onSend: (text: string) => void;
   onRetry: (pending: PendingMessage) => void;
   onClose: () => void;
@@ -25,7 +27,7 @@ export function ThreadPanel(props: {
     setDraft('');
     props.onSend(text);
   };
-  const who = (m: Message) => (m.senderId === props.me ? 'You' : m.senderId);
+  const who = (m: Message) => (m.senderId === props.me ? 'You' : props.nameOf(m.senderId));
   return (
     <aside class="thread" aria-labelledby="thread-title">
       <header class="thread-head">

@@ -6,6 +6,7 @@ import {
   mergeHistoryPage,
   mergeMessages,
   orderedMessages,
+  unreadDivider,
 } from './timeline.ts';
 import type { Message } from './types.ts';
 
@@ -74,5 +75,30 @@ describe('timeline', () => {
     const reply = { ...message('r', 2), parentId: 'e' };
     const timeline = mergeMessages(mergeHistoryPage(emptyTimeline(), [message('e', 5)], 5), [reply]);
     expect(timeline.messages.has('r')).toBe(true);
+  });
+});
+
+describe('the unread divider', () => {
+  const from = (id: string, seq: number, senderId: string, deleted = false): Message => ({
+    ...message(id, seq),
+    senderId,
+    deleted,
+  });
+  const shown = [from('a', 1, 'u1'), from('b', 2, 'me'), from('c', 3, 'u1', true), from('d', 4, 'u1')];
+
+  it("goes before the first message after the read pointer that is someone else's and not deleted", () => {
+    expect(unreadDivider(shown, 1, 'me', false)).toEqual({ beforeId: 'd', placed: true });
+    expect(unreadDivider(shown, 0, 'me', false)).toEqual({ beforeId: 'a', placed: true });
+  });
+
+  it('is absent when nothing is unread', () => {
+    expect(unreadDivider(shown, 4, 'me', false)).toBeUndefined();
+    expect(unreadDivider([from('b', 2, 'me')], 0, 'me', true)).toBeUndefined();
+  });
+
+  it('is not placed while older unread messages may be beyond the loaded pages', () => {
+    expect(unreadDivider(shown, 0, 'me', true)).toEqual({ beforeId: 'a', placed: false });
+    // The oldest loaded message was read: the first unread is among the loaded ones.
+    expect(unreadDivider(shown, 1, 'me', true)).toEqual({ beforeId: 'd', placed: true });
   });
 });

@@ -108,3 +108,23 @@ export function lastChangeSeq(messages: Iterable<Message>): number {
   for (const message of messages) last = Math.max(last, message.changeSeq, message.seq);
   return last;
 }
+
+/**
+ * Where the "new messages" divider goes: before the first shown root message that was unread when
+ * the conversation opened (after `readSeq`, sent by someone else, not deleted), the rule
+ * messaging counts unread by. `placed` is false while that message may not be the first one:
+ * older messages are still unread beyond the loaded pages (the oldest loaded one is unread and
+ * more history exists), so a divider there would be in the wrong place.
+ */
+export function unreadDivider(
+  messages: readonly Message[],
+  readSeq: number,
+  me: string,
+  olderExist: boolean,
+): { beforeId: string; placed: boolean } | undefined {
+  const first = messages.find((m) => m.seq > readSeq && m.senderId !== me && !m.deleted);
+  if (!first) return undefined;
+  const oldest = messages[0];
+  const placed = !olderExist || (oldest !== undefined && oldest.seq <= readSeq);
+  return { beforeId: first.id, placed };
+}
