@@ -2,21 +2,29 @@
  * A tenant admin's page in headless Chromium against the real stack (web-stack.ts): inviting
  * someone with roles, changing a member's roles, suspending and reactivating them, each checked
  * again after a reload (the server kept it, not only the page), axe-core on the page, and the
- * admin screenshot; a compliance officer's legal hold placed, listed and lifted on the compliance
- * page (and its screenshot).
+ * admin screenshot; single sign-on set in the page against a real OpenID provider (oidc-provider,
+ * its own process) and removed, and a SCIM token made in the page that the SCIM API accepts until
+ * it is revoked there; a compliance officer's legal hold placed, listed and lifted on the
+ * compliance page (and its screenshot).
  */
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { PASSWORD } from '@parley/auth-service/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIdp } from './oidc-idp-process.ts';
 import { openWebStack, screenshotsDir, type WebStack } from './web-stack.ts';
 
 let web: WebStack;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  web = await openWebStack();
+  // The test's OpenID provider listens on 127.0.0.1 over http: allowed for this auth only.
+  web = await openWebStack({
+    authPolicy: {
+      oidc: { stateTtlSeconds: 300, allowHttpIssuers: true, issuerAllowedNetworks: '127.0.0.1/32' },
+    },
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -82,6 +90,85 @@ describe('the admin page', () => {
   }, 120_000);
 });
 
+describe('single sign-on and SCIM on the admin page', () => {
+  it('sets the OpenID provider (checked by discovery), shows it after a reload without the secret, and removes it', async () => {
+    const redirectUri = `${web.url}/sso/callback`;
+    const secret = `idp-secret-${Date.now()}`;
+    const idp = await startIdp(
+      [{ client_id: 'parley-web', client_secret: secret, redirect_uris: [redirectUri] }],
+      {},
+    );
+    try {
+      const admin = await web.stack.user(web.tenant, ['admin']);
+      const page = await adminPage(admin.email);
+      await page.getByText('No single sign-on provider is set.').waitFor();
+      await page.getByLabel('Issuer URL').fill(idp.issuer);
+      await page.getByLabel('Client ID').fill('parley-web');
+      await page.getByLabel('Client secret').fill(secret);
+      await page.getByLabel('Redirect URIs').fill(redirectUri);
+      await page.getByLabel('Allowed email domains').fill(`${web.tenant}.example`);
+      await page.getByRole('button', { name: 'Save single sign-on' }).click();
+      await page.getByText(`Single sign-on through ${idp.issuer} is set.`).waitFor({ timeout: 15_000 });
+      const stored = await admin.client.GET('/api/v1/admin/sso/oidc');
+      expect(stored.data).toMatchObject({
+        issuer: idp.issuer,
+        clientId: 'parley-web',
+        redirectUris: [redirectUri],
+        allowedEmailDomains: [`${web.tenant}.example`],
+      });
+      await expectAccessible(page, 'admin page with single sign-on set');
+
+      await page.reload();
+      await page
+        .getByText(`Now: ${idp.issuer} (client parley-web)`, { exact: false })
+        .waitFor({ timeout: 15_000 });
+      expect(await page.getByLabel('Client secret').inputValue()).toBe('');
+      expect(await page.content()).not.toContain(secret);
+
+      await page.getByRole('button', { name: 'Remove single sign-on' }).click();
+      await page.getByText('No single sign-on provider is set.').waitFor({ timeout: 15_000 });
+      expect((await admin.client.GET('/api/v1/admin/sso/oidc')).response.status).toBe(404);
+
+      // An issuer that does not answer discovery is refused with the reason, and nothing is set.
+      await page.getByLabel('Issuer URL').fill('http://127.0.0.1:9/');
+      await page.getByLabel('Client ID').fill('parley-web');
+      await page.getByLabel('Client secret').fill(secret);
+      await page.getByLabel('Allowed email domains').fill(`${web.tenant}.example`);
+      await page.getByRole('button', { name: 'Save single sign-on' }).click();
+      await expect.poll(() => page.locator('#sso-error').textContent(), { timeout: 15_000 }).toMatch(/\S/);
+      expect((await admin.client.GET('/api/v1/admin/sso/oidc')).response.status).toBe(404);
+    } finally {
+      await idp.stop();
+    }
+  }, 120_000);
+
+  it('makes a SCIM token shown once, which the SCIM API accepts until it is revoked in the page', async () => {
+    const admin = await web.stack.user(web.tenant, ['admin']);
+    const page = await adminPage(admin.email);
+    const scimUsers = (token: string) =>
+      fetch(`${web.url}/api/v1/tenants/${web.tenant}/scim/v2/Users`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.status);
+    expect(await page.getByLabel('SCIM base URL').inputValue()).toBe(
+      `${web.url}/api/v1/tenants/${web.tenant}/scim/v2`,
+    );
+    await page.getByRole('button', { name: 'New SCIM token' }).click();
+    const field = page.getByLabel('New token (shown once)');
+    await field.waitFor({ timeout: 15_000 });
+    const token = await field.inputValue();
+    expect(token).toMatch(/^scim_/);
+    expect(await scimUsers(token)).toBe(200);
+    await expectAccessible(page, 'admin page with a new SCIM token');
+
+    const made = page.getByRole('list', { name: 'Tokens made here' }).locator('li');
+    expect(await made.count()).toBe(1);
+    await made.getByRole('button', { name: /^Revoke token / }).click();
+    await made.getByText('revoked').waitFor({ timeout: 15_000 });
+    expect(await field.count()).toBe(0);
+    expect(await scimUsers(token)).toBe(401);
+  }, 120_000);
+});
+
 describe('the compliance page', () => {
   it('a compliance officer places a legal hold on a person, sees it listed, and lifts it; the server keeps each', async () => {
     const officer = await web.stack.user(web.tenant, ['compliance-officer']);
@@ -124,10 +211,10 @@ describe('the compliance page', () => {
   }, 120_000);
 });
 
-async function expectAccessible(page: Page) {
+async function expectAccessible(page: Page, label = 'admin') {
   const { violations } = await new AxeBuilder({ page }).analyze();
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `admin: ${v.id} ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`)).toEqual(
-    [],
-  );
+  expect(
+    serious.map((v) => `${label}: ${v.id} ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`),
+  ).toEqual([]);
 }

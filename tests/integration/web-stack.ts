@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuthPolicy } from '@parley/auth-service/settings';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
@@ -70,9 +71,12 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 
 /**
  * `search`: the search service indexing the tenant's messages; `media`: the media service (files
- * through the gateway's media routes, bound to sends by messaging).
+ * through the gateway's media routes, bound to sends by messaging); `authPolicy`: auth's policy
+ * overrides (e.g. a local http OpenID provider allowed).
  */
-export async function openWebStack(options: { search?: boolean; media?: boolean } = {}): Promise<WebStack> {
+export async function openWebStack(
+  options: { search?: boolean; media?: boolean; authPolicy?: Partial<AuthPolicy> } = {},
+): Promise<WebStack> {
   const webClientDir = buildWebClient();
   const searchPort = options.search ? await freePort() : undefined;
   const mediaPort = options.media ? await freePort() : undefined;
@@ -88,16 +92,19 @@ export async function openWebStack(options: { search?: boolean; media?: boolean 
       ...(searchPort ? { SEARCH_URL: `http://127.0.0.1:${searchPort}` } : {}),
       ...(mediaPort ? { MEDIA_URL: `http://127.0.0.1:${mediaPort}` } : {}),
     },
-    mediaPort
-      ? {
-          attachments: {
-            bind: (t, request) => {
-              if (!binder) throw new Error('media not listening yet');
-              return binder.bind(t, request);
+    {
+      ...(options.authPolicy ? { authPolicy: options.authPolicy } : {}),
+      ...(mediaPort
+        ? {
+            attachments: {
+              bind: (t, request) => {
+                if (!binder) throw new Error('media not listening yet');
+                return binder.bind(t, request);
+              },
             },
-          },
-        }
-      : {},
+          }
+        : {}),
+    },
   );
   let media: MediaFixture | undefined;
   if (mediaPort) {

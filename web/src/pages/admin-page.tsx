@@ -1,11 +1,14 @@
 /**
  * The tenant admin's page: invite people, change roles, suspend and reactivate, end a person's
- * sessions, open or close sign-up. What the gateway does not expose yet is named on the page
+ * sessions, open or close sign-up, set single sign-on (OpenID Connect) and make or revoke SCIM
+ * provisioning tokens. What the gateway does not expose yet is named on the page
  * (quotas and usage, one person's session list, pending invitations).
  */
 import type { paths } from '@parley/sdk';
 import { useEffect, useState } from 'preact/hooks';
 import { InviteForm } from '../admin/invite-form.tsx';
+import { ScimTokens } from '../admin/scim-tokens.tsx';
+import { SsoSettings } from '../admin/sso-settings.tsx';
 import { UserTable } from '../admin/user-table.tsx';
 import { RetentionOverview } from '../compliance/retention-overview.tsx';
 import { isAdmin, useMe } from '../me.ts';
@@ -74,6 +77,14 @@ export function AdminPage() {
         </p>
         <p role="status">{signUp}</p>
       </section>
+      <section aria-labelledby="sso-title">
+        <h2 id="sso-title">Single sign-on</h2>
+        <SsoSettings />
+      </section>
+      <section aria-labelledby="scim-title">
+        <h2 id="scim-title">SCIM provisioning</h2>
+        <ScimTokens />
+      </section>
       <section aria-labelledby="retention-title">
         <h2 id="retention-title">Retention</h2>
         <RetentionOverview />
@@ -82,7 +93,8 @@ export function AdminPage() {
         <h2 id="missing-title">Not here yet</h2>
         <p class="hint">
           The API does not yet offer the organisation's quotas and usage, the list of one person's sessions
-          (only ending them all), the list of pending invitations, or reading whether sign-up is open.
+          (only ending them all), the list of pending invitations, reading whether sign-up is open, or the
+          list of SCIM tokens (revoke one by its id).
         </p>
       </section>
     </PageFrame>
