@@ -45,7 +45,12 @@ async function signedInPage(who: SignedIn): Promise<Page> {
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+  try {
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+  } catch (error) {
+    const said = await page.locator('[role="alert"]').allTextContents();
+    throw new Error(`not signed in (the page says: ${JSON.stringify(said)}): ${(error as Error).message}`);
+  }
   return page;
 }
 
@@ -100,10 +105,10 @@ async function inView(list: Locator, item: Locator): Promise<boolean> {
 
 /** The texts of the messages just before and just after the divider. */
 const around = (divider: Locator) =>
-  divider.evaluate(`(function (element) {
-    const text = (li) => (li && li.querySelector('p.text') ? li.querySelector('p.text').textContent : null);
-    return [text(element.previousElementSibling), text(element.nextElementSibling)];
-  })`) as Promise<[string | null, string | null]>;
+  Promise.all([
+    divider.locator('xpath=preceding-sibling::li[1]').locator('p.text').textContent(),
+    divider.locator('xpath=following-sibling::li[1]').locator('p.text').textContent(),
+  ]);
 
 describe('the first unread message', () => {
   it('a conversation opens at a "New messages" divider after the read pointer, scrolled to it, and the pointer moves', async () => {
