@@ -23,7 +23,7 @@ function build() {
     throw Object.assign(new Error('A bearer access token is required'), { statusCode: 401 });
   });
   app.post(
-    '/tenants/:tenant/things',
+    '/v1/tenants/:tenant/things',
     {
       schema: {
         params: Type.Object({ tenant: Type.String() }),
@@ -33,9 +33,11 @@ function build() {
     },
     async (request, reply) => reply.status(201).send(request.body),
   );
-  app.get('/me', { onRequest: bearer, schema: { response: { 200: Thing } } }, async () => ({ name: 'me' }));
+  app.get('/v1/me', { onRequest: bearer, schema: { response: { 200: Thing } } }, async () => ({
+    name: 'me',
+  }));
   app.get(
-    '/internal/things',
+    '/v1/internal/things',
     { onRequest: requireServiceCredential(TOKEN), schema: { response: { 200: Type.Array(Thing) } } },
     async () => [],
   );
@@ -67,18 +69,18 @@ describe('the OpenAPI document every service serves', () => {
     expect(operations).toBe(7);
     expect(Object.keys(document.paths).sort()).toEqual([
       '/health',
-      '/internal/things',
-      '/me',
       '/metrics',
       '/ready',
-      '/tenants/{tenant}/things',
+      '/v1/internal/things',
+      '/v1/me',
       '/v1/tenants/{tenant}/keys/{keyName}',
+      '/v1/tenants/{tenant}/things',
     ]);
   });
 
   it('derives operation ids and tags from the path', async () => {
     const { document } = await checkOpenApiCoverage(build());
-    expect(document.paths['/tenants/{tenant}/things']?.post).toMatchObject({
+    expect(document.paths['/v1/tenants/{tenant}/things']?.post).toMatchObject({
       operationId: 'postThings',
       tags: ['things'],
     });
@@ -101,12 +103,12 @@ describe('the OpenAPI document every service serves', () => {
       },
     });
     const operation = (path: string, method: string) => document.paths[path]?.[method];
-    expect(operation('/tenants/{tenant}/things', 'post')).toMatchObject({
+    expect(operation('/v1/tenants/{tenant}/things', 'post')).toMatchObject({
       security: [],
       'x-internal': false,
     });
-    expect(operation('/me', 'get')).toMatchObject({ security: [{ bearer: [] }], 'x-internal': false });
-    expect(operation('/internal/things', 'get')).toMatchObject({
+    expect(operation('/v1/me', 'get')).toMatchObject({ security: [{ bearer: [] }], 'x-internal': false });
+    expect(operation('/v1/internal/things', 'get')).toMatchObject({
       security: [{ serviceToken: [] }],
       'x-internal': true,
     });
@@ -119,7 +121,7 @@ describe('the OpenAPI document every service serves', () => {
 
   it('states the text every service refuses: U+0000 in the request schemas, both rules in the description', async () => {
     const { document } = await checkOpenApiCoverage(build());
-    const operation = document.paths['/tenants/{tenant}/things']?.post;
+    const operation = document.paths['/v1/tenants/{tenant}/things']?.post;
     const body = operation?.requestBody?.content?.['application/json']?.schema as {
       properties: { name: { pattern?: string } };
       propertyNames?: { pattern: string };
@@ -138,7 +140,7 @@ describe('the OpenAPI document every service serves', () => {
     // The route's own schema is untouched: the document is made from copies.
     const accepted = await (app as ServiceApp).inject({
       method: 'POST',
-      url: '/tenants/t/things',
+      url: '/v1/tenants/t/things',
       payload: { name: 'x' },
     });
     expect(accepted.statusCode).toBe(201);
@@ -146,7 +148,7 @@ describe('the OpenAPI document every service serves', () => {
 
   it('answers errors as problem details, stated once as a component', async () => {
     const { document } = await checkOpenApiCoverage(build());
-    const responses = document.paths['/tenants/{tenant}/things']?.post?.responses ?? {};
+    const responses = document.paths['/v1/tenants/{tenant}/things']?.post?.responses ?? {};
     const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
     expect(responses['400']?.content).toEqual(problem);
     expect(responses['4XX']?.content).toEqual(problem);
@@ -157,11 +159,22 @@ describe('the OpenAPI document every service serves', () => {
     // The document describes what the route really sends.
     const refused = await (app as ServiceApp).inject({
       method: 'POST',
-      url: '/tenants/t/things',
+      url: '/v1/tenants/t/things',
       payload: { name: '' },
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('holds every route but the kit probes to the API prefix the service names', async () => {
+    app = createServiceApp({ service: 'sample', logger: createSilentLogger() });
+    const ok = { schema: { response: { 200: Thing } } };
+    app.get('/api/v1/things', ok, async () => ({ name: 'x' }));
+    app.get('/api/v10/things', ok, async () => ({ name: 'x' }));
+    app.get('/v1/things', ok, async () => ({ name: 'x' }));
+    const { findings } = await checkOpenApiCoverage(app, { apiPrefix: '/api/v1' });
+    // The probes, /metrics and /documentation stay at the root; `/api/v10` is not `/api/v1`.
+    expect(findings).toEqual(['GET /api/v10/things: not under /api/v1', 'GET /v1/things: not under /api/v1']);
   });
 
   it('serves the browsable UI at /documentation and the document as YAML too', async () => {
@@ -191,6 +204,11 @@ describe('the OpenAPI document every service serves', () => {
         'POST /echo: no success response documented',
       ]),
     );
+    expect(findings.filter((finding) => finding.includes('not under'))).toEqual([
+      'GET /bare/:id: not under /v1',
+      'POST /echo: not under /v1',
+      'GET /hidden-guard: not under /v1',
+    ]);
     expect(await checkDocumentedSecurity(app, document)).toEqual([
       'GET /hidden-guard: documented as open, answered 401',
     ]);

@@ -3,7 +3,9 @@
  * service's own test: the document is valid OpenAPI 3.1 (the official schemas, through
  * @seriousme/openapi-schema-validator), every route is in it with an operation id, tags,
  * security, a schema for each input it declares (path parameters, query, body) and a response
- * schema, and nothing is in it that the router does not serve. Then `checkDocumentedSecurity`
+ * schema, and nothing is in it that the router does not serve; every route lives under the API's
+ * version prefix (`/v1`, the gateway's `/api/v1`), but for the kit's own probes, /metrics and
+ * /documentation, which stay at the root of every service. Then `checkDocumentedSecurity`
  * asks the app itself whether each route refuses a caller without credentials exactly when the
  * document says it needs them.
  */
@@ -34,6 +36,11 @@ const methodsOf = (route: RouteOptions) =>
 
 const isDocumentationRoute = (route: RouteOptions) =>
   route.url === DOCUMENTATION_PREFIX || route.url.startsWith(`${DOCUMENTATION_PREFIX}/`);
+
+/** The kit's routes at the root of every service (probes.ts, metrics.ts): not the API's. */
+export const KIT_ROOT_ROUTES: readonly string[] = ['/health', '/ready', '/metrics'];
+
+const isUnder = (url: string, prefix: string) => url === prefix || url.startsWith(`${prefix}/`);
 
 export async function fetchOpenApiDocument(app: FastifyInstance): Promise<OpenApiDocument> {
   const response = await app.inject({ url: `${DOCUMENTATION_PREFIX}/json` });
@@ -83,7 +90,19 @@ export interface OpenApiCoverage {
   operations: number;
 }
 
-export async function checkOpenApiCoverage(app: FastifyInstance): Promise<OpenApiCoverage> {
+export interface OpenApiCoverageOptions {
+  /**
+   * Where every route of the API lives: `/v1` in every service (so a breaking change gets `/v2`
+   * beside it), `/api/v1` in the public gateway.
+   */
+  apiPrefix?: string;
+}
+
+export async function checkOpenApiCoverage(
+  app: FastifyInstance,
+  options: OpenApiCoverageOptions = {},
+): Promise<OpenApiCoverage> {
+  const apiPrefix = options.apiPrefix ?? '/v1';
   await app.ready();
   const document = await fetchOpenApiDocument(app);
   const findings: string[] = [];
@@ -96,8 +115,10 @@ export async function checkOpenApiCoverage(app: FastifyInstance): Promise<OpenAp
   const operationIds = new Map<string, string>();
   for (const route of declaredRoutes(app)) {
     if (isDocumentationRoute(route)) continue;
+    const outside = !KIT_ROOT_ROUTES.includes(route.url) && !isUnder(route.url, apiPrefix);
     for (const method of methodsOf(route)) {
       operations++;
+      if (outside) findings.push(`${method.toUpperCase()} ${route.url}: not under ${apiPrefix}`);
       const operation = document.paths?.[openApiPath(route.url)]?.[method];
       findings.push(...findingsOf(route, method, operation));
       const id = operation?.operationId;
