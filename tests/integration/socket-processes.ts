@@ -1,7 +1,7 @@
 /**
  * Socket replicas as their own OS processes (services/socket/src/main.ts, as a pod runs them),
  * in front of them a TCP balancer, and the key publication they verify tokens against:
- * - `serveJwks`: the per-tenant JWKS documents at auth's path (`/tenants/<t>/.well-known/jwks.json`),
+ * - `serveJwks`: the per-tenant JWKS documents at auth's path (`/v1/tenants/<t>/.well-known/jwks.json`),
  *   with the backend's keys, so a replica process verifies through auth-client over HTTP as in
  *   production;
  * - `openBalancer`: each new connection goes to the first target that accepts it (a dead one
@@ -29,7 +29,7 @@ async function listen(server: Server | HttpServer): Promise<number> {
 
 export async function serveJwks(jwks: (tenant: string) => Promise<JSONWebKeySet>): Promise<Listening> {
   const server = createHttpServer((request, response) => {
-    const tenant = /^\/tenants\/([a-z0-9-]+)\/\.well-known\/jwks\.json$/.exec(request.url ?? '')?.[1];
+    const tenant = /^\/v1\/tenants\/([a-z0-9-]+)\/\.well-known\/jwks\.json$/.exec(request.url ?? '')?.[1];
     if (!tenant) {
       response.writeHead(404).end();
       return;

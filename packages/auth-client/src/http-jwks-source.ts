@@ -18,6 +18,15 @@ export interface HttpJwksSourceOptions {
 /** The placeholder a JWKS URL template names the tenant with. */
 export const JWKS_TENANT_PLACEHOLDER = '{tenant}';
 
+/**
+ * The JWKS URL template of an auth service at `authUrl` (its AUTH_URL setting): one place for the
+ * path, so a client cannot drift from where auth serves it (the socket service asked for the
+ * path without /v1 after auth moved under it, and every token would have failed there).
+ */
+export function authJwksUrl(authUrl: string): string {
+  return `${authUrl.replace(/\/+$/, '')}/v1/tenants/${JWKS_TENANT_PLACEHOLDER}/.well-known/jwks.json`;
+}
+
 export function httpJwksSource(
   urlTemplate: string,
   { timeoutMs = 2_000, attempts = 3 }: HttpJwksSourceOptions = {},

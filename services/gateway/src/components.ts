@@ -3,7 +3,7 @@
  * tests assemble exactly the same gateway.
  */
 import { join } from 'node:path';
-import { type AuthClient, createAuthClient } from '@parley/auth-client';
+import { type AuthClient, authJwksUrl, createAuthClient } from '@parley/auth-client';
 import { AuditRecorder } from '@parley/compliance-client';
 import { type Logger, type Worker, worker } from '@parley/kit';
 import { MediaClient } from '@parley/media-client';
@@ -82,7 +82,7 @@ export function createGatewayComponents(options: {
 }): GatewayComponents {
   const { config, redis, logger } = options;
   const authClient = createAuthClient({
-    jwks: `${config.AUTH_URL.replace(/\/+$/, '')}/v1/tenants/{tenant}/.well-known/jwks.json`,
+    jwks: authJwksUrl(config.AUTH_URL),
     redis,
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,

@@ -6,7 +6,7 @@
  */
 
 import { hostname } from 'node:os';
-import { type AuthClient, createAuthClient } from '@parley/auth-client';
+import { type AuthClient, authJwksUrl, createAuthClient } from '@parley/auth-client';
 import {
   type KafkaConnection,
   type Logger,
@@ -81,7 +81,7 @@ export function createComponents(
   const { logger } = clients;
   const redis = clients.redis.client;
   const authClient = createAuthClient({
-    jwks: clients.jwks ?? `${settings.AUTH_URL.replace(/\/+$/, '')}/tenants/{tenant}/.well-known/jwks.json`,
+    jwks: clients.jwks ?? authJwksUrl(settings.AUTH_URL),
     redis,
     issuer: settings.AUTH_ISSUER,
     audience: settings.AUTH_AUDIENCE,
