@@ -5954,13 +5954,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description application/zip */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/zip": string;
                 };
             };
         };
@@ -6422,7 +6422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Default Response */
@@ -6431,7 +6431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
         };
@@ -7164,7 +7164,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Default Response */
@@ -7173,7 +7173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
         };
@@ -7294,13 +7294,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7312,13 +7320,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7344,13 +7352,21 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7362,13 +7378,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7388,13 +7404,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7406,13 +7430,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7432,13 +7456,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7479,13 +7511,21 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7497,13 +7537,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7526,13 +7566,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7544,13 +7592,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7576,13 +7624,21 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7594,13 +7650,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7620,13 +7676,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7638,13 +7702,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -7664,13 +7728,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7711,13 +7783,21 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request was refused: problem details say why */
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service failed or is unavailable: problem details, never a stack trace */
@@ -7729,13 +7809,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A SCIM resource, ListResponse or Error */
+            /** @description SCIM answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };

@@ -417,7 +417,16 @@ export function registerComplianceRoutes(
         tags: ['gdpr'],
         summary: "The archive (zip) of the signed-in person's completed export",
         params: JobParams,
-        response: { 200: Type.Unknown({ description: 'application/zip' }) },
+        // The zip as compliance made it, documented as such (it was documented as JSON).
+        response: {
+          200: {
+            content: {
+              'application/zip': {
+                schema: Type.String({ format: 'binary', description: 'The export archive' }),
+              },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@
  * token). The schemas here only bound the input: SCIM bodies carry extensions, and auth validates
  * them and answers in SCIM's own error shape, which SCIM clients read.
  */
-import { type ServiceApp, Type } from '@parley/kit';
+import { ProblemSchema, type ServiceApp, Type } from '@parley/kit';
 import type { ServiceHttp } from '@parley/service-http';
 import { TenantIdSchema } from '@parley/tenancy';
 import { NoContent } from './auth-routes.ts';
@@ -15,10 +15,34 @@ const ScimBody = Type.Object(
   {},
   { additionalProperties: true, description: 'A SCIM resource or PatchOp (RFC 7643/7644)' },
 );
-const ScimAnswer = Type.Object(
+const SCIM_TYPE = 'application/scim+json';
+const ScimResource = Type.Object(
   {},
-  { additionalProperties: true, description: 'A SCIM resource, ListResponse or Error' },
+  { additionalProperties: true, description: 'A SCIM resource or ListResponse' },
 );
+const ScimError = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    status: Type.String(),
+    scimType: Type.Optional(Type.String()),
+    detail: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true, description: 'A SCIM Error (RFC 7644 §3.12)' },
+);
+/**
+ * What auth answers is SCIM's media type, successes and refusals alike, and the document says so
+ * (schemathesis found every SCIM answer documented as JSON or problem details). A refusal the
+ * gateway makes itself before auth is asked (an unknown or suspended tenant, a rate limit, a
+ * body it cannot parse) is problem details, so a 4XX may be either.
+ */
+const scimAnswer = (status: number) => ({
+  [status]: { description: 'SCIM answer', content: { [SCIM_TYPE]: { schema: ScimResource } } },
+  '4XX': {
+    description: "Refused: auth's SCIM Error, or problem details when the gateway refuses first",
+    content: { [SCIM_TYPE]: { schema: ScimError }, 'application/problem+json': { schema: ProblemSchema } },
+  },
+});
+const scimNoContent = { ...scimAnswer(204), 204: NoContent };
 const TenantParams = Type.Object({ tenant: TenantIdSchema });
 const UserParams = Type.Object({ tenant: TenantIdSchema, id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object({
@@ -28,11 +52,7 @@ const ListQuery = Type.Object({
 });
 
 export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth: ServiceHttp): void {
-  app.addContentTypeParser(
-    'application/scim+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  app.addContentTypeParser(SCIM_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   const scim = { tags: ['scim'], access: 'tenant-path' as const, upstream: auth };
   const users = (tenant: string, id?: string) =>
     `/v1/tenants/${tenant}/scim/v2/Users${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
@@ -43,7 +63,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users',
       operationId: 'scimCreateUser',
       summary: 'SCIM: provisions a user (userName is the e-mail); the SCIM token as bearer',
-      schema: { params: TenantParams, body: ScimBody, response: { 201: ScimAnswer } },
+      schema: { params: TenantParams, body: ScimBody, response: scimAnswer(201) },
       target: ({ tenant, body }) => ({ path: users(tenant), body, bearer: true }),
     },
     {
@@ -52,7 +72,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users',
       operationId: 'scimListUsers',
       summary: 'SCIM: lists users, filter `userName eq "<e-mail>"`, startIndex and count',
-      schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimAnswer } },
+      schema: { params: TenantParams, querystring: ListQuery, response: scimAnswer(200) },
       target: ({ tenant, query }) => ({ path: users(tenant), query, bearer: true }),
     },
     {
@@ -61,7 +81,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimGetUser',
       summary: 'SCIM: one user',
-      schema: { params: UserParams, response: { 200: ScimAnswer } },
+      schema: { params: UserParams, response: scimAnswer(200) },
       target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
     },
     {
@@ -70,7 +90,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimPatchUser',
       summary: 'SCIM: PatchOp on a user (active=false suspends them and ends their sessions)',
-      schema: { params: UserParams, body: ScimBody, response: { 200: ScimAnswer } },
+      schema: { params: UserParams, body: ScimBody, response: scimAnswer(200) },
       target: ({ tenant, params, body }) => ({ path: users(tenant, params.id), body, bearer: true }),
     },
     {
@@ -79,7 +99,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimDeleteUser',
       summary: 'SCIM: deletes (anonymises) a user; refused under a legal hold',
-      schema: { params: UserParams, response: { 204: NoContent } },
+      schema: { params: UserParams, response: scimNoContent },
       target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
     },
   ];
@@ -92,7 +112,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups',
       operationId: 'scimCreateGroup',
       summary: "SCIM: makes a group of the tenant's users",
-      schema: { params: TenantParams, body: ScimBody, response: { 201: ScimAnswer } },
+      schema: { params: TenantParams, body: ScimBody, response: scimAnswer(201) },
       target: ({ tenant, body }) => ({ path: groups(tenant), body, bearer: true }),
     },
     {
@@ -101,7 +121,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups',
       operationId: 'scimListGroups',
       summary: 'SCIM: lists groups, filter `displayName eq "<name>"`, startIndex and count',
-      schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimAnswer } },
+      schema: { params: TenantParams, querystring: ListQuery, response: scimAnswer(200) },
       target: ({ tenant, query }) => ({ path: groups(tenant), query, bearer: true }),
     },
     {
@@ -110,7 +130,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimGetGroup',
       summary: 'SCIM: one group',
-      schema: { params: UserParams, response: { 200: ScimAnswer } },
+      schema: { params: UserParams, response: scimAnswer(200) },
       target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
     },
     {
@@ -119,7 +139,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimPatchGroup',
       summary: 'SCIM: PatchOp on a group (members add/remove/replace, displayName)',
-      schema: { params: UserParams, body: ScimBody, response: { 200: ScimAnswer } },
+      schema: { params: UserParams, body: ScimBody, response: scimAnswer(200) },
       target: ({ tenant, params, body }) => ({ path: groups(tenant, params.id), body, bearer: true }),
     },
     {
@@ -128,7 +148,7 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimDeleteGroup',
       summary: 'SCIM: deletes a group (its members stay)',
-      schema: { params: UserParams, response: { 204: NoContent } },
+      schema: { params: UserParams, response: scimNoContent },
       target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
     },
   );
