@@ -16,7 +16,7 @@ import {
 import { isDuplicateKeyError } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
 import { PLATFORM_DATABASE, TENANT_REGISTRY_COLLECTION, type TenantStatus } from '@parley/tenancy';
-import type { Collection, MongoClient } from 'mongodb';
+import type { Collection, MongoClient, UpdateFilter } from 'mongodb';
 import type { DeletionPolicy } from '../api/resources.ts';
 import type { DesiredTenant, Quotas } from './desired-state.ts';
 
@@ -221,7 +221,12 @@ export async function recordTenantState(
     current.displayName === desired.displayName &&
     current.plan === desired.plan;
   if (unchanged) return status;
-  const update = events.length > 0 ? outboxPush<RegistryEntry>(events, { $set: fields }) : { $set: fields };
+  // A language taken out of the spec goes from the entry too (else search would keep building the
+  // tenant's next index with the old analyzer).
+  const write: UpdateFilter<RegistryEntry> = desired.language
+    ? { $set: fields }
+    : { $set: fields, $unset: { language: '' } };
+  const update = events.length > 0 ? outboxPush<RegistryEntry>(events, write) : write;
   await registry.updateOne({ _id: desired.id, 'owner.uid': uid }, update);
   return status;
 }
