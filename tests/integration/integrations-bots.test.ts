@@ -40,6 +40,7 @@ beforeAll(async () => {
     tenants: [stack.tenantA, stack.tenantB],
     mongo: stack.messaging.mongo,
     redis: stack.messaging.redis,
+    keyring: stack.messaging.keyring,
     messagingUrl,
     serviceToken: INTEGRATIONS_TOKEN,
     callerToken: SERVICE_TOKEN,

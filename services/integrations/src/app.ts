@@ -9,9 +9,11 @@ import { INTEGRATIONS_CALLERS, type IntegrationsComponents } from './components.
 import { botAdminRoutes } from './routes/bot-admin-routes.ts';
 import { botRoutes } from './routes/bot-routes.ts';
 import { incomingWebhookRoutes } from './routes/incoming-webhook-routes.ts';
+import { outgoingWebhookRoutes } from './routes/outgoing-webhook-routes.ts';
 
 export function buildApp(components: IntegrationsComponents): ServiceApp {
   const app = createServiceApp(appOptions('integrations', components));
+  for (const metric of Object.values(components.metrics)) app.metricsRegistry.registerMetric(metric);
   app.register(
     async (scope) => {
       guardScope(scope, scope.serviceCredential({ allow: [...INTEGRATIONS_CALLERS] }));
@@ -20,6 +22,12 @@ export function buildApp(components: IntegrationsComponents): ServiceApp {
       scope.register(botAdminRoutes, deps);
       scope.register(botRoutes, deps);
       scope.register(incomingWebhookRoutes, { webhooks: components.incomingWebhooks });
+      scope.register(outgoingWebhookRoutes, {
+        endpoints: components.webhookEndpoints,
+        deliveries: components.webhookDeliveries,
+        sender: components.webhookSender,
+        deliverer: components.deliverer,
+      });
     },
     { prefix: '/v1/tenants/:tenant' },
   );

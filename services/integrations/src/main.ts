@@ -1,20 +1,18 @@
 /** The integrations service's process: settings, connections, components, run. Nothing else. */
-import { connectMongo, connectRedis, createLogger, loadConfigOrExit, runService } from '@parley/kit';
+import { connectServiceClients } from '@parley/keyring';
+import { loadConfigOrExit, runService } from '@parley/kit';
 import { buildApp } from './app.ts';
 import { createComponents } from './components.ts';
 import { integrationsSettingsSchema } from './settings.ts';
 
 const settings = loadConfigOrExit(integrationsSettingsSchema);
-const logger = createLogger({ service: 'integrations', level: settings.LOG_LEVEL });
-
-const mongo = await connectMongo(settings.MONGO_URL, logger);
-const redis = await connectRedis(settings.REDIS_URL, logger);
-const components = createComponents(settings, { logger, mongo, redis });
+const connected = await connectServiceClients('integrations', settings);
+const components = await createComponents(settings, connected);
 
 await runService({
   app: buildApp(components),
   settings,
-  logger,
+  logger: connected.logger,
   workers: components.workers,
-  clients: [redis, mongo],
+  clients: connected.clients,
 });

@@ -3,7 +3,10 @@
  * stack (Mongo-wire, Redis for the tenant gate), pointed at the messaging service the test runs,
  * and what it wrote in the test's tenants removed afterwards.
  */
+import { randomUUID } from 'node:crypto';
+import type { Keyring } from '@parley/keyring';
 import {
+  type KafkaConnection,
   loadConfig,
   type MongoConnection,
   type RedisConnection,
@@ -12,18 +15,27 @@ import {
   stopWorkers,
 } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
-import { mongoDatabaseName } from '@parley/tenancy';
+import { mongoDatabaseName, PLATFORM_DATABASE } from '@parley/tenancy';
 import { buildApp } from '../app.ts';
 import { createComponents, type IntegrationsComponents } from '../components.ts';
 import { BOT_TOKENS_COLLECTION, BOTS_COLLECTION } from '../domain/bots.ts';
 import { INCOMING_WEBHOOKS_COLLECTION } from '../domain/incoming-webhooks.ts';
+import { WEBHOOK_DELIVERIES_COLLECTION } from '../domain/webhook-deliveries.ts';
+import { WEBHOOK_ENDPOINTS_COLLECTION, WEBHOOK_TENANTS_COLLECTION } from '../domain/webhook-endpoints.ts';
 import { type IntegrationsSettings, integrationsSettingsSchema } from '../settings.ts';
 
-export { BOT_TOKENS_COLLECTION, BOTS_COLLECTION };
+export {
+  BOT_TOKENS_COLLECTION,
+  BOTS_COLLECTION,
+  WEBHOOK_DELIVERIES_COLLECTION,
+  WEBHOOK_ENDPOINTS_COLLECTION,
+};
 export const INTEGRATIONS_COLLECTIONS = [
   BOTS_COLLECTION,
   BOT_TOKENS_COLLECTION,
   INCOMING_WEBHOOKS_COLLECTION,
+  WEBHOOK_ENDPOINTS_COLLECTION,
+  WEBHOOK_DELIVERIES_COLLECTION,
 ];
 
 export interface IntegrationsFixture {
@@ -38,6 +50,13 @@ export async function openIntegrationsFixture(options: {
   tenants: string[];
   mongo: MongoConnection;
   redis: RedisConnection;
+  /** The tenant keys (a test shares messaging's keyring, so bodies its events seal open here). */
+  keyring: Keyring;
+  /**
+   * With a broker: the outgoing-webhook consumer, narrowed to the test's tenants' messages
+   * topics under a group of the test's own; the deliverer looks only in the test's tenants.
+   */
+  kafka?: KafkaConnection;
   messagingUrl: string;
   /** The credential integrations presents to messaging. */
   serviceToken: string;
@@ -52,10 +71,26 @@ export async function openIntegrationsFixture(options: {
     SERVICE_TOKEN: options.serviceToken,
     ...options.settings,
   };
-  const components = createComponents(
+  // Tenant ids are DNS labels: nothing in them is special in a pattern.
+  const topics = options.tenants.join('|');
+  const components = await createComponents(
     settings,
-    { logger, mongo: options.mongo, redis: options.redis },
-    { callers: options.callerToken, tenantStatusCacheMs: 0 },
+    {
+      logger,
+      mongo: options.mongo,
+      redis: options.redis,
+      keyring: options.keyring,
+      ...(options.kafka ? { kafka: options.kafka } : {}),
+    },
+    {
+      callers: options.callerToken,
+      tenantStatusCacheMs: 0,
+      consumer: {
+        pattern: new RegExp(`^parley\\.(${topics})\\.messages$`),
+        groupId: `integrations.webhooks-test-${randomUUID()}`,
+      },
+      webhookTenants: async () => options.tenants,
+    },
   );
   const app = buildApp(components);
   await startWorkers(components.workers, logger);
@@ -73,6 +108,11 @@ export async function openIntegrationsFixture(options: {
             .collection(name)
             .drop()
             .catch(() => {});
+      await options.mongo.client
+        .db(PLATFORM_DATABASE)
+        .collection<{ _id: string }>(WEBHOOK_TENANTS_COLLECTION)
+        .deleteMany({ _id: { $in: options.tenants } })
+        .catch(() => {});
     },
   };
 }
