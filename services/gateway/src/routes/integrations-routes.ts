@@ -3,6 +3,8 @@
  * - `/integrations/...`: a tenant admin's bots (and, below, webhooks). The gateway checks the
  *   admin role and names the admin in the acting-user headers; integrations checks the role
  *   again and messaging decides where the admin may add a bot.
+ * - `/integrations/outgoing-webhooks/...`: a tenant admin's outgoing webhook endpoints and their
+ *   delivery log (read and replay); the tenant is the admin's, so another tenant's ids are 404.
  * - `/bot/...`: a bot with its token (`Authorization: Bearer pbt_...`). The gateway reads only
  *   the tenant out of the token and hands the token on; integrations resolves it and checks its
  *   scopes, and messaging's membership keeps the bot in the conversations it was added to.
@@ -19,6 +21,7 @@ import {
   CreateBotBodySchema,
   CreateBotTokenBodySchema,
   CreateIncomingWebhookBodySchema,
+  CreateWebhookEndpointBodySchema,
   HistoryQuerySchema,
   HOOK_SECRET_HEADER,
   IncomingWebhookCreatedSchema,
@@ -30,6 +33,12 @@ import {
   MemberSchema,
   MessagePageSchema,
   MessageSchema,
+  WebhookDeliveryListSchema,
+  WebhookDeliveryQuerySchema,
+  WebhookDeliverySchema,
+  WebhookEndpointCreatedSchema,
+  WebhookEndpointListSchema,
+  WebhookEndpointSchema,
 } from '@parley/contracts';
 import { type ServiceApp, Type } from '@parley/kit';
 import type { ServiceHttp } from '@parley/service-http';
@@ -50,6 +59,8 @@ const BotConversationParams = Type.Object({
 });
 const ConversationParams = Type.Object({ conversationId: ConversationIdSchema });
 const WebhookParams = Type.Object({ webhookId: IntegrationIdSchema });
+const EndpointParams = Type.Object({ endpointId: IntegrationIdSchema });
+const DeliveryParams = Type.Object({ endpointId: IntegrationIdSchema, deliveryId: IntegrationIdSchema });
 const HookUrlParams = Type.Object({
   tenant: TenantIdSchema,
   webhookId: IntegrationIdSchema,
@@ -204,6 +215,99 @@ export function registerIntegrationsRoutes(
       schema: { params: WebhookParams, response: { 204: Type.Null() } },
       target: ({ tenant, params }) => ({
         path: at(tenant, `/incoming-webhooks/${enc(params.webhookId ?? '')}`),
+        acting: true,
+      }),
+    },
+    {
+      ...admin,
+      method: 'POST',
+      url: '/integrations/outgoing-webhooks',
+      operationId: 'createWebhookEndpoint',
+      summary:
+        'Create an outgoing webhook endpoint: the events it gets (message.created, message.edited, message.deleted), optionally only some conversations; its signing secret is in this answer only',
+      description:
+        'Deliveries are signed by the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature) and sent at least once, with retries and a per-endpoint circuit breaker. A URL whose host is a private, loopback or link-local address is refused (422 webhook-url-refused) unless the operator allows its network.',
+      schema: { body: CreateWebhookEndpointBodySchema, response: { 201: WebhookEndpointCreatedSchema } },
+      target: ({ tenant, body }) => ({ path: at(tenant, '/outgoing-webhooks'), body, acting: true }),
+    },
+    {
+      ...admin,
+      method: 'GET',
+      url: '/integrations/outgoing-webhooks',
+      operationId: 'listWebhookEndpoints',
+      summary: "The tenant's outgoing webhook endpoints (never their secrets)",
+      schema: { response: { 200: WebhookEndpointListSchema } },
+      target: ({ tenant }) => ({ path: at(tenant, '/outgoing-webhooks'), acting: true }),
+    },
+    {
+      ...admin,
+      method: 'GET',
+      url: '/integrations/outgoing-webhooks/:endpointId',
+      operationId: 'getWebhookEndpoint',
+      summary: 'One outgoing webhook endpoint',
+      schema: { params: EndpointParams, response: { 200: WebhookEndpointSchema } },
+      target: ({ tenant, params }) => ({
+        path: at(tenant, `/outgoing-webhooks/${enc(params.endpointId ?? '')}`),
+        acting: true,
+      }),
+    },
+    {
+      ...admin,
+      method: 'DELETE',
+      url: '/integrations/outgoing-webhooks/:endpointId',
+      operationId: 'deleteWebhookEndpoint',
+      summary: 'Delete an outgoing webhook endpoint and its delivery log: nothing more is sent to it',
+      schema: { params: EndpointParams, response: { 204: Type.Null() } },
+      target: ({ tenant, params }) => ({
+        path: at(tenant, `/outgoing-webhooks/${enc(params.endpointId ?? '')}`),
+        acting: true,
+      }),
+    },
+    {
+      ...admin,
+      method: 'GET',
+      url: '/integrations/outgoing-webhooks/:endpointId/deliveries',
+      operationId: 'listWebhookDeliveries',
+      summary:
+        "An endpoint's delivery log, newest first: status, attempts (status code or error), next attempt",
+      schema: {
+        params: EndpointParams,
+        querystring: WebhookDeliveryQuerySchema,
+        response: { 200: WebhookDeliveryListSchema },
+      },
+      target: ({ tenant, params, query }) => ({
+        path: at(tenant, `/outgoing-webhooks/${enc(params.endpointId ?? '')}/deliveries`),
+        query,
+        acting: true,
+      }),
+    },
+    {
+      ...admin,
+      method: 'GET',
+      url: '/integrations/outgoing-webhooks/:endpointId/deliveries/:deliveryId',
+      operationId: 'getWebhookDelivery',
+      summary: 'One delivery and its attempts',
+      schema: { params: DeliveryParams, response: { 200: WebhookDeliverySchema } },
+      target: ({ tenant, params }) => ({
+        path: at(
+          tenant,
+          `/outgoing-webhooks/${enc(params.endpointId ?? '')}/deliveries/${enc(params.deliveryId ?? '')}`,
+        ),
+        acting: true,
+      }),
+    },
+    {
+      ...admin,
+      method: 'POST',
+      url: '/integrations/outgoing-webhooks/:endpointId/deliveries/:deliveryId/replay',
+      operationId: 'replayWebhookDelivery',
+      summary: 'Send a delivery again, due now, with a fresh round of attempts and the same webhook-id',
+      schema: { params: DeliveryParams, response: { 202: WebhookDeliverySchema } },
+      target: ({ tenant, params }) => ({
+        path: at(
+          tenant,
+          `/outgoing-webhooks/${enc(params.endpointId ?? '')}/deliveries/${enc(params.deliveryId ?? '')}/replay`,
+        ),
         acting: true,
       }),
     },

@@ -1,0 +1,399 @@
+// Outgoing webhooks through the gateway, on the real stack: messages sent through the gateway,
+// published by messaging's relay to Kafka, read by integrations' consumer from each tenant's
+// messages topic, enqueued in the tenant's Mongo database and POSTed to receivers on 127.0.0.1
+// (allowed by WEBHOOK_ALLOWED_NETWORKS, as an operator would allow an on-prem receiver). Each
+// receiver verifies the Standard Webhooks signature with the `standardwebhooks` package.
+// Performed: a receiver down for a while (WEBHOOK_TEST_DOWN_MS, 2 s by default; breaker and
+// retry settings short) gets the backlog once it is back; private and link-local URLs are
+// refused at creation; tenant B's admin cannot read, replay or delete tenant A's endpoints and
+// deliveries, and a member is not an admin.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SERVICE_TOKEN } from '@parley/auth-service/testing';
+import type { WebhookPayload } from '@parley/contracts';
+import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
+import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
+import { createSilentLogger, freePort } from '@parley/kit/testing';
+import { createMessagingRelay } from '@parley/messaging-service/relay';
+import type { OutboxRelay } from '@parley/outbox';
+import { searchSettingsSchema } from '@parley/search-service/settings';
+import { kafkaTopic } from '@parley/tenancy';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+
+const DOWN_MS = Number(process.env.WEBHOOK_TEST_DOWN_MS ?? 2_000);
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 that keeps what it got; it can go down and come back on its port. */
+class Receiver {
+  readonly got: Received[] = [];
+  #server: Server | undefined;
+  port = 0;
+
+  async up(): Promise<void> {
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', () => {
+        this.got.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.#server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hooks/parley`;
+  }
+
+  /** What came for `webhookId`, each verified against the endpoint's secret. */
+  verified(secret: string): { id: string; payload: WebhookPayload }[] {
+    const webhook = new Webhook(secret);
+    return this.got.map((r) => ({
+      id: String(r.headers['webhook-id']),
+      payload: webhook.verify(r.body, r.headers as Record<string, string>) as WebhookPayload,
+    }));
+  }
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let stack: GatewayStack;
+let kafka: KafkaConnection;
+let relay: OutboxRelay;
+let integrations: IntegrationsFixture;
+let admin: SignedIn;
+let alice: SignedIn;
+let adminB: SignedIn;
+
+beforeAll(async () => {
+  const port = await freePort();
+  stack = await openGatewayStack({ INTEGRATIONS_URL: `http://127.0.0.1:${port}` });
+  kafka = await connectKafka(
+    kafkaSettingsFromConfig(loadConfig(searchSettingsSchema), 'integrations-webhooks-test'),
+    createSilentLogger(),
+  );
+  const { tenantA, tenantB } = stack;
+  const existing = await kafka.admin.listTopics();
+  const wanted = [kafkaTopic(tenantA, 'messages'), kafkaTopic(tenantB, 'messages')].filter(
+    (t) => !existing.includes(t),
+  );
+  if (wanted.length > 0)
+    await kafka.admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({ topic, numPartitions: 1 })),
+    });
+  relay = createMessagingRelay({
+    producer: kafka.producer,
+    store: stack.messaging.components.store,
+    logger: createSilentLogger(),
+    intervalMs: 200,
+    tenants: () => [tenantA, tenantB],
+  });
+  relay.start();
+  integrations = await openIntegrationsFixture({
+    tenants: [tenantA, tenantB],
+    mongo: stack.messaging.mongo,
+    redis: stack.messaging.redis,
+    keyring: stack.messaging.keyring,
+    kafka,
+    messagingUrl: stack.messagingUrl,
+    serviceToken: SERVICE_TOKEN,
+    callerToken: SERVICE_TOKEN,
+    settings: {
+      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+      TOPIC_REFRESH_MS: 1_000,
+      WEBHOOK_SWEEP_MS: 100,
+      WEBHOOK_TIMEOUT_MS: 2_000,
+      WEBHOOK_RETRY_INITIAL_MS: 100,
+      WEBHOOK_RETRY_MAX_MS: 400,
+      WEBHOOK_MAX_ATTEMPTS: 50,
+      WEBHOOK_BREAKER_FAILURES: 3,
+      WEBHOOK_BREAKER_OPEN_MS: 300,
+    },
+  });
+  await integrations.app.listen({ host: '127.0.0.1', port });
+  [admin, alice, adminB] = await Promise.all([
+    stack.user(stack.tenantA, ['member', 'admin']),
+    stack.user(stack.tenantA),
+    stack.user(stack.tenantB, ['member', 'admin']),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await integrations?.close();
+  await relay?.stop();
+  await stack?.close();
+  await kafka?.stop();
+}, 60_000);
+
+async function group(owner: SignedIn, memberIds: string[], name: string): Promise<string> {
+  const made = await owner.client.POST('/api/v1/conversations', { body: { kind: 'group', name, memberIds } });
+  if (!made.data) throw new Error(`conversation not made: ${JSON.stringify(made.error)}`);
+  return made.data.id;
+}
+
+async function send(who: SignedIn, conversationId: string, text: string): Promise<string> {
+  const sent = await who.client.POST('/api/v1/conversations/{conversationId}/messages', {
+    params: { path: { conversationId } },
+    body: { clientMessageId: randomUUID(), text },
+  });
+  if (!sent.data) throw new Error(`not sent: ${JSON.stringify(sent.error)}`);
+  return sent.data.id;
+}
+
+async function endpoint(who: SignedIn, url: string, conversationIds?: string[]) {
+  const created = await who.client.POST('/api/v1/integrations/outgoing-webhooks', {
+    body: {
+      url,
+      eventTypes: ['message.created', 'message.edited', 'message.deleted'],
+      ...(conversationIds ? { conversationIds } : {}),
+    },
+  });
+  expect(created.response.status).toBe(201);
+  if (!created.data) throw new Error('no endpoint');
+  return created.data;
+}
+
+async function deliveries(who: SignedIn, endpointId: string) {
+  const listed = await who.client.GET('/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries', {
+    params: { path: { endpointId }, query: { limit: 200 } },
+  });
+  expect(listed.response.status).toBe(200);
+  return listed.data?.deliveries ?? [];
+}
+
+describe('outgoing webhooks through the gateway', () => {
+  it('delivers each subscribed event once, signed, with the text; other conversations are filtered out', async () => {
+    const receiver = new Receiver();
+    await receiver.up();
+    const watched = await group(admin, [alice.userId], 'watched');
+    const other = await group(admin, [alice.userId], 'other');
+    const created = await endpoint(admin, receiver.url, [watched]);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+
+    const first = await send(alice, watched, 'hello hooks');
+    const second = await send(alice, watched, 'second one');
+    await send(alice, other, 'not for this endpoint');
+    const edited = await alice.client.PATCH('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+      params: { path: { conversationId: watched, messageId: first } },
+      body: { text: 'hello hooks, edited' },
+    });
+    expect(edited.response.status).toBe(200);
+    const deleted = await alice.client.DELETE('/api/v1/conversations/{conversationId}/messages/{messageId}', {
+      params: { path: { conversationId: watched, messageId: second } },
+    });
+    expect(deleted.response.status).toBeLessThan(300);
+
+    const got = await until('four deliveries', () => (receiver.got.length >= 4 ? receiver.got : undefined));
+    expect(got.length).toBe(4);
+    const verified = receiver.verified(created.secret);
+    // Once each: four distinct webhook-ids, and each delivery in the log took one attempt.
+    expect(new Set(verified.map((v) => v.id)).size).toBe(4);
+    const byType = Object.fromEntries(
+      verified.map((v) => [`${v.payload.type}:${v.payload.data.messageId}`, v]),
+    );
+    expect(byType[`message.created:${first}`]?.payload.data.text).toBe('hello hooks');
+    expect(byType[`message.created:${second}`]?.payload.data.text).toBe('second one');
+    expect(byType[`message.edited:${first}`]?.payload.data.text).toBe('hello hooks, edited');
+    expect(byType[`message.deleted:${second}`]?.payload.data).not.toHaveProperty('text');
+    for (const v of verified) expect(v.payload.data.conversationId).toBe(watched);
+
+    const log = await until('the log to show all delivered', async () => {
+      const all = await deliveries(admin, created.id);
+      return all.length === 4 && all.every((d) => d.status === 'delivered') ? all : undefined;
+    });
+    for (const d of log) {
+      expect(d.attemptCount).toBe(1);
+      expect(d.attempts[0]?.statusCode).toBe(204);
+      expect(verified.map((v) => v.id)).toContain(d.eventId);
+    }
+    // A tampered body does not verify with the library.
+    const sample = got[0] as Received;
+    expect(() =>
+      new Webhook(created.secret).verify(`${sample.body} `, sample.headers as Record<string, string>),
+    ).toThrow();
+    // The secret is in the creation's answer only.
+    const listed = await admin.client.GET('/api/v1/integrations/outgoing-webhooks');
+    expect(listed.data?.endpoints.map((e) => e.id)).toContain(created.id);
+    expect(JSON.stringify(listed.data)).not.toContain(created.secret.slice(6));
+    await receiver.down();
+  });
+
+  it('after the receiver is down for a while, it receives the backlog; a replay sends the same webhook-id again', async () => {
+    const receiver = new Receiver();
+    await receiver.up();
+    const conversationId = await group(admin, [alice.userId], 'backlog');
+    const created = await endpoint(admin, receiver.url, [conversationId]);
+    await receiver.down();
+
+    const sentAt = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await send(alice, conversationId, `while down ${i}`));
+    // The receiver refused them: attempts with errors are in the log, nothing delivered.
+    await until('failed attempts in the log', async () => {
+      const all = await deliveries(admin, created.id);
+      return all.length === 5 && all.some((d) => d.attempts.some((a) => a.error)) ? all : undefined;
+    });
+    const waited = Date.now() - sentAt;
+    if (waited < DOWN_MS) await new Promise((r) => setTimeout(r, DOWN_MS - waited));
+    const during = await deliveries(admin, created.id);
+    expect(during.every((d) => d.status === 'pending')).toBe(true);
+    expect(during.flatMap((d) => d.attempts).find((a) => a.error)?.error).toMatch(
+      /ECONNREFUSED|fetch failed/,
+    );
+
+    await receiver.up();
+    await until('the backlog', () => (receiver.got.length >= 5 ? true : undefined));
+    const verified = receiver.verified(created.secret);
+    expect(verified.map((v) => v.payload.data.messageId).sort()).toEqual([...ids].sort());
+    expect(new Set(verified.map((v) => v.id)).size).toBe(5);
+    const after = await until('all delivered', async () => {
+      const all = await deliveries(admin, created.id);
+      return all.every((d) => d.status === 'delivered') ? all : undefined;
+    });
+
+    const one = after[0];
+    if (!one) throw new Error('no delivery');
+    const replayed = await admin.client.POST(
+      '/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries/{deliveryId}/replay',
+      { params: { path: { endpointId: created.id, deliveryId: one.id } } },
+    );
+    expect(replayed.response.status).toBe(202);
+    await until('the replay', () => (receiver.got.length >= 6 ? true : undefined));
+    const again = receiver.verified(created.secret).at(-1);
+    expect(again?.id).toBe(one.eventId);
+    const afterReplay = await admin.client.GET(
+      '/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries/{deliveryId}',
+      { params: { path: { endpointId: created.id, deliveryId: one.id } } },
+    );
+    await until('the replay recorded', async () => {
+      const d = await admin.client.GET(
+        '/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries/{deliveryId}',
+        { params: { path: { endpointId: created.id, deliveryId: one.id } } },
+      );
+      return d.data?.status === 'delivered' && d.data.attemptCount > one.attemptCount ? true : undefined;
+    });
+    expect(afterReplay.response.status).toBe(200);
+    await receiver.down();
+  });
+
+  it('refuses a private, link-local or loopback URL at creation with a problem detail', async () => {
+    for (const url of [
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]:8080/',
+    ]) {
+      const refused = await admin.client.POST('/api/v1/integrations/outgoing-webhooks', {
+        body: { url, eventTypes: ['message.created'] },
+      });
+      expect(refused.response.status).toBe(422);
+      const problem = refused.error as { type?: string; detail?: string };
+      expect(problem.type).toMatch(/webhook-url-refused$/);
+      expect(problem.detail).toMatch(/not reachable from here/);
+      expect(problem.detail).toMatch(/WEBHOOK_ALLOWED_NETWORKS/);
+    }
+    const listed = await admin.client.GET('/api/v1/integrations/outgoing-webhooks');
+    expect(listed.data?.endpoints.map((e) => e.url)).not.toContain('http://10.0.0.1/hook');
+  });
+
+  it("tenant B's admin neither reads, replays nor deletes tenant A's endpoints and deliveries; B's endpoint gets none of A's events", async () => {
+    const receiverA = new Receiver();
+    const receiverB = new Receiver();
+    await receiverA.up();
+    await receiverB.up();
+    const conversationId = await group(admin, [alice.userId], 'isolated');
+    const mine = await endpoint(admin, receiverA.url, [conversationId]);
+    const theirs = await endpoint(adminB, receiverB.url);
+    await send(alice, conversationId, 'for tenant a only');
+    await until('A delivered', () => (receiverA.got.length >= 1 ? true : undefined));
+    const [delivery] = await until('A logged', async () => {
+      const all = await deliveries(admin, mine.id);
+      return all.length > 0 && all[0]?.status === 'delivered' ? all : undefined;
+    });
+    if (!delivery) throw new Error('no delivery');
+
+    const bList = await adminB.client.GET('/api/v1/integrations/outgoing-webhooks');
+    expect(bList.data?.endpoints.map((e) => e.id)).toEqual([theirs.id]);
+    const path = { endpointId: mine.id };
+    expect(
+      (await adminB.client.GET('/api/v1/integrations/outgoing-webhooks/{endpointId}', { params: { path } }))
+        .response.status,
+    ).toBe(404);
+    expect(
+      (
+        await adminB.client.GET('/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries', {
+          params: { path },
+        })
+      ).response.status,
+    ).toBe(404);
+    const replay = await adminB.client.POST(
+      '/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries/{deliveryId}/replay',
+      { params: { path: { endpointId: mine.id, deliveryId: delivery.id } } },
+    );
+    expect(replay.response.status).toBe(404);
+    // A's delivery id under B's own endpoint: not B's delivery either.
+    const underOwn = await adminB.client.POST(
+      '/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries/{deliveryId}/replay',
+      { params: { path: { endpointId: theirs.id, deliveryId: delivery.id } } },
+    );
+    expect(underOwn.response.status).toBe(404);
+    const removed = await adminB.client.DELETE('/api/v1/integrations/outgoing-webhooks/{endpointId}', {
+      params: { path },
+    });
+    expect(removed.response.status).toBe(404);
+    expect(
+      (await admin.client.GET('/api/v1/integrations/outgoing-webhooks/{endpointId}', { params: { path } }))
+        .response.status,
+    ).toBe(200);
+    // A's event was enqueued for A's endpoint only; B's log is empty.
+    expect(await deliveries(adminB, theirs.id)).toEqual([]);
+    expect(receiverB.got).toEqual([]);
+    // A member of A is not an admin.
+    const byMember = await alice.client.GET('/api/v1/integrations/outgoing-webhooks');
+    expect(byMember.response.status).toBe(403);
+
+    // Deleting an endpoint removes its log too.
+    const deleted = await admin.client.DELETE('/api/v1/integrations/outgoing-webhooks/{endpointId}', {
+      params: { path },
+    });
+    expect(deleted.response.status).toBe(204);
+    expect(
+      (
+        await admin.client.GET('/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries', {
+          params: { path },
+        })
+      ).response.status,
+    ).toBe(404);
+    await receiverA.down();
+    await receiverB.down();
+  });
+});
