@@ -57,7 +57,7 @@ describe.each([
   ['media', [27017, 6379, 9000, 443, 9092]],
   ['search', [27017, 6379, 9092, 9200]],
   ['notifier', [27017, 6379, 9092, 587, 465, 25]],
-  ['integrations', [27017, 6379]],
+  ['integrations', [27017, 6379, 9092, 443, 80]],
   ['parley-operator', [27017, 6379, 9092, 9000, 443, 9200, 443, 6443]],
 ])('chart %s: network exposure', (chart, storePorts) => {
   it("admits only Parley's own pods, on its one port, and lets out only DNS, Parley and its stores", async () => {
