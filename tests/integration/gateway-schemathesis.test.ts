@@ -81,6 +81,7 @@ beforeAll(async () => {
   });
   integrations = await openIntegrationsFixture({
     tenants: [stack.tenantA, stack.tenantB],
+    keyring: stack.messaging.keyring,
     mongo: stack.messaging.mongo,
     redis: stack.messaging.redis,
     messagingUrl: await scopedMessaging.listen({ host: '127.0.0.1', port: 0 }),

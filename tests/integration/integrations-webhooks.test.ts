@@ -72,13 +72,15 @@ class Receiver {
 async function until<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
+  state: () => Promise<unknown> | unknown = () => '',
   ms = 120_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state())}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
