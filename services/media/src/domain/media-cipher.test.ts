@@ -58,7 +58,8 @@ describe('media cipher', () => {
       const { frames } = await encrypt(plain);
       expect(frames.length).toBe(framesSize(size, CHUNK));
       expect((await decrypt(frames, size)).equals(plain)).toBe(true);
-      expect(frames.includes(plain.subarray(0, Math.min(size, 16)))).toBe(false);
+      // No plaintext in the frames (16 bytes: a shorter run turns up in random ciphertext by chance).
+      if (size >= 16) expect(frames.includes(plain.subarray(0, 16))).toBe(false);
     }
   });
 
