@@ -28,21 +28,9 @@ import { openSearchFixture, type SearchFixture } from '@parley/search-service/te
 import { PLATFORM_DATABASE, searchIndexName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryCollection } from '../../operator/src/tenant/registry.ts';
-import {
-  disposableTenant,
-  ensureCrdsAndNamespace,
-  kubectl,
-  kubectlOk,
-  removeTenantTopics,
-  sample,
-  startTestOperator,
-  type TestOperator,
-  uniqueId,
-  waitFor,
-  waitForCondition,
-} from '../../operator/test/operator-fixture.ts';
+import { disposableTenant, kubectlOk, uniqueId, waitFor } from '../../operator/test/operator-fixture.ts';
+import { operatorSuite } from '../../operator/test/operator-suite.ts';
 
-const namespace = uniqueId('lang-');
 const german = uniqueId('lde');
 const plain = uniqueId('lstd');
 
@@ -53,7 +41,6 @@ interface Side {
   search: SearchFixture;
 }
 
-let op: TestOperator | undefined;
 let kafka: KafkaConnection | undefined;
 const sides: Side[] = [];
 
@@ -99,15 +86,23 @@ async function openSide(tenant: string): Promise<Side> {
   return side;
 }
 
+// The operator provisions both Tenants (and deletes them, with their data, afterwards).
+const suite = operatorSuite({
+  prefix: 'lang-',
+  tenants: [
+    { name: german, edit: speaking('de') },
+    { name: plain, edit: speaking() },
+  ],
+});
+
 beforeAll(async () => {
-  await ensureCrdsAndNamespace(namespace);
-  op = await startTestOperator(namespace);
   kafka = await connectKafka(
     kafkaSettingsFromConfig(loadConfig(searchSettingsSchema), 'search-language-test'),
     createSilentLogger(),
   );
-}, 240_000);
+});
 
+// Runs before the suite's cleanup (vitest runs afterAll hooks last registered first).
 afterAll(async () => {
   for (const side of sides) {
     await side.search.close();
@@ -115,11 +110,7 @@ afterAll(async () => {
     await side.messaging.close();
   }
   await kafka?.stop();
-  await kubectl(['delete', '-n', namespace, 'tenants', '--all', '--timeout=90s']);
-  await op?.stop();
-  await removeTenantTopics([german, plain]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
-}, 180_000);
+});
 
 async function conversation(side: Side): Promise<string> {
   const res = await side.messaging.call('alice', 'POST', '/conversations', {
@@ -157,17 +148,6 @@ async function eventually(side: Side, q: string, id: string): Promise<void> {
 
 describe("a Tenant's spec.language reaches search", { timeout: 400_000 }, () => {
   it('German stems in the index the operator made, the standard analyzer does not; a reindex follows the registry, also once the language is removed', async () => {
-    for (const [tenant, language] of [
-      [german, 'de'],
-      [plain, undefined],
-    ] as const)
-      await kubectlOk(
-        ['apply', '-n', namespace, '-f', '-'],
-        await sample('tenant-acme.yaml', tenant, speaking(language)),
-      );
-    for (const tenant of [german, plain])
-      await waitForCondition(namespace, `tenant/${tenant}`, 'Ready', 'True', 150_000);
-
     const de = await openSide(german);
     const std = await openSide(plain);
     const text = 'Die Häuser sind groß';
@@ -190,7 +170,7 @@ describe("a Tenant's spec.language reaches search", { timeout: 400_000 }, () => 
     await kubectlOk([
       'patch',
       '-n',
-      namespace,
+      suite.namespace,
       `tenant/${german}`,
       '--type=merge',
       '-p',
