@@ -12,16 +12,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
-import { PASSWORD } from '@parley/auth-service/testing';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedIn } from './gateway-stack.ts';
-import { openWebStack, screenshotsDir, type WebStack } from './web-stack.ts';
+import { openWebStack, screenshotsDir, signedInPage as signInAs, type WebStack } from './web-stack.ts';
 
 let web: WebStack;
 let ann: SignedIn;
 let ben: SignedIn;
-const contexts: BrowserContext[] = [];
 
 /** A real PNG of 160×90 (a gradient, so the preview is visible and has a width to measure). */
 const PNG = gradientPng(160, 90);
@@ -73,25 +71,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close();
   await web?.close();
 });
 
-async function signedInPage(who: SignedIn): Promise<Page> {
-  const context = await web.browser.newContext({
-    viewport: { width: 1200, height: 800 },
-    colorScheme: 'light',
-    acceptDownloads: true,
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
-  return page;
-}
+const signedInPage = (who: SignedIn) => signInAs(web, who, { acceptDownloads: true });
 
 async function expectAccessible(page: Page, label: string) {
   const { violations } = await new AxeBuilder({ page }).analyze();

@@ -8,17 +8,15 @@
  * back, Retry uploads the same file and it is sent.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { PASSWORD } from '@parley/auth-service/testing';
 import { tenantRuntimeKey } from '@parley/tenancy';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedIn } from './gateway-stack.ts';
-import { openWebStack, type WebStack } from './web-stack.ts';
+import { openWebStack, signedInPage as signInAs, type WebStack } from './web-stack.ts';
 
 let web: WebStack;
 let ann: SignedIn;
 let ben: SignedIn;
-const contexts: BrowserContext[] = [];
 
 const PDF = Buffer.from(
   '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
@@ -30,29 +28,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close();
   await web?.close();
 });
 
-async function signedInPage(who: SignedIn): Promise<Page> {
-  const context = await web.browser.newContext({
-    viewport: { width: 1200, height: 800 },
-    colorScheme: 'light',
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  try {
-    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
-  } catch (error) {
-    const said = await page.locator('[role="alert"]').allTextContents();
-    throw new Error(`not signed in (the page says: ${JSON.stringify(said)}): ${(error as Error).message}`);
-  }
-  return page;
-}
+const signedInPage = (who: SignedIn) => signInAs(web, who);
 
 async function expectAccessible(page: Page, label: string) {
   const { violations } = await new AxeBuilder({ page }).analyze();

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthPolicy } from '@parley/auth-service/settings';
-import { SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
 import { MediaClient } from '@parley/media-client';
@@ -22,8 +22,8 @@ import { openSearchFixture, type SearchFixture } from '@parley/search-service/te
 import { socketSettingsSchema } from '@parley/socket-service/settings';
 import { openSocketReplica, type SocketReplicaFixture } from '@parley/socket-service/testing';
 import { kafkaTopic } from '@parley/tenancy';
-import { type Browser, chromium } from 'playwright-core';
-import { type GatewayStack, openGatewayStack } from './gateway-stack.ts';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 export const screenshotsDir = join(repoRoot, 'docs', 'screenshots');
@@ -207,4 +207,33 @@ export async function openWebStack(
       rmSync(webClientDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A page of its own (a new browser context: its own storage and session) signed in as `who`, at
+ * the conversation list. The stack's close() ends the context with the browser. A sign-in that
+ * does not finish says what the page showed.
+ */
+export async function signedInPage(
+  web: WebStack,
+  who: SignedIn,
+  options: { acceptDownloads?: boolean } = {},
+): Promise<Page> {
+  const context = await web.browser.newContext({
+    viewport: { width: 1200, height: 800 },
+    colorScheme: 'light',
+    ...options,
+  });
+  const page = await context.newPage();
+  await page.goto(`${web.url}/#/sign-in?tenant=${web.tenant}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  try {
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 15_000 });
+  } catch (error) {
+    const said = await page.locator('[role="alert"]').allTextContents();
+    throw new Error(`not signed in (the page says: ${JSON.stringify(said)}): ${(error as Error).message}`);
+  }
+  return page;
 }
