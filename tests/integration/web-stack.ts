@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthPolicy } from '@parley/auth-service/settings';
 import { PASSWORD, SERVICE_TOKEN } from '@parley/auth-service/testing';
+import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
 import { MediaClient } from '@parley/media-client';
@@ -72,14 +73,22 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 /**
  * `search`: the search service indexing the tenant's messages; `media`: the media service (files
  * through the gateway's media routes, bound to sends by messaging); `authPolicy`: auth's policy
- * overrides (e.g. a local http OpenID provider allowed).
+ * overrides (e.g. a local http OpenID provider allowed); `integrations`: the integrations service
+ * (bots and outgoing webhooks; its consumer reads the tenant's messages topic, and receivers on
+ * 127.0.0.1 are allowed, as an operator allows an on-prem network).
  */
 export async function openWebStack(
-  options: { search?: boolean; media?: boolean; authPolicy?: Partial<AuthPolicy> } = {},
+  options: {
+    search?: boolean;
+    media?: boolean;
+    integrations?: boolean;
+    authPolicy?: Partial<AuthPolicy>;
+  } = {},
 ): Promise<WebStack> {
   const webClientDir = buildWebClient();
   const searchPort = options.search ? await freePort() : undefined;
   const mediaPort = options.media ? await freePort() : undefined;
+  const integrationsPort = options.integrations ? await freePort() : undefined;
   // Messaging and media call each other: messaging binds a send's uploads through media's binder,
   // which exists once media listens (below).
   let binder: MediaAttachmentBinder | undefined;
@@ -91,6 +100,7 @@ export async function openWebStack(
       WEB_CLIENT_DIR: webClientDir,
       ...(searchPort ? { SEARCH_URL: `http://127.0.0.1:${searchPort}` } : {}),
       ...(mediaPort ? { MEDIA_URL: `http://127.0.0.1:${mediaPort}` } : {}),
+      ...(integrationsPort ? { INTEGRATIONS_URL: `http://127.0.0.1:${integrationsPort}` } : {}),
     },
     {
       ...(options.authPolicy ? { authPolicy: options.authPolicy } : {}),
@@ -157,6 +167,29 @@ export async function openWebStack(
     });
     await search.app.listen({ host: '127.0.0.1', port: searchPort });
   }
+  let integrations: IntegrationsFixture | undefined;
+  if (integrationsPort) {
+    integrations = await openIntegrationsFixture({
+      tenants: [tenant],
+      mongo: stack.messaging.mongo,
+      redis: stack.messaging.redis,
+      keyring: stack.messaging.keyring,
+      kafka,
+      messagingUrl: stack.messagingUrl,
+      serviceToken: SERVICE_TOKEN,
+      callerToken: SERVICE_TOKEN,
+      settings: {
+        WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+        TOPIC_REFRESH_MS: 60_000,
+        WEBHOOK_SWEEP_MS: 100,
+        WEBHOOK_TIMEOUT_MS: 2_000,
+        WEBHOOK_RETRY_INITIAL_MS: 100,
+        WEBHOOK_RETRY_MAX_MS: 400,
+        WEBHOOK_MAX_ATTEMPTS: 3,
+      },
+    });
+    await integrations.app.listen({ host: '127.0.0.1', port: integrationsPort });
+  }
   const replicas: SocketReplicaFixture[] = [];
   for (const name of ['a', 'b']) {
     const replica = await openSocketReplica({
@@ -200,6 +233,7 @@ export async function openWebStack(
       for (const replica of replicas) await replica.close().catch(() => {});
       await search?.close();
       await media?.close();
+      await integrations?.close();
       await relay.stop();
       await kafka.admin.deleteTopics({ topics }).catch(() => {});
       await kafka.stop();

@@ -7,6 +7,7 @@ import { AdminPage } from './pages/admin-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { ChatPage } from './pages/chat-page.tsx';
 import { CompliancePage } from './pages/compliance-page.tsx';
+import { IntegrationsPage } from './pages/integrations-page.tsx';
 import { SearchPage } from './pages/search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { SignUpPage, VerifySignUpPage } from './pages/sign-up-page.tsx';
@@ -39,6 +40,7 @@ export function App() {
   if (page === 'account') return <AccountPage />;
   if (page === 'admin') return <AdminPage />;
   if (page === 'compliance') return <CompliancePage />;
+  if (page === 'integrations') return <IntegrationsPage />;
   if (page === 'search') return <SearchPage query={route.query.get('q') ?? ''} />;
   return <ChatPage conversationId={page === 'chat' ? id : undefined} />;
 }

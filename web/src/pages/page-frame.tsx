@@ -16,6 +16,7 @@ export function TopLinks(props: { current?: string }) {
       {link('#/search', 'Search', 'search')}
       {link('#/account', 'Account', 'account')}
       {isAdmin(me) && link('#/admin', 'Admin', 'admin')}
+      {isAdmin(me) && link('#/integrations', 'Integrations', 'integrations')}
       {(isAdmin(me) || isOfficer(me)) && link('#/audit', 'Audit log', 'audit')}
       {isOfficer(me) && link('#/compliance', 'Compliance', 'compliance')}
     </>
