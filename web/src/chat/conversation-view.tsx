@@ -18,6 +18,7 @@ import { api } from '../session.ts';
 import { AttachmentList } from './attachment-view.tsx';
 import { Composer } from './composer.tsx';
 import { follow, isLive, onLiveChange, onLiveStatus, sendTyping } from './live.ts';
+import { MemberList } from './member-list.tsx';
 import { OlderHistoryTop, useOlderHistory } from './older-history.tsx';
 import { PendingItem } from './pending-item.tsx';
 import { type NameOf, usePeopleNames } from './people.ts';
@@ -77,7 +78,8 @@ export function ConversationView(props: {
   /** The list is scrolled to (near) its end: new messages keep it there. */
   const atEnd = useRef(true);
   const [jumping, setJumping] = useState(false);
-  const nameOf = usePeopleNames(conversationId);
+  const people = usePeopleNames(conversationId);
+  const nameOf = people.nameOf;
 
   useEffect(() => {
     let stopped = false;
@@ -285,6 +287,7 @@ export function ConversationView(props: {
     <section class="conversation" aria-labelledby="conversation-title">
       <h2 id="conversation-title">{props.title}</h2>
       <PresenceList conversationId={conversationId} me={me} nameOf={nameOf} />
+      <MemberList people={people} me={me} />
       {error && (
         <p class="error" role="alert">
           {error}

@@ -216,6 +216,11 @@ export const NamedMemberListSchema = Type.Object({
     }),
   ),
   nextCursor: Type.Optional(CursorSchema),
+  /**
+   * True when the display names could not be read (auth did not answer): the members are listed
+   * by id only, and a client says so rather than suggesting that nobody has a name.
+   */
+  namesUnavailable: Type.Optional(Type.Boolean()),
 });
 
 /** Auth's internal lookup of display names (the gateway's, for members lists): at most a page. */

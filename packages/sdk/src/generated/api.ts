@@ -546,7 +546,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A conversation's members */
+        /**
+         * A conversation's members
+         * @description Each with the display name auth knows; when auth does not answer, the members come by id only and `namesUnavailable` is true (the list itself never fails for want of names).
+         */
         get: operations["listMembers"];
         put?: never;
         /** Adds a member to a group or channel (owner, admin) */
@@ -4095,6 +4098,7 @@ export interface operations {
                             role: "owner" | "admin" | "member";
                             userId: string;
                         }[];
+                        namesUnavailable?: boolean;
                         nextCursor?: string;
                     };
                 };

@@ -79,6 +79,7 @@ interface MessagingRoute {
   operationId: string;
   tags: string[];
   summary: string;
+  description?: string;
   schema: Record<string, unknown>;
   handle: Handler;
 }
@@ -161,6 +162,8 @@ const routes: MessagingRoute[] = [
     operationId: 'listMembers',
     tags: ['members'],
     summary: "A conversation's members",
+    description:
+      'Each with the display name auth knows; when auth does not answer, the members come by id only and `namesUnavailable` is true (the list itself never fails for want of names).',
     schema: {
       params: ConversationParams,
       querystring: ListMembersQuerySchema,
@@ -169,16 +172,19 @@ const routes: MessagingRoute[] = [
     handle: async (calls, { params, query }, _reply, { tenant, names, request }) => {
       const list = await calls.listMembers(params.conversationId as string, query);
       let known = new Map<string, string>();
+      let namesUnavailable = false;
       try {
         known = await names.names(
           tenant,
           list.members.map((m) => m.userId),
         );
       } catch (error) {
+        namesUnavailable = true;
         request.log.warn({ err: error }, 'display names unavailable: members answered with ids only');
       }
       return {
         ...list,
+        ...(namesUnavailable ? { namesUnavailable } : {}),
         members: list.members.map((m) => {
           const displayName = known.get(m.userId);
           return displayName ? { ...m, displayName } : m;
@@ -365,6 +371,7 @@ export function registerMessagingRoutes(
         operationId: route.operationId,
         tags: route.tags,
         summary: route.summary,
+        ...(route.description ? { description: route.description } : {}),
         ...route.schema,
       } as FastifySchema,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
