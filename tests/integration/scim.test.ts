@@ -2,7 +2,8 @@
  * SCIM 2.0 Users through the gateway, as a provisioning client (an HR directory) calls it: plain
  * HTTP with `application/scim+json` and the tenant's SCIM bearer token, against the real auth
  * service. Create, filter, patch (active=false suspends and ends the user's sessions at once),
- * delete, SCIM error bodies for bad input, and the attack: tenant A's token used on tenant B.
+ * delete, SCIM error bodies for bad input, and the attack: tenant A's token used on tenant B; the
+ * admin's token list (prefix, maker, last use, never the token) and revocation from it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +194,63 @@ describe('SCIM 2.0 Users', () => {
     // Only the hash is kept.
     const c = await stack.auth.components.store.forTenant(stack.tenantA);
     expect(JSON.stringify(await c.scimTokens.find({}).toArray())).not.toContain(tokenA);
+  });
+});
+
+describe('the SCIM token list', () => {
+  it('lists each token by prefix, maker and last use, never the token or its hash; a revoked one leaves the list', async () => {
+    const issued = await adminA.client.POST('/api/v1/admin/scim/tokens');
+    expect(issued.response.status).toBe(201);
+    const made = issued.data;
+    if (!made) throw new Error('no token');
+    expect(made.prefix).toBe(made.token.slice(0, 11));
+
+    const before = await adminA.client.GET('/api/v1/admin/scim/tokens');
+    expect(before.response.status).toBe(200);
+    const listed = before.data?.tokens.find((t) => t.id === made.id);
+    expect(listed).toEqual({
+      id: made.id,
+      prefix: made.prefix,
+      createdAt: made.createdAt,
+      createdBy: adminA.userId,
+    });
+    // Newest first; the token and its hash are nowhere in the answer.
+    expect(before.data?.tokens[0]?.id).toBe(made.id);
+    const c = await stack.auth.components.store.forTenant(stack.tenantA);
+    const stored = await c.scimTokens.findOne({ _id: made.id });
+    const text = JSON.stringify(before.data);
+    expect(text).not.toContain(made.token);
+    expect(text).not.toContain(stored?.tokenHash ?? 'no-hash');
+    expect(text).not.toContain(tokenA);
+
+    // A SCIM call with it sets its last use.
+    expect((await scim(stack.tenantA, 'GET', '/Users?count=1', made.token)).status).toBe(200);
+    const after = await adminA.client.GET('/api/v1/admin/scim/tokens');
+    const used = after.data?.tokens.find((t) => t.id === made.id)?.lastUsedAt ?? '';
+    expect(Date.parse(used)).toBeGreaterThanOrEqual(Date.parse(made.createdAt));
+
+    // Tenant B's admin sees none of A's tokens; a member may not list.
+    const adminB = await stack.user(stack.tenantB, ['admin']);
+    const bList = await adminB.client.GET('/api/v1/admin/scim/tokens');
+    expect(bList.response.status).toBe(200);
+    expect(bList.data?.tokens.map((t) => t.id)).not.toContain(made.id);
+    const member = await stack.user(stack.tenantA);
+    expect((await member.client.GET('/api/v1/admin/scim/tokens')).response.status).toBe(403);
+    expect(
+      (
+        await adminB.client.DELETE('/api/v1/admin/scim/tokens/{tokenId}', {
+          params: { path: { tokenId: made.id } },
+        })
+      ).response.status,
+    ).toBe(404);
+
+    const revoked = await adminA.client.DELETE('/api/v1/admin/scim/tokens/{tokenId}', {
+      params: { path: { tokenId: made.id } },
+    });
+    expect(revoked.response.status).toBe(204);
+    const gone = await adminA.client.GET('/api/v1/admin/scim/tokens');
+    expect(gone.data?.tokens.map((t) => t.id)).not.toContain(made.id);
+    expect((await scim(stack.tenantA, 'GET', '/Users?count=1', made.token)).status).toBe(401);
   });
 });
 

@@ -142,7 +142,7 @@ describe('single sign-on and SCIM on the admin page', () => {
     }
   }, 120_000);
 
-  it('makes a SCIM token shown once, which the SCIM API accepts until it is revoked in the page', async () => {
+  it('makes a SCIM token shown once, which the SCIM API accepts, lists it by prefix and last use, and revokes it from the list', async () => {
     const admin = await web.stack.user(web.tenant, ['admin']);
     const page = await adminPage(admin.email);
     const scimUsers = (token: string) =>
@@ -160,12 +160,23 @@ describe('single sign-on and SCIM on the admin page', () => {
     expect(await scimUsers(token)).toBe(200);
     await expectAccessible(page, 'admin page with a new SCIM token');
 
-    const made = page.getByRole('list', { name: 'Tokens made here' }).locator('li');
-    expect(await made.count()).toBe(1);
-    await made.getByRole('button', { name: /^Revoke token / }).click();
-    await made.getByText('revoked').waitFor({ timeout: 15_000 });
-    expect(await field.count()).toBe(0);
+    // Listed by its prefix with its last use (the call above), never the token itself.
+    const listed = await admin.client.GET('/api/v1/admin/scim/tokens');
+    const mine = listed.data?.tokens.find((t) => t.prefix === token.slice(0, 11));
+    if (!mine) throw new Error(`the new token is not listed: ${JSON.stringify(listed.data)}`);
+    const row = page.locator(`tr[data-token="${mine.id}"]`);
+    await page.reload();
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('code').textContent()).toBe(`${token.slice(0, 11)}…`);
+    expect(await row.locator('.last-used').textContent()).not.toBe('never');
+    expect(await page.content()).not.toContain(token);
+    await expectAccessible(page, 'admin page with the SCIM token list');
+
+    await row.getByRole('button', { name: `Revoke token ${token.slice(0, 11)}` }).click();
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
     expect(await scimUsers(token)).toBe(401);
+    const after = await admin.client.GET('/api/v1/admin/scim/tokens');
+    expect(after.data?.tokens.map((t) => t.id)).not.toContain(mine.id);
   }, 120_000);
 });
 

@@ -93,8 +93,7 @@ export function AdminPage() {
         <h2 id="missing-title">Not here yet</h2>
         <p class="hint">
           The API does not yet offer the organisation's quotas and usage, the list of one person's sessions
-          (only ending them all), the list of pending invitations, reading whether sign-up is open, or the
-          list of SCIM tokens (revoke one by its id).
+          (only ending them all), the list of pending invitations, or reading whether sign-up is open.
         </p>
       </section>
     </PageFrame>

@@ -265,7 +265,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The tenant's SCIM tokens, newest first: id, prefix, made when and by whom, last used (never the token)
+         * @description lastUsedAt is kept to the minute. A revoked token is deleted, so it is not listed; tokens made before prefixes were kept have none.
+         */
+        get: operations["listScimTokens"];
         put?: never;
         /** A new SCIM bearer token for the tenant's provisioning client (shown once, kept hashed) */
         post: operations["issueScimToken"];
@@ -2749,6 +2753,52 @@ export interface operations {
             };
         };
     };
+    listScimTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request was refused: problem details say why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tokens: {
+                            createdAt: string;
+                            createdBy: string;
+                            id: string;
+                            lastUsedAt?: string;
+                            prefix?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     issueScimToken: {
         parameters: {
             query?: never;
@@ -2785,6 +2835,8 @@ export interface operations {
                     "application/json": {
                         createdAt: string;
                         id: string;
+                        /** @description The token's first characters, as the list shows them */
+                        prefix: string;
                         token: string;
                     };
                 };

@@ -268,6 +268,18 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
   );
 });
 
+const ScimTokenList = Type.Object({
+  tokens: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      prefix: Type.Optional(Type.String()),
+      createdAt: Type.String(),
+      createdBy: Type.String(),
+      lastUsedAt: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
 /** A tenant admin's SCIM tokens (bearer, role admin; problem details like every admin route). */
 export const scimTokenRoutes = routePlugin<AuthComponents>((app, parts) => {
   const onRequest = securedBy('bearer', requireAccessToken(parts.authClient.verifier));
@@ -286,6 +298,7 @@ export const scimTokenRoutes = routePlugin<AuthComponents>((app, parts) => {
           201: Type.Object({
             id: Type.String(),
             token: Type.String({ description: 'Shown once' }),
+            prefix: Type.String(),
             createdAt: Type.String(),
           }),
         },
@@ -295,6 +308,14 @@ export const scimTokenRoutes = routePlugin<AuthComponents>((app, parts) => {
       const { claims, c } = await admin(request);
       reply.status(201);
       return parts.scimTokens.issue(c, claims.sub, requestContext(request));
+    },
+  );
+  app.get(
+    '/admin/scim/tokens',
+    { onRequest, schema: { response: { 200: ScimTokenList } } },
+    async (request) => {
+      const { c } = await admin(request);
+      return { tokens: await parts.scimTokens.list(c) };
     },
   );
   app.delete(

@@ -122,8 +122,12 @@ export interface SsoProviderDocument extends OutboxFields {
 export interface ScimTokenDocument {
   _id: string;
   tokenHash: string;
+  /** The token's first characters (`scim_` and 6 more), to tell tokens apart in a list; absent on tokens made before it was kept. */
+  prefix?: string;
   createdBy: string;
   createdAt: Date;
+  /** When a SCIM call last came with it (kept to the minute: at most one write a minute). */
+  lastUsedAt?: Date;
 }
 
 /** A SCIM Group (domain/scim-groups.ts): its members are users of the same tenant. */

@@ -355,7 +355,38 @@ export function registerAuthRoutes(app: ServiceApp, context: ProxyContext, auth:
       summary: "A new SCIM bearer token for the tenant's provisioning client (shown once, kept hashed)",
       schema: {
         response: {
-          201: Type.Object({ id: Type.String(), token: Type.String(), createdAt: Type.String() }),
+          201: Type.Object({
+            id: Type.String(),
+            token: Type.String(),
+            prefix: Type.String({ description: "The token's first characters, as the list shows them" }),
+            createdAt: Type.String(),
+          }),
+        },
+      },
+      target: same('/admin/scim/tokens'),
+    },
+    {
+      ...admin,
+      method: 'GET',
+      url: '/admin/scim/tokens',
+      operationId: 'listScimTokens',
+      summary:
+        "The tenant's SCIM tokens, newest first: id, prefix, made when and by whom, last used (never the token)",
+      description:
+        'lastUsedAt is kept to the minute. A revoked token is deleted, so it is not listed; tokens made before prefixes were kept have none.',
+      schema: {
+        response: {
+          200: Type.Object({
+            tokens: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                prefix: Type.Optional(Type.String()),
+                createdAt: Type.String(),
+                createdBy: Type.String(),
+                lastUsedAt: Type.Optional(Type.String()),
+              }),
+            ),
+          }),
         },
       },
       target: same('/admin/scim/tokens'),
