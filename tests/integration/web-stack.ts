@@ -6,7 +6,7 @@
  * stack's install puts it there) driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthPolicy } from '@parley/auth-service/settings';
@@ -37,6 +37,8 @@ export interface WebStack {
   tenant: string;
   /** The socket replicas the gateway forwards /socket.io/ to (round-robin). */
   replicas: SocketReplicaFixture[];
+  /** The built web client the gateway serves (this stack's own folder). */
+  webClientDir: string;
   close(): Promise<void>;
 }
 
@@ -75,7 +77,9 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
  * through the gateway's media routes, bound to sends by messaging); `authPolicy`: auth's policy
  * overrides (e.g. a local http OpenID provider allowed); `integrations`: the integrations service
  * (bots and outgoing webhooks; its consumer reads the tenant's messages topic, and receivers on
- * 127.0.0.1 are allowed, as an operator allows an on-prem network).
+ * 127.0.0.1 are allowed, as an operator allows an on-prem network); `extraFiles`: files (name ->
+ * content) put beside the built client before the gateway starts, so it serves them too (a
+ * benchmark's blank reference page).
  */
 export async function openWebStack(
   options: {
@@ -83,9 +87,12 @@ export async function openWebStack(
     media?: boolean;
     integrations?: boolean;
     authPolicy?: Partial<AuthPolicy>;
+    extraFiles?: Record<string, string>;
   } = {},
 ): Promise<WebStack> {
   const webClientDir = buildWebClient();
+  for (const [name, content] of Object.entries(options.extraFiles ?? {}))
+    writeFileSync(join(webClientDir, name), content);
   const searchPort = options.search ? await freePort() : undefined;
   const mediaPort = options.media ? await freePort() : undefined;
   const integrationsPort = options.integrations ? await freePort() : undefined;
@@ -228,6 +235,7 @@ export async function openWebStack(
     url: stack.gateway.url,
     tenant,
     replicas,
+    webClientDir,
     async close() {
       await browser.close();
       for (const replica of replicas) await replica.close().catch(() => {});
