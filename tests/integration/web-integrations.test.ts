@@ -49,7 +49,9 @@ class Receiver {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server?.address() as AddressInfo).port}/hooks/parley`;
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('the receiver is not up');
+    return `http://127.0.0.1:${address.port}/hooks/parley`;
   }
 
   async down(): Promise<void> {
