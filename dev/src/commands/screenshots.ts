@@ -12,6 +12,7 @@ export const SCREENSHOT_TESTS: Record<string, string[]> = {
   'tests/integration/web-admin.test.ts': ['admin', 'compliance'],
   'tests/integration/web-threads-search.test.ts': ['thread', 'search'],
   'tests/integration/web-conversation.test.ts': ['attachments', 'typing-presence'],
+  'tests/integration/web-integrations.test.ts': ['integrations'],
 };
 
 export function screenshotsCommand(args: string[]): Promise<number> {
