@@ -182,7 +182,7 @@ describe('bots on the integrations page', () => {
     const bot = bots.data?.bots.find((b) => b.name === name);
     expect(bot?.scopes.sort()).toEqual(['messages:read', 'messages:write']);
 
-    await item.getByRole('button', { name: `Issue a token for ${name}` }).click();
+    await item.getByRole('button', { name: `Issue token for ${name}` }).click();
     const field = item.getByLabel('Bot token (shown once)');
     await field.waitFor({ timeout: 15_000 });
     const token = await field.inputValue();

@@ -196,7 +196,7 @@ function BotItem(props: { bot: Bot; onDelete: () => void }) {
           value={days}
           onInput={(e) => setDays(e.currentTarget.value)}
         />{' '}
-        <button type="button" onClick={() => void issue()} aria-label={`Issue a token for ${bot.name}`}>
+        <button type="button" onClick={() => void issue()} aria-label={`Issue token for ${bot.name}`}>
           Issue token
         </button>{' '}
         <button type="button" onClick={props.onDelete} aria-label={`Delete bot ${bot.name}`}>
