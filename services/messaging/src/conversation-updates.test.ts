@@ -2,8 +2,7 @@
 // rename, a topic change and an archive sent at the same instant all stay; each gets its own
 // revision; the events, read from the conversation's outbox in the order they were written,
 // number the revisions 1, 2, 3 and each describes the state it produced (the last one the state
-// stored). Not asserted here: a rename against a concurrent send's seq reservation, which takes
-// no lock and on FerretDB can still undo a rename inside one round trip (services/messaging/README.md).
+// stored). Renames against concurrent sends: src/seq-counter.test.ts.
 import { ConversationUpdatedEvent } from '@parley/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MessagingFixture, openMessagingFixture } from './testing/messaging-fixture.ts';

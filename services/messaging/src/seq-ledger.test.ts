@@ -85,9 +85,10 @@ describe('a writer that dies', () => {
   it('after reserving a seq leaves a hole that reads stop before, then fill with a void once it is old', async () => {
     const room = await newRoom('Hole', ['bob']);
     await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'h1', text: 'one' });
-    // The crash: the counter moved (seq 2 reserved) but no log entry was ever written.
+    // The crash: the counter (its own document since seq-counters.ts) moved (seq 2 reserved) but
+    // no log entry was ever written.
     await f.db
-      .collection('conversations')
+      .collection('conversation_seqs')
       .updateOne({ _id: room as never }, { $inc: { seq: 1 }, $set: { seqAt: new Date() } });
     await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 'h3', text: 'three' });
     const early = await allChanges('bob', room);
@@ -108,7 +109,7 @@ describe('a writer that dies', () => {
     const room = await newRoom('Tail', ['bob']);
     await f.call('ann', 'POST', `/conversations/${room}/messages`, { clientMessageId: 't1', text: 'one' });
     await f.db
-      .collection('conversations')
+      .collection('conversation_seqs')
       .updateOne({ _id: room as never }, { $inc: { seq: 1 }, $set: { seqAt: new Date() } });
     expect((await allChanges('bob', room)).upTo).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, VOID_AFTER_MS + 100));
@@ -126,11 +127,11 @@ describe('a writer that dies', () => {
     const room = await newRoom('Half', ['bob']);
     const sealed = await f.components.sealer.seal(f.tenant, 'm_halfdone', { text: 'half done' });
     const reserved = await f.db
-      .collection('conversations')
+      .collection('conversation_seqs')
       .findOneAndUpdate(
         { _id: room as never },
         { $inc: { seq: 1 }, $set: { seqAt: new Date() } },
-        { returnDocument: 'after' },
+        { returnDocument: 'after', upsert: true },
       );
     const seq = reserved?.seq as number;
     const entry: LogDocument = {

@@ -36,6 +36,7 @@ import type { ConversationText } from './conversation-text.ts';
 import { directConversationId, memberId, newConversationId } from './ids.ts';
 import { messagingProblems } from './messaging-problems.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
+import { countersOf, readPosition, withPosition } from './seq-counters.ts';
 
 export const EVENT_SOURCE = 'messaging';
 
@@ -56,7 +57,7 @@ export function conversationView(doc: ConversationDocument, member?: MemberDocum
     createdBy: doc.createdBy,
     createdAt: doc.createdAt.toISOString(),
     ...(doc.participants ? { participants: doc.participants } : {}),
-    lastSeq: doc.seq,
+    lastSeq: doc.seq ?? 0,
     ...(doc.lastMessageAt ? { lastMessageAt: doc.lastMessageAt.toISOString() } : {}),
     ...(member?.active
       ? {
@@ -102,15 +103,28 @@ export class Conversations {
     return this.#store.of(tenant);
   }
 
-  /** The conversation and the caller's active membership, or 404 (whatever the reason). */
-  async requireMember(caller: Caller, conversationId: string): Promise<Membership> {
+  /**
+   * The conversation and the caller's active membership, or 404 (whatever the reason). The
+   * conversation's `seq`, `seqAt` and `lastMessageAt` are its counter's (seq-counters.ts), read
+   * at the same time; `position: false` leaves them out (as stored) for callers that need none.
+   */
+  async requireMember(
+    caller: Caller,
+    conversationId: string,
+    options: { position?: boolean } = {},
+  ): Promise<Membership> {
     const collections = await this.#store.of(caller.tenant);
-    const [conversation, member] = await Promise.all([
+    const [conversation, member, counter] = await Promise.all([
       collections.conversations.findOne({ _id: conversationId }),
       collections.members.findOne({ _id: memberId(conversationId, caller.userId) }),
+      options.position === false ? null : collections.seqs.findOne({ _id: conversationId }),
     ]);
     if (!conversation || !member?.active) throw messagingProblems.conversationNotFound();
-    return { collections, conversation, member };
+    return {
+      collections,
+      conversation: options.position === false ? conversation : withPosition(conversation, counter),
+      member,
+    };
   }
 
   /** For acts that change a group or channel: its owner or admins, or a tenant admin. */
@@ -141,7 +155,6 @@ export class Conversations {
         createdBy: caller.userId,
         createdAt: now,
         participants,
-        seq: 0,
       };
       try {
         await c.conversations.insertOne(
@@ -154,6 +167,7 @@ export class Conversations {
       }
       conversation = (await c.conversations.findOne({ _id: id })) as ConversationDocument;
     }
+    conversation = withPosition(conversation, await c.seqs.findOne({ _id: id }));
     // Always (re)ensured: a crash after the conversation's insert leaves no one without membership.
     for (const userId of participants)
       await this.#ensureMember(c, caller, conversation, userId, 'member', 'added');
@@ -175,7 +189,6 @@ export class Conversations {
       archived: false,
       createdBy: caller.userId,
       createdAt: new Date(),
-      seq: 0,
     };
     await c.conversations.insertOne(
       withOutbox(doc, [this.#conversationEvent(caller, ConversationCreatedEvent, doc)]),
@@ -235,9 +248,11 @@ export class Conversations {
         ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
       });
       // The revision in the filter makes it a compare-and-set on MongoDB as well; on FerretDB the
-      // lock is what keeps other updates out. A concurrent seq reservation (a send: `$inc seq`)
-      // does not take the lock, and FerretDB may write back the document it read before ours:
-      // then our revision is gone, and the same update (the same event id) is written again.
+      // lock is what keeps other updates out. Sends no longer write this document (their seq
+      // counter has its own, seq-counters.ts), but a few writers still take no lock (the outbox
+      // relay's clearing, a GDPR erasure's event): FerretDB may write back the document one of
+      // them read before ours, so our revision is read back and, when gone, the same update (the
+      // same event id) is written again.
       for (let attempt = 0; attempt < 5; attempt++) {
         const stored = attempt === 0 ? current : await conversations.findOne({ _id: conversationId });
         if (!stored) throw messagingProblems.conversationNotFound();
@@ -253,7 +268,18 @@ export class Conversations {
       return written;
     });
     await this.#announce(conversations, conversationId);
-    return this.view(caller.tenant, next, membership.member);
+    // Its seq as read with the membership: an update moves none.
+    const { seq, seqAt, lastMessageAt } = membership.conversation;
+    return this.view(
+      caller.tenant,
+      {
+        ...withPosition(next, null),
+        seq,
+        ...(seqAt ? { seqAt } : {}),
+        ...(lastMessageAt ? { lastMessageAt } : {}),
+      },
+      membership.member,
+    );
   }
 
   /** The tenant's public channels, newest first (cursor: the last one's id). */
@@ -272,8 +298,14 @@ export class Conversations {
       .toArray();
     const page = docs.slice(0, limit);
     const last = page.at(-1);
+    const counters = await countersOf(
+      c,
+      page.map((doc) => doc._id),
+    );
     return {
-      channels: await Promise.all(page.map((doc) => this.view(caller.tenant, doc))),
+      channels: await Promise.all(
+        page.map((doc) => this.view(caller.tenant, withPosition(doc, counters.get(doc._id)))),
+      ),
       ...(docs.length > limit && last ? { nextCursor: encodeCursor(last._id) } : {}),
     };
   }
@@ -286,7 +318,7 @@ export class Conversations {
     limit: number,
     cursor?: string,
   ): Promise<{ members: Member[]; nextCursor?: string }> {
-    const { collections } = await this.requireMember(caller, conversationId);
+    const { collections } = await this.requireMember(caller, conversationId, { position: false });
     const filter: Filter<MemberDocument> = { conversationId, active: true };
     if (cursor) filter._id = { $gt: decodeCursor(cursor) };
     const docs = await collections.members
@@ -372,8 +404,8 @@ export class Conversations {
       throw messagingProblems.notAllowed('The owner cannot leave; archive the conversation instead');
     }
     // The seq at leaving bounds what this user was ever shown; re-read now, after every earlier send.
-    const now = await membership.collections.conversations.findOne({ _id: conversationId });
-    const leftSeq = now?.seq ?? membership.conversation.seq;
+    const now = await readPosition(membership.collections, conversationId);
+    const leftSeq = now?.seq ?? membership.conversation.seq ?? 0;
     await members.updateOne(
       { _id: target._id },
       outboxPush(
@@ -411,7 +443,8 @@ export class Conversations {
     if (conversation.archived) throw messagingProblems.archived();
     if (existing?.removedBy && !isTenantAdmin(caller))
       throw messagingProblems.notAllowed('You were removed from this channel; an admin may add you again');
-    return memberView(await this.#ensureMember(c, caller, conversation, caller.userId, 'member', 'joined'));
+    const positioned = withPosition(conversation, await c.seqs.findOne({ _id: conversationId }));
+    return memberView(await this.#ensureMember(c, caller, positioned, caller.userId, 'member', 'joined'));
   }
 
   async #ensureMember(
@@ -482,7 +515,7 @@ export class Conversations {
     userId: string,
     change: 'joined' | 'added' | 'left' | 'removed' | 'role-changed',
     role?: MemberRole,
-    atSeq = conversation.seq,
+    atSeq = conversation.seq ?? 0,
   ) {
     return createEvent(MemberChangedEvent, {
       tenant: caller.tenant,

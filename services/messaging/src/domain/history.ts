@@ -12,6 +12,7 @@ import type { ChangeApplier } from './change-applier.ts';
 import type { Conversations } from './conversations.ts';
 import type { MessageViews } from './message-views.ts';
 import { messagingProblems } from './messaging-problems.ts';
+import { readPosition } from './seq-counters.ts';
 import type { SeqLedger } from './seq-ledger.ts';
 
 /** How many gaps or unfinished entries one catch-up read repairs before answering what it has. */
@@ -40,7 +41,9 @@ export class History {
       (k) => query[k as keyof HistoryQuery] !== undefined,
     );
     if (anchors.length > 1) throw messagingProblems.badRequest(`Give at most one of ${anchors.join(', ')}`);
-    const { collections: c } = await this.#conversations.requireMember(caller, conversationId);
+    const { collections: c } = await this.#conversations.requireMember(caller, conversationId, {
+      position: false,
+    });
     const limit = query.limit ?? 50;
     const base: Filter<MessageDocument> = {
       conversationId,
@@ -107,7 +110,9 @@ export class History {
   }
 
   async changes(caller: Caller, conversationId: string, since: number, limit = 200): Promise<ChangeList> {
-    const { collections: c } = await this.#conversations.requireMember(caller, conversationId);
+    const { collections: c } = await this.#conversations.requireMember(caller, conversationId, {
+      position: false,
+    });
     const entries = await this.#contiguous(c, conversationId, since, limit);
     const ids = [...new Set(entries.map((e) => e.messageId).filter((id): id is string => Boolean(id)))];
     const docs = ids.length > 0 ? await c.messages.find({ _id: { $in: ids } }).toArray() : [];
@@ -123,8 +128,8 @@ export class History {
       };
     });
     const upTo = entries.at(-1)?.seq ?? since;
-    const conversation = await c.conversations.findOne({ _id: conversationId }, { projection: { seq: 1 } });
-    return { changes, upTo, hasMore: entries.length === limit || (conversation?.seq ?? 0) > upTo };
+    const position = await readPosition(c, conversationId);
+    return { changes, upTo, hasMore: entries.length === limit || (position?.seq ?? 0) > upTo };
   }
 
   /** The applied entries from since+1 on, without a hole: stops before the first seq still in flight. */
@@ -146,11 +151,8 @@ export class History {
         .toArray();
       if (batch.length === 0) {
         // Nothing written from `next` on: is `next` reserved by a writer that died?
-        const conversation = await c.conversations.findOne(
-          { _id: conversationId },
-          { projection: { seq: 1, seqAt: 1 } },
-        );
-        if (!conversation || conversation.seq < next || !this.#ledger.isStale(conversation.seqAt)) break;
+        const position = await readPosition(c, conversationId);
+        if (!position || position.seq < next || !this.#ledger.isStale(position.seqAt)) break;
         repairs++;
         await this.#ledger.fillVoid(c, conversationId, next);
         continue;

@@ -47,7 +47,7 @@ export class Messages {
     // Independent reads (and the in-process seal) at once: a send waits one round trip for them,
     // not three. The retry's answer waits for the membership check, so a non-member learns nothing.
     const [membership, first, sealed] = await Promise.all([
-      this.#d.conversations.requireMember(caller, conversationId),
+      this.#d.conversations.requireMember(caller, conversationId, { position: false }),
       c.messages.findOne({ _id: messageId }),
       this.#d.sealer.seal(c.tenant, messageId, { text: body.text }),
     ]);
@@ -99,12 +99,14 @@ export class Messages {
   }
 
   async get(caller: Caller, conversationId: string, messageId: string): Promise<Message> {
-    const { collections: c } = await this.#d.conversations.requireMember(caller, conversationId);
+    const { collections: c } = await this.#d.conversations.requireMember(caller, conversationId, {
+      position: false,
+    });
     return this.#d.views.one(c, await this.#require(c, conversationId, messageId));
   }
 
   async edit(caller: Caller, conversationId: string, messageId: string, text: string): Promise<Message> {
-    const membership = await this.#d.conversations.requireMember(caller, conversationId);
+    const membership = await this.#d.conversations.requireMember(caller, conversationId, { position: false });
     const c = membership.collections;
     const message = await this.#require(c, conversationId, messageId);
     // Deleted first: a tombstone names no sender any more.
@@ -128,7 +130,7 @@ export class Messages {
   }
 
   async delete(caller: Caller, conversationId: string, messageId: string): Promise<Message> {
-    const membership = await this.#d.conversations.requireMember(caller, conversationId);
+    const membership = await this.#d.conversations.requireMember(caller, conversationId, { position: false });
     const c = membership.collections;
     const message = await this.#require(c, conversationId, messageId);
     if (message.deleted) return this.#d.views.one(c, message);
@@ -152,7 +154,7 @@ export class Messages {
     emoji: string,
     on: boolean,
   ): Promise<Message> {
-    const membership = await this.#d.conversations.requireMember(caller, conversationId);
+    const membership = await this.#d.conversations.requireMember(caller, conversationId, { position: false });
     const c = membership.collections;
     const message = await this.#require(c, conversationId, messageId);
     if (message.deleted) throw messagingProblems.conflict('A deleted message takes no reactions');

@@ -23,6 +23,7 @@ import type { ConversationText } from './conversation-text.ts';
 import { EVENT_SOURCE } from './conversations.ts';
 import { FORMER_MEMBER } from './ids.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
+import { readPosition } from './seq-counters.ts';
 import type { SeqLedger } from './seq-ledger.ts';
 
 export { FORMER_MEMBER };
@@ -159,7 +160,7 @@ export class PersonalData {
     }
     for (const member of await c.members.find({ userId }).toArray()) {
       if (member.active) {
-        const conversation = await c.conversations.findOne({ _id: member.conversationId });
+        const position = await readPosition(c, member.conversationId);
         const event = createEvent(MemberChangedEvent, {
           tenant,
           source: EVENT_SOURCE,
@@ -168,7 +169,7 @@ export class PersonalData {
             userId,
             actorId: FORMER_MEMBER,
             change: 'left',
-            atSeq: conversation?.seq ?? 0,
+            atSeq: position?.seq ?? 0,
             at: new Date().toISOString(),
           },
         });

@@ -22,10 +22,12 @@ import type {
   ConversationDocument,
   MemberDocument,
   MessagingStore,
+  SeqCounterDocument,
   TenantCollections,
 } from '../store/collections.ts';
 import type { Caller } from './caller.ts';
 import { type Conversations, decodeCursor, encodeCursor } from './conversations.ts';
+import { countersOf, withPosition } from './seq-counters.ts';
 
 /** Memberships per query, and conversation ids per `$in`: bounded queries, no bound on the total. */
 const MEMBERSHIP_BATCH = 5_000;
@@ -50,7 +52,7 @@ export class ReadPointers {
       conversation,
       member,
     } = await this.#conversations.requireMember(caller, conversationId);
-    const target = Math.min(seq, conversation.seq);
+    const target = Math.min(seq, conversation.seq ?? 0);
     // Only forward: a late or repeated call never moves the pointer back.
     if (target > member.readSeq)
       await c.members.updateOne({ _id: member._id, readSeq: { $lt: target } }, { $set: { readSeq: target } });
@@ -65,7 +67,7 @@ export class ReadPointers {
     options: { limit: number; cursor?: string; archived: boolean },
   ): Promise<ConversationList> {
     const c = await this.#store.of(caller.tenant);
-    const { conversations, members } = await this.#memberships(c, caller.userId);
+    const { conversations, members, counters } = await this.#memberships(c, caller.userId);
     const listed = conversations
       .filter((conversation) => options.archived || !conversation.archived)
       .sort((a, b) => activity(b) - activity(a) || (a._id < b._id ? -1 : 1));
@@ -77,7 +79,10 @@ export class ReadPointers {
       ),
     );
     // In the order computed above; a conversation removed meanwhile is left out of the page.
-    const page = pageIds.flatMap((id) => (full.has(id) ? [full.get(id) as ConversationDocument] : []));
+    const page = pageIds.flatMap((id) => {
+      const doc = full.get(id);
+      return doc ? [withPosition(doc, counters.get(id))] : [];
+    });
     const rows: ConversationSummary[] = await Promise.all(
       page.map(async (conversation) => {
         const member = members.get(conversation._id) as MemberDocument;
@@ -100,7 +105,7 @@ export class ReadPointers {
     const { conversations, members } = await this.#memberships(c, caller.userId);
     const rows = await Promise.all(
       conversations
-        .filter((conversation) => conversation.seq > (members.get(conversation._id)?.readSeq ?? 0))
+        .filter((conversation) => (conversation.seq ?? 0) > (members.get(conversation._id)?.readSeq ?? 0))
         .map(async (conversation) => {
           const member = members.get(conversation._id) as MemberDocument;
           const counts = await this.#counts(c, conversation, member, caller.userId);
@@ -125,13 +130,18 @@ export class ReadPointers {
     }
     const ids = [...members.keys()];
     const conversations: ConversationDocument[] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_QUERY)
-      conversations.push(
-        ...(await c.conversations
-          .find({ _id: { $in: ids.slice(i, i + IDS_PER_QUERY) } }, { projection: ORDERING_FIELDS })
-          .toArray()),
-      );
-    return { conversations, members };
+    const counters = new Map<string, SeqCounterDocument>();
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const slice = ids.slice(i, i + IDS_PER_QUERY);
+      const [docs, sliceCounters] = await Promise.all([
+        c.conversations.find({ _id: { $in: slice } }, { projection: ORDERING_FIELDS }).toArray(),
+        countersOf(c, slice),
+      ]);
+      for (const [id, counter] of sliceCounters) counters.set(id, counter);
+      // The seq and the activity are the counter's (seq-counters.ts), the old fields before it has one.
+      for (const doc of docs) conversations.push(withPosition(doc, counters.get(doc._id)));
+    }
+    return { conversations, members, counters };
   }
 
   async #counts(
@@ -140,7 +150,7 @@ export class ReadPointers {
     member: MemberDocument,
     userId: string,
   ): Promise<{ unread: number; mentions: number }> {
-    if (conversation.seq <= member.readSeq) return { unread: 0, mentions: 0 };
+    if ((conversation.seq ?? 0) <= member.readSeq) return { unread: 0, mentions: 0 };
     const unreadFilter = {
       conversationId: conversation._id,
       seq: { $gt: member.readSeq },

@@ -4,9 +4,10 @@
  *
  * Each seq is one document of `message_log`, `_id: <conversationId>:<seq>`: the insert of that
  * document is what gives the seq to exactly one writer (a unique key arbitrates on FerretDB and
- * MongoDB alike). The conversation's `seq` counter (`$inc`) only proposes the next number; a
- * writer whose insert meets a duplicate key (a lost `$inc`, or a reader that voided its seq) takes
- * the next proposal. So two concurrent senders never share a seq.
+ * MongoDB alike). The conversation's counter (`$inc` on its own document in `conversation_seqs`,
+ * seq-counters.ts) only proposes the next number; a writer whose insert meets a duplicate key (a
+ * lost `$inc`, or a reader that voided its seq) takes the next proposal. So two concurrent
+ * senders never share a seq.
  *
  * No hole stays: a writer that reserved a seq and died before its insert leaves a gap that a
  * reader fills with a `void` entry once the gap is older than SEQ_VOID_AFTER_MS (judged by the
@@ -26,6 +27,7 @@ import { withOutbox } from '@parley/outbox';
 import type { LogDocument, TenantCollections } from '../store/collections.ts';
 import { EVENT_SOURCE } from './conversations.ts';
 import { logId } from './ids.ts';
+import { ensureCounter } from './seq-counters.ts';
 
 export type NewLogEntry = Pick<LogDocument, 'kind' | 'messageId' | 'actorId' | 'intent'>;
 
@@ -47,7 +49,9 @@ export class SeqLedger {
       // the same write: one round trip less per send. A send that then fails leaves only an
       // earlier-than-true activity time behind, which orders a sidebar and promises nothing.
       const rootSend = entry.kind === 'message.created' && !entry.intent?.parentId;
-      const reserved = await c.conversations.findOneAndUpdate(
+      // The counter has a document of its own (seq-counters.ts): a proposal never rewrites the
+      // conversation, so on FerretDB it cannot undo a concurrent rename.
+      const reserved = await c.seqs.findOneAndUpdate(
         { _id: conversationId },
         {
           $inc: { seq: 1 },
@@ -56,7 +60,12 @@ export class SeqLedger {
         },
         { returnDocument: 'after' },
       );
-      if (!reserved) throw new Error(`conversation ${conversationId} vanished`);
+      if (!reserved) {
+        // No counter yet (a conversation from before the move, or a new one's first change).
+        if (!(await ensureCounter(c, conversationId)))
+          throw new Error(`conversation ${conversationId} vanished`);
+        continue;
+      }
       const doc: LogDocument = {
         _id: logId(conversationId, reserved.seq),
         conversationId,

@@ -35,13 +35,31 @@ export interface ConversationDocument extends OutboxFields {
   createdAt: Date;
   /** Direct only: the sorted pair. */
   participants?: string[];
-  /** The last seq reserved (a reservation is only a claim: the message_log insert decides). */
-  seq: number;
+  /**
+   * Only in documents written before the counter moved to `conversation_seqs` (domain/seq-counters.ts):
+   * the counter as it stood then (read as the starting point, never written). In memory, readers
+   * put the counter's values here (withPosition).
+   */
+  seq?: number;
   seqAt?: Date;
-  /** When the last root message was sent (the sidebar's order), set with its seq's proposal. */
   lastMessageAt?: Date;
   /** The settings' revision (name, topic, archive): 0 or absent at creation, one more per update. */
   rev?: number;
+}
+
+/**
+ * A conversation's seq counter, apart from the conversation (domain/seq-counters.ts): only seq
+ * proposals write it, so on FerretDB they cannot undo a rename.
+ */
+export interface SeqCounterDocument {
+  /** The conversation's id. */
+  _id: string;
+  /** The last seq proposed (a proposal is only a claim: the message_log insert decides). */
+  seq: number;
+  /** When it was proposed (a reader judges a hole at the end by it). */
+  seqAt?: Date;
+  /** When the last root message was sent (the sidebar's order), set with its seq's proposal. */
+  lastMessageAt?: Date;
 }
 
 export interface MemberDocument extends OutboxFields {
@@ -145,6 +163,8 @@ export interface ReactionDocument {
 
 export const COLLECTIONS = {
   conversations: 'conversations',
+  /** Each conversation's seq counter (domain/seq-counters.ts). */
+  seqs: 'conversation_seqs',
   members: 'members',
   log: 'message_log',
   messages: 'messages',
@@ -167,6 +187,7 @@ export const OUTBOX_COLLECTIONS = [
 export interface TenantCollections {
   tenant: string;
   conversations: Collection<ConversationDocument>;
+  seqs: Collection<SeqCounterDocument>;
   members: Collection<MemberDocument>;
   log: Collection<LogDocument>;
   messages: Collection<MessageDocument>;
@@ -203,6 +224,7 @@ export class MessagingStore {
     return {
       tenant,
       conversations: db.collection(COLLECTIONS.conversations),
+      seqs: db.collection(COLLECTIONS.seqs),
       members: db.collection(COLLECTIONS.members),
       log: db.collection(COLLECTIONS.log),
       messages: db.collection(COLLECTIONS.messages),
