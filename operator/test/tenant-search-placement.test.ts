@@ -260,6 +260,24 @@ describe('the tenant language', () => {
     expect(refused.stderr).toMatch(/spec\.language: Unsupported value: "xx"/);
   });
 
+  it('the apiserver refuses a language on a Shared tenant, which could never apply it, and takes it on a Dedicated one', async () => {
+    const apply = async (spec: string) =>
+      kubectl(
+        ['apply', '--dry-run=server', '-n', namespace, '-f', '-'],
+        `apiVersion: parley.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: ${uniqueId('pl')}\nspec:\n  displayName: x\n${spec}`,
+      );
+    const sharedByPlacement = await apply('  plan: team\n  language: de\n  placement: {search: Shared}\n');
+    const sharedByPlan = await apply('  plan: free\n  language: de\n');
+    for (const refused of [sharedByPlacement, sharedByPlan]) {
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/spec\.language sets the analyzer of a Dedicated search index/);
+    }
+    const dedicatedFree = await apply('  plan: free\n  language: de\n  placement: {search: Dedicated}\n');
+    expect(dedicatedFree.code, dedicatedFree.stderr).toBe(0);
+    const sharedWithout = await apply('  plan: free\n');
+    expect(sharedWithout.code, sharedWithout.stderr).toBe(0);
+  });
+
   it("a Dedicated tenant's index is made with its language's analyzer, the registry carries the language", async () => {
     await kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],

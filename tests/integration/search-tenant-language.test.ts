@@ -6,7 +6,8 @@
  * German "Die Häuser sind groß" is found by "Haus" (German stemming), the same message of the
  * tenant without a language is not (standard analyzer), and a reindex, which makes a new index
  * from the registry's language, keeps German; taking the language out of the spec takes it out of
- * the registry, so the next reindex is standard.
+ * the registry, so the next reindex is standard; until that reindex the Tenant's SearchIndex
+ * condition says the index still has the old analyzer (LanguageAwaitsReindex) and what to run.
  *
  * The operator's tests check the index mapping, search's tests write the language into a
  * fixture's registry and let search make the index: neither saw the other side's half.
@@ -28,7 +29,13 @@ import { openSearchFixture, type SearchFixture } from '@parley/search-service/te
 import { PLATFORM_DATABASE, searchIndexName } from '@parley/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryCollection } from '../../operator/src/tenant/registry.ts';
-import { disposableTenant, kubectlOk, uniqueId, waitFor } from '../../operator/test/operator-fixture.ts';
+import {
+  conditions,
+  disposableTenant,
+  kubectlOk,
+  uniqueId,
+  waitFor,
+} from '../../operator/test/operator-fixture.ts';
 import { operatorSuite } from '../../operator/test/operator-suite.ts';
 
 const german = uniqueId('lde');
@@ -180,9 +187,37 @@ describe("a Tenant's spec.language reaches search", { timeout: 400_000 }, () => 
       const entry = await registryCollection(de.messaging.mongo.client).findOne({ _id: german });
       return entry && !('language' in entry) ? entry : undefined;
     });
+    // Until the reindex, the Tenant says its index still has the old analyzer, and what to run.
+    const searchIndexCondition = async () =>
+      (await conditions(suite.namespace, `tenant/${german}`)).find((c) => c.type === 'SearchIndex');
+    const awaiting = await waitFor('the SearchIndex condition to report the old analyzer', async () => {
+      const condition = await searchIndexCondition();
+      return condition?.reason === 'LanguageAwaitsReindex' ? condition : undefined;
+    });
+    expect(awaiting.status).toBe('True');
+    expect(awaiting.message).toMatch(/text analyzer is german but spec\.language asks for standard/);
+    expect(awaiting.message).toContain(`reindex -- ${german}`);
+
     await de.search.components.reindexer.reindex(german);
     expect(await de.search.components.index.analyzerIn(searchIndexName(german))).toBe('standard');
     expect(await find(de, 'Häuser')).toContain(deId);
     expect(await find(de, 'Haus')).not.toContain(deId);
+
+    // The next reconcile (a spec change here) finds the analyzer the spec asks for.
+    await kubectlOk([
+      'patch',
+      '-n',
+      suite.namespace,
+      `tenant/${german}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { displayName: 'Reindexed' } }),
+    ]);
+    await waitFor('the SearchIndex condition to settle', async () => {
+      const condition = await searchIndexCondition();
+      return condition && condition.reason !== 'LanguageAwaitsReindex' && condition.status === 'True'
+        ? condition
+        : undefined;
+    });
   });
 });

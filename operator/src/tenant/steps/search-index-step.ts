@@ -14,6 +14,7 @@ import {
   placeShared,
   removeTenantSearchData,
   SharedPlacementAdmin,
+  textAnalyzerOf,
 } from './search-placement.ts';
 import { ensureSearchUser, probeSearchSecurity, searchRoleName, searchUsername } from './search-security.ts';
 
@@ -56,19 +57,37 @@ export class SearchIndexStep implements TenantStep {
         ? `alias ${index} on ${SHARED_MESSAGE_INDEX} (placement Shared: filter and routing by tenant; isolated by Parley's filter, not by Elasticsearch security)`
         : `index ${index} (placement Dedicated)`;
     const moved = done.startsWith('moved') ? `; ${done}` : '';
+    const stale =
+      placement === 'Dedicated' ? await this.#staleLanguage(desired.id, index, desired.language) : '';
     const security = await probeSearchSecurity(this.#es);
     facts.searchUserSupported = security.supported;
     if (!security.supported) {
       return ready(
-        'ProvisionedWithoutUser',
-        `${where}${moved}; no per-tenant Elasticsearch user: the server has no security (${security.answer}), so isolation is by index name only and no tenant-scoped Elasticsearch credential exists: the Secret carries no Elasticsearch address, and the tenant's searches go through the search service`,
+        stale ? 'LanguageAwaitsReindex' : 'ProvisionedWithoutUser',
+        `${where}${moved}; no per-tenant Elasticsearch user: the server has no security (${security.answer}), so isolation is by index name only and no tenant-scoped Elasticsearch credential exists: the Secret carries no Elasticsearch address, and the tenant's searches go through the search service${stale}`,
       );
     }
     await ensureSearchUser(this.#es, desired.id, index, credentials.searchPassword);
     return ready(
-      'Provisioned',
-      `${where}${moved}; user ${searchUsername(desired.id)} with role ${searchRoleName(desired.id)} only (read on ${index})`,
+      stale ? 'LanguageAwaitsReindex' : 'Provisioned',
+      `${where}${moved}; user ${searchUsername(desired.id)} with role ${searchRoleName(desired.id)} only (read on ${index})${stale}`,
     );
+  }
+
+  /**
+   * '' when the index's analyzer is the one spec.language asks for; else what the condition says
+   * about it. Search keeps working on the old analyzer meanwhile (nothing is lost), so the
+   * condition stays True and its reason tells the operator of the cluster what to run.
+   */
+  async #staleLanguage(
+    tenant: string,
+    index: string,
+    language: TenantStepContext['desired']['language'],
+  ): Promise<string> {
+    const wanted = searchAnalyzerOf(language);
+    const current = await textAnalyzerOf(this.#es, index);
+    if (current === undefined || current === wanted) return '';
+    return `; its text analyzer is ${current} but spec.language asks for ${wanted} (${language ?? 'unset'}): an existing index keeps its analyzer until the search service's reindex (npm run -w @parley/search-service reindex -- ${tenant}) builds it anew`;
   }
 }
 

@@ -71,6 +71,21 @@ export async function createMessageIndex(
 }
 
 /**
+ * The analyzer of the text field behind `name` (an index, or the one index an alias stands for):
+ * what spec.language made it when the index was created ('standard' when the mapping names none).
+ * Elasticsearch cannot change an existing field's analyzer, so a language changed later shows
+ * here as a difference until the search service's reindex builds the index anew.
+ */
+export async function textAnalyzerOf(es: ElasticsearchClient, name: string): Promise<string | undefined> {
+  const { body } = await es.indices.getMapping({ index: name });
+  const mapping = Object.values(
+    body as Record<string, { mappings?: { properties?: { text?: { analyzer?: string } } } }>,
+  )[0];
+  if (!mapping) return undefined;
+  return mapping.mappings?.properties?.text?.analyzer ?? 'standard';
+}
+
+/**
  * Copies the tenant's documents from `source` to `dest`, stamping the tenant on each (documents
  * written before they carried it) and routing by tenant. `version_type: external` keeps each
  * document's version (the search service writes with the message's seq as external version), so
