@@ -9,6 +9,7 @@
 import { authOf, requireAccessToken } from '@parley/auth-client';
 import { ProblemError, problems, routePlugin, securedBy, Type } from '@parley/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
 import type { AuthComponents } from '../components.ts';
 import type { ScimGroupInput } from '../domain/scim-groups.ts';
 import { ScimError, type ScimPatch, type ScimUserInput, scimUser } from '../domain/scim-users.ts';
@@ -120,6 +121,37 @@ const GroupList = Type.Object({
   Resources: Type.Array(ScimGroupResource),
 });
 const TokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ScimErrorResource = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    status: Type.String({ description: 'The HTTP status, as a string' }),
+    scimType: Type.Optional(Type.String()),
+    detail: Type.String(),
+  },
+  { description: 'A SCIM error (RFC 7644 section 3.12), which SCIM clients parse' },
+);
+
+/**
+ * A SCIM route's answers, each in SCIM's media type as the route sends it, and SCIM errors for the
+ * 4XX and 5XX ranges (scimErrorHandling) in place of the problem details every other route answers.
+ */
+function scimAnswers(answers: Record<number, TSchema>): Record<string, unknown> {
+  const scim = (description: string, schema: TSchema) => ({
+    description,
+    content: { [SCIM_TYPE]: { schema } },
+  });
+  return {
+    ...Object.fromEntries(
+      Object.entries(answers).map(([status, schema]) =>
+        schema === NoContent
+          ? [status, schema]
+          : [status, scim(String((schema as { description?: string }).description ?? 'Done'), schema)],
+      ),
+    ),
+    '4XX': scim('Refused: a SCIM error says why', ScimErrorResource),
+    '5XX': scim('The service failed or is unavailable: a SCIM error, never a stack trace', ScimErrorResource),
+  };
+}
 
 function scimErrorHandling(app: FastifyInstance): void {
   app.addContentTypeParser(SCIM_TYPE, { parseAs: 'string' }, (_request, body, done) => {
@@ -163,7 +195,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.post(
     `${base}/Users`,
-    { schema: { params: TenantParams, body: UserBody, response: { 201: ScimUserResource } } },
+    { schema: { params: TenantParams, body: UserBody, response: scimAnswers({ 201: ScimUserResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       const created = await parts.scimUsers.create(c, request.body as ScimUserInput, requestContext(request));
@@ -173,7 +205,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Users`,
-    { schema: { params: TenantParams, querystring: ListQuery, response: { 200: ScimList } } },
+    { schema: { params: TenantParams, querystring: ListQuery, response: scimAnswers({ 200: ScimList }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply.type(SCIM_TYPE).send(await parts.scimUsers.list(c, request.query));
@@ -182,7 +214,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Users/:id`,
-    { schema: { params: UserParams, response: { 200: ScimUserResource } } },
+    { schema: { params: UserParams, response: scimAnswers({ 200: ScimUserResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply.type(SCIM_TYPE).send(scimUser(await parts.scimUsers.get(c, request.params.id)));
@@ -191,7 +223,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.patch(
     `${base}/Users/:id`,
-    { schema: { params: UserParams, body: PatchBody, response: { 200: ScimUserResource } } },
+    { schema: { params: UserParams, body: PatchBody, response: scimAnswers({ 200: ScimUserResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       const patched = await parts.scimUsers.patch(
@@ -206,7 +238,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.delete(
     `${base}/Users/:id`,
-    { schema: { params: UserParams, response: { 204: NoContent } } },
+    { schema: { params: UserParams, response: scimAnswers({ 204: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
       await parts.scimUsers.delete(c, request.params.id, requestContext(request));
@@ -216,7 +248,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.post(
     `${base}/Groups`,
-    { schema: { params: TenantParams, body: GroupBody, response: { 201: ScimGroupResource } } },
+    { schema: { params: TenantParams, body: GroupBody, response: scimAnswers({ 201: ScimGroupResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply
@@ -228,7 +260,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Groups`,
-    { schema: { params: TenantParams, querystring: ListQuery, response: { 200: GroupList } } },
+    { schema: { params: TenantParams, querystring: ListQuery, response: scimAnswers({ 200: GroupList }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply.type(SCIM_TYPE).send(await parts.scimGroups.list(c, request.query));
@@ -237,7 +269,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Groups/:id`,
-    { schema: { params: UserParams, response: { 200: ScimGroupResource } } },
+    { schema: { params: UserParams, response: scimAnswers({ 200: ScimGroupResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply
@@ -248,7 +280,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.patch(
     `${base}/Groups/:id`,
-    { schema: { params: UserParams, body: PatchBody, response: { 200: ScimGroupResource } } },
+    { schema: { params: UserParams, body: PatchBody, response: scimAnswers({ 200: ScimGroupResource }) } },
     async (request, reply) => {
       const c = await scim(request);
       return reply
@@ -259,7 +291,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.delete(
     `${base}/Groups/:id`,
-    { schema: { params: UserParams, response: { 204: NoContent } } },
+    { schema: { params: UserParams, response: scimAnswers({ 204: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
       await parts.scimGroups.delete(c, request.params.id);

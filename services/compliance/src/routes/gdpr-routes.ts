@@ -146,7 +146,16 @@ export const gdprRoutes = routePlugin<RouteDeps>((app, { gdpr, consents }) => {
       schema: {
         description: 'The export archive (zip) of a completed export',
         params: JobParams,
-        response: { 200: Type.Unknown({ description: 'application/zip' }), ...errors },
+        // The zip, documented as such (as the gateway's download route documents it).
+        response: {
+          200: {
+            description: 'The export archive',
+            content: {
+              'application/zip': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) },
+            },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
