@@ -25,6 +25,16 @@ import {
 } from './outbox-fields.ts';
 import { DEFAULT_PLATFORM_DATABASES, type OutboxOrigin, outboxOrigin } from './outbox-origin.ts';
 
+/**
+ * Runs `fn` as the only writer of one document: the lock that the document's writers hold around
+ * their updates (kit's withDocumentLock, say). See OutboxRelayOptions.lock.
+ */
+export type OutboxDocumentLock = <T>(
+  collection: Collection<Document>,
+  documentId: unknown,
+  fn: () => Promise<T>,
+) => Promise<T>;
+
 export interface OutboxRelayOptions {
   producer: Producer;
   logger: Logger;
@@ -55,6 +65,15 @@ export interface OutboxRelayOptions {
    * key and no value), which log compaction uses to remove the key's earlier records.
    */
   valueFor?: (event: EventEnvelope) => string | null;
+  /**
+   * The lock the source documents' writers hold around their updates. Given, the relay clears an
+   * outbox under it: it reads the outbox again and clears it only if it still holds exactly what
+   * was published. Needed where updates of one document are not isolated (FerretDB rewrites a
+   * whole document per update: a clearing that read the document before a writer's push wrote it
+   * back after, and the push, its event and its fields, was gone; and two relays both "won" the
+   * same conditional clear). Without it, the clear is one conditional update (exact on MongoDB).
+   */
+  lock?: OutboxDocumentLock;
 }
 
 export interface PublishDocumentOptions {
@@ -77,8 +96,8 @@ interface Screened {
 
 export class OutboxRelay implements Stoppable {
   readonly name = 'outbox-relay';
-  readonly #options: Required<Omit<OutboxRelayOptions, 'keyFor' | 'valueFor'>> &
-    Pick<OutboxRelayOptions, 'keyFor' | 'valueFor'>;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'keyFor' | 'valueFor' | 'lock'>> &
+    Pick<OutboxRelayOptions, 'keyFor' | 'valueFor' | 'lock'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #stopped = true;
@@ -343,7 +362,27 @@ export class OutboxRelay implements Stoppable {
     const unchanged = { _id: documentId, [OUTBOX_FIELD]: stored } as Filter<Document>;
     const update: Document = { $unset: { [OUTBOX_FIELD]: '', [OUTBOX_PENDING_FIELD]: '' } };
     if (refused.length > 0) update.$push = { [OUTBOX_REFUSED_FIELD]: { $each: refused } };
-    const result = await collection.updateOne(unchanged, update);
-    return result.matchedCount === 1;
+    const lock = this.#options.lock;
+    if (!lock) return (await collection.updateOne(unchanged, update)).matchedCount === 1;
+    // As the document's only writer: what the outbox holds now decides, and no writer's update
+    // can land between this read and the clearing write.
+    return lock(collection, documentId, async () => {
+      const current = await collection.findOne({ _id: documentId } as Filter<Document>, {
+        projection: { [OUTBOX_FIELD]: 1 },
+      });
+      if (!current || !sameOutbox(current[OUTBOX_FIELD], stored)) return false;
+      return (await collection.updateOne(unchanged, update)).matchedCount === 1;
+    });
   }
+}
+
+/** The same events in the same order (by id; an outbox of another shape by its whole value). */
+function sameOutbox(a: unknown, b: unknown): boolean {
+  const key = (outbox: unknown) =>
+    JSON.stringify(
+      Array.isArray(outbox)
+        ? outbox.map((e) => (typeof e === 'object' && e !== null && typeof e.id === 'string' ? e.id : e))
+        : (outbox ?? null),
+    );
+  return key(a) === key(b);
 }

@@ -374,11 +374,13 @@ export class Conversations {
     const target = await members.findOne({ _id: memberId(conversationId, userId) });
     if (!target?.active) throw messagingProblems.badRequest('Not a member of this conversation');
     if (target.role === 'owner') throw messagingProblems.notAllowed("The owner's role does not change");
-    await members.updateOne(
-      { _id: target._id },
-      outboxPush([this.#memberEvent(caller, membership.conversation, userId, 'role-changed', role)], {
-        $set: { role },
-      }),
+    await withDocumentLock(membership.collections.locks, memberLockId(target._id), () =>
+      members.updateOne(
+        { _id: target._id },
+        outboxPush([this.#memberEvent(caller, membership.conversation, userId, 'role-changed', role)], {
+          $set: { role },
+        }),
+      ),
     );
     await this.#announce(members, target._id);
     return memberView({ ...target, role });
@@ -406,27 +408,29 @@ export class Conversations {
     // The seq at leaving bounds what this user was ever shown; re-read now, after every earlier send.
     const now = await readPosition(membership.collections, conversationId);
     const leftSeq = now?.seq ?? membership.conversation.seq ?? 0;
-    await members.updateOne(
-      { _id: target._id },
-      outboxPush(
-        [
-          this.#memberEvent(
-            caller,
-            membership.conversation,
-            userId,
-            leaving ? 'left' : 'removed',
-            undefined,
-            leftSeq,
-          ),
-        ],
-        {
-          $set: {
-            active: false,
-            leftAt: new Date(),
-            leftSeq,
-            ...(leaving ? {} : { removedBy: caller.userId }),
+    await withDocumentLock(membership.collections.locks, memberLockId(target._id), () =>
+      members.updateOne(
+        { _id: target._id },
+        outboxPush(
+          [
+            this.#memberEvent(
+              caller,
+              membership.conversation,
+              userId,
+              leaving ? 'left' : 'removed',
+              undefined,
+              leftSeq,
+            ),
+          ],
+          {
+            $set: {
+              active: false,
+              leftAt: new Date(),
+              leftSeq,
+              ...(leaving ? {} : { removedBy: caller.userId }),
+            },
           },
-        },
+        ),
       ),
     );
     await this.#announce(members, target._id);
@@ -478,12 +482,14 @@ export class Conversations {
         return (await c.members.findOne({ _id })) as MemberDocument;
       }
     }
-    await c.members.updateOne(
-      { _id, active: false },
-      outboxPush([event], {
-        $set: { role, joinedAt: doc.joinedAt, active: true },
-        $unset: { leftAt: '', leftSeq: '', removedBy: '' },
-      }),
+    await withDocumentLock(c.locks, memberLockId(_id), () =>
+      c.members.updateOne(
+        { _id, active: false },
+        outboxPush([event], {
+          $set: { role, joinedAt: doc.joinedAt, active: true },
+          $unset: { leftAt: '', leftSeq: '', removedBy: '' },
+        }),
+      ),
     );
     await this.#announce(c.members, _id);
     return doc;
@@ -535,6 +541,14 @@ export class Conversations {
 
 /** The lock a conversation's settings are written under (message_locks; message ids never start so). */
 export const conversationLockId = (conversationId: string) => `conversation:${conversationId}`;
+
+/**
+ * The lock every update of a membership document is written under (message_locks), the outbox
+ * relay's clearing included: FerretDB rewrites a whole document per update without isolation, so a
+ * read pointer's update or the relay's clearing could write back a membership as it stood before
+ * a removal (the member active again) or lose an event pushed meanwhile.
+ */
+export const memberLockId = (memberDocumentId: string) => `member:${memberDocumentId}`;
 
 export const encodeCursor = (value: string) => Buffer.from(value).toString('base64url');
 export function decodeCursor(cursor: string): string {

@@ -14,13 +14,14 @@
  * Idempotent: a repeated erasure finds nothing left to do.
  */
 import { createEvent, MemberChangedEvent } from '@parley/contracts';
+import { withDocumentLock } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
 import type { Collection, Document } from 'mongodb';
 import type { MessagingStore, TenantCollections } from '../store/collections.ts';
 import type { BodySealer } from './body-sealer.ts';
 import type { ChangeApplier } from './change-applier.ts';
 import type { ConversationText } from './conversation-text.ts';
-import { EVENT_SOURCE } from './conversations.ts';
+import { conversationLockId, EVENT_SOURCE } from './conversations.ts';
 import { FORMER_MEMBER } from './ids.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 import { readPosition } from './seq-counters.ts';
@@ -174,7 +175,10 @@ export class PersonalData {
           },
         });
         // The event rides on the conversation's outbox, so the membership can go at once.
-        await c.conversations.updateOne({ _id: member.conversationId }, outboxPush([event]));
+        // Under the conversation's lock, as every update of it (its settings, the relay's clearing).
+        await withDocumentLock(c.locks, conversationLockId(member.conversationId), () =>
+          c.conversations.updateOne({ _id: member.conversationId }, outboxPush([event])),
+        );
         await this.#d.publisher.publishNow(
           c.conversations as unknown as Collection<Document>,
           member.conversationId,
@@ -184,12 +188,21 @@ export class PersonalData {
       await c.members.deleteOne({ _id: member._id });
     }
     for (const direct of await c.conversations.find({ kind: 'direct', participants: userId }).toArray()) {
-      await c.conversations.updateOne(
-        { _id: direct._id },
-        {
-          $set: { participants: (direct.participants ?? []).map((p) => (p === userId ? FORMER_MEMBER : p)) },
-        },
-      );
+      await withDocumentLock(c.locks, conversationLockId(direct._id), async () => {
+        // Read again as the only writer: the document as it is, not as it was listed.
+        const current = await c.conversations.findOne(
+          { _id: direct._id },
+          { projection: { participants: 1 } },
+        );
+        await c.conversations.updateOne(
+          { _id: direct._id },
+          {
+            $set: {
+              participants: (current?.participants ?? []).map((p) => (p === userId ? FORMER_MEMBER : p)),
+            },
+          },
+        );
+      });
     }
     return {
       counts,

@@ -18,6 +18,7 @@ import {
   UNREAD_COUNT_CAP,
   type UnreadList,
 } from '@parley/contracts';
+import { withDocumentLock } from '@parley/kit';
 import type {
   ConversationDocument,
   MemberDocument,
@@ -26,7 +27,7 @@ import type {
   TenantCollections,
 } from '../store/collections.ts';
 import type { Caller } from './caller.ts';
-import { type Conversations, decodeCursor, encodeCursor } from './conversations.ts';
+import { type Conversations, decodeCursor, encodeCursor, memberLockId } from './conversations.ts';
 import { countersOf, withPosition } from './seq-counters.ts';
 
 /** Memberships per query, and conversation ids per `$in`: bounded queries, no bound on the total. */
@@ -55,7 +56,11 @@ export class ReadPointers {
     const target = Math.min(seq, conversation.seq ?? 0);
     // Only forward: a late or repeated call never moves the pointer back.
     if (target > member.readSeq)
-      await c.members.updateOne({ _id: member._id, readSeq: { $lt: target } }, { $set: { readSeq: target } });
+      // Under the membership's lock (memberLockId): on FerretDB an unlocked update could write back
+      // the membership as read before a concurrent removal.
+      await withDocumentLock(c.locks, memberLockId(member._id), () =>
+        c.members.updateOne({ _id: member._id, readSeq: { $lt: target } }, { $set: { readSeq: target } }),
+      );
     const readSeq = Math.max(target, member.readSeq);
     const counts = await this.#counts(c, conversation, { ...member, readSeq }, caller.userId);
     return { conversationId, readSeq, ...counts };

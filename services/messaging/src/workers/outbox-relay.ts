@@ -5,12 +5,13 @@
  * `<conversationId>:<seq>`; conversation and member changes go to `members`.
  */
 import { type EventEnvelope, MESSAGING_MESSAGE_EVENT_TYPES, MessageErasedMarker } from '@parley/contracts';
-import type { Logger } from '@parley/kit';
-import { OutboxRelay } from '@parley/outbox';
+import { type DocumentLockDocument, type Logger, withDocumentLock } from '@parley/kit';
+import { type OutboxDocumentLock, OutboxRelay } from '@parley/outbox';
 import { kafkaTopic, mongoDatabaseName } from '@parley/tenancy';
 import type { Producer } from 'kafkajs';
 import type { Document } from 'mongodb';
-import { type MessagingStore, OUTBOX_COLLECTIONS } from '../store/collections.ts';
+import { conversationLockId, memberLockId } from '../domain/conversations.ts';
+import { COLLECTIONS, type MessagingStore, OUTBOX_COLLECTIONS } from '../store/collections.ts';
 
 const MESSAGE_TYPES = new Set<string>(MESSAGING_MESSAGE_EVENT_TYPES);
 
@@ -32,6 +33,26 @@ export function valueForMessagingEvent(event: EventEnvelope): string | null {
   return event.type === MessageErasedMarker.type ? null : JSON.stringify(event);
 }
 
+/**
+ * The relay clears an outbox under the lock its document's writers hold (packages/outbox's
+ * `lock`): a conversation's (`conversation:<id>`) and a membership's (`member:<id>`), both in the
+ * tenant's message_locks. Log entries and erasure requests need none: once their events are in
+ * the outbox, only relays write them, and two relays' clearings write the same document.
+ */
+export function messagingOutboxLock(store: MessagingStore): OutboxDocumentLock {
+  return (collection, documentId, fn) => {
+    const lockId =
+      collection.collectionName === COLLECTIONS.conversations
+        ? conversationLockId(String(documentId))
+        : collection.collectionName === COLLECTIONS.members
+          ? memberLockId(String(documentId))
+          : undefined;
+    if (!lockId) return fn();
+    const locks = store.client.db(collection.dbName).collection<DocumentLockDocument>(COLLECTIONS.locks);
+    return withDocumentLock(locks, lockId, fn);
+  };
+}
+
 export function createMessagingRelay(options: {
   producer: Producer;
   store: MessagingStore;
@@ -45,6 +66,7 @@ export function createMessagingRelay(options: {
     logger: options.logger,
     intervalMs: options.intervalMs,
     topicFor: topicForMessagingEvent,
+    lock: messagingOutboxLock(options.store),
     keyFor: keyForMessagingEvent,
     valueFor: valueForMessagingEvent,
     sources: async () => {
