@@ -40,11 +40,29 @@ const TOPIC_PREFIX = 'parley.';
 const READS_IN_FLIGHT = 4;
 /** The most changes one read asks for (messaging's own maximum is 500). */
 const READ_LIMIT = 200;
+/**
+ * A conversation's changes this replica could not read (messaging down, slow, its breaker open)
+ * are read again after RETRY_FIRST_MS, then twice as long each time up to RETRY_MAX_MS, for at most
+ * RETRY_FOR_MS: dropped, they would stay missing for a client that gets no later change of the
+ * conversation (the client sees a gap only when a later seq arrives), until it reconnects.
+ */
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
+const RETRY_FOR_MS = 10 * 60_000;
 
 interface ConversationGroup {
   conversationId: string;
   /** The batch's message events of this conversation, by seq (the newest event of a seq wins). */
   events: Map<number, EventEnvelope>;
+}
+
+/** One conversation's changes waiting to be read again (see RETRY_FIRST_MS). */
+interface PendingRetry {
+  tenant: string;
+  group: ConversationGroup;
+  failures: number;
+  firstFailedAt: number;
+  timer: NodeJS.Timeout;
 }
 
 /** The tenant of `parley.<tenant>.<stream>`. */
@@ -69,6 +87,9 @@ export class Delivery implements Worker {
   readonly messages: TopicPatternConsumer;
   readonly members: TopicPatternConsumer;
   readonly #options: DeliveryOptions;
+  /** By tenant and conversation. */
+  readonly #retries = new Map<string, PendingRetry>();
+  #stopped = false;
 
   constructor(options: DeliveryOptions) {
     this.#options = options;
@@ -102,7 +123,15 @@ export class Delivery implements Worker {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const retry of this.#retries.values()) clearTimeout(retry.timer);
+    this.#retries.clear();
     await Promise.all([this.messages.stop(), this.members.stop()]);
+  }
+
+  /** Conversations with changes waiting to be read again (tests). */
+  get pendingRetries(): number {
+    return this.#retries.size;
   }
 
   /** Re-lists topics now (tests, after creating a tenant's topics). */
@@ -171,12 +200,14 @@ export class Delivery implements Worker {
         wanted.delete(lowest);
       }
     } catch (error) {
-      // The reader's view failed (the actor removed meanwhile, messaging down): the clients fill
-      // the gap by sync; emit what was read.
+      // The read failed (messaging down or slow, the actor removed meanwhile): emit what was
+      // read, and read the rest again later (#retryLater).
       this.#options.logger.warn(
-        { err: error, tenant, conversationId: group.conversationId },
-        'delivery of a conversation batch failed',
+        { err: error, tenant, conversationId: group.conversationId, unread: wanted.size },
+        'delivery of a conversation batch failed; will read it again',
       );
+      const unread = new Map([...group.events].filter(([seq]) => wanted.has(seq)));
+      this.#retryLater(tenant, { conversationId: group.conversationId, events: unread });
     }
     found.sort((a, b) => a.seq - b.seq);
     for (const change of found) {
@@ -184,6 +215,49 @@ export class Delivery implements Worker {
       const at = (group.events.get(change.seq)?.payload as MessageChangedPayload | undefined)?.at;
       if (at) this.#options.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(at)) / 1000);
     }
+  }
+
+  /**
+   * Changes that could not be read are read again with backoff, merged per conversation, while
+   * this replica still holds sockets in its room (a client that connects later recovers them by
+   * its own sync). Out of order with live changes meanwhile is fine: the client library puts
+   * changes back in seq order and drops what it has.
+   */
+  #retryLater(tenant: string, group: ConversationGroup): void {
+    if (this.#stopped || group.events.size === 0) return;
+    const key = `${tenant}\u0000${group.conversationId}`;
+    const pending = this.#retries.get(key);
+    if (pending) {
+      for (const [seq, envelope] of group.events) pending.group.events.set(seq, envelope);
+      return;
+    }
+    this.#schedule(key, { tenant, group, failures: 1, firstFailedAt: Date.now() });
+  }
+
+  #schedule(key: string, retry: Omit<PendingRetry, 'timer'>): void {
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1));
+    const timer = setTimeout(() => {
+      this.#retries.delete(key);
+      const room = conversationRoom(retry.tenant, retry.group.conversationId);
+      if (this.#stopped || !this.#hasLocalSockets(room)) return;
+      void this.#deliverGroup(retry.tenant, retry.group).then(() => {
+        // Failed again: #deliverGroup put what is still unread back (a fresh entry): carry the count.
+        const again = this.#retries.get(key);
+        if (!again) return;
+        clearTimeout(again.timer);
+        this.#retries.delete(key);
+        if (Date.now() - retry.firstFailedAt > RETRY_FOR_MS) {
+          this.#options.logger.warn(
+            { tenant: retry.tenant, conversationId: retry.group.conversationId },
+            'delivery: changes still unreadable, given up (clients recover them by sync)',
+          );
+          return;
+        }
+        this.#schedule(key, { ...again, failures: retry.failures + 1, firstFailedAt: retry.firstFailedAt });
+      });
+    }, delay);
+    timer.unref();
+    this.#retries.set(key, { ...retry, timer });
   }
 
   #decode(value: Buffer | null, topic: string, offset: string): EventEnvelope | undefined {
