@@ -56,6 +56,15 @@ const SEEDING_IN_FLIGHT = 16;
 const DELIVERY_DEADLINE_MS = 60_000;
 const progress = (text: string) => process.stderr.write(`  socket-delivery: ${text}\n`);
 
+/** How many message.created changes a replica emitted to its sockets, from its own /metrics. */
+async function emittedCreations(url: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('parley_socket_emitted_events_total{kind="message.created"}'));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
 const timed = async (operation: () => Promise<unknown>) => {
   const started = performance.now();
   await operation();
@@ -303,6 +312,7 @@ const benchmark: Benchmark = {
         }
       }
 
+      const emittedBeforeLoad = await emittedCreations(replicaB.url);
       progress(`publishing ${RATE_PER_SECOND}/s for ${SUSTAIN_MS / 1000} s`);
       // Open loop: record i is due at started + i x 2 ms. Each round publishes everything due by
       // then in one produce (so a slow produce batches the backlog instead of queueing it); the
@@ -334,6 +344,11 @@ const benchmark: Benchmark = {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       collect();
       const lost = loadTexts.filter((t) => !seen.has(t)).length;
+      const emittedByB = (await emittedCreations(replicaB.url)) - emittedBeforeLoad;
+      progress(
+        `replica B emitted ${emittedByB} creations during the load; its client delivered ${loadTexts.length - lost}`,
+      );
+      if (lost > 0) progress(`replica B's log (tail):\n${replicaB.output().slice(-3_000)}`);
       const duplicated = loadTexts.filter((t) => (seen.get(t) ?? 0) > 1).length;
       const tailMs = lastArrival - (started + publishingMs);
 
@@ -373,6 +388,7 @@ const benchmark: Benchmark = {
           produceCalls,
           lost,
           duplicated,
+          emittedByReplicaB: emittedByB,
           lastDeliveryAfterLastPublishMs: Math.round(tailMs),
           p50Ms: Number(p50.toFixed(2)),
           p99Ms: Number(p99.toFixed(2)),
@@ -383,6 +399,11 @@ const benchmark: Benchmark = {
           seedingS,
         },
       };
+    } catch (error) {
+      // What the replicas logged (warnings and up) is the first thing to read when a run fails.
+      for (const [name, replica] of replicas.map((r, i) => [i === 0 ? 'A' : 'B', r] as const))
+        progress(`replica ${name}'s log (tail):\n${replica.output().slice(-3_000)}`);
+      throw error;
     } finally {
       for (const close of closers.reverse()) await close().catch(() => {});
       backend.closeClients();
