@@ -1,6 +1,7 @@
 export * from './erasure-holds.ts';
 export * from './legal-hold.ts';
 export * from './legal-hold-store.ts';
+export * from './media-usage.ts';
 export * from './messages-purge-target.ts';
 export * from './mongo-purge-target.ts';
 export * from './policy.ts';

@@ -29,8 +29,6 @@ import {
   isMediaConversationId,
   MEDIA_KEY_ROOT,
   MEDIA_RECORDS_COLLECTION,
-  MEDIA_USAGE_COLLECTION,
-  MEDIA_USAGE_ID,
   mediaConversationPrefix,
   mediaDerivedObjectKeys,
   parseMediaObjectKey,
@@ -39,6 +37,7 @@ import {
 import { mongoDatabaseName, s3BucketName } from '@parley/tenancy';
 import type { Client as MinioClient } from 'minio';
 import type { Db, MongoClient } from 'mongodb';
+import { addMediaUsage } from './media-usage.ts';
 import type { PurgeCandidate, PurgeQuery, PurgeTarget } from './purge-target.ts';
 
 export interface S3MediaPurgeTargetOptions {
@@ -131,7 +130,6 @@ export class S3MediaPurgeTarget implements PurgeTarget {
     const records = this.#db.collection<{ _id: string; state?: string; size?: number }>(
       MEDIA_RECORDS_COLLECTION,
     );
-    const usage = this.#db.collection<{ _id: string; bytes: number }>(MEDIA_USAGE_COLLECTION);
     for (const ref of refs) {
       const removed = await records.findOneAndDelete({
         _id: ref.mediaId,
@@ -139,7 +137,7 @@ export class S3MediaPurgeTarget implements PurgeTarget {
       });
       // An upload still `uploading` was never counted (media counts it when it is ready).
       if (removed && removed.state !== 'uploading' && typeof removed.size === 'number' && removed.size > 0)
-        await usage.updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes: -removed.size } }, { upsert: true });
+        await addMediaUsage(this.#db, -removed.size);
     }
   }
 

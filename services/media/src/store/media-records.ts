@@ -6,7 +6,7 @@
  * Single-document writes only (FerretDB has no multi-document transactions).
  */
 import { MEDIA_RECORDS_COLLECTION, MEDIA_USAGE_COLLECTION, MEDIA_USAGE_ID } from '@parley/contracts';
-import { upsertRetryingLostRace } from '@parley/kit';
+import { addMediaUsage } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
@@ -236,10 +236,8 @@ export class MediaRecords {
     return (await this.#usage(tenant).findOne({ _id: MEDIA_USAGE_ID }))?.bytes ?? 0;
   }
 
+  /** The tenant's usage changed by `bytes` (retention's addMediaUsage: the one way both writers change it). */
   async addUsage(tenant: string, bytes: number): Promise<void> {
-    // A tenant's first uploads can finish together, each creating the usage document.
-    await upsertRetryingLostRace(() =>
-      this.#usage(tenant).updateOne({ _id: MEDIA_USAGE_ID }, { $inc: { bytes } }, { upsert: true }),
-    );
+    await addMediaUsage(this.#mongo.db(mongoDatabaseName(tenant)), bytes);
   }
 }
