@@ -5,7 +5,8 @@
  * refused end as failed in the log, and replays it from the page to delivered (the same
  * webhook-id, signed with the secret the page showed); an admin makes a bot, issues it a token
  * in the page that the bot API accepts, adds it to a conversation where it posts, and revokes the
- * token in the page (then 401). A member sees neither the link nor the page, and the API refuses
+ * token in the page (then 401); an incoming webhook made in the page, its URL shown once, posts
+ * into its conversation until it is deleted there. A member sees neither the link nor the page, and the API refuses
  * them (403). axe-core on the page; the integrations screenshot.
  */
 import { randomUUID } from 'node:crypto';
@@ -215,6 +216,50 @@ describe('bots on the integrations page', () => {
     await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(0);
     const left = await admin.client.GET('/api/v1/integrations/bots');
     expect(left.data?.bots.map((b) => b.id)).not.toContain(bot?.id);
+  }, 120_000);
+});
+
+describe('incoming webhooks on the integrations page', () => {
+  it('makes one whose URL shows once and posts into its conversation, then deletes it: the URL stops', async () => {
+    const admin = await web.stack.user(web.tenant, ['member', 'admin']);
+    const made = await admin.client.POST('/api/v1/conversations', {
+      body: { kind: 'group', name: 'alerts' },
+    });
+    const conversationId = made.data?.id ?? '';
+    expect(conversationId).not.toBe('');
+    const page = await signedInPage(web, admin);
+    await integrationsPage(page);
+    const name = `ci-${randomUUID().slice(0, 6)}`;
+    await page.getByLabel('Incoming webhook name').fill(name);
+    await page.getByLabel('Posts into conversation (id)').fill(conversationId);
+    await page.getByRole('button', { name: 'Make incoming webhook' }).click();
+    const field = page.getByLabel('Webhook URL (shown once)');
+    await field.waitFor({ timeout: 15_000 });
+    const url = await field.inputValue();
+    expect(url.startsWith(`${web.url}/api/v1/hooks/${web.tenant}/`)).toBe(true);
+    const post = (text: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+    const posted = await post('nightly build passed');
+    expect(posted.status).toBe(200);
+    const history = await admin.client.GET('/api/v1/conversations/{conversationId}/messages', {
+      params: { path: { conversationId } },
+    });
+    expect(history.data?.messages.map((m) => m.text)).toContain('nightly build passed');
+    const row = page.locator('tr[data-incoming]', { hasText: name });
+    await row.waitFor({ timeout: 15_000 });
+    await expectAccessible(page, 'integrations page with an incoming webhook');
+
+    await page.reload();
+    await row.waitFor({ timeout: 15_000 });
+    expect(await page.getByLabel('Webhook URL (shown once)').count()).toBe(0);
+    expect(await page.content()).not.toContain(url.split('/').at(-1) ?? url);
+    await row.getByRole('button', { name: `Delete incoming webhook ${name}` }).click();
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
+    expect((await post('after delete')).status).toBe(404);
   }, 120_000);
 });
 

@@ -1,8 +1,9 @@
 /**
- * The tenant admin's integrations: bots with their tokens, and outgoing webhooks with their
- * delivery log. Anyone else sees a sentence (and the gateway refuses them the API anyway).
+ * The tenant admin's integrations: outgoing webhooks with their delivery log, incoming webhooks
+ * (a secret URL posting into a conversation), and bots with their tokens. Anyone else sees a sentence (and the gateway refuses them the API anyway).
  */
 import { Bots } from '../integrations/bots.tsx';
+import { IncomingWebhooks } from '../integrations/incoming-webhooks.tsx';
 import { OutgoingWebhooks } from '../integrations/outgoing-webhooks.tsx';
 import { isAdmin, useMe } from '../me.ts';
 import { PageFrame } from './page-frame.tsx';
@@ -30,6 +31,14 @@ export function IntegrationsPage() {
           webhook-signature) with the endpoint's secret, and sent at least once with retries.
         </p>
         <OutgoingWebhooks />
+      </section>
+      <section aria-labelledby="incoming-title">
+        <h2 id="incoming-title">Incoming webhooks</h2>
+        <p class="hint">
+          A secret URL that posts into one conversation: send it <code>{'{"text": "..."}'}</code> as JSON
+          (Slack's body; other fields are ignored).
+        </p>
+        <IncomingWebhooks />
       </section>
       <section aria-labelledby="bots-title">
         <h2 id="bots-title">Bots</h2>
