@@ -41,12 +41,14 @@ async function scim(
   path: string,
   token: string | undefined,
   body?: unknown,
-): Promise<{ status: number; type: string; json: Record<string, unknown> }> {
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; etag: string | null; json: Record<string, unknown> }> {
   const response = await fetch(`${stack.gateway.url}/api/v1/tenants/${tenant}/scim/v2${path}`, {
     method,
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+      ...headers,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -54,9 +56,13 @@ async function scim(
   return {
     status: response.status,
     type: response.headers.get('content-type') ?? '',
+    etag: response.headers.get('etag'),
     json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
 }
+
+const versionOf = (answer: { json: Record<string, unknown> }) =>
+  (answer.json.meta as { version?: string } | undefined)?.version;
 
 const newUser = (email: string, extra: object = {}) => ({
   schemas: [USER],
@@ -251,6 +257,182 @@ describe('the SCIM token list', () => {
     const gone = await adminA.client.GET('/api/v1/admin/scim/tokens');
     expect(gone.data?.tokens.map((t) => t.id)).not.toContain(made.id);
     expect((await scim(stack.tenantA, 'GET', '/Users?count=1', made.token)).status).toBe(401);
+  });
+});
+
+describe('SCIM 2.0 PUT and versions (RFC 7644 §3.5.1, §3.14)', () => {
+  it('replaces a user with PUT; If-Match on another version is 412 and changes nothing; If-None-Match is 304', async () => {
+    const email = `put-${randomUUID().slice(0, 8)}@${stack.tenantA}.example`;
+    const created = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser(email));
+    expect(created.status).toBe(201);
+    const v1 = versionOf(created);
+    expect(v1).toMatch(/^W\/".+"$/);
+    expect(created.etag).toBe(v1);
+    const read = await scim(stack.tenantA, 'GET', `/Users/${created.json.id}`, tokenA);
+    expect(read.etag).toBe(v1);
+    const unchanged = await scim(stack.tenantA, 'GET', `/Users/${created.json.id}`, tokenA, undefined, {
+      'if-none-match': v1 as string,
+    });
+    expect(unchanged.status).toBe(304);
+
+    // PUT: the whole resource; externalId absent is cleared, displayName from the body.
+    const replaced = await scim(
+      stack.tenantA,
+      'PUT',
+      `/Users/${created.json.id}`,
+      tokenA,
+      { schemas: [USER], userName: email, displayName: 'Pat Replaced', active: true },
+      { 'if-match': v1 as string },
+    );
+    expect(replaced.status).toBe(200);
+    expect(replaced.json).toMatchObject({
+      id: created.json.id,
+      userName: email,
+      displayName: 'Pat Replaced',
+    });
+    expect(replaced.json).not.toHaveProperty('externalId');
+    const v2 = versionOf(replaced);
+    expect(v2).not.toBe(v1);
+    expect(replaced.etag).toBe(v2);
+
+    // A client holding the old version loses: 412, and the user is as the PUT left it.
+    const stalePut = await scim(
+      stack.tenantA,
+      'PUT',
+      `/Users/${created.json.id}`,
+      tokenA,
+      { schemas: [USER], userName: email, displayName: 'Lost update' },
+      { 'if-match': v1 as string },
+    );
+    expect(stalePut.status).toBe(412);
+    expect(stalePut.json).toMatchObject({ schemas: [ERROR], status: '412' });
+    const stalePatch = await scim(
+      stack.tenantA,
+      'PATCH',
+      `/Users/${created.json.id}`,
+      tokenA,
+      { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] },
+      { 'if-match': v1 as string },
+    );
+    expect(stalePatch.status).toBe(412);
+    const staleDelete = await scim(stack.tenantA, 'DELETE', `/Users/${created.json.id}`, tokenA, undefined, {
+      'if-match': v1 as string,
+    });
+    expect(staleDelete.status).toBe(412);
+    const now = await scim(stack.tenantA, 'GET', `/Users/${created.json.id}`, tokenA, undefined, {
+      'if-none-match': v1 as string,
+    });
+    expect(now.status).toBe(200);
+    expect(now.json).toMatchObject({ displayName: 'Pat Replaced', active: true });
+    expect(versionOf(now)).toBe(v2);
+
+    // The current version (or *) lets a change through; PUT active=false suspends.
+    const off = await scim(
+      stack.tenantA,
+      'PUT',
+      `/Users/${created.json.id}`,
+      tokenA,
+      { schemas: [USER], userName: email.toUpperCase(), displayName: 'Pat Replaced', active: false },
+      { 'if-match': `W/"other", ${v2}` },
+    );
+    expect(off.status).toBe(200);
+    expect(off.json.active).toBe(false);
+    // userName is the sign-in address: not changed by a PUT.
+    const rename = await scim(stack.tenantA, 'PUT', `/Users/${created.json.id}`, tokenA, {
+      schemas: [USER],
+      userName: `other-${email}`,
+    });
+    expect(rename.json).toMatchObject({ status: '400', scimType: 'mutability' });
+    expect(
+      (
+        await scim(stack.tenantA, 'DELETE', `/Users/${created.json.id}`, tokenA, undefined, {
+          'if-match': '*',
+        })
+      ).status,
+    ).toBe(204);
+  });
+
+  it('replaces a group with PUT under If-Match; a stale version is 412', async () => {
+    const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+    const [one, two] = await Promise.all([stack.user(stack.tenantA), stack.user(stack.tenantA)]);
+    const name = `Put team ${randomUUID().slice(0, 6)}`;
+    const created = await scim(stack.tenantA, 'POST', '/Groups', tokenA, {
+      schemas: [GROUP],
+      displayName: name,
+      externalId: 'hr-team-1',
+      members: [{ value: one.userId }],
+    });
+    const v1 = versionOf(created);
+    expect(created.etag).toBe(v1);
+    const replaced = await scim(
+      stack.tenantA,
+      'PUT',
+      `/Groups/${created.json.id}`,
+      tokenA,
+      { schemas: [GROUP], displayName: `${name} renamed`, members: [{ value: two.userId }] },
+      { 'if-match': v1 as string },
+    );
+    expect(replaced.status).toBe(200);
+    expect(replaced.json.displayName).toBe(`${name} renamed`);
+    expect((replaced.json.members as { value: string }[]).map((m) => m.value)).toEqual([two.userId]);
+    expect(replaced.json).not.toHaveProperty('externalId');
+    expect(replaced.etag).not.toBe(v1);
+    const stale = await scim(
+      stack.tenantA,
+      'PATCH',
+      `/Groups/${created.json.id}`,
+      tokenA,
+      { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: one.userId }] }] },
+      { 'if-match': v1 as string },
+    );
+    expect(stale.status).toBe(412);
+    const read = await scim(stack.tenantA, 'GET', `/Groups/${created.json.id}`, tokenA, undefined, {
+      'if-none-match': replaced.etag as string,
+    });
+    expect(read.status).toBe(304);
+    expect(read.etag).toBe(replaced.etag);
+    expect(
+      (
+        await scim(stack.tenantA, 'DELETE', `/Groups/${created.json.id}`, tokenA, undefined, {
+          'if-match': v1 as string,
+        })
+      ).status,
+    ).toBe(412);
+    expect((await scim(stack.tenantA, 'DELETE', `/Groups/${created.json.id}`, tokenA)).status).toBe(204);
+  });
+
+  it("refuses a PUT with tenant A's token on tenant B's user and group, and B's ids under A", async () => {
+    const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+    const bUser = await stack.user(stack.tenantB);
+    const before = await scim(stack.tenantB, 'GET', `/Users/${bUser.userId}`, tokenB);
+    const bGroup = await scim(stack.tenantB, 'POST', '/Groups', tokenB, {
+      schemas: [GROUP],
+      displayName: `B put ${randomUUID().slice(0, 6)}`,
+      members: [{ value: bUser.userId }],
+    });
+    const put = (tenant: string, path: string, body: unknown, version?: string) =>
+      scim(tenant, 'PUT', path, tokenA, body, version ? { 'if-match': version } : {});
+    const userBody = {
+      schemas: [USER],
+      userName: before.json.userName,
+      displayName: 'Hijacked',
+      active: false,
+    };
+    const groupBody = { schemas: [GROUP], displayName: 'Hijacked', members: [] };
+    expect((await put(stack.tenantB, `/Users/${bUser.userId}`, userBody, before.etag ?? '')).status).toBe(
+      401,
+    );
+    expect((await put(stack.tenantA, `/Users/${bUser.userId}`, userBody)).status).toBe(404);
+    expect((await put(stack.tenantB, `/Groups/${bGroup.json.id}`, groupBody, bGroup.etag ?? '')).status).toBe(
+      401,
+    );
+    expect((await put(stack.tenantA, `/Groups/${bGroup.json.id}`, groupBody)).status).toBe(404);
+    const after = await scim(stack.tenantB, 'GET', `/Users/${bUser.userId}`, tokenB);
+    expect(after.json).toMatchObject({ displayName: before.json.displayName, active: true });
+    expect(after.etag).toBe(before.etag);
+    const groupAfter = await scim(stack.tenantB, 'GET', `/Groups/${bGroup.json.id}`, tokenB);
+    expect(groupAfter.etag).toBe(bGroup.etag);
+    expect((await bUser.client.GET('/api/v1/me')).response.status).toBe(200);
   });
 });
 

@@ -1512,9 +1512,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** SCIM: one group */
+        /** SCIM: one group (its version as ETag) */
         get: operations["scimGetGroup"];
-        put?: never;
+        /** SCIM: replaces a group (name, members, externalId; If-Match: 412 on another version) */
+        put: operations["scimReplaceGroup"];
         post?: never;
         /** SCIM: deletes a group (its members stay) */
         delete: operations["scimDeleteGroup"];
@@ -1549,9 +1550,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** SCIM: one user */
+        /** SCIM: one user (its version as ETag) */
         get: operations["scimGetUser"];
-        put?: never;
+        /** SCIM: replaces a user (userName cannot change; If-Match: 412 on another version) */
+        put: operations["scimReplaceUser"];
         post?: never;
         /** SCIM: deletes (anonymises) a user; refused under a legal hold */
         delete: operations["scimDeleteUser"];
@@ -7930,7 +7932,10 @@ export interface operations {
     scimGetGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Answer 304 if the resource still has this version */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */
@@ -7977,12 +7982,84 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified: If-None-Match names the current version */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimReplaceGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+                /** @description Tenant id: a lower-case DNS label of at most 32 characters */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        /** @description A SCIM resource or PatchOp (RFC 7643/7644) */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SCIM answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
         };
     };
     scimDeleteGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */
@@ -8030,7 +8107,10 @@ export interface operations {
     scimPatchGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */
@@ -8202,7 +8282,10 @@ export interface operations {
     scimGetUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Answer 304 if the resource still has this version */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */
@@ -8249,12 +8332,84 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified: If-None-Match names the current version */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimReplaceUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+                /** @description Tenant id: a lower-case DNS label of at most 32 characters */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        /** @description A SCIM resource or PatchOp (RFC 7643/7644) */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Refused: auth's SCIM Error, or problem details when the gateway refuses first */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/scim+json": {
+                        detail?: string;
+                        schemas: string[];
+                        scimType?: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service failed or is unavailable: problem details, never a stack trace */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SCIM answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
         };
     };
     scimDeleteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */
@@ -8302,7 +8457,10 @@ export interface operations {
     scimPatchUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Change only if the resource still has this version */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description Tenant id: a lower-case DNS label of at most 32 characters */

@@ -1,6 +1,7 @@
 /**
  * SCIM 2.0 Groups (RFC 7643 section 4.2) of a tenant: a name and members, who must be users of the
- * same tenant (a member id from anywhere else is refused, never stored). Groups do not map to roles
+ * same tenant (a member id from anywhere else is refused, never stored). Each answer carries its
+ * version (`meta.version`, the ETag); a change naming another in If-Match is refused (412). Groups do not map to roles
  * or channel membership yet; deleting a user leaves its id out of every answer.
  */
 
@@ -8,11 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { isDuplicateKeyError } from '@parley/kit';
 import type { ScimGroupDocument, TenantCollections } from '../store/tenant-store.ts';
 import {
+  assertIfMatch,
   listScimResources,
   SCIM_PATCH_SCHEMA,
   ScimError,
   type ScimListQuery,
   type ScimPatch,
+  type ScimPrecondition,
+  withVersion,
 } from './scim-users.ts';
 
 export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -71,10 +75,11 @@ export class ScimGroups {
   }
 
   /** add/remove/replace of `members` (remove also as `members[value eq "<id>"]`) and `displayName`. */
-  async patch(c: TenantCollections, id: string, patch: ScimPatch) {
+  async patch(c: TenantCollections, id: string, patch: ScimPatch, precondition: ScimPrecondition = {}) {
     if (!patch.schemas.includes(SCIM_PATCH_SCHEMA))
       throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_PATCH_SCHEMA}`);
     const group = await this.get(c, id);
+    assertIfMatch(precondition.ifMatch, (await this.view(c, group)).meta.version);
     let members = new Set(group.memberIds);
     let displayName = group.displayName;
     for (const operation of patch.Operations) {
@@ -105,23 +110,71 @@ export class ScimGroups {
         );
       }
     }
+    return this.#write(c, group, { displayName, memberIds: [...members], externalId: group.externalId });
+  }
+
+  /**
+   * PUT (RFC 7644 §3.5.1): the client's whole Group replaces the one kept: its displayName, its
+   * members (none when absent; each a user of this tenant) and its externalId (cleared when absent).
+   */
+  async replace(
+    c: TenantCollections,
+    id: string,
+    input: ScimGroupInput,
+    precondition: ScimPrecondition = {},
+  ) {
+    if (!input.schemas.includes(SCIM_GROUP_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_GROUP_SCHEMA}`);
+    const group = await this.get(c, id);
+    assertIfMatch(precondition.ifMatch, (await this.view(c, group)).meta.version);
+    const memberIds = await this.#members(
+      c,
+      (input.members ?? []).map((m) => m.value),
+    );
+    return this.#write(c, group, {
+      displayName: input.displayName.trim(),
+      memberIds,
+      externalId: input.externalId,
+    });
+  }
+
+  /** Writes the group as read, only if it is still as it was (its updatedAt): else 412. */
+  async #write(
+    c: TenantCollections,
+    group: ScimGroupDocument,
+    next: { displayName: string; memberIds: string[]; externalId: string | undefined },
+  ) {
     const set = {
-      displayName,
-      displayNameKey: nameKey(displayName),
-      memberIds: [...members],
+      displayName: next.displayName,
+      displayNameKey: nameKey(next.displayName),
+      memberIds: next.memberIds,
+      ...(next.externalId ? { externalId: next.externalId } : {}),
       updatedAt: new Date(),
     };
+    let written: ScimGroupDocument | null;
     try {
-      await c.scimGroups.updateOne({ _id: id }, { $set: set });
+      written = await c.scimGroups.findOneAndUpdate(
+        { _id: group._id, updatedAt: group.updatedAt },
+        { $set: set, ...(next.externalId ? {} : { $unset: { externalId: '' } }) },
+        { returnDocument: 'after' },
+      );
     } catch (error) {
       if (isDuplicateKeyError(error))
         throw new ScimError(409, 'uniqueness', 'A group with this displayName exists');
       throw error;
     }
-    return this.view(c, { ...group, ...set });
+    if (!written)
+      throw new ScimError(
+        412,
+        undefined,
+        'The resource changed while this request was applied; read it again',
+      );
+    return this.view(c, written);
   }
 
-  async delete(c: TenantCollections, id: string): Promise<void> {
+  async delete(c: TenantCollections, id: string, precondition: ScimPrecondition = {}): Promise<void> {
+    if (precondition.ifMatch !== undefined)
+      assertIfMatch(precondition.ifMatch, (await this.view(c, await this.get(c, id))).meta.version);
     const removed = await c.scimGroups.deleteOne({ _id: id });
     if (removed.deletedCount === 0) throw new ScimError(404, undefined, `No Group ${id}`);
   }
@@ -133,7 +186,7 @@ export class ScimGroups {
         { projection: { _id: 1, displayName: 1 } },
       )
       .toArray();
-    return {
+    return withVersion({
       schemas: [SCIM_GROUP_SCHEMA],
       id: group._id,
       ...(group.externalId ? { externalId: group.externalId } : {}),
@@ -144,7 +197,7 @@ export class ScimGroups {
         created: group.createdAt.toISOString(),
         lastModified: group.updatedAt.toISOString(),
       },
-    };
+    });
   }
 
   #ids(value: unknown): string[] {

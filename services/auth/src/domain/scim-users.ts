@@ -6,6 +6,7 @@
  * once (Accounts.update, the same path as an admin's suspension); DELETE is the admin's deletion
  * (anonymised tombstone, refused under a legal hold).
  */
+import { createHash } from 'node:crypto';
 import type { AuditActor } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
 import type { Collection, Filter } from 'mongodb';
@@ -25,6 +26,49 @@ export class ScimError extends ProblemError {
     super(status, scimType ?? 'scim-error', 'SCIM request refused', detail);
     this.scimType = scimType;
   }
+}
+
+/**
+ * A resource's version (RFC 7643 §3.1 `meta.version`, the ETag of RFC 7644 §3.14): a weak tag
+ * over everything the resource shows, so it changes exactly when its representation does.
+ */
+export function withVersion<R extends { meta: Record<string, string> }>(
+  resource: R,
+): R & {
+  meta: R['meta'] & { version: string };
+} {
+  const digest = createHash('sha256').update(JSON.stringify(resource)).digest('base64url').slice(0, 22);
+  return { ...resource, meta: { ...resource.meta, version: `W/"${digest}"` } };
+}
+
+/** The opaque part of an entity tag (weak comparison, RFC 9110 §8.8.3.2: W/ is ignored). */
+const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+
+/**
+ * If-Match (RFC 7644 §3.14, RFC 9110 §13.1.1): absent or `*` lets the change through; otherwise
+ * one of the listed tags must be the resource's current version, or the change is refused with
+ * 412 Precondition Failed and the client must read the resource again.
+ */
+export function assertIfMatch(ifMatch: string | undefined, current: string): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const tags = ifMatch.split(',').map(opaque);
+  if (!tags.includes(opaque(current)))
+    throw new ScimError(
+      412,
+      undefined,
+      `The resource has changed: its version is now ${current} (If-Match named ${ifMatch.trim()}); read it again`,
+    );
+}
+
+/** If-None-Match on a read: true when the client's copy is current (answer 304). */
+export function notModified(ifNoneMatch: string | undefined, current: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map(opaque).includes(opaque(current));
+}
+
+/** A precondition a change carries (the If-Match header, as the client sent it). */
+export interface ScimPrecondition {
+  ifMatch?: string;
 }
 
 export const SCIM_ACTOR: AuditActor = { type: 'service', id: 'scim' };
@@ -47,7 +91,7 @@ export interface ScimPatch {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function scimUser(user: UserDocument) {
-  return {
+  return withVersion({
     schemas: [SCIM_USER_SCHEMA],
     id: user._id,
     ...(user.scimExternalId ? { externalId: user.scimExternalId } : {}),
@@ -61,7 +105,7 @@ export function scimUser(user: UserDocument) {
       created: user.createdAt.toISOString(),
       lastModified: user.updatedAt.toISOString(),
     },
-  };
+  });
 }
 
 function displayNameOf(input: Pick<ScimUserInput, 'displayName' | 'name' | 'userName'>): string {
@@ -124,10 +168,17 @@ export class ScimUsers {
     });
   }
 
-  async patch(c: TenantCollections, id: string, patch: ScimPatch, context: RequestContext) {
+  async patch(
+    c: TenantCollections,
+    id: string,
+    patch: ScimPatch,
+    context: RequestContext,
+    precondition: ScimPrecondition = {},
+  ) {
     if (!patch.schemas.includes(SCIM_PATCH_SCHEMA))
       throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_PATCH_SCHEMA}`);
-    let user = await this.get(c, id);
+    const user = await this.get(c, id);
+    assertIfMatch(precondition.ifMatch, scimUser(user).meta.version);
     let active: boolean | undefined;
     let displayName: string | undefined;
     let externalId: string | undefined;
@@ -144,12 +195,7 @@ export class ScimUsers {
             : {};
       for (const [path, value] of Object.entries(values)) {
         if (path === 'active') {
-          // Azure AD sends the string "False".
-          const flag = typeof value === 'string' ? value.toLowerCase() : value;
-          if (flag !== true && flag !== false && flag !== 'true' && flag !== 'false') {
-            throw new ScimError(400, 'invalidValue', 'active must be a boolean');
-          }
-          active = flag === true || flag === 'true';
+          active = activeFlag(value);
         } else if (path === 'displayName' || path === 'name.formatted') {
           if (typeof value !== 'string' || !value.trim() || value.length > 100)
             throw new ScimError(400, 'invalidValue', `${path} must be a string of 1-100 characters`);
@@ -163,22 +209,97 @@ export class ScimUsers {
         }
       }
     }
-    if (displayName !== undefined || externalId !== undefined) {
-      const set = {
-        ...(displayName ? { displayName } : {}),
-        ...(externalId ? { scimExternalId: externalId } : {}),
-        updatedAt: new Date(),
-      };
-      await c.users.updateOne({ _id: id }, { $set: set });
-      user = { ...user, ...set };
-    }
-    if (active !== undefined && active !== (user.status === 'active'))
-      return this.#setActive(c, user, active, context);
-    return scimUser(user);
+    return this.#write(c, user, { displayName, externalId, active }, context);
   }
 
-  async delete(c: TenantCollections, id: string, context: RequestContext): Promise<void> {
-    await this.get(c, id);
+  /**
+   * PUT (RFC 7644 §3.5.1): the client's whole User replaces the one kept. `displayName` comes
+   * from the body as at creation, an absent `externalId` is cleared, an absent `active` is left
+   * as it is. `userName` is the sign-in address and cannot be changed here (400 `mutability`);
+   * `id` and `meta` in the body are read-only and ignored.
+   */
+  async replace(
+    c: TenantCollections,
+    id: string,
+    input: ScimUserInput,
+    context: RequestContext,
+    precondition: ScimPrecondition = {},
+  ) {
+    if (!input.schemas.includes(SCIM_USER_SCHEMA))
+      throw new ScimError(400, 'invalidSyntax', `schemas must include ${SCIM_USER_SCHEMA}`);
+    const user = await this.get(c, id);
+    assertIfMatch(precondition.ifMatch, scimUser(user).meta.version);
+    if (normaliseEmail(input.userName) !== user.emailKey)
+      throw new ScimError(400, 'mutability', 'userName (the sign-in address) cannot be changed by SCIM');
+    return this.#write(
+      c,
+      user,
+      {
+        displayName: displayNameOf(input),
+        externalId: input.externalId ?? null,
+        ...(input.active !== undefined ? { active: activeFlag(input.active) } : {}),
+      },
+      context,
+    );
+  }
+
+  /**
+   * Writes a change read from `user`: only if the user is still as it was read (its
+   * `updatedAt`), so a change made meanwhile is not overwritten (412, as a stale If-Match).
+   * `externalId: null` clears it. Nothing that is already so is written (the version stays).
+   */
+  async #write(
+    c: TenantCollections,
+    user: UserDocument,
+    change: {
+      displayName?: string | undefined;
+      externalId?: string | null | undefined;
+      active?: boolean | undefined;
+    },
+    context: RequestContext,
+  ) {
+    const set: Partial<UserDocument> = {};
+    if (change.displayName !== undefined && change.displayName !== user.displayName)
+      set.displayName = change.displayName;
+    if (
+      typeof change.externalId === 'string' &&
+      change.externalId &&
+      change.externalId !== user.scimExternalId
+    )
+      set.scimExternalId = change.externalId;
+    const unsetExternalId = change.externalId === null && user.scimExternalId !== undefined;
+    let current = user;
+    if (Object.keys(set).length > 0 || unsetExternalId) {
+      const updatedAt = new Date();
+      const written = await c.users.findOneAndUpdate(
+        { _id: user._id, updatedAt: user.updatedAt, status: { $ne: 'deleted' } },
+        {
+          $set: { ...set, updatedAt },
+          ...(unsetExternalId ? { $unset: { scimExternalId: '' } } : {}),
+        },
+        { returnDocument: 'after' },
+      );
+      if (!written)
+        throw new ScimError(
+          412,
+          undefined,
+          'The resource changed while this request was applied; read it again',
+        );
+      current = written;
+    }
+    if (change.active !== undefined && change.active !== (current.status === 'active'))
+      return this.#setActive(c, current, change.active, context);
+    return scimUser(current);
+  }
+
+  async delete(
+    c: TenantCollections,
+    id: string,
+    context: RequestContext,
+    precondition: ScimPrecondition = {},
+  ): Promise<void> {
+    const user = await this.get(c, id);
+    assertIfMatch(precondition.ifMatch, scimUser(user).meta.version);
     await this.#deletion.delete(c, id, SCIM_ACTOR, 'admin-deletion', context);
   }
 
@@ -193,6 +314,14 @@ export class ScimUsers {
     );
     return scimUser(await this.get(c, user._id));
   }
+}
+
+/** SCIM's `active`: a boolean, or the strings Azure AD sends ("True", "False"). */
+function activeFlag(value: unknown): boolean {
+  const flag = typeof value === 'string' ? value.toLowerCase() : value;
+  if (flag !== true && flag !== false && flag !== 'true' && flag !== 'false')
+    throw new ScimError(400, 'invalidValue', 'active must be a boolean');
+  return flag === true || flag === 'true';
 }
 
 export interface ScimListQuery {

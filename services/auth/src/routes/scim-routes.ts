@@ -1,18 +1,27 @@
 /**
  * SCIM 2.0 (RFC 7644) for a tenant's provisioning client, under `/v1/tenants/:tenant/scim/v2`
- * (the gateway serves it at `/api/v1/tenants/:tenant/scim/v2`): Users (create, read, filter,
- * patch, delete) with the tenant's SCIM bearer token, and the admin routes that issue and revoke
+ * (the gateway serves it at `/api/v1/tenants/:tenant/scim/v2`): Users and Groups (create, read,
+ * filter, replace with PUT, patch, delete) with the tenant's SCIM bearer token, each resource
+ * versioned (RFC 7644 §3.14: `meta.version` and the ETag header; If-Match on PUT, PATCH and
+ * DELETE answers 412 when it names another version; If-None-Match on a read answers 304), and the admin routes that issue and revoke
  * those tokens. Errors here are SCIM's own (`urn:ietf:params:scim:api:messages:2.0:Error`,
  * `status` as a string, `scimType`), which SCIM clients parse, not problem details; bodies are
  * accepted as `application/scim+json` or JSON and answered as `application/scim+json`.
  */
 import { authOf, requireAccessToken } from '@parley/auth-client';
 import { ProblemError, problems, routePlugin, securedBy, Type } from '@parley/kit';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import type { AuthComponents } from '../components.ts';
 import type { ScimGroupInput } from '../domain/scim-groups.ts';
-import { ScimError, type ScimPatch, type ScimUserInput, scimUser } from '../domain/scim-users.ts';
+import {
+  notModified,
+  ScimError,
+  type ScimPatch,
+  type ScimPrecondition,
+  type ScimUserInput,
+  scimUser,
+} from '../domain/scim-users.ts';
 import { TenantParams, usableTenant } from './public-routes.ts';
 import { NoContent, requestContext } from './request-context.ts';
 
@@ -65,6 +74,13 @@ const ListQuery = Type.Object({
   startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
   count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
 });
+const ResourceMeta = Type.Object({
+  resourceType: Type.String(),
+  created: Type.String(),
+  lastModified: Type.String(),
+  /** The weak entity tag of this representation, also the answer's ETag header. */
+  version: Type.String(),
+});
 const ScimUserResource = Type.Object(
   {
     schemas: Type.Array(Type.String()),
@@ -75,7 +91,7 @@ const ScimUserResource = Type.Object(
     name: Type.Object({ formatted: Type.String() }),
     emails: Type.Array(Type.Object({ value: Type.String(), primary: Type.Boolean() })),
     active: Type.Boolean(),
-    meta: Type.Object({ resourceType: Type.String(), created: Type.String(), lastModified: Type.String() }),
+    meta: ResourceMeta,
   },
   { description: 'A SCIM User (RFC 7643 section 4.1)' },
 );
@@ -109,7 +125,7 @@ const ScimGroupResource = Type.Object(
     externalId: Type.Optional(Type.String()),
     displayName: Type.String(),
     members: Type.Array(Type.Object({ value: Type.String(), display: Type.String(), type: Type.String() })),
-    meta: Type.Object({ resourceType: Type.String(), created: Type.String(), lastModified: Type.String() }),
+    meta: ResourceMeta,
   },
   { description: 'A SCIM Group (RFC 7643 section 4.2)' },
 );
@@ -183,6 +199,29 @@ function scimErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/** The If-Match a change carries (RFC 7644 §3.14). */
+function precondition(request: FastifyRequest): ScimPrecondition {
+  const ifMatch = request.headers['if-match'];
+  return typeof ifMatch === 'string' ? { ifMatch } : {};
+}
+
+/** A single resource: its version as the ETag header too. */
+function sendResource(
+  reply: FastifyReply,
+  resource: { meta: { version: string } },
+  status = 200,
+): FastifyReply {
+  return reply.status(status).type(SCIM_TYPE).header('etag', resource.meta.version).send(resource);
+}
+
+/** A read: 304 without a body when If-None-Match names the current version. */
+function sendRead(request: FastifyRequest, reply: FastifyReply, resource: { meta: { version: string } }) {
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (notModified(typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined, resource.meta.version))
+    return reply.status(304).header('etag', resource.meta.version).send();
+  return sendResource(reply, resource);
+}
+
 export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
   scimErrorHandling(app);
   /** The tenant in the path, its collections, after its SCIM token was checked. */
@@ -199,7 +238,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     async (request, reply) => {
       const c = await scim(request);
       const created = await parts.scimUsers.create(c, request.body as ScimUserInput, requestContext(request));
-      return reply.status(201).type(SCIM_TYPE).send(created);
+      return sendResource(reply, created, 201);
     },
   );
 
@@ -214,10 +253,26 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Users/:id`,
-    { schema: { params: UserParams, response: scimAnswers({ 200: ScimUserResource }) } },
+    { schema: { params: UserParams, response: scimAnswers({ 200: ScimUserResource, 304: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
-      return reply.type(SCIM_TYPE).send(scimUser(await parts.scimUsers.get(c, request.params.id)));
+      return sendRead(request, reply, scimUser(await parts.scimUsers.get(c, request.params.id)));
+    },
+  );
+
+  app.put(
+    `${base}/Users/:id`,
+    { schema: { params: UserParams, body: UserBody, response: scimAnswers({ 200: ScimUserResource }) } },
+    async (request, reply) => {
+      const c = await scim(request);
+      const replaced = await parts.scimUsers.replace(
+        c,
+        request.params.id,
+        request.body as ScimUserInput,
+        requestContext(request),
+        precondition(request),
+      );
+      return sendResource(reply, replaced);
     },
   );
 
@@ -231,8 +286,9 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
         request.params.id,
         request.body as ScimPatch,
         requestContext(request),
+        precondition(request),
       );
-      return reply.type(SCIM_TYPE).send(patched);
+      return sendResource(reply, patched);
     },
   );
 
@@ -241,7 +297,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     { schema: { params: UserParams, response: scimAnswers({ 204: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
-      await parts.scimUsers.delete(c, request.params.id, requestContext(request));
+      await parts.scimUsers.delete(c, request.params.id, requestContext(request), precondition(request));
       return reply.status(204).send(null);
     },
   );
@@ -251,10 +307,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     { schema: { params: TenantParams, body: GroupBody, response: scimAnswers({ 201: ScimGroupResource }) } },
     async (request, reply) => {
       const c = await scim(request);
-      return reply
-        .status(201)
-        .type(SCIM_TYPE)
-        .send(await parts.scimGroups.create(c, request.body as ScimGroupInput));
+      return sendResource(reply, await parts.scimGroups.create(c, request.body as ScimGroupInput), 201);
     },
   );
 
@@ -269,12 +322,31 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Groups/:id`,
-    { schema: { params: UserParams, response: scimAnswers({ 200: ScimGroupResource }) } },
+    { schema: { params: UserParams, response: scimAnswers({ 200: ScimGroupResource, 304: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
-      return reply
-        .type(SCIM_TYPE)
-        .send(await parts.scimGroups.view(c, await parts.scimGroups.get(c, request.params.id)));
+      return sendRead(
+        request,
+        reply,
+        await parts.scimGroups.view(c, await parts.scimGroups.get(c, request.params.id)),
+      );
+    },
+  );
+
+  app.put(
+    `${base}/Groups/:id`,
+    { schema: { params: UserParams, body: GroupBody, response: scimAnswers({ 200: ScimGroupResource }) } },
+    async (request, reply) => {
+      const c = await scim(request);
+      return sendResource(
+        reply,
+        await parts.scimGroups.replace(
+          c,
+          request.params.id,
+          request.body as ScimGroupInput,
+          precondition(request),
+        ),
+      );
     },
   );
 
@@ -283,9 +355,10 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     { schema: { params: UserParams, body: PatchBody, response: scimAnswers({ 200: ScimGroupResource }) } },
     async (request, reply) => {
       const c = await scim(request);
-      return reply
-        .type(SCIM_TYPE)
-        .send(await parts.scimGroups.patch(c, request.params.id, request.body as ScimPatch));
+      return sendResource(
+        reply,
+        await parts.scimGroups.patch(c, request.params.id, request.body as ScimPatch, precondition(request)),
+      );
     },
   );
 
@@ -294,7 +367,7 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     { schema: { params: UserParams, response: scimAnswers({ 204: NoContent }) } },
     async (request, reply) => {
       const c = await scim(request);
-      await parts.scimGroups.delete(c, request.params.id);
+      await parts.scimGroups.delete(c, request.params.id, precondition(request));
       return reply.status(204).send(null);
     },
   );

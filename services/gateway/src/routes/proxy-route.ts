@@ -64,8 +64,10 @@ export interface ProxyRouteDefinition {
   tags: string[];
   summary: string;
   description?: string;
-  schema: Pick<FastifySchema, 'params' | 'querystring' | 'body' | 'response'>;
+  schema: Pick<FastifySchema, 'params' | 'querystring' | 'headers' | 'body' | 'response'>;
   access: Access;
+  /** Request headers handed on to the service as the client sent them (e.g. If-Match). */
+  forwardHeaders?: readonly string[];
   upstream: ServiceHttp;
   target: (input: RouteInput) => UpstreamTarget;
 }
@@ -141,6 +143,15 @@ export function guardsFor(access: Access, context: ProxyContext): onRequestHookH
   return [verify, gate, ...after];
 }
 
+function forwarded(request: FastifyRequest, names: readonly string[] | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of names ?? []) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
 export function registerProxyRoute(
   app: ServiceApp,
   context: ProxyContext,
@@ -176,6 +187,7 @@ export function registerProxyRoute(
             ? { [ACTING_USER_HEADER]: request.auth.sub, [ACTING_ROLES_HEADER]: request.auth.roles.join(',') }
             : {}),
           ...(request.botToken ? { [BOT_TOKEN_HEADER]: request.botToken } : {}),
+          ...forwarded(request, route.forwardHeaders),
           ...target.headers,
         },
       });

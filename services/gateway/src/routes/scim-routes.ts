@@ -43,6 +43,28 @@ const scimAnswer = (status: number) => ({
   },
 });
 const scimNoContent = { ...scimAnswer(204), 204: NoContent };
+/** A read of one resource: 304 when If-None-Match names its current version. */
+const scimRead = {
+  ...scimAnswer(200),
+  304: Type.Null({ description: 'Not modified: If-None-Match names the current version' }),
+};
+/**
+ * Versions (RFC 7644 §3.14): every resource carries `meta.version`, also its ETag header; a
+ * change with If-Match naming another version is refused (412), a read with If-None-Match
+ * naming the current one answers 304.
+ */
+const Preconditions = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ maxLength: 500, description: 'Change only if the resource still has this version' }),
+  ),
+});
+const ReadPreconditions = Type.Object({
+  'if-none-match': Type.Optional(
+    Type.String({ maxLength: 500, description: 'Answer 304 if the resource still has this version' }),
+  ),
+});
+const onChange = ['if-match'] as const;
+const onRead = ['if-none-match'] as const;
 const TenantParams = Type.Object({ tenant: TenantIdSchema });
 const UserParams = Type.Object({ tenant: TenantIdSchema, id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object({
@@ -80,9 +102,20 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       method: 'GET',
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimGetUser',
-      summary: 'SCIM: one user',
-      schema: { params: UserParams, response: scimAnswer(200) },
+      summary: 'SCIM: one user (its version as ETag)',
+      schema: { params: UserParams, headers: ReadPreconditions, response: scimRead },
+      forwardHeaders: onRead,
       target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'PUT',
+      url: '/tenants/:tenant/scim/v2/Users/:id',
+      operationId: 'scimReplaceUser',
+      summary: 'SCIM: replaces a user (userName cannot change; If-Match: 412 on another version)',
+      schema: { params: UserParams, headers: Preconditions, body: ScimBody, response: scimAnswer(200) },
+      forwardHeaders: onChange,
+      target: ({ tenant, params, body }) => ({ path: users(tenant, params.id), body, bearer: true }),
     },
     {
       ...scim,
@@ -90,7 +123,8 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimPatchUser',
       summary: 'SCIM: PatchOp on a user (active=false suspends them and ends their sessions)',
-      schema: { params: UserParams, body: ScimBody, response: scimAnswer(200) },
+      schema: { params: UserParams, headers: Preconditions, body: ScimBody, response: scimAnswer(200) },
+      forwardHeaders: onChange,
       target: ({ tenant, params, body }) => ({ path: users(tenant, params.id), body, bearer: true }),
     },
     {
@@ -99,7 +133,8 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Users/:id',
       operationId: 'scimDeleteUser',
       summary: 'SCIM: deletes (anonymises) a user; refused under a legal hold',
-      schema: { params: UserParams, response: scimNoContent },
+      schema: { params: UserParams, headers: Preconditions, response: scimNoContent },
+      forwardHeaders: onChange,
       target: ({ tenant, params }) => ({ path: users(tenant, params.id), bearer: true }),
     },
   ];
@@ -129,9 +164,20 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       method: 'GET',
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimGetGroup',
-      summary: 'SCIM: one group',
-      schema: { params: UserParams, response: scimAnswer(200) },
+      summary: 'SCIM: one group (its version as ETag)',
+      schema: { params: UserParams, headers: ReadPreconditions, response: scimRead },
+      forwardHeaders: onRead,
       target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
+    },
+    {
+      ...scim,
+      method: 'PUT',
+      url: '/tenants/:tenant/scim/v2/Groups/:id',
+      operationId: 'scimReplaceGroup',
+      summary: 'SCIM: replaces a group (name, members, externalId; If-Match: 412 on another version)',
+      schema: { params: UserParams, headers: Preconditions, body: ScimBody, response: scimAnswer(200) },
+      forwardHeaders: onChange,
+      target: ({ tenant, params, body }) => ({ path: groups(tenant, params.id), body, bearer: true }),
     },
     {
       ...scim,
@@ -139,7 +185,8 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimPatchGroup',
       summary: 'SCIM: PatchOp on a group (members add/remove/replace, displayName)',
-      schema: { params: UserParams, body: ScimBody, response: scimAnswer(200) },
+      schema: { params: UserParams, headers: Preconditions, body: ScimBody, response: scimAnswer(200) },
+      forwardHeaders: onChange,
       target: ({ tenant, params, body }) => ({ path: groups(tenant, params.id), body, bearer: true }),
     },
     {
@@ -148,7 +195,8 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       url: '/tenants/:tenant/scim/v2/Groups/:id',
       operationId: 'scimDeleteGroup',
       summary: 'SCIM: deletes a group (its members stay)',
-      schema: { params: UserParams, response: scimNoContent },
+      schema: { params: UserParams, headers: Preconditions, response: scimNoContent },
+      forwardHeaders: onChange,
       target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
     },
   );

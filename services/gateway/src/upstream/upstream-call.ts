@@ -24,7 +24,14 @@ export interface UpstreamRequest {
 export type UpstreamAnswer = RawServiceResponse;
 
 /** The answer's headers a client of the gateway needs (never hop-by-hop ones or the server's own). */
-const PASSED_BACK = ['www-authenticate', 'retry-after', 'content-disposition', 'cache-control', 'location'];
+const PASSED_BACK = [
+  'www-authenticate',
+  'retry-after',
+  'content-disposition',
+  'cache-control',
+  'location',
+  'etag',
+];
 
 /** Calls a service with what every call carries (request id, client address, user agent). */
 export async function callUpstream(
