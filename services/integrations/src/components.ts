@@ -96,13 +96,14 @@ export async function createComponents(
     tenants: webhookTenants,
   });
   const webhookDeliveries = new WebhookDeliveries(mongo.client);
+  const metrics = deliveryMetrics(new Registry());
   const webhookSender = new WebhookSender({
     fetch,
     timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
     breakerFailures: settings.WEBHOOK_BREAKER_FAILURES,
     breakerOpenMs: settings.WEBHOOK_BREAKER_OPEN_MS,
+    onBreak: (tenant) => metrics.breakerOpened.inc({ tenant }),
   });
-  const metrics = deliveryMetrics(new Registry());
   const deliverer = new WebhookDeliverer({
     endpoints: webhookEndpoints,
     deliveries: webhookDeliveries,

@@ -73,6 +73,33 @@ describe('WebhookSender', () => {
     expect(await s.send('t2', target, 'e', '{}')).toMatchObject({ kind: 'delivered' });
   });
 
+  it('tells the deliverer what the breaker allows: everything, nothing while open, then one probe', async () => {
+    status = 500;
+    got.length = 0;
+    const breaks: string[] = [];
+    const s = new WebhookSender({
+      fetch,
+      timeoutMs: 2_000,
+      breakerFailures: 1,
+      breakerOpenMs: 200,
+      onBreak: (tenant, endpointId) => breaks.push(`${tenant}/${endpointId}`),
+    });
+    const target = { id: 'e6', url, secret: SECRET };
+    expect(s.allowance('t1', 'e6')).toBe('closed');
+    expect((await s.send('t1', target, 'p', '{}')).kind).toBe('failed');
+    expect(breaks).toEqual(['t1/e6']);
+    const openedAt = Date.now();
+    expect(s.allowance('t1', 'e6', openedAt)).toBe('open');
+    expect(s.allowance('t1', 'other', openedAt)).toBe('closed');
+    // Once the open time is over (a clock 200 ms on), one probe; when it succeeds, closed again.
+    expect(s.allowance('t1', 'e6', openedAt + 250)).toBe('probe');
+    await new Promise((r) => setTimeout(r, 250));
+    status = 204;
+    expect((await s.send('t1', target, 'q', '{}')).kind).toBe('delivered');
+    expect(s.allowance('t1', 'e6')).toBe('closed');
+    expect(got.map((g) => g.headers['webhook-id'])).toEqual(['p', 'q']);
+  });
+
   it('refuses an address the policy does not allow, for good, without connecting', async () => {
     const strict = createGuardedFetch({ policy: AddressPolicy.parse('') });
     try {

@@ -17,6 +17,7 @@ import { EgressRefusedError, type GuardedFetch } from '@parley/egress-guard';
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
@@ -37,6 +38,8 @@ export interface WebhookSenderOptions {
   timeoutMs: number;
   breakerFailures: number;
   breakerOpenMs: number;
+  /** Told each time an endpoint's breaker opens (metrics). */
+  onBreak?: (tenant: string, endpointId: string) => void;
 }
 
 class ReceiverStatusError extends Error {
@@ -64,9 +67,18 @@ function describe(error: unknown): string {
   return cause ? `${err.message ?? 'failed'} (${cause})` : (err.message ?? String(error));
 }
 
+/**
+ * What an endpoint's breaker allows now: every due delivery (`closed`), none (`open`: the
+ * receiver failed and its open time is not over), or a single probe (`probe`: the open time is
+ * over, or a probe is already under way, so one attempt may half-open it).
+ */
+export type BreakerAllowance = 'closed' | 'open' | 'probe';
+
 export class WebhookSender {
   readonly #options: WebhookSenderOptions;
   readonly #breakers = new Map<string, CircuitBreakerPolicy>();
+  /** When each open breaker may half-open (its key as in #breakers). */
+  readonly #openUntil = new Map<string, number>();
 
   constructor(options: WebhookSenderOptions) {
     this.#options = options;
@@ -85,13 +97,28 @@ export class WebhookSender {
           breaker: new ConsecutiveBreaker(this.#options.breakerFailures),
         },
       );
+      breaker.onBreak(() => {
+        this.#openUntil.set(key, Date.now() + this.#options.breakerOpenMs);
+        this.#options.onBreak?.(tenant, endpointId);
+      });
+      breaker.onReset(() => this.#openUntil.delete(key));
       this.#breakers.set(key, breaker);
     }
     return breaker;
   }
 
+  /** What the endpoint's breaker allows now (the deliverer asks before it takes any delivery). */
+  allowance(tenant: string, endpointId: string, now = Date.now()): BreakerAllowance {
+    const key = `${tenant}\u0000${endpointId}`;
+    const state = this.#breakers.get(key)?.state ?? CircuitState.Closed;
+    if (state === CircuitState.Closed) return 'closed';
+    if (state === CircuitState.Open && now < (this.#openUntil.get(key) ?? 0)) return 'open';
+    return 'probe';
+  }
+
   forget(tenant: string, endpointId: string): void {
     this.#breakers.delete(`${tenant}\u0000${endpointId}`);
+    this.#openUntil.delete(`${tenant}\u0000${endpointId}`);
   }
 
   /** Signs and POSTs `body` to the endpoint as message `webhookId`. */

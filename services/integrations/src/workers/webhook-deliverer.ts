@@ -9,7 +9,8 @@
  * a 2xx delivers it; anything else is due again after an exponential, jittered delay
  * (WEBHOOK_RETRY_INITIAL_MS doubling up to WEBHOOK_RETRY_MAX_MS) until WEBHOOK_MAX_ATTEMPTS,
  * then it is failed (an admin may replay it). An address the egress policy refuses fails it at
- * once. While an endpoint's breaker is open its deliveries are given back untried.
+ * once. While an endpoint's breaker is open the endpoint is passed over; then one delivery (the
+ * least tried) probes it (see pass()).
  *
  * The body is built at each attempt from the delivery (the message's text opened with the
  * tenant's key from the sealed body the event carried), Standard Webhooks' `{type, timestamp,
@@ -31,9 +32,23 @@ const PER_ENDPOINT_BATCH = 100;
 /** Passes run back to back while they find work, before waiting a sweep interval again. */
 const MAX_PASSES_IN_A_ROW = 50;
 
+/** The delivery that probes an endpoint whose breaker may half-open: the least tried, then the oldest. */
+function leastTried(docs: WebhookDeliveryDocument[]): WebhookDeliveryDocument[] {
+  let best: WebhookDeliveryDocument | undefined;
+  for (const doc of docs)
+    if (
+      !best ||
+      doc.roundAttempts < best.roundAttempts ||
+      (doc.roundAttempts === best.roundAttempts && doc.nextAttemptAt < best.nextAttemptAt)
+    )
+      best = doc;
+  return best ? [best] : [];
+}
+
 export interface DeliveryMetrics {
   attempts: Counter<'tenant' | 'outcome'>;
   latency: Histogram<'tenant'>;
+  breakerOpened: Counter<'tenant'>;
 }
 
 export function deliveryMetrics(registry: Registry): DeliveryMetrics {
@@ -50,6 +65,12 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
       help: 'From the event to its delivery acknowledged by the receiver, per tenant',
       labelNames: ['tenant'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60, 600],
+      registers: [registry],
+    }),
+    breakerOpened: new Counter({
+      name: `${prefix}webhook_breaker_opened_total`,
+      help: "Times an endpoint's circuit breaker opened (its receiver kept failing), per tenant",
+      labelNames: ['tenant'],
       registers: [registry],
     }),
   };
@@ -111,13 +132,22 @@ export class WebhookDeliverer {
     return total;
   }
 
-  /** One pass over every tenant's endpoints; how many attempts it made. */
+  /**
+   * One pass over every tenant's endpoints; how many attempts it made. An endpoint whose breaker
+   * is open is passed over (nothing read, nothing claimed); once its open time is over, a single
+   * delivery probes it: of its due deliveries, the one tried least in this round (the oldest
+   * among equals). Each delivery is thus tried only when its own retry schedule says so, and the
+   * probes go round the backlog instead of spending one delivery's attempts until it fails.
+   */
   async pass(): Promise<number> {
-    const { endpoints, deliveries } = this.#options;
+    const { endpoints, deliveries, sender } = this.#options;
     const work: { tenant: string; target: DeliveryTarget; docs: WebhookDeliveryDocument[] }[] = [];
     for (const tenant of await this.#options.tenants()) {
       for (const endpoint of await endpoints.documents(tenant)) {
-        const docs = await deliveries.due(tenant, endpoint._id, PER_ENDPOINT_BATCH);
+        const allowance = sender.allowance(tenant, endpoint._id);
+        if (allowance === 'open') continue;
+        let docs = await deliveries.due(tenant, endpoint._id, PER_ENDPOINT_BATCH);
+        if (allowance === 'probe') docs = leastTried(docs);
         if (docs.length > 0) work.push({ tenant, target: await endpoints.target(tenant, endpoint), docs });
       }
     }
@@ -161,8 +191,9 @@ export class WebhookDeliverer {
     const result = await o.sender.send(tenant, target, doc.eventId, body);
     if (result.kind === 'circuit-open') {
       o.metrics.attempts.inc({ tenant, outcome: 'circuit-open' });
-      // Given back untried, due when the breaker may half-open (the next pass tries one).
-      await o.deliveries.release(tenant, doc, new Date(Date.now() + o.sweepMs));
+      // The breaker opened while this pass ran: given back untried and still due (the next
+      // passes skip the endpoint until its open time is over).
+      await o.deliveries.release(tenant, doc, new Date());
       return 'circuit-open';
     }
     if (result.kind === 'delivered') {
