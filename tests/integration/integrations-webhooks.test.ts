@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
-import type { WebhookPayload } from '@parley/contracts';
+import { createEvent, MemberChangedEvent, type WebhookPayload } from '@parley/contracts';
 import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
@@ -26,6 +26,9 @@ import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-st
 const DOWN_MS = Number(process.env.WEBHOOK_TEST_DOWN_MS ?? 15_000);
 /** Messages sent while it is down. */
 const BACKLOG = 6;
+
+type MessagePayload = Extract<WebhookPayload, { data: { messageId: string } }>;
+type MemberPayload = Extract<WebhookPayload, { data: { change: string } }>;
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -64,12 +67,12 @@ class Receiver {
     return `http://127.0.0.1:${this.port}/hooks/parley`;
   }
 
-  /** What came for `webhookId`, each verified against the endpoint's secret. */
-  verified(secret: string): { id: string; payload: WebhookPayload }[] {
+  /** What came, each verified against the endpoint's secret. */
+  verified<P extends WebhookPayload = MessagePayload>(secret: string): { id: string; payload: P }[] {
     const webhook = new Webhook(secret);
     return this.got.map((r) => ({
       id: String(r.headers['webhook-id']),
-      payload: webhook.verify(r.body, r.headers as Record<string, string>) as WebhookPayload,
+      payload: webhook.verify(r.body, r.headers as Record<string, string>) as P,
     }));
   }
 }
@@ -107,9 +110,9 @@ beforeAll(async () => {
   );
   const { tenantA, tenantB } = stack;
   const existing = await kafka.admin.listTopics();
-  const wanted = [kafkaTopic(tenantA, 'messages'), kafkaTopic(tenantB, 'messages')].filter(
-    (t) => !existing.includes(t),
-  );
+  const wanted = [tenantA, tenantB]
+    .flatMap((tenant) => [kafkaTopic(tenant, 'messages'), kafkaTopic(tenant, 'members')])
+    .filter((t) => !existing.includes(t));
   if (wanted.length > 0)
     await kafka.admin.createTopics({
       waitForLeaders: true,
@@ -337,6 +340,90 @@ describe('outgoing webhooks through the gateway', () => {
     expect(receiver.got.length).toBe(BACKLOG + 1);
     expect(receiver.verified(created.secret).at(-1)?.id).toBe(one.eventId);
     await receiver.down();
+  }, 240_000);
+
+  it("sends member.joined and member.removed of the subscribed conversation; a record naming another tenant in A's topic reaches nobody", async () => {
+    const receiverA = new Receiver();
+    const receiverB = new Receiver();
+    await receiverA.up();
+    await receiverB.up();
+    const bob = await stack.user(stack.tenantA);
+    const conversationId = await group(admin, [alice.userId], 'membership');
+    const memberTypes: ('member.joined' | 'member.removed')[] = ['member.joined', 'member.removed'];
+    const madeA = await admin.client.POST('/api/v1/integrations/outgoing-webhooks', {
+      body: { url: receiverA.url, eventTypes: memberTypes, conversationIds: [conversationId] },
+    });
+    // B's endpoint takes every conversation's member events: anything of A's reaching it is a leak.
+    const madeB = await adminB.client.POST('/api/v1/integrations/outgoing-webhooks', {
+      body: { url: receiverB.url, eventTypes: memberTypes },
+    });
+    if (!madeA.data || !madeB.data) throw new Error('no endpoint');
+    const [mine, theirs] = [madeA.data, madeB.data];
+
+    // First, on A's members topic, a record whose envelope names tenant B, about A's conversation
+    // and a user of B: the consumer takes the tenant from the topic and refuses the envelope, so
+    // neither A's endpoint (the topic's tenant) nor B's (the body's) gets it.
+    const forged = createEvent(MemberChangedEvent, {
+      tenant: stack.tenantB,
+      source: 'messaging',
+      payload: {
+        conversationId,
+        userId: adminB.userId,
+        actorId: adminB.userId,
+        role: 'member',
+        change: 'joined',
+        atSeq: 0,
+        at: new Date().toISOString(),
+      },
+    });
+    await kafka.producer.send({
+      topic: kafkaTopic(stack.tenantA, 'members'),
+      messages: [{ key: `${conversationId}:${adminB.userId}`, value: JSON.stringify(forged) }],
+    });
+
+    const added = await admin.client.POST('/api/v1/conversations/{conversationId}/members', {
+      params: { path: { conversationId } },
+      body: { userId: bob.userId },
+    });
+    expect(added.response.status).toBeLessThan(300);
+    const removed = await admin.client.DELETE('/api/v1/conversations/{conversationId}/members/{userId}', {
+      params: { path: { conversationId, userId: bob.userId } },
+    });
+    expect(removed.response.status).toBeLessThan(300);
+    const left = await alice.client.DELETE('/api/v1/conversations/{conversationId}/members/{userId}', {
+      params: { path: { conversationId, userId: alice.userId } },
+    });
+    expect(left.response.status).toBeLessThan(300);
+
+    const log = await until(
+      'three member deliveries delivered',
+      async () => {
+        const all = await deliveries(admin, mine.id);
+        return all.length === 3 && all.every((d) => d.status === 'delivered') ? all : undefined;
+      },
+      async () => ({ got: receiverA.got.map((r) => r.body), log: await deliveries(admin, mine.id) }),
+    );
+    const got = receiverA.verified<MemberPayload>(mine.secret);
+    expect(got.length).toBe(3);
+    expect(new Set(got.map((g) => g.id)).size).toBe(3);
+    const changes = got.map((g) => `${g.payload.type}:${g.payload.data.change}:${g.payload.data.userId}`);
+    expect(changes.sort()).toEqual(
+      [
+        `member.joined:added:${bob.userId}`,
+        `member.removed:removed:${bob.userId}`,
+        `member.removed:left:${alice.userId}`,
+      ].sort(),
+    );
+    for (const g of got) expect(g.payload.data.conversationId).toBe(conversationId);
+    const joined = got.find((g) => g.payload.type === 'member.joined');
+    expect(joined?.payload.data).toMatchObject({ actorId: admin.userId, role: 'member' });
+    expect(log.map((d) => d.userId).sort()).toEqual([alice.userId, bob.userId, bob.userId].sort());
+    expect(got.map((g) => g.payload.data.userId)).not.toContain(adminB.userId);
+    // The forged record came first on a one-partition topic: read and passed over before these.
+    expect(await deliveries(adminB, theirs.id)).toEqual([]);
+    expect(receiverB.got).toEqual([]);
+    await receiverA.down();
+    await receiverB.down();
   }, 240_000);
 
   it('refuses a private, link-local or loopback URL at creation with a problem detail', async () => {

@@ -13,7 +13,7 @@ export const integrationsSettingsSchema = Type.Object({
   ...masterKeySettings,
   /** The messaging service: bots post and read there, as their own user id. */
   MESSAGING_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3004' }),
-  /** How often the outgoing-webhook consumer looks for the messages topics of new tenants. */
+  /** How often the outgoing-webhook consumer looks for the messages and members topics of new tenants. */
   TOPIC_REFRESH_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
   /**
    * Networks outgoing webhooks may reach although they are loopback, private, link-local or

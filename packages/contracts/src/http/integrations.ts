@@ -169,12 +169,24 @@ export const IncomingWebhookPostedSchema = Type.Object({
 
 // ---- outgoing webhooks -----------------------------------------------------------------------
 
-/** Event types an endpoint subscribes to: the tenant's message changes. */
-export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.edited', 'message.deleted'] as const;
+/**
+ * Event types an endpoint subscribes to: the tenant's message changes, and its conversations'
+ * membership (`member.joined`: joined or added; `member.removed`: left or removed; the data's
+ * `change` says which).
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'member.joined',
+  'member.removed',
+] as const;
 export const WebhookEventTypeSchema = Type.Union([
   Type.Literal('message.created'),
   Type.Literal('message.edited'),
   Type.Literal('message.deleted'),
+  Type.Literal('member.joined'),
+  Type.Literal('member.removed'),
 ]);
 export type WebhookEventType = Static<typeof WebhookEventTypeSchema>;
 
@@ -240,7 +252,10 @@ export const WebhookDeliverySchema = Type.Object({
   eventId: Type.String(),
   eventType: WebhookEventTypeSchema,
   conversationId: ConversationIdSchema,
-  messageId: MessageIdSchema,
+  /** The message, for a message event. */
+  messageId: Type.Optional(MessageIdSchema),
+  /** The member, for a member event. */
+  userId: Type.Optional(MessagingUserIdSchema),
   status: DeliveryStatusSchema,
   attemptCount: Type.Integer({ minimum: 0 }),
   createdAt: Time,
@@ -268,18 +283,50 @@ export const WebhookDeliveryQuerySchema = Type.Object(
 );
 export type WebhookDeliveryQuery = Static<typeof WebhookDeliveryQuerySchema>;
 
-/** The body each endpoint receives (Standard Webhooks' `{type, timestamp, data}` shape). */
-export const WebhookPayloadSchema = Type.Object({
-  type: WebhookEventTypeSchema,
-  timestamp: Time,
-  data: Type.Object({
-    conversationId: ConversationIdSchema,
-    messageId: MessageIdSchema,
-    senderId: MessagingUserIdSchema,
-    /** The message's text (absent for a delete). */
-    text: Type.Optional(Type.String()),
-    createdAt: Time,
-    parentId: Type.Optional(MessageIdSchema),
-  }),
+export const MessageWebhookDataSchema = Type.Object({
+  conversationId: ConversationIdSchema,
+  messageId: MessageIdSchema,
+  senderId: MessagingUserIdSchema,
+  /** The message's text (absent for a delete). */
+  text: Type.Optional(Type.String()),
+  createdAt: Time,
+  parentId: Type.Optional(MessageIdSchema),
 });
+export type MessageWebhookData = Static<typeof MessageWebhookDataSchema>;
+
+export const MemberWebhookDataSchema = Type.Object({
+  conversationId: ConversationIdSchema,
+  /** Who joined, was added, left or was removed. */
+  userId: MessagingUserIdSchema,
+  /** Who did it (the member themself for joined and left). */
+  actorId: MessagingUserIdSchema,
+  change: Type.Union([
+    Type.Literal('joined'),
+    Type.Literal('added'),
+    Type.Literal('left'),
+    Type.Literal('removed'),
+  ]),
+  /** The role given (member.joined only). */
+  role: Type.Optional(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])),
+  at: Time,
+});
+export type MemberWebhookData = Static<typeof MemberWebhookDataSchema>;
+
+/** The body each endpoint receives (Standard Webhooks' `{type, timestamp, data}` shape). */
+export const WebhookPayloadSchema = Type.Union([
+  Type.Object({
+    type: Type.Union([
+      Type.Literal('message.created'),
+      Type.Literal('message.edited'),
+      Type.Literal('message.deleted'),
+    ]),
+    timestamp: Time,
+    data: MessageWebhookDataSchema,
+  }),
+  Type.Object({
+    type: Type.Union([Type.Literal('member.joined'), Type.Literal('member.removed')]),
+    timestamp: Time,
+    data: MemberWebhookDataSchema,
+  }),
+]);
 export type WebhookPayload = Static<typeof WebhookPayloadSchema>;

@@ -5694,7 +5694,7 @@ export interface operations {
                             createdAt: string;
                             createdBy: string;
                             description?: string;
-                            eventTypes: ("message.created" | "message.edited" | "message.deleted")[];
+                            eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
                             id: string;
                             url: string;
                         }[];
@@ -5715,7 +5715,7 @@ export interface operations {
                 "application/json": {
                     conversationIds?: string[];
                     description?: string;
-                    eventTypes: ("message.created" | "message.edited" | "message.deleted")[];
+                    eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
                     /** Format: uri */
                     url: string;
                 };
@@ -5752,7 +5752,7 @@ export interface operations {
                         createdAt: string;
                         createdBy: string;
                         description?: string;
-                        eventTypes: ("message.created" | "message.edited" | "message.deleted")[];
+                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
                         id: string;
                         url: string;
                     } & {
@@ -5803,7 +5803,7 @@ export interface operations {
                         createdAt: string;
                         createdBy: string;
                         description?: string;
-                        eventTypes: ("message.created" | "message.edited" | "message.deleted")[];
+                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
                         id: string;
                         url: string;
                     };
@@ -5905,12 +5905,13 @@ export interface operations {
                             deliveredAt?: string;
                             endpointId: string;
                             eventId: string;
-                            eventType: "message.created" | "message.edited" | "message.deleted";
+                            eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
                             id: string;
-                            messageId: string;
+                            messageId?: string;
                             /** Format: date-time */
                             nextAttemptAt?: string;
                             status: "pending" | "delivered" | "failed";
+                            userId?: string;
                         }[];
                         nextCursor?: string;
                     };
@@ -5970,12 +5971,13 @@ export interface operations {
                         deliveredAt?: string;
                         endpointId: string;
                         eventId: string;
-                        eventType: "message.created" | "message.edited" | "message.deleted";
+                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
                         id: string;
-                        messageId: string;
+                        messageId?: string;
                         /** Format: date-time */
                         nextAttemptAt?: string;
                         status: "pending" | "delivered" | "failed";
+                        userId?: string;
                     };
                 };
             };
@@ -6033,12 +6035,13 @@ export interface operations {
                         deliveredAt?: string;
                         endpointId: string;
                         eventId: string;
-                        eventType: "message.created" | "message.edited" | "message.deleted";
+                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
                         id: string;
-                        messageId: string;
+                        messageId?: string;
                         /** Format: date-time */
                         nextAttemptAt?: string;
                         status: "pending" | "delivered" | "failed";
+                        userId?: string;
                     };
                 };
             };

@@ -4,6 +4,7 @@
  * never lost between Kafka and the receiver (at least once). Its id is derived from the endpoint
  * and the event id, so a redelivered event enqueues nothing new (idempotent on the event id).
  *
+ * A member event's delivery keeps the change itself (ids, the kind of change, the role, when).
  * The message's text is not copied here: the document keeps the event's sealed body (the tenant
  * key, MESSAGE_BODY_PURPOSE, AAD the message id) and the deliverer opens it for each attempt.
  *
@@ -15,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type {
   DeliveryAttempt,
   DeliveryStatus,
+  MemberWebhookData,
   WebhookDelivery,
   WebhookDeliveryQuery,
   WebhookEventType,
@@ -43,12 +45,15 @@ export interface WebhookDeliveryDocument {
   /** When the event happened (the payload's `timestamp`). */
   eventTime: Date;
   conversationId: string;
-  messageId: string;
-  senderId: string;
-  messageCreatedAt: string;
+  /** A message event's message (absent for a member event). */
+  messageId?: string;
+  senderId?: string;
+  messageCreatedAt?: string;
   parentId?: string;
   /** The message body as the event carried it, sealed; absent for a delete. */
   sealed?: string;
+  /** A member event's change (absent for a message event): no content, nothing sealed. */
+  member?: MemberWebhookData;
   status: DeliveryStatus;
   /** Every attempt ever made. */
   attemptCount: number;
@@ -255,7 +260,8 @@ export function deliveryView(doc: WebhookDeliveryDocument): WebhookDelivery {
     eventId: doc.eventId,
     eventType: doc.eventType,
     conversationId: doc.conversationId,
-    messageId: doc.messageId,
+    ...(doc.messageId ? { messageId: doc.messageId } : {}),
+    ...(doc.member ? { userId: doc.member.userId } : {}),
     status: doc.status,
     attemptCount: doc.attemptCount,
     createdAt: doc.createdAt.toISOString(),

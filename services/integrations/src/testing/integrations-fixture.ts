@@ -53,8 +53,8 @@ export async function openIntegrationsFixture(options: {
   /** The tenant keys (a test shares messaging's keyring, so bodies its events seal open here). */
   keyring: Keyring;
   /**
-   * With a broker: the outgoing-webhook consumer, narrowed to the test's tenants' messages
-   * topics under a group of the test's own; the deliverer looks only in the test's tenants.
+   * With a broker: the outgoing-webhook consumer, narrowed to the test's tenants' messages and
+   * members topics under a group of the test's own; the deliverer looks only in the test's tenants.
    */
   kafka?: KafkaConnection;
   messagingUrl: string;
@@ -86,7 +86,7 @@ export async function openIntegrationsFixture(options: {
       callers: options.callerToken,
       tenantStatusCacheMs: 0,
       consumer: {
-        pattern: new RegExp(`^parley\\.(${topics})\\.messages$`),
+        pattern: new RegExp(`^parley\\.(${topics})\\.(messages|members)$`),
         groupId: `integrations.webhooks-test-${randomUUID()}`,
       },
       webhookTenants: async () => options.tenants,

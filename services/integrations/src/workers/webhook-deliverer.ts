@@ -238,6 +238,21 @@ export class WebhookDeliverer {
 
   /** The JSON body of the delivery; undefined when its sealed text no longer opens. */
   async #bodyOf(tenant: string, doc: WebhookDeliveryDocument): Promise<string | undefined> {
+    const timestamp = doc.eventTime.toISOString();
+    if (doc.member) {
+      if (doc.eventType !== 'member.joined' && doc.eventType !== 'member.removed') return undefined;
+      const payload: WebhookPayload = { type: doc.eventType, timestamp, data: doc.member };
+      return JSON.stringify(payload);
+    }
+    if (
+      !doc.messageId ||
+      !doc.senderId ||
+      !doc.messageCreatedAt ||
+      (doc.eventType !== 'message.created' &&
+        doc.eventType !== 'message.edited' &&
+        doc.eventType !== 'message.deleted')
+    )
+      return undefined;
     let text: string | undefined;
     if (doc.sealed) {
       try {
@@ -257,7 +272,7 @@ export class WebhookDeliverer {
     }
     const payload: WebhookPayload = {
       type: doc.eventType,
-      timestamp: doc.eventTime.toISOString(),
+      timestamp,
       data: {
         conversationId: doc.conversationId,
         messageId: doc.messageId,

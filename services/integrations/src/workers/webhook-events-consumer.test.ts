@@ -3,6 +3,8 @@
 // apply, an endpoint made after the event does not get it, and a delete carries no body.
 import {
   createEvent,
+  MemberChangedEvent,
+  type MemberChangedPayload,
   type MessageChangedPayload,
   MessageCreatedEvent,
   MessageDeletedEvent,
@@ -77,5 +79,52 @@ describe('webhookEventOf / deliveriesFor', () => {
     const event = webhookEventOf(record(MessageDeletedEvent, { deleted: true, kind: 'message.deleted' }));
     if (!event) throw new Error('no event');
     expect(deliveriesFor(event, [endpoint({})])[0]).not.toHaveProperty('sealed');
+  });
+
+  it('maps membership: joined and added to member.joined, left and removed to member.removed; role changes none', () => {
+    const member = (change: MemberChangedPayload['change'], role?: 'member') =>
+      Buffer.from(
+        JSON.stringify(
+          createEvent(MemberChangedEvent, {
+            tenant: 'acme',
+            source: 'messaging',
+            payload: {
+              conversationId: 'c1',
+              userId: 'u2',
+              actorId: 'u1',
+              change,
+              ...(role ? { role } : {}),
+              atSeq: 3,
+              at: at.toISOString(),
+            },
+            time: at,
+          }),
+        ),
+      );
+    const added = webhookEventOf(member('added', 'member'));
+    expect(added).toMatchObject({
+      type: 'member.joined',
+      member: { conversationId: 'c1', userId: 'u2', actorId: 'u1', change: 'added', role: 'member' },
+    });
+    expect(webhookEventOf(member('joined', 'member'))?.type).toBe('member.joined');
+    expect(webhookEventOf(member('left'))?.type).toBe('member.removed');
+    expect(webhookEventOf(member('removed'))?.member).toEqual({
+      conversationId: 'c1',
+      userId: 'u2',
+      actorId: 'u1',
+      change: 'removed',
+      at: at.toISOString(),
+    });
+    expect(webhookEventOf(member('role-changed', 'member'))).toBeUndefined();
+    if (!added) throw new Error('no event');
+    const made = deliveriesFor(added, [
+      endpoint({ _id: 'messages-only' }),
+      endpoint({ _id: 'members', eventTypes: ['member.joined', 'member.removed'] }),
+      endpoint({ _id: 'other-conversation', eventTypes: ['member.joined'], conversationIds: ['c2'] }),
+    ]);
+    expect(made.map((d) => d.endpointId)).toEqual(['members']);
+    expect(made[0]).toMatchObject({ conversationId: 'c1', member: { userId: 'u2' } });
+    expect(made[0]).not.toHaveProperty('messageId');
+    expect(made[0]).not.toHaveProperty('sealed');
   });
 });

@@ -1,18 +1,22 @@
 /**
- * The consumer (group `integrations.webhooks`) over every tenant's messages topic that turns
- * message events into webhook deliveries. The tenant is the topic's (kit's consumer has already
+ * The consumer (group `integrations.webhooks`) over every tenant's messages and members topics
+ * that turns message and membership events into webhook deliveries. The tenant is the topic's (kit's consumer has already
  * refused any envelope naming another); the endpoints are that tenant's, read from its database
  * for each batch. Each event is matched against each endpoint's event types and conversation
  * filter, and the deliveries are written before the offsets are resolved: a crash redelivers the
  * batch, and the deliveries' ids (endpoint + event id) make the second enqueue a no-op.
  *
  * An endpoint receives the events that happened after it was created (a consumer catching up
- * does not send an endpoint the tenant's history). Reactions, seq voids and tombstones are
- * passed over (no webhook event type names them yet).
+ * does not send an endpoint the tenant's history). Reactions, seq voids, tombstones, role
+ * changes and conversation events are passed over (no webhook event type names them yet).
  */
 import {
   type EventEnvelope,
   InvalidEventError,
+  MemberChangedEvent,
+  type MemberChangedPayload,
+  MemberChangedPayloadSchema,
+  type MemberWebhookData,
   type MessageChangedPayload,
   MessageChangedPayloadSchema,
   MessageCreatedEvent,
@@ -27,23 +31,33 @@ import { Compile } from 'typebox/compile';
 import type { NewDelivery, WebhookDeliveries } from '../domain/webhook-deliveries.ts';
 import { subscribes, type WebhookEndpoints } from '../domain/webhook-endpoints.ts';
 
-export const MESSAGES_TOPIC_PATTERN = /^parley\.[a-z0-9-]+\.messages$/;
+/** Every tenant's messages topic (message events) and members topic (membership events). */
+export const WEBHOOK_TOPIC_PATTERN = /^parley\.[a-z0-9-]+\.(messages|members)$/;
 
-const WEBHOOK_TYPES: ReadonlyMap<string, WebhookEventType> = new Map([
+const MESSAGE_WEBHOOK_TYPES: ReadonlyMap<string, WebhookEventType> = new Map([
   [MessageCreatedEvent.type, 'message.created'],
   [MessageEditedEvent.type, 'message.edited'],
   [MessageDeletedEvent.type, 'message.deleted'],
 ]);
+const MEMBER_WEBHOOK_TYPES: Readonly<Record<MemberChangedPayload['change'], WebhookEventType | undefined>> = {
+  joined: 'member.joined',
+  added: 'member.joined',
+  left: 'member.removed',
+  removed: 'member.removed',
+  'role-changed': undefined,
+};
 const payloadCheck = Compile(MessageChangedPayloadSchema);
+const memberCheck = Compile(MemberChangedPayloadSchema);
 
-export interface WebhookEvent {
-  id: string;
-  type: WebhookEventType;
-  time: Date;
-  payload: MessageChangedPayload;
-}
+export type WebhookEvent =
+  | { id: string; type: WebhookEventType; time: Date; payload: MessageChangedPayload; member?: undefined }
+  | { id: string; type: WebhookEventType; time: Date; member: MemberWebhookData; payload?: undefined };
 
-/** The webhook event a record is, or undefined for any record no endpoint can subscribe to. */
+/**
+ * The webhook event a record is, or undefined for any record no endpoint can subscribe to. The
+ * record's tenant is not read here: it is the topic's (the kit's consumer refused any envelope
+ * naming another before this is called).
+ */
 export function webhookEventOf(value: Buffer | null): WebhookEvent | undefined {
   if (!value || value.length === 0) return undefined;
   let envelope: EventEnvelope;
@@ -53,33 +67,51 @@ export function webhookEventOf(value: Buffer | null): WebhookEvent | undefined {
     if (error instanceof SyntaxError || error instanceof InvalidEventError) return undefined;
     throw error;
   }
-  const type = WEBHOOK_TYPES.get(envelope.type);
+  const time = new Date(envelope.time);
+  if (envelope.type === MemberChangedEvent.type) {
+    if (!memberCheck.Check(envelope.payload)) return undefined;
+    const { conversationId, userId, actorId, change, role, at } = envelope.payload;
+    const type = MEMBER_WEBHOOK_TYPES[change];
+    if (!type || change === 'role-changed') return undefined;
+    const joined = type === 'member.joined';
+    return {
+      id: envelope.id,
+      type,
+      time,
+      member: { conversationId, userId, actorId, change, ...(joined && role ? { role } : {}), at },
+    };
+  }
+  const type = MESSAGE_WEBHOOK_TYPES.get(envelope.type);
   if (!type || !payloadCheck.Check(envelope.payload)) return undefined;
-  return { id: envelope.id, type, time: new Date(envelope.time), payload: envelope.payload };
+  return { id: envelope.id, type, time, payload: envelope.payload };
 }
 
 export function deliveriesFor(
   event: WebhookEvent,
   endpoints: Awaited<ReturnType<WebhookEndpoints['documents']>>,
 ): NewDelivery[] {
-  const { payload } = event;
+  const conversationId = event.member ? event.member.conversationId : event.payload.conversationId;
   return endpoints
-    .filter(
-      (e) =>
-        e.createdAt.getTime() <= event.time.getTime() && subscribes(e, event.type, payload.conversationId),
-    )
-    .map((e) => ({
-      endpointId: e._id,
-      eventId: event.id,
-      eventType: event.type,
-      eventTime: event.time,
-      conversationId: payload.conversationId,
-      messageId: payload.messageId,
-      senderId: payload.senderId,
-      messageCreatedAt: payload.createdAt,
-      ...(payload.parentId ? { parentId: payload.parentId } : {}),
-      ...(payload.sealed && !payload.deleted ? { sealed: payload.sealed } : {}),
-    }));
+    .filter((e) => e.createdAt.getTime() <= event.time.getTime() && subscribes(e, event.type, conversationId))
+    .map((e) => {
+      const common = {
+        endpointId: e._id,
+        eventId: event.id,
+        eventType: event.type,
+        eventTime: event.time,
+        conversationId,
+      };
+      if (event.member) return { ...common, member: event.member };
+      const { payload } = event;
+      return {
+        ...common,
+        messageId: payload.messageId,
+        senderId: payload.senderId,
+        messageCreatedAt: payload.createdAt,
+        ...(payload.parentId ? { parentId: payload.parentId } : {}),
+        ...(payload.sealed && !payload.deleted ? { sealed: payload.sealed } : {}),
+      };
+    });
 }
 
 export function webhookEventsConsumer(options: {
@@ -99,7 +131,7 @@ export function webhookEventsConsumer(options: {
     kafka: options.kafka,
     logger: options.logger,
     groupId: options.groupId ?? 'integrations.webhooks',
-    pattern: options.pattern ?? MESSAGES_TOPIC_PATTERN,
+    pattern: options.pattern ?? WEBHOOK_TOPIC_PATTERN,
     refreshMs: options.refreshMs,
     maxWaitMs: 100,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
