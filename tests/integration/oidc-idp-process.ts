@@ -14,8 +14,17 @@ export interface IdpClient {
   redirect_uris: string[];
 }
 
+export interface IdpAccount {
+  email: string;
+  email_verified: boolean;
+  name?: string;
+  groups?: string[];
+}
+
 export interface IdpProcess {
   issuer: string;
+  /** Replaces an account's claims at the provider (e.g. its groups). */
+  setAccount(id: string, account: IdpAccount): Promise<void>;
   /** Signs in at the provider as `account` for this authorization URL; the redirect's parameters. */
   signIn(authorizationUrl: string, account: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -23,7 +32,7 @@ export interface IdpProcess {
 
 export async function startIdp(
   clients: IdpClient[],
-  accounts: Record<string, { email: string; email_verified: boolean; name?: string }>,
+  accounts: Record<string, IdpAccount>,
 ): Promise<IdpProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'oidc-idp.ts')], {
@@ -61,6 +70,13 @@ export async function startIdp(
 
   return {
     issuer,
+    async setAccount(id, account) {
+      const response = await fetch(`${issuer}/test/accounts/${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        body: JSON.stringify(account),
+      });
+      if (response.status !== 204) throw new Error(`the provider answered ${response.status}`);
+    },
     async signIn(authorizationUrl, account) {
       const cookies = new Map<string, string>();
       let url = new URL(authorizationUrl);

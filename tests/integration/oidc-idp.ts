@@ -3,12 +3,13 @@
  * for the single sign-on tests: `node tests/integration/oidc-idp.ts` with
  * - IDP_PORT: where it listens (127.0.0.1), its issuer being `http://127.0.0.1:<port>`;
  * - IDP_CLIENTS: JSON array of `{client_id, client_secret, redirect_uris}`;
- * - IDP_ACCOUNTS: JSON object `{ <account id>: { email, email_verified, name } }`.
+ * - IDP_ACCOUNTS: JSON object `{ <account id>: { email, email_verified, name, groups } }`.
  *
  * The provider's own code does everything a real one does (discovery, JWKS, PKCE, code, tokens,
  * signed id tokens, RFC 9207 `iss`). Only its login page is replaced: `GET /interaction/<uid>?login=<id>`
  * signs in as that account (what a person would do by typing a password), and consent is taken as
- * given (a first-party client). Prints `ready <issuer>` once it listens.
+ * given (a first-party client). `PUT /test/accounts/<id>` with a JSON body replaces that account's
+ * claims (a person moved between groups at the provider). Prints `ready <issuer>` once it listens.
  */
 import { createServer } from 'node:http';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
@@ -22,7 +23,7 @@ const clients = JSON.parse(process.env.IDP_CLIENTS ?? '[]') as {
 }[];
 const accounts = JSON.parse(process.env.IDP_ACCOUNTS ?? '{}') as Record<
   string,
-  { email: string; email_verified: boolean; name?: string }
+  { email: string; email_verified: boolean; name?: string; groups?: string[] }
 >;
 
 const provider = new Provider(issuer, {
@@ -32,7 +33,8 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
   })),
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  // `groups` with the profile scope (what Parley asks for), as many providers send it.
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
   // PKCE for every client, confidential ones included (OAuth 2.1, and what Parley sends).
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
@@ -60,6 +62,13 @@ const provider = new Provider(issuer, {
 const handle = provider.callback();
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', issuer);
+  if (req.method === 'PUT' && url.pathname.startsWith('/test/accounts/')) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    accounts[url.pathname.slice('/test/accounts/'.length)] = JSON.parse(Buffer.concat(chunks).toString());
+    res.writeHead(204).end();
+    return;
+  }
   if (url.pathname.startsWith('/interaction/')) {
     try {
       await provider.interactionDetails(req, res);

@@ -37,6 +37,8 @@ beforeAll(async () => {
       alice: { email: `Alice@${domainA}`, email_verified: true, name: 'Alice Example' },
       eve: { email: `eve@${domainA}`, email_verified: false },
       outsider: { email: 'outsider@elsewhere.example', email_verified: true },
+      grace: { email: `grace@${domainA}`, email_verified: true, groups: ['staff', 'parley-admins'] },
+      henry: { email: `henry@${domainA}`, email_verified: true, groups: ['staff'] },
     }),
     // Tenant B's provider, run by whoever controls tenant B: it vouches for tenant A's Alice.
     startIdp([{ client_id: 'parley-b', client_secret: secretB, redirect_uris: [redirectUri] }], {
@@ -221,6 +223,71 @@ describe('single sign-on with OpenID Connect', () => {
     const me = await stack.client(again.data?.accessToken).GET('/api/v1/me');
     expect(me.data?.id).toBeTruthy();
     expect(me.data?.id).not.toBe(alice?._id);
+  });
+
+  it("maps the provider's groups to roles at each sign-in: an admin group makes an admin, leaving it ends that", async () => {
+    const mapped = await adminA.client.PUT('/api/v1/admin/sso/oidc', {
+      body: {
+        issuer: idpA.issuer,
+        clientId: 'parley-a',
+        clientSecret: secretA,
+        redirectUris: [redirectUri],
+        allowedEmailDomains: [`${stack.tenantA}.example`],
+        roleMappings: [{ group: 'parley-admins', roles: ['admin'] }],
+      },
+    });
+    expect(mapped.data?.roleMappings).toEqual([{ group: 'parley-admins', roles: ['admin'] }]);
+    expect(mapped.data?.groupsClaim).toBe('groups');
+
+    const grace = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'grace'));
+    expect(grace.response.status).toBe(200);
+    const graceClient = stack.client(grace.data?.accessToken);
+    expect((await graceClient.GET('/api/v1/me')).data?.roles).toEqual(['member', 'admin']);
+    expect((await graceClient.GET('/api/v1/admin/sso/oidc')).response.status).toBe(200);
+    const henry = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'henry'));
+    const henryClient = stack.client(henry.data?.accessToken);
+    expect((await henryClient.GET('/api/v1/me')).data?.roles).toEqual(['member']);
+    expect((await henryClient.GET('/api/v1/admin/sso/oidc')).response.status).toBe(403);
+
+    // Grace leaves the group at the provider: her next sign-in makes her a member again, and the
+    // session that carried the admin role ends.
+    await idpA.setAccount('grace', {
+      email: `grace@${stack.tenantA}.example`,
+      email_verified: true,
+      groups: ['staff'],
+    });
+    const demoted = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'grace'));
+    const demotedClient = stack.client(demoted.data?.accessToken);
+    expect((await demotedClient.GET('/api/v1/me')).data?.roles).toEqual(['member']);
+    expect((await demotedClient.GET('/api/v1/admin/sso/oidc')).response.status).toBe(403);
+    expect((await graceClient.GET('/api/v1/me')).response.status).toBe(401);
+
+    // Tenant B's mapping is B's: B's provider saying "alice is in parley-admins" makes an admin
+    // in tenant B only; tenant A's people keep their roles.
+    const mappedB = await adminB.client.PUT('/api/v1/admin/sso/oidc', {
+      body: {
+        issuer: idpB.issuer,
+        clientId: 'parley-b',
+        clientSecret: secretB,
+        redirectUris: [redirectUri],
+        allowedEmailDomains: [`${stack.tenantA}.example`],
+        roleMappings: [{ group: 'parley-admins', roles: ['admin'] }],
+      },
+    });
+    expect(mappedB.response.status).toBe(200);
+    await idpB.setAccount('henry', {
+      email: `henry@${stack.tenantA}.example`,
+      email_verified: true,
+      groups: ['parley-admins'],
+    });
+    const inB = await finish(stack.tenantB, await idpB.signIn(await start(stack.tenantB), 'henry'));
+    const meB = await stack.client(inB.data?.accessToken).GET('/api/v1/me');
+    expect(meB.data?.roles).toEqual(['member', 'admin']);
+    const c = await stack.auth.components.store.forTenant(stack.tenantA);
+    const henryA = await c.users.findOne({ emailKey: `henry@${stack.tenantA}.example` });
+    expect(henryA?.roles).toEqual(['member']);
+    expect(meB.data?.id).not.toBe(henryA?._id);
+    expect((await henryClient.GET('/api/v1/me')).data?.roles).toEqual(['member']);
   });
 
   it('audits failed sign-ins and settings changes', async () => {

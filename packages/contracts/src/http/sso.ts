@@ -6,6 +6,7 @@
  * ever carries it.
  */
 import { type Static, Type } from 'typebox';
+import { RoleSchema } from './auth.ts';
 
 const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 });
 /** An e-mail domain as a person types it (lower-cased by the service). */
@@ -14,6 +15,16 @@ const EmailDomain = Type.String({
   maxLength: 253,
   pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$',
 });
+
+/** A group at the provider and the Parley roles its members get. */
+export const RoleMappingSchema = Type.Object(
+  {
+    group: Type.String({ minLength: 1, maxLength: 256 }),
+    roles: Type.Array(RoleSchema, { minItems: 1, maxItems: 3, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type RoleMapping = Static<typeof RoleMappingSchema>;
 
 export const OidcProviderSettingsRequestSchema = Type.Object(
   {
@@ -39,6 +50,21 @@ export const OidcProviderSettingsRequestSchema = Type.Object(
       uniqueItems: true,
       description: 'Only verified addresses in these domains sign in or get an account',
     }),
+    groupsClaim: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        pattern: '^[A-Za-z0-9_:./-]+$',
+        description: "The claim (id token or UserInfo) listing the person's groups; `groups` when absent",
+      }),
+    ),
+    roleMappings: Type.Optional(
+      Type.Array(RoleMappingSchema, {
+        maxItems: 50,
+        description:
+          "Roles from the provider's groups. When any is set, each sign-in sets the person's roles to member plus every mapped group's roles (a group left at the provider is a role lost at the next sign-in)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -49,6 +75,8 @@ export const OidcProviderSettingsSchema = Type.Object({
   clientId: Type.String(),
   redirectUris: Type.Array(Type.String()),
   allowedEmailDomains: Type.Array(Type.String()),
+  groupsClaim: Type.String(),
+  roleMappings: Type.Array(RoleMappingSchema),
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type OidcProviderSettings = Static<typeof OidcProviderSettingsSchema>;

@@ -2965,8 +2965,13 @@ export interface operations {
                     "application/json": {
                         allowedEmailDomains: string[];
                         clientId: string;
+                        groupsClaim: string;
                         issuer: string;
                         redirectUris: string[];
+                        roleMappings: {
+                            group: string;
+                            roles: ("member" | "admin" | "compliance-officer")[];
+                        }[];
                         /** Format: date-time */
                         updatedAt: string;
                     };
@@ -2989,6 +2994,8 @@ export interface operations {
                     clientId: string;
                     /** @description Write-only; sealed on arrival */
                     clientSecret: string;
+                    /** @description The claim (id token or UserInfo) listing the person's groups; `groups` when absent */
+                    groupsClaim?: string;
                     /**
                      * Format: uri
                      * @description The provider's issuer identifier; its discovery document is read from it
@@ -2996,6 +3003,11 @@ export interface operations {
                     issuer: string;
                     /** @description Where the provider may send the browser back (as registered at the provider) */
                     redirectUris: string[];
+                    /** @description Roles from the provider's groups. When any is set, each sign-in sets the person's roles to member plus every mapped group's roles (a group left at the provider is a role lost at the next sign-in) */
+                    roleMappings?: {
+                        group: string;
+                        roles: ("member" | "admin" | "compliance-officer")[];
+                    }[];
                 };
             };
         };
@@ -3027,8 +3039,13 @@ export interface operations {
                     "application/json": {
                         allowedEmailDomains: string[];
                         clientId: string;
+                        groupsClaim: string;
                         issuer: string;
                         redirectUris: string[];
+                        roleMappings: {
+                            group: string;
+                            roles: ("member" | "admin" | "compliance-officer")[];
+                        }[];
                         /** Format: date-time */
                         updatedAt: string;
                     };

@@ -35,6 +35,7 @@ import type { RequestContext, SecurityEvents } from './audit-records.ts';
 import { recordSecurityEvents } from './security-log.ts';
 
 const DISCOVERY_TTL_MS = 10 * 60_000;
+export const DEFAULT_GROUPS_CLAIM = 'groups';
 
 export interface OidcProviderPolicy {
   /**
@@ -84,6 +85,8 @@ export function settingsView(doc: SsoProviderDocument): OidcProviderSettings {
     clientId: doc.clientId,
     redirectUris: doc.redirectUris,
     allowedEmailDomains: doc.allowedEmailDomains,
+    groupsClaim: doc.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
+    roleMappings: doc.roleMappings ?? [],
     updatedAt: doc.updatedAt.toISOString(),
   };
 }
@@ -145,6 +148,8 @@ export class OidcProviders {
       sealedClientSecret: sealed.toString('base64'),
       redirectUris: request.redirectUris,
       allowedEmailDomains: [...new Set(request.allowedEmailDomains.map((d) => d.toLowerCase()))],
+      groupsClaim: request.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
+      roleMappings: request.roleMappings ?? [],
       updatedAt: new Date(),
     };
     const event = await this.#events.create({
@@ -154,7 +159,14 @@ export class OidcProviders {
       actor: { type: 'user', id: actorId },
       resource: { type: 'sso-provider', id: 'oidc' },
       context,
-      metadata: { issuer: doc.issuer, clientId: doc.clientId, allowedEmailDomains: doc.allowedEmailDomains },
+      metadata: {
+        issuer: doc.issuer,
+        clientId: doc.clientId,
+        allowedEmailDomains: doc.allowedEmailDomains,
+        groupsClaim: doc.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
+        // Audit metadata holds flat values: each mapping as `group=role+role`.
+        roleMappings: (doc.roleMappings ?? []).map((m) => `${m.group}=${m.roles.join('+')}`),
+      },
     });
     // The settings and their audit record in one write (sso_providers is an outbox collection);
     // `$set`, not a replace, so events of an earlier change not yet relayed stay queued.

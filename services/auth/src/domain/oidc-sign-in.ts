@@ -11,18 +11,24 @@
  * the user with the same address (linked now), else a new member (created just in time). Only an
  * address the provider says it verified, in a domain the tenant allows, is believed: otherwise
  * anyone able to register `ceo@tenant.example` at the provider would become that person.
+ * Where the tenant maps the provider's groups to roles, each sign-in sets the roles from them.
  */
 import { createHash } from 'node:crypto';
-import type { SsoCallbackRequest, TokenPair } from '@parley/contracts';
+import { ROLES, type Role, type SsoCallbackRequest, type TokenPair } from '@parley/contracts';
 import { ProblemError } from '@parley/kit';
 import { outboxPush } from '@parley/outbox';
 import { redisKey } from '@parley/tenancy';
 import type { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
-import { normaliseEmail, type TenantCollections, type UserDocument } from '../store/tenant-store.ts';
+import {
+  normaliseEmail,
+  type SsoProviderDocument,
+  type TenantCollections,
+  type UserDocument,
+} from '../store/tenant-store.ts';
 import type { Accounts } from './accounts.ts';
 import type { RequestContext, SecurityEvents } from './audit-records.ts';
-import type { OidcProviders } from './oidc-providers.ts';
+import { DEFAULT_GROUPS_CLAIM, type OidcProviders } from './oidc-providers.ts';
 import { recordSecurityEvents } from './security-log.ts';
 import type { Sessions } from './sessions.ts';
 
@@ -161,12 +167,43 @@ export class OidcSignIn {
         'This tenant does not admit this e-mail domain',
       );
     }
-    const user = await this.#person(c, `${settings.issuer} ${claims.sub}`, email, claims, context);
+    let user = await this.#person(c, `${settings.issuer} ${claims.sub}`, email, claims, context);
     if (user.status !== 'active') {
       await this.#failed(c, context, 'inactive', undefined, user._id);
       throw refused(401, 'invalid-credentials', 'Invalid credentials', 'This account cannot sign in');
     }
+    user = await this.#mapRoles(c, user, settings, claims, context);
     return this.#deps.sessions.open(c, user, OIDC_AMR, context);
+  }
+
+  /**
+   * With role mappings set, the person's roles are member plus the roles of every mapped group
+   * the provider lists in the groups claim, at each sign-in: joining the group at the provider
+   * makes an admin, leaving it ends that at the next sign-in. A change goes through
+   * Accounts.update (audited; it ends the person's other sessions, whose tokens name the old
+   * roles). Without mappings, roles are Parley's to manage and are left alone.
+   */
+  async #mapRoles(
+    c: TenantCollections,
+    user: UserDocument,
+    settings: SsoProviderDocument,
+    claims: oidc.IDToken,
+    context: RequestContext,
+  ): Promise<UserDocument> {
+    const mappings = settings.roleMappings ?? [];
+    if (mappings.length === 0) return user;
+    const listed = claims[settings.groupsClaim ?? DEFAULT_GROUPS_CLAIM];
+    const groups = new Set(
+      Array.isArray(listed) ? listed.filter((g): g is string => typeof g === 'string') : [],
+    );
+    const granted = new Set<Role>(['member']);
+    for (const mapping of mappings)
+      if (groups.has(mapping.group)) for (const r of mapping.roles) granted.add(r);
+    const roles = ROLES.filter((r) => granted.has(r));
+    if (roles.join(',') === [...user.roles].sort((a, b) => ROLES.indexOf(a) - ROLES.indexOf(b)).join(','))
+      return user;
+    await this.#deps.accounts.update(c, user._id, { roles }, { type: 'system', id: 'sso' }, context);
+    return { ...user, roles };
   }
 
   async #person(

@@ -115,6 +115,10 @@ export interface SsoProviderDocument extends OutboxFields {
   sealedClientSecret: string;
   redirectUris: string[];
   allowedEmailDomains: string[];
+  /** The claim naming the person's groups (`groups` when absent). */
+  groupsClaim?: string;
+  /** Roles from groups; when any is set, every sign-in sets the person's roles from them. */
+  roleMappings?: { group: string; roles: Role[] }[];
   updatedAt: Date;
 }
 
