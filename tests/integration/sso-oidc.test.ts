@@ -8,6 +8,7 @@
  * code and issuer), an unverified address, an address outside the tenant's domains.
  */
 import { randomBytes } from 'node:crypto';
+import { PASSWORD } from '@parley/auth-service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
 import { type IdpProcess, startIdp } from './oidc-idp-process.ts';
@@ -288,6 +289,60 @@ describe('single sign-on with OpenID Connect', () => {
     expect(henryA?.roles).toEqual(['member']);
     expect(meB.data?.id).not.toBe(henryA?._id);
     expect((await henryClient.GET('/api/v1/me')).data?.roles).toEqual(['member']);
+  });
+
+  it('a tenant that requires single sign-on refuses password sign-in, except its break-glass admin', async () => {
+    const member = await stack.user(stack.tenantA);
+    const settingsA = (extra: object) => ({
+      issuer: idpA.issuer,
+      clientId: 'parley-a',
+      clientSecret: secretA,
+      redirectUris: [redirectUri],
+      allowedEmailDomains: [`${stack.tenantA}.example`],
+      ...extra,
+    });
+    const put = (extra: object) => adminA.client.PUT('/api/v1/admin/sso/oidc', { body: settingsA(extra) });
+    const typeOf = (answer: { error?: unknown }) => (answer.error as { type?: string } | undefined)?.type;
+    // Never without a way back in, and the break-glass admin must be an admin of this tenant
+    // with a password: tenant B's admin is not found here, a member is no admin.
+    expect(typeOf(await put({ requireSso: true }))).toMatch(/break-glass-required$/);
+    expect(typeOf(await put({ requireSso: true, breakGlassUserIds: [adminB.userId] }))).toMatch(
+      /break-glass-invalid$/,
+    );
+    expect(typeOf(await put({ requireSso: true, breakGlassUserIds: [member.userId] }))).toMatch(
+      /break-glass-invalid$/,
+    );
+    const required = await put({ requireSso: true, breakGlassUserIds: [adminA.userId] });
+    expect(required.data).toMatchObject({ requireSso: true, breakGlassUserIds: [adminA.userId] });
+
+    const login = (tenant: string, email: string, password: string) =>
+      stack.anonymous.POST('/api/v1/tenants/{tenant}/login', {
+        params: { path: { tenant } },
+        body: { email, password },
+      });
+    // Everyone else gets one answer: the right password, a wrong one, an unknown address.
+    for (const [email, password] of [
+      [member.email, PASSWORD],
+      [member.email, 'not the password at all'],
+      [`nobody@${stack.tenantA}.example`, PASSWORD],
+      [adminA.email, 'not the password at all'],
+    ] as const) {
+      const refused = await login(stack.tenantA, email, password);
+      expect(refused.response.status).toBe(403);
+      expect(typeOf(refused)).toMatch(/sso-required$/);
+    }
+    const breakGlass = await login(stack.tenantA, adminA.email, PASSWORD);
+    expect(breakGlass.response.status).toBe(200);
+    expect(breakGlass.data && 'accessToken' in breakGlass.data).toBe(true);
+    // Single sign-on still signs people in; tenant B's passwords are not affected.
+    const henry = await finish(stack.tenantA, await idpA.signIn(await start(stack.tenantA), 'henry'));
+    expect(henry.response.status).toBe(200);
+    const inB = await stack.user(stack.tenantB);
+    expect((await login(stack.tenantB, inB.email, PASSWORD)).response.status).toBe(200);
+
+    // Turned off again: the member's password works.
+    expect((await put({ requireSso: false })).data?.requireSso).toBe(false);
+    expect((await login(stack.tenantA, member.email, PASSWORD)).response.status).toBe(200);
   });
 
   it('audits failed sign-ins and settings changes', async () => {

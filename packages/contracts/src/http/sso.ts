@@ -65,6 +65,20 @@ export const OidcProviderSettingsRequestSchema = Type.Object(
           "Roles from the provider's groups. When any is set, each sign-in sets the person's roles to member plus every mapped group's roles (a group left at the provider is a role lost at the next sign-in)",
       }),
     ),
+    requireSso: Type.Optional(
+      Type.Boolean({
+        description:
+          'Passwords off: only the break-glass admins sign in with a password; everyone else through the provider',
+      }),
+    ),
+    breakGlassUserIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 5,
+        uniqueItems: true,
+        description:
+          'Admins of this tenant, with a password, who may still sign in with it when single sign-on is required (required then: at least one)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -77,6 +91,8 @@ export const OidcProviderSettingsSchema = Type.Object({
   allowedEmailDomains: Type.Array(Type.String()),
   groupsClaim: Type.String(),
   roleMappings: Type.Array(RoleMappingSchema),
+  requireSso: Type.Boolean(),
+  breakGlassUserIds: Type.Array(Type.String()),
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type OidcProviderSettings = Static<typeof OidcProviderSettingsSchema>;

@@ -2964,10 +2964,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         allowedEmailDomains: string[];
+                        breakGlassUserIds: string[];
                         clientId: string;
                         groupsClaim: string;
                         issuer: string;
                         redirectUris: string[];
+                        requireSso: boolean;
                         roleMappings: {
                             group: string;
                             roles: ("member" | "admin" | "compliance-officer")[];
@@ -2991,6 +2993,8 @@ export interface operations {
                 "application/json": {
                     /** @description Only verified addresses in these domains sign in or get an account */
                     allowedEmailDomains: string[];
+                    /** @description Admins of this tenant, with a password, who may still sign in with it when single sign-on is required (required then: at least one) */
+                    breakGlassUserIds?: string[];
                     clientId: string;
                     /** @description Write-only; sealed on arrival */
                     clientSecret: string;
@@ -3003,6 +3007,8 @@ export interface operations {
                     issuer: string;
                     /** @description Where the provider may send the browser back (as registered at the provider) */
                     redirectUris: string[];
+                    /** @description Passwords off: only the break-glass admins sign in with a password; everyone else through the provider */
+                    requireSso?: boolean;
                     /** @description Roles from the provider's groups. When any is set, each sign-in sets the person's roles to member plus every mapped group's roles (a group left at the provider is a role lost at the next sign-in) */
                     roleMappings?: {
                         group: string;
@@ -3038,10 +3044,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         allowedEmailDomains: string[];
+                        breakGlassUserIds: string[];
                         clientId: string;
                         groupsClaim: string;
                         issuer: string;
                         redirectUris: string[];
+                        requireSso: boolean;
                         roleMappings: {
                             group: string;
                             roles: ("member" | "admin" | "compliance-officer")[];

@@ -2,7 +2,8 @@
  * Login: the password step, then (when the user has MFA) a challenge answered with a TOTP code
  * or a recovery code. An unknown account, a deleted or suspended one and a wrong password get
  * the same 401 after the same argon2id work; every failure counts against the account and the
- * source address. Each guess is reserved in Redis before any hashing (brute-force-guard.ts), so a
+ * source address. In a tenant that requires single sign-on every refused password sign-in is
+ * the same 403 `sso-required`, and only its break-glass admins get through. Each guess is reserved in Redis before any hashing (brute-force-guard.ts), so a
  * burst sent at once evaluates no more guesses than the lockout allows.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -35,6 +36,15 @@ export const UNKNOWN_ACCOUNTS_SUBJECT = 'unknown-accounts';
 
 export const invalidCredentials = () =>
   new ProblemError(401, 'invalid-credentials', 'Invalid credentials', 'The e-mail or password is wrong');
+
+/** A password sign-in in a tenant that requires single sign-on (settings' requireSso). */
+export const ssoRequired = () =>
+  new ProblemError(
+    403,
+    'sso-required',
+    'Single sign-on required',
+    'This organisation signs in through its identity provider: use single sign-on',
+  );
 
 const invalidSecondFactor = () =>
   new ProblemError(
@@ -86,6 +96,12 @@ export class Login {
     const reservation = await guard.reserve(attempt, credentials.versionKey(tenant, emailKey));
     return guard.guarded(reservation, async (settle) => {
       const c = await opening;
+      // Whether the tenant requires single sign-on, read alongside the credential.
+      const ssoPolicy = c.ssoProviders.findOne(
+        { _id: 'oidc' },
+        { projection: { requireSso: 1, breakGlassUserIds: 1 } },
+      );
+      ssoPolicy.catch(() => {}); // awaited below
       const user = await credentials.get(c, emailKey, CredentialCache.versionOf(reservation.readAlong));
       const known = user && user.status !== 'deleted';
       // An account without a password (single sign-on, SCIM) spends the same decoy work as an
@@ -94,6 +110,23 @@ export class Login {
         known && user.passwordHash
           ? await hasher.verify(user.passwordHash, password)
           : await hasher.verifyDecoy(password);
+      const sso = await ssoPolicy;
+      if (
+        sso?.requireSso === true &&
+        !(known && passwordOk && user.status === 'active' && sso.breakGlassUserIds?.includes(user._id))
+      ) {
+        // One answer for every refusal in such a tenant (a wrong password, an unknown address, a
+        // right password of anyone but a break-glass admin): it tells neither who has an
+        // account, nor whose password was right, nor who the break-glass admins are.
+        await this.#fail(
+          c,
+          settle,
+          context,
+          known ? user : { emailKey },
+          !passwordOk ? 'bad-password' : user?.status !== 'active' ? 'inactive' : 'sso-required',
+        );
+        throw ssoRequired();
+      }
       if (!known || !passwordOk || user.status !== 'active') {
         await this.#fail(
           c,

@@ -87,6 +87,8 @@ export function settingsView(doc: SsoProviderDocument): OidcProviderSettings {
     allowedEmailDomains: doc.allowedEmailDomains,
     groupsClaim: doc.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
     roleMappings: doc.roleMappings ?? [],
+    requireSso: doc.requireSso ?? false,
+    breakGlassUserIds: doc.breakGlassUserIds ?? [],
     updatedAt: doc.updatedAt.toISOString(),
   };
 }
@@ -113,6 +115,7 @@ export class OidcProviders {
     context: RequestContext,
   ): Promise<OidcProviderSettings> {
     const issuer = this.#issuerUrl(request.issuer);
+    const breakGlassUserIds = await this.#breakGlass(c, request);
     await this.#assertReachable(issuer);
     // Discovery before anything is stored: an issuer that does not answer as one is refused now.
     const client = await this.#discover(issuer, request.clientId, request.clientSecret).catch(
@@ -150,6 +153,8 @@ export class OidcProviders {
       allowedEmailDomains: [...new Set(request.allowedEmailDomains.map((d) => d.toLowerCase()))],
       groupsClaim: request.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
       roleMappings: request.roleMappings ?? [],
+      requireSso: request.requireSso ?? false,
+      breakGlassUserIds,
       updatedAt: new Date(),
     };
     const event = await this.#events.create({
@@ -166,6 +171,8 @@ export class OidcProviders {
         groupsClaim: doc.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
         // Audit metadata holds flat values: each mapping as `group=role+role`.
         roleMappings: (doc.roleMappings ?? []).map((m) => `${m.group}=${m.roles.join('+')}`),
+        requireSso: doc.requireSso ?? false,
+        breakGlassUserIds: breakGlassUserIds,
       },
     });
     // The settings and their audit record in one write (sso_providers is an outbox collection);
@@ -180,6 +187,42 @@ export class OidcProviders {
     );
     this.#clients.delete(c.tenant);
     return settingsView(doc);
+  }
+
+  /**
+   * The break-glass admins of a request: each an active admin of this tenant with a password (a
+   * user id of another tenant is not found here), and at least one when SSO is required, so
+   * the tenant is never locked out by its provider failing.
+   */
+  async #breakGlass(c: TenantCollections, request: OidcProviderSettingsRequest): Promise<string[]> {
+    const ids = request.breakGlassUserIds ?? [];
+    if (request.requireSso && ids.length === 0)
+      throw new ProblemError(
+        400,
+        'break-glass-required',
+        'A break-glass admin is required',
+        'Requiring single sign-on needs at least one break-glass admin (breakGlassUserIds) who keeps a password',
+      );
+    if (ids.length === 0) return [];
+    const found = await c.users
+      .find(
+        { _id: { $in: ids }, status: 'active', roles: 'admin', passwordHash: { $gt: '' } },
+        { projection: { _id: 1 } },
+      )
+      .toArray();
+    const ok = new Set(found.map((u) => u._id));
+    const refused = ids.filter((id) => !ok.has(id));
+    if (refused.length > 0)
+      throw new ProblemError(
+        400,
+        'break-glass-invalid',
+        'Not a break-glass admin',
+        `Each break-glass user must be an active admin of this tenant with a password: ${refused.join(', ')}`.slice(
+          0,
+          300,
+        ),
+      );
+    return ids;
   }
 
   async get(c: TenantCollections): Promise<SsoProviderDocument | null> {

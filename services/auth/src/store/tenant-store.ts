@@ -119,6 +119,9 @@ export interface SsoProviderDocument extends OutboxFields {
   groupsClaim?: string;
   /** Roles from groups; when any is set, every sign-in sets the person's roles from them. */
   roleMappings?: { group: string; roles: Role[] }[];
+  /** Passwords off except for the break-glass admins. */
+  requireSso?: boolean;
+  breakGlassUserIds?: string[];
   updatedAt: Date;
 }
 
