@@ -127,9 +127,9 @@ beforeAll(async () => {
   messaging = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id, written) =>
+      publishNow: (collection, id, written, writing) =>
         late && !holdingEvents
-          ? immediatePublisher(late).publishNow(collection, id, written)
+          ? immediatePublisher(late).publishNow(collection, id, written, writing)
           : Promise.resolve(),
     },
     attachments: {

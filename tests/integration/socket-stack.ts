@@ -159,8 +159,8 @@ export async function openSocketBackend(
   const messaging = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id, written) =>
-        relay ? immediatePublisher(relay).publishNow(collection, id, written) : Promise.resolve(),
+      publishNow: (collection, id, written, writing) =>
+        relay ? immediatePublisher(relay).publishNow(collection, id, written, writing) : Promise.resolve(),
     },
   });
   if (options.publishEvents !== false) {

@@ -151,10 +151,22 @@ describe('outbox relay', () => {
     expect(await relay.flush()).toBe(2);
     expect(await things.findOne({ _id: twice })).not.toHaveProperty(OUTBOX_PENDING_FIELD);
 
-    const names = (await readTopic(kafka.kafka, handed, 4)).map(
+    // Handed over while the write that holds it is still under way: published at once, and the
+    // outbox cleared once that write has landed (not before, when there was nothing to clear).
+    const fourth = event('fourth');
+    const { insertedId: racing } = await things.insertOne({ name: 'fourth' });
+    const writing = things.updateOne({ _id: racing }, outboxPush([fourth]));
+    expect(
+      await relay.publishDocument(things, racing, { written: [fourth], acknowledgeLater: true, writing }),
+    ).toBe(1);
+    await relay.settled();
+    expect(await things.findOne({ _id: racing })).not.toHaveProperty(OUTBOX_PENDING_FIELD);
+    expect(await things.findOne({ _id: racing })).not.toHaveProperty(OUTBOX_FIELD);
+
+    const names = (await readTopic(kafka.kafka, handed, 5)).map(
       (m) => JSON.parse(m.value?.toString() ?? '').payload.name,
     );
-    expect(names).toEqual(['first', 'second', 'second', 'third']);
+    expect(names).toEqual(['first', 'second', 'second', 'third', 'fourth']);
   });
 
   it('lets a consumer handle a redelivered event exactly once', async () => {

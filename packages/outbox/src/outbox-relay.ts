@@ -81,6 +81,11 @@ export interface PublishDocumentOptions {
   written?: readonly EventEnvelope[];
   /** Clear the outbox in the background once Kafka has acknowledged (see publishDocument). */
   acknowledgeLater?: boolean;
+  /**
+   * The write that puts `written` into the document, still under way: the events are published
+   * meanwhile and the outbox is cleared only after it has landed (see publishDocument).
+   */
+  writing?: Promise<unknown>;
 }
 
 /** A document whose events failed to go out waits this long (doubling per failure) before the next try. */
@@ -202,6 +207,13 @@ export class OutboxRelay implements Stoppable {
    * Safe even if that is no longer true: the acknowledgement clears the outbox only while it
    * still equals these events, so anything else in it stays pending for the passes.
    *
+   * `writing` (with `written`): the write that puts those events into the document, not yet
+   * landed. The events go out at once, in parallel with it (a writer's latency need not add the two
+   * round trips), and the outbox is cleared only after it has landed. Use it only where the change
+   * the events describe is already durable and the write only records them: a crash between the
+   * produce and the write leaves the events published and not in the outbox (the writer's repair
+   * path then announces the change again, under new event ids).
+   *
    * `acknowledgeLater`: return once Kafka has acknowledged, and clear the outbox in the
    * background (a writer's latency need not include that round trip). Until it lands, a pass may
    * publish the events again: at least once, as always; consumers deduplicate on the event id.
@@ -220,7 +232,9 @@ export class OutboxRelay implements Stoppable {
             projection: { [OUTBOX_FIELD]: 1 },
           })
     ) as (Document & OutboxFields) | null;
-    return document ? this.#relay(collection, origin, document, options.acknowledgeLater === true) : 0;
+    return document
+      ? this.#relay(collection, origin, document, options.acknowledgeLater === true, options.writing)
+      : 0;
   }
 
   /** Waits for the acknowledgements that publishDocument left to the background. */
@@ -233,6 +247,7 @@ export class OutboxRelay implements Stoppable {
     origin: OutboxOrigin,
     document: Document & OutboxFields,
     acknowledgeLater = false,
+    writing?: Promise<unknown>,
   ): Promise<number> {
     // As stored: whoever holds the database's credential may have written any shape here.
     const stored: unknown = document[OUTBOX_FIELD];
@@ -245,6 +260,8 @@ export class OutboxRelay implements Stoppable {
       eventIds = accepted.map(({ event }) => event.id);
       if (accepted.length > 0) await this.#publish(document._id, accepted);
       const acknowledge = async () => {
+        // Only once the write that holds these events has landed (otherwise nothing to clear yet).
+        if (writing) await writing;
         if (await this.#acknowledge(collection, document._id, stored, refused))
           this.#reportRefused(collection, document._id, refused);
       };

@@ -61,8 +61,8 @@ beforeAll(async () => {
   f = await openMessagingFixture({
     tenant,
     publisher: {
-      publishNow: (collection, id, written) =>
-        late ? immediatePublisher(late).publishNow(collection, id, written) : Promise.resolve(),
+      publishNow: (collection, id, written, writing) =>
+        late ? immediatePublisher(late).publishNow(collection, id, written, writing) : Promise.resolve(),
     },
   });
   relay = createMessagingRelay({

@@ -53,8 +53,8 @@ async function openSide(label: string, language?: TenantLanguage): Promise<Side>
     // tested in tests/integration/media-attachments.test.ts; this file needs only the event field.
     attachments: { bind: async () => {} },
     publisher: {
-      publishNow: (collection, id, written) =>
-        late ? immediatePublisher(late).publishNow(collection, id, written) : Promise.resolve(),
+      publishNow: (collection, id, written, writing) =>
+        late ? immediatePublisher(late).publishNow(collection, id, written, writing) : Promise.resolve(),
     },
   });
   const relay = createMessagingRelay({

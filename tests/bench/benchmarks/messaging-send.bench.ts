@@ -54,8 +54,8 @@ const benchmark: Benchmark = {
       await keyring.ensureIndexes();
       await keyring.ensureTenantKey(tenant);
       const publisher: OutboxRelayLike = {
-        publishNow: (c, id, written) =>
-          relay ? immediatePublisher(relay).publishNow(c, id, written) : Promise.resolve(),
+        publishNow: (c, id, written, writing) =>
+          relay ? immediatePublisher(relay).publishNow(c, id, written, writing) : Promise.resolve(),
       };
       const components = createMessagingDomain({
         mongo: mongo.client,

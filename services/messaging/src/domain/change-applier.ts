@@ -84,18 +84,22 @@ export class ChangeApplier {
           payload: { conversationId: entry.conversationId, messageId: message._id },
         }),
       );
-    const marked = await c.log.updateOne(
+    const marking = c.log.updateOne(
       { _id: entry._id, applied: false },
       outboxPush(events, { $set: { applied: true, kind }, $unset: { intent: '' } }),
     );
-    // Published right away; the relay's passes only sweep what a crash (or a broker outage) left.
-    // An unapplied entry has no outbox, so when this update marked it, its outbox is exactly
-    // these events: handed over, not read back. (Someone else marked it: the relay reads it.)
-    await this.#publisher.publishNow(
-      c.log as unknown as Collection<Document>,
-      entry._id,
-      marked.modifiedCount === 1 ? events : undefined,
-    );
+    // Published right away, while the mark is written (the change is already in `messages`; the
+    // mark only records it): a send waits for the slower of the two, not for both in turn. The
+    // relay clears the outbox once the mark has landed; its passes only sweep what a crash (or a
+    // broker outage) left. An unapplied entry has no outbox, so once this update marks it, its
+    // outbox is exactly these events: handed over, not read back. (If someone else marked it
+    // meanwhile, these go out as well: a duplicate of the change, and the relay sends theirs.)
+    // A crash after the produce and before the mark: the repair applies the entry again and
+    // announces it again, under new event ids (consumers keep the highest seq per message).
+    await Promise.all([
+      marking,
+      this.#publisher.publishNow(c.log as unknown as Collection<Document>, entry._id, events, marking),
+    ]);
     return { entry: { ...entry, kind, applied: true }, message, voided };
   }
 
