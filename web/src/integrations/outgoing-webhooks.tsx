@@ -17,7 +17,13 @@ type Delivery =
   paths['/api/v1/integrations/outgoing-webhooks/{endpointId}/deliveries']['get']['responses'][200]['content']['application/json']['deliveries'][number];
 type EventType = Endpoint['eventTypes'][number];
 
-const EVENT_TYPES: EventType[] = ['message.created', 'message.edited', 'message.deleted'];
+const EVENT_TYPES: EventType[] = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'member.joined',
+  'member.removed',
+];
 
 export function OutgoingWebhooks() {
   const [endpoints, setEndpoints] = useState<Endpoint[]>([]);
