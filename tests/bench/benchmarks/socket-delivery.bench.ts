@@ -270,6 +270,12 @@ const benchmark: Benchmark = {
       // B: the message must cross. The receiver tracks nothing yet, so its connect recovers none
       // of the seeded history: it follows each conversation from the first change it is sent
       // (the warm-up's, sent one at a time, so each conversation starts in order).
+      // How long messaging takes to answer the read each replica makes per change, right now:
+      // the replicas' reads time out at UPSTREAM_TIMEOUT_MS (5 s) and open their breaker.
+      const probeStarted = performance.now();
+      await backend.call(sender, 'GET', `/conversations/${conversations[0]}/changes?since=0&limit=1`);
+      const probeMs = Math.round(performance.now() - probeStarted);
+      progress(`one changes read from messaging took ${probeMs} ms`);
       await backend.connect(replicaA.url, sender);
       const onB: Client = await backend.connect(replicaB.url, receiver);
 
@@ -397,6 +403,7 @@ const benchmark: Benchmark = {
           mongoFindP50Ms: Number(mongoP50.toFixed(2)),
           websocketEchoP50Ms: Number(wsP50.toFixed(2)),
           seedingS,
+          changesReadAfterSeedingMs: probeMs,
         },
       };
     } catch (error) {
