@@ -116,7 +116,7 @@ describe('a Tenant applied with kubectl', { timeout: 180_000 }, () => {
     const { clients } = suite.op;
     const db = clients.mongo.client.db(`parley_${tenantA}`);
     const collections = (await db.listCollections().toArray()).map((c) => c.name).sort();
-    expect(collections).toEqual(['attachments', 'conversations', 'members', 'messages']);
+    expect(collections).toEqual(['attachments', 'conversation_seqs', 'conversations', 'members', 'messages']);
     const memberIndexes = await db.collection('members').indexes();
     expect(memberIndexes.find((i) => i.name === 'conversation_user')).toMatchObject({ unique: true });
     const mongo = (await conditions(namespace, `tenant/${tenantA}`)).find((c) => c.type === 'Mongo');

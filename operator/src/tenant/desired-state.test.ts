@@ -150,10 +150,12 @@ describe("the tenant's Mongo role (MongoDB only: FerretDB has no roles)", () => 
   it('finds in the messaging collections of its own database and does nothing else', () => {
     expect(role).toEqual({
       role: TENANT_WORKLOAD_ROLE,
-      privileges: ['conversations', 'members', 'messages', 'attachments'].map((collection) => ({
-        resource: { db: 'parley_acme', collection },
-        actions: ['find'],
-      })),
+      privileges: ['conversations', 'members', 'messages', 'attachments', 'conversation_seqs'].map(
+        (collection) => ({
+          resource: { db: 'parley_acme', collection },
+          actions: ['find'],
+        }),
+      ),
       roles: [],
     });
     expect(desiredTenant(tenant('acme')).mongo.workloadRole).toEqual(role);

@@ -67,6 +67,9 @@ export const TENANT_COLLECTIONS: readonly CollectionSpec[] = [
     name: 'attachments',
     indexes: [{ name: 'conversation_files', key: { conversationId: 1, createdAt: 1 } }],
   },
+  // Each conversation's seq counter (messaging's domain/seq-counters.ts): readers of the
+  // conversations need it for a conversation's last seq, so the tenant's own user reads it too.
+  { name: 'conversation_seqs', indexes: [] },
 ];
 
 export interface TopicSpec {
@@ -169,8 +172,8 @@ export interface MongoRoleSpec {
 export const TENANT_WORKLOAD_ROLE = 'parley-tenant-workload';
 
 /**
- * What the tenant's own Mongo user may do: read (`find`) its conversations, members, messages and
- * attachments, the collections the messaging service writes for it (bodies sealed by the tenant's
+ * What the tenant's own Mongo user may do: read (`find`) its conversations (and their seq
+ * counters), members, messages and attachments, the collections the messaging service writes for it (bodies sealed by the tenant's
  * keys). Nothing else: every other collection of the tenant database is a Parley service's own
  * (auth's users with their password hashes, roles, sessions and invitations; compliance's audit
  * chain, legal holds and GDPR jobs; each service's `_outbox`, whose documents a relay publishes
