@@ -4,6 +4,8 @@
  * two gateways share one count (reconciled in the background); unauthenticated routes are
  * limited per source address.
  */
+
+import { randomUUID } from 'node:crypto';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { type GatewayFixture, openGatewayFixture } from '@parley/gateway-service/testing';
 import { createParleyClient } from '@parley/sdk';
@@ -17,11 +19,13 @@ const limits = {
   RATE_LIMIT_ADDRESS_REQUESTS: 4,
   RATE_LIMIT_SYNC_MS: 50,
 };
+// Both gateways count under one prefix, as two replicas of one deployment do.
+const SHARED_PREFIX = `parley:gateway:ratelimit:${randomUUID()}:`;
 let stack: GatewayStack;
 let second: GatewayFixture;
 
 beforeAll(async () => {
-  stack = await openGatewayStack(limits);
+  stack = await openGatewayStack({ ...limits, RATE_LIMIT_KEY_PREFIX: SHARED_PREFIX });
   second = await openGatewayFixture({
     AUTH_URL: stack.authUrl,
     COMPLIANCE_URL: stack.complianceUrl,
@@ -29,6 +33,7 @@ beforeAll(async () => {
     AUTH_AUDIENCE: stack.auth.policy.audience,
     SERVICE_TOKEN,
     ...limits,
+    RATE_LIMIT_KEY_PREFIX: SHARED_PREFIX,
   });
 });
 afterAll(async () => {

@@ -71,6 +71,7 @@ export type GatewayComponentSettings = Pick<
   | 'RATE_LIMIT_ADDRESS_REQUESTS'
   | 'RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE'
   | 'RATE_LIMIT_SYNC_MS'
+  | 'RATE_LIMIT_KEY_PREFIX'
   | 'AUDIT_DIR'
   | 'AUDIT_CHECKPOINT_MS'
 >;
@@ -91,6 +92,7 @@ export function createGatewayComponents(options: {
   const rateLimiter = new RateLimiter({
     store: redis,
     syncIntervalMs: config.RATE_LIMIT_SYNC_MS,
+    prefix: config.RATE_LIMIT_KEY_PREFIX,
     onSyncError: (error) => logger.warn({ err: error }, 'rate limit reconciliation failed'),
   });
   const audit = new RequestAudit({

@@ -60,6 +60,8 @@ export const gatewaySettingsSchema = Type.Object({
   RATE_LIMIT_TENANT_REQUESTS_PER_MESSAGE: Type.Integer({ minimum: 1, default: 20 }),
   /** How often counts are reconciled through Redis. */
   RATE_LIMIT_SYNC_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
+  /** Where in Redis the gateways share their counts: every gateway of one deployment the same. */
+  RATE_LIMIT_KEY_PREFIX: Type.String({ minLength: 1, maxLength: 200, default: 'parley:gateway:ratelimit:' }),
   /**
    * Where audit records wait on disk (the journal, and the recorder's spill file): a volume that
    * outlives the process (the chart's), so acknowledged requests' records survive a crash.

@@ -3,6 +3,7 @@
  * Redis), pointed at services the test started, listening on a free port so a client (the SDK)
  * calls it over real HTTP.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,10 @@ export async function openGatewayFixture(
     ...loadConfig(gatewaySettingsSchema),
     TENANT_STATUS_CACHE_MS: 0,
     ...(ownDir ? { AUDIT_DIR: ownDir } : {}),
+    // And rate limit counts of its own: test files run side by side on one Redis, all from
+    // 127.0.0.1, and would use up each other's per-address budget (a test of two gateways
+    // sharing one count passes the same prefix to both).
+    RATE_LIMIT_KEY_PREFIX: `parley:gateway:ratelimit:${randomUUID()}:`,
     ...settings,
   };
   const logger = options.logger ?? createSilentLogger('gateway');
