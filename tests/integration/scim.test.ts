@@ -3,7 +3,8 @@
  * HTTP with `application/scim+json` and the tenant's SCIM bearer token, against the real auth
  * service. Create, filter, patch (active=false suspends and ends the user's sessions at once),
  * delete, SCIM error bodies for bad input, and the attack: tenant A's token used on tenant B; the
- * admin's token list (prefix, maker, last use, never the token) and revocation from it.
+ * admin's token list (prefix, maker, last use, never the token) and revocation from it; the
+ * discovery endpoints (ServiceProviderConfig, ResourceTypes, Schemas), followed as a client would.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -505,5 +506,102 @@ describe('SCIM 2.0 Groups', () => {
     expect((await scim(stack.tenantB, 'DELETE', `/Groups/${groupB.json.id}`, tokenA)).status).toBe(401);
     const still = await scim(stack.tenantB, 'GET', `/Groups/${groupB.json.id}`, tokenB);
     expect((still.json.members as { value: string }[]).map((m) => m.value)).toEqual([outsider.userId]);
+  });
+});
+
+describe('SCIM 2.0 discovery (RFC 7644 section 4)', () => {
+  type Attribute = { name: string; required: boolean; mutability: string; subAttributes?: Attribute[] };
+  type Schema = { id: string; attributes: Attribute[] };
+
+  it('announces what is supported, and a client that follows it is served', async () => {
+    const config = await scim(stack.tenantA, 'GET', '/ServiceProviderConfig', tokenA);
+    expect(config.status).toBe(200);
+    expect(config.type).toContain('application/scim+json');
+    expect(config.json).toMatchObject({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+      patch: { supported: true },
+      bulk: { supported: false },
+      filter: { supported: true },
+      changePassword: { supported: false },
+      sort: { supported: false },
+      etag: { supported: true },
+      authenticationSchemes: [{ type: 'oauthbearertoken' }],
+    });
+    const maxResults = (config.json.filter as { maxResults: number }).maxResults;
+    expect(maxResults).toBeGreaterThan(0);
+    // A client asking for more than maxResults gets at most that many.
+    const many = await scim(stack.tenantA, 'GET', `/Users?count=${maxResults + 50}`, tokenA);
+    expect(many.status).toBe(200);
+    expect(many.json.itemsPerPage).toBeLessThanOrEqual(maxResults);
+    // etag supported: a user's version is its ETag, and If-None-Match with it is 304.
+    const email = `disco-${randomUUID().slice(0, 8)}@${stack.tenantA}.example`;
+    const created = await scim(stack.tenantA, 'POST', '/Users', tokenA, newUser(email));
+    expect(created.status).toBe(201);
+    expect(created.etag).toBe(versionOf(created));
+    const unchanged = await scim(
+      stack.tenantA,
+      'GET',
+      `/Users/${String(created.json.id)}`,
+      tokenA,
+      undefined,
+      {
+        'if-none-match': String(created.etag),
+      },
+    );
+    expect(unchanged.status).toBe(304);
+    // patch supported: a PatchOp on the user works.
+    const patched = await scim(stack.tenantA, 'PATCH', `/Users/${String(created.json.id)}`, tokenA, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Disco Pat' }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.json.displayName).toBe('Disco Pat');
+  });
+
+  it('lists User and Group, each at an endpoint that answers and with a schema /Schemas describes', async () => {
+    const types = await scim(stack.tenantA, 'GET', '/ResourceTypes', tokenA);
+    expect(types.status).toBe(200);
+    expect(types.type).toContain('application/scim+json');
+    expect(types.json.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
+    const resources = types.json.Resources as { name: string; endpoint: string; schema: string }[];
+    expect(resources.map((type) => type.name).sort()).toEqual(['Group', 'User']);
+    expect(types.json.totalResults).toBe(2);
+
+    const schemas = await scim(stack.tenantA, 'GET', '/Schemas', tokenA);
+    expect(schemas.status).toBe(200);
+    expect(schemas.type).toContain('application/scim+json');
+    const described = schemas.json.Resources as Schema[];
+    for (const type of resources) {
+      const list = await scim(stack.tenantA, 'GET', type.endpoint, tokenA);
+      expect(list.status, type.endpoint).toBe(200);
+      expect(described.map((schema) => schema.id)).toContain(type.schema);
+    }
+    const user = described.find((schema) => schema.id === USER);
+    const byName = new Map(user?.attributes.map((attribute) => [attribute.name, attribute]));
+    expect(byName.get('userName')).toMatchObject({ required: true, mutability: 'immutable' });
+    expect(byName.get('active')).toMatchObject({ required: false, mutability: 'readWrite' });
+    // Every attribute the schema says is returned is in a user auth answers, and nothing else is required.
+    const email = `schema-${randomUUID().slice(0, 8)}@${stack.tenantA}.example`;
+    const created = await scim(stack.tenantA, 'POST', '/Users', tokenA, {
+      schemas: [USER],
+      userName: email,
+    });
+    expect(created.status).toBe(201);
+    for (const attribute of user?.attributes ?? []) {
+      if (attribute.mutability !== 'writeOnly')
+        expect(created.json, attribute.name).toHaveProperty(attribute.name);
+    }
+    const group = described.find((schema) => schema.id === 'urn:ietf:params:scim:schemas:core:2.0:Group');
+    expect(group?.attributes.map((attribute) => attribute.name)).toEqual(['displayName', 'members']);
+  });
+
+  it("refuses tenant A's token on tenant B's discovery, and no token at all", async () => {
+    for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
+      const crossed = await scim(stack.tenantB, 'GET', path, tokenA);
+      expect(crossed.status, path).toBe(401);
+      expect(crossed.json).toMatchObject({ schemas: [ERROR], status: '401' });
+      expect((await scim(stack.tenantA, 'GET', path, undefined)).status, path).toBe(401);
+      expect((await scim(stack.tenantB, 'GET', path, tokenB)).status, path).toBe(200);
+    }
   });
 });

@@ -4,7 +4,8 @@
  * filter, replace with PUT, patch, delete) with the tenant's SCIM bearer token, each resource
  * versioned (RFC 7644 §3.14: `meta.version` and the ETag header; If-Match on PUT, PATCH and
  * DELETE answers 412 when it names another version; If-None-Match on a read answers 304), and the admin routes that issue and revoke
- * those tokens. Errors here are SCIM's own (`urn:ietf:params:scim:api:messages:2.0:Error`,
+ * those tokens, and the discovery endpoints (RFC 7644 section 4: ServiceProviderConfig,
+ * ResourceTypes, Schemas). Errors here are SCIM's own (`urn:ietf:params:scim:api:messages:2.0:Error`,
  * `status` as a string, `scimType`), which SCIM clients parse, not problem details; bodies are
  * accepted as `application/scim+json` or JSON and answered as `application/scim+json`.
  */
@@ -13,6 +14,7 @@ import { ProblemError, problems, routePlugin, securedBy, Type } from '@parley/ki
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import type { AuthComponents } from '../components.ts';
+import { resourceTypeList, schemaList, serviceProviderConfig } from '../domain/scim-discovery.ts';
 import type { ScimGroupInput } from '../domain/scim-groups.ts';
 import {
   notModified,
@@ -136,6 +138,90 @@ const GroupList = Type.Object({
   itemsPerPage: Type.Integer(),
   Resources: Type.Array(ScimGroupResource),
 });
+/** Discovery answers (RFC 7643 sections 5-7), declared whole so the serializer keeps every field. */
+const DiscoveryMeta = Type.Object({ resourceType: Type.String() });
+const ServiceProviderConfig = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    patch: Type.Object({ supported: Type.Boolean() }),
+    bulk: Type.Object({
+      supported: Type.Boolean(),
+      maxOperations: Type.Integer(),
+      maxPayloadSize: Type.Integer(),
+    }),
+    filter: Type.Object({ supported: Type.Boolean(), maxResults: Type.Integer() }),
+    changePassword: Type.Object({ supported: Type.Boolean() }),
+    sort: Type.Object({ supported: Type.Boolean() }),
+    etag: Type.Object({ supported: Type.Boolean() }),
+    authenticationSchemes: Type.Array(
+      Type.Object({
+        type: Type.String(),
+        name: Type.String(),
+        description: Type.String(),
+        specUri: Type.String(),
+        primary: Type.Boolean(),
+      }),
+    ),
+    meta: DiscoveryMeta,
+  },
+  { description: 'What this SCIM service provider supports (RFC 7643 section 5)' },
+);
+const ResourceTypeList = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    totalResults: Type.Integer(),
+    startIndex: Type.Integer(),
+    itemsPerPage: Type.Integer(),
+    Resources: Type.Array(
+      Type.Object({
+        schemas: Type.Array(Type.String()),
+        id: Type.String(),
+        name: Type.String(),
+        endpoint: Type.String(),
+        description: Type.String(),
+        schema: Type.String(),
+        schemaExtensions: Type.Array(Type.Object({ schema: Type.String(), required: Type.Boolean() })),
+        meta: DiscoveryMeta,
+      }),
+    ),
+  },
+  { description: 'The resource types served: User and Group (RFC 7643 section 6)' },
+);
+const attributeFields = {
+  name: Type.String(),
+  type: Type.String(),
+  multiValued: Type.Boolean(),
+  description: Type.String(),
+  required: Type.Boolean(),
+  caseExact: Type.Boolean(),
+  mutability: Type.String(),
+  returned: Type.String(),
+  uniqueness: Type.String(),
+  canonicalValues: Type.Optional(Type.Array(Type.String())),
+};
+const SchemaAttribute = Type.Object({
+  ...attributeFields,
+  subAttributes: Type.Optional(Type.Array(Type.Object(attributeFields))),
+});
+const SchemaList = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    totalResults: Type.Integer(),
+    startIndex: Type.Integer(),
+    itemsPerPage: Type.Integer(),
+    Resources: Type.Array(
+      Type.Object({
+        schemas: Type.Array(Type.String()),
+        id: Type.String(),
+        name: Type.String(),
+        description: Type.String(),
+        attributes: Type.Array(SchemaAttribute),
+        meta: DiscoveryMeta,
+      }),
+    ),
+  },
+  { description: 'The core User and Group schemas as auth keeps them (RFC 7643 section 7)' },
+);
 const TokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ScimErrorResource = Type.Object(
   {
@@ -231,6 +317,27 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
     return c;
   };
   const base = '/tenants/:tenant/scim/v2';
+
+  /*
+   * Discovery (RFC 7644 section 4). The RFC lets a provider serve these without authentication
+   * or require it; here they take the tenant's SCIM token like every other SCIM route. The
+   * answers are the same for every tenant, so a token buys no secret, but without one the route
+   * would tell anyone which tenant ids exist and are served (usableTenant: 404 or an answer) at
+   * no cost, and every client that reads them holds the token already (it is what it provisions
+   * with; Entra ID and Okta send it on every request).
+   */
+  const discovery = (path: string, schema: TSchema, answer: unknown) =>
+    app.get(
+      `${base}/${path}`,
+      { schema: { params: TenantParams, response: scimAnswers({ 200: schema }) } },
+      async (request, reply) => {
+        await scim(request);
+        return reply.type(SCIM_TYPE).send(answer);
+      },
+    );
+  discovery('ServiceProviderConfig', ServiceProviderConfig, serviceProviderConfig);
+  discovery('ResourceTypes', ResourceTypeList, resourceTypeList);
+  discovery('Schemas', SchemaList, schemaList);
 
   app.post(
     `${base}/Users`,

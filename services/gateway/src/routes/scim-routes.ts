@@ -1,6 +1,7 @@
 /**
  * SCIM 2.0 (RFC 7644) for a tenant's provisioning client (an HR directory, an identity provider):
- * `/api/v1/tenants/:tenant/scim/v2/Users`, passed to auth with the client's own bearer token (a
+ * `/api/v1/tenants/:tenant/scim/v2/Users`, `/Groups` and the discovery endpoints
+ * (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), passed to auth with the client's own bearer token (a
  * SCIM token of that tenant, checked by auth against the tenant the path names; no Parley access
  * token). The schemas here only bound the input: SCIM bodies carry extensions, and auth validates
  * them and answers in SCIM's own error shape, which SCIM clients read.
@@ -199,6 +200,25 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
       forwardHeaders: onChange,
       target: ({ tenant, params }) => ({ path: groups(tenant, params.id), bearer: true }),
     },
+  );
+  // Discovery (RFC 7644 section 4): what auth's SCIM supports, with the SCIM token like the rest.
+  const discovery = (path: string, operationId: string, summary: string): ProxyRouteDefinition => ({
+    ...scim,
+    method: 'GET',
+    url: `/tenants/:tenant/scim/v2/${path}`,
+    operationId,
+    summary,
+    schema: { params: TenantParams, response: scimAnswer(200) },
+    target: ({ tenant }) => ({ path: `/v1/tenants/${tenant}/scim/v2/${path}`, bearer: true }),
+  });
+  routes.push(
+    discovery(
+      'ServiceProviderConfig',
+      'scimServiceProviderConfig',
+      'SCIM: what is supported (patch, filter and its maxResults, etag; no bulk, sort or changePassword)',
+    ),
+    discovery('ResourceTypes', 'scimResourceTypes', 'SCIM: the resource types served (User, Group)'),
+    discovery('Schemas', 'scimSchemas', 'SCIM: the core User and Group schemas, cut to the attributes kept'),
   );
   for (const route of routes) registerProxyRoute(app, context, route);
 }
