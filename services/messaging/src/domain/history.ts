@@ -10,6 +10,7 @@ import type { LogDocument, MessageDocument, TenantCollections } from '../store/c
 import type { Caller } from './caller.ts';
 import type { ChangeApplier } from './change-applier.ts';
 import type { Conversations } from './conversations.ts';
+import { logId } from './ids.ts';
 import type { MessageViews } from './message-views.ts';
 import { messagingProblems } from './messaging-problems.ts';
 import { readPosition } from './seq-counters.ts';
@@ -17,6 +18,19 @@ import type { SeqLedger } from './seq-ledger.ts';
 
 /** How many gaps or unfinished entries one catch-up read repairs before answering what it has. */
 const MAX_REPAIRS_PER_READ = 20;
+
+/**
+ * The most documents a read fetches by `_id`, in parallel, instead of one range query. Why: the
+ * local Mongo-wire server (FerretDB 1.24 over PostgreSQL) pushes only an `_id` equality down to
+ * PostgreSQL (explain: `filterPushdown: true`; PostgreSQL still scans the jsonb rows, but without
+ * FerretDB decoding each document); a range query on (conversationId, seq), a sort, a limit or an
+ * `$in` on ids is FerretDB's own sequential scan of the tenant's whole collection (1.9 to 2.9 s
+ * for one `changes?since=N&limit=1` in a tenant of 15,000 log entries, which timed the socket
+ * replicas' reads out; 30 to 90 ms with these lookups). A small read (the socket replicas'
+ * per-record reads, a sync near the end) costs a few `_id` lookups; MongoDB serves both through
+ * its indexes, so a bigger read keeps the range query.
+ */
+const POINT_READS_MAX = 32;
 
 export class History {
   readonly #conversations: Conversations;
@@ -115,7 +129,7 @@ export class History {
     });
     const entries = await this.#contiguous(c, conversationId, since, limit);
     const ids = [...new Set(entries.map((e) => e.messageId).filter((id): id is string => Boolean(id)))];
-    const docs = ids.length > 0 ? await c.messages.find({ _id: { $in: ids } }).toArray() : [];
+    const docs = await messagesById(c, ids);
     const views = new Map((await this.#views.many(c, docs)).map((m) => [m.id, m]));
     const changes: Change[] = entries.map((e) => {
       const message = e.messageId ? views.get(e.messageId) : undefined;
@@ -144,11 +158,7 @@ export class History {
     let repairs = 0;
     // Each round takes at least one entry, or repairs one seq, or ends the read.
     while (out.length < limit && repairs <= MAX_REPAIRS_PER_READ) {
-      const batch = await c.log
-        .find({ conversationId, seq: { $gte: next } })
-        .sort({ seq: 1 })
-        .limit(limit - out.length)
-        .toArray();
+      const batch = await this.#batch(c, conversationId, next, limit - out.length);
       if (batch.length === 0) {
         // Nothing written from `next` on: is `next` reserved by a writer that died?
         const position = await readPosition(c, conversationId);
@@ -183,4 +193,81 @@ export class History {
     }
     return out;
   }
+
+  /**
+   * The log entries from `next` on, sorted by seq, holes absent, at most `want`, as far as
+   * `#contiguous` needs them: the entries before the first hole, and (to judge the hole) the
+   * first entry after it. A span the counter vouches for of at most POINT_READS_MAX seqs is
+   * read by `_id` (logId); a bigger one by the range query.
+   *
+   * The counter is not taken as the log's end: on FerretDB it can lag the log briefly (a lost
+   * `$inc` sets it below a seq already taken, and the next writer, meeting the duplicate key,
+   * proposes again), so past the counter the seqs are probed one by one until one is missing.
+   */
+  async #batch(
+    c: TenantCollections,
+    conversationId: string,
+    next: number,
+    want: number,
+  ): Promise<LogDocument[]> {
+    const entryAt = (seq: number) => c.log.findOne({ _id: logId(conversationId, seq) });
+    const span = (from: number, to: number) =>
+      Promise.all(Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => entryAt(from + i)));
+    // A read of a few seqs asks for them while it reads the counter; a bigger one asks the counter first.
+    const guess = want <= POINT_READS_MAX;
+    const [position, guessed] = await Promise.all([
+      readPosition(c, conversationId),
+      guess ? span(next, next + want - 1) : undefined,
+    ]);
+    const counter = position?.seq ?? 0;
+    let last = next + want - 1;
+    let found = guessed;
+    if (!found) {
+      // Up to the counter (none if it is behind `next`: then only the probe past it below).
+      last = Math.max(next - 1, Math.min(counter, last));
+      if (last - next + 1 > POINT_READS_MAX)
+        return c.log
+          .find({ conversationId, seq: { $gte: next } })
+          .sort({ seq: 1 })
+          .limit(want)
+          .toArray();
+      found = await span(next, last);
+    }
+    const entries = found.filter((e): e is LogDocument => e !== null);
+    const hole = found.findIndex((e) => e === null);
+    if (hole === -1) {
+      // Everything asked for is there: go on past the counter while entries are (a lagging counter).
+      for (let seq = last + 1; entries.length < want; seq++) {
+        const entry = await entryAt(seq);
+        if (!entry) break;
+        entries.push(entry);
+      }
+      return entries;
+    }
+    const holeSeq = next + hole;
+    if (entries.some((e) => e.seq > holeSeq) || holeSeq > counter) return entries;
+    // A hole the counter vouches past, with nothing after it read yet: find the first entry after
+    // it (its time judges the hole), among the seqs up to the counter, then one past it.
+    const upTo = Math.min(counter, last + POINT_READS_MAX);
+    if (counter > upTo) {
+      const after = (await span(last + 1, upTo)).find((e) => e !== null);
+      if (after) return [...entries, after];
+      const beyond = await c.log
+        .find({ conversationId, seq: { $gt: upTo } })
+        .sort({ seq: 1 })
+        .limit(1)
+        .toArray();
+      return [...entries, ...beyond];
+    }
+    const after = (await span(last + 1, counter + 1)).find((e) => e !== null);
+    return after ? [...entries, after] : entries;
+  }
+}
+
+/** Messages by id: a few by `_id` lookups (what FerretDB indexes, see POINT_READS_MAX), more by one `$in`. */
+async function messagesById(c: TenantCollections, ids: string[]): Promise<MessageDocument[]> {
+  if (ids.length === 0) return [];
+  if (ids.length > POINT_READS_MAX) return c.messages.find({ _id: { $in: ids } }).toArray();
+  const docs = await Promise.all(ids.map((id) => c.messages.findOne({ _id: id })));
+  return docs.filter((d): d is MessageDocument => d !== null);
 }
