@@ -115,6 +115,8 @@ export function createMessagingDomain(options: {
   /** Publishes an outbox right after its write (the relay), or leaves it to the relay's passes. */
   publisher: OutboxRelayLike;
   seqVoidAfterMs: number;
+  /** CHANGES_POINT_READ_SPAN (default 256): reads of at most this many seqs go by `_id` lookups. */
+  changesPointReadSpan?: number;
   /** Binds a send's attachments (media); without one, a send with attachments is refused. */
   attachments?: AttachmentBinder;
   /** The keyring's KEY_CACHE_TTL_MS (default 30 s): bounds how long a data key seals. */
@@ -152,7 +154,13 @@ export function createMessagingDomain(options: {
       views,
       attachments: options.attachments ?? noAttachments,
     }),
-    history: new History({ conversations, views, ledger, applier }),
+    history: new History({
+      conversations,
+      views,
+      ledger,
+      applier,
+      pointReadSpan: options.changesPointReadSpan ?? 256,
+    }),
     readPointers: new ReadPointers(store, conversations),
     searchFeed: new SearchFeed(store),
     personalData: new PersonalData({ store, ledger, applier, sealer, texts, publisher: options.publisher }),
@@ -184,6 +192,7 @@ export async function createComponents(
     keyring,
     publisher: relay ? immediatePublisher(relay) : (overrides.publisher ?? noImmediatePublish),
     seqVoidAfterMs: settings.SEQ_VOID_AFTER_MS,
+    changesPointReadSpan: settings.CHANGES_POINT_READ_SPAN,
     keyCacheTtlMs: settings.KEY_CACHE_TTL_MS,
     attachments:
       overrides.attachments ??

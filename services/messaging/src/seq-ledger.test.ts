@@ -4,7 +4,9 @@
 
 import { createSilentLogger } from '@parley/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { History } from './domain/history.ts';
 import { logId } from './domain/ids.ts';
+import { MessageViews } from './domain/message-views.ts';
 import type { LogDocument } from './store/collections.ts';
 import { type MessagingFixture, openMessagingFixture } from './testing/messaging-fixture.ts';
 import { LogRepair } from './workers/log-repair.ts';
@@ -103,12 +105,31 @@ describe('a counter that lags the log (a lost $inc on FerretDB)', () => {
       return list.changes.map((c) => c.seq);
     };
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    expect(await seqsOf(0, 500)).toEqual(range(1, 40));
-    expect(await seqsOf(34, 10)).toEqual(range(35, 40));
-    expect(await seqsOf(36, 500)).toEqual(range(37, 40));
-    expect(await seqsOf(37, 1)).toEqual([38]);
-    expect(await seqsOf(33, 2)).toEqual([34, 35]);
-    expect(await seqsOf(40, 500)).toEqual([]);
+    const reads: [number, number, number[]][] = [
+      [0, 500, range(1, 40)],
+      [34, 10, range(35, 40)],
+      [36, 500, range(37, 40)],
+      [37, 1, [38]],
+      [33, 2, [34, 35]],
+      [40, 500, []],
+    ];
+    // Through the API (by `_id` lookups: CHANGES_POINT_READ_SPAN's default), and with the range
+    // query (span 0, as on MongoDB) or a small span (range for the big reads, lookups for the rest).
+    for (const [since, limit, expected] of reads) expect(await seqsOf(since, limit)).toEqual(expected);
+    for (const pointReadSpan of [0, 2]) {
+      const history = new History({
+        conversations: f.components.conversations,
+        views: new MessageViews(f.components.sealer),
+        ledger: f.components.ledger,
+        applier: f.components.applier,
+        pointReadSpan,
+      });
+      const bob = { tenant: f.tenant, userId: 'bob', roles: ['member'] };
+      for (const [since, limit, expected] of reads) {
+        const list = await history.changes(bob, room, since, limit);
+        expect(list.changes.map((c) => [c.seq, c.message?.text])).toEqual(expected.map((n) => [n, `n${n}`]));
+      }
+    }
   });
 });
 

@@ -16,6 +16,13 @@ export const messagingSettingsSchema = Type.Object({
    * only a catch-up read waits up to this long behind a dead writer.
    */
   SEQ_VOID_AFTER_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  /**
+   * A `changes` read of at most this many seqs fetches its log entries and messages by `_id`
+   * (32 lookups at a time) instead of a range query and an `$in`: on FerretDB only `_id` lookups
+   * avoid a scan of the tenant's whole collection (domain/history.ts). On MongoDB, whose indexes
+   * serve the range query, set 0 (always the range query).
+   */
+  CHANGES_POINT_READ_SPAN: Type.Integer({ minimum: 0, maximum: 500, default: 256 }),
   /** How often changes a crash left half-applied are finished, and leftover events published. */
   REPAIR_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),

@@ -20,30 +20,35 @@ import type { SeqLedger } from './seq-ledger.ts';
 const MAX_REPAIRS_PER_READ = 20;
 
 /**
- * The most documents a read fetches by `_id`, in parallel, instead of one range query. Why: the
- * local Mongo-wire server (FerretDB 1.24 over PostgreSQL) pushes only an `_id` equality down to
+ * Why small reads go by `_id` (the span is the setting CHANGES_POINT_READ_SPAN): the local
+ * Mongo-wire server (FerretDB 1.24 over PostgreSQL) pushes only an `_id` equality down to
  * PostgreSQL (explain: `filterPushdown: true`; PostgreSQL still scans the jsonb rows, but without
  * FerretDB decoding each document); a range query on (conversationId, seq), a sort, a limit or an
  * `$in` on ids is FerretDB's own sequential scan of the tenant's whole collection (1.9 to 2.9 s
  * for one `changes?since=N&limit=1` in a tenant of 15,000 log entries, which timed the socket
- * replicas' reads out; 30 to 90 ms with these lookups). A small read (the socket replicas'
- * per-record reads, a sync near the end) costs a few `_id` lookups; MongoDB serves both through
- * its indexes, so a bigger read keeps the range query.
+ * replicas' reads out; 30 to 90 ms with these lookups). MongoDB serves the range query through
+ * its index: there the span can be 0 (always the range query).
+ *
+ * Lookups in flight per round of a read (the local FerretDB wedges when ~50 operations need its pool).
  */
-const POINT_READS_MAX = 32;
+const POINT_READS_PER_ROUND = 32;
 
 export class History {
   readonly #conversations: Conversations;
   readonly #views: MessageViews;
   readonly #ledger: SeqLedger;
   readonly #applier: ChangeApplier;
+  readonly #pointReadSpan: number;
 
   constructor(deps: {
     conversations: Conversations;
     views: MessageViews;
     ledger: SeqLedger;
     applier: ChangeApplier;
+    /** Reads of at most this many seqs (and messages) go by `_id` lookups; 0: always the range query. */
+    pointReadSpan: number;
   }) {
+    this.#pointReadSpan = deps.pointReadSpan;
     this.#conversations = deps.conversations;
     this.#views = deps.views;
     this.#ledger = deps.ledger;
@@ -129,7 +134,7 @@ export class History {
     });
     const entries = await this.#contiguous(c, conversationId, since, limit);
     const ids = [...new Set(entries.map((e) => e.messageId).filter((id): id is string => Boolean(id)))];
-    const docs = await messagesById(c, ids);
+    const docs = await this.#messagesById(c, ids);
     const views = new Map((await this.#views.many(c, docs)).map((m) => [m.id, m]));
     const changes: Change[] = entries.map((e) => {
       const message = e.messageId ? views.get(e.messageId) : undefined;
@@ -197,12 +202,15 @@ export class History {
   /**
    * The log entries from `next` on, sorted by seq, holes absent, at most `want`, as far as
    * `#contiguous` needs them: the entries before the first hole, and (to judge the hole) the
-   * first entry after it. A span the counter vouches for of at most POINT_READS_MAX seqs is
-   * read by `_id` (logId); a bigger one by the range query.
+   * first entry after it. A read whose span (up to `want` seqs, up to the counter) is at most
+   * `pointReadSpan` seqs is read by `_id` (logId), POINT_READS_PER_ROUND lookups at a time (the
+   * caller's loop asks for the next round); a bigger one (or any, with `pointReadSpan` 0) by the
+   * range query.
    *
    * The counter is not taken as the log's end: on FerretDB it can lag the log briefly (a lost
    * `$inc` sets it below a seq already taken, and the next writer, meeting the duplicate key,
-   * proposes again), so past the counter the seqs are probed one by one until one is missing.
+   * proposes again), so each round also looks one seq past the counter, and the rounds go on
+   * while entries are there, until one is missing.
    */
   async #batch(
     c: TenantCollections,
@@ -210,11 +218,18 @@ export class History {
     next: number,
     want: number,
   ): Promise<LogDocument[]> {
+    const range = () =>
+      c.log
+        .find({ conversationId, seq: { $gte: next } })
+        .sort({ seq: 1 })
+        .limit(want)
+        .toArray();
+    if (this.#pointReadSpan === 0) return range();
     const entryAt = (seq: number) => c.log.findOne({ _id: logId(conversationId, seq) });
     const span = (from: number, to: number) =>
       Promise.all(Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => entryAt(from + i)));
     // A read of a few seqs asks for them while it reads the counter; a bigger one asks the counter first.
-    const guess = want <= POINT_READS_MAX;
+    const guess = want <= POINT_READS_PER_ROUND;
     const [position, guessed] = await Promise.all([
       readPosition(c, conversationId),
       guess ? span(next, next + want - 1) : undefined,
@@ -223,51 +238,40 @@ export class History {
     let last = next + want - 1;
     let found = guessed;
     if (!found) {
-      // Up to the counter (none if it is behind `next`: then only the probe past it below).
-      last = Math.max(next - 1, Math.min(counter, last));
-      if (last - next + 1 > POINT_READS_MAX)
-        return c.log
-          .find({ conversationId, seq: { $gte: next } })
-          .sort({ seq: 1 })
-          .limit(want)
-          .toArray();
+      if (Math.min(want, counter - next + 1) > this.#pointReadSpan) return range();
+      // This round: up to the counter and one past it (a lagging counter), at least `next`.
+      last = Math.max(next, Math.min(next + POINT_READS_PER_ROUND - 1, counter + 1));
       found = await span(next, last);
     }
     const entries = found.filter((e): e is LogDocument => e !== null);
-    const hole = found.findIndex((e) => e === null);
-    if (hole === -1) {
-      // Everything asked for is there: go on past the counter while entries are (a lagging counter).
-      for (let seq = last + 1; entries.length < want; seq++) {
-        const entry = await entryAt(seq);
-        if (!entry) break;
-        entries.push(entry);
-      }
-      return entries;
-    }
+    const hole = found.indexOf(null);
+    if (hole === -1) return entries;
     const holeSeq = next + hole;
     if (entries.some((e) => e.seq > holeSeq) || holeSeq > counter) return entries;
     // A hole the counter vouches past, with nothing after it read yet: find the first entry after
-    // it (its time judges the hole), among the seqs up to the counter, then one past it.
-    const upTo = Math.min(counter, last + POINT_READS_MAX);
-    if (counter > upTo) {
-      const after = (await span(last + 1, upTo)).find((e) => e !== null);
-      if (after) return [...entries, after];
-      const beyond = await c.log
-        .find({ conversationId, seq: { $gt: upTo } })
-        .sort({ seq: 1 })
-        .limit(1)
-        .toArray();
-      return [...entries, ...beyond];
-    }
-    const after = (await span(last + 1, counter + 1)).find((e) => e !== null);
-    return after ? [...entries, after] : entries;
+    // it (its time judges the hole), among the seqs up to one past the counter.
+    const upTo = Math.min(counter + 1, last + POINT_READS_PER_ROUND);
+    const after = (await span(last + 1, upTo)).find((e) => e !== null);
+    if (after) return [...entries, after];
+    if (upTo > counter) return entries;
+    const beyond = await c.log
+      .find({ conversationId, seq: { $gt: upTo } })
+      .sort({ seq: 1 })
+      .limit(1)
+      .toArray();
+    return [...entries, ...beyond];
   }
-}
 
-/** Messages by id: a few by `_id` lookups (what FerretDB indexes, see POINT_READS_MAX), more by one `$in`. */
-async function messagesById(c: TenantCollections, ids: string[]): Promise<MessageDocument[]> {
-  if (ids.length === 0) return [];
-  if (ids.length > POINT_READS_MAX) return c.messages.find({ _id: { $in: ids } }).toArray();
-  const docs = await Promise.all(ids.map((id) => c.messages.findOne({ _id: id })));
-  return docs.filter((d): d is MessageDocument => d !== null);
+  /** Messages by id: up to `pointReadSpan` by `_id` lookups (POINT_READS_PER_ROUND at a time), more by one `$in`. */
+  async #messagesById(c: TenantCollections, ids: string[]): Promise<MessageDocument[]> {
+    if (ids.length === 0) return [];
+    if (ids.length > this.#pointReadSpan) return c.messages.find({ _id: { $in: ids } }).toArray();
+    const docs: MessageDocument[] = [];
+    for (let i = 0; i < ids.length; i += POINT_READS_PER_ROUND) {
+      const round = ids.slice(i, i + POINT_READS_PER_ROUND);
+      for (const doc of await Promise.all(round.map((id) => c.messages.findOne({ _id: id }))))
+        if (doc) docs.push(doc);
+    }
+    return docs;
+  }
 }
