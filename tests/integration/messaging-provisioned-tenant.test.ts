@@ -21,7 +21,12 @@ afterAll(async () => {
 
 it('serves a tenant whose database the operator made, indexes and all', async () => {
   const db = mongo.db(mongoDatabaseName(tenant));
-  for (const collection of TENANT_COLLECTIONS)
+  // As the operator's Mongo step does: a collection without indexes of its own is only created.
+  for (const collection of TENANT_COLLECTIONS) {
+    if (collection.indexes.length === 0) {
+      await db.createCollection(collection.name);
+      continue;
+    }
     await db.collection(collection.name).createIndexes(
       collection.indexes.map((index) => ({
         key: index.key,
@@ -29,6 +34,7 @@ it('serves a tenant whose database the operator made, indexes and all', async ()
         unique: index.unique ?? false,
       })),
     );
+  }
   const f = await openMessagingFixture({ tenant });
   try {
     const created = await f.call('alice', 'POST', '/conversations', {
