@@ -7,54 +7,22 @@
 // change for a while; the member online on the other replica must still get it, once, with no
 // later message and no reconnect.
 import { randomUUID } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
-import { ACTING_USER_HEADER } from '@parley/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openRefusingMessagingProxy, type RefusingMessagingProxy } from './refusing-messaging-proxy.ts';
 import { type Client, openSocketStack, type SocketStack, waitFor } from './socket-stack.ts';
 
 let stack: SocketStack;
-let proxy: Server;
-let messagingUrl: URL | undefined;
-/** Reads of changes acting as this user (what a replica's delivery does) answer 503 while set. */
-let refuseChangesOf: string | undefined;
-let refused = 0;
+let proxy: RefusingMessagingProxy;
 
 const id = randomUUID().slice(0, 6);
 const alice = `alice-${id}`;
 const bob = `bob-${id}`;
 
 beforeAll(async () => {
-  proxy = createServer((incoming, outgoing) => {
-    const actingUser = incoming.headers[ACTING_USER_HEADER.toLowerCase()];
-    if (refuseChangesOf && actingUser === refuseChangesOf && /\/changes\?/.test(incoming.url ?? '')) {
-      refused += 1;
-      outgoing
-        .writeHead(503, { 'content-type': 'application/problem+json' })
-        .end(JSON.stringify({ type: 'about:blank', title: 'unavailable', status: 503 }));
-      return;
-    }
-    const target = messagingUrl as URL;
-    const forward = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forward.on('error', () => outgoing.destroy());
-    incoming.pipe(forward);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  if (!address || typeof address === 'string') throw new Error('no proxy address');
-  stack = await openSocketStack({ settings: { MESSAGING_URL: `http://127.0.0.1:${address.port}` } });
-  messagingUrl = new URL(stack.messagingUrl);
+  // The replicas reach messaging only through this proxy.
+  proxy = await openRefusingMessagingProxy();
+  stack = await openSocketStack({ settings: { MESSAGING_URL: proxy.url } });
+  proxy.target = new URL(stack.messagingUrl);
 }, 240_000);
 
 afterAll(async () => {
@@ -85,14 +53,14 @@ it('a change whose live read failed reaches the online member once messaging ans
   await waitFor(() => texts(bobB).length >= 1, 20_000, 'bob to receive the first message live');
 
   // The replicas read each change as its actor: Alice's reads fail, Bob's own (a sync) do not.
-  refuseChangesOf = alice;
+  proxy.refuseChangesOf = alice;
   await send('last');
   // Both replicas' reads are refused (each tries 3 times), then nothing arrives by itself.
-  await waitFor(() => refused >= 6, 30_000, 'the replicas to fail their reads');
+  await waitFor(() => proxy.refused >= 6, 30_000, 'the replicas to fail their reads');
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   expect(texts(bobB)).toEqual(['first']);
 
-  refuseChangesOf = undefined;
+  proxy.refuseChangesOf = undefined;
   await waitFor(() => texts(bobB).length >= 2, 30_000, 'bob to receive the last message');
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   expect(texts(bobB)).toEqual(['first', 'last']);
