@@ -13,4 +13,5 @@ export { startOperator } from './start-operator.ts';
 export { TENANT_COLLECTIONS } from './tenant/desired-state.ts';
 export { directCredentialsStep, provisionDirect } from './tenant/direct-provisioner.ts';
 export { registryCollection } from './tenant/registry.ts';
+export { s3AccessKey, s3PolicyName } from './tenant/steps/s3-user.ts';
 export { TenantDeletion } from './tenant/tenant-deletion.ts';

@@ -127,3 +127,32 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, cores: numbe
   for (const [name, spent] of rows) out[`cpuS_${name}`] = spent.toFixed(1);
   return out;
 }
+
+/**
+ * Resident memory (MiB) of every local server now, its process and every descendant (PostgreSQL's
+ * backends), from /proc/<pid>/status: what the stack holds at a given size (the scale benchmark's
+ * 1,000 tenants). Shared pages (PostgreSQL's shared buffers) count once per process that mapped them.
+ */
+export function serverRssMb(): Record<string, string> {
+  const parents = new Map<number, number[]>();
+  for (const [pid, { parent }] of processTable()) parents.set(parent, [...(parents.get(parent) ?? []), pid]);
+  const rssKb = (pid: number): number => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  const out: Record<string, string> = {};
+  for (const [name, root] of serverPids()) {
+    let total = 0;
+    const stack = [root];
+    while (stack.length > 0) {
+      const pid = stack.pop() as number;
+      total += rssKb(pid);
+      stack.push(...(parents.get(pid) ?? []));
+    }
+    out[`rssMb_${name}`] = (total / 1024).toFixed(0);
+  }
+  return out;
+}

@@ -70,20 +70,21 @@ const WARM_UP = 4;
 const NOT_SERVERS = new Set(['operator+bench', 'others']);
 
 /** CPU seconds of the stack's servers (not this process, not the rest of the machine). */
-function serverCpuSeconds(cpu: Record<string, string>): number {
+export function serverCpuSeconds(cpu: Record<string, string>): number {
   return Object.entries(cpu)
     .filter(([key]) => key.startsWith('cpuS_') && !NOT_SERVERS.has(key.slice('cpuS_'.length)))
     .reduce((sum, [, value]) => sum + Number(value), 0);
 }
 const TIMEOUT_MS = 180_000;
+const CREATE_BATCH = 100;
 
-interface Round {
+export interface Round {
   latenciesMs: number[];
   rate: number;
   notReady: number;
 }
 
-function tenantBody(name: string) {
+export function tenantBody(name: string) {
   return {
     apiVersion: API_VERSION,
     kind: 'Tenant' as const,
@@ -97,18 +98,24 @@ function tenantBody(name: string) {
   };
 }
 
-async function createNamespace(kube: Kube, name: string): Promise<void> {
+export async function createNamespace(kube: Kube, name: string): Promise<void> {
   await kube.core.createNamespace({ body: { metadata: { name } } });
 }
 
-const isReady = (t: Tenant) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (t: Tenant) =>
+  t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * Creates the Tenants at once and waits until every one says Ready=True. A watch sees each status
  * change as it happens (listing 100 Tenants every 100 ms cost this process, which also runs the
  * operator, more CPU than it measured); a slow list is the safety net if the watch drops.
  */
-async function applyAndWait(kube: Kube, namespace: string, names: string[]): Promise<Round> {
+export async function applyAndWait(
+  kube: Kube,
+  namespace: string,
+  names: string[],
+  { timeoutMs = TIMEOUT_MS, listEveryMs = 2_000 }: { timeoutMs?: number; listEveryMs?: number } = {},
+): Promise<Round> {
   const created = new Map<string, number>();
   const ready = new Map<string, number>();
   let allReady: () => void = () => {};
@@ -131,24 +138,27 @@ async function applyAndWait(kube: Kube, namespace: string, names: string[]): Pro
     (_phase, tenant: Tenant) => markReady(tenant, performance.now()),
     () => {},
   );
-  await Promise.all(
-    names.map(async (name) => {
-      // From the moment it is sent: a fast reconcile's Ready may arrive before the create's answer.
-      const sentAt = performance.now();
-      await kube.custom.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: TENANT_KIND.plural,
-        body: tenantBody(name),
-      });
-      created.set(name, sentAt);
-    }),
-  );
+  // At most CREATE_BATCH creations in flight (100 at once is one batch; 1,000 at once held as many
+  // connections to the apiserver as the operator's own calls then waited behind).
+  for (let i = 0; i < names.length; i += CREATE_BATCH)
+    await Promise.all(
+      names.slice(i, i + CREATE_BATCH).map(async (name) => {
+        // From the moment it is sent: a fast reconcile's Ready may arrive before the create's answer.
+        const sentAt = performance.now();
+        await kube.custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: TENANT_KIND.plural,
+          body: tenantBody(name),
+        });
+        created.set(name, sentAt);
+      }),
+    );
   const start = Math.min(...created.values());
-  const deadline = start + TIMEOUT_MS;
+  const deadline = start + timeoutMs;
   while (ready.size < names.length && performance.now() < deadline) {
-    await Promise.race([settled, new Promise((r) => setTimeout(r, 2_000))]);
+    await Promise.race([settled, new Promise((r) => setTimeout(r, listEveryMs))]);
     if (ready.size === names.length) break;
     const list = (await kube.custom.listNamespacedCustomObject({
       group: GROUP,
@@ -164,7 +174,7 @@ async function applyAndWait(kube: Kube, namespace: string, names: string[]): Pro
   return { latenciesMs, rate: ready.size / ((last - start) / 1000), notReady: names.length - ready.size };
 }
 
-async function stopWithin(part: { name: string; stop(): Promise<void> }, ms: number): Promise<void> {
+export async function stopWithin(part: { name: string; stop(): Promise<void> }, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
@@ -175,7 +185,7 @@ async function stopWithin(part: { name: string; stop(): Promise<void> }, ms: num
   await Promise.race([part.stop(), late]).finally(() => clearTimeout(timer));
 }
 
-async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Promise<void> {
+export async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Promise<void> {
   await kube.custom.deleteCollectionNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
@@ -198,7 +208,7 @@ async function deleteAll(kube: Kube, namespace: string, timeoutMs: number): Prom
 }
 
 /** Mean seconds per provisioning step, from the operator's own histogram: where the time goes. */
-async function meanStepSeconds(histogram: {
+export async function meanStepSeconds(histogram: {
   get(): Promise<{
     values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
   }>;
@@ -228,7 +238,10 @@ async function meanStepSeconds(histogram: {
  * and why reconciles were retried (retried_KafkaError), each with one sample message. A failed
  * step costs its tenant a backoff and a whole second reconcile.
  */
-function failureCollector(): { logger: Logger; counts: Map<string, { count: number; sample: string }> } {
+export function failureCollector(): {
+  logger: Logger;
+  counts: Map<string, { count: number; sample: string }>;
+} {
   const counts = new Map<string, { count: number; sample: string }>();
   const count = (key: string, sample: string) => {
     const entry = counts.get(key) ?? { count: 0, sample };
@@ -256,7 +269,11 @@ function failureCollector(): { logger: Logger; counts: Map<string, { count: numb
 }
 
 /** Two lines a person can read: CPU seconds by process (share of the machine), mean seconds by step. */
-function breakdown(stepMeans: Record<string, string>, serverCpu: Record<string, string>): string {
+export function breakdown(
+  stepMeans: Record<string, string>,
+  serverCpu: Record<string, string>,
+  stretch = 'while provisioning',
+): string {
   const capacity = Number(serverCpu.cpuCapacityS);
   const cpu = Object.entries(serverCpu)
     .filter(([key]) => key.startsWith('cpuS_'))
@@ -269,7 +286,7 @@ function breakdown(stepMeans: Record<string, string>, serverCpu: Record<string, 
     .sort((a, b) => b[1] - a[1])
     .map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`);
   return [
-    `  CPU-s while provisioning (${serverCpu.cpuWallS} s x cores = ${serverCpu.cpuCapacityS} CPU-s): ${cpu.join(', ')}`,
+    `  CPU-s ${stretch} (${serverCpu.cpuWallS} s x cores = ${serverCpu.cpuCapacityS} CPU-s): ${cpu.join(', ')}`,
     `  mean s per step: ${steps.join(', ')}`,
     '',
   ].join('\n');
