@@ -6,13 +6,19 @@
 // Here messaging (behind a proxy the test controls) refuses the replicas' reads of the sender's
 // change for a while; the member online on the other replica must still get it, once, with no
 // later message and no reconnect.
+// A replica builds a new message from its Kafka record when it can open the body; here the crypto
+// service answers 503 to everything, so the replicas cannot, and read each creation from messaging
+// instead (what an unopenable record costs: a read, never a loss).
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openRefusingMessagingProxy, type RefusingMessagingProxy } from './refusing-messaging-proxy.ts';
 import { type Client, openSocketStack, type SocketStack, waitFor } from './socket-stack.ts';
 
 let stack: SocketStack;
 let proxy: RefusingMessagingProxy;
+let cryptoDown: Server;
 
 const id = randomUUID().slice(0, 6);
 const alice = `alice-${id}`;
@@ -21,13 +27,19 @@ const bob = `bob-${id}`;
 beforeAll(async () => {
   // The replicas reach messaging only through this proxy.
   proxy = await openRefusingMessagingProxy();
-  stack = await openSocketStack({ settings: { MESSAGING_URL: proxy.url } });
+  cryptoDown = createServer((_request, response) => {
+    response.writeHead(503, { 'content-type': 'application/problem+json' }).end('{"status":503}');
+  });
+  await new Promise<void>((resolve) => cryptoDown.listen(0, '127.0.0.1', resolve));
+  const cryptoUrl = `http://127.0.0.1:${(cryptoDown.address() as AddressInfo).port}`;
+  stack = await openSocketStack({ settings: { MESSAGING_URL: proxy.url, CRYPTO_URL: cryptoUrl } });
   proxy.target = new URL(stack.messagingUrl);
 }, 240_000);
 
 afterAll(async () => {
   await stack?.close();
   proxy?.close();
+  cryptoDown?.close();
 }, 120_000);
 
 it('a change whose live read failed reaches the online member once messaging answers again', async () => {

@@ -13,7 +13,16 @@ import {
   type PresenceNotice,
   type ReadNotice,
 } from '@parley/contracts';
-import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
+import { buildApp as buildCryptoApp } from '@parley/crypto-service/app';
+import { createComponents as createCryptoComponents } from '@parley/crypto-service/components';
+import { cryptoSettingsSchema } from '@parley/crypto-service/settings';
+import {
+  connectKafka,
+  type KafkaConnection,
+  kafkaSettingsFromConfig,
+  loadConfig,
+  ServiceCallers,
+} from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
 import { immediatePublisher } from '@parley/messaging-service/src/domain/outbox-publisher.ts';
 import { MessagingStore } from '@parley/messaging-service/src/store/collections.ts';
@@ -180,6 +189,21 @@ export async function openSocketBackend(
     generation: 1,
   });
   const messagingUrl = await messaging.app.listen({ host: '127.0.0.1', port: 0 });
+  // The crypto service over messaging's keys, where the replicas open new messages' data keys,
+  // with Parley's own caller rules: the replicas' credential is the socket service's.
+  const crypto = buildCryptoApp(
+    await createCryptoComponents(
+      loadConfig(cryptoSettingsSchema),
+      {
+        logger: createSilentLogger('crypto'),
+        mongo: messaging.mongo,
+        keyring: messaging.keyring,
+        platformDb: messaging.platformDb,
+      },
+      { callers: ServiceCallers.of({ socket: SERVICE_TOKEN }) },
+    ),
+  );
+  const cryptoUrl = await crypto.listen({ host: '127.0.0.1', port: 0 });
 
   const pair = await generateKeyPair('Ed25519');
   const publicJwk = await exportJWK(pair.publicKey);
@@ -189,6 +213,7 @@ export async function openSocketBackend(
   });
   const replicaSettings = (id: string) => ({
     MESSAGING_URL: messagingUrl,
+    CRYPTO_URL: cryptoUrl,
     SERVICE_TOKEN,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
@@ -303,6 +328,7 @@ export async function openSocketBackend(
         tenantRuntimeKey(otherTenant),
         redisKey(otherTenant, 'auth:revoked-sessions'),
       );
+      await crypto.close();
       await messaging.close();
       await kafka.admin
         .deleteTopics({ topics: [kafkaTopic(tenant, 'messages'), kafkaTopic(tenant, 'members')] })

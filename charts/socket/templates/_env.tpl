@@ -13,6 +13,8 @@
   value: {{ $up.authUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "auth" "port" 3007)) | quote }}
 - name: MESSAGING_URL
   value: {{ $up.messagingUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "messaging" "port" 3004)) | quote }}
+- name: CRYPTO_URL
+  value: {{ $up.cryptoUrl | default (include "parley-common.peerUrl" (dict "context" . "chart" "crypto" "port" 3009)) | quote }}
 - name: UPSTREAM_TIMEOUT_MS
   value: {{ $up.timeoutMs | quote }}
 - name: AUTH_ISSUER

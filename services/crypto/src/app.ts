@@ -38,7 +38,12 @@ export function buildApp(components: CryptoComponents): ServiceApp {
         const caller = request.serviceCaller;
         const purpose = (request.body as { purpose?: unknown } | undefined)?.purpose;
         if (typeof purpose === 'string') {
-          if (!access.mayUsePurpose(caller, purpose)) {
+          // Opening a data key is the one use a purpose's openers have (caller-access.ts).
+          const opensDataKey = request.routeOptions.url?.endsWith('/data-keys/decrypt') === true;
+          const allowed = opensDataKey
+            ? access.mayOpenDataKey(caller, purpose)
+            : access.mayUsePurpose(caller, purpose);
+          if (!allowed) {
             refusals.inc({ code: 'purpose-not-owned' });
             throw problems.forbidden(`The ${caller} service may not use keys for purpose ${purpose}`);
           }

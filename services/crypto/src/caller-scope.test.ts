@@ -4,7 +4,7 @@
  * purpose, auth's signing keys included, so any service's token could mint access tokens.
  */
 import { randomBytes } from 'node:crypto';
-import { AUDIT_PII_PURPOSE, SIGNING_KEY_PURPOSE } from '@parley/contracts';
+import { AUDIT_PII_PURPOSE, MESSAGE_BODY_PURPOSE, SIGNING_KEY_PURPOSE } from '@parley/contracts';
 import { type KeyringFixture, openKeyringFixture } from '@parley/keyring/testing';
 import { type ServiceApp, ServiceCallers } from '@parley/kit';
 import { createSilentLogger } from '@parley/kit/testing';
@@ -18,6 +18,7 @@ const TOKENS = {
   compliance: token('compliance'),
   operator: token('operator'),
   gateway: token('gateway'),
+  socket: token('socket'),
 };
 
 let fx: KeyringFixture;
@@ -75,6 +76,42 @@ describe('what each service credential opens at the crypto service', () => {
     const owner = await call('auth', 'POST', `/v1/tenants/${tenant}/decrypt`, request);
     expect(owner.status).toBe(200);
     expect(Buffer.from(owner.body.plaintext, 'base64')).toEqual(privateKey);
+  });
+
+  it("the socket service's credential opens message bodies' data keys and does nothing else with keys", async () => {
+    const tenant = fx.uniqueTenant();
+    const keyring = fx.keyring();
+    await keyring.ensureTenantKey(tenant);
+    // A data key as messaging seals bodies with (in process, through its own keyring).
+    const dataKey = await keyring.generateDataKey(tenant, MESSAGE_BODY_PURPOSE);
+    const open = { purpose: MESSAGE_BODY_PURPOSE, wrapped: b64(dataKey.wrapped) };
+    const opened = await call('socket', 'POST', `/v1/tenants/${tenant}/data-keys/decrypt`, open);
+    expect(opened.status).toBe(200);
+    expect(Buffer.from(opened.body.plaintext, 'base64')).toEqual(dataKey.plaintext);
+
+    // It seals nothing and opens nothing else under that purpose: no new data keys, no
+    // encrypt, decrypt or rewrap of ciphertexts.
+    const sealed = await keyring.encrypt(tenant, MESSAGE_BODY_PURPOSE, Buffer.from('{"text":"hi"}'), {
+      aad: Buffer.from('m1'),
+    });
+    const ciphertext = { purpose: MESSAGE_BODY_PURPOSE, ciphertext: b64(sealed), aad: b64('m1') };
+    expect(
+      (await call('socket', 'POST', `/v1/tenants/${tenant}/data-keys`, { purpose: MESSAGE_BODY_PURPOSE }))
+        .status,
+    ).toBe(403);
+    expect((await call('socket', 'POST', `/v1/tenants/${tenant}/decrypt`, ciphertext)).status).toBe(403);
+    expect((await call('socket', 'POST', `/v1/tenants/${tenant}/rewrap`, ciphertext)).status).toBe(403);
+    const forged = { purpose: MESSAGE_BODY_PURPOSE, plaintext: b64('{"text":"forged"}'), aad: b64('m1') };
+    expect((await call('socket', 'POST', `/v1/tenants/${tenant}/encrypt`, forged)).status).toBe(403);
+
+    // Nor another purpose's data keys (auth's signing keys), and the opener's right is the
+    // socket's only: the gateway's credential opens no body's data key.
+    const signing = await keyring.generateDataKey(tenant, SIGNING_KEY_PURPOSE);
+    const stolen = { purpose: SIGNING_KEY_PURPOSE, wrapped: b64(signing.wrapped) };
+    expect((await call('socket', 'POST', `/v1/tenants/${tenant}/data-keys/decrypt`, stolen)).status).toBe(
+      403,
+    );
+    expect((await call('gateway', 'POST', `/v1/tenants/${tenant}/data-keys/decrypt`, open)).status).toBe(403);
   });
 
   it("auth's credential cannot read compliance's personal data, which compliance can", async () => {

@@ -28,7 +28,8 @@ import { keyEventsRelay } from './workers/key-events-relay.ts';
 export interface CryptoClients {
   logger: Logger;
   mongo: MongoConnection;
-  masterKeys: MasterKeyring;
+  /** Needed unless `keyring` is given. */
+  masterKeys?: MasterKeyring;
   /**
    * The broker, for the key-events relay and the key-cache consumer. Tests of the HTTP API alone
    * leave it out, and the service then has no workers that need it.
@@ -41,6 +42,8 @@ export interface CryptoClients {
   keks?: KeyEncryptionKeyConnection;
   /** Where keys live: parley_platform unless a test gives a database of its own. */
   platformDb?: Db;
+  /** A keyring already open (a test serving another service's fixture keys); else one is made here. */
+  keyring?: Keyring;
 }
 
 export interface CryptoComponents extends ServiceFoundation {

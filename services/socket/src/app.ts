@@ -48,6 +48,7 @@ export function buildApp(components: SocketComponents): SocketReplica {
     io,
     kafka: components.kafka,
     messaging: components.messaging,
+    bodies: components.bodies,
     logger: components.logger,
     metrics,
     replicaId: components.replicaId,

@@ -7,6 +7,7 @@
 
 import { hostname } from 'node:os';
 import { type AuthClient, authJwksUrl, createAuthClient } from '@parley/auth-client';
+import { CryptoClient, EnvelopeEncryptor } from '@parley/crypto-client';
 import {
   type KafkaConnection,
   type Logger,
@@ -28,6 +29,11 @@ export interface SocketComponents {
   authClient: AuthClient;
   tenantGate: TenantGate;
   messaging: MessagingClient;
+  /**
+   * Opens the sealed bodies the messages topic carries (README "Payloads"): data keys unwrapped by
+   * the crypto service, which lets this credential do that and nothing else; never seals.
+   */
+  bodies: EnvelopeEncryptor;
   replicaId: string;
   settings: SocketComponentSettings;
   kafka: Kafka;
@@ -60,6 +66,7 @@ export type SocketComponentSettings = Pick<
   SocketSettings,
   | 'AUTH_URL'
   | 'MESSAGING_URL'
+  | 'CRYPTO_URL'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
   | 'SERVICE_TOKEN'
@@ -96,6 +103,19 @@ export function createComponents(
       baseUrl: settings.MESSAGING_URL,
       serviceToken: settings.SERVICE_TOKEN,
       timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
+    }),
+    bodies: new EnvelopeEncryptor({
+      source: (() => {
+        const crypto = new CryptoClient({
+          baseUrl: settings.CRYPTO_URL,
+          serviceToken: settings.SERVICE_TOKEN,
+          timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
+        });
+        return {
+          generateDataKey: () => Promise.reject(new Error('the socket service seals nothing')),
+          decryptDataKey: (tenant, purpose, wrapped) => crypto.decryptDataKey(tenant, purpose, wrapped),
+        };
+      })(),
     }),
     replicaId: settings.REPLICA_ID || `${hostname()}-${settings.PORT}`,
     settings,

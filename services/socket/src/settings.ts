@@ -12,6 +12,8 @@ export const socketSettingsSchema = Type.Object({
   ...kafkaSettings,
   AUTH_URL: Url(3007),
   MESSAGING_URL: Url(3004),
+  /** Where the data keys of message bodies are opened (the crypto service; README "Payloads"). */
+  CRYPTO_URL: Url(3009),
   /** What the auth service signs access tokens with (its AUTH_ISSUER and AUTH_AUDIENCE). */
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3007' }),
   AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'parley' }),

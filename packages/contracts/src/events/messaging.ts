@@ -45,6 +45,12 @@ export const MessageChangedPayloadSchema = Type.Object(
       Type.Literal('reaction.removed'),
     ]),
     senderId: Id,
+    /**
+     * The sender's own id for the send (metadata, like the ids around it): with it the socket
+     * replicas emit a new message straight from this record, as messaging's `changes` would
+     * show it. Absent in events written before it was added.
+     */
+    clientMessageId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     /** Who made this change (the sender, an admin who deleted, a reacting user). */
     actorId: Id,
     at: Time,

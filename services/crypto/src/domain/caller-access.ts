@@ -10,12 +10,22 @@
  *   the operator (provisioning, rotation, CryptoShred) and compliance (subject keys, erasure);
  *   reading key metadata is open to every known caller.
  */
-import { AUDIT_PII_PURPOSE, INVITATION_DELIVERY_PURPOSE, SIGN_UP_DELIVERY_PURPOSE } from '@parley/contracts';
+import {
+  AUDIT_PII_PURPOSE,
+  INVITATION_DELIVERY_PURPOSE,
+  MESSAGE_BODY_PURPOSE,
+  SIGN_UP_DELIVERY_PURPOSE,
+} from '@parley/contracts';
 
 export interface PurposeOwner {
   /** An exact purpose, a prefix ending in `.` (`auth.`), or `*` for every purpose (tests). */
   purpose: string;
   services: readonly string[];
+  /**
+   * Services that may only open data keys of this purpose (`POST /data-keys/decrypt`): read what
+   * the owners sealed, never seal, encrypt or decrypt anything else with it.
+   */
+  openers?: readonly string[];
 }
 
 /** Parley's purposes and their owners; the first rule that matches decides. */
@@ -28,6 +38,10 @@ export const PARLEY_PURPOSE_OWNERS: readonly PurposeOwner[] = [
   { purpose: AUDIT_PII_PURPOSE, services: ['compliance'] },
   { purpose: 'audit.', services: ['compliance'] },
   { purpose: 'gdpr.', services: ['compliance'] },
+  // Message bodies as messaging seals them (at rest and in its events): the socket replicas open
+  // the data keys of the bodies its events carry, to emit a new message straight from its record
+  // (services/socket/README.md, "Payloads"); they seal nothing.
+  { purpose: MESSAGE_BODY_PURPOSE, services: ['messaging', 'search'], openers: ['socket'] },
   // Message bodies: written by messaging, read by search to index them.
   { purpose: 'messages.', services: ['messaging', 'search'] },
   { purpose: 'media.', services: ['media'] },
@@ -50,6 +64,13 @@ export class CallerAccess {
   mayUsePurpose(caller: string | undefined, purpose: string): boolean {
     const rule = this.#owners.find((r) => matches(r.purpose, purpose));
     return caller !== undefined && (rule?.services.includes(caller) ?? false);
+  }
+
+  /** May unwrap a data key of this purpose (an owner may, and so may the purpose's openers). */
+  mayOpenDataKey(caller: string | undefined, purpose: string): boolean {
+    if (this.mayUsePurpose(caller, purpose)) return true;
+    const rule = this.#owners.find((r) => matches(r.purpose, purpose));
+    return caller !== undefined && (rule?.openers?.includes(caller) ?? false);
   }
 
   mayManageKeys(caller: string | undefined): boolean {

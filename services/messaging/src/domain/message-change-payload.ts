@@ -27,6 +27,7 @@ export function messageChangePayload(message: MessageDocument, change: MessageCh
     messageSeq: message.seq,
     kind: change.kind,
     senderId: message.senderId,
+    clientMessageId: message.clientMessageId,
     actorId: change.actorId ?? message.senderId,
     at: change.at.toISOString(),
     createdAt: message.createdAt.toISOString(),

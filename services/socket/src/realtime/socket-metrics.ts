@@ -7,6 +7,7 @@ export class SocketMetrics {
   readonly eventsIn: Counter<'event' | 'outcome'>;
   readonly eventsOut: Counter<'kind'>;
   readonly deliveryLatency: Histogram;
+  readonly deliveredChanges: Counter<'source'>;
   readonly recoveredChanges: Histogram;
   readonly presenceRooms: Histogram;
 
@@ -40,6 +41,12 @@ export class SocketMetrics {
       name: 'parley_socket_delivery_latency_seconds',
       help: 'From the change in messaging to its emit on this replica',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.deliveredChanges = new Counter({
+      name: 'parley_socket_delivered_changes_total',
+      help: 'Message changes emitted live, by where their content came from: the Kafka record itself, or a read from messaging',
+      labelNames: ['source'],
       registers,
     });
     this.recoveredChanges = new Histogram({

@@ -7,19 +7,26 @@
  * - what a replica missed while down its clients recover from messaging's durable history, so
  *   starting at the newest records loses nothing a client could not get back by seq.
  *
- * A message change is emitted as messaging's own `Change` (the same shape `sync` answers), read
- * once per replica from `GET .../changes?since=seq-1&limit=1` as the change's actor, so content is
- * decrypted by messaging (the only holder of the tenant key's use) and the socket service never
- * touches key material. A replica with no socket in the conversation's room skips the read.
+ * A message change is emitted as messaging's own `Change` (the same shape `sync` answers). A new
+ * message (`message.created`) is built straight from its Kafka record: the record carries all of
+ * a new message's state, its body sealed under the tenant key, which this replica opens with a
+ * data key the crypto service unwraps for it (cached: one call per data key, not per message).
+ * Every other change (an edit, a delete, a reaction: the message's state now, reactions summed)
+ * is read from messaging (`changes?since=`, per conversation per batch), as is a creation whose
+ * record cannot be opened. A replica with no socket in the conversation's room does neither.
+ * Why (README "Payloads"): at 500 changes/s the reads, two Mongo lookups per change per replica,
+ * were the whole cost, and on the local FerretDB more than it could serve.
  *
  * Membership: a member joined/added makes the user's sockets here join the conversation room
  * (and tells them), left/removed makes them leave it. The tenant of every event is its topic's.
  */
 import {
   type Change,
+  type ChangeList,
   type ChangeNotice,
   decodeEnvelope,
   type EventEnvelope,
+  MESSAGE_BODY_PURPOSE,
   MESSAGING_MESSAGE_EVENT_TYPES,
   MemberChangedEvent,
   type MemberChangedPayload,
@@ -28,6 +35,7 @@ import {
   SeqVoidedEvent,
   SocketServerEvents,
 } from '@parley/contracts';
+import type { EnvelopeEncryptor } from '@parley/crypto-client';
 import { type Logger, TopicPatternConsumer, type Worker } from '@parley/kit';
 import type { MessagingClient } from '@parley/messaging-client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -74,6 +82,8 @@ export interface DeliveryOptions {
   io: ParleyIo;
   kafka: Kafka;
   messaging: MessagingClient;
+  /** Opens the bodies of new messages' records (components.ts: data keys from the crypto service). */
+  bodies: EnvelopeEncryptor;
   logger: Logger;
   metrics: SocketMetrics;
   replicaId: string;
@@ -89,6 +99,8 @@ export class Delivery implements Worker {
   readonly #options: DeliveryOptions;
   /** By tenant and conversation. */
   readonly #retries = new Map<string, PendingRetry>();
+  /** Reads of messaging in flight, by tenant, actor, conversation, since and limit: one read per span. */
+  readonly #reads = new Map<string, Promise<ChangeList>>();
   #stopped = false;
 
   constructor(options: DeliveryOptions) {
@@ -181,19 +193,35 @@ export class Delivery implements Worker {
     await heartbeat();
   }
 
-  /** One conversation's changes of a batch: as few reads as its holes allow, emitted in seq order. */
+  /**
+   * One conversation's changes of a batch, emitted in seq order: new messages from their records,
+   * the rest in as few reads as the conversation's holes allow.
+   */
   async #deliverGroup(tenant: string, group: ConversationGroup): Promise<void> {
-    const wanted = new Set(group.events.keys());
     const room = conversationRoom(tenant, group.conversationId);
     const found: Change[] = [];
+    const toRead = new Map<number, EventEnvelope>();
+    await Promise.all(
+      [...group.events].map(async ([seq, envelope]) => {
+        const change = await this.#fromRecord(tenant, envelope);
+        if (change) found.push(change);
+        else toRead.set(seq, envelope);
+      }),
+    );
+    const fromRecords = found.length;
+    const wanted = new Set(toRead.keys());
     try {
       while (wanted.size > 0) {
         const lowest = Math.min(...wanted);
         const highest = Math.max(...wanted);
-        const actor = (group.events.get(lowest)?.payload as MessageChangedPayload | undefined)?.actorId ?? '';
-        const list = await this.#options.messaging
-          .as({ tenant, userId: actor, roles: ['member'] })
-          .changes(group.conversationId, lowest - 1, Math.min(READ_LIMIT, highest - lowest + 1));
+        const actor = (toRead.get(lowest)?.payload as MessageChangedPayload | undefined)?.actorId ?? '';
+        const list = await this.#read(
+          tenant,
+          actor,
+          group.conversationId,
+          lowest - 1,
+          Math.min(READ_LIMIT, highest - lowest + 1),
+        );
         for (const change of list.changes) if (wanted.delete(change.seq)) found.push(change);
         // The lowest not there: not readable any more (retention, a removal); clients sync by seq.
         // Each round so takes at least one seq off, and the loop ends.
@@ -206,15 +234,96 @@ export class Delivery implements Worker {
         { err: error, tenant, conversationId: group.conversationId, unread: wanted.size },
         'delivery of a conversation batch failed; will read it again',
       );
-      const unread = new Map([...group.events].filter(([seq]) => wanted.has(seq)));
+      const unread = new Map([...toRead].filter(([seq]) => wanted.has(seq)));
       this.#retryLater(tenant, { conversationId: group.conversationId, events: unread });
     }
+    const { metrics } = this.#options;
+    if (fromRecords > 0) metrics.deliveredChanges.inc({ source: 'record' }, fromRecords);
+    if (found.length > fromRecords)
+      metrics.deliveredChanges.inc({ source: 'read' }, found.length - fromRecords);
     found.sort((a, b) => a.seq - b.seq);
     for (const change of found) {
       this.#emit(room, { conversationId: group.conversationId, change }, change.kind);
       const at = (group.events.get(change.seq)?.payload as MessageChangedPayload | undefined)?.at;
-      if (at) this.#options.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(at)) / 1000);
+      if (at) metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(at)) / 1000);
     }
+  }
+
+  /**
+   * A void seq as it is, and a new message as messaging's `changes` shows it at its creation, from its record alone: a
+   * creation's record holds the whole state (no edit, reaction or reply can precede it; later ones
+   * are changes of their own, with higher seqs). Undefined for any other change, a record without
+   * the body or the client's id (written before they were carried), or a body that does not open
+   * (a shredded key, the crypto service down): those are read from messaging.
+   */
+  async #fromRecord(tenant: string, envelope: EventEnvelope): Promise<Change | undefined> {
+    if (envelope.type === SeqVoidedEvent.type) {
+      const voided = envelope.payload as { seq: number; at: string };
+      return { seq: voided.seq, kind: 'void', at: voided.at };
+    }
+    const payload = envelope.payload as MessageChangedPayload;
+    if (payload.kind !== 'message.created' || payload.deleted) return undefined;
+    if (payload.sealed === undefined || payload.clientMessageId === undefined) return undefined;
+    let text: unknown;
+    try {
+      // Opened under the topic's tenant (a record on another tenant's topic would not open), AAD
+      // the message id (a body copied onto another message does not open either).
+      const plain = await this.#options.bodies.decrypt(
+        tenant,
+        MESSAGE_BODY_PURPOSE,
+        Buffer.from(payload.sealed, 'base64'),
+        Buffer.from(payload.messageId),
+      );
+      text = (JSON.parse(plain.toString('utf8')) as { text?: unknown }).text;
+    } catch (error) {
+      this.#options.logger.warn(
+        { err: error, tenant, conversationId: payload.conversationId, seq: payload.seq },
+        "a new message's record did not open; reading it from messaging",
+      );
+      return undefined;
+    }
+    if (typeof text !== 'string') return undefined;
+    return {
+      seq: payload.seq,
+      kind: 'message.created',
+      at: payload.at,
+      messageId: payload.messageId,
+      message: {
+        id: payload.messageId,
+        conversationId: payload.conversationId,
+        seq: payload.messageSeq,
+        changeSeq: payload.seq,
+        senderId: payload.senderId,
+        clientMessageId: payload.clientMessageId,
+        createdAt: payload.createdAt,
+        text,
+        deleted: false,
+        ...(payload.parentId ? { parentId: payload.parentId } : {}),
+        replyCount: 0,
+        mentions: payload.mentions,
+        reactions: [],
+        attachments: payload.attachments ?? [],
+      },
+    };
+  }
+
+  /** One `changes` read as `actor`; a read of the same span already in flight is shared, not repeated. */
+  #read(
+    tenant: string,
+    actor: string,
+    conversationId: string,
+    since: number,
+    limit: number,
+  ): Promise<ChangeList> {
+    const key = `${tenant}\u0000${actor}\u0000${conversationId}\u0000${since}\u0000${limit}`;
+    const inFlight = this.#reads.get(key);
+    if (inFlight) return inFlight;
+    const read = this.#options.messaging
+      .as({ tenant, userId: actor, roles: ['member'] })
+      .changes(conversationId, since, limit)
+      .finally(() => this.#reads.delete(key));
+    this.#reads.set(key, read);
+    return read;
   }
 
   /**
