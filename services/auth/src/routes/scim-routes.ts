@@ -15,9 +15,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TSchema } from 'typebox';
 import type { AuthComponents } from '../components.ts';
 import { resourceTypeList, schemaList, serviceProviderConfig } from '../domain/scim-discovery.ts';
-import type { ScimGroupInput } from '../domain/scim-groups.ts';
+import { SCIM_GROUP_SCHEMA, type ScimGroupInput } from '../domain/scim-groups.ts';
 import {
   notModified,
+  SCIM_PATCH_SCHEMA,
+  SCIM_USER_SCHEMA,
   ScimError,
   type ScimPatch,
   type ScimPrecondition,
@@ -30,6 +32,22 @@ import { NoContent, requestContext } from './request-context.ts';
 const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_TYPE = 'application/scim+json';
 
+/** A body's `schemas`, which must list the URN of what it is (RFC 7643 §3; checked in the domain too). */
+const schemasListing = (urn: string) =>
+  Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10, contains: Type.Literal(urn) });
+/** A pattern matching `word` in any case: JSON Schema patterns take no flags. */
+const anyCase = (word: string) =>
+  [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c)).join('');
+/** The one filter a list supports, `<attribute> eq "<value>"` (as the domain parses it). */
+const equalityFilter = (attribute: string) =>
+  Type.String({
+    maxLength: 500,
+    // Spaces and tabs, and an escape of any character but a line break: what the domain accepts
+    // (it allows more whitespace), written so that every regex dialect reads it alike.
+    pattern: `^[ \\t]*${anyCase(attribute)}[ \\t]+${anyCase('eq')}[ \\t]+"(?:[^"\\\\\\n\\r]|\\\\[^\\n\\r])+"[ \\t]*$`,
+    description: `Only \`${attribute} eq "<value>"\` (the attribute and operator in any case)`,
+  });
+
 const Name = Type.Object(
   {
     formatted: Type.Optional(Type.String({ maxLength: 200 })),
@@ -41,7 +59,7 @@ const Name = Type.Object(
 /** Core User attributes auth keeps; other attributes and extensions are accepted and ignored. */
 const UserBody = Type.Object(
   {
-    schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+    schemas: schemasListing(SCIM_USER_SCHEMA),
     userName: Type.String({ minLength: 3, maxLength: 254 }),
     externalId: Type.Optional(Type.String({ maxLength: 255 })),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -57,10 +75,11 @@ const UserBody = Type.Object(
   { additionalProperties: true },
 );
 const PatchBody = Type.Object({
-  schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+  schemas: schemasListing(SCIM_PATCH_SCHEMA),
   Operations: Type.Array(
     Type.Object({
-      op: Type.String({ minLength: 1, maxLength: 10 }),
+      // RFC 7644 §3.5.2's three, in any case (Azure AD sends "Replace").
+      op: Type.String({ pattern: `^(${['add', 'remove', 'replace'].map(anyCase).join('|')})$` }),
       path: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
       value: Type.Optional(Type.Unknown()),
     }),
@@ -71,11 +90,12 @@ const UserParams = Type.Object({
   tenant: TenantParams.properties.tenant,
   id: Type.String({ minLength: 1, maxLength: 64 }),
 });
-const ListQuery = Type.Object({
-  filter: Type.Optional(Type.String({ maxLength: 500 })),
-  startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
-  count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-});
+const listQuery = (filterAttribute: string) =>
+  Type.Object({
+    filter: Type.Optional(equalityFilter(filterAttribute)),
+    startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
+    count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  });
 const ResourceMeta = Type.Object({
   resourceType: Type.String(),
   created: Type.String(),
@@ -106,7 +126,7 @@ const ScimList = Type.Object({
 });
 const GroupBody = Type.Object(
   {
-    schemas: Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 10 }),
+    schemas: schemasListing(SCIM_GROUP_SCHEMA),
     displayName: Type.String({ minLength: 1, maxLength: 200 }),
     externalId: Type.Optional(Type.String({ maxLength: 255 })),
     members: Type.Optional(
@@ -265,12 +285,7 @@ function scimErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((error: FastifyError | ProblemError, _request, reply) => {
     const status = error instanceof ProblemError ? error.status : (error.statusCode ?? 500);
-    const scimType =
-      error instanceof ScimError
-        ? error.scimType
-        : (error as FastifyError).validation
-          ? 'invalidValue'
-          : undefined;
+    const scimType = error instanceof ScimError ? error.scimType : validationScimType(error as FastifyError);
     const detail = status >= 500 ? 'Internal error' : error.message;
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="scim"');
     reply
@@ -283,6 +298,19 @@ function scimErrorHandling(app: FastifyInstance): void {
         detail,
       });
   });
+}
+
+/**
+ * The scimType of a request the route schema refused (RFC 7644 §3.12): a filter it cannot parse
+ * is `invalidFilter`, a body that does not list its schema's URN `invalidSyntax`, any other
+ * value `invalidValue`. The same answers the domain gives for what it checks itself.
+ */
+function validationScimType(error: FastifyError): string | undefined {
+  if (!error.validation) return undefined;
+  const where = (v: { instancePath?: string }) => `${error.validationContext}${v.instancePath ?? ''}`;
+  if (error.validation.some((v) => where(v) === 'querystring/filter')) return 'invalidFilter';
+  if (error.validation.some((v) => where(v).startsWith('body/schemas'))) return 'invalidSyntax';
+  return 'invalidValue';
 }
 
 /** The If-Match a change carries (RFC 7644 §3.14). */
@@ -351,7 +379,13 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Users`,
-    { schema: { params: TenantParams, querystring: ListQuery, response: scimAnswers({ 200: ScimList }) } },
+    {
+      schema: {
+        params: TenantParams,
+        querystring: listQuery('userName'),
+        response: scimAnswers({ 200: ScimList }),
+      },
+    },
     async (request, reply) => {
       const c = await scim(request);
       return reply.type(SCIM_TYPE).send(await parts.scimUsers.list(c, request.query));
@@ -420,7 +454,13 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
 
   app.get(
     `${base}/Groups`,
-    { schema: { params: TenantParams, querystring: ListQuery, response: scimAnswers({ 200: GroupList }) } },
+    {
+      schema: {
+        params: TenantParams,
+        querystring: listQuery('displayName'),
+        response: scimAnswers({ 200: GroupList }),
+      },
+    },
     async (request, reply) => {
       const c = await scim(request);
       return reply.type(SCIM_TYPE).send(await parts.scimGroups.list(c, request.query));
