@@ -58,6 +58,8 @@ describe('GDPR', () => {
     });
     const holds = await holdsOf(f.mongo.client, f.tenant, 'hal');
     expect(holds.person).toEqual([]);
+    // hal's user_conversations document (search's permission filter) exists before the erasure.
+    expect((await f.call('hal', 'GET', '/memberships')).json().conversationIds).toContain(room);
     const result = await f.components.personalData.erase(f.tenant, 'hal', 'delete', holds.conversations);
     expect(result.counts).toMatchObject({ messagesDeleted: 1, held: 1, reactionsRemoved: 1 });
     const stored = await f.db.collection('messages').findOne({ _id: m1.id });
@@ -74,6 +76,8 @@ describe('GDPR', () => {
     // Memberships outside the held conversation are gone; hal reads nothing any more.
     expect(await f.db.collection('members').countDocuments({ userId: 'hal', conversationId: room })).toBe(0);
     expect((await f.call('hal', 'GET', `/conversations/${room}/messages`)).statusCode).toBe(404);
+    // Their id left user_conversations with their memberships.
+    expect(await f.db.collection('user_conversations').countDocuments({ _id: 'hal' as never })).toBe(0);
     const direct = await f.db
       .collection('conversations')
       .findOne({ kind: 'direct', participants: FORMER_MEMBER });

@@ -37,6 +37,7 @@ import { directConversationId, memberId, newConversationId } from './ids.ts';
 import { messagingProblems } from './messaging-problems.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 import { countersOf, readPosition, withPosition } from './seq-counters.ts';
+import { changeMembership } from './user-conversations.ts';
 
 export const EVENT_SOURCE = 'messaging';
 
@@ -408,31 +409,35 @@ export class Conversations {
     // The seq at leaving bounds what this user was ever shown; re-read now, after every earlier send.
     const now = await readPosition(membership.collections, conversationId);
     const leftSeq = now?.seq ?? membership.conversation.seq ?? 0;
-    await withDocumentLock(membership.collections.locks, memberLockId(target._id), () =>
-      members.updateOne(
-        { _id: target._id },
-        outboxPush(
-          [
-            this.#memberEvent(
-              caller,
-              membership.conversation,
-              userId,
-              leaving ? 'left' : 'removed',
-              undefined,
-              leftSeq,
-            ),
-          ],
-          {
-            $set: {
-              active: false,
-              leftAt: new Date(),
-              leftSeq,
-              ...(leaving ? {} : { removedBy: caller.userId }),
+    // Under the user's lock too: their user_conversations document loses the id in the same step.
+    await changeMembership(membership.collections, userId, conversationId, async () => {
+      await withDocumentLock(membership.collections.locks, memberLockId(target._id), () =>
+        members.updateOne(
+          { _id: target._id },
+          outboxPush(
+            [
+              this.#memberEvent(
+                caller,
+                membership.conversation,
+                userId,
+                leaving ? 'left' : 'removed',
+                undefined,
+                leftSeq,
+              ),
+            ],
+            {
+              $set: {
+                active: false,
+                leftAt: new Date(),
+                leftSeq,
+                ...(leaving ? {} : { removedBy: caller.userId }),
+              },
             },
-          },
+          ),
         ),
-      ),
-    );
+      );
+      return { result: undefined, active: false };
+    });
     await this.#announce(members, target._id);
   }
 
@@ -472,27 +477,36 @@ export class Conversations {
       readSeq: existing?.readSeq ?? 0,
     };
     const event = this.#memberEvent(caller, conversation, userId, change, role);
-    if (!existing) {
-      try {
-        await c.members.insertOne(withOutbox(doc, [event]));
-        await this.#announce(c.members, _id);
-        return doc;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        return (await c.members.findOne({ _id })) as MemberDocument;
+    // Under the user's lock: their user_conversations document gains the id in the same step.
+    const written = await changeMembership(c, userId, conversation._id, async () => {
+      let current = existing;
+      if (!current) {
+        try {
+          await c.members.insertOne(withOutbox(doc, [event]));
+          return { result: doc, active: true };
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+          current = await c.members.findOne({ _id });
+          // Inserted meanwhile by another writer (and perhaps ended since): made active below.
+          if (current?.active) return { result: current, active: true };
+        }
       }
-    }
-    await withDocumentLock(c.locks, memberLockId(_id), () =>
-      c.members.updateOne(
-        { _id, active: false },
-        outboxPush([event], {
-          $set: { role, joinedAt: doc.joinedAt, active: true },
-          $unset: { leftAt: '', leftSeq: '', removedBy: '' },
-        }),
-      ),
-    );
+      const updated = await withDocumentLock(c.locks, memberLockId(_id), () =>
+        c.members.updateOne(
+          { _id, active: false },
+          outboxPush([event], {
+            $set: { role, joinedAt: doc.joinedAt, active: true },
+            $unset: { leftAt: '', leftSeq: '', removedBy: '' },
+          }),
+        ),
+      );
+      if (updated.matchedCount > 0) return { result: doc, active: true };
+      // Read outside the lock: active already, or gone (a GDPR erasure): record what is there.
+      const now = await c.members.findOne({ _id });
+      return { result: now ?? doc, active: now?.active === true };
+    });
     await this.#announce(c.members, _id);
-    return doc;
+    return written;
   }
 
   #conversationEvent(

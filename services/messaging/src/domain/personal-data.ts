@@ -26,6 +26,7 @@ import { FORMER_MEMBER } from './ids.ts';
 import type { OutboxRelayLike } from './outbox-publisher.ts';
 import { readPosition } from './seq-counters.ts';
 import type { SeqLedger } from './seq-ledger.ts';
+import { changeMembership, forgetUser } from './user-conversations.ts';
 
 export { FORMER_MEMBER };
 export type ErasureMode = 'delete' | 'anonymise';
@@ -184,9 +185,15 @@ export class PersonalData {
           member.conversationId,
         );
         counts.membershipsEnded++;
-      }
-      await c.members.deleteOne({ _id: member._id });
+        // Under the person's lock: their user_conversations document loses the id with it.
+        await changeMembership(c, userId, member.conversationId, async () => {
+          await c.members.deleteOne({ _id: member._id });
+          return { result: undefined, active: false };
+        });
+      } else await c.members.deleteOne({ _id: member._id });
     }
+    // Their id goes with their memberships (a search as them afterwards finds an empty set).
+    await forgetUser(c, userId);
     for (const direct of await c.conversations.find({ kind: 'direct', participants: userId }).toArray()) {
       await withDocumentLock(c.locks, conversationLockId(direct._id), async () => {
         // Read again as the only writer: the document as it is, not as it was listed.

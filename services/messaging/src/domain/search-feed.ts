@@ -1,6 +1,6 @@
 /**
  * What the search service reads from messaging, and nothing more: which conversations a user is
- * an active member of now (ids only, for the permission filter of every search: the sidebar's
+ * an active member of now (ids only, from the user's `user_conversations` document, for the permission filter of every search: the sidebar's
  * unread counts would cost a count per conversation), and the tenant's messages as they rest, in
  * id order (a reindex rebuilds the tenant's index from them). The log hands out bodies sealed
  * exactly as they rest, so no plaintext leaves messaging; search opens them with the tenant key,
@@ -11,9 +11,7 @@ import type { MessagingStore } from '../store/collections.ts';
 import type { Caller } from './caller.ts';
 import { decodeCursor, encodeCursor } from './conversations.ts';
 import { latestChangePayload } from './message-change-payload.ts';
-
-/** Memberships read per query (a user in thousands of conversations pages through them). */
-const MEMBERSHIP_BATCH = 1000;
+import { activeConversationsOf } from './user-conversations.ts';
 
 export class SearchFeed {
   readonly #store: MessagingStore;
@@ -22,23 +20,10 @@ export class SearchFeed {
     this.#store = store;
   }
 
+  /** One `_id` read of the user's `user_conversations` document (rebuilt from `members` when absent). */
   async memberships(caller: Caller): Promise<MembershipList> {
     const c = await this.#store.of(caller.tenant);
-    const conversationIds: string[] = [];
-    for (let after: string | undefined; ; ) {
-      const batch = await c.members
-        .find(
-          { userId: caller.userId, active: true, ...(after ? { _id: { $gt: after } } : {}) },
-          { projection: { _id: 1, conversationId: 1 } },
-        )
-        .sort({ _id: 1 })
-        .limit(MEMBERSHIP_BATCH)
-        .toArray();
-      for (const m of batch) conversationIds.push(m.conversationId);
-      if (batch.length < MEMBERSHIP_BATCH) break;
-      after = batch[batch.length - 1]?._id;
-    }
-    return { conversationIds };
+    return { conversationIds: await activeConversationsOf(c, caller.userId) };
   }
 
   async messageLog(tenant: string, options: { limit: number; cursor?: string }): Promise<MessageLogPage> {

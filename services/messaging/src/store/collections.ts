@@ -79,6 +79,22 @@ export interface MemberDocument extends OutboxFields {
   readSeq: number;
 }
 
+/**
+ * The ids of the conversations a user is an active member of, one document per user of the
+ * tenant (domain/user-conversations.ts): what `GET /memberships` (search's permission filter)
+ * reads by `_id` instead of querying `members`. Derived from `members`, written only under the
+ * user's lock; absent or marked `pendingAt` it is rebuilt from `members` by the next reader.
+ */
+export interface UserConversationsDocument {
+  /** The user's id (the database is the tenant's). */
+  _id: string;
+  conversationIds: string[];
+  /** Set while a membership change of this user is being written (a crash leaves it: rebuilt). */
+  pendingAt?: Date;
+  /** When it was last rebuilt from `members`. */
+  builtAt?: Date;
+}
+
 export type LogKind =
   | 'message.created'
   | 'message.edited'
@@ -172,6 +188,8 @@ export const COLLECTIONS = {
   reactions: 'message_reactions',
   /** Tombstone requests of retention purges (packages/retention's MessagesPurgeTarget writes them). */
   erasures: 'message_erasures',
+  /** Each user's active conversation ids (domain/user-conversations.ts), read by `_id`. */
+  userConversations: 'user_conversations',
   /** One writer at a time per message document (kit's withDocumentLock: FerretDB loses concurrent updates). */
   locks: 'message_locks',
 } as const;
@@ -189,6 +207,7 @@ export interface TenantCollections {
   conversations: Collection<ConversationDocument>;
   seqs: Collection<SeqCounterDocument>;
   members: Collection<MemberDocument>;
+  userConversations: Collection<UserConversationsDocument>;
   log: Collection<LogDocument>;
   messages: Collection<MessageDocument>;
   edits: Collection<MessageEditDocument>;
@@ -226,6 +245,7 @@ export class MessagingStore {
       conversations: db.collection(COLLECTIONS.conversations),
       seqs: db.collection(COLLECTIONS.seqs),
       members: db.collection(COLLECTIONS.members),
+      userConversations: db.collection(COLLECTIONS.userConversations),
       log: db.collection(COLLECTIONS.log),
       messages: db.collection(COLLECTIONS.messages),
       edits: db.collection(COLLECTIONS.edits),
