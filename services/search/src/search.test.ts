@@ -252,6 +252,33 @@ describe('who finds what', () => {
     expect(ids(await find(a, alice, 'penguin'))).toContain(id);
   }, 120_000);
 
+  it('a member added, or joining a public channel, finds the conversation at the next query', async () => {
+    const conv = await group(a, alice, []);
+    const id = await send(a, alice, conv, 'walrus budget draft');
+    await eventually(a, alice, 'walrus', (p) => ids(p).includes(id));
+    // carol has searched before (so her conversation set is stored) and finds nothing of it yet.
+    expect(ids(await find(a, carol, 'walrus'))).not.toContain(id);
+    const added = await a.messaging.call(alice, 'POST', `/conversations/${conv}/members`, { userId: carol });
+    expect(added.statusCode, added.body).toBeLessThan(300);
+    expect(ids(await find(a, carol, 'walrus'))).toContain(id);
+    const created = await a.messaging.call(alice, 'POST', '/conversations', {
+      kind: 'channel',
+      name: 'walrus',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const channel = created.json().id;
+    const inChannel = await send(a, alice, channel, 'walrus channel notes');
+    await eventually(a, alice, 'walrus', (p) => ids(p).includes(inChannel));
+    expect(ids(await find(a, bob, 'walrus'))).not.toContain(inChannel);
+    const joined = await a.messaging.call(bob, 'POST', `/conversations/${channel}/join`);
+    expect(joined.statusCode, joined.body).toBe(200);
+    expect(ids(await find(a, bob, 'walrus'))).toContain(inChannel);
+    // And leaving it again takes it away at the next query.
+    const left = await a.messaging.call(bob, 'DELETE', `/conversations/${channel}/members/${bob}`);
+    expect(left.statusCode, left.body).toBe(204);
+    expect(ids(await find(a, bob, 'walrus'))).not.toContain(inChannel);
+  }, 120_000);
+
   it('another tenant finds nothing: not by its own path, ids, an index name in the query, or a forged event', async () => {
     const conv = await group(a, alice, [bob]);
     const id = await send(a, alice, conv, 'narwhal acquisition terms');
