@@ -103,6 +103,8 @@ export async function createComponents(
     breakerFailures: settings.WEBHOOK_BREAKER_FAILURES,
     breakerOpenMs: settings.WEBHOOK_BREAKER_OPEN_MS,
     onBreak: (tenant) => metrics.breakerOpened.inc({ tenant }),
+    // The receiver answers again: its backlog is due now rather than at each one's next attempt.
+    onReset: (tenant, endpointId) => deliverer.breakerClosed(tenant, endpointId),
   });
   const deliverer = new WebhookDeliverer({
     endpoints: webhookEndpoints,
@@ -126,8 +128,10 @@ export async function createComponents(
         endpoints: webhookEndpoints,
         deliveries: webhookDeliveries,
         refreshMs: settings.TOPIC_REFRESH_MS,
-        // New deliveries are sent now rather than at the next sweep.
-        onEnqueued: () => void deliverer.runNow().catch(() => {}),
+        // New deliveries go to the deliverer in memory (enqueued held by it); the ones enqueued
+        // due (a breaker not closed, a full queue) are looked for now rather than at the next sweep.
+        handoff: deliverer,
+        onEnqueued: () => deliverer.nudge(),
         ...(overrides.consumer ?? {}),
       })
     : undefined;

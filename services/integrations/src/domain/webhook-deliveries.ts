@@ -23,9 +23,11 @@ import type {
 } from '@parley/contracts';
 import { ProblemError, problems } from '@parley/kit';
 import { mongoDatabaseName } from '@parley/tenancy';
-import type { Collection, Filter, MongoClient } from 'mongodb';
+import type { Collection, Filter, MongoBulkWriteError, MongoClient, OptionalUnlessRequiredId } from 'mongodb';
 
 export const WEBHOOK_DELIVERIES_COLLECTION = 'integration_webhook_deliveries';
+/** The claims of deliveries' states (see claim()), pruned after an hour. */
+export const WEBHOOK_CLAIMS_COLLECTION = 'integration_webhook_claims';
 /** Attempts kept per delivery (the newest). */
 export const ATTEMPTS_KEPT = 20;
 
@@ -59,15 +61,34 @@ export interface WebhookDeliveryDocument {
   attemptCount: number;
   /** Attempts since the delivery was enqueued or last replayed (WEBHOOK_MAX_ATTEMPTS bounds these). */
   roundAttempts: number;
+  /** When due (while `leased`, when the holder's lease ends). */
   nextAttemptAt: Date;
+  /** Set while a deliverer holds the delivery (claimed, or enqueued by it to send from memory). */
+  leased?: true;
   createdAt: Date;
   deliveredAt?: Date;
   attempts: StoredAttempt[];
 }
 
+export interface DeliveryClaimDocument {
+  /** `<delivery id>:<attempt count>:<nextAttemptAt ms>`: the state claimed. */
+  _id: string;
+  at: Date;
+}
+
+export type AttemptOutcome =
+  | { status: 'delivered' }
+  | { status: 'failed' }
+  | { status: 'pending'; retryAt: Date };
+
+/** What became of a held delivery (see WebhookDeliveries.settle). */
+export type Settlement =
+  | { kind: 'record'; doc: WebhookDeliveryDocument; attempt: StoredAttempt; outcome: AttemptOutcome }
+  | { kind: 'release'; doc: WebhookDeliveryDocument; at: Date };
+
 export type NewDelivery = Omit<
   WebhookDeliveryDocument,
-  '_id' | 'status' | 'attemptCount' | 'roundAttempts' | 'nextAttemptAt' | 'createdAt' | 'attempts'
+  '_id' | 'status' | 'attemptCount' | 'roundAttempts' | 'nextAttemptAt' | 'leased' | 'createdAt' | 'attempts'
 >;
 
 /** A delivery's id: the same for the same endpoint and event, whoever enqueues it. */
@@ -77,7 +98,39 @@ export const deliveryIdOf = (endpointId: string, eventId: string): string =>
 export const unknownDelivery = (): ProblemError =>
   new ProblemError(404, 'unknown-webhook-delivery', 'Unknown delivery', 'This endpoint has no such delivery');
 
-const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+/**
+ * Never a multi-statement `update` (a bulkWrite of updates): FerretDB 1.24's update handler keeps
+ * each statement's PostgreSQL connection until the whole command ends (`defer` inside its loop),
+ * so a command of more statements than its pool holds waits for ever while holding the pool, and
+ * every client of that FerretDB hangs (seen: a 100-statement bulkWrite wedged the shared server,
+ * `ping` included). Single-document updates instead, GROUP_SIZE at once.
+ */
+const GROUP_SIZE = 8;
+
+async function inGroups<T>(items: T[], write: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += GROUP_SIZE)
+    await Promise.all(items.slice(i, i + GROUP_SIZE).map(write));
+}
+
+/**
+ * An unordered insertMany; answers the indexes of the documents that were already there
+ * (duplicate keys). Any other write error is thrown.
+ */
+async function unorderedInsert<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
+  const duplicates = new Set<number>();
+  try {
+    await collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false });
+  } catch (error) {
+    const writeErrors = (error as MongoBulkWriteError).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || list.some((w) => w.code !== 11000)) throw error;
+    for (const w of list) duplicates.add(w.index);
+  }
+  return duplicates;
+}
 
 export class WebhookDeliveries {
   readonly #mongo: MongoClient;
@@ -98,91 +151,140 @@ export class WebhookDeliveries {
     await deliveries.createIndex({ endpointId: 1, createdAt: -1, _id: -1 });
   }
 
-  /** Enqueues each delivery once: one already there (the same endpoint and event) is left as it is. */
-  async enqueue(tenant: string, deliveries: NewDelivery[], now = new Date()): Promise<number> {
-    let added = 0;
-    for (const delivery of deliveries) {
-      try {
-        await this.collection(tenant).insertOne({
-          ...delivery,
-          _id: deliveryIdOf(delivery.endpointId, delivery.eventId),
-          status: 'pending',
-          attemptCount: 0,
-          roundAttempts: 0,
-          nextAttemptAt: now,
-          createdAt: now,
-          attempts: [],
-        });
-        added++;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    }
-    return added;
-  }
-
-  /** Pending deliveries of the endpoint whose time has come, oldest first. */
-  due(
+  /**
+   * Enqueues each delivery once, with one unordered `insertMany`: one already there (the same
+   * endpoint and event: a redelivered Kafka batch) is a duplicate-key write error, expected and
+   * left as it is. Answers the documents this call inserted. With `leaseMs` they are inserted
+   * already held by the caller (`leased`, due only when the lease is over), who sends them from
+   * memory: the unique `_id` makes the inserter their only holder, and if it dies they are due
+   * again after the lease like any claimed delivery.
+   */
+  async enqueue(
     tenant: string,
-    endpointId: string,
-    limit: number,
-    now = new Date(),
+    deliveries: NewDelivery[],
+    options: { now?: Date; leaseMs?: number } = {},
   ): Promise<WebhookDeliveryDocument[]> {
-    return this.collection(tenant)
-      .find({ endpointId, status: 'pending', nextAttemptAt: { $lte: now } })
-      .sort({ nextAttemptAt: 1 })
-      .limit(limit)
-      .toArray();
-  }
-
-  /** Takes the delivery for `leaseMs`; false when another deliverer took it (or it changed) first. */
-  async claim(
-    tenant: string,
-    doc: WebhookDeliveryDocument,
-    leaseMs: number,
-    now = new Date(),
-  ): Promise<boolean> {
-    const taken = await this.collection(tenant).updateOne(
-      { _id: doc._id, status: 'pending', nextAttemptAt: doc.nextAttemptAt },
-      { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs) } },
-    );
-    if (taken.modifiedCount !== 1) return false;
-    doc.nextAttemptAt = new Date(now.getTime() + leaseMs);
-    return true;
-  }
-
-  /** Gives a claimed delivery back untried (its endpoint's circuit is open), due at `at`. */
-  async release(tenant: string, doc: WebhookDeliveryDocument, at: Date): Promise<void> {
-    await this.collection(tenant).updateOne(
-      { _id: doc._id, nextAttemptAt: doc.nextAttemptAt },
-      { $set: { nextAttemptAt: at } },
-    );
+    if (deliveries.length === 0) return [];
+    const now = options.now ?? new Date();
+    const docs: WebhookDeliveryDocument[] = deliveries.map((delivery) => ({
+      ...delivery,
+      _id: deliveryIdOf(delivery.endpointId, delivery.eventId),
+      status: 'pending',
+      attemptCount: 0,
+      roundAttempts: 0,
+      nextAttemptAt: options.leaseMs !== undefined ? new Date(now.getTime() + options.leaseMs) : now,
+      ...(options.leaseMs !== undefined ? { leased: true as const } : {}),
+      createdAt: now,
+      attempts: [],
+    }));
+    const failed = await unorderedInsert(this.collection(tenant), docs);
+    return docs.filter((_, index) => !failed.has(index));
   }
 
   /**
-   * Records an attempt of a claimed delivery: delivered, failed for good, or due again at
-   * `retryAt`. Conditional on the claim, so a replay meanwhile is not overwritten.
+   * Pending deliveries whose time has come, oldest first: of the given endpoints, or of every
+   * endpoint but the excluded ones. One read (on FerretDB a sequential scan of the tenant's
+   * deliveries whatever the filter, so one per pass rather than one per endpoint).
    */
-  async record(
+  due(
     tenant: string,
-    doc: WebhookDeliveryDocument,
-    attempt: StoredAttempt,
-    outcome: { status: 'delivered' } | { status: 'failed' } | { status: 'pending'; retryAt: Date },
-  ): Promise<void> {
-    const attempts = [...doc.attempts, attempt].slice(-ATTEMPTS_KEPT);
-    await this.collection(tenant).updateOne(
-      { _id: doc._id, status: 'pending', nextAttemptAt: doc.nextAttemptAt },
-      {
+    endpoints: { only: string[] } | { except: string[] },
+    limit: number,
+    now = new Date(),
+  ): Promise<WebhookDeliveryDocument[]> {
+    const filter: Filter<WebhookDeliveryDocument> = { status: 'pending', nextAttemptAt: { $lte: now } };
+    if ('only' in endpoints)
+      filter.endpointId = endpoints.only.length === 1 ? endpoints.only[0] : { $in: endpoints.only };
+    else if (endpoints.except.length > 0) filter.endpointId = { $nin: endpoints.except };
+    return this.collection(tenant).find(filter).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+  }
+
+  /**
+   * Takes due deliveries for `leaseMs`; answers those this caller won (with their new
+   * `nextAttemptAt`). Exclusive on FerretDB too, where two conditional updates of one document
+   * can both succeed: first single updates move each delivery's `nextAttemptAt` to the lease's
+   * end (so it stops being due, and a holder that dies leaves it due again afterwards), then one
+   * unordered insertMany of a claim per delivery whose `_id` is the delivery's state as read
+   * (id, attempt count, the `nextAttemptAt` read): a unique key, which FerretDB does arbitrate,
+   * so of the deliverers that read the same state exactly one wins it, and a state is never won
+   * twice (the claims are kept an hour, far longer than a pass). The lease goes first: a holder
+   * dying between the two leaves the delivery due again in a new state, never held for good.
+   */
+  async claim(
+    tenant: string,
+    docs: WebhookDeliveryDocument[],
+    leaseMs: number,
+    now = new Date(),
+  ): Promise<WebhookDeliveryDocument[]> {
+    if (docs.length === 0) return [];
+    const leaseEnd = new Date(now.getTime() + leaseMs);
+    await inGroups(docs, (doc) =>
+      this.collection(tenant).updateOne(
+        { _id: doc._id, status: 'pending', nextAttemptAt: doc.nextAttemptAt },
+        { $set: { nextAttemptAt: leaseEnd, leased: true } },
+      ),
+    );
+    const claims = docs.map((doc) => ({
+      _id: `${doc._id}:${doc.attemptCount}:${doc.nextAttemptAt.getTime()}`,
+      at: now,
+    }));
+    const lost = await unorderedInsert(this.claims(tenant), claims);
+    return docs
+      .filter((_, index) => !lost.has(index))
+      .map((doc) => ({ ...doc, nextAttemptAt: leaseEnd, leased: true }));
+  }
+
+  /** Claims older than `olderThanMs` (an hour by default): no pass reads a state that long. */
+  async pruneClaims(tenant: string, olderThanMs = 3_600_000, now = new Date()): Promise<void> {
+    await this.claims(tenant).deleteMany({ at: { $lt: new Date(now.getTime() - olderThanMs) } });
+  }
+
+  /**
+   * Writes what became of held deliveries (single updates, GROUP_SIZE at once): an attempt recorded (delivered,
+   * failed for good, or due again at `retryAt`), or given back untried, due at `at` (its
+   * endpoint's circuit is open, or it waited in memory too long to start within its lease).
+   * Each write is conditional on the hold (still pending and leased, the same attempt count), so
+   * a replay meanwhile (which drops the lease) is not overwritten.
+   */
+  async settle(tenant: string, settlements: Settlement[]): Promise<void> {
+    await inGroups(settlements, (s) => {
+      const filter: Filter<WebhookDeliveryDocument> = {
+        _id: s.doc._id,
+        status: 'pending',
+        leased: true,
+        attemptCount: s.doc.attemptCount,
+      };
+      if (s.kind === 'release')
+        return this.collection(tenant).updateOne(filter, {
+          $set: { nextAttemptAt: s.at },
+          $unset: { leased: '' },
+        });
+      const { doc, attempt, outcome } = s;
+      return this.collection(tenant).updateOne(filter, {
         $set: {
           status: outcome.status,
           attemptCount: doc.attemptCount + 1,
           roundAttempts: doc.roundAttempts + 1,
-          attempts,
+          attempts: [...doc.attempts, attempt].slice(-ATTEMPTS_KEPT),
           nextAttemptAt: outcome.status === 'pending' ? outcome.retryAt : attempt.at,
           ...(outcome.status === 'delivered' ? { deliveredAt: attempt.at } : {}),
         },
-      },
+        $unset: { leased: '' },
+      });
+    });
+  }
+
+  /**
+   * Makes the endpoint's waiting deliveries due now (its breaker just closed: the receiver is
+   * back, so its backlog need not wait each delivery's own next attempt, up to
+   * WEBHOOK_RETRY_MAX_MS). Held ones are left alone. Answers how many.
+   */
+  async pullForward(tenant: string, endpointId: string, now = new Date()): Promise<number> {
+    const moved = await this.collection(tenant).updateMany(
+      { endpointId, status: 'pending', leased: { $exists: false }, nextAttemptAt: { $gt: now } },
+      { $set: { nextAttemptAt: now } },
     );
+    return moved.modifiedCount;
   }
 
   async list(
@@ -230,7 +332,10 @@ export class WebhookDeliveries {
   ): Promise<WebhookDelivery> {
     const doc = await this.collection(tenant).findOneAndUpdate(
       { _id: deliveryId, endpointId },
-      { $set: { status: 'pending', roundAttempts: 0, nextAttemptAt: now }, $unset: { deliveredAt: '' } },
+      {
+        $set: { status: 'pending', roundAttempts: 0, nextAttemptAt: now },
+        $unset: { deliveredAt: '', leased: '' },
+      },
       { returnDocument: 'after' },
     );
     if (!doc) throw unknownDelivery();
@@ -239,6 +344,12 @@ export class WebhookDeliveries {
 
   async deleteForEndpoint(tenant: string, endpointId: string): Promise<void> {
     await this.collection(tenant).deleteMany({ endpointId });
+  }
+
+  claims(tenant: string): Collection<DeliveryClaimDocument> {
+    return this.#mongo
+      .db(mongoDatabaseName(tenant))
+      .collection<DeliveryClaimDocument>(WEBHOOK_CLAIMS_COLLECTION);
   }
 }
 

@@ -40,6 +40,8 @@ export interface WebhookSenderOptions {
   breakerOpenMs: number;
   /** Told each time an endpoint's breaker opens (metrics). */
   onBreak?: (tenant: string, endpointId: string) => void;
+  /** Told each time an endpoint's breaker closes again (a probe succeeded): its backlog may go. */
+  onReset?: (tenant: string, endpointId: string) => void;
 }
 
 class ReceiverStatusError extends Error {
@@ -101,7 +103,10 @@ export class WebhookSender {
         this.#openUntil.set(key, Date.now() + this.#options.breakerOpenMs);
         this.#options.onBreak?.(tenant, endpointId);
       });
-      breaker.onReset(() => this.#openUntil.delete(key));
+      breaker.onReset(() => {
+        this.#openUntil.delete(key);
+        this.#options.onReset?.(tenant, endpointId);
+      });
       this.#breakers.set(key, breaker);
     }
     return breaker;

@@ -20,7 +20,7 @@ import { buildApp } from '../app.ts';
 import { createComponents, type IntegrationsComponents } from '../components.ts';
 import { BOT_TOKENS_COLLECTION, BOTS_COLLECTION } from '../domain/bots.ts';
 import { INCOMING_WEBHOOKS_COLLECTION } from '../domain/incoming-webhooks.ts';
-import { WEBHOOK_DELIVERIES_COLLECTION } from '../domain/webhook-deliveries.ts';
+import { WEBHOOK_CLAIMS_COLLECTION, WEBHOOK_DELIVERIES_COLLECTION } from '../domain/webhook-deliveries.ts';
 import { WEBHOOK_ENDPOINTS_COLLECTION, WEBHOOK_TENANTS_COLLECTION } from '../domain/webhook-endpoints.ts';
 import { type IntegrationsSettings, integrationsSettingsSchema } from '../settings.ts';
 
@@ -36,6 +36,7 @@ export const INTEGRATIONS_COLLECTIONS = [
   INCOMING_WEBHOOKS_COLLECTION,
   WEBHOOK_ENDPOINTS_COLLECTION,
   WEBHOOK_DELIVERIES_COLLECTION,
+  WEBHOOK_CLAIMS_COLLECTION,
 ];
 
 export interface IntegrationsFixture {

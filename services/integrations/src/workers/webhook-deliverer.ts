@@ -22,13 +22,29 @@ import { KeyringError } from '@parley/keyring';
 import { type Logger, metricPrefix, PeriodicTask } from '@parley/kit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { Compile } from 'typebox/compile';
-import type { WebhookDeliveries, WebhookDeliveryDocument } from '../domain/webhook-deliveries.ts';
-import type { DeliveryTarget, WebhookEndpoints } from '../domain/webhook-endpoints.ts';
+import type {
+  AttemptOutcome,
+  Settlement,
+  StoredAttempt,
+  WebhookDeliveries,
+  WebhookDeliveryDocument,
+} from '../domain/webhook-deliveries.ts';
+import type {
+  DeliveryTarget,
+  WebhookEndpointDocument,
+  WebhookEndpoints,
+} from '../domain/webhook-endpoints.ts';
 import { retryDelayMs, type WebhookSender } from '../domain/webhook-sender.ts';
 
 const bodyCheck = Compile(SealedMessageBodySchema);
-/** Due deliveries taken per endpoint per pass. */
+/** Due deliveries read for a probe (the least tried of them probes). */
 const PER_ENDPOINT_BATCH = 100;
+/** Due deliveries read per tenant per pass (the endpoints whose breakers are closed). */
+const PASS_BATCH = 200;
+/** How long a held delivery may wait in memory for a sending slot (part of its lease). */
+const QUEUE_WAIT_MS = 10_000;
+/** How often a tenant's old claims are pruned. */
+const CLAIM_PRUNE_EVERY_MS = 600_000;
 /** Passes run back to back while they find work, before waiting a sweep interval again. */
 const MAX_PASSES_IN_A_ROW = 50;
 
@@ -93,10 +109,32 @@ export interface DelivererOptions {
   retryMaxMs: number;
 }
 
+type Outcome = 'attempted' | 'released';
+
+/** A delivery this deliverer holds (claimed, or enqueued held by the consumer), waiting to be sent. */
+interface Held {
+  tenant: string;
+  target: DeliveryTarget;
+  doc: WebhookDeliveryDocument;
+  done: (outcome: Outcome) => void;
+}
+
 export class WebhookDeliverer {
   readonly name = 'integrations.webhook-deliveries';
   readonly #options: DelivererOptions;
   readonly #task: PeriodicTask<number>;
+  /** Held deliveries waiting for a sending slot, oldest first. */
+  readonly #queue: Held[] = [];
+  #sending = 0;
+  /** Settlements waiting for the next write of their tenant, and who waits for them. */
+  #unsettled = new Map<string, { settlement: Settlement; settled: PromiseWithResolvers<void> }[]>();
+  #flushing: Promise<void> | undefined;
+  /** Work started outside a pass (fresh deliveries, pulls forward): stop() waits for it. */
+  readonly #outstanding = new Set<Promise<unknown>>();
+  /** A pass was asked for while one ran: the drain runs another. */
+  #again = false;
+  #stopping = false;
+  readonly #prunedAt = new Map<string, number>();
 
   constructor(options: DelivererOptions) {
     this.#options = options;
@@ -109,103 +147,260 @@ export class WebhookDeliverer {
     });
   }
 
+  /**
+   * How long a held delivery is the holder's: time to wait in memory for a slot (QUEUE_WAIT_MS),
+   * the attempt's time limit, and a margin for its record. A holder that dies leaves its
+   * deliveries due again after it.
+   */
+  get leaseMs(): number {
+    return QUEUE_WAIT_MS + this.#options.timeoutMs + 5_000;
+  }
+
   start(): void {
     this.#task.start();
   }
 
-  stop(): Promise<void> {
-    return this.#task.stop();
+  /** Stops the sweeps, gives back what waits in memory (due now), and waits for what is under way. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#task.stop();
+    const now = new Date();
+    for (const held of this.#queue.splice(0)) this.#track(this.#release(held, now, false));
+    while (this.#outstanding.size > 0 || this.#flushing) {
+      await Promise.allSettled([...this.#outstanding]);
+      await this.#flushing;
+    }
   }
 
-  /** Passes until one finds nothing due (tests and the consumer's nudge call it). */
+  /** Passes until one finds nothing due (tests and the replay route call it). */
   runNow(): Promise<number> {
     return this.#task.runNow();
+  }
+
+  /** A pass soon: now, or right after the one running. */
+  nudge(): void {
+    this.#again = true;
+    void this.runNow().catch(() => {});
+  }
+
+  /**
+   * Whether the consumer should enqueue the endpoint's new deliveries held by this deliverer, to
+   * be sent from memory (no claim, no due read): while its breaker is closed and the queue has
+   * room. Otherwise they are enqueued due and the passes take them.
+   */
+  accepts(tenant: string, endpointId: string): boolean {
+    return (
+      !this.#stopping &&
+      this.#queue.length < Math.max(100, this.#options.concurrency * 50) &&
+      this.#options.sender.allowance(tenant, endpointId) === 'closed'
+    );
+  }
+
+  /** Sends deliveries the consumer has just enqueued held (see accepts()). */
+  submit(tenant: string, endpoint: WebhookEndpointDocument, docs: WebhookDeliveryDocument[]): void {
+    if (docs.length === 0) return;
+    this.#track(
+      (async () => {
+        let target: DeliveryTarget;
+        try {
+          target = await this.#options.endpoints.target(tenant, endpoint);
+        } catch (error) {
+          this.#options.logger.warn(
+            { err: error, tenant, endpointId: endpoint._id },
+            'webhook endpoint unusable',
+          );
+          const now = new Date();
+          await Promise.all(docs.map((doc) => this.#settle(tenant, { kind: 'release', doc, at: now })));
+          return;
+        }
+        await Promise.all(docs.map((doc) => this.#hold(tenant, target, doc)));
+      })(),
+    );
+  }
+
+  /**
+   * What the breaker's closing means (the sender tells it): the receiver answers again, so the
+   * endpoint's waiting deliveries are made due now and a pass sends them, instead of each
+   * waiting its own next attempt (up to WEBHOOK_RETRY_MAX_MS after an outage).
+   */
+  breakerClosed(tenant: string, endpointId: string): void {
+    this.#track(
+      this.#options.deliveries
+        .pullForward(tenant, endpointId)
+        .then((moved) => {
+          if (moved > 0) this.nudge();
+        })
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: error, tenant, endpointId }, 'webhook backlog not pulled forward'),
+        ),
+    );
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) =>
+      this.#options.logger.warn(
+        { err: error },
+        'webhook delivery work failed; it is due again after its lease',
+      ),
+    );
+    this.#outstanding.add(tracked);
+    void tracked.finally(() => this.#outstanding.delete(tracked));
   }
 
   async #drain(): Promise<number> {
     let total = 0;
     for (let i = 0; i < MAX_PASSES_IN_A_ROW; i++) {
+      this.#again = false;
       const sent = await this.pass();
       total += sent;
-      if (sent === 0) break;
+      if (sent === 0 && !this.#again) break;
     }
     return total;
   }
 
   /**
-   * One pass over every tenant's endpoints; how many attempts it made. An endpoint whose breaker
-   * is open is passed over (nothing read, nothing claimed); once its open time is over, a single
-   * delivery probes it: of its due deliveries, the one tried least in this round (the oldest
-   * among equals). Each delivery is thus tried only when its own retry schedule says so, and the
-   * probes go round the backlog instead of spending one delivery's attempts until it fails.
+   * One pass over every tenant's endpoints; how many attempts it made. The passes serve retries,
+   * replays, deliveries enqueued while a breaker was not closed, and those a dead holder left:
+   * new deliveries are sent from memory (submit()). An endpoint whose breaker is open is passed
+   * over (nothing read, nothing claimed); the closed ones' due deliveries are one read per
+   * tenant; once an open time is over, a single delivery probes its endpoint: of its due
+   * deliveries, the one tried least in this round (the oldest among equals). Each delivery is
+   * thus tried only when its own retry schedule says so (or its endpoint's breaker just closed),
+   * and the probes go round the backlog instead of spending one delivery's attempts until it
+   * fails. What is read is claimed in bulk (WebhookDeliveries.claim) and joins the same sending
+   * queue as the new deliveries.
    */
   async pass(): Promise<number> {
     const { endpoints, deliveries, sender } = this.#options;
-    const work: { tenant: string; target: DeliveryTarget; docs: WebhookDeliveryDocument[] }[] = [];
+    const work: Promise<Outcome>[] = [];
     for (const tenant of await this.#options.tenants()) {
-      for (const endpoint of await endpoints.documents(tenant)) {
+      const all = await endpoints.documents(tenant);
+      if (all.length === 0) continue;
+      const closed: string[] = [];
+      let due: WebhookDeliveryDocument[] = [];
+      for (const endpoint of all) {
         const allowance = sender.allowance(tenant, endpoint._id);
-        if (allowance === 'open') continue;
-        let docs = await deliveries.due(tenant, endpoint._id, PER_ENDPOINT_BATCH);
-        if (allowance === 'probe') docs = leastTried(docs);
-        if (docs.length > 0) work.push({ tenant, target: await endpoints.target(tenant, endpoint), docs });
+        if (allowance === 'closed') closed.push(endpoint._id);
+        else if (allowance === 'probe')
+          due.push(...leastTried(await deliveries.due(tenant, { only: [endpoint._id] }, PER_ENDPOINT_BATCH)));
       }
+      if (closed.length > 0) due = [...(await deliveries.due(tenant, { only: closed }, PASS_BATCH)), ...due];
+      if (due.length > 0) {
+        const won = await deliveries.claim(tenant, due, this.leaseMs);
+        const byId = new Map(all.map((e) => [e._id, e]));
+        const targets = new Map<string, DeliveryTarget>();
+        for (const doc of won) {
+          const endpoint = byId.get(doc.endpointId);
+          if (!endpoint) continue;
+          let target = targets.get(endpoint._id);
+          if (!target) {
+            target = await endpoints.target(tenant, endpoint);
+            targets.set(endpoint._id, target);
+          }
+          work.push(this.#hold(tenant, target, doc));
+        }
+      }
+      await this.#pruneClaims(tenant);
     }
-    // The endpoints' queues side by side; within one, up to the concurrency too (order is not
-    // promised by at-least-once delivery; receivers order by the payload's timestamp).
-    const queue = work.flatMap((w) => w.docs.map((doc) => ({ tenant: w.tenant, target: w.target, doc })));
-    const openCircuits = new Set<string>();
-    let attempted = 0;
-    const next = async (): Promise<void> => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
-        if (openCircuits.has(`${item.tenant}\u0000${item.target.id}`)) continue;
-        const outcome = await this.#deliver(item.tenant, item.target, item.doc);
-        if (outcome === 'circuit-open') openCircuits.add(`${item.tenant}\u0000${item.target.id}`);
-        else if (outcome === 'attempted') attempted++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, queue.length) }, next));
-    return attempted;
+    const outcomes = await Promise.all(work);
+    return outcomes.filter((o) => o === 'attempted').length;
   }
 
-  async #deliver(
-    tenant: string,
-    target: DeliveryTarget,
-    doc: WebhookDeliveryDocument,
-  ): Promise<'attempted' | 'circuit-open' | 'skipped'> {
+  async #pruneClaims(tenant: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#prunedAt.get(tenant) ?? 0) < CLAIM_PRUNE_EVERY_MS) return;
+    this.#prunedAt.set(tenant, now);
+    await this.#options.deliveries.pruneClaims(tenant);
+  }
+
+  /** Queues a held delivery for a sending slot; resolves once its outcome is written. */
+  #hold(tenant: string, target: DeliveryTarget, doc: WebhookDeliveryDocument): Promise<Outcome> {
+    const { promise, resolve } = Promise.withResolvers<Outcome>();
+    this.#queue.push({ tenant, target, doc, done: resolve });
+    this.#pump();
+    return promise;
+  }
+
+  #pump(): void {
+    while (this.#sending < this.#options.concurrency && this.#queue.length > 0) {
+      const held = this.#queue.shift() as Held;
+      this.#sending++;
+      void this.#deliver(held)
+        .then(
+          ({ written }) =>
+            written.then(held.done, (error: unknown) => {
+              this.#options.logger.warn(
+                { err: error, tenant: held.tenant, deliveryId: held.doc._id },
+                'webhook delivery outcome not written; it is due again after its lease',
+              );
+              held.done('released');
+            }),
+          (error: unknown) => {
+            this.#options.logger.warn(
+              { err: error, tenant: held.tenant, deliveryId: held.doc._id },
+              'webhook delivery failed',
+            );
+            held.done('released');
+          },
+        )
+        .finally(() => {
+          this.#sending--;
+          this.#pump();
+        });
+    }
+  }
+
+  /** Gives a held delivery back untried, due at `at`. */
+  async #release(held: Held, at: Date, circuitOpen: boolean): Promise<Outcome> {
+    if (circuitOpen) this.#options.metrics.attempts.inc({ tenant: held.tenant, outcome: 'circuit-open' });
+    await this.#settle(held.tenant, { kind: 'release', doc: held.doc, at });
+    return 'released';
+  }
+
+  /**
+   * Attempts a held delivery; answers (once the slot may be given to the next) the promise of its
+   * outcome written.
+   */
+  async #deliver(held: Held): Promise<{ written: Promise<Outcome> }> {
     const o = this.#options;
-    // The lease: the attempt's time limit and a margin; a deliverer that dies leaves it due after.
-    if (!(await o.deliveries.claim(tenant, doc, o.timeoutMs + 5_000))) return 'skipped';
+    const { tenant, target, doc } = held;
+    // Too late to start within the lease (it waited in memory): given back, due now.
+    if (Date.now() + o.timeoutMs + 5_000 > doc.nextAttemptAt.getTime())
+      return { written: this.#release(held, new Date(), false) };
+    // The breaker opened since it was taken: given back untried, still due (the passes skip the
+    // endpoint until its open time is over, then probe it).
+    if (o.sender.allowance(tenant, target.id) === 'open')
+      return { written: this.#release(held, new Date(), true) };
     const body = await this.#bodyOf(tenant, doc);
     const at = new Date();
     if (body === undefined) {
-      await o.deliveries.record(
-        tenant,
-        doc,
-        { at, error: "the message's body no longer opens (its tenant key was destroyed)", durationMs: 0 },
-        { status: 'failed' },
-      );
       o.metrics.attempts.inc({ tenant, outcome: 'failed' });
-      return 'attempted';
+      return {
+        written: this.#record(
+          tenant,
+          doc,
+          {
+            at,
+            error: "the message's body no longer opens (its tenant key was destroyed)",
+            durationMs: 0,
+          },
+          { status: 'failed' },
+        ),
+      };
     }
     const result = await o.sender.send(tenant, target, doc.eventId, body);
-    if (result.kind === 'circuit-open') {
-      o.metrics.attempts.inc({ tenant, outcome: 'circuit-open' });
-      // The breaker opened while this pass ran: given back untried and still due (the next
-      // passes skip the endpoint until its open time is over).
-      await o.deliveries.release(tenant, doc, new Date());
-      return 'circuit-open';
-    }
+    if (result.kind === 'circuit-open') return { written: this.#release(held, new Date(), true) };
     if (result.kind === 'delivered') {
-      await o.deliveries.record(
-        tenant,
-        doc,
-        { at, statusCode: result.statusCode, durationMs: result.durationMs },
-        { status: 'delivered' },
-      );
       o.metrics.attempts.inc({ tenant, outcome: 'delivered' });
       o.metrics.latency.observe({ tenant }, Math.max(0, (Date.now() - doc.eventTime.getTime()) / 1000));
-      return 'attempted';
+      return {
+        written: this.#record(
+          tenant,
+          doc,
+          { at, statusCode: result.statusCode, durationMs: result.durationMs },
+          { status: 'delivered' },
+        ),
+      };
     }
     const attempt = {
       at,
@@ -214,26 +409,72 @@ export class WebhookDeliverer {
       durationMs: result.durationMs,
     };
     const lastAttempt = result.permanent || doc.roundAttempts + 1 >= o.maxAttempts;
-    await o.deliveries.record(
-      tenant,
-      doc,
-      attempt,
-      lastAttempt
-        ? { status: 'failed' }
-        : {
-            status: 'pending',
-            retryAt: new Date(
-              Date.now() + retryDelayMs(doc.roundAttempts + 1, o.retryInitialMs, o.retryMaxMs),
-            ),
-          },
-    );
     o.metrics.attempts.inc({ tenant, outcome: lastAttempt ? 'failed' : 'retry' });
     if (lastAttempt)
       o.logger.warn(
         { tenant, endpointId: target.id, deliveryId: doc._id, error: result.error },
         'webhook delivery failed for good',
       );
-    return 'attempted';
+    return {
+      written: this.#record(
+        tenant,
+        doc,
+        attempt,
+        lastAttempt
+          ? { status: 'failed' }
+          : {
+              status: 'pending',
+              retryAt: new Date(
+                Date.now() + retryDelayMs(doc.roundAttempts + 1, o.retryInitialMs, o.retryMaxMs),
+              ),
+            },
+      ),
+    };
+  }
+
+  #record(
+    tenant: string,
+    doc: WebhookDeliveryDocument,
+    attempt: StoredAttempt,
+    outcome: AttemptOutcome,
+  ): Promise<Outcome> {
+    return this.#settle(tenant, { kind: 'record', doc, attempt, outcome }).then(() => 'attempted' as const);
+  }
+
+  /**
+   * The outcomes are written off the sending slots: those that came while a write ran go
+   * together in the next (single updates GROUP_SIZE at once, see WebhookDeliveries.settle; never
+   * a multi-statement update on FerretDB). Resolves once this one is written.
+   */
+  #settle(tenant: string, settlement: Settlement): Promise<void> {
+    const settled = Promise.withResolvers<void>();
+    const list = this.#unsettled.get(tenant) ?? [];
+    list.push({ settlement, settled });
+    this.#unsettled.set(tenant, list);
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = undefined;
+    });
+    return settled.promise;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#unsettled.size > 0) {
+      const batches = [...this.#unsettled];
+      this.#unsettled = new Map();
+      await Promise.all(
+        batches.map(async ([tenant, items]) => {
+          try {
+            await this.#options.deliveries.settle(
+              tenant,
+              items.map((i) => i.settlement),
+            );
+            for (const i of items) i.settled.resolve();
+          } catch (error) {
+            for (const i of items) i.settled.reject(error);
+          }
+        }),
+      );
+    }
   }
 
   /** The JSON body of the delivery; undefined when its sealed text no longer opens. */

@@ -28,8 +28,16 @@ import {
 import { type Logger, TopicPatternConsumer, tenantOfTopic } from '@parley/kit';
 import type { Kafka } from 'kafkajs';
 import { Compile } from 'typebox/compile';
-import type { NewDelivery, WebhookDeliveries } from '../domain/webhook-deliveries.ts';
-import { subscribes, type WebhookEndpoints } from '../domain/webhook-endpoints.ts';
+import type {
+  NewDelivery,
+  WebhookDeliveries,
+  WebhookDeliveryDocument,
+} from '../domain/webhook-deliveries.ts';
+import {
+  subscribes,
+  type WebhookEndpointDocument,
+  type WebhookEndpoints,
+} from '../domain/webhook-endpoints.ts';
 
 /** Every tenant's messages topic (message events) and members topic (membership events). */
 export const WEBHOOK_TOPIC_PATTERN = /^parley\.[a-z0-9-]+\.(messages|members)$/;
@@ -120,7 +128,16 @@ export function webhookEventsConsumer(options: {
   endpoints: WebhookEndpoints;
   deliveries: WebhookDeliveries;
   refreshMs: number;
-  /** Told of each tenant that got deliveries (the deliverer looks there at once). */
+  /**
+   * The deliverer, to hand new deliveries to in memory: those of endpoints it accepts are
+   * enqueued held by it (its lease) and given to it, so they need no claim and no due read.
+   */
+  handoff?: {
+    readonly leaseMs: number;
+    accepts(tenant: string, endpointId: string): boolean;
+    submit(tenant: string, endpoint: WebhookEndpointDocument, docs: WebhookDeliveryDocument[]): void;
+  };
+  /** Told of each tenant that got deliveries enqueued due (the deliverer looks there at once). */
   onEnqueued?: (tenant: string) => void;
   /** Tests narrow it to their own tenant's topic, and give their own group. */
   pattern?: RegExp;
@@ -138,15 +155,40 @@ export function webhookEventsConsumer(options: {
       const tenant = tenantOfTopic(batch.topic);
       if (!tenant || batch.messages.length === 0) return;
       const subscribed = await endpoints.documents(tenant);
-      let enqueued = 0;
+      // The batch's deliveries, written together before any offset is resolved.
+      const wanted: NewDelivery[] = [];
+      let last: string | undefined;
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
         const event = subscribed.length > 0 ? webhookEventOf(message.value) : undefined;
-        if (event) enqueued += await deliveries.enqueue(tenant, deliveriesFor(event, subscribed));
-        resolveOffset(message.offset);
+        if (event) wanted.push(...deliveriesFor(event, subscribed));
+        last = message.offset;
       }
+      const { handoff } = options;
+      const held = new Set(
+        handoff ? subscribed.filter((e) => handoff.accepts(tenant, e._id)).map((e) => e._id) : [],
+      );
+      const [inserted, due] = await Promise.all([
+        handoff && held.size > 0
+          ? deliveries.enqueue(
+              tenant,
+              wanted.filter((d) => held.has(d.endpointId)),
+              { leaseMs: handoff.leaseMs },
+            )
+          : [],
+        deliveries.enqueue(
+          tenant,
+          wanted.filter((d) => !held.has(d.endpointId)),
+        ),
+      ]);
+      if (last !== undefined) resolveOffset(last);
       await heartbeat();
-      if (enqueued > 0) options.onEnqueued?.(tenant);
+      if (handoff)
+        for (const endpoint of subscribed) {
+          const docs = inserted.filter((d) => d.endpointId === endpoint._id);
+          if (docs.length > 0) handoff.submit(tenant, endpoint, docs);
+        }
+      if (due.length > 0) options.onEnqueued?.(tenant);
     },
   });
 }
