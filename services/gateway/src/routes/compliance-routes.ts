@@ -11,6 +11,8 @@ import {
   AuditSigningKeysSchema,
   GdprJobViewSchema,
   LegalHoldViewSchema,
+  LiftLegalHoldBodySchema,
+  PlaceLegalHoldBodySchema,
   ProofBundleQuerySchema,
   RetentionRunRequestSchema,
   SignedCheckpointSchema,
@@ -42,17 +44,17 @@ const Range = (name: string) =>
     },
     { additionalProperties: false },
   );
-const HoldScopeSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('tenant') }, { additionalProperties: false }),
-  Type.Object(
-    { kind: Type.Literal('person'), userId: Type.String({ minLength: 1, maxLength: 200 }) },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { kind: Type.Literal('conversation'), conversationId: Type.String({ minLength: 1, maxLength: 200 }) },
-    { additionalProperties: false },
-  ),
-]);
+// A hold's body as compliance validates it (packages/contracts), less the actor the gateway adds
+// from the caller: a copy of the scope here had drifted (any user id, where compliance takes only
+// ids that fit a key name), so the public document promised more than the service accepted.
+const PlaceHoldBody = Type.Object(
+  { scope: PlaceLegalHoldBodySchema.properties.scope, reason: PlaceLegalHoldBodySchema.properties.reason },
+  { additionalProperties: false },
+);
+const LiftHoldBody = Type.Object(
+  { reason: LiftLegalHoldBodySchema.properties.reason },
+  { additionalProperties: false },
+);
 // The policy as the operator stores it (packages/retention), its name from the path.
 const RetentionPolicyBody = Type.Omit(RetentionPolicySchema, ['name']);
 const JobParams = Type.Object({ jobId: Type.String({ format: 'uuid' }) });
@@ -241,10 +243,7 @@ export function registerComplianceRoutes(
       operationId: 'placeLegalHold',
       summary: 'Places a legal hold (on the tenant, a person or a conversation); the actor is the caller',
       schema: {
-        body: Type.Object(
-          { scope: HoldScopeSchema, reason: Type.String({ minLength: 1, maxLength: 2000 }) },
-          { additionalProperties: false },
-        ),
+        body: PlaceHoldBody,
         response: {
           201: Type.Object({ hold: LegalHoldViewSchema, destructionsCancelled: Type.Array(Type.String()) }),
         },
@@ -279,10 +278,7 @@ export function registerComplianceRoutes(
       summary: 'Lifts a legal hold (blocked erasures resume); the actor is the caller',
       schema: {
         params: Type.Object({ holdId: Type.String({ minLength: 1, maxLength: 64 }) }),
-        body: Type.Object(
-          { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
-          { additionalProperties: false },
-        ),
+        body: LiftHoldBody,
         response: {
           200: Type.Object({ hold: LegalHoldViewSchema, resumedJobs: Type.Array(Type.String()) }),
         },
