@@ -127,6 +127,21 @@ describe("a user's conversations document", () => {
     expect((await docOf(f, 'ida'))?.pendingAt).toBeUndefined();
   });
 
+  it('is not patched by a later change while a crashed change has left its mark: rebuilt instead', async () => {
+    const room = await group(f, 'hep', ['lou']);
+    const next = await group(f, 'hep');
+    expect(await memberships(f, 'lou')).toEqual([room]);
+    // A removal crashed half-way (written, the id still listed and marked); then lou is added elsewhere.
+    await f.db.collection('members').updateOne({ _id: `${room}:lou` as never }, { $set: { active: false } });
+    await f.db
+      .collection<UserConversations>('user_conversations')
+      .updateOne({ _id: 'lou' }, { $set: { pendingAt: new Date() } });
+    const added = await f.call('hep', 'POST', `/conversations/${next}/members`, { userId: 'lou' });
+    expect(added.statusCode, added.body).toBeLessThan(300);
+    expect(await memberships(f, 'lou')).toEqual([next]);
+    expect((await docOf(f, 'lou'))?.conversationIds).toEqual([next]);
+  });
+
   it("of one tenant's user is never read or written for another tenant's user of the same id", async () => {
     const mine = await group(f, 'jo');
     const theirs = await group(other, 'jo');

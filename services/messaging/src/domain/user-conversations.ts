@@ -18,7 +18,8 @@
  *   it (or no document at all: a user from before this document existed, or never searched)
  *   rebuilds it from `members` under the same lock. So existing data needs no migration job.
  * - A user without a document gets none from a change (only a reader builds it, from `members`
- *   in full), so a partial set is never written.
+ *   in full), so a partial set is never written; a change that finds the mark of a crashed one
+ *   removes the document instead of applying its delta to a set that may be wrong.
  *
  * Lock order: the user's lock, then a membership's or a conversation's (nothing takes them the
  * other way round).
@@ -44,7 +45,12 @@ export async function changeMembership<T>(
   write: () => Promise<{ result: T; active: boolean }>,
 ): Promise<T> {
   return withDocumentLock(c.locks, userLockId(userId), async () => {
-    const marked = await c.userConversations.updateOne({ _id: userId }, { $set: { pendingAt: new Date() } });
+    // Only a document without a mark is changed by a delta: one a crashed change left marked may
+    // be wrong, and only a rebuild from `members` makes it right.
+    const marked = await c.userConversations.updateOne(
+      { _id: userId, pendingAt: { $exists: false } },
+      { $set: { pendingAt: new Date() } },
+    );
     // On a failure the mark stays: the next reader rebuilds from `members`, whatever was written.
     const { result, active } = await write();
     if (marked.matchedCount > 0)
@@ -54,6 +60,8 @@ export async function changeMembership<T>(
           ? { $addToSet: { conversationIds: conversationId }, $unset: { pendingAt: '' } }
           : { $pull: { conversationIds: conversationId }, $unset: { pendingAt: '' } },
       );
+    // None, or one left marked by a crashed change: gone, so the next reader rebuilds it.
+    else await c.userConversations.deleteOne({ _id: userId });
     return result;
   });
 }
