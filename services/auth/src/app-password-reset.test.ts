@@ -181,4 +181,55 @@ describe('password reset', () => {
       fromOneNetwork.push((await requestReset(`spray${i}@example.com`, '192.0.2.77')).statusCode);
     expect(fromOneNetwork).toEqual([202, 202, 202, 202, 202, 202, 429]);
   });
+
+  it('under required single sign-on mails links only to break-glass admins, and refuses older links unspent', async () => {
+    const adminId = await f.register('glass@example.com', ['member', 'admin']);
+    await f.register('sso-only@example.com');
+    await requestReset('sso-only@example.com');
+    const earlier = (await latestReset('sso-only@example.com')).delivery;
+    if (!earlier) throw new Error('no delivery before single sign-on was required');
+    // The policy as the settings route writes it (oidc-providers.ts; that route needs a reachable
+    // issuer, and is tested with one in tests/integration/sso-oidc.test.ts).
+    await c.ssoProviders.insertOne({
+      _id: 'oidc',
+      issuer: 'https://idp.example.com',
+      clientId: 'parley',
+      sealedClientSecret: '',
+      redirectUris: [],
+      allowedEmailDomains: [],
+      requireSso: true,
+      breakGlassUserIds: [adminId],
+      updatedAt: new Date(),
+    });
+    try {
+      const member = await requestReset('sso-only@example.com');
+      const refused = await latestReset('sso-only@example.com');
+      const stranger = await requestReset('nobody-here@example.com');
+      // The same answer as an unknown address, and nothing to mail.
+      expect(member.statusCode).toBe(202);
+      expect(member.body).toBe(stranger.body);
+      expect(refused.request).toBeUndefined();
+      expect(refused.document.kind).toBe('no-account');
+      expect(outboxOf(refused.document).map((e) => e.payload)).toEqual([
+        expect.objectContaining({
+          action: 'auth.security.password-reset-requested',
+          outcome: 'failure',
+          metadata: expect.objectContaining({ reason: 'sso-required' }),
+        }),
+      ]);
+      // A link from before: refused, and not spent.
+      const older = await confirm(earlier.token);
+      expect(older.statusCode).toBe(403);
+      expect(older.json().type).toBe('https://parley.dev/problems/sso-required');
+      // The break-glass admin still resets a forgotten password.
+      await requestReset('glass@example.com');
+      const glass = (await latestReset('glass@example.com')).delivery;
+      if (!glass) throw new Error('no delivery for the break-glass admin');
+      expect((await confirm(glass.token)).statusCode).toBe(204);
+    } finally {
+      await c.ssoProviders.deleteOne({ _id: 'oidc' });
+    }
+    // Single sign-on no longer required: the older link still works, once.
+    expect((await confirm(earlier.token)).statusCode).toBe(204);
+  });
 });

@@ -14,6 +14,11 @@
  * (`auth.security.password-reset`), revokes every session of the account (whoever held one with
  * the old password is out), and shreds the delivery's key so the topic's copy of the token is
  * unreadable. Expired requests are purged with their keys by the sign-up sweeper's pass.
+ *
+ * In a tenant that requires single sign-on (requireSso), only its break-glass admins keep
+ * passwords: anyone else's request is answered the same and mails nothing (audited as
+ * `sso-required`), and a link issued before the setting was turned on is refused 403
+ * `sso-required` without being spent, so a reset cannot set a password that sign-in then refuses.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -35,7 +40,7 @@ import {
   sealDelivery,
   shredDeliveries,
 } from './delivery-sealing.ts';
-import { UNKNOWN_ACCOUNTS_SUBJECT } from './login.ts';
+import { ssoRequired, UNKNOWN_ACCOUNTS_SUBJECT } from './login.ts';
 import type { PasswordResetThrottle } from './password-reset-throttle.ts';
 import { hashToken } from './refresh-tokens.ts';
 
@@ -80,10 +85,13 @@ export class PasswordReset {
     const emailKey = normaliseEmail(email);
     // Before the lookup, and counted for every address alike: a 429 tells nothing about accounts.
     await this.#throttle.admit(c.tenant, emailKey, context);
-    const user = await c.users.findOne(
-      { emailKey, status: 'active' },
-      { projection: { _id: 1, email: 1, displayName: 1 } },
-    );
+    const [account, ssoPolicy] = await Promise.all([
+      c.users.findOne({ emailKey, status: 'active' }, { projection: { _id: 1, email: 1, displayName: 1 } }),
+      readSsoPolicy(c),
+    ]);
+    // An account that may not hold a password here is answered as no account at all.
+    const refusedBySso = account !== null && !mayHoldPassword(ssoPolicy, account._id);
+    const user = refusedBySso ? null : account;
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.#ttlSeconds * 1000);
     const resetId = randomUUID();
@@ -107,9 +115,13 @@ export class PasswordReset {
       outcome: user ? 'success' : 'failure',
       actor: { type: 'anonymous', id: 'password-reset-requester' },
       resource: { type: 'password-reset', id: resetId },
-      subject: user?._id ?? UNKNOWN_ACCOUNTS_SUBJECT,
+      subject: account?._id ?? UNKNOWN_ACCOUNTS_SUBJECT,
       context,
-      metadata: user ? { userId: user._id } : { reason: 'no-active-account' },
+      metadata: user
+        ? { userId: user._id }
+        : refusedBySso
+          ? { userId: account._id, reason: 'sso-required' }
+          : { reason: 'no-active-account' },
     });
     const base = { _id: resetId, createdAt: now, expiresAt };
     if (user) {
@@ -151,8 +163,13 @@ export class PasswordReset {
     ) {
       throw invalidPasswordResetToken();
     }
-    const user = await c.users.findOne({ _id: pending.userId, status: 'active' });
+    const [user, ssoPolicy] = await Promise.all([
+      c.users.findOne({ _id: pending.userId, status: 'active' }),
+      readSsoPolicy(c),
+    ]);
     if (!user) throw invalidPasswordResetToken();
+    // The link's holder owns the mailbox: telling them why is safe. The link stays unspent.
+    if (!mayHoldPassword(ssoPolicy, user._id)) throw ssoRequired();
     // The policy before the link is spent: a refused password leaves the link usable.
     this.#accounts.assertNewPasswordAcceptable(c, user, password);
     const taken = await c.passwordResets.deleteOne({ _id: resetId, tokenHash: pending.tokenHash });
@@ -161,4 +178,16 @@ export class PasswordReset {
     // The token's copy on the notifications topic becomes unreadable.
     await shredDeliveries(this.#sealer, c.tenant, [resetId]);
   }
+}
+
+type SsoPolicy = { requireSso?: boolean; breakGlassUserIds?: string[] } | null;
+
+/** The tenant's single sign-on policy, as sign-in reads it (login.ts). */
+function readSsoPolicy(c: TenantCollections): Promise<SsoPolicy> {
+  return c.ssoProviders.findOne({ _id: 'oidc' }, { projection: { requireSso: 1, breakGlassUserIds: 1 } });
+}
+
+/** Whether an account may have a password: always, unless single sign-on is required and it is no break-glass admin. */
+function mayHoldPassword(policy: SsoPolicy, userId: string): boolean {
+  return policy?.requireSso !== true || (policy.breakGlassUserIds ?? []).includes(userId);
 }
