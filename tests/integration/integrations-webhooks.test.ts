@@ -7,10 +7,8 @@
 // deliveries, and a member is not an admin. On the shared broker a new consumer group's first
 // records can take tens of seconds to arrive, hence the long bounds (liveness, not speed).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SERVICE_TOKEN } from '@parley/auth-service/testing';
-import { createEvent, MemberChangedEvent, type WebhookPayload } from '@parley/contracts';
+import { createEvent, MemberChangedEvent } from '@parley/contracts';
 import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
 import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
 import { createSilentLogger, freePort } from '@parley/kit/testing';
@@ -21,77 +19,12 @@ import { kafkaTopic } from '@parley/tenancy';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+import { type MemberPayload, type Received, Receiver, until } from './webhook-receiver.ts';
 
 /** How long the backlog test's receiver stays down after its first refusals (the issue's minute: 60000). */
 const DOWN_MS = Number(process.env.WEBHOOK_TEST_DOWN_MS ?? 15_000);
 /** Messages sent while it is down. */
 const BACKLOG = 6;
-
-type MessagePayload = Extract<WebhookPayload, { data: { messageId: string } }>;
-type MemberPayload = Extract<WebhookPayload, { data: { change: string } }>;
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on 127.0.0.1 that keeps what it got; it can go down and come back on its port. */
-class Receiver {
-  readonly got: Received[] = [];
-  #server: Server | undefined;
-  port = 0;
-
-  async up(): Promise<void> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (c: Buffer) => chunks.push(c));
-      request.on('end', () => {
-        this.got.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks/parley`;
-  }
-
-  /** What came, each verified against the endpoint's secret. */
-  verified<P extends WebhookPayload = MessagePayload>(secret: string): { id: string; payload: P }[] {
-    const webhook = new Webhook(secret);
-    return this.got.map((r) => ({
-      id: String(r.headers['webhook-id']),
-      payload: webhook.verify(r.body, r.headers as Record<string, string>) as P,
-    }));
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  state: () => Promise<unknown> | unknown = () => '',
-  ms = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let stack: GatewayStack;
 let kafka: KafkaConnection;
