@@ -74,4 +74,53 @@ describe('TopicPatternConsumer', () => {
       await consumer.stop();
     }
   });
+
+  it('with commitIntervalMs, commits what it handled off the batch loop, a quiet topic included', async () => {
+    const tenant = `interval-${run}`;
+    const topic = topicOf(tenant);
+    await kafka.admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    const groupId = `pattern-interval-${run}`;
+    const handled: string[] = [];
+    const consumer = new TopicPatternConsumer({
+      kafka: kafka.kafka,
+      logger,
+      groupId,
+      pattern: new RegExp(`^parley\\.${tenant}\\.${stream}$`),
+      refreshMs: 60_000,
+      maxWaitMs: 100,
+      commitIntervalMs: 300,
+      partitionsConcurrently: 2,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const message of batch.messages) {
+          handled.push(message.value?.toString() ?? '');
+          resolveOffset(message.offset);
+        }
+      },
+    });
+    const committed = async () => {
+      const [partition] = (await kafka.admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+      return Number(partition?.offset ?? -1);
+    };
+    const deadline = Date.now() + 40_000;
+    try {
+      await consumer.start();
+      await kafka.producer.send({ topic, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
+      // No message follows: the commit must come from the interval, not from a next batch.
+      while ((handled.length < 3 || (await committed()) < 3) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(handled).toEqual(['a', 'b', 'c']);
+      expect(await committed()).toBe(3);
+      await kafka.producer.send({ topic, messages: [{ value: 'd' }] });
+      while (!handled.includes('d') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      // Stopping commits what the last interval had not yet.
+      await consumer.stop();
+    }
+    expect(handled).toEqual(['a', 'b', 'c', 'd']);
+    expect(await committed()).toBe(4);
+    await kafka.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  }, 60_000);
 });

@@ -34,6 +34,15 @@ export interface TopicPatternConsumerOptions {
   fromBeginning?: boolean;
   /** Called each time the group is joined (after a start or a rejoin with new topics). */
   onJoin?: () => void;
+  /**
+   * Commit resolved offsets every this often (and on stop), off the batch loop, instead of after
+   * every batch (kafkajs' autoCommit commits after each one: a broker round trip before the next
+   * batch is handled). A crash then redelivers up to this much more; only for handlers that take a redelivery as well as they
+   * take any (the socket replicas' delivery, whose clients drop a seq they have).
+   */
+  commitIntervalMs?: number;
+  /** Batches of this many partitions handled at once (kafkajs' partitionsConsumedConcurrently; default 1). */
+  partitionsConcurrently?: number;
 }
 
 export class TopicPatternConsumer implements Stoppable {
@@ -44,6 +53,9 @@ export class TopicPatternConsumer implements Stoppable {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #refreshing: Promise<void> = Promise.resolve();
+  /** commitIntervalMs: the next offset to commit per topic and partition, not yet committed. */
+  readonly #resolved = new Map<string, { topic: string; partition: number; offset: string }>();
+  #commitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: TopicPatternConsumerOptions) {
     this.#options = options;
@@ -56,6 +68,9 @@ export class TopicPatternConsumer implements Stoppable {
 
   async start(): Promise<void> {
     await this.refresh();
+    const { commitIntervalMs } = this.#options;
+    if (commitIntervalMs !== undefined)
+      this.#commitTimer = setInterval(() => void this.#commitResolved(), commitIntervalMs);
     this.#timer = setInterval(() => {
       this.#refreshing = this.#refreshing
         .then(() => this.refresh())
@@ -81,6 +96,7 @@ export class TopicPatternConsumer implements Stoppable {
       await admin.disconnect();
     }
     if (topics.length === 0 || topics.join() === this.#topics.join()) return;
+    await this.#commitResolved();
     await this.#consumer?.disconnect();
     const consumer = this.#options.kafka.consumer({
       groupId: this.#options.groupId,
@@ -98,15 +114,32 @@ export class TopicPatternConsumer implements Stoppable {
     if (onJoin) consumer.on(consumer.events.GROUP_JOIN, () => onJoin());
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: this.#options.fromBeginning ?? true });
+    const eachBatch = refusingForeignEnvelopes(
+      this.#options.groupId,
+      this.#options.logger,
+      this.#options.eachBatch,
+      this.#options.onForeignEnvelope,
+    );
+    const byInterval = this.#options.commitIntervalMs !== undefined;
     await consumer.run({
-      autoCommit: true,
       eachBatchAutoResolve: false,
-      eachBatch: refusingForeignEnvelopes(
-        this.#options.groupId,
-        this.#options.logger,
-        this.#options.eachBatch,
-        this.#options.onForeignEnvelope,
-      ),
+      partitionsConsumedConcurrently: this.#options.partitionsConcurrently ?? 1,
+      autoCommit: !byInterval,
+      // By interval: each resolved offset is noted here and committed by #commitResolved.
+      eachBatch: byInterval
+        ? (payload: EachBatchPayload) =>
+            eachBatch({
+              ...payload,
+              resolveOffset: (offset: string) => {
+                payload.resolveOffset(offset);
+                this.#resolved.set(`${payload.batch.topic}\u0000${payload.batch.partition}`, {
+                  topic: payload.batch.topic,
+                  partition: payload.batch.partition,
+                  offset: (BigInt(offset) + 1n).toString(),
+                });
+              },
+            })
+        : eachBatch,
     });
     this.#consumer = consumer;
     this.#topics = topics;
@@ -116,7 +149,25 @@ export class TopicPatternConsumer implements Stoppable {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#commitTimer);
     await this.#refreshing.catch(() => {});
+    await this.#commitResolved();
     await this.#consumer?.disconnect();
+  }
+
+  /** commitIntervalMs: commits what was resolved since the last commit. */
+  async #commitResolved(): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || this.#resolved.size === 0) return;
+    const offsets = [...this.#resolved.entries()];
+    this.#resolved.clear();
+    try {
+      await consumer.commitOffsets(offsets.map(([, o]) => o));
+    } catch (error) {
+      // A rebalance in progress (the partition may be another member's now), the broker away: the
+      // next resolved offset of the partition is committed instead; until then a restart
+      // redelivers a little more, which these handlers take (commitIntervalMs).
+      this.#options.logger.debug({ err: error, group: this.#options.groupId }, 'offset commit failed');
+    }
   }
 }

@@ -44,6 +44,10 @@ import type { SocketMetrics } from '../realtime/socket-metrics.ts';
 import type { ParleyIo } from '../realtime/socket-server.ts';
 
 const TOPIC_PREFIX = 'parley.';
+/** The messages consumer commits its offsets at most this often (not after every batch). */
+const MESSAGES_COMMIT_INTERVAL_MS = 1_000;
+/** Partitions whose batches the messages consumer handles at once. */
+const MESSAGES_PARTITIONS_AT_ONCE = 4;
 /** Conversations of one batch read from messaging at once (the local FerretDB's pool is small). */
 const READS_IN_FLIGHT = 4;
 /** The most changes one read asks for (messaging's own maximum is 500). */
@@ -110,6 +114,7 @@ export class Delivery implements Worker {
       handle: (tenant: string, e: EventEnvelope) => Promise<void>,
       eachBatch: (payload: EachBatchPayload) => Promise<void> = (payload) =>
         this.#batch(payload, stream, handle),
+      latency: { commitIntervalMs?: number; partitionsConcurrently?: number } = {},
     ) =>
       new TopicPatternConsumer({
         kafka: options.kafka,
@@ -121,11 +126,15 @@ export class Delivery implements Worker {
         maxWaitMs: 100,
         onJoin: () => options.onJoin?.(stream),
         eachBatch,
+        ...latency,
       });
+    // The hot path: no offset commit between batches (a redelivered change is dropped by the
+    // client by seq), and a partition's batch does not wait for another's.
     this.messages = consumer(
       'messages',
       (tenant, envelope) => this.#message(tenant, envelope),
       (payload) => this.#messageBatch(payload),
+      { commitIntervalMs: MESSAGES_COMMIT_INTERVAL_MS, partitionsConcurrently: MESSAGES_PARTITIONS_AT_ONCE },
     );
     this.members = consumer('members', (tenant, envelope) => this.#member(tenant, envelope));
   }
