@@ -593,10 +593,30 @@ describe('SCIM 2.0 discovery (RFC 7644 section 4)', () => {
     }
     const group = described.find((schema) => schema.id === 'urn:ietf:params:scim:schemas:core:2.0:Group');
     expect(group?.attributes.map((attribute) => attribute.name)).toEqual(['displayName', 'members']);
+
+    // Each one by its id, as in the lists; an id that is not there is a SCIM 404.
+    for (const type of resources) {
+      const one = await scim(stack.tenantA, 'GET', `/ResourceTypes/${type.name}`, tokenA);
+      expect(one.status, type.name).toBe(200);
+      expect(one.json).toEqual(type);
+      const itsSchema = await scim(
+        stack.tenantA,
+        'GET',
+        `/Schemas/${encodeURIComponent(type.schema)}`,
+        tokenA,
+      );
+      expect(itsSchema.status, type.schema).toBe(200);
+      expect(itsSchema.json).toEqual(described.find((schema) => schema.id === type.schema));
+    }
+    for (const path of ['/ResourceTypes/Nothing', `/Schemas/${encodeURIComponent('urn:example:none')}`]) {
+      const missing = await scim(stack.tenantA, 'GET', path, tokenA);
+      expect(missing.status, path).toBe(404);
+      expect(missing.json).toMatchObject({ schemas: [ERROR], status: '404' });
+    }
   });
 
   it("refuses tenant A's token on tenant B's discovery, and no token at all", async () => {
-    for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
+    for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas', '/ResourceTypes/User']) {
       const crossed = await scim(stack.tenantB, 'GET', path, tokenA);
       expect(crossed.status, path).toBe(401);
       expect(crossed.json).toMatchObject({ schemas: [ERROR], status: '401' });

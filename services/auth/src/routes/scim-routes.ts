@@ -186,26 +186,34 @@ const ServiceProviderConfig = Type.Object(
   },
   { description: 'What this SCIM service provider supports (RFC 7643 section 5)' },
 );
-const ResourceTypeList = Type.Object(
+/** A SCIM list of discovery resources, as RFC 7644 section 4 answers them. */
+const DiscoveryList = (item: TSchema, description: string) =>
+  Type.Object(
+    {
+      schemas: Type.Array(Type.String()),
+      totalResults: Type.Integer(),
+      startIndex: Type.Integer(),
+      itemsPerPage: Type.Integer(),
+      Resources: Type.Array(item),
+    },
+    { description },
+  );
+const ResourceType = Type.Object(
   {
     schemas: Type.Array(Type.String()),
-    totalResults: Type.Integer(),
-    startIndex: Type.Integer(),
-    itemsPerPage: Type.Integer(),
-    Resources: Type.Array(
-      Type.Object({
-        schemas: Type.Array(Type.String()),
-        id: Type.String(),
-        name: Type.String(),
-        endpoint: Type.String(),
-        description: Type.String(),
-        schema: Type.String(),
-        schemaExtensions: Type.Array(Type.Object({ schema: Type.String(), required: Type.Boolean() })),
-        meta: DiscoveryMeta,
-      }),
-    ),
+    id: Type.String(),
+    name: Type.String(),
+    endpoint: Type.String(),
+    description: Type.String(),
+    schema: Type.String(),
+    schemaExtensions: Type.Array(Type.Object({ schema: Type.String(), required: Type.Boolean() })),
+    meta: DiscoveryMeta,
   },
-  { description: 'The resource types served: User and Group (RFC 7643 section 6)' },
+  { description: 'A resource type served (RFC 7643 section 6)' },
+);
+const ResourceTypeList = DiscoveryList(
+  ResourceType,
+  'The resource types served: User and Group (RFC 7643 section 6)',
 );
 const attributeFields = {
   name: Type.String(),
@@ -223,25 +231,25 @@ const SchemaAttribute = Type.Object({
   ...attributeFields,
   subAttributes: Type.Optional(Type.Array(Type.Object(attributeFields))),
 });
-const SchemaList = Type.Object(
+const ScimSchema = Type.Object(
   {
     schemas: Type.Array(Type.String()),
-    totalResults: Type.Integer(),
-    startIndex: Type.Integer(),
-    itemsPerPage: Type.Integer(),
-    Resources: Type.Array(
-      Type.Object({
-        schemas: Type.Array(Type.String()),
-        id: Type.String(),
-        name: Type.String(),
-        description: Type.String(),
-        attributes: Type.Array(SchemaAttribute),
-        meta: DiscoveryMeta,
-      }),
-    ),
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    attributes: Type.Array(SchemaAttribute),
+    meta: DiscoveryMeta,
   },
-  { description: 'The core User and Group schemas as auth keeps them (RFC 7643 section 7)' },
+  { description: 'A schema as auth keeps it (RFC 7643 section 7)' },
 );
+const SchemaList = DiscoveryList(
+  ScimSchema,
+  'The core User and Group schemas as auth keeps them (RFC 7643 section 7)',
+);
+const DiscoveryParams = Type.Object({
+  tenant: TenantParams.properties.tenant,
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+});
 const TokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ScimErrorResource = Type.Object(
   {
@@ -366,6 +374,20 @@ export const scimRoutes = routePlugin<AuthComponents>((app, parts) => {
   discovery('ServiceProviderConfig', ServiceProviderConfig, serviceProviderConfig);
   discovery('ResourceTypes', ResourceTypeList, resourceTypeList);
   discovery('Schemas', SchemaList, schemaList);
+  // One of them by its id (RFC 7644 section 4: `/ResourceTypes/User`, `/Schemas/<URN>`).
+  const discoveryById = (path: string, schema: TSchema, list: { Resources: { id: string }[] }) =>
+    app.get(
+      `${base}/${path}/:id`,
+      { schema: { params: DiscoveryParams, response: scimAnswers({ 200: schema }) } },
+      async (request, reply) => {
+        await scim(request);
+        const found = list.Resources.find((resource) => resource.id === request.params.id);
+        if (!found) throw new ScimError(404, undefined, `No ${path} entry ${request.params.id}`);
+        return reply.type(SCIM_TYPE).send(found);
+      },
+    );
+  discoveryById('ResourceTypes', ResourceType, resourceTypeList);
+  discoveryById('Schemas', ScimSchema, schemaList);
 
   app.post(
     `${base}/Users`,

@@ -211,6 +211,21 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
     schema: { params: TenantParams, response: scimAnswer(200) },
     target: ({ tenant }) => ({ path: `/v1/tenants/${tenant}/scim/v2/${path}`, bearer: true }),
   });
+  const discoveryById = (path: string, operationId: string, summary: string): ProxyRouteDefinition => ({
+    ...scim,
+    method: 'GET',
+    url: `/tenants/:tenant/scim/v2/${path}/:id`,
+    operationId,
+    summary,
+    schema: {
+      params: Type.Object({ tenant: TenantIdSchema, id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      response: scimAnswer(200),
+    },
+    target: ({ tenant, params }) => ({
+      path: `/v1/tenants/${tenant}/scim/v2/${path}/${encodeURIComponent(params.id ?? '')}`,
+      bearer: true,
+    }),
+  });
   routes.push(
     discovery(
       'ServiceProviderConfig',
@@ -219,6 +234,8 @@ export function registerScimRoutes(app: ServiceApp, context: ProxyContext, auth:
     ),
     discovery('ResourceTypes', 'scimResourceTypes', 'SCIM: the resource types served (User, Group)'),
     discovery('Schemas', 'scimSchemas', 'SCIM: the core User and Group schemas, cut to the attributes kept'),
+    discoveryById('ResourceTypes', 'scimResourceType', 'SCIM: one resource type by its id (User, Group)'),
+    discoveryById('Schemas', 'scimSchema', "SCIM: one schema by its id (the schema's URN)"),
   );
   for (const route of routes) registerProxyRoute(app, context, route);
 }
