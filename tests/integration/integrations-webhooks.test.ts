@@ -275,14 +275,18 @@ describe('outgoing webhooks through the gateway', () => {
     await receiver.down();
   }, 240_000);
 
-  it("sends member.joined and member.removed of the subscribed conversation; a record naming another tenant in A's topic reaches nobody", async () => {
+  it("sends member.joined, member.role-changed and member.removed of the subscribed conversation; a record naming another tenant in A's topic reaches nobody", async () => {
     const receiverA = new Receiver();
     const receiverB = new Receiver();
     await receiverA.up();
     await receiverB.up();
     const bob = await stack.user(stack.tenantA);
     const conversationId = await group(admin, [alice.userId], 'membership');
-    const memberTypes: ('member.joined' | 'member.removed')[] = ['member.joined', 'member.removed'];
+    const memberTypes: ('member.joined' | 'member.removed' | 'member.role-changed')[] = [
+      'member.joined',
+      'member.removed',
+      'member.role-changed',
+    ];
     const madeA = await admin.client.POST('/api/v1/integrations/outgoing-webhooks', {
       body: { url: receiverA.url, eventTypes: memberTypes, conversationIds: [conversationId] },
     });
@@ -319,6 +323,11 @@ describe('outgoing webhooks through the gateway', () => {
       body: { userId: bob.userId },
     });
     expect(added.response.status).toBeLessThan(300);
+    const promoted = await admin.client.PATCH('/api/v1/conversations/{conversationId}/members/{userId}', {
+      params: { path: { conversationId, userId: bob.userId } },
+      body: { role: 'admin' },
+    });
+    expect(promoted.response.status).toBeLessThan(300);
     const removed = await admin.client.DELETE('/api/v1/conversations/{conversationId}/members/{userId}', {
       params: { path: { conversationId, userId: bob.userId } },
     });
@@ -329,20 +338,21 @@ describe('outgoing webhooks through the gateway', () => {
     expect(left.response.status).toBeLessThan(300);
 
     const log = await until(
-      'three member deliveries delivered',
+      'four member deliveries delivered',
       async () => {
         const all = await deliveries(admin, mine.id);
-        return all.length === 3 && all.every((d) => d.status === 'delivered') ? all : undefined;
+        return all.length === 4 && all.every((d) => d.status === 'delivered') ? all : undefined;
       },
       async () => ({ got: receiverA.got.map((r) => r.body), log: await deliveries(admin, mine.id) }),
     );
     const got = receiverA.verified<MemberPayload>(mine.secret);
-    expect(got.length).toBe(3);
-    expect(new Set(got.map((g) => g.id)).size).toBe(3);
+    expect(got.length).toBe(4);
+    expect(new Set(got.map((g) => g.id)).size).toBe(4);
     const changes = got.map((g) => `${g.payload.type}:${g.payload.data.change}:${g.payload.data.userId}`);
     expect(changes.sort()).toEqual(
       [
         `member.joined:added:${bob.userId}`,
+        `member.role-changed:role-changed:${bob.userId}`,
         `member.removed:removed:${bob.userId}`,
         `member.removed:left:${alice.userId}`,
       ].sort(),
@@ -350,7 +360,12 @@ describe('outgoing webhooks through the gateway', () => {
     for (const g of got) expect(g.payload.data.conversationId).toBe(conversationId);
     const joined = got.find((g) => g.payload.type === 'member.joined');
     expect(joined?.payload.data).toMatchObject({ actorId: admin.userId, role: 'member' });
-    expect(log.map((d) => d.userId).sort()).toEqual([alice.userId, bob.userId, bob.userId].sort());
+    const changed = got.find((g) => g.payload.type === 'member.role-changed');
+    expect(changed?.payload.data).toMatchObject({ actorId: admin.userId, role: 'admin' });
+    expect(got.find((g) => g.payload.type === 'member.removed')?.payload.data).not.toHaveProperty('role');
+    expect(log.map((d) => d.userId).sort()).toEqual(
+      [alice.userId, bob.userId, bob.userId, bob.userId].sort(),
+    );
     expect(got.map((g) => g.payload.data.userId)).not.toContain(adminB.userId);
     // The forged record came first on a one-partition topic: read and passed over before these.
     expect(await deliveries(adminB, theirs.id)).toEqual([]);

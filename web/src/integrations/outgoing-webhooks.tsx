@@ -23,6 +23,7 @@ const EVENT_TYPES: EventType[] = [
   'message.deleted',
   'member.joined',
   'member.removed',
+  'member.role-changed',
 ];
 
 export function OutgoingWebhooks() {

@@ -172,7 +172,8 @@ export const IncomingWebhookPostedSchema = Type.Object({
 /**
  * Event types an endpoint subscribes to: the tenant's message changes, and its conversations'
  * membership (`member.joined`: joined or added; `member.removed`: left or removed; the data's
- * `change` says which).
+ * `change` says which; `member.role-changed`: a member's conversation role changed, the data's
+ * `role` is the new one).
  */
 export const WEBHOOK_EVENT_TYPES = [
   'message.created',
@@ -180,6 +181,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'message.deleted',
   'member.joined',
   'member.removed',
+  'member.role-changed',
 ] as const;
 export const WebhookEventTypeSchema = Type.Union([
   Type.Literal('message.created'),
@@ -187,6 +189,7 @@ export const WebhookEventTypeSchema = Type.Union([
   Type.Literal('message.deleted'),
   Type.Literal('member.joined'),
   Type.Literal('member.removed'),
+  Type.Literal('member.role-changed'),
 ]);
 export type WebhookEventType = Static<typeof WebhookEventTypeSchema>;
 
@@ -305,8 +308,9 @@ export const MemberWebhookDataSchema = Type.Object({
     Type.Literal('added'),
     Type.Literal('left'),
     Type.Literal('removed'),
+    Type.Literal('role-changed'),
   ]),
-  /** The role given (member.joined only). */
+  /** The role given (member.joined) or the new one (member.role-changed). */
   role: Type.Optional(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])),
   at: Time,
 });
@@ -324,7 +328,11 @@ export const WebhookPayloadSchema = Type.Union([
     data: MessageWebhookDataSchema,
   }),
   Type.Object({
-    type: Type.Union([Type.Literal('member.joined'), Type.Literal('member.removed')]),
+    type: Type.Union([
+      Type.Literal('member.joined'),
+      Type.Literal('member.removed'),
+      Type.Literal('member.role-changed'),
+    ]),
     timestamp: Time,
     data: MemberWebhookDataSchema,
   }),

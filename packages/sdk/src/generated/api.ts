@@ -5804,7 +5804,7 @@ export interface operations {
                             createdAt: string;
                             createdBy: string;
                             description?: string;
-                            eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
+                            eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed")[];
                             id: string;
                             url: string;
                         }[];
@@ -5825,7 +5825,7 @@ export interface operations {
                 "application/json": {
                     conversationIds?: string[];
                     description?: string;
-                    eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
+                    eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed")[];
                     /** Format: uri */
                     url: string;
                 };
@@ -5862,7 +5862,7 @@ export interface operations {
                         createdAt: string;
                         createdBy: string;
                         description?: string;
-                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
+                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed")[];
                         id: string;
                         url: string;
                     } & {
@@ -5913,7 +5913,7 @@ export interface operations {
                         createdAt: string;
                         createdBy: string;
                         description?: string;
-                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed")[];
+                        eventTypes: ("message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed")[];
                         id: string;
                         url: string;
                     };
@@ -6015,7 +6015,7 @@ export interface operations {
                             deliveredAt?: string;
                             endpointId: string;
                             eventId: string;
-                            eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
+                            eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed";
                             id: string;
                             messageId?: string;
                             /** Format: date-time */
@@ -6081,7 +6081,7 @@ export interface operations {
                         deliveredAt?: string;
                         endpointId: string;
                         eventId: string;
-                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
+                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed";
                         id: string;
                         messageId?: string;
                         /** Format: date-time */
@@ -6145,7 +6145,7 @@ export interface operations {
                         deliveredAt?: string;
                         endpointId: string;
                         eventId: string;
-                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed";
+                        eventType: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.removed" | "member.role-changed";
                         id: string;
                         messageId?: string;
                         /** Format: date-time */

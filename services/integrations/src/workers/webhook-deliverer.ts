@@ -481,7 +481,12 @@ export class WebhookDeliverer {
   async #bodyOf(tenant: string, doc: WebhookDeliveryDocument): Promise<string | undefined> {
     const timestamp = doc.eventTime.toISOString();
     if (doc.member) {
-      if (doc.eventType !== 'member.joined' && doc.eventType !== 'member.removed') return undefined;
+      if (
+        doc.eventType !== 'member.joined' &&
+        doc.eventType !== 'member.removed' &&
+        doc.eventType !== 'member.role-changed'
+      )
+        return undefined;
       const payload: WebhookPayload = { type: doc.eventType, timestamp, data: doc.member };
       return JSON.stringify(payload);
     }

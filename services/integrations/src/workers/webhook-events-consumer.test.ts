@@ -81,7 +81,7 @@ describe('webhookEventOf / deliveriesFor', () => {
     expect(deliveriesFor(event, [endpoint({})])[0]).not.toHaveProperty('sealed');
   });
 
-  it('maps membership: joined and added to member.joined, left and removed to member.removed; role changes none', () => {
+  it('maps membership: joined and added to member.joined, left and removed to member.removed, a role change to member.role-changed', () => {
     const member = (change: MemberChangedPayload['change'], role?: 'member') =>
       Buffer.from(
         JSON.stringify(
@@ -115,7 +115,10 @@ describe('webhookEventOf / deliveriesFor', () => {
       change: 'removed',
       at: at.toISOString(),
     });
-    expect(webhookEventOf(member('role-changed', 'member'))).toBeUndefined();
+    expect(webhookEventOf(member('role-changed', 'admin'))).toMatchObject({
+      type: 'member.role-changed',
+      member: { userId: 'u2', actorId: 'u1', change: 'role-changed', role: 'admin' },
+    });
     if (!added) throw new Error('no event');
     const made = deliveriesFor(added, [
       endpoint({ _id: 'messages-only' }),

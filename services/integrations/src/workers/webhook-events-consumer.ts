@@ -52,7 +52,7 @@ const MEMBER_WEBHOOK_TYPES: Readonly<Record<MemberChangedPayload['change'], Webh
   added: 'member.joined',
   left: 'member.removed',
   removed: 'member.removed',
-  'role-changed': undefined,
+  'role-changed': 'member.role-changed',
 };
 const payloadCheck = Compile(MessageChangedPayloadSchema);
 const memberCheck = Compile(MemberChangedPayloadSchema);
@@ -80,13 +80,14 @@ export function webhookEventOf(value: Buffer | null): WebhookEvent | undefined {
     if (!memberCheck.Check(envelope.payload)) return undefined;
     const { conversationId, userId, actorId, change, role, at } = envelope.payload;
     const type = MEMBER_WEBHOOK_TYPES[change];
-    if (!type || change === 'role-changed') return undefined;
-    const joined = type === 'member.joined';
+    if (!type) return undefined;
+    // The role a joined member was given, or a changed member's new one; none for a leaver.
+    const withRole = type === 'member.joined' || type === 'member.role-changed';
     return {
       id: envelope.id,
       type,
       time,
-      member: { conversationId, userId, actorId, change, ...(joined && role ? { role } : {}), at },
+      member: { conversationId, userId, actorId, change, ...(withRole && role ? { role } : {}), at },
     };
   }
   const type = MESSAGE_WEBHOOK_TYPES.get(envelope.type);
