@@ -82,7 +82,7 @@ describe('webhookEventOf / deliveriesFor', () => {
   });
 
   it('maps membership: joined and added to member.joined, left and removed to member.removed, a role change to member.role-changed', () => {
-    const member = (change: MemberChangedPayload['change'], role?: 'member') =>
+    const member = (change: MemberChangedPayload['change'], role?: 'member' | 'admin') =>
       Buffer.from(
         JSON.stringify(
           createEvent(MemberChangedEvent, {
