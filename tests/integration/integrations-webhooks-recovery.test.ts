@@ -7,76 +7,31 @@
 // verified, well within the wait's bound (120 s). Without the pull-forward on breaker close the
 // backlog would wait each delivery's own retry, 5 to 10 minutes away, and the wait times out.
 import { randomUUID } from 'node:crypto';
-import { SERVICE_TOKEN } from '@parley/auth-service/testing';
-import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
-import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
-import { createSilentLogger, freePort } from '@parley/kit/testing';
-import { createMessagingRelay } from '@parley/messaging-service/relay';
-import type { OutboxRelay } from '@parley/outbox';
-import { searchSettingsSchema } from '@parley/search-service/settings';
-import { kafkaTopic } from '@parley/tenancy';
+import type { IntegrationsFixture } from '@parley/integrations-service/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+import type { GatewayStack, SignedIn } from './gateway-stack.ts';
 import { Receiver, until } from './webhook-receiver.ts';
+import { openWebhookStack, type WebhookStack } from './webhook-stack.ts';
 
 /** Messages sent while the receiver is down. */
 const BACKLOG = 6;
 
+let webhooks: WebhookStack;
 let stack: GatewayStack;
-let kafka: KafkaConnection;
-let relay: OutboxRelay;
 let integrations: IntegrationsFixture;
 let admin: SignedIn;
 let alice: SignedIn;
 
 beforeAll(async () => {
-  const port = await freePort();
-  stack = await openGatewayStack({ INTEGRATIONS_URL: `http://127.0.0.1:${port}` });
-  kafka = await connectKafka(
-    kafkaSettingsFromConfig(loadConfig(searchSettingsSchema), 'integrations-webhooks-recovery-test'),
-    createSilentLogger(),
-  );
-  const { tenantA, tenantB } = stack;
-  const existing = await kafka.admin.listTopics();
-  const wanted = [tenantA, tenantB]
-    .flatMap((tenant) => [kafkaTopic(tenant, 'messages'), kafkaTopic(tenant, 'members')])
-    .filter((t) => !existing.includes(t));
-  if (wanted.length > 0)
-    await kafka.admin.createTopics({
-      waitForLeaders: true,
-      topics: wanted.map((topic) => ({ topic, numPartitions: 1 })),
-    });
-  relay = createMessagingRelay({
-    producer: kafka.producer,
-    store: stack.messaging.components.store,
-    logger: createSilentLogger(),
-    intervalMs: 200,
-    tenants: () => [tenantA, tenantB],
+  webhooks = await openWebhookStack('integrations-webhooks-recovery-test', {
+    // A refused delivery is due again 5 to 10 minutes later: far beyond the waits below.
+    WEBHOOK_RETRY_INITIAL_MS: 600_000,
+    WEBHOOK_RETRY_MAX_MS: 600_000,
+    WEBHOOK_MAX_ATTEMPTS: 50,
+    WEBHOOK_BREAKER_FAILURES: 3,
+    WEBHOOK_BREAKER_OPEN_MS: 300,
   });
-  relay.start();
-  integrations = await openIntegrationsFixture({
-    tenants: [tenantA, tenantB],
-    mongo: stack.messaging.mongo,
-    redis: stack.messaging.redis,
-    keyring: stack.messaging.keyring,
-    kafka,
-    messagingUrl: stack.messagingUrl,
-    serviceToken: SERVICE_TOKEN,
-    callerToken: SERVICE_TOKEN,
-    settings: {
-      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
-      TOPIC_REFRESH_MS: 60_000,
-      WEBHOOK_SWEEP_MS: 100,
-      WEBHOOK_TIMEOUT_MS: 2_000,
-      // A refused delivery is due again 5 to 10 minutes later: far beyond the waits below.
-      WEBHOOK_RETRY_INITIAL_MS: 600_000,
-      WEBHOOK_RETRY_MAX_MS: 600_000,
-      WEBHOOK_MAX_ATTEMPTS: 50,
-      WEBHOOK_BREAKER_FAILURES: 3,
-      WEBHOOK_BREAKER_OPEN_MS: 300,
-    },
-  });
-  await integrations.app.listen({ host: '127.0.0.1', port });
+  ({ stack, integrations } = webhooks);
   [admin, alice] = await Promise.all([
     stack.user(stack.tenantA, ['member', 'admin']),
     stack.user(stack.tenantA),
@@ -84,10 +39,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await integrations?.close();
-  await relay?.stop();
-  await stack?.close();
-  await kafka?.stop();
+  await webhooks?.close();
 }, 240_000);
 
 async function send(conversationId: string, text: string): Promise<string> {

@@ -7,81 +7,38 @@
 // deliveries, and a member is not an admin. On the shared broker a new consumer group's first
 // records can take tens of seconds to arrive, hence the long bounds (liveness, not speed).
 import { randomUUID } from 'node:crypto';
-import { SERVICE_TOKEN } from '@parley/auth-service/testing';
 import { createEvent, MemberChangedEvent } from '@parley/contracts';
-import { type IntegrationsFixture, openIntegrationsFixture } from '@parley/integrations-service/testing';
-import { connectKafka, type KafkaConnection, kafkaSettingsFromConfig, loadConfig } from '@parley/kit';
-import { createSilentLogger, freePort } from '@parley/kit/testing';
-import { createMessagingRelay } from '@parley/messaging-service/relay';
-import type { OutboxRelay } from '@parley/outbox';
-import { searchSettingsSchema } from '@parley/search-service/settings';
+import type { IntegrationsFixture } from '@parley/integrations-service/testing';
+import type { KafkaConnection } from '@parley/kit';
 import { kafkaTopic } from '@parley/tenancy';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayStack, openGatewayStack, type SignedIn } from './gateway-stack.ts';
+import type { GatewayStack, SignedIn } from './gateway-stack.ts';
 import { type MemberPayload, type Received, Receiver, until } from './webhook-receiver.ts';
+import { openWebhookStack, type WebhookStack } from './webhook-stack.ts';
 
 /** How long the backlog test's receiver stays down after its first refusals (the issue's minute: 60000). */
 const DOWN_MS = Number(process.env.WEBHOOK_TEST_DOWN_MS ?? 15_000);
 /** Messages sent while it is down. */
 const BACKLOG = 6;
 
+let webhooks: WebhookStack;
 let stack: GatewayStack;
 let kafka: KafkaConnection;
-let relay: OutboxRelay;
 let integrations: IntegrationsFixture;
 let admin: SignedIn;
 let alice: SignedIn;
 let adminB: SignedIn;
 
 beforeAll(async () => {
-  const port = await freePort();
-  stack = await openGatewayStack({ INTEGRATIONS_URL: `http://127.0.0.1:${port}` });
-  kafka = await connectKafka(
-    kafkaSettingsFromConfig(loadConfig(searchSettingsSchema), 'integrations-webhooks-test'),
-    createSilentLogger(),
-  );
-  const { tenantA, tenantB } = stack;
-  const existing = await kafka.admin.listTopics();
-  const wanted = [tenantA, tenantB]
-    .flatMap((tenant) => [kafkaTopic(tenant, 'messages'), kafkaTopic(tenant, 'members')])
-    .filter((t) => !existing.includes(t));
-  if (wanted.length > 0)
-    await kafka.admin.createTopics({
-      waitForLeaders: true,
-      topics: wanted.map((topic) => ({ topic, numPartitions: 1 })),
-    });
-  relay = createMessagingRelay({
-    producer: kafka.producer,
-    store: stack.messaging.components.store,
-    logger: createSilentLogger(),
-    intervalMs: 200,
-    tenants: () => [tenantA, tenantB],
+  webhooks = await openWebhookStack('integrations-webhooks-test', {
+    WEBHOOK_RETRY_INITIAL_MS: 100,
+    WEBHOOK_RETRY_MAX_MS: 400,
+    WEBHOOK_MAX_ATTEMPTS: 50,
+    WEBHOOK_BREAKER_FAILURES: 3,
+    WEBHOOK_BREAKER_OPEN_MS: 300,
   });
-  relay.start();
-  integrations = await openIntegrationsFixture({
-    tenants: [tenantA, tenantB],
-    mongo: stack.messaging.mongo,
-    redis: stack.messaging.redis,
-    keyring: stack.messaging.keyring,
-    kafka,
-    messagingUrl: stack.messagingUrl,
-    serviceToken: SERVICE_TOKEN,
-    callerToken: SERVICE_TOKEN,
-    settings: {
-      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
-      // The topics exist before the consumer starts: no re-listing (and rejoining) needed.
-      TOPIC_REFRESH_MS: 60_000,
-      WEBHOOK_SWEEP_MS: 100,
-      WEBHOOK_TIMEOUT_MS: 2_000,
-      WEBHOOK_RETRY_INITIAL_MS: 100,
-      WEBHOOK_RETRY_MAX_MS: 400,
-      WEBHOOK_MAX_ATTEMPTS: 50,
-      WEBHOOK_BREAKER_FAILURES: 3,
-      WEBHOOK_BREAKER_OPEN_MS: 300,
-    },
-  });
-  await integrations.app.listen({ host: '127.0.0.1', port });
+  ({ stack, kafka, integrations } = webhooks);
   [admin, alice, adminB] = await Promise.all([
     stack.user(stack.tenantA, ['member', 'admin']),
     stack.user(stack.tenantA),
@@ -90,10 +47,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await integrations?.close();
-  await relay?.stop();
-  await stack?.close();
-  await kafka?.stop();
+  await webhooks?.close();
 }, 240_000);
 
 async function group(owner: SignedIn, memberIds: string[], name: string): Promise<string> {
