@@ -4,8 +4,10 @@
  * encrypted chunk by chunk (media-cipher.ts) on their way into a multipart upload. Nothing is
  * held whole: at most the sniffing head, one cipher chunk and two S3 parts.
  *
- * Order, so that an upload cut off anywhere leaves nothing: (1) the record `uploading`, (2) the
- * object, (3) the record `ready` and the usage counted. A failure in (2) aborts the multipart
+ * Order, so that an upload cut off anywhere leaves nothing: (1) the record `uploading`, holding
+ * the bytes it may store against the quota (MediaRecords.reserve: uploads in flight together can
+ * never overrun it), (2) the object, (3) the record `ready`, its hold released and the usage
+ * counted, in one step. A failure in (2) aborts the multipart
  * upload and deletes the record; a process that dies leaves an `uploading` record, which the
  * sweeper (workers/abandoned-uploads.ts) removes with any object of its key.
  */
@@ -156,8 +158,20 @@ export class Uploads {
       createdAt: now,
       updatedAt: now,
     };
-    await this.#o.records.begin(tenant, record);
-    const measure = new Measure(ceiling, refusal);
+    const reserved = await this.#o.records.reserve(tenant, record, {
+      quotaBytes: limits.storageQuotaBytes,
+      maxFileBytes: limits.maxFileBytes,
+      declaredBytes: request.declaredLength,
+    });
+    // The quota, less what the uploads in flight beside this one hold, has no room for it.
+    if (reserved === undefined) throw mediaProblems.quotaExceeded(limits.storageQuotaBytes);
+    // Bytes past the hold are refused as over the quota, unless the hold is the file limit itself.
+    const limit = Math.min(ceiling, reserved);
+    const measure = new Measure(limit, () =>
+      limit < limits.maxFileBytes
+        ? mediaProblems.quotaExceeded(limits.storageQuotaBytes)
+        : mediaProblems.tooLarge(limits.maxFileBytes),
+    );
     const encrypt = new EncryptingStream(dataKey.plaintext, dataKey.wrapped, {
       tenant,
       mediaId,
@@ -199,7 +213,6 @@ export class Uploads {
       await this.#discard(tenant, bucket, key, mediaId);
       throw mediaProblems.incomplete();
     }
-    await this.#o.records.addUsage(tenant, done.size);
     return done;
   }
 

@@ -6,7 +6,7 @@
  * Single-document writes only (FerretDB has no multi-document transactions).
  */
 import { MEDIA_RECORDS_COLLECTION, MEDIA_USAGE_COLLECTION, MEDIA_USAGE_ID } from '@parley/contracts';
-import { addMediaUsage } from '@parley/retention';
+import { addMediaUsage, incrementMediaUsage, withMediaUsageLock } from '@parley/retention';
 import { mongoDatabaseName } from '@parley/tenancy';
 import type { Collection, MongoClient } from 'mongodb';
 
@@ -61,6 +61,8 @@ export interface MediaRecord {
   width?: number;
   height?: number;
   thumbnail?: MediaThumbnail;
+  /** While uploading: the bytes it may still store, held against the quota (see reserve()). */
+  reservedBytes?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -75,6 +77,10 @@ export class MediaRecords {
 
   constructor(mongo: MongoClient) {
     this.#mongo = mongo;
+  }
+
+  #db(tenant: string) {
+    return this.#mongo.db(mongoDatabaseName(tenant));
   }
 
   #records(tenant: string): Collection<MediaRecord> {
@@ -92,20 +98,49 @@ export class MediaRecords {
     await this.#records(tenant).createIndex({ messageId: 1 });
   }
 
-  async begin(tenant: string, record: MediaRecord): Promise<void> {
-    await this.#records(tenant).insertOne(record);
+  /**
+   * Begins an upload (its record `uploading`) holding the bytes it may store against the quota,
+   * or refuses it (undefined): what is stored plus what the uploads in flight hold must stay
+   * within `quotaBytes`. A declared length is held whole; without one, the upload may take what is
+   * left, up to `maxFileBytes`. Under the usage lock, so two uploads that begin together cannot
+   * both take the last bytes; a crashed upload's hold goes with its record (the sweeper's).
+   */
+  async reserve(
+    tenant: string,
+    record: MediaRecord,
+    limits: { quotaBytes: number; maxFileBytes: number; declaredBytes?: number | undefined },
+  ): Promise<number | undefined> {
+    return withMediaUsageLock(this.#db(tenant), async () => {
+      const [used, held] = await Promise.all([
+        this.usedBytes(tenant),
+        this.#records(tenant)
+          .find({ state: 'uploading' }, { projection: { reservedBytes: 1 } })
+          .toArray()
+          .then((inFlight) => inFlight.reduce((sum, r) => sum + (r.reservedBytes ?? 0), 0)),
+      ]);
+      const left = limits.quotaBytes - used - held;
+      const wanted = limits.declaredBytes ?? Math.min(limits.maxFileBytes, left);
+      if (wanted <= 0 || wanted > left) return undefined;
+      await this.#records(tenant).insertOne({ ...record, reservedBytes: wanted });
+      return wanted;
+    });
   }
 
+  /** Finishes an upload: `ready`, its hold released and its size counted, in one turn of the lock. */
   async complete(
     tenant: string,
     id: string,
     fields: Pick<MediaRecord, 'size' | 'sha256' | 'thumbnail'>,
   ): Promise<MediaRecord | null> {
-    return this.#records(tenant).findOneAndUpdate(
-      { _id: id, state: 'uploading' },
-      { $set: { ...fields, state: 'ready', updatedAt: new Date() } },
-      { returnDocument: 'after' },
-    );
+    return withMediaUsageLock(this.#db(tenant), async () => {
+      const done = await this.#records(tenant).findOneAndUpdate(
+        { _id: id, state: 'uploading' },
+        { $set: { ...fields, state: 'ready', updatedAt: new Date() }, $unset: { reservedBytes: '' } },
+        { returnDocument: 'after' },
+      );
+      if (done) await incrementMediaUsage(this.#db(tenant), done.size);
+      return done;
+    });
   }
 
   async get(tenant: string, id: string): Promise<MediaRecord | null> {
