@@ -10,8 +10,6 @@
  * them (403). axe-core on the page; the integrations screenshot.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { createParleyClient } from '@parley/sdk';
@@ -19,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWebStack, screenshotsDir, signedInPage, type WebStack } from './web-stack.ts';
+import { Receiver } from './webhook-receiver.ts';
 
 let web: WebStack;
 
@@ -29,39 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
 }, 120_000);
-
-/** A webhook receiver on 127.0.0.1 answering `status` (changeable), keeping what it got. */
-class Receiver {
-  readonly got: { headers: IncomingHttpHeaders; body: string }[] = [];
-  status = 500;
-  #server: Server | undefined;
-
-  async up(): Promise<void> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (c: Buffer) => chunks.push(c));
-      request.on('end', () => {
-        this.got.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        response.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.#server = server;
-  }
-
-  get url(): string {
-    const address = this.#server?.address() as AddressInfo | null | undefined;
-    if (!address) throw new Error('the receiver is not up');
-    return `http://127.0.0.1:${address.port}/hooks/parley`;
-  }
-
-  async down(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 async function integrationsPage(page: Page): Promise<void> {
   await page.getByRole('link', { name: 'Integrations', exact: true }).click();
@@ -79,6 +45,7 @@ async function expectAccessible(page: Page, label: string) {
 describe('outgoing webhooks on the integrations page', () => {
   it('makes a webhook whose secret shows once; a refused delivery ends failed in the log and Replay delivers it', async () => {
     const receiver = new Receiver();
+    receiver.status = 500;
     await receiver.up();
     try {
       const admin = await web.stack.user(web.tenant, ['member', 'admin']);

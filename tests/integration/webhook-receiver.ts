@@ -19,6 +19,8 @@ export interface Received {
 /** A webhook receiver on 127.0.0.1 that keeps what it got; it can go down and come back on its port. */
 export class Receiver {
   readonly got: Received[] = [];
+  /** What it answers each delivery (a test may make it refuse, then accept). */
+  status = 204;
   #server: Server | undefined;
   port = 0;
 
@@ -28,7 +30,7 @@ export class Receiver {
       request.on('data', (c: Buffer) => chunks.push(c));
       request.on('end', () => {
         this.got.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        response.writeHead(204).end();
+        response.writeHead(this.status).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
