@@ -82,7 +82,7 @@ export function tenantPhases(
       new MongoStep(d.mongo),
       new RedisStep(d.redis),
       new KafkaTopicsStep(new CoalescedTopicAdmin(d.kafka, d.kafkaPlatformatic)),
-      new KafkaPrincipalStep(new CoalescedPrincipalAdmin(d.kafka, d.kafkaPlatformatic)),
+      new KafkaPrincipalStep(new CoalescedPrincipalAdmin(d.kafkaPlatformatic)),
       new BucketStep(d.s3),
       new S3UserStep(d.s3Admin),
       new SearchIndexStep(d.elasticsearch, d.searchIndexReplicas),

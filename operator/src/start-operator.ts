@@ -134,6 +134,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     list: () =>
       listStores({
         kafka: clients.kafka.admin,
+        kafkaAcls: clients.kafkaPlatformatic,
         redis: clients.redis.client,
         mongoAdmin: clients.mongo.client.db('admin'),
         s3: clients.s3,

@@ -69,6 +69,7 @@ function recordedSweep(calls: string[]): DriftSweep {
     list: () =>
       listStores({
         kafka: recording(clients.kafka.admin, 'kafka', calls),
+        kafkaAcls: recording(clients.kafkaPlatformatic, 'kafkaAcls', calls),
         redis: recording(clients.redis.client, 'redis', calls),
         mongoAdmin: recording(clients.mongo.client.db('admin'), 'mongo', calls),
         s3: recording(clients.s3, 's3', calls),
@@ -151,7 +152,7 @@ describe('drift sweep', () => {
       [
         'es.cat.aliases',
         'es.cat.indices',
-        'kafka.describeAcls',
+        'kafkaAcls.describeAcls',
         'kafka.listTopics',
         'mongo.command({"listDatabases":1,"nameOnly":true})',
         'mongo.command({"usersInfo":{"forAllDBs":true}})',

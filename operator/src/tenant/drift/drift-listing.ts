@@ -9,6 +9,7 @@
  */
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { MinioAdmin } from '@parley/minio-admin';
+import type { AclFilter, Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Client as MinioClient } from 'minio';
@@ -43,7 +44,10 @@ export interface StoreListing {
 }
 
 export interface ListingClients {
+  /** The topic listing (kafkajs). */
   kafka: Admin;
+  /** The ACL listing: @platformatic/kafka sends DescribeAcls alone, where kafkajs first asks for every topic's metadata. */
+  kafkaAcls: PlatformaticAdmin;
   redis: Redis;
   /** The `admin` database: listDatabases and usersInfo forAllDBs are asked there. */
   mongoAdmin: Db;
@@ -92,7 +96,7 @@ export async function listStores(c: ListingClients): Promise<StoreListing> {
     searchRoles,
   ] = await Promise.all([
     c.kafka.listTopics().then((t) => new Set(t)),
-    listAllAcls(c.kafka),
+    listAllAcls(c.kafkaAcls),
     listRedisUsers(c.redis),
     c.mongoAdmin
       .command({ listDatabases: 1, nameOnly: true })
@@ -151,15 +155,20 @@ async function unlessNoSecurity(listing: Promise<{ body: unknown }>): Promise<Se
 }
 
 /** Every ACL of every principal in one DescribeAcls (a null principal is Kafka's "any"). */
-async function listAllAcls(kafka: Admin): Promise<Map<string, Set<string>>> {
-  const described = await kafka.describeAcls({
-    resourceType: AclResourceTypes.ANY,
-    resourcePatternType: ResourcePatternTypes.ANY,
-    operation: AclOperationTypes.ANY,
-    permissionType: AclPermissionTypes.ANY,
-  } as never);
+async function listAllAcls(kafka: PlatformaticAdmin): Promise<Map<string, Set<string>>> {
+  const resources = await kafka.describeAcls({
+    filter: {
+      resourceType: AclResourceTypes.ANY,
+      resourceName: null,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      principal: null,
+      host: null,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    } as AclFilter,
+  });
   const byPrincipal = new Map<string, Set<string>>();
-  for (const resource of described.resources) {
+  for (const resource of resources) {
     for (const acl of resource.acls) {
       const key = aclKeyOf({
         ...acl,

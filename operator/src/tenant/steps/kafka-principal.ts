@@ -11,6 +11,7 @@ import {
   type Admin,
   alterUserScramCredentialsV0,
   type Connection,
+  describeUserScramCredentialsV0,
   kGetBootstrapConnection,
   ScramMechanisms,
 } from '@platformatic/kafka';
@@ -81,6 +82,49 @@ export async function upsertScramUsers(
   const connection = await bootstrapConnection(admin);
   const response = await alterScram(connection, [], upsertions);
   failIfError(response.results);
+}
+
+type ScramDescription = Awaited<ReturnType<typeof describeUserScramCredentialsV0.api.async>>;
+
+/**
+ * The SCRAM mechanisms and iterations each user has (never the salt or key: Kafka does not
+ * answer them), in one DescribeUserScramCredentials; a user without any is absent.
+ */
+export async function describeScramUsers(
+  admin: Admin,
+  users: string[],
+): Promise<Map<string, { mechanism: number; iterations: number }[]>> {
+  const connection = await bootstrapConnection(admin);
+  let response: ScramDescription;
+  try {
+    response = await describeUserScramCredentialsV0.api.async(
+      connection,
+      users.map((name) => ({ name })),
+    );
+  } catch (error) {
+    // The parser throws when a user has an error code (RESOURCE_NOT_FOUND: no credential).
+    const partial = (error as { response?: ScramDescription }).response;
+    if (!partial?.results) throw error;
+    response = partial;
+  }
+  const found = new Map<string, { mechanism: number; iterations: number }[]>();
+  for (const result of response.results) {
+    if (result.errorCode === 0) found.set(result.user, result.credentialInfos);
+    else if (result.errorCode !== RESOURCE_NOT_FOUND)
+      throw new Error(
+        `Describing the SCRAM credential of ${result.user} failed (Kafka error ${result.errorCode}): ${result.errorMessage ?? ''}`,
+      );
+  }
+  return found;
+}
+
+const RESOURCE_NOT_FOUND = 91;
+
+/** Whether `infos` hold the SCRAM-SHA-512 credential upsertScramUsers writes. */
+export function hasOwnScramCredential(infos: readonly { mechanism: number; iterations: number }[] = []) {
+  return infos.some(
+    (i) => i.mechanism === ScramMechanisms.SCRAM_SHA_512 && i.iterations === SCRAM_ITERATIONS,
+  );
 }
 
 export async function upsertScramUser(admin: Admin, user: string, password: string): Promise<void> {
