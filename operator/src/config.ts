@@ -45,6 +45,15 @@ export const OperatorConfigSchema = Type.Object({
    * stays missing, at a cost that does not grow with the number of tenants.
    */
   OPERATOR_DRIFT_SWEEP_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /** A failed reconcile is retried after this long, doubling per failure up to OPERATOR_BACKOFF_MAX_MS. */
+  OPERATOR_BACKOFF_BASE_MS: Type.Integer({ minimum: 10, default: 500 }),
+  OPERATOR_BACKOFF_MAX_MS: Type.Integer({ minimum: 100, default: 300_000 }),
+  /**
+   * While a Tenant's condition says a store is unavailable, that store is probed this often (one
+   * cheap call); once it answers, the Tenants waiting on it are retried at once, their backoff
+   * reset (tenant/store-recovery.ts), instead of at their next backoff (up to 5 minutes).
+   */
+  OPERATOR_RECOVERY_PROBE_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** Watch only this namespace (a namespace-scoped install); every namespace when unset. */
   OPERATOR_WATCH_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_STEP_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000 }),

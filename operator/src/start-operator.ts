@@ -27,6 +27,8 @@ import { listStores } from './tenant/drift/drift-listing.ts';
 import { driftReporter } from './tenant/drift/drift-report.ts';
 import { DriftSweep } from './tenant/drift/drift-sweep.ts';
 import { registryCollection } from './tenant/registry.ts';
+import { describePrincipalAcls } from './tenant/steps/kafka-principal-step.ts';
+import { StoreRecovery } from './tenant/store-recovery.ts';
 
 export interface StartOptions {
   logger: Logger;
@@ -108,6 +110,7 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
     controller: {
       concurrency: config.OPERATOR_CONCURRENCY,
       resyncMs: config.OPERATOR_RESYNC_MS,
+      backoff: { baseMs: config.OPERATOR_BACKOFF_BASE_MS, maxMs: config.OPERATOR_BACKOFF_MAX_MS },
       ...(config.OPERATOR_WATCH_NAMESPACE ? { namespace: config.OPERATOR_WATCH_NAMESPACE } : {}),
     },
     ...(config.OPERATOR_LEADER_ELECTION
@@ -150,11 +153,36 @@ export async function startOperator(config: OperatorConfig, clients: OperatorCli
       metrics.driftedTenants.inc(result.drifted.length);
     },
   });
+  const mongoPing = () => clients.mongo.client.db('admin').command({ ping: 1 });
+  const storeRecovery = new StoreRecovery({
+    tenants: () => tenants.objects() as Tenant[],
+    probes: {
+      Mongo: mongoPing,
+      Keyring: mongoPing,
+      Redis: () => clients.redis.client.ping(),
+      // Sent alone (no metadata of every topic first), answered from the broker's cache.
+      Kafka: () => describePrincipalAcls(clients.kafkaPlatformatic, 'User:parley-operator-probe'),
+      S3: () => clients.s3.bucketExists('parley-operator-probe'),
+      Elasticsearch: () => clients.elasticsearch.ping(),
+    },
+    retrySooner: (key, ifLaterThanMs) => tenants.retrySooner(key, ifLaterThanMs),
+    intervalMs: config.OPERATOR_RECOVERY_PROBE_MS,
+    logger,
+    observe: (store, retried) => metrics.storeRecoveryRetries.inc({ store }, retried),
+  });
   relay.start();
   await manager.start();
   await keyEventWakeup.start();
   driftSweep.start();
-  // The wake-up and the sweep stop first: nothing may queue work into controllers that are draining.
-  const stoppables: Stoppable[] = [keyEventWakeup, driftSweep, manager, relay, ...clients.stoppables];
-  return { manager, relay, keyring, kube, metrics, driftSweep, stoppables };
+  storeRecovery.start();
+  // The wake-up, the sweep and the recovery stop first: nothing may queue work into controllers that are draining.
+  const stoppables: Stoppable[] = [
+    keyEventWakeup,
+    driftSweep,
+    storeRecovery,
+    manager,
+    relay,
+    ...clients.stoppables,
+  ];
+  return { manager, relay, keyring, kube, metrics, driftSweep, storeRecovery, stoppables };
 }

@@ -8,11 +8,13 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 5 * 60_000 };
+
 export class PerKeyBackoff {
   readonly #failures = new Map<string, number>();
   readonly #options: BackoffOptions;
 
-  constructor(options: BackoffOptions = { baseMs: 500, maxMs: 5 * 60_000 }) {
+  constructor(options: BackoffOptions = DEFAULT_BACKOFF) {
     this.#options = options;
   }
 

@@ -9,7 +9,7 @@
 import { type KubernetesObject, makeInformer } from '@kubernetes/client-node';
 import type { Logger } from '@parley/kit';
 import { GROUP, type KindInfo, VERSION } from '../api/resources.ts';
-import { PerKeyBackoff } from './backoff.ts';
+import { type BackoffOptions, PerKeyBackoff } from './backoff.ts';
 import type { Kube } from './kube-client.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -43,7 +43,8 @@ export interface Reconciler {
 export interface ControllerOptions {
   concurrency: number;
   resyncMs: number;
-  backoff?: PerKeyBackoff;
+  /** Each controller's own per-key backoff (default 0.5 s doubling to 5 min). */
+  backoff?: BackoffOptions;
   /** How long to wait before restarting a watch that failed. */
   watchRestartMs?: number;
   /** Watch one namespace only (a namespace-scoped install, or tests side by side); all when unset. */
@@ -94,7 +95,7 @@ export class Controller {
     this.#options = options;
     this.#logger = logger.child({ controller: reconciler.kind.kind });
     this.#metrics = metrics;
-    this.#backoff = options.backoff ?? new PerKeyBackoff();
+    this.#backoff = new PerKeyBackoff(options.backoff);
   }
 
   get kind(): string {
@@ -168,6 +169,17 @@ export class Controller {
       queued += 1;
     }
     return queued;
+  }
+
+  /**
+   * Retries a key now, with its backoff forgotten, if it waits on a backoff due more than
+   * `ifLaterThanMs` from now (store-recovery.ts: the store it failed on answers again); true if so.
+   */
+  retrySooner(key: ObjectKey, ifLaterThanMs: number): boolean {
+    const k = `${key.namespace}/${key.name}`;
+    if (!this.#queue.expedite(k, ifLaterThanMs)) return false;
+    this.#backoff.forget(k);
+    return true;
   }
 
   /** The watched objects as the informer last saw them (none while this controller is not running). */

@@ -18,6 +18,7 @@ export interface OperatorMetrics {
   keyRotationDue: Gauge<'schedule_namespace' | 'schedule'>;
   driftSweepDuration: Histogram;
   driftedTenants: Counter;
+  storeRecoveryRetries: Counter;
 }
 
 export function createOperatorMetrics(registry: Registry = new Registry()): OperatorMetrics {
@@ -84,6 +85,12 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
     driftedTenants: new Counter({
       name: 'parley_operator_drifted_tenants_total',
       help: 'Tenants a drift sweep found lacking something in a store and queued for a reconcile',
+      registers: [registry],
+    }),
+    storeRecoveryRetries: new Counter({
+      name: 'parley_operator_store_recovery_retries_total',
+      help: 'Tenants retried at once (backoff reset) because the store their condition named as unavailable answered again',
+      labelNames: ['store'],
       registers: [registry],
     }),
     isLeader: new Gauge({

@@ -32,6 +32,19 @@ describe('WorkQueue', () => {
     expect(await waiting).toBe('ns/a');
   });
 
+  it('expedites a key waiting on a backoff due later than asked, and only such a key', async () => {
+    const queue = new WorkQueue();
+    queue.addAfter('ns/far', 600_000);
+    queue.addAfter('ns/near', 1_000);
+    expect(queue.expedite('ns/near', 10_000)).toBe(false); // due soon anyway
+    expect(queue.expedite('ns/idle', 10_000)).toBe(false); // not waiting at all
+    expect(queue.expedite('ns/far', 10_000)).toBe(true);
+    expect(queue.depth).toBe(1);
+    expect(await queue.get()).toBe('ns/far');
+    expect(queue.expedite('ns/far', 10_000)).toBe(false); // its timer is gone with it
+    queue.shutDown();
+  });
+
   it('hands out nothing after shutdown', async () => {
     const queue = new WorkQueue();
     const waiting = queue.get();

@@ -48,6 +48,19 @@ export class WorkQueue {
     this.#timers.set(key, { at, timer });
   }
 
+  /**
+   * Queues a key now that waits on a delayed add (a backoff) due more than `ifLaterThanMs` from now,
+   * cancelling that timer; true if it did. A key due sooner, or not waiting at all, is left alone.
+   */
+  expedite(key: string, ifLaterThanMs: number): boolean {
+    const pending = this.#timers.get(key);
+    if (this.#shuttingDown || !pending || pending.at - Date.now() <= ifLaterThanMs) return false;
+    clearTimeout(pending.timer);
+    this.#timers.delete(key);
+    this.add(key);
+    return true;
+  }
+
   /** Next key to process (marks it processing), or undefined once shut down. */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);

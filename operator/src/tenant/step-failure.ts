@@ -21,7 +21,7 @@ const STORE_OF_STEP: Record<string, string> = {
 };
 
 const UNREACHABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed? ?out|Connection (error|closed|timeout)|connect|Server selection|broker.*(not|un)available|retries exceeded|NetworkError/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed? ?out|Connection (error|closed|timeout)|connect|Server selection|broker.*(not|un)available|retries exceeded|max retries per request|NetworkError/i;
 
 function describe(error: unknown): string {
   if (error instanceof AggregateError || (error as { errors?: unknown[] }).errors) {
